@@ -1,0 +1,270 @@
+"""SQLAlchemy 2 for nameko services: engines, migrations, transactions, outbox.
+
+A service declares ``db = Database(metadata, migrations_dir)``. Its workers get
+a :class:`DatabaseHandle`; ``with self.db.transaction() as tx:`` opens one
+transaction in which the change, the events describing it (``tx.emit``) and the
+record that an incoming event was applied (``tx.once``) commit together.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+# psycopg 3 must wait with select() so that eventlet's hub keeps running.
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from svclib import settings
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def isoformat(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def normalise_url(url: str) -> str:
+    """Plain ``postgresql://`` URLs use psycopg 3, the driver this stack pins."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1] if ":///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            kwargs.setdefault("poolclass", StaticPool)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def plumbing_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """The outbox and processed-events tables, attached to a service's metadata."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(100), nullable=False),
+        Column("payload", JSON, nullable=False),
+        Column("headers", JSON, nullable=False, default=dict),
+        Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+        Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+    )
+    processed = Table(
+        "processed_events",
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("handler", String(200), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    )
+    return outbox, processed
+
+
+def migrate(engine: Engine, migrations_dir: Path | str) -> None:
+    """Apply the service's alembic migrations up to head.
+
+    On PostgreSQL an advisory lock keeps replicas that start together from
+    migrating at the same time.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            key = zlib.crc32(str(migrations_dir).encode()) & 0x7FFFFFFF
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({key})")
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+class Transaction:
+    """One unit of work: the session, the events it emits, the events it applied."""
+
+    def __init__(self, session: Session, database: Database, context: dict | None = None):
+        self.session = session
+        self._database = database
+        self._context = context or {}
+        self.emitted: list[dict] = []
+
+    def emit(self, event_type: str, entity: str, data: dict) -> str:
+        """Record an event in the outbox, committed with everything else here."""
+        event_id = str(uuid.uuid4())
+        payload = {"event_id": event_id, "occurred_at": isoformat(utcnow()), entity: data}
+        headers = {f"nameko.{k}": v for k, v in self._context.items() if k == "request_id"}
+        self.session.execute(
+            insert(self._database.outbox).values(
+                event_id=event_id,
+                event_type=event_type,
+                payload=payload,
+                headers=headers,
+                created_at=utcnow(),
+            )
+        )
+        self.emitted.append(payload)
+        return event_id
+
+    def once(self, event_id: str, handler: str) -> bool:
+        """True the first time ``handler`` sees ``event_id``; False on a redelivery."""
+        table = self._database.processed
+        seen = self.session.execute(
+            select(table.c.event_id).where(table.c.event_id == event_id, table.c.handler == handler)
+        ).first()
+        if seen:
+            return False
+        self.session.execute(insert(table).values(event_id=event_id, handler=handler, processed_at=utcnow()))
+        return True
+
+
+class Database(DependencyProvider):
+    """Engine, migrations and outbox relay for one service's own database."""
+
+    def __init__(self, metadata: MetaData, migrations_dir: Path | str):
+        self.metadata = metadata
+        self.migrations_dir = Path(migrations_dir)
+        self.outbox, self.processed = metadata.tables["outbox"], metadata.tables["processed_events"]
+        self.engine: Engine | None = None
+        self.relay = None
+
+    def setup(self) -> None:
+        from svclib.outbox import OutboxRelay
+
+        config = self.container.config
+        service = self.container.service_name
+        url = (
+            config.get(f"{service.upper()}_DATABASE_URL")
+            or config.get("DATABASE_URL")
+            or settings.database_url(service)
+        )
+        self.engine = make_engine(url)
+        if config.get("MIGRATE_ON_START", True):
+            migrate(self.engine, self.migrations_dir)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.relay = OutboxRelay(
+            engine=self.engine,
+            outbox=self.outbox,
+            amqp_uri=config["AMQP_URI"],
+            exchange_name=f"{service}.events",
+            enabled=_truthy(config.get("OUTBOX_PUBLISH", True)),
+            poll_interval=float(config.get("OUTBOX_POLL_INTERVAL", 1.0)),
+        )
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.relay.run)
+
+    def stop(self) -> None:
+        if self.relay:
+            self.relay.stop()
+        if self.engine:
+            self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> DatabaseHandle:
+        return DatabaseHandle(self, worker_ctx.context_data)
+
+    @contextmanager
+    def transaction(self, context: dict | None = None) -> Iterator[Transaction]:
+        with self.sessionmaker.begin() as session:
+            tx = Transaction(session, self, context)
+            yield tx
+        if tx.emitted and self.relay:
+            self.relay.wake()
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.lower() not in ("0", "false", "no", "off", "")
+    return bool(value)
+
+
+class DatabaseHandle:
+    """What a worker sees as ``self.db``."""
+
+    def __init__(self, database: Database, context: dict):
+        self._database = database
+        self._context = context
+
+    def transaction(self):
+        return self._database.transaction(self._context)
+
+    @property
+    def dialect(self) -> str:
+        return self._database.engine.dialect.name
+
+
+class StandaloneDatabase:
+    """The same transaction interface without a container: tools, tests, seeding."""
+
+    def __init__(self, metadata: MetaData, url: str, migrations_dir: Path | str | None = None):
+        self.outbox, self.processed = metadata.tables["outbox"], metadata.tables["processed_events"]
+        self.engine = make_engine(url)
+        if migrations_dir is not None:
+            migrate(self.engine, migrations_dir)
+        else:
+            metadata.create_all(self.engine)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.relay = None
+
+    transaction = Database.transaction
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.engine.dispose()

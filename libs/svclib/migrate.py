@@ -1,0 +1,5 @@
+import sys
+
+from svclib.migrations import main
+
+sys.exit(main())

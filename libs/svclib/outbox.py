@@ -1,0 +1,122 @@
+"""The outbox relay: publishes committed events with publisher confirms.
+
+Events are written to the outbox table in the same transaction as the change
+they describe. The relay reads unpublished rows in order, publishes each to the
+service's nameko events exchange with confirms, and only then marks it
+published. A process that dies between commit and publish loses nothing: the
+rows are still unpublished when it (or another replica) starts again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+import kombu
+from kombu import Exchange
+from sqlalchemy import Table, select, update
+from sqlalchemy.engine import Engine
+
+from svclib.db import utcnow
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 200
+
+
+def event_exchange(service: str) -> Exchange:
+    """The exchange nameko uses for a service's events (`<service>.events`)."""
+    return Exchange(f"{service}.events", type="topic", durable=True, delivery_mode=2)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: Engine,
+        outbox: Table,
+        amqp_uri: str,
+        exchange_name: str,
+        enabled: bool = True,
+        poll_interval: float = 1.0,
+    ):
+        self.engine = engine
+        self.outbox = outbox
+        self.amqp_uri = amqp_uri
+        self.exchange = Exchange(exchange_name, type="topic", durable=True, delivery_mode=2)
+        self.enabled = enabled
+        self.poll_interval = poll_interval
+        self._wake = threading.Event()
+        self._running = True
+        self._connection: kombu.Connection | None = None
+        self._producer: kombu.Producer | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._running = False
+        self._wake.set()
+        self._close()
+
+    def run(self) -> None:
+        if not self.enabled:
+            log.warning("outbox publishing is disabled; events stay in the outbox")
+            return
+        failures = 0
+        while self._running:
+            try:
+                while self._running and self.publish_pending() == BATCH_SIZE:
+                    pass
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("outbox relay failed; retrying")
+                self._close()
+            self._wake.wait(timeout=min(30.0, self.poll_interval * (2**failures)) if failures else self.poll_interval)
+            self._wake.clear()
+
+    def publish_pending(self) -> int:
+        """Publish one batch of unpublished events; returns how many were sent."""
+        table = self.outbox
+        with self.engine.begin() as connection:
+            query = select(table).where(table.c.published_at.is_(None)).order_by(table.c.id).limit(BATCH_SIZE)
+            if connection.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = connection.execute(query).all()
+            if not rows:
+                return 0
+            producer = self._get_producer()
+            for row in rows:
+                producer.publish(
+                    json.dumps(row.payload),
+                    exchange=self.exchange,
+                    routing_key=row.event_type,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    headers=dict(row.headers or {}),
+                    message_id=row.event_id,
+                    declare=[self.exchange],
+                    retry=False,
+                )
+            connection.execute(
+                update(table).where(table.c.id.in_([row.id for row in rows])).values(published_at=utcnow())
+            )
+        return len(rows)
+
+    def _get_producer(self) -> kombu.Producer:
+        if self._producer is None:
+            self._connection = kombu.Connection(self.amqp_uri, transport_options={"confirm_publish": True})
+            self._connection.ensure_connection(max_retries=1)
+            self._producer = kombu.Producer(self._connection)
+        return self._producer
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:  # the connection is being dropped anyway
+                pass
+        self._connection = None
+        self._producer = None

@@ -1,0 +1,1 @@
+"""The communities service: subwikis: thematic communities, their wiki pages, members and moderators."""

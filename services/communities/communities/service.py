@@ -1,0 +1,32 @@
+"""CommunitiesService: thin entrypoints over this service's use cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nameko.rpc import rpc
+from sqlalchemy import select
+
+from communities.models import KNOWN_USERS, Base, Membership
+from svclib.db import Database
+from svclib.users import UserDirectory
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class CommunitiesService(UserDirectory):
+    name = "communities"
+
+    db = Database(Base.metadata, MIGRATIONS)
+    users_table = KNOWN_USERS
+
+    @rpc
+    def list_user_subwikis(self, user_id: str) -> list[str]:
+        with self.db.transaction() as tx:
+            return list(
+                tx.session.scalars(
+                    select(Membership.subwiki_slug)
+                    .where(Membership.user_id == user_id)
+                    .order_by(Membership.subwiki_slug)
+                )
+            )

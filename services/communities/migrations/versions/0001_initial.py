@@ -1,0 +1,34 @@
+"""outbox, processed events, known users
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-25
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from svclib.migrations import create_plumbing_tables
+from svclib.users import create_known_users_table
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_plumbing_tables(op.get_bind())
+    create_known_users_table(op.get_bind())
+    op.create_table(
+        "memberships",
+        sa.Column("user_id", sa.String(32), primary_key=True),
+        sa.Column("subwiki_slug", sa.String(40), primary_key=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    for table in ("memberships", "known_users", "processed_events", "outbox"):
+        op.drop_table(table)

@@ -1,0 +1,1 @@
+"""The content service: posts, wiki edits, comments, votes and reports."""

@@ -1,0 +1,4 @@
+from content.models import Base
+from svclib.migrations import run_env
+
+run_env(Base.metadata, "content")

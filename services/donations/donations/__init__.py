@@ -1,0 +1,1 @@
+"""The donations service: donations, pledges, the campaign and the public ledger."""

@@ -1,0 +1,18 @@
+"""DonationsService: thin entrypoints over this service's use cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from donations.models import KNOWN_USERS, Base
+from svclib.db import Database
+from svclib.users import UserDirectory
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class DonationsService(UserDirectory):
+    name = "donations"
+
+    db = Database(Base.metadata, MIGRATIONS)
+    users_table = KNOWN_USERS

@@ -1,0 +1,1 @@
+"""The feed service: the quality-ranked feeds, built from events."""

@@ -1,0 +1,4 @@
+from feed.models import Base
+from svclib.migrations import run_env
+
+run_env(Base.metadata, "feed")

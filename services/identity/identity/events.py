@@ -1,0 +1,16 @@
+"""Events the identity service publishes, and their payloads."""
+
+from identity.schemas import FollowEventSchema, UserEventSchema
+
+USER_REGISTERED = "user_registered"  # {"user": UserEventSchema}
+USER_UPDATED = "user_updated"  # {"user": UserEventSchema}
+USER_ERASED = "user_erased"  # {"user": {"id"}}
+USER_FOLLOWED = "user_followed"  # {"follow": FollowEventSchema}
+USER_UNFOLLOWED = "user_unfollowed"  # {"follow": FollowEventSchema}
+
+PAYLOADS = {
+    USER_REGISTERED: UserEventSchema,
+    USER_UPDATED: UserEventSchema,
+    USER_FOLLOWED: FollowEventSchema,
+    USER_UNFOLLOWED: FollowEventSchema,
+}

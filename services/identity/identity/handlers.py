@@ -1,0 +1,294 @@
+"""Identity use cases as plain functions over one transaction.
+
+Each takes a :class:`svclib.db.Transaction` and plain values and returns plain
+data; the service entrypoints stay thin, and tests call these directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from identity import events, passwords
+from identity.exceptions import (
+    Conflict,
+    Invalid,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
+from identity.models import Follow, LoginFailure, Session, User
+from identity.schemas import (
+    CallerSchema,
+    FollowEventSchema,
+    PrivateUserSchema,
+    PublicUserSchema,
+    SessionExportSchema,
+    UserEventSchema,
+)
+from svclib.db import Transaction, isoformat, utcnow
+
+USERNAME = re.compile(r"^[a-z0-9_]{3,30}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+MAX_DISPLAY_NAME = 80
+MAX_BIO = 2000
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    window_seconds: int = 900
+    max_failures_per_account: int = 5
+    max_failures_per_ip: int = 20
+    session_ttl: timedelta = timedelta(days=30)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _user_by_username(tx: Transaction, username: str) -> User:
+    user = tx.session.scalar(select(User).where(User.username == username.lower(), User.erased_at.is_(None)))
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def _live_user(tx: Transaction, user_id: str) -> User:
+    user = tx.session.get(User, user_id)
+    if user is None or user.erased_at is not None:
+        raise NotFound("No such user.")
+    return user
+
+
+def _counts(tx: Transaction, user: User) -> dict:
+    followers = tx.session.scalar(select(func.count()).select_from(Follow).where(Follow.followee_id == user.id))
+    following = tx.session.scalar(select(func.count()).select_from(Follow).where(Follow.follower_id == user.id))
+    return {"follower_count": followers, "following_count": following}
+
+
+def public_view(tx: Transaction, user: User) -> dict:
+    data = PublicUserSchema().dump(user)
+    data.update(_counts(tx, user))
+    return data
+
+
+def private_view(tx: Transaction, user: User) -> dict:
+    following = tx.session.scalars(
+        select(User.username)
+        .join(Follow, Follow.followee_id == User.id)
+        .where(Follow.follower_id == user.id)
+        .order_by(User.username)
+    ).all()
+    data = PrivateUserSchema().dump(user)
+    data.update(_counts(tx, user), following=list(following))
+    return data
+
+
+def validate_registration(username: str, email: str, password: str, display_name: str | None) -> dict:
+    fields: dict[str, list[str]] = {}
+    username = (username or "").strip().lower()
+    email = (email or "").strip()
+    if not USERNAME.match(username):
+        fields["username"] = ["Use 3 to 30 of a-z, 0-9 and _."]
+    if len(email) > 254 or not EMAIL.match(email):
+        fields["email"] = ["Not a valid email address."]
+    display_name = (display_name or "").strip() or username
+    if len(display_name) > MAX_DISPLAY_NAME:
+        fields["display_name"] = [f"Use at most {MAX_DISPLAY_NAME} characters."]
+    password_problems = passwords.problems(password or "", username, email)
+    if password_problems:
+        fields["password"] = password_problems
+    if fields:
+        raise Invalid("Some fields are not valid.", fields=fields)
+    return {"username": username, "email": email, "display_name": display_name}
+
+
+def register(tx: Transaction, username: str, email: str, password_hash: str, display_name: str) -> dict:
+    """Create an account from validated input and an already computed hash."""
+    taken: dict[str, list[str]] = {}
+    if tx.session.scalar(select(User.id).where(User.username == username)):
+        taken["username"] = ["This username is taken."]
+    if tx.session.scalar(select(User.id).where(User.email_normalised == email.lower())):
+        taken["email"] = ["An account with this email exists."]
+    if taken:
+        raise Conflict("Already registered.", fields=taken)
+    user = User(
+        id=uuid.uuid4().hex,
+        username=username,
+        email=email,
+        email_normalised=email.lower(),
+        display_name=display_name,
+        bio="",
+        password_hash=password_hash,
+        trust=0.1,
+        badges=[],
+    )
+    tx.session.add(user)
+    tx.session.flush()
+    tx.emit(events.USER_REGISTERED, "user", UserEventSchema().dump(user))
+    return private_view(tx, user)
+
+
+def find_login(tx: Transaction, login: str) -> User | None:
+    login = (login or "").strip().lower()
+    column = User.email_normalised if "@" in login else User.username
+    return tx.session.scalar(select(User).where(column == login, User.erased_at.is_(None)))
+
+
+def check_rate(tx: Transaction, login: str, ip: str, policy: LoginPolicy, now: datetime) -> None:
+    """Refuse a login attempt when the account or the address failed too often lately."""
+    since = now - timedelta(seconds=policy.window_seconds)
+    for column, value, limit in (
+        (LoginFailure.account, (login or "").strip().lower(), policy.max_failures_per_account),
+        (LoginFailure.ip, ip or "", policy.max_failures_per_ip),
+    ):
+        recent = tx.session.execute(
+            select(func.count(), func.min(LoginFailure.created_at)).where(
+                column == value, LoginFailure.created_at > since
+            )
+        ).one()
+        if recent[0] >= limit:
+            retry_after = int((_aware(recent[1]) - since).total_seconds()) + 1
+            raise RateLimited("Too many failed logins; try again later.", retry_after=max(1, retry_after))
+
+
+def record_failure(tx: Transaction, login: str, ip: str) -> None:
+    tx.session.add(LoginFailure(account=(login or "").strip().lower(), ip=ip or "", created_at=utcnow()))
+
+
+def start_session(tx: Transaction, user: User, policy: LoginPolicy, now: datetime) -> dict:
+    token = secrets.token_urlsafe(32)
+    expires_at = now + policy.session_ttl
+    tx.session.add(Session(id=uuid.uuid4().hex, user_id=user.id, token_hash=token_hash(token), expires_at=expires_at))
+    tx.session.execute(delete(LoginFailure).where(LoginFailure.account.in_([user.username, user.email_normalised])))
+    return {"token": token, "expires_at": isoformat(expires_at), "user": private_view(tx, user)}
+
+
+def authenticate(tx: Transaction, token: str, now: datetime) -> dict:
+    row = tx.session.execute(
+        select(Session, User)
+        .join(User, User.id == Session.user_id)
+        .where(Session.token_hash == token_hash(token or ""), Session.revoked_at.is_(None), User.erased_at.is_(None))
+    ).first()
+    if row is None or _aware(row.Session.expires_at) <= now:
+        raise Unauthenticated("The token is missing, expired or revoked.")
+    return CallerSchema().dump(row.User)
+
+
+def logout(tx: Transaction, token: str, now: datetime) -> dict:
+    session = tx.session.scalar(select(Session).where(Session.token_hash == token_hash(token or "")))
+    if session is None:
+        raise Unauthenticated("The token is missing, expired or revoked.")
+    if session.revoked_at is None:
+        session.revoked_at = now
+    return {"user_id": session.user_id, "token_hash": session.token_hash}
+
+
+def get_me(tx: Transaction, user_id: str) -> dict:
+    return private_view(tx, _live_user(tx, user_id))
+
+
+def update_me(tx: Transaction, user_id: str, display_name: str | None = None, bio: str | None = None) -> dict:
+    user = _live_user(tx, user_id)
+    fields: dict[str, list[str]] = {}
+    if display_name is not None:
+        display_name = display_name.strip()
+        if not 1 <= len(display_name) <= MAX_DISPLAY_NAME:
+            fields["display_name"] = [f"Use 1 to {MAX_DISPLAY_NAME} characters."]
+    if bio is not None and len(bio) > MAX_BIO:
+        fields["bio"] = [f"Use at most {MAX_BIO} characters."]
+    if fields:
+        raise Invalid("Some fields are not valid.", fields=fields)
+    changed = False
+    if display_name is not None and display_name != user.display_name:
+        user.display_name, changed = display_name, True
+    if bio is not None and bio != user.bio:
+        user.bio, changed = bio, True
+    if changed:
+        user.updated_at = utcnow()
+        tx.session.flush()
+        tx.emit(events.USER_UPDATED, "user", UserEventSchema().dump(user))
+    return private_view(tx, user)
+
+
+def get_user(tx: Transaction, username: str) -> dict:
+    return public_view(tx, _user_by_username(tx, username))
+
+
+def get_users(tx: Transaction, ids: list[str]) -> dict:
+    """Public views keyed by id, for composing lists in a fixed number of calls."""
+    users = tx.session.scalars(select(User).where(User.id.in_(list(ids)[:500]), User.erased_at.is_(None))).all()
+    return {user.id: PublicUserSchema().dump(user) for user in users}
+
+
+def follow(tx: Transaction, follower_id: str, username: str) -> None:
+    followee = _user_by_username(tx, username)
+    _live_user(tx, follower_id)
+    if followee.id == follower_id:
+        raise Invalid("You cannot follow yourself.", fields={"username": ["You cannot follow yourself."]})
+    if tx.session.get(Follow, (follower_id, followee.id)) is None:
+        tx.session.add(Follow(follower_id=follower_id, followee_id=followee.id))
+        tx.session.flush()
+        tx.emit(
+            events.USER_FOLLOWED,
+            "follow",
+            FollowEventSchema().dump({"follower_id": follower_id, "followee_id": followee.id}),
+        )
+
+
+def unfollow(tx: Transaction, follower_id: str, username: str) -> None:
+    followee = _user_by_username(tx, username)
+    existing = tx.session.get(Follow, (follower_id, followee.id))
+    if existing is not None:
+        tx.session.delete(existing)
+        tx.emit(
+            events.USER_UNFOLLOWED,
+            "follow",
+            FollowEventSchema().dump({"follower_id": follower_id, "followee_id": followee.id}),
+        )
+
+
+def get_password_hash(tx: Transaction, user_id: str) -> str:
+    return _live_user(tx, user_id).password_hash
+
+
+def erase(tx: Transaction, user_id: str, now: datetime) -> list[str]:
+    """Erase an account: personal data gone, the id kept so content can be anonymised."""
+    user = _live_user(tx, user_id)
+    revoked = tx.session.scalars(
+        select(Session.token_hash).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+    ).all()
+    tx.session.execute(delete(Session).where(Session.user_id == user_id))
+    tx.session.execute(delete(Follow).where((Follow.follower_id == user_id) | (Follow.followee_id == user_id)))
+    user.username = f"deleted_{user.id[:20]}"
+    user.email = user.email_normalised = f"{user.id}@erased.invalid"
+    user.display_name = "Deleted account"
+    user.bio = ""
+    user.password_hash = ""
+    user.badges = []
+    user.erased_at = now
+    tx.emit(events.USER_ERASED, "user", {"id": user.id})
+    return list(revoked)
+
+
+def export(tx: Transaction, user_id: str) -> dict:
+    user = _live_user(tx, user_id)
+    followers = tx.session.scalars(
+        select(User.username).join(Follow, Follow.follower_id == User.id).where(Follow.followee_id == user_id)
+    ).all()
+    sessions = tx.session.scalars(select(Session).where(Session.user_id == user_id).order_by(Session.created_at)).all()
+    return {
+        "profile": private_view(tx, user),
+        "followers": list(followers),
+        "sessions": SessionExportSchema(many=True).dump(sessions),
+    }

@@ -1,0 +1,122 @@
+"""IdentityService: thin RPC entrypoints over the use cases in handlers.py."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from eventlet import tpool
+from kombu import Exchange
+from nameko.dependency_providers import Config
+from nameko.messaging import Publisher
+from nameko.rpc import rpc
+
+from identity import handlers, passwords
+from identity.exceptions import Forbidden, IdentityError, Invalid, Unauthenticated
+from identity.models import Base, User
+from svclib.db import Database, utcnow
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+# Gateways keep a short cache of token checks; a revocation reaches all of them here.
+SESSIONS_EXCHANGE = Exchange("identity.sessions", type="fanout", durable=True)
+
+
+class IdentityService:
+    name = "identity"
+
+    db = Database(Base.metadata, MIGRATIONS)
+    config = Config()
+    revocations = Publisher(exchange=SESSIONS_EXCHANGE)
+
+    def _policy(self) -> handlers.LoginPolicy:
+        config = self.config
+        return handlers.LoginPolicy(
+            window_seconds=int(config.get("LOGIN_WINDOW_SECONDS", 900)),
+            max_failures_per_account=int(config.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
+            max_failures_per_ip=int(config.get("LOGIN_MAX_FAILURES_PER_IP", 20)),
+            session_ttl=timedelta(hours=float(config.get("SESSION_TTL_HOURS", 720))),
+        )
+
+    @rpc
+    def health(self) -> dict:
+        return {"service": self.name, "ok": True}
+
+    @rpc(expected_exceptions=IdentityError)
+    def register(self, username: str, email: str, password: str, display_name: str | None = None) -> dict:
+        data = handlers.validate_registration(username, email, password, display_name)
+        password_hash = tpool.execute(passwords.hash_password, password)
+        with self.db.transaction() as tx:
+            return handlers.register(tx, password_hash=password_hash, **data)
+
+    @rpc(expected_exceptions=IdentityError)
+    def login(self, login: str, password: str, ip: str = "") -> dict:
+        policy, now = self._policy(), utcnow()
+        with self.db.transaction() as tx:
+            handlers.check_rate(tx, login, ip, policy, now)
+            user = handlers.find_login(tx, login)
+            user_id, password_hash = (user.id, user.password_hash) if user else (None, passwords.DUMMY_HASH)
+        valid = tpool.execute(passwords.verify_password, password_hash, password or "") and user_id is not None
+        with self.db.transaction() as tx:
+            if valid:
+                return handlers.start_session(tx, tx.session.get(User, user_id), policy, now)
+            handlers.record_failure(tx, login, ip)
+        raise Unauthenticated("Wrong login or password.")
+
+    @rpc(expected_exceptions=IdentityError)
+    def authenticate(self, token: str) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.authenticate(tx, token, utcnow())
+
+    @rpc(expected_exceptions=IdentityError)
+    def logout(self, token: str) -> None:
+        with self.db.transaction() as tx:
+            revoked = handlers.logout(tx, token, utcnow())
+        self.revocations({"token_hashes": [revoked["token_hash"]], "user_id": revoked["user_id"]})
+
+    @rpc(expected_exceptions=IdentityError)
+    def get_me(self, user_id: str) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.get_me(tx, user_id)
+
+    @rpc(expected_exceptions=IdentityError)
+    def update_me(self, user_id: str, display_name: str | None = None, bio: str | None = None) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.update_me(tx, user_id, display_name=display_name, bio=bio)
+
+    @rpc(expected_exceptions=IdentityError)
+    def erase_me(self, user_id: str, password: str) -> None:
+        with self.db.transaction() as tx:
+            password_hash = handlers.get_password_hash(tx, user_id)
+        if not tpool.execute(passwords.verify_password, password_hash, password or ""):
+            raise Forbidden("The password is not correct.")
+        with self.db.transaction() as tx:
+            revoked = handlers.erase(tx, user_id, utcnow())
+        self.revocations({"token_hashes": revoked, "user_id": user_id})
+
+    @rpc(expected_exceptions=IdentityError)
+    def export_user(self, user_id: str) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.export(tx, user_id)
+
+    @rpc(expected_exceptions=IdentityError)
+    def get_user(self, username: str) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.get_user(tx, username)
+
+    @rpc(expected_exceptions=IdentityError)
+    def get_users(self, ids: list[str]) -> dict:
+        if not isinstance(ids, list):
+            raise Invalid("ids must be a list.")
+        with self.db.transaction() as tx:
+            return handlers.get_users(tx, ids)
+
+    @rpc(expected_exceptions=IdentityError)
+    def follow_user(self, follower_id: str, username: str) -> None:
+        with self.db.transaction() as tx:
+            handlers.follow(tx, follower_id, username)
+
+    @rpc(expected_exceptions=IdentityError)
+    def unfollow_user(self, follower_id: str, username: str) -> None:
+        with self.db.transaction() as tx:
+            handlers.unfollow(tx, follower_id, username)

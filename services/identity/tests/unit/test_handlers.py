@@ -1,0 +1,196 @@
+from datetime import timedelta
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from identity import handlers, passwords
+from identity.exceptions import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
+from identity.models import OUTBOX, Base
+from identity.service import IdentityService
+from svclib.db import utcnow
+from svclib.testing import memory_database
+
+GOOD_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def db():
+    database = memory_database(Base.metadata)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def service(db):
+    return worker_factory(IdentityService, db=db, config={})
+
+
+def outbox_types(db):
+    with db.transaction() as tx:
+        return [row.event_type for row in tx.session.execute(OUTBOX.select().order_by(OUTBOX.c.id))]
+
+
+def test_register_returns_private_view_and_records_event(service, db):
+    user = service.register("Alice_1", "Alice@Example.com", GOOD_PASSWORD, "Alice")
+    assert user["username"] == "alice_1"
+    assert user["email"] == "Alice@Example.com"
+    assert user["display_name"] == "Alice"
+    assert user["trust"] == pytest.approx(0.1)
+    assert outbox_types(db) == ["user_registered"]
+
+
+def test_password_is_stored_as_argon2id(service, db):
+    service.register("bob_1", "bob@example.com", GOOD_PASSWORD)
+    with db.transaction() as tx:
+        stored = tx.session.execute(Base.metadata.tables["users"].select()).one().password_hash
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert GOOD_PASSWORD not in stored
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "password", "field"),
+    [
+        ("ab", "a@example.com", GOOD_PASSWORD, "username"),
+        ("has-dash", "a@example.com", GOOD_PASSWORD, "username"),
+        ("valid_name", "not-an-email", GOOD_PASSWORD, "email"),
+        ("valid_name", "a@example.com", "short", "password"),
+        ("valid_name", "a@example.com", "1234567890", "password"),
+        ("valid_name", "a@example.com", "qwertyuiop", "password"),
+    ],
+)
+def test_invalid_registration_names_the_field(service, username, email, password, field):
+    with pytest.raises(Invalid) as caught:
+        service.register(username, email, password)
+    assert field in caught.value.details["fields"]
+
+
+def test_usernames_and_emails_are_unique_case_insensitively(service):
+    service.register("carol", "carol@example.com", GOOD_PASSWORD)
+    with pytest.raises(Conflict) as caught:
+        service.register("CAROL", "other@example.com", GOOD_PASSWORD)
+    assert "username" in caught.value.details["fields"]
+    with pytest.raises(Conflict) as caught:
+        service.register("carol2", "CAROL@EXAMPLE.COM", GOOD_PASSWORD)
+    assert "email" in caught.value.details["fields"]
+
+
+def test_login_by_username_or_email_and_token_is_hashed(service, db):
+    service.register("dave", "dave@example.com", GOOD_PASSWORD)
+    by_name = service.login("dave", GOOD_PASSWORD, "10.0.0.1")
+    by_email = service.login("DAVE@example.com", GOOD_PASSWORD, "10.0.0.1")
+    assert by_name["token"] != by_email["token"]
+    assert len(by_name["token"]) >= 43  # 256 random bits, url-safe base64
+    assert service.authenticate(by_name["token"])["username"] == "dave"
+    with db.transaction() as tx:
+        hashes = {row.token_hash for row in tx.session.execute(Base.metadata.tables["sessions"].select())}
+    assert by_name["token"] not in hashes
+    assert handlers.token_hash(by_name["token"]) in hashes
+
+
+def test_wrong_password_is_unauthenticated(service):
+    service.register("erin", "erin@example.com", GOOD_PASSWORD)
+    with pytest.raises(Unauthenticated):
+        service.login("erin", "wrong password!", "10.0.0.2")
+    with pytest.raises(Unauthenticated):
+        service.login("nobody_here", GOOD_PASSWORD, "10.0.0.2")
+
+
+def test_logout_revokes_token_and_tells_gateways(service):
+    service.register("frank", "frank@example.com", GOOD_PASSWORD)
+    token = service.login("frank", GOOD_PASSWORD, "10.0.0.3")["token"]
+    service.logout(token)
+    with pytest.raises(Unauthenticated):
+        service.authenticate(token)
+    (payload,), _ = service.revocations.call_args
+    assert payload["token_hashes"] == [handlers.token_hash(token)]
+
+
+def test_expired_token_is_refused(db):
+    with db.transaction() as tx:
+        handlers.register(tx, "gina", "gina@example.com", "x", "Gina")
+    policy = handlers.LoginPolicy(session_ttl=timedelta(seconds=1))
+    with db.transaction() as tx:
+        user = handlers.find_login(tx, "gina")
+        token = handlers.start_session(tx, user, policy, utcnow() - timedelta(seconds=5))["token"]
+    with db.transaction() as tx, pytest.raises(Unauthenticated):
+        handlers.authenticate(tx, token, utcnow())
+
+
+def test_account_rate_limit_gives_retry_after(db):
+    policy = handlers.LoginPolicy(window_seconds=600, max_failures_per_account=3, max_failures_per_ip=100)
+    for attempt in range(3):
+        with db.transaction() as tx:
+            handlers.check_rate(tx, "henry", f"10.1.0.{attempt}", policy, utcnow())
+            handlers.record_failure(tx, "henry", f"10.1.0.{attempt}")
+    with db.transaction() as tx, pytest.raises(RateLimited) as caught:
+        handlers.check_rate(tx, "HENRY", "10.9.9.9", policy, utcnow())
+    assert 1 <= caught.value.details["retry_after"] <= 601
+
+
+def test_ip_rate_limit_spans_accounts(db):
+    policy = handlers.LoginPolicy(window_seconds=600, max_failures_per_account=100, max_failures_per_ip=4)
+    for attempt in range(4):
+        with db.transaction() as tx:
+            handlers.record_failure(tx, f"user{attempt}", "10.2.0.1")
+    with db.transaction() as tx, pytest.raises(RateLimited):
+        handlers.check_rate(tx, "someone_else", "10.2.0.1", policy, utcnow())
+    with db.transaction() as tx:
+        handlers.check_rate(tx, "someone_else", "10.2.0.2", policy, utcnow())
+
+
+def test_profile_update_and_public_view_hide_private_fields(service, db):
+    me = service.register("ivy", "ivy@example.com", GOOD_PASSWORD)
+    updated = service.update_me(me["id"], display_name="Ivy V", bio="I write about rivers.")
+    assert updated["display_name"] == "Ivy V"
+    public = service.get_user("IVY")
+    assert public["bio"] == "I write about rivers."
+    assert "email" not in public and "following" not in public
+    assert outbox_types(db) == ["user_registered", "user_updated"]
+    with pytest.raises(Invalid):
+        service.update_me(me["id"], display_name="")
+
+
+def test_follow_is_idempotent_and_emits_once(service, db):
+    jack = service.register("jack", "jack@example.com", GOOD_PASSWORD)
+    service.register("kate", "kate@example.com", GOOD_PASSWORD)
+    service.follow_user(jack["id"], "kate")
+    service.follow_user(jack["id"], "kate")
+    assert service.get_me(jack["id"])["following"] == ["kate"]
+    assert service.get_user("kate")["follower_count"] == 1
+    service.unfollow_user(jack["id"], "kate")
+    service.unfollow_user(jack["id"], "kate")
+    assert service.get_me(jack["id"])["following"] == []
+    assert outbox_types(db).count("user_followed") == 1
+    assert outbox_types(db).count("user_unfollowed") == 1
+    with pytest.raises(Invalid):
+        service.follow_user(jack["id"], "jack")
+    with pytest.raises(NotFound):
+        service.follow_user(jack["id"], "nobody_at_all")
+
+
+def test_erase_needs_password_then_forgets_personal_data(service, db):
+    me = service.register("liam", "liam@example.com", GOOD_PASSWORD)
+    token = service.login("liam", GOOD_PASSWORD, "10.0.0.4")["token"]
+    with pytest.raises(Forbidden):
+        service.erase_me(me["id"], "not my password")
+    service.erase_me(me["id"], GOOD_PASSWORD)
+    with pytest.raises(Unauthenticated):
+        service.authenticate(token)
+    with pytest.raises(NotFound):
+        service.get_user("liam")
+    assert "user_erased" in outbox_types(db)
+    again = service.register("liam", "liam@example.com", GOOD_PASSWORD)
+    assert again["id"] != me["id"]
+
+
+def test_get_users_batches_public_views(service):
+    a = service.register("mona", "mona@example.com", GOOD_PASSWORD)
+    b = service.register("nick", "nick@example.com", GOOD_PASSWORD)
+    found = service.get_users([a["id"], b["id"], "missing"])
+    assert set(found) == {a["id"], b["id"]}
+    assert "email" not in found[a["id"]]
+
+
+def test_common_password_list_is_loaded():
+    assert len(passwords.common_passwords()) > 20000
+    assert passwords.problems("password12") == ["This password is too common."]
