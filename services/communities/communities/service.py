@@ -8,13 +8,13 @@ from nameko.rpc import rpc
 from sqlalchemy import select
 
 from communities.models import KNOWN_USERS, Base, Membership
+from svclib import users
 from svclib.db import Database
-from svclib.users import UserDirectory
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-class CommunitiesService(UserDirectory):
+class CommunitiesService(users.UserDirectory):
     name = "communities"
 
     db = Database(Base.metadata, MIGRATIONS)

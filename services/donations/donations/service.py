@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from donations.models import KNOWN_USERS, Base
+from svclib import users
 from svclib.db import Database
-from svclib.users import UserDirectory
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-class DonationsService(UserDirectory):
+class DonationsService(users.UserDirectory):
     name = "donations"
 
     db = Database(Base.metadata, MIGRATIONS)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from feed.models import KNOWN_USERS, Base
+from svclib import users
 from svclib.db import Database
-from svclib.users import UserDirectory
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-class FeedService(UserDirectory):
+class FeedService(users.UserDirectory):
     name = "feed"
 
     db = Database(Base.metadata, MIGRATIONS)

@@ -1,0 +1,82 @@
+"""``python -m devstack run``: the whole platform on this machine, with demo data."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+from devstack import infra, seed
+from devstack.stack import ROOT, Stack
+
+
+def database_settings(use_sqlite: bool) -> dict[str, str]:
+    """Each service's database URL: PostgreSQL where it can be had, else SQLite files."""
+    given = {
+        f"{s.upper()}_DATABASE_URL": os.environ[f"{s.upper()}_DATABASE_URL"]
+        for s in infra.SERVICES
+        if os.environ.get(f"{s.upper()}_DATABASE_URL")
+    }
+    if len(given) == len(infra.SERVICES):
+        return given
+    server = None if use_sqlite else infra.find_postgres()
+    if server is None:
+        reason = "USE_SQLITE=1" if use_sqlite else "PostgreSQL is not available here"
+        infra.log(f"{reason}: each service uses its embedded SQLite file under var/")
+        return given
+    urls = dict(given)
+    for service in infra.SERVICES:
+        key = f"{service.upper()}_DATABASE_URL"
+        if key not in urls:
+            name = f"wikisocial_{service}"
+            if not server.exists(name):
+                server.create(name)
+            urls[key] = server.url(name)
+    infra.log("PostgreSQL: one database per service (wikisocial_<service>)")
+    return urls
+
+
+def run(args: argparse.Namespace) -> int:
+    broker = infra.find_broker()
+    env = {
+        "AMQP_URI": os.environ.get("AMQP_URI") or broker.uri("/"),
+        "DATA_DIR": str(ROOT / "var"),
+        "UPLOAD_DIR": str(ROOT / "var" / "uploads"),
+        **database_settings(args.sqlite),
+    }
+    stack = Stack(env, args.port, ROOT / "var" / "log")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        infra.log("declaring event queues, starting services")
+        stack.start_all()
+        created = seed.seed(stack.gateway_url)
+        infra.log(f"demo data: {created}")
+        print(
+            f"\n  Gateway: {stack.gateway_url}/api/v1   (health {stack.gateway_url}/readyz)"
+            f"\n  Logs:    {stack.log_dir}\n  Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        stack.watch()
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        infra.log("stopping")
+        stack.stop_all()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="start everything in the foreground")
+    run_parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
+    run_parser.add_argument("--sqlite", action="store_true", default=os.environ.get("USE_SQLITE") == "1")
+    args = parser.parse_args()
+    Path(ROOT / "var").mkdir(exist_ok=True)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

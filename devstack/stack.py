@@ -1,0 +1,126 @@
+"""Start, stop and kill the platform's processes as production runs them:
+``nameko run`` for each service, gunicorn for the gateway."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from devstack.infra import SERVICES, log, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICE_MODULES = [f"{name}.service" for name in SERVICES]
+
+
+class Stack:
+    def __init__(self, env: dict[str, str], gateway_port: int, log_dir: Path):
+        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+        self.gateway_port = gateway_port
+        self.log_dir = Path(log_dir)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def _spawn(self, name: str, argv: list[str], cwd: Path, extra_env: dict | None = None) -> subprocess.Popen:
+        logfile = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child's lifetime)
+        process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env={**self.env, **(extra_env or {})},
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        logfile.close()
+        self.processes[name] = process
+        return process
+
+    def declare_topology(self) -> None:
+        subprocess.run([sys.executable, "-m", "svclib.topology", *SERVICE_MODULES], env=self.env, check=True, cwd=ROOT)
+
+    def start_service(self, name: str, **extra_env: str) -> subprocess.Popen:
+        argv = [sys.executable, "-m", "nameko", "run", "--config", "config.yml", f"{name}.service"]
+        return self._spawn(name, argv, ROOT / "services" / name, extra_env)
+
+    def service_healthy(self, name: str, timeout: float = 2.0) -> bool:
+        result = subprocess.run(
+            [sys.executable, "-m", "svclib.healthcheck", name, "--timeout", str(timeout)],
+            env=self.env,
+            capture_output=True,
+            cwd=ROOT,
+        )
+        return result.returncode == 0
+
+    def wait_service(self, name: str, timeout: float = 60) -> None:
+        def up() -> bool:
+            if self.processes[name].poll() is not None:
+                raise RuntimeError(f"{name} exited; see {self.log_dir / (name + '.log')}")
+            return self.service_healthy(name)
+
+        if not wait_for(up, timeout, interval=0.5):
+            raise RuntimeError(f"{name} did not answer within {timeout}s; see {self.log_dir / (name + '.log')}")
+
+    def start_gateway(self, **extra_env: str) -> subprocess.Popen:
+        argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "gateway.app:create_app()"]
+        env = {"GATEWAY_PORT": str(self.gateway_port), "GATEWAY_HOST": "127.0.0.1", **extra_env}
+        return self._spawn("gateway", argv, ROOT / "gateway", env)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        def ready() -> bool:
+            if self.processes["gateway"].poll() is not None:
+                raise RuntimeError(f"the gateway exited; see {self.log_dir / 'gateway.log'}")
+            try:
+                return requests.get(f"{self.gateway_url}/readyz", timeout=5).status_code == 200
+            except requests.RequestException:
+                return False
+
+        if not wait_for(ready, timeout, interval=0.5):
+            raise RuntimeError(f"the gateway was not ready within {timeout}s; see {self.log_dir}")
+
+    def start_all(self) -> None:
+        self.declare_topology()
+        for name in SERVICES:
+            self.start_service(name)
+        for name in SERVICES:
+            self.wait_service(name)
+        self.start_gateway()
+        self.wait_ready()
+
+    def stop(self, name: str, timeout: float = 15) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash: nothing gets to clean up."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def stop_all(self) -> None:
+        for name in ["gateway", *reversed(SERVICES)]:
+            self.stop(name)
+
+    def watch(self) -> None:
+        """Block until Ctrl-C or until a process dies."""
+        while True:
+            for name, process in list(self.processes.items()):
+                if process.poll() is not None:
+                    log(f"{name} exited with {process.returncode}; see {self.log_dir / (name + '.log')}")
+                    return
+            time.sleep(1)

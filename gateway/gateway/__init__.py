@@ -1,0 +1,1 @@
+"""The gateway: the only public door of the platform."""

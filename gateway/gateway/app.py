@@ -1,0 +1,77 @@
+"""create_app(): the gateway's Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+import uuid
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gateway import errors, metrics
+from gateway.routes import health, identity
+from gateway.services import Services
+
+DEFAULTS = {
+    "AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
+    "RPC_TIMEOUT": 5.0,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "TOKEN_CACHE_SECONDS": 10.0,
+    "TRUSTED_PROXIES": 0,
+}
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def settings_from_env() -> dict:
+    config = {}
+    for key, default in DEFAULTS.items():
+        value = os.environ.get(key)
+        if value not in (None, ""):
+            config[key] = type(default)(value)
+    return config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(DEFAULTS)
+    app.config.update(settings_from_env())
+    app.config.update(config or {})
+    app.json.sort_keys = False
+    if app.config["TRUSTED_PROXIES"]:
+        proxies = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+    app.extensions["services"] = app.config.get("SERVICES") or Services(
+        app.config["AMQP_URI"], float(app.config["RPC_TIMEOUT"]), float(app.config["TOKEN_CACHE_SECONDS"])
+    )
+
+    @app.before_request
+    def _start():
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.REQUESTS.labels(request.method, endpoint, response.status_code).inc()
+        metrics.LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - g.get("started", 0))
+        if response.status_code == 503:
+            metrics.UNAVAILABLE.inc()
+        if response.status_code >= 400:
+            logging.getLogger("gateway.access").info(
+                "%s %s -> %s request_id=%s", request.method, request.path, response.status_code, g.request_id
+            )
+        return response
+
+    errors.register(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(identity.bp)
+    return app

@@ -1,0 +1,98 @@
+"""Bearer token -> caller, cached briefly per process.
+
+A revocation (logout, erased account) is broadcast by identity on the
+``identity.sessions`` exchange; every gateway process drops the token from its
+cache when it arrives, so a revoked token stops working at once everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from functools import wraps
+
+from flask import current_app, g, request
+
+from gateway.errors import ApiError
+
+SESSIONS_EXCHANGE = ("identity.sessions", "fanout")
+
+
+class TokenCache:
+    def __init__(self, ttl: float, max_entries: int = 10000):
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[dict, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def get(self, token_hash: str) -> dict | None:
+        with self._lock:
+            entry = self._entries.get(token_hash)
+            if entry is None:
+                return None
+            if entry[1] < time.monotonic():
+                del self._entries[token_hash]
+                return None
+            return entry[0]
+
+    def put(self, token_hash: str, caller: dict) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            self._entries[token_hash] = (caller, time.monotonic() + self.ttl)
+            self._entries.move_to_end(token_hash)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def revoke(self, message: dict) -> None:
+        """Handle a revocation broadcast: ``{"token_hashes": [...], "user_id": ...}``."""
+        with self._lock:
+            for token_hash in message.get("token_hashes") or []:
+                self._entries.pop(token_hash, None)
+            user_id = message.get("user_id")
+            if user_id:
+                for token_hash in [k for k, (caller, _) in self._entries.items() if caller["id"] == user_id]:
+                    del self._entries[token_hash]
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_caller(required: bool = True) -> dict | None:
+    if "caller" in g:
+        return g.caller
+    token = bearer_token()
+    if token is None:
+        if required:
+            raise ApiError(401, "unauthenticated", "Sign in: send 'Authorization: Bearer <token>'.")
+        return None
+    services = current_app.extensions["services"]
+    cache: TokenCache = services.tokens
+    token_hash = TokenCache.key(token)
+    caller = cache.get(token_hash)
+    if caller is None:
+        caller = services.call("identity", "authenticate", token)
+        cache.put(token_hash, caller)
+    g.caller, g.token = caller, token
+    return caller
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        current_caller(required=True)
+        return view(*args, **kwargs)
+
+    wrapper.requires_auth = True
+    return wrapper

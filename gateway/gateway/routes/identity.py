@@ -1,0 +1,123 @@
+"""Accounts, sessions, profiles and follows."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from gateway.auth import TokenCache, current_caller, login_required
+from gateway.routes import body, doc
+from gateway.schemas import (
+    EraseMeRequest,
+    LoginRequest,
+    LoginResponse,
+    PrivateUser,
+    PublicUser,
+    RegisterRequest,
+    UpdateMeRequest,
+)
+from gateway.services import SERVICES
+
+bp = Blueprint("identity", __name__, url_prefix="/api/v1")
+
+
+def services():
+    return current_app.extensions["services"]
+
+
+def no_content():
+    return "", 204
+
+
+@bp.post("/auth/register")
+@doc("Create an account", RegisterRequest, PrivateUser, status=201)
+def register():
+    data = body(RegisterRequest)
+    user = services().call(
+        "identity", "register", data["username"], data["email"], data["password"], data.get("display_name")
+    )
+    user["subwikis"] = []
+    return jsonify(user), 201
+
+
+@bp.post("/auth/login")
+@doc("Sign in with username or email", LoginRequest, LoginResponse)
+def login():
+    data = body(LoginRequest)
+    session = services().call("identity", "login", data["login"], data["password"], request.remote_addr or "")
+    session["user"]["subwikis"] = services().call("communities", "list_user_subwikis", session["user"]["id"])
+    return jsonify(session)
+
+
+@bp.post("/auth/logout")
+@login_required
+@doc("Sign out; the token stops working at once", status=204, auth=True)
+def logout():
+    services().tokens.revoke({"token_hashes": [TokenCache.key(g.token)]})
+    services().call("identity", "logout", g.token)
+    return no_content()
+
+
+def private_view(user_id: str) -> dict:
+    me, subwikis = services().gather(
+        services().start("identity", "get_me", user_id),
+        services().start("communities", "list_user_subwikis", user_id),
+    )
+    me["subwikis"] = subwikis
+    return me
+
+
+@bp.get("/me")
+@login_required
+@doc("The caller's own profile", response=PrivateUser, auth=True)
+def get_me():
+    return jsonify(private_view(g.caller["id"]))
+
+
+@bp.patch("/me")
+@login_required
+@doc("Change display name or bio", UpdateMeRequest, PrivateUser, auth=True)
+def update_me():
+    data = body(UpdateMeRequest)
+    services().call("identity", "update_me", g.caller["id"], **data)
+    return jsonify(private_view(g.caller["id"]))
+
+
+@bp.delete("/me")
+@login_required
+@doc("Erase the account; content is anonymised everywhere", EraseMeRequest, status=204, auth=True)
+def erase_me():
+    data = body(EraseMeRequest)
+    services().call("identity", "erase_me", g.caller["id"], data["password"])
+    services().tokens.revoke({"user_id": g.caller["id"]})
+    return no_content()
+
+
+@bp.get("/me/export")
+@login_required
+@doc("Everything the platform holds about the caller", auth=True)
+def export_me():
+    user_id = g.caller["id"]
+    calls = [services().start(name, "export_user", user_id) for name in SERVICES]
+    return jsonify(dict(zip(SERVICES, services().gather(*calls), strict=True)))
+
+
+@bp.get("/users/<username>")
+@doc("A person's public profile", response=PublicUser)
+def get_user(username: str):
+    return jsonify(services().call("identity", "get_user", username))
+
+
+@bp.put("/users/<username>/follow")
+@login_required
+@doc("Follow a person (idempotent)", status=204, auth=True)
+def follow(username: str):
+    services().call("identity", "follow_user", current_caller()["id"], username)
+    return no_content()
+
+
+@bp.delete("/users/<username>/follow")
+@login_required
+@doc("Unfollow a person (idempotent)", status=204, auth=True)
+def unfollow(username: str):
+    services().call("identity", "unfollow_user", current_caller()["id"], username)
+    return no_content()

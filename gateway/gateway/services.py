@@ -1,0 +1,51 @@
+"""The backing services as one gateway process sees them."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from flask import g
+
+from gateway.auth import SESSIONS_EXCHANGE, TokenCache
+from gateway.rpc import RpcClient
+
+SERVICES = ("identity", "communities", "content", "feed", "donations")
+
+
+class Services:
+    """Holds this process's RPC client, created on first use after the fork."""
+
+    def __init__(self, amqp_uri: str, timeout: float, token_cache_seconds: float):
+        self.amqp_uri = amqp_uri
+        self.timeout = timeout
+        self.tokens = TokenCache(token_cache_seconds)
+        self._client: RpcClient | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def rpc(self) -> RpcClient:
+        if self._client is None or self._pid != os.getpid():
+            with self._lock:
+                if self._client is None or self._pid != os.getpid():
+                    exchange, kind = SESSIONS_EXCHANGE
+                    self._client = RpcClient(
+                        self.amqp_uri, timeout=self.timeout, subscriptions=[(exchange, kind, self.tokens.revoke)]
+                    )
+                    self._pid = os.getpid()
+        return self._client
+
+    def context(self) -> dict:
+        """nameko context data sent with every call: the request id, for tracing."""
+        return {"request_id": g.get("request_id", "")}
+
+    def call(self, service: str, method: str, *args, **kwargs):
+        return self.rpc.call(service, method, *args, _context=self.context(), **kwargs)
+
+    def start(self, service: str, method: str, *args, **kwargs):
+        """Begin a call without waiting, to run independent calls at once."""
+        return self.rpc.call_async(service, method, *args, _context=self.context(), **kwargs)
+
+    def gather(self, *calls):
+        return self.rpc.gather(*calls)
