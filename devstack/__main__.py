@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         **database_settings(args.sqlite),
     }
     stack = Stack(env, args.port, ROOT / "var" / "log")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         infra.log("declaring event queues, starting services")
         stack.start_all()
@@ -63,8 +63,15 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
         infra.log("stopping")
         stack.stop_all()
+        infra.log("stopped")
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> int:
@@ -73,9 +80,23 @@ def main() -> int:
     run_parser = sub.add_parser("run", help="start everything in the foreground")
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
     run_parser.add_argument("--sqlite", action="store_true", default=os.environ.get("USE_SQLITE") == "1")
+    sub.add_parser("servers", help="make sure RabbitMQ and PostgreSQL are reachable (install/start them)")
     args = parser.parse_args()
     Path(ROOT / "var").mkdir(exist_ok=True)
+    if args.command == "servers":
+        return servers()
     return run(args)
+
+
+def servers() -> int:
+    broker = infra.find_broker()
+    infra.log(f"RabbitMQ: {broker.host}:{broker.port} (management {broker.management_url})")
+    postgres = infra.find_postgres()
+    infra.log(f"PostgreSQL: {'reachable' if postgres else 'not available: services fall back to SQLite'}")
+    for server in (broker, postgres):
+        if server is not None and server.container is not None:
+            server.container.stop()
+    return 0
 
 
 if __name__ == "__main__":

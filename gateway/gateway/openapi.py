@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -14,8 +13,7 @@ from gateway.schemas import ErrorResponse
 _CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
-@lru_cache(maxsize=4)
-def _build(app_id: int, rules: tuple) -> dict:
+def _build(rules: list) -> dict:
     spec = APISpec(
         title="Wikisocial API",
         version="1.0.0",
@@ -48,6 +46,9 @@ def _build(app_id: int, rules: tuple) -> dict:
 
 
 def spec_for(app: Flask) -> dict:
+    """Built once per application from its routes' ``doc`` metadata."""
+    if "openapi" in app.extensions:
+        return app.extensions["openapi"]
     rules = []
     for rule in app.url_map.iter_rules():
         meta = getattr(app.view_functions[rule.endpoint], "openapi", None)
@@ -56,4 +57,5 @@ def spec_for(app: Flask) -> dict:
         path = _CONVERTER.sub(r"{\1}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             rules.append((path, method.lower(), meta, tuple(rule.arguments)))
-    return _build(id(app), tuple(rules))
+    app.extensions["openapi"] = _build(rules)
+    return app.extensions["openapi"]

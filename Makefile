@@ -1,0 +1,55 @@
+# The README's two commands: `make run` and `make test`. Everything else is a step of those.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PACKAGES := libs services/identity services/communities services/content services/feed services/donations gateway
+PYTEST := $(PY) -m pytest -q
+
+.PHONY: install servers run test lint test-unit test-gateway test-interface test-integration test-e2e test-deploy bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements/lock.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install -q -r requirements/lock.txt
+	$(PY) -m pip install -q --no-deps $(addprefix -e ,$(PACKAGES))
+	@touch $(STAMP)
+
+servers: install
+	$(PY) -m devstack servers
+
+run: install
+	$(PY) -m devstack run
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: install servers lint test-unit test-gateway test-deploy test-interface test-integration test-e2e
+
+test-unit: install
+	$(PYTEST) services/*/tests/unit
+
+test-gateway: install
+	$(PYTEST) gateway/tests
+
+test-deploy: install
+	$(PYTEST) tests/deploy
+
+test-interface: install
+	$(PYTEST) services/*/tests/interface
+
+test-integration: install
+	$(PYTEST) tests/integration
+
+test-e2e: install
+	$(PYTEST) tests/e2e
+
+bench: install servers
+	$(PY) -m bench.gateway
+
+clean:
+	rm -rf $(VENV) var

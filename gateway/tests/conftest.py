@@ -1,0 +1,81 @@
+"""The gateway with its services replaced by in-process fakes: no broker needed here."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.app import create_app
+from gateway.auth import TokenCache
+from gateway.rpc import RemoteServiceError
+
+
+class FakeCall:
+    def __init__(self, thunk):
+        self.thunk = thunk
+
+
+class FakeServices:
+    """Answers RPCs from a table of functions keyed by (service, method)."""
+
+    def __init__(self):
+        self.tokens = TokenCache(ttl=10)
+        self.handlers: dict[tuple[str, str], object] = {}
+        self.calls: list[tuple] = []
+
+    def on(self, service: str, method: str, handler) -> None:
+        self.handlers[(service, method)] = handler
+
+    def call(self, service: str, method: str, *args, **kwargs):
+        self.calls.append((service, method, args, kwargs))
+        handler = self.handlers.get((service, method))
+        if handler is None:
+            raise AssertionError(f"unexpected call {service}.{method}")
+        return handler(*args, **kwargs)
+
+    def start(self, service: str, method: str, *args, **kwargs):
+        return FakeCall(lambda: self.call(service, method, *args, **kwargs))
+
+    def gather(self, *calls):
+        return [call.thunk() for call in calls]
+
+    def context(self) -> dict:
+        return {}
+
+
+def raising(exc_type: str, message: str = "nope", **details):
+    def raise_it(*_args, **_kwargs):
+        raise RemoteServiceError("identity", exc_type, message, details)
+
+    return raise_it
+
+
+@pytest.fixture
+def remote():
+    """``remote("NotFound", "message", **details)``: a fake RPC that raises like a service."""
+    return raising
+
+
+@pytest.fixture
+def services():
+    fake = FakeServices()
+    fake.on(
+        "identity",
+        "authenticate",
+        lambda token: (
+            {"id": "u1", "username": "ann"}
+            if token == "good"
+            else raising("Unauthenticated", "The token is missing, expired or revoked.")()
+        ),
+    )
+    return fake
+
+
+@pytest.fixture
+def client(services):
+    app = create_app({"SERVICES": services, "TESTING": False, "PROPAGATE_EXCEPTIONS": False})
+    return app.test_client()
+
+
+@pytest.fixture
+def auth():
+    return {"Authorization": "Bearer good"}

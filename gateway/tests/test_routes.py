@@ -1,0 +1,107 @@
+"""Validation, composition and authentication in the identity routes."""
+
+from gateway.auth import TokenCache
+
+ME = {"id": "u1", "username": "ann", "email": "ann@example.com", "following": []}
+
+
+def test_register_validates_before_calling_identity(client, services):
+    response = client.post("/api/v1/auth/register", json={"username": "a", "password": "short", "extra": 1})
+    assert response.status_code == 400
+    fields = response.get_json()["error"]["fields"]
+    assert set(fields) == {"username", "email", "password", "extra"}
+    assert services.calls == []
+
+
+def test_register_passes_fields_and_answers_201(client, services):
+    services.on("identity", "register", lambda u, e, p, d: {"id": "u9", "username": u, "email": e})
+    response = client.post(
+        "/api/v1/auth/register", json={"username": "ann", "email": "ann@example.com", "password": "long enough pw"}
+    )
+    assert response.status_code == 201
+    assert response.get_json() == {"id": "u9", "username": "ann", "email": "ann@example.com", "subwikis": []}
+
+
+def test_login_sends_the_client_address_for_rate_limits(client, services):
+    seen = {}
+
+    def login(login, password, ip):
+        seen["ip"] = ip
+        return {"token": "t", "expires_at": "2030-01-01T00:00:00Z", "user": dict(ME)}
+
+    services.on("identity", "login", login)
+    services.on("communities", "list_user_subwikis", lambda user_id: ["rivers"])
+    response = client.post(
+        "/api/v1/auth/login",
+        json={"login": "ann", "password": "whatever pw"},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
+    assert response.status_code == 200
+    assert seen["ip"] == "203.0.113.9"
+    assert response.get_json()["user"]["subwikis"] == ["rivers"]
+
+
+def test_me_combines_identity_and_communities(client, services, auth):
+    services.on("identity", "get_me", lambda user_id: dict(ME))
+    services.on("communities", "list_user_subwikis", lambda user_id: ["birds", "rivers"])
+    response = client.get("/api/v1/me", headers=auth)
+    assert response.status_code == 200
+    assert response.get_json()["subwikis"] == ["birds", "rivers"]
+
+
+def test_token_checks_are_cached_and_revocations_evict(client, services, auth):
+    services.on("identity", "get_me", lambda user_id: dict(ME))
+    services.on("communities", "list_user_subwikis", lambda user_id: [])
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=auth).status_code == 200
+    assert [c[1] for c in services.calls].count("authenticate") == 1
+    services.tokens.revoke({"token_hashes": [TokenCache.key("good")]})
+    client.get("/api/v1/me", headers=auth)
+    assert [c[1] for c in services.calls].count("authenticate") == 2
+    services.tokens.revoke({"user_id": "u1"})
+    client.get("/api/v1/me", headers=auth)
+    assert [c[1] for c in services.calls].count("authenticate") == 3
+
+
+def test_logout_evicts_locally_and_revokes(client, services, auth):
+    services.on("identity", "get_me", lambda user_id: dict(ME))
+    services.on("communities", "list_user_subwikis", lambda user_id: [])
+    services.on("identity", "logout", lambda token: None)
+    client.get("/api/v1/me", headers=auth)
+    assert client.post("/api/v1/auth/logout", headers=auth).status_code == 204
+    assert services.tokens.get(TokenCache.key("good")) is None
+    assert ("identity", "logout", ("good",), {}) in services.calls
+
+
+def test_patch_me_refuses_unknown_fields(client, services, auth):
+    response = client.patch("/api/v1/me", json={"email": "new@example.com"}, headers=auth)
+    assert response.status_code == 400
+    assert "email" in response.get_json()["error"]["fields"]
+
+
+def test_follow_uses_the_caller_not_the_body(client, services, auth):
+    services.on("identity", "follow_user", lambda follower, username: None)
+    assert client.put("/api/v1/users/bob/follow", headers=auth).status_code == 204
+    assert ("identity", "follow_user", ("u1", "bob"), {}) in services.calls
+
+
+def test_export_asks_every_service(client, services, auth):
+    for name in ("identity", "communities", "content", "feed", "donations"):
+        services.on(name, "export_user", lambda user_id, name=name: {"from": name})
+    body = client.get("/api/v1/me/export", headers=auth).get_json()
+    assert body == {name: {"from": name} for name in ("identity", "communities", "content", "feed", "donations")}
+
+
+def test_openapi_lists_the_identity_routes(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/api/v1/auth/register", "/api/v1/me", "/api/v1/users/{username}/follow"} <= set(spec["paths"])
+    register = spec["paths"]["/api/v1/auth/register"]["post"]
+    assert "requestBody" in register and "201" in register["responses"]
+
+
+def test_metrics_are_prometheus_text(client):
+    client.get("/healthz")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert b"gateway_requests_total" in response.data
