@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -112,15 +113,21 @@ def plumbing_tables(metadata: MetaData) -> tuple[Table, Table]:
     return outbox, processed
 
 
+_MIGRATING = threading.Lock()
+
+
 def migrate(engine: Engine, migrations_dir: Path | str) -> None:
     """Apply the service's alembic migrations up to head.
 
     On PostgreSQL an advisory lock keeps replicas that start together from
-    migrating at the same time.
+    migrating at the same time; within one process, alembic's global context
+    allows one migration at a time.
     """
-    from alembic import command
-    from alembic.config import Config
+    with _MIGRATING:
+        _migrate(engine, migrations_dir)
 
+
+def _migrate(engine: Engine, migrations_dir: Path | str) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir))
     with engine.begin() as connection:
@@ -172,9 +179,9 @@ class Transaction:
 class Database(DependencyProvider):
     """Engine, migrations and outbox relay for one service's own database."""
 
-    def __init__(self, metadata: MetaData, migrations_dir: Path | str):
+    def __init__(self, metadata: MetaData, migrations_dir: Path | str | None):
         self.metadata = metadata
-        self.migrations_dir = Path(migrations_dir)
+        self.migrations_dir = Path(migrations_dir) if migrations_dir is not None else None
         self.outbox, self.processed = metadata.tables["outbox"], metadata.tables["processed_events"]
         self.engine: Engine | None = None
         self.relay = None
@@ -190,7 +197,9 @@ class Database(DependencyProvider):
             or settings.database_url(service)
         )
         self.engine = make_engine(url)
-        if config.get("MIGRATE_ON_START", True):
+        if self.migrations_dir is None:
+            self.metadata.create_all(self.engine)
+        elif _truthy(config.get("MIGRATE_ON_START", True)):
             migrate(self.engine, self.migrations_dir)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.relay = OutboxRelay(

@@ -1,0 +1,119 @@
+"""The whole platform started as in production (``nameko run`` + gunicorn) on a
+fresh vhost and fresh PostgreSQL databases, driven only through HTTP."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+import requests
+
+from devstack.infra import SERVICES, wait_for
+from devstack.stack import Stack
+
+PASSWORD = "a long enough password"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def stack_factory(broker, postgres, tmp_path_factory):
+    made: list[tuple[Stack, str, list[str]]] = []
+
+    def make(**env: str) -> Stack:
+        vhost = broker.create_vhost()
+        run = uuid.uuid4().hex[:8]
+        databases = [f"e2e_{service}_{run}" for service in SERVICES]
+        settings = {f"{service.upper()}_DATABASE_URL": postgres.create(db) for service, db in zip(SERVICES, databases)}
+        settings.update(
+            AMQP_URI=broker.uri(vhost),
+            GATEWAY_WORKERS="2",
+            GATEWAY_THREADS="4",
+            EVENT_RETRY_DELAY_MS="200",
+            OUTBOX_POLL_INTERVAL="0.5",
+            **env,
+        )
+        stack = Stack(settings, free_port(), tmp_path_factory.mktemp(f"stack-{run}"))
+        made.append((stack, vhost, databases))
+        stack.start_all()
+        return stack
+
+    yield make
+    for stack, vhost, databases in made:
+        stack.stop_all()
+        for database in databases:
+            postgres.drop(database)
+        broker.delete_vhost(vhost)
+
+
+class Api:
+    """A client app: JSON over HTTP, nothing else."""
+
+    def __init__(self, base_url: str):
+        self.base = base_url
+        self.session = requests.Session()
+
+    def request(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.session.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path, **kwargs):
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path, **kwargs):
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+    def register(self, prefix: str = "user") -> tuple[dict, str]:
+        """A new person with a unique name, signed in: (private view, token)."""
+        username = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        response = self.post(
+            "/api/v1/auth/register",
+            json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+        )
+        assert response.status_code == 201, response.text
+        login = self.post("/api/v1/auth/login", json={"login": username, "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        return response.json(), login.json()["token"]
+
+
+@pytest.fixture(scope="session")
+def stack(stack_factory):
+    return stack_factory()
+
+
+@pytest.fixture
+def api(stack):
+    return Api(stack.gateway_url)
+
+
+def eventually(check, timeout: float = 15.0):
+    """Wait for an asynchronous effect (an event delivered), then return the check's value."""
+    result = {}
+
+    def probe():
+        result["value"] = check()
+        return bool(result["value"])
+
+    assert wait_for(probe, timeout, interval=0.2), "the expected effect did not happen in time"
+    return result["value"]
+
+
+@pytest.fixture
+def wait_until():
+    return eventually

@@ -1,0 +1,120 @@
+"""Event delivery guarantees of the shared plumbing, on the real broker and PostgreSQL."""
+
+import uuid
+
+import pytest
+from nameko.rpc import rpc
+from nameko.standalone.events import event_dispatcher
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+
+from devstack.infra import wait_for
+from svclib import dlq
+from svclib.db import Database, plumbing_tables
+from svclib.events import event_handler
+
+metadata = MetaData()
+plumbing_tables(metadata)
+applied = Table("applied", metadata, Column("id", Integer, primary_key=True), Column("event_id", String(36)))
+
+
+class Counter:
+    name = "counter"
+    db = Database(metadata, None)
+
+    @event_handler("source", "thing_happened")
+    def handle_thing_happened(self, payload):
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_thing_happened"):
+                tx.session.execute(applied.insert().values(event_id=payload["event_id"]))
+
+    @rpc
+    def count(self, event_id):
+        with self.db.transaction() as tx:
+            return tx.session.scalar(select(func.count()).select_from(applied).where(applied.c.event_id == event_id))
+
+
+class Failing:
+    name = "failing"
+    attempts: list = []
+
+    @event_handler("source", "thing_happened")
+    def handle(self, payload):
+        Failing.attempts.append(payload["event_id"])
+        raise ValueError("this event cannot be applied yet")
+
+
+class Repaired:
+    name = "failing"
+    applied: list = []
+
+    @event_handler("source", "thing_happened")
+    def handle(self, payload):
+        Repaired.applied.append(payload["event_id"])
+
+
+@pytest.fixture
+def fresh_database(postgres):
+    name = f"t_events_{uuid.uuid4().hex[:10]}"
+    url = postgres.create(name)
+    yield url
+    postgres.drop(name)
+
+
+def event(event_id=None):
+    return {"event_id": event_id or str(uuid.uuid4()), "occurred_at": "2026-11-25T00:00:00Z", "thing": {"n": 1}}
+
+
+def test_the_same_event_delivered_twice_is_applied_once(container_factory, rabbit_config, fresh_database):
+    container = container_factory(Counter, {**rabbit_config, "DATABASE_URL": fresh_database})
+    container.start()
+    dispatch = event_dispatcher(rabbit_config)
+    payload = event()
+    for _ in range(2):
+        with entrypoint_waiter(container, "handle_thing_happened", timeout=10):
+            dispatch("source", "thing_happened", payload)
+    with entrypoint_waiter(container, "handle_thing_happened", timeout=10):
+        dispatch("source", "thing_happened", event())
+    with entrypoint_hook(container, "count") as count:
+        assert count(payload["event_id"]) == 1
+
+
+def test_a_failing_event_is_retried_then_parked_then_replayed(container_factory, rabbit_config, amqp_uri):
+    Failing.attempts = []
+    config = {**rabbit_config, "EVENT_MAX_RETRIES": 2, "EVENT_RETRY_DELAY_MS": 50}
+    container = container_factory(Failing, config)
+    container.start()
+    payload = event()
+    queue = "evt-source-thing_happened--failing.handle"
+
+    dispatch = event_dispatcher(rabbit_config)
+    for _ in range(3):  # the first delivery and two retries
+        with entrypoint_waiter(container, "handle", timeout=10):
+            if not Failing.attempts:
+                dispatch("source", "thing_happened", payload)
+
+    parked = _wait_for_parked(queue, amqp_uri)
+    assert Failing.attempts == [payload["event_id"]] * 3
+    assert parked[0]["body"] == payload
+    assert parked[0]["headers"]["x-attempts"] == 3
+    assert "ValueError" in parked[0]["headers"]["x-error"]
+    container.stop()
+
+    Repaired.applied = []
+    repaired = container_factory(Repaired, config)
+    repaired.start()
+    with entrypoint_waiter(repaired, "handle", timeout=10):
+        assert dlq.replay(queue, amqp_uri) == 1
+    assert Repaired.applied == [payload["event_id"]]
+    assert dlq.peek(queue, amqp_uri) == []
+
+
+def _wait_for_parked(queue, amqp_uri):
+    found = {}
+
+    def parked():
+        found["messages"] = dlq.peek(queue, amqp_uri)
+        return bool(found["messages"])
+
+    assert wait_for(parked, 10)
+    return found["messages"]
