@@ -22,6 +22,8 @@ from typing import Any
 # psycopg 3 must wait with select() so that eventlet's hub keeps running.
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
+from alembic import command
+from alembic.config import Config
 from nameko.extensions import DependencyProvider
 from sqlalchemy import (
     JSON,

@@ -29,7 +29,10 @@ def stack_factory(broker, postgres, tmp_path_factory):
         vhost = broker.create_vhost()
         run = uuid.uuid4().hex[:8]
         databases = [f"e2e_{service}_{run}" for service in SERVICES]
-        settings = {f"{service.upper()}_DATABASE_URL": postgres.create(db) for service, db in zip(SERVICES, databases)}
+        settings = {
+            f"{service.upper()}_DATABASE_URL": postgres.create(db)
+            for service, db in zip(SERVICES, databases, strict=True)
+        }
         settings.update(
             AMQP_URI=broker.uri(vhost),
             GATEWAY_WORKERS="2",
