@@ -31,7 +31,7 @@ lint: install
 test: install servers lint test-unit test-gateway test-deploy test-interface test-integration test-e2e
 
 test-unit: install
-	$(PYTEST) services/*/tests/unit
+	$(PYTEST) libs/tests/unit services/*/tests/unit
 
 test-gateway: install
 	$(PYTEST) gateway/tests

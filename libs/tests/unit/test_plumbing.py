@@ -1,0 +1,106 @@
+"""The outbox, idempotency records and the user directory, without a broker."""
+
+import pytest
+from nameko.testing.services import worker_factory
+from sqlalchemy import MetaData, select
+
+from svclib import users
+from svclib.db import Database, plumbing_tables
+from svclib.outbox import OutboxRelay
+from svclib.testing import memory_database
+
+metadata = MetaData()
+OUTBOX, PROCESSED = plumbing_tables(metadata)
+KNOWN = users.known_users_table(metadata)
+
+
+class Directory(users.UserDirectory):
+    name = "directory"
+    db = Database(metadata, None)
+    users_table = KNOWN
+
+
+@pytest.fixture
+def db():
+    database = memory_database(metadata)
+    yield database
+    database.dispose()
+
+
+def test_emit_writes_the_event_in_the_same_transaction(db):
+    with db.transaction() as tx:
+        event_id = tx.emit("thing_done", "thing", {"id": "t1"})
+    with db.transaction() as tx:
+        row = tx.session.execute(select(OUTBOX)).one()
+    assert row.event_type == "thing_done"
+    assert row.payload["event_id"] == event_id
+    assert row.payload["thing"] == {"id": "t1"}
+    assert row.payload["occurred_at"].endswith("Z")
+    assert row.published_at is None
+
+
+def test_a_rolled_back_change_leaves_no_event(db):
+    with pytest.raises(RuntimeError), db.transaction() as tx:
+        tx.emit("thing_done", "thing", {"id": "t2"})
+        raise RuntimeError("the change failed")
+    with db.transaction() as tx:
+        assert tx.session.execute(select(OUTBOX)).all() == []
+
+
+def test_once_is_true_only_the_first_time(db):
+    with db.transaction() as tx:
+        assert tx.once("e1", "handle_x") is True
+    with db.transaction() as tx:
+        assert tx.once("e1", "handle_x") is False
+        assert tx.once("e1", "handle_y") is True
+
+
+class RecordingProducer:
+    def __init__(self, fail_after=None):
+        self.sent = []
+        self.fail_after = fail_after
+
+    def publish(self, body, **kwargs):
+        if self.fail_after is not None and len(self.sent) >= self.fail_after:
+            raise ConnectionError("broker went away")
+        self.sent.append((kwargs["routing_key"], body))
+
+
+def relay_with(db, producer):
+    relay = OutboxRelay(db.engine, OUTBOX, "amqp://unused", "directory.events")
+    relay._get_producer = lambda: producer
+    return relay
+
+
+def test_relay_publishes_in_order_and_marks_published(db):
+    with db.transaction() as tx:
+        for n in range(3):
+            tx.emit(f"event_{n}", "thing", {"n": n})
+    producer = RecordingProducer()
+    assert relay_with(db, producer).publish_pending() == 3
+    assert [key for key, _ in producer.sent] == ["event_0", "event_1", "event_2"]
+    assert relay_with(db, RecordingProducer()).publish_pending() == 0
+
+
+def test_relay_failure_marks_nothing_so_the_batch_is_sent_again(db):
+    with db.transaction() as tx:
+        for n in range(3):
+            tx.emit(f"event_{n}", "thing", {"n": n})
+    with pytest.raises(ConnectionError):
+        relay_with(db, RecordingProducer(fail_after=1)).publish_pending()
+    again = RecordingProducer()
+    assert relay_with(db, again).publish_pending() == 3
+    assert [key for key, _ in again.sent] == ["event_0", "event_1", "event_2"]
+
+
+def test_directory_records_a_registration_once_and_forgets_on_erasure(db):
+    service = worker_factory(Directory, db=db)
+    event = {"event_id": "ev-1", "occurred_at": "2026-11-25T00:00:00Z", "user": {"id": "u1", "username": "ann"}}
+    service.handle_user_registered(event)
+    service.handle_user_registered(event)
+    with db.transaction() as tx:
+        assert tx.session.execute(select(KNOWN.c.username)).scalars().all() == ["ann"]
+    assert service.export_user("u1")["account"]["username"] == "ann"
+    service.handle_user_erased({"event_id": "ev-2", "occurred_at": "2026-11-25T00:00:01Z", "user": {"id": "u1"}})
+    assert service.export_user("u1")["account"]["username"] == "deleted_u1"
+    assert service.health() == {"service": "directory", "ok": True}

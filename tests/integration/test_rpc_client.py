@@ -1,0 +1,110 @@
+"""The gateway's RPC client against real nameko services on the real broker."""
+
+import time
+import uuid
+
+import pytest
+from nameko.contextdata import ContextDataProvider
+from nameko.rpc import rpc
+from sqlalchemy import MetaData, text
+
+from gateway.rpc import RemoteServiceError, RpcClient, ServiceUnavailable
+from svclib.db import Database, plumbing_tables
+from svclib.exceptions import NotFound
+
+
+class RequestId(ContextDataProvider):
+    context_key = "request_id"
+
+
+class Echo:
+    name = "echo"
+    request_id = RequestId()
+    handled: list = []
+
+    @rpc
+    def add(self, a, b=0):
+        Echo.handled.append((a, b))
+        return a + b
+
+    @rpc(expected_exceptions=NotFound)
+    def find(self, key):
+        raise NotFound(f"no {key} here", fields={"key": ["unknown"]})
+
+    @rpc
+    def seen_request_id(self):
+        return self.request_id
+
+
+metadata = MetaData()
+plumbing_tables(metadata)
+
+
+class Sleeper:
+    name = "sleeper"
+    db = Database(metadata, None)
+    spans: list = []
+
+    @rpc
+    def sleep(self, seconds):
+        started = time.monotonic()
+        with self.db.transaction() as tx:
+            tx.session.execute(text("SELECT pg_sleep(:s)"), {"s": seconds})
+        Sleeper.spans.append((started, time.monotonic()))
+
+
+@pytest.fixture
+def client(amqp_uri):
+    rpc_client = RpcClient(amqp_uri, timeout=5.0)
+    yield rpc_client
+    rpc_client.close()
+
+
+def test_calls_results_and_concurrent_calls(container_factory, rabbit_config, client):
+    container_factory(Echo, rabbit_config).start()
+    assert client.call("echo", "add", 2, b=3) == 5
+    calls = [client.call_async("echo", "add", n, b=n) for n in range(10)]
+    assert client.gather(*calls) == [2 * n for n in range(10)]
+
+
+def test_declared_errors_arrive_with_their_details(container_factory, rabbit_config, client):
+    container_factory(Echo, rabbit_config).start()
+    with pytest.raises(RemoteServiceError) as caught:
+        client.call("echo", "find", "spoon")
+    assert caught.value.exc_type == "NotFound"
+    assert caught.value.message == "no spoon here"
+    assert caught.value.details == {"fields": {"key": ["unknown"]}}
+
+
+def test_request_id_travels_in_nameko_context(container_factory, rabbit_config, client):
+    container_factory(Echo, rabbit_config).start()
+    assert client.call("echo", "seen_request_id", _context={"request_id": "req-abc-123"}) == "req-abc-123"
+
+
+def test_an_expired_request_is_never_acted_on(container_factory, rabbit_config, client):
+    Echo.handled = []
+    container = container_factory(Echo, rabbit_config)
+    container.start()
+    assert client.call("echo", "add", 1) == 1
+    container.stop()
+    with pytest.raises(ServiceUnavailable):
+        client.call("echo", "add", 100, _timeout=0.3)
+    time.sleep(0.5)
+    restarted = container_factory(Echo, rabbit_config)
+    restarted.start()
+    assert client.call("echo", "add", 7) == 7
+    assert (100, 0) not in Echo.handled
+
+
+def test_slow_queries_do_not_block_the_service(container_factory, rabbit_config, postgres, client):
+    name = f"t_sleep_{uuid.uuid4().hex[:10]}"
+    url = postgres.create(name)
+    try:
+        Sleeper.spans = []
+        container_factory(Sleeper, {**rabbit_config, "DATABASE_URL": url}).start()
+        client.gather(*[client.call_async("sleeper", "sleep", 0.3) for _ in range(4)])
+        starts, ends = [s for s, _ in Sleeper.spans], [e for _, e in Sleeper.spans]
+        assert len(Sleeper.spans) == 4
+        assert max(starts) < min(ends), "the queries ran one after another: the driver blocked the event loop"
+    finally:
+        postgres.drop(name)
