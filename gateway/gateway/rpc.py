@@ -1,12 +1,17 @@
-"""One RPC client per gateway process, shared by all its threads.
+"""One RPC client per gateway process; each thread calls over its own connection.
 
-It speaks nameko's RPC protocol (requests on the ``nameko-rpc`` exchange,
-replies routed back to a queue bound there under the client's own key) over
-two long-lived AMQP connections: one publishes, one consumes replies and any
-broadcasts the gateway subscribes to. Calls are futures, so a request can
-issue independent calls at once and wait for all of them. Every call has a
-deadline; the request message expires with it, so a service that comes back
-later does not act on a request whose caller was already told it failed.
+It speaks nameko's RPC protocol: a request goes to the ``nameko-rpc`` exchange
+under ``<service>.<method>``; the reply comes back to a queue bound there under
+the caller's own key. Each thread of the process gets one long-lived AMQP
+connection with its own reply queue and reads its replies itself, so a call
+costs one publish and one read with no hand-off between threads. A thread can
+have several calls in flight at once (``call_async`` then ``gather``) to run a
+request's independent calls concurrently.
+
+Every call has a deadline; its request message expires with it, so a service
+that comes back later does not act on a request whose caller was already told
+it failed. Broadcasts the gateway subscribes to (token revocations) are read
+by one background thread on a connection of their own.
 """
 
 from __future__ import annotations
@@ -18,8 +23,6 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import amqp
@@ -54,17 +57,77 @@ class RemoteServiceError(Exception):
         return cls(service, error.get("exc_type", "Exception"), message, details, error.get("exc_path", ""))
 
 
+def connection_params(amqp_uri: str) -> dict:
+    parts = urllib.parse.urlparse(amqp_uri)
+    return {
+        "host": f"{parts.hostname or '127.0.0.1'}:{parts.port or 5672}",
+        "userid": urllib.parse.unquote(parts.username or "guest"),
+        "password": urllib.parse.unquote(parts.password or "guest"),
+        "virtual_host": urllib.parse.unquote(parts.path[1:]) if len(parts.path) > 1 else "/",
+        "connect_timeout": 2,
+        "heartbeat": 0,
+    }
+
+
 class Call:
-    """A call in flight."""
+    """A call in flight on one thread's channel."""
 
-    __slots__ = ("service", "method", "future", "deadline", "correlation_id")
+    __slots__ = ("service", "method", "deadline", "correlation_id", "channel")
 
-    def __init__(self, service: str, method: str, future: Future, deadline: float, correlation_id: str):
+    def __init__(self, service: str, method: str, deadline: float, correlation_id: str, channel: ReplyChannel):
         self.service = service
         self.method = method
-        self.future = future
         self.deadline = deadline
         self.correlation_id = correlation_id
+        self.channel = channel
+
+
+class ReplyChannel:
+    """One thread's connection: it publishes requests and reads their replies."""
+
+    def __init__(self, params: dict):
+        self.connection = amqp.Connection(**params)
+        self.connection.connect()
+        self.channel = self.connection.channel()
+        self.reply_key = f"rpc.reply-gateway-{uuid.uuid4().hex}"
+        self.channel.exchange_declare(RPC_EXCHANGE, "topic", durable=True, auto_delete=False)
+        self.channel.queue_declare(self.reply_key, exclusive=True, auto_delete=True)
+        self.channel.queue_bind(self.reply_key, RPC_EXCHANGE, routing_key=self.reply_key)
+        self.channel.basic_consume(self.reply_key, callback=self._on_reply, no_ack=True)
+        self.waiting: set[str] = set()
+        self.replies: dict[str, dict] = {}
+        self.broken = False
+
+    def _on_reply(self, message: amqp.Message) -> None:
+        correlation_id = message.properties.get("correlation_id")
+        if correlation_id in self.waiting:
+            self.replies[correlation_id] = json.loads(message.body)
+
+    def publish(self, message: amqp.Message, routing_key: str, correlation_id: str) -> None:
+        self.waiting.add(correlation_id)
+        self.channel.basic_publish(message, exchange=RPC_EXCHANGE, routing_key=routing_key)
+
+    def wait(self, correlation_id: str, deadline: float) -> dict | None:
+        """The reply, or None when the deadline passes first."""
+        try:
+            while correlation_id not in self.replies:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                try:
+                    self.connection.drain_events(timeout=remaining)
+                except TimeoutError:
+                    return None
+            return self.replies.pop(correlation_id)
+        finally:
+            self.waiting.discard(correlation_id)
+            self.replies.pop(correlation_id, None)
+
+    def close(self) -> None:
+        try:
+            self.connection.collect()
+        except Exception:  # already broken; nothing more to release
+            log.debug("reply connection dropped")
 
 
 Subscription = tuple[str, str, Callable[[dict], None]]  # exchange, type, callback
@@ -72,28 +135,36 @@ Subscription = tuple[str, str, Callable[[dict], None]]  # exchange, type, callba
 
 class RpcClient:
     def __init__(self, amqp_uri: str, timeout: float = 5.0, subscriptions: list[Subscription] | None = None):
-        parts = urllib.parse.urlparse(amqp_uri)
-        self._params = {
-            "host": f"{parts.hostname or '127.0.0.1'}:{parts.port or 5672}",
-            "userid": urllib.parse.unquote(parts.username or "guest"),
-            "password": urllib.parse.unquote(parts.password or "guest"),
-            "virtual_host": urllib.parse.unquote(parts.path[1:]) if len(parts.path) > 1 else "/",
-            "connect_timeout": 2,
-        }
+        self._params = connection_params(amqp_uri)
         self.timeout = timeout
-        self.reply_key = f"rpc.reply-gateway-{uuid.uuid4().hex}"
-        self._subscriptions = list(subscriptions or [])
-        self._pending: dict[str, Call] = {}
-        self._publish_lock = threading.Lock()
-        self._publisher: amqp.Connection | None = None
-        self._publish_channel = None
-        self._ready = threading.Event()
+        self._local = threading.local()
+        self._channels: list[ReplyChannel] = []
+        self._channels_lock = threading.Lock()
         self._stopped = False
-        self._consumer: amqp.Connection | None = None
-        self._thread = threading.Thread(target=self._consume_forever, name="rpc-replies", daemon=True)
-        self._thread.start()
+        self._subscriptions = list(subscriptions or [])
+        self._subscriber: amqp.Connection | None = None
+        if self._subscriptions:
+            threading.Thread(target=self._subscribe_forever, name="rpc-broadcasts", daemon=True).start()
 
     # -- calls -----------------------------------------------------------------------
+
+    def _channel(self) -> ReplyChannel:
+        channel = getattr(self._local, "channel", None)
+        if channel is None or channel.broken:
+            if channel is not None:
+                channel.close()
+            channel = ReplyChannel(self._params)
+            self._local.channel = channel
+            with self._channels_lock:
+                self._channels.append(channel)
+        return channel
+
+    def _forget(self, channel: ReplyChannel) -> None:
+        channel.broken = True
+        channel.close()
+        with self._channels_lock:
+            if channel in self._channels:
+                self._channels.remove(channel)
 
     def call_async(
         self,
@@ -102,41 +173,42 @@ class RpcClient:
         *args: Any,
         _context: dict | None = None,
         _timeout: float | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> Call:
         timeout = self.timeout if _timeout is None else _timeout
-        deadline = time.monotonic() + timeout
-        if not self._ready.wait(timeout=min(timeout, 2.0)):
-            raise ServiceUnavailable(service, "message broker unreachable")
         correlation_id = uuid.uuid4().hex
-        call = Call(service, method, Future(), deadline, correlation_id)
         headers = {"nameko.call_id_stack": [f"gateway.{service}.{method}.{correlation_id}"]}
         for key, value in (_context or {}).items():
             headers[f"nameko.{key}"] = value
-        message = amqp.Message(
-            json.dumps({"args": list(args), "kwargs": kwargs}),
-            content_type="application/json",
-            content_encoding="utf-8",
-            correlation_id=correlation_id,
-            reply_to=self.reply_key,
-            expiration=str(max(1, int(timeout * 1000))),
-            application_headers=headers,
-        )
-        self._pending[correlation_id] = call
-        try:
-            self._publish(message, f"{service}.{method}")
-        except Exception as exc:
-            self._pending.pop(correlation_id, None)
-            raise ServiceUnavailable(service, "message broker unreachable") from exc
-        return call
+        for attempt in (1, 2):
+            try:
+                channel = self._channel()
+                message = amqp.Message(
+                    json.dumps({"args": list(args), "kwargs": kwargs}),
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    correlation_id=correlation_id,
+                    reply_to=channel.reply_key,
+                    expiration=str(max(1, int(timeout * 1000))),
+                    application_headers=headers,
+                )
+                channel.publish(message, f"{service}.{method}", correlation_id)
+                return Call(service, method, time.monotonic() + timeout, correlation_id, channel)
+            except Exception as exc:
+                if channel := getattr(self._local, "channel", None):
+                    self._forget(channel)
+                if attempt == 2:
+                    raise ServiceUnavailable(service, "message broker unreachable") from exc
+        raise AssertionError("unreachable")
 
     def result(self, call: Call) -> Any:
         try:
-            reply = call.future.result(timeout=max(0.0, call.deadline - time.monotonic()))
-        except FutureTimeout:
-            raise ServiceUnavailable(call.service) from None
-        finally:
-            self._pending.pop(call.correlation_id, None)
+            reply = call.channel.wait(call.correlation_id, call.deadline)
+        except Exception as exc:
+            self._forget(call.channel)
+            raise ServiceUnavailable(call.service, "message broker connection lost") from exc
+        if reply is None:
+            raise ServiceUnavailable(call.service)
         if reply.get("error"):
             raise RemoteServiceError.from_reply(call.service, reply["error"])
         return reply.get("result")
@@ -157,58 +229,32 @@ class RpcClient:
             raise first_error
         return results
 
-    # -- publishing ----------------------------------------------------------------
-
-    def _publish(self, message: amqp.Message, routing_key: str) -> None:
-        with self._publish_lock:
-            for attempt in (1, 2):
-                try:
-                    if self._publish_channel is None:
-                        self._publisher = self._connect()
-                        self._publish_channel = self._publisher.channel()
-                    self._publish_channel.basic_publish(message, exchange=RPC_EXCHANGE, routing_key=routing_key)
-                    return
-                except Exception:
-                    self._drop_publisher()
-                    if attempt == 2:
-                        raise
-
-    def _drop_publisher(self) -> None:
-        connection, self._publisher, self._publish_channel = self._publisher, None, None
-        if connection is not None:
+    def wait_ready(self, timeout: float) -> bool:
+        """True when this thread can reach the broker."""
+        deadline = time.monotonic() + timeout
+        while True:
             try:
-                connection.collect()
-            except Exception:  # already broken; nothing more to release
-                log.debug("publisher connection dropped")
+                self._channel()
+                return True
+            except Exception:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.2)
 
-    def _connect(self) -> amqp.Connection:
-        connection = amqp.Connection(heartbeat=0, **self._params)
-        connection.connect()
-        return connection
+    # -- broadcasts ------------------------------------------------------------------
 
-    # -- consuming -----------------------------------------------------------------
-
-    def _on_reply(self, message: amqp.Message) -> None:
-        call = self._pending.get(message.properties.get("correlation_id"))
-        if call is not None and not call.future.done():
-            call.future.set_result(json.loads(message.body))
-
-    def _consume_forever(self) -> None:
+    def _subscribe_forever(self) -> None:
         backoff = 0.1
         while not self._stopped:
             try:
-                self._consumer = connection = self._connect()
+                self._subscriber = connection = amqp.Connection(**self._params)
+                connection.connect()
                 channel = connection.channel()
-                channel.exchange_declare(RPC_EXCHANGE, "topic", durable=True, auto_delete=False)
-                channel.queue_declare(self.reply_key, exclusive=True, auto_delete=True)
-                channel.queue_bind(self.reply_key, RPC_EXCHANGE, routing_key=self.reply_key)
-                channel.basic_consume(self.reply_key, callback=self._on_reply, no_ack=True)
                 for exchange, kind, callback in self._subscriptions:
                     channel.exchange_declare(exchange, kind, durable=True, auto_delete=False)
                     queue, _, _ = channel.queue_declare("", exclusive=True, auto_delete=True)
                     channel.queue_bind(queue, exchange, routing_key="#")
                     channel.basic_consume(queue, callback=_json_callback(callback), no_ack=True)
-                self._ready.set()
                 backoff = 0.1
                 while not self._stopped:
                     try:
@@ -216,24 +262,23 @@ class RpcClient:
                     except TimeoutError:
                         continue
             except Exception as exc:
-                self._ready.clear()
                 if self._stopped:
                     break
-                log.warning("RPC reply connection lost (%s); reconnecting in %.1fs", exc, backoff)
+                log.warning("broadcast connection lost (%s); reconnecting in %.1fs", exc, backoff)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
 
-    def wait_ready(self, timeout: float) -> bool:
-        return self._ready.wait(timeout)
-
     def close(self) -> None:
         self._stopped = True
-        for connection in (self._consumer, self._publisher):
-            if connection is not None:
-                try:
-                    connection.collect()
-                except Exception:  # closing anyway
-                    log.debug("connection already closed")
+        with self._channels_lock:
+            channels, self._channels = self._channels, []
+        for channel in channels:
+            channel.close()
+        if self._subscriber is not None:
+            try:
+                self._subscriber.collect()
+            except Exception:  # closing anyway
+                log.debug("broadcast connection already closed")
 
 
 def _json_callback(callback: Callable[[dict], None]) -> Callable[[amqp.Message], None]:

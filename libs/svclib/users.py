@@ -6,11 +6,11 @@ a registered, not erased, account without asking identity on every request.
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
 from sqlalchemy import Column, DateTime, MetaData, String, Table, select, update
 
 from svclib.db import Transaction, isoformat, utcnow
 from svclib.events import event_handler
+from svclib.rpc import rpc
 
 
 def known_users_table(metadata: MetaData) -> Table:

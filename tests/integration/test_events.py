@@ -3,7 +3,6 @@
 import uuid
 
 import pytest
-from nameko.rpc import rpc
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
@@ -12,6 +11,7 @@ from devstack.infra import wait_for
 from svclib import dlq
 from svclib.db import Database, plumbing_tables
 from svclib.events import event_handler
+from svclib.rpc import rpc
 
 metadata = MetaData()
 plumbing_tables(metadata)

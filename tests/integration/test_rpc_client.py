@@ -5,12 +5,12 @@ import uuid
 
 import pytest
 from nameko.contextdata import ContextDataProvider
-from nameko.rpc import rpc
 from sqlalchemy import MetaData, text
 
 from gateway.rpc import RemoteServiceError, RpcClient, ServiceUnavailable
 from svclib.db import Database, plumbing_tables
 from svclib.exceptions import NotFound
+from svclib.rpc import rpc
 
 
 class RequestId(ContextDataProvider):

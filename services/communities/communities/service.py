@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nameko.rpc import rpc
 from sqlalchemy import select
 
 from communities.models import KNOWN_USERS, Base, Membership
 from svclib import users
 from svclib.db import Database
+from svclib.rpc import rpc
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -9,12 +9,12 @@ from eventlet import tpool
 from kombu import Exchange
 from nameko.dependency_providers import Config
 from nameko.messaging import Publisher
-from nameko.rpc import rpc
 
 from identity import handlers, passwords
 from identity.exceptions import Forbidden, IdentityError, Invalid, Unauthenticated
 from identity.models import Base, User
 from svclib.db import Database, utcnow
+from svclib.rpc import rpc
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
