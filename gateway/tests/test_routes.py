@@ -2,7 +2,7 @@
 
 from gateway.auth import TokenCache
 
-ME = {"id": "u1", "username": "ann", "email": "ann@example.com", "following": []}
+ME = {"id": "u1", "username": "ann", "email": "ann@example.com", "following": [], "subwikis": []}
 
 
 def test_register_validates_before_calling_identity(client, services):
@@ -30,7 +30,6 @@ def test_login_sends_the_client_address_for_rate_limits(client, services):
         return {"token": "t", "expires_at": "2030-01-01T00:00:00Z", "user": dict(ME)}
 
     services.on("identity", "login", login)
-    services.on("communities", "list_user_subwikis", lambda user_id: ["rivers"])
     response = client.post(
         "/api/v1/auth/login",
         json={"login": "ann", "password": "whatever pw"},
@@ -38,20 +37,19 @@ def test_login_sends_the_client_address_for_rate_limits(client, services):
     )
     assert response.status_code == 200
     assert seen["ip"] == "203.0.113.9"
-    assert response.get_json()["user"]["subwikis"] == ["rivers"]
+    assert response.get_json()["user"]["username"] == "ann"
 
 
-def test_me_combines_identity_and_communities(client, services, auth):
-    services.on("identity", "get_me", lambda user_id: dict(ME))
-    services.on("communities", "list_user_subwikis", lambda user_id: ["birds", "rivers"])
+def test_me_is_the_callers_private_view(client, services, auth):
+    services.on("identity", "get_me", lambda user_id: {**ME, "id": user_id, "subwikis": ["birds"]})
     response = client.get("/api/v1/me", headers=auth)
     assert response.status_code == 200
-    assert response.get_json()["subwikis"] == ["birds", "rivers"]
+    assert response.get_json()["subwikis"] == ["birds"]
+    assert response.get_json()["id"] == "u1"
 
 
 def test_token_checks_are_cached_and_revocations_evict(client, services, auth):
     services.on("identity", "get_me", lambda user_id: dict(ME))
-    services.on("communities", "list_user_subwikis", lambda user_id: [])
     for _ in range(3):
         assert client.get("/api/v1/me", headers=auth).status_code == 200
     assert [c[1] for c in services.calls].count("authenticate") == 1
@@ -65,7 +63,6 @@ def test_token_checks_are_cached_and_revocations_evict(client, services, auth):
 
 def test_logout_evicts_locally_and_revokes(client, services, auth):
     services.on("identity", "get_me", lambda user_id: dict(ME))
-    services.on("communities", "list_user_subwikis", lambda user_id: [])
     services.on("identity", "logout", lambda token: None)
     client.get("/api/v1/me", headers=auth)
     assert client.post("/api/v1/auth/logout", headers=auth).status_code == 204

@@ -44,7 +44,6 @@ def register():
 def login():
     data = body(LoginRequest)
     session = services().call("identity", "login", data["login"], data["password"], request.remote_addr or "")
-    session["user"]["subwikis"] = services().call("communities", "list_user_subwikis", session["user"]["id"])
     return jsonify(session)
 
 
@@ -57,20 +56,11 @@ def logout():
     return no_content()
 
 
-def private_view(user_id: str) -> dict:
-    me, subwikis = services().gather(
-        services().start("identity", "get_me", user_id),
-        services().start("communities", "list_user_subwikis", user_id),
-    )
-    me["subwikis"] = subwikis
-    return me
-
-
 @bp.get("/me")
 @login_required
 @doc("The caller's own profile", response=PrivateUser, auth=True)
 def get_me():
-    return jsonify(private_view(g.caller["id"]))
+    return jsonify(services().call("identity", "get_me", g.caller["id"]))
 
 
 @bp.patch("/me")
@@ -78,8 +68,7 @@ def get_me():
 @doc("Change display name or bio", UpdateMeRequest, PrivateUser, auth=True)
 def update_me():
     data = body(UpdateMeRequest)
-    services().call("identity", "update_me", g.caller["id"], **data)
-    return jsonify(private_view(g.caller["id"]))
+    return jsonify(services().call("identity", "update_me", g.caller["id"], **data))
 
 
 @bp.delete("/me")

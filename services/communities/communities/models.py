@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import plumbing_tables, utcnow
@@ -16,10 +16,3 @@ class Base(DeclarativeBase):
 
 OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
 KNOWN_USERS = known_users_table(Base.metadata)
-
-
-class Membership(Base):
-    __tablename__ = "memberships"
-
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    subwiki_slug: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -14,3 +14,6 @@ PAYLOADS = {
     USER_FOLLOWED: FollowEventSchema,
     USER_UNFOLLOWED: FollowEventSchema,
 }
+
+# Consumed: communities' member_joined / member_left, {"membership": {"user_id", "subwiki"}},
+# keep the subwiki list of each profile.

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, literal, select, union_all
 
 from identity import events, passwords
 from identity.exceptions import (
@@ -23,7 +23,7 @@ from identity.exceptions import (
     RateLimited,
     Unauthenticated,
 )
-from identity.models import Follow, LoginFailure, Session, User
+from identity.models import Follow, LoginFailure, Session, SubwikiMembership, User
 from identity.schemas import (
     CallerSchema,
     FollowEventSchema,
@@ -70,27 +70,45 @@ def _live_user(tx: Transaction, user_id: str) -> User:
     return user
 
 
-def _counts(tx: Transaction, user: User) -> dict:
-    followers = tx.session.scalar(select(func.count()).select_from(Follow).where(Follow.followee_id == user.id))
-    following = tx.session.scalar(select(func.count()).select_from(Follow).where(Follow.follower_id == user.id))
-    return {"follower_count": followers, "following_count": following}
+def _profiles(*conditions):
+    """Users with their follower and following counts, in one query."""
+    followers = select(func.count()).select_from(Follow).where(Follow.followee_id == User.id).scalar_subquery()
+    following = select(func.count()).select_from(Follow).where(Follow.follower_id == User.id).scalar_subquery()
+    return select(User, followers.label("follower_count"), following.label("following_count")).where(
+        User.erased_at.is_(None), *conditions
+    )
 
 
-def public_view(tx: Transaction, user: User) -> dict:
-    data = PublicUserSchema().dump(user)
-    data.update(_counts(tx, user))
+def _profile(tx: Transaction, *conditions) -> Row:
+    row = tx.session.execute(_profiles(*conditions)).first()
+    if row is None:
+        raise NotFound("No such user.")
+    return row
+
+
+def public_view(row: Row) -> dict:
+    data = PublicUserSchema().dump(row.User)
+    data.update(follower_count=row.follower_count, following_count=row.following_count)
     return data
 
 
-def private_view(tx: Transaction, user: User) -> dict:
-    following = tx.session.scalars(
-        select(User.username)
-        .join(Follow, Follow.followee_id == User.id)
-        .where(Follow.follower_id == user.id)
-        .order_by(User.username)
+def private_view(tx: Transaction, row: Row) -> dict:
+    """The owner's view: the public one plus email, whom they follow and their subwikis."""
+    lists = tx.session.execute(
+        union_all(
+            select(literal("following").label("kind"), User.username.label("name"))
+            .join(Follow, Follow.followee_id == User.id)
+            .where(Follow.follower_id == row.User.id),
+            select(literal("subwiki"), SubwikiMembership.subwiki_slug).where(SubwikiMembership.user_id == row.User.id),
+        )
     ).all()
-    data = PrivateUserSchema().dump(user)
-    data.update(_counts(tx, user), following=list(following))
+    data = PrivateUserSchema().dump(row.User)
+    data.update(
+        follower_count=row.follower_count,
+        following_count=row.following_count,
+        following=sorted(name for kind, name in lists if kind == "following"),
+        subwikis=sorted(name for kind, name in lists if kind == "subwiki"),
+    )
     return data
 
 
@@ -136,7 +154,7 @@ def register(tx: Transaction, username: str, email: str, password_hash: str, dis
     tx.session.add(user)
     tx.session.flush()
     tx.emit(events.USER_REGISTERED, "user", UserEventSchema().dump(user))
-    return private_view(tx, user)
+    return private_view(tx, _profile(tx, User.id == user.id))
 
 
 def find_login(tx: Transaction, login: str) -> User | None:
@@ -171,7 +189,11 @@ def start_session(tx: Transaction, user: User, policy: LoginPolicy, now: datetim
     expires_at = now + policy.session_ttl
     tx.session.add(Session(id=uuid.uuid4().hex, user_id=user.id, token_hash=token_hash(token), expires_at=expires_at))
     tx.session.execute(delete(LoginFailure).where(LoginFailure.account.in_([user.username, user.email_normalised])))
-    return {"token": token, "expires_at": isoformat(expires_at), "user": private_view(tx, user)}
+    return {
+        "token": token,
+        "expires_at": isoformat(expires_at),
+        "user": private_view(tx, _profile(tx, User.id == user.id)),
+    }
 
 
 def authenticate(tx: Transaction, token: str, now: datetime) -> dict:
@@ -195,7 +217,7 @@ def logout(tx: Transaction, token: str, now: datetime) -> dict:
 
 
 def get_me(tx: Transaction, user_id: str) -> dict:
-    return private_view(tx, _live_user(tx, user_id))
+    return private_view(tx, _profile(tx, User.id == user_id))
 
 
 def update_me(tx: Transaction, user_id: str, display_name: str | None = None, bio: str | None = None) -> dict:
@@ -218,17 +240,17 @@ def update_me(tx: Transaction, user_id: str, display_name: str | None = None, bi
         user.updated_at = utcnow()
         tx.session.flush()
         tx.emit(events.USER_UPDATED, "user", UserEventSchema().dump(user))
-    return private_view(tx, user)
+    return private_view(tx, _profile(tx, User.id == user.id))
 
 
 def get_user(tx: Transaction, username: str) -> dict:
-    return public_view(tx, _user_by_username(tx, username))
+    return public_view(_profile(tx, User.username == username.lower()))
 
 
 def get_users(tx: Transaction, ids: list[str]) -> dict:
     """Public views keyed by id, for composing lists in a fixed number of calls."""
-    users = tx.session.scalars(select(User).where(User.id.in_(list(ids)[:500]), User.erased_at.is_(None))).all()
-    return {user.id: PublicUserSchema().dump(user) for user in users}
+    rows = tx.session.execute(_profiles(User.id.in_(list(ids)[:500]))).all()
+    return {row.User.id: public_view(row) for row in rows}
 
 
 def follow(tx: Transaction, follower_id: str, username: str) -> None:
@@ -270,6 +292,7 @@ def erase(tx: Transaction, user_id: str, now: datetime) -> list[str]:
     ).all()
     tx.session.execute(delete(Session).where(Session.user_id == user_id))
     tx.session.execute(delete(Follow).where((Follow.follower_id == user_id) | (Follow.followee_id == user_id)))
+    tx.session.execute(delete(SubwikiMembership).where(SubwikiMembership.user_id == user_id))
     user.username = f"deleted_{user.id[:20]}"
     user.email = user.email_normalised = f"{user.id}@erased.invalid"
     user.display_name = "Deleted account"
@@ -288,7 +311,17 @@ def export(tx: Transaction, user_id: str) -> dict:
     ).all()
     sessions = tx.session.scalars(select(Session).where(Session.user_id == user_id).order_by(Session.created_at)).all()
     return {
-        "profile": private_view(tx, user),
+        "profile": private_view(tx, _profile(tx, User.id == user.id)),
         "followers": list(followers),
         "sessions": SessionExportSchema(many=True).dump(sessions),
     }
+
+
+def record_membership(tx: Transaction, membership: dict, joined: bool) -> None:
+    """Keep the profile's subwiki list from communities' member_joined / member_left."""
+    key = (membership["user_id"], membership["subwiki"])
+    existing = tx.session.get(SubwikiMembership, key)
+    if joined and existing is None and tx.session.get(User, key[0]) is not None:
+        tx.session.add(SubwikiMembership(user_id=key[0], subwiki_slug=key[1]))
+    elif not joined and existing is not None:
+        tx.session.delete(existing)

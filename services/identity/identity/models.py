@@ -58,3 +58,12 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     account: Mapped[str] = mapped_column(String(254))
     ip: Mapped[str] = mapped_column(String(64))
+
+
+class SubwikiMembership(Base):
+    """Which subwikis a person joined: identity's copy, kept from communities' events."""
+
+    __tablename__ = "subwiki_memberships"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    subwiki_slug: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -14,6 +14,7 @@ from identity import handlers, passwords
 from identity.exceptions import Forbidden, IdentityError, Invalid, Unauthenticated
 from identity.models import Base, User
 from svclib.db import Database, utcnow
+from svclib.events import event_handler
 from svclib.rpc import rpc
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -110,6 +111,18 @@ class IdentityService:
             raise Invalid("ids must be a list.")
         with self.db.transaction() as tx:
             return handlers.get_users(tx, ids)
+
+    @event_handler("communities", "member_joined")
+    def handle_member_joined(self, payload: dict) -> None:
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_member_joined"):
+                handlers.record_membership(tx, payload["membership"], joined=True)
+
+    @event_handler("communities", "member_left")
+    def handle_member_left(self, payload: dict) -> None:
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_member_left"):
+                handlers.record_membership(tx, payload["membership"], joined=False)
 
     @rpc(expected_exceptions=IdentityError)
     def follow_user(self, follower_id: str, username: str) -> None:

@@ -5,7 +5,6 @@ Revises:
 Create Date: 2026-11-25
 """
 
-import sqlalchemy as sa
 from alembic import op
 
 from svclib.migrations import create_plumbing_tables
@@ -20,15 +19,8 @@ depends_on = None
 def upgrade() -> None:
     create_plumbing_tables(op.get_bind())
     create_known_users_table(op.get_bind())
-    op.create_table(
-        "memberships",
-        sa.Column("user_id", sa.String(32), primary_key=True),
-        sa.Column("subwiki_slug", sa.String(40), primary_key=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    )
 
 
 def downgrade() -> None:
-    for table in ("memberships", "known_users", "processed_events", "outbox"):
+    for table in ("known_users", "processed_events", "outbox"):
         op.drop_table(table)

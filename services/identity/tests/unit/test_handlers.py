@@ -194,3 +194,19 @@ def test_get_users_batches_public_views(service):
 def test_common_password_list_is_loaded():
     assert len(passwords.common_passwords()) > 20000
     assert passwords.problems("password12") == ["This password is too common."]
+
+
+def test_subwiki_memberships_follow_communities_events(service):
+    me = service.register("olive", "olive@example.com", GOOD_PASSWORD)
+    joined = {
+        "event_id": "e-1",
+        "occurred_at": "2026-11-25T00:00:00Z",
+        "membership": {"user_id": me["id"], "subwiki": "rivers"},
+    }
+    service.handle_member_joined(joined)
+    service.handle_member_joined(joined)
+    service.handle_member_joined({**joined, "event_id": "e-2", "membership": {"user_id": me["id"], "subwiki": "birds"}})
+    assert service.get_me(me["id"])["subwikis"] == ["birds", "rivers"]
+    service.handle_member_left({**joined, "event_id": "e-3"})
+    assert service.get_me(me["id"])["subwikis"] == ["birds"]
+    assert "subwikis" not in service.get_user("olive")
