@@ -112,9 +112,19 @@ class Stack:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
-    def stop_all(self) -> None:
-        for name in ["gateway", *reversed(SERVICES)]:
-            self.stop(name)
+    def stop_all(self, timeout: float = 15) -> None:
+        """SIGTERM to every process at once, then wait; SIGKILL what outlives the timeout."""
+        running = {name: p for name, p in self.processes.items() if p.poll() is None}
+        for process in running.values():
+            os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in running.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
 
     def watch(self) -> None:
         """Block until Ctrl-C or until a process dies."""

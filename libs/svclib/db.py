@@ -40,8 +40,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
 
 from svclib import settings
 
@@ -92,6 +93,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+class UTCDateTime(TypeDecorator):
+    """A timestamp that comes back timezone-aware in UTC from every backend (SQLite keeps none)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Timestamps:
+    """``created_at`` and ``updated_at`` on every model of a service's ``Base``."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
 def plumbing_tables(metadata: MetaData) -> tuple[Table, Table]:
     """The outbox and processed-events tables, attached to a service's metadata."""
     outbox = Table(
@@ -102,15 +127,15 @@ def plumbing_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("event_type", String(100), nullable=False),
         Column("payload", JSON, nullable=False),
         Column("headers", JSON, nullable=False, default=dict),
-        Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
-        Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+        Column("created_at", UTCDateTime(), nullable=False, default=utcnow),
+        Column("published_at", UTCDateTime(), nullable=True, index=True),
     )
     processed = Table(
         "processed_events",
         metadata,
         Column("event_id", String(36), primary_key=True),
         Column("handler", String(200), primary_key=True),
-        Column("processed_at", DateTime(timezone=True), nullable=False, default=utcnow),
+        Column("processed_at", UTCDateTime(), nullable=False, default=utcnow),
     )
     return outbox, processed
 

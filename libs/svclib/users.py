@@ -6,9 +6,9 @@ a registered, not erased, account without asking identity on every request.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, select, update
+from sqlalchemy import Column, MetaData, String, Table, select, update
 
-from svclib.db import Transaction, isoformat, utcnow
+from svclib.db import Transaction, UTCDateTime, isoformat, utcnow
 from svclib.events import event_handler
 from svclib.rpc import rpc
 
@@ -19,8 +19,8 @@ def known_users_table(metadata: MetaData) -> Table:
         metadata,
         Column("id", String(32), primary_key=True),
         Column("username", String(64), nullable=False),
-        Column("registered_at", DateTime(timezone=True), nullable=False),
-        Column("erased_at", DateTime(timezone=True), nullable=True),
+        Column("registered_at", UTCDateTime(), nullable=False),
+        Column("erased_at", UTCDateTime(), nullable=True),
     )
 
 

@@ -37,6 +37,7 @@ def test_emit_writes_the_event_in_the_same_transaction(db):
     assert row.payload["thing"] == {"id": "t1"}
     assert row.payload["occurred_at"].endswith("Z")
     assert row.published_at is None
+    assert row.created_at.tzinfo is not None  # SQLite keeps no zone; it comes back as UTC
 
 
 def test_a_rolled_back_change_leaves_no_event(db):

@@ -2,15 +2,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from svclib.db import plumbing_tables, utcnow
+from svclib.db import Timestamps, UTCDateTime, plumbing_tables
 
 
-class Base(DeclarativeBase):
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+class Base(Timestamps, DeclarativeBase):
+    pass
 
 
 OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
@@ -28,7 +27,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     trust: Mapped[float] = mapped_column(Float, default=0.1)
     badges: Mapped[list] = mapped_column(JSON, default=list)
-    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Session(Base):
@@ -37,8 +36,8 @@ class Session(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Follow(Base):
