@@ -15,7 +15,7 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +236,8 @@ class Database(DependencyProvider):
             exchange_name=f"{service}.events",
             enabled=_truthy(config.get("OUTBOX_PUBLISH", True)),
             poll_interval=float(config.get("OUTBOX_POLL_INTERVAL", 1.0)),
+            processed=self.processed,
+            retention=timedelta(hours=float(config.get("EVENT_RETENTION_HOURS", 24 * 7))),
         )
 
     def start(self) -> None:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from datetime import timedelta
 
 import kombu
 from kombu import Exchange
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.engine import Engine
 
 from svclib.db import utcnow
@@ -23,6 +25,7 @@ from svclib.db import utcnow
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+PRUNE_EVERY_SECONDS = 600
 
 
 def event_exchange(service: str) -> Exchange:
@@ -39,6 +42,8 @@ class OutboxRelay:
         exchange_name: str,
         enabled: bool = True,
         poll_interval: float = 1.0,
+        processed: Table | None = None,
+        retention: timedelta = timedelta(days=7),
     ):
         self.engine = engine
         self.outbox = outbox
@@ -50,6 +55,9 @@ class OutboxRelay:
         self._running = True
         self._connection: kombu.Connection | None = None
         self._producer: kombu.Producer | None = None
+        self.processed = processed
+        self.retention = retention
+        self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
 
     def wake(self) -> None:
         self._wake.set()
@@ -68,6 +76,8 @@ class OutboxRelay:
             try:
                 while self._running and self.publish_pending() == BATCH_SIZE:
                     pass
+                if time.monotonic() >= self._next_prune:
+                    self.prune()
                 failures = 0
             except Exception:
                 failures += 1
@@ -104,6 +114,19 @@ class OutboxRelay:
                 update(table).where(table.c.id.in_([row.id for row in rows])).values(published_at=utcnow())
             )
         return len(rows)
+
+    def prune(self) -> None:
+        """Forget published events and applied-event records older than the retention.
+
+        The retention outlasts any redelivery (retries back off for minutes, not days),
+        so a duplicate still finds its record.
+        """
+        self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+        cutoff = utcnow() - self.retention
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.outbox).where(self.outbox.c.published_at < cutoff))
+            if self.processed is not None:
+                connection.execute(delete(self.processed).where(self.processed.c.processed_at < cutoff))
 
     def _get_producer(self) -> kombu.Producer:
         if self._producer is None:

@@ -1,11 +1,13 @@
 """The outbox, idempotency records and the user directory, without a broker."""
 
+from datetime import timedelta
+
 import pytest
 from nameko.testing.services import worker_factory
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, select, update
 
 from svclib import users
-from svclib.db import Database, plumbing_tables
+from svclib.db import Database, plumbing_tables, utcnow
 from svclib.outbox import OutboxRelay
 from svclib.testing import memory_database
 
@@ -105,3 +107,24 @@ def test_directory_records_a_registration_once_and_forgets_on_erasure(db):
     service.handle_user_erased({"event_id": "ev-2", "occurred_at": "2026-11-25T00:00:01Z", "user": {"id": "u1"}})
     assert service.export_user("u1")["account"]["username"] == "deleted_u1"
     assert service.health() == {"service": "directory", "ok": True}
+
+
+def test_prune_forgets_only_old_published_events_and_records(db):
+    with db.transaction() as tx:
+        tx.emit("old", "thing", {})
+        tx.emit("recent", "thing", {})
+        tx.emit("unsent", "thing", {})
+        tx.once("e-old", "handler")
+        tx.once("e-new", "handler")
+    long_ago = utcnow() - timedelta(days=30)
+    with db.transaction() as tx:
+        tx.session.execute(update(OUTBOX).where(OUTBOX.c.event_type == "old").values(published_at=long_ago))
+        tx.session.execute(update(OUTBOX).where(OUTBOX.c.event_type == "recent").values(published_at=utcnow()))
+        tx.session.execute(update(PROCESSED).where(PROCESSED.c.event_id == "e-old").values(processed_at=long_ago))
+    relay = OutboxRelay(
+        db.engine, OUTBOX, "amqp://unused", "x.events", processed=PROCESSED, retention=timedelta(days=7)
+    )
+    relay.prune()
+    with db.transaction() as tx:
+        assert sorted(tx.session.execute(select(OUTBOX.c.event_type)).scalars()) == ["recent", "unsent"]
+        assert list(tx.session.execute(select(PROCESSED.c.event_id)).scalars()) == ["e-new"]
