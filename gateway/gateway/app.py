@@ -12,7 +12,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import errors, metrics
-from gateway.routes import health, identity
+from gateway.routes import health, identity, subwikis
 from gateway.services import Services
 
 DEFAULTS = {
@@ -74,4 +74,5 @@ def create_app(config: dict | None = None) -> Flask:
     errors.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(identity.bp)
+    app.register_blueprint(subwikis.bp)
     return app

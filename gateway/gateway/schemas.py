@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 
 class StrictSchema(Schema):
@@ -64,3 +64,65 @@ class ErrorBody(Schema):
 
 class ErrorResponse(Schema):
     error = fields.Nested(ErrorBody)
+
+
+class PageQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class SubwikiListQuery(PageQuery):
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    sort = fields.String(load_default="members", validate=validate.OneOf(["members", "new", "active"]))
+
+
+class RevisionsQuery(PageQuery):
+    diff = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class CreateSubwikiRequest(StrictSchema):
+    slug = fields.String(required=True, validate=validate.Length(min=3, max=40))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    summary = fields.String(load_default="", validate=validate.Length(max=500))
+    description = fields.String(load_default="", validate=validate.Length(max=20000))
+
+
+class EditSubwikiRequest(StrictSchema):
+    summary = fields.String(validate=validate.Length(max=500))
+    description = fields.String(validate=validate.Length(max=20000))
+    base_revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    edit_summary = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class Person(Schema):
+    id = fields.String()
+    username = fields.String()
+    display_name = fields.String()
+
+
+class SubwikiSummary(Schema):
+    slug = fields.String()
+    name = fields.String()
+    summary = fields.String()
+    member_count = fields.Integer()
+    post_count = fields.Integer()
+    created_at = fields.String()
+
+
+class Subwiki(SubwikiSummary):
+    description = fields.String()
+    revision = fields.Integer()
+    moderators = fields.List(fields.Nested(Person))
+    is_member = fields.Boolean()
+    is_moderator = fields.Boolean()
+
+
+class Revision(Schema):
+    revision = fields.Integer()
+    editor = fields.Nested(Person)
+    edit_summary = fields.String()
+    restored_from = fields.Integer(allow_none=True)
+    created_at = fields.String()

@@ -25,6 +25,11 @@ def body(schema: type[Schema]) -> dict:
     return schema().load(data)
 
 
+def query(schema: type[Schema]) -> dict:
+    """The query string, validated by ``schema`` (400 with fields otherwise)."""
+    return schema().load(request.args.to_dict())
+
+
 def doc(
     summary: str,
     request_schema: type[Schema] | None = None,

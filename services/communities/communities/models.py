@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from datetime import datetime
 
-from svclib.db import Timestamps, plumbing_tables
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from svclib.db import Timestamps, UTCDateTime, plumbing_tables, utcnow
 from svclib.users import known_users_table
 
 
@@ -12,3 +15,58 @@ class Base(Timestamps, DeclarativeBase):
 
 OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
 KNOWN_USERS = known_users_table(Base.metadata)
+
+
+class Subwiki(Base):
+    __tablename__ = "subwikis"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(32))
+    member_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    post_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class SubwikiRevision(Base):
+    """Every version of a subwiki's page, kept for history, diffs and restores."""
+
+    __tablename__ = "subwiki_revisions"
+    __table_args__ = (UniqueConstraint("subwiki_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subwiki_id: Mapped[str] = mapped_column(ForeignKey("subwikis.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text)
+    editor_id: Mapped[str] = mapped_column(String(32))
+    edit_summary: Mapped[str] = mapped_column(String(300), default="")
+    restored_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (Index("ix_memberships_user", "user_id"),)
+
+    subwiki_id: Mapped[str] = mapped_column(ForeignKey("subwikis.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    is_moderator: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ModlogEntry(Base):
+    """A public record of what moderators did, and to what."""
+
+    __tablename__ = "modlog"
+    __table_args__ = (Index("ix_modlog_subwiki_id", "subwiki_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subwiki_id: Mapped[str] = mapped_column(ForeignKey("subwikis.id", ondelete="CASCADE"))
+    actor_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500), default="")

@@ -1,14 +1,19 @@
-"""CommunitiesService: thin entrypoints over this service's use cases."""
+"""CommunitiesService: thin entrypoints over the use cases in handlers.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from communities import handlers
+from communities.exceptions import CommunitiesError
 from communities.models import KNOWN_USERS, Base
 from svclib import users
 from svclib.db import Database
+from svclib.exceptions import ServiceError
+from svclib.rpc import rpc
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+DECLARED = (CommunitiesError, ServiceError)
 
 
 class CommunitiesService(users.UserDirectory):
@@ -16,3 +21,86 @@ class CommunitiesService(users.UserDirectory):
 
     db = Database(Base.metadata, MIGRATIONS)
     users_table = KNOWN_USERS
+
+    @rpc(expected_exceptions=DECLARED)
+    def create_subwiki(self, user_id: str, slug: str, name: str, summary: str = "", description: str = "") -> dict:
+        with self.db.transaction() as tx:
+            return handlers.create(tx, user_id, slug, name, summary, description)
+
+    @rpc(expected_exceptions=DECLARED)
+    def get_subwiki(self, slug: str, viewer_id: str | None = None) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.get(tx, slug, viewer_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def get_subwikis(self, slugs: list[str]) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.get_many(tx, slugs)
+
+    @rpc(expected_exceptions=DECLARED)
+    def list_subwikis(
+        self, q: str | None = None, sort: str = "members", limit: int | None = None, cursor: str | None = None
+    ) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.search(tx, q, sort, limit, cursor)
+
+    @rpc(expected_exceptions=DECLARED)
+    def edit_subwiki(
+        self,
+        user_id: str,
+        slug: str,
+        base_revision: int,
+        edit_summary: str = "",
+        summary: str | None = None,
+        description: str | None = None,
+    ) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.edit(tx, user_id, slug, base_revision, edit_summary, summary, description)
+
+    @rpc(expected_exceptions=DECLARED)
+    def list_revisions(self, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.revisions(tx, slug, limit, cursor)
+
+    @rpc(expected_exceptions=DECLARED)
+    def get_revision_diff(self, slug: str, revision: int) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.revision_diff(tx, slug, revision)
+
+    @rpc(expected_exceptions=DECLARED)
+    def restore_revision(self, user_id: str, slug: str, revision: int) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.restore(tx, user_id, slug, revision)
+
+    @rpc(expected_exceptions=DECLARED)
+    def join_subwiki(self, user_id: str, slug: str) -> None:
+        with self.db.transaction() as tx:
+            handlers.join(tx, user_id, slug)
+
+    @rpc(expected_exceptions=DECLARED)
+    def leave_subwiki(self, user_id: str, slug: str) -> None:
+        with self.db.transaction() as tx:
+            handlers.leave(tx, user_id, slug)
+
+    @rpc(expected_exceptions=DECLARED)
+    def add_moderator(self, actor_id: str, slug: str, user_id: str) -> None:
+        with self.db.transaction() as tx:
+            handlers.appoint(tx, actor_id, slug, user_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def remove_moderator(self, actor_id: str, slug: str, user_id: str) -> None:
+        with self.db.transaction() as tx:
+            handlers.dismiss(tx, actor_id, slug, user_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def get_modlog(self, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.modlog(tx, slug, limit, cursor)
+
+    @rpc
+    def export_user(self, user_id: str) -> dict:
+        with self.db.transaction() as tx:
+            return {
+                "account": users.export_row(tx, KNOWN_USERS, user_id),
+                "memberships": handlers.memberships_of(tx, user_id),
+            }

@@ -1,0 +1,18 @@
+"""Turn people's ids into ``{id, username, display_name}`` with one batch call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+GONE = {"username": "deleted", "display_name": "Deleted account"}
+
+
+def people(services, ids: Iterable[str | None]) -> dict[str, dict]:
+    wanted = sorted({i for i in ids if i})
+    found = services.call("identity", "get_users", wanted) if wanted else {}
+    return {
+        i: {"id": i, "username": found[i]["username"], "display_name": found[i]["display_name"]}
+        if i in found
+        else {"id": i, **GONE}
+        for i in wanted
+    }

@@ -1,0 +1,134 @@
+"""Subwikis: thematic communities whose page is a wiki."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify
+
+from gateway.auth import current_caller, login_required
+from gateway.people import people
+from gateway.routes import body, doc, query
+from gateway.schemas import (
+    CreateSubwikiRequest,
+    EditSubwikiRequest,
+    PageQuery,
+    RevisionsQuery,
+    Subwiki,
+    SubwikiListQuery,
+)
+
+bp = Blueprint("subwikis", __name__, url_prefix="/api/v1/subwikis")
+
+
+def services():
+    return current_app.extensions["services"]
+
+
+def present(subwiki: dict) -> dict:
+    """A subwiki as the API shows it: moderators as people, not ids."""
+    names = people(services(), subwiki.pop("moderator_ids", []))
+    subwiki["moderators"] = list(names.values())
+    subwiki.pop("id", None)
+    return subwiki
+
+
+@bp.get("")
+@doc("Find subwikis by name and summary; sort by members, new or active")
+def list_subwikis():
+    args = query(SubwikiListQuery)
+    return jsonify(services().call("communities", "list_subwikis", **args))
+
+
+@bp.post("")
+@login_required
+@doc("Create a subwiki; its creator becomes its first moderator", CreateSubwikiRequest, Subwiki, 201, auth=True)
+def create_subwiki():
+    data = body(CreateSubwikiRequest)
+    created = services().call("communities", "create_subwiki", g.caller["id"], **data)
+    return jsonify(present(created)), 201
+
+
+@bp.get("/<slug>")
+@doc("A subwiki", response=Subwiki)
+def get_subwiki(slug: str):
+    caller = current_caller(required=False)
+    subwiki = services().call("communities", "get_subwiki", slug, caller["id"] if caller else None)
+    return jsonify(present(subwiki))
+
+
+@bp.patch("/<slug>")
+@login_required
+@doc("Edit the subwiki's page (any member); 409 on a stale base_revision", EditSubwikiRequest, Subwiki, auth=True)
+def edit_subwiki(slug: str):
+    data = body(EditSubwikiRequest)
+    edited = services().call("communities", "edit_subwiki", g.caller["id"], slug, **data)
+    return jsonify(present(edited))
+
+
+@bp.get("/<slug>/revisions")
+@doc("The page's history; ?diff=N gives revision N against N-1")
+def revisions(slug: str):
+    args = query(RevisionsQuery)
+    if args["diff"] is not None:
+        diff = services().call("communities", "get_revision_diff", slug, args["diff"])
+        editor_id = diff.pop("editor_id")
+        diff["editor"] = people(services(), [editor_id])[editor_id]
+        return jsonify(diff)
+    page = services().call("communities", "list_revisions", slug, limit=args["limit"], cursor=args["cursor"])
+    names = people(services(), (item["editor_id"] for item in page["items"]))
+    for item in page["items"]:
+        item["editor"] = names[item.pop("editor_id")]
+    return jsonify(page)
+
+
+@bp.post("/<slug>/revisions/<int:revision>/revert")
+@login_required
+@doc("Restore an earlier revision as a new one (any member)", response=Subwiki, auth=True)
+def revert(slug: str, revision: int):
+    return jsonify(present(services().call("communities", "restore_revision", g.caller["id"], slug, revision)))
+
+
+@bp.put("/<slug>/membership")
+@login_required
+@doc("Join (idempotent)", status=204, auth=True)
+def join(slug: str):
+    services().call("communities", "join_subwiki", g.caller["id"], slug)
+    return "", 204
+
+
+@bp.delete("/<slug>/membership")
+@login_required
+@doc("Leave (idempotent)", status=204, auth=True)
+def leave(slug: str):
+    services().call("communities", "leave_subwiki", g.caller["id"], slug)
+    return "", 204
+
+
+def _user_id(username: str) -> str:
+    return services().call("identity", "get_user", username)["id"]
+
+
+@bp.put("/<slug>/moderators/<username>")
+@login_required
+@doc("Appoint a moderator (moderators only)", status=204, auth=True)
+def appoint(slug: str, username: str):
+    services().call("communities", "add_moderator", g.caller["id"], slug, _user_id(username))
+    return "", 204
+
+
+@bp.delete("/<slug>/moderators/<username>")
+@login_required
+@doc("Remove a moderator (moderators only)", status=204, auth=True)
+def dismiss(slug: str, username: str):
+    services().call("communities", "remove_moderator", g.caller["id"], slug, _user_id(username))
+    return "", 204
+
+
+@bp.get("/<slug>/modlog")
+@doc("The public log of moderators' actions")
+def modlog(slug: str):
+    args = query(PageQuery)
+    page = services().call("communities", "get_modlog", slug, **args)
+    names = people(services(), (item["actor_id"] for item in page["items"]))
+    for item in page["items"]:
+        item["actor"] = names[item.pop("actor_id")]
+    return jsonify(page)

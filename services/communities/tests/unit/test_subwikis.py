@@ -1,0 +1,145 @@
+import pytest
+from nameko.testing.services import worker_factory
+from sqlalchemy import select
+
+from communities.exceptions import Conflict, Forbidden, Invalid, NotFound
+from communities.models import OUTBOX, Base
+from communities.service import CommunitiesService
+from svclib import exceptions
+from svclib.testing import memory_database
+
+
+@pytest.fixture
+def db():
+    database = memory_database(Base.metadata)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def service(db):
+    service = worker_factory(CommunitiesService, db=db)
+    for n, name in enumerate(("ann", "bob", "cat")):
+        service.handle_user_registered({"event_id": f"reg-{n}", "user": {"id": name, "username": name}})
+    return service
+
+
+def emitted(db):
+    with db.transaction() as tx:
+        return [row.event_type for row in tx.session.execute(select(OUTBOX).order_by(OUTBOX.c.id))]
+
+
+def test_create_makes_the_creator_first_moderator(service, db):
+    created = service.create_subwiki("ann", "Rivers", "Rivers", "Water that moves.", "## About\nRivers.")
+    assert created["slug"] == "rivers"
+    assert created["revision"] == 1
+    assert created["member_count"] == 1
+    assert created["moderator_ids"] == ["ann"]
+    assert created["is_moderator"] is True
+    assert emitted(db) == ["subwiki_created", "member_joined", "moderator_added"]
+
+
+@pytest.mark.parametrize("slug", ["ab", "has-dash", "x" * 41, "spa ce"])
+def test_bad_slugs_are_refused(service, slug):
+    with pytest.raises(Invalid) as caught:
+        service.create_subwiki("ann", slug, "Name")
+    assert "slug" in caught.value.details["fields"]
+
+
+def test_slugs_are_unique(service):
+    service.create_subwiki("ann", "rivers", "Rivers")
+    with pytest.raises(Conflict):
+        service.create_subwiki("bob", "RIVERS", "Other rivers")
+
+
+def test_unknown_creator_is_refused(service):
+    with pytest.raises(NotFound):
+        service.create_subwiki("ghost", "ghosts", "Ghosts")
+
+
+def test_membership_is_idempotent_and_counted(service, db):
+    service.create_subwiki("ann", "rivers", "Rivers")
+    service.join_subwiki("bob", "rivers")
+    service.join_subwiki("bob", "rivers")
+    assert service.get_subwiki("rivers")["member_count"] == 2
+    assert service.get_subwiki("rivers", "bob")["is_member"] is True
+    service.leave_subwiki("bob", "rivers")
+    service.leave_subwiki("bob", "rivers")
+    assert service.get_subwiki("rivers", "bob")["is_member"] is False
+    assert emitted(db).count("member_joined") == 2
+    assert emitted(db).count("member_left") == 1
+
+
+def test_the_only_moderator_cannot_leave(service):
+    service.create_subwiki("ann", "rivers", "Rivers")
+    with pytest.raises(Conflict):
+        service.leave_subwiki("ann", "rivers")
+
+
+def test_wiki_edit_history_diff_and_restore(service):
+    service.create_subwiki("ann", "rivers", "Rivers", "Water.", "First text.")
+    service.join_subwiki("bob", "rivers")
+    edited = service.edit_subwiki("bob", "rivers", 1, "clearer", summary="Water that moves.")
+    assert edited["revision"] == 2
+    with pytest.raises(Conflict) as caught:
+        service.edit_subwiki("ann", "rivers", 1, "stale", description="Lost update")
+    assert caught.value.details["current_revision"] == 2
+    history = service.list_revisions("rivers")
+    assert [item["revision"] for item in history["items"]] == [2, 1]
+    assert history["items"][0]["editor_id"] == "bob"
+    diff = service.get_revision_diff("rivers", 2)
+    assert diff["changes"][0]["field"] == "summary"
+    assert "+Water that moves." in diff["changes"][0]["diff"]
+    restored = service.restore_revision("ann", "rivers", 1)
+    assert restored["revision"] == 3
+    assert restored["summary"] == "Water."
+    assert service.list_revisions("rivers")["items"][0]["restored_from"] == 1
+
+
+def test_only_members_edit(service):
+    service.create_subwiki("ann", "rivers", "Rivers")
+    with pytest.raises(Forbidden):
+        service.edit_subwiki("bob", "rivers", 1, "drive-by", summary="Vandalised")
+
+
+def test_moderators_appoint_and_remove_with_a_public_log(service):
+    service.create_subwiki("ann", "rivers", "Rivers")
+    with pytest.raises(Forbidden):
+        service.add_moderator("bob", "rivers", "cat")
+    service.add_moderator("ann", "rivers", "bob")
+    assert service.get_subwiki("rivers")["moderator_ids"] == ["ann", "bob"]
+    assert service.get_subwiki("rivers")["member_count"] == 2
+    service.remove_moderator("bob", "rivers", "ann")
+    assert service.get_subwiki("rivers")["moderator_ids"] == ["bob"]
+    with pytest.raises(Conflict):
+        service.remove_moderator("bob", "rivers", "bob")
+    log = service.get_modlog("rivers")["items"]
+    assert [(e["action"], e["actor_id"], e["target_id"]) for e in log] == [
+        ("remove_moderator", "bob", "ann"),
+        ("appoint_moderator", "ann", "bob"),
+    ]
+
+
+def test_search_sorts_and_keyset_pages(service):
+    for n in range(5):
+        service.create_subwiki("ann", f"topic_{n}", f"Topic {n}", "about birds" if n % 2 else "about rivers")
+    for member in ("bob", "cat"):
+        service.join_subwiki(member, "topic_3")
+    service.join_subwiki("bob", "topic_1")
+    first = service.list_subwikis(sort="members", limit=2)
+    assert [s["slug"] for s in first["items"]] == ["topic_3", "topic_1"]
+    second = service.list_subwikis(sort="members", limit=2, cursor=first["next_cursor"])
+    third = service.list_subwikis(sort="members", limit=2, cursor=second["next_cursor"])
+    slugs = [s["slug"] for page in (first, second, third) for s in page["items"]]
+    assert sorted(slugs) == [f"topic_{n}" for n in range(5)] and third["next_cursor"] is None
+    birds = service.list_subwikis(q="birds", sort="new")
+    assert {s["slug"] for s in birds["items"]} == {"topic_1", "topic_3"}
+    with pytest.raises(Invalid):
+        service.list_subwikis(sort="hot")
+    with pytest.raises(exceptions.Invalid):
+        service.list_subwikis(cursor="not-a-cursor")
+
+
+def test_export_lists_memberships(service):
+    service.create_subwiki("ann", "rivers", "Rivers")
+    assert service.export_user("ann")["memberships"] == [{"subwiki": "rivers", "is_moderator": True}]
