@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -90,7 +92,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+IDLE_BEFORE_PING = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat idle a while.
+
+    ``pool_pre_ping`` costs a round trip on every checkout; a connection handed
+    back moments ago is alive, and one that broke since is replaced.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get("checked_in", 0.0) < IDLE_BEFORE_PING:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()
+        except Exception as exc:
+            raise DisconnectionError() from exc
 
 
 class UTCDateTime(TypeDecorator):
@@ -263,6 +294,13 @@ class Database(DependencyProvider):
         if tx.emitted and self.relay:
             self.relay.wake()
 
+    @contextmanager
+    def reading(self, context: dict | None = None) -> Iterator[Transaction]:
+        """For answers that change nothing: each statement in autocommit, no BEGIN or COMMIT."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            with Session(bind=connection, expire_on_commit=False) as session:
+                yield Transaction(session, self, context)
+
 
 def _truthy(value: Any) -> bool:
     if isinstance(value, str):
@@ -279,6 +317,9 @@ class DatabaseHandle:
 
     def transaction(self):
         return self._database.transaction(self._context)
+
+    def reading(self):
+        return self._database.reading(self._context)
 
     @property
     def dialect(self) -> str:
@@ -299,6 +340,7 @@ class StandaloneDatabase:
         self.relay = None
 
     transaction = Database.transaction
+    reading = Database.reading
 
     @property
     def dialect(self) -> str:

@@ -74,5 +74,5 @@ class UserDirectory:
 
     @rpc
     def export_user(self, user_id: str) -> dict:
-        with self.db.transaction() as tx:
+        with self.db.reading() as tx:
             return {"account": export_row(tx, self.users_table, user_id)}

@@ -29,12 +29,12 @@ class CommunitiesService(users.UserDirectory):
 
     @rpc(expected_exceptions=DECLARED)
     def get_subwiki(self, slug: str, viewer_id: str | None = None) -> dict:
-        with self.db.transaction() as tx:
+        with self.db.reading() as tx:
             return handlers.get(tx, slug, viewer_id)
 
     @rpc(expected_exceptions=DECLARED)
     def get_subwikis(self, slugs: list[str]) -> dict:
-        with self.db.transaction() as tx:
+        with self.db.reading() as tx:
             return handlers.get_many(tx, slugs)
 
     @rpc(expected_exceptions=DECLARED)
@@ -59,12 +59,12 @@ class CommunitiesService(users.UserDirectory):
 
     @rpc(expected_exceptions=DECLARED)
     def list_revisions(self, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
-        with self.db.transaction() as tx:
+        with self.db.reading() as tx:
             return handlers.revisions(tx, slug, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def get_revision_diff(self, slug: str, revision: int) -> dict:
-        with self.db.transaction() as tx:
+        with self.db.reading() as tx:
             return handlers.revision_diff(tx, slug, revision)
 
     @rpc(expected_exceptions=DECLARED)
@@ -94,12 +94,12 @@ class CommunitiesService(users.UserDirectory):
 
     @rpc(expected_exceptions=DECLARED)
     def get_modlog(self, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
-        with self.db.transaction() as tx:
+        with self.db.reading() as tx:
             return handlers.modlog(tx, slug, limit, cursor)
 
     @rpc
     def export_user(self, user_id: str) -> dict:
-        with self.db.transaction() as tx:
+        with self.db.reading() as tx:
             return {
                 "account": users.export_row(tx, KNOWN_USERS, user_id),
                 "memberships": handlers.memberships_of(tx, user_id),

@@ -13,7 +13,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Row, delete, func, literal, select, union_all
+from sqlalchemy import Row, bindparam, delete, func, select
+from sqlalchemy.orm import aliased
 
 from identity import events, passwords
 from identity.exceptions import (
@@ -70,45 +71,59 @@ def _live_user(tx: Transaction, user_id: str) -> User:
     return user
 
 
-def _profiles(*conditions):
-    """Users with their follower and following counts, in one query."""
-    followers = select(func.count()).select_from(Follow).where(Follow.followee_id == User.id).scalar_subquery()
-    following = select(func.count()).select_from(Follow).where(Follow.follower_id == User.id).scalar_subquery()
-    return select(User, followers.label("follower_count"), following.label("following_count")).where(
-        User.erased_at.is_(None), *conditions
-    )
+_FOLLOWERS = select(func.count()).select_from(Follow).where(Follow.followee_id == User.id).scalar_subquery()
+_FOLLOWING = select(func.count()).select_from(Follow).where(Follow.follower_id == User.id).scalar_subquery()
+# Built once: profiles are read on nearly every request, and building statements costs more than running them.
+PROFILES = select(
+    User.id,
+    User.username,
+    User.display_name,
+    User.bio,
+    User.email,
+    User.created_at,
+    User.trust,
+    User.badges,
+    _FOLLOWERS.label("follower_count"),
+    _FOLLOWING.label("following_count"),
+).where(User.erased_at.is_(None))
+PROFILE_BY_ID = PROFILES.where(User.id == bindparam("user_id"))
+PROFILE_BY_USERNAME = PROFILES.where(User.username == bindparam("username"))
+_FOLLOWEE = aliased(User)
+# The owner's view in the same single query: whom they follow and their subwikis, as lists.
+PRIVATE_BY_ID = PROFILE_BY_ID.add_columns(
+    select(func.aggregate_strings(_FOLLOWEE.username, " "))
+    .join(Follow, Follow.followee_id == _FOLLOWEE.id)
+    .where(Follow.follower_id == User.id)
+    .scalar_subquery()
+    .label("following_names"),
+    select(func.aggregate_strings(SubwikiMembership.subwiki_slug, " "))
+    .where(SubwikiMembership.user_id == User.id)
+    .scalar_subquery()
+    .label("subwiki_slugs"),
+)
+PUBLIC = PublicUserSchema()
+PRIVATE = PrivateUserSchema()
 
 
-def _profile(tx: Transaction, *conditions) -> Row:
-    row = tx.session.execute(_profiles(*conditions)).first()
+def _profile(tx: Transaction, username: str) -> Row:
+    row = tx.session.execute(PROFILE_BY_USERNAME, {"username": (username or "").lower()}).first()
     if row is None:
         raise NotFound("No such user.")
     return row
 
 
 def public_view(row: Row) -> dict:
-    data = PublicUserSchema().dump(row.User)
-    data.update(follower_count=row.follower_count, following_count=row.following_count)
-    return data
+    return PUBLIC.dump(row)
 
 
-def private_view(tx: Transaction, row: Row) -> dict:
+def private_view(tx: Transaction, user_id: str) -> dict:
     """The owner's view: the public one plus email, whom they follow and their subwikis."""
-    lists = tx.session.execute(
-        union_all(
-            select(literal("following").label("kind"), User.username.label("name"))
-            .join(Follow, Follow.followee_id == User.id)
-            .where(Follow.follower_id == row.User.id),
-            select(literal("subwiki"), SubwikiMembership.subwiki_slug).where(SubwikiMembership.user_id == row.User.id),
-        )
-    ).all()
-    data = PrivateUserSchema().dump(row.User)
-    data.update(
-        follower_count=row.follower_count,
-        following_count=row.following_count,
-        following=sorted(name for kind, name in lists if kind == "following"),
-        subwikis=sorted(name for kind, name in lists if kind == "subwiki"),
-    )
+    row = tx.session.execute(PRIVATE_BY_ID, {"user_id": user_id}).first()
+    if row is None:
+        raise NotFound("No such user.")
+    data = PRIVATE.dump(row)
+    data["following"] = sorted((row.following_names or "").split())
+    data["subwikis"] = sorted((row.subwiki_slugs or "").split())
     return data
 
 
@@ -154,7 +169,7 @@ def register(tx: Transaction, username: str, email: str, password_hash: str, dis
     tx.session.add(user)
     tx.session.flush()
     tx.emit(events.USER_REGISTERED, "user", UserEventSchema().dump(user))
-    return private_view(tx, _profile(tx, User.id == user.id))
+    return private_view(tx, user.id)
 
 
 def find_login(tx: Transaction, login: str) -> User | None:
@@ -192,7 +207,7 @@ def start_session(tx: Transaction, user: User, policy: LoginPolicy, now: datetim
     return {
         "token": token,
         "expires_at": isoformat(expires_at),
-        "user": private_view(tx, _profile(tx, User.id == user.id)),
+        "user": private_view(tx, user.id),
     }
 
 
@@ -217,7 +232,7 @@ def logout(tx: Transaction, token: str, now: datetime) -> dict:
 
 
 def get_me(tx: Transaction, user_id: str) -> dict:
-    return private_view(tx, _profile(tx, User.id == user_id))
+    return private_view(tx, user_id)
 
 
 def update_me(tx: Transaction, user_id: str, display_name: str | None = None, bio: str | None = None) -> dict:
@@ -240,17 +255,17 @@ def update_me(tx: Transaction, user_id: str, display_name: str | None = None, bi
         user.updated_at = utcnow()
         tx.session.flush()
         tx.emit(events.USER_UPDATED, "user", UserEventSchema().dump(user))
-    return private_view(tx, _profile(tx, User.id == user.id))
+    return private_view(tx, user.id)
 
 
 def get_user(tx: Transaction, username: str) -> dict:
-    return public_view(_profile(tx, User.username == username.lower()))
+    return public_view(_profile(tx, username))
 
 
 def get_users(tx: Transaction, ids: list[str]) -> dict:
     """Public views keyed by id, for composing lists in a fixed number of calls."""
-    rows = tx.session.execute(_profiles(User.id.in_(list(ids)[:500]))).all()
-    return {row.User.id: public_view(row) for row in rows}
+    rows = tx.session.execute(PROFILES.where(User.id.in_(list(ids)[:500]))).all()
+    return {row.id: public_view(row) for row in rows}
 
 
 def follow(tx: Transaction, follower_id: str, username: str) -> None:
@@ -311,7 +326,7 @@ def export(tx: Transaction, user_id: str) -> dict:
     ).all()
     sessions = tx.session.scalars(select(Session).where(Session.user_id == user_id).order_by(Session.created_at)).all()
     return {
-        "profile": private_view(tx, _profile(tx, User.id == user.id)),
+        "profile": private_view(tx, user.id),
         "followers": list(followers),
         "sessions": SessionExportSchema(many=True).dump(sessions),
     }

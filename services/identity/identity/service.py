@@ -66,7 +66,7 @@ class IdentityService:
 
     @rpc(expected_exceptions=IdentityError)
     def authenticate(self, token: str) -> dict:
-        with self.db.transaction() as tx:
+        with self.db.reading() as tx:
             return handlers.authenticate(tx, token, utcnow())
 
     @rpc(expected_exceptions=IdentityError)
@@ -77,7 +77,7 @@ class IdentityService:
 
     @rpc(expected_exceptions=IdentityError)
     def get_me(self, user_id: str) -> dict:
-        with self.db.transaction() as tx:
+        with self.db.reading() as tx:
             return handlers.get_me(tx, user_id)
 
     @rpc(expected_exceptions=IdentityError)
@@ -97,19 +97,19 @@ class IdentityService:
 
     @rpc(expected_exceptions=IdentityError)
     def export_user(self, user_id: str) -> dict:
-        with self.db.transaction() as tx:
+        with self.db.reading() as tx:
             return handlers.export(tx, user_id)
 
     @rpc(expected_exceptions=IdentityError)
     def get_user(self, username: str) -> dict:
-        with self.db.transaction() as tx:
+        with self.db.reading() as tx:
             return handlers.get_user(tx, username)
 
     @rpc(expected_exceptions=IdentityError)
     def get_users(self, ids: list[str]) -> dict:
         if not isinstance(ids, list):
             raise Invalid("ids must be a list.")
-        with self.db.transaction() as tx:
+        with self.db.reading() as tx:
             return handlers.get_users(tx, ids)
 
     @event_handler("communities", "member_joined")

@@ -1,0 +1,1 @@
+"""Baseline web apps the gateway is measured beside."""
