@@ -4,7 +4,7 @@
    the gateway's ``GET /api/v1/me`` (cached token check + one identity answer),
    a plain Flask JSON endpoint (the ceiling), and the same route opening a new
    nameko proxy for every request (the naive way).
-2. RPC round trips, serial from one process: the gateway's client, nameko's
+2. RPC round trips, serial from one process, measured first on a quiet machine: the gateway's client, nameko's
    reused ``ClusterRpcProxy``, and the floor, raw AMQP request/reply with
    RabbitMQ's direct reply-to (pika at both ends).
 
@@ -155,6 +155,7 @@ def main() -> int:
             timeout=10,
         ).json()["token"]
         headers = {"Authorization": f"Bearer {token}"}
+        rpc = rpc_round_trips(amqp_uri, args.rpc_calls, 200, log_dir)
         extras.append(serve("bench.apps.plain:create_app()", 18401, {}, log_dir))
         extras.append(serve("bench.apps.proxy_per_request:create_app()", 18402, {"AMQP_URI": amqp_uri}, log_dir))
         targets = {
