@@ -48,4 +48,5 @@ class RateLimited(ServiceError):
         super().__init__(message, retry_after=int(retry_after), **details)
 
 
-DECLARED = (ServiceError,)
+class PayloadTooLarge(ServiceError):
+    pass

@@ -19,3 +19,11 @@ class NotFound(ContentError, exceptions.NotFound):
 
 class Conflict(ContentError, exceptions.Conflict):
     pass
+
+
+class RateLimited(ContentError, exceptions.RateLimited):
+    pass
+
+
+class PayloadTooLarge(ContentError, exceptions.PayloadTooLarge):
+    pass

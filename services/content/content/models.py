@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from datetime import datetime
 
-from svclib.db import Timestamps, plumbing_tables
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from svclib.db import Timestamps, UTCDateTime, plumbing_tables
 from svclib.users import known_users_table
 
 
@@ -12,3 +15,150 @@ class Base(Timestamps, DeclarativeBase):
 
 OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
 KNOWN_USERS = known_users_table(Base.metadata)
+
+
+class Member(Base):
+    """Content's copy of who belongs to which subwiki, kept from communities' events."""
+
+    __tablename__ = "members"
+
+    subwiki_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subwiki_slug: Mapped[str] = mapped_column(String(40), index=True)
+    is_moderator: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Trust(Base):
+    """Each person's trust (0.1 .. 1.0), kept from identity's events."""
+
+    __tablename__ = "trust"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    trust: Mapped[float] = mapped_column(Float, default=0.1)
+
+
+class Upload(Base):
+    __tablename__ = "uploads"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(32), index=True)
+    filename: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        Index("ix_posts_subwiki_created", "subwiki_id", "created_at"),
+        Index("ix_posts_author_created", "author_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subwiki_id: Mapped[str] = mapped_column(String(32))
+    subwiki_slug: Mapped[str] = mapped_column(String(40))
+    author_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    image_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    up_count: Mapped[int] = mapped_column(Integer, default=0)
+    down_count: Mapped[int] = mapped_column(Integer, default=0)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    removed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class PostRevision(Base):
+    """Every version of a post; ``reverted`` marks an edit that did not stand."""
+
+    __tablename__ = "post_revisions"
+    __table_args__ = (
+        UniqueConstraint("post_id", "revision"),
+        Index("ix_post_revisions_editor", "editor_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    editor_id: Mapped[str] = mapped_column(String(32))
+    edit_summary: Mapped[str] = mapped_column(String(300), default="")
+    reverted_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reverted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PendingChange(Base):
+    """An edit by a low-trust member, held until a trusted member or moderator decides."""
+
+    __tablename__ = "pending_changes"
+    __table_args__ = (Index("ix_pending_post_status", "post_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    base_revision: Mapped[int] = mapped_column(Integer)
+    editor_id: Mapped[str] = mapped_column(String(32), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    edit_summary: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_post", "post_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    author_id: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    up_count: Mapped[int] = mapped_column(Integer, default=0)
+    down_count: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    deleted_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class CommentRevision(Base):
+    __tablename__ = "comment_revisions"
+
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class Vote(Base):
+    __tablename__ = "votes"
+
+    target_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    voter_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_subwiki_status", "subwiki_id", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subwiki_id: Mapped[str] = mapped_column(String(32))
+    target_type: Mapped[str] = mapped_column(String(10))
+    target_id: Mapped[str] = mapped_column(String(32))
+    target_author_id: Mapped[str] = mapped_column(String(32))
+    reporter_id: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    resolved_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    action: Mapped[str | None] = mapped_column(String(10), nullable=True)

@@ -1,18 +1,217 @@
-"""ContentService: thin entrypoints over this service's use cases."""
+"""ContentService: thin entrypoints over the use cases in handlers.py."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 
+from nameko.dependency_providers import Config
+
+from content import handlers
+from content.exceptions import ContentError, Invalid
 from content.models import KNOWN_USERS, Base
 from svclib import users
-from svclib.db import Database
+from svclib.db import Database, utcnow
+from svclib.events import event_handler
+from svclib.exceptions import ServiceError
+from svclib.rpc import rpc
+from svclib.storage import default_storage
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+DECLARED = (ContentError, ServiceError)
 
 
 class ContentService(users.UserDirectory):
     name = "content"
 
     db = Database(Base.metadata, MIGRATIONS)
+    config = Config()
     users_table = KNOWN_USERS
+
+    def _policy(self) -> handlers.EditPolicy:
+        return handlers.EditPolicy(
+            trust_threshold=float(self.config.get("EDIT_TRUST_THRESHOLD", 0.5)),
+            edits_per_window=int(self.config.get("EDITS_PER_WINDOW", 20)),
+            window_seconds=int(self.config.get("EDIT_WINDOW_SECONDS", 600)),
+        )
+
+    # -- facts from other services ----------------------------------------------
+
+    @event_handler("communities", "member_joined")
+    def handle_member_joined(self, payload: dict) -> None:
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_member_joined"):
+                handlers.record_membership(tx, payload["membership"], joined=True)
+
+    @event_handler("communities", "member_left")
+    def handle_member_left(self, payload: dict) -> None:
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_member_left"):
+                handlers.record_membership(tx, payload["membership"], joined=False)
+
+    @event_handler("communities", "moderator_added")
+    def handle_moderator_added(self, payload: dict) -> None:
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_moderator_added"):
+                handlers.record_moderator(tx, payload["membership"], is_moderator=True)
+
+    @event_handler("communities", "moderator_removed")
+    def handle_moderator_removed(self, payload: dict) -> None:
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_moderator_removed"):
+                handlers.record_moderator(tx, payload["membership"], is_moderator=False)
+
+    @event_handler("identity", "user_trust_changed")
+    def handle_user_trust_changed(self, payload: dict) -> None:
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_user_trust_changed"):
+                handlers.record_trust(tx, payload["user"]["id"], float(payload["user"]["trust"]))
+
+    # -- posts ------------------------------------------------------------------
+
+    @rpc(expected_exceptions=DECLARED)
+    def create_post(
+        self,
+        user_id: str,
+        slug: str,
+        kind: str,
+        title: str,
+        body: str = "",
+        url: str | None = None,
+        image_id: str | None = None,
+    ) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.create_post(tx, user_id, slug, kind, title, body, url, image_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def get_post(self, post_id: str, viewer_id: str | None = None) -> dict:
+        with self.db.reading() as tx:
+            return handlers.get_post(tx, post_id, viewer_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def get_posts(self, post_ids: list[str]) -> dict:
+        with self.db.reading() as tx:
+            return handlers.get_posts(tx, post_ids)
+
+    @rpc(expected_exceptions=DECLARED)
+    def edit_post(
+        self,
+        user_id: str,
+        post_id: str,
+        base_revision: int,
+        edit_summary: str = "",
+        title: str | None = None,
+        body: str | None = None,
+        url: str | None = None,
+    ) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.edit_post(
+                tx,
+                user_id,
+                post_id,
+                base_revision,
+                edit_summary,
+                self._policy(),
+                utcnow(),
+                title=title,
+                body=body,
+                url=url,
+            )
+
+    @rpc(expected_exceptions=DECLARED)
+    def list_pending(self, user_id: str, post_id: str) -> list[dict]:
+        with self.db.reading() as tx:
+            return handlers.list_pending(tx, user_id, post_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def accept_pending(self, user_id: str, post_id: str, change_id: str) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.accept_pending(tx, user_id, post_id, change_id, self._policy())
+
+    @rpc(expected_exceptions=DECLARED)
+    def reject_pending(self, user_id: str, post_id: str, change_id: str) -> None:
+        with self.db.transaction() as tx:
+            handlers.reject_pending(tx, user_id, post_id, change_id, self._policy())
+
+    @rpc(expected_exceptions=DECLARED)
+    def set_protection(self, user_id: str, post_id: str, protected: bool) -> None:
+        with self.db.transaction() as tx:
+            handlers.protect(tx, user_id, post_id, protected)
+
+    @rpc(expected_exceptions=DECLARED)
+    def list_revisions(self, post_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        with self.db.reading() as tx:
+            return handlers.revisions(tx, post_id, limit, cursor)
+
+    @rpc(expected_exceptions=DECLARED)
+    def get_revision_diff(self, post_id: str, revision: int) -> dict:
+        with self.db.reading() as tx:
+            return handlers.revision_diff(tx, post_id, revision)
+
+    @rpc(expected_exceptions=DECLARED)
+    def revert_post(self, user_id: str, post_id: str, revision: int) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.revert(tx, user_id, post_id, revision, self._policy(), utcnow())
+
+    @rpc(expected_exceptions=DECLARED)
+    def remove_post(self, user_id: str, post_id: str) -> None:
+        with self.db.transaction() as tx:
+            handlers.remove_post(tx, user_id, post_id)
+
+    # -- comments and votes -----------------------------------------------------
+
+    @rpc(expected_exceptions=DECLARED)
+    def create_comment(self, user_id: str, post_id: str, body: str, parent_id: str | None = None) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.create_comment(tx, user_id, post_id, body, parent_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def list_comments(self, post_id: str, sort: str = "new") -> list[dict]:
+        with self.db.reading() as tx:
+            return handlers.list_comments(tx, post_id, sort)
+
+    @rpc(expected_exceptions=DECLARED)
+    def edit_comment(self, user_id: str, comment_id: str, body: str) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.edit_comment(tx, user_id, comment_id, body)
+
+    @rpc(expected_exceptions=DECLARED)
+    def remove_comment(self, user_id: str, comment_id: str) -> None:
+        with self.db.transaction() as tx:
+            handlers.remove_comment(tx, user_id, comment_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def vote(self, user_id: str, target_type: str, target_id: str, value: int | None) -> dict:
+        if target_type not in ("post", "comment"):
+            raise Invalid("Votes go to posts and comments.")
+        with self.db.transaction() as tx:
+            return handlers.vote(tx, user_id, target_type, target_id, value)
+
+    # -- reports and uploads ----------------------------------------------------
+
+    @rpc(expected_exceptions=DECLARED)
+    def file_report(self, user_id: str, target_type: str, target_id: str, reason: str) -> dict:
+        if target_type not in ("post", "comment"):
+            raise Invalid("Reports are about posts and comments.")
+        with self.db.transaction() as tx:
+            return handlers.file_report(tx, user_id, target_type, target_id, reason)
+
+    @rpc(expected_exceptions=DECLARED)
+    def list_reports(self, user_id: str, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        with self.db.reading() as tx:
+            return handlers.list_reports(tx, user_id, slug, limit, cursor)
+
+    @rpc(expected_exceptions=DECLARED)
+    def resolve_report(self, user_id: str, report_id: str, action: str) -> dict:
+        with self.db.transaction() as tx:
+            return handlers.resolve_report(tx, user_id, report_id, action)
+
+    @rpc(expected_exceptions=DECLARED)
+    def save_upload(self, user_id: str, data_base64: str) -> dict:
+        try:
+            data = base64.b64decode(data_base64, validate=True)
+        except (binascii.Error, TypeError):
+            raise Invalid("The upload is not base64.", fields={"file": ["Not readable."]}) from None
+        with self.db.transaction() as tx:
+            return handlers.save_upload(tx, default_storage(), user_id, data)

@@ -1,0 +1,228 @@
+import base64
+import io
+
+import pytest
+from nameko.testing.services import worker_factory
+from PIL import Image
+from sqlalchemy import select
+
+from content.exceptions import Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge, RateLimited
+from content.models import OUTBOX, Base
+from content.service import ContentService
+from svclib.testing import memory_database
+
+SUBWIKI = {"subwiki_id": "s1", "subwiki": "rivers"}
+
+
+@pytest.fixture
+def db():
+    database = memory_database(Base.metadata)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def service(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("UPLOAD_DIR", str(tmp_path))
+    service = worker_factory(ContentService, db=db, config={"EDITS_PER_WINDOW": 5})
+    n = 0
+    for user, moderator in (("ann", True), ("bob", False), ("cat", False), ("dan", False)):
+        n += 1
+        service.handle_user_registered({"event_id": f"r{n}", "user": {"id": user, "username": user}})
+        service.handle_member_joined({"event_id": f"j{n}", "membership": {**SUBWIKI, "user_id": user}})
+        if moderator:
+            service.handle_moderator_added({"event_id": f"m{n}", "membership": {**SUBWIKI, "user_id": user}})
+    service.handle_user_registered({"event_id": "r-out", "user": {"id": "out", "username": "out"}})
+    service.handle_user_trust_changed({"event_id": "t1", "user": {"id": "cat", "trust": 0.9}})
+    return service
+
+
+def emitted(db):
+    with db.transaction() as tx:
+        return [row.event_type for row in tx.session.execute(select(OUTBOX).order_by(OUTBOX.c.id))]
+
+
+def article(service, author="bob", **overrides):
+    fields = {"kind": "article", "title": "On rivers", "body": "Rivers *flow*."} | overrides
+    return service.create_post(author, "rivers", **fields)
+
+
+def png_bytes(size=(4, 3)):
+    out = io.BytesIO()
+    Image.new("RGB", size, "red").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_every_kind_is_validated(service):
+    assert article(service)["body_html"] == "<p>Rivers <em>flow</em>.</p>\n"
+    link = service.create_post("bob", "rivers", "link", "A map", url="https://example.org/map")
+    assert link["url"] == "https://example.org/map"
+    text = service.create_post("bob", "rivers", "text", "Thought", body="Short and original.")
+    assert text["kind"] == "text"
+    for bad in (
+        {"kind": "link", "title": "x", "url": "javascript:alert(1)"},
+        {"kind": "link", "title": "x", "url": "ftp://example.org"},
+        {"kind": "link", "title": "x"},
+        {"kind": "article", "title": "", "body": "x"},
+        {"kind": "article", "title": "x" * 301, "body": "x"},
+        {"kind": "article", "title": "x", "body": ""},
+        {"kind": "text", "title": "x", "body": "y" * 5001},
+        {"kind": "image", "title": "x"},
+        {"kind": "poem", "title": "x"},
+    ):
+        with pytest.raises(Invalid):
+            service.create_post("bob", "rivers", **bad)
+
+
+def test_markdown_is_rendered_inert(service):
+    post = article(service, body='<script>alert(1)</script> <img src=x onerror="alert(1)"> [x](javascript:alert(2))')
+    html = post["body_html"]
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_only_members_post(service):
+    with pytest.raises(Forbidden):
+        article(service, author="out")
+    with pytest.raises(NotFound):
+        service.create_post("bob", "no_such_place", "text", "x", body="y")
+
+
+def test_image_posts_use_the_authors_reencoded_upload(service, tmp_path):
+    upload = service.save_upload("bob", base64.b64encode(png_bytes()).decode())
+    assert upload["content_type"] == "image/png" and (upload["width"], upload["height"]) == (4, 3)
+    stored = next(tmp_path.rglob(upload["filename"]))
+    assert Image.open(stored).format == "PNG"
+    post = service.create_post("bob", "rivers", "image", "Red", body="caption", image_id=upload["image_id"])
+    assert post["image_file"] == upload["filename"]
+    with pytest.raises(Invalid):
+        service.create_post("ann", "rivers", "cartoon", "Not mine", image_id=upload["image_id"])
+
+
+def test_uploads_refuse_non_images_and_bombs(service):
+    with pytest.raises(Invalid):
+        service.save_upload("bob", base64.b64encode(b"%PDF-1.4 not a picture").decode())
+    with pytest.raises(PayloadTooLarge):
+        service.save_upload("bob", base64.b64encode(png_bytes((8000, 6000))).decode())
+
+
+def test_trusted_member_edits_at_once_and_history_is_kept(service, db):
+    post = article(service)
+    result = service.edit_post("cat", post["id"], 1, "typo", body="Rivers *flow* downhill.")
+    assert result["post"]["revision"] == 2
+    with pytest.raises(Conflict):
+        service.edit_post("ann", post["id"], 1, "stale", title="Lost update")
+    history = service.list_revisions(post["id"])["items"]
+    assert [(r["revision"], r["editor_id"]) for r in history] == [(2, "cat"), (1, "bob")]
+    assert "+Rivers *flow* downhill." in service.get_revision_diff(post["id"], 2)["changes"][0]["diff"]
+    assert service.get_post(post["id"])["edited_by_count"] == 1
+    assert emitted(db).count("post_edited") == 1
+
+
+def test_new_account_edit_is_held_until_accepted(service, db):
+    post = article(service)
+    held = service.edit_post("dan", post["id"], 1, "my take", title="Rivers, really")
+    assert held["pending"] is True
+    assert service.get_post(post["id"])["revision"] == 1
+    pending = service.list_pending("bob", post["id"])
+    assert pending[0]["editor_id"] == "dan" and pending[0]["diff"][0]["field"] == "title"
+    with pytest.raises(Forbidden):
+        service.accept_pending("dan", post["id"], held["change_id"])
+    accepted = service.accept_pending("cat", post["id"], held["change_id"])
+    assert accepted["title"] == "Rivers, really" and accepted["revision"] == 2
+    assert "post_edit_pending" in emitted(db)
+
+
+def test_rejected_edit_changes_nothing(service):
+    post = article(service)
+    held = service.edit_post("dan", post["id"], 1, "spam", body="Buy now")
+    service.reject_pending("ann", post["id"], held["change_id"])
+    assert service.get_post(post["id"])["body"] == "Rivers *flow*."
+    with pytest.raises(NotFound):
+        service.accept_pending("ann", post["id"], held["change_id"])
+
+
+def test_protected_posts_are_edited_by_author_and_moderators_only(service):
+    post = article(service)
+    with pytest.raises(Forbidden):
+        service.set_protection("cat", post["id"], True)
+    service.set_protection("ann", post["id"], True)
+    with pytest.raises(Forbidden):
+        service.edit_post("cat", post["id"], 1, "x", title="Nope")
+    assert service.edit_post("bob", post["id"], 1, "mine", title="Author may")["post"]["revision"] == 2
+
+
+def test_revert_restores_exactly_and_marks_edits_that_did_not_stand(service, db):
+    post = article(service)
+    service.edit_post("cat", post["id"], 1, "vandal", title="VANDALISED", body="gone")
+    reverted = service.revert_post("ann", post["id"], 1)
+    assert (reverted["title"], reverted["body"], reverted["revision"]) == ("On rivers", "Rivers *flow*.", 3)
+    history = {r["revision"]: r for r in service.list_revisions(post["id"])["items"]}
+    assert history[2]["reverted"] is True and history[3]["reverted_to"] == 1
+    with pytest.raises(Forbidden):
+        service.revert_post("dan", post["id"], 1)
+    assert "post_reverted" in emitted(db)
+
+
+def test_edits_are_rate_limited(service):
+    post = article(service)
+    for revision in range(1, 6):
+        service.edit_post("cat", post["id"], revision, "again", body=f"version {revision}")
+    with pytest.raises(RateLimited) as caught:
+        service.edit_post("cat", post["id"], 6, "again", body="one more")
+    assert caught.value.details["retry_after"] >= 1
+
+
+def test_removal_by_author_or_moderator_only(service, db):
+    post = article(service)
+    with pytest.raises(Forbidden):
+        service.remove_post("cat", post["id"])
+    service.remove_post("ann", post["id"])
+    with pytest.raises(NotFound):
+        service.get_post(post["id"])
+    assert "post_removed" in emitted(db)
+
+
+def test_comments_thread_edit_and_delete(service):
+    post = article(service)
+    top = service.create_comment("cat", post["id"], "First!")
+    reply = service.create_comment("bob", post["id"], "A *reply*", parent_id=top["id"])
+    with pytest.raises(Forbidden):
+        service.create_comment("out", post["id"], "Not a member")
+    with pytest.raises(Forbidden):
+        service.edit_comment("bob", top["id"], "Hijack")
+    assert service.edit_comment("cat", top["id"], "First, edited")["revision"] == 2
+    thread = service.list_comments(post["id"])
+    assert thread[0]["id"] == top["id"] and thread[0]["children"][0]["id"] == reply["id"]
+    with pytest.raises(Forbidden):
+        service.remove_comment("dan", reply["id"])
+    service.remove_comment("ann", reply["id"])
+    emptied = service.list_comments(post["id"])[0]["children"][0]
+    assert emptied["deleted"] is True and emptied["body_html"] == "" and emptied["author_id"] is None
+    assert service.get_post(post["id"])["comment_count"] == 1
+
+
+def test_votes_count_once_and_can_change_or_go(service, db):
+    post = article(service)
+    assert service.vote("cat", "post", post["id"], 1) == {"up": 1, "down": 0, "my_vote": 1}
+    assert service.vote("cat", "post", post["id"], 1) == {"up": 1, "down": 0, "my_vote": 1}
+    assert service.vote("cat", "post", post["id"], -1) == {"up": 0, "down": 1, "my_vote": -1}
+    assert service.vote("cat", "post", post["id"], None) == {"up": 0, "down": 0, "my_vote": 0}
+    assert emitted(db).count("vote_cast") == 2 and emitted(db).count("vote_removed") == 1
+    with pytest.raises(Invalid):
+        service.vote("cat", "post", post["id"], 5)
+
+
+def test_reports_go_to_moderators_and_uphold_removes(service):
+    post = article(service)
+    report = service.file_report("dan", "post", post["id"], "Off topic")
+    with pytest.raises(Forbidden):
+        service.list_reports("dan", "rivers")
+    listed = service.list_reports("ann", "rivers")["items"]
+    assert [r["id"] for r in listed] == [report["id"]]
+    assert service.resolve_report("ann", report["id"], "uphold")["action"] == "uphold"
+    with pytest.raises(NotFound):
+        service.get_post(post["id"])
+    assert service.list_reports("ann", "rivers")["items"] == []
+    with pytest.raises(Conflict):
+        service.resolve_report("ann", report["id"], "dismiss")
