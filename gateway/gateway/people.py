@@ -7,12 +7,16 @@ from collections.abc import Iterable
 GONE = {"username": "deleted", "display_name": "Deleted account"}
 
 
-def people(services, ids: Iterable[str | None]) -> dict[str, dict]:
-    wanted = sorted({i for i in ids if i})
-    found = services.call("identity", "get_users", wanted) if wanted else {}
+def named(found: dict[str, dict], ids: Iterable[str]) -> dict[str, dict]:
+    """Summaries from identity's ``get_users`` answer; erased accounts show as deleted."""
     return {
         i: {"id": i, "username": found[i]["username"], "display_name": found[i]["display_name"]}
         if i in found
         else {"id": i, **GONE}
-        for i in wanted
+        for i in ids
     }
+
+
+def people(services, ids: Iterable[str | None]) -> dict[str, dict]:
+    wanted = sorted({i for i in ids if i})
+    return named(services.call("identity", "get_users", wanted) if wanted else {}, wanted)

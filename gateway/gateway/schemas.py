@@ -126,3 +126,72 @@ class Revision(Schema):
     edit_summary = fields.String()
     restored_from = fields.Integer(allow_none=True)
     created_at = fields.String()
+
+
+class CreatePostRequest(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(["link", "article", "image", "cartoon", "text"]))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    body = fields.String(load_default="", validate=validate.Length(max=100_000))
+    url = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2048))
+    image_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class EditPostRequest(StrictSchema):
+    title = fields.String(validate=validate.Length(min=1, max=300))
+    body = fields.String(validate=validate.Length(max=100_000))
+    url = fields.String(allow_none=True, validate=validate.Length(max=2048))
+    base_revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    edit_summary = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class VoteRequest(StrictSchema):
+    value = fields.Integer(required=True, validate=validate.OneOf([1, -1]))
+
+
+class CommentRequest(StrictSchema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+    parent_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class EditCommentRequest(StrictSchema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+
+
+class ReportRequest(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class ResolveRequest(StrictSchema):
+    action = fields.String(required=True, validate=validate.OneOf(["uphold", "dismiss"]))
+
+
+class CommentsQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    sort = fields.String(load_default="new", validate=validate.OneOf(["new", "quality"]))
+
+
+class Score(Schema):
+    up = fields.Integer()
+    down = fields.Integer()
+    quality = fields.Float()
+
+
+class PostView(Schema):
+    id = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    body = fields.String()
+    body_html = fields.String()
+    url = fields.String(allow_none=True)
+    image_url = fields.String(allow_none=True)
+    author = fields.Nested(Person)
+    subwiki = fields.Nested(SubwikiSummary)
+    created_at = fields.String()
+    revision = fields.Integer()
+    edited_by_count = fields.Integer()
+    protected = fields.Boolean()
+    score = fields.Nested(Score)
+    comment_count = fields.Integer()
+    my_vote = fields.Integer()

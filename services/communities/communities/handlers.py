@@ -369,6 +369,21 @@ def modlog(tx: Transaction, slug: str, limit: int | None, cursor: str | None) ->
     return result
 
 
+def membership(tx: Transaction, user_id: str, slug: str | None = None, subwiki_id: str | None = None) -> dict:
+    """Whether a person belongs to a subwiki, for services whose copy has not caught up yet."""
+    subwiki = tx.session.get(Subwiki, subwiki_id) if subwiki_id else _subwiki(tx, slug or "")
+    if subwiki is None:
+        raise NotFound("No such subwiki.")
+    member = _membership(tx, subwiki, user_id)
+    return {
+        "subwiki_id": subwiki.id,
+        "subwiki": subwiki.slug,
+        "user_id": user_id,
+        "is_member": member is not None,
+        "is_moderator": bool(member and member.is_moderator),
+    }
+
+
 def memberships_of(tx: Transaction, user_id: str) -> list[dict]:
     rows = tx.session.execute(
         select(Subwiki.slug, Membership.is_moderator)

@@ -97,6 +97,11 @@ class CommunitiesService(users.UserDirectory):
         with self.db.reading() as tx:
             return handlers.modlog(tx, slug, limit, cursor)
 
+    @rpc(expected_exceptions=DECLARED)
+    def get_membership(self, user_id: str, slug: str | None = None, subwiki_id: str | None = None) -> dict:
+        with self.db.reading() as tx:
+            return handlers.membership(tx, user_id, slug, subwiki_id)
+
     @rpc
     def export_user(self, user_id: str) -> dict:
         with self.db.reading() as tx:

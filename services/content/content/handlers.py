@@ -96,8 +96,29 @@ def trust_of(tx: Transaction, user_id: str) -> float:
 # --- access ------------------------------------------------------------------------
 
 
+def _ask_communities(tx: Transaction, user_id: str | None, **where: str) -> dict | None:
+    """Ask communities directly when the local copy lacks a fact, e.g. a join made a moment ago.
+
+    The service puts the question in ``session.info``; without it the local copy is all there is.
+    """
+    ask = tx.session.info.get("ask_membership")
+    return ask(user_id, **where) if ask else None
+
+
 def _member(tx: Transaction, subwiki_id: str, user_id: str | None) -> Member | None:
-    return tx.session.get(Member, (subwiki_id, user_id)) if user_id else None
+    if not user_id:
+        return None
+    member = tx.session.get(Member, (subwiki_id, user_id))
+    if member is None:
+        answer = _ask_communities(tx, user_id, subwiki_id=subwiki_id)
+        if answer and answer["is_member"]:
+            return Member(
+                subwiki_id=subwiki_id,
+                user_id=user_id,
+                subwiki_slug=answer["subwiki"],
+                is_moderator=answer["is_moderator"],
+            )
+    return member
 
 
 def _is_moderator(tx: Transaction, subwiki_id: str, user_id: str | None) -> bool:
@@ -105,12 +126,14 @@ def _is_moderator(tx: Transaction, subwiki_id: str, user_id: str | None) -> bool
     return bool(member and member.is_moderator)
 
 
-def _subwiki_id(tx: Transaction, slug: str) -> str:
-    subwiki_id = tx.session.scalar(
-        select(Member.subwiki_id).where(Member.subwiki_slug == (slug or "").lower()).limit(1)
-    )
+def _subwiki_id(tx: Transaction, slug: str, user_id: str | None = None) -> str:
+    slug = (slug or "").lower()
+    subwiki_id = tx.session.scalar(select(Member.subwiki_id).where(Member.subwiki_slug == slug).limit(1))
     if subwiki_id is None:
-        raise NotFound("No such subwiki.")
+        answer = _ask_communities(tx, user_id, slug=slug)
+        if answer is None:
+            raise NotFound("No such subwiki.")
+        subwiki_id = answer["subwiki_id"]
     return subwiki_id
 
 
@@ -209,7 +232,7 @@ def create_post(
     url: str | None = None,
     image_id: str | None = None,
 ) -> dict:
-    subwiki_id = _subwiki_id(tx, slug)
+    subwiki_id = _subwiki_id(tx, slug, user_id)
     member = _require_member(tx, subwiki_id, user_id, "post here")
     data = _check_post(kind, title, body, url, image_id)
     if kind in ("image", "cartoon"):
@@ -731,7 +754,7 @@ def file_report(tx: Transaction, user_id: str, target_type: str, target_id: str,
 
 
 def list_reports(tx: Transaction, user_id: str, slug: str, limit: int | None, cursor: str | None) -> dict:
-    subwiki_id = _subwiki_id(tx, slug)
+    subwiki_id = _subwiki_id(tx, slug, user_id)
     if not _is_moderator(tx, subwiki_id, user_id):
         raise Forbidden("Only this subwiki's moderators see its reports.")
     size = pagination.limit(limit)

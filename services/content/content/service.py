@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from contextlib import contextmanager
 from pathlib import Path
 
 from nameko.dependency_providers import Config
+from nameko.exceptions import RemoteError
+from nameko.rpc import RpcProxy
 
 from content import handlers
 from content.exceptions import ContentError, Invalid
@@ -27,7 +30,29 @@ class ContentService(users.UserDirectory):
 
     db = Database(Base.metadata, MIGRATIONS)
     config = Config()
+    communities = RpcProxy("communities")
     users_table = KNOWN_USERS
+
+    def _ask_membership(self, user_id: str | None, **where: str) -> dict | None:
+        try:
+            return self.communities.get_membership(user_id, **where)
+        except RemoteError as exc:
+            if exc.exc_type == "NotFound":
+                return None
+            raise
+
+    @contextmanager
+    def _transaction(self):
+        """A transaction whose membership checks may ask communities when the local copy lags."""
+        with self.db.transaction() as tx:
+            tx.session.info["ask_membership"] = self._ask_membership
+            yield tx
+
+    @contextmanager
+    def _reading(self):
+        with self.db.reading() as tx:
+            tx.session.info["ask_membership"] = self._ask_membership
+            yield tx
 
     def _policy(self) -> handlers.EditPolicy:
         return handlers.EditPolicy(
@@ -81,17 +106,17 @@ class ContentService(users.UserDirectory):
         url: str | None = None,
         image_id: str | None = None,
     ) -> dict:
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             return handlers.create_post(tx, user_id, slug, kind, title, body, url, image_id)
 
     @rpc(expected_exceptions=DECLARED)
     def get_post(self, post_id: str, viewer_id: str | None = None) -> dict:
-        with self.db.reading() as tx:
+        with self._reading() as tx:
             return handlers.get_post(tx, post_id, viewer_id)
 
     @rpc(expected_exceptions=DECLARED)
     def get_posts(self, post_ids: list[str]) -> dict:
-        with self.db.reading() as tx:
+        with self._reading() as tx:
             return handlers.get_posts(tx, post_ids)
 
     @rpc(expected_exceptions=DECLARED)
@@ -105,7 +130,7 @@ class ContentService(users.UserDirectory):
         body: str | None = None,
         url: str | None = None,
     ) -> dict:
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             return handlers.edit_post(
                 tx,
                 user_id,
@@ -121,71 +146,71 @@ class ContentService(users.UserDirectory):
 
     @rpc(expected_exceptions=DECLARED)
     def list_pending(self, user_id: str, post_id: str) -> list[dict]:
-        with self.db.reading() as tx:
+        with self._reading() as tx:
             return handlers.list_pending(tx, user_id, post_id)
 
     @rpc(expected_exceptions=DECLARED)
     def accept_pending(self, user_id: str, post_id: str, change_id: str) -> dict:
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             return handlers.accept_pending(tx, user_id, post_id, change_id, self._policy())
 
     @rpc(expected_exceptions=DECLARED)
     def reject_pending(self, user_id: str, post_id: str, change_id: str) -> None:
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             handlers.reject_pending(tx, user_id, post_id, change_id, self._policy())
 
     @rpc(expected_exceptions=DECLARED)
     def set_protection(self, user_id: str, post_id: str, protected: bool) -> None:
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             handlers.protect(tx, user_id, post_id, protected)
 
     @rpc(expected_exceptions=DECLARED)
     def list_revisions(self, post_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
-        with self.db.reading() as tx:
+        with self._reading() as tx:
             return handlers.revisions(tx, post_id, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def get_revision_diff(self, post_id: str, revision: int) -> dict:
-        with self.db.reading() as tx:
+        with self._reading() as tx:
             return handlers.revision_diff(tx, post_id, revision)
 
     @rpc(expected_exceptions=DECLARED)
     def revert_post(self, user_id: str, post_id: str, revision: int) -> dict:
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             return handlers.revert(tx, user_id, post_id, revision, self._policy(), utcnow())
 
     @rpc(expected_exceptions=DECLARED)
     def remove_post(self, user_id: str, post_id: str) -> None:
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             handlers.remove_post(tx, user_id, post_id)
 
     # -- comments and votes -----------------------------------------------------
 
     @rpc(expected_exceptions=DECLARED)
     def create_comment(self, user_id: str, post_id: str, body: str, parent_id: str | None = None) -> dict:
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             return handlers.create_comment(tx, user_id, post_id, body, parent_id)
 
     @rpc(expected_exceptions=DECLARED)
     def list_comments(self, post_id: str, sort: str = "new") -> list[dict]:
-        with self.db.reading() as tx:
+        with self._reading() as tx:
             return handlers.list_comments(tx, post_id, sort)
 
     @rpc(expected_exceptions=DECLARED)
     def edit_comment(self, user_id: str, comment_id: str, body: str) -> dict:
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             return handlers.edit_comment(tx, user_id, comment_id, body)
 
     @rpc(expected_exceptions=DECLARED)
     def remove_comment(self, user_id: str, comment_id: str) -> None:
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             handlers.remove_comment(tx, user_id, comment_id)
 
     @rpc(expected_exceptions=DECLARED)
     def vote(self, user_id: str, target_type: str, target_id: str, value: int | None) -> dict:
         if target_type not in ("post", "comment"):
             raise Invalid("Votes go to posts and comments.")
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             return handlers.vote(tx, user_id, target_type, target_id, value)
 
     # -- reports and uploads ----------------------------------------------------
@@ -194,17 +219,17 @@ class ContentService(users.UserDirectory):
     def file_report(self, user_id: str, target_type: str, target_id: str, reason: str) -> dict:
         if target_type not in ("post", "comment"):
             raise Invalid("Reports are about posts and comments.")
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             return handlers.file_report(tx, user_id, target_type, target_id, reason)
 
     @rpc(expected_exceptions=DECLARED)
     def list_reports(self, user_id: str, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
-        with self.db.reading() as tx:
+        with self._reading() as tx:
             return handlers.list_reports(tx, user_id, slug, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def resolve_report(self, user_id: str, report_id: str, action: str) -> dict:
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             return handlers.resolve_report(tx, user_id, report_id, action)
 
     @rpc(expected_exceptions=DECLARED)
@@ -213,5 +238,5 @@ class ContentService(users.UserDirectory):
             data = base64.b64decode(data_base64, validate=True)
         except (binascii.Error, TypeError):
             raise Invalid("The upload is not base64.", fields={"file": ["Not readable."]}) from None
-        with self.db.transaction() as tx:
+        with self._transaction() as tx:
             return handlers.save_upload(tx, default_storage(), user_id, data)

@@ -25,6 +25,13 @@ def db():
 def service(db, tmp_path, monkeypatch):
     monkeypatch.setenv("UPLOAD_DIR", str(tmp_path))
     service = worker_factory(ContentService, db=db, config={"EDITS_PER_WINDOW": 5})
+
+    def communities_answer(user_id, slug=None, subwiki_id=None):
+        if slug not in (None, "rivers") or subwiki_id not in (None, "s1"):
+            return None
+        return {"subwiki_id": "s1", "subwiki": "rivers", "user_id": user_id, "is_member": False, "is_moderator": False}
+
+    service.communities.get_membership.side_effect = communities_answer
     n = 0
     for user, moderator in (("ann", True), ("bob", False), ("cat", False), ("dan", False)):
         n += 1
@@ -86,6 +93,20 @@ def test_only_members_post(service):
         article(service, author="out")
     with pytest.raises(NotFound):
         service.create_post("bob", "no_such_place", "text", "x", body="y")
+
+
+def test_a_join_not_yet_copied_is_confirmed_with_communities(service):
+    service.handle_user_registered({"event_id": "r-new", "user": {"id": "eve", "username": "eve"}})
+    service.communities.get_membership.side_effect = lambda user_id, **where: {
+        "subwiki_id": "s2",
+        "subwiki": "birds",
+        "user_id": user_id,
+        "is_member": True,
+        "is_moderator": True,
+    }
+    post = service.create_post("eve", "birds", "text", "First in birds", body="Hello")
+    assert (post["subwiki"], post["subwiki_id"]) == ("birds", "s2")
+    service.communities.get_membership.assert_any_call("eve", slug="birds")
 
 
 def test_image_posts_use_the_authors_reencoded_upload(service, tmp_path):

@@ -1,0 +1,344 @@
+"""Posts, their wiki history, comments, votes, reports and uploaded pictures."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from gateway.auth import current_caller, login_required
+from gateway.errors import ApiError
+from gateway.people import named, people
+from gateway.routes import body, doc, query
+from gateway.schemas import (
+    CommentRequest,
+    CommentsQuery,
+    CreatePostRequest,
+    EditCommentRequest,
+    EditPostRequest,
+    PageQuery,
+    PostView,
+    ReportRequest,
+    ResolveRequest,
+    RevisionsQuery,
+    VoteRequest,
+)
+from svclib.storage import default_storage
+
+bp = Blueprint("posts", __name__, url_prefix="/api/v1")
+
+UPLOAD_LIMIT = 8 * 1024 * 1024 + 64 * 1024
+
+
+def services():
+    return current_app.extensions["services"]
+
+
+def present_posts(posts: list[dict]) -> list[dict]:
+    """Posts as the API shows them: authors and subwikis resolved in two calls, whatever the count."""
+    authors = {p["author_id"] for p in posts}
+    slugs = sorted({p["subwiki"] for p in posts})
+    names_call = services().start("identity", "get_users", sorted(authors))
+    subwikis_call = services().start("communities", "get_subwikis", slugs)
+    found, subwikis = services().gather(names_call, subwikis_call)
+    names = named(found, authors)
+    shown = []
+    for post in posts:
+        view = {
+            key: post.get(key)
+            for key in (
+                "id",
+                "kind",
+                "title",
+                "body",
+                "body_html",
+                "url",
+                "created_at",
+                "revision",
+                "edited_by_count",
+                "protected",
+                "comment_count",
+            )
+        }
+        view["image_url"] = f"/api/v1/uploads/{post['image_file']}" if post.get("image_file") else None
+        view["author"] = names[post["author_id"]]
+        view["subwiki"] = subwikis.get(post["subwiki"], {"slug": post["subwiki"]})
+        view["score"] = {"up": post["up"], "down": post["down"], "quality": post.get("approval", 0.0)}
+        if "my_vote" in post:
+            view["my_vote"] = post["my_vote"]
+            view["can_moderate"] = post.get("can_moderate", False)
+        shown.append(view)
+    return shown
+
+
+def present(post: dict) -> dict:
+    return present_posts([post])[0]
+
+
+def viewer_id() -> str | None:
+    caller = current_caller(required=False)
+    return caller["id"] if caller else None
+
+
+@bp.post("/subwikis/<slug>/posts")
+@login_required
+@doc("Post to a subwiki (members)", CreatePostRequest, PostView, 201, auth=True)
+def create_post(slug: str):
+    data = body(CreatePostRequest)
+    return jsonify(present(services().call("content", "create_post", g.caller["id"], slug, **data))), 201
+
+
+@bp.post("/uploads")
+@login_required
+@doc("Upload a picture (PNG, JPEG, GIF or WebP); it is re-encoded", status=201, auth=True)
+def upload():
+    request.max_content_length = UPLOAD_LIMIT
+    file = request.files.get("file")
+    if file is None:
+        raise ApiError(400, "validation_error", "Send the picture as multipart field 'file'.", {"file": ["Missing."]})
+    data = file.read()
+    saved = services().call("content", "save_upload", g.caller["id"], base64.b64encode(data).decode(), _timeout=15.0)
+    return jsonify(
+        {
+            "image_id": saved["image_id"],
+            "url": f"/api/v1/uploads/{saved['filename']}",
+            "width": saved["width"],
+            "height": saved["height"],
+        }
+    ), 201
+
+
+CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
+
+
+@bp.get("/uploads/<name>")
+def uploaded(name: str):
+    data = default_storage().read(name)
+    if data is None:
+        raise ApiError(404, "not_found", "No such picture.")
+    response = Response(data, content_type=CONTENT_TYPES[name.rsplit(".", 1)[1]])
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.get("/posts/<post_id>")
+@doc("A post", response=PostView)
+def get_post(post_id: str):
+    return jsonify(present(services().call("content", "get_post", post_id, viewer_id())))
+
+
+@bp.patch("/posts/<post_id>")
+@login_required
+@doc("Wiki edit (members): 200 applied, 202 held for review, 409 on a stale base", EditPostRequest, PostView, auth=True)
+def edit_post(post_id: str):
+    data = body(EditPostRequest)
+    result = services().call("content", "edit_post", g.caller["id"], post_id, **data)
+    if result.get("pending"):
+        return jsonify({"pending": True, "change_id": result["change_id"]}), 202
+    return jsonify(present(result["post"]))
+
+
+@bp.delete("/posts/<post_id>")
+@login_required
+@doc("Remove a post (author or moderator)", status=204, auth=True)
+def remove_post(post_id: str):
+    services().call("content", "remove_post", g.caller["id"], post_id)
+    return "", 204
+
+
+@bp.get("/posts/<post_id>/pending")
+@login_required
+@doc("Edits held for review (members)", auth=True)
+def pending(post_id: str):
+    changes = services().call("content", "list_pending", g.caller["id"], post_id)
+    names = people(services(), (c["editor_id"] for c in changes))
+    for change in changes:
+        change["editor"] = names[change.pop("editor_id")]
+    return jsonify({"items": changes, "next_cursor": None})
+
+
+@bp.post("/posts/<post_id>/pending/<change_id>/accept")
+@login_required
+@doc("Accept a held edit (trusted members, moderators)", response=PostView, auth=True)
+def accept(post_id: str, change_id: str):
+    return jsonify(present(services().call("content", "accept_pending", g.caller["id"], post_id, change_id)))
+
+
+@bp.post("/posts/<post_id>/pending/<change_id>/reject")
+@login_required
+@doc("Reject a held edit (trusted members, moderators)", status=204, auth=True)
+def reject(post_id: str, change_id: str):
+    services().call("content", "reject_pending", g.caller["id"], post_id, change_id)
+    return "", 204
+
+
+@bp.put("/posts/<post_id>/protection")
+@login_required
+@doc("Protect a post: only its author and moderators edit it (moderators)", status=204, auth=True)
+def protect(post_id: str):
+    services().call("content", "set_protection", g.caller["id"], post_id, True)
+    return "", 204
+
+
+@bp.delete("/posts/<post_id>/protection")
+@login_required
+@doc("Lift protection (moderators)", status=204, auth=True)
+def unprotect(post_id: str):
+    services().call("content", "set_protection", g.caller["id"], post_id, False)
+    return "", 204
+
+
+@bp.get("/posts/<post_id>/revisions")
+@doc("A post's history; ?diff=N gives revision N against N-1")
+def revisions(post_id: str):
+    args = query(RevisionsQuery)
+    if args["diff"] is not None:
+        diff = services().call("content", "get_revision_diff", post_id, args["diff"])
+        editor_id = diff.pop("editor_id")
+        diff["editor"] = people(services(), [editor_id])[editor_id]
+        return jsonify(diff)
+    page = services().call("content", "list_revisions", post_id, limit=args["limit"], cursor=args["cursor"])
+    names = people(services(), (item["editor_id"] for item in page["items"]))
+    for item in page["items"]:
+        item["editor"] = names[item.pop("editor_id")]
+    return jsonify(page)
+
+
+@bp.post("/posts/<post_id>/revisions/<int:revision>/revert")
+@login_required
+@doc("Restore revision n exactly, as a new revision", response=PostView, auth=True)
+def revert(post_id: str, revision: int):
+    return jsonify(present(services().call("content", "revert_post", g.caller["id"], post_id, revision)))
+
+
+def _vote(target_type: str, target_id: str, value: int | None):
+    return jsonify(services().call("content", "vote", g.caller["id"], target_type, target_id, value))
+
+
+@bp.put("/posts/<post_id>/vote")
+@login_required
+@doc("Vote +1 or -1 (one per person)", VoteRequest, auth=True)
+def vote_post(post_id: str):
+    return _vote("post", post_id, body(VoteRequest)["value"])
+
+
+@bp.delete("/posts/<post_id>/vote")
+@login_required
+@doc("Remove your vote", auth=True)
+def unvote_post(post_id: str):
+    return _vote("post", post_id, None)
+
+
+@bp.put("/comments/<comment_id>/vote")
+@login_required
+@doc("Vote on a comment", VoteRequest, auth=True)
+def vote_comment(comment_id: str):
+    return _vote("comment", comment_id, body(VoteRequest)["value"])
+
+
+@bp.delete("/comments/<comment_id>/vote")
+@login_required
+@doc("Remove your vote on a comment", auth=True)
+def unvote_comment(comment_id: str):
+    return _vote("comment", comment_id, None)
+
+
+def _present_thread(comments: list[dict]) -> list[dict]:
+    ids: set[str] = set()
+
+    def collect(nodes):
+        for node in nodes:
+            if node["author_id"]:
+                ids.add(node["author_id"])
+            collect(node["children"])
+
+    collect(comments)
+    names = people(services(), ids)
+
+    def shape(nodes):
+        for node in nodes:
+            author_id = node.pop("author_id")
+            node["author"] = names[author_id] if author_id else None
+            node["score"] = {"up": node.pop("up"), "down": node.pop("down")}
+            shape(node["children"])
+        return nodes
+
+    return shape(comments)
+
+
+@bp.get("/posts/<post_id>/comments")
+@doc("The discussion, threaded")
+def comments(post_id: str):
+    args = query(CommentsQuery)
+    thread = services().call("content", "list_comments", post_id, args["sort"])
+    return jsonify({"items": _present_thread(thread), "next_cursor": None})
+
+
+@bp.post("/posts/<post_id>/comments")
+@login_required
+@doc("Comment or reply (members)", CommentRequest, status=201, auth=True)
+def comment(post_id: str):
+    data = body(CommentRequest)
+    created = services().call("content", "create_comment", g.caller["id"], post_id, data["body"], data["parent_id"])
+    created["children"] = []
+    return jsonify(_present_thread([created])[0]), 201
+
+
+@bp.patch("/comments/<comment_id>")
+@login_required
+@doc("Edit your comment (history kept)", EditCommentRequest, auth=True)
+def edit_comment(comment_id: str):
+    edited = services().call("content", "edit_comment", g.caller["id"], comment_id, body(EditCommentRequest)["body"])
+    edited["children"] = []
+    return jsonify(_present_thread([edited])[0])
+
+
+@bp.delete("/comments/<comment_id>")
+@login_required
+@doc("Delete a comment (author or moderator)", status=204, auth=True)
+def remove_comment(comment_id: str):
+    services().call("content", "remove_comment", g.caller["id"], comment_id)
+    return "", 204
+
+
+def _report(target_type: str, target_id: str):
+    filed = services().call(
+        "content", "file_report", g.caller["id"], target_type, target_id, body(ReportRequest)["reason"]
+    )
+    return jsonify(filed), 202
+
+
+@bp.post("/posts/<post_id>/reports")
+@login_required
+@doc("Report a post to the subwiki's moderators", ReportRequest, status=202, auth=True)
+def report_post(post_id: str):
+    return _report("post", post_id)
+
+
+@bp.post("/comments/<comment_id>/reports")
+@login_required
+@doc("Report a comment to the subwiki's moderators", ReportRequest, status=202, auth=True)
+def report_comment(comment_id: str):
+    return _report("comment", comment_id)
+
+
+@bp.get("/subwikis/<slug>/reports")
+@login_required
+@doc("Open reports (moderators)", auth=True)
+def reports(slug: str):
+    args = query(PageQuery)
+    page = services().call("content", "list_reports", g.caller["id"], slug, **args)
+    names = people(services(), (item["reporter_id"] for item in page["items"]))
+    for item in page["items"]:
+        item["reporter"] = names[item.pop("reporter_id")]
+        item["target"] = {"type": item.pop("target_type"), "id": item.pop("target_id")}
+    return jsonify(page)
+
+
+@bp.post("/reports/<report_id>/resolve")
+@login_required
+@doc("Resolve a report: uphold removes the target (moderators)", ResolveRequest, auth=True)
+def resolve(report_id: str):
+    action = body(ResolveRequest)["action"]
+    return jsonify(services().call("content", "resolve_report", g.caller["id"], report_id, action))
