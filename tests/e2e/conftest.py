@@ -39,6 +39,7 @@ def stack_factory(broker, postgres, tmp_path_factory):
             GATEWAY_THREADS="4",
             EVENT_RETRY_DELAY_MS="200",
             OUTBOX_POLL_INTERVAL="0.5",
+            UPLOAD_DIR=str(tmp_path_factory.mktemp(f"uploads-{run}")),
             **env,
         )
         stack = Stack(settings, free_port(), tmp_path_factory.mktemp(f"stack-{run}"))

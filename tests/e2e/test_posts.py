@@ -1,0 +1,258 @@
+"""Posts, wiki editing, discussion and moderation through the public API."""
+
+import io
+import struct
+import uuid
+import zlib
+from html.parser import HTMLParser
+
+import pytest
+from PIL import Image
+
+
+def elements(html: str) -> list[tuple[str, list]]:
+    """Every element with its attributes, as a browser's parser would see them."""
+    found = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collector().feed(html)
+    return found
+
+
+def png(size=(6, 4)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 40, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+def bomb_png(side=100_000) -> bytes:
+    """A tiny file that claims to be a 100,000 x 100,000 picture."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1024))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def place(api):
+    """A subwiki with its moderator, a member and a brand-new account that also joined."""
+    moderator, mod_token = api.register("mod")
+    author, author_token = api.register("author")
+    newbie, newbie_token = api.register("newbie")
+    slug = f"place_{uuid.uuid4().hex[:8]}"
+    assert api.post("/api/v1/subwikis", token=mod_token, json={"slug": slug, "name": "Place"}).status_code == 201
+    for token in (author_token, newbie_token):
+        assert api.put(f"/api/v1/subwikis/{slug}/membership", token=token).status_code == 204
+    return {
+        "slug": slug,
+        "mod": mod_token,
+        "author": author_token,
+        "newbie": newbie_token,
+        "author_user": author,
+        "newbie_user": newbie,
+        "mod_user": moderator,
+    }
+
+
+def post(api, place, token_name="author", **fields):
+    response = api.post(f"/api/v1/subwikis/{place['slug']}/posts", token=place[token_name], json=fields)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_every_kind_including_an_uploaded_picture(api, place):
+    upload = api.post("/api/v1/uploads", token=place["author"], files={"file": ("red.png", png(), "image/png")})
+    assert upload.status_code == 201, upload.text
+    picture = api.get(upload.json()["url"])
+    assert picture.status_code == 200 and picture.headers["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(picture.content)).size == (6, 4)
+
+    made = [
+        post(api, place, kind="link", title="A map", url="https://example.org/map"),
+        post(api, place, kind="article", title="Essay", body="# Heading\n\nText with **bold**."),
+        post(api, place, kind="image", title="Red", image_id=upload.json()["image_id"], body="A caption"),
+        post(api, place, kind="cartoon", title="Funny", image_id=upload.json()["image_id"]),
+        post(api, place, kind="text", title="Thought", body="Short and original."),
+    ]
+    assert [p["kind"] for p in made] == ["link", "article", "image", "cartoon", "text"]
+    essay = api.get(f"/api/v1/posts/{made[1]['id']}").json()
+    assert "<strong>bold</strong>" in essay["body_html"]
+    assert essay["author"]["username"] == place["author_user"]["username"]
+    assert essay["subwiki"]["slug"] == place["slug"]
+    assert essay["score"] == {"up": 0, "down": 0, "quality": 0.0}
+    assert api.get(f"/api/v1/posts/{made[2]['id']}").json()["image_url"] == upload.json()["url"]
+
+
+def test_wiki_edit_history_revert_conflict_and_held_edits(api, place):
+    essay = post(api, place, kind="article", title="Rivers", body="Rivers flow.")
+    edited = api.patch(
+        f"/api/v1/posts/{essay['id']}",
+        token=place["mod"],
+        json={"body": "Rivers flow downhill.", "base_revision": 1, "edit_summary": "precision"},
+    )
+    assert edited.status_code == 200 and edited.json()["revision"] == 2
+    history = api.get(f"/api/v1/posts/{essay['id']}/revisions").json()["items"]
+    assert [(r["revision"], r["editor"]["username"]) for r in history] == [
+        (2, place["mod_user"]["username"]),
+        (1, place["author_user"]["username"]),
+    ]
+    assert (
+        "+Rivers flow downhill."
+        in api.get(f"/api/v1/posts/{essay['id']}/revisions?diff=2").json()["changes"][0]["diff"]
+    )
+
+    stale = api.patch(
+        f"/api/v1/posts/{essay['id']}",
+        token=place["author"],
+        json={"title": "Old base", "base_revision": 1, "edit_summary": "late"},
+    )
+    assert stale.status_code == 409
+
+    reverted = api.post(f"/api/v1/posts/{essay['id']}/revisions/1/revert", token=place["author"])
+    assert reverted.status_code == 200
+    assert (reverted.json()["body"], reverted.json()["revision"]) == ("Rivers flow.", 3)
+
+    held = api.patch(
+        f"/api/v1/posts/{essay['id']}",
+        token=place["newbie"],
+        json={"title": "Rivers (edited by a newcomer)", "base_revision": 3, "edit_summary": "title"},
+    )
+    assert held.status_code == 202 and held.json()["pending"] is True
+    assert api.get(f"/api/v1/posts/{essay['id']}").json()["revision"] == 3
+    pending = api.get(f"/api/v1/posts/{essay['id']}/pending", token=place["author"]).json()["items"]
+    assert pending[0]["change_id"] == held.json()["change_id"]
+    assert pending[0]["editor"]["username"] == place["newbie_user"]["username"]
+    refused = api.post(f"/api/v1/posts/{essay['id']}/pending/{held.json()['change_id']}/accept", token=place["newbie"])
+    assert refused.status_code == 403
+    accepted = api.post(f"/api/v1/posts/{essay['id']}/pending/{held.json()['change_id']}/accept", token=place["mod"])
+    assert accepted.status_code == 200
+    assert accepted.json()["title"] == "Rivers (edited by a newcomer)" and accepted.json()["revision"] == 4
+
+
+def test_protection_keeps_others_out(api, place):
+    essay = post(api, place, kind="article", title="Settled", body="Agreed text.")
+    assert api.put(f"/api/v1/posts/{essay['id']}/protection", token=place["author"]).status_code == 403
+    assert api.put(f"/api/v1/posts/{essay['id']}/protection", token=place["mod"]).status_code == 204
+    blocked = api.patch(
+        f"/api/v1/posts/{essay['id']}",
+        token=place["newbie"],
+        json={"body": "Mine now", "base_revision": 1, "edit_summary": "x"},
+    )
+    assert blocked.status_code == 403
+    own = api.patch(
+        f"/api/v1/posts/{essay['id']}",
+        token=place["author"],
+        json={"body": "Author's fix", "base_revision": 1, "edit_summary": "fix"},
+    )
+    assert own.status_code == 200
+
+
+def test_comments_replies_and_votes_counted_once(api, place):
+    essay = post(api, place, kind="text", title="Question", body="What do you think?")
+    top = api.post(f"/api/v1/posts/{essay['id']}/comments", token=place["mod"], json={"body": "I think *so*."})
+    assert top.status_code == 201
+    reply = api.post(
+        f"/api/v1/posts/{essay['id']}/comments",
+        token=place["newbie"],
+        json={"body": "Agreed.", "parent_id": top.json()["id"]},
+    )
+    assert reply.status_code == 201
+    thread = api.get(f"/api/v1/posts/{essay['id']}/comments").json()["items"]
+    assert thread[0]["body_html"] == "<p>I think <em>so</em>.</p>\n"
+    assert thread[0]["children"][0]["author"]["username"] == place["newbie_user"]["username"]
+
+    for _ in range(2):
+        voted = api.put(f"/api/v1/posts/{essay['id']}/vote", token=place["newbie"], json={"value": 1})
+        assert voted.status_code == 200
+    assert voted.json()["up"] == 1
+    seen = api.get(f"/api/v1/posts/{essay['id']}", token=place["newbie"]).json()
+    assert seen["score"]["up"] == 1 and seen["my_vote"] == 1 and seen["comment_count"] == 2
+    assert api.delete(f"/api/v1/posts/{essay['id']}/vote", token=place["newbie"]).json()["up"] == 0
+    assert (
+        api.put(f"/api/v1/comments/{top.json()['id']}/vote", token=place["author"], json={"value": -1}).json()["down"]
+        == 1
+    )
+
+
+def test_reports_resolve_and_moderator_removal(api, place):
+    spam = post(api, place, kind="link", title="Buy now", url="https://spam.example/")
+    filed = api.post(f"/api/v1/posts/{spam['id']}/reports", token=place["newbie"], json={"reason": "Spam"})
+    assert filed.status_code == 202
+    assert api.get(f"/api/v1/subwikis/{place['slug']}/reports", token=place["newbie"]).status_code == 403
+    reports = api.get(f"/api/v1/subwikis/{place['slug']}/reports", token=place["mod"]).json()["items"]
+    assert reports[0]["target"] == {"type": "post", "id": spam["id"]}
+    assert reports[0]["reporter"]["username"] == place["newbie_user"]["username"]
+    resolved = api.post(f"/api/v1/reports/{reports[0]['id']}/resolve", token=place["mod"], json={"action": "uphold"})
+    assert resolved.status_code == 200
+    assert api.get(f"/api/v1/posts/{spam['id']}").status_code == 404
+
+    other = post(api, place, kind="text", title="Off topic", body="...")
+    assert api.delete(f"/api/v1/posts/{other['id']}", token=place["mod"]).status_code == 204
+    assert api.get(f"/api/v1/posts/{other['id']}").status_code == 404
+
+
+def test_markup_is_inert_and_bad_input_refused(api, place):
+    hostile = post(
+        api,
+        place,
+        kind="article",
+        title="Hostile",
+        body='<script>alert(1)</script> <img src=x onerror="alert(2)"> [click](javascript:alert(3))',
+    )
+    tags = elements(hostile["body_html"])
+    assert all(tag not in ("script", "img") for tag, _ in tags)
+    assert all(not name.startswith("on") for _, attrs in tags for name, _ in attrs)
+    assert all(not (value or "").startswith("javascript:") for _, attrs in tags for _, value in attrs)
+    assert "&lt;script&gt;" in hostile["body_html"]  # shown as text, not run
+    bad_url = api.post(
+        f"/api/v1/subwikis/{place['slug']}/posts",
+        token=place["author"],
+        json={"kind": "link", "title": "x", "url": "javascript:alert(1)"},
+    )
+    assert bad_url.status_code == 400 and "url" in bad_url.json()["error"]["fields"]
+
+    not_image = api.post(
+        "/api/v1/uploads",
+        token=place["author"],
+        files={"file": ("doc.png", b"%PDF-1.7 this is not a picture", "image/png")},
+    )
+    assert not_image.status_code == 400
+    bomb = api.post("/api/v1/uploads", token=place["author"], files={"file": ("bomb.png", bomb_png(), "image/png")})
+    assert bomb.status_code == 413
+    huge = api.post(
+        "/api/v1/uploads", token=place["author"], files={"file": ("huge.png", b"\0" * (9 * 1024 * 1024), "image/png")}
+    )
+    assert huge.status_code == 413
+
+
+def test_non_members_and_other_people_are_refused(api, place):
+    _, outsider = api.register("outsider")
+    refused = api.post(
+        f"/api/v1/subwikis/{place['slug']}/posts",
+        token=outsider,
+        json={"kind": "text", "title": "Hi", "body": "Let me in"},
+    )
+    assert refused.status_code == 403
+    essay = post(api, place, kind="text", title="Mine", body="Only mine to delete.")
+    assert api.delete(f"/api/v1/posts/{essay['id']}", token=place["newbie"]).status_code == 403
+    assert api.delete(f"/api/v1/posts/{essay['id']}", token=outsider).status_code == 403
+    comment = api.post(f"/api/v1/posts/{essay['id']}/comments", token=place["author"], json={"body": "Mine too"})
+    assert (
+        api.patch(
+            f"/api/v1/comments/{comment.json()['id']}", token=place["newbie"], json={"body": "Hijacked"}
+        ).status_code
+        == 403
+    )
+    assert api.delete(f"/api/v1/comments/{comment.json()['id']}", token=place["newbie"]).status_code == 403
+    assert api.post(f"/api/v1/posts/{essay['id']}/comments", token=outsider, json={"body": "x"}).status_code == 403
+    assert api.get(f"/api/v1/posts/{uuid.uuid4().hex}").status_code == 404
