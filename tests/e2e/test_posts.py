@@ -93,7 +93,7 @@ def test_every_kind_including_an_uploaded_picture(api, place):
     assert api.get(f"/api/v1/posts/{made[2]['id']}").json()["image_url"] == upload.json()["url"]
 
 
-def test_wiki_edit_history_revert_conflict_and_held_edits(api, place):
+def test_wiki_edit_history_revert_conflict_and_held_edits(api, place, wait_until):
     essay = post(api, place, kind="article", title="Rivers", body="Rivers flow.")
     edited = api.patch(
         f"/api/v1/posts/{essay['id']}",
@@ -137,6 +137,9 @@ def test_wiki_edit_history_revert_conflict_and_held_edits(api, place):
     accepted = api.post(f"/api/v1/posts/{essay['id']}/pending/{held.json()['change_id']}/accept", token=place["mod"])
     assert accepted.status_code == 200
     assert accepted.json()["title"] == "Rivers (edited by a newcomer)" and accepted.json()["revision"] == 4
+
+    newbie = place["newbie_user"]["username"]
+    assert wait_until(lambda: api.get(f"/api/v1/users/{newbie}").json()["trust"] > 0.1)
 
 
 def test_protection_keeps_others_out(api, place):
@@ -184,7 +187,7 @@ def test_comments_replies_and_votes_counted_once(api, place):
     )
 
 
-def test_reports_resolve_and_moderator_removal(api, place):
+def test_reports_resolve_and_moderator_removal(api, place, wait_until):
     spam = post(api, place, kind="link", title="Buy now", url="https://spam.example/")
     filed = api.post(f"/api/v1/posts/{spam['id']}/reports", token=place["newbie"], json={"reason": "Spam"})
     assert filed.status_code == 202
@@ -199,6 +202,14 @@ def test_reports_resolve_and_moderator_removal(api, place):
     other = post(api, place, kind="text", title="Off topic", body="...")
     assert api.delete(f"/api/v1/posts/{other['id']}", token=place["mod"]).status_code == 204
     assert api.get(f"/api/v1/posts/{other['id']}").status_code == 404
+
+    def logged():
+        actions = {
+            (e["action"], e["target_id"]) for e in api.get(f"/api/v1/subwikis/{place['slug']}/modlog").json()["items"]
+        }
+        return {("uphold_report", spam["id"]), ("remove_post", other["id"])} <= actions
+
+    assert wait_until(logged)
 
 
 def test_markup_is_inert_and_bad_input_refused(api, place):

@@ -384,6 +384,31 @@ def membership(tx: Transaction, user_id: str, slug: str | None = None, subwiki_i
     }
 
 
+def record_post(tx: Transaction, post: dict, delta: int) -> None:
+    """Count a subwiki's live posts and note when it was last active, from content's events."""
+    subwiki = tx.session.get(Subwiki, post["subwiki_id"])
+    if subwiki is None:
+        return
+    subwiki.post_count = max(0, subwiki.post_count + delta)
+    if delta > 0:
+        subwiki.last_activity_at = utcnow()
+
+
+def record_activity(tx: Transaction, subwiki_id: str) -> None:
+    subwiki = tx.session.get(Subwiki, subwiki_id)
+    if subwiki is not None:
+        subwiki.last_activity_at = utcnow()
+
+
+def record_moderation(
+    tx: Transaction, subwiki_id: str, actor_id: str, action: str, target_type: str, target_id: str, reason: str = ""
+) -> None:
+    """A moderator's action taken in content (a removal, a report decided), for the public log."""
+    subwiki = tx.session.get(Subwiki, subwiki_id)
+    if subwiki is not None:
+        _log(tx, subwiki, actor_id, action, target_type, target_id, reason)
+
+
 def memberships_of(tx: Transaction, user_id: str) -> list[dict]:
     rows = tx.session.execute(
         select(Subwiki.slug, Membership.is_moderator)

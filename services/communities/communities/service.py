@@ -9,6 +9,7 @@ from communities.exceptions import CommunitiesError
 from communities.models import KNOWN_USERS, Base
 from svclib import users
 from svclib.db import Database
+from svclib.events import event_handler
 from svclib.exceptions import ServiceError
 from svclib.rpc import rpc
 
@@ -101,6 +102,58 @@ class CommunitiesService(users.UserDirectory):
     def get_membership(self, user_id: str, slug: str | None = None, subwiki_id: str | None = None) -> dict:
         with self.db.reading() as tx:
             return handlers.membership(tx, user_id, slug, subwiki_id)
+
+    @event_handler("content", "post_created")
+    def handle_post_created(self, payload: dict) -> None:
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_post_created"):
+                handlers.record_post(tx, payload["post"], +1)
+
+    @event_handler("content", "post_removed")
+    def handle_post_removed(self, payload: dict) -> None:
+        post = payload["post"]
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_post_removed"):
+                handlers.record_post(tx, post, -1)
+                if post.get("by_moderator"):
+                    handlers.record_moderation(
+                        tx,
+                        post["subwiki_id"],
+                        post["removed_by"],
+                        "remove_post",
+                        "post",
+                        post["id"],
+                        post.get("reason", ""),
+                    )
+
+    @event_handler("content", "comment_created")
+    def handle_comment_created(self, payload: dict) -> None:
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_comment_created"):
+                handlers.record_activity(tx, payload["comment"]["subwiki_id"])
+
+    @event_handler("content", "comment_removed")
+    def handle_comment_removed(self, payload: dict) -> None:
+        comment = payload["comment"]
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_comment_removed") and comment.get("by_moderator"):
+                handlers.record_moderation(
+                    tx, comment["subwiki_id"], comment["removed_by"], "remove_comment", "comment", comment["id"]
+                )
+
+    @event_handler("content", "report_resolved")
+    def handle_report_resolved(self, payload: dict) -> None:
+        report = payload["report"]
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_report_resolved"):
+                handlers.record_moderation(
+                    tx,
+                    report["subwiki_id"],
+                    report["resolved_by"],
+                    f"{report['action']}_report",
+                    report["target_type"],
+                    report["target_id"],
+                )
 
     @rpc
     def export_user(self, user_id: str) -> dict:

@@ -7,6 +7,7 @@ USER_UPDATED = "user_updated"  # {"user": UserEventSchema}
 USER_ERASED = "user_erased"  # {"user": {"id"}}
 USER_FOLLOWED = "user_followed"  # {"follow": FollowEventSchema}
 USER_UNFOLLOWED = "user_unfollowed"  # {"follow": FollowEventSchema}
+USER_TRUST_CHANGED = "user_trust_changed"  # {"user": {"id", "trust"}}
 
 PAYLOADS = {
     USER_REGISTERED: UserEventSchema,
@@ -16,4 +17,5 @@ PAYLOADS = {
 }
 
 # Consumed: communities' member_joined / member_left, {"membership": {"user_id", "subwiki"}},
-# keep the subwiki list of each profile.
+# keep the subwiki list of each profile; content's post_edited, post_reverted, vote_cast,
+# vote_removed and report_resolved feed trust (identity/trust.py).

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Row, bindparam, delete, func, select
 from sqlalchemy.orm import aliased
 
-from identity import events, passwords
+from identity import events, passwords, trust
 from identity.exceptions import (
     Conflict,
     Invalid,
@@ -24,7 +24,7 @@ from identity.exceptions import (
     RateLimited,
     Unauthenticated,
 )
-from identity.models import Follow, LoginFailure, Session, SubwikiMembership, User
+from identity.models import Follow, LoginFailure, ReceivedVote, Session, SubwikiMembership, TrustStats, User
 from identity.schemas import (
     CallerSchema,
     FollowEventSchema,
@@ -340,3 +340,96 @@ def record_membership(tx: Transaction, membership: dict, joined: bool) -> None:
         tx.session.add(SubwikiMembership(user_id=key[0], subwiki_slug=key[1]))
     elif not joined and existing is not None:
         tx.session.delete(existing)
+
+
+# --- trust ---------------------------------------------------------------------------
+
+
+def _stats(tx: Transaction, user_id: str) -> TrustStats | None:
+    if tx.session.get(User, user_id) is None:
+        return None
+    stats = tx.session.get(TrustStats, user_id)
+    if stats is None:
+        stats = TrustStats(user_id=user_id, edits_stood=0, edits_reverted=0, upheld_reports=0)
+        tx.session.add(stats)
+        tx.session.flush()
+    return stats
+
+
+def recompute_trust(tx: Transaction, user_id: str, now: datetime) -> float | None:
+    """Recompute one person's trust; emits ``user_trust_changed`` when it moved."""
+    user = tx.session.get(User, user_id)
+    if user is None or user.erased_at is not None:
+        return None
+    stats = _stats(tx, user_id)
+    upvotes = tx.session.scalar(
+        select(func.coalesce(func.sum(ReceivedVote.weight), 0.0)).where(ReceivedVote.author_id == user_id)
+    )
+    value = trust.trust(
+        age_days=(now - _aware(user.created_at)).total_seconds() / 86400,
+        edits_stood=stats.edits_stood,
+        edits_reverted=stats.edits_reverted,
+        upvote_weight=float(upvotes),
+        upheld_reports=stats.upheld_reports,
+    )
+    if abs(value - user.trust) >= 0.001:
+        user.trust = value
+        tx.emit(events.USER_TRUST_CHANGED, "user", {"id": user.id, "trust": value})
+    return value
+
+
+# Each record_* applies one fact and returns whose trust it may change.
+
+
+def record_edit(tx: Transaction, post: dict) -> list[str]:
+    stats = _stats(tx, post["editor_id"])
+    if stats is None:
+        return []
+    stats.edits_stood += 1
+    return [post["editor_id"]]
+
+
+def record_revert(tx: Transaction, post: dict) -> list[str]:
+    affected = []
+    for edit in post.get("reverted_edits", []):
+        stats = _stats(tx, edit["editor_id"])
+        if stats is not None:
+            stats.edits_stood = max(0, stats.edits_stood - 1)
+            stats.edits_reverted += 1
+            affected.append(edit["editor_id"])
+    return affected
+
+
+def record_report(tx: Transaction, report: dict) -> list[str]:
+    author_id = report.get("target_author_id")
+    stats = _stats(tx, author_id) if report.get("action") == "uphold" and author_id else None
+    if stats is None:
+        return []
+    stats.upheld_reports += 1
+    return [author_id]
+
+
+def record_vote(tx: Transaction, vote: dict) -> list[str]:
+    """Keep the up-votes a person received, weighted by each voter's trust at the time."""
+    author_id = vote.get("target_author_id")
+    if not author_id or author_id == vote["voter_id"] or tx.session.get(User, author_id) is None:
+        return []
+    key = (vote["target_type"], vote["target_id"], vote["voter_id"])
+    existing = tx.session.get(ReceivedVote, key)
+    if vote.get("value") == 1:
+        voter = tx.session.get(User, vote["voter_id"])
+        weight = voter.trust if voter is not None else trust.CONSTANTS.FLOOR
+        if existing is None:
+            tx.session.add(
+                ReceivedVote(target_type=key[0], target_id=key[1], voter_id=key[2], author_id=author_id, weight=weight)
+            )
+        else:
+            existing.weight = weight
+    elif existing is not None:
+        tx.session.delete(existing)
+    return [author_id]
+
+
+def users_younger_than(tx: Transaction, days: float, now: datetime) -> list[str]:
+    since = now - timedelta(days=days)
+    return list(tx.session.scalars(select(User.id).where(User.created_at > since, User.erased_at.is_(None))))

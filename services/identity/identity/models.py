@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
@@ -66,3 +66,26 @@ class SubwikiMembership(Base):
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     subwiki_slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class TrustStats(Base):
+    """The facts trust is computed from, kept from content's events."""
+
+    __tablename__ = "trust_stats"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    edits_stood: Mapped[int] = mapped_column(Integer, default=0)
+    edits_reverted: Mapped[int] = mapped_column(Integer, default=0)
+    upheld_reports: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReceivedVote(Base):
+    """An up-vote someone received, weighted by the voter's trust when it was cast."""
+
+    __tablename__ = "received_votes"
+
+    target_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    voter_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    weight: Mapped[float] = mapped_column(Float)

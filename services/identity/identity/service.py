@@ -9,8 +9,9 @@ from eventlet import tpool
 from kombu import Exchange
 from nameko.dependency_providers import Config
 from nameko.messaging import Publisher
+from nameko.timer import timer
 
-from identity import handlers, passwords
+from identity import handlers, passwords, trust
 from identity.exceptions import Forbidden, IdentityError, Invalid, Unauthenticated
 from identity.models import Base, User
 from svclib.db import Database, utcnow
@@ -123,6 +124,43 @@ class IdentityService:
         with self.db.transaction() as tx:
             if tx.once(payload["event_id"], "handle_member_left"):
                 handlers.record_membership(tx, payload["membership"], joined=False)
+
+    def _apply_for_trust(self, payload: dict, handler: str, record, fact: dict) -> None:
+        """Apply a fact about someone's contributions once, then recompute their trust."""
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], handler):
+                for user_id in record(tx, fact):
+                    handlers.recompute_trust(tx, user_id, utcnow())
+
+    @event_handler("content", "post_edited")
+    def handle_post_edited(self, payload: dict) -> None:
+        self._apply_for_trust(payload, "handle_post_edited", handlers.record_edit, payload["post"])
+
+    @event_handler("content", "post_reverted")
+    def handle_post_reverted(self, payload: dict) -> None:
+        self._apply_for_trust(payload, "handle_post_reverted", handlers.record_revert, payload["post"])
+
+    @event_handler("content", "report_resolved")
+    def handle_report_resolved(self, payload: dict) -> None:
+        self._apply_for_trust(payload, "handle_report_resolved", handlers.record_report, payload["report"])
+
+    @event_handler("content", "vote_cast")
+    def handle_vote_cast(self, payload: dict) -> None:
+        self._apply_for_trust(payload, "handle_vote_cast", handlers.record_vote, payload["vote"])
+
+    @event_handler("content", "vote_removed")
+    def handle_vote_removed(self, payload: dict) -> None:
+        self._apply_for_trust(payload, "handle_vote_removed", handlers.record_vote, payload["vote"])
+
+    @timer(interval=3600)
+    def refresh_young_accounts_trust(self) -> None:
+        """Trust grows with account age; accounts younger than the full age are revisited hourly."""
+        now = utcnow()
+        with self.db.reading() as tx:
+            young = handlers.users_younger_than(tx, trust.CONSTANTS.AGE_FULL_DAYS + 1, now)
+        for user_id in young:
+            with self.db.transaction() as tx:
+                handlers.recompute_trust(tx, user_id, now)
 
     @rpc(expected_exceptions=IdentityError)
     def follow_user(self, follower_id: str, username: str) -> None:

@@ -143,3 +143,29 @@ def test_search_sorts_and_keyset_pages(service):
 def test_export_lists_memberships(service):
     service.create_subwiki("ann", "rivers", "Rivers")
     assert service.export_user("ann")["memberships"] == [{"subwiki": "rivers", "is_moderator": True}]
+
+
+def test_content_events_count_posts_and_log_moderators_removals(service):
+    created = service.create_subwiki("ann", "rivers", "Rivers")
+    post = {"id": "p1", "subwiki_id": created["id"], "subwiki": "rivers"}
+    service.handle_post_created({"event_id": "c1", "post": post})
+    service.handle_post_created({"event_id": "c1", "post": post})
+    assert service.get_subwiki("rivers")["post_count"] == 1
+    removed = {**post, "removed_by": "ann", "by_moderator": True, "reason": "spam"}
+    service.handle_post_removed({"event_id": "r1", "post": removed})
+    service.handle_report_resolved(
+        {
+            "event_id": "rr",
+            "report": {
+                "id": "rep",
+                "subwiki_id": created["id"],
+                "resolved_by": "ann",
+                "action": "uphold",
+                "target_type": "post",
+                "target_id": "p1",
+            },
+        }
+    )
+    assert service.get_subwiki("rivers")["post_count"] == 0
+    log = service.get_modlog("rivers")["items"]
+    assert [(e["action"], e["target_id"]) for e in log][:2] == [("uphold_report", "p1"), ("remove_post", "p1")]

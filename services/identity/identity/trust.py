@@ -1,0 +1,48 @@
+"""How much the platform trusts a person, from 0.1 (new or sanctioned) to 1.0.
+
+Trust weighs votes in the feed and decides whose wiki edits apply at once.
+It grows with time on the platform, with edits that the community kept and
+with up-votes from people who are themselves trusted; it falls with edits
+that were reverted and with reports against the person that moderators
+upheld. It never comes from money: donations change nothing here.
+
+    trust = clamp(FLOOR + AGE * age + EDITS * edits + VOTES * votes - REPORT_PENALTY * upheld, FLOOR, 1)
+
+    age   = min(1, days since registration / AGE_FULL_DAYS)
+    edits = stood / (stood + reverted + EDIT_PRIOR)      (a few edits count little; reverts pull down)
+    votes = min(1, sum of up-voters' trust / UPVOTES_FULL)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrustConstants:
+    FLOOR: float = 0.1
+    AGE: float = 0.2
+    AGE_FULL_DAYS: float = 30.0
+    EDITS: float = 0.35
+    EDIT_PRIOR: float = 3.0
+    VOTES: float = 0.35
+    UPVOTES_FULL: float = 20.0
+    REPORT_PENALTY: float = 0.15
+
+
+CONSTANTS = TrustConstants()
+
+
+def trust(
+    age_days: float,
+    edits_stood: int,
+    edits_reverted: int,
+    upvote_weight: float,
+    upheld_reports: int,
+    c: TrustConstants = CONSTANTS,
+) -> float:
+    age = min(1.0, max(0.0, age_days) / c.AGE_FULL_DAYS)
+    edits = max(0, edits_stood) / (max(0, edits_stood) + max(0, edits_reverted) + c.EDIT_PRIOR)
+    votes = min(1.0, max(0.0, upvote_weight) / c.UPVOTES_FULL)
+    value = c.FLOOR + c.AGE * age + c.EDITS * edits + c.VOTES * votes - c.REPORT_PENALTY * max(0, upheld_reports)
+    return round(min(1.0, max(c.FLOOR, value)), 4)
