@@ -102,3 +102,26 @@ def test_metrics_are_prometheus_text(client):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert b"gateway_requests_total" in response.data
+
+
+def test_a_page_of_posts_costs_a_fixed_number_of_calls(client, services):
+    from gateway.routes.posts import present_posts
+
+    posts = [
+        {
+            "id": f"p{n}",
+            "author_id": f"u{n % 7}",
+            "subwiki": f"s{n % 3}",
+            "kind": "text",
+            "title": "t",
+            "up": 0,
+            "down": 0,
+        }
+        for n in range(25)
+    ]
+    services.on("identity", "get_users", lambda ids: {i: {"username": i, "display_name": i} for i in ids})
+    services.on("communities", "get_subwikis", lambda slugs: {s: {"slug": s} for s in slugs})
+    with client.application.test_request_context():
+        shown = present_posts(posts)
+    assert len(shown) == 25 and shown[3]["author"]["username"] == "u3"
+    assert [c[:2] for c in services.calls] == [("identity", "get_users"), ("communities", "get_subwikis")]

@@ -267,3 +267,22 @@ def test_non_members_and_other_people_are_refused(api, place):
     assert api.delete(f"/api/v1/comments/{comment.json()['id']}", token=place["newbie"]).status_code == 403
     assert api.post(f"/api/v1/posts/{essay['id']}/comments", token=outsider, json={"body": "x"}).status_code == 403
     assert api.get(f"/api/v1/posts/{uuid.uuid4().hex}").status_code == 404
+
+
+def test_reviewing_reverting_and_resolving_need_the_right_people(api, place):
+    essay = post(api, place, kind="article", title="Guarded", body="Original.")
+    held = api.patch(
+        f"/api/v1/posts/{essay['id']}",
+        token=place["newbie"],
+        json={"body": "Changed", "base_revision": 1, "edit_summary": "x"},
+    ).json()
+    reject = f"/api/v1/posts/{essay['id']}/pending/{held['change_id']}/reject"
+    assert api.post(reject, token=place["newbie"]).status_code == 403
+    assert api.post(f"/api/v1/posts/{essay['id']}/revisions/1/revert", token=place["newbie"]).status_code == 403
+    filed = api.post(f"/api/v1/posts/{essay['id']}/reports", token=place["newbie"], json={"reason": "test"})
+    assert filed.status_code == 202
+    resolve = f"/api/v1/reports/{filed.json()['id']}/resolve"
+    assert api.post(resolve, token=place["author"], json={"action": "dismiss"}).status_code == 403
+    assert api.post(resolve, token=place["mod"], json={"action": "dismiss"}).status_code == 200
+    assert api.post(reject, token=place["mod"]).status_code == 204
+    assert api.get(f"/api/v1/posts/{essay['id']}").json()["body"] == "Original."
