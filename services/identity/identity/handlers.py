@@ -433,3 +433,13 @@ def record_vote(tx: Transaction, vote: dict) -> list[str]:
 def users_younger_than(tx: Transaction, days: float, now: datetime) -> list[str]:
     since = now - timedelta(days=days)
     return list(tx.session.scalars(select(User.id).where(User.created_at > since, User.erased_at.is_(None))))
+
+
+SUPPORTER = "supporter"
+
+
+def award_supporter_badge(tx: Transaction, donor_id: str | None) -> None:
+    """A paid donation earns a badge on the profile; it buys nothing else (trust and ranking ignore it)."""
+    user = tx.session.get(User, donor_id) if donor_id else None
+    if user is not None and user.erased_at is None and SUPPORTER not in (user.badges or []):
+        user.badges = [*(user.badges or []), SUPPORTER]

@@ -152,6 +152,12 @@ class IdentityService:
     def handle_vote_removed(self, payload: dict) -> None:
         self._apply_for_trust(payload, "handle_vote_removed", handlers.record_vote, payload["vote"])
 
+    @event_handler("donations", "donation_completed")
+    def handle_donation_completed(self, payload: dict) -> None:
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_donation_completed"):
+                handlers.award_supporter_badge(tx, payload["donation"].get("donor_id"))
+
     @timer(interval=3600)
     def refresh_young_accounts_trust(self) -> None:
         """Trust grows with account age; accounts younger than the full age are revisited hourly."""

@@ -133,3 +133,15 @@ def test_age_is_revisited_by_the_timer(service, db):
         tx.session.get(User, old["id"]).created_at = utcnow() - timedelta(days=15)
     service.refresh_young_accounts_trust()
     assert trust_of(db, old["id"]) == pytest.approx(0.2, abs=1e-3)
+
+
+def test_a_donation_earns_a_badge_and_changes_no_trust(service, db):
+    donor = service.register("donor", "donor@example.com", PASSWORD)
+    before = trust_of(db, donor["id"])
+    event = {"event_id": "d1", "donation": {"id": "x", "donor_id": donor["id"], "amount_cents": 10_000_000}}
+    service.handle_donation_completed(event)
+    service.handle_donation_completed(event)
+    service.handle_donation_completed({**event, "event_id": "d2"})
+    assert service.get_user("donor")["badges"] == ["supporter"]
+    assert trust_of(db, donor["id"]) == before
+    assert changes(db) == []
