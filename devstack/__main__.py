@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         "AMQP_URI": os.environ.get("AMQP_URI") or broker.uri("/"),
         "DATA_DIR": str(ROOT / "var"),
         "UPLOAD_DIR": str(ROOT / "var" / "uploads"),
+        "PUBLIC_URL": f"http://127.0.0.1:{args.port}",
         **database_settings(args.sqlite),
     }
     stack = Stack(env, args.port, ROOT / "var" / "log")

@@ -12,7 +12,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import errors, metrics
-from gateway.routes import health, identity, posts, subwikis
+from gateway.routes import donations, health, identity, posts, subwikis
 from gateway.services import Services
 
 DEFAULTS = {
@@ -76,4 +76,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(identity.bp)
     app.register_blueprint(subwikis.bp)
     app.register_blueprint(posts.bp)
+    app.register_blueprint(donations.bp)
     return app

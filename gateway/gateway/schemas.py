@@ -195,3 +195,26 @@ class PostView(Schema):
     score = fields.Nested(Score)
     comment_count = fields.Integer()
     my_vote = fields.Integer()
+
+
+class DonationRequest(StrictSchema):
+    amount_cents = fields.Integer(required=True, strict=True)
+    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+    recipient = fields.String(load_default="platform", validate=validate.Length(min=1, max=40))
+    recurring = fields.String(load_default="none", validate=validate.OneOf(["none", "monthly"]))
+    public = fields.Boolean(load_default=False)
+    message = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class DonationStarted(Schema):
+    donation_id = fields.String()
+    status = fields.String()
+    checkout_url = fields.String(allow_none=True)
+
+
+class Campaign(Schema):
+    goal_cents = fields.Integer()
+    raised_cents = fields.Integer()
+    currency = fields.String()
+    donor_count = fields.Integer()
+    ends_at = fields.String()

@@ -33,8 +33,10 @@ def stack_factory(broker, postgres, tmp_path_factory):
             f"{service.upper()}_DATABASE_URL": postgres.create(db)
             for service, db in zip(SERVICES, databases, strict=True)
         }
+        port = free_port()
         settings.update(
             AMQP_URI=broker.uri(vhost),
+            PUBLIC_URL=f"http://127.0.0.1:{port}",
             GATEWAY_WORKERS="2",
             GATEWAY_THREADS="4",
             EVENT_RETRY_DELAY_MS="200",
@@ -42,7 +44,7 @@ def stack_factory(broker, postgres, tmp_path_factory):
             UPLOAD_DIR=str(tmp_path_factory.mktemp(f"uploads-{run}")),
             **env,
         )
-        stack = Stack(settings, free_port(), tmp_path_factory.mktemp(f"stack-{run}"))
+        stack = Stack(settings, port, tmp_path_factory.mktemp(f"stack-{run}"))
         made.append((stack, vhost, databases))
         stack.start_all()
         return stack
