@@ -9,10 +9,14 @@ def key():
 
 
 def give(api, token=None, idempotency_key=None, **fields):
-    body = {"amount_cents": 2500, "currency": "EUR", "recipient": "platform", "recurring": "none",
-            "public": True} | fields
-    return api.post("/api/v1/donations", token=token, json=body,
-                    headers={"Idempotency-Key": idempotency_key or key()})
+    body = {
+        "amount_cents": 2500,
+        "currency": "EUR",
+        "recipient": "platform",
+        "recurring": "none",
+        "public": True,
+    } | fields
+    return api.post("/api/v1/donations", token=token, json=body, headers={"Idempotency-Key": idempotency_key or key()})
 
 
 def confirm_on_checkout_page(api, checkout_url):
@@ -73,8 +77,9 @@ def test_idempotency_key_replay_and_misuse(api):
 def test_creator_support_and_unknown_recipient(api):
     creator, _ = api.register("creator")
     _, fan = api.register("fan")
-    confirm_on_checkout_page(api, give(api, fan, recipient=f"@{creator['username']}", amount_cents=700)
-                             .json()["checkout_url"])
+    confirm_on_checkout_page(
+        api, give(api, fan, recipient=f"@{creator['username']}", amount_cents=700).json()["checkout_url"]
+    )
     support = api.get(f"/api/v1/users/{creator['username']}/support").json()
     assert support["totals"] == [{"currency": "EUR", "amount_cents": 700}] and support["supporter_count"] == 1
     nobody = give(api, fan, recipient=f"@nobody_{uuid.uuid4().hex[:8]}")
@@ -84,7 +89,10 @@ def test_creator_support_and_unknown_recipient(api):
 
 
 def test_forged_webhook_is_refused(api):
-    forged = api.post("/api/v1/donations/webhooks/offline", data=b'{"id": "evt", "type": "paid"}',
-                      headers={"Stripe-Signature": "t=1,v1=deadbeef", "Content-Type": "application/json"})
+    forged = api.post(
+        "/api/v1/donations/webhooks/offline",
+        data=b'{"id": "evt", "type": "paid"}',
+        headers={"Stripe-Signature": "t=1,v1=deadbeef", "Content-Type": "application/json"},
+    )
     assert forged.status_code == 400
     assert api.post("/api/v1/donations/webhooks/stripe", data=b"{}").status_code == 404
