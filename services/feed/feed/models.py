@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from datetime import datetime
 
-from svclib.db import Timestamps, plumbing_tables
+from sqlalchemy import Boolean, Float, Index, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from svclib.db import Timestamps, UTCDateTime, plumbing_tables
 from svclib.users import known_users_table
 
 
@@ -12,3 +15,97 @@ class Base(Timestamps, DeclarativeBase):
 
 OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
 KNOWN_USERS = known_users_table(Base.metadata)
+
+
+class FeedPost(Base):
+    """A post as the feeds see it: its facts and its precomputed scores."""
+
+    __tablename__ = "feed_posts"
+    __table_args__ = (
+        Index("ix_feed_posts_rank", "rank", "id"),
+        Index("ix_feed_posts_subwiki_rank", "subwiki_id", "rank", "id"),
+        Index("ix_feed_posts_subwiki_created", "subwiki_id", "posted_at", "id"),
+        Index("ix_feed_posts_author_created", "author_id", "posted_at", "id"),
+        Index("ix_feed_posts_author_rank", "author_id", "rank", "id"),
+        Index("ix_feed_posts_posted", "posted_at", "id"),
+        Index("ix_feed_posts_refresh", "refreshed_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subwiki_id: Mapped[str] = mapped_column(String(32))
+    subwiki_slug: Mapped[str] = mapped_column(String(40))
+    author_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(300))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    visible: Mapped[bool] = mapped_column(Boolean, default=True)
+    up_weight: Mapped[float] = mapped_column(Float, default=0.0)
+    down_weight: Mapped[float] = mapped_column(Float, default=0.0)
+    commenters: Mapped[int] = mapped_column(Integer, default=0)
+    editors: Mapped[int] = mapped_column(Integer, default=0)
+    penalty: Mapped[float] = mapped_column(Float, default=0.0)
+    approval: Mapped[float] = mapped_column(Float, default=0.0)
+    quality: Mapped[float] = mapped_column(Float, default=0.0)
+    rank: Mapped[float] = mapped_column(Float, default=0.0)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FeedVote(Base):
+    __tablename__ = "feed_votes"
+
+    post_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    voter_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class FeedComment(Base):
+    __tablename__ = "feed_comments"
+    __table_args__ = (Index("ix_feed_comments_post", "post_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    post_id: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[str] = mapped_column(String(32))
+    substantive: Mapped[bool] = mapped_column(Boolean)
+    visible: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class FeedEdit(Base):
+    """How many of an editor's edits to a post still stand."""
+
+    __tablename__ = "feed_edits"
+
+    post_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    editor_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    standing: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeedMembership(Base):
+    __tablename__ = "feed_memberships"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subwiki_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class FeedFollow(Base):
+    __tablename__ = "feed_follows"
+
+    follower_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    followee_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class FeedTrust(Base):
+    __tablename__ = "feed_trust"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    trust: Mapped[float] = mapped_column(Float)
+
+
+class FeedAuthor(Base):
+    """How many live posts each author has: small creators get a slot on every page."""
+
+    __tablename__ = "feed_authors"
+    __table_args__ = (Index("ix_feed_authors_posts", "posts"),)
+
+    author_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    posts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,14 +1,22 @@
-"""FeedService: thin entrypoints over this service's use cases."""
+"""FeedService: the read model, kept only from events; pages read without asking anyone."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from nameko.timer import timer
+
+from feed import handlers
+from feed.exceptions import FeedError
 from feed.models import KNOWN_USERS, Base
 from svclib import users
-from svclib.db import Database
+from svclib.db import Database, utcnow
+from svclib.events import event_handler
+from svclib.exceptions import ServiceError
+from svclib.rpc import rpc
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+DECLARED = (FeedError, ServiceError)
 
 
 class FeedService(users.UserDirectory):
@@ -16,3 +24,110 @@ class FeedService(users.UserDirectory):
 
     db = Database(Base.metadata, MIGRATIONS)
     users_table = KNOWN_USERS
+
+    def _apply(self, payload: dict, handler: str, apply, *args) -> None:
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], handler):
+                apply(tx, *args)
+
+    @event_handler("content", "post_created")
+    def handle_post_created(self, payload: dict) -> None:
+        self._apply(payload, "handle_post_created", handlers.post_created, payload["post"], utcnow())
+
+    @event_handler("content", "post_edited")
+    def handle_post_edited(self, payload: dict) -> None:
+        self._apply(payload, "handle_post_edited", handlers.post_edited, payload["post"], utcnow())
+
+    @event_handler("content", "post_reverted")
+    def handle_post_reverted(self, payload: dict) -> None:
+        self._apply(payload, "handle_post_reverted", handlers.post_reverted, payload["post"], utcnow())
+
+    @event_handler("content", "post_removed")
+    def handle_post_removed(self, payload: dict) -> None:
+        self._apply(payload, "handle_post_removed", handlers.post_removed, payload["post"])
+
+    @event_handler("content", "comment_created")
+    def handle_comment_created(self, payload: dict) -> None:
+        self._apply(payload, "handle_comment_created", handlers.comment_changed, payload["comment"], True, utcnow())
+
+    @event_handler("content", "comment_removed")
+    def handle_comment_removed(self, payload: dict) -> None:
+        self._apply(payload, "handle_comment_removed", handlers.comment_changed, payload["comment"], False, utcnow())
+
+    @event_handler("content", "vote_cast")
+    def handle_vote_cast(self, payload: dict) -> None:
+        self._apply(payload, "handle_vote_cast", handlers.vote_changed, payload["vote"], utcnow())
+
+    @event_handler("content", "vote_removed")
+    def handle_vote_removed(self, payload: dict) -> None:
+        self._apply(payload, "handle_vote_removed", handlers.vote_changed, payload["vote"], utcnow())
+
+    @event_handler("content", "report_resolved")
+    def handle_report_resolved(self, payload: dict) -> None:
+        self._apply(payload, "handle_report_resolved", handlers.report_resolved, payload["report"], utcnow())
+
+    @event_handler("communities", "member_joined")
+    def handle_member_joined(self, payload: dict) -> None:
+        self._apply(payload, "handle_member_joined", handlers.membership_changed, payload["membership"], True)
+
+    @event_handler("communities", "member_left")
+    def handle_member_left(self, payload: dict) -> None:
+        self._apply(payload, "handle_member_left", handlers.membership_changed, payload["membership"], False)
+
+    @event_handler("identity", "user_followed")
+    def handle_user_followed(self, payload: dict) -> None:
+        self._apply(payload, "handle_user_followed", handlers.follow_changed, payload["follow"], True)
+
+    @event_handler("identity", "user_unfollowed")
+    def handle_user_unfollowed(self, payload: dict) -> None:
+        self._apply(payload, "handle_user_unfollowed", handlers.follow_changed, payload["follow"], False)
+
+    @event_handler("identity", "user_trust_changed")
+    def handle_user_trust_changed(self, payload: dict) -> None:
+        user = payload["user"]
+        self._apply(payload, "handle_user_trust_changed", handlers.trust_changed, user["id"], float(user["trust"]))
+
+    @event_handler("identity", "user_erased")
+    def handle_user_erased(self, payload: dict) -> None:
+        user_id = payload["user"]["id"]
+        with self.db.transaction() as tx:
+            if tx.once(payload["event_id"], "handle_user_erased"):
+                users.record_erased(tx, KNOWN_USERS, user_id)
+                handlers.author_erased(tx, user_id)
+
+    @timer(interval=60)
+    def refresh_decay(self) -> int:
+        """Age decay moves slowly; recent posts are rescored in batches, never on a read."""
+        refreshed = 0
+        while True:
+            with self.db.transaction() as tx:
+                count = handlers.refresh_decay(tx, utcnow())
+            refreshed += count
+            if count < 500:
+                return refreshed
+
+    @rpc(expected_exceptions=DECLARED)
+    def public_feed(
+        self, sort: str = "quality", window: str = "week", limit: int | None = None, cursor: str | None = None
+    ) -> dict:
+        with self.db.reading() as tx:
+            return handlers.public_feed(tx, sort, window, limit, cursor, utcnow())
+
+    @rpc(expected_exceptions=DECLARED)
+    def subwiki_feed(
+        self, slug: str, sort: str = "quality", limit: int | None = None, cursor: str | None = None
+    ) -> dict:
+        with self.db.reading() as tx:
+            return handlers.subwiki_feed(tx, slug, sort, limit, cursor, utcnow())
+
+    @rpc(expected_exceptions=DECLARED)
+    def user_posts(self, author_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        with self.db.reading() as tx:
+            return handlers.user_posts(tx, author_id, limit, cursor, utcnow())
+
+    @rpc(expected_exceptions=DECLARED)
+    def home_feed(
+        self, user_id: str, sort: str = "quality", limit: int | None = None, cursor: str | None = None
+    ) -> dict:
+        with self.db.reading() as tx:
+            return handlers.home_feed(tx, user_id, sort, limit, cursor, utcnow())

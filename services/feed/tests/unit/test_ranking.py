@@ -1,0 +1,212 @@
+import math
+from datetime import timedelta
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from feed import handlers, ranking
+from feed.models import Base
+from feed.service import FeedService
+from svclib.db import isoformat, utcnow
+from svclib.testing import memory_database
+
+NOW = utcnow()
+
+
+@pytest.fixture
+def db():
+    database = memory_database(Base.metadata)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def service(db):
+    return worker_factory(FeedService, db=db)
+
+
+class Events:
+    """Feeds the service the events other services would publish."""
+
+    def __init__(self, service):
+        self.service = service
+        self.n = 0
+
+    def _id(self):
+        self.n += 1
+        return f"ev{self.n}"
+
+    def post(self, post_id, author="a1", subwiki="s1", hours_old=0.0):
+        created = isoformat(NOW - timedelta(hours=hours_old))
+        self.service.handle_post_created({"event_id": self._id(), "post": {
+            "id": post_id, "author_id": author, "subwiki_id": subwiki, "subwiki": f"slug_{subwiki}", "kind": "text",
+            "title": post_id, "created_at": created, "revision": 1}})
+
+    def trust(self, user, value):
+        self.service.handle_user_trust_changed({"event_id": self._id(), "user": {"id": user, "trust": value}})
+
+    def vote(self, post_id, voter, value=1):
+        self.service.handle_vote_cast({"event_id": self._id(), "vote": {
+            "target_type": "post", "target_id": post_id, "voter_id": voter, "value": value}})
+
+    def comment(self, post_id, author, length=200):
+        self.service.handle_comment_created({"event_id": self._id(), "comment": {
+            "id": f"c{self.n}", "post_id": post_id, "author_id": author, "length": length}})
+
+
+@pytest.fixture
+def events(service):
+    return Events(service)
+
+
+def factors(item):
+    return {r["factor"]: r["value"] for r in item["rank"]["reasons"]}
+
+
+def test_the_formula_worked_by_hand():
+    approval = ranking.approval(1.0, 0.0)
+    assert approval == pytest.approx(1 / (1 + 1.96**2), abs=1e-6)
+    quality = ranking.quality(1.0, 0.0, commenters=2, editors=5, penalty=0.0)
+    assert quality == pytest.approx(approval + 0.15 * math.log(3) + 0.05 * 3)
+    assert ranking.rank(quality, age_hours=24) == pytest.approx(quality / 2**0.8)
+
+
+def test_nine_of_ten_trusted_beats_a_hundred_of_two_hundred():
+    assert ranking.approval(9, 1) > ranking.approval(100, 100)
+
+
+def test_items_explain_themselves(service, events):
+    events.trust("t1", 1.0)
+    events.post("p1", hours_old=24)
+    events.vote("p1", "t1")
+    for n in range(2):
+        events.comment("p1", f"reader{n}")
+    events.comment("p1", "reader0")
+    events.comment("p1", "short", length=10)
+    (item,) = service.public_feed(window="all")["items"]
+    f = factors(item)
+    assert f["up_weight"] == 1.0 and f["substantive_commenters"] == 2
+    assert f["approval"] == pytest.approx(0.206543, abs=1e-6)
+    assert f["discussion"] == pytest.approx(0.15 * math.log(3), abs=1e-6)
+    assert f["decay"] == pytest.approx(2**0.8, abs=1e-6)
+    assert item["rank"]["score"] == pytest.approx((f["approval"] + f["discussion"]) / 2**0.8, abs=1e-5)
+
+
+def test_quality_order_worked_by_hand(service, events):
+    events.trust("t1", 1.0)
+    events.trust("t2", 1.0)
+    events.post("fresh_unvoted", author="a1")
+    events.post("old_loved", author="a2", hours_old=72)
+    events.post("fresh_loved", author="a3")
+    for post in ("old_loved", "fresh_loved"):
+        events.vote(post, "t1")
+        events.vote(post, "t2")
+    order = [i["post_id"] for i in service.public_feed(window="all")["items"]]
+    assert order == ["fresh_loved", "old_loved", "fresh_unvoted"]
+    newest = [i["post_id"] for i in service.public_feed(sort="new", window="all")["items"]]
+    assert newest[-1] == "old_loved"
+
+
+def test_a_brigade_of_new_accounts_moves_less_than_two_trusted_votes(service, events):
+    events.post("brigaded", author="a1")
+    events.post("endorsed", author="a2")
+    for n in range(20):
+        events.vote("brigaded", f"new{n}")
+    for n in range(2):
+        events.trust(f"trusted{n}", 1.0)
+        events.vote("endorsed", f"trusted{n}")
+    items = {i["post_id"]: factors(i) for i in service.public_feed(window="all")["items"]}
+    assert items["brigaded"]["approval"] < items["endorsed"]["approval"]
+
+
+def test_at_most_two_posts_per_author_on_a_page(service, events):
+    for n in range(6):
+        events.post(f"prolific{n}", author="busy")
+    for n in range(3):
+        events.post(f"other{n}", author=f"author{n}")
+    page = service.public_feed(window="all", limit=5)
+    authors = [i["author_id"] for i in page["items"]]
+    assert authors.count("busy") <= 2 and len(authors) == 5
+
+
+def test_one_slot_goes_to_a_good_post_by_a_new_creator(service, events):
+    events.trust("t1", 1.0)
+    events.trust("t2", 1.0)
+    for n in range(12):
+        author = f"veteran{n % 6}"
+        events.post(f"vet{n}", author=author, hours_old=n)
+        events.vote(f"vet{n}", "t1")
+    for author in [f"veteran{n}" for n in range(6)]:
+        for extra in range(10):
+            events.post(f"{author}_old{extra}", author=author, hours_old=500 + extra)
+    events.post("newcomer_post", author="newcomer", hours_old=200)
+    events.vote("newcomer_post", "t1")
+    events.vote("newcomer_post", "t2")
+    first = service.public_feed(window="all", limit=5)
+    promoted = [i for i in first["items"] if "new_creator_slot" in factors(i)]
+    assert [i["post_id"] for i in promoted] == ["newcomer_post"]
+    rest = []
+    cursor = first["next_cursor"]
+    while cursor:
+        page = service.public_feed(window="all", limit=5, cursor=cursor)
+        rest += [i["post_id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+    assert "newcomer_post" not in rest
+
+
+def test_pages_do_not_repeat_and_removed_posts_leave_at_once(service, events):
+    for n in range(30):
+        events.post(f"p{n:02}", author=f"author{n}", hours_old=n)
+    seen, cursor = [], None
+    while True:
+        page = service.public_feed(sort="new", window="all", limit=7, cursor=cursor)
+        seen += [i["post_id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [f"p{n:02}" for n in range(30)]
+    service.handle_post_removed({"event_id": "rm", "post": {"id": "p00"}})
+    assert "p00" not in [i["post_id"] for i in service.public_feed(sort="new", window="all")["items"]]
+
+
+def test_home_feed_is_joined_subwikis_and_followed_people(service, events):
+    events.post("in_joined", author="x", subwiki="joined")
+    events.post("by_followed", author="friend", subwiki="elsewhere")
+    events.post("unrelated", author="y", subwiki="elsewhere")
+    service.handle_member_joined({"event_id": "m", "membership": {"user_id": "me", "subwiki_id": "joined"}})
+    service.handle_user_followed({"event_id": "f", "follow": {"follower_id": "me", "followee_id": "friend"}})
+    home = {i["post_id"] for i in service.home_feed("me", sort="new")["items"]}
+    assert home == {"in_joined", "by_followed"}
+
+
+def test_home_feed_caps_each_subwiki_at_five(service, events):
+    for n in range(8):
+        events.post(f"busy{n}", author=f"author{n}", subwiki="busy")
+    events.post("quiet", author="z", subwiki="quiet")
+    for subwiki in ("busy", "quiet"):
+        service.handle_member_joined({"event_id": subwiki, "membership": {"user_id": "me", "subwiki_id": subwiki}})
+    page = service.home_feed("me", sort="new", limit=10)
+    subwikis = [i["subwiki"] for i in page["items"]]
+    assert subwikis.count("slug_busy") == 5 and "slug_quiet" in subwikis
+
+
+def test_upheld_report_penalises_and_decay_refresh_is_batched(service, events, db):
+    events.trust("t1", 1.0)
+    events.post("p", hours_old=0)
+    events.vote("p", "t1")
+    before = factors(service.public_feed(window="all")["items"][0])["quality"]
+    service.handle_report_resolved({"event_id": "r", "report": {"action": "uphold", "target_type": "post",
+                                                                 "target_id": "p"}})
+    after = factors(service.public_feed(window="all")["items"][0])
+    assert after["quality"] == pytest.approx(before - 0.3) and after["penalties"] == -0.3
+    with db.transaction() as tx:
+        assert handlers.refresh_decay(tx, NOW + timedelta(hours=2)) == 1
+        assert handlers.refresh_decay(tx, NOW + timedelta(hours=2)) == 0
+
+
+def test_bad_sort_window_and_cursor(service):
+    from svclib.exceptions import Invalid
+
+    for kwargs in ({"sort": "hot"}, {"window": "year"}, {"cursor": "nope"}, {"limit": 0}):
+        with pytest.raises(Invalid):
+            service.public_feed(**kwargs)
