@@ -12,7 +12,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import errors, metrics
-from gateway.routes import donations, health, identity, posts, subwikis
+from gateway.routes import donations, feed, health, identity, posts, subwikis
 from gateway.services import Services
 
 DEFAULTS = {
@@ -77,4 +77,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(subwikis.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(donations.bp)
+    app.register_blueprint(feed.bp)
     return app

@@ -34,41 +34,42 @@ def services():
     return current_app.extensions["services"]
 
 
+def summary(post: dict, names: dict, subwikis: dict) -> dict:
+    """A post as the API shows it, from content's answer and the resolved author and subwiki."""
+    view = {
+        key: post.get(key)
+        for key in (
+            "id",
+            "kind",
+            "title",
+            "body",
+            "body_html",
+            "url",
+            "created_at",
+            "revision",
+            "edited_by_count",
+            "protected",
+            "comment_count",
+        )
+    }
+    view["image_url"] = f"/api/v1/uploads/{post['image_file']}" if post.get("image_file") else None
+    view["author"] = names[post["author_id"]]
+    view["subwiki"] = subwikis.get(post["subwiki"], {"slug": post["subwiki"]})
+    view["score"] = {"up": post["up"], "down": post["down"], "quality": post.get("approval", 0.0)}
+    if "my_vote" in post:
+        view["my_vote"] = post["my_vote"]
+        view["can_moderate"] = post.get("can_moderate", False)
+    return view
+
+
 def present_posts(posts: list[dict]) -> list[dict]:
     """Posts as the API shows them: authors and subwikis resolved in two calls, whatever the count."""
     authors = {p["author_id"] for p in posts}
-    slugs = sorted({p["subwiki"] for p in posts})
     names_call = services().start("identity", "get_users", sorted(authors))
-    subwikis_call = services().start("communities", "get_subwikis", slugs)
+    subwikis_call = services().start("communities", "get_subwikis", sorted({p["subwiki"] for p in posts}))
     found, subwikis = services().gather(names_call, subwikis_call)
     names = named(found, authors)
-    shown = []
-    for post in posts:
-        view = {
-            key: post.get(key)
-            for key in (
-                "id",
-                "kind",
-                "title",
-                "body",
-                "body_html",
-                "url",
-                "created_at",
-                "revision",
-                "edited_by_count",
-                "protected",
-                "comment_count",
-            )
-        }
-        view["image_url"] = f"/api/v1/uploads/{post['image_file']}" if post.get("image_file") else None
-        view["author"] = names[post["author_id"]]
-        view["subwiki"] = subwikis.get(post["subwiki"], {"slug": post["subwiki"]})
-        view["score"] = {"up": post["up"], "down": post["down"], "quality": post.get("approval", 0.0)}
-        if "my_vote" in post:
-            view["my_vote"] = post["my_vote"]
-            view["can_moderate"] = post.get("can_moderate", False)
-        shown.append(view)
-    return shown
+    return [summary(post, names, subwikis) for post in posts]
 
 
 def present(post: dict) -> dict:

@@ -323,6 +323,8 @@ def page(
     column, key_of, parse = _order(sort)
     state = _decode(cursor)
     shown = set(state.get("s", []))
+    per_author = C.PER_AUTHOR if sort != "new" else None
+    per_subwiki = per_subwiki if sort != "new" else None
     base = select(FeedPost).where(FeedPost.visible.is_(True), *conditions)
     chosen: list[FeedPost] = []
     authors: dict[str, int] = {}
@@ -333,7 +335,7 @@ def page(
             more = True
             break
         last = row
-        if row.id in shown or authors.get(row.author_id, 0) >= C.PER_AUTHOR:
+        if row.id in shown or (per_author and authors.get(row.author_id, 0) >= per_author):
             continue
         if per_subwiki and subwikis.get(row.subwiki_id, 0) >= per_subwiki:
             continue

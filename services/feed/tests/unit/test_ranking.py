@@ -38,20 +38,40 @@ class Events:
 
     def post(self, post_id, author="a1", subwiki="s1", hours_old=0.0):
         created = isoformat(NOW - timedelta(hours=hours_old))
-        self.service.handle_post_created({"event_id": self._id(), "post": {
-            "id": post_id, "author_id": author, "subwiki_id": subwiki, "subwiki": f"slug_{subwiki}", "kind": "text",
-            "title": post_id, "created_at": created, "revision": 1}})
+        self.service.handle_post_created(
+            {
+                "event_id": self._id(),
+                "post": {
+                    "id": post_id,
+                    "author_id": author,
+                    "subwiki_id": subwiki,
+                    "subwiki": f"slug_{subwiki}",
+                    "kind": "text",
+                    "title": post_id,
+                    "created_at": created,
+                    "revision": 1,
+                },
+            }
+        )
 
     def trust(self, user, value):
         self.service.handle_user_trust_changed({"event_id": self._id(), "user": {"id": user, "trust": value}})
 
     def vote(self, post_id, voter, value=1):
-        self.service.handle_vote_cast({"event_id": self._id(), "vote": {
-            "target_type": "post", "target_id": post_id, "voter_id": voter, "value": value}})
+        self.service.handle_vote_cast(
+            {
+                "event_id": self._id(),
+                "vote": {"target_type": "post", "target_id": post_id, "voter_id": voter, "value": value},
+            }
+        )
 
     def comment(self, post_id, author, length=200):
-        self.service.handle_comment_created({"event_id": self._id(), "comment": {
-            "id": f"c{self.n}", "post_id": post_id, "author_id": author, "length": length}})
+        self.service.handle_comment_created(
+            {
+                "event_id": self._id(),
+                "comment": {"id": f"c{self.n}", "post_id": post_id, "author_id": author, "length": length},
+            }
+        )
 
 
 @pytest.fixture
@@ -88,8 +108,9 @@ def test_items_explain_themselves(service, events):
     assert f["up_weight"] == 1.0 and f["substantive_commenters"] == 2
     assert f["approval"] == pytest.approx(0.206543, abs=1e-6)
     assert f["discussion"] == pytest.approx(0.15 * math.log(3), abs=1e-6)
-    assert f["decay"] == pytest.approx(2**0.8, abs=1e-6)
-    assert item["rank"]["score"] == pytest.approx((f["approval"] + f["discussion"]) / 2**0.8, abs=1e-5)
+    assert f["age_hours"] == pytest.approx(24, abs=0.5)
+    assert f["decay"] == pytest.approx((1 + f["age_hours"] / 24) ** 0.8, abs=1e-5)
+    assert item["rank"]["score"] == pytest.approx((f["approval"] + f["discussion"]) / f["decay"], abs=1e-5)
 
 
 def test_quality_order_worked_by_hand(service, events):
@@ -127,6 +148,9 @@ def test_at_most_two_posts_per_author_on_a_page(service, events):
     page = service.public_feed(window="all", limit=5)
     authors = [i["author_id"] for i in page["items"]]
     assert authors.count("busy") <= 2 and len(authors) == 5
+    newest = [i["author_id"] for i in service.public_feed(sort="new", window="all", limit=5)["items"]]
+    assert newest.count("busy") == 5
+    assert len(service.user_posts("busy", limit=10)["items"]) == 6
 
 
 def test_one_slot_goes_to_a_good_post_by_a_new_creator(service, events):
@@ -185,7 +209,7 @@ def test_home_feed_caps_each_subwiki_at_five(service, events):
     events.post("quiet", author="z", subwiki="quiet")
     for subwiki in ("busy", "quiet"):
         service.handle_member_joined({"event_id": subwiki, "membership": {"user_id": "me", "subwiki_id": subwiki}})
-    page = service.home_feed("me", sort="new", limit=10)
+    page = service.home_feed("me", sort="quality", limit=10)
     subwikis = [i["subwiki"] for i in page["items"]]
     assert subwikis.count("slug_busy") == 5 and "slug_quiet" in subwikis
 
@@ -195,8 +219,9 @@ def test_upheld_report_penalises_and_decay_refresh_is_batched(service, events, d
     events.post("p", hours_old=0)
     events.vote("p", "t1")
     before = factors(service.public_feed(window="all")["items"][0])["quality"]
-    service.handle_report_resolved({"event_id": "r", "report": {"action": "uphold", "target_type": "post",
-                                                                 "target_id": "p"}})
+    service.handle_report_resolved(
+        {"event_id": "r", "report": {"action": "uphold", "target_type": "post", "target_id": "p"}}
+    )
     after = factors(service.public_feed(window="all")["items"][0])
     assert after["quality"] == pytest.approx(before - 0.3) and after["penalties"] == -0.3
     with db.transaction() as tx:
