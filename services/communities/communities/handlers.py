@@ -417,3 +417,17 @@ def memberships_of(tx: Transaction, user_id: str) -> list[dict]:
         .order_by(Subwiki.slug)
     ).all()
     return [{"subwiki": row.slug, "is_moderator": row.is_moderator} for row in rows]
+
+
+def list_memberships(tx: Transaction, after: str | None, limit: int) -> dict:
+    """Every membership, in key order, for a service rebuilding its copy."""
+    limit = max(1, min(1000, int(limit)))
+    key = Membership.subwiki_id + ":" + Membership.user_id
+    query = select(key.label("k"), Membership.user_id, Membership.subwiki_id, Subwiki.slug, Membership.is_moderator)
+    query = query.join(Subwiki, Subwiki.id == Membership.subwiki_id).order_by(key).limit(limit)
+    rows = tx.session.execute(query.where(key > after) if after else query).all()
+    items = [
+        {"user_id": r.user_id, "subwiki_id": r.subwiki_id, "subwiki": r.slug, "is_moderator": r.is_moderator}
+        for r in rows
+    ]
+    return {"items": items, "next": rows[-1].k if len(rows) == limit else None}

@@ -155,6 +155,11 @@ class CommunitiesService(users.UserDirectory):
                     report["target_id"],
                 )
 
+    @rpc(expected_exceptions=DECLARED)
+    def list_memberships(self, after: str | None = None, limit: int = 500) -> dict:
+        with self.db.reading() as tx:
+            return handlers.list_memberships(tx, after, limit)
+
     @rpc
     def export_user(self, user_id: str) -> dict:
         with self.db.reading() as tx:

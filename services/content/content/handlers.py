@@ -793,7 +793,7 @@ def resolve_report(tx: Transaction, user_id: str, report_id: str, action: str) -
             .where(
                 Report.target_type == report.target_type, Report.target_id == report.target_id, Report.status == "open"
             )
-            .values(status="resolved", action="uphold", resolved_by=user_id)
+            .values(status="resolved", action="duplicate", resolved_by=user_id)
         )
     tx.emit(
         events.REPORT_RESOLVED,
@@ -834,3 +834,73 @@ def save_upload(tx: Transaction, storage, user_id: str, data: bytes) -> dict:
         "width": upload.width,
         "height": upload.height,
     }
+
+
+# --- facts for rebuilding other services' read models -------------------------------
+
+FACT_KINDS = ("posts", "votes", "comments", "edits", "upheld_reports")
+
+
+def list_facts(tx: Transaction, kind: str, after: str | None, limit: int) -> dict:
+    """One page of one kind of fact, in key order, for a service rebuilding its copy."""
+    limit = max(1, min(1000, int(limit)))
+    if kind == "posts":
+        query = select(Post).order_by(Post.id).limit(limit)
+        rows = tx.session.scalars(query.where(Post.id > after) if after else query).all()
+        items = [{**POST_EVENT.dump(p), "removed": p.removed_at is not None} for p in rows]
+        keys = [p.id for p in rows]
+    elif kind == "votes":
+        key = Vote.target_id + ":" + Vote.voter_id
+        query = select(Vote, key.label("k")).where(Vote.target_type == "post").order_by(key).limit(limit)
+        rows = tx.session.execute(query.where(key > after) if after else query).all()
+        items = [
+            {"target_type": "post", "target_id": r.Vote.target_id, "voter_id": r.Vote.voter_id, "value": r.Vote.value}
+            for r in rows
+        ]
+        keys = [r.k for r in rows]
+    elif kind == "comments":
+        query = select(Comment).order_by(Comment.id).limit(limit)
+        rows = tx.session.scalars(query.where(Comment.id > after) if after else query).all()
+        items = [
+            {
+                "id": c.id,
+                "post_id": c.post_id,
+                "author_id": c.author_id,
+                "length": len(c.body),
+                "removed": c.deleted_at is not None,
+            }
+            for c in rows
+        ]
+        keys = [c.id for c in rows]
+    elif kind == "edits":
+        key = PostRevision.post_id + ":" + PostRevision.editor_id
+        query = (
+            select(key.label("k"), PostRevision.post_id, PostRevision.editor_id, func.count().label("standing"))
+            .join(Post, Post.id == PostRevision.post_id)
+            .where(
+                PostRevision.revision > 1,
+                PostRevision.reverted.is_(False),
+                PostRevision.reverted_to.is_(None),
+                PostRevision.editor_id != Post.author_id,
+            )
+            .group_by(PostRevision.post_id, PostRevision.editor_id)
+            .order_by(key)
+            .limit(limit)
+        )
+        rows = tx.session.execute(query.having(key > after) if after else query).all()
+        items = [{"post_id": r.post_id, "editor_id": r.editor_id, "standing": r.standing} for r in rows]
+        keys = [r.k for r in rows]
+    elif kind == "upheld_reports":
+        query = (
+            select(Report.target_id, func.count().label("count"))
+            .where(Report.target_type == "post", Report.action == "uphold", Report.resolved_by.is_not(None))
+            .group_by(Report.target_id)
+            .order_by(Report.target_id)
+            .limit(limit)
+        )
+        rows = tx.session.execute(query.having(Report.target_id > after) if after else query).all()
+        items = [{"post_id": r.target_id, "count": r.count} for r in rows]
+        keys = [r.target_id for r in rows]
+    else:
+        raise Invalid("Unknown kind of fact.", fields={"kind": [f"Use one of {', '.join(FACT_KINDS)}."]})
+    return {"items": items, "next": keys[-1] if len(keys) == limit else None}

@@ -233,6 +233,11 @@ class ContentService(users.UserDirectory):
             return handlers.resolve_report(tx, user_id, report_id, action)
 
     @rpc(expected_exceptions=DECLARED)
+    def list_facts(self, kind: str, after: str | None = None, limit: int = 500) -> dict:
+        with self.db.reading() as tx:
+            return handlers.list_facts(tx, kind, after, limit)
+
+    @rpc(expected_exceptions=DECLARED)
     def save_upload(self, user_id: str, data_base64: str) -> dict:
         try:
             data = base64.b64decode(data_base64, validate=True)

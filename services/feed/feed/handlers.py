@@ -220,13 +220,29 @@ def follow_changed(tx: Transaction, follow: dict, following: bool) -> None:
         tx.session.delete(existing)
 
 
-def trust_changed(tx: Transaction, user_id: str, trust: float) -> None:
-    """Later votes weigh the new trust; votes already cast keep the weight they were given."""
+def trust_changed(tx: Transaction, user_id: str, trust: float, now: datetime) -> None:
+    """Every vote of this person is reweighed, so that a post's score follows its voters' current trust."""
     row = tx.session.get(FeedTrust, user_id)
     if row is None:
         tx.session.add(FeedTrust(user_id=user_id, trust=trust))
     else:
         row.trust = trust
+    weight = ranking.vote_weight(trust)
+    for vote in tx.session.scalars(select(FeedVote).where(FeedVote.voter_id == user_id)).all():
+        post = _post(tx, vote.post_id)
+        if post is None or vote.weight == weight:
+            continue
+        if vote.value > 0:
+            post.up_weight = max(0.0, post.up_weight - vote.weight + weight)
+        else:
+            post.down_weight = max(0.0, post.down_weight - vote.weight + weight)
+        vote.weight = weight
+        rescore(post, now)
+
+
+def rescore_all(tx: Transaction, now: datetime) -> None:
+    for row in tx.session.scalars(select(FeedPost)).all():
+        rescore(row, now)
 
 
 def refresh_decay(tx: Transaction, now: datetime, batch: int = 500) -> int:

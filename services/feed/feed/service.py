@@ -85,7 +85,9 @@ class FeedService(users.UserDirectory):
     @event_handler("identity", "user_trust_changed")
     def handle_user_trust_changed(self, payload: dict) -> None:
         user = payload["user"]
-        self._apply(payload, "handle_user_trust_changed", handlers.trust_changed, user["id"], float(user["trust"]))
+        self._apply(
+            payload, "handle_user_trust_changed", handlers.trust_changed, user["id"], float(user["trust"]), utcnow()
+        )
 
     @event_handler("identity", "user_erased")
     def handle_user_erased(self, payload: dict) -> None:

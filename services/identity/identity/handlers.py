@@ -443,3 +443,22 @@ def award_supporter_badge(tx: Transaction, donor_id: str | None) -> None:
     user = tx.session.get(User, donor_id) if donor_id else None
     if user is not None and user.erased_at is None and SUPPORTER not in (user.badges or []):
         user.badges = [*(user.badges or []), SUPPORTER]
+
+
+def list_follows(tx: Transaction, after: str | None, limit: int) -> dict:
+    limit = max(1, min(1000, int(limit)))
+    key = Follow.follower_id + ":" + Follow.followee_id
+    query = select(key.label("k"), Follow.follower_id, Follow.followee_id).order_by(key).limit(limit)
+    rows = tx.session.execute(query.where(key > after) if after else query).all()
+    items = [{"follower_id": r.follower_id, "followee_id": r.followee_id} for r in rows]
+    return {"items": items, "next": rows[-1].k if len(rows) == limit else None}
+
+
+def list_trust(tx: Transaction, after: str | None, limit: int) -> dict:
+    limit = max(1, min(1000, int(limit)))
+    query = select(User.id, User.trust).where(User.erased_at.is_(None)).order_by(User.id).limit(limit)
+    rows = tx.session.execute(query.where(User.id > after) if after else query).all()
+    return {
+        "items": [{"id": r.id, "trust": r.trust} for r in rows],
+        "next": rows[-1].id if len(rows) == limit else None,
+    }

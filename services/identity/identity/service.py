@@ -169,6 +169,16 @@ class IdentityService:
                 handlers.recompute_trust(tx, user_id, now)
 
     @rpc(expected_exceptions=IdentityError)
+    def list_follows(self, after: str | None = None, limit: int = 500) -> dict:
+        with self.db.reading() as tx:
+            return handlers.list_follows(tx, after, limit)
+
+    @rpc(expected_exceptions=IdentityError)
+    def list_trust(self, after: str | None = None, limit: int = 500) -> dict:
+        with self.db.reading() as tx:
+            return handlers.list_trust(tx, after, limit)
+
+    @rpc(expected_exceptions=IdentityError)
     def follow_user(self, follower_id: str, username: str) -> None:
         with self.db.transaction() as tx:
             handlers.follow(tx, follower_id, username)
