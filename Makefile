@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := libs services/identity services/communities services/content services/feed services/donations gateway
 PYTEST := $(PY) -m pytest -q
 
-.PHONY: install servers run test lint test-unit test-gateway test-interface test-integration test-e2e test-deploy bench clean
+.PHONY: install servers run test lint test-unit test-gateway test-interface test-integration test-e2e test-deploy bench bench-feed feed-rebuild clean
 
 install: $(STAMP)
 
@@ -50,6 +50,13 @@ test-e2e: install
 
 bench: install servers
 	$(PY) -m bench.gateway
+
+# SCALE=1 is WT.Social's size (1,000,000 posts); SCALE=0.01 runs in a few minutes.
+bench-feed: install servers
+	$(PY) -m bench.feed --scale $(or $(SCALE),1)
+
+feed-rebuild: install
+	$(PY) -m feed.rebuild
 
 clean:
 	rm -rf $(VENV) var

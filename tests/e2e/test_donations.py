@@ -40,7 +40,9 @@ def test_offline_donation_changes_ledger_campaign_and_badge(api, wait_until):
     assert after["donor_count"] == before["donor_count"] + 1
     entries = api.get("/api/v1/donations/ledger?limit=100").json()["items"]
     assert entries[0]["amount_cents"] == 4200 and entries[0]["donor"] == donor["username"]
+    trust_before = api.get(f"/api/v1/users/{donor['username']}").json()["trust"]
     assert wait_until(lambda: "supporter" in api.get(f"/api/v1/users/{donor['username']}").json()["badges"])
+    assert api.get(f"/api/v1/users/{donor['username']}").json()["trust"] == trust_before  # money buys no standing
     mine = api.get("/api/v1/me/donations", token=token).json()
     assert mine["donations"][0]["status"] == "paid"
 

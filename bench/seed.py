@@ -1,0 +1,330 @@
+"""Bulk loaders for benchmarks: WT.Social's scale written straight into each service's
+own tables with PostgreSQL COPY (the same rows the services' code paths write).
+
+At ``--scale 1``: 500,000 users, 5,000 subwikis, 1,000,000 posts, 5,000,000 votes,
+2,000,000 comments. Each service's database gets only its own tables' rows.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from feed import ranking
+from identity.passwords import hash_password
+
+FULL = {"users": 500_000, "subwikis": 5_000, "posts": 1_000_000, "votes": 5_000_000, "comments": 2_000_000}
+
+
+@dataclass
+class Seeded:
+    users: list[str]
+    subwikis: list[tuple[str, str]]
+    reader: str
+    reader_token_user: str
+    counts: dict = field(default_factory=dict)
+
+
+def _copy(url: str, table: str, columns: list[str], rows) -> int:
+    count = 0
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        with conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        conn.commit()
+    return count
+
+
+def _hex(rng: random.Random) -> str:
+    return uuid.UUID(int=rng.getrandbits(128)).hex
+
+
+def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_seed: int = 7) -> Seeded:
+    """Write users, subwikis, memberships, follows, posts, votes and comments; returns handles for the bench."""
+    rng = random.Random(rng_seed)
+    now = now or datetime.now(UTC)
+    n = {k: max(1, int(v * scale)) for k, v in FULL.items()}
+    n["subwikis"] = max(60, n["subwikis"])
+    n["users"] = max(200, n["users"])
+    users = [_hex(rng) for _ in range(n["users"])]
+    trust = {u: round(min(1.0, 0.1 + rng.random() ** 2 * 0.9), 4) for u in users}
+    password = hash_password("benchmark password")
+    reader = users[0]
+    _copy(
+        urls["identity"],
+        "users",
+        [
+            "id",
+            "username",
+            "email",
+            "email_normalised",
+            "display_name",
+            "bio",
+            "password_hash",
+            "trust",
+            "badges",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (
+                u,
+                f"user{i}",
+                f"user{i}@bench.invalid",
+                f"user{i}@bench.invalid",
+                f"User {i}",
+                "",
+                password,
+                trust[u],
+                "[]",
+                now - timedelta(days=60),
+                now,
+            )
+            for i, u in enumerate(users)
+        ),
+    )
+    subwikis = [(_hex(rng), f"topic_{i}") for i in range(n["subwikis"])]
+    _copy(
+        urls["communities"],
+        "subwikis",
+        [
+            "id",
+            "slug",
+            "name",
+            "summary",
+            "description",
+            "revision",
+            "created_by",
+            "member_count",
+            "post_count",
+            "last_activity_at",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (sid, slug, slug.replace("_", " ").title(), "", "", 1, users[1], 0, 0, now, now, now)
+            for sid, slug in subwikis
+        ),
+    )
+    joined = subwikis[:50]
+    followed = users[1:101]
+    _copy(
+        urls["communities"],
+        "memberships",
+        ["subwiki_id", "user_id", "is_moderator", "created_at", "updated_at"],
+        ((sid, reader, False, now, now) for sid, _ in joined),
+    )
+    _copy(
+        urls["identity"],
+        "follows",
+        ["follower_id", "followee_id", "created_at", "updated_at"],
+        ((reader, f, now, now) for f in followed),
+    )
+    _copy(
+        urls["feed"],
+        "feed_memberships",
+        ["user_id", "subwiki_id", "created_at", "updated_at"],
+        ((reader, sid, now, now) for sid, _ in joined),
+    )
+    _copy(
+        urls["feed"],
+        "feed_follows",
+        ["follower_id", "followee_id", "created_at", "updated_at"],
+        ((reader, f, now, now) for f in followed),
+    )
+    _copy(
+        urls["feed"],
+        "feed_trust",
+        ["user_id", "trust", "created_at", "updated_at"],
+        ((u, t, now, now) for u, t in trust.items()),
+    )
+
+    # Posts: a skewed spread of authors and subwikis, ages over 30 days.
+    posts = []
+    for _ in range(n["posts"]):
+        author = (
+            users[min(len(users) - 1, int(rng.paretovariate(1.2)) - 1)] if rng.random() < 0.3 else rng.choice(users)
+        )
+        sid, slug = subwikis[min(len(subwikis) - 1, int(rng.expovariate(1 / 300)))]
+        posts.append((_hex(rng), sid, slug, author, now - timedelta(hours=rng.random() * 720)))
+    _copy(
+        urls["content"],
+        "posts",
+        [
+            "id",
+            "subwiki_id",
+            "subwiki_slug",
+            "author_id",
+            "kind",
+            "title",
+            "body",
+            "body_html",
+            "url",
+            "image_id",
+            "revision",
+            "protected",
+            "up_count",
+            "down_count",
+            "comment_count",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (
+                pid,
+                sid,
+                slug,
+                author,
+                "text",
+                f"Post {i}",
+                "Bench text.",
+                "<p>Bench text.</p>\n",
+                None,
+                None,
+                1,
+                False,
+                0,
+                0,
+                0,
+                at,
+                at,
+            )
+            for i, (pid, sid, slug, author, at) in enumerate(posts)
+        ),
+    )
+
+    up = {p[0]: 0.0 for p in posts}
+    down = {p[0]: 0.0 for p in posts}
+    votes_per_post = n["votes"] / n["posts"]
+
+    def votes():
+        for pid, *_ in posts:
+            voters = rng.sample(users, min(len(users), int(rng.expovariate(1 / votes_per_post))))
+            for voter in voters:
+                value = 1 if rng.random() < 0.8 else -1
+                weight = ranking.vote_weight(trust[voter])
+                (up if value > 0 else down)[pid] += weight
+                yield (pid, voter, value, weight, now, now)
+
+    vote_count = _copy(
+        urls["feed"], "feed_votes", ["post_id", "voter_id", "value", "weight", "created_at", "updated_at"], votes()
+    )
+    commenters = {p[0]: 0 for p in posts}
+    comments_per_post = n["comments"] / n["posts"]
+
+    def comments():
+        for pid, *_ in posts:
+            for _ in range(int(rng.expovariate(1 / comments_per_post))):
+                substantive = rng.random() < 0.4
+                commenters[pid] += substantive
+                yield (_hex(rng), pid, rng.choice(users), substantive, True, now, now)
+
+    comment_count = _copy(
+        urls["feed"],
+        "feed_comments",
+        ["id", "post_id", "author_id", "substantive", "visible", "created_at", "updated_at"],
+        comments(),
+    )
+    author_posts: dict[str, int] = {}
+
+    def feed_posts():
+        for i, (pid, sid, slug, author, at) in enumerate(posts):
+            author_posts[author] = author_posts.get(author, 0) + 1
+            age = (now - at).total_seconds() / 3600
+            approval = ranking.approval(up[pid], down[pid])
+            quality = ranking.quality(up[pid], down[pid], commenters[pid], 0, 0.0)
+            yield (
+                pid,
+                sid,
+                slug,
+                author,
+                "text",
+                f"Post {i}",
+                at,
+                True,
+                up[pid],
+                down[pid],
+                commenters[pid],
+                0,
+                0.0,
+                approval,
+                quality,
+                ranking.rank(quality, age),
+                now,
+                at,
+                at,
+            )
+
+    _copy(
+        urls["feed"],
+        "feed_posts",
+        [
+            "id",
+            "subwiki_id",
+            "subwiki_slug",
+            "author_id",
+            "kind",
+            "title",
+            "posted_at",
+            "visible",
+            "up_weight",
+            "down_weight",
+            "commenters",
+            "editors",
+            "penalty",
+            "approval",
+            "quality",
+            "rank",
+            "refreshed_at",
+            "created_at",
+            "updated_at",
+        ],
+        feed_posts(),
+    )
+    _copy(
+        urls["feed"],
+        "feed_authors",
+        ["author_id", "posts", "created_at", "updated_at"],
+        ((a, c, now, now) for a, c in author_posts.items()),
+    )
+    with psycopg.connect(urls["feed"].replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    return Seeded(
+        users,
+        subwikis,
+        reader,
+        "user0",
+        {
+            "users": len(users),
+            "subwikis": len(subwikis),
+            "posts": len(posts),
+            "votes": vote_count,
+            "comments": comment_count,
+        },
+    )
+
+
+def lemmy_baseline(feed_url: str, now: datetime) -> None:
+    """Lemmy's approach beside ours, on the same data and server: a stored hot_rank with an index."""
+    with psycopg.connect(feed_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS lemmy_posts")
+        conn.execute(
+            """
+            CREATE TABLE lemmy_posts AS
+            SELECT p.id, p.subwiki_id, p.posted_at AS published,
+                   COALESCE(v.score, 0) AS score,
+                   log(greatest(2, COALESCE(v.score, 0) + 2)) /
+                       power(extract(epoch FROM (%s - p.posted_at)) / 3600 + 2, 1.8) AS hot_rank
+            FROM feed_posts p LEFT JOIN (SELECT post_id, sum(value) AS score FROM feed_votes GROUP BY post_id) v
+            ON v.post_id = p.id
+        """,
+            (now,),
+        )
+        conn.execute("CREATE INDEX lemmy_hot ON lemmy_posts (hot_rank DESC, id)")
+        conn.execute("CREATE INDEX lemmy_subwiki_hot ON lemmy_posts (subwiki_id, hot_rank DESC, id)")
+        conn.execute("ANALYZE lemmy_posts")
