@@ -346,7 +346,7 @@ def page(
     authors: dict[str, int] = {}
     subwikis: dict[str, int] = {}
     last, more = None, False
-    for row in _scan(tx, base, column, parse, state.get("k"), size * 3):
+    for row in _scan(tx, base, column, parse, state.get("k"), size + 10):
         if len(chosen) == size:
             more = True
             break
