@@ -20,3 +20,11 @@ def named(found: dict[str, dict], ids: Iterable[str]) -> dict[str, dict]:
 def people(services, ids: Iterable[str | None]) -> dict[str, dict]:
     wanted = sorted({i for i in ids if i})
     return named(services.call("identity", "get_users", wanted) if wanted else {}, wanted)
+
+
+def with_people(services, items: list[dict], id_key: str, name_key: str) -> list[dict]:
+    """Replace ``item[id_key]`` with ``item[name_key]``, a person, for every item: one batch call."""
+    names = people(services, (item[id_key] for item in items))
+    for item in items:
+        item[name_key] = names[item.pop(id_key)]
+    return items

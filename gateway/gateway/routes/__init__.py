@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
-from flask import request
+from flask import current_app, jsonify, request
 from marshmallow import Schema
 
 from gateway.errors import ApiError
+from gateway.people import with_people
+from gateway.schemas import RevisionsQuery
 
 
 def body(schema: type[Schema]) -> dict:
@@ -50,3 +52,15 @@ def doc(
         return view
 
     return decorate
+
+
+def history(service: str, owner: str):
+    """A wiki page's history, or with ``?diff=N`` revision N against N-1, editors as people."""
+    services = current_app.extensions["services"]
+    args = query(RevisionsQuery)
+    if args["diff"] is not None:
+        diff = services.call(service, "get_revision_diff", owner, args["diff"])
+        return jsonify(with_people(services, [diff], "editor_id", "editor")[0])
+    page = services.call(service, "list_revisions", owner, limit=args["limit"], cursor=args["cursor"])
+    with_people(services, page["items"], "editor_id", "editor")
+    return jsonify(page)

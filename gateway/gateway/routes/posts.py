@@ -8,8 +8,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from gateway.auth import current_caller, login_required
 from gateway.errors import ApiError
-from gateway.people import named, people
-from gateway.routes import body, doc, query
+from gateway.people import named, people, with_people
+from gateway.routes import body, doc, history, query
 from gateway.schemas import (
     CommentRequest,
     CommentsQuery,
@@ -20,7 +20,6 @@ from gateway.schemas import (
     PostView,
     ReportRequest,
     ResolveRequest,
-    RevisionsQuery,
     VoteRequest,
 )
 from svclib.storage import default_storage
@@ -153,10 +152,7 @@ def remove_post(post_id: str):
 @doc("Edits held for review (members)", auth=True)
 def pending(post_id: str):
     changes = services().call("content", "list_pending", g.caller["id"], post_id)
-    names = people(services(), (c["editor_id"] for c in changes))
-    for change in changes:
-        change["editor"] = names[change.pop("editor_id")]
-    return jsonify({"items": changes, "next_cursor": None})
+    return jsonify({"items": with_people(services(), changes, "editor_id", "editor"), "next_cursor": None})
 
 
 @bp.post("/posts/<post_id>/pending/<change_id>/accept")
@@ -193,17 +189,7 @@ def unprotect(post_id: str):
 @bp.get("/posts/<post_id>/revisions")
 @doc("A post's history; ?diff=N gives revision N against N-1")
 def revisions(post_id: str):
-    args = query(RevisionsQuery)
-    if args["diff"] is not None:
-        diff = services().call("content", "get_revision_diff", post_id, args["diff"])
-        editor_id = diff.pop("editor_id")
-        diff["editor"] = people(services(), [editor_id])[editor_id]
-        return jsonify(diff)
-    page = services().call("content", "list_revisions", post_id, limit=args["limit"], cursor=args["cursor"])
-    names = people(services(), (item["editor_id"] for item in page["items"]))
-    for item in page["items"]:
-        item["editor"] = names[item.pop("editor_id")]
-    return jsonify(page)
+    return history("content", post_id)
 
 
 @bp.post("/posts/<post_id>/revisions/<int:revision>/revert")
@@ -330,9 +316,7 @@ def report_comment(comment_id: str):
 def reports(slug: str):
     args = query(PageQuery)
     page = services().call("content", "list_reports", g.caller["id"], slug, **args)
-    names = people(services(), (item["reporter_id"] for item in page["items"]))
-    for item in page["items"]:
-        item["reporter"] = names[item.pop("reporter_id")]
+    for item in with_people(services(), page["items"], "reporter_id", "reporter"):
         item["target"] = {"type": item.pop("target_type"), "id": item.pop("target_id")}
     return jsonify(page)
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify
 
 from gateway.auth import current_caller, login_required
-from gateway.people import people
-from gateway.routes import body, doc, query
+from gateway.people import people, with_people
+from gateway.routes import body, doc, history, query
 from gateway.schemas import (
     CreateSubwikiRequest,
     EditSubwikiRequest,
     PageQuery,
-    RevisionsQuery,
     Subwiki,
     SubwikiListQuery,
 )
@@ -67,17 +66,7 @@ def edit_subwiki(slug: str):
 @bp.get("/<slug>/revisions")
 @doc("The page's history; ?diff=N gives revision N against N-1")
 def revisions(slug: str):
-    args = query(RevisionsQuery)
-    if args["diff"] is not None:
-        diff = services().call("communities", "get_revision_diff", slug, args["diff"])
-        editor_id = diff.pop("editor_id")
-        diff["editor"] = people(services(), [editor_id])[editor_id]
-        return jsonify(diff)
-    page = services().call("communities", "list_revisions", slug, limit=args["limit"], cursor=args["cursor"])
-    names = people(services(), (item["editor_id"] for item in page["items"]))
-    for item in page["items"]:
-        item["editor"] = names[item.pop("editor_id")]
-    return jsonify(page)
+    return history("communities", slug)
 
 
 @bp.post("/<slug>/revisions/<int:revision>/revert")
@@ -128,7 +117,5 @@ def dismiss(slug: str, username: str):
 def modlog(slug: str):
     args = query(PageQuery)
     page = services().call("communities", "get_modlog", slug, **args)
-    names = people(services(), (item["actor_id"] for item in page["items"]))
-    for item in page["items"]:
-        item["actor"] = names[item.pop("actor_id")]
+    with_people(services(), page["items"], "actor_id", "actor")
     return jsonify(page)
