@@ -19,7 +19,7 @@ def named(found: dict[str, dict], ids: Iterable[str]) -> dict[str, dict]:
 
 def people(services, ids: Iterable[str | None]) -> dict[str, dict]:
     wanted = sorted({i for i in ids if i})
-    return named(services.call("identity", "get_users", wanted) if wanted else {}, wanted)
+    return named(services.call("identity", "get_people", wanted) if wanted else {}, wanted)
 
 
 def with_people(services, items: list[dict], id_key: str, name_key: str) -> list[dict]:

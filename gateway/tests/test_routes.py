@@ -119,9 +119,9 @@ def test_a_page_of_posts_costs_a_fixed_number_of_calls(client, services):
         }
         for n in range(25)
     ]
-    services.on("identity", "get_users", lambda ids: {i: {"username": i, "display_name": i} for i in ids})
+    services.on("identity", "get_people", lambda ids: {i: {"username": i, "display_name": i} for i in ids})
     services.on("communities", "get_subwikis", lambda slugs: {s: {"slug": s} for s in slugs})
     with client.application.test_request_context():
         shown = present_posts(posts)
     assert len(shown) == 25 and shown[3]["author"]["username"] == "u3"
-    assert [c[:2] for c in services.calls] == [("identity", "get_users"), ("communities", "get_subwikis")]
+    assert [c[:2] for c in services.calls] == [("identity", "get_people"), ("communities", "get_subwikis")]

@@ -34,7 +34,7 @@ def present(page: dict) -> dict:
         return {"items": [], "next_cursor": page["next_cursor"]}
     authors = {i["author_id"] for i in items}
     posts_call = services().start("content", "get_posts", [i["post_id"] for i in items])
-    names_call = services().start("identity", "get_users", sorted(authors))
+    names_call = services().start("identity", "get_people", sorted(authors))
     subwikis_call = services().start("communities", "get_subwikis", sorted({i["subwiki"] for i in items}))
     posts, found, subwikis = services().gather(posts_call, names_call, subwikis_call)
     names = named(found, authors)

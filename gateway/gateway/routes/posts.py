@@ -64,7 +64,7 @@ def summary(post: dict, names: dict, subwikis: dict) -> dict:
 def present_posts(posts: list[dict]) -> list[dict]:
     """Posts as the API shows them: authors and subwikis resolved in two calls, whatever the count."""
     authors = {p["author_id"] for p in posts}
-    names_call = services().start("identity", "get_users", sorted(authors))
+    names_call = services().start("identity", "get_people", sorted(authors))
     subwikis_call = services().start("communities", "get_subwikis", sorted({p["subwiki"] for p in posts}))
     found, subwikis = services().gather(names_call, subwikis_call)
     names = named(found, authors)

@@ -268,6 +268,15 @@ def get_users(tx: Transaction, ids: list[str]) -> dict:
     return {row.id: public_view(row) for row in rows}
 
 
+PEOPLE = select(User.id, User.username, User.display_name).where(User.erased_at.is_(None))
+
+
+def get_people(tx: Transaction, ids: list[str]) -> dict:
+    """Names only, keyed by id: what a list of posts or comments shows of their authors."""
+    rows = tx.session.execute(PEOPLE.where(User.id.in_(list(ids)[:500]))).all()
+    return {row.id: {"username": row.username, "display_name": row.display_name} for row in rows}
+
+
 def follow(tx: Transaction, follower_id: str, username: str) -> None:
     followee = _user_by_username(tx, username)
     _live_user(tx, follower_id)

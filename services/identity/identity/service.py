@@ -179,6 +179,13 @@ class IdentityService:
             return handlers.list_trust(tx, after, limit)
 
     @rpc(expected_exceptions=IdentityError)
+    def get_people(self, ids: list[str]) -> dict:
+        if not isinstance(ids, list):
+            raise Invalid("ids must be a list.")
+        with self.db.reading() as tx:
+            return handlers.get_people(tx, ids)
+
+    @rpc(expected_exceptions=IdentityError)
     def follow_user(self, follower_id: str, username: str) -> None:
         with self.db.transaction() as tx:
             handlers.follow(tx, follower_id, username)

@@ -189,6 +189,7 @@ def test_get_users_batches_public_views(service):
     found = service.get_users([a["id"], b["id"], "missing"])
     assert set(found) == {a["id"], b["id"]}
     assert "email" not in found[a["id"]]
+    assert service.get_people([a["id"], "missing"]) == {a["id"]: {"username": "mona", "display_name": "mona"}}
 
 
 def test_common_password_list_is_loaded():
