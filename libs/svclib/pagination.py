@@ -46,3 +46,18 @@ def page(items: list[dict], size: int, key) -> dict:
     more = len(items) > size
     items = items[:size]
     return {"items": items, "next_cursor": encode(*key(items[-1])) if more and items else None}
+
+
+def newest_first(session, query, column, size: int | None, cursor: str | None, dump) -> dict:
+    """A page of ``query`` ordered by an integer ``column`` (a revision, an id), highest first.
+
+    ``dump`` turns the page's rows into answers.
+    """
+    size = limit(size)
+    after = decode(cursor, (int,))
+    if after is not None:
+        query = query.where(column < after[0])
+    rows = list(session.scalars(query.order_by(column.desc()).limit(size + 1)))
+    result = page(rows, size, lambda row: (getattr(row, column.key),))
+    result["items"] = dump(result["items"])
+    return result

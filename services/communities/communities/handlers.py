@@ -259,15 +259,10 @@ def _revision(tx: Transaction, subwiki: Subwiki, number: int) -> SubwikiRevision
 
 def revisions(tx: Transaction, slug: str, limit: int | None, cursor: str | None) -> dict:
     subwiki = _subwiki(tx, slug)
-    size = pagination.limit(limit)
     query = select(SubwikiRevision).where(SubwikiRevision.subwiki_id == subwiki.id)
-    after = pagination.decode(cursor, (int,))
-    if after is not None:
-        query = query.where(SubwikiRevision.revision < after[0])
-    rows = tx.session.scalars(query.order_by(SubwikiRevision.revision.desc()).limit(size + 1)).all()
-    result = pagination.page(list(rows), size, lambda row: (row.revision,))
-    result["items"] = RevisionSchema(many=True).dump(result["items"])
-    return result
+    return pagination.newest_first(
+        tx.session, query, SubwikiRevision.revision, limit, cursor, RevisionSchema(many=True).dump
+    )
 
 
 def revision_diff(tx: Transaction, slug: str, number: int) -> dict:
@@ -358,15 +353,8 @@ def dismiss(tx: Transaction, actor_id: str, slug: str, user_id: str) -> None:
 
 def modlog(tx: Transaction, slug: str, limit: int | None, cursor: str | None) -> dict:
     subwiki = _subwiki(tx, slug)
-    size = pagination.limit(limit)
     query = select(ModlogEntry).where(ModlogEntry.subwiki_id == subwiki.id)
-    after = pagination.decode(cursor, (int,))
-    if after is not None:
-        query = query.where(ModlogEntry.id < after[0])
-    rows = tx.session.scalars(query.order_by(ModlogEntry.id.desc()).limit(size + 1)).all()
-    result = pagination.page(list(rows), size, lambda row: (row.id,))
-    result["items"] = ModlogSchema(many=True).dump(result["items"])
-    return result
+    return pagination.newest_first(tx.session, query, ModlogEntry.id, limit, cursor, ModlogSchema(many=True).dump)
 
 
 def membership(tx: Transaction, user_id: str, slug: str | None = None, subwiki_id: str | None = None) -> dict:

@@ -465,15 +465,10 @@ def _revision(tx: Transaction, post: Post, number: int) -> PostRevision:
 
 def revisions(tx: Transaction, post_id: str, limit: int | None, cursor: str | None) -> dict:
     post = _post(tx, post_id)
-    size = pagination.limit(limit)
     query = select(PostRevision).where(PostRevision.post_id == post.id)
-    after = pagination.decode(cursor, (int,))
-    if after is not None:
-        query = query.where(PostRevision.revision < after[0])
-    rows = tx.session.scalars(query.order_by(PostRevision.revision.desc()).limit(size + 1)).all()
-    result = pagination.page(list(rows), size, lambda row: (row.revision,))
-    result["items"] = RevisionSchema(many=True).dump(result["items"])
-    return result
+    return pagination.newest_first(
+        tx.session, query, PostRevision.revision, limit, cursor, RevisionSchema(many=True).dump
+    )
 
 
 def revision_diff(tx: Transaction, post_id: str, number: int) -> dict:

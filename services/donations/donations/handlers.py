@@ -358,28 +358,25 @@ def campaign(tx: Transaction, settings: Campaign) -> dict:
 
 def ledger(tx: Transaction, limit: int | None, cursor: str | None, currency: str | None = None) -> dict:
     """The platform's public ledger, newest first: names only of donors who chose to be public."""
-    size = pagination.limit(limit)
     query = select(LedgerEntry).where(LedgerEntry.recipient_id.is_(None))
     if currency:
         query = query.where(LedgerEntry.currency == currency)
-    after = pagination.decode(cursor, (int,))
-    if after is not None:
-        query = query.where(LedgerEntry.id < after[0])
-    rows = list(tx.session.scalars(query.order_by(LedgerEntry.id.desc()).limit(size + 1)))
-    result = pagination.page(rows, size, lambda row: (row.id,))
-    names = _names(tx, {row.donor_id for row in result["items"] if row.public and row.donor_id})
-    result["items"] = [
-        {
-            "id": row.id,
-            "kind": row.kind,
-            "amount_cents": row.amount_cents,
-            "currency": row.currency,
-            "date": isoformat(row.created_at),
-            "donor": names.get(row.donor_id) if row.public else None,
-        }
-        for row in result["items"]
-    ]
-    return result
+
+    def dump(rows: list[LedgerEntry]) -> list[dict]:
+        names = _names(tx, {row.donor_id for row in rows if row.public and row.donor_id})
+        return [
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "amount_cents": row.amount_cents,
+                "currency": row.currency,
+                "date": isoformat(row.created_at),
+                "donor": names.get(row.donor_id) if row.public else None,
+            }
+            for row in rows
+        ]
+
+    return pagination.newest_first(tx.session, query, LedgerEntry.id, limit, cursor, dump)
 
 
 def support(tx: Transaction, username: str) -> dict:
