@@ -318,6 +318,10 @@ class DatabaseHandle:
     def transaction(self):
         return self._database.transaction(self._context)
 
+    def apply_once(self, payload: dict, handler: str, apply, *args, **kwargs):
+        """Apply an incoming event once: ``apply(tx, ...)`` and its record commit together."""
+        return _apply_once(self.transaction, payload, handler, apply, *args, **kwargs)
+
     def reading(self):
         return self._database.reading(self._context)
 
@@ -342,9 +346,19 @@ class StandaloneDatabase:
     transaction = Database.transaction
     reading = Database.reading
 
+    def apply_once(self, payload: dict, handler: str, apply, *args, **kwargs):
+        return _apply_once(self.transaction, payload, handler, apply, *args, **kwargs)
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _apply_once(transaction, payload: dict, handler: str, apply, *args, **kwargs):
+    with transaction() as tx:
+        if tx.once(payload["event_id"], handler):
+            return apply(tx, *args, **kwargs)
+    return None

@@ -62,15 +62,11 @@ class UserDirectory:
 
     @event_handler("identity", "user_registered")
     def handle_user_registered(self, payload: dict) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_user_registered"):
-                record_registered(tx, self.users_table, payload["user"])
+        self.db.apply_once(payload, "handle_user_registered", record_registered, self.users_table, payload["user"])
 
     @event_handler("identity", "user_erased")
     def handle_user_erased(self, payload: dict) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_user_erased"):
-                record_erased(tx, self.users_table, payload["user"]["id"])
+        self.db.apply_once(payload, "handle_user_erased", record_erased, self.users_table, payload["user"]["id"])
 
     @rpc
     def export_user(self, user_id: str) -> dict:

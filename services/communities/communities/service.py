@@ -105,9 +105,7 @@ class CommunitiesService(users.UserDirectory):
 
     @event_handler("content", "post_created")
     def handle_post_created(self, payload: dict) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_post_created"):
-                handlers.record_post(tx, payload["post"], +1)
+        self.db.apply_once(payload, "handle_post_created", handlers.record_post, payload["post"], +1)
 
     @event_handler("content", "post_removed")
     def handle_post_removed(self, payload: dict) -> None:
@@ -128,9 +126,9 @@ class CommunitiesService(users.UserDirectory):
 
     @event_handler("content", "comment_created")
     def handle_comment_created(self, payload: dict) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_comment_created"):
-                handlers.record_activity(tx, payload["comment"]["subwiki_id"])
+        self.db.apply_once(
+            payload, "handle_comment_created", handlers.record_activity, payload["comment"]["subwiki_id"]
+        )
 
     @event_handler("content", "comment_removed")
     def handle_comment_removed(self, payload: dict) -> None:

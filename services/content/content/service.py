@@ -65,33 +65,37 @@ class ContentService(users.UserDirectory):
 
     @event_handler("communities", "member_joined")
     def handle_member_joined(self, payload: dict) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_member_joined"):
-                handlers.record_membership(tx, payload["membership"], joined=True)
+        self.db.apply_once(
+            payload, "handle_member_joined", handlers.record_membership, payload["membership"], joined=True
+        )
 
     @event_handler("communities", "member_left")
     def handle_member_left(self, payload: dict) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_member_left"):
-                handlers.record_membership(tx, payload["membership"], joined=False)
+        self.db.apply_once(
+            payload, "handle_member_left", handlers.record_membership, payload["membership"], joined=False
+        )
 
     @event_handler("communities", "moderator_added")
     def handle_moderator_added(self, payload: dict) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_moderator_added"):
-                handlers.record_moderator(tx, payload["membership"], is_moderator=True)
+        self.db.apply_once(
+            payload, "handle_moderator_added", handlers.record_moderator, payload["membership"], is_moderator=True
+        )
 
     @event_handler("communities", "moderator_removed")
     def handle_moderator_removed(self, payload: dict) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_moderator_removed"):
-                handlers.record_moderator(tx, payload["membership"], is_moderator=False)
+        self.db.apply_once(
+            payload, "handle_moderator_removed", handlers.record_moderator, payload["membership"], is_moderator=False
+        )
 
     @event_handler("identity", "user_trust_changed")
     def handle_user_trust_changed(self, payload: dict) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_user_trust_changed"):
-                handlers.record_trust(tx, payload["user"]["id"], float(payload["user"]["trust"]))
+        self.db.apply_once(
+            payload,
+            "handle_user_trust_changed",
+            handlers.record_trust,
+            payload["user"]["id"],
+            float(payload["user"]["trust"]),
+        )
 
     # -- posts ------------------------------------------------------------------
 

@@ -25,67 +25,66 @@ class FeedService(users.UserDirectory):
     db = Database(Base.metadata, MIGRATIONS)
     users_table = KNOWN_USERS
 
-    def _apply(self, payload: dict, handler: str, apply, *args) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], handler):
-                apply(tx, *args)
-
     @event_handler("content", "post_created")
     def handle_post_created(self, payload: dict) -> None:
-        self._apply(payload, "handle_post_created", handlers.post_created, payload["post"], utcnow())
+        self.db.apply_once(payload, "handle_post_created", handlers.post_created, payload["post"], utcnow())
 
     @event_handler("content", "post_edited")
     def handle_post_edited(self, payload: dict) -> None:
-        self._apply(payload, "handle_post_edited", handlers.post_edited, payload["post"], utcnow())
+        self.db.apply_once(payload, "handle_post_edited", handlers.post_edited, payload["post"], utcnow())
 
     @event_handler("content", "post_reverted")
     def handle_post_reverted(self, payload: dict) -> None:
-        self._apply(payload, "handle_post_reverted", handlers.post_reverted, payload["post"], utcnow())
+        self.db.apply_once(payload, "handle_post_reverted", handlers.post_reverted, payload["post"], utcnow())
 
     @event_handler("content", "post_removed")
     def handle_post_removed(self, payload: dict) -> None:
-        self._apply(payload, "handle_post_removed", handlers.post_removed, payload["post"])
+        self.db.apply_once(payload, "handle_post_removed", handlers.post_removed, payload["post"])
 
     @event_handler("content", "comment_created")
     def handle_comment_created(self, payload: dict) -> None:
-        self._apply(payload, "handle_comment_created", handlers.comment_changed, payload["comment"], True, utcnow())
+        self.db.apply_once(
+            payload, "handle_comment_created", handlers.comment_changed, payload["comment"], True, utcnow()
+        )
 
     @event_handler("content", "comment_removed")
     def handle_comment_removed(self, payload: dict) -> None:
-        self._apply(payload, "handle_comment_removed", handlers.comment_changed, payload["comment"], False, utcnow())
+        self.db.apply_once(
+            payload, "handle_comment_removed", handlers.comment_changed, payload["comment"], False, utcnow()
+        )
 
     @event_handler("content", "vote_cast")
     def handle_vote_cast(self, payload: dict) -> None:
-        self._apply(payload, "handle_vote_cast", handlers.vote_changed, payload["vote"], utcnow())
+        self.db.apply_once(payload, "handle_vote_cast", handlers.vote_changed, payload["vote"], utcnow())
 
     @event_handler("content", "vote_removed")
     def handle_vote_removed(self, payload: dict) -> None:
-        self._apply(payload, "handle_vote_removed", handlers.vote_changed, payload["vote"], utcnow())
+        self.db.apply_once(payload, "handle_vote_removed", handlers.vote_changed, payload["vote"], utcnow())
 
     @event_handler("content", "report_resolved")
     def handle_report_resolved(self, payload: dict) -> None:
-        self._apply(payload, "handle_report_resolved", handlers.report_resolved, payload["report"], utcnow())
+        self.db.apply_once(payload, "handle_report_resolved", handlers.report_resolved, payload["report"], utcnow())
 
     @event_handler("communities", "member_joined")
     def handle_member_joined(self, payload: dict) -> None:
-        self._apply(payload, "handle_member_joined", handlers.membership_changed, payload["membership"], True)
+        self.db.apply_once(payload, "handle_member_joined", handlers.membership_changed, payload["membership"], True)
 
     @event_handler("communities", "member_left")
     def handle_member_left(self, payload: dict) -> None:
-        self._apply(payload, "handle_member_left", handlers.membership_changed, payload["membership"], False)
+        self.db.apply_once(payload, "handle_member_left", handlers.membership_changed, payload["membership"], False)
 
     @event_handler("identity", "user_followed")
     def handle_user_followed(self, payload: dict) -> None:
-        self._apply(payload, "handle_user_followed", handlers.follow_changed, payload["follow"], True)
+        self.db.apply_once(payload, "handle_user_followed", handlers.follow_changed, payload["follow"], True)
 
     @event_handler("identity", "user_unfollowed")
     def handle_user_unfollowed(self, payload: dict) -> None:
-        self._apply(payload, "handle_user_unfollowed", handlers.follow_changed, payload["follow"], False)
+        self.db.apply_once(payload, "handle_user_unfollowed", handlers.follow_changed, payload["follow"], False)
 
     @event_handler("identity", "user_trust_changed")
     def handle_user_trust_changed(self, payload: dict) -> None:
         user = payload["user"]
-        self._apply(
+        self.db.apply_once(
             payload, "handle_user_trust_changed", handlers.trust_changed, user["id"], float(user["trust"]), utcnow()
         )
 

@@ -115,22 +115,24 @@ class IdentityService:
 
     @event_handler("communities", "member_joined")
     def handle_member_joined(self, payload: dict) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_member_joined"):
-                handlers.record_membership(tx, payload["membership"], joined=True)
+        self.db.apply_once(
+            payload, "handle_member_joined", handlers.record_membership, payload["membership"], joined=True
+        )
 
     @event_handler("communities", "member_left")
     def handle_member_left(self, payload: dict) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_member_left"):
-                handlers.record_membership(tx, payload["membership"], joined=False)
+        self.db.apply_once(
+            payload, "handle_member_left", handlers.record_membership, payload["membership"], joined=False
+        )
 
     def _apply_for_trust(self, payload: dict, handler: str, record, fact: dict) -> None:
         """Apply a fact about someone's contributions once, then recompute their trust."""
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], handler):
-                for user_id in record(tx, fact):
-                    handlers.recompute_trust(tx, user_id, utcnow())
+
+        def apply(tx):
+            for user_id in record(tx, fact):
+                handlers.recompute_trust(tx, user_id, utcnow())
+
+        self.db.apply_once(payload, handler, apply)
 
     @event_handler("content", "post_edited")
     def handle_post_edited(self, payload: dict) -> None:
@@ -154,9 +156,9 @@ class IdentityService:
 
     @event_handler("donations", "donation_completed")
     def handle_donation_completed(self, payload: dict) -> None:
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_donation_completed"):
-                handlers.award_supporter_badge(tx, payload["donation"].get("donor_id"))
+        self.db.apply_once(
+            payload, "handle_donation_completed", handlers.award_supporter_badge, payload["donation"].get("donor_id")
+        )
 
     @timer(interval=3600)
     def refresh_young_accounts_trust(self) -> None:
