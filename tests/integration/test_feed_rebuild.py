@@ -4,15 +4,17 @@ import time
 
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook
+from sqlalchemy import select
 
 from communities.service import CommunitiesService
 from content.service import ContentService
 from feed import handlers
 from feed.models import Base as FeedBase
+from feed.models import FeedPost, FeedTrust, FeedVote
 from feed.rebuild import rebuild
 from feed.service import FeedService
 from identity.service import IdentityService
-from svclib.db import StandaloneDatabase, utcnow
+from svclib.db import StandaloneDatabase, Transaction, utcnow
 
 PASSWORD = "rebuild is real"
 
@@ -23,32 +25,47 @@ def call(container, method, *args, **kwargs):
 
 
 def snapshot(database, user_id, now):
-    with database.transaction() as tx:
+    """Every feed scored as of ``now``, in a transaction that is rolled back: the model is only read."""
+    with database.sessionmaker() as session:
+        tx = Transaction(session, database)
         handlers.rescore_all(tx, now)
-    pages = {}
-    with database.reading() as tx:
+        session.flush()
+        pages = {}
         for sort in ("quality", "new", "top"):
             pages[f"public-{sort}"] = handlers.public_feed(tx, sort, "all", 100, None, now)
             pages[f"home-{sort}"] = handlers.home_feed(tx, user_id, sort, 100, None, now)
+        session.rollback()
     return pages
 
 
-def settled(database, user_id, now, timeout=20):
-    """The feeds once trust changes (which follow votes by a hop through identity) stop arriving."""
+def facts(database):
+    with database.reading() as tx:
+        return sorted(
+            (p.id, round(p.up_weight, 6), round(p.down_weight, 6), p.commenters, p.editors, p.penalty, p.visible)
+            for p in tx.session.scalars(select(FeedPost))
+        )
+
+
+def settled(database, rabbit_config, timeout=30):
+    """Wait until the feed holds every trust identity computed and its facts stop changing
+    (trust changes follow votes by a hop through identity, retried when two collide)."""
     deadline = time.monotonic() + timeout
-    previous = snapshot(database, user_id, now)
-    while time.monotonic() < deadline:
-        time.sleep(1.0)
-        current = snapshot(database, user_id, now)
-        if current == previous:
-            return current
-        previous = current
-    raise AssertionError("the feed kept changing")
+    previous = None
+    with ClusterRpcProxy(rabbit_config, timeout=30) as rpc:
+        while time.monotonic() < deadline:
+            identity_trust = {u["id"]: u["trust"] for u in rpc.identity.list_trust(limit=1000)["items"]}
+            with database.reading() as tx:
+                feed_trust = {row.user_id: row.trust for row in tx.session.scalars(select(FeedTrust))}
+            current = facts(database)
+            caught_up = all(feed_trust.get(user, 0.1) == trust for user, trust in identity_trust.items())
+            if caught_up and current == previous:
+                return
+            previous = current
+            time.sleep(0.5)
+    raise AssertionError("the feed did not settle")
 
 
 def wait_for_feed(database, expected_posts, expected_votes, timeout=20):
-    from feed.models import FeedPost, FeedVote
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with database.reading() as tx:
@@ -92,8 +109,9 @@ def test_rebuild_gives_the_same_feeds(runner_factory, service_config, rabbit_con
     feed_url = config["FEED_DATABASE_URL"]
     kept = StandaloneDatabase(FeedBase.metadata, feed_url)
     wait_for_feed(kept, expected_posts=7, expected_votes=votes)
+    settled(kept, rabbit_config)
     now = utcnow()
-    incremental = settled(kept, ids[4], now)
+    incremental = snapshot(kept, ids[4], now)
 
     rebuilt = StandaloneDatabase(FeedBase.metadata, database_url("feed"))
     with ClusterRpcProxy(rabbit_config, timeout=30) as rpc, rebuilt.transaction() as tx:

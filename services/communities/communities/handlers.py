@@ -374,7 +374,7 @@ def membership(tx: Transaction, user_id: str, slug: str | None = None, subwiki_i
 
 def record_post(tx: Transaction, post: dict, delta: int) -> None:
     """Count a subwiki's live posts and note when it was last active, from content's events."""
-    subwiki = tx.session.get(Subwiki, post["subwiki_id"])
+    subwiki = tx.session.scalar(select(Subwiki).where(Subwiki.id == post["subwiki_id"]).with_for_update())
     if subwiki is None:
         return
     subwiki.post_count = max(0, subwiki.post_count + delta)

@@ -654,7 +654,7 @@ def edit_comment(tx: Transaction, user_id: str, comment_id: str, body: str) -> d
 
 def remove_comment(tx: Transaction, user_id: str, comment_id: str) -> None:
     comment = _comment(tx, comment_id, for_update=True)
-    post = _post(tx, comment.post_id, include_removed=True)
+    post = _post(tx, comment.post_id, for_update=True, include_removed=True)
     by_moderator = _is_moderator(tx, post.subwiki_id, user_id)
     if comment.author_id != user_id and not by_moderator:
         raise Forbidden("Only its author or a moderator removes a comment.")

@@ -50,12 +50,18 @@ def rescore(post: FeedPost, now: datetime) -> None:
 
 
 def _post(tx: Transaction, post_id: str) -> FeedPost | None:
-    return tx.session.get(FeedPost, post_id)
+    """The post, locked: concurrent events about one post must not lose each other's updates."""
+    return tx.session.scalar(select(FeedPost).where(FeedPost.id == post_id).with_for_update())
 
 
-def trust_of(tx: Transaction, user_id: str) -> float:
-    row = tx.session.get(FeedTrust, user_id)
-    return row.trust if row is not None else 0.1
+def _trust_row(tx: Transaction, user_id: str) -> FeedTrust:
+    """A person's trust row, locked: a vote and a change of its voter's trust are applied one after the other."""
+    row = tx.session.scalar(select(FeedTrust).where(FeedTrust.user_id == user_id).with_for_update())
+    if row is None:
+        row = FeedTrust(user_id=user_id, trust=0.1)
+        tx.session.add(row)
+        tx.session.flush()
+    return row
 
 
 # --- facts from events ----------------------------------------------------------
@@ -183,7 +189,7 @@ def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
         tx.session.delete(existing)
         tx.session.flush()
     if vote.get("value") in (1, -1):
-        weight = ranking.vote_weight(trust_of(tx, vote["voter_id"]))
+        weight = ranking.vote_weight(_trust_row(tx, vote["voter_id"]).trust)
         tx.session.add(FeedVote(post_id=row.id, voter_id=vote["voter_id"], value=vote["value"], weight=weight))
         if vote["value"] > 0:
             row.up_weight += weight
@@ -222,13 +228,10 @@ def follow_changed(tx: Transaction, follow: dict, following: bool) -> None:
 
 def trust_changed(tx: Transaction, user_id: str, trust: float, now: datetime) -> None:
     """Every vote of this person is reweighed, so that a post's score follows its voters' current trust."""
-    row = tx.session.get(FeedTrust, user_id)
-    if row is None:
-        tx.session.add(FeedTrust(user_id=user_id, trust=trust))
-    else:
-        row.trust = trust
+    _trust_row(tx, user_id).trust = trust
     weight = ranking.vote_weight(trust)
-    for vote in tx.session.scalars(select(FeedVote).where(FeedVote.voter_id == user_id)).all():
+    votes = select(FeedVote).where(FeedVote.voter_id == user_id).order_by(FeedVote.post_id)
+    for vote in tx.session.scalars(votes).all():
         post = _post(tx, vote.post_id)
         if post is None or vote.weight == weight:
             continue

@@ -357,7 +357,7 @@ def record_membership(tx: Transaction, membership: dict, joined: bool) -> None:
 def _stats(tx: Transaction, user_id: str) -> TrustStats | None:
     if tx.session.get(User, user_id) is None:
         return None
-    stats = tx.session.get(TrustStats, user_id)
+    stats = tx.session.scalar(select(TrustStats).where(TrustStats.user_id == user_id).with_for_update())
     if stats is None:
         stats = TrustStats(user_id=user_id, edits_stood=0, edits_reverted=0, upheld_reports=0)
         tx.session.add(stats)
@@ -366,8 +366,11 @@ def _stats(tx: Transaction, user_id: str) -> TrustStats | None:
 
 
 def recompute_trust(tx: Transaction, user_id: str, now: datetime) -> float | None:
-    """Recompute one person's trust; emits ``user_trust_changed`` when it moved."""
-    user = tx.session.get(User, user_id)
+    """Recompute one person's trust; emits ``user_trust_changed`` when it moved.
+
+    The person's row is locked first, so that two facts arriving at once are both counted.
+    """
+    user = tx.session.scalar(select(User).where(User.id == user_id).with_for_update())
     if user is None or user.erased_at is not None:
         return None
     stats = _stats(tx, user_id)
