@@ -419,3 +419,12 @@ def list_memberships(tx: Transaction, after: str | None, limit: int) -> dict:
         for r in rows
     ]
     return {"items": items, "next": rows[-1].k if len(rows) == limit else None}
+
+
+def list_names(tx: Transaction, after: str | None, limit: int) -> dict:
+    """Every subwiki's id, slug and name, in id order, for a service rebuilding its copy."""
+    limit = max(1, min(1000, int(limit)))
+    query = select(Subwiki.id, Subwiki.slug, Subwiki.name).order_by(Subwiki.id).limit(limit)
+    rows = tx.session.execute(query.where(Subwiki.id > after) if after else query).all()
+    items = [{"id": r.id, "slug": r.slug, "name": r.name} for r in rows]
+    return {"items": items, "next": rows[-1].id if len(rows) == limit else None}

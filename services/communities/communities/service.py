@@ -154,6 +154,11 @@ class CommunitiesService(users.UserDirectory):
                 )
 
     @rpc(expected_exceptions=DECLARED)
+    def list_subwiki_names(self, after: str | None = None, limit: int = 500) -> dict:
+        with self.db.reading() as tx:
+            return handlers.list_names(tx, after, limit)
+
+    @rpc(expected_exceptions=DECLARED)
     def list_memberships(self, after: str | None = None, limit: int = 500) -> dict:
         with self.db.reading() as tx:
             return handlers.list_memberships(tx, after, limit)

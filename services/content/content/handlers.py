@@ -235,10 +235,12 @@ def create_post(
     subwiki_id = _subwiki_id(tx, slug, user_id)
     member = _require_member(tx, subwiki_id, user_id, "post here")
     data = _check_post(kind, title, body, url, image_id)
+    image_file = None
     if kind in ("image", "cartoon"):
         upload = tx.session.get(Upload, image_id)
         if upload is None or upload.owner_id != user_id:
             raise Invalid("Unknown picture.", fields={"image_id": ["Upload the picture first."]})
+        image_file = upload.filename
     elif image_id:
         raise Invalid("Only image and cartoon posts carry a picture.", fields={"image_id": ["Not for this kind."]})
     post = Post(
@@ -271,7 +273,7 @@ def create_post(
             edit_summary="Posted",
         )
     )
-    tx.emit(events.POST_CREATED, "post", _post_event(post))
+    tx.emit(events.POST_CREATED, "post", _post_event(post, image_file=image_file))
     return post_view(tx, post, user_id)
 
 
@@ -840,10 +842,14 @@ def list_facts(tx: Transaction, kind: str, after: str | None, limit: int) -> dic
     """One page of one kind of fact, in key order, for a service rebuilding its copy."""
     limit = max(1, min(1000, int(limit)))
     if kind == "posts":
-        query = select(Post).order_by(Post.id).limit(limit)
-        rows = tx.session.scalars(query.where(Post.id > after) if after else query).all()
-        items = [{**POST_EVENT.dump(p), "removed": p.removed_at is not None} for p in rows]
-        keys = [p.id for p in rows]
+        query = select(Post, Upload.filename).outerjoin(Upload, Upload.id == Post.image_id).order_by(Post.id)
+        query = query.limit(limit)
+        rows = tx.session.execute(query.where(Post.id > after) if after else query).all()
+        items = [
+            {**POST_EVENT.dump(r.Post), "image_file": r.filename, "removed": r.Post.removed_at is not None}
+            for r in rows
+        ]
+        keys = [r.Post.id for r in rows]
     elif kind == "votes":
         key = Vote.target_id + ":" + Vote.voter_id
         query = select(Vote, key.label("k")).where(Vote.target_type == "post").order_by(key).limit(limit)

@@ -27,6 +27,7 @@ class PostEventSchema(Schema):
     id = fields.String()
     kind = fields.String()
     title = fields.String()
+    url = fields.String(allow_none=True)
     author_id = fields.String()
     subwiki_id = fields.String()
     subwiki = fields.String(attribute="subwiki_slug")

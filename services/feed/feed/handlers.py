@@ -22,7 +22,9 @@ from feed.models import (
     FeedEdit,
     FeedFollow,
     FeedMembership,
+    FeedPerson,
     FeedPost,
+    FeedSubwiki,
     FeedTrust,
     FeedVote,
 )
@@ -77,10 +79,15 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
         author_id=post["author_id"],
         kind=post["kind"],
         title=post["title"],
+        url=post.get("url"),
+        image_file=post.get("image_file"),
         posted_at=_parse_time(post["created_at"]),
         visible=True,
         up_weight=0.0,
         down_weight=0.0,
+        up_count=0,
+        down_count=0,
+        comment_count=0,
         commenters=0,
         editors=0,
         penalty=0.0,
@@ -102,7 +109,7 @@ def post_edited(tx: Transaction, post: dict, now: datetime) -> None:
     row = _post(tx, post["id"])
     if row is None:
         return
-    row.title = post.get("title", row.title)
+    row.title, row.url = post.get("title", row.title), post.get("url", row.url)
     editor = post.get("editor_id")
     if editor and editor != row.author_id:
         edit = tx.session.get(FeedEdit, (row.id, editor))
@@ -118,7 +125,7 @@ def post_reverted(tx: Transaction, post: dict, now: datetime) -> None:
     row = _post(tx, post["id"])
     if row is None:
         return
-    row.title = post.get("title", row.title)
+    row.title, row.url = post.get("title", row.title), post.get("url", row.url)
     for undone in post.get("reverted_edits", []):
         edit = tx.session.get(FeedEdit, (row.id, undone["editor_id"]))
         if edit is not None:
@@ -142,6 +149,7 @@ def post_removed(tx: Transaction, post: dict) -> None:
 
 
 def author_erased(tx: Transaction, user_id: str) -> None:
+    person_changed(tx, {"id": user_id, "username": "deleted", "display_name": "Deleted account"})
     tx.session.execute(update(FeedPost).where(FeedPost.author_id == user_id).values(visible=False))
     tx.session.execute(
         delete(FeedFollow).where(or_(FeedFollow.follower_id == user_id, FeedFollow.followee_id == user_id))
@@ -171,6 +179,11 @@ def comment_changed(tx: Transaction, comment: dict, visible: bool, now: datetime
             FeedComment.post_id == row.id, FeedComment.substantive.is_(True), FeedComment.visible.is_(True)
         )
     )
+    row.comment_count = tx.session.scalar(
+        select(func.count())
+        .select_from(FeedComment)
+        .where(FeedComment.post_id == row.id, FeedComment.visible.is_(True))
+    )
     rescore(row, now)
 
 
@@ -184,8 +197,10 @@ def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
     if existing is not None:
         if existing.value > 0:
             row.up_weight -= existing.weight
+            row.up_count -= 1
         else:
             row.down_weight -= existing.weight
+            row.down_count -= 1
         tx.session.delete(existing)
         tx.session.flush()
     if vote.get("value") in (1, -1):
@@ -193,8 +208,10 @@ def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
         tx.session.add(FeedVote(post_id=row.id, voter_id=vote["voter_id"], value=vote["value"], weight=weight))
         if vote["value"] > 0:
             row.up_weight += weight
+            row.up_count += 1
         else:
             row.down_weight += weight
+            row.down_count += 1
     row.up_weight, row.down_weight = max(0.0, row.up_weight), max(0.0, row.down_weight)
     rescore(row, now)
 
@@ -206,6 +223,28 @@ def report_resolved(tx: Transaction, report: dict, now: datetime) -> None:
     if row is not None:
         row.penalty += C.PENALTY_PER_UPHELD_REPORT
         rescore(row, now)
+
+
+def person_changed(tx: Transaction, user: dict) -> None:
+    """An author's name as the feed shows it (registered, renamed or erased)."""
+    person = tx.session.get(FeedPerson, user["id"])
+    if person is None:
+        tx.session.add(
+            FeedPerson(
+                id=user["id"], username=user["username"], display_name=user.get("display_name") or user["username"]
+            )
+        )
+    else:
+        person.username = user.get("username", person.username)
+        person.display_name = user.get("display_name") or person.display_name
+
+
+def subwiki_named(tx: Transaction, subwiki: dict) -> None:
+    row = tx.session.get(FeedSubwiki, subwiki["id"])
+    if row is None:
+        tx.session.add(FeedSubwiki(id=subwiki["id"], slug=subwiki["slug"], name=subwiki["name"]))
+    else:
+        row.slug, row.name = subwiki["slug"], subwiki["name"]
 
 
 def membership_changed(tx: Transaction, membership: dict, joined: bool) -> None:
@@ -290,12 +329,18 @@ def _order(sort: str):
     return FeedPost.rank, lambda row: row.rank, float
 
 
-def item(row: FeedPost, now: datetime, promoted: bool = False) -> dict:
+GONE = {"username": "deleted", "display_name": "Deleted account"}
+
+
+def item(row: FeedPost, now: datetime, people: dict, subwikis: dict, promoted: bool = False) -> dict:
+    """A feed entry: the post as shown, and the reasons for its place."""
     factors = ranking.reasons(
         row.up_weight, row.down_weight, row.commenters, row.editors, row.penalty, _hours(row, now)
     )
     if promoted:
         factors.append({"factor": "new_creator_slot", "value": 1})
+    person = people.get(row.author_id)
+    subwiki = subwikis.get(row.subwiki_id)
     return {
         "post_id": row.id,
         "author_id": row.author_id,
@@ -303,8 +348,36 @@ def item(row: FeedPost, now: datetime, promoted: bool = False) -> dict:
         "title": row.title,
         "kind": row.kind,
         "posted_at": isoformat(row.posted_at),
+        "post": {
+            "id": row.id,
+            "kind": row.kind,
+            "title": row.title,
+            "url": row.url,
+            "image_url": f"/api/v1/uploads/{row.image_file}" if row.image_file else None,
+            "author": {
+                "id": row.author_id,
+                **({"username": person.username, "display_name": person.display_name} if person else GONE),
+            },
+            "subwiki": {"slug": row.subwiki_slug, "name": subwiki.name if subwiki else row.subwiki_slug},
+            "created_at": isoformat(row.posted_at),
+            "comment_count": row.comment_count,
+            "score": {"up": row.up_count, "down": row.down_count, "quality": round(row.quality, 6)},
+        },
         "rank": {"score": round(row.rank, 6), "reasons": factors},
     }
+
+
+def _items(tx: Transaction, rows: list[FeedPost], now: datetime, promoted: FeedPost | None) -> list[dict]:
+    """Entries for a page, names resolved with one query each for authors and subwikis."""
+    shown = rows if promoted is None else [*rows[:-1], promoted]
+    people = {
+        p.id: p for p in tx.session.scalars(select(FeedPerson).where(FeedPerson.id.in_({r.author_id for r in shown})))
+    }
+    subwikis = {
+        w.id: w
+        for w in tx.session.scalars(select(FeedSubwiki).where(FeedSubwiki.id.in_({r.subwiki_id for r in shown})))
+    }
+    return [item(row, now, people, subwikis, promoted=row is promoted) for row in shown]
 
 
 def _scan(tx: Transaction, base, column, parse, after: list | None, batch: int):
@@ -361,12 +434,10 @@ def page(
         chosen.append(row)
         authors[row.author_id] = authors.get(row.author_id, 0) + 1
         subwikis[row.subwiki_id] = subwikis.get(row.subwiki_id, 0) + 1
-    items = [item(row, now) for row in chosen]
-    if sort == "quality" and chosen:
-        promoted = _new_creator(tx, base, chosen, shown, column)
-        if promoted is not None:
-            items[-1] = item(promoted, now, promoted=True)
-            shown.add(promoted.id)
+    promoted = _new_creator(tx, base, chosen, shown, column) if sort == "quality" and chosen else None
+    if promoted is not None:
+        shown.add(promoted.id)
+    items = _items(tx, chosen, now, promoted)
     next_cursor = _encode({"k": [key_of(last), last.id], "s": sorted(shown)[-50:]}) if more else None
     return {"items": items, "next_cursor": next_cursor}
 

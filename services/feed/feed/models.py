@@ -37,10 +37,15 @@ class FeedPost(Base):
     author_id: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(10))
     title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    image_file: Mapped[str | None] = mapped_column(String(64), nullable=True)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     visible: Mapped[bool] = mapped_column(Boolean, default=True)
     up_weight: Mapped[float] = mapped_column(Float, default=0.0)
     down_weight: Mapped[float] = mapped_column(Float, default=0.0)
+    up_count: Mapped[int] = mapped_column(Integer, default=0)
+    down_count: Mapped[int] = mapped_column(Integer, default=0)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
     commenters: Mapped[int] = mapped_column(Integer, default=0)
     editors: Mapped[int] = mapped_column(Integer, default=0)
     penalty: Mapped[float] = mapped_column(Float, default=0.0)
@@ -109,3 +114,23 @@ class FeedAuthor(Base):
 
     author_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     posts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeedPerson(Base):
+    """Names the feed shows for authors, kept from identity's events."""
+
+    __tablename__ = "feed_people"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(80))
+
+
+class FeedSubwiki(Base):
+    """Names the feed shows for subwikis, kept from communities' events."""
+
+    __tablename__ = "feed_subwikis"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))

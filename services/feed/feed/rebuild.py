@@ -23,7 +23,9 @@ from feed.models import (
     FeedEdit,
     FeedFollow,
     FeedMembership,
+    FeedPerson,
     FeedPost,
+    FeedSubwiki,
     FeedTrust,
     FeedVote,
 )
@@ -31,7 +33,18 @@ from svclib import settings
 from svclib.db import StandaloneDatabase, Transaction, utcnow
 from svclib.migrations import migrations_dir
 
-READ_MODEL = (FeedVote, FeedComment, FeedEdit, FeedMembership, FeedFollow, FeedTrust, FeedAuthor, FeedPost)
+READ_MODEL = (
+    FeedVote,
+    FeedComment,
+    FeedEdit,
+    FeedMembership,
+    FeedFollow,
+    FeedTrust,
+    FeedAuthor,
+    FeedPost,
+    FeedPerson,
+    FeedSubwiki,
+)
 
 
 def pages(fetch: Callable[..., dict], page_size: int = 500) -> Iterator[dict]:
@@ -58,7 +71,11 @@ def rebuild(tx: Transaction, rpc, now: datetime | None = None) -> dict:
     for user in pages(rpc.identity.list_trust):
         trust[user["id"]] = user["trust"]
         tx.session.add(FeedTrust(user_id=user["id"], trust=user["trust"]))
-        count("trust")
+        handlers.person_changed(tx, user)
+        count("people")
+    for subwiki in pages(rpc.communities.list_subwiki_names):
+        handlers.subwiki_named(tx, subwiki)
+        count("subwikis")
     for follow in pages(rpc.identity.list_follows):
         tx.session.add(FeedFollow(follower_id=follow["follower_id"], followee_id=follow["followee_id"]))
         count("follows")
@@ -85,8 +102,10 @@ def rebuild(tx: Transaction, rpc, now: datetime | None = None) -> dict:
         tx.session.add(FeedVote(post_id=post.id, voter_id=vote["voter_id"], value=vote["value"], weight=weight))
         if vote["value"] > 0:
             post.up_weight += weight
+            post.up_count += 1
         else:
             post.down_weight += weight
+            post.down_count += 1
         count("votes")
     for comment in facts("comments"):
         post = posts.get(comment["post_id"])
@@ -102,6 +121,8 @@ def rebuild(tx: Transaction, rpc, now: datetime | None = None) -> dict:
                 visible=not comment["removed"],
             )
         )
+        if not comment["removed"]:
+            post.comment_count += 1
         count("comments")
     for edit in facts("edits"):
         if edit["post_id"] in posts:

@@ -88,6 +88,22 @@ class FeedService(users.UserDirectory):
             payload, "handle_user_trust_changed", handlers.trust_changed, user["id"], float(user["trust"]), utcnow()
         )
 
+    @event_handler("identity", "user_registered")
+    def handle_user_registered(self, payload: dict) -> None:
+        def apply(tx, user):
+            users.record_registered(tx, KNOWN_USERS, user)
+            handlers.person_changed(tx, user)
+
+        self.db.apply_once(payload, "handle_user_registered", apply, payload["user"])
+
+    @event_handler("identity", "user_updated")
+    def handle_user_updated(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_user_updated", handlers.person_changed, payload["user"])
+
+    @event_handler("communities", "subwiki_created")
+    def handle_subwiki_created(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_subwiki_created", handlers.subwiki_named, payload["subwiki"])
+
     @event_handler("identity", "user_erased")
     def handle_user_erased(self, payload: dict) -> None:
         user_id = payload["user"]["id"]

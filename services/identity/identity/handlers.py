@@ -467,10 +467,9 @@ def list_follows(tx: Transaction, after: str | None, limit: int) -> dict:
 
 
 def list_trust(tx: Transaction, after: str | None, limit: int) -> dict:
+    """Every live account's names and trust, in id order, for a service rebuilding its copy."""
     limit = max(1, min(1000, int(limit)))
-    query = select(User.id, User.trust).where(User.erased_at.is_(None)).order_by(User.id).limit(limit)
-    rows = tx.session.execute(query.where(User.id > after) if after else query).all()
-    return {
-        "items": [{"id": r.id, "trust": r.trust} for r in rows],
-        "next": rows[-1].id if len(rows) == limit else None,
-    }
+    query = select(User.id, User.username, User.display_name, User.trust).where(User.erased_at.is_(None))
+    rows = tx.session.execute((query.where(User.id > after) if after else query).order_by(User.id).limit(limit)).all()
+    items = [{"id": r.id, "username": r.username, "display_name": r.display_name, "trust": r.trust} for r in rows]
+    return {"items": items, "next": rows[-1].id if len(rows) == limit else None}
