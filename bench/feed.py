@@ -89,15 +89,19 @@ def query_times(feed_url: str, reader: str, subwikis: list[str]) -> dict:
     return results
 
 
-def cursor_at_page(feed_url: str, page: int) -> str:
+def cursor_at_page(feed_url: str, page: int) -> tuple[str | None, int]:
+    """The cursor of page ``page`` of the newest-first front page, or of its last page when shorter."""
     database = StandaloneDatabase(FeedBase.metadata, feed_url)
     now = datetime.now(UTC)
-    cursor = None
+    cursor, reached = None, 1
     with database.reading() as tx:
-        for _ in range(page - 1):
-            cursor = handlers.public_feed(tx, "new", "all", 25, cursor, now)["next_cursor"]
+        while reached < page:
+            following = handlers.public_feed(tx, "new", "all", 25, cursor, now)["next_cursor"]
+            if following is None:
+                break
+            cursor, reached = following, reached + 1
     database.dispose()
-    return cursor
+    return cursor, reached
 
 
 def newcomer(api: str, slug: str) -> str:
@@ -247,7 +251,7 @@ def main() -> int:
             f"{api}/auth/login", json={"login": "user0", "password": "benchmark password"}, timeout=30
         ).json()["token"]
         auth = {"Authorization": f"Bearer {token}"}
-        page_1000 = cursor_at_page(urls["feed"], 1000)
+        page_1000, deepest_page = cursor_at_page(urls["feed"], 1000)
         targets = {
             "home": (f"{api}/feed", auth),
             "front": (f"{api}/feed/public?window=all", {}),
@@ -279,6 +283,7 @@ def main() -> int:
         "seed_seconds": seed_seconds,
         "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
         "http": http,
+        "deep_page": deepest_page,
         "page_1000_over_page_1_p95": round(
             http["front_new_page1000_c8"]["p95_ms"] / http["front_new_page1_c8"]["p95_ms"], 3
         ),
