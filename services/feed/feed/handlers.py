@@ -12,7 +12,7 @@ import json
 import statistics
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
 
 from feed import ranking
 from feed.exceptions import Invalid, NotFound
@@ -386,7 +386,8 @@ def _scan(tx: Transaction, base, column, parse, after: list | None, batch: int):
         query = base
         if after is not None:
             value, last_id = parse(after[0]) if isinstance(after[0], str) else after[0], after[1]
-            query = query.where(or_(column < value, (column == value) & (FeedPost.id < last_id)))
+            # A row comparison, which PostgreSQL answers from the (column, id) index without scanning ahead.
+            query = query.where(tuple_(column, FeedPost.id) < tuple_(value, last_id))
         rows = tx.session.scalars(query.order_by(column.desc(), FeedPost.id.desc()).limit(batch)).all()
         yield from rows
         if len(rows) < batch:
