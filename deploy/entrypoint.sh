@@ -1,28 +1,41 @@
 #!/bin/sh
-# serve: run this image's component; topology: declare every event queue, then exit;
-# health: exit 0 when the component answers (for probes).
+# The image's entrypoint. COMPONENT is set at build time (see deploy/Dockerfile).
+#   serve     (default) run this image's component; for the topology image: declare the queues
+#   topology  declare every event consumer queue of every service, then exit (topology image)
+#   health    exit 0 when the component answers: /healthz for the gateway, the health RPC otherwise
+#   anything else is run as is, e.g. `sh` or `alembic upgrade head`
 set -eu
-SERVICES="identity communities content feed donations"
-MODULES="identity.service communities.service content.service feed.service donations.service"
+
+: "${COMPONENT:?COMPONENT is not set; build with --build-arg COMPONENT=...}"
+
+topology() {
+  exec python -m svclib.topology \
+    identity.service communities.service content.service feed.service donations.service
+}
 
 case "${1:-serve}" in
+  serve)
+    case "$COMPONENT" in
+      identity|communities|content|feed|donations)
+        cd "/app/$COMPONENT"
+        exec nameko run --config config.yml "$COMPONENT.service" ;;
+      gateway)
+        cd /app/gateway
+        # gunicorn's control socket defaults to $HOME, which the app user does not have.
+        exec gunicorn -c gunicorn.conf.py --control-socket /tmp/gunicorn.ctl "gateway.app:create_app()" ;;
+      topology)
+        topology ;;
+      *)
+        echo "entrypoint: unknown COMPONENT '$COMPONENT'" >&2
+        exit 2 ;;
+    esac ;;
   topology)
-    exec python -m svclib.topology $MODULES ;;
+    topology ;;
   health)
     if [ "$COMPONENT" = gateway ]; then
-      exec python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"
+      exec python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('GATEWAY_PORT', '8000'), timeout=3)"
     fi
     exec python -m svclib.healthcheck "$COMPONENT" ;;
-  serve)
-    if [ "$COMPONENT" = gateway ]; then
-      cd /app/gateway
-      exec gunicorn -c gunicorn.conf.py "gateway.app:create_app()"
-    fi
-    case " $SERVICES " in
-      *" $COMPONENT "*) cd "/app/services/$COMPONENT"
-                        exec python -m nameko run --config config.yml "$COMPONENT.service" ;;
-    esac
-    echo "unknown COMPONENT: $COMPONENT" >&2; exit 2 ;;
   *)
     exec "$@" ;;
 esac
