@@ -7,6 +7,7 @@
 set -eu
 
 : "${COMPONENT:?COMPONENT is not set; build with --build-arg COMPONENT=...}"
+APP_ROOT="${APP_ROOT:-/app}"   # where the image keeps the component's source folder
 
 topology() {
   exec python -m svclib.topology \
@@ -17,10 +18,10 @@ case "${1:-serve}" in
   serve)
     case "$COMPONENT" in
       identity|communities|content|feed|donations)
-        cd "/app/$COMPONENT"
+        cd "$APP_ROOT/$COMPONENT"
         exec nameko run --config config.yml "$COMPONENT.service" ;;
       gateway)
-        cd /app/gateway
+        cd "$APP_ROOT/gateway"
         # gunicorn's control socket defaults to $HOME, which the app user does not have.
         exec gunicorn -c gunicorn.conf.py --control-socket /tmp/gunicorn.ctl "gateway.app:create_app()" ;;
       topology)

@@ -281,11 +281,6 @@ def get_post(tx: Transaction, post_id: str, viewer_id: str | None = None) -> dic
     return post_view(tx, _post(tx, post_id), viewer_id)
 
 
-def get_posts(tx: Transaction, post_ids: list[str]) -> dict:
-    posts = tx.session.scalars(select(Post).where(Post.id.in_(post_ids[:500]), Post.removed_at.is_(None))).all()
-    return {post.id: POST.dump(post) for post in posts}
-
-
 def _check_rate(tx: Transaction, user_id: str, policy: EditPolicy, now: datetime) -> None:
     since = now - timedelta(seconds=policy.window_seconds)
     applied = tx.session.execute(

@@ -119,11 +119,6 @@ class ContentService(users.UserDirectory):
             return handlers.get_post(tx, post_id, viewer_id)
 
     @rpc(expected_exceptions=DECLARED)
-    def get_posts(self, post_ids: list[str]) -> dict:
-        with self._reading() as tx:
-            return handlers.get_posts(tx, post_ids)
-
-    @rpc(expected_exceptions=DECLARED)
     def edit_post(
         self,
         user_id: str,

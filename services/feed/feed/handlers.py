@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select, tuple_, update
 
 from feed import ranking
-from feed.exceptions import Invalid, NotFound
+from feed.exceptions import Invalid
 from feed.models import (
     FeedAuthor,
     FeedComment,
@@ -484,10 +484,3 @@ def home_feed(tx: Transaction, user_id: str, sort: str, limit: int | None, curso
     followees = select(FeedFollow.followee_id).where(FeedFollow.follower_id == user_id)
     condition = or_(FeedPost.subwiki_id.in_(subwikis), FeedPost.author_id.in_(followees))
     return page(tx, [condition], sort, limit, cursor, now, per_subwiki=C.PER_SUBWIKI_HOME)
-
-
-def require_post(tx: Transaction, post_id: str) -> FeedPost:
-    row = _post(tx, post_id)
-    if row is None:
-        raise NotFound("No such post.")
-    return row

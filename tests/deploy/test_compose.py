@@ -1,0 +1,378 @@
+"""The deployment files describe the whole platform.
+
+No Docker engine or cluster here: the files are parsed and checked, and the image's
+entrypoint is run against stand-in programs to see which command each component execs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+SERVICES = ("identity", "communities", "content", "feed", "donations")
+COMPONENTS = (*SERVICES, "gateway")
+ONE_SHOT = {"topology"}
+UPLOADS = "/var/lib/wikisocial/uploads"
+
+
+# --- docker-compose.yml ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def containers(compose) -> dict:
+    return compose["services"]
+
+
+def database_url(containers, service: str) -> str:
+    return containers[service]["environment"][f"{service.upper()}_DATABASE_URL"]
+
+
+def test_every_part_of_the_platform_is_there(containers):
+    expected = {"rabbitmq", "gateway", "topology", *SERVICES, *(f"{s}-db" for s in SERVICES)}
+    assert expected <= set(containers)
+    assert containers["rabbitmq"]["image"] == "rabbitmq:3.13-management"
+    for service in SERVICES:
+        assert containers[f"{service}-db"]["image"].split(":")[1].startswith("15")
+
+
+def test_every_long_running_container_has_a_healthcheck(containers):
+    for name, spec in containers.items():
+        if name in ONE_SHOT:
+            continue
+        test = spec.get("healthcheck", {}).get("test")
+        assert test and test[0] in ("CMD", "CMD-SHELL"), name
+    assert containers["rabbitmq"]["healthcheck"]["test"] == ["CMD", "rabbitmq-diagnostics", "-q", "ping"]
+    for service in SERVICES:
+        assert "pg_isready" in " ".join(containers[f"{service}-db"]["healthcheck"]["test"])
+        assert containers[service]["healthcheck"]["test"] == ["CMD", "python", "-m", "svclib.healthcheck", service]
+    gateway_check = " ".join(containers["gateway"]["healthcheck"]["test"])
+    assert "http://127.0.0.1:8000/healthz" in gateway_check
+
+
+def test_the_topology_job_runs_once_after_the_broker(containers):
+    job = containers["topology"]
+    assert job["command"] == ["topology"]
+    assert job.get("restart", "no") == "no"
+    assert "healthcheck" not in job
+    assert job["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}
+    assert job["environment"]["AMQP_URI"].startswith("amqp://")
+    assert job["build"]["args"]["COMPONENT"] == "topology"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_waits_for_broker_its_database_and_the_queues(containers, service):
+    depends = containers[service]["depends_on"]
+    assert depends["rabbitmq"]["condition"] == "service_healthy"
+    assert depends[f"{service}-db"]["condition"] == "service_healthy"
+    assert depends["topology"]["condition"] == "service_completed_successfully"
+    other_databases = {f"{other}-db" for other in SERVICES if other != service}
+    assert not other_databases & set(depends)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_gets_its_settings_and_only_its_own_database(containers, service):
+    env = containers[service]["environment"]
+    assert env["AMQP_URI"] == "amqp://guest:guest@rabbitmq:5672/"
+    assert env["PSYCOPG_WAIT_FUNC"] == "wait_select"
+    assert "LOG_LEVEL" in env
+    assert [key for key in env if key.endswith("_DATABASE_URL")] == [f"{service.upper()}_DATABASE_URL"]
+    url = urlsplit(database_url(containers, service))
+    assert url.scheme == "postgresql"
+    assert (url.hostname, url.port) == (f"{service}-db", 5432)
+    db_env = containers[f"{service}-db"]["environment"]
+    assert url.path == "/" + db_env["POSTGRES_DB"]
+    assert (url.username, url.password) == (db_env["POSTGRES_USER"], db_env["POSTGRES_PASSWORD"])
+
+
+def test_no_two_services_share_a_database(containers):
+    urls = [urlsplit(database_url(containers, s)) for s in SERVICES]
+    assert len({u.hostname for u in urls}) == len(SERVICES)
+    assert len({(u.hostname, u.path) for u in urls}) == len(SERVICES)
+    data_volumes = [containers[f"{s}-db"]["volumes"][0].split(":")[0] for s in SERVICES]
+    assert len(set(data_volumes)) == len(SERVICES)
+
+
+def test_gateway_waits_for_the_queues_and_publishes_its_port(containers):
+    gateway = containers["gateway"]
+    depends = gateway["depends_on"]
+    assert depends["rabbitmq"]["condition"] == "service_healthy"
+    assert depends["topology"]["condition"] == "service_completed_successfully"
+    assert gateway["ports"] == ["${GATEWAY_PORT:-8000}:8000"]
+    env = gateway["environment"]
+    assert env["AMQP_URI"].startswith("amqp://") and env["PROMETHEUS_MULTIPROC_DIR"] and env["UPLOAD_DIR"]
+    assert not [key for key in env if key.endswith("_DATABASE_URL")]
+
+
+def test_content_writes_uploads_where_the_gateway_reads_them(containers):
+    def mounts(name):
+        return {v.split(":")[1]: v.split(":")[0] for v in containers[name].get("volumes", [])}
+
+    assert containers["content"]["environment"]["UPLOAD_DIR"] == UPLOADS
+    assert containers["gateway"]["environment"]["UPLOAD_DIR"] == UPLOADS
+    assert mounts("content")[UPLOADS] == mounts("gateway")[UPLOADS]
+
+
+def test_named_volumes_are_declared(compose, containers):
+    declared = set(compose["volumes"])
+    for name, spec in containers.items():
+        for volume in spec.get("volumes", []):
+            source = volume.split(":")[0]
+            if not source.startswith((".", "/")):
+                assert source in declared, (name, source)
+    assert {f"{s}-db-data" for s in SERVICES} | {"uploads"} <= declared
+
+
+@pytest.mark.parametrize("component", (*COMPONENTS, "topology"))
+def test_every_image_is_built_from_the_one_dockerfile(containers, component):
+    spec = containers[component]
+    assert spec["build"]["context"] == "."
+    assert spec["build"]["dockerfile"] == "deploy/Dockerfile"
+    assert spec["build"]["args"]["COMPONENT"] == component
+    assert spec["image"] == f"wikisocial/{component}:latest"
+
+
+# --- deploy/Dockerfile and its entrypoint -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> list[str]:
+    """Instructions, with continuation lines joined and comments dropped."""
+    text = re.sub(r"\\\n", " ", (DEPLOY / "Dockerfile").read_text())
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_image_is_multi_stage_on_python_311_slim(dockerfile):
+    args = dict(line.split(None, 1)[1].split("=", 1) for line in dockerfile if line.startswith("ARG ") and "=" in line)
+    stages = [line.split()[1] for line in dockerfile if line.startswith("FROM ")]
+    assert len(stages) >= 2
+    for image in stages:
+        resolved = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], image)
+        assert resolved == "python:3.11-slim"
+    assert any("pip wheel" in line for line in dockerfile)
+    assert any(line.startswith("COPY --from=") for line in dockerfile)
+
+
+def test_image_runs_as_a_non_root_user(dockerfile):
+    last_from = max(i for i, line in enumerate(dockerfile) if line.startswith("FROM "))
+    users = [line.split()[1] for line in dockerfile[last_from:] if line.startswith("USER ")]
+    assert users, "the runtime stage sets no USER"
+    assert users[-1].split(":")[0] == "10001"
+    assert any("--uid 10001" in line for line in dockerfile)
+    assert any(line.startswith("WORKDIR /app/${COMPONENT}") for line in dockerfile[last_from:])
+
+
+def test_image_bakes_in_no_secret(dockerfile):
+    for line in dockerfile:
+        assert not re.search(r"(PASSWORD|SECRET|TOKEN)\s*=", line, re.IGNORECASE), line
+        assert not re.search(r"\w+://[^/\s]*:[^/\s]*@", line), line  # a URL with credentials
+
+
+def test_build_context_leaves_out_local_state():
+    ignored = set((DEPLOY / "Dockerfile.dockerignore").read_text().split())
+    assert {".git", ".venv", "var", "bench/results"} <= ignored
+    assert ignored & {"__pycache__", "**/__pycache__"}
+
+
+@pytest.fixture
+def run_entrypoint(tmp_path):
+    """Runs deploy/entrypoint.sh with stand-ins for python, nameko and gunicorn that print
+    the directory they were started in and their arguments."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for program in ("python", "nameko", "gunicorn"):
+        stub = bin_dir / program
+        stub.write_text(f'#!/bin/sh\necho "$PWD|{program} $*"\n')
+        stub.chmod(stub.stat().st_mode | stat.S_IXUSR)
+    app = tmp_path / "app"
+    for component in COMPONENTS:
+        (app / component).mkdir(parents=True)
+
+    def run(component: str | None, *args: str) -> subprocess.CompletedProcess:
+        env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "APP_ROOT": str(app)}
+        if component is not None:
+            env["COMPONENT"] = component
+        return subprocess.run(
+            ["sh", str(DEPLOY / "entrypoint.sh"), *args], env=env, capture_output=True, text=True, timeout=10
+        )
+
+    run.app = app
+    return run
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_image_runs_nameko_from_its_source_folder(run_entrypoint, service):
+    done = run_entrypoint(service)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"{run_entrypoint.app / service}|nameko run --config config.yml {service}.service"
+    health = run_entrypoint(service, "health")
+    assert health.stdout.strip().endswith(f"|python -m svclib.healthcheck {service}")
+
+
+def test_the_gateway_image_runs_gunicorn(run_entrypoint):
+    done = run_entrypoint("gateway", "serve")
+    assert done.returncode == 0, done.stderr
+    where, command = done.stdout.strip().split("|")
+    assert where == str(run_entrypoint.app / "gateway")
+    assert command.startswith("gunicorn -c gunicorn.conf.py ")
+    assert command.endswith(" gateway.app:create_app()")
+    assert "/healthz" in run_entrypoint("gateway", "health").stdout
+
+
+def test_the_topology_mode_declares_the_queues_of_every_service(run_entrypoint):
+    expected = "python -m svclib.topology " + " ".join(f"{s}.service" for s in SERVICES)
+    assert run_entrypoint("topology").stdout.strip().split("|")[1] == expected
+    assert run_entrypoint("identity", "topology").stdout.strip().split("|")[1] == expected
+
+
+def test_the_entrypoint_refuses_an_unknown_component(run_entrypoint):
+    assert run_entrypoint("mailer").returncode != 0
+    assert run_entrypoint(None).returncode != 0
+    assert os.access(DEPLOY / "entrypoint.sh", os.X_OK)
+
+
+# --- deploy/k8s ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def manifests() -> dict[str, list[dict]]:
+    found = {}
+    for path in sorted(K8S.glob("*.yaml")):
+        found[path.name] = [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return found
+
+
+@pytest.fixture(scope="module")
+def objects(manifests) -> dict[tuple[str, str], dict]:
+    return {
+        (doc["kind"], doc["metadata"]["name"]): doc
+        for docs in manifests.values()
+        for doc in docs
+        if doc["kind"] != "Kustomization"
+    }
+
+
+def container(deployment: dict) -> dict:
+    return deployment["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_every_manifest_parses_and_names_its_object(manifests):
+    assert manifests
+    for name, docs in manifests.items():
+        assert docs, name
+        for doc in docs:
+            assert doc["apiVersion"] and doc["kind"], name
+            if doc["kind"] != "Kustomization":
+                assert doc["metadata"]["name"], name
+                if doc["kind"] != "Namespace":
+                    assert doc["metadata"]["namespace"] == "wikisocial", (name, doc["kind"])
+
+
+def test_kustomization_lists_every_manifest_but_the_secret_template(manifests):
+    listed = yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"]
+    assert sorted(listed) == sorted(set(manifests) - {"kustomization.yaml", "secret.template.yaml"})
+
+
+def test_there_is_a_deployment_per_service_and_for_the_gateway(objects):
+    deployments = {name for kind, name in objects if kind == "Deployment"}
+    assert deployments == set(COMPONENTS)
+    for component in COMPONENTS:
+        deployment = objects["Deployment", component]
+        selector = deployment["spec"]["selector"]["matchLabels"]
+        assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+        assert container(deployment)["image"] == f"wikisocial/{component}:latest"
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] == 10001
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_deployment_scales_probes_and_reads_only_its_database(objects, service):
+    deployment = objects["Deployment", service]
+    assert deployment["spec"]["replicas"] >= 1
+    main = container(deployment)
+    assert {"cpu", "memory"} <= set(main["resources"]["requests"])
+    assert {"cpu", "memory"} <= set(main["resources"]["limits"])
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert main[probe]["exec"]["command"] == ["python", "-m", "svclib.healthcheck", service]
+    env = {item["name"]: item for item in main["env"]}
+    assert [name for name in env if name.endswith("_DATABASE_URL")] == [f"{service.upper()}_DATABASE_URL"]
+    assert env[f"{service.upper()}_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == (
+        f"{service.upper()}_DATABASE_URL"
+    )
+    assert "AMQP_URI" in env
+
+
+def test_every_pod_starts_after_the_queues_are_declared(objects):
+    job = objects["Job", "topology"]
+    job_container = job["spec"]["template"]["spec"]["containers"][0]
+    assert job_container["image"] == "wikisocial/topology:latest"
+    assert job_container["args"] == ["topology"]
+    for component in COMPONENTS:
+        init = objects["Deployment", component]["spec"]["template"]["spec"]["initContainers"]
+        assert [(c["image"], c["args"]) for c in init] == [("wikisocial/topology:latest", ["topology"])]
+
+
+def test_gateway_has_a_service_an_autoscaler_and_a_disruption_budget(objects):
+    deployment = objects["Deployment", "gateway"]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert "replicas" not in deployment["spec"]  # the autoscaler owns it
+    service = objects["Service", "gateway"]
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    assert service["spec"]["ports"][0]["targetPort"] in ("http", 8000)
+    hpa = objects["HorizontalPodAutoscaler", "gateway"]
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "gateway"}
+    assert 1 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
+    assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
+    assert {"cpu", "memory"} <= set(container(deployment)["resources"]["requests"])
+    pdb = objects["PodDisruptionBudget", "gateway"]
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    main = container(deployment)
+    assert main["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert main["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_configuration_and_secrets_match_what_pods_read(objects):
+    config = objects["ConfigMap", "wikisocial-config"]["data"]
+    assert config["PSYCOPG_WAIT_FUNC"] == "wait_select"
+    assert all(isinstance(value, str) for value in config.values())  # ConfigMap values are strings
+    assert not any("://" in value for value in config.values())  # URLs carry credentials: Secret only
+    secret = objects["Secret", "wikisocial-secrets"]["stringData"]
+    assert all("CHANGE_ME" in value for value in secret.values())  # a template: placeholders only
+    assert {"AMQP_URI", *(f"{s.upper()}_DATABASE_URL" for s in SERVICES)} <= set(secret)
+    hosts = {urlsplit(secret[f"{s.upper()}_DATABASE_URL"]).hostname for s in SERVICES}
+    assert len(hosts) == len(SERVICES)
+    pods = [objects["Job", "topology"]["spec"]["template"]["spec"]]
+    pods += [objects["Deployment", c]["spec"]["template"]["spec"] for c in COMPONENTS]
+    for pod in pods:
+        for box in pod["containers"] + pod.get("initContainers", []):
+            for source in box.get("envFrom", []):
+                assert ("ConfigMap", source["configMapRef"]["name"]) in objects
+            for item in box.get("env", []):
+                ref = item.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    assert ref["name"] == "wikisocial-secrets" and ref["key"] in secret
+
+
+def test_uploads_are_shared_by_content_and_the_gateway(objects):
+    claim = objects["PersistentVolumeClaim", "uploads"]
+    assert "ReadWriteMany" in claim["spec"]["accessModes"]
+    for component in ("content", "gateway"):
+        pod = objects["Deployment", component]["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+        assert volumes[mounts[UPLOADS]]["persistentVolumeClaim"]["claimName"] == "uploads"
