@@ -24,6 +24,7 @@ from svclib.db import Transaction, utcnow
 
 SLUG = re.compile(r"^[a-z0-9_]{3,40}$")
 LIMITS = {"name": 100, "summary": 500, "description": 20000, "edit_summary": 300}
+HISTORY = wiki.History(SubwikiRevision, "subwiki_id", ("summary", "description"), RevisionSchema())
 SORTS = {
     "members": (Subwiki.member_count, int),
     "new": (Subwiki.created_at, datetime),
@@ -249,34 +250,15 @@ def edit(
 
 
 def _revision(tx: Transaction, subwiki: Subwiki, number: int) -> SubwikiRevision:
-    revision = tx.session.scalar(
-        select(SubwikiRevision).where(SubwikiRevision.subwiki_id == subwiki.id, SubwikiRevision.revision == number)
-    )
-    if revision is None:
-        raise NotFound("No such revision.")
-    return revision
+    return HISTORY.get(tx.session, subwiki.id, number)
 
 
 def revisions(tx: Transaction, slug: str, limit: int | None, cursor: str | None) -> dict:
-    subwiki = _subwiki(tx, slug)
-    query = select(SubwikiRevision).where(SubwikiRevision.subwiki_id == subwiki.id)
-    return pagination.newest_first(
-        tx.session, query, SubwikiRevision.revision, limit, cursor, RevisionSchema(many=True).dump
-    )
+    return HISTORY.page(tx.session, _subwiki(tx, slug).id, limit, cursor)
 
 
 def revision_diff(tx: Transaction, slug: str, number: int) -> dict:
-    """Revision ``number`` against the one before it."""
-    subwiki = _subwiki(tx, slug)
-    current = _revision(tx, subwiki, number)
-    before = _revision(tx, subwiki, number - 1) if number > 1 else None
-    fields = ("summary", "description")
-    return {
-        **RevisionSchema().dump(current),
-        "changes": wiki.diff(
-            {f: getattr(before, f) for f in fields} if before else {}, {f: getattr(current, f) for f in fields}
-        ),
-    }
+    return HISTORY.compare(tx.session, _subwiki(tx, slug).id, number)
 
 
 def restore(tx: Transaction, user_id: str, slug: str, number: int) -> dict:

@@ -41,6 +41,7 @@ COMMENT_LIMIT = 10_000
 NEW_ACCOUNT_TRUST = 0.1
 
 POST = PostSchema()
+HISTORY = wiki.History(PostRevision, "post_id", ("title", "body", "url"), RevisionSchema())
 POST_EVENT = PostEventSchema()
 COMMENT = CommentSchema()
 
@@ -452,31 +453,15 @@ def protect(tx: Transaction, user_id: str, post_id: str, protected: bool) -> Non
 
 
 def _revision(tx: Transaction, post: Post, number: int) -> PostRevision:
-    revision = tx.session.scalar(
-        select(PostRevision).where(PostRevision.post_id == post.id, PostRevision.revision == number)
-    )
-    if revision is None:
-        raise NotFound("No such revision.")
-    return revision
+    return HISTORY.get(tx.session, post.id, number)
 
 
 def revisions(tx: Transaction, post_id: str, limit: int | None, cursor: str | None) -> dict:
-    post = _post(tx, post_id)
-    query = select(PostRevision).where(PostRevision.post_id == post.id)
-    return pagination.newest_first(
-        tx.session, query, PostRevision.revision, limit, cursor, RevisionSchema(many=True).dump
-    )
+    return HISTORY.page(tx.session, _post(tx, post_id).id, limit, cursor)
 
 
 def revision_diff(tx: Transaction, post_id: str, number: int) -> dict:
-    post = _post(tx, post_id)
-    current = _revision(tx, post, number)
-    before = _revision(tx, post, number - 1) if number > 1 else None
-
-    def fields(revision):
-        return {"title": revision.title, "body": revision.body, "url": revision.url or ""} if revision else {}
-
-    return {**RevisionSchema().dump(current), "changes": wiki.diff(fields(before), fields(current))}
+    return HISTORY.compare(tx.session, _post(tx, post_id).id, number)
 
 
 def revert(tx: Transaction, user_id: str, post_id: str, number: int, policy: EditPolicy, now: datetime) -> dict:
