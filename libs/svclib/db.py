@@ -234,6 +234,12 @@ class Transaction:
         return True
 
 
+def configured_url(container) -> str:
+    """A service container's database URL: its config, else the environment, else its SQLite file."""
+    config, service = container.config, container.service_name
+    return config.get(f"{service.upper()}_DATABASE_URL") or config.get("DATABASE_URL") or settings.database_url(service)
+
+
 class Database(DependencyProvider):
     """Engine, migrations and outbox relay for one service's own database."""
 
@@ -249,12 +255,7 @@ class Database(DependencyProvider):
 
         config = self.container.config
         service = self.container.service_name
-        url = (
-            config.get(f"{service.upper()}_DATABASE_URL")
-            or config.get("DATABASE_URL")
-            or settings.database_url(service)
-        )
-        self.engine = make_engine(url)
+        self.engine = make_engine(configured_url(self.container))
         if self.migrations_dir is None:
             self.metadata.create_all(self.engine)
         elif _truthy(config.get("MIGRATE_ON_START", True)):
