@@ -51,9 +51,9 @@ test-e2e: install
 bench: install servers
 	$(PY) -m bench.gateway
 
-# SCALE=1 is WT.Social's size (1,000,000 posts); SCALE=0.01 runs in a few minutes.
+# By default 10,000 posts then WT.Social's size (1,000,000), for the growth figure; SCALE=0.01 alone runs in minutes.
 bench-feed: install servers
-	$(PY) -m bench.feed --scale $(or $(SCALE),1)
+	$(PY) -m bench.feed $(if $(SCALE),--scale $(SCALE),--scale 0.01 --scale 1)
 
 feed-rebuild: install
 	$(PY) -m feed.rebuild

@@ -23,10 +23,11 @@ from datetime import UTC, datetime
 import psycopg
 import requests
 
-from bench.seed import lemmy_baseline, seed
+from bench.seed import LEMMY_COLUMNS, lemmy_baseline, seed
 from devstack import infra
 from devstack.stack import ROOT, Stack
-from feed import handlers
+from feed import pages
+from feed.cache import Pages
 from feed.models import Base as FeedBase
 from svclib.db import StandaloneDatabase, make_engine, migrate
 from svclib.migrations import migrations_dir
@@ -53,36 +54,65 @@ def timed(fn, repeat: int = 20) -> float:
 
 
 def query_times(feed_url: str, reader: str, subwikis: list[str]) -> dict:
-    """The feed service's page query against Lemmy's ORDER BY hot_rank, pages 1 and 40."""
+    """The feed service's page against Lemmy's ORDER BY hot_rank, pages 1 and 40, same columns, same server.
+
+    ``ours_read``: a page read from PostgreSQL (what every page costs right after a change);
+    ``ours_kept``: the page as the service answers it when nothing changed since it was read
+    (its page cache, feed/cache.py).
+    """
     database = StandaloneDatabase(FeedBase.metadata, feed_url)
     now = datetime.now(UTC)
     results = {}
 
-    def ours(call):
+    def cursors_of(call):
         cursors = [None]
         with database.reading() as tx:
             for _ in range(39):
                 cursors.append(call(tx, cursors[-1])["next_cursor"])
-        with database.reading() as tx:
-            return {page: timed(lambda c=cursors[page - 1]: call(tx, c)) for page in (1, 40)}
+        return cursors
 
-    results["ours_front"] = ours(lambda tx, c: handlers.public_feed(tx, "quality", "all", 25, c, now))
-    results["ours_home"] = ours(lambda tx, c: handlers.home_feed(tx, reader, "quality", 25, c, now))
+    def ours(call):
+        cursors = cursors_of(call)
+        with database.reading() as tx:
+            return {page: timed(lambda c=cursors[page - 1]: call(tx, c), repeat=100) for page in (1, 40)}
+
+    def kept(name, call):
+        cursors = cursors_of(call)
+        kept_pages = Pages(max_entries=100, max_age=3600)
+        kept_pages.listening = True
+        with database.reading() as tx:
+            return {
+                page: timed(
+                    lambda c=cursors[page - 1]: kept_pages.get_or_build((name, c), lambda: call(tx, c)), repeat=100
+                )
+                for page in (1, 40)
+            }
+
+    front = lambda tx, c: pages.public_feed(tx, "quality", "all", 25, c, now)  # noqa: E731
+    home = lambda tx, c: pages.home_feed(tx, reader, "quality", 25, c, now)  # noqa: E731
+    results["ours_read_front"] = ours(front)
+    results["ours_read_home"] = ours(home)
+    results["ours_kept_front"] = kept("front", front)
+    results["ours_kept_home"] = kept("home", home)
     with psycopg.connect(feed_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
 
         def lemmy(sql, params):
             return {
-                page: timed(lambda p=page: conn.execute(sql, (*params, (p - 1) * 25)).fetchall()) for page in (1, 40)
+                page: timed(
+                    lambda p=page: conn.execute(sql, (*params, (p - 1) * 25), prepare=True).fetchall(), repeat=100
+                )
+                for page in (1, 40)
             }
 
-        results["lemmy_front"] = lemmy("SELECT * FROM lemmy_posts ORDER BY hot_rank DESC LIMIT 25 OFFSET %s", ())
+        results["lemmy_front"] = lemmy(f"SELECT {LEMMY_COLUMNS} ORDER BY hot_rank DESC LIMIT 25 OFFSET %s", ())
         results["lemmy_home"] = lemmy(
-            "SELECT * FROM lemmy_posts WHERE subwiki_id = ANY(%s) ORDER BY hot_rank DESC LIMIT 25 OFFSET %s",
+            f"SELECT {LEMMY_COLUMNS} WHERE subwiki_id = ANY(%s) ORDER BY hot_rank DESC LIMIT 25 OFFSET %s",
             (subwikis,),
         )
     database.dispose()
     results["ratio"] = {
-        f"{feed}_page{page}": round(results[f"ours_{feed}"][page] / results[f"lemmy_{feed}"][page], 3)
+        f"{how}_{feed}_page{page}": round(results[f"ours_{how}_{feed}"][page] / results[f"lemmy_{feed}"][page], 3)
+        for how in ("read", "kept")
         for feed in ("front", "home")
         for page in (1, 40)
     }
@@ -96,7 +126,7 @@ def cursor_at_page(feed_url: str, page: int) -> tuple[str | None, int]:
     cursor, reached = None, 1
     with database.reading() as tx:
         while reached < page:
-            following = handlers.public_feed(tx, "new", "all", 25, cursor, now)["next_cursor"]
+            following = pages.public_feed(tx, "new", "all", 25, cursor, now)["next_cursor"]
             if following is None:
                 break
             cursor, reached = following, reached + 1
@@ -188,41 +218,38 @@ def sustained_writes(api: str, slug: str, seconds: float = 10, threads: int = 8)
     return round(len(done) / seconds, 1)
 
 
-def plot(result: dict, path) -> None:
-    import matplotlib
+def reads_under_writes(url: str, api: str, slug: str, seconds: int, writes_per_s: float) -> dict:
+    """The front page at concurrency 8 while posts arrive at a steady rate: every post drops the kept
+    pages, so this shows reads that go to PostgreSQL again and again."""
+    headers = {"Authorization": f"Bearer {newcomer(api, slug)}"}
+    stop = threading.Event()
+    written = []
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def writer():
+        session = requests.Session()
+        while not stop.is_set():
+            started = time.monotonic()
+            response = session.post(
+                f"{api}/subwikis/{slug}/posts",
+                headers=headers,
+                json={"kind": "text", "title": "Steady", "body": "Steady."},
+                timeout=10,
+            )
+            written.append(response.status_code == 201)
+            stop.wait(max(0.0, 1 / writes_per_s - (time.monotonic() - started)))
 
-    http = result["http"]
-    names = list(http)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    axes[0].bar(names, [http[n]["p95_ms"] for n in names], color="#4a7")
-    axes[0].set_ylabel("p95 latency (ms)")
-    axes[0].set_title(f"Feeds through the gateway, {result['counts']['posts']:,} posts")
-    axes[0].tick_params(axis="x", rotation=30)
-    q = result["queries"]
-    labels = ["front p1", "front p40", "home p1", "home p40"]
-    ours = [q["ours_front"]["1"], q["ours_front"]["40"], q["ours_home"]["1"], q["ours_home"]["40"]]
-    lemmy = [q["lemmy_front"]["1"], q["lemmy_front"]["40"], q["lemmy_home"]["1"], q["lemmy_home"]["40"]]
-    xs = range(len(labels))
-    axes[1].bar([x - 0.2 for x in xs], ours, 0.4, label="feed service")
-    axes[1].bar([x + 0.2 for x in xs], lemmy, 0.4, label="Lemmy hot_rank")
-    axes[1].set_xticks(list(xs), labels)
-    axes[1].set_ylabel("query time (ms, median)")
-    axes[1].legend()
-    fig.tight_layout()
-    fig.savefig(path)
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        figures = wrk(url, 8, seconds, {})
+    finally:
+        stop.set()
+        thread.join()
+    return {**figures, "writes_per_s": round(sum(written) / (seconds + 2), 1)}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--freshness-samples", type=int, default=50)
-    args = parser.parse_args()
-
-    broker, postgres = infra.find_broker(), infra.find_postgres()
+def run_scale(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
+    """Seed a fresh stack at ``scale`` and measure everything on it."""
     vhost = broker.create_vhost(f"bench-feed-{uuid.uuid4().hex[:8]}")
     run = uuid.uuid4().hex[:8]
     names = {s: f"benchfeed_{s}_{run}" for s in infra.SERVICES}
@@ -235,13 +262,11 @@ def main() -> int:
     load_before = os.getloadavg()
     try:
         started = time.monotonic()
-        seeded = seed(urls, args.scale)
+        seeded = seed(urls, scale)
         seed_seconds = round(time.monotonic() - started, 1)
-        now = datetime.now(UTC)
-        lemmy_baseline(urls["feed"], now)
+        lemmy_baseline(urls["feed"], datetime.now(UTC))
         joined = [sid for sid, _ in seeded.subwikis[:50]]
-        queries = query_times(urls["feed"], seeded.reader, joined)
-        queries = json.loads(json.dumps(queries))
+        queries = json.loads(json.dumps(query_times(urls["feed"], seeded.reader, joined)))
         env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
         env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4")
         stack = Stack(env, 18700, ROOT / "var" / "bench" / f"feed-{run}")
@@ -265,6 +290,9 @@ def main() -> int:
         http["front_new_page1000_c8"] = wrk(
             f"{api}/feed/public?sort=new&window=all&cursor={page_1000}", 8, args.seconds, {}
         )
+        http["front_c8_while_posting"] = reads_under_writes(
+            f"{api}/feed/public?window=all", api, seeded.subwikis[2][1], args.seconds, args.writes_per_s
+        )
         fresh = freshness(api, seeded.subwikis[0][1], args.freshness_samples)
         writes = sustained_writes(api, seeded.subwikis[1][1])
     finally:
@@ -273,15 +301,12 @@ def main() -> int:
         for db in names.values():
             postgres.drop(db)
         broker.delete_vhost(vhost)
-    result = {
-        "when": datetime.now(UTC).isoformat(),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
-        "scale": args.scale,
+    return {
+        "scale": scale,
         "counts": seeded.counts,
         "seed_seconds": seed_seconds,
-        "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
         "http": http,
         "deep_page": deepest_page,
         "page_1000_over_page_1_p95": round(
@@ -290,36 +315,100 @@ def main() -> int:
         "queries": queries,
         "freshness": fresh,
         "sustained_post_writes_per_s": writes,
+    }
+
+
+def plot(result: dict, path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = result["runs"]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    names = list(runs[-1]["http"])
+    width = 0.8 / len(runs)
+    for i, run in enumerate(runs):
+        xs = [n + i * width for n in range(len(names))]
+        axes[0].bar(
+            xs, [run["http"][name]["p95_ms"] for name in names], width, label=f"{run['counts']['posts']:,} posts"
+        )
+    axes[0].set_xticks([n + 0.4 - width / 2 for n in range(len(names))], names, rotation=30, ha="right")
+    axes[0].set_ylabel("p95 latency (ms)")
+    axes[0].set_title("Feeds through the gateway, concurrency 8 / 16")
+    axes[0].legend()
+    q = runs[-1]["queries"]
+    labels = ["front p1", "front p40", "home p1", "home p40"]
+    keys = [("front", "1"), ("front", "40"), ("home", "1"), ("home", "40")]
+    xs = range(len(labels))
+    for offset, (label, prefix) in zip(
+        (-0.27, 0.0, 0.27),
+        (
+            ("feed: page read from PostgreSQL", "ours_read_"),
+            ("feed: kept page", "ours_kept_"),
+            ("Lemmy hot_rank", "lemmy_"),
+        ),
+        strict=True,
+    ):
+        axes[1].bar([x + offset for x in xs], [q[f"{prefix}{f}"][p] for f, p in keys], 0.27, label=label)
+    axes[1].set_xticks(list(xs), labels)
+    axes[1].set_yscale("log")
+    axes[1].set_ylabel("query time (ms, median, log scale)")
+    axes[1].set_title(f"Page queries, {runs[-1]['counts']['posts']:,} posts")
+    axes[1].legend()
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, action="append", help="repeat for a growth figure (smallest first)")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--freshness-samples", type=int, default=50)
+    parser.add_argument("--writes-per-s", type=float, default=20.0)
+    args = parser.parse_args()
+    scales = sorted(args.scale or [1.0])
+    broker, postgres = infra.find_broker(), infra.find_postgres()
+    runs = [run_scale(scale, args, broker, postgres) for scale in scales]
+    result = {
+        "when": datetime.now(UTC).isoformat(),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),
+        "machine": {"cpus": os.cpu_count()},
+        "runs": runs,
         "targets": {
             "rps_c8": ">= 400",
             "p95_ms_c8": "<= 30",
             "page_1000_over_page_1": "0.8 .. 1.2",
+            "growth_p95_largest_over_smallest": "<= 1.3",
             "query_ratio_vs_lemmy": "<= 0.5",
             "freshness_p99_ms": "<= 200",
         },
     }
+    if len(runs) > 1:
+        small, large = runs[0], runs[-1]
+        result["growth_p95"] = {
+            name: round(large["http"][name]["p95_ms"] / small["http"][name]["p95_ms"], 3)
+            for name in ("home_c8", "front_c8", "front_c8_while_posting")
+        }
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"feed-scale{args.scale}-{stamp}.json"
+    path = RESULTS / f"feed-scale{'-'.join(str(s) for s in scales)}-{stamp}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     plot(result, path.with_suffix(".png"))
-    print(
-        json.dumps(
-            {
-                k: result[k]
-                for k in (
-                    "counts",
-                    "seed_seconds",
-                    "http",
-                    "page_1000_over_page_1_p95",
-                    "freshness",
-                    "sustained_post_writes_per_s",
-                )
-            },
-            indent=1,
-        )
-    )
-    print("query ratios (ours / Lemmy):", result["queries"]["ratio"])
+    for run in runs:
+        print(f"scale {run['scale']}: {run['counts']}, seeded in {run['seed_seconds']} s")
+        for name, figures in run["http"].items():
+            print(
+                f"  {name:28} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:7.2f}  p95 {figures['p95_ms']:7.2f}"
+                f"  p99 {figures['p99_ms']:7.2f} ms  errors {figures['errors']}"
+            )
+        print("  page 1000 / page 1 p95:", run["page_1000_over_page_1_p95"])
+        print("  query ratios (ours / Lemmy):", run["queries"]["ratio"])
+        print("  freshness:", run["freshness"], " sustained posts/s:", run["sustained_post_writes_per_s"])
+    if "growth_p95" in result:
+        print("growth, p95 largest / smallest:", result["growth_p95"])
     print(f"written to {path.relative_to(ROOT)} and {path.with_suffix('.png').relative_to(ROOT)}")
     return 0
 

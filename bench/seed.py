@@ -200,6 +200,8 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
 
     up = {p[0]: 0.0 for p in posts}
     down = {p[0]: 0.0 for p in posts}
+    ups = {p[0]: 0 for p in posts}
+    downs = {p[0]: 0 for p in posts}
     votes_per_post = n["votes"] / n["posts"]
 
     def votes():
@@ -209,12 +211,14 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
                 value = 1 if rng.random() < 0.8 else -1
                 weight = ranking.vote_weight(trust[voter])
                 (up if value > 0 else down)[pid] += weight
+                (ups if value > 0 else downs)[pid] += 1
                 yield (pid, voter, value, weight, now, now)
 
     vote_count = _copy(
         urls["feed"], "feed_votes", ["post_id", "voter_id", "value", "weight", "created_at", "updated_at"], votes()
     )
     commenters = {p[0]: 0 for p in posts}
+    comment_counts = {p[0]: 0 for p in posts}
     comments_per_post = n["comments"] / n["posts"]
 
     def comments():
@@ -222,6 +226,7 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
             for _ in range(int(rng.expovariate(1 / comments_per_post))):
                 substantive = rng.random() < 0.4
                 commenters[pid] += substantive
+                comment_counts[pid] += 1
                 yield (_hex(rng), pid, rng.choice(users), substantive, True, now, now)
 
     comment_count = _copy(
@@ -231,10 +236,13 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
         comments(),
     )
     author_posts: dict[str, int] = {}
+    for _, _, _, author, _ in posts:
+        author_posts[author] = author_posts.get(author, 0) + 1
+    number = {u: i for i, u in enumerate(users)}
+    subwiki_names = {sid: slug.replace("_", " ").title() for sid, slug in subwikis}
 
     def feed_posts():
         for i, (pid, sid, slug, author, at) in enumerate(posts):
-            author_posts[author] = author_posts.get(author, 0) + 1
             age = (now - at).total_seconds() / 3600
             approval = ranking.approval(up[pid], down[pid])
             quality = ranking.quality(up[pid], down[pid], commenters[pid], 0, 0.0)
@@ -258,6 +266,13 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
                 now,
                 at,
                 at,
+                f"user{number[author]}",
+                f"User {number[author]}",
+                subwiki_names[sid],
+                author_posts[author] < ranking.CONFIG.NEW_CREATOR_POSTS,
+                ups[pid],
+                downs[pid],
+                comment_counts[pid],
             )
 
     _copy(
@@ -283,8 +298,27 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
             "refreshed_at",
             "created_at",
             "updated_at",
+            "author_username",
+            "author_display_name",
+            "subwiki_name",
+            "small_author",
+            "up_count",
+            "down_count",
+            "comment_count",
         ],
         feed_posts(),
+    )
+    _copy(
+        urls["feed"],
+        "feed_people",
+        ["id", "username", "display_name", "created_at", "updated_at"],
+        ((u, f"user{i}", f"User {i}", now, now) for i, u in enumerate(users)),
+    )
+    _copy(
+        urls["feed"],
+        "feed_subwikis",
+        ["id", "slug", "name", "created_at", "updated_at"],
+        ((sid, slug, subwiki_names[sid], now, now) for sid, slug in subwikis),
     )
     _copy(
         urls["feed"],
@@ -309,14 +343,27 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
     )
 
 
+# What a page shows of a post, fetched by the baseline too: the comparison is page for page.
+LEMMY_COLUMNS = (
+    "id, subwiki_id, subwiki_slug, subwiki_name, author_id, author_username, author_display_name, kind, title,"
+    " url, image_file, published, up_count, down_count, comment_count, score, hot_rank FROM lemmy_posts"
+)
+
+
 def lemmy_baseline(feed_url: str, now: datetime) -> None:
-    """Lemmy's approach beside ours, on the same data and server: a stored hot_rank with an index."""
+    """Lemmy's approach beside ours, on the same data and server: a stored hot_rank with an index.
+
+    Its table holds what a page shows (post, author's and subwiki's names, counts), as the
+    feed's does, so that both queries fetch the same page.
+    """
     with psycopg.connect(feed_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS lemmy_posts")
         conn.execute(
             """
             CREATE TABLE lemmy_posts AS
-            SELECT p.id, p.subwiki_id, p.posted_at AS published,
+            SELECT p.id, p.subwiki_id, p.subwiki_slug, p.subwiki_name, p.author_id, p.author_username,
+                   p.author_display_name, p.kind, p.title, p.url, p.image_file, p.posted_at AS published,
+                   p.up_count, p.down_count, p.comment_count,
                    COALESCE(v.score, 0) AS score,
                    log(greatest(2, COALESCE(v.score, 0) + 2)) /
                        power(extract(epoch FROM (%s - p.posted_at)) / 3600 + 2, 1.8) AS hot_rank

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from communities.service import CommunitiesService
 from content.service import ContentService
-from feed import handlers
+from feed import handlers, pages
 from feed.models import Base as FeedBase
 from feed.models import FeedPost, FeedTrust, FeedVote
 from feed.rebuild import rebuild
@@ -30,12 +30,12 @@ def snapshot(database, user_id, now):
         tx = Transaction(session, database)
         handlers.rescore_all(tx, now)
         session.flush()
-        pages = {}
+        feeds = {}
         for sort in ("quality", "new", "top"):
-            pages[f"public-{sort}"] = handlers.public_feed(tx, sort, "all", 100, None, now)
-            pages[f"home-{sort}"] = handlers.home_feed(tx, user_id, sort, 100, None, now)
+            feeds[f"public-{sort}"] = pages.public_feed(tx, sort, "all", 100, None, now)
+            feeds[f"home-{sort}"] = pages.home_feed(tx, user_id, sort, 100, None, now)
         session.rollback()
-    return pages
+    return feeds
 
 
 def facts(database):

@@ -1,4 +1,4 @@
-"""The feed's read model, kept from events, and the pages read from it.
+"""The feed's read model, kept from events (its pages are read in feed.pages).
 
 Writes (events) update a post's facts and recompute its scores at once; a timer
 refreshes the age decay of recent posts in batches. Reads never compute scores
@@ -7,15 +7,11 @@ and never scan all posts: every page is an indexed range scan from a cursor.
 
 from __future__ import annotations
 
-import base64
-import json
-import statistics
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, update
 
 from feed import ranking
-from feed.exceptions import Invalid
 from feed.models import (
     FeedAuthor,
     FeedComment,
@@ -28,8 +24,7 @@ from feed.models import (
     FeedTrust,
     FeedVote,
 )
-from svclib.db import Transaction, isoformat
-from svclib.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from svclib.db import Transaction
 
 C = ranking.CONFIG
 SORTS = ("quality", "new", "top")
@@ -91,18 +86,30 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
         commenters=0,
         editors=0,
         penalty=0.0,
+        small_author=True,
     )
+    person = tx.session.get(FeedPerson, row.author_id)
+    if person is not None:
+        row.author_username, row.author_display_name = person.username, person.display_name
+    subwiki = tx.session.get(FeedSubwiki, row.subwiki_id)
+    row.subwiki_name = subwiki.name if subwiki is not None else None
     rescore(row, now)
     tx.session.add(row)
-    _count_author(tx, row.author_id, +1)
+    _count_author(tx, row, +1)
 
 
-def _count_author(tx: Transaction, author_id: str, delta: int) -> None:
-    author = tx.session.get(FeedAuthor, author_id)
+def _count_author(tx: Transaction, row: FeedPost, delta: int) -> None:
+    """Count the author's live posts; their posts' new-creator flag follows the count across the threshold."""
+    author = tx.session.get(FeedAuthor, row.author_id)
     if author is None:
-        tx.session.add(FeedAuthor(author_id=author_id, posts=max(0, delta)))
-    else:
-        author.posts = max(0, author.posts + delta)
+        author = FeedAuthor(author_id=row.author_id, posts=0)
+        tx.session.add(author)
+    was_small = author.posts < C.NEW_CREATOR_POSTS
+    author.posts = max(0, author.posts + delta)
+    small = author.posts < C.NEW_CREATOR_POSTS
+    row.small_author = small
+    if small != was_small:
+        tx.session.execute(update(FeedPost).where(FeedPost.author_id == row.author_id).values(small_author=small))
 
 
 def post_edited(tx: Transaction, post: dict, now: datetime) -> None:
@@ -145,7 +152,7 @@ def post_removed(tx: Transaction, post: dict) -> None:
     row = _post(tx, post["id"])
     if row is not None and row.visible:
         row.visible = False
-        _count_author(tx, row.author_id, -1)
+        _count_author(tx, row, -1)
 
 
 def author_erased(tx: Transaction, user_id: str) -> None:
@@ -237,6 +244,13 @@ def person_changed(tx: Transaction, user: dict) -> None:
     else:
         person.username = user.get("username", person.username)
         person.display_name = user.get("display_name") or person.display_name
+    tx.session.flush()
+    shown = tx.session.get(FeedPerson, user["id"])
+    tx.session.execute(
+        update(FeedPost)
+        .where(FeedPost.author_id == user["id"])
+        .values(author_username=shown.username, author_display_name=shown.display_name)
+    )
 
 
 def subwiki_named(tx: Transaction, subwiki: dict) -> None:
@@ -245,6 +259,9 @@ def subwiki_named(tx: Transaction, subwiki: dict) -> None:
         tx.session.add(FeedSubwiki(id=subwiki["id"], slug=subwiki["slug"], name=subwiki["name"]))
     else:
         row.slug, row.name = subwiki["slug"], subwiki["name"]
+    tx.session.execute(
+        update(FeedPost).where(FeedPost.subwiki_id == subwiki["id"]).values(subwiki_name=subwiki["name"])
+    )
 
 
 def membership_changed(tx: Transaction, membership: dict, joined: bool) -> None:
@@ -300,187 +317,3 @@ def refresh_decay(tx: Transaction, now: datetime, batch: int = 500) -> int:
     for row in rows:
         rescore(row, now)
     return len(rows)
-
-
-# --- pages ------------------------------------------------------------------------
-
-
-def _encode(cursor: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str | None) -> dict:
-    if not cursor:
-        return {}
-    try:
-        data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        if not isinstance(data, dict) or not isinstance(data.get("k"), list) or len(data["k"]) != 2:
-            raise ValueError("wrong shape")
-        return data
-    except (ValueError, TypeError):
-        raise Invalid("The cursor is not valid.", fields={"cursor": ["Not a cursor from this feed."]}) from None
-
-
-def _order(sort: str):
-    if sort == "new":
-        return FeedPost.posted_at, lambda row: row.posted_at.isoformat(), _parse_time
-    if sort == "top":
-        return FeedPost.approval, lambda row: row.approval, float
-    return FeedPost.rank, lambda row: row.rank, float
-
-
-GONE = {"username": "deleted", "display_name": "Deleted account"}
-
-
-def item(row: FeedPost, now: datetime, people: dict, subwikis: dict, promoted: bool = False) -> dict:
-    """A feed entry: the post as shown, and the reasons for its place."""
-    factors = ranking.reasons(
-        row.up_weight, row.down_weight, row.commenters, row.editors, row.penalty, _hours(row, now)
-    )
-    if promoted:
-        factors.append({"factor": "new_creator_slot", "value": 1})
-    person = people.get(row.author_id)
-    subwiki = subwikis.get(row.subwiki_id)
-    return {
-        "post_id": row.id,
-        "author_id": row.author_id,
-        "subwiki": row.subwiki_slug,
-        "title": row.title,
-        "kind": row.kind,
-        "posted_at": isoformat(row.posted_at),
-        "post": {
-            "id": row.id,
-            "kind": row.kind,
-            "title": row.title,
-            "url": row.url,
-            "image_url": f"/api/v1/uploads/{row.image_file}" if row.image_file else None,
-            "author": {
-                "id": row.author_id,
-                **({"username": person.username, "display_name": person.display_name} if person else GONE),
-            },
-            "subwiki": {"slug": row.subwiki_slug, "name": subwiki.name if subwiki else row.subwiki_slug},
-            "created_at": isoformat(row.posted_at),
-            "comment_count": row.comment_count,
-            "score": {"up": row.up_count, "down": row.down_count, "quality": round(row.quality, 6)},
-        },
-        "rank": {"score": round(row.rank, 6), "reasons": factors},
-    }
-
-
-def _items(tx: Transaction, rows: list[FeedPost], now: datetime, promoted: FeedPost | None) -> list[dict]:
-    """Entries for a page, names resolved with one query each for authors and subwikis."""
-    shown = rows if promoted is None else [*rows[:-1], promoted]
-    people = {
-        p.id: p for p in tx.session.scalars(select(FeedPerson).where(FeedPerson.id.in_({r.author_id for r in shown})))
-    }
-    subwikis = {
-        w.id: w
-        for w in tx.session.scalars(select(FeedSubwiki).where(FeedSubwiki.id.in_({r.subwiki_id for r in shown})))
-    }
-    return [item(row, now, people, subwikis, promoted=row is promoted) for row in shown]
-
-
-def _scan(tx: Transaction, base, column, parse, after: list | None, batch: int):
-    """Rows in feed order from just after ``after``, fetched a batch at a time."""
-    while True:
-        query = base
-        if after is not None:
-            value, last_id = parse(after[0]) if isinstance(after[0], str) else after[0], after[1]
-            # A row comparison, which PostgreSQL answers from the (column, id) index without scanning ahead.
-            query = query.where(tuple_(column, FeedPost.id) < tuple_(value, last_id))
-        rows = tx.session.scalars(query.order_by(column.desc(), FeedPost.id.desc()).limit(batch)).all()
-        yield from rows
-        if len(rows) < batch:
-            return
-        after = [getattr(rows[-1], column.key), rows[-1].id]
-
-
-def page(
-    tx: Transaction,
-    conditions: list,
-    sort: str,
-    limit: int | None,
-    cursor: str | None,
-    now: datetime,
-    per_subwiki: int | None = None,
-) -> dict:
-    """One page of a feed: a keyset range scan, author and subwiki caps, one new-creator slot.
-
-    Posts passed over by a cap stay passed over: the next page starts after the last post examined.
-    """
-    if sort not in SORTS:
-        raise Invalid("Unknown sort.", fields={"sort": [f"Use one of {', '.join(SORTS)}."]})
-    size = DEFAULT_LIMIT if limit is None else limit
-    if not isinstance(size, int) or not 1 <= size <= MAX_LIMIT:
-        raise Invalid("The limit is out of range.", fields={"limit": [f"Use 1 to {MAX_LIMIT}."]})
-    column, key_of, parse = _order(sort)
-    state = _decode(cursor)
-    shown = set(state.get("s", []))
-    per_author = C.PER_AUTHOR if sort != "new" else None
-    per_subwiki = per_subwiki if sort != "new" else None
-    base = select(FeedPost).where(FeedPost.visible.is_(True), *conditions)
-    chosen: list[FeedPost] = []
-    authors: dict[str, int] = {}
-    subwikis: dict[str, int] = {}
-    last, more = None, False
-    for row in _scan(tx, base, column, parse, state.get("k"), size + 10):
-        if len(chosen) == size:
-            more = True
-            break
-        last = row
-        if row.id in shown or (per_author and authors.get(row.author_id, 0) >= per_author):
-            continue
-        if per_subwiki and subwikis.get(row.subwiki_id, 0) >= per_subwiki:
-            continue
-        chosen.append(row)
-        authors[row.author_id] = authors.get(row.author_id, 0) + 1
-        subwikis[row.subwiki_id] = subwikis.get(row.subwiki_id, 0) + 1
-    promoted = _new_creator(tx, base, chosen, shown, column) if sort == "quality" and chosen else None
-    if promoted is not None:
-        shown.add(promoted.id)
-    items = _items(tx, chosen, now, promoted)
-    next_cursor = _encode({"k": [key_of(last), last.id], "s": sorted(shown)[-50:]}) if more else None
-    return {"items": items, "next_cursor": next_cursor}
-
-
-def _new_creator(tx: Transaction, base, chosen: list[FeedPost], shown: set[str], column) -> FeedPost | None:
-    """The best post not yet shown by an author with few posts whose approval is above the page median;
-    None when the page already holds one."""
-    median = statistics.median(row.approval for row in chosen)
-    small = select(FeedAuthor.author_id).where(FeedAuthor.posts < C.NEW_CREATOR_POSTS)
-    page_authors = [row.author_id for row in chosen if row.approval > median]
-    if page_authors and tx.session.scalar(
-        select(func.count()).select_from(small.where(FeedAuthor.author_id.in_(page_authors)).subquery())
-    ):
-        return None
-    on_page = {row.id for row in chosen} | shown
-    return tx.session.scalars(
-        base.where(FeedPost.approval > median, FeedPost.author_id.in_(small), FeedPost.id.notin_(on_page))
-        .order_by(column.desc(), FeedPost.id.desc())
-        .limit(1)
-    ).first()
-
-
-def public_feed(tx: Transaction, sort: str, window: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
-    if window not in WINDOWS:
-        raise Invalid("Unknown window.", fields={"window": ["Use day, week or all."]})
-    conditions = [FeedPost.posted_at > now - WINDOWS[window]] if WINDOWS[window] else []
-    return page(tx, conditions, sort, limit, cursor, now)
-
-
-def subwiki_feed(tx: Transaction, slug: str, sort: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
-    subwiki_id = tx.session.scalar(select(FeedPost.subwiki_id).where(FeedPost.subwiki_slug == slug.lower()).limit(1))
-    if subwiki_id is None:
-        return {"items": [], "next_cursor": None}
-    return page(tx, [FeedPost.subwiki_id == subwiki_id], sort, limit, cursor, now)
-
-
-def user_posts(tx: Transaction, author_id: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
-    return page(tx, [FeedPost.author_id == author_id], "new", limit, cursor, now)
-
-
-def home_feed(tx: Transaction, user_id: str, sort: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
-    subwikis = select(FeedMembership.subwiki_id).where(FeedMembership.user_id == user_id)
-    followees = select(FeedFollow.followee_id).where(FeedFollow.follower_id == user_id)
-    condition = or_(FeedPost.subwiki_id.in_(subwikis), FeedPost.author_id.in_(followees))
-    return page(tx, [condition], sort, limit, cursor, now, per_subwiki=C.PER_SUBWIKI_HOME)

@@ -35,6 +35,12 @@ class FeedPost(Base):
     subwiki_id: Mapped[str] = mapped_column(String(32))
     subwiki_slug: Mapped[str] = mapped_column(String(40))
     author_id: Mapped[str] = mapped_column(String(32))
+    # Names shown with the post, kept from identity's and communities' events: a page needs no joins.
+    author_username: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    author_display_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    subwiki_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The author has fewer than NEW_CREATOR_POSTS live posts: eligible for the new-creator slot.
+    small_author: Mapped[bool] = mapped_column(Boolean, default=True)
     kind: Mapped[str] = mapped_column(String(10))
     title: Mapped[str] = mapped_column(String(300))
     url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
@@ -130,6 +136,7 @@ class FeedSubwiki(Base):
     """Names the feed shows for subwikis, kept from communities' events."""
 
     __tablename__ = "feed_subwikis"
+    __table_args__ = (Index("ix_feed_subwikis_slug", "slug"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     slug: Mapped[str] = mapped_column(String(40))

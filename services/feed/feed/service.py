@@ -6,7 +6,8 @@ from pathlib import Path
 
 from nameko.timer import timer
 
-from feed import handlers
+from feed import handlers, pages
+from feed.cache import PageCache, changed
 from feed.exceptions import FeedError
 from feed.models import KNOWN_USERS, Base
 from svclib import users
@@ -23,68 +24,74 @@ class FeedService(users.UserDirectory):
     name = "feed"
 
     db = Database(Base.metadata, MIGRATIONS)
+    page_cache = PageCache()
     users_table = KNOWN_USERS
+
+    def _apply(self, payload: dict, handler: str, apply, *args) -> None:
+        """Apply an event once; feed processes drop their kept pages when it commits."""
+
+        def applying(tx, *values):
+            apply(tx, *values)
+            changed(tx)
+
+        self.db.apply_once(payload, handler, applying, *args)
 
     @event_handler("content", "post_created")
     def handle_post_created(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_post_created", handlers.post_created, payload["post"], utcnow())
+        self._apply(payload, "handle_post_created", handlers.post_created, payload["post"], utcnow())
 
     @event_handler("content", "post_edited")
     def handle_post_edited(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_post_edited", handlers.post_edited, payload["post"], utcnow())
+        self._apply(payload, "handle_post_edited", handlers.post_edited, payload["post"], utcnow())
 
     @event_handler("content", "post_reverted")
     def handle_post_reverted(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_post_reverted", handlers.post_reverted, payload["post"], utcnow())
+        self._apply(payload, "handle_post_reverted", handlers.post_reverted, payload["post"], utcnow())
 
     @event_handler("content", "post_removed")
     def handle_post_removed(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_post_removed", handlers.post_removed, payload["post"])
+        self._apply(payload, "handle_post_removed", handlers.post_removed, payload["post"])
 
     @event_handler("content", "comment_created")
     def handle_comment_created(self, payload: dict) -> None:
-        self.db.apply_once(
-            payload, "handle_comment_created", handlers.comment_changed, payload["comment"], True, utcnow()
-        )
+        self._apply(payload, "handle_comment_created", handlers.comment_changed, payload["comment"], True, utcnow())
 
     @event_handler("content", "comment_removed")
     def handle_comment_removed(self, payload: dict) -> None:
-        self.db.apply_once(
-            payload, "handle_comment_removed", handlers.comment_changed, payload["comment"], False, utcnow()
-        )
+        self._apply(payload, "handle_comment_removed", handlers.comment_changed, payload["comment"], False, utcnow())
 
     @event_handler("content", "vote_cast")
     def handle_vote_cast(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_vote_cast", handlers.vote_changed, payload["vote"], utcnow())
+        self._apply(payload, "handle_vote_cast", handlers.vote_changed, payload["vote"], utcnow())
 
     @event_handler("content", "vote_removed")
     def handle_vote_removed(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_vote_removed", handlers.vote_changed, payload["vote"], utcnow())
+        self._apply(payload, "handle_vote_removed", handlers.vote_changed, payload["vote"], utcnow())
 
     @event_handler("content", "report_resolved")
     def handle_report_resolved(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_report_resolved", handlers.report_resolved, payload["report"], utcnow())
+        self._apply(payload, "handle_report_resolved", handlers.report_resolved, payload["report"], utcnow())
 
     @event_handler("communities", "member_joined")
     def handle_member_joined(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_member_joined", handlers.membership_changed, payload["membership"], True)
+        self._apply(payload, "handle_member_joined", handlers.membership_changed, payload["membership"], True)
 
     @event_handler("communities", "member_left")
     def handle_member_left(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_member_left", handlers.membership_changed, payload["membership"], False)
+        self._apply(payload, "handle_member_left", handlers.membership_changed, payload["membership"], False)
 
     @event_handler("identity", "user_followed")
     def handle_user_followed(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_user_followed", handlers.follow_changed, payload["follow"], True)
+        self._apply(payload, "handle_user_followed", handlers.follow_changed, payload["follow"], True)
 
     @event_handler("identity", "user_unfollowed")
     def handle_user_unfollowed(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_user_unfollowed", handlers.follow_changed, payload["follow"], False)
+        self._apply(payload, "handle_user_unfollowed", handlers.follow_changed, payload["follow"], False)
 
     @event_handler("identity", "user_trust_changed")
     def handle_user_trust_changed(self, payload: dict) -> None:
         user = payload["user"]
-        self.db.apply_once(
+        self._apply(
             payload, "handle_user_trust_changed", handlers.trust_changed, user["id"], float(user["trust"]), utcnow()
         )
 
@@ -94,15 +101,15 @@ class FeedService(users.UserDirectory):
             users.record_registered(tx, KNOWN_USERS, user)
             handlers.person_changed(tx, user)
 
-        self.db.apply_once(payload, "handle_user_registered", apply, payload["user"])
+        self._apply(payload, "handle_user_registered", apply, payload["user"])
 
     @event_handler("identity", "user_updated")
     def handle_user_updated(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_user_updated", handlers.person_changed, payload["user"])
+        self._apply(payload, "handle_user_updated", handlers.person_changed, payload["user"])
 
     @event_handler("communities", "subwiki_created")
     def handle_subwiki_created(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_subwiki_created", handlers.subwiki_named, payload["subwiki"])
+        self._apply(payload, "handle_subwiki_created", handlers.subwiki_named, payload["subwiki"])
 
     @event_handler("identity", "user_erased")
     def handle_user_erased(self, payload: dict) -> None:
@@ -111,6 +118,7 @@ class FeedService(users.UserDirectory):
             if tx.once(payload["event_id"], "handle_user_erased"):
                 users.record_erased(tx, KNOWN_USERS, user_id)
                 handlers.author_erased(tx, user_id)
+                changed(tx)
 
     @timer(interval=60)
     def refresh_decay(self) -> int:
@@ -119,6 +127,8 @@ class FeedService(users.UserDirectory):
         while True:
             with self.db.transaction() as tx:
                 count = handlers.refresh_decay(tx, utcnow())
+                if count:
+                    changed(tx)
             refreshed += count
             if count < 500:
                 return refreshed
@@ -127,24 +137,27 @@ class FeedService(users.UserDirectory):
     def public_feed(
         self, sort: str = "quality", window: str = "week", limit: int | None = None, cursor: str | None = None
     ) -> dict:
-        with self.db.reading() as tx:
-            return handlers.public_feed(tx, sort, window, limit, cursor, utcnow())
+        return self._page(("public", sort, window, limit, cursor), pages.public_feed, sort, window, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def subwiki_feed(
         self, slug: str, sort: str = "quality", limit: int | None = None, cursor: str | None = None
     ) -> dict:
-        with self.db.reading() as tx:
-            return handlers.subwiki_feed(tx, slug, sort, limit, cursor, utcnow())
+        return self._page(("subwiki", slug, sort, limit, cursor), pages.subwiki_feed, slug, sort, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def user_posts(self, author_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
-        with self.db.reading() as tx:
-            return handlers.user_posts(tx, author_id, limit, cursor, utcnow())
+        return self._page(("user", author_id, limit, cursor), pages.user_posts, author_id, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def home_feed(
         self, user_id: str, sort: str = "quality", limit: int | None = None, cursor: str | None = None
     ) -> dict:
-        with self.db.reading() as tx:
-            return handlers.home_feed(tx, user_id, sort, limit, cursor, utcnow())
+        return self._page(("home", user_id, sort, limit, cursor), pages.home_feed, user_id, sort, limit, cursor)
+
+    def _page(self, key: tuple, read, *args) -> dict:
+        def build() -> dict:
+            with self.db.reading() as tx:
+                return read(tx, *args, utcnow())
+
+        return self.page_cache.get_or_build(key, build)

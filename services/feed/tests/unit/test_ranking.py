@@ -5,6 +5,7 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from feed import handlers, ranking
+from feed.cache import Pages
 from feed.models import Base
 from feed.service import FeedService
 from svclib.db import isoformat, utcnow
@@ -22,7 +23,7 @@ def db():
 
 @pytest.fixture
 def service(db):
-    return worker_factory(FeedService, db=db)
+    return worker_factory(FeedService, db=db, page_cache=Pages(max_entries=0, max_age=0))
 
 
 class Events:

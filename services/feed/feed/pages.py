@@ -1,0 +1,279 @@
+"""Feed pages read from the read model: one prepared statement per kind of page.
+
+A page is a keyset range scan over a ``(sort key, id)`` index from its cursor
+of one table that holds everything an entry shows; caps and the new-creator slot are applied to
+the rows as they come. Statements are built once per shape and reused with
+new parameters, and rows are read as plain tuples: a page costs its index
+scan and little else.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import statistics
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Row, and_, bindparam, or_, select, tuple_
+from sqlalchemy.sql import Select
+
+from feed import ranking
+from feed.exceptions import Invalid
+from feed.models import FeedFollow, FeedMembership, FeedPost, FeedSubwiki
+from svclib.db import Transaction, isoformat
+from svclib.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+C = ranking.CONFIG
+SORTS = ("quality", "new", "top")
+WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "all": None}
+KINDS = ("front", "subwiki", "author", "home")
+SCAN_AHEAD = 10
+GONE = {"username": "deleted", "display_name": "Deleted account"}
+
+P = FeedPost.__table__.c
+SORT_COLUMNS = {"quality": P.rank, "new": P.posted_at, "top": P.approval}
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _condition(kind: str, windowed: bool) -> list:
+    """The rows a kind of page draws from, with named parameters for the values."""
+    conditions = [P.visible.is_(True)]
+    if kind == "front" and windowed:
+        conditions.append(P.posted_at > bindparam("since", type_=P.posted_at.type))
+    elif kind == "subwiki":
+        conditions.append(P.subwiki_id == bindparam("subwiki_id"))
+    elif kind == "author":
+        conditions.append(P.author_id == bindparam("author_id"))
+    elif kind == "home":
+        subwikis = select(FeedMembership.subwiki_id).where(FeedMembership.user_id == bindparam("user_id"))
+        followees = select(FeedFollow.followee_id).where(FeedFollow.follower_id == bindparam("user_id"))
+        conditions.append(or_(P.subwiki_id.in_(subwikis), P.author_id.in_(followees)))
+    return conditions
+
+
+def _shown_columns() -> Select:
+    """What a page shows of a post; names and the new-creator flag are kept on the row itself."""
+    return select(*(column for column in P if column.key not in ("visible", "created_at", "updated_at")))
+
+
+@cache
+def scan_statement(kind: str, sort: str, windowed: bool, after: bool) -> Select:
+    """Rows in feed order, with the author's and the subwiki's names; from after ``(:key, :key_id)``."""
+    column = SORT_COLUMNS[sort]
+    conditions = _condition(kind, windowed)
+    if after:
+        # A row comparison, which PostgreSQL answers from the (column, id) index without scanning ahead.
+        conditions.append(tuple_(column, P.id) < tuple_(bindparam("key", type_=column.type), bindparam("key_id")))
+    return _shown_columns().where(and_(*conditions)).order_by(column.desc(), P.id.desc()).limit(bindparam("size"))
+
+
+@cache
+def new_creator_statement(kind: str, sort: str, windowed: bool) -> Select:
+    """The best post by an author with few posts, approval above ``:median``, none of ``:excluded``."""
+    column = SORT_COLUMNS[sort]
+    conditions = [
+        *_condition(kind, windowed),
+        P.approval > bindparam("median"),
+        P.id.notin_(bindparam("excluded", expanding=True)),
+        P.small_author.is_(True),
+    ]
+    return _shown_columns().where(and_(*conditions)).order_by(column.desc(), P.id.desc()).limit(1)
+
+
+# --- cursors -------------------------------------------------------------------------
+
+
+def encode_cursor(cursor: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, sort: str) -> dict:
+    """The cursor's state: ``k`` the key of the last row examined (parsed), ``s`` ids already shown."""
+    if not cursor:
+        return {}
+    try:
+        data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+        if not isinstance(data, dict) or not isinstance(data.get("k"), list) or len(data["k"]) != 2:
+            raise ValueError("wrong shape")
+        key, key_id = data["k"]
+        if not isinstance(key_id, str):
+            raise ValueError("wrong id")
+        data["k"] = [_parse_time(key) if sort == "new" else float(key), key_id]
+        if not isinstance(data.get("s", []), list):
+            raise ValueError("wrong shown list")
+        return data
+    except (ValueError, TypeError, AttributeError):
+        raise Invalid("The cursor is not valid.", fields={"cursor": ["Not a cursor from this feed."]}) from None
+
+
+def _key(row: Row, sort: str) -> Any:
+    if sort == "new":
+        return row.posted_at.isoformat()
+    return row.approval if sort == "top" else row.rank
+
+
+# --- items ---------------------------------------------------------------------------
+
+
+def _round(value: float) -> float:
+    return round(float(value), 6)
+
+
+def reasons(row: Row, age_hours: float) -> list[dict]:
+    """Every factor of the row's score, from the values stored with it (as ranking.reasons computes them)."""
+    discussion = C.DISCUSSION * math.log1p(row.commenters)
+    improvement = C.IMPROVEMENT * min(C.EDITORS_CAP, row.editors)
+    factors = (
+        ("up_weight", row.up_weight),
+        ("down_weight", row.down_weight),
+        ("approval", row.approval),
+        ("substantive_commenters", row.commenters),
+        ("discussion", discussion),
+        ("editors_that_stood", row.editors),
+        ("improvement", improvement),
+        ("penalties", -row.penalty),
+        ("quality", row.quality),
+        ("age_hours", age_hours),
+        ("decay", ranking.decay(age_hours)),
+    )
+    return [{"factor": name, "value": _round(value)} for name, value in factors]
+
+
+def item(row: Row, now: datetime, promoted: bool = False) -> dict:
+    """A feed entry: the post as shown, and the reasons for its place."""
+    age_hours = max(0.0, (now - row.posted_at).total_seconds() / 3600)
+    factors = reasons(row, age_hours)
+    if promoted:
+        factors.append({"factor": "new_creator_slot", "value": 1})
+    author = (
+        {"username": row.author_username, "display_name": row.author_display_name}
+        if row.author_username is not None
+        else GONE
+    )
+    posted_at = isoformat(row.posted_at)
+    return {
+        "post_id": row.id,
+        "author_id": row.author_id,
+        "subwiki": row.subwiki_slug,
+        "title": row.title,
+        "kind": row.kind,
+        "posted_at": posted_at,
+        "post": {
+            "id": row.id,
+            "kind": row.kind,
+            "title": row.title,
+            "url": row.url,
+            "image_url": f"/api/v1/uploads/{row.image_file}" if row.image_file else None,
+            "author": {"id": row.author_id, **author},
+            "subwiki": {"slug": row.subwiki_slug, "name": row.subwiki_name or row.subwiki_slug},
+            "created_at": posted_at,
+            "comment_count": row.comment_count,
+            "score": {"up": row.up_count, "down": row.down_count, "quality": _round(row.quality)},
+        },
+        "rank": {"score": _round(row.rank), "reasons": factors},
+    }
+
+
+# --- pages ---------------------------------------------------------------------------
+
+
+def page(
+    tx: Transaction,
+    kind: str,
+    params: dict,
+    sort: str,
+    limit: int | None,
+    cursor: str | None,
+    now: datetime,
+    per_subwiki: int | None = None,
+) -> dict:
+    """One page of a feed: a keyset range scan, author and subwiki caps, one new-creator slot.
+
+    Posts passed over by a cap stay passed over: the next page starts after the last post examined.
+    """
+    if sort not in SORTS:
+        raise Invalid("Unknown sort.", fields={"sort": [f"Use one of {', '.join(SORTS)}."]})
+    size = DEFAULT_LIMIT if limit is None else limit
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_LIMIT:
+        raise Invalid("The limit is out of range.", fields={"limit": [f"Use 1 to {MAX_LIMIT}."]})
+    state = decode_cursor(cursor, sort)
+    shown = set(state.get("s", []))
+    per_author = C.PER_AUTHOR if sort != "new" else None
+    per_subwiki = per_subwiki if sort != "new" else None
+    windowed = "since" in params
+    connection = tx.session.connection()
+    chosen: list[Row] = []
+    authors: dict[str, int] = {}
+    subwikis: dict[str, int] = {}
+    last, more, after = None, False, state.get("k")
+    batch = size + SCAN_AHEAD
+    while not more:
+        statement = scan_statement(kind, sort, windowed, after is not None)
+        bound = {**params, "size": batch}
+        if after is not None:
+            bound["key"], bound["key_id"] = after
+        rows = connection.execute(statement, bound).all()
+        for row in rows:
+            if len(chosen) == size:
+                more = True
+                break
+            last = row
+            if row.id in shown or (per_author and authors.get(row.author_id, 0) >= per_author):
+                continue
+            if per_subwiki and subwikis.get(row.subwiki_id, 0) >= per_subwiki:
+                continue
+            chosen.append(row)
+            authors[row.author_id] = authors.get(row.author_id, 0) + 1
+            subwikis[row.subwiki_id] = subwikis.get(row.subwiki_id, 0) + 1
+        if len(rows) < batch:
+            break
+        after = [getattr(rows[-1], SORT_COLUMNS[sort].key), rows[-1].id]
+    promoted = _new_creator(connection, kind, params, sort, chosen, shown) if sort == "quality" and chosen else None
+    shown_rows = chosen if promoted is None else [*chosen[:-1], promoted]
+    if promoted is not None:
+        shown.add(promoted.id)
+    items = [item(row, now, promoted=row is promoted) for row in shown_rows]
+    next_cursor = encode_cursor({"k": [_key(last, sort), last.id], "s": sorted(shown)[-50:]}) if more else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def _new_creator(connection, kind: str, params: dict, sort: str, chosen: list[Row], shown: set[str]) -> Row | None:
+    """The best post not yet shown by an author with few posts whose approval is above the page median;
+    None when the page already holds one."""
+    median = statistics.median(row.approval for row in chosen)
+    if any(row.approval > median and row.small_author for row in chosen):
+        return None
+    excluded = sorted({row.id for row in chosen} | shown)
+    statement = new_creator_statement(kind, sort, "since" in params)
+    return connection.execute(statement, {**params, "median": median, "excluded": excluded}).first()
+
+
+def public_feed(tx: Transaction, sort: str, window: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
+    if window not in WINDOWS:
+        raise Invalid("Unknown window.", fields={"window": ["Use day, week or all."]})
+    params = {"since": now - WINDOWS[window]} if WINDOWS[window] else {}
+    return page(tx, "front", params, sort, limit, cursor, now)
+
+
+def subwiki_feed(tx: Transaction, slug: str, sort: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
+    slug = slug.lower()
+    subwiki_id = tx.session.scalar(select(FeedSubwiki.id).where(FeedSubwiki.slug == slug)) or tx.session.scalar(
+        select(FeedPost.subwiki_id).where(FeedPost.subwiki_slug == slug).limit(1)
+    )
+    if subwiki_id is None:
+        return {"items": [], "next_cursor": None}
+    return page(tx, "subwiki", {"subwiki_id": subwiki_id}, sort, limit, cursor, now)
+
+
+def user_posts(tx: Transaction, author_id: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
+    return page(tx, "author", {"author_id": author_id}, "new", limit, cursor, now)
+
+
+def home_feed(tx: Transaction, user_id: str, sort: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
+    return page(tx, "home", {"user_id": user_id}, sort, limit, cursor, now, per_subwiki=C.PER_SUBWIKI_HOME)

@@ -1,0 +1,68 @@
+from feed.cache import Pages
+
+
+class Reads:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self):
+        self.count += 1
+        return {"read": self.count}
+
+
+def listening(max_entries=10, max_age=60.0):
+    pages = Pages(max_entries, max_age)
+    pages.listening = True
+    return pages
+
+
+def test_a_kept_page_is_answered_without_reading_until_something_changes():
+    pages, read = listening(), Reads()
+    assert pages.get_or_build(("front", "quality"), read) == {"read": 1}
+    assert pages.get_or_build(("front", "quality"), read) == {"read": 1}
+    assert pages.get_or_build(("front", "new"), read) == {"read": 2}
+    pages.forget()
+    assert pages.get_or_build(("front", "quality"), read) == {"read": 3}
+    assert pages.stats() == {"listening": True, "pages": 1, "hits": 1, "misses": 3}
+
+
+def test_a_page_read_while_something_changed_is_not_kept():
+    pages = listening()
+
+    def read_during_a_change():
+        pages.forget()
+        return {"stale": True}
+
+    assert pages.get_or_build("key", read_during_a_change) == {"stale": True}
+    read = Reads()
+    assert pages.get_or_build("key", read) == {"read": 1}
+    assert read.count == 1
+
+
+def test_nothing_is_kept_while_not_listening_or_past_its_age():
+    pages, read = Pages(10, 60.0), Reads()
+    pages.get_or_build("key", read)
+    pages.get_or_build("key", read)
+    assert read.count == 2
+    pages, read = listening(max_age=0.0), Reads()
+    pages.get_or_build("key", read)
+    pages.get_or_build("key", read)
+    assert read.count == 2
+
+
+def test_the_least_recently_used_page_goes_first():
+    pages, read = listening(max_entries=2), Reads()
+    pages.get_or_build("a", read)
+    pages.get_or_build("b", read)
+    pages.get_or_build("a", read)
+    pages.get_or_build("c", read)
+    assert pages.get_or_build("a", read) == {"read": 1}
+    assert pages.get_or_build("b", read) == {"read": 4}
+    assert pages.stats()["pages"] == 2
+
+
+def test_unhashable_keys_are_read_every_time():
+    pages, read = listening(), Reads()
+    pages.get_or_build(("home", ["not", "hashable"]), read)
+    pages.get_or_build(("home", ["not", "hashable"]), read)
+    assert read.count == 2
