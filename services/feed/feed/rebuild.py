@@ -17,6 +17,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import delete, func, select
 
 from feed import handlers, ranking
+from feed.cache import changed
 from feed.models import (
     FeedAuthor,
     FeedComment,
@@ -160,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     database = StandaloneDatabase(FeedPost.metadata, args.database_url, migrations_dir("feed"))
     with ClusterRpcProxy({"AMQP_URI": args.amqp_uri}, timeout=60) as rpc, database.transaction() as tx:
         counts = rebuild(tx, rpc)
+        changed(tx)
     print("rebuilt the feed:", ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     return 0
 

@@ -133,6 +133,11 @@ class FeedService(users.UserDirectory):
             if count < 500:
                 return refreshed
 
+    @rpc
+    def health(self) -> dict:
+        """Alive, and how this process's page cache is doing (hits are pages answered without a query)."""
+        return {"service": self.name, "ok": True, "page_cache": self.page_cache.stats()}
+
     @rpc(expected_exceptions=DECLARED)
     def public_feed(
         self, sort: str = "quality", window: str = "week", limit: int | None = None, cursor: str | None = None

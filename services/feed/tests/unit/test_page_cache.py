@@ -1,4 +1,7 @@
+from nameko.testing.services import worker_factory
+
 from feed.cache import Pages
+from feed.service import FeedService
 
 
 class Reads:
@@ -66,3 +69,14 @@ def test_unhashable_keys_are_read_every_time():
     pages.get_or_build(("home", ["not", "hashable"]), read)
     pages.get_or_build(("home", ["not", "hashable"]), read)
     assert read.count == 2
+
+
+def test_health_reports_the_page_cache():
+    pages = listening()
+    pages.get_or_build("key", Reads())
+    service = worker_factory(FeedService, page_cache=pages)
+    assert service.health() == {
+        "service": "feed",
+        "ok": True,
+        "page_cache": {"listening": True, "pages": 1, "hits": 0, "misses": 1},
+    }
