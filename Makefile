@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := libs services/identity services/communities services/content services/feed services/donations gateway
 PYTEST := $(PY) -m pytest -q
 
-.PHONY: install servers run test lint test-unit test-gateway test-interface test-integration test-e2e test-deploy bench bench-feed feed-rebuild clean
+.PHONY: install servers run test lint test-unit test-gateway test-interface test-integration test-e2e test-deploy bench bench-feed bench-feed-storage feed-rebuild clean
 
 install: $(STAMP)
 
@@ -54,6 +54,10 @@ bench: install servers
 # By default 10,000 posts then WT.Social's size (1,000,000), for the growth figure; SCALE=0.01 alone runs in minutes.
 bench-feed: install servers
 	$(PY) -m bench.feed $(if $(SCALE),--scale $(SCALE),--scale 0.01 --scale 1)
+
+# The feed's read model in PostgreSQL beside the same model in Redis sorted sets, on the same seeded data.
+bench-feed-storage: install servers
+	$(PY) -m bench.feed_storage --scale $(or $(SCALE),0.1)
 
 feed-rebuild: install
 	$(PY) -m feed.rebuild
