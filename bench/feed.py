@@ -1,10 +1,13 @@
 """``make bench-feed``: the feed at WT.Social's scale (``--scale 1``) or a fraction of it.
 
-Measures, in one run: the home feed and the front page through the gateway (wrk, c=8 and 16),
-page 1 against page 1000, the feed's own query time against Lemmy's stored ``hot_rank``
-on the same data and server (pages 1 and 40), and freshness (a new post or vote visible in
-the affected feed after the gateway answered the write). Results: ``bench/results/feed-*.json``
-and a PNG plot beside it.
+Each ``--scale`` (repeatable; ``make bench-feed`` runs 0.01 then 1 for the growth figure)
+gets a fresh stack and freshly seeded databases, and measures: the home feed and the front
+page through the gateway (wrk, c=8 and 16), page 1 against page 1000, the front page while
+posts arrive at a steady rate (every post drops the kept pages), the feed's own query time
+against Lemmy's stored ``hot_rank`` on the same data and server, fetching the same columns
+(pages 1 and 40; ours both read from PostgreSQL and kept), and freshness (a new post or
+vote visible in the affected feed after the gateway answered the write). Results:
+``bench/results/feed-scale*.json`` and a PNG plot beside it.
 """
 
 from __future__ import annotations
