@@ -55,8 +55,10 @@ def public():
 @doc("A subwiki's posts")
 def subwiki_posts(slug: str):
     args = query(FeedQuery)
-    services().call("communities", "get_subwiki", slug)
-    return jsonify(present(services().call("feed", "subwiki_feed", slug, args["sort"], args["limit"], args["cursor"])))
+    known = services().start("communities", "get_subwiki", slug)
+    page = services().start("feed", "subwiki_feed", slug, args["sort"], args["limit"], args["cursor"])
+    _, page = services().gather(known, page)
+    return jsonify(present(page))
 
 
 @bp.get("/users/<username>/posts")
