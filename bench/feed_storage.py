@@ -621,17 +621,24 @@ def time_writes(dsn: str, client: redis.Redis, prefix: str, runs: int, batches: 
             began = time.perf_counter()
             stamp = datetime.now(UTC)
             with conn.transaction():
+                # Every post counts as due here (the seed has just scored them all): the cost of a full batch.
                 rows = conn.execute(
-                    "SELECT id, quality, posted_at FROM feed_posts WHERE refreshed_at < %s AND posted_at > %s"
-                    " AND visible ORDER BY refreshed_at LIMIT 500",
-                    (cutoff, recent),
+                    "SELECT id, quality, posted_at FROM feed_posts WHERE refresh_due <= %s AND posted_at > %s"
+                    " AND visible ORDER BY refresh_due LIMIT 500",
+                    (cutoff + timedelta(days=C.REFRESH_WINDOW_DAYS + 1), recent),
                 ).fetchall()
                 with conn.cursor() as cur:
                     cur.executemany(
-                        "UPDATE feed_posts SET rank = %s, refreshed_at = %s WHERE id = %s",
+                        "UPDATE feed_posts SET rank = %s, refreshed_at = %s, refresh_due = %s WHERE id = %s",
                         [
-                            (ranking.rank(r.quality, (stamp - r.posted_at).total_seconds() / 3600), stamp, r.id)
+                            (
+                                ranking.rank(r.quality, age),
+                                stamp,
+                                stamp + timedelta(hours=ranking.refresh_after_hours(age)),
+                                r.id,
+                            )
                             for r in rows
+                            for age in [(stamp - r.posted_at).total_seconds() / 3600]
                         ],
                     )
             pg_decay.append((time.perf_counter() - began) * 1e3)

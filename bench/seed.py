@@ -273,6 +273,7 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
                 ups[pid],
                 downs[pid],
                 comment_counts[pid],
+                now + timedelta(hours=ranking.refresh_after_hours(age)),
             )
 
     _copy(
@@ -305,6 +306,7 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
             "up_count",
             "down_count",
             "comment_count",
+            "refresh_due",
         ],
         feed_posts(),
     )

@@ -44,6 +44,7 @@ def rescore(post: FeedPost, now: datetime) -> None:
     post.quality = ranking.quality(post.up_weight, post.down_weight, post.commenters, post.editors, post.penalty)
     post.rank = ranking.rank(post.quality, _hours(post, now))
     post.refreshed_at = now
+    post.refresh_due = now + timedelta(hours=ranking.refresh_after_hours(_hours(post, now)))
 
 
 def _post(tx: Transaction, post_id: str) -> FeedPost | None:
@@ -305,13 +306,12 @@ def rescore_all(tx: Transaction, now: datetime) -> None:
 
 
 def refresh_decay(tx: Transaction, now: datetime, batch: int = 500) -> int:
-    """Recompute the age decay of recent posts not refreshed lately, one batch at a time."""
-    stale = now - timedelta(minutes=C.REFRESH_AFTER_MINUTES)
+    """Rescore the recent posts whose rank the age decay has moved enough, one batch at a time."""
     recent = now - timedelta(days=C.REFRESH_WINDOW_DAYS + 1)
     rows = tx.session.scalars(
         select(FeedPost)
-        .where(FeedPost.refreshed_at < stale, FeedPost.posted_at > recent, FeedPost.visible.is_(True))
-        .order_by(FeedPost.refreshed_at)
+        .where(FeedPost.refresh_due <= now, FeedPost.posted_at > recent, FeedPost.visible.is_(True))
+        .order_by(FeedPost.refresh_due)
         .limit(batch)
     ).all()
     for row in rows:

@@ -28,7 +28,7 @@ class FeedPost(Base):
         Index("ix_feed_posts_author_created", "author_id", "posted_at", "id"),
         Index("ix_feed_posts_author_rank", "author_id", "rank", "id"),
         Index("ix_feed_posts_posted", "posted_at", "id"),
-        Index("ix_feed_posts_refresh", "refreshed_at"),
+        Index("ix_feed_posts_refresh_due", "refresh_due"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -59,6 +59,8 @@ class FeedPost(Base):
     quality: Mapped[float] = mapped_column(Float, default=0.0)
     rank: Mapped[float] = mapped_column(Float, default=0.0)
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the age decay will have moved the rank enough to rescore it (ranking.refresh_after_hours).
+    refresh_due: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class FeedVote(Base):

@@ -33,7 +33,8 @@ class RankingConfig:
     PER_AUTHOR: int = 2
     PER_SUBWIKI_HOME: int = 5
     NEW_CREATOR_POSTS: int = 10
-    REFRESH_AFTER_MINUTES: float = 10.0
+    REFRESH_MAX_CHANGE: float = 0.01
+    REFRESH_MIN_MINUTES: float = 10.0
     REFRESH_WINDOW_DAYS: float = 30.0
 
 
@@ -65,6 +66,17 @@ def decay(age_hours: float, c: RankingConfig = CONFIG) -> float:
 
 def rank(quality_value: float, age_hours: float, c: RankingConfig = CONFIG) -> float:
     return quality_value / decay(age_hours, c)
+
+
+def refresh_after_hours(age_hours: float, c: RankingConfig = CONFIG) -> float:
+    """How long a rank stays within REFRESH_MAX_CHANGE of its true value as the post ages.
+
+    d(log decay)/dh = DECAY_POWER / (DECAY_HOURS + h), so a rank computed at age h drifts by
+    about REFRESH_MAX_CHANGE after REFRESH_MAX_CHANGE * (DECAY_HOURS + h) / DECAY_POWER hours:
+    18 minutes for a new post, 9 hours for a month-old one. Old posts are rescored rarely.
+    """
+    drift = c.REFRESH_MAX_CHANGE * (c.DECAY_HOURS + max(0.0, age_hours)) / c.DECAY_POWER
+    return max(c.REFRESH_MIN_MINUTES / 60, drift)
 
 
 def reasons(

@@ -6,7 +6,7 @@ from nameko.testing.services import worker_factory
 
 from feed import handlers, ranking
 from feed.cache import Pages
-from feed.models import Base
+from feed.models import Base, FeedPost
 from feed.service import FeedService
 from svclib.db import isoformat, utcnow
 from svclib.testing import memory_database
@@ -236,3 +236,24 @@ def test_bad_sort_window_and_cursor(service):
     for kwargs in ({"sort": "hot"}, {"window": "year"}, {"cursor": "nope"}, {"limit": 0}):
         with pytest.raises(Invalid):
             service.public_feed(**kwargs)
+
+
+def test_old_posts_are_rescored_less_often_than_new_ones(service, events, db):
+    assert ranking.refresh_after_hours(0) == pytest.approx(0.01 * 24 / 0.8)
+    assert ranking.refresh_after_hours(720) == pytest.approx(0.01 * 744 / 0.8)
+    events.trust("t1", 1.0)
+    for post_id, hours_old in (("new", 0), ("old", 24 * 20)):
+        events.post(post_id, hours_old=hours_old)
+        events.vote(post_id, "t1")
+    with db.transaction() as tx:
+        # 20 minutes on, the new post's rank has drifted by 1 %, the 20-day-old one's far less.
+        assert handlers.refresh_decay(tx, NOW + timedelta(minutes=20)) == 1
+        assert handlers.refresh_decay(tx, NOW + timedelta(minutes=20)) == 0
+    for post_id, hours_old in (("new", 0), ("old", 480)):
+        with db.transaction() as tx:
+            row = tx.session.get(FeedPost, post_id)
+            # Until it is due, the stored rank stays within 1 % of the rank the post's age gives.
+            due_age = hours_old + (row.refresh_due - NOW).total_seconds() / 3600
+            assert ranking.rank(row.quality, due_age) / row.rank == pytest.approx(0.99, abs=0.002)
+    with db.transaction() as tx:
+        assert handlers.refresh_decay(tx, NOW + timedelta(hours=7)) == 2
