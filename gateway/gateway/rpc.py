@@ -1,10 +1,12 @@
 """One RPC client per gateway process; each thread calls over its own connection.
 
 It speaks nameko's RPC protocol: a request goes to the ``nameko-rpc`` exchange
-under ``<service>.<method>``; the reply comes back to a queue bound there under
-the caller's own key. Each thread of the process gets one long-lived AMQP
-connection with its own reply queue and reads its replies itself, so a call
-costs one publish and one read with no hand-off between threads. A thread can
+under ``<service>.<method>``; the reply comes back through RabbitMQ's direct
+reply-to (``amq.rabbitmq.reply-to``), which services answer on the default
+exchange (``svclib.rpc``), so no reply queue is declared, bound or routed
+through. Each thread of the process gets one long-lived AMQP connection and
+reads its own replies, so a call costs one publish and one read with no
+hand-off between threads. A thread can
 have several calls in flight at once (``call_async`` then ``gather``) to run a
 request's independent calls concurrently.
 
@@ -30,6 +32,7 @@ import amqp
 log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = "nameko-rpc"
+DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 
 
 class ServiceUnavailable(Exception):
@@ -89,11 +92,10 @@ class ReplyChannel:
         self.connection = amqp.Connection(**params)
         self.connection.connect()
         self.channel = self.connection.channel()
-        self.reply_key = f"rpc.reply-gateway-{uuid.uuid4().hex}"
         self.channel.exchange_declare(RPC_EXCHANGE, "topic", durable=True, auto_delete=False)
-        self.channel.queue_declare(self.reply_key, exclusive=True, auto_delete=True)
-        self.channel.queue_bind(self.reply_key, RPC_EXCHANGE, routing_key=self.reply_key)
-        self.channel.basic_consume(self.reply_key, callback=self._on_reply, no_ack=True)
+        # RabbitMQ's direct reply-to: replies reach this channel without a queue to route to and keep.
+        self.reply_key = DIRECT_REPLY_TO
+        self.channel.basic_consume(DIRECT_REPLY_TO, callback=self._on_reply, no_ack=True)
         self.waiting: set[str] = set()
         self.replies: dict[str, dict] = {}
         self.broken = False

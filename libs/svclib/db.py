@@ -40,7 +40,7 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -197,13 +197,37 @@ def _migrate(engine: Engine, migrations_dir: Path | str) -> None:
 
 
 class Transaction:
-    """One unit of work: the session, the events it emits, the events it applied."""
+    """One unit of work: the session, the events it emits, the events it applied.
 
-    def __init__(self, session: Session, database: Database, context: dict | None = None):
-        self.session = session
+    ``connection`` runs Core statements (selects of columns) without the ORM
+    session's bookkeeping; in a reading transaction the session is only made
+    when something asks for it.
+    """
+
+    def __init__(
+        self,
+        session: Session | None,
+        database: Database,
+        context: dict | None = None,
+        connection: Connection | None = None,
+    ):
+        self._session = session
+        self._connection = connection
         self._database = database
         self._context = context or {}
         self.emitted: list[dict] = []
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self._connection, expire_on_commit=False)
+        return self._session
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection
 
     def emit(self, event_type: str, entity: str, data: dict) -> str:
         """Record an event in the outbox, committed with everything else here."""
@@ -299,8 +323,12 @@ class Database(DependencyProvider):
     def reading(self, context: dict | None = None) -> Iterator[Transaction]:
         """For answers that change nothing: each statement in autocommit, no BEGIN or COMMIT."""
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            with Session(bind=connection, expire_on_commit=False) as session:
-                yield Transaction(session, self, context)
+            tx = Transaction(None, self, context, connection=connection)
+            try:
+                yield tx
+            finally:
+                if tx._session is not None:
+                    tx._session.close()
 
 
 def _truthy(value: Any) -> bool:

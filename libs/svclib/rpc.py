@@ -86,6 +86,17 @@ class ReplyPublisher(SharedExtension):
 class ReplyingRpcConsumer(RpcConsumer):
     replies = ReplyPublisher()
 
+    def get_provider_for_method(self, routing_key):
+        # nameko formats every method's key on every call to find this one; one lookup will do.
+        providers = getattr(self, "_by_routing_key", None)
+        if providers is None or len(providers) != len(self._providers):
+            name = self.container.service_name
+            providers = self._by_routing_key = {f"{name}.{p.method_name}": p for p in self._providers}
+        provider = providers.get(routing_key)
+        if provider is None:
+            return super().get_provider_for_method(routing_key)
+        return provider
+
     def handle_result(self, message, result, exc_info):
         if message.content_type != "application/json":
             return super().handle_result(message, result, exc_info)

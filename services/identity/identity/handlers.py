@@ -106,7 +106,7 @@ PRIVATE = PrivateUserSchema()
 
 
 def _profile(tx: Transaction, username: str) -> Row:
-    row = tx.session.execute(PROFILE_BY_USERNAME, {"username": (username or "").lower()}).first()
+    row = tx.connection.execute(PROFILE_BY_USERNAME, {"username": (username or "").lower()}).first()
     if row is None:
         raise NotFound("No such user.")
     return row
@@ -118,7 +118,7 @@ def public_view(row: Row) -> dict:
 
 def private_view(tx: Transaction, user_id: str) -> dict:
     """The owner's view: the public one plus email, whom they follow and their subwikis."""
-    row = tx.session.execute(PRIVATE_BY_ID, {"user_id": user_id}).first()
+    row = tx.connection.execute(PRIVATE_BY_ID, {"user_id": user_id}).first()
     if row is None:
         raise NotFound("No such user.")
     data = PRIVATE.dump(row)
@@ -211,15 +211,19 @@ def start_session(tx: Transaction, user: User, policy: LoginPolicy, now: datetim
     }
 
 
+CALLER_BY_TOKEN = (
+    select(User.id, User.username, Session.expires_at)
+    .join(User, User.id == Session.user_id)
+    .where(Session.token_hash == bindparam("token_hash"), Session.revoked_at.is_(None), User.erased_at.is_(None))
+)
+CALLER = CallerSchema()
+
+
 def authenticate(tx: Transaction, token: str, now: datetime) -> dict:
-    row = tx.session.execute(
-        select(Session, User)
-        .join(User, User.id == Session.user_id)
-        .where(Session.token_hash == token_hash(token or ""), Session.revoked_at.is_(None), User.erased_at.is_(None))
-    ).first()
-    if row is None or _aware(row.Session.expires_at) <= now:
+    row = tx.connection.execute(CALLER_BY_TOKEN, {"token_hash": token_hash(token or "")}).first()
+    if row is None or _aware(row.expires_at) <= now:
         raise Unauthenticated("The token is missing, expired or revoked.")
-    return CallerSchema().dump(row.User)
+    return CALLER.dump(row)
 
 
 def logout(tx: Transaction, token: str, now: datetime) -> dict:
@@ -264,7 +268,7 @@ def get_user(tx: Transaction, username: str) -> dict:
 
 def get_users(tx: Transaction, ids: list[str]) -> dict:
     """Public views keyed by id, for composing lists in a fixed number of calls."""
-    rows = tx.session.execute(PROFILES.where(User.id.in_(list(ids)[:500]))).all()
+    rows = tx.connection.execute(PROFILES.where(User.id.in_(list(ids)[:500]))).all()
     return {row.id: public_view(row) for row in rows}
 
 
@@ -273,7 +277,7 @@ PEOPLE = select(User.id, User.username, User.display_name).where(User.erased_at.
 
 def get_people(tx: Transaction, ids: list[str]) -> dict:
     """Names only, keyed by id: what a list of posts or comments shows of their authors."""
-    rows = tx.session.execute(PEOPLE.where(User.id.in_(list(ids)[:500]))).all()
+    rows = tx.connection.execute(PEOPLE.where(User.id.in_(list(ids)[:500]))).all()
     return {row.id: {"username": row.username, "display_name": row.display_name} for row in rows}
 
 
