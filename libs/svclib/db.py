@@ -23,9 +23,11 @@ from typing import Any
 # psycopg 3 must wait with select() so that eventlet's hub keeps running.
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from nameko.extensions import DependencyProvider
+from psycopg.rows import dict_row
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -196,6 +198,46 @@ def _migrate(engine: Engine, migrations_dir: Path | str) -> None:
         command.upgrade(cfg, "head")
 
 
+class Read:
+    """A select built once and run on nearly every request: profiles, callers.
+
+    Through SQLAlchemy's Connection, its execution context and its result, such a
+    read costs the service about twice what psycopg itself spends on it. On
+    PostgreSQL, in a reading transaction, it runs straight on a pooled psycopg
+    connection with the SQL SQLAlchemy compiled once, and rows come back as dicts
+    of the values psycopg loads (the same ones SQLAlchemy would hand over for
+    these column types). Elsewhere, or inside a unit of work, it goes through
+    the transaction's connection.
+    """
+
+    def __init__(self, statement: Any):
+        self.statement = statement
+        self._sql: str | None = None
+
+    def runs_on(self, engine: Engine) -> bool:
+        return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
+
+    def first_on_driver(self, engine: Engine, params: dict) -> dict | None:
+        if self._sql is None:
+            bound = self.statement.params({name: None for name in params})
+            self._sql = bound.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True}).string
+        pooled = engine.raw_connection()
+        try:
+            driver = pooled.driver_connection
+            driver.autocommit = True
+            try:
+                with driver.cursor(row_factory=dict_row) as cursor:
+                    cursor.execute(self._sql, params)
+                    return cursor.fetchone()
+            finally:
+                driver.autocommit = False
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            pooled.invalidate()
+            raise
+        finally:
+            pooled.close()
+
+
 class Transaction:
     """One unit of work: the session, the events it emits, the events it applied.
 
@@ -220,14 +262,30 @@ class Transaction:
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = Session(bind=self._connection, expire_on_commit=False)
+            self._session = Session(bind=self.connection, expire_on_commit=False)
         return self._session
 
     @property
     def connection(self) -> Connection:
         if self._connection is None:
-            self._connection = self.session.connection()
+            if self._session is not None:
+                self._connection = self._session.connection()
+            else:
+                self._connection = self._database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         return self._connection
+
+    def first(self, read: Read, params: dict) -> dict | None:
+        """The first row of a prebuilt read, as a dict, or None."""
+        if self._connection is None and self._session is None and read.runs_on(self._database.engine):
+            return read.first_on_driver(self._database.engine, params)
+        row = self.connection.execute(read.statement, params).first()
+        return None if row is None else row._asdict()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        if self._connection is not None:
+            self._connection.close()
 
     def emit(self, event_type: str, entity: str, data: dict) -> str:
         """Record an event in the outbox, committed with everything else here."""
@@ -321,14 +379,15 @@ class Database(DependencyProvider):
 
     @contextmanager
     def reading(self, context: dict | None = None) -> Iterator[Transaction]:
-        """For answers that change nothing: each statement in autocommit, no BEGIN or COMMIT."""
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            tx = Transaction(None, self, context, connection=connection)
-            try:
-                yield tx
-            finally:
-                if tx._session is not None:
-                    tx._session.close()
+        """For answers that change nothing: each statement in autocommit, no BEGIN or COMMIT.
+
+        Its connection is taken from the pool when a statement first needs one.
+        """
+        tx = Transaction(None, self, context)
+        try:
+            yield tx
+        finally:
+            tx.close()
 
 
 def _truthy(value: Any) -> bool:

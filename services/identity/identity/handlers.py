@@ -33,7 +33,7 @@ from identity.schemas import (
     SessionExportSchema,
     UserEventSchema,
 )
-from svclib.db import Transaction, isoformat, utcnow
+from svclib.db import Read, Transaction, isoformat, utcnow
 
 USERNAME = re.compile(r"^[a-z0-9_]{3,30}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -101,29 +101,31 @@ PRIVATE_BY_ID = PROFILE_BY_ID.add_columns(
     .scalar_subquery()
     .label("subwiki_slugs"),
 )
+PROFILE_READ = Read(PROFILE_BY_USERNAME)
+PRIVATE_READ = Read(PRIVATE_BY_ID)
 PUBLIC = PublicUserSchema()
 PRIVATE = PrivateUserSchema()
 
 
-def _profile(tx: Transaction, username: str) -> Row:
-    row = tx.connection.execute(PROFILE_BY_USERNAME, {"username": (username or "").lower()}).first()
+def _profile(tx: Transaction, username: str) -> dict:
+    row = tx.first(PROFILE_READ, {"username": (username or "").lower()})
     if row is None:
         raise NotFound("No such user.")
     return row
 
 
-def public_view(row: Row) -> dict:
+def public_view(row: Row | dict) -> dict:
     return PUBLIC.dump(row)
 
 
 def private_view(tx: Transaction, user_id: str) -> dict:
     """The owner's view: the public one plus email, whom they follow and their subwikis."""
-    row = tx.connection.execute(PRIVATE_BY_ID, {"user_id": user_id}).first()
+    row = tx.first(PRIVATE_READ, {"user_id": user_id})
     if row is None:
         raise NotFound("No such user.")
     data = PRIVATE.dump(row)
-    data["following"] = sorted((row.following_names or "").split())
-    data["subwikis"] = sorted((row.subwiki_slugs or "").split())
+    data["following"] = sorted((row["following_names"] or "").split())
+    data["subwikis"] = sorted((row["subwiki_slugs"] or "").split())
     return data
 
 
@@ -216,12 +218,13 @@ CALLER_BY_TOKEN = (
     .join(User, User.id == Session.user_id)
     .where(Session.token_hash == bindparam("token_hash"), Session.revoked_at.is_(None), User.erased_at.is_(None))
 )
+CALLER_READ = Read(CALLER_BY_TOKEN)
 CALLER = CallerSchema()
 
 
 def authenticate(tx: Transaction, token: str, now: datetime) -> dict:
-    row = tx.connection.execute(CALLER_BY_TOKEN, {"token_hash": token_hash(token or "")}).first()
-    if row is None or _aware(row.expires_at) <= now:
+    row = tx.first(CALLER_READ, {"token_hash": token_hash(token or "")})
+    if row is None or _aware(row["expires_at"]) <= now:
         raise Unauthenticated("The token is missing, expired or revoked.")
     return CALLER.dump(row)
 
