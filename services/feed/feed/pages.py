@@ -207,7 +207,7 @@ def page(
     per_author = C.PER_AUTHOR if sort != "new" else None
     per_subwiki = per_subwiki if sort != "new" else None
     windowed = "since" in params
-    connection = tx.session.connection()
+    connection = tx.connection
     chosen: list[Row] = []
     authors: dict[str, int] = {}
     subwikis: dict[str, int] = {}
@@ -263,7 +263,7 @@ def public_feed(tx: Transaction, sort: str, window: str, limit: int | None, curs
 
 def subwiki_feed(tx: Transaction, slug: str, sort: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
     slug = slug.lower()
-    subwiki_id = tx.session.scalar(select(FeedSubwiki.id).where(FeedSubwiki.slug == slug)) or tx.session.scalar(
+    subwiki_id = tx.connection.scalar(select(FeedSubwiki.id).where(FeedSubwiki.slug == slug)) or tx.connection.scalar(
         select(FeedPost.subwiki_id).where(FeedPost.subwiki_slug == slug).limit(1)
     )
     if subwiki_id is None:
