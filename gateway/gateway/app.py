@@ -51,23 +51,25 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.before_request
     def _start():
-        incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        g.started = time.perf_counter()
+        state, incoming = g._get_current_object(), request.headers.get("X-Request-Id", "")
+        state.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        state.started = time.perf_counter()
 
     @app.after_request
     def _finish(response):
-        response.headers["X-Request-Id"] = g.get("request_id", "")
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.REQUESTS.labels(request.method, endpoint, response.status_code).inc()
-        metrics.LATENCY.labels(request.method, endpoint).observe(time.perf_counter() - g.get("started", 0))
-        if response.status_code == 503:
+        req, state = request._get_current_object(), g._get_current_object()
+        request_id, status, headers = getattr(state, "request_id", ""), response.status_code, response.headers
+        headers["X-Request-Id"] = request_id
+        headers.setdefault("Cache-Control", "no-store")
+        headers["X-Content-Type-Options"] = "nosniff"
+        endpoint = req.url_rule.rule if req.url_rule else "unmatched"
+        metrics.REQUESTS.labels(req.method, endpoint, status).inc()
+        metrics.LATENCY.labels(req.method, endpoint).observe(time.perf_counter() - getattr(state, "started", 0))
+        if status == 503:
             metrics.UNAVAILABLE.inc()
-        if response.status_code >= 400:
+        if status >= 400:
             logging.getLogger("gateway.access").info(
-                "%s %s -> %s request_id=%s", request.method, request.path, response.status_code, g.request_id
+                "%s %s -> %s request_id=%s", req.method, req.path, status, request_id
             )
         return response
 

@@ -18,6 +18,7 @@ by one background thread on a connection of their own.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import threading
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 import amqp
+from amqp.transport import TCPTransport
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,58 @@ class RemoteServiceError(Exception):
         return cls(service, error.get("exc_type", "Exception"), message, details, error.get("exc_path", ""))
 
 
+class BufferedTransport(TCPTransport):
+    """py-amqp's TCP transport, reading what the socket holds rather than exactly what is asked for.
+
+    py-amqp reads each frame in two exact-size reads (its header, then its
+    payload), so a reply (three frames) costs six reads, each a ``poll`` and a
+    ``recv`` under a timeout. RabbitMQ sends the three frames together: one read
+    usually takes them all, and the rest come from the buffer.
+    """
+
+    READ_SIZE = 65536
+
+    def _read(self, n, initial=False, _errnos=(errno.EAGAIN, errno.EINTR)):
+        recv = self._quick_recv
+        rbuf = self._read_buffer
+        try:
+            while len(rbuf) < n:
+                try:
+                    s = recv(max(n - len(rbuf), self.READ_SIZE))
+                except OSError as exc:
+                    if exc.errno in _errnos:
+                        if initial and self.raise_on_initial_eintr:
+                            raise TimeoutError() from exc
+                        continue
+                    raise
+                if not s:
+                    raise OSError("Server unexpectedly closed connection")
+                rbuf += s
+        except BaseException:
+            self._read_buffer = rbuf
+            raise
+        result, self._read_buffer = rbuf[:n], rbuf[n:]
+        return result
+
+
+class Connection(amqp.Connection):
+    """An AMQP connection over :class:`BufferedTransport` (plain TCP only)."""
+
+    def Transport(  # noqa: N802 (py-amqp's name)
+        self, host, connect_timeout, ssl=False, read_timeout=None, write_timeout=None, socket_settings=None, **kwargs
+    ):
+        if ssl:
+            return super().Transport(host, connect_timeout, ssl, read_timeout, write_timeout, socket_settings, **kwargs)
+        return BufferedTransport(
+            host,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            socket_settings=socket_settings,
+            **kwargs,
+        )
+
+
 def connection_params(amqp_uri: str) -> dict:
     parts = urllib.parse.urlparse(amqp_uri)
     return {
@@ -89,7 +143,7 @@ class ReplyChannel:
     """One thread's connection: it publishes requests and reads their replies."""
 
     def __init__(self, params: dict):
-        self.connection = amqp.Connection(**params)
+        self.connection = Connection(**params)
         self.connection.connect()
         self.channel = self.connection.channel()
         self.channel.exchange_declare(RPC_EXCHANGE, "topic", durable=True, auto_delete=False)
@@ -144,7 +198,7 @@ class RpcClient:
         self._channels_lock = threading.Lock()
         self._stopped = False
         self._subscriptions = list(subscriptions or [])
-        self._subscriber: amqp.Connection | None = None
+        self._subscriber: Connection | None = None
         if self._subscriptions:
             threading.Thread(target=self._subscribe_forever, name="rpc-broadcasts", daemon=True).start()
 
@@ -249,7 +303,7 @@ class RpcClient:
         backoff = 0.1
         while not self._stopped:
             try:
-                self._subscriber = connection = amqp.Connection(**self._params)
+                self._subscriber = connection = Connection(**self._params)
                 connection.connect()
                 channel = connection.channel()
                 for exchange, kind, callback in self._subscriptions:
