@@ -46,8 +46,24 @@ def _hashable(key: Hashable) -> bool:
     return True
 
 
+class _Read:
+    """A page being read: others asking for it meanwhile wait for this read instead of repeating it."""
+
+    def __init__(self, generation: int):
+        self.generation = generation
+        self.done = threading.Event()
+        self.value: Any = None
+        self.ok = False
+
+
 class Pages:
-    """The pages themselves: a bounded LRU with a generation bumped on every change."""
+    """The pages themselves: a bounded LRU with a generation bumped on every change.
+
+    When a change drops the pages, readers asking for the same page at once share one
+    read of it rather than all going to the database together.
+    """
+
+    WAIT_FOR_READ_SECONDS = 5.0
 
     def __init__(self, max_entries: int, max_age: float):
         self.max_entries = max_entries
@@ -56,7 +72,9 @@ class Pages:
         self.listening = False
         self.hits = 0
         self.misses = 0
+        self.shared = 0
         self._entries: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
+        self._reads: dict[Hashable, _Read] = {}
         self._lock = threading.Lock()
 
     def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
@@ -69,16 +87,32 @@ class Pages:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return entry[2]
-            generation = self.generation
-            self.misses += 1
-        value = build()
-        with self._lock:
-            if generation == self.generation and self.listening:
-                self._entries[key] = (generation, now, value)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
-        return value
+            read = self._reads.get(key)
+            if read is not None and read.generation == self.generation:
+                self.shared += 1
+                leading = False
+            else:
+                read = self._reads[key] = _Read(self.generation)
+                self.misses += 1
+                leading = True
+        if not leading:
+            if read.done.wait(self.WAIT_FOR_READ_SECONDS) and read.ok:
+                return read.value
+            return build()
+        try:
+            read.value = build()
+            read.ok = True
+        finally:
+            with self._lock:
+                if self._reads.get(key) is read:
+                    del self._reads[key]
+                if read.ok and read.generation == self.generation and self.listening:
+                    self._entries[key] = (read.generation, now, read.value)
+                    self._entries.move_to_end(key)
+                    while len(self._entries) > self.max_entries:
+                        self._entries.popitem(last=False)
+            read.done.set()
+        return read.value
 
     def forget(self) -> None:
         with self._lock:
@@ -86,7 +120,13 @@ class Pages:
             self._entries.clear()
 
     def stats(self) -> dict:
-        return {"listening": self.listening, "pages": len(self._entries), "hits": self.hits, "misses": self.misses}
+        return {
+            "listening": self.listening,
+            "pages": len(self._entries),
+            "hits": self.hits,
+            "shared": self.shared,
+            "misses": self.misses,
+        }
 
 
 class PageCache(DependencyProvider):

@@ -1,3 +1,6 @@
+import threading
+import time
+
 from nameko.testing.services import worker_factory
 
 from feed.cache import Pages
@@ -26,7 +29,7 @@ def test_a_kept_page_is_answered_without_reading_until_something_changes():
     assert pages.get_or_build(("front", "new"), read) == {"read": 2}
     pages.forget()
     assert pages.get_or_build(("front", "quality"), read) == {"read": 3}
-    assert pages.stats() == {"listening": True, "pages": 1, "hits": 1, "misses": 3}
+    assert pages.stats() == {"listening": True, "pages": 1, "hits": 1, "shared": 0, "misses": 3}
 
 
 def test_a_page_read_while_something_changed_is_not_kept():
@@ -78,5 +81,52 @@ def test_health_reports_the_page_cache():
     assert service.health() == {
         "service": "feed",
         "ok": True,
-        "page_cache": {"listening": True, "pages": 1, "hits": 0, "misses": 1},
+        "page_cache": {"listening": True, "pages": 1, "hits": 0, "shared": 0, "misses": 1},
     }
+
+
+def test_readers_of_the_same_page_share_one_read():
+    pages = listening()
+    started, release = threading.Event(), threading.Event()
+    reads = Reads()
+
+    def slow_read():
+        started.set()
+        release.wait(5)
+        return reads()
+
+    answers = []
+    leader = threading.Thread(target=lambda: answers.append(pages.get_or_build("key", slow_read)))
+    leader.start()
+    started.wait(5)
+    followers = [threading.Thread(target=lambda: answers.append(pages.get_or_build("key", reads))) for _ in range(3)]
+    for follower in followers:
+        follower.start()
+    time.sleep(0.05)
+    release.set()
+    for thread in (leader, *followers):
+        thread.join(5)
+    assert answers == [{"read": 1}] * 4
+    assert reads.count == 1
+    assert pages.stats()["shared"] == 3
+
+
+def test_a_reader_after_a_change_does_not_wait_for_an_older_read():
+    pages = listening()
+    started, release = threading.Event(), threading.Event()
+
+    def old_read():
+        started.set()
+        release.wait(5)
+        return {"old": True}
+
+    answers = []
+    leader = threading.Thread(target=lambda: answers.append(pages.get_or_build("key", old_read)))
+    leader.start()
+    started.wait(5)
+    pages.forget()
+    assert pages.get_or_build("key", lambda: {"new": True}) == {"new": True}
+    release.set()
+    leader.join(5)
+    assert answers == [{"old": True}]
+    assert pages.get_or_build("key", lambda: {"newer": True}) == {"new": True}
