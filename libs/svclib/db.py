@@ -207,7 +207,8 @@ class Read:
     connection with the SQL SQLAlchemy compiled once, and rows come back as dicts
     of the values psycopg loads (the same ones SQLAlchemy would hand over for
     these column types). Elsewhere, or inside a unit of work, it goes through
-    the transaction's connection.
+    the transaction's connection. Parameters reach psycopg as they are: plain
+    values with no bind processing, and no lists expanded into ``IN``.
     """
 
     def __init__(self, statement: Any):
