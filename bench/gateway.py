@@ -48,7 +48,10 @@ from gateway.rpc import RPC_EXCHANGE, RpcClient
 RESULTS = ROOT / "bench" / "results"
 GUNICORN_CONF = ROOT / "gateway" / "gunicorn.conf.py"
 PERCENTILES_LUA = ROOT / "bench" / "percentiles.lua"
-GUNICORN = {"GATEWAY_WORKERS": "2", "GATEWAY_THREADS": "4"}
+# The same for every app measured; GATEWAY_WORKERS / GATEWAY_THREADS in the environment override them.
+GUNICORN = {
+    name: os.environ.get(name, default) for name, default in {"GATEWAY_WORKERS": "2", "GATEWAY_THREADS": "4"}.items()
+}
 CONCURRENCIES = (8, 16)
 WRK_THREADS = 2
 WARMUP_SECONDS = 2
@@ -207,17 +210,25 @@ def wrk(
 
 
 def measure_http(
-    wrk_path: str, targets: dict[str, str], headers: dict[str, str], seconds: int, groups: dict[str, int]
+    wrk_path: str, targets: dict[str, str], headers: dict[str, str], seconds: int, groups: dict[str, int], rounds: int
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Each concurrency in turn, every target at it, so slow drift in the machine hits all of them alike."""
+    """Each concurrency in turn, every target at it, ``rounds`` times over, so that drift in the machine
+    (a shared host's neighbours, frequency changes) hits all of them alike. Each target's figures are
+    those of its median round by req/s; every round's req/s is kept beside them."""
     for url in targets.values():
         check_answers(url, headers)
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {f"c{c}": {name: [] for name in targets} for c in CONCURRENCIES}
+    for round_number in range(1, rounds + 1):
+        for connections in CONCURRENCIES:
+            for name, url in targets.items():
+                say(f"round {round_number}/{rounds}: wrk -t{WRK_THREADS} -c{connections} {seconds}s: {name}")
+                runs[f"c{connections}"][name].append(wrk(wrk_path, url, connections, seconds, headers, groups))
     results: dict[str, dict[str, dict[str, Any]]] = {}
-    for connections in CONCURRENCIES:
-        results[f"c{connections}"] = {}
-        for name, url in targets.items():
-            say(f"wrk -t{WRK_THREADS} -c{connections} {seconds}s: {name}")
-            results[f"c{connections}"][name] = wrk(wrk_path, url, connections, seconds, headers, groups)
+    for level, by_target in runs.items():
+        results[level] = {}
+        for name, measured in by_target.items():
+            ordered = sorted(measured, key=operator.itemgetter("rps"))
+            results[level][name] = {**ordered[len(ordered) // 2], "rounds_rps": [run["rps"] for run in measured]}
     return results
 
 
@@ -413,7 +424,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
             wait_listening(process, base_url)
             targets[name] = f"{base_url}/api/v1/me"
             groups[name] = process.pid
-        http = measure_http(wrk_path, targets, headers, args.seconds, groups)
+        http = measure_http(wrk_path, targets, headers, args.seconds, groups, args.rounds)
     finally:
         # A second Ctrl-C must not cut the clean-up short: it is what drops the databases and the vhost.
         previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
@@ -443,7 +454,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
             "workers": int(GUNICORN["GATEWAY_WORKERS"]),
             "threads": int(GUNICORN["GATEWAY_THREADS"]),
         },
-        "wrk": {"threads": WRK_THREADS, "warmup_s": WARMUP_SECONDS, "duration_s": args.seconds},
+        "wrk": {"threads": WRK_THREADS, "warmup_s": WARMUP_SECONDS, "duration_s": args.seconds, "rounds": args.rounds},
         "http": http,
         "rpc": {"calls": args.rpc_calls, "warmup": args.rpc_warmup, **rpc},
         "ratios": figures,
@@ -498,6 +509,7 @@ def table(result: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each measured wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="times every wrk run is repeated; the median counts")
     parser.add_argument("--rpc-calls", type=int, default=2000)
     parser.add_argument("--rpc-warmup", type=int, default=200)
     args = parser.parse_args()
