@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import resource
 import signal
@@ -40,21 +39,16 @@ from bench import cpu
 from bench.seed import seed
 from devstack import infra
 from devstack.stack import ROOT
+from feed import pages as service_pages
 from feed import ranking
 from feed.models import Base as FeedBase
-from svclib.db import StandaloneDatabase, isoformat, make_engine, migrate
+from svclib.db import StandaloneDatabase, make_engine, migrate
 from svclib.migrations import migrations_dir
-
-try:
-    from feed import pages as service_pages
-except ImportError:  # before the pages moved out of the handlers
-    from feed import handlers as service_pages
 
 RESULTS = ROOT / "bench" / "results"
 C = ranking.CONFIG
 SIZE = 25
 SCAN_AHEAD = 10
-GONE = {"username": "deleted", "display_name": "Deleted account"}
 
 # What an entry shows of a post, kept in its Redis hash; the scan, the caps and the slot need nothing else.
 FLOATS = ("up_weight", "down_weight", "penalty", "approval", "quality", "rank")
@@ -100,54 +94,6 @@ def _encode_post(row) -> dict[str, str | float | int]:
     fields["posted_at"] = row.posted_at.timestamp()
     fields["small_author"] = "1" if row.small_author else "0"
     return fields
-
-
-def entry(row, now: datetime, promoted: bool = False) -> dict:
-    """A feed entry as the feed service shapes it (feed.pages.item), from a row of either storage."""
-    age_hours = max(0.0, (now - row.posted_at).total_seconds() / 3600)
-    factors = [
-        ("up_weight", row.up_weight),
-        ("down_weight", row.down_weight),
-        ("approval", row.approval),
-        ("substantive_commenters", row.commenters),
-        ("discussion", C.DISCUSSION * math.log1p(row.commenters)),
-        ("editors_that_stood", row.editors),
-        ("improvement", C.IMPROVEMENT * min(C.EDITORS_CAP, row.editors)),
-        ("penalties", -row.penalty),
-        ("quality", row.quality),
-        ("age_hours", age_hours),
-        ("decay", ranking.decay(age_hours)),
-    ]
-    reasons = [{"factor": name, "value": round(float(value), 6)} for name, value in factors]
-    if promoted:
-        reasons.append({"factor": "new_creator_slot", "value": 1})
-    author = (
-        {"username": row.author_username, "display_name": row.author_display_name}
-        if row.author_username is not None
-        else GONE
-    )
-    posted_at = isoformat(row.posted_at)
-    return {
-        "post_id": row.id,
-        "author_id": row.author_id,
-        "subwiki": row.subwiki_slug,
-        "title": row.title,
-        "kind": row.kind,
-        "posted_at": posted_at,
-        "post": {
-            "id": row.id,
-            "kind": row.kind,
-            "title": row.title,
-            "url": row.url,
-            "image_url": f"/api/v1/uploads/{row.image_file}" if row.image_file else None,
-            "author": {"id": row.author_id, **author},
-            "subwiki": {"slug": row.subwiki_slug, "name": row.subwiki_name or row.subwiki_slug},
-            "created_at": posted_at,
-            "comment_count": row.comment_count,
-            "score": {"up": row.up_count, "down": row.down_count, "quality": round(float(row.quality), 6)},
-        },
-        "rank": {"score": round(float(row.rank), 6), "reasons": reasons},
-    }
 
 
 # --- the read model in Redis -----------------------------------------------------------
@@ -268,7 +214,7 @@ class RedisFeed:
         shown_rows = chosen if promoted is None else [*chosen[:-1], promoted]
         if promoted is not None:
             shown.add(promoted.id)
-        items = [entry(row, now, promoted=row is promoted) for row in shown_rows]
+        items = [service_pages.item(row, now, promoted=row is promoted) for row in shown_rows]
         next_cursor = (last.rank, last.id, tuple(sorted(shown)[-50:])) if more else None
         return items, next_cursor
 
