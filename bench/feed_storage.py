@@ -182,35 +182,20 @@ class RedisFeed:
     def page(self, kind: str, value: str | None, cursor: tuple | None, now: datetime, per_subwiki: int | None):
         """``(items, next cursor)``: the feed service's page assembly (feed.pages.page) over Redis."""
         zset = self.zset(kind, value)
-        after = (cursor[0], cursor[1]) if cursor else None
         shown = set(cursor[2]) if cursor else set()
-        chosen: list[Post] = []
-        authors: dict[str, int] = {}
-        subwikis: dict[str, int] = {}
-        last, more = None, False
-        batch = SIZE + SCAN_AHEAD
-        while not more:
-            rows = self.scan(zset, after, batch)
-            for row in rows:
-                if len(chosen) == SIZE:
-                    more = True
-                    break
-                last = row
-                if row.id in shown or authors.get(row.author_id, 0) >= C.PER_AUTHOR:
-                    continue
-                if per_subwiki and subwikis.get(row.subwiki_id, 0) >= per_subwiki:
-                    continue
-                chosen.append(row)
-                authors[row.author_id] = authors.get(row.author_id, 0) + 1
-                subwikis[row.subwiki_id] = subwikis.get(row.subwiki_id, 0) + 1
-            if len(rows) < batch:
-                break
-            after = (rows[-1].rank, rows[-1].id)
-        promoted = None
-        if chosen:
-            median = statistics.median(row.approval for row in chosen)
-            if not any(row.approval > median and row.small_author for row in chosen):
-                promoted = self.new_creator(zset, median, {row.id for row in chosen} | shown)
+
+        def scan():
+            after, batch = ((cursor[0], cursor[1]) if cursor else None), SIZE + SCAN_AHEAD
+            while True:
+                rows = self.scan(zset, after, batch)
+                yield from rows
+                if len(rows) < batch:
+                    return
+                after = (rows[-1].rank, rows[-1].id)
+
+        chosen, last, more = service_pages.choose(scan(), SIZE, shown, C.PER_AUTHOR, per_subwiki)
+        median = service_pages.creator_median(chosen)
+        promoted = self.new_creator(zset, median, {row.id for row in chosen} | shown) if median is not None else None
         shown_rows = chosen if promoted is None else [*chosen[:-1], promoted]
         if promoted is not None:
             shown.add(promoted.id)

@@ -13,6 +13,7 @@ import base64
 import json
 import math
 import statistics
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -208,33 +209,22 @@ def page(
     per_subwiki = per_subwiki if sort != "new" else None
     windowed = "since" in params
     connection = tx.connection
-    chosen: list[Row] = []
-    authors: dict[str, int] = {}
-    subwikis: dict[str, int] = {}
-    last, more, after = None, False, state.get("k")
-    batch = size + SCAN_AHEAD
-    while not more:
-        statement = scan_statement(kind, sort, windowed, after is not None)
-        bound = {**params, "size": batch}
-        if after is not None:
-            bound["key"], bound["key_id"] = after
-        rows = connection.execute(statement, bound).all()
-        for row in rows:
-            if len(chosen) == size:
-                more = True
-                break
-            last = row
-            if row.id in shown or (per_author and authors.get(row.author_id, 0) >= per_author):
-                continue
-            if per_subwiki and subwikis.get(row.subwiki_id, 0) >= per_subwiki:
-                continue
-            chosen.append(row)
-            authors[row.author_id] = authors.get(row.author_id, 0) + 1
-            subwikis[row.subwiki_id] = subwikis.get(row.subwiki_id, 0) + 1
-        if len(rows) < batch:
-            break
-        after = [getattr(rows[-1], SORT_COLUMNS[sort].key), rows[-1].id]
-    promoted = _new_creator(connection, kind, params, sort, chosen, shown) if sort == "quality" and chosen else None
+
+    def scan() -> Iterator[Row]:
+        after, batch = state.get("k"), size + SCAN_AHEAD
+        while True:
+            bound = {**params, "size": batch}
+            if after is not None:
+                bound["key"], bound["key_id"] = after
+            rows = connection.execute(scan_statement(kind, sort, windowed, after is not None), bound).all()
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = [getattr(rows[-1], SORT_COLUMNS[sort].key), rows[-1].id]
+
+    chosen, last, more = choose(scan(), size, shown, per_author, per_subwiki)
+    median = creator_median(chosen) if sort == "quality" else None
+    promoted = _new_creator(connection, kind, params, sort, median, chosen, shown) if median is not None else None
     shown_rows = chosen if promoted is None else [*chosen[:-1], promoted]
     if promoted is not None:
         shown.add(promoted.id)
@@ -243,12 +233,45 @@ def page(
     return {"items": items, "next_cursor": next_cursor}
 
 
-def _new_creator(connection, kind: str, params: dict, sort: str, chosen: list[Row], shown: set[str]) -> Row | None:
-    """The best post not yet shown by an author with few posts whose approval is above the page median;
-    None when the page already holds one."""
+def choose(rows: Iterable, size: int, shown: set[str], per_author: int | None, per_subwiki: int | None):
+    """A page's rows from rows in feed order: ``(chosen, last examined, more follow)``.
+
+    Posts already shown and posts over an author's or a subwiki's cap are passed over.
+    """
+    chosen: list = []
+    authors: dict[str, int] = {}
+    subwikis: dict[str, int] = {}
+    last, more = None, False
+    for row in rows:
+        if len(chosen) == size:
+            more = True
+            break
+        last = row
+        if row.id in shown or (per_author and authors.get(row.author_id, 0) >= per_author):
+            continue
+        if per_subwiki and subwikis.get(row.subwiki_id, 0) >= per_subwiki:
+            continue
+        chosen.append(row)
+        authors[row.author_id] = authors.get(row.author_id, 0) + 1
+        subwikis[row.subwiki_id] = subwikis.get(row.subwiki_id, 0) + 1
+    return chosen, last, more
+
+
+def creator_median(chosen: list) -> float | None:
+    """The page's median approval when a new creator's post should be sought above it; None when the
+    page is empty or already holds a post by an author with few posts above its median."""
+    if not chosen:
+        return None
     median = statistics.median(row.approval for row in chosen)
     if any(row.approval > median and row.small_author for row in chosen):
         return None
+    return median
+
+
+def _new_creator(
+    connection, kind: str, params: dict, sort: str, median: float, chosen: list[Row], shown: set[str]
+) -> Row | None:
+    """The best post not yet shown by an author with few posts whose approval is above ``median``."""
     excluded = sorted({row.id for row in chosen} | shown)
     statement = new_creator_statement(kind, sort, "since" in params)
     return connection.execute(statement, {**params, "median": median, "excluded": excluded}).first()
