@@ -65,6 +65,12 @@ def isoformat(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def parse_time(value: str) -> datetime:
+    """A time written by ``isoformat`` (or any ISO 8601 time with an offset), aware, in UTC."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
 def normalise_url(url: str) -> str:
     """Plain ``postgresql://`` URLs use psycopg 3, the driver this stack pins."""
     for prefix in ("postgresql://", "postgres://"):

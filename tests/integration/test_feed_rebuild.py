@@ -51,18 +51,23 @@ def settled(database, rabbit_config, timeout=30):
     (trust changes follow votes by a hop through identity, retried when two collide)."""
     deadline = time.monotonic() + timeout
     previous = None
+    behind: dict = {}
     with ClusterRpcProxy(rabbit_config, timeout=30) as rpc:
         while time.monotonic() < deadline:
             identity_trust = {u["id"]: u["trust"] for u in rpc.identity.list_trust(limit=1000)["items"]}
             with database.reading() as tx:
                 feed_trust = {row.user_id: row.trust for row in tx.session.scalars(select(FeedTrust))}
             current = facts(database)
-            caught_up = all(feed_trust.get(user, 0.1) == trust for user, trust in identity_trust.items())
-            if caught_up and current == previous:
+            behind = {
+                user: (trust, feed_trust.get(user, 0.1))
+                for user, trust in identity_trust.items()
+                if feed_trust.get(user, 0.1) != trust
+            }
+            if not behind and current == previous:
                 return
             previous = current
             time.sleep(0.5)
-    raise AssertionError("the feed did not settle")
+    raise AssertionError(f"the feed did not settle: trust (identity, feed) {behind}")
 
 
 def wait_for_feed(database, expected_posts, expected_votes, timeout=20):

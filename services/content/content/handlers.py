@@ -81,12 +81,13 @@ def record_moderator(tx: Transaction, membership: dict, is_moderator: bool) -> N
     member.is_moderator = is_moderator
 
 
-def record_trust(tx: Transaction, user_id: str, trust: float) -> None:
-    row = tx.session.get(Trust, user_id)
+def record_trust(tx: Transaction, user_id: str, trust: float, as_of: datetime | None = None) -> None:
+    """A person's trust from identity; a change computed before the value held (arriving late) is ignored."""
+    row = tx.session.scalar(select(Trust).where(Trust.user_id == user_id).with_for_update())
     if row is None:
-        tx.session.add(Trust(user_id=user_id, trust=trust))
-    else:
-        row.trust = trust
+        tx.session.add(Trust(user_id=user_id, trust=trust, as_of=as_of))
+    elif as_of is None or row.as_of is None or as_of > row.as_of:
+        row.trust, row.as_of = trust, as_of or row.as_of
 
 
 def trust_of(tx: Transaction, user_id: str) -> float:

@@ -15,7 +15,7 @@ from content import handlers
 from content.exceptions import ContentError, Invalid
 from content.models import KNOWN_USERS, Base
 from svclib import users
-from svclib.db import Database, utcnow
+from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
 from svclib.exceptions import ServiceError
 from svclib.rpc import rpc
@@ -95,6 +95,7 @@ class ContentService(users.UserDirectory):
             handlers.record_trust,
             payload["user"]["id"],
             float(payload["user"]["trust"]),
+            parse_time(payload["occurred_at"]) if payload.get("occurred_at") else None,
         )
 
     # -- posts ------------------------------------------------------------------

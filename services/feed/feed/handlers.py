@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from feed import ranking
 from feed.models import (
@@ -24,7 +25,7 @@ from feed.models import (
     FeedTrust,
     FeedVote,
 )
-from svclib.db import Transaction
+from svclib.db import Transaction, utcnow
 
 C = ranking.CONFIG
 SORTS = ("quality", "new", "top")
@@ -52,14 +53,26 @@ def _post(tx: Transaction, post_id: str) -> FeedPost | None:
     return tx.session.scalar(select(FeedPost).where(FeedPost.id == post_id).with_for_update())
 
 
+def _locked_row(tx: Transaction, model, key: dict, defaults: dict):
+    """The row of ``model`` with ``key``, locked, made with ``defaults`` first if missing.
+
+    Two events may find it missing at once: the insert skips a row another made meanwhile
+    (ON CONFLICT DO NOTHING) and both then lock the one row, one after the other.
+    """
+    query = select(model).filter_by(**key).with_for_update()
+    row = tx.session.scalar(query)
+    if row is None:
+        insert = postgresql.insert if tx.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        now = utcnow()
+        values = {**key, **defaults, "created_at": now, "updated_at": now}
+        tx.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+        row = tx.session.scalar(query.execution_options(populate_existing=True))
+    return row
+
+
 def _trust_row(tx: Transaction, user_id: str) -> FeedTrust:
     """A person's trust row, locked: a vote and a change of its voter's trust are applied one after the other."""
-    row = tx.session.scalar(select(FeedTrust).where(FeedTrust.user_id == user_id).with_for_update())
-    if row is None:
-        row = FeedTrust(user_id=user_id, trust=0.1)
-        tx.session.add(row)
-        tx.session.flush()
-    return row
+    return _locked_row(tx, FeedTrust, {"user_id": user_id}, {"trust": 0.1})
 
 
 # --- facts from events ----------------------------------------------------------
@@ -101,10 +114,7 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
 
 def _count_author(tx: Transaction, row: FeedPost, delta: int) -> None:
     """Count the author's live posts; their posts' new-creator flag follows the count across the threshold."""
-    author = tx.session.get(FeedAuthor, row.author_id)
-    if author is None:
-        author = FeedAuthor(author_id=row.author_id, posts=0)
-        tx.session.add(author)
+    author = _locked_row(tx, FeedAuthor, {"author_id": row.author_id}, {"posts": 0})
     was_small = author.posts < C.NEW_CREATOR_POSTS
     author.posts = max(0, author.posts + delta)
     small = author.posts < C.NEW_CREATOR_POSTS
@@ -283,9 +293,16 @@ def follow_changed(tx: Transaction, follow: dict, following: bool) -> None:
         tx.session.delete(existing)
 
 
-def trust_changed(tx: Transaction, user_id: str, trust: float, now: datetime) -> None:
-    """Every vote of this person is reweighed, so that a post's score follows its voters' current trust."""
-    _trust_row(tx, user_id).trust = trust
+def trust_changed(tx: Transaction, user_id: str, trust: float, now: datetime, as_of: datetime | None = None) -> None:
+    """Every vote of this person is reweighed, so that a post's score follows its voters' current trust.
+
+    Changes may arrive out of order (a retried event, two consumers): one computed before the
+    value already held is ignored.
+    """
+    row = _trust_row(tx, user_id)
+    if as_of is not None and row.as_of is not None and as_of <= row.as_of:
+        return
+    row.trust, row.as_of = trust, as_of or row.as_of
     weight = ranking.vote_weight(trust)
     votes = select(FeedVote).where(FeedVote.voter_id == user_id).order_by(FeedVote.post_id)
     for vote in tx.session.scalars(votes).all():

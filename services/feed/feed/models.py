@@ -112,6 +112,8 @@ class FeedTrust(Base):
 
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     trust: Mapped[float] = mapped_column(Float)
+    # When identity computed the value held: an older change arriving late is not applied.
+    as_of: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class FeedAuthor(Base):

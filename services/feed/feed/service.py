@@ -11,7 +11,7 @@ from feed.cache import PageCache, changed
 from feed.exceptions import FeedError
 from feed.models import KNOWN_USERS, Base
 from svclib import users
-from svclib.db import Database, utcnow
+from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
 from svclib.exceptions import ServiceError
 from svclib.rpc import rpc
@@ -92,7 +92,13 @@ class FeedService(users.UserDirectory):
     def handle_user_trust_changed(self, payload: dict) -> None:
         user = payload["user"]
         self._apply(
-            payload, "handle_user_trust_changed", handlers.trust_changed, user["id"], float(user["trust"]), utcnow()
+            payload,
+            "handle_user_trust_changed",
+            handlers.trust_changed,
+            user["id"],
+            float(user["trust"]),
+            utcnow(),
+            parse_time(payload["occurred_at"]) if payload.get("occurred_at") else None,
         )
 
     @event_handler("identity", "user_registered")

@@ -257,3 +257,14 @@ def test_old_posts_are_rescored_less_often_than_new_ones(service, events, db):
             assert ranking.rank(row.quality, due_age) / row.rank == pytest.approx(0.99, abs=0.002)
     with db.transaction() as tx:
         assert handlers.refresh_decay(tx, NOW + timedelta(hours=7)) == 2
+
+
+def test_a_trust_change_arriving_after_a_newer_one_is_ignored(service, events):
+    events.post("p")
+    events.vote("p", "voter")
+    newer, older = isoformat(NOW), isoformat(NOW - timedelta(seconds=1))
+    for event_id, trust, occurred_at in (("t-new", 0.9, newer), ("t-old", 0.2, older)):
+        service.handle_user_trust_changed(
+            {"event_id": event_id, "occurred_at": occurred_at, "user": {"id": "voter", "trust": trust}}
+        )
+    assert factors(service.public_feed(window="all")["items"][0])["up_weight"] == pytest.approx(0.81)
