@@ -148,36 +148,40 @@ class RedisFeed:
             pipe.hmget(self.key("post", post_id), SHOWN)
         return [_decode_post(values) for values in pipe.execute()]
 
-    def scan(self, zset: str, after: tuple[float, str] | None, batch: int) -> list[Post]:
-        """Posts in (rank, id) descending order strictly after ``after``: ties in rank order by id as in SQL."""
+    def ranked(self, zset: str, after: tuple[float, str] | None, batch: int) -> list[tuple[str, float]]:
+        """``(id, rank)`` in (rank, id) descending order strictly after ``after``: ties order by id as in SQL."""
         if after is None:
-            return self.fetch(self.r.zrevrangebyscore(zset, "+inf", "-inf", start=0, num=batch))
+            return self.r.zrevrangebyscore(zset, "+inf", "-inf", start=0, num=batch, withscores=True)
         score, last_id = after
-        ids: list[str] = []
+        found: list[tuple[str, float]] = []
         offset, want = 0, batch + 1  # the cursor's own post comes back first
-        while len(ids) < batch:
+        while len(found) < batch:
             got = self.r.zrevrangebyscore(zset, score, "-inf", start=offset, num=want, withscores=True)
-            ids.extend(m for m, s in got if s < score or m < last_id)
+            found.extend((m, s) for m, s in got if s < score or m < last_id)
             if len(got) < want:
                 break
             offset += len(got)
-        return self.fetch(ids[:batch])
+        return found[:batch]
 
-    def new_creator(self, zset: str, median: float, excluded: set[str]) -> Post | None:
-        """The best post by a small author with approval above the median and not excluded: a walk down the set."""
-        start, chunk = 0, 100
+    def scan(self, zset: str, after: tuple[float, str] | None, batch: int) -> list[Post]:
+        """Posts in feed order strictly after ``after``."""
+        return self.fetch([m for m, _ in self.ranked(zset, after, batch)])
+
+    def new_creator(self, zset: str, median: float, excluded: set[str], after: tuple[float, str] | None) -> Post | None:
+        """The best post after the page's start by a small author with approval above the median and not excluded."""
+        chunk = 100
         while True:
-            ids = self.r.zrevrange(zset, start, start + chunk - 1)
-            if not ids:
-                return None
+            ranked = self.ranked(zset, after, chunk)
             pipe = self.r.pipeline(transaction=False)
-            candidates = [i for i in ids if i not in excluded]
+            candidates = [m for m, _ in ranked if m not in excluded]
             for post_id in candidates:
                 pipe.hmget(self.key("post", post_id), ("approval", "small_author"))
             for post_id, (approval, small) in zip(candidates, pipe.execute(), strict=True):
                 if small == "1" and float(approval) > median:
                     return self.fetch([post_id])[0]
-            start += chunk
+            if len(ranked) < chunk:
+                return None
+            after = (ranked[-1][1], ranked[-1][0])
 
     def page(self, kind: str, value: str | None, cursor: tuple | None, now: datetime, per_subwiki: int | None):
         """``(items, next cursor)``: the feed service's page assembly (feed.pages.page) over Redis."""
@@ -195,7 +199,10 @@ class RedisFeed:
 
         chosen, last, more = service_pages.choose(scan(), SIZE, shown, C.PER_AUTHOR, per_subwiki)
         median = service_pages.creator_median(chosen)
-        promoted = self.new_creator(zset, median, {row.id for row in chosen} | shown) if median is not None else None
+        start = (cursor[0], cursor[1]) if cursor else None
+        promoted = None
+        if median is not None:
+            promoted = self.new_creator(zset, median, {row.id for row in chosen} | shown, start)
         shown_rows = chosen if promoted is None else [*chosen[:-1], promoted]
         if promoted is not None:
             shown.add(promoted.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, Response, current_app, g
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from gateway.auth import login_required
@@ -25,12 +25,9 @@ def services():
     return current_app.extensions["services"]
 
 
-def present(page: dict) -> dict:
-    """Feed items as the feed service keeps them: no other service is asked for a page."""
-    return {
-        "items": [{"post": entry["post"], "rank": entry["rank"]} for entry in page["items"]],
-        "next_cursor": page["next_cursor"],
-    }
+def page(body: str) -> Response:
+    """A feed page as the feed service encoded it in the public shape: sent on as it is."""
+    return Response(body, mimetype="application/json")
 
 
 @bp.get("/feed")
@@ -38,17 +35,17 @@ def present(page: dict) -> dict:
 @doc("Home: posts from your subwikis and the people you follow", auth=True)
 def home():
     args = query(FeedQuery)
-    page = services().call("feed", "home_feed", g.caller["id"], args["sort"], args["limit"], args["cursor"])
-    return jsonify(present(page))
+    return page(
+        services().call("feed", "home_feed", g.caller["id"], args["sort"], args["limit"], args["cursor"], encoded=True)
+    )
 
 
 @bp.get("/feed/public")
 @doc("The front page across all subwikis")
 def public():
     args = query(FeedQuery)
-    return jsonify(
-        present(services().call("feed", "public_feed", args["sort"], args["window"], args["limit"], args["cursor"]))
-    )
+    feed_args = (args["sort"], args["window"], args["limit"], args["cursor"])
+    return page(services().call("feed", "public_feed", *feed_args, encoded=True))
 
 
 @bp.get("/subwikis/<slug>/posts")
@@ -56,9 +53,9 @@ def public():
 def subwiki_posts(slug: str):
     args = query(FeedQuery)
     known = services().start("communities", "get_subwiki", slug)
-    page = services().start("feed", "subwiki_feed", slug, args["sort"], args["limit"], args["cursor"])
-    _, page = services().gather(known, page)
-    return jsonify(present(page))
+    body = services().start("feed", "subwiki_feed", slug, args["sort"], args["limit"], args["cursor"], encoded=True)
+    _, body = services().gather(known, body)
+    return page(body)
 
 
 @bp.get("/users/<username>/posts")
@@ -66,4 +63,4 @@ def subwiki_posts(slug: str):
 def user_posts(username: str):
     args = query(FeedQuery)
     user = services().call("identity", "get_user", username)
-    return jsonify(present(services().call("feed", "user_posts", user["id"], args["limit"], args["cursor"])))
+    return page(services().call("feed", "user_posts", user["id"], args["limit"], args["cursor"], encoded=True))

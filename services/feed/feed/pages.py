@@ -63,20 +63,27 @@ def _shown_columns() -> Select:
     return select(*(column for column in P if column.key not in ("visible", "created_at", "updated_at")))
 
 
+def _after(column):
+    # A row comparison, which PostgreSQL answers from the (column, id) index without scanning ahead.
+    return tuple_(column, P.id) < tuple_(bindparam("key", type_=column.type), bindparam("key_id"))
+
+
 @cache
 def scan_statement(kind: str, sort: str, windowed: bool, after: bool) -> Select:
     """Rows in feed order, with the author's and the subwiki's names; from after ``(:key, :key_id)``."""
     column = SORT_COLUMNS[sort]
     conditions = _condition(kind, windowed)
     if after:
-        # A row comparison, which PostgreSQL answers from the (column, id) index without scanning ahead.
-        conditions.append(tuple_(column, P.id) < tuple_(bindparam("key", type_=column.type), bindparam("key_id")))
+        conditions.append(_after(column))
     return _shown_columns().where(and_(*conditions)).order_by(column.desc(), P.id.desc()).limit(bindparam("size"))
 
 
 @cache
-def new_creator_statement(kind: str, sort: str, windowed: bool) -> Select:
-    """The best post by an author with few posts, approval above ``:median``, none of ``:excluded``."""
+def new_creator_statement(kind: str, sort: str, windowed: bool, after: bool) -> Select:
+    """The best post by an author with few posts, approval above ``:median``, none of ``:excluded``.
+
+    From after the page's starting ``(:key, :key_id)``: posts before it were on earlier pages.
+    """
     column = SORT_COLUMNS[sort]
     conditions = [
         *_condition(kind, windowed),
@@ -84,6 +91,8 @@ def new_creator_statement(kind: str, sort: str, windowed: bool) -> Select:
         P.id.notin_(bindparam("excluded", expanding=True)),
         P.small_author.is_(True),
     ]
+    if after:
+        conditions.append(_after(column))
     return _shown_columns().where(and_(*conditions)).order_by(column.desc(), P.id.desc()).limit(1)
 
 
@@ -181,6 +190,19 @@ def item(row: Row, now: datetime, promoted: bool = False) -> dict:
     }
 
 
+def present(page: dict) -> dict:
+    """A page as the public API shows it: each entry's post and the reasons for its place."""
+    return {
+        "items": [{"post": entry["post"], "rank": entry["rank"]} for entry in page["items"]],
+        "next_cursor": page["next_cursor"],
+    }
+
+
+def encoded(page: dict) -> str:
+    """A page in the public API's shape as JSON text, kept and sent on as it is."""
+    return json.dumps(present(page), separators=(",", ":"))
+
+
 # --- pages ---------------------------------------------------------------------------
 
 
@@ -224,7 +246,9 @@ def page(
 
     chosen, last, more = choose(scan(), size, shown, per_author, per_subwiki)
     median = creator_median(chosen) if sort == "quality" else None
-    promoted = _new_creator(connection, kind, params, sort, median, chosen, shown) if median is not None else None
+    promoted = None
+    if median is not None:
+        promoted = _new_creator(connection, kind, params, sort, median, chosen, shown, state.get("k"))
     shown_rows = chosen if promoted is None else [*chosen[:-1], promoted]
     if promoted is not None:
         shown.add(promoted.id)
@@ -269,12 +293,22 @@ def creator_median(chosen: list) -> float | None:
 
 
 def _new_creator(
-    connection, kind: str, params: dict, sort: str, median: float, chosen: list[Row], shown: set[str]
+    connection,
+    kind: str,
+    params: dict,
+    sort: str,
+    median: float,
+    chosen: list[Row],
+    shown: set[str],
+    start: list | None,
 ) -> Row | None:
     """The best post not yet shown by an author with few posts whose approval is above ``median``."""
     excluded = sorted({row.id for row in chosen} | shown)
-    statement = new_creator_statement(kind, sort, "since" in params)
-    return connection.execute(statement, {**params, "median": median, "excluded": excluded}).first()
+    bound = {**params, "median": median, "excluded": excluded}
+    if start is not None:
+        bound["key"], bound["key_id"] = start
+    statement = new_creator_statement(kind, sort, "since" in params, start is not None)
+    return connection.execute(statement, bound).first()
 
 
 def public_feed(tx: Transaction, sort: str, window: str, limit: int | None, cursor: str | None, now: datetime) -> dict:

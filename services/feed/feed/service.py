@@ -144,31 +144,55 @@ class FeedService(users.UserDirectory):
         """Alive, and how this process's page cache is doing (hits are pages answered without a query)."""
         return {"service": self.name, "ok": True, "page_cache": self.page_cache.stats()}
 
+    # Each page RPC answers the read model's entries; with ``encoded=True``, the page in the public
+    # API's shape as JSON text, which the gateway sends on without decoding and encoding it again.
+
     @rpc(expected_exceptions=DECLARED)
     def public_feed(
-        self, sort: str = "quality", window: str = "week", limit: int | None = None, cursor: str | None = None
-    ) -> dict:
-        return self._page(("public", sort, window, limit, cursor), pages.public_feed, sort, window, limit, cursor)
+        self,
+        sort: str = "quality",
+        window: str = "week",
+        limit: int | None = None,
+        cursor: str | None = None,
+        encoded: bool = False,
+    ) -> dict | str:
+        key = ("public", sort, window, limit, cursor)
+        return self._page(key, encoded, pages.public_feed, sort, window, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def subwiki_feed(
-        self, slug: str, sort: str = "quality", limit: int | None = None, cursor: str | None = None
-    ) -> dict:
-        return self._page(("subwiki", slug, sort, limit, cursor), pages.subwiki_feed, slug, sort, limit, cursor)
+        self,
+        slug: str,
+        sort: str = "quality",
+        limit: int | None = None,
+        cursor: str | None = None,
+        encoded: bool = False,
+    ) -> dict | str:
+        key = ("subwiki", slug, sort, limit, cursor)
+        return self._page(key, encoded, pages.subwiki_feed, slug, sort, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
-    def user_posts(self, author_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
-        return self._page(("user", author_id, limit, cursor), pages.user_posts, author_id, limit, cursor)
+    def user_posts(
+        self, author_id: str, limit: int | None = None, cursor: str | None = None, encoded: bool = False
+    ) -> dict | str:
+        return self._page(("user", author_id, limit, cursor), encoded, pages.user_posts, author_id, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def home_feed(
-        self, user_id: str, sort: str = "quality", limit: int | None = None, cursor: str | None = None
-    ) -> dict:
-        return self._page(("home", user_id, sort, limit, cursor), pages.home_feed, user_id, sort, limit, cursor)
+        self,
+        user_id: str,
+        sort: str = "quality",
+        limit: int | None = None,
+        cursor: str | None = None,
+        encoded: bool = False,
+    ) -> dict | str:
+        key = ("home", user_id, sort, limit, cursor)
+        return self._page(key, encoded, pages.home_feed, user_id, sort, limit, cursor)
 
-    def _page(self, key: tuple, read, *args) -> dict:
-        def build() -> dict:
+    def _page(self, key: tuple, encoded: bool, read, *args) -> dict | str:
+        def build() -> dict | str:
             with self.db.reading() as tx:
-                return read(tx, *args, utcnow())
+                page = read(tx, *args, utcnow())
+            return pages.encoded(page) if encoded else page
 
-        return self.page_cache.get_or_build(key, build)
+        return self.page_cache.get_or_build((*key, bool(encoded)), build)

@@ -1,3 +1,4 @@
+import json
 import math
 from datetime import timedelta
 
@@ -268,3 +269,19 @@ def test_a_trust_change_arriving_after_a_newer_one_is_ignored(service, events):
             {"event_id": event_id, "occurred_at": occurred_at, "user": {"id": "voter", "trust": trust}}
         )
     assert factors(service.public_feed(window="all")["items"][0])["up_weight"] == pytest.approx(0.81)
+
+
+def test_encoded_pages_are_the_public_shape_of_the_same_page(service, events):
+    events.trust("t1", 1.0)
+    events.post("p1", author="a1")
+    events.post("p2", author="a2", hours_old=3)
+    events.vote("p1", "t1")
+    entries = service.public_feed(window="all", limit=1)
+    body = json.loads(service.public_feed(window="all", limit=1, encoded=True))
+    assert set(body) == {"items", "next_cursor"} and body["next_cursor"] == entries["next_cursor"]
+    assert [set(i) for i in body["items"]] == [{"post", "rank"}]
+    assert [i["post"] for i in body["items"]] == [e["post"] for e in entries["items"]]
+    assert factors(body["items"][0])["approval"] == factors(entries["items"][0])["approval"]
+    assert body["items"][0]["post"]["id"] == "p1"
+    following = json.loads(service.public_feed(window="all", limit=1, cursor=body["next_cursor"], encoded=True))
+    assert [i["post"]["id"] for i in following["items"]] == ["p2"] and following["next_cursor"] is None
