@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 import psycopg
 import requests
 
+from bench.gateway import ensure_wrk
 from bench.seed import LEMMY_COLUMNS, lemmy_baseline, seed
 from devstack import infra
 from devstack.stack import ROOT, Stack
@@ -40,7 +41,7 @@ RESULTS = ROOT / "bench" / "results"
 
 def wrk(url: str, connections: int, seconds: int, headers: dict[str, str]) -> dict:
     args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
-    base = ["wrk", "-t2", f"-c{connections}", "-s", str(ROOT / "bench" / "percentiles.lua"), *args, url]
+    base = [ensure_wrk(), "-t2", f"-c{connections}", "-s", str(ROOT / "bench" / "percentiles.lua"), *args, url]
     subprocess.run([base[0], "-d2s", *base[1:]], capture_output=True, check=True)
     out = subprocess.run([base[0], f"-d{seconds}s", *base[1:]], capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
