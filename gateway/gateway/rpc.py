@@ -18,18 +18,17 @@ by one background thread on a connection of their own.
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import threading
 import time
-import urllib.parse
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import amqp
-from amqp.transport import TCPTransport
+
+from svclib.transport import Connection, connection_params
 
 log = logging.getLogger(__name__)
 
@@ -60,70 +59,6 @@ class RemoteServiceError(Exception):
         message = args[0] if args and isinstance(args[0], str) else str(error.get("value", ""))
         details = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
         return cls(service, error.get("exc_type", "Exception"), message, details, error.get("exc_path", ""))
-
-
-class BufferedTransport(TCPTransport):
-    """py-amqp's TCP transport, reading what the socket holds rather than exactly what is asked for.
-
-    py-amqp reads each frame in two exact-size reads (its header, then its
-    payload), so a reply (three frames) costs six reads, each a ``poll`` and a
-    ``recv`` under a timeout. RabbitMQ sends the three frames together: one read
-    usually takes them all, and the rest come from the buffer.
-    """
-
-    READ_SIZE = 65536
-
-    def _read(self, n, initial=False, _errnos=(errno.EAGAIN, errno.EINTR)):
-        recv = self._quick_recv
-        rbuf = self._read_buffer
-        try:
-            while len(rbuf) < n:
-                try:
-                    s = recv(max(n - len(rbuf), self.READ_SIZE))
-                except OSError as exc:
-                    if exc.errno in _errnos:
-                        if initial and self.raise_on_initial_eintr:
-                            raise TimeoutError() from exc
-                        continue
-                    raise
-                if not s:
-                    raise OSError("Server unexpectedly closed connection")
-                rbuf += s
-        except BaseException:
-            self._read_buffer = rbuf
-            raise
-        result, self._read_buffer = rbuf[:n], rbuf[n:]
-        return result
-
-
-class Connection(amqp.Connection):
-    """An AMQP connection over :class:`BufferedTransport` (plain TCP only)."""
-
-    def Transport(  # noqa: N802 (py-amqp's name)
-        self, host, connect_timeout, ssl=False, read_timeout=None, write_timeout=None, socket_settings=None, **kwargs
-    ):
-        if ssl:
-            return super().Transport(host, connect_timeout, ssl, read_timeout, write_timeout, socket_settings, **kwargs)
-        return BufferedTransport(
-            host,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            socket_settings=socket_settings,
-            **kwargs,
-        )
-
-
-def connection_params(amqp_uri: str) -> dict:
-    parts = urllib.parse.urlparse(amqp_uri)
-    return {
-        "host": f"{parts.hostname or '127.0.0.1'}:{parts.port or 5672}",
-        "userid": urllib.parse.unquote(parts.username or "guest"),
-        "password": urllib.parse.unquote(parts.password or "guest"),
-        "virtual_host": urllib.parse.unquote(parts.path[1:]) if len(parts.path) > 1 else "/",
-        "connect_timeout": 2,
-        "heartbeat": 0,
-    }
 
 
 class Call:

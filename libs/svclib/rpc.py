@@ -1,15 +1,21 @@
-"""nameko's ``rpc`` entrypoint with a faster reply path.
+"""nameko's ``rpc`` entrypoint with a lighter path for requests and replies.
 
-nameko 2 answers every call through a new ``Publisher`` that takes a pooled
-connection and waits for a publisher confirm before the worker ends. Replies
-are transient (their caller waits with a deadline and gives up after it), so
-here each service container keeps one connection for replies and publishes
-them without confirms. Replies go to nameko's RPC exchange under the caller's
-reply key, as nameko expects, or to the default exchange when the caller asked
-for RabbitMQ's direct reply-to. The protocol is nameko's; any nameko client works.
+nameko 2 reads requests through kombu's consumer, which wraps and decodes
+every message and hands it to a greenthread of its own before the worker's,
+and answers every call through a new ``Publisher`` that takes a pooled
+connection and waits for a publisher confirm before the worker ends. Here each
+service container reads its ``rpc-<service>`` queue on a py-amqp connection of
+its own (buffered reads, JSON bodies, the worker spawned straight from the
+delivery) and keeps one connection for replies, published without confirms:
+their caller waits with a deadline and gives up after it. Replies go to
+nameko's RPC exchange under the caller's reply key, as nameko expects, or to
+the default exchange when the caller asked for RabbitMQ's direct reply-to.
 
-Every ``@rpc`` of a service must come from here: two kinds of RPC consumer on
-one service would share its queue without sharing its methods.
+The protocol is nameko's: the same queue, exchange and binding, ``args`` and
+``kwargs`` in a JSON body, context data in ``nameko.*`` headers, a request
+acknowledged once its reply is sent; any nameko client works. Every ``@rpc`` of
+a service must come from here: two kinds of RPC consumer on one service would
+share its queue without sharing its methods.
 """
 
 from __future__ import annotations
@@ -17,33 +23,38 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import sys
 import threading
+from functools import partial
 
 import amqp
-from kombu.utils.url import parse_url
+import eventlet
+from eventlet.event import Event
+from eventlet.semaphore import Semaphore
 from nameko.constants import AMQP_URI_CONFIG_KEY
-from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
-from nameko.extensions import SharedExtension
-from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
+from nameko.exceptions import (
+    IncorrectSignature,
+    MalformedRequest,
+    MethodNotFound,
+    UnserializableValueError,
+    serialize,
+)
+from nameko.extensions import ProviderCollector, SharedExtension
+from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, get_rpc_exchange
+
+from svclib.transport import Connection, connection_params
 
 log = logging.getLogger(__name__)
 
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
+JSON = "application/json"
 
 
 class ReplyPublisher(SharedExtension):
     """One long-lived connection per container for RPC replies."""
 
     def setup(self) -> None:
-        url = parse_url(self.container.config[AMQP_URI_CONFIG_KEY])
-        self._params = {
-            "host": f"{url.get('hostname') or '127.0.0.1'}:{url.get('port') or 5672}",
-            "userid": url.get("userid") or "guest",
-            "password": url.get("password") or "guest",
-            "virtual_host": url.get("virtual_host") or "/",
-            "connect_timeout": 5,
-            "heartbeat": 0,
-        }
+        self._params = connection_params(self.container.config[AMQP_URI_CONFIG_KEY], connect_timeout=5)
         self.exchange = get_rpc_exchange(self.container.config).name
         self._lock = threading.Lock()
         self._connection: amqp.Connection | None = None
@@ -51,14 +62,12 @@ class ReplyPublisher(SharedExtension):
 
     def publish(self, body: str, reply_to: str, correlation_id: str | None) -> None:
         exchange = "" if reply_to.startswith(DIRECT_REPLY_TO) else self.exchange
-        message = amqp.Message(
-            body, content_type="application/json", content_encoding="utf-8", correlation_id=correlation_id
-        )
+        message = amqp.Message(body, content_type=JSON, content_encoding="utf-8", correlation_id=correlation_id)
         with self._lock:
             for attempt in (1, 2):
                 try:
                     if self._channel is None:
-                        self._connection = amqp.Connection(**self._params)
+                        self._connection = Connection(**self._params)
                         self._connection.connect()
                         self._channel = self._connection.channel()
                     self._channel.basic_publish(message, exchange=exchange, routing_key=reply_to)
@@ -83,36 +92,189 @@ class ReplyPublisher(SharedExtension):
         self._close()
 
 
-class ReplyingRpcConsumer(RpcConsumer):
+class _Link:
+    """One consuming connection; deliveries are acknowledged on the link they came from."""
+
+    def __init__(self, connection: amqp.Connection, channel):
+        self.connection = connection
+        self.channel = channel
+        self.open = True
+        self.consumer_tag: str | None = None
+
+
+class Delivery:
+    """A request as nameko's ``Rpc`` entrypoint reads it (kombu's names for what it uses)."""
+
+    __slots__ = ("headers", "properties", "content_type", "delivery_info", "delivery_tag", "link")
+
+    def __init__(self, message: amqp.Message, link: _Link):
+        properties = message.properties
+        self.headers = properties.get("application_headers") or {}
+        self.properties = properties
+        self.content_type = properties.get("content_type")
+        self.delivery_info = message.delivery_info
+        self.delivery_tag = message.delivery_tag
+        self.link = link
+
+
+class RpcQueueConsumer(SharedExtension, ProviderCollector):
+    """Reads the service's RPC queue and starts a worker for each request."""
+
     replies = ReplyPublisher()
 
-    def get_provider_for_method(self, routing_key):
-        # nameko formats every method's key on every call to find this one; one lookup will do.
-        providers = getattr(self, "_by_routing_key", None)
-        if providers is None or len(providers) != len(self._providers):
-            name = self.container.service_name
-            providers = self._by_routing_key = {f"{name}.{p.method_name}": p for p in self._providers}
-        provider = providers.get(routing_key)
-        if provider is None:
-            return super().get_provider_for_method(routing_key)
-        return provider
+    RECONNECT_MAX_SECONDS = 5.0
 
-    def handle_result(self, message, result, exc_info):
-        if message.content_type != "application/json":
-            return super().handle_result(message, result, exc_info)
+    def __init__(self) -> None:
+        super().__init__()
+        # Entrypoints may register before this extension's own setup runs.
+        self._methods: dict[str, Rpc] = {}
+        self._ready = Event()
+        self._running = False
+        self._accepting = True
+        self._link: _Link | None = None
+        self._writing = Semaphore(1)
+
+    def setup(self) -> None:
+        config = self.container.config
+        self._params = connection_params(config[AMQP_URI_CONFIG_KEY], connect_timeout=5)
+        self.exchange = get_rpc_exchange(config).name
+        name = self.container.service_name
+        self.queue = RPC_QUEUE_TEMPLATE.format(name)
+        self.routing_key = f"{name}.*"
+        self.prefetch = self.container.max_workers
+
+    def register_provider(self, provider: Rpc) -> None:
+        super().register_provider(provider)
+        self._methods[f"{self.container.service_name}.{provider.method_name}"] = provider
+
+    def unregister_provider(self, provider: Rpc) -> None:
+        super().unregister_provider(provider)
+        if not self._providers and self._accepting:
+            # No new requests from here on; those already running still reply and acknowledge.
+            self._accepting = False
+            link = self._link
+            if link is not None and link.open and link.consumer_tag:
+                self._write(link, lambda: link.channel.basic_cancel(link.consumer_tag, nowait=True))
+
+    def start(self) -> None:
+        if not self._running:
+            self._running = True
+            self.container.spawn_managed_thread(self._consume, identifier=f"{self.queue} consumer")
+        self._ready.wait()
+
+    def _connect(self) -> _Link:
+        connection = Connection(**self._params)
+        connection.connect()
+        channel = connection.channel()
+        channel.exchange_declare(self.exchange, "topic", durable=True, auto_delete=False)
+        channel.queue_declare(self.queue, durable=True, auto_delete=False)
+        channel.queue_bind(self.queue, self.exchange, routing_key=self.routing_key)
+        channel.basic_qos(0, self.prefetch, False)
+        link = _Link(connection, channel)
+        if self._accepting:
+            link.consumer_tag = channel.basic_consume(self.queue, callback=partial(self._on_message, link))
+        return link
+
+    def _consume(self) -> None:
+        backoff = 0.1
+        while self._running:
+            link = None
+            try:
+                link = self._link = self._connect()
+                if not self._ready.ready():
+                    self._ready.send(None)
+                backoff = 0.1
+                while self._running:
+                    try:
+                        link.connection.drain_events(timeout=1)
+                    except TimeoutError:
+                        continue
+            except Exception as exc:
+                if self._running:
+                    log.warning("%s: broker connection lost (%s); reconnecting in %.1fs", self.queue, exc, backoff)
+            finally:
+                self._close(link)
+            if self._running:
+                eventlet.sleep(backoff)
+                backoff = min(backoff * 2, self.RECONNECT_MAX_SECONDS)
+
+    def _on_message(self, link: _Link, message: amqp.Message) -> None:
+        if not self._accepting:
+            return  # left unacknowledged: the broker gives it to another replica when this link closes
+        delivery = Delivery(message, link)
+        try:
+            if delivery.content_type not in (JSON, None):
+                raise MalformedRequest(f"Requests are JSON ({JSON}), not {delivery.content_type}.")
+            body = message.body
+            try:
+                request = json.loads(body)
+            except ValueError:
+                raise MalformedRequest("The request body is not JSON.") from None
+            if not isinstance(request, dict):
+                raise MalformedRequest("Message missing `args` or `kwargs`")
+            routing_key = delivery.delivery_info["routing_key"]
+            provider = self._methods.get(routing_key)
+            if provider is None:
+                raise MethodNotFound(routing_key.split(".")[-1])
+            provider.handle_message(request, delivery)
+        except Exception:
+            self.handle_result(delivery, None, sys.exc_info())
+
+    def handle_result(self, delivery: Delivery, result, exc_info):
         error = serialize(exc_info[1]) if exc_info is not None else None
         try:
             body = json.dumps({"result": result, "error": error})
         except (TypeError, ValueError):
             result, error = None, serialize(UnserializableValueError(result))
             body = json.dumps({"result": None, "error": error})
-        self.replies.publish(body, message.properties["reply_to"], message.properties.get("correlation_id"))
-        self.queue_consumer.ack_message(message)
+        reply_to = delivery.properties.get("reply_to")
+        if reply_to:
+            self.replies.publish(body, reply_to, delivery.properties.get("correlation_id"))
+        self.ack_message(delivery)
         return result, exc_info
+
+    def ack_message(self, delivery: Delivery) -> None:
+        link = delivery.link
+        self._write(link, lambda: link.channel.basic_ack(delivery.delivery_tag))
+
+    def requeue_message(self, delivery: Delivery) -> None:
+        link = delivery.link
+        self._write(link, lambda: link.channel.basic_reject(delivery.delivery_tag, requeue=True))
+
+    def _write(self, link: _Link, send) -> None:
+        """Send on a link's channel, one greenthread at a time; a closed link's deliveries go back anyway."""
+        if not link.open:
+            return
+        with self._writing:
+            try:
+                send()
+            except Exception as exc:
+                log.warning("%s: could not answer the broker (%s)", self.queue, exc)
+
+    def _close(self, link: _Link | None) -> None:
+        if link is None:
+            return
+        link.open = False
+        if self._link is link:
+            self._link = None
+        try:
+            link.connection.collect()
+        except Exception:  # already broken
+            log.debug("%s: consuming connection dropped", self.queue)
+
+    def stop(self) -> None:
+        self.wait_for_providers()
+        self._running = False
+        self._close(self._link)
+
+    def kill(self) -> None:
+        self._accepting = False
+        self._running = False
+        self._close(self._link)
 
 
 class ReplyingRpc(Rpc):
-    rpc_consumer = ReplyingRpcConsumer()
+    rpc_consumer = RpcQueueConsumer()
 
     def setup(self) -> None:
         super().setup()

@@ -1,16 +1,22 @@
 """The gateway's RPC client against real nameko services on the real broker."""
 
+import json
+import socket
 import time
 import uuid
 
+import amqp
 import pytest
 from nameko.contextdata import ContextDataProvider
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import MetaData, text
 
 from gateway.rpc import RemoteServiceError, RpcClient, ServiceUnavailable
 from svclib.db import Database, plumbing_tables
 from svclib.exceptions import NotFound
-from svclib.rpc import rpc
+from svclib.rpc import RpcQueueConsumer, rpc
+from svclib.transport import Connection, connection_params
 
 
 class RequestId(ContextDataProvider):
@@ -108,3 +114,49 @@ def test_slow_queries_do_not_block_the_service(container_factory, rabbit_config,
         assert max(starts) < min(ends), "the queries ran one after another: the driver blocked the event loop"
     finally:
         postgres.drop(name)
+
+
+def test_nameko_clients_are_answered_too(container_factory, rabbit_config):
+    container_factory(Echo, rabbit_config).start()
+    with ClusterRpcProxy(rabbit_config, timeout=5) as cluster:
+        assert cluster.echo.add(20, b=22) == 42
+        with pytest.raises(RemoteError) as caught:
+            cluster.echo.find("fork")
+    assert caught.value.exc_type == "NotFound"
+
+
+def test_requests_that_cannot_run_are_answered_with_an_error(container_factory, rabbit_config, client):
+    container_factory(Echo, rabbit_config).start()
+    with pytest.raises(RemoteServiceError) as unknown:
+        client.call("echo", "subtract", 1, 2)
+    assert unknown.value.exc_type == "MethodNotFound"
+    with pytest.raises(RemoteServiceError) as wrong:
+        client.call("echo", "add", 1, 2, 3)
+    assert wrong.value.exc_type == "IncorrectSignature"
+    with Connection(**connection_params(rabbit_config["AMQP_URI"])) as connection:
+        channel = connection.channel()
+        replies = []
+        channel.basic_consume("amq.rabbitmq.reply-to", callback=replies.append, no_ack=True)
+        for body in ("not json", "[1, 2]"):
+            message = amqp.Message(body, content_type="application/json", reply_to="amq.rabbitmq.reply-to")
+            channel.basic_publish(message, exchange="nameko-rpc", routing_key="echo.add")
+        while len(replies) < 2:
+            connection.drain_events(timeout=5)
+    errors = [json.loads(reply.body)["error"]["exc_type"] for reply in replies]
+    assert errors == ["MalformedRequest", "MalformedRequest"]
+    assert client.call("echo", "add", 1) == 1
+
+
+def test_the_service_reconnects_when_its_broker_connection_drops(container_factory, rabbit_config, client):
+    container = container_factory(Echo, rabbit_config)
+    container.start()
+    assert client.call("echo", "add", 1) == 1
+    (consumer,) = [ext for ext in container.subextensions if isinstance(ext, RpcQueueConsumer)]
+    consumer._link.connection.sock.shutdown(socket.SHUT_RDWR)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            assert client.call("echo", "add", 2, b=2, _timeout=1.0) == 4
+            break
+        except ServiceUnavailable:
+            assert time.monotonic() < deadline, "the service did not come back after its connection dropped"
