@@ -285,3 +285,21 @@ def test_encoded_pages_are_the_public_shape_of_the_same_page(service, events):
     assert body["items"][0]["post"]["id"] == "p1"
     following = json.loads(service.public_feed(window="all", limit=1, cursor=body["next_cursor"], encoded=True))
     assert [i["post"]["id"] for i in following["items"]] == ["p2"] and following["next_cursor"] is None
+
+
+def test_quality_pages_never_show_a_post_twice(service, events):
+    events.trust("t1", 1.0)
+    events.trust("t2", 1.0)
+    for n in range(10):
+        events.post(f"p{n}", author=f"new{n}", hours_old=n)
+    for n in range(3):
+        events.vote(f"p{n}", "t1")
+        events.vote(f"p{n}", "t2")
+    seen, cursor = [], None
+    while True:
+        page = service.public_feed(window="all", limit=2, cursor=cursor)
+        seen += [i["post_id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == [f"p{n}" for n in range(10)]
