@@ -6,10 +6,11 @@ and answers every call through a new ``Publisher`` that takes a pooled
 connection and waits for a publisher confirm before the worker ends. Here each
 service container reads its ``rpc-<service>`` queue on a py-amqp connection of
 its own (buffered reads, JSON bodies, the worker spawned straight from the
-delivery) and keeps one connection for replies, published without confirms:
-their caller waits with a deadline and gives up after it. Replies go to
-nameko's RPC exchange under the caller's reply key, as nameko expects, or to
-the default exchange when the caller asked for RabbitMQ's direct reply-to.
+delivery) and answers on it: the reply, published without a confirm (its
+caller waits with a deadline and gives up after it), and the request's
+acknowledgement leave in one write. Replies go to nameko's RPC exchange under
+the caller's reply key, as nameko expects, or to the default exchange when the
+caller asked for RabbitMQ's direct reply-to.
 
 The protocol is nameko's: the same queue, exchange and binding, ``args`` and
 ``kwargs`` in a JSON body, context data in ``nameko.*`` headers, a request
@@ -24,7 +25,7 @@ import inspect
 import json
 import logging
 import sys
-import threading
+from contextlib import nullcontext
 from functools import partial
 
 import amqp
@@ -42,54 +43,12 @@ from nameko.exceptions import (
 from nameko.extensions import ProviderCollector, SharedExtension
 from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, get_rpc_exchange
 
-from svclib.transport import Connection, connection_params
+from svclib.transport import BufferedTransport, Connection, connection_params
 
 log = logging.getLogger(__name__)
 
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 JSON = "application/json"
-
-
-class ReplyPublisher(SharedExtension):
-    """One long-lived connection per container for RPC replies."""
-
-    def setup(self) -> None:
-        self._params = connection_params(self.container.config[AMQP_URI_CONFIG_KEY], connect_timeout=5)
-        self.exchange = get_rpc_exchange(self.container.config).name
-        self._lock = threading.Lock()
-        self._connection: amqp.Connection | None = None
-        self._channel = None
-
-    def publish(self, body: str, reply_to: str, correlation_id: str | None) -> None:
-        exchange = "" if reply_to.startswith(DIRECT_REPLY_TO) else self.exchange
-        message = amqp.Message(body, content_type=JSON, content_encoding="utf-8", correlation_id=correlation_id)
-        with self._lock:
-            for attempt in (1, 2):
-                try:
-                    if self._channel is None:
-                        self._connection = Connection(**self._params)
-                        self._connection.connect()
-                        self._channel = self._connection.channel()
-                    self._channel.basic_publish(message, exchange=exchange, routing_key=reply_to)
-                    return
-                except Exception:
-                    self._close()
-                    if attempt == 2:
-                        raise
-
-    def _close(self) -> None:
-        connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None:
-            try:
-                connection.collect()
-            except Exception:  # already broken
-                log.debug("reply connection dropped")
-
-    def stop(self) -> None:
-        self._close()
-
-    def kill(self) -> None:
-        self._close()
 
 
 class _Link:
@@ -119,8 +78,6 @@ class Delivery:
 
 class RpcQueueConsumer(SharedExtension, ProviderCollector):
     """Reads the service's RPC queue and starts a worker for each request."""
-
-    replies = ReplyPublisher()
 
     RECONNECT_MAX_SECONDS = 5.0
 
@@ -227,10 +184,23 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
         except (TypeError, ValueError):
             result, error = None, serialize(UnserializableValueError(result))
             body = json.dumps({"result": None, "error": error})
-        reply_to = delivery.properties.get("reply_to")
+        link, reply_to = delivery.link, delivery.properties.get("reply_to")
+        reply = None
         if reply_to:
-            self.replies.publish(body, reply_to, delivery.properties.get("correlation_id"))
-        self.ack_message(delivery)
+            properties = {"content_type": JSON, "content_encoding": "utf-8"}
+            reply = amqp.Message(body, correlation_id=delivery.properties.get("correlation_id"), **properties)
+        exchange = "" if reply_to and reply_to.startswith(DIRECT_REPLY_TO) else self.exchange
+
+        def answer() -> None:
+            # The reply and the acknowledgement leave in one write, on the link the request came from.
+            # If that link is gone, so is the request's claim: the broker hands it out again.
+            transport = link.connection.transport
+            with transport.together() if isinstance(transport, BufferedTransport) else nullcontext():
+                if reply is not None:
+                    link.channel.basic_publish(reply, exchange=exchange, routing_key=reply_to)
+                link.channel.basic_ack(delivery.delivery_tag)
+
+        self._write(link, answer)
         return result, exc_info
 
     def ack_message(self, delivery: Delivery) -> None:
