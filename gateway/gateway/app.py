@@ -63,10 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
         headers.setdefault("Cache-Control", "no-store")
         headers["X-Content-Type-Options"] = "nosniff"
         endpoint = req.url_rule.rule if req.url_rule else "unmatched"
-        metrics.REQUESTS.labels(req.method, endpoint, status).inc()
-        metrics.LATENCY.labels(req.method, endpoint).observe(time.perf_counter() - getattr(state, "started", 0))
-        if status == 503:
-            metrics.UNAVAILABLE.inc()
+        metrics.observe(req.method, endpoint, status, time.perf_counter() - getattr(state, "started", 0))
         if status >= 400:
             logging.getLogger("gateway.access").info(
                 "%s %s -> %s request_id=%s", req.method, req.path, status, request_id

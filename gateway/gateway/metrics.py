@@ -16,6 +16,20 @@ LATENCY = Histogram(
 )
 UNAVAILABLE = Counter("gateway_unavailable_total", "Requests answered 503 because a service did not answer")
 
+_children: dict[tuple[str, str, int], tuple] = {}
+
+
+def observe(method: str, endpoint: str, status: int, seconds: float) -> None:
+    """Count an answered request and its latency (each label set's metrics looked up once per process)."""
+    key = (method, endpoint, status)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (REQUESTS.labels(method, endpoint, status), LATENCY.labels(method, endpoint))
+    children[0].inc()
+    children[1].observe(seconds)
+    if status == 503:
+        UNAVAILABLE.inc()
+
 
 def render() -> tuple[bytes, str]:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
