@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +41,7 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
@@ -332,12 +333,20 @@ def configured_url(container) -> str:
 class Database(DependencyProvider):
     """Engine, migrations and outbox relay for one service's own database."""
 
-    def __init__(self, metadata: MetaData, migrations_dir: Path | str | None):
+    def __init__(self, metadata: MetaData, migrations_dir: Path | str | None, changes_channel: str | None = None):
+        """``changes_channel``: every transaction announces its commit there (``NOTIFY``, on PostgreSQL),
+        for processes that keep answers read from this database (``svclib.kept``)."""
         self.metadata = metadata
         self.migrations_dir = Path(migrations_dir) if migrations_dir is not None else None
         self.outbox, self.processed = metadata.tables["outbox"], metadata.tables["processed_events"]
         self.engine: Engine | None = None
         self.relay = None
+        self.changes_channel = changes_channel
+        self._committed: list[Callable[[], None]] = []
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after each transaction of this process commits."""
+        self._committed.append(callback)
 
     def setup(self) -> None:
         from svclib.outbox import OutboxRelay
@@ -381,6 +390,10 @@ class Database(DependencyProvider):
         with self.sessionmaker.begin() as session:
             tx = Transaction(session, self, context)
             yield tx
+            if self.changes_channel and session.get_bind().dialect.name == "postgresql":
+                session.execute(text(f"NOTIFY {self.changes_channel}"))
+        for callback in self._committed:
+            callback()
         if tx.emitted and self.relay:
             self.relay.wake()
 
@@ -437,6 +450,8 @@ class StandaloneDatabase:
             metadata.create_all(self.engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.relay = None
+        self.changes_channel = None
+        self._committed: list[Callable[[], None]] = []
 
     transaction = Database.transaction
     reading = Database.reading

@@ -1,191 +1,31 @@
 """Recent feed pages kept in memory, dropped the moment the read model changes.
 
-Every transaction that changes the read model sends ``NOTIFY feed_changed``
-(PostgreSQL delivers it when, and only if, the transaction commits). Each
-feed process listens on its own connection and forgets every page it keeps
-when a notification arrives, so all replicas drop their pages whichever
-replica applied the change. A page is kept only if no change arrived while
-it was being read, and for at most ``FEED_PAGE_CACHE_SECONDS`` (the age shown
-in its reasons moves on). While the listening connection is down nothing is
-kept; on SQLite, with one process and no notifications, nothing is kept
-either.
+Every transaction that changes the read model sends ``NOTIFY feed_changed``;
+each feed process forgets every page it keeps when a notification arrives,
+whichever replica applied the change (``svclib.kept``). A page is kept for at
+most ``FEED_PAGE_CACHE_SECONDS`` (the age shown in its reasons moves on).
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Any
-
-import eventlet
-from nameko.extensions import DependencyProvider
-from sqlalchemy import text
-
-from svclib.db import Transaction, configured_url, normalise_url
-
-log = logging.getLogger(__name__)
+from svclib.db import Transaction
+from svclib.kept import Kept, KeptAnswers, notify
 
 CHANNEL = "feed_changed"
-NOTIFY = text(f"NOTIFY {CHANNEL}")
+Pages = Kept
 
 
 def changed(tx: Transaction) -> None:
     """Mark ``tx`` as changing what feeds show: every feed process drops its pages when it commits."""
-    if tx.session.get_bind().dialect.name == "postgresql":
-        tx.session.execute(NOTIFY)
+    notify(tx, CHANNEL)
 
 
-def _hashable(key: Hashable) -> bool:
-    try:
-        hash(key)
-    except TypeError:
-        return False
-    return True
+class PageCache(KeptAnswers):
+    """The feed process's kept pages (``FEED_PAGE_CACHE_ENTRIES``, ``FEED_PAGE_CACHE_SECONDS``)."""
 
+    def __init__(self):
+        super().__init__(CHANNEL, "FEED_PAGE_CACHE_ENTRIES", "FEED_PAGE_CACHE_SECONDS", entries=1000, seconds=10.0)
 
-class _Read:
-    """A page being read: others asking for it meanwhile wait for this read instead of repeating it."""
-
-    def __init__(self, generation: int):
-        self.generation = generation
-        self.done = threading.Event()
-        self.value: Any = None
-        self.ok = False
-
-
-class Pages:
-    """The pages themselves: a bounded LRU with a generation bumped on every change.
-
-    When a change drops the pages, readers asking for the same page at once share one
-    read of it rather than all going to the database together.
-    """
-
-    WAIT_FOR_READ_SECONDS = 5.0
-
-    def __init__(self, max_entries: int, max_age: float):
-        self.max_entries = max_entries
-        self.max_age = max_age
-        self.generation = 0
-        self.listening = False
-        self.hits = 0
-        self.misses = 0
-        self.shared = 0
-        self._entries: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
-        self._reads: dict[Hashable, _Read] = {}
-        self._lock = threading.Lock()
-
-    def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        if not self.listening or self.max_entries <= 0 or not _hashable(key):
-            return build()
-        now = time.monotonic()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] == self.generation and now - entry[1] < self.max_age:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return entry[2]
-            read = self._reads.get(key)
-            if read is not None and read.generation == self.generation:
-                self.shared += 1
-                leading = False
-            else:
-                read = self._reads[key] = _Read(self.generation)
-                self.misses += 1
-                leading = True
-        if not leading:
-            if read.done.wait(self.WAIT_FOR_READ_SECONDS) and read.ok:
-                return read.value
-            return build()
-        try:
-            read.value = build()
-            read.ok = True
-        finally:
-            with self._lock:
-                if self._reads.get(key) is read:
-                    del self._reads[key]
-                if read.ok and read.generation == self.generation and self.listening:
-                    self._entries[key] = (read.generation, now, read.value)
-                    self._entries.move_to_end(key)
-                    while len(self._entries) > self.max_entries:
-                        self._entries.popitem(last=False)
-            read.done.set()
-        return read.value
-
-    def forget(self) -> None:
-        with self._lock:
-            self.generation += 1
-            self._entries.clear()
-
-    def stats(self) -> dict:
-        return {
-            "listening": self.listening,
-            "pages": len(self._entries),
-            "hits": self.hits,
-            "shared": self.shared,
-            "misses": self.misses,
-        }
-
-
-class PageCache(DependencyProvider):
-    """Gives workers the process's ``Pages``; keeps a connection listening for changes."""
-
-    RETRY_SECONDS = 1.0
-
-    def setup(self) -> None:
-        config = self.container.config
-        self.pages = Pages(
-            int(config.get("FEED_PAGE_CACHE_ENTRIES", 1000)), float(config.get("FEED_PAGE_CACHE_SECONDS", 10))
-        )
-        url = normalise_url(configured_url(self.container))
-        self._dsn = url.replace("postgresql+psycopg://", "postgresql://") if url.startswith("postgresql") else None
-        self._running = False
-        self._connection = None
-
-    def start(self) -> None:
-        if self._dsn is not None:
-            self._running = True
-            self.container.spawn_managed_thread(self._listen)
-
-    def _listen(self) -> None:
-        # Imported here, after svclib.db has chosen psycopg's eventlet-friendly wait function.
-        import psycopg
-
-        while self._running:
-            try:
-                with psycopg.connect(self._dsn, autocommit=True, connect_timeout=5) as connection:
-                    self._connection = connection
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    # Anything may have changed while no one listened.
-                    self.pages.forget()
-                    self.pages.listening = True
-                    while self._running:
-                        for _ in connection.notifies(timeout=5.0):
-                            self.pages.forget()
-            except Exception as exc:  # the connection broke: keep nothing until listening again
-                if self._running:
-                    log.warning("feed page cache not listening (%s); retrying", exc)
-            finally:
-                self.pages.listening = False
-                self.pages.forget()
-                self._connection = None
-            if self._running:
-                eventlet.sleep(self.RETRY_SECONDS)
-
-    def stop(self) -> None:
-        self._running = False
-        self.pages.listening = False
-        connection = self._connection
-        if connection is not None:
-            try:
-                connection.cancel_safe()
-            except Exception:  # already closed
-                log.debug("listening connection already gone")
-
-    def kill(self) -> None:
-        self.stop()
-
-    def get_dependency(self, worker_ctx) -> Pages:
-        return self.pages
+    @property
+    def pages(self) -> Kept:
+        return self.kept

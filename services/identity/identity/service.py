@@ -16,18 +16,24 @@ from identity.exceptions import Forbidden, IdentityError, Invalid, Unauthenticat
 from identity.models import Base, User
 from svclib.db import Database, utcnow
 from svclib.events import event_handler
+from svclib.kept import KeptAnswers
 from svclib.rpc import rpc
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 # Gateways keep a short cache of token checks; a revocation reaches all of them here.
 SESSIONS_EXCHANGE = Exchange("identity.sessions", type="fanout", durable=True)
+# Every committed change announces itself here; processes keep answers read since the last one.
+CHANGES = "identity_changed"
 
 
 class IdentityService:
     name = "identity"
 
-    db = Database(Base.metadata, MIGRATIONS)
+    db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANGES)
+    views = KeptAnswers(
+        CHANGES, "IDENTITY_VIEW_CACHE_ENTRIES", "IDENTITY_VIEW_CACHE_SECONDS", entries=10000, seconds=10.0
+    )
     config = Config()
     revocations = Publisher(exchange=SESSIONS_EXCHANGE)
 
@@ -42,7 +48,7 @@ class IdentityService:
 
     @rpc
     def health(self) -> dict:
-        return {"service": self.name, "ok": True}
+        return {"service": self.name, "ok": True, "kept_views": self.views.stats()}
 
     @rpc(expected_exceptions=IdentityError)
     def register(self, username: str, email: str, password: str, display_name: str | None = None) -> dict:
@@ -78,8 +84,13 @@ class IdentityService:
 
     @rpc(expected_exceptions=IdentityError)
     def get_me(self, user_id: str) -> dict:
-        with self.db.reading() as tx:
-            return handlers.get_me(tx, user_id)
+        """The caller's own view; kept until anything in identity's database changes."""
+
+        def read() -> dict:
+            with self.db.reading() as tx:
+                return handlers.get_me(tx, user_id)
+
+        return self.views.get_or_build(("me", user_id), read)
 
     @rpc(expected_exceptions=IdentityError)
     def update_me(self, user_id: str, display_name: str | None = None, bio: str | None = None) -> dict:

@@ -1,14 +1,13 @@
 """The feed service in a real nameko container on the real broker and PostgreSQL: kept pages
 are answered without reading, and every change, from any process, drops them at once."""
 
-import time
-
 import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
 from feed.service import FeedService
 from svclib.db import isoformat, utcnow
+from svclib.testing import wait_until
 
 
 def post_created(post_id: str) -> dict:
@@ -30,15 +29,6 @@ def post_created(post_id: str) -> dict:
 def front_page(container) -> list[str]:
     with entrypoint_hook(container, "public_feed") as public_feed:
         return [item["post_id"] for item in public_feed(sort="new", window="all")["items"]]
-
-
-def wait_until(check, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture

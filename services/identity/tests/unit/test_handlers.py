@@ -8,6 +8,7 @@ from identity.exceptions import Conflict, Forbidden, Invalid, NotFound, RateLimi
 from identity.models import OUTBOX, Base
 from identity.service import IdentityService
 from svclib.db import utcnow
+from svclib.kept import Kept
 from svclib.testing import memory_database
 
 GOOD_PASSWORD = "correct horse battery"
@@ -22,7 +23,7 @@ def db():
 
 @pytest.fixture
 def service(db):
-    return worker_factory(IdentityService, db=db, config={})
+    return worker_factory(IdentityService, db=db, config={}, views=Kept(max_entries=0, max_age=0))
 
 
 def outbox_types(db):

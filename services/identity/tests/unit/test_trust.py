@@ -8,6 +8,7 @@ from identity import trust
 from identity.models import OUTBOX, Base, User
 from identity.service import IdentityService
 from svclib.db import utcnow
+from svclib.kept import Kept
 from svclib.testing import memory_database
 
 PASSWORD = "trust me please"
@@ -37,7 +38,7 @@ def db():
 
 @pytest.fixture
 def service(db):
-    return worker_factory(IdentityService, db=db, config={})
+    return worker_factory(IdentityService, db=db, config={}, views=Kept(max_entries=0, max_age=0))
 
 
 def trust_of(db, user_id):

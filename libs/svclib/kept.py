@@ -1,0 +1,204 @@
+"""Answers kept in memory per process, dropped the moment the data behind them changes.
+
+Every transaction that changes what the answers show sends ``NOTIFY <channel>``
+(PostgreSQL delivers it when, and only if, the transaction commits). Each
+process listens on its own connection and forgets every answer it keeps when
+a notification arrives, so all replicas drop theirs whichever replica made the
+change. An answer is kept only if no change arrived while it was being read,
+and for a bounded time. While the listening connection is down nothing is
+kept; on SQLite, with one process and no notifications, nothing is kept
+either.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import eventlet
+from nameko.extensions import DependencyProvider
+from sqlalchemy import text
+
+from svclib.db import Database, Transaction, configured_url, normalise_url
+
+log = logging.getLogger(__name__)
+
+
+def notify(tx: Transaction, channel: str) -> None:
+    """Mark ``tx`` as changing what ``channel``'s listeners keep: they forget it when ``tx`` commits."""
+    if tx.session.get_bind().dialect.name == "postgresql":
+        tx.session.execute(text(f"NOTIFY {channel}"))
+
+
+def _hashable(key: Hashable) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
+
+
+class _Read:
+    """A page being read: others asking for it meanwhile wait for this read instead of repeating it."""
+
+    def __init__(self, generation: int):
+        self.generation = generation
+        self.done = threading.Event()
+        self.value: Any = None
+        self.ok = False
+
+
+class Kept:
+    """The answers themselves: a bounded LRU with a generation bumped on every change.
+
+    When a change drops them, readers asking for the same answer at once share one
+    read of it rather than all going to the database together.
+    """
+
+    WAIT_FOR_READ_SECONDS = 5.0
+
+    def __init__(self, max_entries: int, max_age: float):
+        self.max_entries = max_entries
+        self.max_age = max_age
+        self.generation = 0
+        self.listening = False
+        self.hits = 0
+        self.misses = 0
+        self.shared = 0
+        self._entries: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
+        self._reads: dict[Hashable, _Read] = {}
+        self._lock = threading.Lock()
+
+    def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        if not self.listening or self.max_entries <= 0 or not _hashable(key):
+            return build()
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == self.generation and now - entry[1] < self.max_age:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return entry[2]
+            read = self._reads.get(key)
+            if read is not None and read.generation == self.generation:
+                self.shared += 1
+                leading = False
+            else:
+                read = self._reads[key] = _Read(self.generation)
+                self.misses += 1
+                leading = True
+        if not leading:
+            if read.done.wait(self.WAIT_FOR_READ_SECONDS) and read.ok:
+                return read.value
+            return build()
+        try:
+            read.value = build()
+            read.ok = True
+        finally:
+            with self._lock:
+                if self._reads.get(key) is read:
+                    del self._reads[key]
+                if read.ok and read.generation == self.generation and self.listening:
+                    self._entries[key] = (read.generation, now, read.value)
+                    self._entries.move_to_end(key)
+                    while len(self._entries) > self.max_entries:
+                        self._entries.popitem(last=False)
+            read.done.set()
+        return read.value
+
+    def forget(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+    def stats(self) -> dict:
+        return {
+            "listening": self.listening,
+            "pages": len(self._entries),
+            "hits": self.hits,
+            "shared": self.shared,
+            "misses": self.misses,
+        }
+
+
+class KeptAnswers(DependencyProvider):
+    """Gives workers the process's ``Kept`` answers; keeps a connection listening on ``channel``.
+
+    ``entries_setting`` and ``seconds_setting`` name the configuration keys for its size and
+    the longest an answer is kept. When the service's ``Database`` announces its commits on
+    the same channel, this process also forgets its answers the moment one of its own
+    transactions commits, before the notification comes back.
+    """
+
+    RETRY_SECONDS = 1.0
+
+    def __init__(self, channel: str, entries_setting: str, seconds_setting: str, entries: int, seconds: float):
+        self.channel = channel
+        self.entries_setting = entries_setting
+        self.seconds_setting = seconds_setting
+        self.default_entries = entries
+        self.default_seconds = seconds
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.kept = Kept(
+            int(config.get(self.entries_setting, self.default_entries)),
+            float(config.get(self.seconds_setting, self.default_seconds)),
+        )
+        for dependency in self.container.dependencies:
+            if isinstance(dependency, Database) and dependency.changes_channel == self.channel:
+                dependency.on_commit(self.kept.forget)
+        url = normalise_url(configured_url(self.container))
+        self._dsn = url.replace("postgresql+psycopg://", "postgresql://") if url.startswith("postgresql") else None
+        self._running = False
+        self._connection = None
+
+    def start(self) -> None:
+        if self._dsn is not None:
+            self._running = True
+            self.container.spawn_managed_thread(self._listen)
+
+    def _listen(self) -> None:
+        # Imported here, after svclib.db has chosen psycopg's eventlet-friendly wait function.
+        import psycopg
+
+        while self._running:
+            try:
+                with psycopg.connect(self._dsn, autocommit=True, connect_timeout=5) as connection:
+                    self._connection = connection
+                    connection.execute(f"LISTEN {self.channel}")
+                    # Anything may have changed while no one listened.
+                    self.kept.forget()
+                    self.kept.listening = True
+                    while self._running:
+                        for _ in connection.notifies(timeout=5.0):
+                            self.kept.forget()
+            except Exception as exc:  # the connection broke: keep nothing until listening again
+                if self._running:
+                    log.warning("kept answers: not listening on %s (%s); retrying", self.channel, exc)
+            finally:
+                self.kept.listening = False
+                self.kept.forget()
+                self._connection = None
+            if self._running:
+                eventlet.sleep(self.RETRY_SECONDS)
+
+    def stop(self) -> None:
+        self._running = False
+        self.kept.listening = False
+        connection = self._connection
+        if connection is not None:
+            try:
+                connection.cancel_safe()
+            except Exception:  # already closed
+                log.debug("listening connection already gone")
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> Kept:
+        return self.kept

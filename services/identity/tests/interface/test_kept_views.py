@@ -1,0 +1,64 @@
+"""Identity keeps the caller's own view per process: answered without reading until anything in
+its database changes, in this process at once, in another process when PostgreSQL tells it."""
+
+import pytest
+from nameko.testing.services import entrypoint_hook
+
+from identity import handlers
+from identity.models import Base
+from identity.service import CHANGES, IdentityService
+from svclib.db import StandaloneDatabase
+from svclib.testing import wait_until
+
+PASSWORD = "interface tests are real"
+
+
+@pytest.fixture
+def config(service_config):
+    return service_config("identity")
+
+
+@pytest.fixture
+def identity(container_factory, config):
+    """A started identity container and its kept views, once they listen for changes."""
+    container = container_factory(IdentityService, config)
+    container.start()
+    views = next(d for d in container.dependencies if d.attr_name == "views").kept
+    assert wait_until(lambda: views.listening)
+    return container, views
+
+
+def call(container, method, *args, **kwargs):
+    with entrypoint_hook(container, method) as hook:
+        return hook(*args, **kwargs)
+
+
+def test_own_view_is_kept_until_a_change_commits(identity):
+    container, views = identity
+    user = call(container, "register", "nadia", "nadia@example.com", PASSWORD, "Nadia")
+    assert call(container, "get_me", user["id"])["display_name"] == "Nadia"
+    hits = views.stats()["hits"]
+    assert call(container, "get_me", user["id"])["display_name"] == "Nadia"
+    assert views.stats()["hits"] == hits + 1
+
+    call(container, "update_me", user["id"], display_name="Nadia K.")
+    assert call(container, "get_me", user["id"])["display_name"] == "Nadia K."
+    other = call(container, "register", "omar", "omar@example.com", PASSWORD, "Omar")
+    call(container, "follow_user", user["id"], other["username"])
+    assert call(container, "get_me", user["id"])["following"] == ["omar"]
+
+
+def test_a_change_committed_by_another_process_drops_kept_views(identity, config):
+    container, _ = identity
+    user = call(container, "register", "pia", "pia@example.com", PASSWORD, "Pia")
+    assert call(container, "get_me", user["id"])["bio"] == ""
+    call(container, "get_me", user["id"])
+
+    elsewhere = StandaloneDatabase(Base.metadata, config["IDENTITY_DATABASE_URL"])
+    elsewhere.changes_channel = CHANGES
+    try:
+        with elsewhere.transaction() as tx:
+            handlers.update_me(tx, user["id"], bio="Written by another replica")
+    finally:
+        elsewhere.dispose()
+    assert wait_until(lambda: call(container, "get_me", user["id"])["bio"] == "Written by another replica", 2)
