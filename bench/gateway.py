@@ -48,6 +48,8 @@ from gateway.rpc import RPC_EXCHANGE, RpcClient
 RESULTS = ROOT / "bench" / "results"
 GUNICORN_CONF = ROOT / "gateway" / "gunicorn.conf.py"
 PERCENTILES_LUA = ROOT / "bench" / "percentiles.lua"
+# Settings from the environment that change what is measured, written into the results when set.
+SETTINGS_RECORDED = ("IDENTITY_VIEW_CACHE_ENTRIES", "IDENTITY_VIEW_CACHE_SECONDS", "TOKEN_CACHE_SECONDS", "RPC_TIMEOUT")
 # The same for every app measured; GATEWAY_WORKERS / GATEWAY_THREADS in the environment override them.
 GUNICORN = {
     name: os.environ.get(name, default) for name, default in {"GATEWAY_WORKERS": "2", "GATEWAY_THREADS": "4"}.items()
@@ -455,6 +457,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
             "threads": int(GUNICORN["GATEWAY_THREADS"]),
         },
         "wrk": {"threads": WRK_THREADS, "warmup_s": WARMUP_SECONDS, "duration_s": args.seconds, "rounds": args.rounds},
+        "settings": {name: os.environ[name] for name in SETTINGS_RECORDED if name in os.environ},
         "http": http,
         "rpc": {"calls": args.rpc_calls, "warmup": args.rpc_warmup, **rpc},
         "ratios": figures,
