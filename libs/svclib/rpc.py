@@ -25,6 +25,7 @@ import inspect
 import json
 import logging
 import sys
+import time
 from contextlib import nullcontext
 from functools import partial
 
@@ -32,7 +33,7 @@ import amqp
 import eventlet
 from eventlet.event import Event
 from eventlet.semaphore import Semaphore
-from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_HEARTBEAT, HEARTBEAT_CONFIG_KEY
 from nameko.exceptions import (
     IncorrectSignature,
     MalformedRequest,
@@ -94,6 +95,7 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
     def setup(self) -> None:
         config = self.container.config
         self._params = connection_params(config[AMQP_URI_CONFIG_KEY], connect_timeout=5)
+        self._params["heartbeat"] = int(config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT))
         self.exchange = get_rpc_exchange(config).name
         name = self.container.service_name
         self.queue = RPC_QUEUE_TEMPLATE.format(name)
@@ -141,11 +143,18 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
                 if not self._ready.ready():
                     self._ready.send(None)
                 backoff = 0.1
+                # Heartbeats: a connection the broker no longer answers on is found and replaced.
+                tick = min(1.0, self._params["heartbeat"] / 4) if self._params["heartbeat"] else 1.0
+                next_tick = time.monotonic() + tick
                 while self._running:
                     try:
-                        link.connection.drain_events(timeout=1)
+                        link.connection.drain_events(timeout=tick)
                     except TimeoutError:
-                        continue
+                        pass
+                    if time.monotonic() >= next_tick:
+                        with self._writing:
+                            link.connection.heartbeat_tick()
+                        next_tick = time.monotonic() + tick
             except Exception as exc:
                 if self._running:
                     log.warning("%s: broker connection lost (%s); reconnecting in %.1fs", self.queue, exc, backoff)

@@ -160,3 +160,14 @@ def test_the_service_reconnects_when_its_broker_connection_drops(container_facto
             break
         except ServiceUnavailable:
             assert time.monotonic() < deadline, "the service did not come back after its connection dropped"
+
+
+def test_the_consuming_connection_keeps_its_heartbeats(container_factory, rabbit_config, client):
+    container = container_factory(Echo, {**rabbit_config, "HEARTBEAT": 2})
+    container.start()
+    (consumer,) = [ext for ext in container.subextensions if isinstance(ext, RpcQueueConsumer)]
+    link = consumer._link
+    assert link.connection.heartbeat == 2
+    time.sleep(5)
+    assert client.call("echo", "add", 3, b=4) == 7
+    assert consumer._link is link, "the broker dropped the idle connection: heartbeats were not sent"

@@ -45,9 +45,14 @@ def test_pages_are_kept_until_an_event_changes_the_feed(container_factory, confi
     with entrypoint_waiter(container, "handle_post_created", timeout=10):
         dispatch("content", "post_created", post_created("p1"))
     assert front_page(container) == ["p1"]
-    hits = cache.pages.stats()["hits"]
-    assert front_page(container) == ["p1"]
-    assert cache.pages.stats()["hits"] == hits + 1
+
+    def answered_without_reading() -> bool:
+        # The event's own notification may still arrive and drop the first page kept.
+        front_page(container)
+        hits = cache.pages.stats()["hits"]
+        return front_page(container) == ["p1"] and cache.pages.stats()["hits"] == hits + 1
+
+    assert wait_until(answered_without_reading)
 
     with entrypoint_waiter(container, "handle_post_created", timeout=10):
         dispatch("content", "post_created", post_created("p2"))

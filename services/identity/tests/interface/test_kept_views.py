@@ -37,9 +37,14 @@ def test_own_view_is_kept_until_a_change_commits(identity):
     container, views = identity
     user = call(container, "register", "nadia", "nadia@example.com", PASSWORD, "Nadia")
     assert call(container, "get_me", user["id"])["display_name"] == "Nadia"
-    hits = views.stats()["hits"]
-    assert call(container, "get_me", user["id"])["display_name"] == "Nadia"
-    assert views.stats()["hits"] == hits + 1
+
+    def answered_without_reading() -> bool:
+        # The registration's own notification may still arrive and drop the first answer kept.
+        call(container, "get_me", user["id"])
+        hits = views.stats()["hits"]
+        return call(container, "get_me", user["id"])["display_name"] == "Nadia" and views.stats()["hits"] == hits + 1
+
+    assert wait_until(answered_without_reading)
 
     call(container, "update_me", user["id"], display_name="Nadia K.")
     assert call(container, "get_me", user["id"])["display_name"] == "Nadia K."
