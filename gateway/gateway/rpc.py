@@ -199,6 +199,10 @@ class RpcClient:
             self._forget(call.channel)
             raise ServiceUnavailable(call.service, "message broker connection lost") from exc
         if reply is None:
+            # No answer in time: the service may be down, or this connection may be one the
+            # broker no longer hears (a broker moved or restarted without closing it). The
+            # thread's next call starts on a new connection either way.
+            self._forget(call.channel)
             raise ServiceUnavailable(call.service)
         if reply.get("error"):
             raise RemoteServiceError.from_reply(call.service, reply["error"])

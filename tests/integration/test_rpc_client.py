@@ -93,8 +93,10 @@ def test_an_expired_request_is_never_acted_on(container_factory, rabbit_config, 
     container.start()
     assert client.call("echo", "add", 1) == 1
     container.stop()
+    before = client._channel()
     with pytest.raises(ServiceUnavailable):
         client.call("echo", "add", 100, _timeout=0.3)
+    assert client._channel() is not before, "a call with no answer in time leaves its connection behind"
     time.sleep(0.5)
     restarted = container_factory(Echo, rabbit_config)
     restarted.start()
