@@ -84,9 +84,8 @@ class Broker:
         return f"amqp://{self.user}:{self.password}@{self.host}:{self.port}/{quoted}"
 
     def _api(self, method: str, path: str, **kwargs) -> requests.Response:
-        return requests.request(
-            method, f"{self.management_url}/api/{path}", auth=(self.user, self.password), timeout=10, **kwargs
-        )
+        kwargs.setdefault("timeout", 10)
+        return requests.request(method, f"{self.management_url}/api/{path}", auth=(self.user, self.password), **kwargs)
 
     def create_vhost(self, name: str | None = None) -> str:
         name = name or f"test-{uuid.uuid4().hex[:10]}"
@@ -97,7 +96,15 @@ class Broker:
         return name
 
     def delete_vhost(self, name: str) -> None:
-        self._api("DELETE", f"vhosts/{urllib.parse.quote(name, safe='')}")
+        """Drop a vhost; on a busy broker closing its connections and stores can take a while."""
+        path = f"vhosts/{urllib.parse.quote(name, safe='')}"
+        for attempt in (1, 2):
+            try:
+                self._api("DELETE", path, timeout=60)
+                return
+            except requests.Timeout:
+                if attempt == 2:
+                    raise
 
     def queue_depth(self, vhost: str, queue: str) -> int:
         path = f"queues/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(queue, safe='')}"
