@@ -312,6 +312,11 @@ class Transaction:
         self.emitted.append(payload)
         return event_id
 
+    def notify(self, channel: str) -> None:
+        """``NOTIFY channel`` when this transaction commits (PostgreSQL only): its listeners forget what they keep."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text(f"NOTIFY {channel}"))
+
     def once(self, event_id: str, handler: str) -> bool:
         """True the first time ``handler`` sees ``event_id``; False on a redelivery."""
         table = self._database.processed
@@ -390,8 +395,8 @@ class Database(DependencyProvider):
         with self.sessionmaker.begin() as session:
             tx = Transaction(session, self, context)
             yield tx
-            if self.changes_channel and session.get_bind().dialect.name == "postgresql":
-                session.execute(text(f"NOTIFY {self.changes_channel}"))
+            if self.changes_channel:
+                tx.notify(self.changes_channel)
         for callback in self._committed:
             callback()
         if tx.emitted and self.relay:

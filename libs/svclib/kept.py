@@ -1,7 +1,7 @@
 """Answers kept in memory per process, dropped the moment the data behind them changes.
 
 Every transaction that changes what the answers show sends ``NOTIFY <channel>``
-(PostgreSQL delivers it when, and only if, the transaction commits). Each
+(``Transaction.notify``; PostgreSQL delivers it when, and only if, the transaction commits). Each
 process listens on its own connection and forgets every answer it keeps when
 a notification arrives, so all replicas drop theirs whichever replica made the
 change. An answer is kept only if no change arrived while it was being read,
@@ -21,17 +21,10 @@ from typing import Any
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from sqlalchemy import text
 
-from svclib.db import Database, Transaction, configured_url, normalise_url
+from svclib.db import Database, configured_url, normalise_url
 
 log = logging.getLogger(__name__)
-
-
-def notify(tx: Transaction, channel: str) -> None:
-    """Mark ``tx`` as changing what ``channel``'s listeners keep: they forget it when ``tx`` commits."""
-    if tx.session.get_bind().dialect.name == "postgresql":
-        tx.session.execute(text(f"NOTIFY {channel}"))
 
 
 def _hashable(key: Hashable) -> bool:
@@ -43,7 +36,7 @@ def _hashable(key: Hashable) -> bool:
 
 
 class _Read:
-    """A page being read: others asking for it meanwhile wait for this read instead of repeating it."""
+    """An answer being read: others asking for it meanwhile wait for this read instead of repeating it."""
 
     def __init__(self, generation: int):
         self.generation = generation

@@ -212,10 +212,6 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
         self._write(link, answer)
         return result, exc_info
 
-    def ack_message(self, delivery: Delivery) -> None:
-        link = delivery.link
-        self._write(link, lambda: link.channel.basic_ack(delivery.delivery_tag))
-
     def requeue_message(self, delivery: Delivery) -> None:
         link = delivery.link
         self._write(link, lambda: link.channel.basic_reject(delivery.delivery_tag, requeue=True))

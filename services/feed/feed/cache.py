@@ -9,7 +9,7 @@ most ``FEED_PAGE_CACHE_SECONDS`` (the age shown in its reasons moves on).
 from __future__ import annotations
 
 from svclib.db import Transaction
-from svclib.kept import Kept, KeptAnswers, notify
+from svclib.kept import Kept, KeptAnswers
 
 CHANNEL = "feed_changed"
 Pages = Kept
@@ -17,7 +17,7 @@ Pages = Kept
 
 def changed(tx: Transaction) -> None:
     """Mark ``tx`` as changing what feeds show: every feed process drops its pages when it commits."""
-    notify(tx, CHANNEL)
+    tx.notify(CHANNEL)
 
 
 class PageCache(KeptAnswers):

@@ -156,8 +156,7 @@ class FeedService(users.UserDirectory):
         cursor: str | None = None,
         encoded: bool = False,
     ) -> dict | str:
-        key = ("public", sort, window, limit, cursor)
-        return self._page(key, encoded, pages.public_feed, sort, window, limit, cursor)
+        return self._page(encoded, pages.public_feed, sort, window, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def subwiki_feed(
@@ -168,14 +167,13 @@ class FeedService(users.UserDirectory):
         cursor: str | None = None,
         encoded: bool = False,
     ) -> dict | str:
-        key = ("subwiki", slug, sort, limit, cursor)
-        return self._page(key, encoded, pages.subwiki_feed, slug, sort, limit, cursor)
+        return self._page(encoded, pages.subwiki_feed, slug, sort, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def user_posts(
         self, author_id: str, limit: int | None = None, cursor: str | None = None, encoded: bool = False
     ) -> dict | str:
-        return self._page(("user", author_id, limit, cursor), encoded, pages.user_posts, author_id, limit, cursor)
+        return self._page(encoded, pages.user_posts, author_id, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def home_feed(
@@ -186,13 +184,14 @@ class FeedService(users.UserDirectory):
         cursor: str | None = None,
         encoded: bool = False,
     ) -> dict | str:
-        key = ("home", user_id, sort, limit, cursor)
-        return self._page(key, encoded, pages.home_feed, user_id, sort, limit, cursor)
+        return self._page(encoded, pages.home_feed, user_id, sort, limit, cursor)
 
-    def _page(self, key: tuple, encoded: bool, read, *args) -> dict | str:
+    def _page(self, encoded: bool, read, *args) -> dict | str:
+        """``read``'s page for ``args``, kept under the page function, its arguments and the form asked for."""
+
         def build() -> dict | str:
             with self.db.reading() as tx:
                 page = read(tx, *args, utcnow())
             return pages.encoded(page) if encoded else page
 
-        return self.page_cache.get_or_build((*key, bool(encoded)), build)
+        return self.page_cache.get_or_build((read.__name__, *args, bool(encoded)), build)
