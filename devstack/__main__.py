@@ -56,11 +56,11 @@ def run(args: argparse.Namespace) -> int:
         infra.log(f"demo data: {created}")
         print(
             f"\n  Gateway: {stack.gateway_url}/api/v1   (health {stack.gateway_url}/readyz)"
-            f"\n  Logs:    {stack.log_dir}\n  Ctrl-C stops everything.\n",
+            f"\n  Logs:    {stack.log_dir}\n  A process that exits is started again. Ctrl-C stops everything.\n",
             flush=True,
         )
         stack.watch()
-        return 1
+        return 0
     except KeyboardInterrupt:
         return 0
     finally:

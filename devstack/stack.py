@@ -25,12 +25,16 @@ class Stack:
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.processes: dict[str, subprocess.Popen] = {}
+        # How each process was started, so that a crashed one can be started again the same way.
+        self._specs: dict[str, tuple[list[str], Path, dict]] = {}
+        self._restarts: dict[str, _Restart] = {}
 
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
 
     def _spawn(self, name: str, argv: list[str], cwd: Path, extra_env: dict | None = None) -> subprocess.Popen:
+        self._specs[name] = (argv, cwd, dict(extra_env or {}))
         logfile = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child's lifetime)
         process = subprocess.Popen(
             argv,
@@ -126,11 +130,54 @@ class Stack:
                 process.wait()
         self.processes.clear()
 
+    def supervise(self, now: float | None = None) -> list[str]:
+        """Start again, with a growing back-off, every process that exited on its own.
+
+        One crashed service must not take the others down: the rest keep serving (the
+        gateway answers 503 for what needs the missing service) while it comes back.
+        Returns the names started again by this call.
+        """
+        now = time.monotonic() if now is None else now
+        restarted = []
+        for name, process in list(self.processes.items()):
+            if process.poll() is None:
+                state = self._restarts.get(name)
+                if state is not None and now - state.started_at >= RESTART_RESET_SECONDS:
+                    del self._restarts[name]  # it ran long enough: the next crash starts the back-off again
+                continue
+            state = self._restarts.setdefault(name, _Restart())
+            if state.due_at is None:
+                state.due_at = now + state.delay
+                log(
+                    f"{name} exited with {process.returncode}; starting it again in {state.delay:.0f}s "
+                    f"(see {self.log_dir / (name + '.log')})"
+                )
+            if now < state.due_at:
+                continue
+            argv, cwd, extra_env = self._specs[name]
+            self._spawn(name, argv, cwd, extra_env)
+            state.started_at, state.due_at = now, None
+            state.delay = min(state.delay * 2, RESTART_MAX_DELAY_SECONDS)
+            log(f"{name} started again")
+            restarted.append(name)
+        return restarted
+
     def watch(self) -> None:
-        """Block until Ctrl-C or until a process dies."""
+        """Block until Ctrl-C, starting again any process that dies."""
         while True:
-            for name, process in list(self.processes.items()):
-                if process.poll() is not None:
-                    log(f"{name} exited with {process.returncode}; see {self.log_dir / (name + '.log')}")
-                    return
-            time.sleep(1)
+            self.supervise()
+            time.sleep(0.5)
+
+
+RESTART_FIRST_DELAY_SECONDS = 1.0
+RESTART_MAX_DELAY_SECONDS = 30.0
+RESTART_RESET_SECONDS = 60.0
+
+
+class _Restart:
+    """The back-off of one process that keeps exiting: 1 s, 2 s, 4 s … 30 s."""
+
+    def __init__(self) -> None:
+        self.delay = RESTART_FIRST_DELAY_SECONDS
+        self.due_at: float | None = None
+        self.started_at = 0.0

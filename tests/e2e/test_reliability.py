@@ -1,5 +1,7 @@
 """Crashes and outages on a stack of its own: nothing written is lost, nothing hangs."""
 
+import os
+import signal
 import time
 
 import pytest
@@ -65,3 +67,18 @@ def test_event_sent_while_its_consumer_is_down_waits_for_it(own_stack, api, wait
         own_stack.start_service("feed")
         own_stack.wait_service("feed")
     assert wait_until(lambda: api.get("/api/v1/me/export", token=token).json()["feed"]["account"])
+
+
+def test_a_crashed_service_is_started_again_and_the_rest_keep_serving(own_stack, api, wait_until):
+    # A crash the stack did not cause: SIGKILL from outside, as the kernel's OOM killer would.
+    user, token = api.register("supervised")
+    crashed = own_stack.processes["content"]
+    os.killpg(crashed.pid, signal.SIGKILL)
+    crashed.wait()
+    assert own_stack.supervise() == []  # not at once: after the first back-off
+    # Meanwhile the other services answer.
+    assert api.get(f"/api/v1/users/{user['username']}").status_code == 200
+    assert wait_until(lambda: own_stack.supervise() == ["content"], timeout=10)
+    assert own_stack.processes["content"].pid != crashed.pid
+    own_stack.wait_service("content")
+    assert api.get("/api/v1/me/export", token=token).json()["content"]["account"]["id"] == user["id"]
