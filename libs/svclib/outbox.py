@@ -20,17 +20,12 @@ from kombu import Exchange
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.engine import Engine
 
-from svclib.db import utcnow
+from svclib.times import utcnow
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 PRUNE_EVERY_SECONDS = 600
-
-
-def event_exchange(service: str) -> Exchange:
-    """The exchange nameko uses for a service's events (`<service>.events`)."""
-    return Exchange(f"{service}.events", type="topic", durable=True, delivery_mode=2)
 
 
 class OutboxRelay:

@@ -1,0 +1,96 @@
+"""The nameko dependency: a service's own database, migrated at start-up, with its outbox relay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import MetaData
+from sqlalchemy.orm import sessionmaker
+
+from svclib import settings
+from svclib.db.engine import make_engine
+from svclib.db.migrations import migrate
+from svclib.db.transaction import Transactions, apply_once
+from svclib.outbox import OutboxRelay
+
+
+def configured_url(container) -> str:
+    """A service container's database URL: its config, else the environment, else its SQLite file."""
+    config, service = container.config, container.service_name
+    return config.get(f"{service.upper()}_DATABASE_URL") or config.get("DATABASE_URL") or settings.database_url(service)
+
+
+class Database(Transactions, DependencyProvider):
+    """Engine, migrations and outbox relay for one service's own database."""
+
+    def __init__(self, metadata: MetaData, migrations_dir: Path | str | None, changes_channel: str | None = None):
+        """``changes_channel``: every transaction announces its commit there (``NOTIFY``, on PostgreSQL),
+        for processes that keep answers read from this database (``svclib.kept``)."""
+        self.metadata = metadata
+        self.migrations_dir = Path(migrations_dir) if migrations_dir is not None else None
+        self.outbox, self.processed = metadata.tables["outbox"], metadata.tables["processed_events"]
+        self.engine = None
+        self.relay = None
+        self._init_transactions(changes_channel)
+
+    def setup(self) -> None:
+        config = self.container.config
+        service = self.container.service_name
+        self.engine = make_engine(configured_url(self.container))
+        if self.migrations_dir is None:
+            self.metadata.create_all(self.engine)
+        elif _truthy(config.get("MIGRATE_ON_START", True)):
+            migrate(self.engine, self.migrations_dir)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.relay = OutboxRelay(
+            engine=self.engine,
+            outbox=self.outbox,
+            amqp_uri=config["AMQP_URI"],
+            exchange_name=f"{service}.events",
+            enabled=_truthy(config.get("OUTBOX_PUBLISH", True)),
+            poll_interval=float(config.get("OUTBOX_POLL_INTERVAL", 1.0)),
+            processed=self.processed,
+            retention=timedelta(hours=float(config.get("EVENT_RETENTION_HOURS", 24 * 7))),
+        )
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.relay.run)
+
+    def stop(self) -> None:
+        if self.relay:
+            self.relay.stop()
+        if self.engine:
+            self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> DatabaseHandle:
+        return DatabaseHandle(self, worker_ctx.context_data)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.lower() not in ("0", "false", "no", "off", "")
+    return bool(value)
+
+
+class DatabaseHandle:
+    """What a worker sees as ``self.db``: the database's transactions, carrying the worker's context."""
+
+    def __init__(self, database: Database, context: dict):
+        self._database = database
+        self._context = context
+
+    def transaction(self):
+        return self._database.transaction(self._context)
+
+    def apply_once(self, payload: dict, handler: str, apply, *args, **kwargs):
+        """Apply an incoming event once: ``apply(tx, ...)`` and its record commit together."""
+        return apply_once(self.transaction, payload, handler, apply, *args, **kwargs)
+
+    def reading(self):
+        return self._database.reading(self._context)

@@ -1,0 +1,30 @@
+"""A service's database without a nameko container: tools, tests, seeding, rebuilds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import sessionmaker
+
+from svclib.db.engine import make_engine
+from svclib.db.migrations import migrate
+from svclib.db.transaction import Transactions
+
+
+class StandaloneDatabase(Transactions):
+    """The same transaction interface without a container (no outbox relay: events wait in the outbox)."""
+
+    def __init__(self, metadata: MetaData, url: str, migrations_dir: Path | str | None = None):
+        self.outbox, self.processed = metadata.tables["outbox"], metadata.tables["processed_events"]
+        self.engine = make_engine(url)
+        if migrations_dir is not None:
+            migrate(self.engine, migrations_dir)
+        else:
+            metadata.create_all(self.engine)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.relay = None
+        self._init_transactions(None)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
