@@ -1,12 +1,12 @@
-"""The quality ranking of ../shared/RANKING.md, its constants in one block.
+"""The quality ranking of docs/RANKING.md, its constants in one block.
 
     approval = Wilson lower bound (z) of U / (U + D), U and D the weights of up- and down-votes
     quality  = approval + DISCUSSION * log1p(substantive commenters)
                         + IMPROVEMENT * min(EDITORS_CAP, editors whose edits stood) - penalties
     rank     = quality / (1 + age_hours / DECAY_HOURS) ** DECAY_POWER
 
-A voter's weight is trust ** VOTE_WEIGHT_EXPONENT. RANKING.md weighs by trust
-itself, which lets twenty new accounts (0.1 each) count exactly as much as two
+A voter's weight is trust ** VOTE_WEIGHT_EXPONENT. Weighing by trust
+itself would let twenty new accounts (0.1 each) count exactly as much as two
 established members (1.0 each); squaring keeps established members at full
 weight and makes such a brigade count a tenth as much.
 """
