@@ -1,4 +1,4 @@
-"""IdentityService: thin RPC entrypoints over the use cases in handlers.py."""
+"""IdentityService: thin RPC entrypoints over the use cases in the handlers package."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from nameko.dependency_providers import Config
 from nameko.messaging import Publisher
 from nameko.timer import timer
 
-from identity import handlers, passwords, trust
+from identity import passwords, trust
 from identity.exceptions import Forbidden, IdentityError, Invalid, Unauthenticated
+from identity.handlers import accounts, erasure, login_limits, profiles, trust_inputs
 from identity.models import Base, User
 from svclib.db import Database, utcnow
 from svclib.events import event_handler
@@ -37,9 +38,9 @@ class IdentityService:
     config = Config()
     revocations = Publisher(exchange=SESSIONS_EXCHANGE)
 
-    def _policy(self) -> handlers.LoginPolicy:
+    def _policy(self) -> login_limits.LoginPolicy:
         config = self.config
-        return handlers.LoginPolicy(
+        return login_limits.LoginPolicy(
             window_seconds=int(config.get("LOGIN_WINDOW_SECONDS", 900)),
             max_failures_per_account=int(config.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
             max_failures_per_ip=int(config.get("LOGIN_MAX_FAILURES_PER_IP", 20)),
@@ -52,34 +53,34 @@ class IdentityService:
 
     @rpc(expected_exceptions=IdentityError)
     def register(self, username: str, email: str, password: str, display_name: str | None = None) -> dict:
-        data = handlers.validate_registration(username, email, password, display_name)
+        data = accounts.validate_registration(username, email, password, display_name)
         password_hash = tpool.execute(passwords.hash_password, password)
         with self.db.transaction() as tx:
-            return handlers.register(tx, password_hash=password_hash, **data)
+            return accounts.register(tx, password_hash=password_hash, **data)
 
     @rpc(expected_exceptions=IdentityError)
     def login(self, login: str, password: str, ip: str = "") -> dict:
         policy, now = self._policy(), utcnow()
         with self.db.transaction() as tx:
-            handlers.check_rate(tx, login, ip, policy, now)
-            user = handlers.find_login(tx, login)
+            login_limits.check_rate(tx, login, ip, policy, now)
+            user = accounts.find_login(tx, login)
             user_id, password_hash = (user.id, user.password_hash) if user else (None, passwords.DUMMY_HASH)
         valid = tpool.execute(passwords.verify_password, password_hash, password or "") and user_id is not None
         with self.db.transaction() as tx:
             if valid:
-                return handlers.start_session(tx, tx.session.get(User, user_id), policy, now)
-            handlers.record_failure(tx, login, ip)
+                return accounts.start_session(tx, tx.session.get(User, user_id), policy, now)
+            login_limits.record_failure(tx, login, ip)
         raise Unauthenticated("Wrong login or password.")
 
     @rpc(expected_exceptions=IdentityError)
     def authenticate(self, token: str) -> dict:
         with self.db.reading() as tx:
-            return handlers.authenticate(tx, token, utcnow())
+            return accounts.authenticate(tx, token, utcnow())
 
     @rpc(expected_exceptions=IdentityError)
     def logout(self, token: str) -> None:
         with self.db.transaction() as tx:
-            revoked = handlers.logout(tx, token, utcnow())
+            revoked = accounts.logout(tx, token, utcnow())
         self.revocations({"token_hashes": [revoked["token_hash"]], "user_id": revoked["user_id"]})
 
     @rpc(expected_exceptions=IdentityError)
@@ -88,52 +89,52 @@ class IdentityService:
 
         def read() -> dict:
             with self.db.reading() as tx:
-                return handlers.get_me(tx, user_id)
+                return profiles.get_me(tx, user_id)
 
         return self.views.get_or_build(("me", user_id), read)
 
     @rpc(expected_exceptions=IdentityError)
     def update_me(self, user_id: str, display_name: str | None = None, bio: str | None = None) -> dict:
         with self.db.transaction() as tx:
-            return handlers.update_me(tx, user_id, display_name=display_name, bio=bio)
+            return profiles.update_me(tx, user_id, display_name=display_name, bio=bio)
 
     @rpc(expected_exceptions=IdentityError)
     def erase_me(self, user_id: str, password: str) -> None:
         with self.db.transaction() as tx:
-            password_hash = handlers.get_password_hash(tx, user_id)
+            password_hash = erasure.get_password_hash(tx, user_id)
         if not tpool.execute(passwords.verify_password, password_hash, password or ""):
             raise Forbidden("The password is not correct.")
         with self.db.transaction() as tx:
-            revoked = handlers.erase(tx, user_id, utcnow())
+            revoked = erasure.erase(tx, user_id, utcnow())
         self.revocations({"token_hashes": revoked, "user_id": user_id})
 
     @rpc(expected_exceptions=IdentityError)
     def export_user(self, user_id: str) -> dict:
         with self.db.reading() as tx:
-            return handlers.export(tx, user_id)
+            return erasure.export(tx, user_id)
 
     @rpc(expected_exceptions=IdentityError)
     def get_user(self, username: str) -> dict:
         with self.db.reading() as tx:
-            return handlers.get_user(tx, username)
+            return profiles.get_user(tx, username)
 
     @rpc(expected_exceptions=IdentityError)
     def get_users(self, ids: list[str]) -> dict:
         if not isinstance(ids, list):
             raise Invalid("ids must be a list.")
         with self.db.reading() as tx:
-            return handlers.get_users(tx, ids)
+            return profiles.get_users(tx, ids)
 
     @event_handler("communities", "member_joined")
     def handle_member_joined(self, payload: dict) -> None:
         self.db.apply_once(
-            payload, "handle_member_joined", handlers.record_membership, payload["membership"], joined=True
+            payload, "handle_member_joined", profiles.record_membership, payload["membership"], joined=True
         )
 
     @event_handler("communities", "member_left")
     def handle_member_left(self, payload: dict) -> None:
         self.db.apply_once(
-            payload, "handle_member_left", handlers.record_membership, payload["membership"], joined=False
+            payload, "handle_member_left", profiles.record_membership, payload["membership"], joined=False
         )
 
     def _apply_for_trust(self, payload: dict, handler: str, record, fact: dict) -> None:
@@ -141,34 +142,34 @@ class IdentityService:
 
         def apply(tx):
             for user_id in record(tx, fact):
-                handlers.recompute_trust(tx, user_id, utcnow())
+                trust_inputs.recompute_trust(tx, user_id, utcnow())
 
         self.db.apply_once(payload, handler, apply)
 
     @event_handler("content", "post_edited")
     def handle_post_edited(self, payload: dict) -> None:
-        self._apply_for_trust(payload, "handle_post_edited", handlers.record_edit, payload["post"])
+        self._apply_for_trust(payload, "handle_post_edited", trust_inputs.record_edit, payload["post"])
 
     @event_handler("content", "post_reverted")
     def handle_post_reverted(self, payload: dict) -> None:
-        self._apply_for_trust(payload, "handle_post_reverted", handlers.record_revert, payload["post"])
+        self._apply_for_trust(payload, "handle_post_reverted", trust_inputs.record_revert, payload["post"])
 
     @event_handler("content", "report_resolved")
     def handle_report_resolved(self, payload: dict) -> None:
-        self._apply_for_trust(payload, "handle_report_resolved", handlers.record_report, payload["report"])
+        self._apply_for_trust(payload, "handle_report_resolved", trust_inputs.record_report, payload["report"])
 
     @event_handler("content", "vote_cast")
     def handle_vote_cast(self, payload: dict) -> None:
-        self._apply_for_trust(payload, "handle_vote_cast", handlers.record_vote, payload["vote"])
+        self._apply_for_trust(payload, "handle_vote_cast", trust_inputs.record_vote, payload["vote"])
 
     @event_handler("content", "vote_removed")
     def handle_vote_removed(self, payload: dict) -> None:
-        self._apply_for_trust(payload, "handle_vote_removed", handlers.record_vote, payload["vote"])
+        self._apply_for_trust(payload, "handle_vote_removed", trust_inputs.record_vote, payload["vote"])
 
     @event_handler("donations", "donation_completed")
     def handle_donation_completed(self, payload: dict) -> None:
         self.db.apply_once(
-            payload, "handle_donation_completed", handlers.award_supporter_badge, payload["donation"].get("donor_id")
+            payload, "handle_donation_completed", profiles.award_supporter_badge, payload["donation"].get("donor_id")
         )
 
     @timer(interval=3600)
@@ -176,34 +177,34 @@ class IdentityService:
         """Trust grows with account age; accounts younger than the full age are revisited hourly."""
         now = utcnow()
         with self.db.reading() as tx:
-            young = handlers.users_younger_than(tx, trust.CONSTANTS.AGE_FULL_DAYS + 1, now)
+            young = trust_inputs.users_younger_than(tx, trust.CONSTANTS.AGE_FULL_DAYS + 1, now)
         for user_id in young:
             with self.db.transaction() as tx:
-                handlers.recompute_trust(tx, user_id, now)
+                trust_inputs.recompute_trust(tx, user_id, now)
 
     @rpc(expected_exceptions=IdentityError)
     def list_follows(self, after: str | None = None, limit: int = 500) -> dict:
         with self.db.reading() as tx:
-            return handlers.list_follows(tx, after, limit)
+            return profiles.list_follows(tx, after, limit)
 
     @rpc(expected_exceptions=IdentityError)
     def list_trust(self, after: str | None = None, limit: int = 500) -> dict:
         with self.db.reading() as tx:
-            return handlers.list_trust(tx, after, limit)
+            return trust_inputs.list_trust(tx, after, limit)
 
     @rpc(expected_exceptions=IdentityError)
     def get_people(self, ids: list[str]) -> dict:
         if not isinstance(ids, list):
             raise Invalid("ids must be a list.")
         with self.db.reading() as tx:
-            return handlers.get_people(tx, ids)
+            return profiles.get_people(tx, ids)
 
     @rpc(expected_exceptions=IdentityError)
     def follow_user(self, follower_id: str, username: str) -> None:
         with self.db.transaction() as tx:
-            handlers.follow(tx, follower_id, username)
+            profiles.follow(tx, follower_id, username)
 
     @rpc(expected_exceptions=IdentityError)
     def unfollow_user(self, follower_id: str, username: str) -> None:
         with self.db.transaction() as tx:
-            handlers.unfollow(tx, follower_id, username)
+            profiles.unfollow(tx, follower_id, username)

@@ -4,7 +4,7 @@ its database changes, in this process at once, in another process when PostgreSQ
 import pytest
 from nameko.testing.services import entrypoint_hook
 
-from identity import handlers
+from identity.handlers import profiles
 from identity.models import Base
 from identity.service import CHANGES, IdentityService
 from svclib.db import StandaloneDatabase
@@ -63,7 +63,7 @@ def test_a_change_committed_by_another_process_drops_kept_views(identity, config
     elsewhere.changes_channel = CHANGES
     try:
         with elsewhere.transaction() as tx:
-            handlers.update_me(tx, user["id"], bio="Written by another replica")
+            profiles.update_me(tx, user["id"], bio="Written by another replica")
     finally:
         elsewhere.dispose()
     assert wait_until(lambda: call(container, "get_me", user["id"])["bio"] == "Written by another replica", 2)

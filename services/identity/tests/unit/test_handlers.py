@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from nameko.testing.services import worker_factory
 
-from identity import handlers, passwords
+from identity import passwords
 from identity.exceptions import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
+from identity.handlers import accounts, login_limits
 from identity.models import OUTBOX, Base
 from identity.service import IdentityService
 from svclib.db import utcnow
@@ -85,7 +86,7 @@ def test_login_by_username_or_email_and_token_is_hashed(service, db):
     with db.transaction() as tx:
         hashes = {row.token_hash for row in tx.session.execute(Base.metadata.tables["sessions"].select())}
     assert by_name["token"] not in hashes
-    assert handlers.token_hash(by_name["token"]) in hashes
+    assert accounts.token_hash(by_name["token"]) in hashes
 
 
 def test_wrong_password_is_unauthenticated(service):
@@ -103,40 +104,40 @@ def test_logout_revokes_token_and_tells_gateways(service):
     with pytest.raises(Unauthenticated):
         service.authenticate(token)
     (payload,), _ = service.revocations.call_args
-    assert payload["token_hashes"] == [handlers.token_hash(token)]
+    assert payload["token_hashes"] == [accounts.token_hash(token)]
 
 
 def test_expired_token_is_refused(db):
     with db.transaction() as tx:
-        handlers.register(tx, "gina", "gina@example.com", "x", "Gina")
-    policy = handlers.LoginPolicy(session_ttl=timedelta(seconds=1))
+        accounts.register(tx, "gina", "gina@example.com", "x", "Gina")
+    policy = login_limits.LoginPolicy(session_ttl=timedelta(seconds=1))
     with db.transaction() as tx:
-        user = handlers.find_login(tx, "gina")
-        token = handlers.start_session(tx, user, policy, utcnow() - timedelta(seconds=5))["token"]
+        user = accounts.find_login(tx, "gina")
+        token = accounts.start_session(tx, user, policy, utcnow() - timedelta(seconds=5))["token"]
     with db.transaction() as tx, pytest.raises(Unauthenticated):
-        handlers.authenticate(tx, token, utcnow())
+        accounts.authenticate(tx, token, utcnow())
 
 
 def test_account_rate_limit_gives_retry_after(db):
-    policy = handlers.LoginPolicy(window_seconds=600, max_failures_per_account=3, max_failures_per_ip=100)
+    policy = login_limits.LoginPolicy(window_seconds=600, max_failures_per_account=3, max_failures_per_ip=100)
     for attempt in range(3):
         with db.transaction() as tx:
-            handlers.check_rate(tx, "henry", f"10.1.0.{attempt}", policy, utcnow())
-            handlers.record_failure(tx, "henry", f"10.1.0.{attempt}")
+            login_limits.check_rate(tx, "henry", f"10.1.0.{attempt}", policy, utcnow())
+            login_limits.record_failure(tx, "henry", f"10.1.0.{attempt}")
     with db.transaction() as tx, pytest.raises(RateLimited) as caught:
-        handlers.check_rate(tx, "HENRY", "10.9.9.9", policy, utcnow())
+        login_limits.check_rate(tx, "HENRY", "10.9.9.9", policy, utcnow())
     assert 1 <= caught.value.details["retry_after"] <= 601
 
 
 def test_ip_rate_limit_spans_accounts(db):
-    policy = handlers.LoginPolicy(window_seconds=600, max_failures_per_account=100, max_failures_per_ip=4)
+    policy = login_limits.LoginPolicy(window_seconds=600, max_failures_per_account=100, max_failures_per_ip=4)
     for attempt in range(4):
         with db.transaction() as tx:
-            handlers.record_failure(tx, f"user{attempt}", "10.2.0.1")
+            login_limits.record_failure(tx, f"user{attempt}", "10.2.0.1")
     with db.transaction() as tx, pytest.raises(RateLimited):
-        handlers.check_rate(tx, "someone_else", "10.2.0.1", policy, utcnow())
+        login_limits.check_rate(tx, "someone_else", "10.2.0.1", policy, utcnow())
     with db.transaction() as tx:
-        handlers.check_rate(tx, "someone_else", "10.2.0.2", policy, utcnow())
+        login_limits.check_rate(tx, "someone_else", "10.2.0.2", policy, utcnow())
 
 
 def test_profile_update_and_public_view_hide_private_fields(service, db):

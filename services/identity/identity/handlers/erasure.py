@@ -1,0 +1,51 @@
+"""A person's own data: the export of everything identity holds on them, and its erasure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from identity import events
+from identity.handlers.common import live_user
+from identity.handlers.profiles import private_view
+from identity.models import Follow, Session, SubwikiMembership, User
+from identity.schemas import SessionExportSchema
+from svclib.db import Transaction
+
+
+def get_password_hash(tx: Transaction, user_id: str) -> str:
+    return live_user(tx, user_id).password_hash
+
+
+def erase(tx: Transaction, user_id: str, now: datetime) -> list[str]:
+    """Erase an account: personal data gone, the id kept so content can be anonymised."""
+    user = live_user(tx, user_id)
+    revoked = tx.session.scalars(
+        select(Session.token_hash).where(Session.user_id == user_id, Session.revoked_at.is_(None))
+    ).all()
+    tx.session.execute(delete(Session).where(Session.user_id == user_id))
+    tx.session.execute(delete(Follow).where((Follow.follower_id == user_id) | (Follow.followee_id == user_id)))
+    tx.session.execute(delete(SubwikiMembership).where(SubwikiMembership.user_id == user_id))
+    user.username = f"deleted_{user.id[:20]}"
+    user.email = user.email_normalised = f"{user.id}@erased.invalid"
+    user.display_name = "Deleted account"
+    user.bio = ""
+    user.password_hash = ""
+    user.badges = []
+    user.erased_at = now
+    tx.emit(events.USER_ERASED, "user", {"id": user.id})
+    return list(revoked)
+
+
+def export(tx: Transaction, user_id: str) -> dict:
+    user = live_user(tx, user_id)
+    followers = tx.session.scalars(
+        select(User.username).join(Follow, Follow.follower_id == User.id).where(Follow.followee_id == user_id)
+    ).all()
+    sessions = tx.session.scalars(select(Session).where(Session.user_id == user_id).order_by(Session.created_at)).all()
+    return {
+        "profile": private_view(tx, user.id),
+        "followers": list(followers),
+        "sessions": SessionExportSchema(many=True).dump(sessions),
+    }

@@ -1,0 +1,173 @@
+"""What people see of each other, and what they change about themselves: profiles and follows.
+
+Also the parts of a profile kept from other services' events: the subwikis a person
+joined (communities) and the supporter badge (donations).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy.orm import aliased
+
+from identity import events
+from identity.exceptions import Invalid, NotFound
+from identity.handlers.common import live_user, user_by_username
+from identity.models import Follow, SubwikiMembership, User
+from identity.schemas import FollowEventSchema, PrivateUserSchema, PublicUserSchema, UserEventSchema
+from svclib.db import Read, Transaction, utcnow
+
+MAX_DISPLAY_NAME = 80
+MAX_BIO = 2000
+
+_FOLLOWERS = select(func.count()).select_from(Follow).where(Follow.followee_id == User.id).scalar_subquery()
+_FOLLOWING = select(func.count()).select_from(Follow).where(Follow.follower_id == User.id).scalar_subquery()
+# Built once: profiles are read on nearly every request, and building statements costs more than running them.
+PROFILES = select(
+    User.id,
+    User.username,
+    User.display_name,
+    User.bio,
+    User.email,
+    User.created_at,
+    User.trust,
+    User.badges,
+    _FOLLOWERS.label("follower_count"),
+    _FOLLOWING.label("following_count"),
+).where(User.erased_at.is_(None))
+PROFILE_BY_ID = PROFILES.where(User.id == bindparam("user_id"))
+PROFILE_BY_USERNAME = PROFILES.where(User.username == bindparam("username"))
+_FOLLOWEE = aliased(User)
+# The owner's view in the same single query: whom they follow and their subwikis, as lists.
+PRIVATE_BY_ID = PROFILE_BY_ID.add_columns(
+    select(func.aggregate_strings(_FOLLOWEE.username, " "))
+    .join(Follow, Follow.followee_id == _FOLLOWEE.id)
+    .where(Follow.follower_id == User.id)
+    .scalar_subquery()
+    .label("following_names"),
+    select(func.aggregate_strings(SubwikiMembership.subwiki_slug, " "))
+    .where(SubwikiMembership.user_id == User.id)
+    .scalar_subquery()
+    .label("subwiki_slugs"),
+)
+PROFILE_READ = Read(PROFILE_BY_USERNAME)
+PRIVATE_READ = Read(PRIVATE_BY_ID)
+PUBLIC = PublicUserSchema()
+PRIVATE = PrivateUserSchema()
+PEOPLE = select(User.id, User.username, User.display_name).where(User.erased_at.is_(None))
+
+
+def public_view(row: Row | dict) -> dict:
+    return PUBLIC.dump(row)
+
+
+def private_view(tx: Transaction, user_id: str) -> dict:
+    """The owner's view: the public one plus email, whom they follow and their subwikis."""
+    row = tx.first(PRIVATE_READ, {"user_id": user_id})
+    if row is None:
+        raise NotFound("No such user.")
+    data = PRIVATE.dump(row)
+    data["following"] = sorted((row["following_names"] or "").split())
+    data["subwikis"] = sorted((row["subwiki_slugs"] or "").split())
+    return data
+
+
+def get_me(tx: Transaction, user_id: str) -> dict:
+    return private_view(tx, user_id)
+
+
+def update_me(tx: Transaction, user_id: str, display_name: str | None = None, bio: str | None = None) -> dict:
+    user = live_user(tx, user_id)
+    fields: dict[str, list[str]] = {}
+    if display_name is not None:
+        display_name = display_name.strip()
+        if not 1 <= len(display_name) <= MAX_DISPLAY_NAME:
+            fields["display_name"] = [f"Use 1 to {MAX_DISPLAY_NAME} characters."]
+    if bio is not None and len(bio) > MAX_BIO:
+        fields["bio"] = [f"Use at most {MAX_BIO} characters."]
+    if fields:
+        raise Invalid("Some fields are not valid.", fields=fields)
+    changed = False
+    if display_name is not None and display_name != user.display_name:
+        user.display_name, changed = display_name, True
+    if bio is not None and bio != user.bio:
+        user.bio, changed = bio, True
+    if changed:
+        user.updated_at = utcnow()
+        tx.session.flush()
+        tx.emit(events.USER_UPDATED, "user", UserEventSchema().dump(user))
+    return private_view(tx, user.id)
+
+
+def get_user(tx: Transaction, username: str) -> dict:
+    row = tx.first(PROFILE_READ, {"username": (username or "").lower()})
+    if row is None:
+        raise NotFound("No such user.")
+    return public_view(row)
+
+
+def get_users(tx: Transaction, ids: list[str]) -> dict:
+    """Public views keyed by id, for composing lists in a fixed number of calls."""
+    rows = tx.connection.execute(PROFILES.where(User.id.in_(list(ids)[:500]))).all()
+    return {row.id: public_view(row) for row in rows}
+
+
+def get_people(tx: Transaction, ids: list[str]) -> dict:
+    """Names only, keyed by id: what a list of posts or comments shows of their authors."""
+    rows = tx.connection.execute(PEOPLE.where(User.id.in_(list(ids)[:500]))).all()
+    return {row.id: {"username": row.username, "display_name": row.display_name} for row in rows}
+
+
+def follow(tx: Transaction, follower_id: str, username: str) -> None:
+    followee = user_by_username(tx, username)
+    live_user(tx, follower_id)
+    if followee.id == follower_id:
+        raise Invalid("You cannot follow yourself.", fields={"username": ["You cannot follow yourself."]})
+    if tx.session.get(Follow, (follower_id, followee.id)) is None:
+        tx.session.add(Follow(follower_id=follower_id, followee_id=followee.id))
+        tx.session.flush()
+        tx.emit(
+            events.USER_FOLLOWED,
+            "follow",
+            FollowEventSchema().dump({"follower_id": follower_id, "followee_id": followee.id}),
+        )
+
+
+def unfollow(tx: Transaction, follower_id: str, username: str) -> None:
+    followee = user_by_username(tx, username)
+    existing = tx.session.get(Follow, (follower_id, followee.id))
+    if existing is not None:
+        tx.session.delete(existing)
+        tx.emit(
+            events.USER_UNFOLLOWED,
+            "follow",
+            FollowEventSchema().dump({"follower_id": follower_id, "followee_id": followee.id}),
+        )
+
+
+def list_follows(tx: Transaction, after: str | None, limit: int) -> dict:
+    limit = max(1, min(1000, int(limit)))
+    key = Follow.follower_id + ":" + Follow.followee_id
+    query = select(key.label("k"), Follow.follower_id, Follow.followee_id).order_by(key).limit(limit)
+    rows = tx.session.execute(query.where(key > after) if after else query).all()
+    items = [{"follower_id": r.follower_id, "followee_id": r.followee_id} for r in rows]
+    return {"items": items, "next": rows[-1].k if len(rows) == limit else None}
+
+
+def record_membership(tx: Transaction, membership: dict, joined: bool) -> None:
+    """Keep the profile's subwiki list from communities' member_joined / member_left."""
+    key = (membership["user_id"], membership["subwiki"])
+    existing = tx.session.get(SubwikiMembership, key)
+    if joined and existing is None and tx.session.get(User, key[0]) is not None:
+        tx.session.add(SubwikiMembership(user_id=key[0], subwiki_slug=key[1]))
+    elif not joined and existing is not None:
+        tx.session.delete(existing)
+
+
+SUPPORTER = "supporter"
+
+
+def award_supporter_badge(tx: Transaction, donor_id: str | None) -> None:
+    """A paid donation earns a badge on the profile; it buys nothing else (trust and ranking ignore it)."""
+    user = tx.session.get(User, donor_id) if donor_id else None
+    if user is not None and user.erased_at is None and SUPPORTER not in (user.badges or []):
+        user.badges = [*(user.badges or []), SUPPORTER]

@@ -1,0 +1,114 @@
+"""The facts trust is computed from (content's edits, reverts, votes and reports) and its recomputation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from identity import events, trust
+from identity.handlers.common import aware
+from identity.models import ReceivedVote, TrustStats, User
+from svclib.db import Transaction
+
+
+def _stats(tx: Transaction, user_id: str) -> TrustStats | None:
+    if tx.session.get(User, user_id) is None:
+        return None
+    stats = tx.session.scalar(select(TrustStats).where(TrustStats.user_id == user_id).with_for_update())
+    if stats is None:
+        stats = TrustStats(user_id=user_id, edits_stood=0, edits_reverted=0, upheld_reports=0)
+        tx.session.add(stats)
+        tx.session.flush()
+    return stats
+
+
+def recompute_trust(tx: Transaction, user_id: str, now: datetime) -> float | None:
+    """Recompute one person's trust; emits ``user_trust_changed`` when it moved.
+
+    The person's row is locked first, so that two facts arriving at once are both counted.
+    """
+    user = tx.session.scalar(select(User).where(User.id == user_id).with_for_update())
+    if user is None or user.erased_at is not None:
+        return None
+    stats = _stats(tx, user_id)
+    upvotes = tx.session.scalar(
+        select(func.coalesce(func.sum(ReceivedVote.weight), 0.0)).where(ReceivedVote.author_id == user_id)
+    )
+    value = trust.trust(
+        age_days=(now - aware(user.created_at)).total_seconds() / 86400,
+        edits_stood=stats.edits_stood,
+        edits_reverted=stats.edits_reverted,
+        upvote_weight=float(upvotes),
+        upheld_reports=stats.upheld_reports,
+    )
+    if abs(value - user.trust) >= 0.001:
+        user.trust = value
+        tx.emit(events.USER_TRUST_CHANGED, "user", {"id": user.id, "trust": value})
+    return value
+
+
+# Each record_* applies one fact and returns whose trust it may change.
+
+
+def record_edit(tx: Transaction, post: dict) -> list[str]:
+    stats = _stats(tx, post["editor_id"])
+    if stats is None:
+        return []
+    stats.edits_stood += 1
+    return [post["editor_id"]]
+
+
+def record_revert(tx: Transaction, post: dict) -> list[str]:
+    affected = []
+    for edit in post.get("reverted_edits", []):
+        stats = _stats(tx, edit["editor_id"])
+        if stats is not None:
+            stats.edits_stood = max(0, stats.edits_stood - 1)
+            stats.edits_reverted += 1
+            affected.append(edit["editor_id"])
+    return affected
+
+
+def record_report(tx: Transaction, report: dict) -> list[str]:
+    author_id = report.get("target_author_id")
+    stats = _stats(tx, author_id) if report.get("action") == "uphold" and author_id else None
+    if stats is None:
+        return []
+    stats.upheld_reports += 1
+    return [author_id]
+
+
+def record_vote(tx: Transaction, vote: dict) -> list[str]:
+    """Keep the up-votes a person received, weighted by each voter's trust at the time."""
+    author_id = vote.get("target_author_id")
+    if not author_id or author_id == vote["voter_id"] or tx.session.get(User, author_id) is None:
+        return []
+    key = (vote["target_type"], vote["target_id"], vote["voter_id"])
+    existing = tx.session.get(ReceivedVote, key)
+    if vote.get("value") == 1:
+        voter = tx.session.get(User, vote["voter_id"])
+        weight = voter.trust if voter is not None else trust.CONSTANTS.FLOOR
+        if existing is None:
+            tx.session.add(
+                ReceivedVote(target_type=key[0], target_id=key[1], voter_id=key[2], author_id=author_id, weight=weight)
+            )
+        else:
+            existing.weight = weight
+    elif existing is not None:
+        tx.session.delete(existing)
+    return [author_id]
+
+
+def users_younger_than(tx: Transaction, days: float, now: datetime) -> list[str]:
+    since = now - timedelta(days=days)
+    return list(tx.session.scalars(select(User.id).where(User.created_at > since, User.erased_at.is_(None))))
+
+
+def list_trust(tx: Transaction, after: str | None, limit: int) -> dict:
+    """Every live account's names and trust, in id order, for a service rebuilding its copy."""
+    limit = max(1, min(1000, int(limit)))
+    query = select(User.id, User.username, User.display_name, User.trust).where(User.erased_at.is_(None))
+    rows = tx.session.execute((query.where(User.id > after) if after else query).order_by(User.id).limit(limit)).all()
+    items = [{"id": r.id, "username": r.username, "display_name": r.display_name, "trust": r.trust} for r in rows]
+    return {"items": items, "next": rows[-1].id if len(rows) == limit else None}
