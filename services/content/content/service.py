@@ -1,18 +1,17 @@
-"""ContentService: thin entrypoints over the use cases in handlers.py."""
+"""ContentService: thin entrypoints over the use cases in the handlers package."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from contextlib import contextmanager
 from pathlib import Path
 
 from nameko.dependency_providers import Config
 from nameko.exceptions import RemoteError
 from nameko.rpc import RpcProxy
 
-from content import handlers
 from content.exceptions import ContentError, Invalid
+from content.handlers import comments, edits, facts, pending, posts, replicas, reports, uploads, votes
 from content.models import KNOWN_USERS, Base
 from svclib import users
 from svclib.db import Database, parse_time, utcnow
@@ -34,6 +33,7 @@ class ContentService(users.UserDirectory):
     users_table = KNOWN_USERS
 
     def _ask_membership(self, user_id: str | None, **where: str) -> dict | None:
+        """The handlers' membership lookup: communities' own answer, for a join made a moment ago."""
         try:
             return self.communities.get_membership(user_id, **where)
         except RemoteError as exc:
@@ -41,21 +41,8 @@ class ContentService(users.UserDirectory):
                 return None
             raise
 
-    @contextmanager
-    def _transaction(self):
-        """A transaction whose membership checks may ask communities when the local copy lags."""
-        with self.db.transaction() as tx:
-            tx.session.info["ask_membership"] = self._ask_membership
-            yield tx
-
-    @contextmanager
-    def _reading(self):
-        with self.db.reading() as tx:
-            tx.session.info["ask_membership"] = self._ask_membership
-            yield tx
-
-    def _policy(self) -> handlers.EditPolicy:
-        return handlers.EditPolicy(
+    def _policy(self) -> edits.EditPolicy:
+        return edits.EditPolicy(
             trust_threshold=float(self.config.get("EDIT_TRUST_THRESHOLD", 0.5)),
             edits_per_window=int(self.config.get("EDITS_PER_WINDOW", 20)),
             window_seconds=int(self.config.get("EDIT_WINDOW_SECONDS", 600)),
@@ -66,25 +53,25 @@ class ContentService(users.UserDirectory):
     @event_handler("communities", "member_joined")
     def handle_member_joined(self, payload: dict) -> None:
         self.db.apply_once(
-            payload, "handle_member_joined", handlers.record_membership, payload["membership"], joined=True
+            payload, "handle_member_joined", replicas.record_membership, payload["membership"], joined=True
         )
 
     @event_handler("communities", "member_left")
     def handle_member_left(self, payload: dict) -> None:
         self.db.apply_once(
-            payload, "handle_member_left", handlers.record_membership, payload["membership"], joined=False
+            payload, "handle_member_left", replicas.record_membership, payload["membership"], joined=False
         )
 
     @event_handler("communities", "moderator_added")
     def handle_moderator_added(self, payload: dict) -> None:
         self.db.apply_once(
-            payload, "handle_moderator_added", handlers.record_moderator, payload["membership"], is_moderator=True
+            payload, "handle_moderator_added", replicas.record_moderator, payload["membership"], is_moderator=True
         )
 
     @event_handler("communities", "moderator_removed")
     def handle_moderator_removed(self, payload: dict) -> None:
         self.db.apply_once(
-            payload, "handle_moderator_removed", handlers.record_moderator, payload["membership"], is_moderator=False
+            payload, "handle_moderator_removed", replicas.record_moderator, payload["membership"], is_moderator=False
         )
 
     @event_handler("identity", "user_trust_changed")
@@ -92,7 +79,7 @@ class ContentService(users.UserDirectory):
         self.db.apply_once(
             payload,
             "handle_user_trust_changed",
-            handlers.record_trust,
+            replicas.record_trust,
             payload["user"]["id"],
             float(payload["user"]["trust"]),
             parse_time(payload["occurred_at"]) if payload.get("occurred_at") else None,
@@ -111,13 +98,13 @@ class ContentService(users.UserDirectory):
         url: str | None = None,
         image_id: str | None = None,
     ) -> dict:
-        with self._transaction() as tx:
-            return handlers.create_post(tx, user_id, slug, kind, title, body, url, image_id)
+        with self.db.transaction() as tx:
+            return posts.create_post(tx, self._ask_membership, user_id, slug, kind, title, body, url, image_id)
 
     @rpc(expected_exceptions=DECLARED)
     def get_post(self, post_id: str, viewer_id: str | None = None) -> dict:
-        with self._reading() as tx:
-            return handlers.get_post(tx, post_id, viewer_id)
+        with self.db.reading() as tx:
+            return posts.get_post(tx, self._ask_membership, post_id, viewer_id)
 
     @rpc(expected_exceptions=DECLARED)
     def edit_post(
@@ -130,9 +117,10 @@ class ContentService(users.UserDirectory):
         body: str | None = None,
         url: str | None = None,
     ) -> dict:
-        with self._transaction() as tx:
-            return handlers.edit_post(
+        with self.db.transaction() as tx:
+            return edits.edit_post(
                 tx,
+                self._ask_membership,
                 user_id,
                 post_id,
                 base_revision,
@@ -146,72 +134,72 @@ class ContentService(users.UserDirectory):
 
     @rpc(expected_exceptions=DECLARED)
     def list_pending(self, user_id: str, post_id: str) -> list[dict]:
-        with self._reading() as tx:
-            return handlers.list_pending(tx, user_id, post_id)
+        with self.db.reading() as tx:
+            return pending.list_pending(tx, self._ask_membership, user_id, post_id)
 
     @rpc(expected_exceptions=DECLARED)
     def accept_pending(self, user_id: str, post_id: str, change_id: str) -> dict:
-        with self._transaction() as tx:
-            return handlers.accept_pending(tx, user_id, post_id, change_id, self._policy())
+        with self.db.transaction() as tx:
+            return pending.accept_pending(tx, self._ask_membership, user_id, post_id, change_id, self._policy())
 
     @rpc(expected_exceptions=DECLARED)
     def reject_pending(self, user_id: str, post_id: str, change_id: str) -> None:
-        with self._transaction() as tx:
-            handlers.reject_pending(tx, user_id, post_id, change_id, self._policy())
+        with self.db.transaction() as tx:
+            pending.reject_pending(tx, self._ask_membership, user_id, post_id, change_id, self._policy())
 
     @rpc(expected_exceptions=DECLARED)
     def set_protection(self, user_id: str, post_id: str, protected: bool) -> None:
-        with self._transaction() as tx:
-            handlers.protect(tx, user_id, post_id, protected)
+        with self.db.transaction() as tx:
+            posts.set_protection(tx, self._ask_membership, user_id, post_id, protected)
 
     @rpc(expected_exceptions=DECLARED)
     def list_revisions(self, post_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
-        with self._reading() as tx:
-            return handlers.revisions(tx, post_id, limit, cursor)
+        with self.db.reading() as tx:
+            return edits.list_revisions(tx, post_id, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def get_revision_diff(self, post_id: str, revision: int) -> dict:
-        with self._reading() as tx:
-            return handlers.revision_diff(tx, post_id, revision)
+        with self.db.reading() as tx:
+            return edits.get_revision_diff(tx, post_id, revision)
 
     @rpc(expected_exceptions=DECLARED)
     def revert_post(self, user_id: str, post_id: str, revision: int) -> dict:
-        with self._transaction() as tx:
-            return handlers.revert(tx, user_id, post_id, revision, self._policy(), utcnow())
+        with self.db.transaction() as tx:
+            return edits.revert_post(tx, self._ask_membership, user_id, post_id, revision, self._policy(), utcnow())
 
     @rpc(expected_exceptions=DECLARED)
     def remove_post(self, user_id: str, post_id: str) -> None:
-        with self._transaction() as tx:
-            handlers.remove_post(tx, user_id, post_id)
+        with self.db.transaction() as tx:
+            posts.remove_post(tx, self._ask_membership, user_id, post_id)
 
     # -- comments and votes -----------------------------------------------------
 
     @rpc(expected_exceptions=DECLARED)
     def create_comment(self, user_id: str, post_id: str, body: str, parent_id: str | None = None) -> dict:
-        with self._transaction() as tx:
-            return handlers.create_comment(tx, user_id, post_id, body, parent_id)
+        with self.db.transaction() as tx:
+            return comments.create_comment(tx, self._ask_membership, user_id, post_id, body, parent_id)
 
     @rpc(expected_exceptions=DECLARED)
     def list_comments(self, post_id: str, sort: str = "new") -> list[dict]:
-        with self._reading() as tx:
-            return handlers.list_comments(tx, post_id, sort)
+        with self.db.reading() as tx:
+            return comments.list_comments(tx, post_id, sort)
 
     @rpc(expected_exceptions=DECLARED)
     def edit_comment(self, user_id: str, comment_id: str, body: str) -> dict:
-        with self._transaction() as tx:
-            return handlers.edit_comment(tx, user_id, comment_id, body)
+        with self.db.transaction() as tx:
+            return comments.edit_comment(tx, user_id, comment_id, body)
 
     @rpc(expected_exceptions=DECLARED)
     def remove_comment(self, user_id: str, comment_id: str) -> None:
-        with self._transaction() as tx:
-            handlers.remove_comment(tx, user_id, comment_id)
+        with self.db.transaction() as tx:
+            comments.remove_comment(tx, self._ask_membership, user_id, comment_id)
 
     @rpc(expected_exceptions=DECLARED)
     def vote(self, user_id: str, target_type: str, target_id: str, value: int | None) -> dict:
         if target_type not in ("post", "comment"):
             raise Invalid("Votes go to posts and comments.")
-        with self._transaction() as tx:
-            return handlers.vote(tx, user_id, target_type, target_id, value)
+        with self.db.transaction() as tx:
+            return votes.vote(tx, user_id, target_type, target_id, value)
 
     # -- reports and uploads ----------------------------------------------------
 
@@ -219,23 +207,23 @@ class ContentService(users.UserDirectory):
     def file_report(self, user_id: str, target_type: str, target_id: str, reason: str) -> dict:
         if target_type not in ("post", "comment"):
             raise Invalid("Reports are about posts and comments.")
-        with self._transaction() as tx:
-            return handlers.file_report(tx, user_id, target_type, target_id, reason)
+        with self.db.transaction() as tx:
+            return reports.file_report(tx, user_id, target_type, target_id, reason)
 
     @rpc(expected_exceptions=DECLARED)
     def list_reports(self, user_id: str, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
-        with self._reading() as tx:
-            return handlers.list_reports(tx, user_id, slug, limit, cursor)
+        with self.db.reading() as tx:
+            return reports.list_reports(tx, self._ask_membership, user_id, slug, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def resolve_report(self, user_id: str, report_id: str, action: str) -> dict:
-        with self._transaction() as tx:
-            return handlers.resolve_report(tx, user_id, report_id, action)
+        with self.db.transaction() as tx:
+            return reports.resolve_report(tx, self._ask_membership, user_id, report_id, action)
 
     @rpc(expected_exceptions=DECLARED)
     def list_facts(self, kind: str, after: str | None = None, limit: int = 500) -> dict:
         with self.db.reading() as tx:
-            return handlers.list_facts(tx, kind, after, limit)
+            return facts.list_facts(tx, kind, after, limit)
 
     @rpc(expected_exceptions=DECLARED)
     def save_upload(self, user_id: str, data_base64: str) -> dict:
@@ -243,5 +231,5 @@ class ContentService(users.UserDirectory):
             data = base64.b64decode(data_base64, validate=True)
         except (binascii.Error, TypeError):
             raise Invalid("The upload is not base64.", fields={"file": ["Not readable."]}) from None
-        with self._transaction() as tx:
-            return handlers.save_upload(tx, default_storage(), user_id, data)
+        with self.db.transaction() as tx:
+            return uploads.save_upload(tx, default_storage(), user_id, data)

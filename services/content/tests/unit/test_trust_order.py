@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from content import handlers
+from content.handlers import replicas
 from content.models import Base
 from svclib.testing import memory_database
 
@@ -17,8 +17,8 @@ def db():
 def test_a_trust_change_computed_before_the_held_one_is_ignored(db):
     now = datetime.now(UTC)
     with db.transaction() as tx:
-        handlers.record_trust(tx, "u1", 0.8, now)
-        handlers.record_trust(tx, "u1", 0.3, now - timedelta(seconds=1))
-        assert handlers.trust_of(tx, "u1") == 0.8
-        handlers.record_trust(tx, "u1", 0.6, now + timedelta(seconds=1))
-        assert handlers.trust_of(tx, "u1") == 0.6
+        replicas.record_trust(tx, "u1", 0.8, now)
+        replicas.record_trust(tx, "u1", 0.3, now - timedelta(seconds=1))
+        assert replicas.trust_of(tx, "u1") == 0.8
+        replicas.record_trust(tx, "u1", 0.6, now + timedelta(seconds=1))
+        assert replicas.trust_of(tx, "u1") == 0.6

@@ -1,0 +1,190 @@
+"""Wiki edits: any member improves a post; trusted members' edits apply at once, every version is kept."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from content import events, markup
+from content.exceptions import Conflict, Forbidden, Invalid, RateLimited
+from content.handlers import access
+from content.handlers.access import MembershipLookup
+from content.handlers.posts import check_post, post_event, post_view
+from content.handlers.replicas import trust_of
+from content.models import PendingChange, Post, PostRevision
+from content.schemas import RevisionSchema
+from svclib import wiki
+from svclib.db import Transaction, utcnow
+
+HISTORY = wiki.History(PostRevision, "post_id", ("title", "body", "url"), RevisionSchema())
+
+
+@dataclass(frozen=True)
+class EditPolicy:
+    """Who edits at once, who waits for review, and how fast anyone may edit."""
+
+    trust_threshold: float = 0.5
+    edits_per_window: int = 20
+    window_seconds: int = 600
+
+
+def check_rate(tx: Transaction, user_id: str, policy: EditPolicy, now: datetime) -> None:
+    """Edits applied and edits held both count against the editor's window."""
+    since = now - timedelta(seconds=policy.window_seconds)
+    applied = tx.session.execute(
+        select(func.count(), func.min(PostRevision.created_at)).where(
+            PostRevision.editor_id == user_id, PostRevision.created_at > since, PostRevision.revision > 1
+        )
+    ).one()
+    held = tx.session.execute(
+        select(func.count(), func.min(PendingChange.created_at)).where(
+            PendingChange.editor_id == user_id, PendingChange.created_at > since
+        )
+    ).one()
+    if applied[0] + held[0] >= policy.edits_per_window:
+        oldest = min(t for t in (applied[1], held[1]) if t is not None)
+        raise RateLimited(
+            "You are editing too fast; take a breath.", retry_after=max(1, int((oldest - since).total_seconds()) + 1)
+        )
+
+
+def apply_edit(
+    tx: Transaction,
+    post: Post,
+    editor_id: str,
+    title: str,
+    body: str,
+    url: str | None,
+    edit_summary: str,
+    reverted_to: int | None = None,
+) -> None:
+    post.title, post.body, post.url = title, body, url
+    post.body_html = markup.render(body)
+    post.revision += 1
+    post.updated_at = utcnow()
+    tx.session.add(
+        PostRevision(
+            post_id=post.id,
+            revision=post.revision,
+            title=title,
+            body=body,
+            url=url,
+            editor_id=editor_id,
+            edit_summary=edit_summary or "",
+            reverted_to=reverted_to,
+        )
+    )
+    tx.session.flush()
+
+
+def edit_post(
+    tx: Transaction,
+    lookup: MembershipLookup,
+    user_id: str,
+    post_id: str,
+    base_revision: int,
+    edit_summary: str,
+    policy: EditPolicy,
+    now: datetime,
+    title: str | None = None,
+    body: str | None = None,
+    url: str | None = None,
+) -> dict:
+    """A wiki edit by any member: applied at once, or held for review when the editor is not yet trusted."""
+    post = access.post(tx, post_id, for_update=True)
+    access.require_member(tx, lookup, post.subwiki_id, user_id, "edit its posts")
+    is_author, is_moderator = post.author_id == user_id, access.is_moderator(tx, lookup, post.subwiki_id, user_id)
+    if post.protected and not (is_author or is_moderator):
+        raise Forbidden("This post is protected: only its author and moderators edit it.")
+    if base_revision != post.revision:
+        raise Conflict(
+            "The post changed since you opened it; reload and edit again.",
+            fields={"base_revision": [f"The current revision is {post.revision}."]},
+            current_revision=post.revision,
+        )
+    if len(edit_summary or "") > 300:
+        raise Invalid("The edit summary is too long.", fields={"edit_summary": ["Use at most 300 characters."]})
+    data = check_post(
+        post.kind,
+        post.title if title is None else title,
+        post.body if body is None else body,
+        post.url if url is None else url,
+        post.image_id,
+    )
+    if (data["title"], data["body"], data["url"]) == (post.title, post.body, post.url):
+        return {"post": post_view(tx, lookup, post, user_id)}
+    check_rate(tx, user_id, policy, now)
+    if not (is_author or is_moderator or trust_of(tx, user_id) >= policy.trust_threshold):
+        change = PendingChange(
+            id=uuid.uuid4().hex,
+            post_id=post.id,
+            base_revision=post.revision,
+            editor_id=user_id,
+            edit_summary=edit_summary or "",
+            status="pending",
+            **data,
+        )
+        tx.session.add(change)
+        tx.session.flush()
+        tx.emit(
+            events.POST_EDIT_PENDING,
+            "change",
+            {"id": change.id, "post_id": post.id, "subwiki_id": post.subwiki_id, "editor_id": user_id},
+        )
+        return {"pending": True, "change_id": change.id}
+    apply_edit(tx, post, user_id, data["title"], data["body"], data["url"], edit_summary)
+    tx.emit(events.POST_EDITED, "post", post_event(post, editor_id=user_id, edit_summary=edit_summary or ""))
+    return {"post": post_view(tx, lookup, post, user_id)}
+
+
+def list_revisions(tx: Transaction, post_id: str, limit: int | None, cursor: str | None) -> dict:
+    return HISTORY.page(tx.session, access.post(tx, post_id).id, limit, cursor)
+
+
+def get_revision_diff(tx: Transaction, post_id: str, number: int) -> dict:
+    return HISTORY.compare(tx.session, access.post(tx, post_id).id, number)
+
+
+def revert_post(
+    tx: Transaction,
+    lookup: MembershipLookup,
+    user_id: str,
+    post_id: str,
+    number: int,
+    policy: EditPolicy,
+    now: datetime,
+) -> dict:
+    """Restore revision ``number`` exactly, as a new revision; the edits after it did not stand."""
+    post = access.post(tx, post_id, for_update=True)
+    access.require_member(tx, lookup, post.subwiki_id, user_id, "revert its posts")
+    is_author, is_moderator = post.author_id == user_id, access.is_moderator(tx, lookup, post.subwiki_id, user_id)
+    if post.protected and not (is_author or is_moderator):
+        raise Forbidden("This post is protected: only its author and moderators edit it.")
+    if not (is_author or is_moderator or trust_of(tx, user_id) >= policy.trust_threshold):
+        raise Forbidden("Reverting needs a trusted member, the author or a moderator.")
+    old = HISTORY.get(tx.session, post.id, number)
+    if number >= post.revision:
+        raise Invalid("Only an earlier revision can be restored.", fields={"revision": ["Pick an earlier one."]})
+    check_rate(tx, user_id, policy, now)
+    undone = tx.session.scalars(
+        select(PostRevision).where(
+            PostRevision.post_id == post.id, PostRevision.revision > number, PostRevision.reverted.is_(False)
+        )
+    ).all()
+    for revision in undone:
+        revision.reverted = True
+    apply_edit(tx, post, user_id, old.title, old.body, old.url, f"Reverted to revision {number}", reverted_to=number)
+    tx.emit(
+        events.POST_REVERTED,
+        "post",
+        post_event(
+            post,
+            editor_id=user_id,
+            reverted_to=number,
+            reverted_edits=[{"revision": r.revision, "editor_id": r.editor_id} for r in undone],
+        ),
+    )
+    return post_view(tx, lookup, post, user_id)

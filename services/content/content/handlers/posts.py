@@ -1,0 +1,166 @@
+"""Posts: what each kind must carry, creating, showing, protecting and removing them."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+
+from content import events, markup
+from content.exceptions import Forbidden, Invalid
+from content.handlers import access
+from content.handlers.access import MembershipLookup
+from content.models import Post, PostRevision, Upload, Vote
+from content.schemas import PostEventSchema, PostSchema
+from svclib.db import Transaction, utcnow
+
+KINDS = ("link", "article", "image", "cartoon", "text")
+PICTURE_KINDS = ("image", "cartoon")
+BODY_LIMITS = {"article": 100_000, "text": 5_000, "link": 5_000, "image": 5_000, "cartoon": 5_000}
+
+POST = PostSchema()
+POST_EVENT = PostEventSchema()
+
+
+def _check_url(url: str | None, fields: dict) -> str | None:
+    if url is None or url == "":
+        return None
+    url = url.strip()
+    parts = urlsplit(url)
+    if len(url) > 2048 or parts.scheme not in ("http", "https") or not parts.hostname:
+        fields["url"] = ["Use an http:// or https:// address."]
+    return url
+
+
+def check_post(kind: str, title: str, body: str, url: str | None, image_id: str | None) -> dict:
+    """The post's title, body and url, cleaned; Invalid naming every field that is not."""
+    fields: dict[str, list[str]] = {}
+    if kind not in KINDS:
+        raise Invalid("Unknown kind.", fields={"kind": [f"Use one of {', '.join(KINDS)}."]})
+    title = (title or "").strip()
+    if not 1 <= len(title) <= 300:
+        fields["title"] = ["Use 1 to 300 characters."]
+    body = body or ""
+    if len(body) > BODY_LIMITS[kind]:
+        fields["body"] = [f"Use at most {BODY_LIMITS[kind]} characters."]
+    url = _check_url(url, fields)
+    if kind == "link" and url is None and "url" not in fields:
+        fields["url"] = ["A link needs a URL."]
+    if kind in ("article", "text") and not body.strip():
+        fields["body"] = ["Write something."]
+    if kind in PICTURE_KINDS and not image_id:
+        fields["image_id"] = ["Upload the picture first."]
+    if fields:
+        raise Invalid("Some fields are not valid.", fields=fields)
+    return {"title": title, "body": body, "url": url}
+
+
+def post_view(tx: Transaction, lookup: MembershipLookup, post: Post, viewer_id: str | None = None) -> dict:
+    data = POST.dump(post)
+    data["image_file"] = (
+        tx.session.scalar(select(Upload.filename).where(Upload.id == post.image_id)) if post.image_id else None
+    )
+    data["edited_by_count"] = tx.session.scalar(
+        select(func.count(func.distinct(PostRevision.editor_id))).where(
+            PostRevision.post_id == post.id, PostRevision.editor_id != post.author_id
+        )
+    )
+    if viewer_id:
+        data["my_vote"] = (
+            tx.session.scalar(
+                select(Vote.value).where(
+                    Vote.target_type == "post", Vote.target_id == post.id, Vote.voter_id == viewer_id
+                )
+            )
+            or 0
+        )
+        data["can_moderate"] = access.is_moderator(tx, lookup, post.subwiki_id, viewer_id)
+    return data
+
+
+def post_event(post: Post, **extra) -> dict:
+    return {**POST_EVENT.dump(post), **extra}
+
+
+def create_post(
+    tx: Transaction,
+    lookup: MembershipLookup,
+    user_id: str,
+    slug: str,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str | None = None,
+    image_id: str | None = None,
+) -> dict:
+    subwiki_id = access.subwiki_id(tx, lookup, slug, user_id)
+    member = access.require_member(tx, lookup, subwiki_id, user_id, "post here")
+    data = check_post(kind, title, body, url, image_id)
+    image_file = None
+    if kind in PICTURE_KINDS:
+        upload = tx.session.get(Upload, image_id)
+        if upload is None or upload.owner_id != user_id:
+            raise Invalid("Unknown picture.", fields={"image_id": ["Upload the picture first."]})
+        image_file = upload.filename
+    elif image_id:
+        raise Invalid("Only image and cartoon posts carry a picture.", fields={"image_id": ["Not for this kind."]})
+    post = Post(
+        id=uuid.uuid4().hex,
+        subwiki_id=subwiki_id,
+        subwiki_slug=member.subwiki_slug,
+        author_id=user_id,
+        kind=kind,
+        title=data["title"],
+        body=data["body"],
+        body_html=markup.render(data["body"]),
+        url=data["url"],
+        image_id=image_id if kind in PICTURE_KINDS else None,
+        revision=1,
+        protected=False,
+        up_count=0,
+        down_count=0,
+        comment_count=0,
+    )
+    tx.session.add(post)
+    tx.session.flush()
+    tx.session.add(
+        PostRevision(
+            post_id=post.id,
+            revision=1,
+            title=post.title,
+            body=post.body,
+            url=post.url,
+            editor_id=user_id,
+            edit_summary="Posted",
+        )
+    )
+    tx.emit(events.POST_CREATED, "post", post_event(post, image_file=image_file))
+    return post_view(tx, lookup, post, user_id)
+
+
+def get_post(tx: Transaction, lookup: MembershipLookup, post_id: str, viewer_id: str | None = None) -> dict:
+    return post_view(tx, lookup, access.post(tx, post_id), viewer_id)
+
+
+def set_protection(tx: Transaction, lookup: MembershipLookup, user_id: str, post_id: str, protected: bool) -> None:
+    post = access.post(tx, post_id, for_update=True)
+    if not access.is_moderator(tx, lookup, post.subwiki_id, user_id):
+        raise Forbidden("Only this subwiki's moderators protect posts.")
+    post.protected = protected
+
+
+def remove_post(tx: Transaction, lookup: MembershipLookup, user_id: str, post_id: str, reason: str = "") -> None:
+    """Soft delete by the author or a moderator; the post leaves every feed."""
+    post = access.post(tx, post_id, for_update=True)
+    by_moderator = access.is_moderator(tx, lookup, post.subwiki_id, user_id)
+    if post.author_id != user_id and not by_moderator:
+        raise Forbidden("Only the author or a moderator removes a post.")
+    post.removed_at, post.removed_by = utcnow(), user_id
+    tx.emit(
+        events.POST_REMOVED,
+        "post",
+        post_event(
+            post, removed_by=user_id, by_moderator=by_moderator and post.author_id != user_id, reason=reason[:500]
+        ),
+    )

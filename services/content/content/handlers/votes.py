@@ -1,0 +1,59 @@
+"""Votes: each member's one vote (+1 or -1) on a post or a comment, kept as counts on the target."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from content import events
+from content.exceptions import Invalid, NotFound
+from content.handlers import access
+from content.models import KNOWN_USERS, Comment, Post, Vote
+from svclib.db import Transaction
+
+
+def _tally(target: Post | Comment, previous: int | None, value: int | None) -> None:
+    """Take the previous vote out of the target's counts and put the new one in."""
+    if previous == 1:
+        target.up_count -= 1
+    elif previous == -1:
+        target.down_count -= 1
+    if value == 1:
+        target.up_count += 1
+    elif value == -1:
+        target.down_count += 1
+
+
+def vote(tx: Transaction, user_id: str, target_type: str, target_id: str, value: int | None) -> dict:
+    """Cast (+1/-1), change or remove (None) the caller's one vote; returns the score."""
+    if value not in (1, -1, None):
+        raise Invalid("A vote is +1 or -1.", fields={"value": ["Use 1 or -1."]})
+    if target_type == "post":
+        target = access.post(tx, target_id, for_update=True)
+    else:
+        target = access.comment(tx, target_id, for_update=True)
+    known = tx.session.execute(select(KNOWN_USERS.c.id).where(KNOWN_USERS.c.id == user_id)).first()
+    if known is None:
+        raise NotFound("No such user.")
+    existing = tx.session.get(Vote, (target_type, target_id, user_id))
+    previous = existing.value if existing else None
+    if previous == value:
+        return {"up": target.up_count, "down": target.down_count, "my_vote": value or 0}
+    _tally(target, previous, value)
+    if value is None:
+        tx.session.delete(existing)
+    elif existing is None:
+        tx.session.add(Vote(target_type=target_type, target_id=target_id, voter_id=user_id, value=value))
+    else:
+        existing.value = value
+    payload = {
+        "target_type": target_type,
+        "target_id": target_id,
+        "voter_id": user_id,
+        "value": value,
+        "previous": previous,
+        "target_author_id": target.author_id,
+    }
+    if target_type == "post":
+        payload["subwiki_id"] = target.subwiki_id
+    tx.emit(events.VOTE_REMOVED if value is None else events.VOTE_CAST, "vote", payload)
+    return {"up": target.up_count, "down": target.down_count, "my_vote": value or 0}

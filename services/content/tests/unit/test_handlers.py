@@ -1,0 +1,63 @@
+"""Handlers below the service: the vote tally and the table of facts."""
+
+import pytest
+
+from content.exceptions import Invalid
+from content.handlers import facts, votes
+from content.models import Base, Post
+from svclib.testing import memory_database
+
+
+@pytest.fixture
+def db():
+    database = memory_database(Base.metadata)
+    yield database
+    database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("previous", "value", "counts"),
+    [
+        (None, 1, (1, 0)),
+        (None, -1, (0, 1)),
+        (1, -1, (0, 1)),
+        (-1, 1, (1, 0)),
+        (1, None, (0, 0)),
+        (-1, None, (0, 0)),
+    ],
+)
+def test_the_tally_moves_one_vote(previous, value, counts):
+    target = Post(up_count=1 if previous == 1 else 0, down_count=1 if previous == -1 else 0)
+    votes._tally(target, previous, value)
+    assert (target.up_count, target.down_count) == counts
+
+
+def test_every_kind_of_fact_pages_in_key_order(db):
+    with db.transaction() as tx:
+        for n in range(3):
+            tx.session.add(
+                Post(
+                    id=f"p{n}",
+                    subwiki_id="s1",
+                    subwiki_slug="rivers",
+                    author_id="ann",
+                    kind="text",
+                    title="t",
+                    body="b",
+                    body_html="b",
+                    revision=1,
+                    protected=False,
+                    up_count=0,
+                    down_count=0,
+                    comment_count=0,
+                )
+            )
+    with db.reading() as tx:
+        first = facts.list_facts(tx, "posts", None, 2)
+        assert [p["id"] for p in first["items"]] == ["p0", "p1"] and first["next"] == "p1"
+        last = facts.list_facts(tx, "posts", first["next"], 2)
+        assert [p["id"] for p in last["items"]] == ["p2"] and last["next"] is None
+        for kind in facts.FACTS:
+            assert "items" in facts.list_facts(tx, kind, None, 10)
+        with pytest.raises(Invalid):
+            facts.list_facts(tx, "secrets", None, 10)
