@@ -25,15 +25,9 @@ from feed.models import (
     FeedTrust,
     FeedVote,
 )
-from svclib.db import Transaction, utcnow
+from svclib.db import Transaction, parse_time, utcnow
 
 C = ranking.CONFIG
-SORTS = ("quality", "new", "top")
-WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "all": None}
-
-
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _hours(post: FeedPost, now: datetime) -> float:
@@ -90,7 +84,7 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
         title=post["title"],
         url=post.get("url"),
         image_file=post.get("image_file"),
-        posted_at=_parse_time(post["created_at"]),
+        posted_at=parse_time(post["created_at"]),
         visible=True,
         up_weight=0.0,
         down_weight=0.0,
@@ -128,14 +122,7 @@ def post_edited(tx: Transaction, post: dict, now: datetime) -> None:
     if row is None:
         return
     row.title, row.url = post.get("title", row.title), post.get("url", row.url)
-    editor = post.get("editor_id")
-    if editor and editor != row.author_id:
-        edit = tx.session.get(FeedEdit, (row.id, editor))
-        if edit is None:
-            tx.session.add(FeedEdit(post_id=row.id, editor_id=editor, standing=1))
-        else:
-            edit.standing += 1
-        _recount_editors(tx, row)
+    _count_edits(tx, row, post.get("editor_id"), +1)
     rescore(row, now)
 
 
@@ -145,11 +132,28 @@ def post_reverted(tx: Transaction, post: dict, now: datetime) -> None:
         return
     row.title, row.url = post.get("title", row.title), post.get("url", row.url)
     for undone in post.get("reverted_edits", []):
-        edit = tx.session.get(FeedEdit, (row.id, undone["editor_id"]))
-        if edit is not None:
-            edit.standing = max(0, edit.standing - 1)
-    _recount_editors(tx, row)
+        _count_edits(tx, row, undone["editor_id"], -1)
     rescore(row, now)
+
+
+def edits_stood(tx: Transaction, edit: dict, now: datetime) -> None:
+    """``edit["standing"]`` more edits by ``edit["editor_id"]`` stand on ``edit["post_id"]`` (a rebuild's fact)."""
+    row = _post(tx, edit["post_id"])
+    if row is not None:
+        _count_edits(tx, row, edit["editor_id"], edit["standing"])
+        rescore(row, now)
+
+
+def _count_edits(tx: Transaction, row: FeedPost, editor_id: str | None, delta: int) -> None:
+    """Count how many of an editor's edits stand; editors with at least one count, the author never."""
+    if not editor_id or editor_id == row.author_id:
+        return
+    edit = tx.session.get(FeedEdit, (row.id, editor_id))
+    if edit is None:
+        edit = FeedEdit(post_id=row.id, editor_id=editor_id, standing=0)
+        tx.session.add(edit)
+    edit.standing = max(0, edit.standing + delta)
+    _recount_editors(tx, row)
 
 
 def _recount_editors(tx: Transaction, row: FeedPost) -> None:
@@ -183,7 +187,7 @@ def comment_changed(tx: Transaction, comment: dict, visible: bool, now: datetime
     if existing is None:
         if not visible:
             return
-        substantive = comment.get("length", 0) >= C.SUBSTANTIVE_LENGTH and comment["author_id"] != row.author_id
+        substantive = ranking.substantive(comment.get("length", 0), comment["author_id"], row.author_id)
         tx.session.add(
             FeedComment(
                 id=comment["id"], post_id=row.id, author_id=comment["author_id"], substantive=substantive, visible=True
@@ -206,6 +210,7 @@ def comment_changed(tx: Transaction, comment: dict, visible: bool, now: datetime
 
 
 def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
+    """A person's vote on a post is now ``vote["value"]`` (1, -1, or none: withdrawn)."""
     if vote["target_type"] != "post":
         return
     row = _post(tx, vote["target_id"])
@@ -213,33 +218,36 @@ def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
         return
     existing = tx.session.get(FeedVote, (row.id, vote["voter_id"]))
     if existing is not None:
-        if existing.value > 0:
-            row.up_weight -= existing.weight
-            row.up_count -= 1
-        else:
-            row.down_weight -= existing.weight
-            row.down_count -= 1
+        _tally(row, existing.value, existing.weight, -1)
         tx.session.delete(existing)
         tx.session.flush()
     if vote.get("value") in (1, -1):
         weight = ranking.vote_weight(_trust_row(tx, vote["voter_id"]).trust)
         tx.session.add(FeedVote(post_id=row.id, voter_id=vote["voter_id"], value=vote["value"], weight=weight))
-        if vote["value"] > 0:
-            row.up_weight += weight
-            row.up_count += 1
-        else:
-            row.down_weight += weight
-            row.down_count += 1
-    row.up_weight, row.down_weight = max(0.0, row.up_weight), max(0.0, row.down_weight)
+        _tally(row, vote["value"], weight, +1)
     rescore(row, now)
 
 
+def _tally(row: FeedPost, value: int, weight: float, sign: int) -> None:
+    """Count a vote of ``value`` and ``weight`` into (``sign`` 1) or out of (-1) the post's tally."""
+    if value > 0:
+        row.up_weight = max(0.0, row.up_weight + sign * weight)
+        row.up_count += sign
+    else:
+        row.down_weight = max(0.0, row.down_weight + sign * weight)
+        row.down_count += sign
+
+
 def report_resolved(tx: Transaction, report: dict, now: datetime) -> None:
-    if report.get("action") != "uphold" or report.get("target_type") != "post":
-        return
-    row = _post(tx, report["target_id"])
+    if report.get("action") == "uphold" and report.get("target_type") == "post":
+        reports_upheld(tx, {"post_id": report["target_id"], "count": 1}, now)
+
+
+def reports_upheld(tx: Transaction, reports: dict, now: datetime) -> None:
+    """``reports["count"]`` more reports on ``reports["post_id"]`` were upheld."""
+    row = _post(tx, reports["post_id"])
     if row is not None:
-        row.penalty += C.PENALTY_PER_UPHELD_REPORT
+        row.penalty += ranking.penalty(reports["count"])
         rescore(row, now)
 
 
@@ -309,10 +317,8 @@ def trust_changed(tx: Transaction, user_id: str, trust: float, now: datetime, as
         post = _post(tx, vote.post_id)
         if post is None or vote.weight == weight:
             continue
-        if vote.value > 0:
-            post.up_weight = max(0.0, post.up_weight - vote.weight + weight)
-        else:
-            post.down_weight = max(0.0, post.down_weight - vote.weight + weight)
+        _tally(post, vote.value, vote.weight, -1)
+        _tally(post, vote.value, weight, +1)
         vote.weight = weight
         rescore(post, now)
 

@@ -145,3 +145,18 @@ class FeedSubwiki(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     slug: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(100))
+
+
+# Every table the feed keeps from events, children first (what feed.rebuild replaces).
+READ_MODEL = (
+    FeedVote,
+    FeedComment,
+    FeedEdit,
+    FeedMembership,
+    FeedFollow,
+    FeedTrust,
+    FeedAuthor,
+    FeedPost,
+    FeedPerson,
+    FeedSubwiki,
+)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import statistics
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
@@ -24,7 +23,7 @@ from sqlalchemy.sql import Select
 from feed import ranking
 from feed.exceptions import Invalid
 from feed.models import FeedFollow, FeedMembership, FeedPost, FeedSubwiki
-from svclib.db import Transaction, isoformat
+from svclib.db import Transaction, isoformat, parse_time
 from svclib.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 C = ranking.CONFIG
@@ -36,10 +35,6 @@ GONE = {"username": "deleted", "display_name": "Deleted account"}
 
 P = FeedPost.__table__.c
 SORT_COLUMNS = {"quality": P.rank, "new": P.posted_at, "top": P.approval}
-
-
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _condition(kind: str, windowed: bool) -> list:
@@ -114,7 +109,7 @@ def decode_cursor(cursor: str | None, sort: str) -> dict:
         key, key_id = data["k"]
         if not isinstance(key_id, str):
             raise ValueError("wrong id")
-        data["k"] = [_parse_time(key) if sort == "new" else float(key), key_id]
+        data["k"] = [parse_time(key) if sort == "new" else float(key), key_id]
         if not isinstance(data.get("s", []), list):
             raise ValueError("wrong shown list")
         return data
@@ -135,30 +130,10 @@ def _round(value: float) -> float:
     return round(float(value), 6)
 
 
-def reasons(row: Row, age_hours: float) -> list[dict]:
-    """Every factor of the row's score, from the values stored with it (as ranking.reasons computes them)."""
-    discussion = C.DISCUSSION * math.log1p(row.commenters)
-    improvement = C.IMPROVEMENT * min(C.EDITORS_CAP, row.editors)
-    factors = (
-        ("up_weight", row.up_weight),
-        ("down_weight", row.down_weight),
-        ("approval", row.approval),
-        ("substantive_commenters", row.commenters),
-        ("discussion", discussion),
-        ("editors_that_stood", row.editors),
-        ("improvement", improvement),
-        ("penalties", -row.penalty),
-        ("quality", row.quality),
-        ("age_hours", age_hours),
-        ("decay", ranking.decay(age_hours)),
-    )
-    return [{"factor": name, "value": _round(value)} for name, value in factors]
-
-
 def item(row: Row, now: datetime, promoted: bool = False) -> dict:
     """A feed entry: the post as shown, and the reasons for its place."""
     age_hours = max(0.0, (now - row.posted_at).total_seconds() / 3600)
-    factors = reasons(row, age_hours)
+    factors = ranking.reasons(row, age_hours)
     if promoted:
         factors.append({"factor": "new_creator_slot", "value": 1})
     author = (

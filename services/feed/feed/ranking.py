@@ -49,15 +49,27 @@ def approval(up_weight: float, down_weight: float, c: RankingConfig = CONFIG) ->
     return wilson_lower_bound(up_weight, up_weight + down_weight, c.Z)
 
 
+def discussion(commenters: int, c: RankingConfig = CONFIG) -> float:
+    return c.DISCUSSION * math.log1p(commenters)
+
+
+def improvement(editors: int, c: RankingConfig = CONFIG) -> float:
+    return c.IMPROVEMENT * min(c.EDITORS_CAP, editors)
+
+
+def penalty(upheld_reports: int, c: RankingConfig = CONFIG) -> float:
+    return c.PENALTY_PER_UPHELD_REPORT * upheld_reports
+
+
+def substantive(length: int, commenter_id: str, author_id: str, c: RankingConfig = CONFIG) -> bool:
+    """A comment counts towards discussion when it is long enough and not the author's own."""
+    return length >= c.SUBSTANTIVE_LENGTH and commenter_id != author_id
+
+
 def quality(
     up_weight: float, down_weight: float, commenters: int, editors: int, penalty: float, c: RankingConfig = CONFIG
 ) -> float:
-    return (
-        approval(up_weight, down_weight, c)
-        + c.DISCUSSION * math.log1p(commenters)
-        + c.IMPROVEMENT * min(c.EDITORS_CAP, editors)
-        - penalty
-    )
+    return approval(up_weight, down_weight, c) + discussion(commenters, c) + improvement(editors, c) - penalty
 
 
 def decay(age_hours: float, c: RankingConfig = CONFIG) -> float:
@@ -79,29 +91,20 @@ def refresh_after_hours(age_hours: float, c: RankingConfig = CONFIG) -> float:
     return max(c.REFRESH_MIN_MINUTES / 60, drift)
 
 
-def reasons(
-    up_weight: float,
-    down_weight: float,
-    commenters: int,
-    editors: int,
-    penalty: float,
-    age_hours: float,
-    c: RankingConfig = CONFIG,
-) -> list[dict]:
-    """Every factor's value, so that anyone can see why an item is where it is."""
-    a = approval(up_weight, down_weight, c)
-    q = quality(up_weight, down_weight, commenters, editors, penalty, c)
-    factors = [
-        ("up_weight", up_weight),
-        ("down_weight", down_weight),
-        ("approval", a),
-        ("substantive_commenters", commenters),
-        ("discussion", c.DISCUSSION * math.log1p(commenters)),
-        ("editors_that_stood", editors),
-        ("improvement", c.IMPROVEMENT * min(c.EDITORS_CAP, editors)),
-        ("penalties", -penalty),
-        ("quality", q),
+def reasons(post, age_hours: float, c: RankingConfig = CONFIG) -> list[dict]:
+    """Every factor of a post's score, from the facts and scores stored with it (``post`` has the
+    read model's columns), so that anyone can see why an item is where it is."""
+    factors = (
+        ("up_weight", post.up_weight),
+        ("down_weight", post.down_weight),
+        ("approval", post.approval),
+        ("substantive_commenters", post.commenters),
+        ("discussion", discussion(post.commenters, c)),
+        ("editors_that_stood", post.editors),
+        ("improvement", improvement(post.editors, c)),
+        ("penalties", -post.penalty),
+        ("quality", post.quality),
         ("age_hours", age_hours),
         ("decay", decay(age_hours, c)),
-    ]
+    )
     return [{"factor": name, "value": round(float(value), 6)} for name, value in factors]

@@ -14,38 +14,14 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from nameko.standalone.rpc import ClusterRpcProxy
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 
-from feed import handlers, ranking
+from feed import handlers
 from feed.cache import changed
-from feed.models import (
-    FeedAuthor,
-    FeedComment,
-    FeedEdit,
-    FeedFollow,
-    FeedMembership,
-    FeedPerson,
-    FeedPost,
-    FeedSubwiki,
-    FeedTrust,
-    FeedVote,
-)
+from feed.models import READ_MODEL, FeedPost
 from svclib import settings
 from svclib.db import StandaloneDatabase, Transaction, utcnow
 from svclib.migrations import migrations_dir
-
-READ_MODEL = (
-    FeedVote,
-    FeedComment,
-    FeedEdit,
-    FeedMembership,
-    FeedFollow,
-    FeedTrust,
-    FeedAuthor,
-    FeedPost,
-    FeedPerson,
-    FeedSubwiki,
-)
 
 
 def pages(fetch: Callable[..., dict], page_size: int = 500) -> Iterator[dict]:
@@ -59,97 +35,43 @@ def pages(fetch: Callable[..., dict], page_size: int = 500) -> Iterator[dict]:
 
 
 def rebuild(tx: Transaction, rpc, now: datetime | None = None) -> dict:
-    """Replace the read model with one built from the source services; returns what was loaded."""
+    """Replace the read model with one built from the source services; returns how many facts were read.
+
+    Every fact is applied by the function that applies its event (feed.handlers): the rules of
+    the ranking are written once, for the live feed and its rebuild alike.
+    """
     now = now or utcnow()
     for model in READ_MODEL:
         tx.session.execute(delete(model))
     counts: dict[str, int] = {}
 
-    def count(name: str) -> None:
-        counts[name] = counts.get(name, 0) + 1
-
-    trust = {}
-    for user in pages(rpc.identity.list_trust):
-        trust[user["id"]] = user["trust"]
-        tx.session.add(FeedTrust(user_id=user["id"], trust=user["trust"]))
-        handlers.person_changed(tx, user)
-        count("people")
-    for subwiki in pages(rpc.communities.list_subwiki_names):
-        handlers.subwiki_named(tx, subwiki)
-        count("subwikis")
-    for follow in pages(rpc.identity.list_follows):
-        tx.session.add(FeedFollow(follower_id=follow["follower_id"], followee_id=follow["followee_id"]))
-        count("follows")
-    for membership in pages(rpc.communities.list_memberships):
-        tx.session.add(FeedMembership(user_id=membership["user_id"], subwiki_id=membership["subwiki_id"]))
-        count("memberships")
-    tx.session.flush()
+    def replay(name: str, items: Iterator[dict], apply: Callable[[dict], None]) -> None:
+        counts.setdefault(name, 0)
+        for fact in items:
+            apply(fact)
+            counts[name] += 1
 
     def facts(kind: str) -> Iterator[dict]:
         return pages(lambda after, limit: rpc.content.list_facts(kind, after=after, limit=limit))
 
-    for post in facts("posts"):
-        handlers.post_created(tx, post, now)
-        if post["removed"]:
-            handlers.post_removed(tx, post)
-        count("posts")
-    tx.session.flush()
-    posts = {row.id: row for row in tx.session.scalars(select(FeedPost)).all()}
-    for vote in facts("votes"):
-        post = posts.get(vote["target_id"])
-        if post is None:
-            continue
-        weight = ranking.vote_weight(trust.get(vote["voter_id"], 0.1))
-        tx.session.add(FeedVote(post_id=post.id, voter_id=vote["voter_id"], value=vote["value"], weight=weight))
-        if vote["value"] > 0:
-            post.up_weight += weight
-            post.up_count += 1
-        else:
-            post.down_weight += weight
-            post.down_count += 1
-        count("votes")
-    for comment in facts("comments"):
-        post = posts.get(comment["post_id"])
-        if post is None:
-            continue
-        substantive = comment["length"] >= ranking.CONFIG.SUBSTANTIVE_LENGTH and comment["author_id"] != post.author_id
-        tx.session.add(
-            FeedComment(
-                id=comment["id"],
-                post_id=post.id,
-                author_id=comment["author_id"],
-                substantive=substantive,
-                visible=not comment["removed"],
-            )
-        )
-        if not comment["removed"]:
-            post.comment_count += 1
-        count("comments")
-    for edit in facts("edits"):
-        if edit["post_id"] in posts:
-            tx.session.add(FeedEdit(post_id=edit["post_id"], editor_id=edit["editor_id"], standing=edit["standing"]))
-            count("edits")
-    for report in facts("upheld_reports"):
-        post = posts.get(report["post_id"])
-        if post is not None:
-            post.penalty = ranking.CONFIG.PENALTY_PER_UPHELD_REPORT * report["count"]
-    tx.session.flush()
-    commenters = dict(
-        tx.session.execute(
-            select(FeedComment.post_id, func.count(func.distinct(FeedComment.author_id)))
-            .where(FeedComment.substantive.is_(True), FeedComment.visible.is_(True))
-            .group_by(FeedComment.post_id)
-        ).all()
-    )
-    editors = dict(
-        tx.session.execute(
-            select(FeedEdit.post_id, func.count()).where(FeedEdit.standing > 0).group_by(FeedEdit.post_id)
-        ).all()
-    )
-    for post in posts.values():
-        post.commenters = commenters.get(post.id, 0)
-        post.editors = editors.get(post.id, 0)
-        handlers.rescore(post, now)
+    def person(user: dict) -> None:
+        handlers.trust_changed(tx, user["id"], user["trust"], now)
+        handlers.person_changed(tx, user)
+
+    def post(fact: dict) -> None:
+        handlers.post_created(tx, fact, now)
+        if fact["removed"]:
+            handlers.post_removed(tx, fact)
+
+    replay("people", pages(rpc.identity.list_trust), person)
+    replay("subwikis", pages(rpc.communities.list_subwiki_names), lambda s: handlers.subwiki_named(tx, s))
+    replay("follows", pages(rpc.identity.list_follows), lambda f: handlers.follow_changed(tx, f, True))
+    replay("memberships", pages(rpc.communities.list_memberships), lambda m: handlers.membership_changed(tx, m, True))
+    replay("posts", facts("posts"), post)
+    replay("votes", facts("votes"), lambda v: handlers.vote_changed(tx, v, now))
+    replay("comments", facts("comments"), lambda c: handlers.comment_changed(tx, c, not c["removed"], now))
+    replay("edits", facts("edits"), lambda e: handlers.edits_stood(tx, e, now))
+    replay("upheld_reports", facts("upheld_reports"), lambda r: handlers.reports_upheld(tx, r, now))
     return counts
 
 
