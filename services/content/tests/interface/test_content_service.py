@@ -1,0 +1,123 @@
+"""The content service in a real nameko container on the real broker and PostgreSQL;
+communities, its neighbour, replaced where a test needs its answer."""
+
+import uuid
+
+import pytest
+from nameko.standalone.events import event_dispatcher
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
+
+from content.exceptions import Conflict, Forbidden
+from content.service import ContentService
+from svclib.events import ReliableEventHandler
+
+
+class Listener:
+    """A stand-in consumer of content's events, on the same broker."""
+
+    name = "listener"
+    posts: list = []
+
+    @ReliableEventHandler.decorator("content", "post_created")
+    def handle_post_created(self, payload):
+        Listener.posts.append(payload["post"])
+
+
+@pytest.fixture
+def config(service_config):
+    return service_config("content")
+
+
+def call(container, method, *args, **kwargs):
+    with entrypoint_hook(container, method) as hook:
+        return hook(*args, **kwargs)
+
+
+def announce(container, handler: str, service: str, event: str, payload: dict) -> None:
+    """An event from another service, through the broker, applied before this returns."""
+    with entrypoint_waiter(container, handler, timeout=10):
+        event_dispatcher(container.config)(service, event, {"event_id": uuid.uuid4().hex, **payload})
+
+
+def member(container, subwiki: dict, username: str, moderator: bool = False) -> str:
+    """A person registered with identity who joined ``subwiki`` in communities."""
+    user_id = uuid.uuid4().hex
+    announce(
+        container,
+        "handle_user_registered",
+        "identity",
+        "user_registered",
+        {"user": {"id": user_id, "username": username}},
+    )
+    membership = {**subwiki, "user_id": user_id}
+    announce(container, "handle_member_joined", "communities", "member_joined", {"membership": membership})
+    if moderator:
+        announce(container, "handle_moderator_added", "communities", "moderator_added", {"membership": membership})
+    return user_id
+
+
+@pytest.fixture
+def rivers():
+    return {"subwiki_id": uuid.uuid4().hex, "subwiki": "rivers"}
+
+
+def test_a_member_known_from_events_posts_and_the_post_is_published(runner_factory, config, rivers):
+    Listener.posts = []
+    runner = runner_factory(config, ContentService, Listener)
+    runner.start()
+    content = next(c for c in runner.containers if c.service_name == "content")
+    listener = next(c for c in runner.containers if c.service_name == "listener")
+    ann = member(content, rivers, "ann")
+    with entrypoint_waiter(listener, "handle_post_created", timeout=10):
+        post = call(content, "create_post", ann, "rivers", "article", "On rivers", body="Rivers *flow*.")
+    assert Listener.posts[0]["id"] == post["id"] and Listener.posts[0]["subwiki_id"] == rivers["subwiki_id"]
+    assert call(content, "get_post", post["id"], ann)["body_html"] == "<p>Rivers <em>flow</em>.</p>\n"
+
+
+def test_a_join_not_yet_copied_is_confirmed_with_communities(container_factory, config):
+    container = container_factory(ContentService, config)
+    communities = replace_dependencies(container, "communities")
+    container.start()
+    birds = {"subwiki_id": uuid.uuid4().hex, "subwiki": "birds"}
+    user_id = uuid.uuid4().hex
+    announce(
+        container, "handle_user_registered", "identity", "user_registered", {"user": {"id": user_id, "username": "eve"}}
+    )
+    communities.get_membership.return_value = {**birds, "user_id": user_id, "is_member": True, "is_moderator": False}
+    post = call(container, "create_post", user_id, "birds", "text", "First in birds", body="Hello")
+    assert post["subwiki_id"] == birds["subwiki_id"]
+    communities.get_membership.assert_any_call(user_id, slug="birds")
+
+
+def test_edits_comments_votes_and_reports_on_postgres(container_factory, config, rivers):
+    container = container_factory(ContentService, config)
+    container.start()
+    ann, bob = member(container, rivers, "ann", moderator=True), member(container, rivers, "bob")
+    post = call(container, "create_post", bob, "rivers", "text", "Thought", body="Short.")
+    assert call(container, "edit_post", ann, post["id"], 1, "better", body="Shorter.")["post"]["revision"] == 2
+    with pytest.raises(Conflict):
+        call(container, "edit_post", bob, post["id"], 1, "stale", body="Lost.")
+    assert call(container, "revert_post", ann, post["id"], 1)["body"] == "Short."
+    top = call(container, "create_comment", ann, post["id"], "First!")
+    reply = call(container, "create_comment", bob, post["id"], "A reply", parent_id=top["id"])
+    thread = call(container, "list_comments", post["id"])
+    assert thread[0]["children"][0]["id"] == reply["id"]
+    assert call(container, "vote", ann, "post", post["id"], 1) == {"up": 1, "down": 0, "my_vote": 1}
+    assert call(container, "vote", ann, "post", post["id"], -1) == {"up": 0, "down": 1, "my_vote": -1}
+    report = call(container, "file_report", ann, "comment", reply["id"], "Rude")
+    with pytest.raises(Forbidden):
+        call(container, "list_reports", bob, "rivers")
+    assert [r["id"] for r in call(container, "list_reports", ann, "rivers")["items"]] == [report["id"]]
+    assert call(container, "resolve_report", ann, report["id"], "uphold")["status"] == "resolved"
+    assert call(container, "get_post", post["id"])["comment_count"] == 1
+
+
+def test_a_left_member_no_longer_posts(container_factory, config, rivers):
+    container = container_factory(ContentService, config)
+    communities = replace_dependencies(container, "communities")
+    container.start()
+    dan = member(container, rivers, "dan")
+    announce(container, "handle_member_left", "communities", "member_left", {"membership": {**rivers, "user_id": dan}})
+    communities.get_membership.return_value = {**rivers, "user_id": dan, "is_member": False, "is_moderator": False}
+    with pytest.raises(Forbidden):
+        call(container, "create_post", dan, "rivers", "text", "Still here?", body="No.")
