@@ -5,10 +5,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-PACKAGES := libs services/identity services/communities services/content services/feed services/donations gateway
+PACKAGES := libs services/identity services/communities services/content services/feed services/donations gateway web
 PYTEST := $(PY) -m pytest -q
 
-.PHONY: install servers run test lint test-unit test-gateway test-interface test-integration test-e2e test-deploy bench bench-feed bench-feed-storage feed-rebuild clean
+PHONY_WEB := test-web test-browser chromium
+.PHONY: install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy bench bench-feed bench-feed-storage feed-rebuild clean
 
 install: $(STAMP)
 
@@ -28,13 +29,24 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: install servers lint test-unit test-gateway test-deploy test-interface test-integration test-e2e
+test: install servers lint test-unit test-gateway test-web test-deploy test-interface test-integration test-e2e
 
 test-unit: install
 	$(PYTEST) libs/tests/unit services/*/tests/unit
 
 test-gateway: install
 	$(PYTEST) gateway/tests
+
+test-web: install
+	$(PYTEST) web/tests
+
+# Debian's Chromium (a browser download from elsewhere cannot work here); installed as root when missing.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| { echo "Chromium is needed for the browser tests: apt-get install chromium" >&2; exit 1; }
+
+test-browser: install servers chromium
+	$(PYTEST) tests/browser
 
 test-deploy: install
 	$(PYTEST) tests/deploy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -47,14 +48,17 @@ def run(args: argparse.Namespace) -> int:
         "PUBLIC_URL": f"http://127.0.0.1:{args.port}",
         **database_settings(args.sqlite),
     }
-    stack = Stack(env, args.port, ROOT / "var" / "log")
+    stack = Stack(env, args.port, ROOT / "var" / "log", web_port=args.web_port)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         infra.log("declaring event queues, starting services")
         stack.start_all()
         created = seed.seed(stack.gateway_url)
         infra.log(f"demo data: {created}")
+        stack.start_web(WEB_SECRET_KEY=web_secret())
+        stack.wait_web()
         print(
+            f"\n  Site:    {stack.web_url}/"
             f"\n  Gateway: {stack.gateway_url}/api/v1   (health {stack.gateway_url}/readyz)"
             f"\n  Logs:    {stack.log_dir}\n  A process that exits is started again. Ctrl-C stops everything.\n",
             flush=True,
@@ -71,6 +75,17 @@ def run(args: argparse.Namespace) -> int:
         infra.log("stopped")
 
 
+def web_secret() -> str:
+    """The site's session key, kept in var/ so that restarting `make run` keeps people signed in."""
+    if os.environ.get("WEB_SECRET_KEY"):
+        return os.environ["WEB_SECRET_KEY"]
+    path = ROOT / "var" / "web-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def _interrupt(*_) -> None:
     raise KeyboardInterrupt
 
@@ -80,6 +95,7 @@ def main() -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run_parser = sub.add_parser("run", help="start everything in the foreground")
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
+    run_parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
     run_parser.add_argument("--sqlite", action="store_true", default=os.environ.get("USE_SQLITE") == "1")
     sub.add_parser("servers", help="make sure RabbitMQ and PostgreSQL are reachable (install/start them)")
     args = parser.parse_args()

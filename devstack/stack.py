@@ -19,9 +19,10 @@ SERVICE_MODULES = [f"{name}.service" for name in SERVICES]
 
 
 class Stack:
-    def __init__(self, env: dict[str, str], gateway_port: int, log_dir: Path):
+    def __init__(self, env: dict[str, str], gateway_port: int, log_dir: Path, web_port: int | None = None):
         self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
         self.gateway_port = gateway_port
+        self.web_port = web_port
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.processes: dict[str, subprocess.Popen] = {}
@@ -89,6 +90,28 @@ class Stack:
 
         if not wait_for(ready, timeout, interval=0.5):
             raise RuntimeError(f"the gateway was not ready within {timeout}s; see {self.log_dir}")
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def start_web(self, **extra_env: str) -> subprocess.Popen:
+        """The site, under gunicorn, speaking to this stack's gateway over HTTP only."""
+        argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "web.app:create_app()"]
+        env = {"WEB_PORT": str(self.web_port), "WEB_HOST": "127.0.0.1", "GATEWAY_URL": self.gateway_url, **extra_env}
+        return self._spawn("web", argv, ROOT / "web", env)
+
+    def wait_web(self, timeout: float = 60) -> None:
+        def up() -> bool:
+            if self.processes["web"].poll() is not None:
+                raise RuntimeError(f"the site exited; see {self.log_dir / 'web.log'}")
+            try:
+                return requests.get(f"{self.web_url}/healthz", timeout=5).status_code == 200
+            except requests.RequestException:
+                return False
+
+        if not wait_for(up, timeout, interval=0.5):
+            raise RuntimeError(f"the site did not answer within {timeout}s; see {self.log_dir / 'web.log'}")
 
     def start_all(self) -> None:
         self.declare_topology()

@@ -1,0 +1,20 @@
+"""gunicorn settings for the site; every one can be overridden from the environment."""
+
+import multiprocessing
+import os
+import secrets
+
+bind = f"{os.environ.get('WEB_HOST', '0.0.0.0')}:{os.environ.get('WEB_PORT', '8080')}"
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_WORKERS", min(4, max(2, multiprocessing.cpu_count()))))
+threads = int(os.environ.get("WEB_THREADS", 8))
+timeout = int(os.environ.get("WEB_TIMEOUT", 30))
+graceful_timeout = 10
+keepalive = 5
+accesslog = os.environ.get("WEB_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# Sessions are signed cookies: every worker must share the key. Set WEB_SECRET_KEY in production
+# (a key made here lasts as long as this server, so a restart signs everyone out).
+os.environ.setdefault("WEB_SECRET_KEY", secrets.token_hex(32))

@@ -1,0 +1,130 @@
+"""The gateway client against a real local HTTP server: errors mapped, timeouts bounded."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from web.api import ApiError, Gateway, Unavailable, error_from
+
+ANSWERS: dict[str, tuple[int, dict, str]] = {
+    "/api/v1/ok": (200, {}, json.dumps({"hello": "world"})),
+    "/api/v1/empty": (204, {}, ""),
+    "/api/v1/invalid": (
+        400,
+        {},
+        json.dumps({"error": {"code": "validation_error", "message": "Bad.", "fields": {"title": ["Too long."]}}}),
+    ),
+    "/api/v1/slow-down": (429, {"Retry-After": "42"}, json.dumps({"error": {"code": "rate_limited", "message": "x"}})),
+    "/api/v1/down": (503, {}, json.dumps({"error": {"code": "unavailable", "message": "Try later."}})),
+    "/api/v1/html": (500, {}, "<html>oops</html>"),
+    "/api/v1/garbage": (200, {}, "not json"),
+}
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        if self.path.startswith("/api/v1/sleep"):
+            time.sleep(2)
+        status, headers, body = ANSWERS.get(self.path, (404, {}, json.dumps({"error": {"code": "not_found"}})))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_json_answer_and_no_content(server):
+    gateway = Gateway(server)
+    assert gateway.get("/ok") == {"hello": "world"}
+    assert gateway.get("/empty") is None
+
+
+def test_validation_error_keeps_fields(server):
+    with pytest.raises(ApiError) as caught:
+        Gateway(server).get("/invalid")
+    assert caught.value.status == 400
+    assert caught.value.code == "validation_error"
+    assert caught.value.field_errors() == {"title": "Too long."}
+
+
+def test_rate_limit_says_when(server):
+    with pytest.raises(ApiError) as caught:
+        Gateway(server).get("/slow-down")
+    assert (caught.value.status, caught.value.retry_after) == (429, 42)
+
+
+def test_service_down_is_unavailable(server):
+    with pytest.raises(Unavailable):
+        Gateway(server).get("/down")
+
+
+def test_an_answer_without_the_error_shape_is_still_an_api_error(server):
+    with pytest.raises(ApiError) as caught:
+        Gateway(server).get("/html")
+    assert caught.value.status == 500 and caught.value.code == "unknown"
+    with pytest.raises(ApiError) as caught:
+        Gateway(server).get("/garbage")
+    assert caught.value.status == 502
+
+
+def test_a_slow_gateway_is_unavailable_within_the_timeout(server):
+    gateway = Gateway(server, timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(Unavailable):
+        gateway.get("/sleep")
+    assert time.monotonic() - started < 1.9
+
+
+def test_a_gateway_that_is_not_there_is_unavailable():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(Unavailable):
+        Gateway(f"http://127.0.0.1:{port}", connect_timeout=0.5).get("/ok")
+
+
+def test_token_and_request_id_are_sent():
+    seen = {}
+
+    class Recorder:
+        def request(self, method, url, **kwargs):
+            seen.update(kwargs["headers"], url=url)
+            raise ConnectionError
+
+    gateway = Gateway("http://gateway")
+    gateway.session = Recorder()
+    with pytest.raises(ConnectionError):
+        gateway.get("/me", "tok", request_id="rid")
+    assert seen == {"Authorization": "Bearer tok", "X-Request-Id": "rid", "url": "http://gateway/api/v1/me"}
+
+
+def test_error_from_unknown_fields_shape():
+    class Response:
+        status_code = 400
+        reason = "Bad Request"
+        headers = {}
+
+        def json(self):
+            return {"error": {"code": "validation_error", "message": "m", "fields": {"a": "one"}}}
+
+    assert error_from(Response()).fields == {"a": ["one"]}

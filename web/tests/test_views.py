@@ -1,0 +1,173 @@
+"""The site's pages with the gateway replaced by a fake: security headers, CSRF, sessions,
+errors shown as people expect them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from web.api import ApiError, Unavailable
+from web.app import create_app
+
+FEED = {
+    "items": [
+        {
+            "post": {
+                "id": "p1",
+                "kind": "link",
+                "title": "<script>alert(1)</script>",
+                "url": "https://www.example.org/x",
+                "image_url": None,
+                "author": {"id": "u1", "username": "ada", "display_name": "Ada"},
+                "subwiki": {"slug": "history", "name": "History"},
+                "created_at": "2026-01-01T00:00:00Z",
+                "comment_count": 2,
+                "score": {"up": 3, "down": 0, "quality": 0.5},
+            },
+            "rank": {"score": 0.4, "reasons": [{"factor": "substantive_commenters", "value": 2}]},
+        }
+    ],
+    "next_cursor": None,
+}
+
+
+class FakeGateway:
+    def __init__(self):
+        self.answers: dict[tuple[str, str], object] = {}
+        self.calls: list[tuple[str, str, str | None, dict]] = []
+
+    def request(self, method, path, token=None, **kwargs):
+        self.calls.append((method, path, token, kwargs))
+        answer = self.answers.get((method, path))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+@pytest.fixture
+def gateway():
+    fake = FakeGateway()
+    fake.answers[("GET", "/feed/public")] = FEED
+    return fake
+
+
+@pytest.fixture
+def client(gateway):
+    app = create_app({"GATEWAY": gateway, "SECRET_KEY": "test", "TESTING": True})
+    return app.test_client()
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_front_page_escapes_and_sets_strict_headers(client):
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "2 people discussed it" in html
+    assert "(example.org)" in html
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "default-src 'none'" in csp
+    assert re.search(r'src="/static/js/site\.[0-9a-f]{12}\.js"', html)
+    assert "<title>Front page · Wikisocial</title>" in html
+
+
+def test_assets_are_served_by_hash_and_kept(client):
+    html = client.get("/").get_data(as_text=True)
+    path = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', html).group(1)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "immutable" in response.headers["Cache-Control"]
+    assert client.get("/static/css/site.css").status_code == 404
+
+
+def test_a_form_without_its_csrf_token_is_refused(client, gateway):
+    response = client.post("/signin", data={"login": "ada", "password": "x"})
+    assert response.status_code == 400
+    assert not [c for c in gateway.calls if c[1] == "/auth/login"]
+
+
+def test_sign_in_keeps_the_token_in_a_signed_http_only_cookie(client, gateway):
+    gateway.answers[("POST", "/auth/login")] = {"token": "secret-token", "user": {"username": "ada"}}
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    response = client.post("/signin", data={"login": "ada", "password": "pw", "csrf_token": token, "next": "/u/ada"})
+    assert response.status_code == 302 and response.headers["Location"] == "/u/ada"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "secret-token" not in cookie  # signed and compressed/encoded, never the raw token in a readable form
+
+
+def test_failed_sign_in_keeps_what_was_typed_and_says_why(client, gateway):
+    gateway.answers[("POST", "/auth/login")] = ApiError(401, "unauthenticated", "Wrong.")
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    response = client.post("/signin", data={"login": "ada_typed", "password": "pw", "csrf_token": token})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'value="ada_typed"' in html
+    assert "That name or password is not right." in html
+    assert 'value="pw"' not in html
+
+
+def test_sign_up_field_errors_are_shown_by_their_fields(client, gateway):
+    gateway.answers[("POST", "/auth/register")] = ApiError(
+        400, "validation_error", "Invalid.", {"password": ["Too common."]}
+    )
+    token = csrf_of(client.get("/signup").get_data(as_text=True))
+    response = client.post(
+        "/signup", data={"username": "bob", "email": "b@example.org", "password": "password", "csrf_token": token}
+    )
+    html = response.get_data(as_text=True)
+    assert '<p class="error" id="e-password">Too common.</p>' in html
+    assert 'aria-describedby="e-password"' in html
+    assert 'value="b@example.org"' in html
+
+
+def test_rate_limited_says_when(client, gateway):
+    gateway.answers[("POST", "/auth/login")] = ApiError(429, "rate_limited", "Slow down.", retry_after=30)
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    response = client.post("/signin", data={"login": "ada", "password": "pw", "csrf_token": token})
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "30"
+    assert "Try again in 30 seconds." in response.get_data(as_text=True)
+
+
+def test_gateway_down_gives_a_friendly_503(client, gateway):
+    gateway.answers[("GET", "/feed/public")] = Unavailable()
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "please try again shortly" in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_expired_session_sends_to_sign_in_and_back(client, gateway):
+    gateway.answers[("POST", "/auth/login")] = {"token": "t", "user": {"username": "ada"}}
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    client.post("/signin", data={"login": "ada", "password": "pw", "csrf_token": token})
+    gateway.answers[("GET", "/feed")] = ApiError(401, "unauthenticated", "Expired.")
+    response = client.get("/home?sort=new")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/signin?next=/home?sort%3Dnew")
+
+
+def test_signed_in_pages_ask_visitors_to_sign_in(client):
+    response = client.get("/submit")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/signin?next=")
+
+
+def test_language_from_accept_language_and_switch(client):
+    html = client.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="fr">' in html
+    token = csrf_of(html)
+    client.post("/language", data={"lang": "en", "csrf_token": token, "next": "/"})
+    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+
+
+def test_a_missing_page_is_a_404_page(client, gateway):
+    gateway.answers[("GET", "/posts/nope")] = ApiError(404, "not_found", "No such post.")
+    response = client.get("/posts/nope")
+    assert response.status_code == 404
+    assert "<title>" in response.get_data(as_text=True)

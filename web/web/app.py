@@ -1,0 +1,161 @@
+"""``create_app()``: the site's Flask factory: settings, signed cookie session, CSRF, CSP,
+languages, assets with content hashes, and the error pages."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import uuid
+from typing import Any
+
+from flask import Flask, abort, g, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import Babel, gettext
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from web import helpers
+from web.api import ApiError, Gateway, Unavailable
+from web.assets import Assets
+
+LANGUAGES = ("en", "fr")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Signed, HttpOnly, SameSite=Lax; Secure whenever the request came over https."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (request and request.is_secure))
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        SECRET_KEY=os.environ.get("WEB_SECRET_KEY") or secrets.token_hex(32),
+        GATEWAY_URL=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000"),
+        API_TIMEOUT=float(os.environ.get("API_TIMEOUT", "5")),
+        SESSION_COOKIE_NAME="wikisocial",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("WEB_SECURE_COOKIES") == "1",
+        PERMANENT_SESSION_LIFETIME=30 * 24 * 3600,
+        MAX_CONTENT_LENGTH=9 * 1024 * 1024,
+        BABEL_DEFAULT_LOCALE="en",
+        BABEL_TRANSLATION_DIRECTORIES=os.path.join(os.path.dirname(__file__), "translations"),
+    )
+    app.config.update(config or {})
+    proxies = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.session_interface = SessionCookies()
+    app.extensions["gateway"] = app.config.get("GATEWAY") or Gateway(
+        app.config["GATEWAY_URL"], timeout=app.config["API_TIMEOUT"]
+    )
+    Babel(app, locale_selector=select_locale)
+    assets = Assets(os.path.join(app.root_path, "static"))
+    app.extensions["assets"] = assets
+
+    app.jinja_env.globals.update(
+        asset=assets.url,
+        csrf_token=csrf_token,
+        languages=LANGUAGES,
+        current_locale=select_locale,
+    )
+    app.jinja_env.filters.update(helpers.FILTERS)
+    app.jinja_env.globals.update(helpers.GLOBALS)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+    @app.context_processor
+    def form_defaults():
+        return {"form": {}, "errors": {}, "message": None}
+
+    @app.before_request
+    def prepare():
+        g.request_id = uuid.uuid4().hex
+        g.token = session.get("token")
+        g.me = session.get("me")
+        if request.method not in SAFE_METHODS and request.endpoint not in ("static_asset",):
+            sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
+            if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
+                abort(400, description=gettext("This form has expired. Please try again."))
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+            response.vary.add("Cookie")
+            response.vary.add("Accept-Language")
+        return response
+
+    @app.get("/static/<path:name>", endpoint="static_asset")
+    def static_asset(name: str):
+        return assets.send(name)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @app.post("/language")
+    def language():
+        chosen = request.form.get("lang")
+        if chosen in LANGUAGES:
+            session["lang"] = chosen
+        return redirect(helpers.safe_next(request.form.get("next")) or url_for("feed.front"))
+
+    @app.errorhandler(Unavailable)
+    def unavailable(error: Unavailable):
+        response = app.make_response((render_template("errors/unavailable.html", error=error), 503))
+        response.headers["Retry-After"] = str(error.retry_after or 5)
+        return response
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError):
+        if error.status == 401:
+            session.pop("token", None)
+            session.pop("me", None)
+            return redirect(url_for("auth.signin", next=request.full_path if request.method == "GET" else None))
+        status = error.status if 400 <= error.status < 500 else 502
+        return render_template("errors/error.html", error=error, status=status), status
+
+    @app.errorhandler(400)
+    @app.errorhandler(403)
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    @app.errorhandler(413)
+    def http_error(error):
+        return render_template("errors/error.html", error=None, status=error.code, description=error.description), (
+            error.code
+        )
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return render_template("errors/error.html", error=None, status=500, description=None), 500
+
+    from web.views import auth, donations, feed, moderation, people, posts, subwikis
+
+    for module in (auth, donations, feed, moderation, people, posts, subwikis):
+        app.register_blueprint(module.bp)
+    return app

@@ -1,0 +1,221 @@
+"""What templates need to show the API's values to people: plain-words reasons, times,
+amounts, link domains, diffs. Pure functions, tested on their own."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask_babel import format_decimal, gettext, ngettext
+from markupsafe import Markup, escape
+
+
+def reasons_in_words(reasons: list[dict], post: dict | None = None) -> list[str]:
+    """Why an item is on a page, in plain words, from ``rank.reasons`` (numbers are shown beside)."""
+    values = {r["factor"]: r["value"] for r in reasons or []}
+    words: list[str] = []
+    up = (post or {}).get("score", {}).get("up")
+    if values.get("up_weight", 0) > 0 and up:
+        words.append(ngettext("approved by %(num)d member", "approved by %(num)d members", up))
+    commenters = int(values.get("substantive_commenters", 0))
+    if commenters:
+        words.append(ngettext("%(num)d person discussed it", "%(num)d people discussed it", commenters))
+    editors = int(values.get("editors_that_stood", 0))
+    if editors:
+        words.append(ngettext("improved by %(num)d editor", "improved by %(num)d editors", editors))
+    if values.get("penalties", 0) < 0:
+        words.append(gettext("reported and upheld"))
+    if values.get("new_creator_slot"):
+        words.append(gettext("new creator"))
+    if "age_hours" in values and values["age_hours"] < 24:
+        words.append(gettext("recent"))
+    return words or [gettext("new here")]
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def time_ago(value: str | None, now: datetime | None = None) -> str:
+    moment = parse_time(value)
+    if moment is None:
+        return ""
+    seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
+    if seconds < 60:
+        return gettext("just now")
+    if seconds < 3600:
+        return ngettext("%(num)d minute ago", "%(num)d minutes ago", seconds // 60)
+    if seconds < 86400:
+        return ngettext("%(num)d hour ago", "%(num)d hours ago", seconds // 3600)
+    return ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400)
+
+
+def iso_date(value: str | None) -> str:
+    moment = parse_time(value)
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+
+
+def money(cents: int | None, currency: str = "EUR") -> str:
+    """``money(1250, "EUR")`` → "12.50 EUR" (the separator of the person's language)."""
+    amount = (cents or 0) / 100
+    return f"{format_decimal(amount, format='#,##0.00')} {currency}"
+
+
+def percent(part: int | None, whole: int | None) -> int:
+    if not whole:
+        return 0
+    return max(0, min(100, round(100 * (part or 0) / whole)))
+
+
+def domain(url: str | None) -> str:
+    if not url:
+        return ""
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+def safe_next(target: str | None) -> str | None:
+    """A place on this site to go back to, never another site's address."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def number(value: float | int | None, digits: int = 3) -> str:
+    return format_decimal(round(value or 0, digits))
+
+
+def diff_lines(before: str | None, after: str | None) -> list[tuple[str, str]]:
+    """A line diff as (kind, text) with kind one of "add", "del", "same", "hunk"."""
+    lines: list[tuple[str, str]] = []
+    old, new = (before or "").splitlines(), (after or "").splitlines()
+    for line in difflib.unified_diff(old, new, lineterm="", n=2):
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("@@"):
+            lines.append(("hunk", line))
+        elif line.startswith("+"):
+            lines.append(("add", line[1:]))
+        elif line.startswith("-"):
+            lines.append(("del", line[1:]))
+        else:
+            lines.append(("same", line[1:]))
+    return lines
+
+
+def diff_from_api(diff: object) -> list[tuple[str, str]]:
+    """The API's diff (``[{field, diff}]`` of unified texts, or one text) as lines to show."""
+    if isinstance(diff, list):
+        out = []
+        for change in diff:
+            if isinstance(change, dict):
+                out.append(("field", str(change.get("field", ""))))
+                out.extend(diff_from_api(change.get("diff", "")))
+        return out
+    if isinstance(diff, str):
+        out = []
+        for line in diff.splitlines():
+            if line.startswith(("---", "+++")):
+                continue
+            kind = {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "same")
+            out.append((kind, line if kind == "hunk" else line[1:]))
+        return out
+    if isinstance(diff, dict):
+        out = []
+        for name, change in diff.items():
+            if isinstance(change, dict) and ("before" in change or "after" in change):
+                out.append(("hunk", name))
+                out.extend(diff_lines(_text(change.get("before")), _text(change.get("after"))))
+            elif isinstance(change, str | list):
+                out.append(("hunk", name))
+                out.extend(diff_from_api(change if isinstance(change, str) else "\n".join(map(str, change))))
+        return out
+    return []
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def person(user: dict | None) -> str:
+    if not user:
+        return gettext("someone who left")
+    return user.get("display_name") or user.get("username") or gettext("someone who left")
+
+
+def trusted_html(html: str | None) -> Markup:
+    """The API's own sanitised HTML (markdown-it without raw HTML, then nh3): the only HTML shown as is."""
+    return Markup(html or "")
+
+
+def field_error(errors: dict | None, name: str) -> str:
+    return str(escape((errors or {}).get(name, "")))
+
+
+def kind_label(kind: str) -> str:
+    return {
+        "link": gettext("link"),
+        "article": gettext("article"),
+        "image": gettext("image"),
+        "cartoon": gettext("cartoon"),
+        "text": gettext("text"),
+    }.get(kind, kind)
+
+
+def factor_label(factor: str) -> str:
+    return {
+        "up_weight": gettext("weight of up-votes"),
+        "down_weight": gettext("weight of down-votes"),
+        "approval": gettext("approval"),
+        "substantive_commenters": gettext("people who discussed it"),
+        "discussion": gettext("discussion"),
+        "editors_that_stood": gettext("editors whose edits stood"),
+        "improvement": gettext("improvement"),
+        "penalties": gettext("penalties"),
+        "quality": gettext("quality"),
+        "age_hours": gettext("age in hours"),
+        "decay": gettext("age decay"),
+        "new_creator_slot": gettext("new creator"),
+    }.get(factor, factor)
+
+
+def sort_label(sort: str) -> str:
+    return {
+        "quality": gettext("quality"),
+        "new": gettext("new"),
+        "top": gettext("top"),
+        "members": gettext("most members"),
+        "active": gettext("active"),
+    }.get(sort, sort)
+
+
+def window_label(window: str) -> str:
+    return {"day": gettext("today"), "week": gettext("this week"), "all": gettext("all time")}.get(window, window)
+
+
+FILTERS = {
+    "ago": time_ago,
+    "iso_date": iso_date,
+    "money": money,
+    "domain": domain,
+    "person": person,
+    "trusted_html": trusted_html,
+    "number": number,
+}
+GLOBALS = {
+    "reasons_in_words": reasons_in_words,
+    "percent": percent,
+    "diff_lines": diff_lines,
+    "diff_from_api": diff_from_api,
+    "kind_label": kind_label,
+    "factor_label": factor_label,
+    "sort_label": sort_label,
+    "window_label": window_label,
+}

@@ -1,0 +1,100 @@
+"""What every view uses: the gateway client, the signed-in person, form failures."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+
+from web.api import ApiError, Gateway
+
+
+def gateway() -> Gateway:
+    return current_app.extensions["gateway"]
+
+
+def call(method: str, path: str, **kwargs) -> Any:
+    """The API's answer for the signed-in person (or anonymously)."""
+    return gateway().request(method, path, g.get("token"), request_id=g.get("request_id"), **kwargs)
+
+
+def api_get(path: str, **kwargs) -> Any:
+    return call("GET", path, **kwargs)
+
+
+def signed_in(view: Callable) -> Callable:
+    """Send a visitor to sign in, then back here."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not g.get("token"):
+            back = request.full_path if request.method == "GET" else back_path()
+            return redirect(url_for("auth.signin", next=back))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def back_path() -> str | None:
+    """Where the form that was sent lives on this site (its Referer path), or None."""
+    referrer = request.referrer or ""
+    root = request.host_url
+    if referrer.startswith(root):
+        return "/" + referrer[len(root) :]
+    return None
+
+
+def failure_message(error: ApiError) -> str:
+    """What a person reads when the API refused: 429 says when, 503 says shortly, fields are shown by their fields."""
+    if error.status == 429:
+        if error.retry_after:
+            return gettext("Too many attempts. Try again in %(seconds)d seconds.", seconds=error.retry_after)
+        return gettext("Too many attempts. Try again in a little while.")
+    if error.status == 503:
+        return gettext("The service is busy or briefly down. Nothing was changed; please try again shortly.")
+    if error.status == 409:
+        return gettext("Someone changed this in the meantime. Look at the latest version and try again.")
+    if error.status == 403:
+        return error.message or gettext("You are not allowed to do that.")
+    if error.status == 404:
+        return gettext("That no longer exists.")
+    if error.fields:
+        return gettext("Please correct the fields marked below.")
+    return error.message or gettext("Something went wrong.")
+
+
+def form_page(template: str, error: ApiError | None = None, status: int = 200, **context):
+    """A form again, with what the person typed and the API's errors beside their fields."""
+    context.setdefault("form", request.form)
+    context["errors"] = error.field_errors() if error else {}
+    context["message"] = failure_message(error) if error else None
+    if error is not None:
+        status = error.status if error.status in (400, 403, 404, 409, 413, 429, 503) else 400
+    response = current_app.make_response((render_template(template, **context), status))
+    if error is not None and error.retry_after:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def done(message: str, endpoint: str, **values):
+    """POST-redirect-GET with a note for the next page."""
+    flash(message, "ok")
+    return redirect(url_for(endpoint, **values))
+
+
+def refused(error: ApiError, fallback: str):
+    """An action refused by the API: back where the person was, with the reason. 401 means sign in again."""
+    if error.status == 401:
+        raise error
+    flash(failure_message(error), "error")
+    return redirect(back_path() or fallback)
+
+
+def remember(login: dict) -> None:
+    session.clear()
+    session.permanent = True
+    session["token"] = login["token"]
+    session["me"] = {"username": login["user"]["username"], "display_name": login["user"].get("display_name")}

@@ -1,0 +1,120 @@
+"""Subwikis: discover and search, a subwiki's page, its wiki history, joining, the moderation log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+from flask_babel import gettext
+
+from web.api import ApiError
+from web.helpers import diff_lines
+from web.views import api_get, call, done, form_page, refused, signed_in
+
+bp = Blueprint("subwikis", __name__)
+
+
+@bp.get("/subwikis")
+def index():
+    sort = request.args.get("sort") if request.args.get("sort") in ("members", "new", "active") else "members"
+    params = {"sort": sort, "limit": 50}
+    q = request.args.get("q", "").strip()
+    if q:
+        params["q"] = q
+    if request.args.get("cursor"):
+        params["cursor"] = request.args["cursor"]
+    page = api_get("/subwikis", params=params)
+    return render_template("subwikis/index.html", page=page, q=q, sort=sort)
+
+
+@bp.route("/subwikis/new", methods=["GET", "POST"])
+@signed_in
+def create():
+    if request.method == "GET":
+        return form_page("subwikis/new.html")
+    form = request.form
+    body = {key: form.get(key, "").strip() for key in ("slug", "name", "summary", "description")}
+    try:
+        created = call("POST", "/subwikis", json=body)
+    except ApiError as error:
+        if error.status == 401:
+            raise
+        return form_page("subwikis/new.html", error)
+    return done(gettext("Your subwiki is ready."), "subwikis.show", slug=created["slug"])
+
+
+@bp.get("/s/<slug>")
+def show(slug: str):
+    sort = request.args.get("sort") if request.args.get("sort") in ("quality", "new", "top") else "quality"
+    subwiki = api_get(f"/subwikis/{slug}")
+    params = {"sort": sort, "limit": 25}
+    if request.args.get("cursor"):
+        params["cursor"] = request.args["cursor"]
+    posts = api_get(f"/subwikis/{slug}/posts", params=params)
+    return render_template("subwikis/show.html", subwiki=subwiki, posts=posts, sort=sort)
+
+
+@bp.post("/s/<slug>/membership")
+@signed_in
+def membership(slug: str):
+    joining = request.form.get("join") == "1"
+    try:
+        call("PUT" if joining else "DELETE", f"/subwikis/{slug}/membership")
+    except ApiError as error:
+        return refused(error, url_for("subwikis.show", slug=slug))
+    message = gettext("You joined this subwiki.") if joining else gettext("You left this subwiki.")
+    return done(message, "subwikis.show", slug=slug)
+
+
+@bp.route("/s/<slug>/edit", methods=["GET", "POST"])
+@signed_in
+def edit(slug: str):
+    subwiki = api_get(f"/subwikis/{slug}")
+    if request.method == "GET":
+        form = {"summary": subwiki["summary"], "description": subwiki.get("description") or ""}
+        form["base_revision"] = subwiki["revision"]
+        return form_page("subwikis/edit.html", subwiki=subwiki, form=form, preview=None)
+    form = request.form
+    proposed = {"summary": form.get("summary", ""), "description": form.get("description", "")}
+    if form.get("action") == "preview":
+        preview = {
+            name: diff_lines(subwiki.get(name) or "", value)
+            for name, value in proposed.items()
+            if (subwiki.get(name) or "") != value
+        }
+        return form_page("subwikis/edit.html", subwiki=subwiki, preview=preview)
+    body = {**proposed, "base_revision": int(form.get("base_revision") or subwiki["revision"])}
+    body["edit_summary"] = form.get("edit_summary", "")
+    try:
+        call("PATCH", f"/subwikis/{slug}", json=body)
+    except ApiError as error:
+        if error.status == 401:
+            raise
+        return form_page("subwikis/edit.html", error, subwiki=subwiki, preview=None)
+    return done(gettext("The page is updated."), "subwikis.show", slug=slug)
+
+
+@bp.get("/s/<slug>/history")
+def history(slug: str):
+    subwiki = api_get(f"/subwikis/{slug}")
+    params = {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
+    page = api_get(f"/subwikis/{slug}/revisions", params=params)
+    shown = request.args.get("diff", type=int)
+    diff = api_get(f"/subwikis/{slug}/revisions", params={"diff": shown}) if shown else None
+    return render_template("subwikis/history.html", subwiki=subwiki, page=page, diff=diff, shown=shown)
+
+
+@bp.post("/s/<slug>/revisions/<int:revision>/restore")
+@signed_in
+def restore(slug: str, revision: int):
+    try:
+        call("POST", f"/subwikis/{slug}/revisions/{revision}/revert")
+    except ApiError as error:
+        return refused(error, url_for("subwikis.history", slug=slug))
+    return done(gettext("Revision %(n)d is restored.", n=revision), "subwikis.history", slug=slug)
+
+
+@bp.get("/s/<slug>/modlog")
+def modlog(slug: str):
+    subwiki = api_get(f"/subwikis/{slug}")
+    params = {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
+    page = api_get(f"/subwikis/{slug}/modlog", params=params)
+    return render_template("subwikis/modlog.html", subwiki=subwiki, page=page)
