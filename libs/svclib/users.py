@@ -1,7 +1,10 @@
-"""Each service's own copy of who exists, kept from identity's events.
+"""A service's own copy of who exists: a table and the functions that keep it.
 
 Services reference people by id only; this table lets a service know an id is
 a registered, not erased, account without asking identity on every request.
+Each service declares the event handlers that call these functions, reading
+the payloads of the service that announces accounts; this module knows
+nothing of them.
 """
 
 from __future__ import annotations
@@ -9,8 +12,6 @@ from __future__ import annotations
 from sqlalchemy import Column, MetaData, String, Table, select, update
 
 from svclib.db import Transaction, UTCDateTime, isoformat, utcnow
-from svclib.events import event_handler
-from svclib.rpc import rpc
 
 
 def known_users_table(metadata: MetaData) -> Table:
@@ -30,45 +31,22 @@ def create_known_users_table(bind) -> None:
     metadata.create_all(bind)
 
 
-def record_registered(tx: Transaction, table: Table, user: dict) -> None:
-    if tx.session.execute(select(table.c.id).where(table.c.id == user["id"])).first() is None:
-        tx.session.execute(table.insert().values(id=user["id"], username=user["username"], registered_at=utcnow()))
+def record(tx: Transaction, table: Table, user_id: str, username: str) -> None:
+    """Remember an account (once: a second registration of the same id changes nothing)."""
+    if tx.session.execute(select(table.c.id).where(table.c.id == user_id)).first() is None:
+        tx.session.execute(table.insert().values(id=user_id, username=username, registered_at=utcnow()))
 
 
-def record_erased(tx: Transaction, table: Table, user_id: str) -> None:
+def erase(tx: Transaction, table: Table, user_id: str) -> None:
+    """Forget an account's name; the id stays known as erased."""
     tx.session.execute(
         update(table).where(table.c.id == user_id).values(username=f"deleted_{user_id[:20]}", erased_at=utcnow())
     )
 
 
-def export_row(tx: Transaction, table: Table, user_id: str) -> dict | None:
+def export(tx: Transaction, table: Table, user_id: str) -> dict | None:
+    """What this service holds about an account, for the account's own export; None if unknown."""
     row = tx.session.execute(select(table).where(table.c.id == user_id)).first()
     if row is None:
         return None
     return {"id": row.id, "username": row.username, "registered_at": isoformat(row.registered_at)}
-
-
-class UserDirectory:
-    """Entrypoints every service has: a health check and its copy of the accounts.
-
-    A service using it sets ``users_table`` and has a ``db`` dependency.
-    """
-
-    users_table: Table
-
-    @rpc
-    def health(self) -> dict:
-        return {"service": self.name, "ok": True}
-
-    @event_handler("identity", "user_registered")
-    def handle_user_registered(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_user_registered", record_registered, self.users_table, payload["user"])
-
-    @event_handler("identity", "user_erased")
-    def handle_user_erased(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_user_erased", record_erased, self.users_table, payload["user"]["id"])
-
-    @rpc
-    def export_user(self, user_id: str) -> dict:
-        with self.db.reading() as tx:
-            return {"account": export_row(tx, self.users_table, user_id)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import mimetypes
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
@@ -108,15 +109,14 @@ def upload():
     ), 201
 
 
-CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
-
-
 @bp.get("/uploads/<name>")
 def uploaded(name: str):
-    data = default_storage().read(name)
+    data = default_storage().open(name)
     if data is None:
         raise ApiError(404, "not_found", "No such picture.")
-    response = Response(data, content_type=CONTENT_TYPES[name.rsplit(".", 1)[1]])
+    # Content chose the name, extension included, when it stored the picture.
+    response = Response(data, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
+    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -3,23 +3,16 @@
 from datetime import timedelta
 
 import pytest
-from nameko.testing.services import worker_factory
 from sqlalchemy import MetaData, select, update
 
 from svclib import users
-from svclib.db import Database, plumbing_tables, utcnow
+from svclib.db import plumbing_tables, utcnow
 from svclib.outbox import OutboxRelay
 from svclib.testing import memory_database
 
 metadata = MetaData()
 OUTBOX, PROCESSED = plumbing_tables(metadata)
 KNOWN = users.known_users_table(metadata)
-
-
-class Directory(users.UserDirectory):
-    name = "directory"
-    db = Database(metadata, None)
-    users_table = KNOWN
 
 
 @pytest.fixture
@@ -96,17 +89,19 @@ def test_relay_failure_marks_nothing_so_the_batch_is_sent_again(db):
     assert [key for key, _ in again.sent] == ["event_0", "event_1", "event_2"]
 
 
-def test_directory_records_a_registration_once_and_forgets_on_erasure(db):
-    service = worker_factory(Directory, db=db)
-    event = {"event_id": "ev-1", "occurred_at": "2026-11-25T00:00:00Z", "user": {"id": "u1", "username": "ann"}}
-    service.handle_user_registered(event)
-    service.handle_user_registered(event)
+def test_known_users_records_an_account_once_and_forgets_its_name_on_erasure(db):
+    with db.transaction() as tx:
+        users.record(tx, KNOWN, "u1", "ann")
+    with db.transaction() as tx:
+        users.record(tx, KNOWN, "u1", "ann")
     with db.transaction() as tx:
         assert tx.session.execute(select(KNOWN.c.username)).scalars().all() == ["ann"]
-    assert service.export_user("u1")["account"]["username"] == "ann"
-    service.handle_user_erased({"event_id": "ev-2", "occurred_at": "2026-11-25T00:00:01Z", "user": {"id": "u1"}})
-    assert service.export_user("u1")["account"]["username"] == "deleted_u1"
-    assert service.health() == {"service": "directory", "ok": True}
+        assert users.export(tx, KNOWN, "u1")["username"] == "ann"
+        assert users.export(tx, KNOWN, "nobody") is None
+    with db.transaction() as tx:
+        users.erase(tx, KNOWN, "u1")
+    with db.transaction() as tx:
+        assert users.export(tx, KNOWN, "u1")["username"] == "deleted_u1"
 
 
 def test_prune_forgets_only_old_published_events_and_records(db):

@@ -17,11 +17,23 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DECLARED = (CommunitiesError, ServiceError)
 
 
-class CommunitiesService(users.UserDirectory):
+class CommunitiesService:
     name = "communities"
 
     db = Database(Base.metadata, MIGRATIONS)
-    users_table = KNOWN_USERS
+
+    @rpc
+    def health(self) -> dict:
+        return {"service": self.name, "ok": True}
+
+    @event_handler("identity", "user_registered")
+    def handle_user_registered(self, payload: dict) -> None:
+        user = payload["user"]
+        self.db.apply_once(payload, "handle_user_registered", users.record, KNOWN_USERS, user["id"], user["username"])
+
+    @event_handler("identity", "user_erased")
+    def handle_user_erased(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_user_erased", users.erase, KNOWN_USERS, payload["user"]["id"])
 
     @rpc(expected_exceptions=DECLARED)
     def create_subwiki(self, user_id: str, slug: str, name: str, summary: str = "", description: str = "") -> dict:
@@ -167,6 +179,6 @@ class CommunitiesService(users.UserDirectory):
     def export_user(self, user_id: str) -> dict:
         with self.db.reading() as tx:
             return {
-                "account": users.export_row(tx, KNOWN_USERS, user_id),
+                "account": users.export(tx, KNOWN_USERS, user_id),
                 "memberships": handlers.memberships_of(tx, user_id),
             }

@@ -24,13 +24,30 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DECLARED = (ContentError, ServiceError)
 
 
-class ContentService(users.UserDirectory):
+class ContentService:
     name = "content"
 
     db = Database(Base.metadata, MIGRATIONS)
     config = Config()
     communities = RpcProxy("communities")
-    users_table = KNOWN_USERS
+
+    @rpc
+    def health(self) -> dict:
+        return {"service": self.name, "ok": True}
+
+    @event_handler("identity", "user_registered")
+    def handle_user_registered(self, payload: dict) -> None:
+        user = payload["user"]
+        self.db.apply_once(payload, "handle_user_registered", users.record, KNOWN_USERS, user["id"], user["username"])
+
+    @event_handler("identity", "user_erased")
+    def handle_user_erased(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_user_erased", users.erase, KNOWN_USERS, payload["user"]["id"])
+
+    @rpc
+    def export_user(self, user_id: str) -> dict:
+        with self.db.reading() as tx:
+            return {"account": users.export(tx, KNOWN_USERS, user_id)}
 
     def _ask_membership(self, user_id: str | None, **where: str) -> dict | None:
         """The handlers' membership lookup: communities' own answer, for a join made a moment ago."""

@@ -17,6 +17,7 @@ from donations.exceptions import DonationsError, Forbidden, Invalid, NotFound
 from donations.models import KNOWN_USERS, Base
 from svclib import users
 from svclib.db import Database
+from svclib.events import event_handler
 from svclib.exceptions import ServiceError
 from svclib.rpc import rpc
 
@@ -25,13 +26,25 @@ DECLARED = (DonationsError, ServiceError)
 PLEDGE_CHECK_SECONDS = int(os.environ.get("PLEDGE_CHECK_SECONDS", "300"))
 
 
-class DonationsService(users.UserDirectory):
+class DonationsService:
     name = "donations"
 
     db = Database(Base.metadata, MIGRATIONS)
     config = Config()
     clock = Clock()
-    users_table = KNOWN_USERS
+
+    @rpc
+    def health(self) -> dict:
+        return {"service": self.name, "ok": True}
+
+    @event_handler("identity", "user_registered")
+    def handle_user_registered(self, payload: dict) -> None:
+        user = payload["user"]
+        self.db.apply_once(payload, "handle_user_registered", users.record, KNOWN_USERS, user["id"], user["username"])
+
+    @event_handler("identity", "user_erased")
+    def handle_user_erased(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_user_erased", users.erase, KNOWN_USERS, payload["user"]["id"])
 
     @property
     def provider(self):
@@ -164,4 +177,4 @@ class DonationsService(users.UserDirectory):
     @rpc
     def export_user(self, user_id: str) -> dict:
         with self.db.reading() as tx:
-            return {"account": users.export_row(tx, KNOWN_USERS, user_id), **handlers.mine(tx, user_id)}
+            return {"account": users.export(tx, KNOWN_USERS, user_id), **handlers.mine(tx, user_id)}

@@ -20,12 +20,16 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DECLARED = (FeedError, ServiceError)
 
 
-class FeedService(users.UserDirectory):
+class FeedService:
     name = "feed"
 
     db = Database(Base.metadata, MIGRATIONS)
     page_cache = PageCache()
-    users_table = KNOWN_USERS
+
+    @rpc
+    def export_user(self, user_id: str) -> dict:
+        with self.db.reading() as tx:
+            return {"account": users.export(tx, KNOWN_USERS, user_id)}
 
     def _apply(self, payload: dict, handler: str, apply, *args) -> None:
         """Apply an event once; feed processes drop their kept pages when it commits."""
@@ -104,7 +108,7 @@ class FeedService(users.UserDirectory):
     @event_handler("identity", "user_registered")
     def handle_user_registered(self, payload: dict) -> None:
         def apply(tx, user):
-            users.record_registered(tx, KNOWN_USERS, user)
+            users.record(tx, KNOWN_USERS, user["id"], user["username"])
             handlers.person_changed(tx, user)
 
         self._apply(payload, "handle_user_registered", apply, payload["user"])
@@ -122,7 +126,7 @@ class FeedService(users.UserDirectory):
         user_id = payload["user"]["id"]
         with self.db.transaction() as tx:
             if tx.once(payload["event_id"], "handle_user_erased"):
-                users.record_erased(tx, KNOWN_USERS, user_id)
+                users.erase(tx, KNOWN_USERS, user_id)
                 handlers.author_erased(tx, user_id)
                 changed(tx)
 

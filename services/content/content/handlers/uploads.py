@@ -20,7 +20,7 @@ def save_upload(tx: Transaction, storage, user_id: str, data: bytes) -> dict:
         size=len(picture.data),
     )
     upload.filename = f"{upload.id}.{picture.extension}"
-    storage.save(upload.filename, picture.data)
+    storage.store(upload.filename, picture.data)
     tx.session.add(upload)
     return {
         "image_id": upload.id,
