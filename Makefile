@@ -9,7 +9,7 @@ PACKAGES := libs services/identity services/communities services/content service
 PYTEST := $(PY) -m pytest -q
 
 PHONY_WEB := test-web test-browser chromium
-.PHONY: install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy bench bench-feed bench-feed-storage feed-rebuild clean
+.PHONY: install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers bench bench-feed bench-feed-storage feed-rebuild clean
 
 install: $(STAMP)
 
@@ -50,6 +50,12 @@ test-browser: install servers chromium
 
 test-deploy: install
 	$(PYTEST) tests/deploy
+
+# The images and docker-compose.yml on a real engine (podman, installed where missing, as root):
+# builds, starts, plays a journey through the gateway, scales the feed, tears down. Needs no
+# running servers of this machine. Exits non-zero when no engine can be had (never a pass).
+test-containers: install
+	$(PYTEST) tests/containers
 
 test-interface: install
 	$(PYTEST) services/*/tests/interface

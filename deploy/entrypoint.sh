@@ -3,6 +3,7 @@
 #   serve     (default) run this image's component; for the topology image: declare the queues
 #   topology  declare every event consumer queue of every service, then exit (topology image)
 #   health    exit 0 when the component answers: /healthz for the gateway, the health RPC otherwise
+#             (the image's HEALTHCHECK)
 #   anything else is run as is, e.g. `sh` or `alembic upgrade head`
 set -eu
 
@@ -33,6 +34,10 @@ case "${1:-serve}" in
   topology)
     topology ;;
   health)
+    # The topology job runs once and serves nothing: healthy while it runs.
+    if [ "$COMPONENT" = topology ]; then
+      exit 0
+    fi
     if [ "$COMPONENT" = gateway ]; then
       exec python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('GATEWAY_PORT', '8000'), timeout=3)"
     fi

@@ -1,0 +1,119 @@
+"""docker-compose.yml and the images, run: healthy, a journey through the gateway, the feed
+scaled to two replicas, and nothing left after `down -v`. The tests run in this order."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import requests
+
+COMPONENTS = ("identity", "communities", "content", "feed", "donations", "gateway", "topology")
+SERVICES = ("identity", "communities", "content", "feed", "donations")
+PASSWORD = "a long enough password"
+OCI_LABELS = ("title", "description", "version", "revision", "base.name")
+
+
+def test_every_image_runs_as_a_user_has_a_healthcheck_labels_and_no_secret(images, tools):
+    for component in COMPONENTS:
+        image = json.loads(tools.podman("image", "inspect", images.names[component]).stdout)[0]
+        config = image["Config"]
+        assert config["User"] == "10001:10001", component
+        assert config["Healthcheck"]["Test"] == ["CMD", "/usr/local/bin/entrypoint", "health"], component
+        labels = config["Labels"]
+        for label in OCI_LABELS:
+            assert labels.get(f"org.opencontainers.image.{label}"), (component, label)
+        assert labels["org.opencontainers.image.title"] == f"wikisocial-{component}"
+        for variable in config["Env"]:
+            name, _, value = variable.partition("=")
+            assert not re.search(r"PASSWORD|SECRET|TOKEN|_KEY$", name), (component, name)
+            assert not re.search(r"\w+://[^/\s]*:[^/\s]*@", value), (component, name)
+        assert f"COMPONENT={component}" in config["Env"]
+
+
+def test_every_container_is_healthy(stack, tools):
+    def all_healthy():
+        health = stack.health()
+        waiting = {name: state for name, state in health.items() if "topology" not in name and state != "healthy"}
+        return not waiting and health
+
+    health = tools.wait_until(all_healthy, 300, what="every container healthy")
+    expected = {"rabbitmq", "gateway", *SERVICES, *(f"{s}-db" for s in SERVICES)}
+    assert expected <= {re.sub(r"^.*?_(.+)_\d+$", r"\1", name) for name in health}, health
+    topology = [state for name, state in health.items() if "topology" in name]
+    assert topology == ["exited"], health
+    ready = requests.get(stack.url + "/readyz", timeout=10).json()
+    assert ready, ready
+
+
+def register(session: requests.Session, base: str) -> tuple[str, str]:
+    username = f"box_{uuid.uuid4().hex[:10]}"
+    created = session.post(
+        base + "/api/v1/auth/register",
+        json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    login = session.post(base + "/api/v1/auth/login", json={"login": username, "password": PASSWORD}, timeout=30)
+    assert login.status_code == 200, login.text
+    return username, login.json()["token"]
+
+
+def journey(base: str, wait_until) -> str:
+    """Register, sign in, open a subwiki, post, and read the post back from the feeds."""
+    session = requests.Session()
+    _, token = register(session, base)
+    auth = {"Authorization": f"Bearer {token}"}
+    slug = f"box_{uuid.uuid4().hex[:8]}"
+    made = session.post(base + "/api/v1/subwikis", headers=auth, json={"slug": slug, "name": "Boxes"}, timeout=30)
+    assert made.status_code == 201, made.text
+    joined = session.put(base + f"/api/v1/subwikis/{slug}/membership", headers=auth, timeout=30)
+    assert joined.status_code < 300, joined.text
+    posted = session.post(
+        base + f"/api/v1/subwikis/{slug}/posts",
+        headers=auth,
+        json={"kind": "text", "title": "From a container", "body": "Built, started and read back."},
+        timeout=30,
+    )
+    assert posted.status_code == 201, posted.text
+    post_id = posted.json()["id"]
+
+    def in_subwiki():
+        page = session.get(base + f"/api/v1/subwikis/{slug}/posts?sort=new", timeout=30).json()
+        return post_id in {item["post"]["id"] for item in page["items"]}
+
+    def in_home_feed():
+        page = session.get(base + "/api/v1/feed?sort=new", headers=auth, timeout=30).json()
+        return post_id in {item["post"]["id"] for item in page["items"]}
+
+    wait_until(in_subwiki, 60, 1, what="the post in its subwiki's feed")
+    wait_until(in_home_feed, 60, 1, what="the post in its author's home feed")
+    return post_id
+
+
+def test_a_journey_through_the_gateway(stack, tools):
+    journey(stack.url, tools.wait_until)
+    assert requests.get(stack.url + "/api/v1/feed", timeout=30).status_code == 401
+
+
+def test_the_feed_scales_to_two_replicas(stack, tools):
+    scaled = stack.compose("up", "-d", "--no-build", "--no-recreate", "--scale", "feed=2", timeout=900, check=False)
+    assert scaled.returncode == 0, scaled.stderr[-4000:]
+
+    def two_healthy_feeds():
+        feeds = [name for name, state in stack.health().items() if re.search(r"_feed_\d+$", name)]
+        healthy = [name for name, state in stack.health().items() if name in feeds and state == "healthy"]
+        return len(feeds) == 2 and len(healthy) == 2 and feeds
+
+    tools.wait_until(two_healthy_feeds, 300, what="two healthy feed replicas")
+    rabbit = next(name for name in stack.health() if re.search(r"_rabbitmq_\d+$", name))
+    queues = tools.podman("exec", rabbit, "rabbitmqctl", "-q", "list_queues", "name", "consumers").stdout
+    consumers = {line.split()[0]: int(line.split()[1]) for line in queues.splitlines() if len(line.split()) == 2}
+    assert consumers.get("rpc-feed") == 2, queues
+    journey(stack.url, tools.wait_until)  # the feed still answers, whichever replica takes each message
+
+
+def test_down_leaves_nothing(stack):
+    stack.down()
+    assert stack.leftovers() == {"containers": [], "volumes": [], "networks": [], "pods": []}
