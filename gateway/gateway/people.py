@@ -17,6 +17,11 @@ def named(found: dict[str, dict], ids: Iterable[str]) -> dict[str, dict]:
     }
 
 
+def unnamed(ids: Iterable[str | None]) -> dict[str, dict]:
+    """People known by id only: the answer to a write that committed while identity did not answer."""
+    return {i: {"id": i, "username": None, "display_name": None} for i in ids if i}
+
+
 def people(services, ids: Iterable[str | None]) -> dict[str, dict]:
     wanted = sorted({i for i in ids if i})
     return named(services.call("identity", "get_people", wanted) if wanted else {}, wanted)

@@ -165,9 +165,8 @@ class ResolveRequest(StrictSchema):
     action = fields.String(required=True, validate=validate.OneOf(["uphold", "dismiss"]))
 
 
-class CommentsQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
+class CommentsQuery(PageQuery):
+    """A page of top-level comments, each with its replies."""
 
     sort = fields.String(load_default="new", validate=validate.OneOf(["new", "quality"]))
 

@@ -187,6 +187,34 @@ def test_comments_replies_and_votes_counted_once(api, place):
     )
 
 
+def test_comments_come_in_pages_and_replies_nest_at_most_eight_levels(api, place):
+    essay = post(api, place, kind="text", title="Long discussion", body="Talk.")
+    url = f"/api/v1/posts/{essay['id']}/comments"
+    tops = [api.post(url, token=place["mod"], json={"body": f"Top {n}"}).json() for n in range(3)]
+    parent = tops[0]
+    for n in range(10):
+        parent = api.post(url, token=place["newbie"], json={"body": f"Reply {n}", "parent_id": parent["id"]}).json()
+    first = api.get(url, params={"limit": 2})
+    assert first.status_code == 200
+    page = first.json()
+    assert [c["id"] for c in page["items"]] == [tops[2]["id"], tops[1]["id"]] and page["next_cursor"]
+    rest = api.get(url, params={"limit": 2, "cursor": page["next_cursor"]}).json()
+    assert [c["id"] for c in rest["items"]] == [tops[0]["id"]] and rest["next_cursor"] is None
+    levels, nodes = 0, rest["items"]
+    while nodes:
+        levels, nodes = levels + 1, [child for node in nodes for child in node["children"]]
+    assert levels == 9
+    assert api.get(url, params={"cursor": "not-a-cursor"}).status_code == 400
+
+
+def test_filing_the_same_report_again_answers_with_the_open_one(api, place):
+    essay = post(api, place, kind="text", title="Dubious", body="Hm.")
+    url = f"/api/v1/posts/{essay['id']}/reports"
+    first = api.post(url, token=place["newbie"], json={"reason": "Off topic"})
+    again = api.post(url, token=place["newbie"], json={"reason": "Off topic!"})
+    assert first.status_code == again.status_code == 202 and first.json() == again.json()
+
+
 def test_reports_resolve_and_moderator_removal(api, place, wait_until):
     spam = post(api, place, kind="link", title="Buy now", url="https://spam.example/")
     filed = api.post(f"/api/v1/posts/{spam['id']}/reports", token=place["newbie"], json={"reason": "Spam"})

@@ -9,8 +9,9 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from gateway.auth import current_caller, login_required
 from gateway.errors import ApiError
-from gateway.people import named, people, with_people
+from gateway.people import named, people, unnamed, with_people
 from gateway.routes import body, doc, history, query
+from gateway.rpc import ServiceUnavailable
 from gateway.schemas import (
     CommentRequest,
     CommentsQuery,
@@ -62,18 +63,25 @@ def summary(post: dict, names: dict, subwikis: dict) -> dict:
     return view
 
 
-def present_posts(posts: list[dict]) -> list[dict]:
-    """Posts as the API shows them: authors and subwikis resolved in two calls, whatever the count."""
+def present_posts(posts: list[dict], committed: bool = False) -> list[dict]:
+    """Posts as the API shows them: authors and subwikis resolved in two calls, whatever the count.
+
+    ``committed``: the posts are a write's answer, so without identity or communities they show ids and slugs."""
     authors = {p["author_id"] for p in posts}
     names_call = services().start("identity", "get_people", sorted(authors))
     subwikis_call = services().start("communities", "get_subwikis", sorted({p["subwiki"] for p in posts}))
-    found, subwikis = services().gather(names_call, subwikis_call)
-    names = named(found, authors)
+    try:
+        found, subwikis = services().gather(names_call, subwikis_call)
+        names = named(found, authors)
+    except ServiceUnavailable:
+        if not committed:
+            raise
+        names, subwikis = unnamed(authors), {}
     return [summary(post, names, subwikis) for post in posts]
 
 
-def present(post: dict) -> dict:
-    return present_posts([post])[0]
+def present(post: dict, committed: bool = False) -> dict:
+    return present_posts([post], committed)[0]
 
 
 def viewer_id() -> str | None:
@@ -86,7 +94,8 @@ def viewer_id() -> str | None:
 @doc("Post to a subwiki (members)", CreatePostRequest, PostView, 201, auth=True)
 def create_post(slug: str):
     data = body(CreatePostRequest)
-    return jsonify(present(services().call("content", "create_post", g.caller["id"], slug, **data))), 201
+    created = services().call("content", "create_post", g.caller["id"], slug, **data)
+    return jsonify(present(created, committed=True)), 201
 
 
 @bp.post("/uploads")
@@ -231,35 +240,35 @@ def unvote_comment(comment_id: str):
     return _vote("comment", comment_id, None)
 
 
-def _present_thread(comments: list[dict]) -> list[dict]:
-    ids: set[str] = set()
+def _present_thread(comments: list[dict], committed: bool = False) -> list[dict]:
+    """Comments with their authors named, walked with a stack (never recursing on a thread's shape).
 
-    def collect(nodes):
-        for node in nodes:
-            if node["author_id"]:
-                ids.add(node["author_id"])
-            collect(node["children"])
-
-    collect(comments)
-    names = people(services(), ids)
-
-    def shape(nodes):
-        for node in nodes:
-            author_id = node.pop("author_id")
-            node["author"] = names[author_id] if author_id else None
-            node["score"] = {"up": node.pop("up"), "down": node.pop("down")}
-            shape(node["children"])
-        return nodes
-
-    return shape(comments)
+    ``committed``: the comments are a write's answer, so without identity they show their authors' ids."""
+    nodes, stack = [], list(comments)
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(node["children"])
+    ids = {node["author_id"] for node in nodes if node["author_id"]}
+    try:
+        names = people(services(), ids)
+    except ServiceUnavailable:
+        if not committed:
+            raise
+        names = unnamed(ids)
+    for node in nodes:
+        author_id = node.pop("author_id")
+        node["author"] = names[author_id] if author_id else None
+        node["score"] = {"up": node.pop("up"), "down": node.pop("down")}
+    return comments
 
 
 @bp.get("/posts/<post_id>/comments")
-@doc("The discussion, threaded")
+@doc("The discussion: a page of top-level comments, each with its replies (nested at most 8 levels)")
 def comments(post_id: str):
     args = query(CommentsQuery)
-    thread = services().call("content", "list_comments", post_id, args["sort"])
-    return jsonify({"items": _present_thread(thread), "next_cursor": None})
+    page = services().call("content", "list_comments", post_id, args["sort"], args["limit"], args["cursor"])
+    return jsonify({"items": _present_thread(page["items"]), "next_cursor": page["next_cursor"]})
 
 
 @bp.post("/posts/<post_id>/comments")
@@ -269,7 +278,7 @@ def comment(post_id: str):
     data = body(CommentRequest)
     created = services().call("content", "create_comment", g.caller["id"], post_id, data["body"], data["parent_id"])
     created["children"] = []
-    return jsonify(_present_thread([created])[0]), 201
+    return jsonify(_present_thread([created], committed=True)[0]), 201
 
 
 @bp.patch("/comments/<comment_id>")
@@ -278,7 +287,7 @@ def comment(post_id: str):
 def edit_comment(comment_id: str):
     edited = services().call("content", "edit_comment", g.caller["id"], comment_id, body(EditCommentRequest)["body"])
     edited["children"] = []
-    return jsonify(_present_thread([edited])[0])
+    return jsonify(_present_thread([edited], committed=True)[0])
 
 
 @bp.delete("/comments/<comment_id>")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
@@ -117,12 +117,20 @@ class PendingChange(Base):
 
 
 class Comment(Base):
+    """A comment or a reply; ``root_id`` is the top-level comment of its thread (its own id at the top),
+    ``depth`` how many replies down it sits (0 at the top)."""
+
     __tablename__ = "comments"
-    __table_args__ = (Index("ix_comments_post", "post_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_comments_post", "post_id", "created_at"),
+        Index("ix_comments_root", "root_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    root_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
     author_id: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
@@ -151,8 +159,21 @@ class Vote(Base):
 
 
 class Report(Base):
+    """A member's report; each person has at most one open report per post or comment."""
+
     __tablename__ = "reports"
-    __table_args__ = (Index("ix_reports_subwiki_status", "subwiki_id", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_reports_subwiki_status", "subwiki_id", "status", "created_at"),
+        Index(
+            "ux_reports_open_per_reporter",
+            "reporter_id",
+            "target_type",
+            "target_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     subwiki_id: Mapped[str] = mapped_column(String(32))

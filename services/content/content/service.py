@@ -197,9 +197,11 @@ class ContentService:
             return comments.create_comment(tx, self._ask_membership, user_id, post_id, body, parent_id)
 
     @rpc(expected_exceptions=DECLARED)
-    def list_comments(self, post_id: str, sort: str = "new") -> list[dict]:
+    def list_comments(
+        self, post_id: str, sort: str = "new", limit: int | None = None, cursor: str | None = None
+    ) -> dict:
         with self.db.reading() as tx:
-            return comments.list_comments(tx, post_id, sort)
+            return comments.list_comments(tx, post_id, sort, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def edit_comment(self, user_id: str, comment_id: str, body: str) -> dict:

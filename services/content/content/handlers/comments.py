@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections import deque
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, tuple_
 
 from content import events, markup
 from content.exceptions import Forbidden, Invalid
@@ -12,9 +14,11 @@ from content.handlers import access
 from content.handlers.access import MembershipLookup
 from content.models import Comment, CommentRevision
 from content.schemas import CommentSchema
+from svclib import pagination
 from svclib.db import Transaction, utcnow
 
 COMMENT_LIMIT = 10_000
+MAX_DEPTH = 8  # replies nest at most this many levels below a top-level comment
 COMMENT = CommentSchema()
 SHOWN = ("id", "post_id", "parent_id", "author_id", "body_html", "revision", "up_count", "down_count", "created_at")
 
@@ -38,17 +42,27 @@ def comment_view(comment: Comment) -> dict:
 def create_comment(
     tx: Transaction, lookup: MembershipLookup, user_id: str, post_id: str, body: str, parent_id: str | None = None
 ) -> dict:
+    """A comment, or a reply to ``parent_id``; a reply to a comment MAX_DEPTH levels down joins that
+    comment's own parent, so threads never nest deeper than MAX_DEPTH."""
     post = access.post(tx, post_id, for_update=True)
     access.require_member(tx, lookup, post.subwiki_id, user_id, "comment")
     body = _check_comment(body)
+    comment_id, root_id, depth = uuid.uuid4().hex, None, 0
     if parent_id is not None:
         parent = tx.session.get(Comment, parent_id)
         if parent is None or parent.post_id != post.id:
             raise Invalid("Reply to a comment on this post.", fields={"parent_id": ["Not a comment on this post."]})
+        if parent.depth >= MAX_DEPTH and parent.parent_id is not None:
+            parent_id, depth = parent.parent_id, parent.depth
+        else:
+            depth = parent.depth + 1
+        root_id = parent.root_id or parent.id
     comment = Comment(
-        id=uuid.uuid4().hex,
+        id=comment_id,
         post_id=post.id,
         parent_id=parent_id,
+        root_id=root_id or comment_id,
+        depth=depth,
         author_id=user_id,
         body=body,
         body_html=markup.render(body),
@@ -76,20 +90,74 @@ def create_comment(
     return comment_view(comment)
 
 
-def list_comments(tx: Transaction, post_id: str, sort: str = "new") -> list[dict]:
-    """The whole thread as a tree; removed comments keep their place, emptied."""
+def _newest(comment: Comment) -> tuple:
+    return (comment.created_at, comment.id)
+
+
+def _best(comment: Comment) -> tuple:
+    return (comment.up_count - comment.down_count, comment.created_at, comment.id)
+
+
+SORTS = {"new": (_newest, (datetime, str)), "quality": (_best, (int, datetime, str))}
+
+
+def _top_level_page(tx: Transaction, post_id: str, sort: str, size: int, cursor: str | None) -> dict:
+    """One page of a post's top-level comments, in the sort's order, highest first (keyset paging)."""
+    score = Comment.up_count - Comment.down_count
+    columns = (Comment.created_at, Comment.id) if sort == "new" else (score, Comment.created_at, Comment.id)
+    query = select(Comment).where(Comment.post_id == post_id, Comment.parent_id.is_(None))
+    after = pagination.decode(cursor, SORTS[sort][1])
+    if after is not None:
+        query = query.where(
+            tuple_(*columns) < tuple_(*(literal(v, c.type) for v, c in zip(after, columns, strict=True)))
+        )
+    rows = tx.session.scalars(query.order_by(*(column.desc() for column in columns)).limit(size + 1)).all()
+    return pagination.page(list(rows), size, SORTS[sort][0])
+
+
+def _threads(roots: list[Comment], replies: list[Comment], key) -> list[dict]:
+    """The roots with their replies as trees, built with a queue (never recursing on the data's shape).
+
+    A reply found deeper than MAX_DEPTH (written before the cap) is shown beside its parent."""
+    children: dict[str, list[Comment]] = {}
+    for reply in replies:
+        children.setdefault(reply.parent_id, []).append(reply)
+    nodes = {root.id: {**comment_view(root), "children": []} for root in roots}
+    queue = deque((root, nodes[root.id], 0) for root in roots)
+    while queue:
+        comment, holder, depth = queue.popleft()
+        for child in children.pop(comment.id, ()):
+            node = nodes[child.id] = {**comment_view(child), "children": []}
+            if depth < MAX_DEPTH:
+                nodes[comment.id]["children"].append(node)
+                queue.append((child, nodes[comment.id], depth + 1))
+            else:
+                holder["children"].append(node)
+                queue.append((child, holder, depth))
+    order = {c.id: key(c) for c in (*roots, *replies)}
+    for node in nodes.values():
+        node["children"].sort(key=lambda n: order[n["id"]], reverse=True)
+    return [nodes[root.id] for root in roots]
+
+
+def list_comments(
+    tx: Transaction, post_id: str, sort: str = "new", limit: int | None = None, cursor: str | None = None
+) -> dict:
+    """A page of top-level comments in the sort's order, each with its whole thread of replies;
+    removed comments keep their place, emptied."""
+    if sort not in SORTS:
+        raise Invalid("Unknown sort.", fields={"sort": [f"Use one of {', '.join(SORTS)}."]})
     post = access.post(tx, post_id)
-    comments = tx.session.scalars(select(Comment).where(Comment.post_id == post.id)).all()
-    if sort == "quality":
-        ordered = sorted(comments, key=lambda c: (c.up_count - c.down_count, c.created_at), reverse=True)
-    else:
-        ordered = sorted(comments, key=lambda c: c.created_at, reverse=True)
-    nodes = {c.id: {**comment_view(c), "children": []} for c in ordered}
-    roots = []
-    for comment in ordered:
-        parent = nodes.get(comment.parent_id) if comment.parent_id else None
-        (parent["children"] if parent else roots).append(nodes[comment.id])
-    return roots
+    page = _top_level_page(tx, post.id, sort, pagination.limit(limit), cursor)
+    roots = page["items"]
+    replies = (
+        tx.session.scalars(
+            select(Comment).where(Comment.root_id.in_([root.id for root in roots]), Comment.parent_id.is_not(None))
+        ).all()
+        if roots
+        else []
+    )
+    return {"items": _threads(roots, list(replies), SORTS[sort][0]), "next_cursor": page["next_cursor"]}
 
 
 def edit_comment(tx: Transaction, user_id: str, comment_id: str, body: str) -> dict:

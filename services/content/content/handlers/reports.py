@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from content import events
 from content.exceptions import Conflict, Forbidden, Invalid, NotFound
@@ -21,7 +22,20 @@ from svclib.db import Transaction
 REPORTS = ReportSchema(many=True)
 
 
+def _open_report(tx: Transaction, user_id: str, target_type: str, target_id: str) -> Report | None:
+    return tx.session.scalar(
+        select(Report).where(
+            Report.reporter_id == user_id,
+            Report.target_type == target_type,
+            Report.target_id == target_id,
+            Report.status == "open",
+        )
+    )
+
+
 def file_report(tx: Transaction, user_id: str, target_type: str, target_id: str, reason: str) -> dict:
+    """A report to the subwiki's moderators. A person has one open report per target: filing again
+    answers with that report (its first reason stands) until a moderator resolves it."""
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= 1000:
         raise Invalid("Say what is wrong.", fields={"reason": ["Use 1 to 1000 characters."]})
@@ -32,6 +46,9 @@ def file_report(tx: Transaction, user_id: str, target_type: str, target_id: str,
         comment = access.comment(tx, target_id)
         post = access.post(tx, comment.post_id)
         subwiki_id, author_id = post.subwiki_id, comment.author_id
+    existing = _open_report(tx, user_id, target_type, target_id)
+    if existing is not None:
+        return {"id": existing.id}
     report = Report(
         id=uuid.uuid4().hex,
         subwiki_id=subwiki_id,
@@ -42,8 +59,12 @@ def file_report(tx: Transaction, user_id: str, target_type: str, target_id: str,
         reason=reason,
         status="open",
     )
-    tx.session.add(report)
-    tx.session.flush()
+    try:
+        with tx.session.begin_nested():
+            tx.session.add(report)
+    except IntegrityError:
+        # The same person's same report, filed at the same moment, committed first.
+        return {"id": _open_report(tx, user_id, target_type, target_id).id}
     tx.emit(
         events.REPORT_FILED,
         "report",

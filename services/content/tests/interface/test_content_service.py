@@ -100,7 +100,7 @@ def test_edits_comments_votes_and_reports_on_postgres(container_factory, config,
     assert call(container, "revert_post", ann, post["id"], 1)["body"] == "Short."
     top = call(container, "create_comment", ann, post["id"], "First!")
     reply = call(container, "create_comment", bob, post["id"], "A reply", parent_id=top["id"])
-    thread = call(container, "list_comments", post["id"])
+    thread = call(container, "list_comments", post["id"])["items"]
     assert thread[0]["children"][0]["id"] == reply["id"]
     assert call(container, "vote", ann, "post", post["id"], 1) == {"up": 1, "down": 0, "my_vote": 1}
     assert call(container, "vote", ann, "post", post["id"], -1) == {"up": 0, "down": 1, "my_vote": -1}

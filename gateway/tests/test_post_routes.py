@@ -1,0 +1,82 @@
+"""The posts routes: comment pages and their cursor, and writes answered as done when names cannot be had."""
+
+from gateway.rpc import ServiceUnavailable
+
+COMMENT = {
+    "id": "c1",
+    "post_id": "p1",
+    "parent_id": None,
+    "author_id": "u1",
+    "body_html": "<p>Hi</p>\n",
+    "revision": 1,
+    "up": 0,
+    "down": 0,
+    "deleted": False,
+    "created_at": "2026-12-01T00:00:00+00:00",
+}
+POST = {
+    "id": "p1",
+    "kind": "text",
+    "title": "Hello",
+    "body": "Hi",
+    "body_html": "<p>Hi</p>\n",
+    "url": None,
+    "image_file": None,
+    "author_id": "u1",
+    "subwiki_id": "s1",
+    "subwiki": "rivers",
+    "created_at": "2026-12-01T00:00:00+00:00",
+    "revision": 1,
+    "protected": False,
+    "comment_count": 0,
+    "up": 0,
+    "down": 0,
+}
+
+
+def identity_away(*_args, **_kwargs):
+    raise ServiceUnavailable("identity")
+
+
+def test_comments_come_in_pages_with_a_cursor(client, services):
+    asked = {}
+
+    def list_comments(post_id, sort, limit, cursor):
+        asked.update(sort=sort, limit=limit, cursor=cursor)
+        reply = {**COMMENT, "id": "c2", "parent_id": "c1", "children": []}
+        return {"items": [{**COMMENT, "children": [reply]}], "next_cursor": "next"}
+
+    services.on("content", "list_comments", list_comments)
+    services.on("identity", "get_people", lambda ids: {"u1": {"username": "ann", "display_name": "Ann"}})
+    response = client.get("/api/v1/posts/p1/comments?sort=quality&limit=1&cursor=abc")
+    assert response.status_code == 200
+    assert asked == {"sort": "quality", "limit": 1, "cursor": "abc"}
+    page = response.get_json()
+    assert page["next_cursor"] == "next"
+    assert page["items"][0]["children"][0]["author"]["username"] == "ann"
+    assert client.get("/api/v1/posts/p1/comments?limit=0").status_code == 400
+
+
+def test_a_committed_comment_is_answered_with_ids_when_identity_is_away(client, services, auth):
+    services.on("content", "create_comment", lambda user_id, post_id, body, parent_id: dict(COMMENT))
+    services.on("identity", "get_people", identity_away)
+    response = client.post("/api/v1/posts/p1/comments", headers=auth, json={"body": "Hi"})
+    assert response.status_code == 201
+    assert response.get_json()["author"] == {"id": "u1", "username": None, "display_name": None}
+
+
+def test_a_committed_post_is_answered_with_ids_when_identity_is_away(client, services, auth):
+    services.on("content", "create_post", lambda user_id, slug, **data: dict(POST))
+    services.on("identity", "get_people", identity_away)
+    services.on("communities", "get_subwikis", lambda slugs: {})
+    response = client.post(
+        "/api/v1/subwikis/rivers/posts", headers=auth, json={"kind": "text", "title": "Hello", "body": "Hi"}
+    )
+    assert response.status_code == 201
+    assert response.get_json()["author"]["id"] == "u1"
+
+
+def test_a_read_without_identity_is_unavailable(client, services):
+    services.on("content", "list_comments", lambda *args: {"items": [{**COMMENT, "children": []}], "next_cursor": None})
+    services.on("identity", "get_people", identity_away)
+    assert client.get("/api/v1/posts/p1/comments").status_code == 503
