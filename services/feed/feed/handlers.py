@@ -3,6 +3,21 @@
 Writes (events) update a post's facts and recompute its scores at once; a timer
 refreshes the age decay of recent posts in batches. Reads never compute scores
 and never scan all posts: every page is an indexed range scan from a cursor.
+
+Locks are taken in one order, so that no two events ever wait on each other:
+
+1. the voter's trust row (``FeedTrust``): a vote shares it (FOR SHARE), so that a change of
+   the voter's trust, which holds it (FOR UPDATE), reweighs every vote or waits for it;
+2. the author's row (``FeedAuthor``), before any of the author's posts;
+3. posts, FOR UPDATE, in id order: a change of several posts locks them all by id first
+   (``_lock_posts``); a post's votes, comments and edits change only under its lock;
+4. last, the version row of the key a state event is about (``FeedVersion``).
+
+A row is locked in the mode its transaction needs when it is first read, never upgraded.
+
+Events that carry a state (a vote, a membership, a follow, a trust value) carry their
+source's version of it, a sequence per key: one no newer than the version held for its key
+is not applied (``_newer``), so late and repeated deliveries change nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +38,7 @@ from feed.models import (
     FeedPost,
     FeedSubwiki,
     FeedTrust,
+    FeedVersion,
     FeedVote,
 )
 from svclib.db import Transaction, parse_time, utcnow
@@ -47,13 +63,18 @@ def _post(tx: Transaction, post_id: str) -> FeedPost | None:
     return tx.session.scalar(select(FeedPost).where(FeedPost.id == post_id).with_for_update())
 
 
-def _locked_row(tx: Transaction, model, key: dict, defaults: dict):
-    """The row of ``model`` with ``key``, locked, made with ``defaults`` first if missing.
+def _lock_posts(tx: Transaction, *conditions) -> None:
+    """Lock every post that matches, in id order, before a statement changes them all."""
+    tx.session.execute(select(FeedPost.id).where(*conditions).order_by(FeedPost.id).with_for_update())
+
+
+def _locked_row(tx: Transaction, model, key: dict, defaults: dict, share: bool = False):
+    """The row of ``model`` with ``key``, locked (FOR SHARE with ``share``), made with ``defaults`` first if missing.
 
     Two events may find it missing at once: the insert skips a row another made meanwhile
     (ON CONFLICT DO NOTHING) and both then lock the one row, one after the other.
     """
-    query = select(model).filter_by(**key).with_for_update()
+    query = select(model).filter_by(**key).with_for_update(read=share)
     row = tx.session.scalar(query)
     if row is None:
         insert = postgresql.insert if tx.session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -64,16 +85,32 @@ def _locked_row(tx: Transaction, model, key: dict, defaults: dict):
     return row
 
 
-def _trust_row(tx: Transaction, user_id: str) -> FeedTrust:
+def _trust_row(tx: Transaction, user_id: str, share: bool = False) -> FeedTrust:
     """A person's trust row, locked: a vote and a change of its voter's trust are applied one after the other."""
-    return _locked_row(tx, FeedTrust, {"user_id": user_id}, {"trust": 0.1})
+    return _locked_row(tx, FeedTrust, {"user_id": user_id}, {"trust": 0.1}, share=share)
+
+
+def _newer(tx: Transaction, kind: str, key: str, version: int | None) -> bool:
+    """Whether a state event of ``version`` for ``key`` is newer than the one held; it is then held.
+
+    The key's version row stays locked until the transaction ends: events about one key are
+    applied one after the other. An event without a version (from an older producer) applies.
+    """
+    if version is None:
+        return True
+    held = _locked_row(tx, FeedVersion, {"kind": kind, "key": key}, {"version": 0})
+    if version <= held.version:
+        return False
+    held.version = version
+    return True
 
 
 # --- facts from events ----------------------------------------------------------
 
 
 def post_created(tx: Transaction, post: dict, now: datetime) -> None:
-    if _post(tx, post["id"]) is not None:
+    author = _author_row(tx, post["author_id"])
+    if tx.session.get(FeedPost, post["id"]) is not None:
         return
     row = FeedPost(
         id=post["id"],
@@ -94,7 +131,7 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
         commenters=0,
         editors=0,
         penalty=0.0,
-        small_author=True,
+        small_author=_count_author(tx, author, +1),
     )
     person = tx.session.get(FeedPerson, row.author_id)
     if person is not None:
@@ -103,18 +140,27 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
     row.subwiki_name = subwiki.name if subwiki is not None else None
     rescore(row, now)
     tx.session.add(row)
-    _count_author(tx, row, +1)
 
 
-def _count_author(tx: Transaction, row: FeedPost, delta: int) -> None:
-    """Count the author's live posts; their posts' new-creator flag follows the count across the threshold."""
-    author = _locked_row(tx, FeedAuthor, {"author_id": row.author_id}, {"posts": 0})
-    was_small = author.posts < C.NEW_CREATOR_POSTS
+def _author_row(tx: Transaction, author_id: str) -> FeedAuthor:
+    """The author's count of live posts, locked: posts are counted in and out one at a time."""
+    return _locked_row(tx, FeedAuthor, {"author_id": author_id}, {"posts": 0})
+
+
+def _few(posts: int) -> bool:
+    return posts < C.NEW_CREATOR_POSTS
+
+
+def _count_author(tx: Transaction, author: FeedAuthor, delta: int) -> bool:
+    """Count the author's live posts; whether the author has few (their posts' new-creator flag, which
+    follows the count across the threshold)."""
+    was_small = _few(author.posts)
     author.posts = max(0, author.posts + delta)
-    small = author.posts < C.NEW_CREATOR_POSTS
-    row.small_author = small
+    small = _few(author.posts)
     if small != was_small:
-        tx.session.execute(update(FeedPost).where(FeedPost.author_id == row.author_id).values(small_author=small))
+        _lock_posts(tx, FeedPost.author_id == author.author_id)
+        tx.session.execute(update(FeedPost).where(FeedPost.author_id == author.author_id).values(small_author=small))
+    return small
 
 
 def post_edited(tx: Transaction, post: dict, now: datetime) -> None:
@@ -164,10 +210,17 @@ def _recount_editors(tx: Transaction, row: FeedPost) -> None:
 
 
 def post_removed(tx: Transaction, post: dict) -> None:
+    author_id = tx.session.scalar(select(FeedPost.author_id).where(FeedPost.id == post["id"]))
+    if author_id is None:
+        return
+    author = _author_row(tx, author_id)
+    if _few(author.posts - 1) != _few(author.posts):
+        # Its removal will change every post of the author: they are all locked first, in id order.
+        _lock_posts(tx, FeedPost.author_id == author_id)
     row = _post(tx, post["id"])
-    if row is not None and row.visible:
+    if row.visible:
         row.visible = False
-        _count_author(tx, row, -1)
+        row.small_author = _count_author(tx, author, -1)
 
 
 def author_erased(tx: Transaction, user_id: str) -> None:
@@ -210,19 +263,23 @@ def comment_changed(tx: Transaction, comment: dict, visible: bool, now: datetime
 
 
 def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
-    """A person's vote on a post is now ``vote["value"]`` (1, -1, or none: withdrawn)."""
+    """A person's vote on a post is now ``vote["value"]`` (1, -1, or none: withdrawn).
+
+    A vote on one's own post is not counted: it would let anyone raise their own rank.
+    """
     if vote["target_type"] != "post":
         return
+    trust = _trust_row(tx, vote["voter_id"], share=True)
     row = _post(tx, vote["target_id"])
-    if row is None:
+    if row is None or not _newer(tx, "vote", f"{row.id}:{vote['voter_id']}", vote.get("version")):
         return
     existing = tx.session.get(FeedVote, (row.id, vote["voter_id"]))
     if existing is not None:
         _tally(row, existing.value, existing.weight, -1)
         tx.session.delete(existing)
         tx.session.flush()
-    if vote.get("value") in (1, -1):
-        weight = ranking.vote_weight(_trust_row(tx, vote["voter_id"]).trust)
+    if vote.get("value") in (1, -1) and vote["voter_id"] != row.author_id:
+        weight = ranking.vote_weight(trust.trust)
         tx.session.add(FeedVote(post_id=row.id, voter_id=vote["voter_id"], value=vote["value"], weight=weight))
         _tally(row, vote["value"], weight, +1)
     rescore(row, now)
@@ -265,6 +322,7 @@ def person_changed(tx: Transaction, user: dict) -> None:
         person.display_name = user.get("display_name") or person.display_name
     tx.session.flush()
     shown = tx.session.get(FeedPerson, user["id"])
+    _lock_posts(tx, FeedPost.author_id == user["id"])
     tx.session.execute(
         update(FeedPost)
         .where(FeedPost.author_id == user["id"])
@@ -278,6 +336,7 @@ def subwiki_named(tx: Transaction, subwiki: dict) -> None:
         tx.session.add(FeedSubwiki(id=subwiki["id"], slug=subwiki["slug"], name=subwiki["name"]))
     else:
         row.slug, row.name = subwiki["slug"], subwiki["name"]
+    _lock_posts(tx, FeedPost.subwiki_id == subwiki["id"])
     tx.session.execute(
         update(FeedPost).where(FeedPost.subwiki_id == subwiki["id"]).values(subwiki_name=subwiki["name"])
     )
@@ -285,32 +344,45 @@ def subwiki_named(tx: Transaction, subwiki: dict) -> None:
 
 def membership_changed(tx: Transaction, membership: dict, joined: bool) -> None:
     key = (membership["user_id"], membership["subwiki_id"])
-    existing = tx.session.get(FeedMembership, key)
-    if joined and existing is None:
-        tx.session.add(FeedMembership(user_id=key[0], subwiki_id=key[1]))
-    elif not joined and existing is not None:
-        tx.session.delete(existing)
+    if _newer(tx, "membership", ":".join(key), membership.get("version")):
+        _keep(tx, FeedMembership, {"user_id": key[0], "subwiki_id": key[1]}, joined)
 
 
 def follow_changed(tx: Transaction, follow: dict, following: bool) -> None:
     key = (follow["follower_id"], follow["followee_id"])
-    existing = tx.session.get(FeedFollow, key)
-    if following and existing is None:
-        tx.session.add(FeedFollow(follower_id=key[0], followee_id=key[1]))
-    elif not following and existing is not None:
+    if _newer(tx, "follow", ":".join(key), follow.get("version")):
+        _keep(tx, FeedFollow, {"follower_id": key[0], "followee_id": key[1]}, following)
+
+
+def _keep(tx: Transaction, model, key: dict, kept: bool) -> None:
+    """Hold the row of ``model`` with ``key`` when ``kept``, else make sure there is none."""
+    existing = tx.session.get(model, tuple(key.values()))
+    if kept and existing is None:
+        tx.session.add(model(**key))
+    elif not kept and existing is not None:
         tx.session.delete(existing)
 
 
-def trust_changed(tx: Transaction, user_id: str, trust: float, now: datetime, as_of: datetime | None = None) -> None:
+def trust_changed(
+    tx: Transaction,
+    user_id: str,
+    trust: float,
+    now: datetime,
+    as_of: datetime | None = None,
+    version: int | None = None,
+) -> None:
     """Every vote of this person is reweighed, so that a post's score follows its voters' current trust.
 
-    Changes may arrive out of order (a retried event, two consumers): one computed before the
-    value already held is ignored.
+    Changes may arrive out of order (a retried event, two consumers): one no newer than the
+    value held (by identity's version of it, or else by when it was computed) is ignored.
     """
     row = _trust_row(tx, user_id)
-    if as_of is not None and row.as_of is not None and as_of <= row.as_of:
+    if version is not None:
+        if row.version is not None and version <= row.version:
+            return
+    elif as_of is not None and row.as_of is not None and as_of <= row.as_of:
         return
-    row.trust, row.as_of = trust, as_of or row.as_of
+    row.trust, row.as_of, row.version = trust, as_of or row.as_of, version or row.version
     weight = ranking.vote_weight(trust)
     votes = select(FeedVote).where(FeedVote.voter_id == user_id).order_by(FeedVote.post_id)
     for vote in tx.session.scalars(votes).all():
@@ -336,6 +408,8 @@ def refresh_decay(tx: Transaction, now: datetime, batch: int = 500) -> int:
         .where(FeedPost.refresh_due <= now, FeedPost.posted_at > recent, FeedPost.visible.is_(True))
         .order_by(FeedPost.refresh_due)
         .limit(batch)
+        # Posts an event holds are skipped (rescored by that event): the refresh never waits for a lock.
+        .with_for_update(skip_locked=True)
     ).all()
     for row in rows:
         rescore(row, now)

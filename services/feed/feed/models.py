@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
@@ -114,6 +114,8 @@ class FeedTrust(Base):
     trust: Mapped[float] = mapped_column(Float)
     # When identity computed the value held: an older change arriving late is not applied.
     as_of: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Identity's version of the value held (a sequence per person): an older one is not applied.
+    version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class FeedAuthor(Base):
@@ -147,8 +149,19 @@ class FeedSubwiki(Base):
     name: Mapped[str] = mapped_column(String(100))
 
 
+class FeedVersion(Base):
+    """The newest version applied of each key a state event is about (a vote, a membership, a follow)."""
+
+    __tablename__ = "feed_versions"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 # Every table the feed keeps from events, children first (what feed.rebuild replaces).
 READ_MODEL = (
+    FeedVersion,
     FeedVote,
     FeedComment,
     FeedEdit,

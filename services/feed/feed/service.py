@@ -103,6 +103,7 @@ class FeedService:
             float(user["trust"]),
             utcnow(),
             parse_time(payload["occurred_at"]) if payload.get("occurred_at") else None,
+            user.get("version"),
         )
 
     @event_handler("identity", "user_registered")

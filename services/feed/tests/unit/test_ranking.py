@@ -303,3 +303,42 @@ def test_quality_pages_never_show_a_post_twice(service, events):
         if not cursor:
             break
     assert sorted(seen) == [f"p{n}" for n in range(10)]
+
+
+def test_a_vote_on_ones_own_post_does_not_raise_its_rank(service, events):
+    events.trust("a1", 1.0)
+    events.trust("t1", 1.0)
+    events.post("own", author="a1")
+    events.post("other", author="a2")
+    events.vote("own", "a1")
+    events.vote("other", "a1")
+    items = {i["post_id"]: i for i in service.public_feed(window="all")["items"]}
+    assert factors(items["own"])["up_weight"] == 0 and items["own"]["post"]["score"]["up"] == 0
+    assert factors(items["other"])["up_weight"] == 1.0
+    events.vote("own", "t1")
+    assert factors(service.public_feed(window="all")["items"][0])["up_weight"] == 1.0
+
+
+def test_a_trust_value_older_than_the_one_held_is_ignored_by_its_version(service, events):
+    events.post("p")
+    events.vote("p", "voter")
+    for event_id, trust, version in (("t-2", 0.9, 2), ("t-1", 0.2, 1), ("t-2-again", 0.5, 2)):
+        service.handle_user_trust_changed(
+            {"event_id": event_id, "user": {"id": "voter", "trust": trust, "version": version}}
+        )
+    assert factors(service.public_feed(window="all")["items"][0])["up_weight"] == pytest.approx(0.81)
+
+
+def test_memberships_and_follows_follow_their_newest_version(service, events):
+    events.post("in_joined", author="x", subwiki="joined")
+    events.post("by_followed", author="friend", subwiki="elsewhere")
+    membership = {"user_id": "me", "subwiki_id": "joined"}
+    follow = {"follower_id": "me", "followee_id": "friend"}
+    # Joined (2) and followed (2) after leaving (1) and unfollowing (1); the older events come last.
+    service.handle_member_joined({"event_id": "m2", "membership": {**membership, "version": 2}})
+    service.handle_member_left({"event_id": "m1", "membership": {**membership, "version": 1}})
+    service.handle_user_followed({"event_id": "f2", "follow": {**follow, "version": 2}})
+    service.handle_user_unfollowed({"event_id": "f1", "follow": {**follow, "version": 1}})
+    assert {i["post_id"] for i in service.home_feed("me", sort="new")["items"]} == {"in_joined", "by_followed"}
+    service.handle_member_left({"event_id": "m3", "membership": {**membership, "version": 3}})
+    assert {i["post_id"] for i in service.home_feed("me", sort="new")["items"]} == {"by_followed"}
