@@ -31,9 +31,9 @@ from bench.seed import LEMMY_COLUMNS, lemmy_baseline, seed
 from devstack import infra
 from devstack.stack import ROOT, Stack
 from feed import pages
-from feed.cache import Pages
 from feed.models import Base as FeedBase
 from svclib.db import StandaloneDatabase, make_engine, migrate
+from svclib.kept import Kept
 from svclib.migrations import migrations_dir
 
 RESULTS = ROOT / "bench" / "results"
@@ -82,7 +82,7 @@ def query_times(feed_url: str, reader: str, subwikis: list[str]) -> dict:
 
     def kept(name, call):
         cursors = cursors_of(call)
-        kept_pages = Pages(max_entries=100, max_age=3600)
+        kept_pages = Kept(max_entries=100, max_age=3600)
         kept_pages.listening = True
         with database.reading() as tx:
             return {

@@ -1,7 +1,8 @@
 """Answers kept in memory per process, dropped the moment the data behind them changes.
 
-Every transaction that changes what the answers show sends ``NOTIFY <channel>``
-(``Transaction.notify``; PostgreSQL delivers it when, and only if, the transaction commits). Each
+Every transaction of the database the answers are read from sends ``NOTIFY <channel>``
+(``Database(changes_channel=...)``, through ``Transaction.notify``; PostgreSQL delivers it when,
+and only if, the transaction commits). Each
 process listens on its own connection and forgets every answer it keeps when
 a notification arrives, so all replicas drop theirs whichever replica made the
 change. An answer is kept only if no change arrived while it was being read,
@@ -111,7 +112,7 @@ class Kept:
     def stats(self) -> dict:
         return {
             "listening": self.listening,
-            "pages": len(self._entries),
+            "answers": len(self._entries),
             "hits": self.hits,
             "shared": self.shared,
             "misses": self.misses,
@@ -119,18 +120,20 @@ class Kept:
 
 
 class KeptAnswers(DependencyProvider):
-    """Gives workers the process's ``Kept`` answers; keeps a connection listening on ``channel``.
+    """Gives workers the process's ``Kept`` answers, dropped whenever the database behind them changes.
 
-    ``entries_setting`` and ``seconds_setting`` name the configuration keys for its size and
-    the longest an answer is kept. When the service's ``Database`` announces its commits on
-    the same channel, this process also forgets its answers the moment one of its own
-    transactions commits, before the notification comes back.
+    ``database`` names the service's :class:`~svclib.db.Database` dependency (its attribute,
+    e.g. ``"db"``), which announces every commit on its ``changes_channel``. This process
+    listens on that channel, so it forgets its answers whichever replica committed, and
+    forgets them the moment one of its own transactions commits, before the notification
+    comes back. ``entries_setting`` and ``seconds_setting`` name the configuration keys for
+    the number of answers kept and the longest one is kept.
     """
 
     RETRY_SECONDS = 1.0
 
-    def __init__(self, channel: str, entries_setting: str, seconds_setting: str, entries: int, seconds: float):
-        self.channel = channel
+    def __init__(self, database: str, entries_setting: str, seconds_setting: str, entries: int, seconds: float):
+        self.database = database
         self.entries_setting = entries_setting
         self.seconds_setting = seconds_setting
         self.default_entries = entries
@@ -142,9 +145,11 @@ class KeptAnswers(DependencyProvider):
             int(config.get(self.entries_setting, self.default_entries)),
             float(config.get(self.seconds_setting, self.default_seconds)),
         )
-        for dependency in self.container.dependencies:
-            if isinstance(dependency, Database) and dependency.changes_channel == self.channel:
-                dependency.on_commit(self.kept.forget)
+        database = next(d for d in self.container.dependencies if d.attr_name == self.database)
+        if not isinstance(database, Database) or not database.changes_channel:
+            raise TypeError(f"{self.database} must be a Database that announces its changes (changes_channel)")
+        self.channel = database.changes_channel
+        database.on_commit(self.kept.forget)
         url = normalise_url(configured_url(self.container))
         self._dsn = url.replace("postgresql+psycopg://", "postgresql://") if url.startswith("postgresql") else None
         self._running = False

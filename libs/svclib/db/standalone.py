@@ -15,7 +15,15 @@ from svclib.db.transaction import Transactions
 class StandaloneDatabase(Transactions):
     """The same transaction interface without a container (no outbox relay: events wait in the outbox)."""
 
-    def __init__(self, metadata: MetaData, url: str, migrations_dir: Path | str | None = None):
+    def __init__(
+        self,
+        metadata: MetaData,
+        url: str,
+        migrations_dir: Path | str | None = None,
+        changes_channel: str | None = None,
+    ):
+        """``changes_channel``: as for :class:`~svclib.db.Database`, so that a tool's changes reach
+        the service's processes that keep answers."""
         self.outbox, self.processed = metadata.tables["outbox"], metadata.tables["processed_events"]
         self.engine = make_engine(url)
         if migrations_dir is not None:
@@ -24,7 +32,7 @@ class StandaloneDatabase(Transactions):
             metadata.create_all(self.engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.relay = None
-        self._init_transactions(None)
+        self._init_transactions(changes_channel)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -17,7 +17,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import delete
 
 from feed import handlers
-from feed.cache import changed
+from feed.cache import CHANNEL
 from feed.models import READ_MODEL, FeedPost
 from svclib import settings
 from svclib.db import StandaloneDatabase, Transaction, utcnow
@@ -80,10 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--amqp-uri", default=settings.amqp_uri())
     parser.add_argument("--database-url", default=settings.database_url("feed"))
     args = parser.parse_args(argv)
-    database = StandaloneDatabase(FeedPost.metadata, args.database_url, migrations_dir("feed"))
+    database = StandaloneDatabase(FeedPost.metadata, args.database_url, migrations_dir("feed"), changes_channel=CHANNEL)
     with ClusterRpcProxy({"AMQP_URI": args.amqp_uri}, timeout=60) as rpc, database.transaction() as tx:
         counts = rebuild(tx, rpc)
-        changed(tx)
     print("rebuilt the feed:", ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     return 0
 

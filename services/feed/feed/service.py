@@ -7,7 +7,7 @@ from pathlib import Path
 from nameko.timer import timer
 
 from feed import handlers, pages
-from feed.cache import PageCache, changed
+from feed.cache import CHANNEL, kept_pages
 from feed.exceptions import FeedError
 from feed.models import KNOWN_USERS, Base
 from svclib import users
@@ -23,8 +23,8 @@ DECLARED = (FeedError, ServiceError)
 class FeedService:
     name = "feed"
 
-    db = Database(Base.metadata, MIGRATIONS)
-    page_cache = PageCache()
+    db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL)
+    kept = kept_pages()
 
     @rpc
     def export_user(self, user_id: str) -> dict:
@@ -33,12 +33,7 @@ class FeedService:
 
     def _apply(self, payload: dict, handler: str, apply, *args) -> None:
         """Apply an event once; feed processes drop their kept pages when it commits."""
-
-        def applying(tx, *values):
-            apply(tx, *values)
-            changed(tx)
-
-        self.db.apply_once(payload, handler, applying, *args)
+        self.db.apply_once(payload, handler, apply, *args)
 
     @event_handler("content", "post_created")
     def handle_post_created(self, payload: dict) -> None:
@@ -129,7 +124,6 @@ class FeedService:
             if tx.once(payload["event_id"], "handle_user_erased"):
                 users.erase(tx, KNOWN_USERS, user_id)
                 handlers.author_erased(tx, user_id)
-                changed(tx)
 
     @timer(interval=60)
     def refresh_decay(self) -> int:
@@ -138,8 +132,6 @@ class FeedService:
         while True:
             with self.db.transaction() as tx:
                 count = handlers.refresh_decay(tx, utcnow())
-                if count:
-                    changed(tx)
             refreshed += count
             if count < 500:
                 return refreshed
@@ -147,7 +139,7 @@ class FeedService:
     @rpc
     def health(self) -> dict:
         """Alive, and how this process's page cache is doing (hits are pages answered without a query)."""
-        return {"service": self.name, "ok": True, "page_cache": self.page_cache.stats()}
+        return {"service": self.name, "ok": True, "kept_answers": self.kept.stats()}
 
     # Each page RPC answers the read model's entries; with ``encoded=True``, the page in the public
     # API's shape as JSON text, which the gateway sends on without decoding and encoding it again.
@@ -199,4 +191,4 @@ class FeedService:
                 page = read(tx, *args, utcnow())
             return pages.encoded(page) if encoded else page
 
-        return self.page_cache.get_or_build((read.__name__, *args, bool(encoded)), build)
+        return self.kept.get_or_build((read.__name__, *args, bool(encoded)), build)

@@ -32,9 +32,7 @@ class IdentityService:
     name = "identity"
 
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANGES)
-    views = KeptAnswers(
-        CHANGES, "IDENTITY_VIEW_CACHE_ENTRIES", "IDENTITY_VIEW_CACHE_SECONDS", entries=10000, seconds=10.0
-    )
+    kept = KeptAnswers("db", "IDENTITY_VIEW_CACHE_ENTRIES", "IDENTITY_VIEW_CACHE_SECONDS", entries=10000, seconds=10.0)
     config = Config()
     revocations = Publisher(exchange=SESSIONS_EXCHANGE)
 
@@ -49,7 +47,7 @@ class IdentityService:
 
     @rpc
     def health(self) -> dict:
-        return {"service": self.name, "ok": True, "kept_views": self.views.stats()}
+        return {"service": self.name, "ok": True, "kept_answers": self.kept.stats()}
 
     @rpc(expected_exceptions=IdentityError)
     def register(self, username: str, email: str, password: str, display_name: str | None = None) -> dict:
@@ -91,7 +89,7 @@ class IdentityService:
             with self.db.reading() as tx:
                 return profiles.get_me(tx, user_id)
 
-        return self.views.get_or_build(("me", user_id), read)
+        return self.kept.get_or_build(("me", user_id), read)
 
     @rpc(expected_exceptions=IdentityError)
     def update_me(self, user_id: str, display_name: str | None = None, bio: str | None = None) -> dict:

@@ -39,8 +39,8 @@ def config(service_config):
 def test_pages_are_kept_until_an_event_changes_the_feed(container_factory, config):
     container = container_factory(FeedService, config)
     container.start()
-    cache = next(d for d in container.dependencies if d.attr_name == "page_cache")
-    assert wait_until(lambda: cache.pages.listening)
+    cache = next(d for d in container.dependencies if d.attr_name == "kept")
+    assert wait_until(lambda: cache.kept.listening)
     dispatch = event_dispatcher(config)
     with entrypoint_waiter(container, "handle_post_created", timeout=10):
         dispatch("content", "post_created", post_created("p1"))
@@ -49,8 +49,8 @@ def test_pages_are_kept_until_an_event_changes_the_feed(container_factory, confi
     def answered_without_reading() -> bool:
         # The event's own notification may still arrive and drop the first page kept.
         front_page(container)
-        hits = cache.pages.stats()["hits"]
-        return front_page(container) == ["p1"] and cache.pages.stats()["hits"] == hits + 1
+        hits = cache.kept.stats()["hits"]
+        return front_page(container) == ["p1"] and cache.kept.stats()["hits"] == hits + 1
 
     assert wait_until(answered_without_reading)
 
@@ -66,22 +66,21 @@ def test_pages_are_kept_until_an_event_changes_the_feed(container_factory, confi
 def test_a_change_committed_by_another_process_drops_kept_pages(container_factory, config):
     reader = container_factory(FeedService, config)
     reader.start()
-    cache = next(d for d in reader.dependencies if d.attr_name == "page_cache")
-    assert wait_until(lambda: cache.pages.listening)
+    cache = next(d for d in reader.dependencies if d.attr_name == "kept")
+    assert wait_until(lambda: cache.kept.listening)
     assert front_page(reader) == []
     assert front_page(reader) == []
-    assert cache.pages.stats()["hits"] >= 1
+    assert cache.kept.stats()["hits"] >= 1
 
     from feed import handlers
-    from feed.cache import changed
+    from feed.cache import CHANNEL
     from feed.models import Base
     from svclib.db import StandaloneDatabase
 
-    elsewhere = StandaloneDatabase(Base.metadata, config["FEED_DATABASE_URL"])
+    elsewhere = StandaloneDatabase(Base.metadata, config["FEED_DATABASE_URL"], changes_channel=CHANNEL)
     try:
         with elsewhere.transaction() as tx:
             handlers.post_created(tx, post_created("p9")["post"], utcnow())
-            changed(tx)
     finally:
         elsewhere.dispose()
     assert wait_until(lambda: front_page(reader) == ["p9"], timeout=2)

@@ -3,8 +3,8 @@ import time
 
 from nameko.testing.services import worker_factory
 
-from feed.cache import Pages
 from feed.service import FeedService
+from svclib.kept import Kept
 
 
 class Reads:
@@ -17,7 +17,7 @@ class Reads:
 
 
 def listening(max_entries=10, max_age=60.0):
-    pages = Pages(max_entries, max_age)
+    pages = Kept(max_entries, max_age)
     pages.listening = True
     return pages
 
@@ -29,7 +29,7 @@ def test_a_kept_page_is_answered_without_reading_until_something_changes():
     assert pages.get_or_build(("front", "new"), read) == {"read": 2}
     pages.forget()
     assert pages.get_or_build(("front", "quality"), read) == {"read": 3}
-    assert pages.stats() == {"listening": True, "pages": 1, "hits": 1, "shared": 0, "misses": 3}
+    assert pages.stats() == {"listening": True, "answers": 1, "hits": 1, "shared": 0, "misses": 3}
 
 
 def test_a_page_read_while_something_changed_is_not_kept():
@@ -46,7 +46,7 @@ def test_a_page_read_while_something_changed_is_not_kept():
 
 
 def test_nothing_is_kept_while_not_listening_or_past_its_age():
-    pages, read = Pages(10, 60.0), Reads()
+    pages, read = Kept(10, 60.0), Reads()
     pages.get_or_build("key", read)
     pages.get_or_build("key", read)
     assert read.count == 2
@@ -64,7 +64,7 @@ def test_the_least_recently_used_page_goes_first():
     pages.get_or_build("c", read)
     assert pages.get_or_build("a", read) == {"read": 1}
     assert pages.get_or_build("b", read) == {"read": 4}
-    assert pages.stats()["pages"] == 2
+    assert pages.stats()["answers"] == 2
 
 
 def test_unhashable_keys_are_read_every_time():
@@ -77,11 +77,11 @@ def test_unhashable_keys_are_read_every_time():
 def test_health_reports_the_page_cache():
     pages = listening()
     pages.get_or_build("key", Reads())
-    service = worker_factory(FeedService, page_cache=pages)
+    service = worker_factory(FeedService, kept=pages)
     assert service.health() == {
         "service": "feed",
         "ok": True,
-        "page_cache": {"listening": True, "pages": 1, "hits": 0, "shared": 0, "misses": 1},
+        "kept_answers": {"listening": True, "answers": 1, "hits": 0, "shared": 0, "misses": 1},
     }
 
 

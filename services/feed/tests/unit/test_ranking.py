@@ -6,10 +6,10 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from feed import handlers, ranking
-from feed.cache import Pages
 from feed.models import Base, FeedPost
 from feed.service import FeedService
 from svclib.db import isoformat, utcnow
+from svclib.kept import Kept
 from svclib.testing import memory_database
 
 NOW = utcnow()
@@ -24,7 +24,7 @@ def db():
 
 @pytest.fixture
 def service(db):
-    return worker_factory(FeedService, db=db, page_cache=Pages(max_entries=0, max_age=0))
+    return worker_factory(FeedService, db=db, kept=Kept(max_entries=0, max_age=0))
 
 
 class Events:

@@ -23,7 +23,7 @@ def identity(container_factory, config):
     """A started identity container and its kept views, once they listen for changes."""
     container = container_factory(IdentityService, config)
     container.start()
-    views = next(d for d in container.dependencies if d.attr_name == "views").kept
+    views = next(d for d in container.dependencies if d.attr_name == "kept").kept
     assert wait_until(lambda: views.listening)
     return container, views
 

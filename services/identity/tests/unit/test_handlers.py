@@ -24,7 +24,7 @@ def db():
 
 @pytest.fixture
 def service(db):
-    return worker_factory(IdentityService, db=db, config={}, views=Kept(max_entries=0, max_age=0))
+    return worker_factory(IdentityService, db=db, config={}, kept=Kept(max_entries=0, max_age=0))
 
 
 def outbox_types(db):
