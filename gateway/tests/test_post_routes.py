@@ -58,7 +58,7 @@ def test_comments_come_in_pages_with_a_cursor(client, services):
 
 
 def test_a_committed_comment_is_answered_with_ids_when_identity_is_away(client, services, auth):
-    services.on("content", "create_comment", lambda user_id, post_id, body, parent_id: dict(COMMENT))
+    services.on("content", "create_comment", lambda user_id, post_id, body, parent_id, idempotency_key: dict(COMMENT))
     services.on("identity", "get_people", identity_away)
     response = client.post("/api/v1/posts/p1/comments", headers=auth, json={"body": "Hi"})
     assert response.status_code == 201
@@ -66,7 +66,7 @@ def test_a_committed_comment_is_answered_with_ids_when_identity_is_away(client, 
 
 
 def test_a_committed_post_is_answered_with_ids_when_identity_is_away(client, services, auth):
-    services.on("content", "create_post", lambda user_id, slug, **data: dict(POST))
+    services.on("content", "create_post", lambda user_id, slug, idempotency_key, **data: dict(POST))
     services.on("identity", "get_people", identity_away)
     services.on("communities", "get_subwikis", lambda slugs: {})
     response = client.post(
@@ -80,3 +80,17 @@ def test_a_read_without_identity_is_unavailable(client, services):
     services.on("content", "list_comments", lambda *args: {"items": [{**COMMENT, "children": []}], "next_cursor": None})
     services.on("identity", "get_people", identity_away)
     assert client.get("/api/v1/posts/p1/comments").status_code == 503
+
+
+def test_the_idempotency_key_reaches_content(client, services, auth):
+    keys = []
+
+    def file_report(user_id, target_type, target_id, reason, idempotency_key):
+        keys.append(idempotency_key)
+        return {"id": "r1"}
+
+    services.on("content", "file_report", file_report)
+    headers = {**auth, "Idempotency-Key": "k-1"}
+    assert client.post("/api/v1/posts/p1/reports", headers=headers, json={"reason": "Spam"}).status_code == 202
+    assert client.post("/api/v1/comments/c1/reports", headers=auth, json={"reason": "Spam"}).status_code == 202
+    assert keys == ["k-1", None]

@@ -215,6 +215,32 @@ def test_filing_the_same_report_again_answers_with_the_open_one(api, place):
     assert first.status_code == again.status_code == 202 and first.json() == again.json()
 
 
+def test_creating_requests_retried_with_an_idempotency_key_make_one_resource(api, place):
+    key = uuid.uuid4().hex
+    url = f"/api/v1/subwikis/{place['slug']}/posts"
+    fields = {"kind": "text", "title": "Once", "body": "Only once."}
+    first = api.post(url, token=place["author"], json=fields, headers={"Idempotency-Key": key})
+    again = api.post(url, token=place["author"], json=fields, headers={"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    other = api.post(
+        url, token=place["author"], json={**fields, "body": "Something else."}, headers={"Idempotency-Key": key}
+    )
+    assert other.status_code == 409
+    comments = f"/api/v1/posts/{first.json()['id']}/comments"
+    said = [
+        api.post(comments, token=place["newbie"], json={"body": "Hi"}, headers={"Idempotency-Key": key}).json()
+        for _ in range(2)
+    ]
+    assert said[0]["id"] == said[1]["id"]
+    assert api.get(f"/api/v1/posts/{first.json()['id']}").json()["comment_count"] == 1
+    uploads = [
+        api.post("/api/v1/uploads", token=place["author"], files={"file": ("p.png", png((9, 9)), "image/png")})
+        for _ in range(2)
+    ]
+    assert uploads[0].status_code == uploads[1].status_code == 201
+    assert uploads[0].json()["image_id"] == uploads[1].json()["image_id"]
+
+
 def test_reports_resolve_and_moderator_removal(api, place, wait_until):
     spam = post(api, place, kind="link", title="Buy now", url="https://spam.example/")
     filed = api.post(f"/api/v1/posts/{spam['id']}/reports", token=place["newbie"], json={"reason": "Spam"})

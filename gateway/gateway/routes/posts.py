@@ -84,6 +84,11 @@ def present(post: dict, committed: bool = False) -> dict:
     return present_posts([post], committed)[0]
 
 
+def idempotency_key() -> str | None:
+    """The request's Idempotency-Key: the same key from the same caller with the same body makes one resource."""
+    return request.headers.get("Idempotency-Key")
+
+
 def viewer_id() -> str | None:
     caller = current_caller(required=False)
     return caller["id"] if caller else None
@@ -91,23 +96,40 @@ def viewer_id() -> str | None:
 
 @bp.post("/subwikis/<slug>/posts")
 @login_required
-@doc("Post to a subwiki (members)", CreatePostRequest, PostView, 201, auth=True)
+@doc(
+    "Post to a subwiki (members); an Idempotency-Key header makes a retry safe",
+    CreatePostRequest,
+    PostView,
+    201,
+    auth=True,
+)
 def create_post(slug: str):
     data = body(CreatePostRequest)
-    created = services().call("content", "create_post", g.caller["id"], slug, **data)
+    created = services().call("content", "create_post", g.caller["id"], slug, **data, idempotency_key=idempotency_key())
     return jsonify(present(created, committed=True)), 201
 
 
 @bp.post("/uploads")
 @login_required
-@doc("Upload a picture (PNG, JPEG, GIF or WebP); it is re-encoded", status=201, auth=True)
+@doc(
+    "Upload a picture (PNG, JPEG, GIF or WebP); it is re-encoded; the same picture again is the same upload",
+    status=201,
+    auth=True,
+)
 def upload():
     request.max_content_length = UPLOAD_LIMIT
     file = request.files.get("file")
     if file is None:
         raise ApiError(400, "validation_error", "Send the picture as multipart field 'file'.", {"file": ["Missing."]})
     data = file.read()
-    saved = services().call("content", "save_upload", g.caller["id"], base64.b64encode(data).decode(), _timeout=15.0)
+    saved = services().call(
+        "content",
+        "save_upload",
+        g.caller["id"],
+        base64.b64encode(data).decode(),
+        idempotency_key=idempotency_key(),
+        _timeout=15.0,
+    )
     return jsonify(
         {
             "image_id": saved["image_id"],
@@ -273,10 +295,18 @@ def comments(post_id: str):
 
 @bp.post("/posts/<post_id>/comments")
 @login_required
-@doc("Comment or reply (members)", CommentRequest, status=201, auth=True)
+@doc("Comment or reply (members); an Idempotency-Key header makes a retry safe", CommentRequest, status=201, auth=True)
 def comment(post_id: str):
     data = body(CommentRequest)
-    created = services().call("content", "create_comment", g.caller["id"], post_id, data["body"], data["parent_id"])
+    created = services().call(
+        "content",
+        "create_comment",
+        g.caller["id"],
+        post_id,
+        data["body"],
+        data["parent_id"],
+        idempotency_key=idempotency_key(),
+    )
     created["children"] = []
     return jsonify(_present_thread([created], committed=True)[0]), 201
 
@@ -300,7 +330,13 @@ def remove_comment(comment_id: str):
 
 def _report(target_type: str, target_id: str):
     filed = services().call(
-        "content", "file_report", g.caller["id"], target_type, target_id, body(ReportRequest)["reason"]
+        "content",
+        "file_report",
+        g.caller["id"],
+        target_type,
+        target_id,
+        body(ReportRequest)["reason"],
+        idempotency_key=idempotency_key(),
     )
     return jsonify(filed), 202
 

@@ -40,10 +40,14 @@ class Trust(Base):
 
 
 class Upload(Base):
+    """A picture someone uploaded; the same bytes from the same person are one upload (``content_hash``)."""
+
     __tablename__ = "uploads"
+    __table_args__ = (UniqueConstraint("owner_id", "content_hash", name="uq_uploads_owner_content"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(32), index=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     filename: Mapped[str] = mapped_column(String(64))
     content_type: Mapped[str] = mapped_column(String(32))
     width: Mapped[int] = mapped_column(Integer)
@@ -185,3 +189,15 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")
     resolved_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     action: Mapped[str | None] = mapped_column(String(10), nullable=True)
+
+
+class RequestKey(Base):
+    """A creating request's Idempotency-Key, per caller: what it asked (a fingerprint) and what it made."""
+
+    __tablename__ = "request_keys"
+
+    caller_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    action: Mapped[str] = mapped_column(String(20))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str | None] = mapped_column(String(32), nullable=True)

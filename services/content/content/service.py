@@ -9,7 +9,9 @@ from pathlib import Path
 from nameko.dependency_providers import Config
 from nameko.exceptions import RemoteError
 from nameko.rpc import RpcProxy
+from nameko.timer import timer
 
+from content import images
 from content.exceptions import ContentError, Invalid
 from content.handlers import comments, edits, facts, pending, posts, replicas, reports, uploads, votes
 from content.models import KNOWN_USERS, Base
@@ -22,6 +24,7 @@ from svclib.storage import default_storage
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DECLARED = (ContentError, ServiceError)
+UPLOAD_SWEEP_SECONDS = 3600
 
 
 class ContentService:
@@ -114,9 +117,12 @@ class ContentService:
         body: str = "",
         url: str | None = None,
         image_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> dict:
         with self.db.transaction() as tx:
-            return posts.create_post(tx, self._ask_membership, user_id, slug, kind, title, body, url, image_id)
+            return posts.create_post(
+                tx, self._ask_membership, user_id, slug, kind, title, body, url, image_id, idempotency_key
+            )
 
     @rpc(expected_exceptions=DECLARED)
     def get_post(self, post_id: str, viewer_id: str | None = None) -> dict:
@@ -192,9 +198,16 @@ class ContentService:
     # -- comments and votes -----------------------------------------------------
 
     @rpc(expected_exceptions=DECLARED)
-    def create_comment(self, user_id: str, post_id: str, body: str, parent_id: str | None = None) -> dict:
+    def create_comment(
+        self,
+        user_id: str,
+        post_id: str,
+        body: str,
+        parent_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict:
         with self.db.transaction() as tx:
-            return comments.create_comment(tx, self._ask_membership, user_id, post_id, body, parent_id)
+            return comments.create_comment(tx, self._ask_membership, user_id, post_id, body, parent_id, idempotency_key)
 
     @rpc(expected_exceptions=DECLARED)
     def list_comments(
@@ -223,11 +236,13 @@ class ContentService:
     # -- reports and uploads ----------------------------------------------------
 
     @rpc(expected_exceptions=DECLARED)
-    def file_report(self, user_id: str, target_type: str, target_id: str, reason: str) -> dict:
+    def file_report(
+        self, user_id: str, target_type: str, target_id: str, reason: str, idempotency_key: str | None = None
+    ) -> dict:
         if target_type not in ("post", "comment"):
             raise Invalid("Reports are about posts and comments.")
         with self.db.transaction() as tx:
-            return reports.file_report(tx, user_id, target_type, target_id, reason)
+            return reports.file_report(tx, user_id, target_type, target_id, reason, idempotency_key)
 
     @rpc(expected_exceptions=DECLARED)
     def list_reports(self, user_id: str, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
@@ -245,10 +260,27 @@ class ContentService:
             return facts.list_facts(tx, kind, after, limit)
 
     @rpc(expected_exceptions=DECLARED)
-    def save_upload(self, user_id: str, data_base64: str) -> dict:
+    def save_upload(self, user_id: str, data_base64: str, idempotency_key: str | None = None) -> dict:
+        """A picture, decoded and re-encoded off the event loop with no database connection held meanwhile;
+        the same bytes again (a retry) answer with the upload they made, without decoding again."""
         try:
             data = base64.b64decode(data_base64, validate=True)
         except (binascii.Error, TypeError):
             raise Invalid("The upload is not base64.", fields={"file": ["Not readable."]}) from None
+        digest = uploads.content_hash(data)
+        with self.db.reading() as tx:
+            known = uploads.uploaded_before(tx, user_id, digest, idempotency_key)
+        if known is not None:
+            return known
+        picture = images.reencode_off_loop(data)
         with self.db.transaction() as tx:
-            return uploads.save_upload(tx, default_storage(), user_id, data)
+            return uploads.save_upload(tx, default_storage(), user_id, digest, picture, idempotency_key)
+
+    @timer(interval=UPLOAD_SWEEP_SECONDS)
+    def remove_unused_uploads(self) -> None:
+        """Uploads never attached to a post go after a day; their files once the rows are gone."""
+        with self.db.transaction() as tx:
+            names = uploads.remove_unused(tx, utcnow())
+        storage = default_storage()
+        for name in names:
+            storage.delete(name)

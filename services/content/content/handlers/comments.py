@@ -10,7 +10,7 @@ from sqlalchemy import literal, select, tuple_
 
 from content import events, markup
 from content.exceptions import Forbidden, Invalid
-from content.handlers import access
+from content.handlers import access, idempotency
 from content.handlers.access import MembershipLookup
 from content.models import Comment, CommentRevision
 from content.schemas import CommentSchema
@@ -40,10 +40,21 @@ def comment_view(comment: Comment) -> dict:
 
 
 def create_comment(
-    tx: Transaction, lookup: MembershipLookup, user_id: str, post_id: str, body: str, parent_id: str | None = None
+    tx: Transaction,
+    lookup: MembershipLookup,
+    user_id: str,
+    post_id: str,
+    body: str,
+    parent_id: str | None = None,
+    idempotency_key: str | None = None,
 ) -> dict:
     """A comment, or a reply to ``parent_id``; a reply to a comment MAX_DEPTH levels down joins that
-    comment's own parent, so threads never nest deeper than MAX_DEPTH."""
+    comment's own parent, so threads never nest deeper than MAX_DEPTH. With an ``idempotency_key``
+    the same request again answers with the comment it made."""
+    request = {"post_id": post_id, "body": body, "parent_id": parent_id}
+    made = idempotency.claim(tx, user_id, idempotency_key, "create_comment", request)
+    if made is not None:
+        return comment_view(tx.session.get(Comment, made))
     post = access.post(tx, post_id, for_update=True)
     access.require_member(tx, lookup, post.subwiki_id, user_id, "comment")
     body = _check_comment(body)
@@ -87,6 +98,7 @@ def create_comment(
             "post_author_id": post.author_id,
         },
     )
+    idempotency.settle(tx, user_id, idempotency_key, comment.id)
     return comment_view(comment)
 
 

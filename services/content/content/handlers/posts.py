@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from content import events, markup
 from content.exceptions import Forbidden, Invalid
-from content.handlers import access
+from content.handlers import access, idempotency
 from content.handlers.access import MembershipLookup
 from content.models import Post, PostRevision, Upload, Vote
 from content.schemas import PostEventSchema, PostSchema
@@ -93,13 +93,20 @@ def create_post(
     body: str = "",
     url: str | None = None,
     image_id: str | None = None,
+    idempotency_key: str | None = None,
 ) -> dict:
+    """A new post; with an ``idempotency_key`` the same request again answers with the post it made."""
+    request = {"slug": slug, "kind": kind, "title": title, "body": body, "url": url, "image_id": image_id}
+    made = idempotency.claim(tx, user_id, idempotency_key, "create_post", request)
+    if made is not None:
+        return get_post(tx, lookup, made, user_id)
     subwiki_id = access.subwiki_id(tx, lookup, slug, user_id)
     member = access.require_member(tx, lookup, subwiki_id, user_id, "post here")
     data = check_post(kind, title, body, url, image_id)
     image_file = None
     if kind in PICTURE_KINDS:
-        upload = tx.session.get(Upload, image_id)
+        # Held until this commits, so the sweep of unused uploads cannot take it meanwhile.
+        upload = tx.session.scalar(select(Upload).where(Upload.id == image_id).with_for_update())
         if upload is None or upload.owner_id != user_id:
             raise Invalid("Unknown picture.", fields={"image_id": ["Upload the picture first."]})
         image_file = upload.filename
@@ -136,6 +143,7 @@ def create_post(
         )
     )
     tx.emit(events.POST_CREATED, "post", post_event(post, image_file=image_file))
+    idempotency.settle(tx, user_id, idempotency_key, post.id)
     return post_view(tx, lookup, post, user_id)
 
 

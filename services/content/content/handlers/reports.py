@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from content import events
 from content.exceptions import Conflict, Forbidden, Invalid, NotFound
-from content.handlers import access
+from content.handlers import access, idempotency
 from content.handlers.access import MembershipLookup
 from content.handlers.comments import remove_comment
 from content.handlers.posts import remove_post
@@ -33,9 +33,16 @@ def _open_report(tx: Transaction, user_id: str, target_type: str, target_id: str
     )
 
 
-def file_report(tx: Transaction, user_id: str, target_type: str, target_id: str, reason: str) -> dict:
+def file_report(
+    tx: Transaction, user_id: str, target_type: str, target_id: str, reason: str, idempotency_key: str | None = None
+) -> dict:
     """A report to the subwiki's moderators. A person has one open report per target: filing again
-    answers with that report (its first reason stands) until a moderator resolves it."""
+    answers with that report (its first reason stands) until a moderator resolves it. With an
+    ``idempotency_key`` the same request again answers with the report it made."""
+    request = {"target_type": target_type, "target_id": target_id, "reason": reason}
+    made = idempotency.claim(tx, user_id, idempotency_key, "file_report", request)
+    if made is not None:
+        return {"id": made}
     reason = (reason or "").strip()
     if not 1 <= len(reason) <= 1000:
         raise Invalid("Say what is wrong.", fields={"reason": ["Use 1 to 1000 characters."]})
@@ -48,6 +55,7 @@ def file_report(tx: Transaction, user_id: str, target_type: str, target_id: str,
         subwiki_id, author_id = post.subwiki_id, comment.author_id
     existing = _open_report(tx, user_id, target_type, target_id)
     if existing is not None:
+        idempotency.settle(tx, user_id, idempotency_key, existing.id)
         return {"id": existing.id}
     report = Report(
         id=uuid.uuid4().hex,
@@ -64,12 +72,15 @@ def file_report(tx: Transaction, user_id: str, target_type: str, target_id: str,
             tx.session.add(report)
     except IntegrityError:
         # The same person's same report, filed at the same moment, committed first.
-        return {"id": _open_report(tx, user_id, target_type, target_id).id}
+        report = _open_report(tx, user_id, target_type, target_id)
+        idempotency.settle(tx, user_id, idempotency_key, report.id)
+        return {"id": report.id}
     tx.emit(
         events.REPORT_FILED,
         "report",
         {"id": report.id, "subwiki_id": subwiki_id, "target_type": target_type, "target_id": target_id},
     )
+    idempotency.settle(tx, user_id, idempotency_key, report.id)
     return {"id": report.id}
 
 
