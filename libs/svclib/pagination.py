@@ -1,5 +1,14 @@
 """Keyset pagination: an opaque cursor holds the sort key of the last item shown,
-so page 1000 costs what page 1 costs."""
+so page 1000 costs what page 1 costs.
+
+Two shapes, one set of rules:
+
+- pages for people (``{"items", "next_cursor"}``): ``limit`` checked against
+  ``MAX_LIMIT``, the cursor an opaque token (``pack``/``unpack`` for any JSON
+  state, ``encode``/``decode`` for a tuple of key values);
+- pages of facts for a service rebuilding its copy (``{"items", "next"}``):
+  ``facts_limit`` clamps the size, ``next`` is the last key, given back as ``after``.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +18,32 @@ from datetime import datetime
 from typing import Any
 
 from svclib.exceptions import Invalid
+from svclib.times import parse_time
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
+FACTS_MAX_LIMIT = 1000
+
+
+def invalid_cursor(where: str = "this list") -> Invalid:
+    return Invalid("The cursor is not valid.", fields={"cursor": [f"Not a cursor from {where}."]})
+
+
+def pack(state: Any) -> str:
+    """An opaque cursor holding any JSON value."""
+    return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def unpack(cursor: str) -> Any:
+    """The JSON value in a cursor made by ``pack``; ValueError if it holds none."""
+    try:
+        return json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+    except (ValueError, TypeError) as exc:
+        raise ValueError("not a cursor") from exc
 
 
 def encode(*key: Any) -> str:
-    values = [value.isoformat() if isinstance(value, datetime) else value for value in key]
-    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+    return pack([value.isoformat() if isinstance(value, datetime) else value for value in key])
 
 
 def decode(cursor: str | None, types: tuple[type, ...]) -> tuple | None:
@@ -24,21 +51,31 @@ def decode(cursor: str | None, types: tuple[type, ...]) -> tuple | None:
     if not cursor:
         return None
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values = unpack(cursor)
         if not isinstance(values, list) or len(values) != len(types):
             raise ValueError("wrong shape")
-        return tuple(datetime.fromisoformat(v) if t is datetime else t(v) for v, t in zip(values, types, strict=True))
-    except (ValueError, TypeError) as exc:
-        raise Invalid("The cursor is not valid.", fields={"cursor": ["Not a cursor from this list."]}) from exc
+        return tuple(parse_time(v) if t is datetime else t(v) for v, t in zip(values, types, strict=True))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise invalid_cursor() from exc
 
 
 def limit(value: int | None) -> int:
+    """The size of a page for people: ``DEFAULT_LIMIT`` if none was asked, else 1 to ``MAX_LIMIT``."""
     if value is None:
         return DEFAULT_LIMIT
-    if not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_LIMIT:
         raise Invalid("The limit is out of range.", fields={"limit": [f"Use 1 to {MAX_LIMIT}."]})
     return value
+
+
+def facts_limit(value: int) -> int:
+    """The size of a page of facts: what was asked, within 1 to ``FACTS_MAX_LIMIT``."""
+    return max(1, min(FACTS_MAX_LIMIT, int(value)))
+
+
+def facts_page(items: list, keys: list, size: int) -> dict:
+    """``{"items", "next"}`` for a page of facts: ``next``, the last key, is None on the last page."""
+    return {"items": items, "next": keys[-1] if keys and len(keys) == size else None}
 
 
 def page(items: list[dict], size: int, key) -> dict:

@@ -17,14 +17,6 @@ def env_int(name: str, default: int) -> int:
     return int(env(name, str(default)))
 
 
-def env_float(name: str, default: float) -> float:
-    return float(env(name, str(default)))
-
-
-def env_bool(name: str, default: bool) -> bool:
-    return env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
-
-
 def amqp_uri() -> str:
     return env("AMQP_URI", DEFAULT_AMQP_URI)
 

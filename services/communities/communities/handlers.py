@@ -391,7 +391,7 @@ def memberships_of(tx: Transaction, user_id: str) -> list[dict]:
 
 def list_memberships(tx: Transaction, after: str | None, limit: int) -> dict:
     """Every membership, in key order, for a service rebuilding its copy."""
-    limit = max(1, min(1000, int(limit)))
+    limit = pagination.facts_limit(limit)
     key = Membership.subwiki_id + ":" + Membership.user_id
     query = select(key.label("k"), Membership.user_id, Membership.subwiki_id, Subwiki.slug, Membership.is_moderator)
     query = query.join(Subwiki, Subwiki.id == Membership.subwiki_id).order_by(key).limit(limit)
@@ -400,13 +400,13 @@ def list_memberships(tx: Transaction, after: str | None, limit: int) -> dict:
         {"user_id": r.user_id, "subwiki_id": r.subwiki_id, "subwiki": r.slug, "is_moderator": r.is_moderator}
         for r in rows
     ]
-    return {"items": items, "next": rows[-1].k if len(rows) == limit else None}
+    return pagination.facts_page(items, [r.k for r in rows], limit)
 
 
 def list_names(tx: Transaction, after: str | None, limit: int) -> dict:
     """Every subwiki's id, slug and name, in id order, for a service rebuilding its copy."""
-    limit = max(1, min(1000, int(limit)))
+    limit = pagination.facts_limit(limit)
     query = select(Subwiki.id, Subwiki.slug, Subwiki.name).order_by(Subwiki.id).limit(limit)
     rows = tx.session.execute(query.where(Subwiki.id > after) if after else query).all()
     items = [{"id": r.id, "slug": r.slug, "name": r.name} for r in rows]
-    return {"items": items, "next": rows[-1].id if len(rows) == limit else None}
+    return pagination.facts_page(items, [r.id for r in rows], limit)

@@ -9,7 +9,6 @@ scan and little else.
 
 from __future__ import annotations
 
-import base64
 import json
 import statistics
 from collections.abc import Iterable, Iterator
@@ -23,8 +22,8 @@ from sqlalchemy.sql import Select
 from feed import ranking
 from feed.exceptions import Invalid
 from feed.models import FeedFollow, FeedMembership, FeedPost, FeedSubwiki
+from svclib import pagination
 from svclib.db import Transaction, isoformat, parse_time
-from svclib.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 C = ranking.CONFIG
 SORTS = ("quality", "new", "top")
@@ -95,7 +94,7 @@ def new_creator_statement(kind: str, sort: str, windowed: bool, after: bool) -> 
 
 
 def encode_cursor(cursor: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(cursor, separators=(",", ":")).encode()).decode().rstrip("=")
+    return pagination.pack(cursor)
 
 
 def decode_cursor(cursor: str | None, sort: str) -> dict:
@@ -103,7 +102,7 @@ def decode_cursor(cursor: str | None, sort: str) -> dict:
     if not cursor:
         return {}
     try:
-        data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+        data = pagination.unpack(cursor)
         if not isinstance(data, dict) or not isinstance(data.get("k"), list) or len(data["k"]) != 2:
             raise ValueError("wrong shape")
         key, key_id = data["k"]
@@ -114,7 +113,7 @@ def decode_cursor(cursor: str | None, sort: str) -> dict:
             raise ValueError("wrong shown list")
         return data
     except (ValueError, TypeError, AttributeError):
-        raise Invalid("The cursor is not valid.", fields={"cursor": ["Not a cursor from this feed."]}) from None
+        raise pagination.invalid_cursor("this feed") from None
 
 
 def _key(row: Row, sort: str) -> Any:
@@ -197,9 +196,7 @@ def page(
     """
     if sort not in SORTS:
         raise Invalid("Unknown sort.", fields={"sort": [f"Use one of {', '.join(SORTS)}."]})
-    size = DEFAULT_LIMIT if limit is None else limit
-    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_LIMIT:
-        raise Invalid("The limit is out of range.", fields={"limit": [f"Use 1 to {MAX_LIMIT}."]})
+    size = pagination.limit(limit)
     state = decode_cursor(cursor, sort)
     shown = set(state.get("s", []))
     per_author = C.PER_AUTHOR if sort != "new" else None

@@ -23,6 +23,12 @@ from svclib.rpc import rpc
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 # Gateways keep a short cache of token checks; a revocation reaches all of them here.
+# Revocations are published straight after the commit, not through the outbox: they are a hint
+# to drop a cached check sooner, not a fact anyone rebuilds state from. The revoked session is
+# gone from the database when the commit returns, and a gateway that misses the broadcast (it
+# was down, or identity died between commit and publish) stops accepting the token when its
+# cached check expires, within the gateway's TOKEN_CACHE_SECONDS. The outbox's guarantee (sent
+# at least once, even after a crash, however late) buys nothing for a message useful for seconds.
 SESSIONS_EXCHANGE = Exchange("identity.sessions", type="fanout", durable=True)
 # Every committed change announces itself here; processes keep answers read since the last one.
 CHANGES = "identity_changed"

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from content.exceptions import Invalid
 from content.models import Comment, Post, PostRevision, Report, Upload, Vote
 from content.schemas import PostEventSchema
+from svclib import pagination
 from svclib.db import Transaction
 
 POST_EVENT = PostEventSchema()
@@ -115,6 +116,6 @@ def list_facts(tx: Transaction, kind: str, after: str | None, limit: int) -> dic
     """One page of one kind of fact, in key order: ``{"items", "next"}``, ``next`` None on the last page."""
     if kind not in FACTS:
         raise Invalid("Unknown kind of fact.", fields={"kind": [f"Use one of {', '.join(FACTS)}."]})
-    limit = max(1, min(1000, int(limit)))
+    limit = pagination.facts_limit(limit)
     items, keys = FACTS[kind](tx, after, limit)
-    return {"items": items, "next": keys[-1] if len(keys) == limit else None}
+    return pagination.facts_page(items, keys, limit)

@@ -14,6 +14,7 @@ from identity.exceptions import Invalid, NotFound
 from identity.handlers.common import live_user, user_by_username
 from identity.models import Follow, SubwikiMembership, User
 from identity.schemas import FollowEventSchema, PrivateUserSchema, PublicUserSchema, UserEventSchema
+from svclib import pagination
 from svclib.db import Read, Transaction, utcnow
 
 MAX_DISPLAY_NAME = 80
@@ -145,12 +146,12 @@ def unfollow(tx: Transaction, follower_id: str, username: str) -> None:
 
 
 def list_follows(tx: Transaction, after: str | None, limit: int) -> dict:
-    limit = max(1, min(1000, int(limit)))
+    limit = pagination.facts_limit(limit)
     key = Follow.follower_id + ":" + Follow.followee_id
     query = select(key.label("k"), Follow.follower_id, Follow.followee_id).order_by(key).limit(limit)
     rows = tx.session.execute(query.where(key > after) if after else query).all()
     items = [{"follower_id": r.follower_id, "followee_id": r.followee_id} for r in rows]
-    return {"items": items, "next": rows[-1].k if len(rows) == limit else None}
+    return pagination.facts_page(items, [r.k for r in rows], limit)
 
 
 def record_membership(tx: Transaction, membership: dict, joined: bool) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from identity import events, trust
 from identity.handlers.common import aware
 from identity.models import ReceivedVote, TrustStats, User
+from svclib import pagination
 from svclib.db import Transaction
 
 
@@ -107,8 +108,8 @@ def users_younger_than(tx: Transaction, days: float, now: datetime) -> list[str]
 
 def list_trust(tx: Transaction, after: str | None, limit: int) -> dict:
     """Every live account's names and trust, in id order, for a service rebuilding its copy."""
-    limit = max(1, min(1000, int(limit)))
+    limit = pagination.facts_limit(limit)
     query = select(User.id, User.username, User.display_name, User.trust).where(User.erased_at.is_(None))
     rows = tx.session.execute((query.where(User.id > after) if after else query).order_by(User.id).limit(limit)).all()
     items = [{"id": r.id, "username": r.username, "display_name": r.display_name, "trust": r.trust} for r in rows]
-    return {"items": items, "next": rows[-1].id if len(rows) == limit else None}
+    return pagination.facts_page(items, [r.id for r in rows], limit)
