@@ -55,6 +55,7 @@ def rabbit_config(amqp_uri):
         "EVENT_MAX_RETRIES": 2,
         "EVENT_RETRY_DELAY_MS": 100,
         "OUTBOX_POLL_INTERVAL": 0.2,
+        "WIKISOCIAL_DEV_MODE": "1",  # development mode, explicitly: the offline payment provider
     }
 
 

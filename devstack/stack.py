@@ -20,7 +20,15 @@ SERVICE_MODULES = [f"{name}.service" for name in SERVICES]
 
 class Stack:
     def __init__(self, env: dict[str, str], gateway_port: int, log_dir: Path, web_port: int | None = None):
-        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+        # Development mode (the offline payment provider, secrets random per process): always on in
+        # the devstack, never in the deploy files.
+        self.env = {
+            "WIKISOCIAL_DEV_MODE": "1",
+            **os.environ,
+            **env,
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONWARNINGS": "ignore::DeprecationWarning",
+        }
         self.gateway_port = gateway_port
         self.web_port = web_port
         self.log_dir = Path(log_dir)

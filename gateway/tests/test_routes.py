@@ -125,3 +125,29 @@ def test_a_page_of_posts_costs_a_fixed_number_of_calls(client, services):
         shown = present_posts(posts)
     assert len(shown) == 25 and shown[3]["author"]["username"] == "u3"
     assert [c[:2] for c in services.calls] == [("identity", "get_people"), ("communities", "get_subwikis")]
+
+
+def test_an_anonymous_donation_is_scoped_to_the_callers_address(client, services):
+    seen = []
+
+    def start(*args):
+        seen.append(args)
+        return {
+            "donation_id": "d1",
+            "status": "pending",
+            "checkout_url": "http://gw/x",
+            "amount_cents": 500,
+            "currency": "EUR",
+            "recipient": "platform",
+            "recurring": "none",
+        }
+
+    services.on("donations", "start_donation", start)
+    body = {"amount_cents": 500, "currency": "EUR"}
+    for address in ("198.51.100.7", "203.0.113.9"):
+        response = client.post(
+            "/api/v1/donations", json=body, headers={"Idempotency-Key": "k"}, environ_base={"REMOTE_ADDR": address}
+        )
+        assert response.status_code == 201
+    assert [args[0] for args in seen] == [None, None]
+    assert [args[-1] for args in seen] == ["198.51.100.7", "203.0.113.9"]

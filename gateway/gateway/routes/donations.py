@@ -52,6 +52,7 @@ def donate():
         data["public"],
         data["message"],
         key,
+        request.remote_addr or "",  # an anonymous caller's keys are scoped to its address
     )
     return jsonify(
         {

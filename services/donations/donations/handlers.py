@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import hmac
 import json
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from donations import events
 from donations.exceptions import Conflict, Invalid, NotFound
-from donations.models import KNOWN_USERS, Donation, LedgerEntry, Pledge, WebhookEvent
+from donations.models import KNOWN_USERS, Donation, LedgerEntry, Pledge, RejectedWebhook, WebhookEvent
 from svclib import pagination
 from svclib.db import Transaction, isoformat
 
@@ -61,6 +63,45 @@ def fingerprint(request: dict) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
 
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def idempotency_scope(donor_id: str | None, client: str) -> str:
+    """Whose keys these are: a signed-in donor's own, or an anonymous caller's address's.
+
+    Two anonymous callers never share a scope unless they share an address, so an
+    anonymous key never answers with a donation someone elsewhere started.
+    """
+    if donor_id:
+        return donor_id
+    return "anon:" + hashlib.sha256(f"address:{client or ''}".encode()).hexdigest()[:32]
+
+
+def _new_checkout(provider, donation: Donation):
+    """A fresh random checkout token for the donation (its hash kept) and where to pay."""
+    token = secrets.token_urlsafe(24)
+    donation.checkout_token_hash = token_hash(token)
+    return provider.create_checkout(donation, token)
+
+
+def checkout_token_matches(donation: Donation | None, token: str) -> bool:
+    stored = donation.checkout_token_hash if donation is not None else None
+    return bool(stored and token) and hmac.compare_digest(stored, token_hash(token))
+
+
+def record_rejected_webhook(tx: Transaction, provider_name: str, reason: str, raw_body: bytes) -> None:
+    tx.session.add(
+        RejectedWebhook(
+            provider=provider_name[:20],
+            reason=reason[:200],
+            body_sha256=hashlib.sha256(raw_body).hexdigest(),
+            body_length=len(raw_body),
+            body_excerpt=raw_body[:500].decode("utf-8", "replace").replace("\x00", "\ufffd")[:500],
+        )
+    )
+
+
 def donation_view(tx: Transaction, donation: Donation, checkout_url: str | None = None) -> dict:
     names = _names(tx, {i for i in (donation.recipient_id,) if i})
     return {
@@ -89,8 +130,13 @@ def start_donation(
     public: bool,
     message: str,
     idempotency_key: str,
+    client: str = "",
 ) -> dict:
-    """A pending donation and where to pay it; the same key and body give the same answer."""
+    """A pending donation and where to pay it; the same key and body give the same answer.
+
+    A replay answers with the same donation and a fresh checkout link (the token is stored
+    only hashed, so the earlier link stops working).
+    """
     request = {
         "donor_id": donor_id,
         "amount_cents": amount_cents,
@@ -100,7 +146,7 @@ def start_donation(
         "public": public,
         "message": message,
     }
-    scope = donor_id or "anonymous"
+    scope = idempotency_scope(donor_id, client)
     if not idempotency_key or len(idempotency_key) > 255:
         raise Invalid(
             "Send an Idempotency-Key header (at most 255 characters).", fields={"Idempotency-Key": ["Required."]}
@@ -170,15 +216,15 @@ def start_donation(
     )
     tx.session.add(donation)
     tx.session.flush()
-    checkout = provider.create_checkout(donation)
+    checkout = _new_checkout(provider, donation)
     donation.provider_ref = checkout.reference
     return donation_view(tx, donation, checkout.url)
 
 
 def _checkout_url(provider, donation: Donation) -> str | None:
-    if donation.status != "pending":
+    if donation.status != "pending" or provider.name != "offline":
         return None
-    return provider.create_checkout(donation).url if provider.name == "offline" else None
+    return _new_checkout(provider, donation).url
 
 
 def _pay(tx: Transaction, donation: Donation, now: datetime, payment: str = "") -> None:

@@ -57,6 +57,8 @@ class Donation(Base):
     idempotency_scope: Mapped[str | None] = mapped_column(String(40), nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # SHA-256 of the donation's random checkout token (the offline provider's page); never the token.
+    checkout_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
@@ -84,3 +86,16 @@ class WebhookEvent(Base):
     provider: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     kind: Mapped[str] = mapped_column(String(60))
+
+
+class RejectedWebhook(Base):
+    """Correctly signed webhooks whose body was not what the provider sends: kept for an operator."""
+
+    __tablename__ = "rejected_webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(200))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    body_length: Mapped[int] = mapped_column(Integer)
+    body_excerpt: Mapped[str] = mapped_column(String(500))

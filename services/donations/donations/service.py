@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,9 +13,9 @@ from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 from donations import handlers, providers
-from donations.dependencies import Clock
+from donations.dependencies import Clock, ProviderSettings
 from donations.exceptions import DonationsError, Forbidden, Invalid, NotFound
-from donations.models import KNOWN_USERS, Base
+from donations.models import KNOWN_USERS, Base, Donation
 from svclib import users
 from svclib.db import Database
 from svclib.events import event_handler
@@ -23,6 +24,7 @@ from svclib.rpc import rpc
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DECLARED = (DonationsError, ServiceError)
+log = logging.getLogger(__name__)
 PLEDGE_CHECK_SECONDS = int(os.environ.get("PLEDGE_CHECK_SECONDS", "300"))
 
 
@@ -32,6 +34,7 @@ class DonationsService:
     db = Database(Base.metadata, MIGRATIONS)
     config = Config()
     clock = Clock()
+    provider_settings = ProviderSettings()  # refuses to start on settings that would let donations be forged
 
     @rpc
     def health(self) -> dict:
@@ -78,7 +81,9 @@ class DonationsService:
         public: bool,
         message: str,
         idempotency_key: str,
+        client: str = "",
     ) -> dict:
+        """``client``: the caller's address, which scopes an anonymous caller's Idempotency-Key."""
         with self.db.transaction() as tx:
             return handlers.start_donation(
                 tx,
@@ -92,10 +97,17 @@ class DonationsService:
                 public,
                 message,
                 idempotency_key,
+                client,
             )
 
     def _apply_webhook(self, provider, headers: dict, raw_body: bytes) -> str:
-        event = provider.parse_webhook(headers, raw_body, providers.now())
+        try:
+            event = provider.parse_webhook(headers, raw_body, providers.now())
+        except providers.MalformedWebhook as exc:
+            log.warning("rejected a signed %s webhook: %s (%d bytes)", provider.name, exc, len(raw_body))
+            with self.db.transaction() as tx:
+                handlers.record_rejected_webhook(tx, provider.name, str(exc), raw_body)
+            raise Invalid(str(exc)) from None
         if event is None:
             return "ignored"
         with self.db.transaction() as tx:
@@ -104,6 +116,8 @@ class DonationsService:
     @rpc(expected_exceptions=DECLARED)
     def handle_webhook(self, provider_name: str, headers: dict, raw_body_base64: str) -> dict:
         provider = self.provider
+        if not isinstance(headers, dict) or not isinstance(raw_body_base64, str):
+            raise Invalid("Unreadable webhook.")
         if provider_name != provider.name:
             raise NotFound("This platform does not use that provider.")
         try:
@@ -113,9 +127,13 @@ class DonationsService:
         return {"status": self._apply_webhook(provider, headers, raw_body)}
 
     def _offline_donation(self, donation_id: str, token: str):
+        """The offline provider, if ``token`` is this donation's own checkout token."""
         provider = self.provider
-        if provider.name != "offline" or not token or token != provider.checkout_token(donation_id):
+        if provider.name != "offline" or not isinstance(token, str) or not isinstance(donation_id, str):
             raise Forbidden("This checkout link is not valid.")
+        with self.db.reading() as tx:
+            if not handlers.checkout_token_matches(tx.session.get(Donation, donation_id), token):
+                raise Forbidden("This checkout link is not valid.")
         return provider
 
     @rpc(expected_exceptions=DECLARED)

@@ -1,15 +1,23 @@
+import base64
+import hashlib
+import re
 from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
 from donations import providers
+from donations.dependencies import ProviderSettings
 from donations.exceptions import Conflict, Forbidden, Invalid, NotFound
-from donations.models import OUTBOX, Base
+from donations.models import OUTBOX, Base, Donation, RejectedWebhook
 from donations.service import DonationsService
 from svclib.db import utcnow
 from svclib.testing import memory_database
+
+SECRET = "a secret for these tests only"
 
 
 class FakeClock:
@@ -46,6 +54,8 @@ def service(db, clock):
             "CAMPAIGN_CURRENCY": "EUR",
             "CAMPAIGN_GOAL_CENTS": 100_000,
             "PUBLIC_URL": "http://gw",
+            "WIKISOCIAL_DEV_MODE": "1",
+            "OFFLINE_WEBHOOK_SECRET": SECRET,
         },
     )
     for n, name in enumerate(("ann", "bob")):
@@ -53,7 +63,7 @@ def service(db, clock):
     return service
 
 
-def donate(service, key="k1", donor="ann", **overrides):
+def donate(service, key="k1", donor="ann", client="192.0.2.1", **overrides):
     fields = {
         "amount_cents": 2500,
         "currency": "EUR",
@@ -62,7 +72,7 @@ def donate(service, key="k1", donor="ann", **overrides):
         "public": True,
         "message": "Thanks",
     } | overrides
-    return service.start_donation(donor, idempotency_key=key, **fields)
+    return service.start_donation(donor, idempotency_key=key, client=client, **fields)
 
 
 def confirm(service, started, paid=True):
@@ -138,11 +148,10 @@ def test_anonymous_donations_show_no_name_and_creators_see_totals(service):
 
 def test_forged_and_stale_webhooks_are_refused_and_replays_change_nothing(service):
     started = donate(service)
-    secret = "offline-provider-development-secret"
+    secret = SECRET
     body = b'{"id": "evt_1", "type": "paid", "reference": "off_%s"}' % started["donation_id"].encode()
     now = int(providers.now())
     good = {"Stripe-Signature": f"t={now},v1={providers.sign(secret, now, body)}"}
-    import base64
 
     def send(headers, raw=body):
         return service.handle_webhook("offline", headers, base64.b64encode(raw).decode())
@@ -194,3 +203,127 @@ def test_failed_pledge_payments_retry_then_go_past_due(service, clock, monkeypat
     clock.advance(hours=25)
     assert service.charge_due_pledges() == {"past_due": 1}
     assert service.my_donations("ann")["pledges"][0]["status"] == "past_due"
+
+
+# --- nothing lets a donation be forged ---------------------------------------------------------
+
+
+def test_the_offline_provider_runs_only_in_development_mode():
+    for config in ({}, {"DONATIONS_PROVIDER": "offline"}, {"WIKISOCIAL_DEV_MODE": "0"}):
+        with pytest.raises(providers.ProviderSettingsError):
+            providers.provider_from(config)
+        check = ProviderSettings()
+        check.container = SimpleNamespace(config=config)
+        with pytest.raises(RuntimeError, match="cannot start"):
+            check.setup()
+    assert providers.provider_from({"WIKISOCIAL_DEV_MODE": "1"}).name == "offline"
+
+
+def test_stripe_needs_its_secrets():
+    with pytest.raises(providers.ProviderSettingsError):
+        providers.provider_from({"DONATIONS_PROVIDER": "stripe"})
+    with pytest.raises(providers.ProviderSettingsError):
+        providers.provider_from({"DONATIONS_PROVIDER": "stripe", "STRIPE_SECRET_KEY": "sk"})
+    with pytest.raises(providers.ProviderSettingsError):
+        providers.provider_from({"DONATIONS_PROVIDER": "paypal", "WIKISOCIAL_DEV_MODE": "1"})
+
+
+def test_no_signing_secret_has_a_default():
+    config = (Path(providers.__file__).resolve().parents[1] / "config.yml").read_text()
+    for name, default in re.findall(r"^(\w*(?:SECRET|KEY|TOKEN|PASSWORD)\w*):\s*\$\{\w+:(.*)\}\s*$", config, re.M):
+        assert default == "", name
+    development = providers.provider_from({"WIKISOCIAL_DEV_MODE": "1"}).secret
+    assert len(development) >= 32 and development not in Path(providers.__file__).read_text()
+
+
+def test_checkout_tokens_are_random_per_donation_and_stored_hashed(service, db):
+    first, second = donate(service, key="one"), donate(service, key="two")
+    tokens = [started["checkout_url"].split("token=")[1] for started in (first, second)]
+    assert len(set(tokens)) == 2 and all(len(token) >= 32 for token in tokens)
+    with db.transaction() as tx:
+        rows = {row.id: row for row in tx.session.scalars(select(Donation))}
+        for started, token in zip((first, second), tokens, strict=True):
+            row = rows[started["donation_id"]]
+            assert row.checkout_token_hash == hashlib.sha256(token.encode()).hexdigest()
+            assert token not in repr(vars(row))
+    with pytest.raises(Forbidden):
+        service.decide_checkout(second["donation_id"], tokens[0], False)
+    with pytest.raises(Forbidden):
+        service.get_checkout(first["donation_id"], tokens[1])
+    assert service.get_checkout(first["donation_id"], tokens[0])["status"] == "pending"
+
+
+def test_a_replay_gives_a_fresh_checkout_link_and_the_old_one_stops_working(service):
+    first = donate(service, key="again")
+    again = donate(service, key="again")
+    assert again["donation_id"] == first["donation_id"] and again["checkout_url"] != first["checkout_url"]
+    with pytest.raises(Forbidden):
+        confirm(service, first)
+    assert confirm(service, again)["status"] == "paid"
+
+
+def test_an_anonymous_key_never_answers_with_another_callers_donation(service):
+    mine = donate(service, key="shared", donor=None, client="198.51.100.7")
+    theirs = donate(service, key="shared", donor=None, client="203.0.113.9")
+    assert theirs["donation_id"] != mine["donation_id"]
+    different_body = donate(service, key="shared", donor=None, client="203.0.113.10", amount_cents=9999)
+    assert different_body["donation_id"] not in (mine["donation_id"], theirs["donation_id"])
+    assert donate(service, key="shared", donor=None, client="198.51.100.7")["donation_id"] == mine["donation_id"]
+    assert donate(service, key="shared", donor="bob", client="198.51.100.7")["donation_id"] != mine["donation_id"]
+
+
+def signed(body: bytes, secret: str = SECRET) -> dict:
+    now = int(providers.now())
+    return {"Stripe-Signature": f"t={now},v1={providers.sign(secret, now, body)}"}
+
+
+MALFORMED = [
+    b"not json at all",
+    b"\xff\xfe\x00",
+    b"[1, 2, 3]",
+    b'"a string"',
+    b"null",
+    b"{}",
+    b'{"id": "evt_x"}',
+    b'{"id": 5, "type": "paid", "reference": "off_x"}',
+    b'{"id": "evt_y", "type": "paid", "reference": ["off_x"]}',
+    b'{"id": "evt_z", "type": "refunded", "reference": "off_x"}',
+    b'{"id": "' + b"e" * 300 + b'", "type": "paid", "reference": "off_x"}',
+    b"[" * 100_000 + b"]" * 100_000,
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))
+def test_a_signed_webhook_with_a_body_the_provider_never_sends_is_400_and_recorded(service, db, body):
+    with pytest.raises(Invalid):
+        service.handle_webhook("offline", signed(body), base64.b64encode(body).decode())
+    with db.transaction() as tx:
+        rejected = tx.session.scalars(select(RejectedWebhook)).all()
+    assert [(row.provider, row.body_sha256, row.body_length) for row in rejected] == [
+        ("offline", hashlib.sha256(body).hexdigest(), len(body))
+    ]
+
+
+STRIPE_MALFORMED = [
+    b"[]",
+    b'{"type": "checkout.session.completed"}',
+    b'{"id": "evt_1", "type": "checkout.session.completed"}',
+    b'{"id": "evt_1", "type": "checkout.session.completed", "data": []}',
+    b'{"id": "evt_1", "type": "checkout.session.completed", "data": {"object": "x"}}',
+    b'{"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {"id": 7}}}',
+    b'{"id": "evt_1", "type": "charge.refunded", "data": {"object": {"payment_intent": {"a": 1}}}}',
+]
+
+
+@pytest.mark.parametrize("body", STRIPE_MALFORMED, ids=range(len(STRIPE_MALFORMED)))
+def test_stripe_webhooks_with_a_body_stripe_never_sends_are_refused(body):
+    stripe = providers.StripeProvider("http://stripe", "sk_test", "whsec_test", "http://gw")
+    with pytest.raises(providers.MalformedWebhook):
+        stripe.parse_webhook(signed(body, "whsec_test"), body, providers.now())
+
+
+def test_an_absurd_signature_timestamp_is_refused(service):
+    body = b'{"id": "evt_1", "type": "paid", "reference": "off_x"}'
+    for stamp in ("9" * 400, "\u0661\u0662", "-5", ""):
+        with pytest.raises(Invalid):
+            service.handle_webhook("offline", {"Stripe-Signature": f"t={stamp},v1=00"}, base64.b64encode(body).decode())
