@@ -11,7 +11,7 @@ import uuid
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import errors, metrics
+from gateway import checks, errors, metrics
 from gateway.routes import donations, feed, health, identity, posts, subwikis
 from gateway.services import Services
 
@@ -49,11 +49,15 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["AMQP_URI"], float(app.config["RPC_TIMEOUT"]), float(app.config["TOKEN_CACHE_SECONDS"])
     )
 
+    # <int:n> in a path matches 0 to 2**31 - 1 only: a number no id can have is 404, not a database error.
+    app.url_map.converters["int"] = checks.BoundedInt
+
     @app.before_request
     def _start():
         state, incoming = g._get_current_object(), request.headers.get("X-Request-Id", "")
         state.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         state.started = time.perf_counter()
+        checks.check_request()
 
     @app.after_request
     def _finish(response):

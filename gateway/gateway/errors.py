@@ -66,7 +66,13 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 def remote_error_response(exc: RemoteServiceError):
     mapped = REMOTE_ERRORS.get(exc.exc_type)
     if mapped is None:
-        log.error("undeclared error from %s: %s %s", exc.service, exc.exc_type, exc.message)
+        log.error(
+            "undeclared error from %s: %s %s (request_id=%s)",
+            exc.service,
+            exc.exc_type,
+            exc.message,
+            g.get("request_id"),
+        )
         return error_response(500, "internal_error", "Something went wrong on our side.")
     status, code = mapped
     headers = {}
@@ -103,11 +109,18 @@ def register(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         status = exc.code or 500
         if status >= 500:
+            log.error("HTTP %s raised in the gateway (request_id=%s): %s", status, g.get("request_id"), exc)
             return error_response(500, "internal_error", "Something went wrong on our side.")
         message = {413: "The request body is too large."}.get(status, exc.description or exc.name)
-        return error_response(status, HTTP_CODES.get(status, "bad_request"), message)
+        headers = {}
+        if getattr(exc, "valid_methods", None):  # 405: which methods the resource answers
+            headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+        return error_response(status, HTTP_CODES.get(status, "bad_request"), message, headers=headers)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        log.exception("unhandled error (request %s)", g.get("request_id"))
+        log.exception("unhandled error (request_id=%s)", g.get("request_id"))
         return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -80,7 +80,7 @@ class SubwikiListQuery(PageQuery):
 
 
 class RevisionsQuery(PageQuery):
-    diff = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    diff = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2_147_483_647))
 
 
 class CreateSubwikiRequest(StrictSchema):
@@ -93,7 +93,7 @@ class CreateSubwikiRequest(StrictSchema):
 class EditSubwikiRequest(StrictSchema):
     summary = fields.String(validate=validate.Length(max=500))
     description = fields.String(validate=validate.Length(max=20000))
-    base_revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    base_revision = fields.Integer(required=True, validate=validate.Range(min=1, max=2_147_483_647))
     edit_summary = fields.String(load_default="", validate=validate.Length(max=300))
 
 
@@ -140,7 +140,7 @@ class EditPostRequest(StrictSchema):
     title = fields.String(validate=validate.Length(min=1, max=300))
     body = fields.String(validate=validate.Length(max=100_000))
     url = fields.String(allow_none=True, validate=validate.Length(max=2048))
-    base_revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    base_revision = fields.Integer(required=True, validate=validate.Range(min=1, max=2_147_483_647))
     edit_summary = fields.String(load_default="", validate=validate.Length(max=300))
 
 

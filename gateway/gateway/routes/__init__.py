@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 from marshmallow import Schema
 
 from gateway.errors import ApiError
@@ -15,8 +15,10 @@ from gateway.schemas import RevisionsQuery
 def body(schema: type[Schema]) -> dict:
     """The request's JSON object, validated by ``schema`` (400 with fields otherwise)."""
     raw = request.get_data(cache=True)
-    if not raw.strip():
-        data: object = {}
+    if "json_body" in g:  # parsed and checked once, before the view (gateway.checks)
+        data: object = g.json_body
+    elif not raw.strip():
+        data = {}
     else:
         try:
             data = json.loads(raw)
