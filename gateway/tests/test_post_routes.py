@@ -48,9 +48,10 @@ def test_comments_come_in_pages_with_a_cursor(client, services):
 
     services.on("content", "list_comments", list_comments)
     services.on("identity", "get_people", lambda ids: {"u1": {"username": "ann", "display_name": "Ann"}})
-    response = client.get("/api/v1/posts/p1/comments?sort=quality&limit=1&cursor=abc")
+    cursor = "WyJjMSJd"  # ["c1"]: the gateway lets through only cursors shaped like those services hand out
+    response = client.get(f"/api/v1/posts/p1/comments?sort=quality&limit=1&cursor={cursor}")
     assert response.status_code == 200
-    assert asked == {"sort": "quality", "limit": 1, "cursor": "abc"}
+    assert asked == {"sort": "quality", "limit": 1, "cursor": cursor}
     page = response.get_json()
     assert page["next_cursor"] == "next"
     assert page["items"][0]["children"][0]["author"]["username"] == "ann"
