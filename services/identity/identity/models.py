@@ -89,3 +89,17 @@ class ReceivedVote(Base):
     voter_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     author_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     weight: Mapped[float] = mapped_column(Float)
+
+
+class KeyVersion(Base):
+    """The newest version of one key (a vote, a membership, a follow), under which changes to it are serialised.
+
+    For facts other services own (``vote``, ``membership``) it is the newest version applied here, so an
+    older event arriving late changes nothing; for follows, which identity owns, the version it issued last.
+    """
+
+    __tablename__ = "key_versions"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)

@@ -35,6 +35,7 @@ class UserEventSchema(Schema):
 class FollowEventSchema(Schema):
     follower_id = fields.String()
     followee_id = fields.String()
+    version = fields.Integer()  # of this (follower, followee) relation: newer events carry higher ones
 
 
 class SessionExportSchema(Schema):

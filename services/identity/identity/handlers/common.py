@@ -28,3 +28,18 @@ def live_user(tx: Transaction, user_id: str) -> User:
     if user is None or user.erased_at is not None:
         raise NotFound("No such user.")
     return user
+
+
+def lock_people(tx: Transaction, user_ids: list[str]) -> dict[str, User]:
+    """Lock the live accounts among ``user_ids`` for this transaction (step 1 of the lock order)."""
+    wanted = sorted({user_id for user_id in user_ids if user_id})
+    if not wanted:
+        return {}
+    rows = tx.session.scalars(
+        select(User)
+        .where(User.id.in_(wanted))
+        .order_by(User.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    return {user.id: user for user in rows if user.erased_at is None}

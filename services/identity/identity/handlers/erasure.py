@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from identity import events
+from identity.exceptions import NotFound
 from identity.handlers.common import live_user
 from identity.handlers.profiles import private_view
 from identity.models import Follow, Session, SubwikiMembership, User
@@ -20,7 +21,12 @@ def get_password_hash(tx: Transaction, user_id: str) -> str:
 
 def erase(tx: Transaction, user_id: str, now: datetime) -> list[str]:
     """Erase an account: personal data gone, the id kept so content can be anonymised."""
-    user = live_user(tx, user_id)
+    # Locked FOR UPDATE first: the username, a key, changes (the lock order in identity.handlers).
+    user = tx.session.scalar(
+        select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if user is None or user.erased_at is not None:
+        raise NotFound("No such user.")
     revoked = tx.session.scalars(
         select(Session.token_hash).where(Session.user_id == user_id, Session.revoked_at.is_(None))
     ).all()

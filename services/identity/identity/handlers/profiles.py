@@ -11,7 +11,8 @@ from sqlalchemy.orm import aliased
 
 from identity import events
 from identity.exceptions import Invalid, NotFound
-from identity.handlers.common import live_user, user_by_username
+from identity.handlers import versions
+from identity.handlers.common import live_user, lock_people, user_by_username
 from identity.models import Follow, SubwikiMembership, User
 from identity.schemas import FollowEventSchema, PrivateUserSchema, PublicUserSchema, UserEventSchema
 from svclib import pagination
@@ -118,31 +119,37 @@ def get_people(tx: Transaction, ids: list[str]) -> dict:
     return {row.id: {"username": row.username, "display_name": row.display_name} for row in rows}
 
 
+def _follow_key(follower_id: str, followee_id: str) -> str:
+    return f"{follower_id}:{followee_id}"
+
+
 def follow(tx: Transaction, follower_id: str, username: str) -> None:
+    """Follow someone; ``user_followed`` carries the relation's version, one more than the last event's."""
     followee = user_by_username(tx, username)
     live_user(tx, follower_id)
     if followee.id == follower_id:
         raise Invalid("You cannot follow yourself.", fields={"username": ["You cannot follow yourself."]})
+    held = versions.hold(tx, "follow", _follow_key(follower_id, followee.id))
     if tx.session.get(Follow, (follower_id, followee.id)) is None:
         tx.session.add(Follow(follower_id=follower_id, followee_id=followee.id))
+        held.version += 1
         tx.session.flush()
-        tx.emit(
-            events.USER_FOLLOWED,
-            "follow",
-            FollowEventSchema().dump({"follower_id": follower_id, "followee_id": followee.id}),
-        )
+        _emit_follow(tx, events.USER_FOLLOWED, follower_id, followee.id, held.version)
 
 
 def unfollow(tx: Transaction, follower_id: str, username: str) -> None:
     followee = user_by_username(tx, username)
+    held = versions.hold(tx, "follow", _follow_key(follower_id, followee.id))
     existing = tx.session.get(Follow, (follower_id, followee.id))
     if existing is not None:
         tx.session.delete(existing)
-        tx.emit(
-            events.USER_UNFOLLOWED,
-            "follow",
-            FollowEventSchema().dump({"follower_id": follower_id, "followee_id": followee.id}),
-        )
+        held.version += 1
+        _emit_follow(tx, events.USER_UNFOLLOWED, follower_id, followee.id, held.version)
+
+
+def _emit_follow(tx: Transaction, event: str, follower_id: str, followee_id: str, version: int) -> None:
+    data = {"follower_id": follower_id, "followee_id": followee_id, "version": version}
+    tx.emit(event, "follow", FollowEventSchema().dump(data))
 
 
 def list_follows(tx: Transaction, after: str | None, limit: int) -> dict:
@@ -155,8 +162,14 @@ def list_follows(tx: Transaction, after: str | None, limit: int) -> dict:
 
 
 def record_membership(tx: Transaction, membership: dict, joined: bool) -> None:
-    """Keep the profile's subwiki list from communities' member_joined / member_left."""
+    """Keep the profile's subwiki list from communities' member_joined / member_left.
+
+    Joins and leaves of one membership may arrive in any order and more than once: only a newer
+    ``version`` than the one applied changes anything.
+    """
     key = (membership["user_id"], membership["subwiki"])
+    if not versions.newer(tx, "membership", ":".join(key), membership.get("version")):
+        return
     existing = tx.session.get(SubwikiMembership, key)
     if joined and existing is None and tx.session.get(User, key[0]) is not None:
         tx.session.add(SubwikiMembership(user_id=key[0], subwiki_slug=key[1]))
@@ -169,6 +182,6 @@ SUPPORTER = "supporter"
 
 def award_supporter_badge(tx: Transaction, donor_id: str | None) -> None:
     """A paid donation earns a badge on the profile; it buys nothing else (trust and ranking ignore it)."""
-    user = tx.session.get(User, donor_id) if donor_id else None
-    if user is not None and user.erased_at is None and SUPPORTER not in (user.badges or []):
+    user = lock_people(tx, [donor_id]).get(donor_id) if donor_id else None
+    if user is not None and SUPPORTER not in (user.badges or []):
         user.badges = [*(user.badges or []), SUPPORTER]

@@ -1,4 +1,8 @@
-"""The facts trust is computed from (content's edits, reverts, votes and reports) and its recomputation."""
+"""The facts trust is computed from (content's edits, reverts, votes and reports) and its recomputation.
+
+Their locks follow the order written in :mod:`identity.handlers`: votes for one author queue on
+the author's row, one at a time.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from identity import events, trust
-from identity.handlers.common import aware
+from identity.handlers import versions
+from identity.handlers.common import aware, lock_people
 from identity.models import ReceivedVote, TrustStats, User
 from svclib import pagination
 from svclib.db import Transaction
 
 
-def _stats(tx: Transaction, user_id: str) -> TrustStats | None:
-    if tx.session.get(User, user_id) is None:
-        return None
+def _stats(tx: Transaction, user_id: str) -> TrustStats:
     stats = tx.session.scalar(select(TrustStats).where(TrustStats.user_id == user_id).with_for_update())
     if stats is None:
         stats = TrustStats(user_id=user_id, edits_stood=0, edits_reverted=0, upheld_reports=0)
@@ -27,10 +30,11 @@ def _stats(tx: Transaction, user_id: str) -> TrustStats | None:
 def recompute_trust(tx: Transaction, user_id: str, now: datetime) -> float | None:
     """Recompute one person's trust; emits ``user_trust_changed`` when it moved.
 
-    The person's row is locked first, so that two facts arriving at once are both counted.
+    The person's row is locked first (or already was, by the fact that changed), so that two
+    facts arriving at once are both counted.
     """
-    user = tx.session.scalar(select(User).where(User.id == user_id).with_for_update())
-    if user is None or user.erased_at is not None:
+    user = lock_people(tx, [user_id]).get(user_id)
+    if user is None:
         return None
     stats = _stats(tx, user_id)
     upvotes = tx.session.scalar(
@@ -53,39 +57,46 @@ def recompute_trust(tx: Transaction, user_id: str, now: datetime) -> float | Non
 
 
 def record_edit(tx: Transaction, post: dict) -> list[str]:
-    stats = _stats(tx, post["editor_id"])
-    if stats is None:
+    editor_id = post["editor_id"]
+    if editor_id not in lock_people(tx, [editor_id]):
         return []
-    stats.edits_stood += 1
-    return [post["editor_id"]]
+    _stats(tx, editor_id).edits_stood += 1
+    return [editor_id]
 
 
 def record_revert(tx: Transaction, post: dict) -> list[str]:
+    editor_ids = [edit["editor_id"] for edit in post.get("reverted_edits", [])]
+    people = lock_people(tx, editor_ids)
     affected = []
-    for edit in post.get("reverted_edits", []):
-        stats = _stats(tx, edit["editor_id"])
-        if stats is not None:
+    for editor_id in sorted(editor_ids):
+        if editor_id in people:
+            stats = _stats(tx, editor_id)
             stats.edits_stood = max(0, stats.edits_stood - 1)
             stats.edits_reverted += 1
-            affected.append(edit["editor_id"])
+            affected.append(editor_id)
     return affected
 
 
 def record_report(tx: Transaction, report: dict) -> list[str]:
     author_id = report.get("target_author_id")
-    stats = _stats(tx, author_id) if report.get("action") == "uphold" and author_id else None
-    if stats is None:
+    if report.get("action") != "uphold" or author_id not in lock_people(tx, [author_id]):
         return []
-    stats.upheld_reports += 1
+    _stats(tx, author_id).upheld_reports += 1
     return [author_id]
 
 
 def record_vote(tx: Transaction, vote: dict) -> list[str]:
-    """Keep the up-votes a person received, weighted by each voter's trust at the time."""
+    """Keep the up-votes a person received, weighted by each voter's trust at the time.
+
+    ``vote_cast`` and ``vote_removed`` of one (voter, target) may arrive in any order and more
+    than once: only a newer ``version`` than the one applied changes anything.
+    """
     author_id = vote.get("target_author_id")
-    if not author_id or author_id == vote["voter_id"] or tx.session.get(User, author_id) is None:
+    if not author_id or author_id == vote["voter_id"] or author_id not in lock_people(tx, [author_id]):
         return []
     key = (vote["target_type"], vote["target_id"], vote["voter_id"])
+    if not versions.newer(tx, "vote", ":".join(key), vote.get("version")):
+        return []
     existing = tx.session.get(ReceivedVote, key)
     if vote.get("value") == 1:
         voter = tx.session.get(User, vote["voter_id"])

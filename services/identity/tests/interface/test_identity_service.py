@@ -82,4 +82,4 @@ def test_follow_event_reaches_a_consumer(runner_factory, config):
     with entrypoint_waiter(listener, "handle_user_followed", timeout=10):
         with entrypoint_hook(identity, "follow_user") as follow:
             follow(rosa["id"], "sam_x")
-    assert FollowListener.seen == [{"follower_id": rosa["id"], "followee_id": sam["id"]}]
+    assert FollowListener.seen == [{"follower_id": rosa["id"], "followee_id": sam["id"], "version": 1}]

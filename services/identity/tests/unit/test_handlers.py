@@ -213,3 +213,34 @@ def test_subwiki_memberships_follow_communities_events(service):
     service.handle_member_left({**joined, "event_id": "e-3"})
     assert service.get_me(me["id"])["subwikis"] == ["birds"]
     assert "subwikis" not in service.get_user("olive")
+
+
+def test_follow_events_carry_the_relation_s_version(service, db):
+    uma = service.register("uma", "uma@example.com", GOOD_PASSWORD)
+    service.register("vic", "vic@example.com", GOOD_PASSWORD)
+    for _ in range(2):
+        service.follow_user(uma["id"], "vic")
+        service.unfollow_user(uma["id"], "vic")
+    service.unfollow_user(uma["id"], "vic")
+    with db.transaction() as tx:
+        rows = tx.session.execute(OUTBOX.select().order_by(OUTBOX.c.id)).all()
+    follows = [(row.event_type, row.payload["follow"]["version"]) for row in rows if "follow" in row.payload]
+    assert follows == [("user_followed", 1), ("user_unfollowed", 2), ("user_followed", 3), ("user_unfollowed", 4)]
+
+
+def test_membership_events_apply_only_when_newer(service):
+    me = service.register("wes", "wes@example.com", GOOD_PASSWORD)
+
+    def membership(n, version):
+        return {
+            "event_id": f"m-{n}",
+            "occurred_at": "2026-11-25T00:00:00Z",
+            "membership": {"user_id": me["id"], "subwiki": "rivers", "version": version},
+        }
+
+    service.handle_member_left(membership(2, 2))  # left...
+    service.handle_member_joined(membership(1, 1))  # ...after joining, whose event arrives late
+    assert service.get_me(me["id"])["subwikis"] == []
+    service.handle_member_joined(membership(3, 3))
+    service.handle_member_joined({**membership(1, 1), "event_id": "m-1-again"})
+    assert service.get_me(me["id"])["subwikis"] == ["rivers"]
