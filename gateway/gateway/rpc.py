@@ -168,7 +168,12 @@ class RpcClient:
     ) -> Call:
         timeout = self.timeout if _timeout is None else _timeout
         correlation_id = uuid.uuid4().hex
-        headers = {"nameko.call_id_stack": [f"gateway.{service}.{method}.{correlation_id}"]}
+        # The deadline travels with the request: the broker drops it unread after ``expiration``,
+        # and the service drops it unrun if it reaches a worker after ``nameko.deadline``.
+        headers = {
+            "nameko.call_id_stack": [f"gateway.{service}.{method}.{correlation_id}"],
+            "nameko.deadline": time.time() + timeout,
+        }
         for key, value in (_context or {}).items():
             headers[f"nameko.{key}"] = value
         for attempt in (1, 2):

@@ -17,6 +17,14 @@ The protocol is nameko's: the same queue, exchange and binding, ``args`` and
 acknowledged once its reply is sent; any nameko client works. Every ``@rpc`` of
 a service must come from here: two kinds of RPC consumer on one service would
 share its queue without sharing its methods.
+
+A request may carry its deadline (``nameko.deadline``: seconds since the epoch,
+set by the gateway from the caller's timeout; as context data it travels on to
+the calls the worker makes). The broker's per-message expiry stops applying once
+a request is delivered, and a service delivers up to its worker count ahead (or
+all of them at once after a pause), so the deadline is checked again when a
+worker is about to start: a request whose caller has given up is acknowledged
+and dropped, never run, with a log line and a count (``expired``).
 """
 
 from __future__ import annotations
@@ -50,6 +58,14 @@ log = logging.getLogger(__name__)
 
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 JSON = "application/json"
+DEADLINE_HEADER = "nameko.deadline"
+
+
+def expired(deadline, now: float | None = None) -> bool:
+    """True when a request's deadline (seconds since the epoch; none, or not a number, never) has passed."""
+    if isinstance(deadline, bool) or not isinstance(deadline, int | float):
+        return False
+    return (time.time() if now is None else now) > deadline
 
 
 class _Link:
@@ -91,6 +107,7 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
         self._accepting = True
         self._link: _Link | None = None
         self._writing = Semaphore(1)
+        self.expired = 0
 
     def setup(self) -> None:
         config = self.container.config
@@ -212,6 +229,19 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
         self._write(link, answer)
         return result, exc_info
 
+    def drop_expired(self, delivery: Delivery) -> None:
+        """Acknowledge a request whose caller has given up, without running it or answering."""
+        self.expired += 1
+        log.warning(
+            "%s: dropped %s, expired %.1fs ago (%s dropped so far)",
+            self.queue,
+            delivery.delivery_info.get("routing_key"),
+            time.time() - delivery.headers[DEADLINE_HEADER],
+            self.expired,
+        )
+        link = delivery.link
+        self._write(link, lambda: link.channel.basic_ack(delivery.delivery_tag))
+
     def requeue_message(self, delivery: Delivery) -> None:
         link = delivery.link
         self._write(link, lambda: link.channel.basic_reject(delivery.delivery_tag, requeue=True))
@@ -254,6 +284,14 @@ class ReplyingRpc(Rpc):
     def setup(self) -> None:
         super().setup()
         self._signature = inspect.signature(getattr(self.container.service_cls, self.method_name))
+
+    def handle_message(self, body, message) -> None:
+        # Checked here, as the worker is about to start: the request may have waited in this
+        # process (prefetched, or the process paused) after the broker's expiry stopped applying.
+        if expired(message.headers.get(DEADLINE_HEADER)):
+            self.rpc_consumer.drop_expired(message)
+            return
+        super().handle_message(body, message)
 
     def check_signature(self, args, kwargs) -> None:
         # nameko rebuilds the signature on every call; it never changes.

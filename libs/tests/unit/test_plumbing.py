@@ -123,3 +123,10 @@ def test_prune_forgets_only_old_published_events_and_records(db):
     with db.transaction() as tx:
         assert sorted(tx.session.execute(select(OUTBOX.c.event_type)).scalars()) == ["recent", "unsent"]
         assert list(tx.session.execute(select(PROCESSED.c.event_id)).scalars()) == ["e-new"]
+
+
+def test_a_request_expires_only_after_a_deadline_it_carries():
+    from svclib.rpc import expired
+
+    assert expired(100.0, now=101.0) and not expired(100.0, now=99.0)
+    assert not expired(None) and not expired("soon") and not expired(True)
