@@ -19,8 +19,11 @@ import kombu
 from kombu import Queue
 
 from svclib import settings
-from svclib.events import ATTEMPTS_HEADER
+from svclib.events import ATTEMPTS_HEADER, FIRST_FAILED_HEADER
 from svclib.topology import event_handlers, service_classes
+
+# Headers a replayed message leaves behind: it starts again with a fresh retry budget.
+FRESH = (ATTEMPTS_HEADER, FIRST_FAILED_HEADER, "x-error", "x-death", "x-original-queue")
 
 
 def counts(module_names: Iterable[str], amqp_uri: str) -> dict[str, int]:
@@ -46,10 +49,19 @@ def peek(queue: str, amqp_uri: str, limit: int = 20) -> list[dict]:
             if message is None:
                 break
             fetched.append(message)
-            messages.append({"headers": message.headers, "body": json.loads(message.body)})
+            messages.append({"headers": message.headers or {}, "body": _body(message.body)})
         for message in fetched:
             message.requeue()
     return messages
+
+
+def _body(raw: bytes | str):
+    """A parked body as JSON when it is JSON, else as text (a parked message may be undecodable)."""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def replay(queue: str, amqp_uri: str, limit: int | None = None) -> int:
@@ -63,13 +75,13 @@ def replay(queue: str, amqp_uri: str, limit: int | None = None) -> int:
             message = dead.get(no_ack=False)
             if message is None:
                 break
-            headers = {k: v for k, v in (message.headers or {}).items() if k not in (ATTEMPTS_HEADER, "x-error")}
+            headers = {k: v for k, v in (message.headers or {}).items() if k not in FRESH}
             producer.publish(
                 message.body,
                 exchange="",
                 routing_key=queue,
-                content_type=message.content_type,
-                content_encoding=message.content_encoding,
+                content_type=message.content_type or "application/octet-stream",
+                content_encoding=message.content_encoding or "binary",
                 headers=headers,
                 delivery_mode=2,
             )
@@ -92,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, count in counts(args.modules, args.amqp_uri).items():
             print(f"{count:8d}  {name}")
     elif args.command == "show":
-        print(json.dumps(peek(args.queue, args.amqp_uri), indent=2))
+        # RabbitMQ's x-death header holds times, which JSON has no type for.
+        print(json.dumps(peek(args.queue, args.amqp_uri), indent=2, default=str))
     else:
         print(f"replayed {replay(args.queue, args.amqp_uri, args.limit)} messages to {args.queue}")
     return 0

@@ -1,29 +1,81 @@
-"""Event handlers that never drop a message silently.
+"""Event handlers that never drop a message silently, and never park one for a passing fault.
 
 nameko acks an event after its handler even when the handler raised. Here a
 failed event is published to ``<queue>.retry``, a queue without consumers whose
-messages return to ``<queue>`` when their per-message TTL expires; after
-``EVENT_MAX_RETRIES`` failed attempts it is parked in ``<queue>.dead`` with the
-error, where an operator can inspect and replay it (``python -m svclib.dlq``).
+messages return to ``<queue>`` when their per-message TTL expires, or parked in
+``<queue>.dead`` with the error, where an operator can inspect and replay it
+(``python -m svclib.dlq``). What happens depends on the failure (``classify``):
+
+- transient (the database or broker connection lost, a deadlock, a
+  serialisation failure, too many clients, a service unavailable): retried
+  with jittered exponential back-off (``EVENT_RETRY_DELAY_MS`` doubling up to
+  ``EVENT_RETRY_MAX_DELAY_MS``) for up to ``EVENT_RETRY_WINDOW_SECONDS`` (an
+  hour) after its first failure, then parked;
+- permanent (the payload lacks a key or has the wrong shape, a validation
+  error): parked at once, retrying cannot help;
+- anything else: retried ``EVENT_MAX_RETRIES`` times, then parked.
+
+A message that cannot be decoded at all (not JSON, a foreign content type) is
+parked too, not dropped. Each handler counts what it parked (``parked``).
 The queues are declared when the handler starts and by ``python -m
 svclib.topology``, which runs before any publisher, so an event sent while its
 consumer is down waits for it.
+
+One retry queue per handler holds messages with different delays; RabbitMQ
+expires only the message at its head, so during a long outage a message due
+sooner may wait behind one due later, never longer than the longest delay.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import time
 import traceback
 
 import kombu
 from kombu import Queue
 from nameko.events import EventHandler
+from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.messaging import QueueConsumer
+from sqlalchemy import exc as sa_exc
+
+from svclib.exceptions import Invalid
 
 log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-attempts"
+FIRST_FAILED_HEADER = "x-first-failed-at"
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_RETRY_DELAY_MS = 1000
+DEFAULT_RETRY_MAX_DELAY_MS = 5 * 60 * 1000
+DEFAULT_RETRY_WINDOW_SECONDS = 3600
+
+TRANSIENT, PERMANENT, UNKNOWN = "transient", "permanent", "unknown"
+
+
+class MalformedEvent(Exception):
+    """An event whose body is not an event: it will never be applied, whatever is retried."""
+
+
+def classify(exc: BaseException) -> str:
+    """Whether a handler's failure may pass (``transient``), never will (``permanent``), or is ``unknown``."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return TRANSIENT
+    # OperationalError covers lost connections, deadlocks, serialisation failures and
+    # "too many clients"; a pool that stays exhausted raises TimeoutError.
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.DisconnectionError | sa_exc.TimeoutError):
+        return TRANSIENT
+    if isinstance(exc, ConnectionError | TimeoutError | RpcTimeout | UnknownService):
+        return TRANSIENT
+    if type(exc).__name__ in ("OperationalError", "ServiceUnavailable") or getattr(exc, "exc_type", None) in (
+        "ServiceUnavailable",
+        "Unavailable",
+    ):
+        return TRANSIENT  # psycopg's, kombu's and amqp's; a neighbour answering it is unavailable
+    if isinstance(exc, KeyError | TypeError | MalformedEvent | Invalid) or type(exc).__name__ == "ValidationError":
+        return PERMANENT
+    return UNKNOWN
 
 
 def retry_queue(queue: Queue) -> Queue:
@@ -38,15 +90,32 @@ def dead_queue(queue: Queue) -> Queue:
     return Queue(f"{queue.name}.dead", durable=True)
 
 
+class ParkingQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, except that a message it cannot decode is parked by its handler, not dropped."""
+
+    def on_decode_error(self, message, exc) -> None:
+        tag = message.delivery_info.get("consumer_tag")
+        for provider, consumer in list(self._consumers.items()):
+            if tag in getattr(consumer, "_active_tags", {}).values() and isinstance(provider, ReliableEventHandler):
+                provider.park_undecodable(message, exc)
+                return
+        super().on_decode_error(message, exc)
+
+
 class ReliableEventHandler(EventHandler):
-    """nameko's ``event_handler`` with bounded retries and a dead-letter queue."""
+    """nameko's ``event_handler`` with retries by kind of failure and a dead-letter queue."""
+
+    queue_consumer = ParkingQueueConsumer()
 
     def setup(self) -> None:
         super().setup()
         config = self.container.config
         self.max_retries = int(config.get("EVENT_MAX_RETRIES", DEFAULT_MAX_RETRIES))
         self.retry_delay_ms = int(config.get("EVENT_RETRY_DELAY_MS", DEFAULT_RETRY_DELAY_MS))
+        self.retry_max_delay_ms = int(config.get("EVENT_RETRY_MAX_DELAY_MS", DEFAULT_RETRY_MAX_DELAY_MS))
+        self.retry_window = float(config.get("EVENT_RETRY_WINDOW_SECONDS", DEFAULT_RETRY_WINDOW_SECONDS))
         self.amqp_uri = config["AMQP_URI"]
+        self.parked = 0
 
     def start(self) -> None:
         with kombu.Connection(self.amqp_uri) as connection:
@@ -61,31 +130,63 @@ class ReliableEventHandler(EventHandler):
         retry_queue(self.queue)(channel).declare()
         dead_queue(self.queue)(channel).declare()
 
+    def handle_message(self, body, message) -> None:
+        if not isinstance(body, dict):
+            self.handle_message_processed(message, exc_info=_exc_info(MalformedEvent("the event is not an object")))
+            return
+        super().handle_message(body, message)
+
+    def retry_delay(self, attempts: int) -> float:
+        """Seconds before the next attempt: exponential, capped, with jitter so retries do not arrive together."""
+        ceiling = min(self.retry_max_delay_ms, self.retry_delay_ms * 2 ** min(attempts - 1, 30)) / 1000.0
+        return random.uniform(ceiling / 2, ceiling)
+
     def handle_message_processed(self, message, result=None, exc_info=None) -> None:
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             return
-        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
         headers = dict(message.headers or {})
+        headers.pop("x-death", None)  # RabbitMQ's record of the retry queue's expiries; it only grows
+        attempts = int(headers.get(ATTEMPTS_HEADER, 0)) + 1
         headers[ATTEMPTS_HEADER] = attempts
-        if attempts <= self.max_retries:
+        now = time.time()
+        first_failed = float(headers.setdefault(FIRST_FAILED_HEADER, now))
+        kind = classify(exc_info[1])
+        if kind == TRANSIENT:
+            retry = now - first_failed < self.retry_window
+        else:
+            retry = kind == UNKNOWN and attempts <= self.max_retries
+        if retry:
             target = retry_queue(self.queue).name
-            expiration = self.retry_delay_ms * (2 ** (attempts - 1)) / 1000.0
-            log.warning("event on %s failed (attempt %s), retrying in %.1fs", self.queue.name, attempts, expiration)
+            expiration = self.retry_delay(attempts)
+            log.warning(
+                "event on %s failed (%s, attempt %s), retrying in %.1fs", self.queue.name, kind, attempts, expiration
+            )
         else:
             target = dead_queue(self.queue).name
             expiration = None
             headers["x-error"] = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()[:2000]
             headers["x-original-queue"] = self.queue.name
-            log.error("event on %s failed %s times; parked in %s", self.queue.name, attempts, target)
+            log.error("event on %s failed (%s, %s attempts); parked in %s", self.queue.name, kind, attempts, target)
+        self._set_aside(message, message.body, target, headers, expiration)
+
+    def park_undecodable(self, message, exc: Exception) -> None:
+        """Park a message whose body could not be decoded, exactly as it arrived."""
+        headers = dict(message.headers or {})
+        headers["x-error"] = f"undecodable ({message.content_type}): {exc}"[:2000]
+        headers["x-original-queue"] = self.queue.name
+        log.error("undecodable event on %s (%s); parked", self.queue.name, message.content_type)
+        self._set_aside(message, message.body, dead_queue(self.queue).name, headers, None)
+
+    def _set_aside(self, message, body, target: str, headers: dict, expiration: float | None) -> None:
         try:
             with kombu.Connection(self.amqp_uri, transport_options={"confirm_publish": True}) as connection:
                 kombu.Producer(connection).publish(
-                    message.body,
+                    body,
                     exchange="",
                     routing_key=target,
-                    content_type=message.content_type,
-                    content_encoding=message.content_encoding,
+                    content_type=message.content_type or "application/octet-stream",
+                    content_encoding=message.content_encoding or "binary",
                     headers=headers,
                     delivery_mode=2,
                     expiration=expiration,
@@ -93,10 +194,16 @@ class ReliableEventHandler(EventHandler):
                     retry_policy={"max_retries": 3},
                 )
         except Exception:
-            log.exception("could not set event aside for retry; returning it to %s", self.queue.name)
+            log.exception("could not set event aside; returning it to %s", self.queue.name)
             self.queue_consumer.requeue_message(message)
             return
+        if expiration is None:
+            self.parked += 1
         self.queue_consumer.ack_message(message)
+
+
+def _exc_info(exc: BaseException):
+    return type(exc), exc, None
 
 
 event_handler = ReliableEventHandler.decorator

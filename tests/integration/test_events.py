@@ -1,11 +1,14 @@
 """Event delivery guarantees of the shared plumbing, on the real broker and PostgreSQL."""
 
+import json
 import uuid
 
+import kombu
 import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+from sqlalchemy.exc import OperationalError
 
 from devstack.infra import wait_for
 from svclib import dlq
@@ -118,3 +121,93 @@ def _wait_for_parked(queue, amqp_uri):
 
     assert wait_for(parked, 10)
     return found["messages"]
+
+
+class Flaky:
+    """Fails as a database that went away does, a given number of times, then applies the event."""
+
+    name = "flaky"
+    failures_left = 0
+    attempts: list = []
+
+    @event_handler("source", "thing_happened")
+    def handle(self, payload):
+        Flaky.attempts.append(payload["event_id"])
+        if Flaky.failures_left > 0:
+            Flaky.failures_left -= 1
+            raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection unexpectedly"))
+
+
+class Strict:
+    name = "strict"
+    attempts: list = []
+
+    @event_handler("source", "thing_happened")
+    def handle(self, payload):
+        Strict.attempts.append(payload.get("event_id"))
+        return payload["missing"]["id"]
+
+
+def test_a_transient_failure_is_retried_past_the_retry_count_until_it_passes(container_factory, rabbit_config):
+    Flaky.attempts, Flaky.failures_left = [], 4
+    config = {**rabbit_config, "EVENT_MAX_RETRIES": 1, "EVENT_RETRY_DELAY_MS": 20, "EVENT_RETRY_MAX_DELAY_MS": 100}
+    container = container_factory(Flaky, config)
+    container.start()
+    payload = event()
+    event_dispatcher(rabbit_config)("source", "thing_happened", payload)
+    assert wait_for(lambda: len(Flaky.attempts) == 5, 20)
+    assert dlq.peek("evt-source-thing_happened--flaky.handle", rabbit_config["AMQP_URI"]) == []
+    handler = next(e for e in container.entrypoints if e.method_name == "handle")
+    assert handler.parked == 0
+
+
+def test_an_event_that_can_never_apply_is_parked_at_once(container_factory, rabbit_config, amqp_uri):
+    Strict.attempts = []
+    container = container_factory(Strict, {**rabbit_config, "EVENT_MAX_RETRIES": 3, "EVENT_RETRY_DELAY_MS": 20})
+    container.start()
+    payload = event()
+    event_dispatcher(rabbit_config)("source", "thing_happened", payload)
+    parked = _wait_for_parked("evt-source-thing_happened--strict.handle", amqp_uri)
+    assert Strict.attempts == [payload["event_id"]]
+    assert "KeyError" in parked[0]["headers"]["x-error"]
+
+
+def test_undecodable_events_are_parked_not_dropped(container_factory, rabbit_config, amqp_uri):
+    Strict.attempts = []
+    container = container_factory(Strict, rabbit_config)
+    container.start()
+    queue = "evt-source-thing_happened--strict.handle"
+    with kombu.Connection(amqp_uri) as connection:
+        producer = kombu.Producer(connection)
+        for body, content_type in ((b"{not json", "application/json"), (b"hello", "text/plain"), (b"[1]", None)):
+            producer.publish(body, exchange="", routing_key=queue, content_type=content_type, content_encoding="utf-8")
+    found = {}
+
+    def all_parked():
+        found["messages"] = dlq.peek(queue, amqp_uri)
+        return len(found["messages"]) == 3
+
+    assert wait_for(all_parked, 10)
+    assert sorted(str(m["body"]) for m in found["messages"]) == ["[1]", "hello", "{not json"]
+    assert Strict.attempts == []
+
+
+def test_dlq_show_reads_messages_rabbitmq_dead_lettered(amqp_uri, capsys):
+    queue = f"q-{uuid.uuid4().hex[:8]}"
+    with kombu.Connection(amqp_uri) as connection:
+        channel = connection.default_channel
+        kombu.Queue(f"{queue}.dead", durable=True)(channel).declare()
+        expiring = kombu.Queue(
+            f"{queue}.expiring",
+            durable=True,
+            queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": f"{queue}.dead"},
+        )(channel)
+        expiring.declare()
+        kombu.Producer(connection).publish(
+            {"event_id": "e1"}, exchange="", routing_key=expiring.name, serializer="json", expiration=0.01
+        )
+    assert wait_for(lambda: dlq.peek(queue, amqp_uri), 10)
+    assert dlq.main(["--amqp-uri", amqp_uri, "show", queue]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown[0]["body"] == {"event_id": "e1"}
+    assert shown[0]["headers"]["x-death"][0]["reason"] == "expired"
