@@ -26,6 +26,7 @@ REMOTE_ERRORS: dict[str, tuple[int, str]] = {
     "Conflict": (409, "conflict"),
     "PayloadTooLarge": (413, "payload_too_large"),
     "RateLimited": (429, "rate_limited"),
+    "Unavailable": (503, "unavailable"),
 }
 
 HTTP_CODES: dict[int, str] = {
@@ -78,6 +79,8 @@ def remote_error_response(exc: RemoteServiceError):
     headers = {}
     if status == 429:
         headers["Retry-After"] = str(int(exc.details.get("retry_after", 60)))
+    elif status == 503:
+        headers["Retry-After"] = "5"
     return error_response(status, code, exc.message, exc.details.get("fields") or None, headers)
 
 

@@ -50,3 +50,10 @@ class RateLimited(ServiceError):
 
 class PayloadTooLarge(ServiceError):
     pass
+
+
+class Unavailable(ServiceError):
+    """Something the service depends on (its database) failed on the way: nothing was done, try again."""
+
+    def __init__(self, message: str = "The service could not reach its database. Try again shortly.", **details):
+        super().__init__(message, **details)

@@ -51,7 +51,10 @@ from nameko.exceptions import (
 )
 from nameko.extensions import ProviderCollector, SharedExtension
 from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, get_rpc_exchange
+from sqlalchemy import exc as sa_exc
 
+from svclib.events import TRANSIENT, classify
+from svclib.exceptions import Conflict, ServiceError, Unavailable
 from svclib.transport import BufferedTransport, Connection, connection_params
 
 log = logging.getLogger(__name__)
@@ -204,12 +207,16 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
             self.handle_result(delivery, None, sys.exc_info())
 
     def handle_result(self, delivery: Delivery, result, exc_info):
-        error = serialize(exc_info[1]) if exc_info is not None else None
+        """Answer and acknowledge a request; never raises, whatever the result (a raise would end the container)."""
+        if exc_info is not None:
+            exc_info = answerable(exc_info)
         try:
-            body = json.dumps({"result": result, "error": error})
-        except (TypeError, ValueError):
-            result, error = None, serialize(UnserializableValueError(result))
-            body = json.dumps({"result": None, "error": error})
+            body = json.dumps({"result": result, "error": serialize(exc_info[1]) if exc_info is not None else None})
+        except Exception:  # not JSON, nested too deep (RecursionError), a failing __repr__ ...
+            method = delivery.delivery_info.get("routing_key")
+            log.exception("%s: could not encode the answer to %s", self.queue, method)
+            result, exc_info = None, _unencodable(result, exc_info)
+            body = json.dumps({"result": None, "error": serialize(exc_info[1])})
         link, reply_to = delivery.link, delivery.properties.get("reply_to")
         reply = None
         if reply_to:
@@ -276,6 +283,31 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
         self._accepting = False
         self._running = False
         self._close(self._link)
+
+
+def answerable(exc_info):
+    """The error a caller should see: a database fault as ``Unavailable`` (retry), a unique or
+    foreign key clash between racing requests as ``Conflict``; anything else as it is."""
+    exc = exc_info[1]
+    if isinstance(exc, ServiceError):
+        return exc_info
+    if isinstance(exc, sa_exc.IntegrityError):
+        replacement = Conflict("Another request changed the same thing at the same time. Try again.")
+    elif classify(exc) == TRANSIENT:
+        replacement = Unavailable()
+    else:
+        return exc_info
+    replacement.__cause__ = exc
+    return type(replacement), replacement, exc_info[2]
+
+
+def _unencodable(result, exc_info):
+    try:
+        error = UnserializableValueError(result) if exc_info is None else UnserializableValueError(exc_info[1])
+    except Exception:  # even its repr failed
+        error = UnserializableValueError("the answer")
+    error.repr_value = error.repr_value[:200]
+    return type(error), error, None
 
 
 class ReplyingRpc(Rpc):
