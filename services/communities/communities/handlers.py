@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from communities import events
 from communities.exceptions import Conflict, Forbidden, Invalid, NotFound
-from communities.models import KNOWN_USERS, Membership, ModlogEntry, Subwiki, SubwikiRevision
+from communities.models import KNOWN_USERS, Membership, MembershipVersion, ModlogEntry, Subwiki, SubwikiRevision
 from communities.schemas import (
     MembershipEventSchema,
     ModlogSchema,
@@ -106,12 +106,20 @@ def _log(
 
 
 def _emit_membership(tx: Transaction, event_type: str, subwiki: Subwiki, membership: Membership, **extra) -> None:
+    """Every membership event carries the membership's next version (the subwiki's row is locked by the caller)."""
+    key = (subwiki.id, membership.user_id)
+    version = tx.session.get(MembershipVersion, key)
+    if version is None:
+        version = MembershipVersion(subwiki_id=key[0], user_id=key[1], version=0)
+        tx.session.add(version)
+    version.version += 1
     data = MembershipEventSchema().dump(
         {
             "user_id": membership.user_id,
             "subwiki": subwiki.slug,
             "subwiki_id": subwiki.id,
             "is_moderator": membership.is_moderator,
+            "version": version.version,
         }
     )
     tx.emit(event_type, "membership", {**data, **extra})

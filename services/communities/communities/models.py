@@ -57,6 +57,16 @@ class Membership(Base):
     is_moderator: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class MembershipVersion(Base):
+    """How many times each membership changed: the version its events carry, kept after leaving."""
+
+    __tablename__ = "membership_versions"
+
+    subwiki_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ModlogEntry(Base):
     """A public record of what moderators did, and to what."""
 

@@ -51,3 +51,4 @@ class MembershipEventSchema(Schema):
     subwiki = fields.String()
     subwiki_id = fields.String()
     is_moderator = fields.Boolean()
+    version = fields.Integer()  # of this membership: every event about it carries the next one

@@ -162,6 +162,20 @@ class Vote(Base):
     value: Mapped[int] = mapped_column(Integer)
 
 
+class VoteVersion(Base):
+    """How many times each person's vote on a target changed: the version its vote events carry.
+
+    Kept when the vote is removed, so consumers can tell a late event from the latest one.
+    """
+
+    __tablename__ = "vote_versions"
+
+    target_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    voter_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Report(Base):
     """A member's report; each person has at most one open report per post or comment."""
 

@@ -6,7 +6,7 @@ USER_ERASED = "user_erased"  # {"user": {"id"}}
 # A follow's events carry the relation's version: apply one only when newer than the one applied.
 USER_FOLLOWED = "user_followed"  # {"follow": FollowEventSchema}
 USER_UNFOLLOWED = "user_unfollowed"  # {"follow": FollowEventSchema}
-USER_TRUST_CHANGED = "user_trust_changed"  # {"user": {"id", "trust"}}
+USER_TRUST_CHANGED = "user_trust_changed"  # {"user": {"id", "trust", "version"}}: newer trust, higher version
 
 # Consumed: communities' member_joined / member_left, {"membership": {"user_id", "subwiki", "version"}},
 # keep the subwiki list of each profile; content's post_edited, post_reverted, vote_cast,

@@ -26,6 +26,8 @@ class User(Base):
     bio: Mapped[str] = mapped_column(Text, default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     trust: Mapped[float] = mapped_column(Float, default=0.1)
+    # Counts the changes of trust: the version each user_trust_changed carries.
+    trust_version: Mapped[int] = mapped_column(Integer, default=0)
     badges: Mapped[list] = mapped_column(JSON, default=list)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

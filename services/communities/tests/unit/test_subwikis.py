@@ -169,3 +169,15 @@ def test_content_events_count_posts_and_log_moderators_removals(service):
     assert service.get_subwiki("rivers")["post_count"] == 0
     log = service.get_modlog("rivers")["items"]
     assert [(e["action"], e["target_id"]) for e in log][:2] == [("uphold_report", "p1"), ("remove_post", "p1")]
+
+
+def test_membership_events_carry_the_membership_s_version(service, db):
+    service.create_subwiki("ann", "rivers", "Rivers")
+    for _ in range(2):
+        service.join_subwiki("bob", "rivers")
+        service.leave_subwiki("bob", "rivers")
+    with db.transaction() as tx:
+        rows = tx.session.execute(select(OUTBOX).order_by(OUTBOX.c.id)).all()
+    memberships = [(r.event_type, r.payload["membership"]) for r in rows if "membership" in r.payload]
+    bob = [(event_type, m["version"]) for event_type, m in memberships if m["user_id"] == "bob"]
+    assert bob == [("member_joined", 1), ("member_left", 2), ("member_joined", 3), ("member_left", 4)]

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from content import events
 from content.exceptions import Invalid, NotFound
 from content.handlers import access
-from content.models import KNOWN_USERS, Comment, Post, Vote
+from content.models import KNOWN_USERS, Comment, Post, Vote, VoteVersion
 from svclib.db import Transaction
 
 
@@ -45,6 +45,12 @@ def vote(tx: Transaction, user_id: str, target_type: str, target_id: str, value:
         tx.session.add(Vote(target_type=target_type, target_id=target_id, voter_id=user_id, value=value))
     else:
         existing.value = value
+    # The target's row lock serialises one person's votes on it: each change gets the next version.
+    version = tx.session.get(VoteVersion, (target_type, target_id, user_id))
+    if version is None:
+        version = VoteVersion(target_type=target_type, target_id=target_id, voter_id=user_id, version=0)
+        tx.session.add(version)
+    version.version += 1
     payload = {
         "target_type": target_type,
         "target_id": target_id,
@@ -52,6 +58,7 @@ def vote(tx: Transaction, user_id: str, target_type: str, target_id: str, value:
         "value": value,
         "previous": previous,
         "target_author_id": target.author_id,
+        "version": version.version,
     }
     if target_type == "post":
         payload["subwiki_id"] = target.subwiki_id

@@ -212,3 +212,14 @@ def test_reports_go_to_moderators_and_uphold_removes(service):
     assert service.list_reports("ann", "rivers")["items"] == []
     with pytest.raises(Conflict):
         service.resolve_report("ann", report["id"], "dismiss")
+
+
+def test_vote_events_carry_the_version_of_that_person_s_vote(service, db):
+    post = article(service)
+    for value in (1, -1, None, 1):
+        service.vote("cat", "post", post["id"], value)
+    service.vote("dan", "post", post["id"], 1)
+    with db.transaction() as tx:
+        rows = tx.session.execute(select(OUTBOX).order_by(OUTBOX.c.id)).all()
+    votes = [(r.payload["vote"]["voter_id"], r.payload["vote"]["version"]) for r in rows if "vote" in r.payload]
+    assert votes == [("cat", 1), ("cat", 2), ("cat", 3), ("cat", 4), ("dan", 1)]

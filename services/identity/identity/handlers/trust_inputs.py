@@ -49,7 +49,8 @@ def recompute_trust(tx: Transaction, user_id: str, now: datetime) -> float | Non
     )
     if abs(value - user.trust) >= 0.001:
         user.trust = value
-        tx.emit(events.USER_TRUST_CHANGED, "user", {"id": user.id, "trust": value})
+        user.trust_version = (user.trust_version or 0) + 1
+        tx.emit(events.USER_TRUST_CHANGED, "user", {"id": user.id, "trust": value, "version": user.trust_version})
     return value
 
 

@@ -65,7 +65,7 @@ def test_edits_that_stand_raise_trust_and_reverts_lower_it(service, db):
     reverted_edits = [{"revision": n, "editor_id": editor["id"]} for n in range(3)]
     service.handle_post_reverted({"event_id": "r1", "post": {"id": "p", "reverted_edits": reverted_edits}})
     assert trust_of(db, editor["id"]) < raised
-    assert changes(db)[-1] == {"id": editor["id"], "trust": trust_of(db, editor["id"])}
+    assert changes(db)[-1] == {"id": editor["id"], "trust": trust_of(db, editor["id"]), "version": len(changes(db))}
 
 
 def test_upvotes_count_by_the_voters_trust(service, db):
