@@ -3,12 +3,16 @@ communities, its neighbour, replaced where a test needs its answer."""
 
 import uuid
 
+import eventlet
 import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
 
 from content.exceptions import Conflict, Forbidden
+from content.handlers import access, comments, idempotency, reports
+from content.models import Base
 from content.service import ContentService
+from svclib.db import StandaloneDatabase
 from svclib.events import ReliableEventHandler
 
 
@@ -121,3 +125,42 @@ def test_a_left_member_no_longer_posts(container_factory, config, rivers):
     communities.get_membership.return_value = {**rivers, "user_id": dan, "is_member": False, "is_moderator": False}
     with pytest.raises(Forbidden):
         call(container, "create_post", dan, "rivers", "text", "Still here?", body="No.")
+
+
+def test_requests_made_at_the_same_moment_make_one_resource_on_postgres(container_factory, config, rivers, monkeypatch):
+    """Four transactions at once on PostgreSQL, each held open a moment after its checks, so that
+    they meet at the unique indexes: one comment per Idempotency-Key, one open report per person."""
+    container = container_factory(ContentService, config)
+    container.start()
+    ann, bob = member(container, rivers, "ann"), member(container, rivers, "bob")
+    post = call(container, "create_post", ann, "rivers", "text", "Busy", body="Many at once.")
+    settle, find = idempotency.settle, access.post
+
+    def settle_slowly(*args):
+        eventlet.sleep(0.5)  # the others arrive while this one holds its key
+        settle(*args)
+
+    def find_slowly(*args, **kwargs):
+        found = find(*args, **kwargs)
+        eventlet.sleep(0.5)  # every one has found the post before any files its report
+        return found
+
+    monkeypatch.setattr(idempotency, "settle", settle_slowly)
+    monkeypatch.setattr(access, "post", find_slowly)
+    database = StandaloneDatabase(Base.metadata, config["CONTENT_DATABASE_URL"])
+
+    def at_once(handler, *args):
+        def one(_):
+            with database.transaction() as tx:
+                return handler(tx, *args)
+
+        return list(eventlet.GreenPool().imap(one, range(4)))
+
+    try:
+        made = at_once(comments.create_comment, access.local_only, bob, post["id"], "Once", None, "same")
+        assert len({c["id"] for c in made}) == 1
+        filed = at_once(reports.file_report, bob, "post", post["id"], "Spam")
+        assert len({r["id"] for r in filed}) == 1
+    finally:
+        database.engine.dispose()
+    assert call(container, "get_post", post["id"])["comment_count"] == 1
