@@ -41,6 +41,7 @@ from nameko.messaging import QueueConsumer
 from sqlalchemy import exc as sa_exc
 
 from svclib.exceptions import Invalid
+from svclib.startup import with_backoff
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +119,12 @@ class ReliableEventHandler(EventHandler):
         self.parked = 0
 
     def start(self) -> None:
-        with kombu.Connection(self.amqp_uri) as connection:
-            self.declare(connection)
+        def declare() -> None:
+            with kombu.Connection(self.amqp_uri) as connection:
+                connection.ensure_connection(max_retries=1)
+                self.declare(connection)
+
+        with_backoff(declare, "broker", lambda exc: classify(exc) == TRANSIENT)
         super().start()
 
     def declare(self, connection: kombu.Connection) -> None:

@@ -5,6 +5,11 @@ they describe. The relay reads unpublished rows in order, publishes each to the
 service's nameko events exchange with confirms, and only then marks it
 published. A process that dies between commit and publish loses nothing: the
 rows are still unpublished when it (or another replica) starts again.
+
+Between batches the relay keeps its broker connection's heartbeats (reading
+what the broker sent, answering and checking its beats), so a connection the
+broker closed or stopped answering on is noticed within a heartbeat or two and
+replaced before the next event, not discovered by the next publish.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class OutboxRelay:
         poll_interval: float = 1.0,
         processed: Table | None = None,
         retention: timedelta = timedelta(days=7),
+        heartbeat: int = 60,
     ):
         self.engine = engine
         self.outbox = outbox
@@ -52,6 +58,7 @@ class OutboxRelay:
         self._producer: kombu.Producer | None = None
         self.processed = processed
         self.retention = retention
+        self.heartbeat = heartbeat
         self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
 
     def wake(self) -> None:
@@ -80,6 +87,22 @@ class OutboxRelay:
                 self._close()
             self._wake.wait(timeout=min(30.0, self.poll_interval * (2**failures)) if failures else self.poll_interval)
             self._wake.clear()
+            self.keep_alive()
+
+    def keep_alive(self) -> None:
+        """Read what the broker sent and check heartbeats; drop the connection if it is gone."""
+        connection = self._connection
+        if connection is None or not self.heartbeat:
+            return
+        try:
+            try:
+                connection.drain_events(timeout=0.01)
+            except TimeoutError:
+                pass
+            connection.heartbeat_check()
+        except Exception as exc:
+            log.warning("outbox relay: broker connection lost (%s); reconnecting at the next event", exc)
+            self._close()
 
     def publish_pending(self) -> int:
         """Publish one batch of unpublished events; returns how many were sent."""
@@ -125,7 +148,9 @@ class OutboxRelay:
 
     def _get_producer(self) -> kombu.Producer:
         if self._producer is None:
-            self._connection = kombu.Connection(self.amqp_uri, transport_options={"confirm_publish": True})
+            self._connection = kombu.Connection(
+                self.amqp_uri, transport_options={"confirm_publish": True}, heartbeat=self.heartbeat
+            )
             self._connection.ensure_connection(max_retries=1)
             self._producer = kombu.Producer(self._connection)
         return self._producer

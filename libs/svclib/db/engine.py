@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 
+from svclib import settings
+
 
 def normalise_url(url: str) -> str:
     """Plain ``postgresql://`` URLs use psycopg 3, the driver this stack pins."""
@@ -39,8 +41,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # Small by default: every replica of every service holds up to pool + overflow connections.
+    kwargs.setdefault("pool_size", settings.env_int("DB_POOL_SIZE", 5))
+    kwargs.setdefault("max_overflow", settings.env_int("DB_MAX_OVERFLOW", 5))
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)
     return engine

@@ -9,6 +9,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError, OperationalError
+
+from svclib.startup import with_backoff
 
 _MIGRATING = threading.Lock()
 
@@ -18,10 +21,17 @@ def migrate(engine: Engine, migrations_dir: Path | str) -> None:
 
     On PostgreSQL an advisory lock keeps replicas that start together from
     migrating at the same time; within one process, alembic's global context
-    allows one migration at a time.
+    allows one migration at a time. While the database does not answer, it
+    waits and tries again (``svclib.startup``); a migration is one transaction,
+    so a try cut short leaves nothing behind.
     """
     with _MIGRATING:
-        _migrate(engine, migrations_dir)
+        with_backoff(lambda: _migrate(engine, migrations_dir), "database", unreachable)
+
+
+def unreachable(exc: Exception) -> bool:
+    """The database is not answering (yet): starting, restarting, or out of connections."""
+    return isinstance(exc, OperationalError | DisconnectionError)
 
 
 def _migrate(engine: Engine, migrations_dir: Path | str) -> None:

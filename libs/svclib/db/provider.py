@@ -6,15 +6,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from nameko.constants import DEFAULT_HEARTBEAT, HEARTBEAT_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from sqlalchemy import MetaData
 from sqlalchemy.orm import sessionmaker
 
 from svclib import settings
 from svclib.db.engine import make_engine
-from svclib.db.migrations import migrate
+from svclib.db.migrations import migrate, unreachable
 from svclib.db.transaction import Transactions, apply_once
 from svclib.outbox import OutboxRelay
+from svclib.startup import with_backoff
 
 
 def configured_url(container) -> str:
@@ -41,7 +43,7 @@ class Database(Transactions, DependencyProvider):
         service = self.container.service_name
         self.engine = make_engine(configured_url(self.container))
         if self.migrations_dir is None:
-            self.metadata.create_all(self.engine)
+            with_backoff(lambda: self.metadata.create_all(self.engine), "database", unreachable)
         elif _truthy(config.get("MIGRATE_ON_START", True)):
             migrate(self.engine, self.migrations_dir)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
@@ -54,6 +56,7 @@ class Database(Transactions, DependencyProvider):
             poll_interval=float(config.get("OUTBOX_POLL_INTERVAL", 1.0)),
             processed=self.processed,
             retention=timedelta(hours=float(config.get("EVENT_RETENTION_HOURS", 24 * 7))),
+            heartbeat=int(config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT)),
         )
 
     def start(self) -> None:
