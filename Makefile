@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := libs services/identity services/communities services/content services/feed services/donations gateway web
 PYTEST := $(PY) -m pytest -q
 
-PHONY_WEB := test-web test-browser chromium
+PHONY_WEB := test-web test-browser chromium bench-web
 .PHONY: install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers bench bench-feed bench-feed-storage feed-rebuild clean
 
 install: $(STAMP)
@@ -29,7 +29,7 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: install servers lint test-unit test-gateway test-web test-deploy test-interface test-integration test-e2e
+test: install servers lint test-unit test-gateway test-web test-deploy test-interface test-integration test-e2e test-browser
 
 test-unit: install
 	$(PYTEST) libs/tests/unit services/*/tests/unit
@@ -45,8 +45,9 @@ chromium:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium; } \
 		|| { echo "Chromium is needed for the browser tests: apt-get install chromium" >&2; exit 1; }
 
+# Only this layer's conftest (the root one patches the standard library with eventlet, which Playwright cannot run under).
 test-browser: install servers chromium
-	$(PYTEST) tests/browser
+	$(PYTEST) --confcutdir=tests/browser -p devstack.fixtures tests/browser
 
 test-deploy: install
 	$(PYTEST) tests/deploy
@@ -65,6 +66,10 @@ test-integration: install
 
 test-e2e: install
 	$(PYTEST) tests/e2e
+
+# The site's pages beside the same API calls made directly (front page, a post with 200 comments); the front page's weight.
+bench-web: install servers
+	$(PY) -m bench.web
 
 bench: install servers
 	$(PY) -m bench.gateway

@@ -25,6 +25,9 @@ case "${1:-serve}" in
         cd "$APP_ROOT/gateway"
         # gunicorn's control socket defaults to $HOME, which the app user does not have.
         exec gunicorn -c gunicorn.conf.py --control-socket /tmp/gunicorn.ctl "gateway.app:create_app()" ;;
+      web)
+        cd "$APP_ROOT/web"
+        exec gunicorn -c gunicorn.conf.py --control-socket /tmp/gunicorn.ctl "web.app:create_app()" ;;
       topology)
         topology ;;
       *)
@@ -40,6 +43,9 @@ case "${1:-serve}" in
     fi
     if [ "$COMPONENT" = gateway ]; then
       exec python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('GATEWAY_PORT', '8000'), timeout=3)"
+    fi
+    if [ "$COMPONENT" = web ]; then
+      exec python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WEB_PORT', '8080'), timeout=3)"
     fi
     exec python -m svclib.healthcheck "$COMPONENT" ;;
   *)

@@ -374,8 +374,8 @@ def test_kustomization_lists_every_manifest_but_the_secret_template(manifests):
 
 def test_there_is_a_deployment_per_service_and_for_the_gateway(objects):
     deployments = {name for kind, name in objects if kind == "Deployment"}
-    assert deployments == set(COMPONENTS)
-    for component in COMPONENTS:
+    assert deployments == {*COMPONENTS, "web"}
+    for component in (*COMPONENTS, "web"):
         deployment = objects["Deployment", component]
         selector = deployment["spec"]["selector"]["matchLabels"]
         assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()

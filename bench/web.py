@@ -1,0 +1,245 @@
+"""``make bench-web``: the site's pages beside the same API calls made directly, and the weight
+of the front page.
+
+On a fresh stack (its own vhost and databases, removed at the end) with the demo data and a
+post with 200 comments, signed in as a demo account:
+
+1. the front page through the site, beside ``GET /api/v1/feed/public`` (the one call it makes);
+2. the post page through the site, beside the three calls it makes (the post, its comments,
+   its held edits) made one after the other by the same client;
+
+each for ``--seconds`` at concurrency 8 (threads of one Python process, each with its own
+pooled HTTP session), giving requests per second and p50/p95 latency, and the site's overhead
+as the ratio of its p50 to the direct calls' p50. Then the front page's weight: its HTML, CSS
+and JavaScript uncompressed (pictures excluded), and how many of its references point at
+another host. Results go to ``bench/results/web-<UTC time>.json`` and a table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import socket
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from devstack import infra, seed
+from devstack.stack import ROOT, Stack
+
+RESULTS = ROOT / "bench" / "results"
+CONCURRENCY = 8
+PASSWORD = "demo-password-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def load(
+    unit: Callable[[requests.Session], None], seconds: float, make_session: Callable[[], requests.Session]
+) -> dict:
+    """``unit`` run by CONCURRENCY threads for ``seconds`` (after a warm-up): rate and latencies in ms."""
+    latencies: list[list[float]] = [[] for _ in range(CONCURRENCY)]
+    errors = [0] * CONCURRENCY
+    stop = threading.Event()
+    measuring = threading.Event()
+
+    def worker(index: int) -> None:
+        session = make_session()
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                unit(session)
+            except Exception:  # noqa: BLE001 (counted, not hidden)
+                errors[index] += 1
+                continue
+            if measuring.is_set():
+                latencies[index].append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(CONCURRENCY)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)
+    measuring.set()
+    began = time.perf_counter()
+    time.sleep(seconds)
+    measuring.clear()
+    elapsed = time.perf_counter() - began
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    values = [v for per in latencies for v in per]
+    return {
+        "requests": len(values),
+        "per_second": round(len(values) / elapsed, 1),
+        "p50_ms": round(statistics.median(values), 2) if values else None,
+        "p95_ms": round(percentile(values, 0.95), 2) if values else None,
+        "errors": sum(errors),
+    }
+
+
+def check(response: requests.Response) -> None:
+    if response.status_code != 200:
+        raise RuntimeError(f"{response.request.url}: {response.status_code}")
+
+
+def post_with_comments(api: str, token: str, count: int) -> str:
+    """A post in a demo subwiki with ``count`` comments, a third of them replies."""
+    auth = {"Authorization": f"Bearer {token}"}
+    post = requests.post(
+        f"{api}/subwikis/computing_history/posts",
+        json={"kind": "article", "title": "A long discussion", "body": "Talk about the *Analytical Engine*."},
+        headers=auth,
+        timeout=30,
+    ).json()
+    parents: list[str] = []
+    for n in range(count):
+        parent = parents[n // 3] if n % 3 == 2 and parents else None
+        body = {
+            "body": f"Comment {n}: the engine's store held a thousand numbers of fifty digits.",
+            "parent_id": parent,
+        }
+        made = requests.post(f"{api}/posts/{post['id']}/comments", json=body, headers=auth, timeout=30)
+        made.raise_for_status()
+        parents.append(made.json()["id"])
+    return post["id"]
+
+
+def signed_in_site(web: str) -> Callable[[], requests.Session]:
+    """Sessions signed in to the site as ada, each with its own cookie jar and pool."""
+
+    def make() -> requests.Session:
+        session = requests.Session()
+        page = session.get(f"{web}/signin", timeout=30).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        answer = session.post(
+            f"{web}/signin", data={"login": "ada", "password": PASSWORD, "csrf_token": token}, timeout=30
+        )
+        answer.raise_for_status()
+        return session
+
+    return make
+
+
+def page_weight(web: str, session: requests.Session) -> dict:
+    html = session.get(f"{web}/?window=all", timeout=30)
+    text = html.text
+    references = re.findall(r'(?:src|href)="([^"]+)"', text)
+    origin = urlsplit(web).netloc
+    other_hosts = [r for r in references if urlsplit(urljoin(web, r)).netloc not in ("", origin)]
+    assets = [r for r in references if re.search(r"/static/.+\.(css|js)$", r)]
+    sizes = {r: len(session.get(urljoin(web, r), timeout=30).content) for r in assets}
+    return {
+        "html_bytes": len(html.content),
+        "assets_bytes": sizes,
+        "total_bytes": len(html.content) + sum(sizes.values()),
+        "references_to_other_hosts": other_hosts,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.web")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--comments", type=int, default=200)
+    args = parser.parse_args()
+
+    broker, postgres = infra.find_broker(), infra.find_postgres()
+    if postgres is None:
+        raise SystemExit("PostgreSQL is needed")
+    vhost, run = broker.create_vhost(), uuid.uuid4().hex[:8]
+    databases = {service: f"bench_web_{service}_{run}" for service in infra.SERVICES}
+    env = {f"{s.upper()}_DATABASE_URL": postgres.create(db) for s, db in databases.items()}
+    port, web_port = free_port(), free_port()
+    env.update(AMQP_URI=broker.uri(vhost), PUBLIC_URL=f"http://127.0.0.1:{web_port}", GATEWAY_WORKERS="2")
+    env.update(GATEWAY_THREADS="4", WEB_WORKERS="2", WEB_THREADS="4", UPLOAD_DIR=str(ROOT / "var" / f"bench-{run}"))
+    log_dir = ROOT / "var" / "log" / f"bench-web-{run}"
+    stack = Stack(env, port, log_dir, web_port=web_port)
+    try:
+        stack.start_all()
+        stack.start_web(WEB_SECRET_KEY=uuid.uuid4().hex)
+        stack.wait_web()
+        seed.seed(stack.gateway_url)
+        api, web = f"{stack.gateway_url}/api/v1", stack.web_url
+        token = requests.post(f"{api}/auth/login", json={"login": "ada", "password": PASSWORD}, timeout=30).json()
+        token = token["token"]
+        post_id = post_with_comments(api, token, args.comments)
+        time.sleep(2)  # the feed applies the new post's events
+
+        def api_session() -> requests.Session:
+            session = requests.Session()
+            session.headers["Authorization"] = f"Bearer {token}"
+            return session
+
+        site_session = signed_in_site(web)
+        results = {
+            "front page, site": load(lambda s: check(s.get(f"{web}/", timeout=30)), args.seconds, site_session),
+            "front page, API": load(
+                lambda s: check(s.get(f"{api}/feed/public", params={"sort": "quality", "window": "week"}, timeout=30)),
+                args.seconds,
+                api_session,
+            ),
+            "post with 200 comments, site": load(
+                lambda s: check(s.get(f"{web}/posts/{post_id}", timeout=30)), args.seconds, site_session
+            ),
+            "post with 200 comments, API (3 calls)": load(
+                lambda s: [
+                    check(s.get(f"{api}/posts/{post_id}", timeout=30)),
+                    check(s.get(f"{api}/posts/{post_id}/comments", params={"sort": "quality"}, timeout=30)),
+                    check(s.get(f"{api}/posts/{post_id}/pending", timeout=30)),
+                ],
+                args.seconds,
+                api_session,
+            ),
+        }
+        weight = page_weight(web, site_session())
+    finally:
+        stack.stop_all()
+        for database in databases.values():
+            postgres.drop(database)
+        broker.delete_vhost(vhost)
+
+    def ratio(site: str, direct: str) -> float | None:
+        a, b = results[site]["p50_ms"], results[direct]["p50_ms"]
+        return round(a / b, 2) if a and b else None
+
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "concurrency": CONCURRENCY,
+        "seconds": args.seconds,
+        "comments": args.comments,
+        "results": results,
+        "overhead_p50": {
+            "front page": ratio("front page, site", "front page, API"),
+            "post page": ratio("post with 200 comments, site", "post with 200 comments, API (3 calls)"),
+        },
+        "front_page_weight": weight,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"web-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\n{'what':40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+    for name, row in results.items():
+        print(f"{name:40} {row['per_second']:>8} {row['p50_ms']!s:>8} {row['p95_ms']!s:>8} {row['errors']:>7}")
+    print(f"\nsite overhead (p50 ratio): {report['overhead_p50']}")
+    print(f"front page weight: {weight['total_bytes'] / 1024:.1f} KiB (HTML {weight['html_bytes'] / 1024:.1f} KiB)")
+    print(f"references to other hosts: {len(weight['references_to_other_hosts'])}\nwritten to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
