@@ -171,3 +171,34 @@ def test_a_missing_page_is_a_404_page(client, gateway):
     response = client.get("/posts/nope")
     assert response.status_code == 404
     assert "<title>" in response.get_data(as_text=True)
+
+
+def nested(depth: int) -> list[dict]:
+    node = None
+    for level in reversed(range(depth)):
+        node = {
+            "id": f"c{level}",
+            "parent_id": f"c{level - 1}" if level else None,
+            "author": {"username": "grace", "display_name": "Grace"},
+            "body_html": f"<p>level {level}</p>",
+            "created_at": "2026-01-01T00:00:00Z",
+            "deleted": False,
+            "score": {"up": 0, "down": 0},
+            "children": [node] if node else [],
+        }
+    return [node]
+
+
+def test_a_post_shows_sanitised_html_and_deep_threads_as_links(client, gateway):
+    post = dict(FEED["items"][0]["post"], body_html="<p><em>fine</em></p>", revision=1, body="*fine*")
+    gateway.answers[("GET", "/posts/p1")] = post
+    gateway.answers[("GET", "/posts/p1/comments")] = {"items": nested(9), "next_cursor": None}
+    html = client.get("/posts/p1").get_data(as_text=True)
+    assert "<p><em>fine</em></p>" in html  # the API's sanitised HTML, as is
+    assert "&lt;script&gt;" in html and "<script>alert" not in html  # the title, escaped
+    assert '<meta property="og:title"' in html
+    assert "level 5" in html and "level 6" not in html
+    assert 'href="/posts/p1/thread/c5"' in html
+    gateway.answers[("GET", "/posts/p1/comments")] = {"items": nested(9), "next_cursor": None}
+    deeper = client.get("/posts/p1/thread/c5").get_data(as_text=True)
+    assert "level 6" in deeper and "level 4" not in deeper
