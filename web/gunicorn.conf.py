@@ -17,4 +17,5 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 # Sessions are signed cookies: every worker must share the key. Set WEB_SECRET_KEY in production
 # (a key made here lasts as long as this server, so a restart signs everyone out).
-os.environ.setdefault("WEB_SECRET_KEY", secrets.token_hex(32))
+if not os.environ.get("WEB_SECRET_KEY"):
+    os.environ["WEB_SECRET_KEY"] = secrets.token_hex(32)
