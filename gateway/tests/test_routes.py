@@ -105,7 +105,7 @@ def test_metrics_are_prometheus_text(client):
 
 
 def test_a_page_of_posts_costs_a_fixed_number_of_calls(client, services):
-    from gateway.routes.posts import present_posts
+    from gateway import presenters
 
     posts = [
         {
@@ -114,17 +114,27 @@ def test_a_page_of_posts_costs_a_fixed_number_of_calls(client, services):
             "subwiki": f"s{n % 3}",
             "kind": "text",
             "title": "t",
-            "up": 0,
+            "created_at": "2026-12-01T00:00:00Z",
+            "up": 1,
             "down": 0,
         }
         for n in range(25)
     ]
     services.on("identity", "get_people", lambda ids: {i: {"username": i, "display_name": i} for i in ids})
     services.on("communities", "get_subwikis", lambda slugs: {s: {"slug": s} for s in slugs})
+    counted = {"up": 0, "down": 0, "comment_count": 2, "quality": 0.1234567}
+    services.on("feed", "post_scores", lambda ids: {i: counted for i in ids if i != "p0"})
     with client.application.test_request_context():
-        shown = present_posts(posts)
+        shown = presenters.posts(services, posts)
     assert len(shown) == 25 and shown[3]["author"]["username"] == "u3"
-    assert [c[:2] for c in services.calls] == [("identity", "get_people"), ("communities", "get_subwikis")]
+    # The feed's numbers where it holds the post, content's until it does.
+    assert shown[3]["score"] == {"up": 0, "down": 0, "quality": 0.123457} and shown[3]["comment_count"] == 2
+    assert shown[0]["score"] == {"up": 1, "down": 0, "quality": 0.0}
+    assert [c[:2] for c in services.calls] == [
+        ("identity", "get_people"),
+        ("communities", "get_subwikis"),
+        ("feed", "post_scores"),
+    ]
 
 
 def test_an_anonymous_donation_is_scoped_to_the_callers_address(client, services):

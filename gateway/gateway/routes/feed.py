@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g
+from flask import Blueprint, Response, current_app, g, jsonify
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from gateway import presenters
 from gateway.auth import login_required
 from gateway.routes import doc, query
 
@@ -25,9 +26,9 @@ def services():
     return current_app.extensions["services"]
 
 
-def page(body: str) -> Response:
-    """A feed page as the feed service encoded it in the public shape: sent on as it is."""
-    return Response(body, mimetype="application/json")
+def page(entries: dict) -> Response:
+    """A page of the feed's entries, each presented as the post it is and the reasons for its place."""
+    return jsonify(presenters.feed_page(entries))
 
 
 @bp.get("/feed")
@@ -35,9 +36,7 @@ def page(body: str) -> Response:
 @doc("Home: posts from your subwikis and the people you follow", auth=True)
 def home():
     args = query(FeedQuery)
-    return page(
-        services().call("feed", "home_feed", g.caller["id"], args["sort"], args["limit"], args["cursor"], encoded=True)
-    )
+    return page(services().call("feed", "home_feed", g.caller["id"], args["sort"], args["limit"], args["cursor"]))
 
 
 @bp.get("/feed/public")
@@ -45,7 +44,7 @@ def home():
 def public():
     args = query(FeedQuery)
     feed_args = (args["sort"], args["window"], args["limit"], args["cursor"])
-    return page(services().call("feed", "public_feed", *feed_args, encoded=True))
+    return page(services().call("feed", "public_feed", *feed_args))
 
 
 @bp.get("/subwikis/<slug>/posts")
@@ -53,7 +52,7 @@ def public():
 def subwiki_posts(slug: str):
     args = query(FeedQuery)
     known = services().start("communities", "get_subwiki", slug)
-    body = services().start("feed", "subwiki_feed", slug, args["sort"], args["limit"], args["cursor"], encoded=True)
+    body = services().start("feed", "subwiki_feed", slug, args["sort"], args["limit"], args["cursor"])
     _, body = services().gather(known, body)
     return page(body)
 
@@ -63,4 +62,4 @@ def subwiki_posts(slug: str):
 def user_posts(username: str):
     args = query(FeedQuery)
     user = services().call("identity", "get_user", username)
-    return page(services().call("feed", "user_posts", user["id"], args["limit"], args["cursor"], encoded=True))
+    return page(services().call("feed", "user_posts", user["id"], args["limit"], args["cursor"]))

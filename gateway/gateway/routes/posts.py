@@ -7,9 +7,10 @@ import mimetypes
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from gateway import presenters
 from gateway.auth import current_caller, login_required
 from gateway.errors import ApiError
-from gateway.people import named, people, unnamed, with_people
+from gateway.people import people, unnamed, with_people
 from gateway.routes import body, doc, history, query
 from gateway.rpc import ServiceUnavailable
 from gateway.schemas import (
@@ -35,53 +36,8 @@ def services():
     return current_app.extensions["services"]
 
 
-def summary(post: dict, names: dict, subwikis: dict) -> dict:
-    """A post as the API shows it, from content's answer and the resolved author and subwiki."""
-    view = {
-        key: post.get(key)
-        for key in (
-            "id",
-            "kind",
-            "title",
-            "body",
-            "body_html",
-            "url",
-            "created_at",
-            "revision",
-            "edited_by_count",
-            "protected",
-            "comment_count",
-        )
-    }
-    view["image_url"] = f"/api/v1/uploads/{post['image_file']}" if post.get("image_file") else None
-    view["author"] = names[post["author_id"]]
-    view["subwiki"] = subwikis.get(post["subwiki"], {"slug": post["subwiki"]})
-    view["score"] = {"up": post["up"], "down": post["down"], "quality": post.get("approval", 0.0)}
-    if "my_vote" in post:
-        view["my_vote"] = post["my_vote"]
-        view["can_moderate"] = post.get("can_moderate", False)
-    return view
-
-
-def present_posts(posts: list[dict], committed: bool = False) -> list[dict]:
-    """Posts as the API shows them: authors and subwikis resolved in two calls, whatever the count.
-
-    ``committed``: the posts are a write's answer, so without identity or communities they show ids and slugs."""
-    authors = {p["author_id"] for p in posts}
-    names_call = services().start("identity", "get_people", sorted(authors))
-    subwikis_call = services().start("communities", "get_subwikis", sorted({p["subwiki"] for p in posts}))
-    try:
-        found, subwikis = services().gather(names_call, subwikis_call)
-        names = named(found, authors)
-    except ServiceUnavailable:
-        if not committed:
-            raise
-        names, subwikis = unnamed(authors), {}
-    return [summary(post, names, subwikis) for post in posts]
-
-
 def present(post: dict, committed: bool = False) -> dict:
-    return present_posts([post], committed)[0]
+    return presenters.posts(services(), [post], committed)[0]
 
 
 def idempotency_key() -> str | None:
@@ -133,7 +89,7 @@ def upload():
     return jsonify(
         {
             "image_id": saved["image_id"],
-            "url": f"/api/v1/uploads/{saved['filename']}",
+            "url": presenters.upload_url(saved["filename"]),
             "width": saved["width"],
             "height": saved["height"],
         }

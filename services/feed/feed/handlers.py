@@ -224,8 +224,14 @@ def post_removed(tx: Transaction, post: dict) -> None:
 
 
 def author_erased(tx: Transaction, user_id: str) -> None:
-    person_changed(tx, {"id": user_id, "username": "deleted", "display_name": "Deleted account"})
-    tx.session.execute(update(FeedPost).where(FeedPost.author_id == user_id).values(visible=False))
+    """The person's posts leave the feeds and their names are forgotten (the gateway shows them as gone)."""
+    tx.session.execute(delete(FeedPerson).where(FeedPerson.id == user_id))
+    _lock_posts(tx, FeedPost.author_id == user_id)
+    tx.session.execute(
+        update(FeedPost)
+        .where(FeedPost.author_id == user_id)
+        .values(visible=False, author_username=None, author_display_name=None)
+    )
     tx.session.execute(
         delete(FeedFollow).where(or_(FeedFollow.follower_id == user_id, FeedFollow.followee_id == user_id))
     )

@@ -28,9 +28,7 @@ from svclib.db import Transaction, isoformat, parse_time
 C = ranking.CONFIG
 SORTS = ("quality", "new", "top")
 WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "all": None}
-KINDS = ("front", "subwiki", "author", "home")
 SCAN_AHEAD = 10
-GONE = {"username": "deleted", "display_name": "Deleted account"}
 
 P = FeedPost.__table__.c
 SORT_COLUMNS = {"quality": P.rank, "new": P.posted_at, "top": P.approval}
@@ -125,56 +123,43 @@ def _key(row: Row, sort: str) -> Any:
 # --- items ---------------------------------------------------------------------------
 
 
-def _round(value: float) -> float:
-    return round(float(value), 6)
-
-
 def item(row: Row, now: datetime, promoted: bool = False) -> dict:
-    """A feed entry: the post as shown, and the reasons for its place."""
+    """A feed entry: the post's facts as the feed holds them, its scores, and the reasons for its place.
+
+    Plain data: the gateway presents it in the public API's shape. The author's names are None
+    once the author's account is gone.
+    """
     age_hours = max(0.0, (now - row.posted_at).total_seconds() / 3600)
     factors = ranking.reasons(row, age_hours)
     if promoted:
         factors.append({"factor": "new_creator_slot", "value": 1})
-    author = (
-        {"username": row.author_username, "display_name": row.author_display_name}
-        if row.author_username is not None
-        else GONE
-    )
-    posted_at = isoformat(row.posted_at)
     return {
         "post_id": row.id,
-        "author_id": row.author_id,
-        "subwiki": row.subwiki_slug,
-        "title": row.title,
         "kind": row.kind,
-        "posted_at": posted_at,
-        "post": {
-            "id": row.id,
-            "kind": row.kind,
-            "title": row.title,
-            "url": row.url,
-            "image_url": f"/api/v1/uploads/{row.image_file}" if row.image_file else None,
-            "author": {"id": row.author_id, **author},
-            "subwiki": {"slug": row.subwiki_slug, "name": row.subwiki_name or row.subwiki_slug},
-            "created_at": posted_at,
-            "comment_count": row.comment_count,
-            "score": {"up": row.up_count, "down": row.down_count, "quality": _round(row.quality)},
-        },
-        "rank": {"score": _round(row.rank), "reasons": factors},
+        "title": row.title,
+        "url": row.url,
+        "image_file": row.image_file,
+        "author_id": row.author_id,
+        "author_username": row.author_username,
+        "author_display_name": row.author_display_name,
+        "subwiki": row.subwiki_slug,
+        "subwiki_name": row.subwiki_name,
+        "posted_at": isoformat(row.posted_at),
+        **scores(row),
+        "rank": {"score": row.rank, "reasons": factors},
     }
 
 
-def present(page: dict) -> dict:
-    """A page as the public API shows it: each entry's post and the reasons for its place."""
-    return {
-        "items": [{"post": entry["post"], "rank": entry["rank"]} for entry in page["items"]],
-        "next_cursor": page["next_cursor"],
-    }
+def scores(row) -> dict:
+    """What the feed counted for a post: its votes (own votes left out), comments and quality."""
+    return {"up": row.up_count, "down": row.down_count, "comment_count": row.comment_count, "quality": row.quality}
 
 
-def encoded(page: dict) -> str:
-    """A page in the public API's shape as JSON text, kept and sent on as it is."""
-    return json.dumps(present(page), separators=(",", ":"))
+def post_scores(tx: Transaction, post_ids: list[str]) -> dict[str, dict]:
+    """The scores of each post the feed holds, by id."""
+    columns = (P.id, P.up_count, P.down_count, P.comment_count, P.quality)
+    rows = tx.connection.execute(select(*columns).where(P.id.in_(post_ids))).all() if post_ids else []
+    return {row.id: scores(row) for row in rows}
 
 
 # --- pages ---------------------------------------------------------------------------

@@ -141,54 +141,43 @@ class FeedService:
         """Alive, and how this process's page cache is doing (hits are pages answered without a query)."""
         return {"service": self.name, "ok": True, "kept_answers": self.kept.stats()}
 
-    # Each page RPC answers the read model's entries; with ``encoded=True``, the page in the public
-    # API's shape as JSON text, which the gateway sends on without decoding and encoding it again.
+    # Each page RPC answers the read model's entries as plain data (feed.pages.item); the gateway
+    # presents them.
 
     @rpc(expected_exceptions=DECLARED)
     def public_feed(
-        self,
-        sort: str = "quality",
-        window: str = "week",
-        limit: int | None = None,
-        cursor: str | None = None,
-        encoded: bool = False,
-    ) -> dict | str:
-        return self._page(encoded, pages.public_feed, sort, window, limit, cursor)
+        self, sort: str = "quality", window: str = "week", limit: int | None = None, cursor: str | None = None
+    ) -> dict:
+        return self._page(pages.public_feed, sort, window, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def subwiki_feed(
-        self,
-        slug: str,
-        sort: str = "quality",
-        limit: int | None = None,
-        cursor: str | None = None,
-        encoded: bool = False,
-    ) -> dict | str:
-        return self._page(encoded, pages.subwiki_feed, slug, sort, limit, cursor)
+        self, slug: str, sort: str = "quality", limit: int | None = None, cursor: str | None = None
+    ) -> dict:
+        return self._page(pages.subwiki_feed, slug, sort, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
-    def user_posts(
-        self, author_id: str, limit: int | None = None, cursor: str | None = None, encoded: bool = False
-    ) -> dict | str:
-        return self._page(encoded, pages.user_posts, author_id, limit, cursor)
+    def user_posts(self, author_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        return self._page(pages.user_posts, author_id, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def home_feed(
-        self,
-        user_id: str,
-        sort: str = "quality",
-        limit: int | None = None,
-        cursor: str | None = None,
-        encoded: bool = False,
-    ) -> dict | str:
-        return self._page(encoded, pages.home_feed, user_id, sort, limit, cursor)
+        self, user_id: str, sort: str = "quality", limit: int | None = None, cursor: str | None = None
+    ) -> dict:
+        return self._page(pages.home_feed, user_id, sort, limit, cursor)
 
-    def _page(self, encoded: bool, read, *args) -> dict | str:
-        """``read``'s page for ``args``, kept under the page function, its arguments and the form asked for."""
+    @rpc
+    def post_scores(self, post_ids: list[str]) -> dict[str, dict]:
+        """What the feed counted for each of these posts it holds (votes, comments, quality), by id:
+        a post's own page shows the same numbers as its feed items."""
+        with self.db.reading() as tx:
+            return pages.post_scores(tx, list(post_ids)[:100])
 
-        def build() -> dict | str:
+    def _page(self, read, *args) -> dict:
+        """``read``'s page for ``args``, kept under the page function and its arguments."""
+
+        def build() -> dict:
             with self.db.reading() as tx:
-                page = read(tx, *args, utcnow())
-            return pages.encoded(page) if encoded else page
+                return read(tx, *args, utcnow())
 
-        return self.kept.get_or_build((read.__name__, *args, bool(encoded)), build)
+        return self.kept.get_or_build((read.__name__, *args), build)

@@ -1,0 +1,103 @@
+"""A post as the public API shows it, written once for every answer that holds one.
+
+A post's parts live in three services: content holds what it says, identity who wrote it,
+communities where, and the feed what was counted for it (votes, comments, quality). The
+post page and the feed's items are both made here, from whichever parts the answer has,
+and a post shows the feed's numbers wherever it appears.
+"""
+
+from __future__ import annotations
+
+from gateway.people import GONE, named, unnamed
+from gateway.rpc import ServiceUnavailable
+from svclib.times import isoformat, parse_time
+
+UPLOADS = "/api/v1/uploads/"
+# What content alone knows of a post, shown on its own page and in write answers.
+PAGE_FIELDS = ("body", "body_html", "revision", "edited_by_count", "protected")
+
+
+def upload_url(filename: str | None) -> str | None:
+    return f"{UPLOADS}{filename}" if filename else None
+
+
+def _number(value: float) -> float:
+    return round(float(value), 6)
+
+
+def score(scores: dict) -> dict:
+    return {"up": scores["up"], "down": scores["down"], "quality": _number(scores["quality"])}
+
+
+def post(facts: dict, author: dict, subwiki: dict, scores: dict) -> dict:
+    """The post. ``facts``: content's post (its keys) with ``image_file``; ``scores``: up, down,
+    comment_count and quality, the feed's when it holds the post."""
+    view = {
+        "id": facts["id"],
+        "kind": facts["kind"],
+        "title": facts["title"],
+        "url": facts.get("url"),
+        "image_url": upload_url(facts.get("image_file")),
+        "author": author,
+        "subwiki": subwiki,
+        "created_at": isoformat(parse_time(facts["created_at"])),
+        "comment_count": scores["comment_count"],
+        "score": score(scores),
+    }
+    view.update({key: facts[key] for key in PAGE_FIELDS if key in facts})
+    if "my_vote" in facts:
+        view["my_vote"] = facts["my_vote"]
+        view["can_moderate"] = facts.get("can_moderate", False)
+    return view
+
+
+def feed_item(entry: dict) -> dict:
+    """A feed entry (feed.pages.item): the post, and the reasons for its place."""
+    author = {"id": entry["author_id"]}
+    if entry["author_username"] is None:
+        author.update(GONE)
+    else:
+        author.update(username=entry["author_username"], display_name=entry["author_display_name"])
+    facts = {"id": entry["post_id"], "created_at": entry["posted_at"], **entry}
+    subwiki = {"slug": entry["subwiki"], "name": entry["subwiki_name"] or entry["subwiki"]}
+    rank = {"score": _number(entry["rank"]["score"]), "reasons": entry["rank"]["reasons"]}
+    return {"post": post(facts, author, subwiki, entry), "rank": rank}
+
+
+def feed_page(page: dict) -> dict:
+    return {"items": [feed_item(entry) for entry in page["items"]], "next_cursor": page["next_cursor"]}
+
+
+def posts(services, found: list[dict], committed: bool = False) -> list[dict]:
+    """Content's posts with their authors, subwikis and the feed's numbers: three calls at once,
+    whatever the count.
+
+    A post the feed does not hold yet (just written) shows content's own counts. ``committed``:
+    the posts are a write's answer, so without identity or communities they show ids and slugs,
+    and without the feed content's counts.
+    """
+    authors = {p["author_id"] for p in found}
+    names_call = services.start("identity", "get_people", sorted(authors))
+    subwikis_call = services.start("communities", "get_subwikis", sorted({p["subwiki"] for p in found}))
+    scores_call = services.start("feed", "post_scores", [p["id"] for p in found])
+    try:
+        people, subwikis, counted = services.gather(names_call, subwikis_call, scores_call)
+        names = named(people, authors)
+    except ServiceUnavailable:
+        if not committed:
+            raise
+        names, subwikis, counted = unnamed(authors), {}, {}
+    return [
+        post(
+            p,
+            names[p["author_id"]],
+            subwikis.get(p["subwiki"], {"slug": p["subwiki"]}),
+            counted.get(p["id"]) or _own_counts(p),
+        )
+        for p in found
+    ]
+
+
+def _own_counts(found: dict) -> dict:
+    """Content's counts of a post the feed does not hold yet (it has no quality before then)."""
+    return {"up": found["up"], "down": found["down"], "comment_count": found.get("comment_count", 0), "quality": 0.0}

@@ -1,0 +1,41 @@
+"""A post shows the same numbers on its own page as in the feed: both are the feed's count."""
+
+import uuid
+
+
+def test_the_post_page_and_the_feed_item_agree_after_votes(api, wait_until):
+    _, mod = api.register("agreemod")
+    writer, writer_token = api.register("agreewriter")
+    voters = [api.register(f"agreevoter{n}")[1] for n in range(3)]
+    slug = f"agree_{uuid.uuid4().hex[:8]}"
+    assert api.post("/api/v1/subwikis", token=mod, json={"slug": slug, "name": "Agree"}).status_code == 201
+    for token in (writer_token, *voters):
+        api.put(f"/api/v1/subwikis/{slug}/membership", token=token)
+    post = api.post(
+        f"/api/v1/subwikis/{slug}/posts",
+        token=writer_token,
+        json={"kind": "text", "title": "Counted once", "body": "Worth a vote."},
+    ).json()
+    for token, value in zip(voters, (1, 1, -1), strict=True):
+        assert api.put(f"/api/v1/posts/{post['id']}/vote", token=token, json={"value": value}).status_code == 200
+    # The author's own vote is not counted, on either side.
+    assert api.put(f"/api/v1/posts/{post['id']}/vote", token=writer_token, json={"value": 1}).status_code == 200
+    api.delete(f"/api/v1/posts/{post['id']}/vote", token=voters[1])
+
+    def item():
+        items = api.get(f"/api/v1/subwikis/{slug}/posts?sort=new").json()["items"]
+        found = [i["post"] for i in items if i["post"]["id"] == post["id"]]
+        return found and found[0]["score"]["up"] == 1 and found[0]["score"]["down"] == 1 and found[0]
+
+    wait_until(item)
+
+    def agree():
+        shown, listed = api.get(f"/api/v1/posts/{post['id']}").json(), item()
+        same = listed and shown["score"] == listed["score"] and shown["comment_count"] == listed["comment_count"]
+        return same and (shown, listed)
+
+    shown, listed = wait_until(agree)
+    assert shown["score"]["quality"] > 0
+    # Content knows more of the subwiki than the feed does; the rest of the item is the page's.
+    assert {key: shown["subwiki"][key] for key in listed.pop("subwiki")} == {"slug": slug, "name": "Agree"}
+    assert {key: shown[key] for key in listed} == listed
