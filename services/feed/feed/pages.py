@@ -9,7 +9,6 @@ scan and little else.
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
