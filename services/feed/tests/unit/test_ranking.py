@@ -37,8 +37,8 @@ class Events:
         self.n += 1
         return f"ev{self.n}"
 
-    def post(self, post_id, author="a1", subwiki="s1", hours_old=0.0):
-        created = isoformat(NOW - timedelta(hours=hours_old))
+    def post(self, post_id, author="a1", subwiki="s1", hours_old=0.0, now=None):
+        created = isoformat((now or NOW) - timedelta(hours=hours_old))
         self.service.handle_post_created(
             {
                 "event_id": self._id(),
@@ -242,21 +242,22 @@ def test_old_posts_are_rescored_less_often_than_new_ones(service, events, db):
     assert ranking.refresh_after_hours(0) == pytest.approx(0.01 * 24 / 0.8)
     assert ranking.refresh_after_hours(720) == pytest.approx(0.01 * 744 / 0.8)
     events.trust("t1", 1.0)
+    start = utcnow()  # the posts' ages are counted from here, however long earlier tests took
     for post_id, hours_old in (("new", 0), ("old", 24 * 20)):
-        events.post(post_id, hours_old=hours_old)
+        events.post(post_id, hours_old=hours_old, now=start)
         events.vote(post_id, "t1")
     with db.transaction() as tx:
         # 20 minutes on, the new post's rank has drifted by 1 %, the 20-day-old one's far less.
-        assert handlers.refresh_decay(tx, NOW + timedelta(minutes=20)) == 1
-        assert handlers.refresh_decay(tx, NOW + timedelta(minutes=20)) == 0
+        assert handlers.refresh_decay(tx, start + timedelta(minutes=20)) == 1
+        assert handlers.refresh_decay(tx, start + timedelta(minutes=20)) == 0
     for post_id, hours_old in (("new", 0), ("old", 480)):
         with db.transaction() as tx:
             row = tx.session.get(FeedPost, post_id)
             # Until it is due, the stored rank stays within 1 % of the rank the post's age gives.
-            due_age = hours_old + (row.refresh_due - NOW).total_seconds() / 3600
+            due_age = hours_old + (row.refresh_due - start).total_seconds() / 3600
             assert ranking.rank(row.quality, due_age) / row.rank == pytest.approx(0.99, abs=0.002)
     with db.transaction() as tx:
-        assert handlers.refresh_decay(tx, NOW + timedelta(hours=7)) == 2
+        assert handlers.refresh_decay(tx, start + timedelta(hours=7)) == 2
 
 
 def test_a_trust_change_arriving_after_a_newer_one_is_ignored(service, events):
