@@ -19,3 +19,7 @@ class NotFound(CommunitiesError, exceptions.NotFound):
 
 class Conflict(CommunitiesError, exceptions.Conflict):
     pass
+
+
+class RateLimited(CommunitiesError, exceptions.RateLimited):
+    pass

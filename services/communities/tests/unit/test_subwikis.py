@@ -181,3 +181,29 @@ def test_membership_events_carry_the_membership_s_version(service, db):
     memberships = [(r.event_type, r.payload["membership"]) for r in rows if "membership" in r.payload]
     bob = [(event_type, m["version"]) for event_type, m in memberships if m["user_id"] == "bob"]
     assert bob == [("member_joined", 1), ("member_left", 2), ("member_joined", 3), ("member_left", 4)]
+
+
+def test_subwiki_creation_per_account_is_limited_with_retry_after(service, monkeypatch):
+    from communities.exceptions import RateLimited
+
+    monkeypatch.setenv("SUBWIKI_CREATE_LIMIT", "3")
+    monkeypatch.setenv("SUBWIKI_CREATE_WINDOW_SECONDS", "3600")
+    for n in range(3):
+        service.create_subwiki("ann", f"made_{n}", "Made")
+    with pytest.raises(RateLimited) as caught:
+        service.create_subwiki("ann", "one_too_many", "Made")
+    assert 0 < caught.value.details["retry_after"] <= 3600
+    assert isinstance(caught.value, exceptions.RateLimited)
+    service.create_subwiki("bob", "someone_else", "Theirs")  # the limit is per account
+
+
+def test_a_slug_taken_at_the_same_moment_is_a_conflict_not_an_error(service, monkeypatch):
+    """Two creations racing past the existence check: the unique constraint decides, answered 409."""
+    from communities import handlers
+
+    service.create_subwiki("ann", "rivers", "Rivers")
+    monkeypatch.setattr(handlers, "_slug_taken", lambda tx, slug: False)
+    with pytest.raises(Conflict) as caught:
+        service.create_subwiki("bob", "rivers", "Also rivers")
+    assert "slug" in caught.value.details["fields"]
+    assert service.create_subwiki("bob", "lakes", "Lakes")["slug"] == "lakes"
