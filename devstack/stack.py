@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +17,12 @@ from devstack.infra import SERVICES, log, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_MODULES = [f"{name}.service" for name in SERVICES]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class Stack:
@@ -30,6 +37,7 @@ class Stack:
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
         }
         self.gateway_port = gateway_port
+        self.metrics_port = _free_port()  # the gateway's Prometheus metrics, never on its public port
         self.web_port = web_port
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -41,6 +49,10 @@ class Stack:
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
     def _spawn(self, name: str, argv: list[str], cwd: Path, extra_env: dict | None = None) -> subprocess.Popen:
         self._specs[name] = (argv, cwd, dict(extra_env or {}))
@@ -84,7 +96,12 @@ class Stack:
 
     def start_gateway(self, **extra_env: str) -> subprocess.Popen:
         argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "gateway.app:create_app()"]
-        env = {"GATEWAY_PORT": str(self.gateway_port), "GATEWAY_HOST": "127.0.0.1", **extra_env}
+        env = {
+            "GATEWAY_PORT": str(self.gateway_port),
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_METRICS_PORT": str(self.metrics_port),
+            **extra_env,
+        }
         return self._spawn("gateway", argv, ROOT / "gateway", env)
 
     def wait_ready(self, timeout: float = 60) -> None:

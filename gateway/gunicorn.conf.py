@@ -6,6 +6,8 @@ import shutil
 import tempfile
 
 bind = f"{os.environ.get('GATEWAY_HOST', '0.0.0.0')}:{os.environ.get('GATEWAY_PORT', '8000')}"
+# Prometheus metrics, aggregated across workers, on a port of their own (never the public one).
+metrics_port = int(os.environ.get("GATEWAY_METRICS_PORT", "9102"))
 # Threads, not eventlet (gunicorn 26 removed that worker): each process holds one RPC client.
 worker_class = "gthread"
 workers = int(os.environ.get("GATEWAY_WORKERS", min(4, max(2, multiprocessing.cpu_count()))))
@@ -26,6 +28,17 @@ def on_starting(server):
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory, exist_ok=True)
+
+
+def when_ready(server):
+    from gateway import metrics
+
+    host = os.environ.get("GATEWAY_METRICS_HOST") or os.environ.get("GATEWAY_HOST", "0.0.0.0")
+    try:
+        metrics.serve(metrics_port, host)
+        server.log.info("metrics on http://%s:%s/metrics", host, metrics_port)
+    except OSError as exc:
+        server.log.error("metrics could not listen on %s:%s: %s", host, metrics_port, exc)
 
 
 def child_exit(server, worker):

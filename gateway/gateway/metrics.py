@@ -1,5 +1,8 @@
 """Prometheus metrics, aggregated across gunicorn workers when
-``PROMETHEUS_MULTIPROC_DIR`` is set (gunicorn.conf.py sets it)."""
+``PROMETHEUS_MULTIPROC_DIR`` is set (gunicorn.conf.py sets it).
+
+They are served by gunicorn's master process on ``GATEWAY_METRICS_PORT`` (9102), never on the
+public port: request counts by endpoint and status are for the operator, not for everyone."""
 
 from __future__ import annotations
 
@@ -32,12 +35,23 @@ def observe(method: str, endpoint: str, status: int, seconds: float) -> None:
 
 
 def render() -> tuple[bytes, str]:
+    return generate_latest(registry()), CONTENT_TYPE_LATEST
+
+
+def registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
+        collected = CollectorRegistry()
+        multiprocess.MultiProcessCollector(collected)
+        return collected
     from prometheus_client import REGISTRY
 
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    return REGISTRY
+
+
+def serve(port: int, host: str = "0.0.0.0"):
+    """Serve ``/metrics`` on its own port from a background thread (gunicorn's master calls this)."""
+    from prometheus_client import start_http_server
+
+    return start_http_server(port, addr=host, registry=registry())

@@ -97,11 +97,13 @@ def test_openapi_lists_the_identity_routes(client):
     assert "requestBody" in register and "201" in register["responses"]
 
 
-def test_metrics_are_prometheus_text(client):
+def test_metrics_are_prometheus_text_and_not_on_the_public_port(client):
+    from gateway import metrics
+
     client.get("/healthz")
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    assert b"gateway_requests_total" in response.data
+    assert client.get("/metrics").status_code == 404
+    payload, _ = metrics.render()
+    assert b"gateway_requests_total" in payload
 
 
 def test_a_page_of_posts_costs_a_fixed_number_of_calls(client, services):

@@ -2,6 +2,8 @@
 
 import uuid
 
+import requests
+
 from devstack.infra import SERVICES
 
 PASSWORD = "a long enough password"
@@ -145,11 +147,12 @@ def test_erasing_the_account_signs_out_and_anonymises(api):
     assert api.get(f"/api/v1/users/{user['username']}").status_code == 404
 
 
-def test_health_readiness_metrics_and_openapi(api):
+def test_health_readiness_metrics_and_openapi(api, stack):
     assert api.get("/healthz").json() == {"status": "ok"}
     ready = api.get("/readyz")
     assert ready.status_code == 200
     assert set(ready.json()["checks"]) == {"broker", *SERVICES}
-    metrics = api.get("/metrics")
-    assert "gateway_requests_total" in metrics.text
+    assert api.get("/metrics").status_code == 404  # not on the public port
+    metrics = requests.get(stack.metrics_url, timeout=10)
+    assert "gateway_requests_total" in metrics.text and 'endpoint="/readyz"' in metrics.text
     assert "/api/v1/me" in api.get("/api/v1/openapi.json").json()["paths"]
