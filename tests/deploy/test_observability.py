@@ -48,9 +48,11 @@ def served() -> set[str]:
     class NoServices:
         """/healthz and /metrics call no service."""
 
+    from gateway import metrics
+
     client = create_app({"SERVICES": NoServices(), "TESTING": False}).test_client()
     assert client.get("/healthz").status_code == 200
-    body = client.get("/metrics").get_data(as_text=True)
+    body = metrics.render()[0].decode()  # what the metrics port serves
     return {line.split("{")[0].split()[0] for line in body.splitlines() if line and not line.startswith("#")}
 
 
@@ -109,4 +111,4 @@ def test_prometheus_loads_the_rules_and_scrapes_the_gateway():
     (job,) = config["scrape_configs"]
     assert job["job_name"] == "gateway" and job["metrics_path"] == "/metrics"
     host, port = job["static_configs"][0]["targets"][0].split(":")
-    assert host in compose["services"] and port == "8000"
+    assert host in compose["services"] and port == compose["services"]["gateway"]["environment"]["GATEWAY_METRICS_PORT"]
