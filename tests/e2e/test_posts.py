@@ -241,6 +241,14 @@ def test_creating_requests_retried_with_an_idempotency_key_make_one_resource(api
     assert uploads[0].json()["image_id"] == uploads[1].json()["image_id"]
 
 
+def test_a_picture_over_the_work_budget_is_payload_too_large(api, place):
+    frames = [Image.new("P", (2000, 1000), n) for n in range(30)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=40)
+    refused = api.post("/api/v1/uploads", token=place["author"], files={"file": ("a.gif", out.getvalue(), "image/gif")})
+    assert refused.status_code == 413 and refused.json()["error"]["code"] == "payload_too_large"
+
+
 def test_reports_resolve_and_moderator_removal(api, place, wait_until):
     spam = post(api, place, kind="link", title="Buy now", url="https://spam.example/")
     filed = api.post(f"/api/v1/posts/{spam['id']}/reports", token=place["newbie"], json={"reason": "Spam"})
