@@ -14,7 +14,7 @@ def test_register_validates_before_calling_identity(client, services):
 
 
 def test_register_passes_fields_and_answers_201(client, services):
-    services.on("identity", "register", lambda u, e, p, d: {"id": "u9", "username": u, "email": e})
+    services.on("identity", "register", lambda u, e, p, d, ip: {"id": "u9", "username": u, "email": e})
     response = client.post(
         "/api/v1/auth/register", json={"username": "ann", "email": "ann@example.com", "password": "long enough pw"}
     )

@@ -41,6 +41,7 @@ def stack_factory(broker, postgres, tmp_path_factory):
             GATEWAY_THREADS="4",
             EVENT_RETRY_DELAY_MS="200",
             OUTBOX_POLL_INTERVAL="0.5",
+            REGISTRATIONS_PER_IP="1000",  # every account of the suite registers from this machine
             UPLOAD_DIR=str(tmp_path_factory.mktemp(f"uploads-{run}")),
             **env,
         )

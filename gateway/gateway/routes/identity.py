@@ -33,7 +33,13 @@ def no_content():
 def register():
     data = body(RegisterRequest)
     user = services().call(
-        "identity", "register", data["username"], data["email"], data["password"], data.get("display_name")
+        "identity",
+        "register",
+        data["username"],
+        data["email"],
+        data["password"],
+        data.get("display_name"),
+        request.remote_addr or "",
     )
     user["subwikis"] = []
     return jsonify(user), 201

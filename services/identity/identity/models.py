@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
@@ -49,16 +49,24 @@ class Follow(Base):
     followee_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
-class LoginFailure(Base):
-    __tablename__ = "login_failures"
-    __table_args__ = (
-        Index("ix_login_failures_account_at", "account", "created_at"),
-        Index("ix_login_failures_ip_at", "ip", "created_at"),
-    )
+class LimitCounter(Base):
+    """Attempts counted for one limit and key (a login from one address, an address...) in a fixed window."""
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    account: Mapped[str] = mapped_column(String(254))
-    ip: Mapped[str] = mapped_column(String(64))
+    __tablename__ = "limit_counters"
+
+    scope: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HeldUsername(Base):
+    """The username of an erased account, which nobody may register until ``until``."""
+
+    __tablename__ = "held_usernames"
+
+    username: Mapped[str] = mapped_column(String(30), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SubwikiMembership(Base):

@@ -27,6 +27,8 @@ def problems(password: str, username: str = "", email: str = "") -> list[str]:
         return [f"Use at least {MIN_LENGTH} characters."]
     if len(password) > MAX_LENGTH:
         return [f"Use at most {MAX_LENGTH} characters."]
+    if len(set(password)) == 1 or not password.strip():
+        return ["Use more than one character, and not only spaces."]
     lowered = password.lower()
     if lowered in common_passwords():
         return ["This password is too common."]

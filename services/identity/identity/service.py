@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import eventlet
 from eventlet import tpool
 from kombu import Exchange
 from nameko.dependency_providers import Config
@@ -13,7 +14,7 @@ from nameko.timer import timer
 
 from identity import passwords, trust
 from identity.exceptions import Forbidden, IdentityError, Invalid, Unauthenticated
-from identity.handlers import accounts, erasure, login_limits, profiles, trust_inputs
+from identity.handlers import accounts, erasure, limits, profiles, trust_inputs
 from identity.models import Base, User
 from svclib.db import Database, utcnow
 from svclib.events import event_handler
@@ -42,12 +43,16 @@ class IdentityService:
     config = Config()
     revocations = Publisher(exchange=SESSIONS_EXCHANGE)
 
-    def _policy(self) -> login_limits.LoginPolicy:
+    def _policy(self) -> limits.LoginPolicy:
         config = self.config
-        return login_limits.LoginPolicy(
+        return limits.LoginPolicy(
             window_seconds=int(config.get("LOGIN_WINDOW_SECONDS", 900)),
             max_failures_per_account=int(config.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
             max_failures_per_ip=int(config.get("LOGIN_MAX_FAILURES_PER_IP", 20)),
+            delay_after_failures=int(config.get("LOGIN_DELAY_AFTER_FAILURES", 5)),
+            max_delay_seconds=float(config.get("LOGIN_MAX_DELAY_SECONDS", 2.0)),
+            registrations_per_ip=int(config.get("REGISTRATIONS_PER_IP", 10)),
+            registration_window_seconds=int(config.get("REGISTRATION_WINDOW_SECONDS", 3600)),
             session_ttl=timedelta(hours=float(config.get("SESSION_TTL_HOURS", 720))),
         )
 
@@ -56,24 +61,31 @@ class IdentityService:
         return {"service": self.name, "ok": True, "kept_answers": self.kept.stats()}
 
     @rpc(expected_exceptions=IdentityError)
-    def register(self, username: str, email: str, password: str, display_name: str | None = None) -> dict:
+    def register(self, username: str, email: str, password: str, display_name: str | None = None, ip: str = "") -> dict:
         data = accounts.validate_registration(username, email, password, display_name)
+        with self.db.transaction() as tx:
+            limits.registration(tx, ip, self._policy(), utcnow())
         password_hash = tpool.execute(passwords.hash_password, password)
         with self.db.transaction() as tx:
             return accounts.register(tx, password_hash=password_hash, **data)
 
     @rpc(expected_exceptions=IdentityError)
     def login(self, login: str, password: str, ip: str = "") -> dict:
+        """Sign in; the attempt is counted before the password is checked (see identity.handlers.limits)."""
         policy, now = self._policy(), utcnow()
         with self.db.transaction() as tx:
-            login_limits.check_rate(tx, login, ip, policy, now)
             user = accounts.find_login(tx, login)
+            account = limits.account_key(user, login)
+            delay = limits.login_attempt(tx, account, ip, policy, now)
             user_id, password_hash = (user.id, user.password_hash) if user else (None, passwords.DUMMY_HASH)
+        if delay:
+            eventlet.sleep(delay)
         valid = tpool.execute(passwords.verify_password, password_hash, password or "") and user_id is not None
         with self.db.transaction() as tx:
             if valid:
+                limits.login_succeeded(tx, account, ip)
                 return accounts.start_session(tx, tx.session.get(User, user_id), policy, now)
-            login_limits.record_failure(tx, login, ip)
+            limits.login_failed(tx, account, policy, now)
         raise Unauthenticated("Wrong login or password.")
 
     @rpc(expected_exceptions=IdentityError)
@@ -106,6 +118,7 @@ class IdentityService:
     def erase_me(self, user_id: str, password: str) -> None:
         with self.db.transaction() as tx:
             password_hash = erasure.get_password_hash(tx, user_id)
+            limits.erase_attempt(tx, user_id, self._policy(), utcnow())
         if not tpool.execute(passwords.verify_password, password_hash, password or ""):
             raise Forbidden("The password is not correct.")
         with self.db.transaction() as tx:

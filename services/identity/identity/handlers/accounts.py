@@ -13,11 +13,11 @@ from sqlalchemy import bindparam, select
 from identity import events, passwords, trust
 from identity.exceptions import Conflict, Invalid, Unauthenticated
 from identity.handlers.common import aware
-from identity.handlers.login_limits import LoginPolicy, forget_failures
+from identity.handlers.limits import LoginPolicy
 from identity.handlers.profiles import MAX_DISPLAY_NAME, private_view
-from identity.models import Session, User
+from identity.models import HeldUsername, Session, User
 from identity.schemas import CallerSchema, UserEventSchema
-from svclib.db import Read, Transaction, isoformat
+from svclib.db import Read, Transaction, isoformat, utcnow
 
 USERNAME = re.compile(r"^[a-z0-9_]{3,30}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -49,7 +49,9 @@ def validate_registration(username: str, email: str, password: str, display_name
 def register(tx: Transaction, username: str, email: str, password_hash: str, display_name: str) -> dict:
     """Create an account from validated input and an already computed hash."""
     taken: dict[str, list[str]] = {}
-    if tx.session.scalar(select(User.id).where(User.username == username)):
+    if tx.session.scalar(select(User.id).where(User.username == username)) or tx.session.scalar(
+        select(HeldUsername.username).where(HeldUsername.username == username, HeldUsername.until > utcnow())
+    ):
         taken["username"] = ["This username is taken."]
     if tx.session.scalar(select(User.id).where(User.email_normalised == email.lower())):
         taken["email"] = ["An account with this email exists."]
@@ -84,7 +86,6 @@ def start_session(tx: Transaction, user: User, policy: LoginPolicy, now: datetim
     token = secrets.token_urlsafe(32)
     expires_at = now + policy.session_ttl
     tx.session.add(Session(id=uuid.uuid4().hex, user_id=user.id, token_hash=token_hash(token), expires_at=expires_at))
-    forget_failures(tx, [user.username, user.email_normalised])
     return {
         "token": token,
         "expires_at": isoformat(expires_at),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
@@ -10,9 +10,12 @@ from identity import events
 from identity.exceptions import NotFound
 from identity.handlers.common import live_user
 from identity.handlers.profiles import private_view
-from identity.models import Follow, Session, SubwikiMembership, User
+from identity.models import Follow, HeldUsername, Session, SubwikiMembership, User
 from identity.schemas import SessionExportSchema
 from svclib.db import Transaction
+
+# An erased account's username is nobody's for this long, so no one can pass for its owner at once.
+USERNAME_HELD = timedelta(days=30)
 
 
 def get_password_hash(tx: Transaction, user_id: str) -> str:
@@ -33,6 +36,11 @@ def erase(tx: Transaction, user_id: str, now: datetime) -> list[str]:
     tx.session.execute(delete(Session).where(Session.user_id == user_id))
     tx.session.execute(delete(Follow).where((Follow.follower_id == user_id) | (Follow.followee_id == user_id)))
     tx.session.execute(delete(SubwikiMembership).where(SubwikiMembership.user_id == user_id))
+    held = tx.session.get(HeldUsername, user.username)
+    if held is None:
+        tx.session.add(HeldUsername(username=user.username, until=now + USERNAME_HELD))
+    else:
+        held.until = now + USERNAME_HELD
     user.username = f"deleted_{user.id[:20]}"
     user.email = user.email_normalised = f"{user.id}@erased.invalid"
     user.display_name = "Deleted account"

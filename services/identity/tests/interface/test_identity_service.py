@@ -1,6 +1,9 @@
 """The identity service in a real nameko container on the real broker and PostgreSQL."""
 
+import eventlet
 import pytest
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
 from identity.exceptions import Conflict, RateLimited, Unauthenticated
@@ -83,3 +86,31 @@ def test_follow_event_reaches_a_consumer(runner_factory, config):
         with entrypoint_hook(identity, "follow_user") as follow:
             follow(rosa["id"], "sam_x")
     assert FollowListener.seen == [{"follower_id": rosa["id"], "followee_id": sam["id"], "version": 1}]
+
+
+def test_thirty_parallel_wrong_guesses_are_each_counted(container_factory, service_config):
+    config = service_config("identity", LOGIN_MAX_FAILURES_PER_ACCOUNT=5, LOGIN_MAX_FAILURES_PER_IP=1000)
+    container = container_factory(IdentityService, config)
+    container.start()
+    with entrypoint_hook(container, "register") as register:
+        register("tess", "tess@example.com", PASSWORD)
+    outcomes = []
+
+    def guess(n):
+        # Each guess its own client on the broker (entrypoint_hook mixes up answers of parallel calls).
+        with ServiceRpcProxy("identity", config) as identity:
+            try:
+                identity.login("tess" if n % 2 else "tess@example.com", f"wrong guess {n}", "10.5.0.1")
+            except RemoteError as error:
+                outcomes.append(error.exc_type)
+
+    pool = eventlet.GreenPool(30)
+    for n in range(30):
+        pool.spawn(guess, n)
+    pool.waitall()
+    assert sorted(outcomes) == ["RateLimited"] * 25 + ["Unauthenticated"] * 5
+    with entrypoint_hook(container, "login") as login:
+        with pytest.raises(RateLimited):
+            login("tess", PASSWORD, "10.5.0.1")
+        # The owner, from another address, is only slowed down.
+        assert login("tess@example.com", PASSWORD, "10.5.0.2")["user"]["username"] == "tess"

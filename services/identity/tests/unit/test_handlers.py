@@ -5,8 +5,8 @@ from nameko.testing.services import worker_factory
 
 from identity import passwords
 from identity.exceptions import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
-from identity.handlers import accounts, login_limits
-from identity.models import OUTBOX, Base
+from identity.handlers import accounts, limits
+from identity.models import OUTBOX, Base, HeldUsername
 from identity.service import IdentityService
 from svclib.db import utcnow
 from svclib.kept import Kept
@@ -110,7 +110,7 @@ def test_logout_revokes_token_and_tells_gateways(service):
 def test_expired_token_is_refused(db):
     with db.transaction() as tx:
         accounts.register(tx, "gina", "gina@example.com", "x", "Gina")
-    policy = login_limits.LoginPolicy(session_ttl=timedelta(seconds=1))
+    policy = limits.LoginPolicy(session_ttl=timedelta(seconds=1))
     with db.transaction() as tx:
         user = accounts.find_login(tx, "gina")
         token = accounts.start_session(tx, user, policy, utcnow() - timedelta(seconds=5))["token"]
@@ -118,26 +118,83 @@ def test_expired_token_is_refused(db):
         accounts.authenticate(tx, token, utcnow())
 
 
-def test_account_rate_limit_gives_retry_after(db):
-    policy = login_limits.LoginPolicy(window_seconds=600, max_failures_per_account=3, max_failures_per_ip=100)
-    for attempt in range(3):
-        with db.transaction() as tx:
-            login_limits.check_rate(tx, "henry", f"10.1.0.{attempt}", policy, utcnow())
-            login_limits.record_failure(tx, "henry", f"10.1.0.{attempt}")
-    with db.transaction() as tx, pytest.raises(RateLimited) as caught:
-        login_limits.check_rate(tx, "HENRY", "10.9.9.9", policy, utcnow())
-    assert 1 <= caught.value.details["retry_after"] <= 601
+@pytest.fixture
+def limited(db):
+    config = {"LOGIN_MAX_FAILURES_PER_ACCOUNT": 3, "LOGIN_MAX_FAILURES_PER_IP": 6, "REGISTRATIONS_PER_IP": 4}
+    return worker_factory(IdentityService, db=db, config=config, kept=Kept(max_entries=0, max_age=0))
 
 
-def test_ip_rate_limit_spans_accounts(db):
-    policy = login_limits.LoginPolicy(window_seconds=600, max_failures_per_account=100, max_failures_per_ip=4)
-    for attempt in range(4):
-        with db.transaction() as tx:
-            login_limits.record_failure(tx, f"user{attempt}", "10.2.0.1")
-    with db.transaction() as tx, pytest.raises(RateLimited):
-        login_limits.check_rate(tx, "someone_else", "10.2.0.1", policy, utcnow())
-    with db.transaction() as tx:
-        login_limits.check_rate(tx, "someone_else", "10.2.0.2", policy, utcnow())
+def test_failures_from_one_address_limit_that_address_not_the_owner(limited):
+    limited.register("henry", "henry@example.com", GOOD_PASSWORD)
+    for _ in range(3):
+        with pytest.raises(Unauthenticated):
+            limited.login("henry", "wrong password!", "10.1.0.1")
+    with pytest.raises(RateLimited) as caught:
+        limited.login("HENRY", GOOD_PASSWORD, "10.1.0.1")
+    assert 1 <= caught.value.details["retry_after"] <= 901
+    assert limited.login("henry", GOOD_PASSWORD, "10.1.0.2")["user"]["username"] == "henry"
+
+
+def test_login_by_email_counts_against_the_same_account(limited):
+    limited.register("hilda", "hilda@example.com", GOOD_PASSWORD)
+    for login in ("hilda", "Hilda@Example.com", "hilda"):
+        with pytest.raises(Unauthenticated):
+            limited.login(login, "wrong password!", "10.1.0.3")
+    with pytest.raises(RateLimited):
+        limited.login("hilda@example.com", GOOD_PASSWORD, "10.1.0.3")
+
+
+def test_a_success_forgets_the_account_s_failures_whichever_login_named_it(limited):
+    limited.register("hugo", "hugo@example.com", GOOD_PASSWORD)
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            limited.login("hugo", "wrong password!", "10.1.0.4")
+    limited.login("hugo@example.com", GOOD_PASSWORD, "10.1.0.4")
+    for _ in range(3):
+        with pytest.raises(Unauthenticated):
+            limited.login("hugo", "wrong password!", "10.1.0.4")
+
+
+def test_ip_rate_limit_spans_accounts(limited):
+    for attempt in range(6):
+        with pytest.raises(Unauthenticated):
+            limited.login(f"user{attempt}", "wrong password!", "10.2.0.1")
+    with pytest.raises(RateLimited):
+        limited.login("someone_else", "wrong password!", "10.2.0.1")
+    with pytest.raises(Unauthenticated):
+        limited.login("someone_else", "wrong password!", "10.2.0.2")
+
+
+def test_an_account_s_failures_from_anywhere_only_slow_its_logins():
+    policy = limits.LoginPolicy(delay_after_failures=5, max_delay_seconds=2.0)
+    delays = [policy.delay(failures) for failures in range(12)]
+    assert delays[:5] == [0.0] * 5
+    assert delays[5:] == sorted(delays[5:]) and 0 < delays[5] < delays[6] and delays[-1] == 2.0
+
+
+def test_wrong_passwords_confirming_an_erasure_are_limited(limited):
+    me = limited.register("hana", "hana@example.com", GOOD_PASSWORD)
+    for _ in range(3):
+        with pytest.raises(Forbidden):
+            limited.erase_me(me["id"], "not my password")
+    with pytest.raises(RateLimited):
+        limited.erase_me(me["id"], GOOD_PASSWORD)
+
+
+def test_registrations_per_address_are_limited(limited):
+    for n in range(4):
+        limited.register(f"reg_{n}", f"reg_{n}@example.com", GOOD_PASSWORD, None, "10.4.0.1")
+    with pytest.raises(RateLimited) as caught:
+        limited.register("reg_x", "reg_x@example.com", GOOD_PASSWORD, None, "10.4.0.1")
+    assert caught.value.details["retry_after"] >= 1
+    limited.register("reg_y", "reg_y@example.com", GOOD_PASSWORD, None, "10.4.0.2")
+
+
+@pytest.mark.parametrize("password", [" " * 12, "a" * 12, "\u00e9" * 10])
+def test_passwords_of_one_character_or_only_spaces_are_refused(service, password):
+    with pytest.raises(Invalid) as caught:
+        service.register("valid_name", "a@example.com", password)
+    assert "password" in caught.value.details["fields"]
 
 
 def test_profile_update_and_public_view_hide_private_fields(service, db):
@@ -181,8 +238,14 @@ def test_erase_needs_password_then_forgets_personal_data(service, db):
     with pytest.raises(NotFound):
         service.get_user("liam")
     assert "user_erased" in outbox_types(db)
-    again = service.register("liam", "liam@example.com", GOOD_PASSWORD)
+    with pytest.raises(Conflict) as caught:  # the username is held for 30 days
+        service.register("liam", "liam2@example.com", GOOD_PASSWORD)
+    assert "username" in caught.value.details["fields"]
+    again = service.register("liam_again", "liam@example.com", GOOD_PASSWORD)
     assert again["id"] != me["id"]
+    with db.transaction() as tx:
+        tx.session.get(HeldUsername, "liam").until = utcnow() - timedelta(seconds=1)
+    assert service.register("liam", "liam3@example.com", GOOD_PASSWORD)["username"] == "liam"
 
 
 def test_get_users_batches_public_views(service):
