@@ -1,7 +1,9 @@
 """Handlers below the service: the vote tally and the table of facts."""
 
 import pytest
+from eventlet import patcher
 
+from content import markup
 from content.exceptions import Invalid
 from content.handlers import facts, votes
 from content.models import Base, Post
@@ -61,3 +63,18 @@ def test_every_kind_of_fact_pages_in_key_order(db):
             assert "items" in facts.list_facts(tx, kind, None, 10)
         with pytest.raises(Invalid):
             facts.list_facts(tx, "secrets", None, 10)
+
+
+def test_long_texts_are_rendered_off_the_event_loop(monkeypatch):
+    threading = patcher.original("threading")
+    threads = []
+    render = markup._render
+
+    def watched(text):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return render(text)
+
+    monkeypatch.setattr(markup, "_render", watched)
+    assert markup.render("*short*") == "<p><em>short</em></p>\n"
+    assert markup.render("*long* " * 1000).startswith("<p><em>long</em>")
+    assert threads == [True, False]
