@@ -10,7 +10,7 @@ RUN set -eu; \
     rabbitmq-plugins --offline enable rabbitmq_management; \
     chown -R rabbitmq:rabbitmq /etc/rabbitmq /var/lib/rabbitmq
 COPY --chmod=0755 rabbitmq-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
-ENV HOME=/var/lib/rabbitmq RABBITMQ_CONFIG_FILE=/var/lib/rabbitmq/rabbitmq.conf
+ENV HOME=/var/lib/rabbitmq RABBITMQ_CONFIG_FILE=/var/lib/rabbitmq/rabbitmq.conf RABBITMQ_LOGS=-
 USER rabbitmq
 EXPOSE 5672 15672
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]

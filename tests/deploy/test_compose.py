@@ -108,7 +108,8 @@ def test_every_long_running_container_has_a_healthcheck(containers):
             continue
         test = spec.get("healthcheck", {}).get("test")
         assert test and test[0] in ("CMD", "CMD-SHELL"), name
-    assert containers["rabbitmq"]["healthcheck"]["test"] == ["CMD", "rabbitmq-diagnostics", "-q", "ping"]
+    rabbitmq_check = ["CMD", "rabbitmq-diagnostics", "-q", "check_port_connectivity"]  # ping passes before it listens
+    assert containers["rabbitmq"]["healthcheck"]["test"] == rabbitmq_check
     for service in SERVICES:
         assert "pg_isready" in " ".join(containers[f"{service}-db"]["healthcheck"]["test"])
     # Exec form through the image's entrypoint: podman's API splits a `python -c "…"` on spaces.
@@ -462,3 +463,29 @@ def test_uploads_are_shared_by_content_and_the_gateway(objects):
         volumes = {v["name"]: v for v in pod["volumes"]}
         mounts = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
         assert volumes[mounts[UPLOADS]]["persistentVolumeClaim"]["claimName"] == "uploads"
+
+
+# --- what the images install ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", [*(f"services/{s}" for s in SERVICES), "gateway", "libs"])
+def test_every_subpackage_goes_into_the_wheel(folder):
+    """Images install wheels, not the source tree: a package left out of the wheel imports
+    locally (editable install) and fails in the image."""
+    import fnmatch
+    import tomllib
+
+    root = ROOT / folder
+    settings = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = {
+        ".".join(init.parent.relative_to(root).parts)
+        for init in root.glob("*/**/__init__.py")
+        if "tests" not in init.parts and not init.parent.relative_to(root).parts[0].startswith(("build", "."))
+    }
+    assert packages
+    if isinstance(settings.get("packages"), list):
+        shipped = set(settings["packages"])
+    else:
+        include = settings["packages"]["find"]["include"]
+        shipped = {name for name in packages if any(fnmatch.fnmatchcase(name, pattern) for pattern in include)}
+    assert packages <= shipped, packages - shipped
