@@ -6,6 +6,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
+from svclib.ratelimit import rate_limits_table
 
 
 class Base(Timestamps, DeclarativeBase):
@@ -13,6 +14,7 @@ class Base(Timestamps, DeclarativeBase):
 
 
 OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
+RATE_LIMITS = rate_limits_table(Base.metadata)
 
 
 class User(Base):
@@ -47,17 +49,6 @@ class Follow(Base):
 
     follower_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     followee_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
-
-
-class LimitCounter(Base):
-    """Attempts counted for one limit and key (a login from one address, an address...) in a fixed window."""
-
-    __tablename__ = "limit_counters"
-
-    scope: Mapped[str] = mapped_column(String(20), primary_key=True)
-    key: Mapped[str] = mapped_column(String(400), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
-    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class HeldUsername(Base):

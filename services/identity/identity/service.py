@@ -15,7 +15,8 @@ from nameko.timer import timer
 from identity import passwords, trust
 from identity.exceptions import Forbidden, IdentityError, Invalid, Unauthenticated
 from identity.handlers import accounts, erasure, limits, profiles, trust_inputs
-from identity.models import Base, User
+from identity.models import RATE_LIMITS, Base, User
+from svclib import ratelimit
 from svclib.db import Database, utcnow
 from svclib.events import event_handler
 from svclib.kept import KeptAnswers
@@ -188,6 +189,12 @@ class IdentityService:
         self.db.apply_once(
             payload, "handle_donation_completed", profiles.award_supporter_badge, payload["donation"].get("donor_id")
         )
+
+    @timer(interval=3600)
+    def forget_idle_limits(self) -> None:
+        """Attempt counts idle for a day are forgotten (svclib.ratelimit.prune)."""
+        with self.db.transaction() as tx:
+            ratelimit.prune(tx, RATE_LIMITS)
 
     @timer(interval=3600)
     def refresh_young_accounts_trust(self) -> None:

@@ -9,22 +9,23 @@ Following OWASP's authentication guidance:
 - The account is the account's id, whichever login text (username or email) named it; a text that
   names no account is its own key, so both behave alike.
 
-Every attempt is counted before its password is checked, by one statement (an upsert returning the
-new count), so guesses sent at once are each counted: thirty in parallel against a limit of five get
-five checks. A success gives its attempt back. Counts live in fixed windows per key.
+Every attempt is counted before its password is checked, by one statement (svclib.ratelimit's
+upsert returning the new count), so guesses sent at once are each counted: thirty in parallel
+against a limit of five get five checks. A success gives its attempt back. Counts live in fixed
+windows per key, in the ``rate_limits`` table every service's limits use.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select, update
 
 from identity.exceptions import RateLimited
-from identity.handlers.common import aware
-from identity.models import LimitCounter, User
+from identity.models import RATE_LIMITS, User
+from svclib import exceptions, ratelimit
 from svclib.db import Transaction
 
 LOGIN_FROM = "login_from"  # one account from one address
@@ -52,64 +53,46 @@ class LoginPolicy:
 
 
 def account_key(user: User | None, login: str) -> str:
-    return user.id if user is not None else "?" + (login or "").strip().lower()
+    """The account's id; for a login naming no account, a digest of it (a key of bounded length)."""
+    if user is not None:
+        return user.id
+    return "?" + hashlib.sha256((login or "").strip().lower().encode()).hexdigest()[:40]
 
 
-def _insert(tx: Transaction):
-    return (postgresql if tx.session.get_bind().dialect.name == "postgresql" else sqlite).insert
+def limit(tx: Transaction, scope: str, key: str, most: int, window_seconds: int, now: datetime, message: str) -> int:
+    """Count an attempt (svclib.ratelimit: one statement); refuse it beyond ``most`` in the window (429)."""
+    try:
+        return ratelimit.RateLimit(scope, most, window_seconds, message).hit(tx, RATE_LIMITS, key, now.timestamp())
+    except exceptions.RateLimited as refused:
+        raise RateLimited(message, retry_after=refused.details["retry_after"]) from None
 
 
-def count(tx: Transaction, scope: str, key: str, window_seconds: int, now: datetime) -> tuple[int, datetime]:
-    """Count one attempt for ``key``, in one statement; the count in its window and when that began."""
-    since = now - timedelta(seconds=window_seconds)
-    expired = LimitCounter.window_start <= since
-    statement = (
-        _insert(tx)(LimitCounter)
-        .values(scope=scope, key=key, window_start=now, count=1, created_at=now, updated_at=now)
-        .on_conflict_do_update(
-            index_elements=[LimitCounter.scope, LimitCounter.key],
-            set_={
-                "count": case((expired, 1), else_=LimitCounter.count + 1),
-                "window_start": case((expired, now), else_=LimitCounter.window_start),
-                "updated_at": now,
-            },
-        )
-        .returning(LimitCounter.count, LimitCounter.window_start)
-    )
-    counted, start = tx.session.execute(statement).one()
-    return counted, aware(start)
+def count(tx: Transaction, scope: str, key: str, window_seconds: int, now: datetime) -> int:
+    """Count an attempt without a limit (what only slows down)."""
+    return limit(tx, scope, key, 2**31 - 1, window_seconds, now, "")
 
 
-def limit(tx: Transaction, scope: str, key: str, most: int, window_seconds: int, now: datetime, message: str) -> None:
-    """Count an attempt; refuse it (429, ``Retry-After`` until the window ends) beyond ``most`` in the window."""
-    counted, start = count(tx, scope, key, window_seconds, now)
-    if counted > most:
-        retry_after = int((start + timedelta(seconds=window_seconds) - now).total_seconds()) + 1
-        raise RateLimited(message, retry_after=max(1, retry_after))
+def _row(scope: str, key: str):
+    return RATE_LIMITS.c.key == f"{scope}:{key}"
 
 
 def recent(tx: Transaction, scope: str, key: str, window_seconds: int, now: datetime) -> int:
-    """The attempts counted for ``key`` in its current window, without counting one."""
-    row = tx.session.execute(
-        select(LimitCounter.count, LimitCounter.window_start).where(
-            LimitCounter.scope == scope, LimitCounter.key == key
-        )
-    ).first()
-    if row is None or aware(row.window_start) <= now - timedelta(seconds=window_seconds):
-        return 0
-    return row.count
+    """The attempts counted for ``key`` in the current window, without counting one."""
+    window = int(now.timestamp() // window_seconds)
+    found = tx.session.execute(
+        select(RATE_LIMITS.c.count).where(_row(scope, key), RATE_LIMITS.c.window == window)
+    ).scalar()
+    return found or 0
 
 
 def give_back(tx: Transaction, scope: str, key: str) -> None:
     tx.session.execute(
-        update(LimitCounter)
-        .where(LimitCounter.scope == scope, LimitCounter.key == key, LimitCounter.count > 0)
-        .values(count=LimitCounter.count - 1)
+        update(RATE_LIMITS).where(_row(scope, key), RATE_LIMITS.c.count > 0).values(count=RATE_LIMITS.c.count - 1)
     )
 
 
 def forget(tx: Transaction, scope: str, key: str) -> None:
-    tx.session.execute(delete(LimitCounter).where(LimitCounter.scope == scope, LimitCounter.key == key))
+    tx.session.execute(delete(RATE_LIMITS).where(_row(scope, key)))
 
 
 TOO_MANY_LOGINS = "Too many failed logins; try again later."

@@ -6,7 +6,7 @@ from nameko.testing.services import worker_factory
 from identity import passwords
 from identity.exceptions import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from identity.handlers import accounts, limits
-from identity.models import OUTBOX, Base, HeldUsername
+from identity.models import OUTBOX, RATE_LIMITS, Base, HeldUsername
 from identity.service import IdentityService
 from svclib.db import utcnow
 from svclib.kept import Kept
@@ -307,3 +307,13 @@ def test_membership_events_apply_only_when_newer(service):
     service.handle_member_joined(membership(3, 3))
     service.handle_member_joined({**membership(1, 1), "event_id": "m-1-again"})
     assert service.get_me(me["id"])["subwikis"] == ["rivers"]
+
+
+def test_idle_attempt_counts_are_forgotten(limited, db):
+    with pytest.raises(Unauthenticated):
+        limited.login("nobody_at_all", "wrong password!", "10.6.0.1")
+    with db.transaction() as tx:
+        tx.session.execute(RATE_LIMITS.update().values(updated_at=utcnow() - timedelta(days=2)))
+    limited.forget_idle_limits()
+    with db.transaction() as tx:
+        assert tx.session.execute(RATE_LIMITS.select()).all() == []
