@@ -9,7 +9,7 @@ PACKAGES := libs services/identity services/communities services/content service
 PYTEST := $(PY) -m pytest -q
 
 PHONY_WEB := test-web test-browser chromium bench-web
-.PHONY: install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers bench bench-feed bench-feed-storage feed-rebuild clean
+.PHONY: fuzz install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers bench bench-feed bench-feed-storage feed-rebuild clean
 
 install: $(STAMP)
 
@@ -87,3 +87,8 @@ feed-rebuild: install
 
 clean:
 	rm -rf $(VENV) var
+
+# schemathesis (--checks all, requirements/fuzz.txt) against a whole stack started as the e2e tests
+# start it, without and with a token, FUZZ_SECONDS (120) each; .ci/run runs it after make test.
+fuzz: install servers
+	$(PY) -m tests.fuzz.run
