@@ -34,6 +34,14 @@ def test_error_table_maps_each_declared_exception(client, services, remote, exc_
         assert response.headers["Retry-After"] == "7"
 
 
+def test_a_service_that_lost_its_database_is_a_retryable_503(client, services, remote):
+    services.on("identity", "get_user", remote("Unavailable", "The service could not reach its database."))
+    response = client.get("/api/v1/users/someone")
+    assert response.status_code == 503
+    assert error_of(response)["code"] == "unavailable"
+    assert response.headers["Retry-After"] == "5"
+
+
 def test_table_covers_every_declared_error_class():
     from svclib import exceptions
 
