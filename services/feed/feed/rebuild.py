@@ -55,7 +55,7 @@ def rebuild(tx: Transaction, rpc, now: datetime | None = None) -> dict:
         return pages(lambda after, limit: rpc.content.list_facts(kind, after=after, limit=limit))
 
     def person(user: dict) -> None:
-        handlers.trust_changed(tx, user["id"], user["trust"], now)
+        handlers.trust_changed(tx, user["id"], user["trust"], now, version=user.get("version"))
         handlers.person_changed(tx, user)
 
     def post(fact: dict) -> None:
