@@ -98,7 +98,11 @@ def test_sign_in_keeps_the_token_in_a_signed_http_only_cookie(client, gateway):
     assert response.status_code == 302 and response.headers["Location"] == "/u/ada"
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert "secret-token" not in cookie  # signed and compressed/encoded, never the raw token in a readable form
+    gateway.answers[("GET", "/me")] = {"username": "ada", "subwikis": ["history"]}
+    assert client.get("/submit").status_code == 200
+    # Signed: a cookie changed by hand is not a session.
+    client.set_cookie("wikisocial", cookie.split(";")[0].split("=", 1)[1][:-2] + "xx")
+    assert client.get("/submit").status_code == 302
 
 
 def test_failed_sign_in_keeps_what_was_typed_and_says_why(client, gateway):
