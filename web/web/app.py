@@ -11,10 +11,10 @@ from typing import Any
 
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import Babel, gettext
+from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from web import helpers
+from web import helpers, i18n
 from web.api import ApiError, Gateway, Unavailable
 from web.assets import Assets
 
@@ -73,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["GATEWAY_URL"], timeout=app.config["API_TIMEOUT"]
     )
     Babel(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(i18n.translate, i18n.translate_plural, newstyle=True)
     assets = Assets(os.path.join(app.root_path, "static"))
     app.extensions["assets"] = assets
 
@@ -98,7 +99,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if request.method not in SAFE_METHODS and request.endpoint not in CSRF_EXEMPT:
             sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
             if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
-                abort(400, description=gettext("This form has expired. Please try again."))
+                abort(400, description=i18n.gettext("This form has expired. Please try again."))
 
     @app.after_request
     def headers(response):

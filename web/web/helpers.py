@@ -7,8 +7,15 @@ import difflib
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask_babel import format_decimal, gettext, ngettext
+from flask_babel import format_decimal
 from markupsafe import Markup, escape
+
+from web.i18n import decimal_symbol, gettext, ngettext
+
+
+def _(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
 
 
 def reasons_in_words(reasons: list[dict], post: dict | None = None) -> list[str]:
@@ -89,7 +96,9 @@ def safe_next(target: str | None) -> str | None:
 
 
 def number(value: float | int | None, digits: int = 3) -> str:
-    return format_decimal(round(value or 0, digits))
+    """A measure shown beside the reasons: at most ``digits`` decimals, the language's decimal sign."""
+    text = f"{round(value or 0, digits):.{digits}f}".rstrip("0").rstrip(".")
+    return ("0" if text in ("", "-0") else text).replace(".", decimal_symbol())
 
 
 def diff_lines(before: str | None, after: str | None) -> list[tuple[str, str]]:
@@ -159,45 +168,43 @@ def field_error(errors: dict | None, name: str) -> str:
     return str(escape((errors or {}).get(name, "")))
 
 
+KINDS = {"link": _("link"), "article": _("article"), "image": _("image"), "cartoon": _("cartoon"), "text": _("text")}
+
+
 def kind_label(kind: str) -> str:
-    return {
-        "link": gettext("link"),
-        "article": gettext("article"),
-        "image": gettext("image"),
-        "cartoon": gettext("cartoon"),
-        "text": gettext("text"),
-    }.get(kind, kind)
+    return gettext(KINDS[kind]) if kind in KINDS else kind
+
+
+FACTORS = {
+    "up_weight": _("weight of up-votes"),
+    "down_weight": _("weight of down-votes"),
+    "approval": _("approval"),
+    "substantive_commenters": _("people who discussed it"),
+    "discussion": _("discussion"),
+    "editors_that_stood": _("editors whose edits stood"),
+    "improvement": _("improvement"),
+    "penalties": _("penalties"),
+    "quality": _("quality"),
+    "age_hours": _("age in hours"),
+    "decay": _("age decay"),
+    "new_creator_slot": _("new creator"),
+}
 
 
 def factor_label(factor: str) -> str:
-    return {
-        "up_weight": gettext("weight of up-votes"),
-        "down_weight": gettext("weight of down-votes"),
-        "approval": gettext("approval"),
-        "substantive_commenters": gettext("people who discussed it"),
-        "discussion": gettext("discussion"),
-        "editors_that_stood": gettext("editors whose edits stood"),
-        "improvement": gettext("improvement"),
-        "penalties": gettext("penalties"),
-        "quality": gettext("quality"),
-        "age_hours": gettext("age in hours"),
-        "decay": gettext("age decay"),
-        "new_creator_slot": gettext("new creator"),
-    }.get(factor, factor)
+    return gettext(FACTORS[factor]) if factor in FACTORS else factor
+
+
+SORTS = {"quality": _("quality"), "new": _("new"), "top": _("top"), "members": _("most members"), "active": _("active")}
+WINDOWS = {"day": _("today"), "week": _("this week"), "all": _("all time")}
 
 
 def sort_label(sort: str) -> str:
-    return {
-        "quality": gettext("quality"),
-        "new": gettext("new"),
-        "top": gettext("top"),
-        "members": gettext("most members"),
-        "active": gettext("active"),
-    }.get(sort, sort)
+    return gettext(SORTS[sort]) if sort in SORTS else sort
 
 
 def window_label(window: str) -> str:
-    return {"day": gettext("today"), "week": gettext("this week"), "all": gettext("all time")}.get(window, window)
+    return gettext(WINDOWS[window]) if window in WINDOWS else window
 
 
 FILTERS = {

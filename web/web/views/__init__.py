@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext
 
 from web.api import ApiError, Gateway
+from web.i18n import gettext
 
 
 def gateway() -> Gateway:
@@ -23,6 +24,21 @@ def call(method: str, path: str, **kwargs) -> Any:
 
 def api_get(path: str, **kwargs) -> Any:
     return call("GET", path, **kwargs)
+
+
+_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="api")
+
+
+def api_get_all(*requests: tuple[str, dict | None]) -> list[Any]:
+    """Several independent reads at once (``(path, params)`` each): the page waits for the slowest,
+    not for their sum. The first failure is raised, as one call's would be."""
+    futures = [api_get_later(path, params) for path, params in requests]
+    return [future.result() for future in futures]
+
+
+def api_get_later(path: str, params: dict | None = None) -> Future:
+    """A read started now, in the background; ``.result()`` gives its answer or raises its ApiError."""
+    return _POOL.submit(gateway().request, "GET", path, g.get("token"), params=params, request_id=g.get("request_id"))
 
 
 def signed_in(view: Callable) -> Callable:

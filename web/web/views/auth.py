@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, request, session, url_for
-from flask_babel import gettext
 
 from web.api import ApiError
 from web.helpers import safe_next
+from web.i18n import gettext
 from web.views import call, form_page, remember
 
 bp = Blueprint("auth", __name__)

@@ -9,9 +9,9 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 
 from web.api import ApiError
+from web.i18n import gettext
 from web.views import api_get, call, done, form_page, refused, signed_in
 
 bp = Blueprint("donations", __name__)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
-from flask_babel import gettext
 
 from web.api import ApiError
+from web.i18n import gettext
 from web.views import api_get, call, done, refused, signed_in
 
 bp = Blueprint("moderation", __name__)

@@ -5,24 +5,22 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext
 
 from web.api import ApiError
-from web.views import api_get, call, done, form_page, refused, signed_in
+from web.i18n import gettext
+from web.views import api_get, api_get_all, call, done, form_page, refused, signed_in
 
 bp = Blueprint("people", __name__)
 
 
 @bp.get("/u/<username>")
 def profile(username: str):
-    user = api_get(f"/users/{username}")
     params = {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
-    posts = api_get(f"/users/{username}/posts", params=params)
-    support = api_get(f"/users/{username}/support")
-    following = False
+    reads = [(f"/users/{username}", None), (f"/users/{username}/posts", params), (f"/users/{username}/support", None)]
     if g.token:
-        me = api_get("/me")
-        following = username in me.get("following", [])
+        reads.append(("/me", None))
+    user, posts, support, *me = api_get_all(*reads)
+    following = bool(me) and username in me[0].get("following", [])
     return render_template("people/profile.html", user=user, posts=posts, support=support, following=following)
 
 

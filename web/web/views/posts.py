@@ -3,12 +3,14 @@ protection, reports; submitting a new post; the pictures people uploaded."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext
 
 from web.api import ApiError
 from web.helpers import diff_lines
-from web.views import api_get, back_path, call, done, form_page, refused, signed_in
+from web.i18n import gettext
+from web.views import api_get, api_get_all, api_get_later, back_path, call, done, form_page, refused, signed_in
 
 bp = Blueprint("posts", __name__)
 KINDS = ("link", "article", "image", "cartoon", "text")
@@ -33,11 +35,12 @@ def count_comments(nodes: list[dict]) -> int:
     return sum(1 + count_comments(n.get("children", [])) for n in nodes)
 
 
-def _pending(post_id: str) -> list[dict]:
+def _pending(post_id: str, started: Future | None = None) -> list[dict]:
+    """Held edits of the post, for a member who may see them (none for anyone else)."""
     if not g.token:
         return []
     try:
-        return api_get(f"/posts/{post_id}/pending")["items"]
+        return (started or api_get_later(f"/posts/{post_id}/pending")).result()["items"]
     except ApiError as error:
         if error.status in (401, 503):
             raise
@@ -47,14 +50,14 @@ def _pending(post_id: str) -> list[dict]:
 @bp.get("/posts/<post_id>")
 def show(post_id: str):
     sort = request.args.get("sort") if request.args.get("sort") in ("quality", "new") else "quality"
-    post = api_get(f"/posts/{post_id}")
-    comments = api_get(f"/posts/{post_id}/comments", params={"sort": sort})["items"]
+    pending = api_get_later(f"/posts/{post_id}/pending") if g.token else None
+    post, comments = api_get_all((f"/posts/{post_id}", None), (f"/posts/{post_id}/comments", {"sort": sort}))
     return render_template(
         "posts/show.html",
         post=post,
-        comments=comments,
+        comments=comments["items"],
         sort=sort,
-        pending=_pending(post_id),
+        pending=_pending(post_id, pending),
         max_depth=MAX_DEPTH,
         focus=None,
     )

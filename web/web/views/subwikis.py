@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
-from flask_babel import gettext
 
 from web.api import ApiError
 from web.helpers import diff_lines
-from web.views import api_get, call, done, form_page, refused, signed_in
+from web.i18n import gettext
+from web.views import api_get, api_get_all, call, done, form_page, refused, signed_in
 
 bp = Blueprint("subwikis", __name__)
 
@@ -44,11 +44,10 @@ def create():
 @bp.get("/s/<slug>")
 def show(slug: str):
     sort = request.args.get("sort") if request.args.get("sort") in ("quality", "new", "top") else "quality"
-    subwiki = api_get(f"/subwikis/{slug}")
     params = {"sort": sort, "limit": 25}
     if request.args.get("cursor"):
         params["cursor"] = request.args["cursor"]
-    posts = api_get(f"/subwikis/{slug}/posts", params=params)
+    subwiki, posts = api_get_all((f"/subwikis/{slug}", None), (f"/subwikis/{slug}/posts", params))
     return render_template("subwikis/show.html", subwiki=subwiki, posts=posts, sort=sort)
 
 
