@@ -103,7 +103,7 @@ def schemathesis(base: str, seconds: int, token: str | None, report: Path) -> in
         argv += ["--header", f"Authorization: Bearer {token}"]
     who = "with a token" if token else "without a token"
     infra.log(f"schemathesis {who}, {seconds}s at most")
-    return subprocess.run(argv, cwd=ROOT).returncode
+    return subprocess.run(argv, cwd=report.parent).returncode  # its cache (.schemathesis/) stays with the run
 
 
 SERVER_ERRORS = {"ST101", "ST102"}
