@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"\n  Site:    {stack.web_url}/"
             f"\n  Gateway: {stack.gateway_url}/api/v1   (health {stack.gateway_url}/readyz)"
+            f"\n  API docs: {stack.gateway_url}/api/v1/docs   (OpenAPI {stack.gateway_url}/api/v1/openapi.json)"
             f"\n  Logs:    {stack.log_dir}\n  A process that exits is started again. Ctrl-C stops everything.\n",
             flush=True,
         )

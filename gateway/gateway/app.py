@@ -11,7 +11,7 @@ import uuid
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import checks, errors, metrics
+from gateway import checks, errors, metrics, openapi
 from gateway.routes import donations, feed, health, identity, posts, subwikis
 from gateway.services import Services
 
@@ -36,7 +36,7 @@ def settings_from_env() -> dict:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.config.update(DEFAULTS)
     app.config.update(settings_from_env())
     app.config.update(config or {})
@@ -75,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
         return response
 
     errors.register(app)
+    openapi.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(identity.bp)
     app.register_blueprint(subwikis.bp)

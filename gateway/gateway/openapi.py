@@ -1,61 +1,335 @@
-"""The OpenAPI document, generated from the schemas that validate requests."""
+"""The OpenAPI document, generated from the schemas that validate requests and describe answers.
+
+Every view says what it is with ``@doc(...)``: its request body, query string and headers, each
+answer it gives and who may call it. ``spec_for(app)`` builds the document from every route of
+the application (a route without ``@doc`` is an error, so nothing is left out), and ``register``
+checks each request's query string, body and declared headers against the same schemas before
+the view runs, so every field error comes in one answer.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask
+from flask import Flask, current_app, request
+from marshmallow import Schema, ValidationError
+from werkzeug.routing import IntegerConverter
 
-from gateway.schemas import ErrorResponse
+from gateway.schemas import Answer, ErrorResponse
 
-_CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+_CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+TITLE = "Wikisocial API"
+VERSION = "1.0.0"
+
+ERRORS = {
+    400: "The request is malformed or a field, parameter or header is not valid (all of them in `fields`).",
+    401: "Sign in: the bearer token is missing, expired or revoked.",
+    403: "Signed in, but not allowed to do this.",
+    404: "No such resource (also for resources the caller may not see).",
+    409: "A conflict: taken name, stale `base_revision`, an idempotency key reused with another body.",
+    413: "The body is larger than allowed.",
+    429: "Too many attempts; wait `Retry-After` seconds.",
+    500: "A fault on our side; quote `request_id`.",
+    503: "A backing service is unavailable; nothing was changed. Retry after `Retry-After` seconds.",
+}
+
+PATH_PARAMETERS = {
+    "username": "a person's username",
+    "slug": "a subwiki's slug",
+    "post_id": "a post's id",
+    "comment_id": "a comment's id",
+    "change_id": "a held edit's id",
+    "report_id": "a report's id",
+    "revision": "a revision number",
+    "pledge_id": "a monthly pledge's id",
+    "donation_id": "a donation's id",
+    "provider": "the payment provider (offline or stripe)",
+    "name": "a file name",
+}
+
+TAGS = [
+    ("Identity", "Accounts, sessions, profiles and follows"),
+    ("Subwikis", "Communities whose page is a wiki: membership, moderators, history"),
+    ("Posts", "Posts, their wiki history, held edits, votes, uploads"),
+    ("Discussion", "Comments and their votes"),
+    ("Moderation", "Reports and protection"),
+    ("Feed", "Ranked feeds; every item says why it is where it is"),
+    ("Donations", "Gifts, pledges, the campaign and the public ledger"),
+    ("Operations", "Health, metrics and this document"),
+]
 
 
-def _build(rules: list) -> dict:
+def doc(
+    summary: str,
+    request_schema: type[Schema] | None = None,
+    response: type[Schema] | None = None,
+    status: int = 200,
+    auth: bool = False,
+    *,
+    tag: str,
+    query: type[Schema] | None = None,
+    also: dict | None = None,
+    errors: tuple[int, ...] = (),
+    optional_auth: bool = False,
+    headers: tuple[dict, ...] = (),
+    media: str | tuple[str, ...] = "application/json",
+    body: dict | None = None,
+    local: bool = False,
+    operation_id: str | None = None,
+    description: str | None = None,
+):
+    """Describe a view for the OpenAPI document (and for checking its requests).
+
+    ``also`` maps further statuses to their answer schema (``None`` for no body); ``errors`` adds
+    error statuses to those every view has (400, 500; 503 unless ``local``; 401 when it reads a
+    token; 404 when it has path parameters; 413 when it takes a body).
+    """
+
+    def decorate(view):
+        view.openapi = {
+            "summary": summary,
+            "description": description,
+            "request": request_schema,
+            "response": response,
+            "status": status,
+            "auth": auth,
+            "optional_auth": optional_auth,
+            "tag": tag,
+            "query": query,
+            "also": also or {},
+            "errors": errors,
+            "headers": headers,
+            "media": media,
+            "body": body,
+            "local": local,
+            "operation_id": operation_id or view.__name__,
+        }
+        return view
+
+    return decorate
+
+
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": True,
+    "description": "A key the client makes up for this action: the same key with the same body answers with "
+    "the same result; with another body it is a 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+
+
+def _content(media: str | tuple[str, ...], schema) -> dict:
+    if media == "application/json":
+        return {media: {"schema": schema}} if schema is not None else {}
+    kinds = (media,) if isinstance(media, str) else media
+    return {
+        kind: {"schema": {"type": "string"} if kind.startswith("text/") else {"type": "string", "format": "binary"}}
+        for kind in kinds
+    }
+
+
+def _responses(meta: dict, has_path_params: bool) -> dict:
+    answers: dict[str, dict] = {}
+    success = {str(meta["status"]): meta["response"], **{str(k): v for k, v in meta["also"].items()}}
+    statuses = {400, 500, *meta["errors"]}
+    if not meta["local"]:
+        statuses.add(503)
+    if meta["auth"] or meta["optional_auth"]:
+        statuses.add(401)
+    if has_path_params:
+        statuses.add(404)
+    if meta["request"] is not None or meta["body"] is not None:
+        statuses.add(413)
+    for status in sorted(statuses):
+        if str(status) in success:
+            continue
+        answer = {"description": ERRORS[status], "content": {"application/json": {"schema": "Error"}}}
+        if status in (429, 503):
+            answer["headers"] = {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}}
+        answers[str(status)] = answer
+    for status, schema in success.items():
+        answer = {"description": "Success" if status.startswith("2") else ERRORS.get(int(status), "")}
+        if status != "204":
+            content = _content(meta["media"], schema)
+            if content:
+                answer["content"] = content
+        answers[status] = answer
+    return dict(sorted(answers.items()))
+
+
+def _parameters(meta: dict, rule) -> list:
+    parameters = []
+    for name in rule.arguments:
+        converter = rule._converters.get(name)
+        schema: dict = {"type": "string"}
+        if isinstance(converter, IntegerConverter):
+            schema = {"type": "integer", "minimum": 1}
+            if getattr(converter, "max", None):
+                schema["maximum"] = converter.max
+        parameters.append(
+            {"in": "path", "name": name, "required": True, "description": PATH_PARAMETERS[name], "schema": schema}
+        )
+    if meta["query"] is not None:
+        parameters.append({"in": "query", "schema": meta["query"]})
+    parameters.extend(meta["headers"])
+    return parameters
+
+
+def _operation(meta: dict, rule) -> dict:
+    operation: dict = {
+        "operationId": meta["operation_id"],
+        "tags": [meta["tag"]],
+        "summary": meta["summary"],
+        "responses": _responses(meta, bool(rule.arguments)),
+    }
+    if meta["description"]:
+        operation["description"] = meta["description"]
+    parameters = _parameters(meta, rule)
+    if parameters:
+        operation["parameters"] = parameters
+    if meta["body"] is not None:
+        operation["requestBody"] = meta["body"]
+    elif meta["request"] is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": meta["request"]}}}
+    if meta["auth"]:
+        operation["security"] = [{"bearer": []}]
+    elif meta["optional_auth"]:
+        operation["security"] = [{"bearer": []}, {}]
+    return operation
+
+
+def _answers() -> list[type[Answer]]:
+    found, todo = [], [Answer]
+    while todo:
+        for child in todo.pop().__subclasses__():
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _require_answer_fields(document: dict) -> None:
+    """In an answer, every field is present unless its schema says otherwise (``Meta.optional``)."""
+    components = document["components"]["schemas"]
+    for answer in _answers():
+        component = components.get(answer.__name__)
+        if component is None or "properties" not in component:
+            continue
+        optional = set(getattr(answer.Meta, "optional", ()))
+        component["required"] = [name for name in component["properties"] if name not in optional]
+
+
+def _nullable_refs(node) -> None:
+    """apispec writes a nullable nested schema as ``anyOf: [{type: object, nullable}, $ref]``, which lets any
+    object through; OpenAPI 3.0 says it as ``nullable`` beside ``allOf: [$ref]``."""
+    if isinstance(node, dict):
+        options = node.get("anyOf")
+        if isinstance(options, list) and len(options) == 2 and options[0] == {"type": "object", "nullable": True}:
+            del node["anyOf"]
+            node.update({"nullable": True, "allOf": [options[1]]})
+        for value in node.values():
+            _nullable_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            _nullable_refs(value)
+
+
+def _build(operations: list) -> dict:
     spec = APISpec(
-        title="Wikisocial API",
-        version="1.0.0",
+        title=TITLE,
+        version=VERSION,
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": "The public contract of the gateway."},
+        info={
+            "description": "The public contract of the gateway. Lists are cursor-paginated (`limit`, `cursor`; "
+            "answers `{items, next_cursor}`); every error has the shape `Error`; unknown body fields and query "
+            "parameters are refused with a 400. See docs/API.md in the repository."
+        },
+        tags=[{"name": name, "description": text} for name, text in TAGS],
     )
     spec.components.schema("Error", schema=ErrorResponse)
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for path, method, meta, params in rules:
-        operation: dict = {
-            "summary": meta["summary"],
-            "responses": {
-                str(meta["status"]): {"description": "Success"},
-                "default": {"description": "Error", "content": {"application/json": {"schema": "Error"}}},
-            },
-        }
-        if meta["response"] is not None:
-            operation["responses"][str(meta["status"])]["content"] = {"application/json": {"schema": meta["response"]}}
-        if meta["request"] is not None:
-            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": meta["request"]}}}
-        if meta["auth"]:
-            operation["security"] = [{"bearer": []}]
-        if params:
-            operation["parameters"] = [
-                {"in": "path", "name": p, "required": True, "schema": {"type": "string"}} for p in params
-            ]
-        spec.path(path=path, operations={method: operation})
-    return spec.to_dict()
+    spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "a token from POST /api/v1/auth/login"}
+    )
+    for answer in _answers():
+        if answer is not ErrorResponse and answer.__name__ not in spec.components.schemas:
+            spec.components.schema(answer.__name__, schema=answer)
+    seen: dict[str, str] = {}
+    paths: dict[str, dict] = {}
+    for path, method, meta, rule in operations:
+        operation_id = meta["operation_id"]
+        if seen.setdefault(operation_id, f"{method} {path}") != f"{method} {path}":
+            raise ValueError(f"operationId {operation_id} used twice ({seen[operation_id]}, {method} {path})")
+        paths.setdefault(path, {})[method] = _operation(meta, rule)
+    for path, item in paths.items():
+        spec.path(path=path, operations=item)
+    document = spec.to_dict()
+    _require_answer_fields(document)
+    _nullable_refs(document["components"])
+    return document
+
+
+def _path(rule) -> str:
+    return _CONVERTER.sub(r"{\1}", rule.rule)
 
 
 def spec_for(app: Flask) -> dict:
-    """Built once per application from its routes' ``doc`` metadata."""
+    """Built once per application from every route's ``@doc``."""
     if "openapi" in app.extensions:
         return app.extensions["openapi"]
-    rules = []
+    operations = []
     for rule in app.url_map.iter_rules():
         meta = getattr(app.view_functions[rule.endpoint], "openapi", None)
         if meta is None:
-            continue
-        path = _CONVERTER.sub(r"{\1}", rule.rule)
+            raise ValueError(f"{rule.rule} ({rule.endpoint}) has no @doc: every route is in the document")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            rules.append((path, method.lower(), meta, tuple(rule.arguments)))
-    app.extensions["openapi"] = _build(rules)
+            operations.append((_path(rule), method.lower(), meta, rule))
+    app.extensions["openapi"] = _build(operations)
     return app.extensions["openapi"]
+
+
+def _json_body() -> object:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None  # the view answers a malformed body
+
+
+def check_request() -> None:
+    """Query string, JSON body and declared headers checked together: every field error in one answer."""
+    if request.url_rule is None:
+        return
+    meta = getattr(current_app.view_functions.get(request.url_rule.endpoint), "openapi", None)
+    if meta is None:
+        return
+    errors: dict = {}
+    query = meta["query"]
+    if query is None:
+        errors.update({name: ["Unknown parameter."] for name in request.args})
+    else:
+        try:
+            query().load(request.args.to_dict())
+        except ValidationError as exc:
+            errors.update(exc.messages if isinstance(exc.messages, dict) else {"_query": exc.messages})
+    if meta["request"] is not None:
+        data = _json_body()
+        if isinstance(data, dict):
+            try:
+                meta["request"]().load(data)
+            except ValidationError as exc:
+                errors.update(exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages})
+    for header in meta["headers"]:
+        if header.get("required") and not request.headers.get(header["name"]):
+            errors[header["name"]] = [f"Send the {header['name']} header."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def register(app: Flask) -> None:
+    app.before_request(check_request)

@@ -22,7 +22,7 @@ def upload_url(filename: str | None) -> str | None:
 
 
 def _number(value: float) -> float:
-    return round(float(value), 6)
+    return round(float(value), 6) + 0.0  # one way to print a number: never -0.0
 
 
 def score(scores: dict) -> dict:

@@ -13,13 +13,15 @@ def test_register_validates_before_calling_identity(client, services):
     assert services.calls == []
 
 
-def test_register_passes_fields_and_answers_201(client, services):
+def test_register_passes_fields_and_answers_201_with_a_session(client, services):
     services.on("identity", "register", lambda u, e, p, d, ip: {"id": "u9", "username": u, "email": e})
+    session = {"token": "t9", "expires_at": "2030-01-01T00:00:00Z", "user": {"id": "u9", "username": "ann"}}
+    services.on("identity", "login", lambda login, password, ip: session if password == "long enough pw" else None)
     response = client.post(
         "/api/v1/auth/register", json={"username": "ann", "email": "ann@example.com", "password": "long enough pw"}
     )
     assert response.status_code == 201
-    assert response.get_json() == {"id": "u9", "username": "ann", "email": "ann@example.com", "subwikis": []}
+    assert response.get_json() == session
 
 
 def test_login_sends_the_client_address_for_rate_limits(client, services):

@@ -94,9 +94,7 @@ class Api:
             json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
         )
         assert response.status_code == 201, response.text
-        login = self.post("/api/v1/auth/login", json={"login": username, "password": PASSWORD})
-        assert login.status_code == 200, login.text
-        return response.json(), login.json()["token"]
+        return response.json()["user"], response.json()["token"]
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,8 @@ def test_register_login_me_follow_logout(api):
         json={"username": name, "email": f"{name}@example.com", "password": PASSWORD, "display_name": "Eve Example"},
     )
     assert registered.status_code == 201
-    assert registered.json()["username"] == name
+    assert registered.json()["user"]["username"] == name
+    assert api.get("/api/v1/me", token=registered.json()["token"]).json()["username"] == name
     assert "password" not in registered.text and "password_hash" not in registered.text
 
     login = api.post("/api/v1/auth/login", json={"login": f"{name}@EXAMPLE.com", "password": PASSWORD})

@@ -8,6 +8,7 @@ from flask import current_app, g, jsonify, request
 from marshmallow import Schema
 
 from gateway.errors import ApiError
+from gateway.openapi import IDEMPOTENCY_KEY, doc  # noqa: F401 - the routes' one import for both
 from gateway.people import with_people
 from gateway.schemas import RevisionsQuery
 
@@ -32,28 +33,6 @@ def body(schema: type[Schema]) -> dict:
 def query(schema: type[Schema]) -> dict:
     """The query string, validated by ``schema`` (400 with fields otherwise)."""
     return schema().load(request.args.to_dict())
-
-
-def doc(
-    summary: str,
-    request_schema: type[Schema] | None = None,
-    response: type[Schema] | None = None,
-    status: int = 200,
-    auth: bool = False,
-):
-    """Describe a view for the OpenAPI document."""
-
-    def decorate(view):
-        view.openapi = {
-            "summary": summary,
-            "request": request_schema,
-            "response": response,
-            "status": status,
-            "auth": auth,
-        }
-        return view
-
-    return decorate
 
 
 def history(service: str, owner: str):

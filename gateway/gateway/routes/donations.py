@@ -10,12 +10,32 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from gateway.auth import current_caller, login_required
 from gateway.errors import ApiError
-from gateway.routes import body, doc, query
-from gateway.schemas import Campaign, DonationRequest, DonationStarted, PageQuery
+from gateway.routes import IDEMPOTENCY_KEY, body, doc, query
+from gateway.schemas import (
+    Campaign,
+    CheckoutDecision,
+    CheckoutQuery,
+    DonationRequest,
+    DonationStarted,
+    LedgerPage,
+    LedgerQuery,
+    MyDonations,
+    Support,
+    WebhookReceived,
+)
 
 bp = Blueprint("donations", __name__)
 API = "/api/v1"
 WEBHOOK_HEADERS = ("Stripe-Signature",)
+SIGNATURE = {
+    "in": "header",
+    "name": "Stripe-Signature",
+    "required": False,
+    "description": "t=<unix time>,v1=<HMAC-SHA256 of 't.body' with the webhook secret>; without it, a 400",
+    "schema": {"type": "string"},
+}
+WEBHOOK_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+DECISION = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": CheckoutDecision}}}
 
 
 def services():
@@ -23,7 +43,7 @@ def services():
 
 
 @bp.get(f"{API}/donations/campaign")
-@doc("The fundraising campaign, live", response=Campaign)
+@doc("The fundraising campaign, live", response=Campaign, tag="Donations")
 def campaign():
     return jsonify(services().call("donations", "get_campaign"))
 
@@ -34,6 +54,10 @@ def campaign():
     DonationRequest,
     DonationStarted,
     201,
+    tag="Donations",
+    optional_auth=True,
+    headers=(IDEMPOTENCY_KEY,),
+    errors=(409, 429),
 )
 def donate():
     data = body(DonationRequest)
@@ -63,7 +87,13 @@ def donate():
 
 
 @bp.post(f"{API}/donations/webhooks/<provider>")
-@doc("Signed payment-provider callback; replays are harmless")
+@doc(
+    "Signed payment-provider callback; replays are harmless",
+    response=WebhookReceived,
+    tag="Donations",
+    headers=(SIGNATURE,),
+    body=WEBHOOK_BODY,
+)
 def webhook(provider: str):
     raw = request.get_data(cache=False)
     headers = {name: request.headers[name] for name in WEBHOOK_HEADERS if name in request.headers}
@@ -72,28 +102,33 @@ def webhook(provider: str):
 
 
 @bp.get(f"{API}/donations/ledger")
-@doc("The public ledger: paid donations and refunds, names only where public")
+@doc(
+    "The public ledger: paid donations and refunds, names only where public",
+    response=LedgerPage,
+    tag="Donations",
+    query=LedgerQuery,
+)
 def ledger():
-    return jsonify(services().call("donations", "get_ledger", **query(PageQuery)))
+    return jsonify(services().call("donations", "get_ledger", **query(LedgerQuery)))
 
 
 @bp.get(f"{API}/me/donations")
 @login_required
-@doc("Your donations and monthly pledges", auth=True)
+@doc("Your donations and monthly pledges", response=MyDonations, auth=True, tag="Donations")
 def my_donations():
     return jsonify(services().call("donations", "my_donations", g.caller["id"]))
 
 
 @bp.delete(f"{API}/me/donations/pledges/<pledge_id>")
 @login_required
-@doc("Cancel a monthly pledge", status=204, auth=True)
+@doc("Cancel a monthly pledge", status=204, auth=True, tag="Donations", errors=(403,))
 def cancel_pledge(pledge_id: str):
     services().call("donations", "cancel_pledge", g.caller["id"], pledge_id)
     return "", 204
 
 
 @bp.get(f"{API}/users/<username>/support")
-@doc("What a creator has received")
+@doc("What a creator has received", response=Support, tag="Donations")
 def support(username: str):
     return jsonify(services().call("donations", "get_support", username))
 
@@ -118,6 +153,13 @@ def _amount(donation: dict) -> str:
 
 
 @bp.get("/donations/checkout/<donation_id>")
+@doc(
+    "The offline provider's checkout page (HTML), where the donor confirms or cancels",
+    tag="Donations",
+    query=CheckoutQuery,
+    media="text/html",
+    errors=(403,),
+)
 def checkout(donation_id: str):
     """The offline provider's checkout: no money moves; the decision comes back as a signed webhook."""
     token = request.args.get("token", "")
@@ -143,10 +185,12 @@ def _decide(donation_id: str, paid: bool) -> Response:
 
 
 @bp.post("/donations/checkout/<donation_id>/confirm")
+@doc("The checkout page's confirmation (HTML form)", tag="Donations", body=DECISION, media="text/html", errors=(403,))
 def confirm(donation_id: str):
     return _decide(donation_id, True)
 
 
 @bp.post("/donations/checkout/<donation_id>/cancel")
+@doc("The checkout page's cancellation (HTML form)", tag="Donations", body=DECISION, media="text/html", errors=(403,))
 def cancel(donation_id: str):
     return _decide(donation_id, False)

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, jsonify
-from marshmallow import EXCLUDE, Schema, fields, validate
 
 from gateway import presenters
 from gateway.auth import login_required
 from gateway.routes import doc, query
+from gateway.schemas import FeedPage, HomeFeedQuery, PageQuery, PublicFeedQuery, SubwikiFeedQuery
 
 bp = Blueprint("feed", __name__, url_prefix="/api/v1")
-
-
-class FeedQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    sort = fields.String(load_default="quality", validate=validate.OneOf(["quality", "new", "top"]))
-    window = fields.String(load_default="week", validate=validate.OneOf(["day", "week", "all"]))
-    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=4000))
 
 
 def services():
@@ -33,24 +23,30 @@ def page(entries: dict) -> Response:
 
 @bp.get("/feed")
 @login_required
-@doc("Home: posts from your subwikis and the people you follow", auth=True)
+@doc(
+    "Home: posts from your subwikis and the people you follow",
+    response=FeedPage,
+    auth=True,
+    tag="Feed",
+    query=HomeFeedQuery,
+)
 def home():
-    args = query(FeedQuery)
+    args = query(HomeFeedQuery)
     return page(services().call("feed", "home_feed", g.caller["id"], args["sort"], args["limit"], args["cursor"]))
 
 
 @bp.get("/feed/public")
-@doc("The front page across all subwikis")
+@doc("The front page across all subwikis", response=FeedPage, tag="Feed", query=PublicFeedQuery)
 def public():
-    args = query(FeedQuery)
+    args = query(PublicFeedQuery)
     feed_args = (args["sort"], args["window"], args["limit"], args["cursor"])
     return page(services().call("feed", "public_feed", *feed_args))
 
 
 @bp.get("/subwikis/<slug>/posts")
-@doc("A subwiki's posts")
+@doc("A subwiki's posts", response=FeedPage, tag="Feed", query=SubwikiFeedQuery)
 def subwiki_posts(slug: str):
-    args = query(FeedQuery)
+    args = query(SubwikiFeedQuery)
     known = services().start("communities", "get_subwiki", slug)
     body = services().start("feed", "subwiki_feed", slug, args["sort"], args["limit"], args["cursor"])
     _, body = services().gather(known, body)
@@ -58,8 +54,8 @@ def subwiki_posts(slug: str):
 
 
 @bp.get("/users/<username>/posts")
-@doc("A person's posts, newest first")
+@doc("A person's posts, newest first", response=FeedPage, tag="Feed", query=PageQuery)
 def user_posts(username: str):
-    args = query(FeedQuery)
+    args = query(PageQuery)
     user = services().call("identity", "get_user", username)
     return page(services().call("feed", "user_posts", user["id"], args["limit"], args["cursor"]))

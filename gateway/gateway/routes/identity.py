@@ -8,11 +8,13 @@ from gateway.auth import TokenCache, current_caller, login_required
 from gateway.routes import body, doc
 from gateway.schemas import (
     EraseMeRequest,
+    Export,
     LoginRequest,
     LoginResponse,
     PrivateUser,
     PublicUser,
     RegisterRequest,
+    Session,
     UpdateMeRequest,
 )
 from gateway.services import SERVICES
@@ -29,24 +31,26 @@ def no_content():
 
 
 @bp.post("/auth/register")
-@doc("Create an account", RegisterRequest, PrivateUser, status=201)
+@doc(
+    "Create an account, signed in at once: the same answer as a login",
+    RegisterRequest,
+    Session,
+    status=201,
+    tag="Identity",
+    errors=(409, 429),
+)
 def register():
     data = body(RegisterRequest)
-    user = services().call(
-        "identity",
-        "register",
-        data["username"],
-        data["email"],
-        data["password"],
-        data.get("display_name"),
-        request.remote_addr or "",
+    address = request.remote_addr or ""
+    services().call(
+        "identity", "register", data["username"], data["email"], data["password"], data.get("display_name"), address
     )
-    user["subwikis"] = []
-    return jsonify(user), 201
+    session = services().call("identity", "login", data["username"], data["password"], address)
+    return jsonify(session), 201
 
 
 @bp.post("/auth/login")
-@doc("Sign in with username or email", LoginRequest, LoginResponse)
+@doc("Sign in with username or email", LoginRequest, LoginResponse, tag="Identity", errors=(401, 429))
 def login():
     data = body(LoginRequest)
     session = services().call("identity", "login", data["login"], data["password"], request.remote_addr or "")
@@ -55,7 +59,7 @@ def login():
 
 @bp.post("/auth/logout")
 @login_required
-@doc("Sign out; the token stops working at once", status=204, auth=True)
+@doc("Sign out; the token stops working at once", status=204, auth=True, tag="Identity")
 def logout():
     services().tokens.revoke({"token_hashes": [TokenCache.key(g.token)]})
     services().call("identity", "logout", g.token)
@@ -64,14 +68,14 @@ def logout():
 
 @bp.get("/me")
 @login_required
-@doc("The caller's own profile", response=PrivateUser, auth=True)
+@doc("The caller's own profile", response=PrivateUser, auth=True, tag="Identity")
 def get_me():
     return jsonify(services().call("identity", "get_me", g.caller["id"]))
 
 
 @bp.patch("/me")
 @login_required
-@doc("Change display name or bio", UpdateMeRequest, PrivateUser, auth=True)
+@doc("Change display name or bio", UpdateMeRequest, PrivateUser, auth=True, tag="Identity")
 def update_me():
     data = body(UpdateMeRequest)
     return jsonify(services().call("identity", "update_me", g.caller["id"], **data))
@@ -79,7 +83,15 @@ def update_me():
 
 @bp.delete("/me")
 @login_required
-@doc("Erase the account; content is anonymised everywhere", EraseMeRequest, status=204, auth=True)
+@doc(
+    "Erase the account; content is anonymised everywhere",
+    EraseMeRequest,
+    Export,
+    status=204,
+    auth=True,
+    tag="Identity",
+    errors=(403,),
+)
 def erase_me():
     data = body(EraseMeRequest)
     services().call("identity", "erase_me", g.caller["id"], data["password"])
@@ -89,7 +101,7 @@ def erase_me():
 
 @bp.get("/me/export")
 @login_required
-@doc("Everything the platform holds about the caller", auth=True)
+@doc("Everything the platform holds about the caller", response=Export, auth=True, tag="Identity")
 def export_me():
     user_id = g.caller["id"]
     calls = [services().start(name, "export_user", user_id) for name in SERVICES]
@@ -97,14 +109,14 @@ def export_me():
 
 
 @bp.get("/users/<username>")
-@doc("A person's public profile", response=PublicUser)
+@doc("A person's public profile", response=PublicUser, tag="Identity")
 def get_user(username: str):
     return jsonify(services().call("identity", "get_user", username))
 
 
 @bp.put("/users/<username>/follow")
 @login_required
-@doc("Follow a person (idempotent)", status=204, auth=True)
+@doc("Follow a person (idempotent)", status=204, auth=True, tag="Identity")
 def follow(username: str):
     services().call("identity", "follow_user", current_caller()["id"], username)
     return no_content()
@@ -112,7 +124,7 @@ def follow(username: str):
 
 @bp.delete("/users/<username>/follow")
 @login_required
-@doc("Unfollow a person (idempotent)", status=204, auth=True)
+@doc("Unfollow a person (idempotent)", status=204, auth=True, tag="Identity")
 def unfollow(username: str):
     services().call("identity", "unfollow_user", current_caller()["id"], username)
     return no_content()

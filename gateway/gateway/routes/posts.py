@@ -11,25 +11,56 @@ from gateway import presenters
 from gateway.auth import current_caller, login_required
 from gateway.errors import ApiError
 from gateway.people import people, unnamed, with_people
-from gateway.routes import body, doc, history, query
+from gateway.routes import IDEMPOTENCY_KEY, body, doc, history, query
 from gateway.rpc import ServiceUnavailable
 from gateway.schemas import (
+    Comment,
+    CommentPage,
     CommentRequest,
     CommentsQuery,
     CreatePostRequest,
     EditCommentRequest,
     EditPostRequest,
+    HeldEdit,
     PageQuery,
+    PendingPage,
+    PostRevisionChanges,
+    PostRevisionPage,
     PostView,
+    ReportFiled,
+    ReportPage,
     ReportRequest,
+    ReportResolved,
     ResolveRequest,
+    RevisionsQuery,
+    Upload,
     VoteRequest,
+    VoteTally,
 )
 from svclib.storage import default_storage
 
 bp = Blueprint("posts", __name__, url_prefix="/api/v1")
 
 UPLOAD_LIMIT = 8 * 1024 * 1024 + 64 * 1024
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary", "description": "the picture"}},
+            }
+        }
+    },
+}
+REVISIONS_OR_CHANGES = {"oneOf": [PostRevisionPage, PostRevisionChanges]}
+RETRY_KEY = {
+    **IDEMPOTENCY_KEY,
+    "required": False,
+    "description": "Optional: the same key from the same caller with the same body makes one resource, "
+    "so a retry after a lost answer is safe; with another body it is a 409.",
+}
 
 
 def services():
@@ -58,6 +89,9 @@ def viewer_id() -> str | None:
     PostView,
     201,
     auth=True,
+    tag="Posts",
+    errors=(403, 409),
+    headers=(RETRY_KEY,),
 )
 def create_post(slug: str):
     data = body(CreatePostRequest)
@@ -68,9 +102,15 @@ def create_post(slug: str):
 @bp.post("/uploads")
 @login_required
 @doc(
-    "Upload a picture (PNG, JPEG, GIF or WebP); it is re-encoded; the same picture again is the same upload",
+    "Upload a picture (PNG, JPEG, GIF or WebP, at most 8 MiB); it is re-encoded without metadata; "
+    "the same picture again is the same upload",
+    response=Upload,
     status=201,
     auth=True,
+    tag="Posts",
+    body=UPLOAD_BODY,
+    headers=(RETRY_KEY,),
+    errors=(409,),
 )
 def upload():
     request.max_content_length = UPLOAD_LIMIT
@@ -97,6 +137,7 @@ def upload():
 
 
 @bp.get("/uploads/<name>")
+@doc("An uploaded picture", tag="Posts", media=("image/png", "image/jpeg", "image/gif", "image/webp"), local=True)
 def uploaded(name: str):
     data = default_storage().open(name)
     if data is None:
@@ -110,14 +151,22 @@ def uploaded(name: str):
 
 
 @bp.get("/posts/<post_id>")
-@doc("A post", response=PostView)
+@doc("A post", response=PostView, tag="Posts", optional_auth=True)
 def get_post(post_id: str):
     return jsonify(present(services().call("content", "get_post", post_id, viewer_id())))
 
 
 @bp.patch("/posts/<post_id>")
 @login_required
-@doc("Wiki edit (members): 200 applied, 202 held for review, 409 on a stale base", EditPostRequest, PostView, auth=True)
+@doc(
+    "Wiki edit (members): 200 applied, 202 held for review, 409 on a stale base",
+    EditPostRequest,
+    PostView,
+    auth=True,
+    tag="Posts",
+    also={202: HeldEdit},
+    errors=(403, 409),
+)
 def edit_post(post_id: str):
     data = body(EditPostRequest)
     result = services().call("content", "edit_post", g.caller["id"], post_id, **data)
@@ -128,7 +177,7 @@ def edit_post(post_id: str):
 
 @bp.delete("/posts/<post_id>")
 @login_required
-@doc("Remove a post (author or moderator)", status=204, auth=True)
+@doc("Remove a post (author or moderator)", status=204, auth=True, tag="Moderation", errors=(403,))
 def remove_post(post_id: str):
     services().call("content", "remove_post", g.caller["id"], post_id)
     return "", 204
@@ -136,7 +185,7 @@ def remove_post(post_id: str):
 
 @bp.get("/posts/<post_id>/pending")
 @login_required
-@doc("Edits held for review (members)", auth=True)
+@doc("Edits held for review (members)", response=PendingPage, auth=True, tag="Posts", errors=(403,))
 def pending(post_id: str):
     changes = services().call("content", "list_pending", g.caller["id"], post_id)
     return jsonify({"items": with_people(services(), changes, "editor_id", "editor"), "next_cursor": None})
@@ -144,14 +193,20 @@ def pending(post_id: str):
 
 @bp.post("/posts/<post_id>/pending/<change_id>/accept")
 @login_required
-@doc("Accept a held edit (trusted members, moderators)", response=PostView, auth=True)
+@doc(
+    "Accept a held edit (trusted members, moderators)",
+    response=PostView,
+    auth=True,
+    tag="Posts",
+    errors=(403, 409),
+)
 def accept(post_id: str, change_id: str):
     return jsonify(present(services().call("content", "accept_pending", g.caller["id"], post_id, change_id)))
 
 
 @bp.post("/posts/<post_id>/pending/<change_id>/reject")
 @login_required
-@doc("Reject a held edit (trusted members, moderators)", status=204, auth=True)
+@doc("Reject a held edit (trusted members, moderators)", status=204, auth=True, tag="Posts", errors=(403,))
 def reject(post_id: str, change_id: str):
     services().call("content", "reject_pending", g.caller["id"], post_id, change_id)
     return "", 204
@@ -159,7 +214,13 @@ def reject(post_id: str, change_id: str):
 
 @bp.put("/posts/<post_id>/protection")
 @login_required
-@doc("Protect a post: only its author and moderators edit it (moderators)", status=204, auth=True)
+@doc(
+    "Protect a post: only its author and moderators edit it (moderators)",
+    status=204,
+    auth=True,
+    tag="Moderation",
+    errors=(403,),
+)
 def protect(post_id: str):
     services().call("content", "set_protection", g.caller["id"], post_id, True)
     return "", 204
@@ -167,21 +228,34 @@ def protect(post_id: str):
 
 @bp.delete("/posts/<post_id>/protection")
 @login_required
-@doc("Lift protection (moderators)", status=204, auth=True)
+@doc("Lift protection (moderators)", status=204, auth=True, tag="Moderation", errors=(403,))
 def unprotect(post_id: str):
     services().call("content", "set_protection", g.caller["id"], post_id, False)
     return "", 204
 
 
 @bp.get("/posts/<post_id>/revisions")
-@doc("A post's history; ?diff=N gives revision N against N-1")
+@doc(
+    "A post's history; ?diff=N gives revision N with its changes against N-1",
+    response=REVISIONS_OR_CHANGES,
+    tag="Posts",
+    query=RevisionsQuery,
+    operation_id="post_revisions",
+)
 def revisions(post_id: str):
     return history("content", post_id)
 
 
 @bp.post("/posts/<post_id>/revisions/<int:revision>/revert")
 @login_required
-@doc("Restore revision n exactly, as a new revision", response=PostView, auth=True)
+@doc(
+    "Restore revision n exactly, as a new revision",
+    response=PostView,
+    auth=True,
+    tag="Posts",
+    errors=(403, 409),
+    operation_id="revert_post",
+)
 def revert(post_id: str, revision: int):
     return jsonify(present(services().call("content", "revert_post", g.caller["id"], post_id, revision)))
 
@@ -192,28 +266,28 @@ def _vote(target_type: str, target_id: str, value: int | None):
 
 @bp.put("/posts/<post_id>/vote")
 @login_required
-@doc("Vote +1 or -1 (one per person)", VoteRequest, auth=True)
+@doc("Vote +1 or -1 (one per person)", VoteRequest, VoteTally, auth=True, tag="Posts", errors=(403,))
 def vote_post(post_id: str):
     return _vote("post", post_id, body(VoteRequest)["value"])
 
 
 @bp.delete("/posts/<post_id>/vote")
 @login_required
-@doc("Remove your vote", auth=True)
+@doc("Remove your vote", response=VoteTally, auth=True, tag="Posts", errors=(403,))
 def unvote_post(post_id: str):
     return _vote("post", post_id, None)
 
 
 @bp.put("/comments/<comment_id>/vote")
 @login_required
-@doc("Vote on a comment", VoteRequest, auth=True)
+@doc("Vote on a comment", VoteRequest, VoteTally, auth=True, tag="Discussion", errors=(403,))
 def vote_comment(comment_id: str):
     return _vote("comment", comment_id, body(VoteRequest)["value"])
 
 
 @bp.delete("/comments/<comment_id>/vote")
 @login_required
-@doc("Remove your vote on a comment", auth=True)
+@doc("Remove your vote on a comment", response=VoteTally, auth=True, tag="Discussion", errors=(403,))
 def unvote_comment(comment_id: str):
     return _vote("comment", comment_id, None)
 
@@ -242,7 +316,12 @@ def _present_thread(comments: list[dict], committed: bool = False) -> list[dict]
 
 
 @bp.get("/posts/<post_id>/comments")
-@doc("The discussion: a page of top-level comments, each with its replies (nested at most 8 levels)")
+@doc(
+    "The discussion: a page of top-level comments, each with its replies (nested at most 8 levels)",
+    response=CommentPage,
+    tag="Discussion",
+    query=CommentsQuery,
+)
 def comments(post_id: str):
     args = query(CommentsQuery)
     page = services().call("content", "list_comments", post_id, args["sort"], args["limit"], args["cursor"])
@@ -251,7 +330,16 @@ def comments(post_id: str):
 
 @bp.post("/posts/<post_id>/comments")
 @login_required
-@doc("Comment or reply (members); an Idempotency-Key header makes a retry safe", CommentRequest, status=201, auth=True)
+@doc(
+    "Comment or reply (members); an Idempotency-Key header makes a retry safe",
+    CommentRequest,
+    Comment,
+    status=201,
+    auth=True,
+    tag="Discussion",
+    errors=(403, 409),
+    headers=(RETRY_KEY,),
+)
 def comment(post_id: str):
     data = body(CommentRequest)
     created = services().call(
@@ -269,7 +357,7 @@ def comment(post_id: str):
 
 @bp.patch("/comments/<comment_id>")
 @login_required
-@doc("Edit your comment (history kept)", EditCommentRequest, auth=True)
+@doc("Edit your comment (history kept)", EditCommentRequest, Comment, auth=True, tag="Discussion", errors=(403,))
 def edit_comment(comment_id: str):
     edited = services().call("content", "edit_comment", g.caller["id"], comment_id, body(EditCommentRequest)["body"])
     edited["children"] = []
@@ -278,10 +366,23 @@ def edit_comment(comment_id: str):
 
 @bp.delete("/comments/<comment_id>")
 @login_required
-@doc("Delete a comment (author or moderator)", status=204, auth=True)
+@doc("Delete a comment (author or moderator)", status=204, auth=True, tag="Discussion", errors=(403,))
 def remove_comment(comment_id: str):
     services().call("content", "remove_comment", g.caller["id"], comment_id)
     return "", 204
+
+
+def report_doc(target: str):
+    return doc(
+        f"Report a {target} to the subwiki's moderators",
+        ReportRequest,
+        ReportFiled,
+        status=202,
+        auth=True,
+        tag="Moderation",
+        errors=(403, 409),
+        headers=(RETRY_KEY,),
+    )
 
 
 def _report(target_type: str, target_id: str):
@@ -299,21 +400,21 @@ def _report(target_type: str, target_id: str):
 
 @bp.post("/posts/<post_id>/reports")
 @login_required
-@doc("Report a post to the subwiki's moderators", ReportRequest, status=202, auth=True)
+@report_doc("post")
 def report_post(post_id: str):
     return _report("post", post_id)
 
 
 @bp.post("/comments/<comment_id>/reports")
 @login_required
-@doc("Report a comment to the subwiki's moderators", ReportRequest, status=202, auth=True)
+@report_doc("comment")
 def report_comment(comment_id: str):
     return _report("comment", comment_id)
 
 
 @bp.get("/subwikis/<slug>/reports")
 @login_required
-@doc("Open reports (moderators)", auth=True)
+@doc("Open reports (moderators)", response=ReportPage, auth=True, tag="Moderation", query=PageQuery, errors=(403,))
 def reports(slug: str):
     args = query(PageQuery)
     page = services().call("content", "list_reports", g.caller["id"], slug, **args)
@@ -324,7 +425,14 @@ def reports(slug: str):
 
 @bp.post("/reports/<report_id>/resolve")
 @login_required
-@doc("Resolve a report: uphold removes the target (moderators)", ResolveRequest, auth=True)
+@doc(
+    "Resolve a report: uphold removes the target (moderators)",
+    ResolveRequest,
+    ReportResolved,
+    auth=True,
+    tag="Moderation",
+    errors=(403, 409),
+)
 def resolve(report_id: str):
     action = body(ResolveRequest)["action"]
     return jsonify(services().call("content", "resolve_report", g.caller["id"], report_id, action))

@@ -10,12 +10,18 @@ from gateway.routes import body, doc, history, query
 from gateway.schemas import (
     CreateSubwikiRequest,
     EditSubwikiRequest,
+    ModlogPage,
     PageQuery,
+    PageRevisionChanges,
+    PageRevisionPage,
+    RevisionsQuery,
     Subwiki,
     SubwikiListQuery,
+    SubwikiPage,
 )
 
 bp = Blueprint("subwikis", __name__, url_prefix="/api/v1/subwikis")
+REVISIONS_OR_CHANGES = {"oneOf": [PageRevisionPage, PageRevisionChanges]}
 
 
 def services():
@@ -27,11 +33,18 @@ def present(subwiki: dict) -> dict:
     names = people(services(), subwiki.pop("moderator_ids", []))
     subwiki["moderators"] = list(names.values())
     subwiki.pop("id", None)
+    subwiki.setdefault("is_member", False)  # an anonymous reader is neither
+    subwiki.setdefault("is_moderator", False)
     return subwiki
 
 
 @bp.get("")
-@doc("Find subwikis by name and summary; sort by members, new or active")
+@doc(
+    "Find subwikis by name and summary; sort by members, new or active",
+    response=SubwikiPage,
+    tag="Subwikis",
+    query=SubwikiListQuery,
+)
 def list_subwikis():
     args = query(SubwikiListQuery)
     return jsonify(services().call("communities", "list_subwikis", **args))
@@ -39,7 +52,15 @@ def list_subwikis():
 
 @bp.post("")
 @login_required
-@doc("Create a subwiki; its creator becomes its first moderator", CreateSubwikiRequest, Subwiki, 201, auth=True)
+@doc(
+    "Create a subwiki; its creator becomes its first moderator",
+    CreateSubwikiRequest,
+    Subwiki,
+    201,
+    auth=True,
+    tag="Subwikis",
+    errors=(409,),
+)
 def create_subwiki():
     data = body(CreateSubwikiRequest)
     created = services().call("communities", "create_subwiki", g.caller["id"], **data)
@@ -47,7 +68,7 @@ def create_subwiki():
 
 
 @bp.get("/<slug>")
-@doc("A subwiki", response=Subwiki)
+@doc("A subwiki", response=Subwiki, tag="Subwikis", optional_auth=True)
 def get_subwiki(slug: str):
     caller = current_caller(required=False)
     subwiki = services().call("communities", "get_subwiki", slug, caller["id"] if caller else None)
@@ -56,7 +77,14 @@ def get_subwiki(slug: str):
 
 @bp.patch("/<slug>")
 @login_required
-@doc("Edit the subwiki's page (any member); 409 on a stale base_revision", EditSubwikiRequest, Subwiki, auth=True)
+@doc(
+    "Edit the subwiki's page (any member); 409 on a stale base_revision",
+    EditSubwikiRequest,
+    Subwiki,
+    auth=True,
+    tag="Subwikis",
+    errors=(403, 409),
+)
 def edit_subwiki(slug: str):
     data = body(EditSubwikiRequest)
     edited = services().call("communities", "edit_subwiki", g.caller["id"], slug, **data)
@@ -64,21 +92,34 @@ def edit_subwiki(slug: str):
 
 
 @bp.get("/<slug>/revisions")
-@doc("The page's history; ?diff=N gives revision N against N-1")
+@doc(
+    "The page's history; ?diff=N gives revision N with its changes against N-1",
+    response=REVISIONS_OR_CHANGES,
+    tag="Subwikis",
+    query=RevisionsQuery,
+    operation_id="subwiki_revisions",
+)
 def revisions(slug: str):
     return history("communities", slug)
 
 
 @bp.post("/<slug>/revisions/<int:revision>/revert")
 @login_required
-@doc("Restore an earlier revision as a new one (any member)", response=Subwiki, auth=True)
+@doc(
+    "Restore an earlier revision as a new one (any member)",
+    response=Subwiki,
+    auth=True,
+    tag="Subwikis",
+    errors=(403,),
+    operation_id="restore_subwiki_revision",
+)
 def revert(slug: str, revision: int):
     return jsonify(present(services().call("communities", "restore_revision", g.caller["id"], slug, revision)))
 
 
 @bp.put("/<slug>/membership")
 @login_required
-@doc("Join (idempotent)", status=204, auth=True)
+@doc("Join (idempotent)", status=204, auth=True, tag="Subwikis")
 def join(slug: str):
     services().call("communities", "join_subwiki", g.caller["id"], slug)
     return "", 204
@@ -86,7 +127,7 @@ def join(slug: str):
 
 @bp.delete("/<slug>/membership")
 @login_required
-@doc("Leave (idempotent)", status=204, auth=True)
+@doc("Leave (idempotent)", status=204, auth=True, tag="Subwikis")
 def leave(slug: str):
     services().call("communities", "leave_subwiki", g.caller["id"], slug)
     return "", 204
@@ -98,7 +139,7 @@ def _user_id(username: str) -> str:
 
 @bp.put("/<slug>/moderators/<username>")
 @login_required
-@doc("Appoint a moderator (moderators only)", status=204, auth=True)
+@doc("Appoint a moderator (moderators only)", status=204, auth=True, tag="Subwikis", errors=(403,))
 def appoint(slug: str, username: str):
     services().call("communities", "add_moderator", g.caller["id"], slug, _user_id(username))
     return "", 204
@@ -106,14 +147,14 @@ def appoint(slug: str, username: str):
 
 @bp.delete("/<slug>/moderators/<username>")
 @login_required
-@doc("Remove a moderator (moderators only)", status=204, auth=True)
+@doc("Remove a moderator (moderators only)", status=204, auth=True, tag="Subwikis", errors=(403,))
 def dismiss(slug: str, username: str):
     services().call("communities", "remove_moderator", g.caller["id"], slug, _user_id(username))
     return "", 204
 
 
 @bp.get("/<slug>/modlog")
-@doc("The public log of moderators' actions")
+@doc("The public log of moderators' actions", response=ModlogPage, tag="Moderation", query=PageQuery)
 def modlog(slug: str):
     args = query(PageQuery)
     page = services().call("communities", "get_modlog", slug, **args)

@@ -57,6 +57,7 @@ class CommentSchema(Schema):
     post_id = fields.String()
     parent_id = fields.String(allow_none=True)
     author_id = fields.String(allow_none=True)
+    body = fields.String()
     body_html = fields.String()
     revision = fields.Integer()
     up = fields.Integer(attribute="up_count")

@@ -117,4 +117,4 @@ def reasons(post, age_hours: float, c: RankingConfig = CONFIG) -> list[dict]:
         ("age_hours", age_hours),
         ("decay", decay(age_hours, c)),
     )
-    return [{"factor": name, "value": round(float(value), 6)} for name, value in factors]
+    return [{"factor": name, "value": round(float(value), 6) + 0.0} for name, value in factors]  # never -0.0

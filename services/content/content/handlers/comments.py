@@ -20,7 +20,18 @@ from svclib.db import Transaction, utcnow
 COMMENT_LIMIT = 10_000
 MAX_DEPTH = 8  # replies nest at most this many levels below a top-level comment
 COMMENT = CommentSchema()
-SHOWN = ("id", "post_id", "parent_id", "author_id", "body_html", "revision", "up_count", "down_count", "created_at")
+SHOWN = (
+    "id",
+    "post_id",
+    "parent_id",
+    "author_id",
+    "body",
+    "body_html",
+    "revision",
+    "up_count",
+    "down_count",
+    "created_at",
+)
 
 
 def _check_comment(body: str) -> str:
@@ -35,7 +46,7 @@ def _check_comment(body: str) -> str:
 def comment_view(comment: Comment) -> dict:
     data = COMMENT.dump({**{c: getattr(comment, c) for c in SHOWN}, "deleted": comment.deleted_at is not None})
     if comment.deleted_at is not None:
-        data.update(body_html="", author_id=None)
+        data.update(body="", body_html="", author_id=None)
     return data
 
 

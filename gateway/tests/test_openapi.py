@@ -1,0 +1,133 @@
+"""The OpenAPI document is complete and valid, and requests are checked against it."""
+
+from __future__ import annotations
+
+import pytest
+from openapi_spec_validator import validate
+
+METHODS = {"get", "put", "post", "patch", "delete"}
+
+
+@pytest.fixture
+def document(client):
+    return client.get("/api/v1/openapi.json").get_json()
+
+
+def operations(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def test_the_document_is_valid_openapi(document):
+    validate(document)
+    assert document["openapi"] == "3.0.3"
+
+
+def test_every_route_of_the_application_is_in_the_document(client, document):
+    routes = set()
+    for rule in client.application.url_map.iter_rules():
+        path = rule.rule
+        for name in rule.arguments:
+            path = path.replace(f"<int:{name}>", f"{{{name}}}").replace(f"<{name}>", f"{{{name}}}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            routes.add((path, method.lower()))
+    documented = {(path, method) for path, method, _ in operations(document)}
+    assert routes == documented
+    assert ("/api/v1/uploads/{name}", "get") in documented
+
+
+def test_every_operation_is_named_tagged_and_answers_declared(document):
+    ids = [operation["operationId"] for _, _, operation in operations(document)]
+    assert len(ids) == len(set(ids))
+    tags = {tag["name"] for tag in document["tags"]}
+    for path, method, operation in operations(document):
+        where = f"{method.upper()} {path}"
+        assert operation["summary"] and set(operation["tags"]) <= tags, where
+        answers = operation["responses"]
+        assert "default" not in answers, where
+        assert any(status.startswith("2") for status in answers), where
+        assert {"400", "500"} <= set(answers), where
+        if "{" in path:
+            assert "404" in answers, where
+        for status, answer in answers.items():
+            if status.startswith("2") and status != "204":
+                assert answer.get("content"), f"{where} {status} has no body schema"
+            if status.startswith(("4", "5")) and not (path == "/readyz" and status == "503"):
+                assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        if operation.get("security") == [{"bearer": []}]:
+            assert "401" in answers, where
+
+
+def test_parameters_have_types_ranges_and_enums(document):
+    def parameters(path, method):
+        found = document["paths"][path][method]["parameters"]
+        return {(p["in"], p["name"]): p for p in found}
+
+    public = parameters("/api/v1/feed/public", "get")
+    assert public[("query", "limit")]["schema"] == {"type": "integer", "default": 25, "minimum": 1, "maximum": 100}
+    assert public[("query", "sort")]["schema"]["enum"] == ["quality", "new", "top"]
+    assert public[("query", "window")]["schema"]["enum"] == ["day", "week", "all"]
+    assert ("query", "cursor") in public
+    subwikis = parameters("/api/v1/subwikis", "get")
+    assert subwikis[("query", "sort")]["schema"]["enum"] == ["members", "new", "active"]
+    assert ("query", "q") in subwikis
+    revisions = parameters("/api/v1/posts/{post_id}/revisions", "get")
+    assert revisions[("query", "diff")]["schema"]["type"] == "integer"
+    revert = parameters("/api/v1/posts/{post_id}/revisions/{revision}/revert", "post")
+    assert revert[("path", "revision")]["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    donate = parameters("/api/v1/donations", "post")
+    assert donate[("header", "Idempotency-Key")]["required"] is True
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_bodies_and_answers_are_declared(document):
+    upload = document["paths"]["/api/v1/uploads"]["post"]
+    multipart = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert multipart["required"] == ["file"] and multipart["properties"]["file"]["format"] == "binary"
+    edit = document["paths"]["/api/v1/posts/{post_id}"]["patch"]["responses"]
+    assert edit["202"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/HeldEdit"}
+    assert {"403", "409"} <= set(edit)
+    assert "204" in document["paths"]["/api/v1/auth/logout"]["post"]["responses"]
+    schemas = document["components"]["schemas"]
+    assert "can_moderate" in schemas["PostView"]["properties"]
+    assert "can_moderate" not in schemas["PostView"]["required"]
+    assert "last_activity_at" in schemas["Subwiki"]["required"]
+    assert schemas["PostView"]["additionalProperties"] is False
+    assert set(schemas["DonationStarted"]["required"]) >= {"donation_id", "checkout_url", "amount_cents"}
+
+
+def test_unknown_query_parameters_are_refused_like_unknown_fields(client, auth):
+    response = client.get("/api/v1/me?colour=blue", headers=auth)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["fields"] == {"colour": ["Unknown parameter."]}
+    response = client.get("/api/v1/feed/public?colour=blue&window=year&limit=0")
+    assert response.status_code == 400
+    assert set(response.get_json()["error"]["fields"]) == {"colour", "window", "limit"}
+
+
+def test_every_field_error_comes_in_one_answer(client):
+    response = client.post("/api/v1/donations", json={"amount_cents": "many", "currency": "euro", "tip": 1})
+    assert response.status_code == 400
+    fields = response.get_json()["error"]["fields"]
+    assert set(fields) == {"amount_cents", "currency", "tip", "Idempotency-Key"}
+
+
+def test_the_index_links_to_the_documents(client):
+    index = client.get("/api/v1").get_json()
+    assert index["links"]["docs"]["href"] == "/api/v1/docs"
+    assert index["links"]["openapi"]["href"] == "/api/v1/openapi.json"
+
+
+def test_the_docs_page_is_served_with_its_own_assets(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    text = page.get_data(as_text=True)
+    assert "http://" not in text and "https://" not in text
+    for asset in ("/api/v1/docs/swagger-ui.css", "/api/v1/docs/swagger-ui-bundle.js", "/api/v1/docs/start.js"):
+        assert asset in text
+        served = client.get(asset)
+        assert served.status_code == 200 and len(served.data) > 0, asset
+    assert client.get("/api/v1/docs/../app.py").status_code == 404
+    assert client.get("/api/v1/docs/nothing.js").status_code == 404
