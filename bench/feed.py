@@ -272,7 +272,8 @@ def run_scale(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
         joined = [sid for sid, _ in seeded.subwikis[:50]]
         queries = json.loads(json.dumps(query_times(urls["feed"], seeded.reader, joined)))
         env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
-        env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4")
+        # Every benchmark writer registers from this machine.
+        env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4", REGISTRATIONS_PER_IP="1000000")
         stack = Stack(env, 18700, ROOT / "var" / "bench" / f"feed-{run}")
         stack.start_all()
         api = f"{stack.gateway_url}/api/v1"

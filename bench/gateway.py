@@ -397,6 +397,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
             "DATA_DIR": str(run_dir / "data"),
             "UPLOAD_DIR": str(run_dir / "data" / "uploads"),
             "PROMETHEUS_MULTIPROC_DIR": str(run_dir / "metrics-gateway"),
+            "REGISTRATIONS_PER_IP": "1000000",  # every benchmark account registers from this machine
             **GUNICORN,
         }
         for service in infra.SERVICES:
