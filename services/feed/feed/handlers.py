@@ -17,7 +17,8 @@ A row is locked in the mode its transaction needs when it is first read, never u
 
 Events that carry a state (a vote, a membership, a follow, a trust value) carry their
 source's version of it, a sequence per key: one no newer than the version held for its key
-is not applied (``_newer``), so late and repeated deliveries change nothing.
+is not applied (``_newer``; a trust value by the version on its own row), so late and
+repeated deliveries change nothing.
 """
 
 from __future__ import annotations
