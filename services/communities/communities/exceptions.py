@@ -19,7 +19,3 @@ class NotFound(CommunitiesError, exceptions.NotFound):
 
 class Conflict(CommunitiesError, exceptions.Conflict):
     pass
-
-
-class RateLimited(CommunitiesError, exceptions.RateLimited):
-    pass

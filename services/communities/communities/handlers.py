@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import math
-import os
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from communities import events
-from communities.exceptions import Conflict, Forbidden, Invalid, NotFound, RateLimited
-from communities.models import KNOWN_USERS, Membership, MembershipVersion, ModlogEntry, Subwiki, SubwikiRevision
+from communities.exceptions import Conflict, Forbidden, Invalid, NotFound
+from communities.models import (
+    KNOWN_USERS,
+    RATE_LIMITS,
+    Membership,
+    MembershipVersion,
+    ModlogEntry,
+    Subwiki,
+    SubwikiRevision,
+)
 from communities.schemas import (
     MembershipEventSchema,
     ModlogSchema,
@@ -24,6 +30,7 @@ from communities.schemas import (
 )
 from svclib import pagination, wiki
 from svclib.db import Transaction, utcnow
+from svclib.ratelimit import RateLimit
 
 SLUG = re.compile(r"^[a-z0-9_]{3,40}$")
 LIMITS = {"name": 100, "summary": 500, "description": 20000, "edit_summary": 300}
@@ -45,45 +52,17 @@ def _check_lengths(**values: str | None) -> None:
         raise Invalid("Some fields are not valid.", fields=fields)
 
 
-def _known_user(tx: Transaction, user_id: str, for_update: bool = False) -> None:
-    query = select(KNOWN_USERS.c.erased_at).where(KNOWN_USERS.c.id == user_id)
-    row = tx.session.execute(query.with_for_update() if for_update else query).first()
+def _known_user(tx: Transaction, user_id: str) -> None:
+    row = tx.session.execute(select(KNOWN_USERS.c.erased_at).where(KNOWN_USERS.c.id == user_id)).first()
     if row is None or row.erased_at is not None:
         raise NotFound("No such user.")
 
 
-def creation_limit() -> tuple[int, int]:
-    """(subwikis, seconds): how many subwikis one account may create in a sliding window.
-
-    ``SUBWIKI_CREATE_LIMIT`` (10) per ``SUBWIKI_CREATE_WINDOW_SECONDS`` (86,400): more than a real
-    member ever starts in a day, few enough that no script fills the directory.
-    """
-    return (
-        int(os.environ.get("SUBWIKI_CREATE_LIMIT", "10")),
-        int(os.environ.get("SUBWIKI_CREATE_WINDOW_SECONDS", str(24 * 3600))),
-    )
-
-
-def _check_creation_limit(tx: Transaction, user_id: str, now: datetime) -> None:
-    """429 with Retry-After once the account has created its share; the caller holds its user row locked."""
-    limit, window = creation_limit()
-    since = now - timedelta(seconds=window)
-    recent = list(
-        tx.session.scalars(
-            select(Subwiki.created_at)
-            .where(Subwiki.created_by == user_id, Subwiki.created_at > since)
-            .order_by(Subwiki.created_at)
-        )
-    )
-    if len(recent) >= limit:
-        oldest = recent[len(recent) - limit]
-        if oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=now.tzinfo)
-        retry_after = max(1, math.ceil((oldest - since).total_seconds()))
-        raise RateLimited(
-            f"You can create {limit} subwikis in {window // 3600 or 1} hours; try again later.",
-            retry_after=retry_after,
-        )
+# Subwikis one account may create: more than a real member ever starts in a day, few enough that
+# no script fills the directory (RATE_LIMIT_SUBWIKIS_LIMIT, RATE_LIMIT_SUBWIKIS_WINDOW_SECONDS).
+SUBWIKI_CREATION = RateLimit.from_env(
+    "SUBWIKIS", limit=10, window_seconds=24 * 3600, message="You have created many subwikis today; try again later."
+)
 
 
 def _subwiki(tx: Transaction, slug: str, for_update: bool = False) -> Subwiki:
@@ -182,9 +161,9 @@ def create(tx: Transaction, user_id: str, slug: str, name: str, summary: str, de
     if fields:
         raise Invalid("Some fields are not valid.", fields=fields)
     _check_lengths(name=name, summary=summary, description=description)
-    _known_user(tx, user_id, for_update=True)  # one creation at a time per account: the limit holds
+    _known_user(tx, user_id)
+    SUBWIKI_CREATION.hit(tx, RATE_LIMITS, user_id)  # counted with the creation: a refused one is not counted
     now = utcnow()
-    _check_creation_limit(tx, user_id, now)
     if _slug_taken(tx, slug):
         raise _slug_conflict()
     subwiki = Subwiki(

@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables, utcnow
+from svclib.ratelimit import rate_limits_table
 from svclib.users import known_users_table
 
 
@@ -15,6 +16,7 @@ class Base(Timestamps, DeclarativeBase):
 
 OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
 KNOWN_USERS = known_users_table(Base.metadata)
+RATE_LIMITS = rate_limits_table(Base.metadata)
 
 
 class Subwiki(Base):

@@ -184,17 +184,20 @@ def test_membership_events_carry_the_membership_s_version(service, db):
 
 
 def test_subwiki_creation_per_account_is_limited_with_retry_after(service, monkeypatch):
-    from communities.exceptions import RateLimited
+    from communities import handlers
+    from svclib.ratelimit import RateLimit
 
-    monkeypatch.setenv("SUBWIKI_CREATE_LIMIT", "3")
-    monkeypatch.setenv("SUBWIKI_CREATE_WINDOW_SECONDS", "3600")
+    monkeypatch.setattr(handlers, "SUBWIKI_CREATION", RateLimit("SUBWIKIS", limit=3, window_seconds=3600))
     for n in range(3):
         service.create_subwiki("ann", f"made_{n}", "Made")
-    with pytest.raises(RateLimited) as caught:
+    with pytest.raises(exceptions.RateLimited) as caught:
         service.create_subwiki("ann", "one_too_many", "Made")
     assert 0 < caught.value.details["retry_after"] <= 3600
-    assert isinstance(caught.value, exceptions.RateLimited)
     service.create_subwiki("bob", "someone_else", "Theirs")  # the limit is per account
+    with pytest.raises(Conflict):
+        service.create_subwiki("bob", "made_0", "Taken")  # a refused creation is not counted
+    service.create_subwiki("bob", "another", "Theirs")
+    service.create_subwiki("bob", "a_third", "Theirs")
 
 
 def test_a_slug_taken_at_the_same_moment_is_a_conflict_not_an_error(service, monkeypatch):

@@ -1,0 +1,23 @@
+"""the rate_limits table of svclib.ratelimit (subwiki creation per account)
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-02
+"""
+
+from alembic import op
+
+from svclib.ratelimit import create_rate_limits_table
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_rate_limits_table(op.get_bind())
+
+
+def downgrade() -> None:
+    op.drop_table("rate_limits")
