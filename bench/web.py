@@ -121,16 +121,16 @@ def post_with_comments(api: str, token: str, count: int) -> str:
 
 
 def signed_in_site(web: str) -> Callable[[], requests.Session]:
-    """Sessions signed in to the site as ada, each with its own cookie jar and pool."""
+    """Sessions signed in to the site as ada (one sign-in: logins are rate-limited), each with its own pool."""
+    first = requests.Session()
+    page = first.get(f"{web}/signin", timeout=30).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answer = first.post(f"{web}/signin", data={"login": "ada", "password": PASSWORD, "csrf_token": token}, timeout=30)
+    answer.raise_for_status()
 
     def make() -> requests.Session:
         session = requests.Session()
-        page = session.get(f"{web}/signin", timeout=30).text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        answer = session.post(
-            f"{web}/signin", data={"login": "ada", "password": PASSWORD, "csrf_token": token}, timeout=30
-        )
-        answer.raise_for_status()
+        session.cookies.update(first.cookies)
         return session
 
     return make

@@ -104,7 +104,7 @@ def test_a_community_from_sign_up_to_revert_and_a_donation(people):
     # The moderator replies to the comment.
     page = moderator.go(f"/posts/{article}")
     comment = page.locator("li", has_text="Was the Mill ever built")
-    comment.locator("details.reply-box > summary").first.click()
+    comment.get_by_role("link", name="Reply").first.click()  # the form comes in place
     comment.get_by_label("Your reply").fill("A trial piece of the Mill was built in 1871.")
     comment.get_by_role("button", name="Reply", exact=True).click()
     assert "A trial piece" in page.inner_text("#comments")

@@ -71,7 +71,14 @@ def thread(post_id: str, comment_id: str):
     if node is None:
         abort(404)
     return render_template(
-        "posts/show.html", post=post, comments=[node], sort="quality", pending=[], max_depth=MAX_DEPTH, focus=node
+        "posts/show.html",
+        post=post,
+        comments=[node],
+        sort="quality",
+        pending=[],
+        max_depth=MAX_DEPTH,
+        focus=node,
+        failed_parent=request.args.get("reply"),
     )
 
 

@@ -62,3 +62,20 @@ document.addEventListener('click', async (event) => {
   const nextLink = next.querySelector('a[data-more]');
   if (nextLink) link.href = nextLink.href; else link.closest('nav')?.remove();
 });
+
+// Reply in place: the reply form of the comment's own page, brought here.
+document.addEventListener('click', async (event) => {
+  const link = event.target.closest('a[data-reply]');
+  if (!link) return;
+  event.preventDefault();
+  const id = link.dataset.reply;
+  const existing = document.getElementById(`reply-form-${id}`);
+  if (existing) { existing.querySelector('textarea')?.focus(); return; }
+  const response = await fetch(link.href);
+  if (!response.ok) { window.location = link.href; return; }
+  const page = new DOMParser().parseFromString(await response.text(), 'text/html');
+  const form = page.getElementById(`reply-form-${id}`);
+  if (!form) { window.location = link.href; return; }
+  link.closest('.actions').after(document.adoptNode(form));
+  form.querySelector('textarea')?.focus();
+});
