@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BASES = ROOT / "deploy" / "bases"
@@ -272,7 +273,10 @@ class Images:
 @pytest.fixture(scope="session")
 def images(bases) -> Images:
     revision = run("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD", check=False).stdout.strip() or "unknown"
-    built = Images({component: f"wikisocial/{component}:latest" for component in COMPONENTS})
+    # Every service of docker-compose.yml that compose would build, under the name compose uses.
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    built = Images({spec["build"]["args"]["COMPONENT"]: spec["image"] for spec in services.values() if "build" in spec})
+    assert set(COMPONENTS) <= set(built.names), built.names
     for component, name in built.names.items():
         started = time.monotonic()
         podman(
@@ -300,7 +304,7 @@ def images(bases) -> Images:
         log(f"built {name} in {built.seconds[component]} s, {built.sizes[component] / 1e6:.0f} MB")
     REPORT["images"] = {
         component: f"{built.sizes[component] / 1e6:.0f} MB, built in {built.seconds[component]} s"
-        for component in COMPONENTS
+        for component in built.names
     }
     return built
 
@@ -320,12 +324,14 @@ class Stack:
     def __init__(self, socket_url: str, bases: dict[str, str], workdir: Path):
         self.project = os.environ.get("CONTAINERS_PROJECT", "wikisocial-test")
         self.gateway_port = free_port()
+        self.web_port = free_port()
         self.workdir = workdir
         self.env = engine_env(
             DOCKER_HOST=socket_url,
             COMPOSE_PROJECT_NAME=self.project,
             COMPOSE_HTTP_TIMEOUT="600",
             GATEWAY_PORT=str(self.gateway_port),
+            WEB_PORT=str(self.web_port),
             RABBITMQ_MANAGEMENT_PORT=str(free_port()),
             PUBLIC_URL=f"http://127.0.0.1:{self.gateway_port}",
             # Every secret from the environment, made for this run.
@@ -346,6 +352,9 @@ class Stack:
     def compose(self, *args: str, timeout: float = 900, check: bool = True):
         command = ("docker-compose", "-f", str(ROOT / "docker-compose.yml"), *args)
         return run(*command, env=self.env, timeout=timeout, check=check)
+
+    def has(self, service: str) -> bool:
+        return service in yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
 
     def start_healthchecks(self) -> None:
         """No systemd here, so podman runs no healthcheck by itself: run them while the stack lives.

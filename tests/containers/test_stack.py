@@ -16,7 +16,8 @@ OCI_LABELS = ("title", "description", "version", "revision", "base.name")
 
 
 def test_every_image_runs_as_a_user_has_a_healthcheck_labels_and_no_secret(images, tools):
-    for component in COMPONENTS:
+    assert set(COMPONENTS) <= set(images.names)
+    for component in images.names:
         image = json.loads(tools.podman("image", "inspect", images.names[component]).stdout)[0]
         config = image["Config"]
         assert config["User"] == "10001:10001", component
@@ -40,7 +41,9 @@ def test_every_container_is_healthy(stack, tools):
         return not waiting and health
 
     health = tools.wait_until(all_healthy, 300, what="every container healthy")
-    expected = {"rabbitmq", "gateway", *SERVICES, *(f"{s}-db" for s in SERVICES)}
+    expected = {"rabbitmq", "gateway", *SERVICES, *(f"{s}-db" for s in SERVICES)} | (
+        {"web"} if stack.has("web") else set()
+    )
     assert expected <= {re.sub(r"^.*?_(.+)_\d+$", r"\1", name) for name in health}, health
     topology = [state for name, state in health.items() if "topology" in name]
     assert topology == ["exited"], health
@@ -96,6 +99,9 @@ def journey(base: str, wait_until) -> str:
 def test_a_journey_through_the_gateway(stack, tools):
     journey(stack.url, tools.wait_until)
     assert requests.get(stack.url + "/api/v1/feed", timeout=30).status_code == 401
+    if stack.has("web"):  # the web site renders its pages from the same API
+        front = requests.get(f"http://127.0.0.1:{stack.web_port}/", timeout=30)
+        assert front.status_code == 200 and "<html" in front.text.lower(), front.status_code
 
 
 def test_the_feed_scales_to_two_replicas(stack, tools):

@@ -14,7 +14,7 @@ DEPLOY = ROOT / "deploy"
 
 def test_compose_runs_the_site_beside_the_gateway():
     web = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]
-    assert web["build"]["args"] == {"COMPONENT": "web"}
+    assert web["build"]["args"] == {"COMPONENT": "web", "PYTHON_IMAGE": "${PYTHON_IMAGE:-python:3.11-slim}"}
     assert web["ports"] == ["${WEB_PORT:-8080}:8080"]
     env = web["environment"]
     assert env["GATEWAY_URL"] == "http://gateway:8000"
