@@ -9,7 +9,7 @@ PACKAGES := libs services/identity services/communities services/content service
 PYTEST := $(PY) -m pytest -q
 
 PHONY_WEB := test-web test-browser chromium bench-web
-.PHONY: fuzz install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers bench bench-feed bench-feed-storage feed-rebuild clean
+.PHONY: fuzz install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers bench bench-feed load bench-feed-storage feed-rebuild clean
 
 install: $(STAMP)
 
@@ -81,6 +81,11 @@ bench-feed: install servers
 # The feed's read model in PostgreSQL beside the same model in Redis sorted sets, on the same seeded data.
 bench-feed-storage: install servers
 	$(PY) -m bench.feed_storage --scale $(or $(SCALE),0.1)
+
+# Members' visits played by Locust (bench/load_visit.py, its own virtualenv from requirements/load.txt),
+# headless for LOAD_SECONDS (60) at LOAD_USERS (16), on a stack seeded at SCALE (0.01) as bench-feed seeds it.
+load: install servers
+	$(PY) -m bench.load --scale $(or $(SCALE),0.01) --seconds $(or $(LOAD_SECONDS),60) --concurrency $(or $(LOAD_USERS),16)
 
 feed-rebuild: install
 	$(PY) -m feed.rebuild

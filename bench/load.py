@@ -1,0 +1,268 @@
+"""``make load``: members' visits (bench/load_visit.py) played by Locust, headless and bounded in time,
+against a stack seeded at ``--scale`` as ``make bench-feed`` seeds it (bench/seed.py).
+
+Reports, in ``bench/results/load-<scale>-<timestamp>.json`` and a PNG beside it: req/s, p50/p95/p99
+and errors per request type and overall; the feed's kept-page hits and misses (its ``health`` RPC,
+before and after); CPU seconds per component (bench/cpu.py); the peak number of PostgreSQL
+connections to the stack's databases (pg_stat_activity, sampled every half second).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from bench import cpu
+from bench.feed import RESULTS
+from bench.seed import seed
+from devstack import infra
+from devstack.stack import ROOT, Stack
+from svclib.db import make_engine, migrate
+from svclib.migrations import migrations_dir
+
+LOCUST = ROOT / "var" / "load-venv" / "bin" / "locust"
+READERS_AT_FULL_SCALE = 10_000
+
+
+def install_locust() -> None:
+    """A virtualenv of its own, from requirements/load.txt (locust brings gevent and its own pins)."""
+    venv = LOCUST.parent.parent
+    stamp = venv / ".installed"
+    lock = ROOT / "requirements" / "load.txt"
+    if stamp.exists() and stamp.read_text() == lock.read_text():
+        return
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-r", str(lock)], check=True)
+    stamp.write_text(lock.read_text())
+
+
+def visit_data(urls: dict[str, str], seeded, scale: float, path) -> dict:
+    """What the visits draw from: seeded accounts to sign in as, subwikis, posts, authors' names."""
+    readers = max(100, int(READERS_AT_FULL_SCALE * scale))
+    readers = min(readers, len(seeded.users))
+    with psycopg.connect(urls["content"].replace("postgresql+psycopg://", "postgresql://")) as conn:
+        posts = conn.execute("SELECT id, subwiki_slug FROM posts ORDER BY random() LIMIT 5000").fetchall()
+    data = {
+        "readers": [f"user{i}" for i in range(readers)],
+        "password": "benchmark password",
+        "slugs": [slug for _, slug in seeded.subwikis],
+        "posts": [list(row) for row in posts],
+        "authors": [f"user{i}" for i in range(min(len(seeded.users), 50_000))],
+    }
+    path.write_text(json.dumps(data))
+    return {"readers": readers, "posts_drawn_from": len(posts), "subwikis": len(seeded.subwikis)}
+
+
+class ConnectionPeak(threading.Thread):
+    """Samples pg_stat_activity for the stack's databases until stopped; keeps the peak."""
+
+    def __init__(self, url: str, databases: list[str]):
+        super().__init__(daemon=True)
+        self.url, self.databases = url, databases
+        self.peak, self.samples, self.stopping = 0, [], threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stopping.wait(0.5):
+                count = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = ANY(%s)", (self.databases,)
+                ).fetchone()[0]
+                self.samples.append(count)
+                self.peak = max(self.peak, count)
+
+
+def kept_answers(amqp_uri: str) -> dict:
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
+        return rpc.feed.health()["kept_answers"]
+
+
+def locust_stats(csv_path) -> dict:
+    stats = {}
+    with open(csv_path) as handle:
+        for row in csv.DictReader(handle):
+            name = "overall" if row["Name"] == "Aggregated" else row["Name"]
+            stats[name] = {
+                "requests": int(row["Request Count"]),
+                "errors": int(row["Failure Count"]),
+                "rps": round(float(row["Requests/s"]), 1),
+                "p50_ms": float(row["50%"]),
+                "p95_ms": float(row["95%"]),
+                "p99_ms": float(row["99%"]),
+            }
+    return stats
+
+
+def run(args: argparse.Namespace) -> dict:
+    broker, postgres = infra.find_broker(), infra.find_postgres()
+    vhost = broker.create_vhost(f"bench-load-{uuid.uuid4().hex[:8]}")
+    run_id = uuid.uuid4().hex[:8]
+    names = {s: f"benchload_{s}_{run_id}" for s in infra.SERVICES}
+    urls = {s: postgres.create(db) for s, db in names.items()}
+    work = ROOT / "var" / "bench" / f"load-{run_id}"
+    work.mkdir(parents=True, exist_ok=True)
+    stack = None
+    try:
+        for service, url in urls.items():
+            engine = make_engine(url)
+            migrate(engine, migrations_dir(service))
+            engine.dispose()
+        started = time.monotonic()
+        seeded = seed(urls, args.scale)
+        seed_seconds = round(time.monotonic() - started, 1)
+        drawn = visit_data(urls, seeded, args.scale, work / "data.json")
+        env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
+        env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        stack = Stack(env, port, work)
+        stack.start_all()
+        kept_before = kept_answers(broker.uri(vhost))
+        admin_url = urls["identity"].replace("postgresql+psycopg://", "postgresql://")
+        peak = ConnectionPeak(admin_url, list(names.values()))
+        peak.start()
+        groups = {name: process.pid for name, process in stack.processes.items()}
+        load_before = os.getloadavg()
+        before, machine_before, children_before = cpu.snapshot(), cpu.machine_ticks(), cpu.children_seconds()
+        subprocess.run(
+            [
+                str(LOCUST),
+                "-f",
+                str(ROOT / "bench" / "load_visit.py"),
+                "--headless",
+                "--users",
+                str(args.concurrency),
+                "--spawn-rate",
+                str(args.concurrency),
+                "--run-time",
+                f"{args.seconds}s",
+                "--stop-timeout",
+                "10",
+                "--host",
+                stack.gateway_url,
+                "--csv",
+                str(work / "locust"),
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+            ],
+            env={**os.environ, "LOAD_DATA": str(work / "data.json")},
+            check=False,
+        )
+        after, machine_after, children_after = cpu.snapshot(), cpu.machine_ticks(), cpu.children_seconds()
+        load_after = os.getloadavg()
+        peak.stopping.set()
+        peak.join()
+        kept_after = kept_answers(broker.uri(vhost))
+    finally:
+        if stack is not None:
+            stack.stop_all()
+        for db in names.values():
+            postgres.drop(db)
+        broker.delete_vhost(vhost)
+    stats = locust_stats(work / "locust_stats.csv")
+    writes = ("vote", "comment", "join", "new_post", "wiki_edit")
+    write_count = sum(v["requests"] for k, v in stats.items() if k in writes)
+    read_count = sum(v["requests"] for k, v in stats.items() if k not in (*writes, "overall", "login"))
+    hits = kept_after["hits"] - kept_before["hits"] + kept_after["shared"] - kept_before["shared"]
+    misses = kept_after["misses"] - kept_before["misses"]
+    spent = {**cpu.used(before, after, groups), "locust": children_after - children_before}
+    return {
+        "scale": args.scale,
+        "seconds": args.seconds,
+        "concurrency": args.concurrency,
+        "counts": seeded.counts,
+        "seed_seconds": seed_seconds,
+        "visits": drawn,
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
+        "requests": stats,
+        "reads": read_count,
+        "writes": write_count,
+        "writes_per_read": round(write_count / read_count, 3) if read_count else None,
+        "feed_kept_pages": {
+            "hits": hits,
+            "misses": misses,
+            "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None,
+            "before": kept_before,
+            "after": kept_after,
+        },
+        "cpu_seconds": {name: round(seconds, 1) for name, seconds in sorted(spent.items())},
+        "machine_busy": round(cpu.busy(machine_before, machine_after), 2),
+        "postgres_connections": {
+            "peak": peak.peak,
+            "mean": round(sum(peak.samples) / len(peak.samples), 1) if peak.samples else None,
+        },
+    }
+
+
+def plot(result: dict, path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stats = {k: v for k, v in result["requests"].items() if k != "overall"}
+    names = sorted(stats, key=lambda n: -stats[n]["requests"])
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    xs = range(len(names))
+    for offset, key in zip((-0.27, 0.0, 0.27), ("p50_ms", "p95_ms", "p99_ms"), strict=True):
+        axes[0].bar([x + offset for x in xs], [stats[n][key] for n in names], 0.27, label=key[:3])
+    axes[0].set_xticks(list(xs), names, rotation=30, ha="right")
+    axes[0].set_ylabel("latency (ms)")
+    axes[0].set_title(f"Visits at concurrency {result['concurrency']}, scale {result['scale']}")
+    axes[0].legend()
+    spent = result["cpu_seconds"]
+    axes[1].bar(list(spent), list(spent.values()))
+    axes[1].set_ylabel(f"CPU seconds over {result['seconds']} s")
+    axes[1].set_title(f"{result['requests']['overall']['rps']} req/s overall")
+    axes[1].tick_params(axis="x", rotation=30)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=0.01)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    install_locust()
+    result = {
+        "when": datetime.now(UTC).isoformat(),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),
+        "machine": {"cpus": os.cpu_count()},
+        **run(args),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"load-{args.scale}-{stamp}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    plot(result, path.with_suffix(".png"))
+    for name, figures in result["requests"].items():
+        print(
+            f"  {name:10} {figures['requests']:7d} req {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:6.0f}"
+            f"  p95 {figures['p95_ms']:6.0f}  p99 {figures['p99_ms']:6.0f} ms  errors {figures['errors']}"
+        )
+    print("writes per read:", result["writes_per_read"], " kept pages:", result["feed_kept_pages"]["hit_rate"])
+    print("cpu seconds:", result["cpu_seconds"], " postgres connections:", result["postgres_connections"])
+    print(f"written to {path.relative_to(ROOT)} and {path.with_suffix('.png').relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The member's visit that ``make load`` plays with Locust (run by bench/load.py in var/load-venv).
+
+The whole mix is written here, in ``MIX`` and ``ANONYMOUS_SHARE``; bench/README.md explains it.
+This file runs inside Locust's own virtualenv: it imports nothing from the project. What it
+needs from the seeded stack (accounts, subwikis, posts) comes as JSON named by ``LOAD_DATA``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import uuid
+
+from locust import HttpUser, between, task
+
+# Weights per request type, out of 100 requests of a signed-in member: 90 reads, 10 writes
+# (one write per ten reads, see bench/README.md). Anonymous readers only do the read part.
+MIX = {
+    # reads
+    "front": 20,  # GET /feed/public
+    "subwiki": 15,  # GET /subwikis/<slug>/posts
+    "home": 15,  # GET /feed (signed in only; anonymous readers read the front page instead)
+    "post": 15,  # GET /posts/<id>
+    "comments": 15,  # GET /posts/<id>/comments
+    "profile": 10,  # GET /users/<name>
+    # writes
+    "vote": 5,  # PUT /posts/<id>/vote
+    "comment": 2,  # POST /posts/<id>/comments
+    "join": 1,  # PUT /subwikis/<slug>/membership
+    "new_post": 1,  # POST /subwikis/<slug>/posts
+    "wiki_edit": 1,  # PATCH /posts/<id> (after reading it for its revision)
+}
+WRITES = ("vote", "comment", "join", "new_post", "wiki_edit")
+# Share of visitors who are not signed in.
+ANONYMOUS_SHARE = 0.3
+# Requests a member makes before leaving; the next visit signs in as another account.
+VISIT_LENGTH = 20
+
+API = "/api/v1"
+DATA = json.loads(open(os.environ["LOAD_DATA"]).read())  # noqa: SIM115 (read once at import)
+
+
+def _post() -> tuple[str, str]:
+    post_id, slug = random.choice(DATA["posts"])
+    return post_id, slug
+
+
+class Reader(HttpUser):
+    """Reads as anyone may: the front page, subwikis, posts with their comments, profiles."""
+
+    weight = round(ANONYMOUS_SHARE * 100)
+    wait_time = between(0.0, 0.2)
+    headers: dict[str, str] = {}
+
+    def front(self):
+        self.client.get(f"{API}/feed/public", headers=self.headers, name="front")
+
+    def subwiki(self):
+        slug = random.choice(DATA["slugs"])
+        self.client.get(f"{API}/subwikis/{slug}/posts", headers=self.headers, name="subwiki")
+
+    def post(self):
+        self.client.get(f"{API}/posts/{_post()[0]}", headers=self.headers, name="post")
+
+    def comments(self):
+        self.client.get(f"{API}/posts/{_post()[0]}/comments", headers=self.headers, name="comments")
+
+    def profile(self):
+        name = random.choice(DATA["authors"])
+        self.client.get(f"{API}/users/{name}", headers=self.headers, name="profile")
+
+    def home(self):
+        self.front()
+
+    @task
+    def visit(self):
+        self.one_request()
+
+    def one_request(self):
+        reads = [(name, weight) for name, weight in MIX.items() if name not in WRITES]
+        name = random.choices([n for n, _ in reads], [w for _, w in reads])[0]
+        getattr(self, name)()
+
+
+class Member(Reader):
+    """A signed-in member from the seed: reads their home feed and writes at MIX's share."""
+
+    weight = 100 - round(ANONYMOUS_SHARE * 100)
+
+    def on_start(self):
+        self.sign_in()
+
+    def sign_in(self):
+        self.account = random.choice(DATA["readers"])
+        self.headers = {}
+        response = self.client.post(
+            f"{API}/auth/login", json={"login": self.account, "password": DATA["password"]}, name="login"
+        )
+        if response.ok:
+            self.headers = {"Authorization": f"Bearer {response.json()['token']}"}
+        self.joined: set[str] = set()
+        self.left = VISIT_LENGTH
+
+    def home(self):
+        self.client.get(f"{API}/feed", headers=self.headers, name="home")
+
+    def _member_of(self, slug: str) -> None:
+        if slug not in self.joined:
+            self.client.put(f"{API}/subwikis/{slug}/membership", headers=self.headers, name="join")
+            self.joined.add(slug)
+
+    def join(self):
+        self._member_of(random.choice(DATA["slugs"]))
+
+    def vote(self):
+        post_id, _ = _post()
+        self.client.put(
+            f"{API}/posts/{post_id}/vote",
+            json={"value": random.choice((1, 1, 1, -1))},
+            headers=self.headers,
+            name="vote",
+        )
+
+    def comment(self):
+        post_id, slug = _post()
+        self._member_of(slug)
+        self.client.post(
+            f"{API}/posts/{post_id}/comments",
+            json={"body": "A comment under load."},
+            headers=self.headers,
+            name="comment",
+        )
+
+    def new_post(self):
+        slug = random.choice(DATA["slugs"])
+        self._member_of(slug)
+        self.client.post(
+            f"{API}/subwikis/{slug}/posts",
+            json={"kind": "text", "title": f"Load {uuid.uuid4().hex[:8]}", "body": "Written under load."},
+            headers=self.headers,
+            name="new_post",
+        )
+
+    def wiki_edit(self):
+        post_id, slug = _post()
+        self._member_of(slug)
+        current = self.client.get(f"{API}/posts/{post_id}", headers=self.headers, name="post")
+        if not current.ok:
+            return
+        # A stale base (409) is the answer a concurrent edit deserves, not a failure of the stack.
+        with self.client.patch(
+            f"{API}/posts/{post_id}",
+            json={
+                "body": f"Edited under load {uuid.uuid4().hex[:8]}.",
+                "base_revision": current.json()["revision"],
+                "edit_summary": "load",
+            },
+            headers=self.headers,
+            name="wiki_edit",
+            catch_response=True,
+        ) as response:
+            if response.status_code == 409:
+                response.success()
+
+    def one_request(self):
+        name = random.choices(list(MIX), list(MIX.values()))[0]
+        getattr(self, name)()
+        self.left -= 1
+        if self.left <= 0:
+            self.sign_in()
