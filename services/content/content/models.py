@@ -8,6 +8,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
 from svclib.users import known_users_table
 
+# Identity's trust of a new account (TrustConstants.FLOOR there): what content assumes for a person
+# until identity's user_trust_changed says otherwise. Written here once.
+NEW_ACCOUNT_TRUST = 0.1
+
 
 class Base(Timestamps, DeclarativeBase):
     pass
@@ -34,7 +38,7 @@ class Trust(Base):
     __tablename__ = "trust"
 
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    trust: Mapped[float] = mapped_column(Float, default=0.1)
+    trust: Mapped[float] = mapped_column(Float, default=NEW_ACCOUNT_TRUST)
     # When identity computed the value held: an older change arriving late is not applied.
     as_of: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

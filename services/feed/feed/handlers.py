@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from feed import ranking
 from feed.models import (
+    NEW_ACCOUNT_TRUST,
     FeedAuthor,
     FeedComment,
     FeedEdit,
@@ -88,7 +89,7 @@ def _locked_row(tx: Transaction, model, key: dict, defaults: dict, share: bool =
 
 def _trust_row(tx: Transaction, user_id: str, share: bool = False) -> FeedTrust:
     """A person's trust row, locked: a vote and a change of its voter's trust are applied one after the other."""
-    return _locked_row(tx, FeedTrust, {"user_id": user_id}, {"trust": 0.1}, share=share)
+    return _locked_row(tx, FeedTrust, {"user_id": user_id}, {"trust": NEW_ACCOUNT_TRUST}, share=share)
 
 
 def _newer(tx: Transaction, kind: str, key: str, version: int | None) -> bool:

@@ -16,6 +16,10 @@ class Base(Timestamps, DeclarativeBase):
 OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
 KNOWN_USERS = known_users_table(Base.metadata)
 
+# Identity's trust of a new account (TrustConstants.FLOOR there): the weight the feed gives a voter
+# until identity's user_trust_changed says otherwise. Written here once.
+NEW_ACCOUNT_TRUST = 0.1
+
 
 class FeedPost(Base):
     """A post as the feeds see it: its facts and its precomputed scores."""

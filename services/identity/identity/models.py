@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from identity.trust import TrustConstants
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
 from svclib.ratelimit import rate_limits_table
 
@@ -27,7 +28,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(80))
     bio: Mapped[str] = mapped_column(Text, default="")
     password_hash: Mapped[str] = mapped_column(String(200))
-    trust: Mapped[float] = mapped_column(Float, default=0.1)
+    trust: Mapped[float] = mapped_column(Float, default=TrustConstants.FLOOR)
     # Counts the changes of trust: the version each user_trust_changed carries.
     trust_version: Mapped[int] = mapped_column(Integer, default=0)
     badges: Mapped[list] = mapped_column(JSON, default=list)

@@ -6,10 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from content.models import Member, Trust
+from content.models import NEW_ACCOUNT_TRUST, Member, Trust
 from svclib.db import Transaction
-
-NEW_ACCOUNT_TRUST = 0.1
 
 
 def record_membership(tx: Transaction, membership: dict, joined: bool) -> None:
