@@ -18,14 +18,14 @@ def test_the_post_page_and_the_feed_item_agree_after_votes(api, wait_until):
     ).json()
     for token, value in zip(voters, (1, 1, -1), strict=True):
         assert api.put(f"/api/v1/posts/{post['id']}/vote", token=token, json={"value": value}).status_code == 200
-    # The author's own vote is not counted, on either side.
+    # The author's own vote is shown in the counts on both sides; it weighs nothing in the ranking.
     assert api.put(f"/api/v1/posts/{post['id']}/vote", token=writer_token, json={"value": 1}).status_code == 200
     api.delete(f"/api/v1/posts/{post['id']}/vote", token=voters[1])
 
     def item():
         items = api.get(f"/api/v1/subwikis/{slug}/posts?sort=new").json()["items"]
         found = [i["post"] for i in items if i["post"]["id"] == post["id"]]
-        return found and found[0]["score"]["up"] == 1 and found[0]["score"]["down"] == 1 and found[0]
+        return found and found[0]["score"]["up"] == 2 and found[0]["score"]["down"] == 1 and found[0]
 
     wait_until(item)
 

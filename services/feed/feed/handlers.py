@@ -273,7 +273,8 @@ def comment_changed(tx: Transaction, comment: dict, visible: bool, now: datetime
 def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
     """A person's vote on a post is now ``vote["value"]`` (1, -1, or none: withdrawn).
 
-    A vote on one's own post is not counted: it would let anyone raise their own rank.
+    A vote on one's own post is shown in the post's counts but weighs nothing in its ranking:
+    it would let anyone raise their own rank.
     """
     if vote["target_type"] != "post":
         return
@@ -286,11 +287,16 @@ def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
         _tally(row, existing.value, existing.weight, -1)
         tx.session.delete(existing)
         tx.session.flush()
-    if vote.get("value") in (1, -1) and vote["voter_id"] != row.author_id:
-        weight = ranking.vote_weight(trust.trust)
+    if vote.get("value") in (1, -1):
+        weight = _weight(row, vote["voter_id"], trust.trust)
         tx.session.add(FeedVote(post_id=row.id, voter_id=vote["voter_id"], value=vote["value"], weight=weight))
         _tally(row, vote["value"], weight, +1)
     rescore(row, now)
+
+
+def _weight(row: FeedPost, voter_id: str, trust: float) -> float:
+    """What ``voter_id``'s vote on ``row`` weighs in its ranking: nothing on their own post."""
+    return 0.0 if voter_id == row.author_id else ranking.vote_weight(trust)
 
 
 def _tally(row: FeedPost, value: int, weight: float, sign: int) -> None:
@@ -391,11 +397,13 @@ def trust_changed(
     elif as_of is not None and row.as_of is not None and as_of <= row.as_of:
         return
     row.trust, row.as_of, row.version = trust, as_of or row.as_of, version or row.version
-    weight = ranking.vote_weight(trust)
     votes = select(FeedVote).where(FeedVote.voter_id == user_id).order_by(FeedVote.post_id)
     for vote in tx.session.scalars(votes).all():
         post = _post(tx, vote.post_id)
-        if post is None or vote.weight == weight:
+        if post is None:
+            continue
+        weight = _weight(post, user_id, trust)
+        if vote.weight == weight:
             continue
         _tally(post, vote.value, vote.weight, -1)
         _tally(post, vote.value, weight, +1)

@@ -310,8 +310,14 @@ def test_a_vote_on_ones_own_post_does_not_raise_its_rank(service, events):
     events.vote("own", "a1")
     events.vote("other", "a1")
     items = {i["post_id"]: i for i in service.public_feed(window="all")["items"]}
-    assert factors(items["own"])["up_weight"] == 0 and items["own"]["up"] == 0
+    # Shown (the author sees the vote they cast), weighing nothing in the ranking.
+    assert factors(items["own"])["up_weight"] == 0 and items["own"]["up"] == 1
     assert factors(items["other"])["up_weight"] == 1.0
+    # A change of the author's trust does not give their own vote a weight.
+    events.trust("a1", 0.5)
+    items = {i["post_id"]: i for i in service.public_feed(window="all")["items"]}
+    assert factors(items["own"])["up_weight"] == 0 and items["own"]["up"] == 1
+    assert factors(items["other"])["up_weight"] == 0.25
     events.vote("own", "t1")
     assert factors(service.public_feed(window="all")["items"][0])["up_weight"] == 1.0
 
