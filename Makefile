@@ -28,6 +28,7 @@ run: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m vulture
 
 test: install servers lint test-unit test-gateway test-web test-deploy test-interface test-integration test-e2e test-browser
 

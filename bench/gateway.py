@@ -372,7 +372,7 @@ def verdicts(figures: dict[str, float]) -> dict[str, dict[str, Any]]:
     return checks
 
 
-def _interrupted(signum: int, frame: FrameType | None) -> None:
+def _interrupted(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 

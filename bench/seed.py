@@ -25,7 +25,6 @@ class Seeded:
     users: list[str]
     subwikis: list[tuple[str, str]]
     reader: str
-    reader_token_user: str
     counts: dict = field(default_factory=dict)
 
 
@@ -336,7 +335,6 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
         users,
         subwikis,
         reader,
-        "user0",
         {
             "users": len(users),
             "subwikis": len(subwikis),

@@ -106,12 +106,6 @@ class Broker:
                 if attempt == 2:
                     raise
 
-    def queue_depth(self, vhost: str, queue: str) -> int:
-        path = f"queues/{urllib.parse.quote(vhost, safe='')}/{urllib.parse.quote(queue, safe='')}"
-        response = self._api("GET", path)
-        response.raise_for_status()
-        return int(response.json().get("messages", 0))
-
     def management_ready(self) -> bool:
         try:
             return self._api("GET", "overview").status_code == 200

@@ -94,5 +94,4 @@ def login_required(view):
         current_caller(required=True)
         return view(*args, **kwargs)
 
-    wrapper.requires_auth = True
     return wrapper

@@ -41,7 +41,7 @@ COUNTED = {"up": 2, "down": 1, "comment_count": 4, "quality": 0.31234567}
 
 
 def serve(services, feed_page):
-    services.on("content", "get_post", lambda post_id, viewer: {**POST, "my_vote": 0})
+    services.on("content", "get_post", lambda _post_id, _viewer: {**POST, "my_vote": 0})
     services.on("identity", "get_people", lambda ids: {"u2": {"username": "bea", "display_name": "Bea"}})
     services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
     services.on("feed", "post_scores", lambda ids: {"p1": COUNTED})

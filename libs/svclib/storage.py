@@ -61,5 +61,5 @@ class LocalStorage:
             pass
 
 
-def default_storage() -> LocalStorage:
+def default_storage() -> Storage:
     return LocalStorage(settings.env("UPLOAD_DIR", str(settings.data_dir() / "uploads")))

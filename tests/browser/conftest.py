@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import socket
 import uuid
@@ -195,7 +194,3 @@ def people(chromium, site):
     yield make
     for person in made:
         person.close()
-
-
-def post_id_of(url: str) -> str:
-    return re.search(r"/posts/([0-9a-f]+)", url).group(1)

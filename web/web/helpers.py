@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask_babel import format_decimal
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from web.i18n import decimal_symbol, gettext, ngettext
 
@@ -162,10 +162,6 @@ def person(user: dict | None) -> str:
 def trusted_html(html: str | None) -> Markup:
     """The API's own sanitised HTML (markdown-it without raw HTML, then nh3): the only HTML shown as is."""
     return Markup(html or "")
-
-
-def field_error(errors: dict | None, name: str) -> str:
-    return str(escape((errors or {}).get(name, "")))
 
 
 KINDS = {"link": _("link"), "article": _("article"), "image": _("image"), "cartoon": _("cartoon"), "text": _("text")}

@@ -16,6 +16,7 @@ from content.handlers import idempotency
 from content.images import Picture
 from content.models import Post, Upload
 from svclib.db import Transaction
+from svclib.storage import Storage
 
 UNUSED_FOR = timedelta(days=1)
 ACTION = "save_upload"
@@ -48,7 +49,7 @@ def uploaded_before(tx: Transaction, user_id: str, digest: str, idempotency_key:
 
 
 def save_upload(
-    tx: Transaction, storage, user_id: str, digest: str, picture: Picture, idempotency_key: str | None = None
+    tx: Transaction, storage: Storage, user_id: str, digest: str, picture: Picture, idempotency_key: str | None = None
 ) -> dict:
     """Keep a re-encoded picture; the same bytes from the same person answer with the upload they made."""
     made = idempotency.claim(tx, user_id, idempotency_key, ACTION, {"sha256": digest})

@@ -1,0 +1,28 @@
+"""Names vulture (``make lint``) would call unused: each is read by something it cannot see."""
+
+# Tables registered on a service's metadata for migrations and the outbox's relay, never named again.
+PROCESSED_EVENTS
+
+# Columns kept for the record (who removed, decided or paid, and when): written here, read by
+# marshmallow schemas by name or only in the database.
+_.body_html
+_.removed_by
+_.deleted_by
+_.decided_by
+_.created_by
+_.paid_at
+_.body_excerpt
+
+# psycopg's connection and cursor settings, an exception's cause, a dependency kept for its start-up check.
+_.autocommit
+_.itersize
+_.__cause__
+_.provider_settings
+
+# Locust tasks named in bench/load_visit.py's table of weights.
+_.profile
+_.new_post
+_.wiki_edit
+
+# Flask's request globals, read with g.get("_decimal").
+_._decimal
