@@ -28,7 +28,8 @@ def snapshot(database, user_id, now):
     """Every feed scored as of ``now``, in a transaction that is rolled back: the model is only read."""
     with database.sessionmaker() as session:
         tx = Transaction(session, database)
-        handlers.rescore_all(tx, now)
+        for row in session.scalars(select(FeedPost)).all():
+            handlers.rescore(row, now)
         session.flush()
         feeds = {}
         for sort in ("quality", "new", "top"):

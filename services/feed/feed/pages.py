@@ -24,39 +24,39 @@ from feed.models import FeedFollow, FeedMembership, FeedPost, FeedSubwiki
 from svclib import pagination
 from svclib.db import Transaction, isoformat, parse_time
 
-C = ranking.CONFIG
+CONFIG = ranking.CONFIG
 SORTS = ("quality", "new", "top")
 WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "all": None}
 SCAN_AHEAD = 10
 
-P = FeedPost.__table__.c
-SORT_COLUMNS = {"quality": P.rank, "new": P.posted_at, "top": P.approval}
+POST = FeedPost.__table__.c  # the columns of a feed entry
+SORT_COLUMNS = {"quality": POST.rank, "new": POST.posted_at, "top": POST.approval}
 
 
 def _condition(kind: str, windowed: bool) -> list:
     """The rows a kind of page draws from, with named parameters for the values."""
-    conditions = [P.visible.is_(True)]
+    conditions = [POST.visible.is_(True)]
     if kind == "front" and windowed:
-        conditions.append(P.posted_at > bindparam("since", type_=P.posted_at.type))
+        conditions.append(POST.posted_at > bindparam("since", type_=POST.posted_at.type))
     elif kind == "subwiki":
-        conditions.append(P.subwiki_id == bindparam("subwiki_id"))
+        conditions.append(POST.subwiki_id == bindparam("subwiki_id"))
     elif kind == "author":
-        conditions.append(P.author_id == bindparam("author_id"))
+        conditions.append(POST.author_id == bindparam("author_id"))
     elif kind == "home":
         subwikis = select(FeedMembership.subwiki_id).where(FeedMembership.user_id == bindparam("user_id"))
         followees = select(FeedFollow.followee_id).where(FeedFollow.follower_id == bindparam("user_id"))
-        conditions.append(or_(P.subwiki_id.in_(subwikis), P.author_id.in_(followees)))
+        conditions.append(or_(POST.subwiki_id.in_(subwikis), POST.author_id.in_(followees)))
     return conditions
 
 
 def _shown_columns() -> Select:
     """What a page shows of a post; names and the new-creator flag are kept on the row itself."""
-    return select(*(column for column in P if column.key not in ("visible", "created_at", "updated_at")))
+    return select(*(column for column in POST if column.key not in ("visible", "created_at", "updated_at")))
 
 
 def _after(column):
     # A row comparison, which PostgreSQL answers from the (column, id) index without scanning ahead.
-    return tuple_(column, P.id) < tuple_(bindparam("key", type_=column.type), bindparam("key_id"))
+    return tuple_(column, POST.id) < tuple_(bindparam("key", type_=column.type), bindparam("key_id"))
 
 
 @cache
@@ -66,7 +66,7 @@ def scan_statement(kind: str, sort: str, windowed: bool, after: bool) -> Select:
     conditions = _condition(kind, windowed)
     if after:
         conditions.append(_after(column))
-    return _shown_columns().where(and_(*conditions)).order_by(column.desc(), P.id.desc()).limit(bindparam("size"))
+    return _shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(bindparam("size"))
 
 
 @cache
@@ -78,13 +78,13 @@ def new_creator_statement(kind: str, sort: str, windowed: bool, after: bool) -> 
     column = SORT_COLUMNS[sort]
     conditions = [
         *_condition(kind, windowed),
-        P.approval > bindparam("median"),
-        P.id.notin_(bindparam("excluded", expanding=True)),
-        P.small_author.is_(True),
+        POST.approval > bindparam("median"),
+        POST.id.notin_(bindparam("excluded", expanding=True)),
+        POST.small_author.is_(True),
     ]
     if after:
         conditions.append(_after(column))
-    return _shown_columns().where(and_(*conditions)).order_by(column.desc(), P.id.desc()).limit(1)
+    return _shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(1)
 
 
 # --- cursors -------------------------------------------------------------------------
@@ -156,8 +156,8 @@ def scores(row) -> dict:
 
 def post_scores(tx: Transaction, post_ids: list[str]) -> dict[str, dict]:
     """The scores of each post the feed holds, by id."""
-    columns = (P.id, P.up_count, P.down_count, P.comment_count, P.quality)
-    rows = tx.connection.execute(select(*columns).where(P.id.in_(post_ids))).all() if post_ids else []
+    columns = (POST.id, POST.up_count, POST.down_count, POST.comment_count, POST.quality)
+    rows = tx.connection.execute(select(*columns).where(POST.id.in_(post_ids))).all() if post_ids else []
     return {row.id: scores(row) for row in rows}
 
 
@@ -183,7 +183,7 @@ def page(
     size = pagination.limit(limit)
     state = decode_cursor(cursor, sort)
     shown = set(state.get("s", []))
-    per_author = C.PER_AUTHOR if sort != "new" else None
+    per_author = CONFIG.PER_AUTHOR if sort != "new" else None
     per_subwiki = per_subwiki if sort != "new" else None
     windowed = "since" in params
     connection = tx.connection
@@ -289,4 +289,4 @@ def user_posts(tx: Transaction, author_id: str, limit: int | None, cursor: str |
 
 
 def home_feed(tx: Transaction, user_id: str, sort: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
-    return page(tx, "home", {"user_id": user_id}, sort, limit, cursor, now, per_subwiki=C.PER_SUBWIKI_HOME)
+    return page(tx, "home", {"user_id": user_id}, sort, limit, cursor, now, per_subwiki=CONFIG.PER_SUBWIKI_HOME)

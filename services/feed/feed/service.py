@@ -7,7 +7,7 @@ from pathlib import Path
 from nameko.timer import timer
 
 from feed import handlers, pages
-from feed.cache import CHANNEL, kept_pages
+from feed.cache import CHANNEL, kept_answers
 from feed.exceptions import FeedError
 from feed.models import KNOWN_USERS, Base
 from svclib import users
@@ -24,7 +24,7 @@ class FeedService:
     name = "feed"
 
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL)
-    kept = kept_pages()
+    kept = kept_answers()
 
     @rpc
     def export_user(self, user_id: str) -> dict:
@@ -32,7 +32,7 @@ class FeedService:
             return {"account": users.export(tx, KNOWN_USERS, user_id)}
 
     def _apply(self, payload: dict, handler: str, apply, *args) -> None:
-        """Apply an event once; feed processes drop their kept pages when it commits."""
+        """Apply an event once; feed processes drop their kept answers when it commits."""
         self.db.apply_once(payload, handler, apply, *args)
 
     @event_handler("content", "post_created")
@@ -138,7 +138,7 @@ class FeedService:
 
     @rpc
     def health(self) -> dict:
-        """Alive, and how this process's page cache is doing (hits are pages answered without a query)."""
+        """Alive, and how this process's kept answers are doing (hits are pages answered without a query)."""
         return {"service": self.name, "ok": True, "kept_answers": self.kept.stats()}
 
     # Each page RPC answers the read model's entries as plain data (feed.pages.item); the gateway

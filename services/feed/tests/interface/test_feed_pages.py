@@ -1,4 +1,4 @@
-"""The feed service in a real nameko container on the real broker and PostgreSQL: kept pages
+"""The feed service in a real nameko container on the real broker and PostgreSQL: kept answers (pages)
 are answered without reading, and every change, from any process, drops them at once."""
 
 import pytest
@@ -63,7 +63,7 @@ def test_pages_are_kept_until_an_event_changes_the_feed(container_factory, confi
     assert wait_until(lambda: front_page(container) == ["p1"], timeout=2)
 
 
-def test_a_change_committed_by_another_process_drops_kept_pages(container_factory, config):
+def test_a_change_committed_by_another_process_drops_kept_answers(container_factory, config):
     reader = container_factory(FeedService, config)
     reader.start()
     cache = next(d for d in reader.dependencies if d.attr_name == "kept")

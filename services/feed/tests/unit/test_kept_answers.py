@@ -74,7 +74,7 @@ def test_unhashable_keys_are_read_every_time():
     assert read.count == 2
 
 
-def test_health_reports_the_page_cache():
+def test_health_reports_the_kept_answers():
     pages = listening()
     pages.get_or_build("key", Reads())
     service = worker_factory(FeedService, kept=pages)

@@ -1,0 +1,171 @@
+"""A post's facts from content's events: the post itself, its author's count, edits, comments and upheld reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from feed import ranking
+from feed.handlers.rows import lock_posts, locked_post, locked_row
+from feed.handlers.scores import rescore
+from feed.models import FeedAuthor, FeedComment, FeedEdit, FeedPerson, FeedPost, FeedSubwiki
+from svclib.db import Transaction, parse_time
+
+
+def post_created(tx: Transaction, post: dict, now: datetime) -> None:
+    author = author_row(tx, post["author_id"])
+    if tx.session.get(FeedPost, post["id"]) is not None:
+        return
+    row = FeedPost(
+        id=post["id"],
+        subwiki_id=post["subwiki_id"],
+        subwiki_slug=post["subwiki"],
+        author_id=post["author_id"],
+        kind=post["kind"],
+        title=post["title"],
+        url=post.get("url"),
+        image_file=post.get("image_file"),
+        posted_at=parse_time(post["created_at"]),
+        visible=True,
+        up_weight=0.0,
+        down_weight=0.0,
+        up_count=0,
+        down_count=0,
+        comment_count=0,
+        commenters=0,
+        editors=0,
+        penalty=0.0,
+        small_author=count_author(tx, author, +1),
+    )
+    person = tx.session.get(FeedPerson, row.author_id)
+    if person is not None:
+        row.author_username, row.author_display_name = person.username, person.display_name
+    subwiki = tx.session.get(FeedSubwiki, row.subwiki_id)
+    row.subwiki_name = subwiki.name if subwiki is not None else None
+    rescore(row, now)
+    tx.session.add(row)
+
+
+def author_row(tx: Transaction, author_id: str) -> FeedAuthor:
+    """The author's count of live posts, locked: posts are counted in and out one at a time."""
+    return locked_row(tx, FeedAuthor, {"author_id": author_id}, {"posts": 0})
+
+
+def few(posts: int) -> bool:
+    return posts < ranking.CONFIG.NEW_CREATOR_POSTS
+
+
+def count_author(tx: Transaction, author: FeedAuthor, delta: int) -> bool:
+    """Count the author's live posts; whether the author has few (their posts' new-creator flag, which
+    follows the count across the threshold)."""
+    was_small = few(author.posts)
+    author.posts = max(0, author.posts + delta)
+    small = few(author.posts)
+    if small != was_small:
+        lock_posts(tx, FeedPost.author_id == author.author_id)
+        tx.session.execute(update(FeedPost).where(FeedPost.author_id == author.author_id).values(small_author=small))
+    return small
+
+
+def post_edited(tx: Transaction, post: dict, now: datetime) -> None:
+    row = locked_post(tx, post["id"])
+    if row is None:
+        return
+    row.title, row.url = post.get("title", row.title), post.get("url", row.url)
+    _count_edits(tx, row, post.get("editor_id"), +1)
+    rescore(row, now)
+
+
+def post_reverted(tx: Transaction, post: dict, now: datetime) -> None:
+    row = locked_post(tx, post["id"])
+    if row is None:
+        return
+    row.title, row.url = post.get("title", row.title), post.get("url", row.url)
+    for undone in post.get("reverted_edits", []):
+        _count_edits(tx, row, undone["editor_id"], -1)
+    rescore(row, now)
+
+
+def edits_stood(tx: Transaction, edit: dict, now: datetime) -> None:
+    """``edit["standing"]`` more edits by ``edit["editor_id"]`` stand on ``edit["post_id"]`` (a rebuild's fact)."""
+    row = locked_post(tx, edit["post_id"])
+    if row is not None:
+        _count_edits(tx, row, edit["editor_id"], edit["standing"])
+        rescore(row, now)
+
+
+def _count_edits(tx: Transaction, row: FeedPost, editor_id: str | None, delta: int) -> None:
+    """Count how many of an editor's edits stand; editors with at least one count, the author never."""
+    if not editor_id or editor_id == row.author_id:
+        return
+    edit = tx.session.get(FeedEdit, (row.id, editor_id))
+    if edit is None:
+        edit = FeedEdit(post_id=row.id, editor_id=editor_id, standing=0)
+        tx.session.add(edit)
+    edit.standing = max(0, edit.standing + delta)
+    _recount_editors(tx, row)
+
+
+def _recount_editors(tx: Transaction, row: FeedPost) -> None:
+    tx.session.flush()
+    row.editors = tx.session.scalar(
+        select(func.count()).select_from(FeedEdit).where(FeedEdit.post_id == row.id, FeedEdit.standing > 0)
+    )
+
+
+def post_removed(tx: Transaction, post: dict) -> None:
+    author_id = tx.session.scalar(select(FeedPost.author_id).where(FeedPost.id == post["id"]))
+    if author_id is None:
+        return
+    author = author_row(tx, author_id)
+    if few(author.posts - 1) != few(author.posts):
+        # Its removal will change every post of the author: they are all locked first, in id order.
+        lock_posts(tx, FeedPost.author_id == author_id)
+    row = locked_post(tx, post["id"])
+    if row.visible:
+        row.visible = False
+        row.small_author = count_author(tx, author, -1)
+
+
+def comment_changed(tx: Transaction, comment: dict, visible: bool, now: datetime) -> None:
+    row = locked_post(tx, comment["post_id"])
+    if row is None:
+        return
+    existing = tx.session.get(FeedComment, comment["id"])
+    if existing is None:
+        if not visible:
+            return
+        substantive = ranking.substantive(comment.get("length", 0), comment["author_id"], row.author_id)
+        tx.session.add(
+            FeedComment(
+                id=comment["id"], post_id=row.id, author_id=comment["author_id"], substantive=substantive, visible=True
+            )
+        )
+    else:
+        existing.visible = visible
+    tx.session.flush()
+    row.commenters = tx.session.scalar(
+        select(func.count(func.distinct(FeedComment.author_id))).where(
+            FeedComment.post_id == row.id, FeedComment.substantive.is_(True), FeedComment.visible.is_(True)
+        )
+    )
+    row.comment_count = tx.session.scalar(
+        select(func.count())
+        .select_from(FeedComment)
+        .where(FeedComment.post_id == row.id, FeedComment.visible.is_(True))
+    )
+    rescore(row, now)
+
+
+def report_resolved(tx: Transaction, report: dict, now: datetime) -> None:
+    if report.get("action") == "uphold" and report.get("target_type") == "post":
+        reports_upheld(tx, {"post_id": report["target_id"], "count": 1}, now)
+
+
+def reports_upheld(tx: Transaction, reports: dict, now: datetime) -> None:
+    """``reports["count"]`` more reports on ``reports["post_id"]`` were upheld."""
+    row = locked_post(tx, reports["post_id"])
+    if row is not None:
+        row.penalty += ranking.penalty(reports["count"])
+        rescore(row, now)

@@ -1,0 +1,86 @@
+"""Votes on posts, weighed by their voters' trust, and the reweighing when a voter's trust changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from feed import ranking
+from feed.handlers.rows import locked_post, newer, trust_row
+from feed.handlers.scores import rescore
+from feed.models import FeedPost, FeedVote
+from svclib.db import Transaction
+
+
+def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
+    """A person's vote on a post is now ``vote["value"]`` (1, -1, or none: withdrawn).
+
+    A vote on one's own post is shown in the post's counts but weighs nothing in its ranking:
+    it would let anyone raise their own rank.
+    """
+    if vote["target_type"] != "post":
+        return
+    trust = trust_row(tx, vote["voter_id"], share=True)
+    row = locked_post(tx, vote["target_id"])
+    if row is None or not newer(tx, "vote", f"{row.id}:{vote['voter_id']}", vote.get("version")):
+        return
+    existing = tx.session.get(FeedVote, (row.id, vote["voter_id"]))
+    if existing is not None:
+        _tally(row, existing.value, existing.weight, -1)
+        tx.session.delete(existing)
+        tx.session.flush()
+    if vote.get("value") in (1, -1):
+        weight = _weight(row, vote["voter_id"], trust.trust)
+        tx.session.add(FeedVote(post_id=row.id, voter_id=vote["voter_id"], value=vote["value"], weight=weight))
+        _tally(row, vote["value"], weight, +1)
+    rescore(row, now)
+
+
+def _weight(row: FeedPost, voter_id: str, trust: float) -> float:
+    """What ``voter_id``'s vote on ``row`` weighs in its ranking: nothing on their own post."""
+    return 0.0 if voter_id == row.author_id else ranking.vote_weight(trust)
+
+
+def _tally(row: FeedPost, value: int, weight: float, sign: int) -> None:
+    """Count a vote of ``value`` and ``weight`` into (``sign`` 1) or out of (-1) the post's tally."""
+    if value > 0:
+        row.up_weight = max(0.0, row.up_weight + sign * weight)
+        row.up_count += sign
+    else:
+        row.down_weight = max(0.0, row.down_weight + sign * weight)
+        row.down_count += sign
+
+
+def trust_changed(
+    tx: Transaction,
+    user_id: str,
+    trust: float,
+    now: datetime,
+    as_of: datetime | None = None,
+    version: int | None = None,
+) -> None:
+    """Every vote of this person is reweighed, so that a post's score follows its voters' current trust.
+
+    Changes may arrive out of order (a retried event, two consumers): one no newer than the
+    value held (by identity's version of it, or else by when it was computed) is ignored.
+    """
+    row = trust_row(tx, user_id)
+    if version is not None:
+        if row.version is not None and version <= row.version:
+            return
+    elif as_of is not None and row.as_of is not None and as_of <= row.as_of:
+        return
+    row.trust, row.as_of, row.version = trust, as_of or row.as_of, version or row.version
+    votes = select(FeedVote).where(FeedVote.voter_id == user_id).order_by(FeedVote.post_id)
+    for vote in tx.session.scalars(votes).all():
+        post = locked_post(tx, vote.post_id)
+        if post is None:
+            continue
+        weight = _weight(post, user_id, trust)
+        if vote.weight == weight:
+            continue
+        _tally(post, vote.value, vote.weight, -1)
+        _tally(post, vote.value, weight, +1)
+        vote.weight = weight
+        rescore(post, now)
