@@ -82,13 +82,11 @@ def query_times(feed_url: str, reader: str, subwikis: list[str]) -> dict:
 
     def kept(name, call):
         cursors = cursors_of(call)
-        kept_pages = Kept(max_entries=100, max_age=3600)
-        kept_pages.listening = True
+        kept = Kept(max_entries=100, max_age=3600)
+        kept.listening = True
         with database.reading() as tx:
             return {
-                page: timed(
-                    lambda c=cursors[page - 1]: kept_pages.get_or_build((name, c), lambda: call(tx, c)), repeat=100
-                )
+                page: timed(lambda c=cursors[page - 1]: kept.get_or_build((name, c), lambda: call(tx, c)), repeat=100)
                 for page in (1, 40)
             }
 

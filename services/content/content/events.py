@@ -8,7 +8,7 @@
 - comment_created [comment: id, post_id, subwiki_id, author_id, parent_id, length, post_author_id]
 - comment_edited [comment: id, post_id, author_id, length]
 - comment_removed [comment: id, post_id, subwiki_id, author_id, removed_by, by_moderator]
-- vote_cast / vote_removed [vote: target_type, target_id, voter_id, value, previous, target_author_id;
+- vote_cast / vote_removed [vote: target_type, target_id, voter_id, value, previous, target_author_id, version;
   subwiki_id for a post]
 - report_filed [report: id, subwiki_id, target_type, target_id]
 - report_resolved [report: id, subwiki_id, action, target_type, target_id, target_author_id, resolved_by]
