@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> dict:
             migrate(engine, migrations_dir(service))
             engine.dispose()
         started = time.monotonic()
-        seeded = seed(urls, args.scale)
+        seeded = seed(urls, args.scale, readers=max(100, int(READERS_AT_FULL_SCALE * args.scale)))
         seed_seconds = round(time.monotonic() - started, 1)
         drawn = visit_data(urls, seeded, args.scale, work / "data.json")
         env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}

@@ -43,8 +43,15 @@ def _hex(rng: random.Random) -> str:
     return uuid.UUID(int=rng.getrandbits(128)).hex
 
 
-def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_seed: int = 7) -> Seeded:
-    """Write users, subwikis, memberships, follows, posts, votes and comments; returns handles for the bench."""
+def seed(
+    urls: dict[str, str], scale: float, now: datetime | None = None, rng_seed: int = 7, readers: int = 1
+) -> Seeded:
+    """Write users, subwikis, memberships, follows, posts, votes and comments; returns handles for the bench.
+
+    ``readers``: how many accounts (``user0`` .. ) get memberships and follows of their own. ``user0``,
+    the benches' reader, always belongs to the 50 largest subwikis and follows 100 people; the others
+    join 5 to 50 subwikis (popular ones more often) and follow 10 to 100 people (prolific ones more often).
+    """
     rng = random.Random(rng_seed)
     now = now or datetime.now(UTC)
     n = {k: max(1, int(v * scale)) for k, v in FULL.items()}
@@ -110,31 +117,59 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
             for sid, slug in subwikis
         ),
     )
-    joined = subwikis[:50]
-    followed = users[1:101]
+    # Every service keeps its own copy of who exists (svclib.users): seeded as identity's events would.
+    for service in ("communities", "content", "feed", "donations"):
+        _copy(
+            urls[service],
+            "known_users",
+            ["id", "username", "registered_at", "erased_at"],
+            ((u, f"user{i}", now - timedelta(days=60), None) for i, u in enumerate(users)),
+        )
+    memberships: list[tuple[str, str, str]] = [(reader, sid, slug) for sid, slug in subwikis[:50]]
+    follows: list[tuple[str, str]] = [(reader, f) for f in users[1:101]]
+    for member in users[1 : max(1, min(readers, len(users)))]:
+        picks = {subwikis[min(len(subwikis) - 1, int(rng.expovariate(1 / 300)))] for _ in range(rng.randint(5, 50))}
+        memberships.extend((member, sid, slug) for sid, slug in picks)
+        followees = {
+            users[min(len(users) - 1, int(rng.paretovariate(1.2)) - 1)] if rng.random() < 0.5 else rng.choice(users)
+            for _ in range(rng.randint(10, 100))
+        }
+        follows.extend((member, f) for f in followees if f != member)
     _copy(
         urls["communities"],
         "memberships",
         ["subwiki_id", "user_id", "is_moderator", "created_at", "updated_at"],
-        ((sid, reader, False, now, now) for sid, _ in joined),
+        ((sid, u, False, now, now) for u, sid, _ in memberships),
+    )
+    _copy(
+        urls["content"],
+        "members",
+        ["subwiki_id", "user_id", "subwiki_slug", "is_moderator", "created_at", "updated_at"],
+        ((sid, u, slug, False, now, now) for u, sid, slug in memberships),
+    )
+    _copy(
+        urls["identity"],
+        "subwiki_memberships",
+        ["user_id", "subwiki_slug", "created_at", "updated_at"],
+        ((u, slug, now, now) for u, _, slug in memberships),
     )
     _copy(
         urls["identity"],
         "follows",
         ["follower_id", "followee_id", "created_at", "updated_at"],
-        ((reader, f, now, now) for f in followed),
+        ((a, b, now, now) for a, b in follows),
     )
     _copy(
         urls["feed"],
         "feed_memberships",
         ["user_id", "subwiki_id", "created_at", "updated_at"],
-        ((reader, sid, now, now) for sid, _ in joined),
+        ((u, sid, now, now) for u, sid, _ in memberships),
     )
     _copy(
         urls["feed"],
         "feed_follows",
         ["follower_id", "followee_id", "created_at", "updated_at"],
-        ((reader, f, now, now) for f in followed),
+        ((a, b, now, now) for a, b in follows),
     )
     _copy(
         urls["feed"],
@@ -220,19 +255,48 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
     comment_counts = {p[0]: 0 for p in posts}
     comments_per_post = n["comments"] / n["posts"]
 
-    def comments():
+    comments_seed = rng.getrandbits(32)
+
+    def comment_rows():
+        """The same comments each time it is called: written to the feed's and to content's tables."""
+        local = random.Random(comments_seed)
         for pid, *_ in posts:
-            for _ in range(int(rng.expovariate(1 / comments_per_post))):
-                substantive = rng.random() < 0.4
-                commenters[pid] += substantive
-                comment_counts[pid] += 1
-                yield (_hex(rng), pid, rng.choice(users), substantive, True, now, now)
+            for _ in range(int(local.expovariate(1 / comments_per_post))):
+                yield _hex(local), pid, local.choice(users), local.random() < 0.4
+
+    def comments():
+        for cid, pid, author, substantive in comment_rows():
+            commenters[pid] += substantive
+            comment_counts[pid] += 1
+            yield (cid, pid, author, substantive, True, now, now)
 
     comment_count = _copy(
         urls["feed"],
         "feed_comments",
         ["id", "post_id", "author_id", "substantive", "visible", "created_at", "updated_at"],
         comments(),
+    )
+    _copy(
+        urls["content"],
+        "comments",
+        [
+            "id",
+            "post_id",
+            "root_id",
+            "depth",
+            "author_id",
+            "body",
+            "body_html",
+            "revision",
+            "up_count",
+            "down_count",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (cid, pid, cid, 0, author, "A comment.", "<p>A comment.</p>\n", 1, 0, 0, now, now)
+            for cid, pid, author, _ in comment_rows()
+        ),
     )
     author_posts: dict[str, int] = {}
     for _, _, _, author, _ in posts:
@@ -327,6 +391,12 @@ def seed(urls: dict[str, str], scale: float, now: datetime | None = None, rng_se
         ["author_id", "posts", "created_at", "updated_at"],
         ((a, c, now, now) for a, c in author_posts.items()),
     )
+    with psycopg.connect(urls["communities"].replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute(
+            "UPDATE subwikis SET member_count = (SELECT count(*) FROM memberships m WHERE m.subwiki_id = subwikis.id)"
+        )
+    with psycopg.connect(urls["content"].replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute("UPDATE posts SET comment_count = (SELECT count(*) FROM comments c WHERE c.post_id = posts.id)")
     # Vacuumed and analysed now, so that autovacuum does not start on the bulk load while the bench measures.
     for url in urls.values():
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
