@@ -245,6 +245,22 @@ class SubwikiSummary(Answer):
 SubwikiPage = _page(SubwikiSummary, "SubwikiPage")
 
 
+class Member(Answer):
+    person = fields.Nested(Person)
+    is_moderator = fields.Boolean()
+    joined_at = _time()
+
+
+MemberPage = _page(Member, "MemberPage")
+
+
+class MemberSubwiki(SubwikiSummary):
+    is_moderator = fields.Boolean()
+
+
+MemberSubwikiPage = _page(MemberSubwiki, "MemberSubwikiPage")
+
+
 class Subwiki(SubwikiSummary):
     description = fields.String()
     revision = fields.Integer()

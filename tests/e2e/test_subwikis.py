@@ -117,3 +117,26 @@ def test_search_sort_and_pagination(api):
     assert api.get("/api/v1/subwikis?sort=hot").status_code == 400
     assert api.get("/api/v1/subwikis?limit=1000").status_code == 400
     assert api.get("/api/v1/subwikis/no_such_subwiki_here").status_code == 404
+
+
+def test_members_list_and_a_persons_subwikis(api):
+    founder, founder_token = api.register("founder")
+    member, member_token = api.register("member")
+    slug = new_slug("people")
+    create(api, founder_token, slug)
+    assert api.put(f"/api/v1/subwikis/{slug}/membership", token=member_token).status_code == 204
+
+    first = api.get(f"/api/v1/subwikis/{slug}/members", params={"limit": 1})
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert [m["person"]["username"] for m in page["items"]] == [member["username"]]
+    assert page["items"][0]["is_moderator"] is False and page["next_cursor"]
+    rest = api.get(f"/api/v1/subwikis/{slug}/members", params={"limit": 1, "cursor": page["next_cursor"]}).json()
+    assert [(m["person"]["username"], m["is_moderator"]) for m in rest["items"]] == [(founder["username"], True)]
+    assert rest["next_cursor"] is None
+    assert api.get(f"/api/v1/subwikis/{slug}/members", params={"cursor": "nonsense"}).status_code == 400
+    assert api.get("/api/v1/subwikis/no_such_subwiki_here/members").status_code == 404
+
+    theirs = api.get(f"/api/v1/users/{founder['username']}/subwikis").json()
+    assert [(s["slug"], s["is_moderator"], s["member_count"]) for s in theirs["items"]] == [(slug, True, 2)]
+    assert api.get("/api/v1/users/nobody_by_this_name/subwikis").status_code == 404

@@ -206,3 +206,37 @@ def test_a_post_shows_sanitised_html_and_deep_threads_as_links(client, gateway):
     gateway.answers[("GET", "/posts/p1/comments")] = {"items": nested(9), "next_cursor": None}
     deeper = client.get("/posts/p1/thread/c5").get_data(as_text=True)
     assert "level 6" in deeper and "level 4" not in deeper
+
+
+def test_a_subwikis_members_and_a_persons_subwikis(client, gateway):
+    subwiki = {"slug": "rivers", "name": "Rivers", "summary": "", "member_count": 2, "moderators": []}
+    gateway.answers[("GET", "/subwikis/rivers")] = subwiki
+    gateway.answers[("GET", "/subwikis/rivers/members")] = {
+        "items": [
+            {
+                "person": {"username": "ada", "display_name": "Ada"},
+                "is_moderator": True,
+                "joined_at": "2026-01-02T00:00:00Z",
+            },
+            {
+                "person": {"username": "bob", "display_name": "Bob"},
+                "is_moderator": False,
+                "joined_at": "2026-01-01T00:00:00Z",
+            },
+        ],
+        "next_cursor": "more",
+    }
+    html = client.get("/s/rivers/members").get_data(as_text=True)
+    assert 'href="/u/ada"' in html and 'href="/u/bob"' in html and html.count('class="badge"') == 1
+    assert "cursor=more" in html
+
+    gateway.answers[("GET", "/users/ada")] = {
+        "username": "ada",
+        "display_name": "Ada",
+        "created_at": "2026-01-01T00:00:00Z",
+    }
+    gateway.answers[("GET", "/users/ada/posts")] = {"items": [], "next_cursor": None}
+    gateway.answers[("GET", "/users/ada/support")] = {"supporter_count": 0}
+    gateway.answers[("GET", "/users/ada/subwikis")] = {"items": [dict(subwiki, is_moderator=True)], "next_cursor": None}
+    profile = client.get("/u/ada").get_data(as_text=True)
+    assert 'href="/s/rivers"' in profile and "Rivers" in profile

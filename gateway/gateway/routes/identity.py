@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 
 from gateway.auth import TokenCache, current_caller, login_required
-from gateway.routes import body, doc
+from gateway.routes import body, doc, query
 from gateway.schemas import (
     EraseMeRequest,
     Export,
     LoginRequest,
     LoginResponse,
+    MemberSubwikiPage,
+    PageQuery,
     PrivateUser,
     PublicUser,
     RegisterRequest,
@@ -112,6 +114,19 @@ def export_me():
 @doc("A person's public profile", response=PublicUser, tag="Identity")
 def get_user(username: str):
     return jsonify(services().call("identity", "get_user", username))
+
+
+@bp.get("/users/<username>/subwikis")
+@doc(
+    "The subwikis a person belongs to, by name, with those they moderate marked",
+    response=MemberSubwikiPage,
+    tag="Identity",
+    query=PageQuery,
+)
+def user_subwikis(username: str):
+    args = query(PageQuery)
+    user_id = services().call("identity", "get_user", username)["id"]
+    return jsonify(services().call("communities", "list_member_subwikis", user_id, **args))
 
 
 @bp.put("/users/<username>/follow")

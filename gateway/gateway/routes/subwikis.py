@@ -10,6 +10,7 @@ from gateway.routes import body, doc, history, query
 from gateway.schemas import (
     CreateSubwikiRequest,
     EditSubwikiRequest,
+    MemberPage,
     ModlogPage,
     PageQuery,
     PageRevisionChanges,
@@ -151,6 +152,15 @@ def appoint(slug: str, username: str):
 def dismiss(slug: str, username: str):
     services().call("communities", "remove_moderator", g.caller["id"], slug, _user_id(username))
     return "", 204
+
+
+@bp.get("/<slug>/members")
+@doc("A subwiki's members, the most recent to join first", response=MemberPage, tag="Subwikis", query=PageQuery)
+def members(slug: str):
+    args = query(PageQuery)
+    page = services().call("communities", "list_members", slug, **args)
+    with_people(services(), page["items"], "user_id", "person")
+    return jsonify(page)
 
 
 @bp.get("/<slug>/modlog")

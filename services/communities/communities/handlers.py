@@ -29,7 +29,7 @@ from communities.schemas import (
     SubwikiSummarySchema,
 )
 from svclib import pagination, wiki
-from svclib.db import Transaction, utcnow
+from svclib.db import Transaction, isoformat, utcnow
 from svclib.ratelimit import RateLimit
 
 SLUG = re.compile(r"^[a-z0-9_]{3,40}$")
@@ -425,6 +425,49 @@ def memberships_of(tx: Transaction, user_id: str) -> list[dict]:
         .order_by(Subwiki.slug)
     ).all()
     return [{"subwiki": row.slug, "is_moderator": row.is_moderator} for row in rows]
+
+
+def members(tx: Transaction, slug: str, limit: int | None, cursor: str | None) -> dict:
+    """A subwiki's members, the most recent to join first: ids for the caller to name."""
+    subwiki = _subwiki(tx, slug)
+    size = pagination.limit(limit)
+    query = select(Membership).where(Membership.subwiki_id == subwiki.id)
+    after = pagination.decode(cursor, (datetime, str))
+    if after is not None:
+        query = query.where(
+            or_(
+                Membership.created_at < after[0],
+                (Membership.created_at == after[0]) & (Membership.user_id < after[1]),
+            )
+        )
+    rows = tx.session.scalars(
+        query.order_by(Membership.created_at.desc(), Membership.user_id.desc()).limit(size + 1)
+    ).all()
+    result = pagination.page(list(rows), size, lambda row: (row.created_at, row.user_id))
+    result["items"] = [
+        {"user_id": row.user_id, "is_moderator": row.is_moderator, "joined_at": isoformat(row.created_at)}
+        for row in result["items"]
+    ]
+    return result
+
+
+def subwikis_of(tx: Transaction, user_id: str, limit: int | None, cursor: str | None) -> dict:
+    """The subwikis a person belongs to, by slug, with whether they moderate each."""
+    size = pagination.limit(limit)
+    query = (
+        select(Subwiki, Membership.is_moderator)
+        .join(Membership, Membership.subwiki_id == Subwiki.id)
+        .where(Membership.user_id == user_id)
+    )
+    after = pagination.decode(cursor, (str,))
+    if after is not None:
+        query = query.where(Subwiki.slug > after[0])
+    rows = tx.session.execute(query.order_by(Subwiki.slug).limit(size + 1)).all()
+    result = pagination.page(list(rows), size, lambda row: (row.Subwiki.slug,))
+    result["items"] = [
+        {**SubwikiSummarySchema().dump(row.Subwiki), "is_moderator": row.is_moderator} for row in result["items"]
+    ]
+    return result
 
 
 def list_memberships(tx: Transaction, after: str | None, limit: int) -> dict:

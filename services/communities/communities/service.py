@@ -171,6 +171,16 @@ class CommunitiesService:
             return handlers.list_names(tx, after, limit)
 
     @rpc(expected_exceptions=DECLARED)
+    def list_members(self, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        with self.db.reading() as tx:
+            return handlers.members(tx, slug, limit, cursor)
+
+    @rpc(expected_exceptions=DECLARED)
+    def list_member_subwikis(self, user_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        with self.db.reading() as tx:
+            return handlers.subwikis_of(tx, user_id, limit, cursor)
+
+    @rpc(expected_exceptions=DECLARED)
     def list_memberships(self, after: str | None = None, limit: int = 500) -> dict:
         with self.db.reading() as tx:
             return handlers.list_memberships(tx, after, limit)

@@ -16,12 +16,19 @@ bp = Blueprint("people", __name__)
 @bp.get("/u/<username>")
 def profile(username: str):
     params = {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
-    reads = [(f"/users/{username}", None), (f"/users/{username}/posts", params), (f"/users/{username}/support", None)]
+    reads = [
+        (f"/users/{username}", None),
+        (f"/users/{username}/posts", params),
+        (f"/users/{username}/support", None),
+        (f"/users/{username}/subwikis", {"limit": 100}),
+    ]
     if g.token:
         reads.append(("/me", None))
-    user, posts, support, *me = api_get_all(*reads)
+    user, posts, support, subwikis, *me = api_get_all(*reads)
     following = bool(me) and username in me[0].get("following", [])
-    return render_template("people/profile.html", user=user, posts=posts, support=support, following=following)
+    return render_template(
+        "people/profile.html", user=user, posts=posts, support=support, subwikis=subwikis, following=following
+    )
 
 
 @bp.post("/u/<username>/follow")

@@ -111,6 +111,13 @@ def restore(slug: str, revision: int):
     return done(gettext("Revision %(n)d is restored.", n=revision), "subwikis.history", slug=slug)
 
 
+@bp.get("/s/<slug>/members")
+def members(slug: str):
+    params = {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
+    subwiki, page = api_get_all((f"/subwikis/{slug}", None), (f"/subwikis/{slug}/members", params))
+    return render_template("subwikis/members.html", subwiki=subwiki, page=page)
+
+
 @bp.get("/s/<slug>/modlog")
 def modlog(slug: str):
     subwiki = api_get(f"/subwikis/{slug}")
