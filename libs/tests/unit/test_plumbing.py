@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from sqlalchemy import MetaData, select, update
 
 from svclib import users
@@ -102,6 +103,24 @@ def test_known_users_records_an_account_once_and_forgets_its_name_on_erasure(db)
         users.erase(tx, KNOWN, "u1")
     with db.transaction() as tx:
         assert users.export(tx, KNOWN, "u1")["username"] == "deleted_u1"
+
+
+def test_known_users_kept_from_announcements_apply_each_event_once_with_the_services_own_facts(db):
+    announced = users.Announcements(producer="accounts", registered="opened", erased="closed", entity="account")
+    seen = []
+    keeper = users.kept_from(KNOWN, announced, lambda tx, a: seen.append(a["id"]), lambda tx, i: seen.append(-1))
+    for method, event in (("handle_opened", "opened"), ("handle_closed", "closed")):
+        (handler,) = getattr(getattr(keeper, method), ENTRYPOINT_EXTENSIONS_ATTR)
+        assert (handler.source_service, handler.event_type) == ("accounts", event)
+    service = type("Service", (keeper,), {"name": "any"})()
+    service.db = db
+    opened = {"event_id": "e1", "account": {"id": "u1", "username": "ann"}}
+    service.handle_opened(opened)
+    service.handle_opened(opened)
+    service.handle_closed({"event_id": "e2", "account": {"id": "u1"}})
+    with db.transaction() as tx:
+        assert users.export(tx, KNOWN, "u1")["username"] == "deleted_u1"
+    assert seen == ["u1", -1]
 
 
 def test_prune_forgets_only_old_published_events_and_records(db):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from communities import handlers
 from communities.exceptions import CommunitiesError
-from communities.models import KNOWN_USERS, Base
+from communities.models import ACCOUNTS, KNOWN_USERS, Base
 from svclib import users
 from svclib.db import Database
 from svclib.events import event_handler
@@ -17,7 +17,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DECLARED = (CommunitiesError, ServiceError)
 
 
-class CommunitiesService:
+class CommunitiesService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
     name = "communities"
 
     db = Database(Base.metadata, MIGRATIONS)
@@ -25,15 +25,6 @@ class CommunitiesService:
     @rpc
     def health(self) -> dict:
         return {"service": self.name, "ok": True}
-
-    @event_handler("identity", "user_registered")
-    def handle_user_registered(self, payload: dict) -> None:
-        user = payload["user"]
-        self.db.apply_once(payload, "handle_user_registered", users.record, KNOWN_USERS, user["id"], user["username"])
-
-    @event_handler("identity", "user_erased")
-    def handle_user_erased(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_user_erased", users.erase, KNOWN_USERS, payload["user"]["id"])
 
     @rpc(expected_exceptions=DECLARED)
     def create_subwiki(self, user_id: str, slug: str, name: str, summary: str = "", description: str = "") -> dict:

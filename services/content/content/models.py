@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
-from svclib.users import known_users_table
+from svclib.users import Announcements, known_users_table
 
 # Identity's trust of a new account (TrustConstants.FLOOR there): what content assumes for a person
 # until identity's user_trust_changed says otherwise. Written here once.
@@ -19,6 +19,8 @@ class Base(Timestamps, DeclarativeBase):
 
 OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
 KNOWN_USERS = known_users_table(Base.metadata)
+# Identity announces accounts: {"user": {"id", "username", ...}}.
+ACCOUNTS = Announcements(producer="identity", registered="user_registered", erased="user_erased", entity="user")
 
 
 class Member(Base):

@@ -14,7 +14,7 @@ from nameko.timer import timer
 from content import images
 from content.exceptions import ContentError, Invalid
 from content.handlers import comments, edits, facts, pending, posts, replicas, reports, uploads, votes
-from content.models import KNOWN_USERS, Base
+from content.models import ACCOUNTS, KNOWN_USERS, Base
 from svclib import users
 from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
@@ -27,7 +27,7 @@ DECLARED = (ContentError, ServiceError)
 UPLOAD_SWEEP_SECONDS = 3600
 
 
-class ContentService:
+class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
     name = "content"
 
     db = Database(Base.metadata, MIGRATIONS)
@@ -37,15 +37,6 @@ class ContentService:
     @rpc
     def health(self) -> dict:
         return {"service": self.name, "ok": True}
-
-    @event_handler("identity", "user_registered")
-    def handle_user_registered(self, payload: dict) -> None:
-        user = payload["user"]
-        self.db.apply_once(payload, "handle_user_registered", users.record, KNOWN_USERS, user["id"], user["username"])
-
-    @event_handler("identity", "user_erased")
-    def handle_user_erased(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_user_erased", users.erase, KNOWN_USERS, payload["user"]["id"])
 
     @rpc
     def export_user(self, user_id: str) -> dict:

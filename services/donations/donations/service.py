@@ -15,10 +15,9 @@ from nameko.timer import timer
 from donations import handlers, providers
 from donations.dependencies import Clock, ProviderSettings
 from donations.exceptions import DonationsError, Forbidden, Invalid, NotFound
-from donations.models import KNOWN_USERS, Base, Donation
+from donations.models import ACCOUNTS, KNOWN_USERS, Base, Donation
 from svclib import users
 from svclib.db import Database
-from svclib.events import event_handler
 from svclib.exceptions import ServiceError
 from svclib.rpc import rpc
 
@@ -28,7 +27,7 @@ log = logging.getLogger(__name__)
 PLEDGE_CHECK_SECONDS = int(os.environ.get("PLEDGE_CHECK_SECONDS", "300"))
 
 
-class DonationsService:
+class DonationsService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
     name = "donations"
 
     db = Database(Base.metadata, MIGRATIONS)
@@ -39,15 +38,6 @@ class DonationsService:
     @rpc
     def health(self) -> dict:
         return {"service": self.name, "ok": True}
-
-    @event_handler("identity", "user_registered")
-    def handle_user_registered(self, payload: dict) -> None:
-        user = payload["user"]
-        self.db.apply_once(payload, "handle_user_registered", users.record, KNOWN_USERS, user["id"], user["username"])
-
-    @event_handler("identity", "user_erased")
-    def handle_user_erased(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_user_erased", users.erase, KNOWN_USERS, payload["user"]["id"])
 
     @property
     def provider(self):

@@ -9,7 +9,7 @@ from nameko.timer import timer
 from feed import handlers, pages
 from feed.cache import CHANNEL, kept_answers
 from feed.exceptions import FeedError
-from feed.models import KNOWN_USERS, Base
+from feed.models import ACCOUNTS, KNOWN_USERS, Base
 from svclib import users
 from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
@@ -20,7 +20,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DECLARED = (FeedError, ServiceError)
 
 
-class FeedService:
+class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed, handlers.author_erased)):
     name = "feed"
 
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL)
@@ -101,14 +101,6 @@ class FeedService:
             user.get("version"),
         )
 
-    @event_handler("identity", "user_registered")
-    def handle_user_registered(self, payload: dict) -> None:
-        def apply(tx, user):
-            users.record(tx, KNOWN_USERS, user["id"], user["username"])
-            handlers.person_changed(tx, user)
-
-        self._apply(payload, "handle_user_registered", apply, payload["user"])
-
     @event_handler("identity", "user_updated")
     def handle_user_updated(self, payload: dict) -> None:
         self._apply(payload, "handle_user_updated", handlers.person_changed, payload["user"])
@@ -116,14 +108,6 @@ class FeedService:
     @event_handler("communities", "subwiki_created")
     def handle_subwiki_created(self, payload: dict) -> None:
         self._apply(payload, "handle_subwiki_created", handlers.subwiki_named, payload["subwiki"])
-
-    @event_handler("identity", "user_erased")
-    def handle_user_erased(self, payload: dict) -> None:
-        user_id = payload["user"]["id"]
-        with self.db.transaction() as tx:
-            if tx.once(payload["event_id"], "handle_user_erased"):
-                users.erase(tx, KNOWN_USERS, user_id)
-                handlers.author_erased(tx, user_id)
 
     @timer(interval=60)
     def refresh_decay(self) -> int:
