@@ -1,4 +1,10 @@
-"""What every wiki page shares: its history of revisions and the diff between two."""
+"""What every wiki page shares: edits made against the revision they were made on, the history of
+revisions and the diff between two.
+
+A page is a row with a ``revision`` number and text fields; an edit names the revision it was
+made on (``check_base``) and, when it changes anything, becomes the page's next revision, a copy
+of its fields (``revise``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import difflib
 from sqlalchemy import select
 
 from svclib import pagination
-from svclib.exceptions import NotFound
+from svclib.exceptions import Conflict, NotFound
 
 
 def diff(before: dict[str, str], after: dict[str, str]) -> list[dict]:
@@ -27,11 +33,43 @@ def diff(before: dict[str, str], after: dict[str, str]) -> list[dict]:
 class History:
     """A wiki page's revisions: rows of ``model`` numbered by ``revision`` under an owner column."""
 
-    def __init__(self, model, owner: str, fields: tuple[str, ...], schema):
+    def __init__(self, model, owner: str, fields: tuple[str, ...], schema, what: str = "page", conflict=Conflict):
         self.model = model
+        self.owner_key = owner
         self.owner = getattr(model, owner)
         self.fields = fields
         self.schema = schema
+        self.what = what
+        self.conflict = conflict
+
+    def check_base(self, page, base_revision: int) -> None:
+        """Refuse an edit made on another revision than the page's current one: someone saved in between."""
+        if base_revision != page.revision:
+            raise self.conflict(
+                f"The {self.what} changed since you opened it; reload and edit again.",
+                fields={"base_revision": [f"The current revision is {page.revision}."]},
+                current_revision=page.revision,
+            )
+
+    def keep(self, session, page, editor_id: str, edit_summary: str, **columns) -> None:
+        """Keep the page's fields as they stand as its revision ``page.revision`` (``columns``: the row's others)."""
+        fields = {field: getattr(page, field) for field in self.fields}
+        session.add(
+            self.model(
+                **{self.owner_key: page.id},
+                revision=page.revision,
+                editor_id=editor_id,
+                edit_summary=edit_summary or "",
+                **fields,
+                **columns,
+            )
+        )
+
+    def revise(self, session, page, editor_id: str, edit_summary: str, **columns) -> None:
+        """The page's fields were just changed: it becomes its next revision, kept."""
+        page.revision += 1
+        self.keep(session, page, editor_id, edit_summary, **columns)
+        session.flush()
 
     def get(self, session, owner_id: str, number: int):
         row = session.scalar(select(self.model).where(self.owner == owner_id, self.model.revision == number))

@@ -1,4 +1,4 @@
-"""CommunitiesService: thin entrypoints over the use cases in handlers.py."""
+"""CommunitiesService: thin entrypoints over the use cases in the handlers package."""
 
 from __future__ import annotations
 
@@ -29,24 +29,24 @@ class CommunitiesService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
     @rpc(expected_exceptions=DECLARED)
     def create_subwiki(self, user_id: str, slug: str, name: str, summary: str = "", description: str = "") -> dict:
         with self.db.transaction() as tx:
-            return handlers.create(tx, user_id, slug, name, summary, description)
+            return handlers.create_subwiki(tx, user_id, slug, name, summary, description)
 
     @rpc(expected_exceptions=DECLARED)
     def get_subwiki(self, slug: str, viewer_id: str | None = None) -> dict:
         with self.db.reading() as tx:
-            return handlers.get(tx, slug, viewer_id)
+            return handlers.get_subwiki(tx, slug, viewer_id)
 
     @rpc(expected_exceptions=DECLARED)
     def get_subwikis(self, slugs: list[str]) -> dict:
         with self.db.reading() as tx:
-            return handlers.get_many(tx, slugs)
+            return handlers.get_subwikis(tx, slugs)
 
     @rpc(expected_exceptions=DECLARED)
     def list_subwikis(
         self, q: str | None = None, sort: str = "members", limit: int | None = None, cursor: str | None = None
     ) -> dict:
         with self.db.transaction() as tx:
-            return handlers.search(tx, q, sort, limit, cursor)
+            return handlers.list_subwikis(tx, q, sort, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def edit_subwiki(
@@ -59,52 +59,52 @@ class CommunitiesService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
         description: str | None = None,
     ) -> dict:
         with self.db.transaction() as tx:
-            return handlers.edit(tx, user_id, slug, base_revision, edit_summary, summary, description)
+            return handlers.edit_subwiki(tx, user_id, slug, base_revision, edit_summary, summary, description)
 
     @rpc(expected_exceptions=DECLARED)
     def list_revisions(self, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
         with self.db.reading() as tx:
-            return handlers.revisions(tx, slug, limit, cursor)
+            return handlers.list_revisions(tx, slug, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def get_revision_diff(self, slug: str, revision: int) -> dict:
         with self.db.reading() as tx:
-            return handlers.revision_diff(tx, slug, revision)
+            return handlers.get_revision_diff(tx, slug, revision)
 
     @rpc(expected_exceptions=DECLARED)
     def restore_revision(self, user_id: str, slug: str, revision: int) -> dict:
         with self.db.transaction() as tx:
-            return handlers.restore(tx, user_id, slug, revision)
+            return handlers.restore_revision(tx, user_id, slug, revision)
 
     @rpc(expected_exceptions=DECLARED)
     def join_subwiki(self, user_id: str, slug: str) -> None:
         with self.db.transaction() as tx:
-            handlers.join(tx, user_id, slug)
+            handlers.join_subwiki(tx, user_id, slug)
 
     @rpc(expected_exceptions=DECLARED)
     def leave_subwiki(self, user_id: str, slug: str) -> None:
         with self.db.transaction() as tx:
-            handlers.leave(tx, user_id, slug)
+            handlers.leave_subwiki(tx, user_id, slug)
 
     @rpc(expected_exceptions=DECLARED)
     def add_moderator(self, actor_id: str, slug: str, user_id: str) -> None:
         with self.db.transaction() as tx:
-            handlers.appoint(tx, actor_id, slug, user_id)
+            handlers.add_moderator(tx, actor_id, slug, user_id)
 
     @rpc(expected_exceptions=DECLARED)
     def remove_moderator(self, actor_id: str, slug: str, user_id: str) -> None:
         with self.db.transaction() as tx:
-            handlers.dismiss(tx, actor_id, slug, user_id)
+            handlers.remove_moderator(tx, actor_id, slug, user_id)
 
     @rpc(expected_exceptions=DECLARED)
     def get_modlog(self, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
         with self.db.reading() as tx:
-            return handlers.modlog(tx, slug, limit, cursor)
+            return handlers.get_modlog(tx, slug, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def get_membership(self, user_id: str, slug: str | None = None, subwiki_id: str | None = None) -> dict:
         with self.db.reading() as tx:
-            return handlers.membership(tx, user_id, slug, subwiki_id)
+            return handlers.get_membership(tx, user_id, slug, subwiki_id)
 
     @event_handler("content", "post_created")
     def handle_post_created(self, payload: dict) -> None:
@@ -159,17 +159,17 @@ class CommunitiesService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
     @rpc(expected_exceptions=DECLARED)
     def list_subwiki_names(self, after: str | None = None, limit: int = 500) -> dict:
         with self.db.reading() as tx:
-            return handlers.list_names(tx, after, limit)
+            return handlers.list_subwiki_names(tx, after, limit)
 
     @rpc(expected_exceptions=DECLARED)
     def list_members(self, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
         with self.db.reading() as tx:
-            return handlers.members(tx, slug, limit, cursor)
+            return handlers.list_members(tx, slug, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def list_member_subwikis(self, user_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
         with self.db.reading() as tx:
-            return handlers.subwikis_of(tx, user_id, limit, cursor)
+            return handlers.list_member_subwikis(tx, user_id, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def list_memberships(self, after: str | None = None, limit: int = 500) -> dict:

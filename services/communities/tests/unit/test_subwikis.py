@@ -184,7 +184,7 @@ def test_membership_events_carry_the_membership_s_version(service, db):
 
 
 def test_subwiki_creation_per_account_is_limited_with_retry_after(service, monkeypatch):
-    from communities import handlers
+    from communities.handlers import subwikis as handlers
     from svclib.ratelimit import RateLimit
 
     monkeypatch.setattr(handlers, "SUBWIKI_CREATION", RateLimit("SUBWIKIS", limit=3, window_seconds=3600))
@@ -202,7 +202,7 @@ def test_subwiki_creation_per_account_is_limited_with_retry_after(service, monke
 
 def test_a_slug_taken_at_the_same_moment_is_a_conflict_not_an_error(service, monkeypatch):
     """Two creations racing past the existence check: the unique constraint decides, answered 409."""
-    from communities import handlers
+    from communities.handlers import subwikis as handlers
 
     service.create_subwiki("ann", "rivers", "Rivers")
     monkeypatch.setattr(handlers, "_slug_taken", lambda tx, slug: False)

@@ -19,7 +19,7 @@ from content.schemas import RevisionSchema
 from svclib import wiki
 from svclib.db import Transaction, utcnow
 
-HISTORY = wiki.History(PostRevision, "post_id", ("title", "body", "url"), RevisionSchema())
+HISTORY = wiki.History(PostRevision, "post_id", ("title", "body", "url"), RevisionSchema(), "post", Conflict)
 
 
 @dataclass(frozen=True)
@@ -63,21 +63,8 @@ def apply_edit(
 ) -> None:
     post.title, post.body, post.url = title, body, url
     post.body_html = markup.render(body)
-    post.revision += 1
     post.updated_at = utcnow()
-    tx.session.add(
-        PostRevision(
-            post_id=post.id,
-            revision=post.revision,
-            title=title,
-            body=body,
-            url=url,
-            editor_id=editor_id,
-            edit_summary=edit_summary or "",
-            reverted_to=reverted_to,
-        )
-    )
-    tx.session.flush()
+    HISTORY.revise(tx.session, post, editor_id, edit_summary, reverted_to=reverted_to)
 
 
 def edit_post(
@@ -99,12 +86,7 @@ def edit_post(
     is_author, is_moderator = post.author_id == user_id, access.is_moderator(tx, lookup, post.subwiki_id, user_id)
     if post.protected and not (is_author or is_moderator):
         raise Forbidden("This post is protected: only its author and moderators edit it.")
-    if base_revision != post.revision:
-        raise Conflict(
-            "The post changed since you opened it; reload and edit again.",
-            fields={"base_revision": [f"The current revision is {post.revision}."]},
-            current_revision=post.revision,
-        )
+    HISTORY.check_base(post, base_revision)
     if len(edit_summary or "") > 300:
         raise Invalid("The edit summary is too long.", fields={"edit_summary": ["Use at most 300 characters."]})
     data = check_post(

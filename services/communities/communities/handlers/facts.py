@@ -1,0 +1,58 @@
+"""Facts from content's events (posts, activity, moderation), and pages of facts for rebuilding copies."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from communities.handlers.members import log
+from communities.models import Membership, Subwiki
+from svclib import pagination
+from svclib.db import Transaction, utcnow
+
+
+def record_post(tx: Transaction, post: dict, delta: int) -> None:
+    """Count a subwiki's live posts and note when it was last active, from content's events."""
+    subwiki = tx.session.scalar(select(Subwiki).where(Subwiki.id == post["subwiki_id"]).with_for_update())
+    if subwiki is None:
+        return
+    subwiki.post_count = max(0, subwiki.post_count + delta)
+    if delta > 0:
+        subwiki.last_activity_at = utcnow()
+
+
+def record_activity(tx: Transaction, subwiki_id: str) -> None:
+    subwiki = tx.session.get(Subwiki, subwiki_id)
+    if subwiki is not None:
+        subwiki.last_activity_at = utcnow()
+
+
+def record_moderation(
+    tx: Transaction, subwiki_id: str, actor_id: str, action: str, target_type: str, target_id: str, reason: str = ""
+) -> None:
+    """A moderator's action taken in content (a removal, a report decided), for the public log."""
+    subwiki = tx.session.get(Subwiki, subwiki_id)
+    if subwiki is not None:
+        log(tx, subwiki, actor_id, action, target_type, target_id, reason)
+
+
+def list_memberships(tx: Transaction, after: str | None, limit: int) -> dict:
+    """Every membership, in key order, for a service rebuilding its copy."""
+    limit = pagination.facts_limit(limit)
+    key = Membership.subwiki_id + ":" + Membership.user_id
+    query = select(key.label("k"), Membership.user_id, Membership.subwiki_id, Subwiki.slug, Membership.is_moderator)
+    query = query.join(Subwiki, Subwiki.id == Membership.subwiki_id).order_by(key).limit(limit)
+    rows = tx.session.execute(query.where(key > after) if after else query).all()
+    items = [
+        {"user_id": r.user_id, "subwiki_id": r.subwiki_id, "subwiki": r.slug, "is_moderator": r.is_moderator}
+        for r in rows
+    ]
+    return pagination.facts_page(items, [r.k for r in rows], limit)
+
+
+def list_subwiki_names(tx: Transaction, after: str | None, limit: int) -> dict:
+    """Every subwiki's id, slug and name, in id order, for a service rebuilding its copy."""
+    limit = pagination.facts_limit(limit)
+    query = select(Subwiki.id, Subwiki.slug, Subwiki.name).order_by(Subwiki.id).limit(limit)
+    rows = tx.session.execute(query.where(Subwiki.id > after) if after else query).all()
+    items = [{"id": r.id, "slug": r.slug, "name": r.name} for r in rows]
+    return pagination.facts_page(items, [r.id for r in rows], limit)

@@ -1,0 +1,122 @@
+"""Subwikis: creating them, showing them, finding them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from communities import events
+from communities.exceptions import Conflict, Invalid
+from communities.handlers.access import HISTORY, check_lengths, find_subwiki, known_user, view
+from communities.handlers.members import emit_membership
+from communities.models import RATE_LIMITS, Membership, Subwiki
+from communities.schemas import SubwikiEventSchema, SubwikiSummarySchema
+from svclib import pagination
+from svclib.db import Transaction, utcnow
+from svclib.ratelimit import RateLimit
+
+SLUG = re.compile(r"^[a-z0-9_]{3,40}$")
+
+SORTS = {
+    "members": (Subwiki.member_count, int),
+    "new": (Subwiki.created_at, datetime),
+    "active": (Subwiki.last_activity_at, datetime),
+}
+
+# Subwikis one account may create: more than a real member ever starts in a day, few enough that
+# no script fills the directory (RATE_LIMIT_SUBWIKIS_LIMIT, RATE_LIMIT_SUBWIKIS_WINDOW_SECONDS).
+SUBWIKI_CREATION = RateLimit.from_env(
+    "SUBWIKIS", limit=10, window_seconds=24 * 3600, message="You have created many subwikis today; try again later."
+)
+
+
+def _slug_conflict() -> Conflict:
+    return Conflict("This subwiki exists already.", fields={"slug": ["This slug is taken."]})
+
+
+def _slug_taken(tx: Transaction, slug: str) -> bool:
+    return tx.session.scalar(select(Subwiki.id).where(Subwiki.slug == slug)) is not None
+
+
+def create_subwiki(tx: Transaction, user_id: str, slug: str, name: str, summary: str, description: str) -> dict:
+    slug = (slug or "").strip().lower()
+    name = (name or "").strip()
+    fields: dict[str, list[str]] = {}
+    if not SLUG.match(slug):
+        fields["slug"] = ["Use 3 to 40 of a-z, 0-9 and _."]
+    if not name:
+        fields["name"] = ["A name is required."]
+    if fields:
+        raise Invalid("Some fields are not valid.", fields=fields)
+    check_lengths(name=name, summary=summary, description=description)
+    known_user(tx, user_id)
+    SUBWIKI_CREATION.hit(tx, RATE_LIMITS, user_id)  # counted with the creation: a refused one is not counted
+    now = utcnow()
+    if _slug_taken(tx, slug):
+        raise _slug_conflict()
+    subwiki = Subwiki(
+        id=uuid.uuid4().hex,
+        slug=slug,
+        name=name,
+        summary=summary or "",
+        description=description or "",
+        revision=1,
+        created_by=user_id,
+        member_count=1,
+        post_count=0,
+        last_activity_at=now,
+        created_at=now,
+    )
+    tx.session.add(subwiki)
+    try:
+        tx.session.flush()
+    except IntegrityError:  # the same slug created at the same moment by someone else: as the serial case
+        raise _slug_conflict() from None
+    HISTORY.keep(tx.session, subwiki, user_id, "Created")
+    creator = Membership(subwiki_id=subwiki.id, user_id=user_id, is_moderator=True)
+    tx.session.add(creator)
+    tx.session.flush()
+    tx.emit(events.SUBWIKI_CREATED, "subwiki", SubwikiEventSchema().dump(subwiki))
+    emit_membership(tx, events.MEMBER_JOINED, subwiki, creator)
+    emit_membership(tx, events.MODERATOR_ADDED, subwiki, creator, actor_id=user_id)
+    return view(tx, subwiki, user_id)
+
+
+def get_subwiki(tx: Transaction, slug: str, viewer_id: str | None = None) -> dict:
+    return view(tx, find_subwiki(tx, slug), viewer_id)
+
+
+def get_subwikis(tx: Transaction, slugs: list[str]) -> dict:
+    rows = tx.session.scalars(select(Subwiki).where(Subwiki.slug.in_([s.lower() for s in slugs[:500]]))).all()
+    return {row.slug: SubwikiSummarySchema().dump(row) for row in rows}
+
+
+def list_subwikis(tx: Transaction, q: str | None, sort: str, limit: int | None, cursor: str | None) -> dict:
+    if sort not in SORTS:
+        raise Invalid("Unknown sort.", fields={"sort": [f"Use one of {', '.join(SORTS)}."]})
+    column, kind = SORTS[sort]
+    size = pagination.limit(limit)
+    query = select(Subwiki)
+    if q and q.strip():
+        text = q.strip()[:200]
+        if tx.session.bind.dialect.name == "postgresql":
+            document = func.to_tsvector("simple", Subwiki.name + " " + Subwiki.summary)
+            query = query.where(
+                or_(document.op("@@")(func.plainto_tsquery("simple", text)), Subwiki.slug.ilike(f"%{text}%"))
+            )
+        else:
+            pattern = f"%{text}%"
+            query = query.where(
+                or_(Subwiki.name.ilike(pattern), Subwiki.summary.ilike(pattern), Subwiki.slug.ilike(pattern))
+            )
+    after = pagination.decode(cursor, (kind, str))
+    if after is not None:
+        query = query.where(or_(column < after[0], (column == after[0]) & (Subwiki.id < after[1])))
+    rows = tx.session.scalars(query.order_by(column.desc(), Subwiki.id.desc()).limit(size + 1)).all()
+    result = pagination.page(list(rows), size, lambda row: (getattr(row, column.key), row.id))
+    result["items"] = [SubwikiSummarySchema().dump(row) for row in result["items"]]
+    return result
