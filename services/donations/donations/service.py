@@ -1,4 +1,4 @@
-"""DonationsService: thin entrypoints over the use cases in handlers.py."""
+"""DonationsService: thin entrypoints over the use cases in the handlers package."""
 
 from __future__ import annotations
 
@@ -165,24 +165,24 @@ class DonationsService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
     @rpc(expected_exceptions=DECLARED)
     def get_campaign(self) -> dict:
         with self.db.reading() as tx:
-            return handlers.campaign(tx, self._campaign())
+            return handlers.get_campaign(tx, self._campaign())
 
     @rpc(expected_exceptions=DECLARED)
     def get_ledger(self, limit: int | None = None, cursor: str | None = None, currency: str | None = None) -> dict:
         with self.db.reading() as tx:
-            return handlers.ledger(tx, limit, cursor, currency)
+            return handlers.get_ledger(tx, limit, cursor, currency)
 
     @rpc(expected_exceptions=DECLARED)
     def get_support(self, username: str) -> dict:
         with self.db.reading() as tx:
-            return handlers.support(tx, username)
+            return handlers.get_support(tx, username)
 
     @rpc(expected_exceptions=DECLARED)
     def my_donations(self, donor_id: str) -> dict:
         with self.db.reading() as tx:
-            return handlers.mine(tx, donor_id)
+            return handlers.my_donations(tx, donor_id)
 
     @rpc
     def export_user(self, user_id: str) -> dict:
         with self.db.reading() as tx:
-            return {"account": users.export(tx, KNOWN_USERS, user_id), **handlers.mine(tx, user_id)}
+            return {"account": users.export(tx, KNOWN_USERS, user_id), **handlers.my_donations(tx, user_id)}

@@ -226,9 +226,9 @@ class IdentityService:
     @rpc(expected_exceptions=IdentityError)
     def follow_user(self, follower_id: str, username: str) -> None:
         with self.db.transaction() as tx:
-            profiles.follow(tx, follower_id, username)
+            profiles.follow_user(tx, follower_id, username)
 
     @rpc(expected_exceptions=IdentityError)
     def unfollow_user(self, follower_id: str, username: str) -> None:
         with self.db.transaction() as tx:
-            profiles.unfollow(tx, follower_id, username)
+            profiles.unfollow_user(tx, follower_id, username)

@@ -123,7 +123,7 @@ def _follow_key(follower_id: str, followee_id: str) -> str:
     return f"{follower_id}:{followee_id}"
 
 
-def follow(tx: Transaction, follower_id: str, username: str) -> None:
+def follow_user(tx: Transaction, follower_id: str, username: str) -> None:
     """Follow someone; ``user_followed`` carries the relation's version, one more than the last event's."""
     followee = user_by_username(tx, username)
     live_user(tx, follower_id)
@@ -137,7 +137,7 @@ def follow(tx: Transaction, follower_id: str, username: str) -> None:
         _emit_follow(tx, events.USER_FOLLOWED, follower_id, followee.id, held.version)
 
 
-def unfollow(tx: Transaction, follower_id: str, username: str) -> None:
+def unfollow_user(tx: Transaction, follower_id: str, username: str) -> None:
     followee = user_by_username(tx, username)
     held = versions.hold(tx, "follow", _follow_key(follower_id, followee.id))
     existing = tx.session.get(Follow, (follower_id, followee.id))
