@@ -1,0 +1,50 @@
+"""Answers about accounts and people: profiles, one's own account, sessions, the export."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from gateway.schemas.base import Answer, time_field
+
+
+class PublicUser(Answer):
+    id = fields.String()
+    username = fields.String()
+    display_name = fields.String()
+    bio = fields.String()
+    created_at = time_field()
+    trust = fields.Float(validate=validate.Range(min=0, max=1))
+    badges = fields.List(fields.String())
+    follower_count = fields.Integer()
+    following_count = fields.Integer()
+
+
+class PrivateUser(PublicUser):
+    email = fields.String()
+    subwikis = fields.List(fields.String(), metadata={"description": "slugs of the subwikis you joined"})
+    following = fields.List(fields.String(), metadata={"description": "usernames of the people you follow"})
+
+
+class Session(Answer):
+    token = fields.String(metadata={"description": "send as 'Authorization: Bearer <token>'"})
+    expires_at = time_field()
+    user = fields.Nested(PrivateUser)
+
+
+LoginResponse = Session
+
+
+class Export(Answer):
+    """Everything each service holds about the caller, one section per service."""
+
+    identity = fields.Dict()
+    communities = fields.Dict()
+    content = fields.Dict()
+    feed = fields.Dict()
+    donations = fields.Dict()
+
+
+class Person(Answer):
+    id = fields.String()
+    username = fields.String()
+    display_name = fields.String()

@@ -1,0 +1,135 @@
+"""Answers about posts: a post, its wiki history, held edits, comments, votes, reports, uploads."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from gateway.schemas.base import Answer, page_of, time_field
+from gateway.schemas.people import Person
+from gateway.schemas.subwikis import Change, SubwikiSummary
+
+
+class Upload(Answer):
+    image_id = fields.String()
+    url = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+
+
+class Score(Answer):
+    up = fields.Integer()
+    down = fields.Integer()
+    quality = fields.Float()
+
+
+class PostView(Answer):
+    class Meta:
+        optional = ("my_vote", "can_moderate")
+
+    id = fields.String()
+    kind = fields.String(validate=validate.OneOf(["link", "article", "image", "cartoon", "text"]))
+    title = fields.String()
+    body = fields.String(metadata={"description": "Markdown source"})
+    body_html = fields.String()
+    url = fields.String(allow_none=True)
+    image_url = fields.String(allow_none=True)
+    author = fields.Nested(Person)
+    subwiki = fields.Nested(SubwikiSummary)
+    created_at = time_field()
+    revision = fields.Integer()
+    edited_by_count = fields.Integer()
+    protected = fields.Boolean()
+    score = fields.Nested(Score)
+    comment_count = fields.Integer()
+    my_vote = fields.Integer(
+        validate=validate.OneOf([-1, 0, 1]), metadata={"description": "the caller's vote; only for a signed-in caller"}
+    )
+    can_moderate = fields.Boolean(metadata={"description": "the caller moderates its subwiki; only when signed in"})
+
+
+class HeldEdit(Answer):
+    pending = fields.Boolean(metadata={"description": "always true: the edit waits for review"})
+    change_id = fields.String()
+
+
+class PendingChange(Answer):
+    change_id = fields.String()
+    base_revision = fields.Integer()
+    editor = fields.Nested(Person)
+    edit_summary = fields.String()
+    created_at = time_field()
+    diff = fields.List(fields.Nested(Change))
+
+
+PendingPage = page_of(PendingChange, "PendingPage")
+
+
+class PostRevision(Answer):
+    revision = fields.Integer()
+    editor = fields.Nested(Person)
+    edit_summary = fields.String()
+    reverted = fields.Boolean()
+    reverted_to = fields.Integer(allow_none=True)
+    created_at = time_field()
+
+
+class PostRevisionChanges(PostRevision):
+    changes = fields.List(fields.Nested(Change))
+
+
+PostRevisionPage = page_of(PostRevision, "PostRevisionPage")
+
+
+class VoteTally(Answer):
+    up = fields.Integer()
+    down = fields.Integer()
+    my_vote = fields.Integer(validate=validate.OneOf([-1, 0, 1]))
+
+
+class CommentScore(Answer):
+    up = fields.Integer()
+    down = fields.Integer()
+
+
+class Comment(Answer):
+    id = fields.String()
+    post_id = fields.String()
+    parent_id = fields.String(allow_none=True)
+    author = fields.Nested(Person, allow_none=True)
+    body = fields.String(metadata={"description": "Markdown source, for an edit box (empty once deleted)"})
+    body_html = fields.String()
+    revision = fields.Integer()
+    deleted = fields.Boolean()
+    created_at = time_field()
+    score = fields.Nested(CommentScore)
+    children = fields.List(fields.Nested(lambda: Comment()), metadata={"description": "replies, threaded"})
+
+
+CommentPage = page_of(Comment, "CommentPage")
+
+
+class ReportFiled(Answer):
+    id = fields.String()
+
+
+class ReportTarget(Answer):
+    type = fields.String(validate=validate.OneOf(["post", "comment"]))
+    id = fields.String()
+
+
+class Report(Answer):
+    id = fields.String()
+    target = fields.Nested(ReportTarget)
+    reason = fields.String()
+    status = fields.String()
+    reporter = fields.Nested(Person)
+    created_at = time_field()
+
+
+ReportPage = page_of(Report, "ReportPage")
+
+
+class ReportResolved(Answer):
+    id = fields.String()
+    status = fields.String()
+    action = fields.String(validate=validate.OneOf(["uphold", "dismiss"]))

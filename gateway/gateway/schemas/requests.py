@@ -1,0 +1,136 @@
+"""Request bodies and query strings: an unknown field or parameter is a 400."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from gateway.schemas.base import StrictSchema
+
+
+class RegisterRequest(StrictSchema):
+    username = fields.String(required=True, validate=validate.Length(min=3, max=30))
+    email = fields.String(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=validate.Length(min=10, max=1024))
+    display_name = fields.String(validate=validate.Length(max=80))
+
+
+class LoginRequest(StrictSchema):
+    login = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class UpdateMeRequest(StrictSchema):
+    display_name = fields.String(validate=validate.Length(min=1, max=80))
+    bio = fields.String(validate=validate.Length(max=2000))
+
+
+class EraseMeRequest(StrictSchema):
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class PageQuery(StrictSchema):
+    limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=4000))
+
+
+class SubwikiListQuery(PageQuery):
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    sort = fields.String(load_default="members", validate=validate.OneOf(["members", "new", "active"]))
+
+
+class RevisionsQuery(PageQuery):
+    diff = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=2_147_483_647),
+        metadata={"description": "Instead of the list: this revision, with its changes against the one before."},
+    )
+
+
+class LedgerQuery(PageQuery):
+    currency = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]{3}$"))
+
+
+class HomeFeedQuery(PageQuery):
+    sort = fields.String(load_default="quality", validate=validate.OneOf(["quality", "new", "top"]))
+
+
+class SubwikiFeedQuery(HomeFeedQuery):
+    pass
+
+
+class PublicFeedQuery(HomeFeedQuery):
+    window = fields.String(load_default="week", validate=validate.OneOf(["day", "week", "all"]))
+
+
+class CheckoutQuery(StrictSchema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class CheckoutDecision(StrictSchema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class CreateSubwikiRequest(StrictSchema):
+    slug = fields.String(required=True, validate=validate.Length(min=3, max=40))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    summary = fields.String(load_default="", validate=validate.Length(max=500))
+    description = fields.String(load_default="", validate=validate.Length(max=20000))
+
+
+class EditSubwikiRequest(StrictSchema):
+    summary = fields.String(validate=validate.Length(max=500))
+    description = fields.String(validate=validate.Length(max=20000))
+    base_revision = fields.Integer(required=True, validate=validate.Range(min=1, max=2_147_483_647))
+    edit_summary = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class CreatePostRequest(StrictSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(["link", "article", "image", "cartoon", "text"]))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    body = fields.String(load_default="", validate=validate.Length(max=100_000))
+    url = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2048))
+    image_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class EditPostRequest(StrictSchema):
+    title = fields.String(validate=validate.Length(min=1, max=300))
+    body = fields.String(validate=validate.Length(max=100_000))
+    url = fields.String(allow_none=True, validate=validate.Length(max=2048))
+    base_revision = fields.Integer(required=True, validate=validate.Range(min=1, max=2_147_483_647))
+    edit_summary = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class VoteRequest(StrictSchema):
+    value = fields.Integer(required=True, validate=validate.OneOf([1, -1]))
+
+
+class CommentRequest(StrictSchema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+    parent_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class EditCommentRequest(StrictSchema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+
+
+class ReportRequest(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class ResolveRequest(StrictSchema):
+    action = fields.String(required=True, validate=validate.OneOf(["uphold", "dismiss"]))
+
+
+class CommentsQuery(PageQuery):
+    """A page of top-level comments, each with its replies."""
+
+    sort = fields.String(load_default="new", validate=validate.OneOf(["new", "quality"]))
+
+
+class DonationRequest(StrictSchema):
+    amount_cents = fields.Integer(required=True, strict=True)
+    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
+    recipient = fields.String(load_default="platform", validate=validate.Length(min=1, max=40))
+    recurring = fields.String(load_default="none", validate=validate.OneOf(["none", "monthly"]))
+    public = fields.Boolean(load_default=False)
+    message = fields.String(load_default="", validate=validate.Length(max=500))
