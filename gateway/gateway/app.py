@@ -12,7 +12,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import checks, errors, metrics, openapi
-from gateway.routes import donations, feed, health, identity, posts, subwikis
+from gateway.routes import comments, donations, feed, health, identity, posts, reports, subwikis, uploads, votes
 from gateway.services import Services
 
 DEFAULTS = {
@@ -80,6 +80,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(identity.bp)
     app.register_blueprint(subwikis.bp)
     app.register_blueprint(posts.bp)
+    app.register_blueprint(uploads.bp)
+    app.register_blueprint(comments.bp)
+    app.register_blueprint(votes.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(donations.bp)
     app.register_blueprint(feed.bp)
     return app

@@ -12,6 +12,24 @@ from gateway.openapi import IDEMPOTENCY_KEY, doc  # noqa: F401 - the routes' one
 from gateway.people import with_people
 from gateway.schemas import RevisionsQuery
 
+# An optional Idempotency-Key, on the writes that make a resource.
+RETRY_KEY = {
+    **IDEMPOTENCY_KEY,
+    "required": False,
+    "description": "Optional: the same key from the same caller with the same body makes one resource, "
+    "so a retry after a lost answer is safe; with another body it is a 409.",
+}
+
+
+def services():
+    """The gateway's RPC client of the services."""
+    return current_app.extensions["services"]
+
+
+def idempotency_key() -> str | None:
+    """The request's Idempotency-Key: the same key from the same caller with the same body makes one resource."""
+    return request.headers.get("Idempotency-Key")
+
 
 def body(schema: type[Schema]) -> dict:
     """The request's JSON object, validated by ``schema`` (400 with fields otherwise)."""
@@ -37,11 +55,11 @@ def query(schema: type[Schema]) -> dict:
 
 def history(service: str, owner: str):
     """A wiki page's history, or with ``?diff=N`` revision N against N-1, editors as people."""
-    services = current_app.extensions["services"]
+    rpc = services()
     args = query(RevisionsQuery)
     if args["diff"] is not None:
-        diff = services.call(service, "get_revision_diff", owner, args["diff"])
-        return jsonify(with_people(services, [diff], "editor_id", "editor")[0])
-    page = services.call(service, "list_revisions", owner, limit=args["limit"], cursor=args["cursor"])
-    with_people(services, page["items"], "editor_id", "editor")
+        diff = rpc.call(service, "get_revision_diff", owner, args["diff"])
+        return jsonify(with_people(rpc, [diff], "editor_id", "editor")[0])
+    page = rpc.call(service, "list_revisions", owner, limit=args["limit"], cursor=args["cursor"])
+    with_people(rpc, page["items"], "editor_id", "editor")
     return jsonify(page)

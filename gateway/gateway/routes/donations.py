@@ -6,11 +6,11 @@ from __future__ import annotations
 import base64
 import html
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from gateway.auth import current_caller, login_required
 from gateway.errors import ApiError
-from gateway.routes import IDEMPOTENCY_KEY, body, doc, query
+from gateway.routes import IDEMPOTENCY_KEY, body, doc, query, services
 from gateway.schemas import (
     Campaign,
     CheckoutDecision,
@@ -36,10 +36,6 @@ SIGNATURE = {
 }
 WEBHOOK_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
 DECISION = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": CheckoutDecision}}}
-
-
-def services():
-    return current_app.extensions["services"]
 
 
 @bp.get(f"{API}/donations/campaign")

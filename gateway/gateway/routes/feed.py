@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, jsonify
+from flask import Blueprint, Response, g, jsonify
 
 from gateway import presenters
 from gateway.auth import login_required
-from gateway.routes import doc, query
+from gateway.routes import doc, query, services
 from gateway.schemas import FeedPage, HomeFeedQuery, PageQuery, PublicFeedQuery, SubwikiFeedQuery
 
 bp = Blueprint("feed", __name__, url_prefix="/api/v1")
-
-
-def services():
-    return current_app.extensions["services"]
 
 
 def page(entries: dict) -> Response:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from gateway.auth import TokenCache, current_caller, login_required
-from gateway.routes import body, doc, query
+from gateway.routes import body, doc, query, services
 from gateway.schemas import (
     EraseMeRequest,
     Export,
@@ -22,10 +22,6 @@ from gateway.schemas import (
 from gateway.services import SERVICES
 
 bp = Blueprint("identity", __name__, url_prefix="/api/v1")
-
-
-def services():
-    return current_app.extensions["services"]
 
 
 def no_content():

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, g, jsonify
 
 from gateway.auth import current_caller, login_required
 from gateway.people import people, with_people
-from gateway.routes import body, doc, history, query
+from gateway.routes import body, doc, history, query, services
 from gateway.schemas import (
     CreateSubwikiRequest,
     EditSubwikiRequest,
@@ -23,10 +23,6 @@ from gateway.schemas import (
 
 bp = Blueprint("subwikis", __name__, url_prefix="/api/v1/subwikis")
 REVISIONS_OR_CHANGES = {"oneOf": [PageRevisionPage, PageRevisionChanges]}
-
-
-def services():
-    return current_app.extensions["services"]
 
 
 def present(subwiki: dict) -> dict:

@@ -1,0 +1,99 @@
+"""A post's discussion: threads of comments, commenting, editing and deleting."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify
+
+from gateway.auth import login_required
+from gateway.people import people, unnamed
+from gateway.routes import RETRY_KEY, body, doc, idempotency_key, query, services
+from gateway.rpc import ServiceUnavailable
+from gateway.schemas import (
+    Comment,
+    CommentPage,
+    CommentRequest,
+    CommentsQuery,
+    EditCommentRequest,
+)
+
+bp = Blueprint("comments", __name__, url_prefix="/api/v1")
+
+
+def _present_thread(comments: list[dict], committed: bool = False) -> list[dict]:
+    """Comments with their authors named, walked with a stack (never recursing on a thread's shape).
+
+    ``committed``: the comments are a write's answer, so without identity they show their authors' ids."""
+    nodes, stack = [], list(comments)
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(node["children"])
+    ids = {node["author_id"] for node in nodes if node["author_id"]}
+    try:
+        names = people(services(), ids)
+    except ServiceUnavailable:
+        if not committed:
+            raise
+        names = unnamed(ids)
+    for node in nodes:
+        author_id = node.pop("author_id")
+        node["author"] = names[author_id] if author_id else None
+        node["score"] = {"up": node.pop("up"), "down": node.pop("down")}
+    return comments
+
+
+@bp.get("/posts/<post_id>/comments")
+@doc(
+    "The discussion: a page of top-level comments, each with its replies (nested at most 8 levels)",
+    response=CommentPage,
+    tag="Discussion",
+    query=CommentsQuery,
+)
+def comments(post_id: str):
+    args = query(CommentsQuery)
+    page = services().call("content", "list_comments", post_id, args["sort"], args["limit"], args["cursor"])
+    return jsonify({"items": _present_thread(page["items"]), "next_cursor": page["next_cursor"]})
+
+
+@bp.post("/posts/<post_id>/comments")
+@login_required
+@doc(
+    "Comment or reply (members); an Idempotency-Key header makes a retry safe",
+    CommentRequest,
+    Comment,
+    status=201,
+    auth=True,
+    tag="Discussion",
+    errors=(403, 409),
+    headers=(RETRY_KEY,),
+)
+def comment(post_id: str):
+    data = body(CommentRequest)
+    created = services().call(
+        "content",
+        "create_comment",
+        g.caller["id"],
+        post_id,
+        data["body"],
+        data["parent_id"],
+        idempotency_key=idempotency_key(),
+    )
+    created["children"] = []
+    return jsonify(_present_thread([created], committed=True)[0]), 201
+
+
+@bp.patch("/comments/<comment_id>")
+@login_required
+@doc("Edit your comment (history kept)", EditCommentRequest, Comment, auth=True, tag="Discussion", errors=(403,))
+def edit_comment(comment_id: str):
+    edited = services().call("content", "edit_comment", g.caller["id"], comment_id, body(EditCommentRequest)["body"])
+    edited["children"] = []
+    return jsonify(_present_thread([edited], committed=True)[0])
+
+
+@bp.delete("/comments/<comment_id>")
+@login_required
+@doc("Delete a comment (author or moderator)", status=204, auth=True, tag="Discussion", errors=(403,))
+def remove_comment(comment_id: str):
+    services().call("content", "remove_comment", g.caller["id"], comment_id)
+    return "", 204
