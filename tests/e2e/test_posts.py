@@ -135,6 +135,12 @@ def test_wiki_edit_history_revert_conflict_and_held_edits(api, place, wait_until
     assert pending[0]["editor"]["username"] == place["newbie_user"]["username"]
     refused = api.post(f"/api/v1/posts/{essay['id']}/pending/{held.json()['change_id']}/accept", token=place["newbie"])
     assert refused.status_code == 403
+    queue = api.get(f"/api/v1/subwikis/{place['slug']}/pending", token=place["mod"])
+    assert queue.status_code == 200, queue.text
+    assert [(h["change_id"], h["post"]["id"], h["editor"]["username"]) for h in queue.json()["items"]] == [
+        (held.json()["change_id"], essay["id"], place["newbie_user"]["username"])
+    ]
+    assert api.get(f"/api/v1/subwikis/{place['slug']}/pending", token=place["newbie"]).status_code == 403
     accepted = api.post(f"/api/v1/posts/{essay['id']}/pending/{held.json()['change_id']}/accept", token=place["mod"])
     assert accepted.status_code == 200
     assert accepted.json()["title"] == "Rivers (edited by a newcomer)" and accepted.json()["revision"] == 4

@@ -240,3 +240,30 @@ def test_a_subwikis_members_and_a_persons_subwikis(client, gateway):
     gateway.answers[("GET", "/users/ada/subwikis")] = {"items": [dict(subwiki, is_moderator=True)], "next_cursor": None}
     profile = client.get("/u/ada").get_data(as_text=True)
     assert 'href="/s/rivers"' in profile and "Rivers" in profile
+
+
+def test_the_moderation_queue_lists_the_subwikis_held_edits(client, gateway):
+    gateway.answers[("POST", "/auth/login")] = {"token": "t", "user": {"username": "ada"}}
+    gateway.answers[("GET", "/me")] = {"username": "ada", "display_name": "Ada", "subwikis": [], "following": []}
+    client.post(
+        "/signin",
+        data={"login": "ada", "password": "pw", "csrf_token": csrf_of(client.get("/signin").get_data(as_text=True))},
+    )
+    gateway.answers[("GET", "/subwikis/rivers")] = {"slug": "rivers", "name": "Rivers", "moderators": []}
+    gateway.answers[("GET", "/subwikis/rivers/reports")] = {"items": [], "next_cursor": None}
+    gateway.answers[("GET", "/subwikis/rivers/pending")] = {
+        "items": [
+            {
+                "change_id": "ch1",
+                "post": {"id": "p9", "title": "Deltas"},
+                "editor": {"username": "bob", "display_name": "Bob"},
+                "edit_summary": "typo",
+                "diff": [],
+            }
+        ],
+        "next_cursor": "later",
+    }
+    response = client.get("/s/rivers/moderation")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'href="/posts/p9"' in html and "Deltas" in html and "ch1" in html and "cursor=later" in html

@@ -19,6 +19,7 @@ from gateway.schemas import (
     Subwiki,
     SubwikiListQuery,
     SubwikiPage,
+    SubwikiPendingPage,
 )
 
 bp = Blueprint("subwikis", __name__, url_prefix="/api/v1/subwikis")
@@ -156,6 +157,23 @@ def members(slug: str):
     args = query(PageQuery)
     page = services().call("communities", "list_members", slug, **args)
     with_people(services(), page["items"], "user_id", "person")
+    return jsonify(page)
+
+
+@bp.get("/<slug>/pending")
+@login_required
+@doc(
+    "The subwiki's edits held for review, the longest waiting first (trusted members, moderators)",
+    response=SubwikiPendingPage,
+    auth=True,
+    tag="Moderation",
+    query=PageQuery,
+    errors=(403,),
+)
+def pending(slug: str):
+    args = query(PageQuery)
+    page = services().call("content", "list_subwiki_pending", g.caller["id"], slug, **args)
+    with_people(services(), page["items"], "editor_id", "editor")
     return jsonify(page)
 
 

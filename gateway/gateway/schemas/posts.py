@@ -64,6 +64,18 @@ class PendingChange(Answer):
 PendingPage = page_of(PendingChange, "PendingPage")
 
 
+class PostReference(Answer):
+    id = fields.String()
+    title = fields.String()
+
+
+class SubwikiPendingChange(PendingChange):
+    post = fields.Nested(PostReference)
+
+
+SubwikiPendingPage = page_of(SubwikiPendingChange, "SubwikiPendingPage")
+
+
 class PostRevision(Answer):
     revision = fields.Integer()
     editor = fields.Nested(Person)

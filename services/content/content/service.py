@@ -152,6 +152,13 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
             return pending.list_pending(tx, self._ask_membership, user_id, post_id)
 
     @rpc(expected_exceptions=DECLARED)
+    def list_subwiki_pending(
+        self, user_id: str, slug: str, limit: int | None = None, cursor: str | None = None
+    ) -> dict:
+        with self.db.reading() as tx:
+            return pending.list_subwiki_pending(tx, self._ask_membership, user_id, slug, limit, cursor, self._policy())
+
+    @rpc(expected_exceptions=DECLARED)
     def accept_pending(self, user_id: str, post_id: str, change_id: str) -> dict:
         with self.db.transaction() as tx:
             return pending.accept_pending(tx, self._ask_membership, user_id, post_id, change_id, self._policy())

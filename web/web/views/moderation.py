@@ -21,18 +21,15 @@ def queues(slug: str):
         if error.status != 403:
             raise
         reports = None
-    held = []
-    recent = api_get(f"/subwikis/{slug}/posts", params={"sort": "new", "limit": 25})["items"]
-    for item in recent:
-        post = item["post"]
-        try:
-            changes = api_get(f"/posts/{post['id']}/pending")["items"]
-        except ApiError as error:
-            if error.status in (401, 503):
-                raise
-            changes = []
-        held.extend({"post": post, "change": change} for change in changes)
-    return render_template("moderation/queues.html", subwiki=subwiki, reports=reports, held=held)
+    params = {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
+    try:
+        queue = api_get(f"/subwikis/{slug}/pending", params=params)
+    except ApiError as error:
+        if error.status != 403:
+            raise
+        queue = {"items": [], "next_cursor": None}
+    held = [{"post": change["post"], "change": change} for change in queue["items"]]
+    return render_template("moderation/queues.html", subwiki=subwiki, reports=reports, held=held, queue=queue)
 
 
 @bp.post("/reports/<report_id>/resolve")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import or_, select
 
 from content import events
 from content.exceptions import Conflict, Forbidden, NotFound
@@ -13,7 +15,7 @@ from content.handlers.posts import post_event, post_view
 from content.handlers.replicas import trust_of
 from content.models import PendingChange, Post
 from content.schemas import PendingSchema
-from svclib import wiki
+from svclib import pagination, wiki
 from svclib.db import Transaction
 
 PENDING = PendingSchema()
@@ -42,14 +44,53 @@ def list_pending(tx: Transaction, lookup: MembershipLookup, user_id: str, post_i
         .where(PendingChange.post_id == post.id, PendingChange.status == "pending")
         .order_by(PendingChange.created_at)
     ).all()
+    return [held(post, change) for change in changes]
+
+
+def held(post: Post, change: PendingChange) -> dict:
+    """A held edit as reviewers see it: its changes against the post as it stands now."""
     current = {"title": post.title, "body": post.body, "url": post.url or ""}
-    return [
-        {
-            **PENDING.dump(change),
-            "diff": wiki.diff(current, {"title": change.title, "body": change.body, "url": change.url or ""}),
-        }
-        for change in changes
+    return {
+        **PENDING.dump(change),
+        "diff": wiki.diff(current, {"title": change.title, "body": change.body, "url": change.url or ""}),
+    }
+
+
+def list_subwiki_pending(
+    tx: Transaction,
+    lookup: MembershipLookup,
+    user_id: str,
+    slug: str,
+    limit: int | None,
+    cursor: str | None,
+    policy: EditPolicy,
+) -> dict:
+    """A subwiki's queue of held edits, the longest waiting first, for those who may review them."""
+    subwiki_id = access.subwiki_id(tx, lookup, slug, user_id)
+    access.require_member(tx, lookup, subwiki_id, user_id, "review edits")
+    if not (access.is_moderator(tx, lookup, subwiki_id, user_id) or trust_of(tx, user_id) >= policy.trust_threshold):
+        raise Forbidden("Only trusted members and moderators review held edits.")
+    size = pagination.limit(limit)
+    query = (
+        select(PendingChange, Post)
+        .join(Post, Post.id == PendingChange.post_id)
+        .where(Post.subwiki_id == subwiki_id, Post.removed_at.is_(None), PendingChange.status == "pending")
+    )
+    after = pagination.decode(cursor, (datetime, str))
+    if after is not None:
+        query = query.where(
+            or_(
+                PendingChange.created_at > after[0],
+                (PendingChange.created_at == after[0]) & (PendingChange.id > after[1]),
+            )
+        )
+    rows = tx.session.execute(query.order_by(PendingChange.created_at, PendingChange.id).limit(size + 1)).all()
+    result = pagination.page(list(rows), size, lambda row: (row.PendingChange.created_at, row.PendingChange.id))
+    result["items"] = [
+        {**held(row.Post, row.PendingChange), "post": {"id": row.Post.id, "title": row.Post.title}}
+        for row in result["items"]
     ]
+    return result
 
 
 def accept_pending(
