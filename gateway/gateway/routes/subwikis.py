@@ -169,6 +169,7 @@ def members(slug: str):
     tag="Moderation",
     query=PageQuery,
     errors=(403,),
+    operation_id="subwiki_pending",
 )
 def pending(slug: str):
     args = query(PageQuery)
