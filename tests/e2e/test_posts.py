@@ -218,6 +218,13 @@ def test_comments_come_in_pages_and_replies_nest_at_most_eight_levels(api, place
     assert levels == 9
     assert api.get(url, params={"cursor": "not-a-cursor"}).status_code == 400
 
+    # The thread that holds a deep reply, whichever page its top-level comment is on.
+    thread = api.get(f"/api/v1/comments/{parent['id']}/thread")
+    assert thread.status_code == 200, thread.text
+    assert [c["id"] for c in thread.json()["items"]] == [tops[0]["id"]]
+    assert thread.json()["items"] == rest["items"]
+    assert api.get("/api/v1/comments/no_such_comment/thread").status_code == 404
+
 
 def test_filing_the_same_report_again_answers_with_the_open_one(api, place):
     essay = post(api, place, kind="text", title="Dubious", body="Hm.")

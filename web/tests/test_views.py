@@ -203,7 +203,7 @@ def test_a_post_shows_sanitised_html_and_deep_threads_as_links(client, gateway):
     assert '<meta property="og:title"' in html
     assert "level 5" in html and "level 6" not in html
     assert 'href="/posts/p1/thread/c5"' in html
-    gateway.answers[("GET", "/posts/p1/comments")] = {"items": nested(9), "next_cursor": None}
+    gateway.answers[("GET", "/comments/c5/thread")] = {"items": nested(9), "next_cursor": None}
     deeper = client.get("/posts/p1/thread/c5").get_data(as_text=True)
     assert "level 6" in deeper and "level 4" not in deeper
 
@@ -267,3 +267,14 @@ def test_the_moderation_queue_lists_the_subwikis_held_edits(client, gateway):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'href="/posts/p9"' in html and "Deltas" in html and "ch1" in html and "cursor=later" in html
+
+
+def test_a_long_discussion_continues_on_the_next_page(client, gateway):
+    post = dict(FEED["items"][0]["post"], body_html="<p>x</p>", revision=1, body="x")
+    gateway.answers[("GET", "/posts/p1")] = post
+    gateway.answers[("GET", "/posts/p1/comments")] = {"items": nested(1), "next_cursor": "page2"}
+    html = client.get("/posts/p1").get_data(as_text=True)
+    assert "data-more-comments" in html and "cursor=page2" in html
+    client.get("/posts/p1?sort=new&cursor=page2")
+    asked = [kwargs for method, path, _, kwargs in gateway.calls if path == "/posts/p1/comments"]
+    assert asked[-1]["params"] == {"sort": "new", "cursor": "page2"}

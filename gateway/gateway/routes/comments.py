@@ -55,6 +55,17 @@ def comments(post_id: str):
     return jsonify({"items": _present_thread(page["items"]), "next_cursor": page["next_cursor"]})
 
 
+@bp.get("/comments/<comment_id>/thread")
+@doc(
+    "The thread that holds a comment: its top-level comment with every reply, as a page of one",
+    response=CommentPage,
+    tag="Discussion",
+)
+def thread(comment_id: str):
+    page = services().call("content", "comment_thread", comment_id)
+    return jsonify({"items": _present_thread(page["items"]), "next_cursor": None})
+
+
 @bp.post("/posts/<post_id>/comments")
 @login_required
 @doc(

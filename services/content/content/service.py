@@ -215,6 +215,11 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
             return comments.list_comments(tx, post_id, sort, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
+    def comment_thread(self, comment_id: str) -> dict:
+        with self.db.reading() as tx:
+            return comments.comment_thread(tx, comment_id)
+
+    @rpc(expected_exceptions=DECLARED)
     def edit_comment(self, user_id: str, comment_id: str, body: str) -> dict:
         with self.db.transaction() as tx:
             return comments.edit_comment(tx, user_id, comment_id, body)

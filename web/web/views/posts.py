@@ -51,11 +51,13 @@ def _pending(post_id: str, started: Future | None = None) -> list[dict]:
 def show(post_id: str):
     sort = request.args.get("sort") if request.args.get("sort") in ("quality", "new") else "quality"
     pending = api_get_later(f"/posts/{post_id}/pending") if g.token else None
-    post, comments = api_get_all((f"/posts/{post_id}", None), (f"/posts/{post_id}/comments", {"sort": sort}))
+    params = {"sort": sort, "cursor": request.args["cursor"]} if request.args.get("cursor") else {"sort": sort}
+    post, comments = api_get_all((f"/posts/{post_id}", None), (f"/posts/{post_id}/comments", params))
     return render_template(
         "posts/show.html",
         post=post,
         comments=comments["items"],
+        comments_next=comments.get("next_cursor"),
         sort=sort,
         pending=_pending(post_id, pending),
         max_depth=MAX_DEPTH,
@@ -65,9 +67,8 @@ def show(post_id: str):
 
 @bp.get("/posts/<post_id>/thread/<comment_id>")
 def thread(post_id: str, comment_id: str):
-    post = api_get(f"/posts/{post_id}")
-    comments = api_get(f"/posts/{post_id}/comments")["items"]
-    node = find_comment(comments, comment_id)
+    post, thread = api_get_all((f"/posts/{post_id}", None), (f"/comments/{comment_id}/thread", None))
+    node = find_comment(thread["items"], comment_id)
     if node is None:
         abort(404)
     return render_template(

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import literal, select, tuple_
 
 from content import events, markup
-from content.exceptions import Forbidden, Invalid
+from content.exceptions import Forbidden, Invalid, NotFound
 from content.handlers import access, idempotency
 from content.handlers.access import MembershipLookup
 from content.models import Comment, CommentRevision
@@ -221,3 +221,16 @@ def remove_comment(tx: Transaction, lookup: MembershipLookup, user_id: str, comm
             "by_moderator": by_moderator and comment.author_id != user_id,
         },
     )
+
+
+def comment_thread(tx: Transaction, comment_id: str) -> dict:
+    """The whole thread that holds a comment: its top-level comment with every reply, as a page of one."""
+    found = tx.session.get(Comment, comment_id)  # a removed comment keeps its place in its thread
+    if found is None:
+        raise NotFound("No such comment.")
+    access.post(tx, found.post_id)
+    root = tx.session.get(Comment, found.root_id or found.id) or found
+    replies = tx.session.scalars(
+        select(Comment).where(Comment.root_id == root.id, Comment.parent_id.is_not(None))
+    ).all()
+    return {"items": _threads([root], list(replies), SORTS["quality"][0]), "next_cursor": None, "post_id": root.post_id}

@@ -79,3 +79,17 @@ document.addEventListener('click', async (event) => {
   link.closest('.actions').after(document.adoptNode(form));
   form.querySelector('textarea')?.focus();
 });
+
+// "More comments": the next page of top-level comments appended to the discussion in place.
+document.addEventListener('click', async (event) => {
+  const link = event.target.closest('a[data-more-comments]');
+  if (!link) return;
+  event.preventDefault();
+  const response = await fetch(link.href);
+  if (!response.ok) { window.location = link.href; return; }
+  const next = new DOMParser().parseFromString(await response.text(), 'text/html');
+  const list = document.querySelector('#comments > ol.comments');
+  next.querySelectorAll('#comments > ol.comments > li').forEach((item) => list?.append(document.adoptNode(item)));
+  const nextLink = next.querySelector('a[data-more-comments]');
+  if (nextLink) link.href = nextLink.href; else link.closest('nav')?.remove();
+});
