@@ -298,6 +298,11 @@ def test_reports_resolve_and_moderator_removal(api, place, wait_until):
 
 
 def test_markup_is_inert_and_bad_input_refused(api, place):
+    shown = api.post("/api/v1/preview", token=place["author"], json={"body": "**bold** <script>alert(1)</script>"})
+    assert shown.status_code == 200, shown.text
+    assert "<strong>bold</strong>" in shown.json()["body_html"] and "<script" not in shown.json()["body_html"]
+    assert api.post("/api/v1/preview", json={"body": "x"}).status_code == 401
+    assert api.post("/api/v1/preview", token=place["author"], json={"body": "x" * 100_001}).status_code == 400
     hostile = post(
         api,
         place,

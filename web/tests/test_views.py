@@ -278,3 +278,19 @@ def test_a_long_discussion_continues_on_the_next_page(client, gateway):
     client.get("/posts/p1?sort=new&cursor=page2")
     asked = [kwargs for method, path, _, kwargs in gateway.calls if path == "/posts/p1/comments"]
     assert asked[-1]["params"] == {"sort": "new", "cursor": "page2"}
+
+
+def test_live_preview_renders_through_the_api(client, gateway):
+    gateway.answers[("POST", "/auth/login")] = {"token": "t", "user": {"username": "ada"}}
+    gateway.answers[("GET", "/me")] = {"username": "ada", "display_name": "Ada", "subwikis": [], "following": []}
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    client.post("/signin", data={"login": "ada", "password": "pw", "csrf_token": token})
+    gateway.answers[("GET", "/feed")] = {"items": [], "next_cursor": None}
+    assert 'data-preview-url="/preview"' in client.get("/").get_data(as_text=True)
+    gateway.answers[("POST", "/preview")] = {"body_html": "<p><strong>bold</strong></p>"}
+    with client.session_transaction() as session:
+        token = session["csrf"]
+    answer = client.post("/preview", data={"body": "**bold**"}, headers={"X-CSRF-Token": token})
+    assert answer.status_code == 200 and answer.get_json() == {"body_html": "<p><strong>bold</strong></p>"}
+    assert [kwargs["json"] for method, path, _, kwargs in gateway.calls if path == "/preview"] == [{"body": "**bold**"}]
+    assert client.post("/preview", data={"body": "x"}).status_code == 400  # no CSRF token

@@ -17,6 +17,8 @@ from gateway.schemas import (
     PostRevisionChanges,
     PostRevisionPage,
     PostView,
+    Preview,
+    PreviewRequest,
     RevisionsQuery,
 )
 
@@ -160,3 +162,17 @@ def revisions(post_id: str):
 )
 def revert(post_id: str, revision: int):
     return jsonify(present(services().call("content", "revert_post", g.caller["id"], post_id, revision)))
+
+
+@bp.post("/preview")
+@login_required
+@doc(
+    "Markdown as a post or comment would show it (sanitised, mentions linked): for a live preview",
+    PreviewRequest,
+    Preview,
+    auth=True,
+    tag="Posts",
+)
+def preview():
+    data = body(PreviewRequest)
+    return jsonify({"body_html": services().call("content", "preview_markup", data["body"])})

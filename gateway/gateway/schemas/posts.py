@@ -16,6 +16,10 @@ class Upload(Answer):
     height = fields.Integer()
 
 
+class Preview(Answer):
+    body_html = fields.String(metadata={"description": "The Markdown as a post or comment would show it, sanitised"})
+
+
 class Score(Answer):
     up = fields.Integer()
     down = fields.Integer()

@@ -100,6 +100,10 @@ class EditPostRequest(StrictSchema):
     edit_summary = fields.String(load_default="", validate=validate.Length(max=300))
 
 
+class PreviewRequest(StrictSchema):
+    body = fields.String(required=True, validate=validate.Length(max=100_000))
+
+
 class VoteRequest(StrictSchema):
     value = fields.Integer(required=True, validate=validate.OneOf([1, -1]))
 

@@ -11,7 +11,7 @@ from nameko.exceptions import RemoteError
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from content import images
+from content import images, markup
 from content.exceptions import ContentError, Invalid
 from content.handlers import comments, edits, facts, pending, posts, replicas, reports, uploads, votes
 from content.models import ACCOUNTS, KNOWN_USERS, Base
@@ -213,6 +213,11 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
     ) -> dict:
         with self.db.reading() as tx:
             return comments.list_comments(tx, post_id, sort, limit, cursor)
+
+    @rpc
+    def preview_markup(self, body: str) -> str:
+        """Markdown as a post or a comment shows it: sanitised HTML (long texts rendered off the event loop)."""
+        return markup.render(body[:100_000])
 
     @rpc(expected_exceptions=DECLARED)
     def comment_thread(self, comment_id: str) -> dict:

@@ -344,3 +344,14 @@ def picture(name: str):
     served.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     served.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return served
+
+
+@bp.post("/preview")
+@signed_in
+def preview():
+    """Markdown as the API will show it, for the live preview under a text box (JavaScript only)."""
+    try:
+        answer = call("POST", "/preview", json={"body": request.form.get("body", "")})
+    except ApiError as error:
+        return jsonify({"error": error.message}), error.status
+    return jsonify({"body_html": answer["body_html"]})

@@ -93,3 +93,41 @@ document.addEventListener('click', async (event) => {
   const nextLink = next.querySelector('a[data-more-comments]');
   if (nextLink) link.href = nextLink.href; else link.closest('nav')?.remove();
 });
+
+// Live preview under every Markdown text box: the API renders it, sanitised, as the post or comment will show.
+const previewUrl = document.body.dataset.previewUrl;
+const later = (fn, ms) => { let timer; return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); }; };
+if (previewUrl) {
+  document.querySelectorAll('textarea[name=body]').forEach((box) => {
+    const shown = document.createElement('div');
+    shown.className = 'markup-preview';
+    shown.setAttribute('aria-live', 'polite');
+    shown.hidden = true;
+    box.after(shown);
+    box.addEventListener('input', later(async () => {
+      if (!box.value.trim()) { shown.hidden = true; return; }
+      const body = new FormData();
+      body.set('body', box.value);
+      const response = await fetch(previewUrl, { method: 'POST', body, headers: { Accept: 'application/json', 'X-CSRF-Token': csrf() } });
+      if (!response.ok || !response.headers.get('Content-Type')?.includes('json')) return;
+      shown.innerHTML = (await response.json()).body_html;  // the API's sanitised HTML
+      shown.hidden = false;
+    }, 400));
+  });
+}
+
+// An edit's changes shown as they are typed: the form's own "Preview changes", asked in the background.
+const editForm = document.querySelector('form[data-edit-preview]');
+if (editForm) {
+  editForm.addEventListener('input', later(async () => {
+    const body = new FormData(editForm);
+    body.set('action', 'preview');
+    const response = await fetch(editForm.action, { method: 'POST', body });
+    if (!response.ok) return;
+    const page = new DOMParser().parseFromString(await response.text(), 'text/html');
+    const fresh = page.querySelector('section.preview');
+    const current = document.querySelector('section.preview');
+    if (!fresh) return;
+    if (current) current.replaceWith(document.adoptNode(fresh)); else editForm.before(document.adoptNode(fresh));
+  }, 700));
+}
