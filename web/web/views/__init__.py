@@ -109,6 +109,29 @@ def refused(error: ApiError, fallback: str):
     return redirect(back_path() or fallback)
 
 
+def cursor_params() -> dict | None:
+    """This page's ``?cursor=``, passed on to the API's page."""
+    return {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
+
+
+def wiki_history(template: str, revisions: str, **context):
+    """A wiki page's history, a post's or a subwiki's: a page of its revisions (``revisions``, their API
+    path) and, with ``?diff=N``, revision N against the one before it."""
+    page = api_get(revisions, params=cursor_params())
+    shown = request.args.get("diff", type=int)
+    diff = api_get(revisions, params={"diff": shown}) if shown else None
+    return render_template(template, page=page, diff=diff, shown=shown, **context)
+
+
+def restore_revision(revisions: str, revision: int, endpoint: str, **values):
+    """Restore a wiki page's ``revision`` (``revisions``: their API path), then show its history (``endpoint``)."""
+    try:
+        call("POST", f"{revisions}/{revision}/revert")
+    except ApiError as error:
+        return refused(error, url_for(endpoint, **values))
+    return done(gettext("Revision %(n)d is restored.", n=revision), endpoint, **values)
+
+
 def remember(login: dict) -> None:
     session.clear()
     session.permanent = True

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from web.api import ApiError
 from web.i18n import gettext
-from web.views import api_get, call, done, form_page, refused, signed_in
+from web.views import api_get, call, cursor_params, done, form_page, refused, signed_in
 
 bp = Blueprint("donations", __name__)
 CURRENCIES = ("EUR", "USD", "GBP")
@@ -113,7 +113,7 @@ def thanks():
 
 @bp.get("/donate/ledger")
 def ledger():
-    params = {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
+    params = cursor_params()
     page = api_get("/donations/ledger", params=params)
     campaign = api_get("/donations/campaign")
     return render_template("donations/ledger.html", page=page, campaign=campaign)

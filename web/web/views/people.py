@@ -8,14 +8,23 @@ from flask import Blueprint, Response, g, redirect, render_template, request, se
 
 from web.api import ApiError
 from web.i18n import gettext
-from web.views import api_get, api_get_all, call, done, form_page, refused, signed_in
+from web.views import (
+    api_get,
+    api_get_all,
+    call,
+    cursor_params,
+    done,
+    form_page,
+    refused,
+    signed_in,
+)
 
 bp = Blueprint("people", __name__)
 
 
 @bp.get("/u/<username>")
 def profile(username: str):
-    params = {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
+    params = cursor_params()
     reads = [
         (f"/users/{username}", None),
         (f"/users/{username}/posts", params),

@@ -10,7 +10,19 @@ from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, rende
 from web.api import ApiError
 from web.helpers import diff_lines
 from web.i18n import gettext
-from web.views import api_get, api_get_all, api_get_later, back_path, call, done, form_page, refused, signed_in
+from web.views import (
+    api_get,
+    api_get_all,
+    api_get_later,
+    back_path,
+    call,
+    done,
+    form_page,
+    refused,
+    restore_revision,
+    signed_in,
+    wiki_history,
+)
 
 bp = Blueprint("posts", __name__)
 KINDS = ("link", "article", "image", "cartoon", "text")
@@ -235,23 +247,13 @@ def edit(post_id: str):
 @bp.get("/posts/<post_id>/history")
 def history(post_id: str):
     post = api_get(f"/posts/{post_id}")
-    params = {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
-    page = api_get(f"/posts/{post_id}/revisions", params=params)
-    diff = None
-    shown = request.args.get("diff", type=int)
-    if shown:
-        diff = api_get(f"/posts/{post_id}/revisions", params={"diff": shown})
-    return render_template("posts/history.html", post=post, page=page, diff=diff, shown=shown)
+    return wiki_history("posts/history.html", f"/posts/{post_id}/revisions", post=post)
 
 
 @bp.post("/posts/<post_id>/revisions/<int:revision>/revert")
 @signed_in
 def revert(post_id: str, revision: int):
-    try:
-        call("POST", f"/posts/{post_id}/revisions/{revision}/revert")
-    except ApiError as error:
-        return refused(error, url_for("posts.history", post_id=post_id))
-    return done(gettext("Revision %(n)d is restored.", n=revision), "posts.history", post_id=post_id)
+    return restore_revision(f"/posts/{post_id}/revisions", revision, "posts.history", post_id=post_id)
 
 
 @bp.post("/posts/<post_id>/pending/<change_id>/<decision>")

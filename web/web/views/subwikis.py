@@ -7,7 +7,18 @@ from flask import Blueprint, render_template, request, url_for
 from web.api import ApiError
 from web.helpers import diff_lines
 from web.i18n import gettext
-from web.views import api_get, api_get_all, call, done, form_page, refused, signed_in
+from web.views import (
+    api_get,
+    api_get_all,
+    call,
+    cursor_params,
+    done,
+    form_page,
+    refused,
+    restore_revision,
+    signed_in,
+    wiki_history,
+)
 
 bp = Blueprint("subwikis", __name__)
 
@@ -94,26 +105,18 @@ def edit(slug: str):
 @bp.get("/s/<slug>/history")
 def history(slug: str):
     subwiki = api_get(f"/subwikis/{slug}")
-    params = {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
-    page = api_get(f"/subwikis/{slug}/revisions", params=params)
-    shown = request.args.get("diff", type=int)
-    diff = api_get(f"/subwikis/{slug}/revisions", params={"diff": shown}) if shown else None
-    return render_template("subwikis/history.html", subwiki=subwiki, page=page, diff=diff, shown=shown)
+    return wiki_history("subwikis/history.html", f"/subwikis/{slug}/revisions", subwiki=subwiki)
 
 
 @bp.post("/s/<slug>/revisions/<int:revision>/restore")
 @signed_in
 def restore(slug: str, revision: int):
-    try:
-        call("POST", f"/subwikis/{slug}/revisions/{revision}/revert")
-    except ApiError as error:
-        return refused(error, url_for("subwikis.history", slug=slug))
-    return done(gettext("Revision %(n)d is restored.", n=revision), "subwikis.history", slug=slug)
+    return restore_revision(f"/subwikis/{slug}/revisions", revision, "subwikis.history", slug=slug)
 
 
 @bp.get("/s/<slug>/members")
 def members(slug: str):
-    params = {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
+    params = cursor_params()
     subwiki, page = api_get_all((f"/subwikis/{slug}", None), (f"/subwikis/{slug}/members", params))
     return render_template("subwikis/members.html", subwiki=subwiki, page=page)
 
@@ -121,6 +124,6 @@ def members(slug: str):
 @bp.get("/s/<slug>/modlog")
 def modlog(slug: str):
     subwiki = api_get(f"/subwikis/{slug}")
-    params = {"cursor": request.args["cursor"]} if request.args.get("cursor") else None
+    params = cursor_params()
     page = api_get(f"/subwikis/{slug}/modlog", params=params)
     return render_template("subwikis/modlog.html", subwiki=subwiki, page=page)
