@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         "DATA_DIR": str(ROOT / "var"),
         "UPLOAD_DIR": str(ROOT / "var" / "uploads"),
         "PUBLIC_URL": f"http://127.0.0.1:{args.port}",
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "text",  # for people reading along; JSON elsewhere
         **database_settings(args.sqlite),
     }
     stack = Stack(env, args.port, ROOT / "var" / "log", web_port=args.web_port)
@@ -61,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
             f"\n  Site:    {stack.web_url}/"
             f"\n  Gateway: {stack.gateway_url}/api/v1   (health {stack.gateway_url}/readyz)"
             f"\n  API docs: {stack.gateway_url}/api/v1/docs   (OpenAPI {stack.gateway_url}/api/v1/openapi.json)"
-            f"\n  Logs:    {stack.log_dir}\n  A process that exits is started again. Ctrl-C stops everything.\n",
+            f"\n  Logs:    {stack.log_dir}"
+            f"\n  Metrics: {', '.join(f'{n} :{p}' for n, p in stack.metrics_ports.items())} (/metrics)"
+            "\n  A process that exits is started again. Ctrl-C stops everything.\n",
             flush=True,
         )
         stack.watch()

@@ -38,6 +38,9 @@ class Stack:
         }
         self.gateway_port = gateway_port
         self.metrics_port = _free_port()  # the gateway's Prometheus metrics, never on its public port
+        # Every other process's metrics port (METRICS_PORT for a service, WEB_METRICS_PORT for the site).
+        self.metrics_ports = {name: _free_port() for name in (*SERVICES, "web")}
+        self.metrics_ports["gateway"] = self.metrics_port
         self.web_port = web_port
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -53,6 +56,14 @@ class Stack:
     @property
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    def metrics_urls(self) -> dict[str, str]:
+        """Each running process's /metrics, by name."""
+        return {
+            name: f"http://127.0.0.1:{port}/metrics"
+            for name, port in self.metrics_ports.items()
+            if name in self.processes
+        }
 
     def _spawn(self, name: str, argv: list[str], cwd: Path, extra_env: dict | None = None) -> subprocess.Popen:
         self._specs[name] = (argv, cwd, dict(extra_env or {}))
@@ -74,7 +85,8 @@ class Stack:
 
     def start_service(self, name: str, **extra_env: str) -> subprocess.Popen:
         argv = [sys.executable, "-m", "nameko", "run", "--config", "config.yml", f"{name}.service"]
-        return self._spawn(name, argv, ROOT / "services" / name, extra_env)
+        env = {"METRICS_PORT": str(self.metrics_ports[name]), "METRICS_HOST": "127.0.0.1", **extra_env}
+        return self._spawn(name, argv, ROOT / "services" / name, env)
 
     def service_healthy(self, name: str, timeout: float = 2.0) -> bool:
         result = subprocess.run(
@@ -123,7 +135,13 @@ class Stack:
     def start_web(self, **extra_env: str) -> subprocess.Popen:
         """The site, under gunicorn, speaking to this stack's gateway over HTTP only."""
         argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "web.app:create_app()"]
-        env = {"WEB_PORT": str(self.web_port), "WEB_HOST": "127.0.0.1", "GATEWAY_URL": self.gateway_url, **extra_env}
+        env = {
+            "WEB_PORT": str(self.web_port),
+            "WEB_HOST": "127.0.0.1",
+            "WEB_METRICS_PORT": str(self.metrics_ports["web"]),
+            "GATEWAY_URL": self.gateway_url,
+            **extra_env,
+        }
         return self._spawn("web", argv, ROOT / "web", env)
 
     def wait_web(self, timeout: float = 60) -> None:

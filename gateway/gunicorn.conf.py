@@ -2,8 +2,8 @@
 
 import multiprocessing
 import os
-import shutil
-import tempfile
+
+from svclib import httpmetrics, logs
 
 bind = f"{os.environ.get('GATEWAY_HOST', '0.0.0.0')}:{os.environ.get('GATEWAY_PORT', '8000')}"
 # Prometheus metrics, aggregated across workers, on a port of their own (never the public one).
@@ -17,31 +17,22 @@ graceful_timeout = 10
 keepalive = 5
 accesslog = os.environ.get("GATEWAY_ACCESS_LOG") or None
 errorlog = "-"
+# JSON lines (time, level, service, request id, trace id), or text with LOG_FORMAT=text (svclib.logs).
+logconfig_dict = logs.gunicorn_config("gateway")
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 limit_request_line = 8190
 
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gateway-metrics-")
+httpmetrics.ensure_multiprocess_dir("gateway")
 
 
 def on_starting(server):
-    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(directory, ignore_errors=True)
-    os.makedirs(directory, exist_ok=True)
+    httpmetrics.on_starting(server)
 
 
 def when_ready(server):
-    from gateway import metrics
-
     host = os.environ.get("GATEWAY_METRICS_HOST") or os.environ.get("GATEWAY_HOST", "0.0.0.0")
-    try:
-        metrics.serve(metrics_port, host)
-        server.log.info("metrics on http://%s:%s/metrics", host, metrics_port)
-    except OSError as exc:
-        server.log.error("metrics could not listen on %s:%s: %s", host, metrics_port, exc)
+    httpmetrics.when_ready(server, metrics_port, host)
 
 
 def child_exit(server, worker):
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)
+    httpmetrics.child_exit(server, worker)

@@ -4,6 +4,8 @@ import multiprocessing
 import os
 import secrets
 
+from svclib import httpmetrics, logs
+
 bind = f"{os.environ.get('WEB_HOST', '0.0.0.0')}:{os.environ.get('WEB_PORT', '8080')}"
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_WORKERS", min(4, max(2, multiprocessing.cpu_count()))))
@@ -13,9 +15,28 @@ graceful_timeout = 10
 keepalive = 5
 accesslog = os.environ.get("WEB_ACCESS_LOG") or None
 errorlog = "-"
+# JSON lines (time, level, service, request id, trace id), or text with LOG_FORMAT=text (svclib.logs).
+logconfig_dict = logs.gunicorn_config("web")
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 # Sessions are signed cookies: every worker must share the key. Set WEB_SECRET_KEY in production
 # (a key made here lasts as long as this server, so a restart signs everyone out).
 if not os.environ.get("WEB_SECRET_KEY"):
     os.environ["WEB_SECRET_KEY"] = secrets.token_hex(32)
+
+# Prometheus metrics, aggregated across workers, on a port of their own (never the public one).
+metrics_port = int(os.environ.get("WEB_METRICS_PORT", "9103"))
+httpmetrics.ensure_multiprocess_dir("web")
+
+
+def on_starting(server):
+    httpmetrics.on_starting(server)
+
+
+def when_ready(server):
+    host = os.environ.get("WEB_METRICS_HOST") or os.environ.get("WEB_HOST", "0.0.0.0")
+    httpmetrics.when_ready(server, metrics_port, host)
+
+
+def child_exit(server, worker):
+    httpmetrics.child_exit(server, worker)

@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from gateway import checks, errors, metrics, openapi
 from gateway.routes import comments, donations, feed, health, identity, posts, reports, subwikis, uploads, votes
 from gateway.services import Services
+from svclib import logs, tracing
 
 DEFAULTS = {
     "AMQP_URI": "amqp://guest:guest@127.0.0.1:5672/",
@@ -45,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
         proxies = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
+    tracing.configure("gateway")
     app.extensions["services"] = app.config.get("SERVICES") or Services(
         app.config["AMQP_URI"], float(app.config["RPC_TIMEOUT"]), float(app.config["TOKEN_CACHE_SECONDS"])
     )
@@ -57,6 +59,18 @@ def create_app(config: dict | None = None) -> Flask:
         state, incoming = g._get_current_object(), request.headers.get("X-Request-Id", "")
         state.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         state.started = time.perf_counter()
+        # A span per request when tracing is on (svclib.tracing), current for the calls it makes;
+        # the request's log lines carry its ids either way.
+        span = state.span = tracing.start_span(
+            f"{request.method} {request.url_rule.rule if request.url_rule else 'unmatched'}",
+            "server",
+            request.headers.get("traceparent"),
+            {"http.request.method": request.method, "url.path": request.path},
+        )
+        state.observed = (
+            tracing.activate(span) if span is not None else None,
+            logs.bind(state.request_id, tracing.trace_id_of(span)),
+        )
         checks.check_request()
 
     @app.after_request
@@ -68,11 +82,27 @@ def create_app(config: dict | None = None) -> Flask:
         headers["X-Content-Type-Options"] = "nosniff"
         endpoint = req.url_rule.rule if req.url_rule else "unmatched"
         metrics.observe(req.method, endpoint, status, time.perf_counter() - getattr(state, "started", 0))
+        state.status, span = status, getattr(state, "span", None)
+        if span is not None:
+            span.set_attribute("http.response.status_code", status)
+            span.set_attribute("http.route", endpoint)
         if status >= 400:
             logging.getLogger("gateway.access").info(
                 "%s %s -> %s request_id=%s", req.method, req.path, status, request_id
             )
         return response
+
+    @app.teardown_request
+    def _end(exc):
+        state = g._get_current_object()
+        span, observed = getattr(state, "span", None), getattr(state, "observed", None)
+        if span is not None:
+            failed = getattr(state, "status", 500) >= 500
+            tracing.end_span(span, (type(exc), exc, None) if exc is not None else None, error=failed)
+        if observed is not None:
+            if observed[0] is not None:
+                tracing.deactivate(observed[0])
+            logs.unbind(observed[1])
 
     errors.register(app)
     openapi.register(app)

@@ -6,9 +6,9 @@ public port: request counts by endpoint and status are for the operator, not for
 
 from __future__ import annotations
 
-import os
+from prometheus_client import Counter, Histogram
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from svclib.httpmetrics import registry, render, serve  # noqa: F401 (this module's interface)
 
 REQUESTS = Counter("gateway_requests_total", "HTTP requests answered", ["method", "endpoint", "status"])
 LATENCY = Histogram(
@@ -32,26 +32,3 @@ def observe(method: str, endpoint: str, status: int, seconds: float) -> None:
     children[1].observe(seconds)
     if status == 503:
         UNAVAILABLE.inc()
-
-
-def render() -> tuple[bytes, str]:
-    return generate_latest(registry()), CONTENT_TYPE_LATEST
-
-
-def registry() -> CollectorRegistry:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        collected = CollectorRegistry()
-        multiprocess.MultiProcessCollector(collected)
-        return collected
-    from prometheus_client import REGISTRY
-
-    return REGISTRY
-
-
-def serve(port: int, host: str = "0.0.0.0"):
-    """Serve ``/metrics`` on its own port from a background thread (gunicorn's master calls this)."""
-    from prometheus_client import start_http_server
-
-    return start_http_server(port, addr=host, registry=registry())

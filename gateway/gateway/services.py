@@ -9,6 +9,7 @@ from flask import g
 
 from gateway.auth import SESSIONS_EXCHANGE, TokenCache
 from gateway.rpc import RpcClient
+from svclib import tracing
 
 SERVICES = ("identity", "communities", "content", "feed", "donations")
 
@@ -37,8 +38,12 @@ class Services:
         return self._client
 
     def context(self) -> dict:
-        """nameko context data sent with every call: the request id, for tracing."""
-        return {"request_id": g.get("request_id", "")}
+        """nameko context data sent with every call: the request id, and the request's trace context
+        when tracing is on (the service's worker continues the request's span)."""
+        context = {"request_id": g.get("request_id", "")}
+        if tracing.enabled():
+            context[tracing.TRACEPARENT] = tracing.current_traceparent()
+        return context
 
     def call(self, service: str, method: str, *args, **kwargs):
         return self.rpc.call(service, method, *args, _context=self.context(), **kwargs)

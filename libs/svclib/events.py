@@ -21,6 +21,11 @@ The queues are declared when the handler starts and by ``python -m
 svclib.topology``, which runs before any publisher, so an event sent while its
 consumer is down waits for it.
 
+Each delivery is counted (``svclib.metrics``: handled, failed, retried, parked, handling
+time, lag from the event's ``occurred_at``), the messages waiting in the dead-letter
+queues are read when metrics are scraped, and each handler runs in a span continuing the
+trace of the work that emitted the event, from its headers (``svclib.tracing``).
+
 One retry queue per handler holds messages with different delays; RabbitMQ
 expires only the message at its head, so during a long outage a message due
 sooner may wait behind one due later, never longer than the longest delay.
@@ -32,16 +37,19 @@ import logging
 import random
 import time
 import traceback
+from functools import partial
 
 import kombu
 from kombu import Queue
 from nameko.events import EventHandler
-from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.exceptions import ContainerBeingKilled, RpcTimeout, UnknownService
 from nameko.messaging import QueueConsumer
 from sqlalchemy import exc as sa_exc
 
+from svclib import logs, metrics, tracing
 from svclib.exceptions import Invalid
 from svclib.startup import with_backoff
+from svclib.times import parse_time, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +125,21 @@ class ReliableEventHandler(EventHandler):
         self.retry_window = float(config.get("EVENT_RETRY_WINDOW_SECONDS", DEFAULT_RETRY_WINDOW_SECONDS))
         self.amqp_uri = config["AMQP_URI"]
         self.parked = 0
+        labels = (self.container.service_name, self.source_service, self.event_type)
+        self._series = tuple(
+            family.labels(*labels)
+            for family in (
+                metrics.EVENTS_HANDLED,
+                metrics.EVENTS_FAILED,
+                metrics.EVENTS_RETRIED,
+                metrics.EVENTS_PARKED,
+                metrics.EVENT_SECONDS,
+                metrics.EVENT_LAG,
+            )
+        )
+        metrics.serve_from(config)
+        tracing.configure(self.container.service_name)
+        self.service = self.container.service_name
 
     def start(self) -> None:
         def declare() -> None:
@@ -126,6 +149,20 @@ class ReliableEventHandler(EventHandler):
 
         with_backoff(declare, "broker", lambda exc: classify(exc) == TRANSIENT)
         super().start()
+        metrics.register("dead", self)
+
+    def stop(self) -> None:
+        metrics.unregister(self)
+        super().stop()
+
+    def kill(self) -> None:
+        metrics.unregister(self)
+        super().kill()
+
+    def dead_letters(self, channel) -> int:
+        """Messages waiting in this handler's dead-letter queue (read at scrape time, on ``channel``)."""
+        _, count, _ = dead_queue(self.queue)(channel).queue_declare(passive=True)
+        return count
 
     def declare(self, connection: kombu.Connection) -> None:
         """Declare the exchange, this handler's queue, its retry and dead queues."""
@@ -136,10 +173,45 @@ class ReliableEventHandler(EventHandler):
         dead_queue(self.queue)(channel).declare()
 
     def handle_message(self, body, message) -> None:
+        handled, failed = self._series[0], self._series[1]
         if not isinstance(body, dict):
+            handled.inc()
+            failed.inc()
             self.handle_message_processed(message, exc_info=_exc_info(MalformedEvent("the event is not an object")))
             return
-        super().handle_message(body, message)
+        started = time.perf_counter()
+        occurred = body.get("occurred_at")
+        if isinstance(occurred, str):
+            try:
+                self._series[5].observe(max(0.0, (utcnow() - parse_time(occurred)).total_seconds()))
+            except ValueError:
+                pass  # not a time: the handler will say what it makes of it
+        context_data = self.unpack_message_headers(message)
+        span = None
+        if tracing.enabled():
+            name = f"{self.source_service}.{self.event_type} -> {self.service}.{self.method_name}"
+            span = tracing.start_worker_span(name, "consumer", context_data, {"messaging.destination": self.queue.name})
+        try:
+            handle_result = partial(self._handled, message, started, span)
+            worker_ctx = self.container.spawn_worker(
+                self, (body,), {}, context_data=context_data, handle_result=handle_result
+            )
+        except ContainerBeingKilled:
+            tracing.end_span(span)
+            self.queue_consumer.requeue_message(message)
+            return
+        logs.bind_greenlet(
+            self.container._worker_threads.get(worker_ctx), context_data.get("request_id"), tracing.trace_id_of(span)
+        )
+
+    def _handled(self, message, started: float, span, worker_ctx, result=None, exc_info=None):
+        self._series[0].inc()
+        self._series[4].observe(time.perf_counter() - started)
+        if exc_info is not None:
+            self._series[1].inc()
+        tracing.end_span(span, exc_info)
+        self.handle_message_processed(message, result, exc_info)
+        return result, exc_info
 
     def retry_delay(self, attempts: int) -> float:
         """Seconds before the next attempt: exponential, capped, with jitter so retries do not arrive together."""
@@ -164,6 +236,7 @@ class ReliableEventHandler(EventHandler):
         if retry:
             target = retry_queue(self.queue).name
             expiration = self.retry_delay(attempts)
+            self._series[2].inc()
             log.warning(
                 "event on %s failed (%s, attempt %s), retrying in %.1fs", self.queue.name, kind, attempts, expiration
             )
@@ -204,6 +277,7 @@ class ReliableEventHandler(EventHandler):
             return
         if expiration is None:
             self.parked += 1
+            self._series[3].inc()
         self.queue_consumer.ack_message(message)
 
 

@@ -8,7 +8,7 @@ a notification arrives, so all replicas drop theirs whichever replica made the
 change. An answer is kept only if no change arrived while it was being read,
 and for a bounded time. While the listening connection is down nothing is
 kept; on SQLite, with one process and no notifications, nothing is kept
-either.
+either. Hits, shared reads and misses are counted (``svc_kept_answers``, ``svclib.metrics``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 import eventlet
 from nameko.extensions import DependencyProvider
 
+from svclib import metrics
 from svclib.db import Database, configured_url, normalise_url
 
 log = logging.getLogger(__name__)
@@ -154,8 +155,11 @@ class KeptAnswers(DependencyProvider):
         self._dsn = url.replace("postgresql+psycopg://", "postgresql://") if url.startswith("postgresql") else None
         self._running = False
         self._connection = None
+        self.service, self.name = self.container.service_name, self.attr_name
+        metrics.serve_from(config)
 
     def start(self) -> None:
+        metrics.register("kept", self)
         if self._dsn is not None:
             self._running = True
             self.container.spawn_managed_thread(self._listen)
@@ -186,6 +190,7 @@ class KeptAnswers(DependencyProvider):
                 eventlet.sleep(self.RETRY_SECONDS)
 
     def stop(self) -> None:
+        metrics.unregister(self)
         self._running = False
         self.kept.listening = False
         connection = self._connection

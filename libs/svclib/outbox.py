@@ -45,6 +45,7 @@ class OutboxRelay:
         processed: Table | None = None,
         retention: timedelta = timedelta(days=7),
         heartbeat: int = 60,
+        published=None,
     ):
         self.engine = engine
         self.outbox = outbox
@@ -59,6 +60,7 @@ class OutboxRelay:
         self.processed = processed
         self.retention = retention
         self.heartbeat = heartbeat
+        self.published = published  # a counter of events published (svclib.metrics), or None
         self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
 
     def wake(self) -> None:
@@ -131,6 +133,8 @@ class OutboxRelay:
             connection.execute(
                 update(table).where(table.c.id.in_([row.id for row in rows])).values(published_at=utcnow())
             )
+        if self.published is not None:
+            self.published.inc(len(rows))
         return len(rows)
 
     def prune(self) -> None:

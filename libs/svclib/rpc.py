@@ -25,6 +25,10 @@ a request is delivered, and a service delivers up to its worker count ahead (or
 all of them at once after a pause), so the deadline is checked again when a
 worker is about to start: a request whose caller has given up is acknowledged
 and dropped, never run, with a log line and a count (``expired``).
+
+Each answer is counted (``svclib.metrics``: calls, errors by kind, latency from the
+request's delivery to its answer), and each worker runs in a span continuing the caller's
+trace when tracing is on (``svclib.tracing``); its log lines carry the request and trace ids.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from eventlet.event import Event
 from eventlet.semaphore import Semaphore
 from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_HEARTBEAT, HEARTBEAT_CONFIG_KEY
 from nameko.exceptions import (
+    ContainerBeingKilled,
     IncorrectSignature,
     MalformedRequest,
     MethodNotFound,
@@ -53,6 +58,7 @@ from nameko.extensions import ProviderCollector, SharedExtension
 from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, get_rpc_exchange
 from sqlalchemy import exc as sa_exc
 
+from svclib import logs, metrics, tracing
 from svclib.events import TRANSIENT, classify
 from svclib.exceptions import Conflict, ServiceError, Unavailable
 from svclib.transport import BufferedTransport, Connection, connection_params
@@ -84,9 +90,10 @@ class _Link:
 class Delivery:
     """A request as nameko's ``Rpc`` entrypoint reads it (kombu's names for what it uses)."""
 
-    __slots__ = ("headers", "properties", "content_type", "delivery_info", "delivery_tag", "link")
+    __slots__ = ("headers", "properties", "content_type", "delivery_info", "delivery_tag", "link", "started")
 
     def __init__(self, message: amqp.Message, link: _Link):
+        self.started = time.perf_counter()
         properties = message.properties
         self.headers = properties.get("application_headers") or {}
         self.properties = properties
@@ -121,6 +128,9 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
         self.queue = RPC_QUEUE_TEMPLATE.format(name)
         self.routing_key = f"{name}.*"
         self.prefetch = self.container.max_workers
+        self._measured: dict[str, tuple] = {}
+        metrics.serve_from(config)
+        tracing.configure(name)
 
     def register_provider(self, provider: Rpc) -> None:
         super().register_provider(provider)
@@ -210,6 +220,7 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
         """Answer and acknowledge a request; never raises, whatever the result (a raise would end the container)."""
         if exc_info is not None:
             exc_info = answerable(exc_info)
+        self._measure(delivery, exc_info)
         try:
             body = json.dumps({"result": result, "error": serialize(exc_info[1]) if exc_info is not None else None})
         except Exception:  # not JSON, nested too deep (RecursionError), a failing __repr__ ...
@@ -236,9 +247,33 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
         self._write(link, answer)
         return result, exc_info
 
+    def _metrics(self, delivery: Delivery) -> tuple:
+        """The method's series (calls, latency, expired), looked up once per method."""
+        key = delivery.delivery_info.get("routing_key") or ""
+        series = self._measured.get(key)
+        if series is None:
+            service = self.container.service_name
+            # Only methods that exist name a series: a caller cannot make new ones at will.
+            method = key.split(".", 1)[-1] if key in self._methods else "unknown"
+            series = self._measured[key] = (
+                metrics.RPC_CALLS.labels(service, method),
+                metrics.RPC_SECONDS.labels(service, method),
+                metrics.RPC_EXPIRED.labels(service, method),
+                method,
+            )
+        return series
+
+    def _measure(self, delivery: Delivery, exc_info) -> None:
+        calls, seconds, _, method = self._metrics(delivery)
+        calls.inc()
+        seconds.observe(time.perf_counter() - delivery.started)
+        if exc_info is not None:
+            metrics.RPC_ERRORS.labels(self.container.service_name, method, error_kind(exc_info[1])).inc()
+
     def drop_expired(self, delivery: Delivery) -> None:
         """Acknowledge a request whose caller has given up, without running it or answering."""
         self.expired += 1
+        self._metrics(delivery)[2].inc()
         log.warning(
             "%s: dropped %s, expired %.1fs ago (%s dropped so far)",
             self.queue,
@@ -301,6 +336,16 @@ def answerable(exc_info):
     return type(replacement), replacement, exc_info[2]
 
 
+def error_kind(exc: BaseException) -> str:
+    """``declared`` (an error the service declares: the caller's mistake), ``rejected`` (a request
+    nameko could not run: unknown method, wrong arguments, malformed) or ``fault``."""
+    if isinstance(exc, ServiceError) and not isinstance(exc, Unavailable):
+        return "declared"
+    if isinstance(exc, MalformedRequest | MethodNotFound | IncorrectSignature):
+        return "rejected"
+    return "fault"
+
+
 def _unencodable(result, exc_info):
     try:
         error = UnserializableValueError(result) if exc_info is None else UnserializableValueError(exc_info[1])
@@ -323,7 +368,32 @@ class ReplyingRpc(Rpc):
         if expired(message.headers.get(DEADLINE_HEADER)):
             self.rpc_consumer.drop_expired(message)
             return
-        super().handle_message(body, message)
+        try:
+            args, kwargs = body["args"], body["kwargs"]
+        except KeyError:
+            raise MalformedRequest("Message missing `args` or `kwargs`") from None
+        self.check_signature(args, kwargs)
+        context_data = self.unpack_message_headers(message)
+        span = None
+        if tracing.enabled():
+            name = f"{self.container.service_name}.{self.method_name}"
+            span = tracing.start_worker_span(name, "server", context_data, {"rpc.method": name})
+        try:
+            worker_ctx = self.container.spawn_worker(
+                self, args, kwargs, context_data=context_data, handle_result=partial(self.handle_result, message, span)
+            )
+        except ContainerBeingKilled:
+            tracing.end_span(span)
+            self.rpc_consumer.requeue_message(message)
+            return
+        logs.bind_greenlet(
+            self.container._worker_threads.get(worker_ctx), context_data.get("request_id"), tracing.trace_id_of(span)
+        )
+
+    def handle_result(self, message, span, worker_ctx, result, exc_info):
+        result, exc_info = self.rpc_consumer.handle_result(message, result, exc_info)
+        tracing.end_span(span, exc_info if exc_info is not None and error_kind(exc_info[1]) == "fault" else None)
+        return result, exc_info
 
     def check_signature(self, args, kwargs) -> None:
         # nameko rebuilds the signature on every call; it never changes.

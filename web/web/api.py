@@ -10,6 +10,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from web import metrics
+
 API = "/api/v1"
 
 
@@ -85,6 +87,7 @@ class Gateway:
         raw: bool = False,
         timeout: float | None = None,
         request_id: str | None = None,
+        traceparent: str | None = None,
     ) -> Any:
         """The answer's JSON (None for 204), or the response itself with ``raw``; raises ApiError."""
         sent = dict(headers or {})
@@ -92,6 +95,8 @@ class Gateway:
             sent["Authorization"] = f"Bearer {token}"
         if request_id:
             sent["X-Request-Id"] = request_id
+        if traceparent:
+            sent["traceparent"] = traceparent  # the page's span: the gateway's continues it
         url = self.base_url + (path if path.startswith(("/api/", "/donations/checkout/")) else API + path)
         limit = self.timeout if timeout is None else (self.timeout[0], timeout)
         try:
@@ -99,12 +104,16 @@ class Gateway:
                 method, url, json=json, data=data, params=params, files=files, headers=sent, timeout=limit
             )
         except requests.Timeout:
+            metrics.API_FAILURES.inc()
             raise Unavailable("The service took too long to answer.") from None
         except requests.RequestException:
+            metrics.API_FAILURES.inc()
             raise Unavailable("The service cannot be reached.") from None
         if raw:
             return response
         if response.status_code >= 400:
+            if response.status_code >= 500:
+                metrics.API_FAILURES.inc()
             raise error_from(response)
         if response.status_code == 204 or not response.content:
             return None

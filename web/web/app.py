@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import time
 import uuid
 from typing import Any
 
@@ -14,7 +15,8 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from web import helpers, i18n
+from svclib import logs, tracing
+from web import helpers, i18n, metrics
 from web.api import ApiError, Gateway, Unavailable
 from web.assets import Assets
 
@@ -69,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.session_interface = SessionCookies()
+    tracing.configure("web")
     app.extensions["gateway"] = app.config.get("GATEWAY") or Gateway(
         app.config["GATEWAY_URL"], timeout=app.config["API_TIMEOUT"]
     )
@@ -94,6 +97,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.before_request
     def prepare():
         g.request_id = uuid.uuid4().hex
+        g.started = time.perf_counter()
+        # A span per request when tracing is on (svclib.tracing), continued by the gateway's;
+        # the request's log lines carry its ids either way.
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        span = g.span = tracing.start_span(f"{request.method} {endpoint}", "server", request.headers.get("traceparent"))
+        g.traceparent = tracing.traceparent_of(span) if span is not None else None
+        g.observed = logs.bind(g.request_id, tracing.trace_id_of(span))
         g.token = session.get("token")
         g.me = session.get("me")
         if request.method not in SAFE_METHODS and request.endpoint not in CSRF_EXEMPT:
@@ -103,6 +113,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def headers(response):
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        g.status = response.status_code
+        metrics.observe(request.method, endpoint, response.status_code, time.perf_counter() - g.get("started", 0))
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
@@ -112,6 +125,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             response.vary.add("Cookie")
             response.vary.add("Accept-Language")
         return response
+
+    @app.teardown_request
+    def finish(exc):
+        tracing.end_span(g.get("span"), (type(exc), exc, None) if exc else None, error=g.get("status", 500) >= 500)
+        if g.get("observed") is not None:
+            logs.unbind(g.observed)
 
     @app.get("/static/<path:name>", endpoint="static_asset")
     def static_asset(name: str):

@@ -1,4 +1,7 @@
-"""The nameko dependency: a service's own database, migrated at start-up, with its outbox relay."""
+"""The nameko dependency: a service's own database, migrated at start-up, with its outbox relay.
+
+Its outbox (rows waiting, age of the oldest) and connection pool (in use, waiting) are
+read when metrics are scraped (``svclib.metrics``)."""
 
 from __future__ import annotations
 
@@ -8,15 +11,16 @@ from typing import Any
 
 from nameko.constants import DEFAULT_HEARTBEAT, HEARTBEAT_CONFIG_KEY
 from nameko.extensions import DependencyProvider
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, func, select
 from sqlalchemy.orm import sessionmaker
 
-from svclib import settings
+from svclib import metrics, settings
 from svclib.db.engine import make_engine
 from svclib.db.migrations import migrate, unreachable
 from svclib.db.transaction import Transactions, apply_once
 from svclib.outbox import OutboxRelay
 from svclib.startup import with_backoff
+from svclib.times import utcnow
 
 
 def configured_url(container) -> str:
@@ -41,7 +45,9 @@ class Database(Transactions, DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
         service = self.container.service_name
+        self.service = service
         self.engine = make_engine(configured_url(self.container))
+        self.waiting = count_waiting(self.engine)
         if self.migrations_dir is None:
             with_backoff(lambda: self.metadata.create_all(self.engine), "database", unreachable)
         elif _truthy(config.get("MIGRATE_ON_START", True)):
@@ -57,12 +63,32 @@ class Database(Transactions, DependencyProvider):
             processed=self.processed,
             retention=timedelta(hours=float(config.get("EVENT_RETENTION_HOURS", 24 * 7))),
             heartbeat=int(config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT)),
+            published=metrics.OUTBOX_PUBLISHED.labels(service),
         )
+        metrics.serve_from(config)
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self.relay.run)
+        metrics.register("outbox", self)
+        metrics.register("pool", self)
+
+    def outbox_state(self) -> tuple[int, float]:
+        """Unpublished outbox rows and the age in seconds of the oldest (0 when none)."""
+        table = self.outbox
+        query = select(func.count(), func.min(table.c.created_at)).where(table.c.published_at.is_(None))
+        with self.engine.connect() as connection:
+            count, oldest = connection.execute(query).one()
+        return count, (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+
+    def pool_state(self) -> tuple[int, int, int]:
+        """The pool's size, its connections checked out, and the threads waiting for one."""
+        pool = self.engine.pool
+        size = pool.size() if hasattr(pool, "size") else 1
+        in_use = pool.checkedout() if hasattr(pool, "checkedout") else 0
+        return size, in_use, self.waiting()
 
     def stop(self) -> None:
+        metrics.unregister(self)
         if self.relay:
             self.relay.stop()
         if self.engine:
@@ -73,6 +99,22 @@ class Database(Transactions, DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> DatabaseHandle:
         return DatabaseHandle(self, worker_ctx.context_data)
+
+
+def count_waiting(engine):
+    """Count the threads inside the pool's ``connect`` (waiting for a connection); returns the reader."""
+    pool, waiting = engine.pool, [0]
+    connect = pool.connect
+
+    def counted_connect():
+        waiting[0] += 1
+        try:
+            return connect()
+        finally:
+            waiting[0] -= 1
+
+    pool.connect = counted_connect
+    return lambda: waiting[0]
 
 
 def _truthy(value: Any) -> bool:

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from svclib.db.read import Read
 from svclib.times import isoformat, utcnow
 
+CARRIED = ("request_id", "traceparent")  # context data an event's headers carry on
+
 
 class Transaction:
     """One unit of work: the session, the events it emits, the events it applied.
@@ -68,7 +70,8 @@ class Transaction:
         """Record an event in the outbox, committed with everything else here."""
         event_id = str(uuid.uuid4())
         payload = {"event_id": event_id, "occurred_at": isoformat(utcnow()), entity: data}
-        headers = {f"nameko.{k}": v for k, v in self._context.items() if k == "request_id"}
+        # The request's id and trace context travel with its events (svclib.tracing).
+        headers = {f"nameko.{k}": v for k, v in self._context.items() if k in CARRIED and v}
         self.session.execute(
             insert(self._database.outbox).values(
                 event_id=event_id,

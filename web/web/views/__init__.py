@@ -19,7 +19,9 @@ def gateway() -> Gateway:
 
 def call(method: str, path: str, **kwargs) -> Any:
     """The API's answer for the signed-in person (or anonymously)."""
-    return gateway().request(method, path, g.get("token"), request_id=g.get("request_id"), **kwargs)
+    return gateway().request(
+        method, path, g.get("token"), request_id=g.get("request_id"), traceparent=g.get("traceparent"), **kwargs
+    )
 
 
 def api_get(path: str, **kwargs) -> Any:
@@ -38,7 +40,8 @@ def api_get_all(*requests: tuple[str, dict | None]) -> list[Any]:
 
 def api_get_later(path: str, params: dict | None = None) -> Future:
     """A read started now, in the background; ``.result()`` gives its answer or raises its ApiError."""
-    return _POOL.submit(gateway().request, "GET", path, g.get("token"), params=params, request_id=g.get("request_id"))
+    ids = {"request_id": g.get("request_id"), "traceparent": g.get("traceparent")}
+    return _POOL.submit(gateway().request, "GET", path, g.get("token"), params=params, **ids)
 
 
 def signed_in(view: Callable) -> Callable:
