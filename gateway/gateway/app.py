@@ -65,7 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
             f"{request.method} {request.url_rule.rule if request.url_rule else 'unmatched'}",
             "server",
             request.headers.get("traceparent"),
-            {"http.request.method": request.method, "url.path": request.path},
+            {"http.request.method": request.method, "url.path": request.path, "request.id": state.request_id},
         )
         state.observed = (
             tracing.activate(span) if span is not None else None,

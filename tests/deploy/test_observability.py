@@ -1,105 +1,85 @@
-"""deploy/observability: Prometheus' settings, alert rules and the Grafana dashboard name only
-metrics that a process of the platform serves on /metrics."""
+"""deploy/observability as files: complete alert rules and dashboards, and a Prometheus that loads the
+rules and scrapes every process on the port it serves its metrics on (compose and Kubernetes agree).
+
+That every metric they name is served by a process: tests/e2e/test_observability.py (a real stack)."""
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-OBSERVABILITY = ROOT / "deploy" / "observability"
-# Series Prometheus makes itself for every target.
-SYNTHETIC = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}
-KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool", "offset"}
+from devstack.observability import OBSERVABILITY, ROOT, alert_rules, dashboard_exprs, dashboards, metric_names
 
-
-def metric_names(expr: str) -> set[str]:
-    """The metric names a PromQL expression reads."""
-    text = re.sub(r'"(?:[^"\\]|\\.)*"', "", expr)  # strings
-    text = re.sub(r"\{[^}]*\}", "", text)  # label matchers
-    text = re.sub(r"\[[^\]]*\]", "", text)  # ranges
-    text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", text)  # label lists
-    text = re.sub(r"(?<![A-Za-z0-9_:])\d+(?:\.\d+)?(?:[eE][+-]?\d+)?", "", text)  # numbers
-    names = set()
-    for match in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", text):
-        following = text[match.end() :].lstrip()
-        if following.startswith("(") or match.group(0) in KEYWORDS:
-            continue  # a function or aggregation
-        if match.group(0) in ("Inf", "NaN"):
-            continue
-        names.add(match.group(0))
-    return names
+SERVICES = ("identity", "communities", "content", "feed", "donations")
 
 
 def test_the_expression_reader_finds_metrics_not_functions_or_labels():
     expr = 'histogram_quantile(0.99, sum by (le, endpoint) (rate(a_bucket{status=~"5.."}[5m]))) / clamp_min(b, 1e-9)'
     assert metric_names(expr) == {"a_bucket", "b"}
-
-
-@pytest.fixture(scope="module")
-def served() -> set[str]:
-    """Every series name the gateway's /metrics serves, after it answered a request."""
-    from gateway.app import create_app
-
-    class NoServices:
-        """/healthz and /metrics call no service."""
-
-    from gateway import metrics
-
-    client = create_app({"SERVICES": NoServices(), "TESTING": False}).test_client()
-    assert client.get("/healthz").status_code == 200
-    body = metrics.render()[0].decode()  # what the metrics port serves
-    return {line.split("{")[0].split()[0] for line in body.splitlines() if line and not line.startswith("#")}
+    assert metric_names("max by (queue) (c) > 0 and sum by (service) (rate(d_total[5m])) > 0.1") == {"c", "d_total"}
 
 
 @pytest.fixture(scope="module")
 def rules() -> list[dict]:
-    groups = yaml.safe_load((OBSERVABILITY / "alerts.yml").read_text())["groups"]
-    return [rule for group in groups for rule in group["rules"]]
-
-
-@pytest.fixture(scope="module")
-def dashboard() -> dict:
-    return json.loads((OBSERVABILITY / "grafana" / "gateway.json").read_text())
+    return alert_rules()
 
 
 def test_alert_rules_are_complete(rules):
-    assert len(rules) >= 4
     assert len({rule["alert"] for rule in rules}) == len(rules)
     for rule in rules:
         assert rule["expr"].strip() and rule["for"], rule["alert"]
         assert rule["labels"]["severity"] in ("page", "ticket"), rule["alert"]
         assert rule["annotations"]["summary"], rule["alert"]
         assert rule["expr"].count("(") == rule["expr"].count(")"), rule["alert"]
+        assert metric_names(rule["expr"]), rule["alert"]
 
 
-def test_every_metric_an_alert_reads_is_served(rules, served):
-    for rule in rules:
-        names = metric_names(rule["expr"])
-        assert names, rule["alert"]
-        assert names <= served | SYNTHETIC, (rule["alert"], names - served)
+def test_the_alerts_cover_the_event_pipeline_and_every_services_golden_signals(rules):
+    read = set().union(*(metric_names(rule["expr"]) for rule in rules))
+    assert {
+        "svc_outbox_oldest_age_seconds",  # outbox backlog age
+        "svc_event_dead_letters",  # dead letters > 0
+        "svc_rpc_errors_total",  # RPC error rate
+        "svc_rpc_seconds_bucket",  # p99 latency
+        "svc_event_lag_seconds_bucket",  # consumer lag
+        "gateway_requests_total",
+    } <= read
 
 
-def test_every_metric_the_dashboard_reads_is_served(dashboard, served):
-    panels = dashboard["panels"]
-    assert dashboard["uid"] and dashboard["title"] and len(panels) >= 4
-    assert len({panel["id"] for panel in panels}) == len(panels)
-    read = set()
-    for panel in panels:
-        assert panel["targets"], panel["title"]
-        for target in panel["targets"]:
-            assert target["expr"].count("(") == target["expr"].count(")"), panel["title"]
-            read |= metric_names(target["expr"])
-    assert read <= served | SYNTHETIC, read - served
-    # The golden signals: traffic, errors, latency.
-    assert {"gateway_requests_total", "gateway_request_seconds_bucket", "gateway_unavailable_total"} <= read
+def test_dashboards_are_complete():
+    boards = dashboards()
+    assert {"gateway.json", "services.json"} <= set(boards)
+    assert len({board["uid"] for board in boards.values()}) == len(boards)
+    for name, board in boards.items():
+        panels = board["panels"]
+        assert board["uid"] and board["title"] and len(panels) >= 4, name
+        assert len({panel["id"] for panel in panels}) == len(panels), name
+        for panel in panels:
+            if panel["type"] != "row":
+                assert panel["targets"], (name, panel["title"])
+        for expr in dashboard_exprs(board):
+            assert expr.count("(") == expr.count(")"), (name, expr)
+    read = set().union(*(metric_names(expr) for expr in dashboard_exprs(boards["services.json"])))
+    # Golden signals per service (traffic, errors, latency, saturation) and the event pipeline.
+    assert {
+        "svc_rpc_calls_total",
+        "svc_rpc_errors_total",
+        "svc_rpc_seconds_bucket",
+        "svc_db_pool_in_use",
+        "svc_db_pool_waiting",
+        "svc_outbox_backlog",
+        "svc_event_lag_seconds_bucket",
+        "svc_event_dead_letters",
+    } <= read
 
 
-def test_prometheus_loads_the_rules_and_scrapes_the_gateway():
+def _k8s(name: str) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all((ROOT / "deploy" / "k8s" / f"{name}.yaml").read_text()) if doc]
+
+
+def test_prometheus_loads_the_rules_and_scrapes_every_process_on_its_metrics_port():
     config = yaml.safe_load((OBSERVABILITY / "prometheus.yml").read_text())
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     prometheus = compose["services"]["prometheus"]
@@ -108,7 +88,30 @@ def test_prometheus_loads_the_rules_and_scrapes_the_gateway():
     for rule_file in config["rule_files"]:
         assert (ROOT / mounts[rule_file]).resolve() == OBSERVABILITY / Path(rule_file).name
     assert (ROOT / mounts["/etc/prometheus/prometheus.yml"]).resolve() == OBSERVABILITY / "prometheus.yml"
-    (job,) = config["scrape_configs"]
-    assert job["job_name"] == "gateway" and job["metrics_path"] == "/metrics"
-    host, port = job["static_configs"][0]["targets"][0].split(":")
-    assert host in compose["services"] and port == compose["services"]["gateway"]["environment"]["GATEWAY_METRICS_PORT"]
+
+    scraped = {}
+    for job in config["scrape_configs"]:
+        assert job["metrics_path"] == "/metrics"
+        for sd in job["dns_sd_configs"]:
+            for name in sd["names"]:
+                scraped[name] = str(sd["port"])
+    env = {name: service.get("environment", {}) for name, service in compose["services"].items()}
+    expected = {name: str(env[name]["METRICS_PORT"]) for name in SERVICES}
+    expected.update(gateway=str(env["gateway"]["GATEWAY_METRICS_PORT"]), web=str(env["web"]["WEB_METRICS_PORT"]))
+    assert scraped == expected
+
+    # The same ports in the cluster: annotated for scraping, declared on the container.
+    configmap = _k8s("configmap")[0]["data"]
+    for name in (*SERVICES, "gateway", "web"):
+        deployment = next(doc for doc in _k8s(name) if doc["kind"] == "Deployment")
+        pod = deployment["spec"]["template"]
+        annotations = pod["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true", name
+        assert annotations["prometheus.io/port"] == expected[name], name
+        container = pod["spec"]["containers"][0]
+        assert {"name": "metrics", "containerPort": int(expected[name])} in container["ports"], name
+        given = {e["name"]: e.get("value") for e in container.get("env", [])}
+        if name in SERVICES:
+            assert configmap["METRICS_PORT"] == expected[name]
+        else:
+            assert given[f"{name.upper()}_METRICS_PORT"] == expected[name], name

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from devstack.infra import SERVICES, wait_for
+from devstack.otlp import Receiver
 from devstack.stack import Stack
 
 PASSWORD = "a long enough password"
@@ -98,8 +99,17 @@ class Api:
 
 
 @pytest.fixture(scope="session")
-def stack(stack_factory):
-    return stack_factory()
+def otlp():
+    """An OTLP/HTTP receiver the suite's stack exports its traces to (tests/e2e/test_observability.py)."""
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(stack_factory, otlp):
+    # Traced, as production is when OTEL_EXPORTER_OTLP_ENDPOINT is set; spans leave in small batches.
+    return stack_factory(OTEL_EXPORTER_OTLP_ENDPOINT=otlp.url, OTEL_BSP_SCHEDULE_DELAY="200")
 
 
 @pytest.fixture
