@@ -18,7 +18,8 @@ keepalive = 5
 accesslog = os.environ.get("GATEWAY_ACCESS_LOG") or None
 errorlog = "-"
 # JSON lines (time, level, service, request id, trace id), or text with LOG_FORMAT=text (svclib.logs).
-logconfig_dict = logs.gunicorn_config("gateway")
+logconfig_dict = logs.gunicorn_config("gateway", access=accesslog)
+logger_class = logs.gunicorn_logger_class()
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 limit_request_line = 8190
 

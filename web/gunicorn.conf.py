@@ -16,7 +16,8 @@ keepalive = 5
 accesslog = os.environ.get("WEB_ACCESS_LOG") or None
 errorlog = "-"
 # JSON lines (time, level, service, request id, trace id), or text with LOG_FORMAT=text (svclib.logs).
-logconfig_dict = logs.gunicorn_config("web")
+logconfig_dict = logs.gunicorn_config("web", access=accesslog)
+logger_class = logs.gunicorn_logger_class()
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 # Sessions are signed cookies: every worker must share the key. Set WEB_SECRET_KEY in production

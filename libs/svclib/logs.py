@@ -107,19 +107,40 @@ def formatter(service: str = "", format: str | None = None) -> logging.Formatter
     return TextFormatter(service) if chosen == "text" else JsonFormatter(service)
 
 
-def gunicorn_config(service: str, level: str | None = None) -> dict:
-    """gunicorn's ``logconfig_dict``: its own lines and the application's in the chosen format, on stderr."""
+def gunicorn_config(service: str, level: str | None = None, access: str | None = None) -> dict:
+    """gunicorn's ``logconfig_dict``: its own lines and the application's in the chosen format, on stderr;
+    with ``access`` (gunicorn's ``accesslog``: ``-`` or a file), a line per request there too."""
     level = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
     handler = {"class": "logging.StreamHandler", "formatter": "chosen", "stream": "ext://sys.stderr"}
     own = {"handlers": ["console"], "propagate": False}
+    handlers = {"console": handler}
+    if access and access != "-":
+        handlers["access"] = {"class": "logging.FileHandler", "formatter": "chosen", "filename": access}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"chosen": {"()": "svclib.logs.formatter", "service": service}},
-        "handlers": {"console": handler},
+        "handlers": handlers,
         "root": {"level": level, "handlers": ["console"]},
         "loggers": {
             "gunicorn.error": {"level": level, **own, "qualname": "gunicorn.error"},
-            "gunicorn.access": {"level": "INFO", **own, "qualname": "gunicorn.access"},
+            "gunicorn.access": {
+                "level": "INFO",
+                "handlers": ["access" if "access" in handlers else "console"],
+                "propagate": False,
+                "qualname": "gunicorn.access",
+            },
         },
     }
+
+
+def gunicorn_logger_class():
+    """gunicorn's logger, writing a line per request only when ``accesslog`` asks for them
+    (a ``logconfig_dict`` alone would turn them on)."""
+    from gunicorn.glogging import Logger
+
+    class QuietAccessLogger(Logger):
+        def _compute_access_log_enabled(self) -> bool:
+            return bool(self.cfg.accesslog)
+
+    return QuietAccessLogger
