@@ -11,16 +11,21 @@ import os
 import shutil
 import tempfile
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+# prometheus_client is imported only inside the functions: it chooses between counting in memory and
+# counting in PROMETHEUS_MULTIPROC_DIR's files when first imported, which must come after
+# ensure_multiprocess_dir (gunicorn.conf.py imports this module before it calls that).
 
 
 def ensure_multiprocess_dir(prefix: str) -> None:
-    """Give the workers a directory to share their counts in (before gunicorn forks them)."""
+    """Give the workers a directory to share their counts in (before gunicorn forks them, and before
+    prometheus_client is first imported)."""
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=f"{prefix}-metrics-")
 
 
-def registry() -> CollectorRegistry:
+def registry():
+    from prometheus_client import CollectorRegistry
+
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
@@ -33,6 +38,8 @@ def registry() -> CollectorRegistry:
 
 
 def render() -> tuple[bytes, str]:
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
     return generate_latest(registry()), CONTENT_TYPE_LATEST
 
 

@@ -23,7 +23,16 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def stack_factory(broker, postgres, tmp_path_factory):
+def otlp():
+    """An OTLP/HTTP receiver the suite's stack exports its traces to (tests/e2e/test_observability.py);
+    it outlives every stack, which send their last spans as they stop."""
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_factory(broker, postgres, tmp_path_factory, otlp):
     made: list[tuple[Stack, str, list[str]]] = []
 
     def make(**env: str) -> Stack:
@@ -96,14 +105,6 @@ class Api:
         )
         assert response.status_code == 201, response.text
         return response.json()["user"], response.json()["token"]
-
-
-@pytest.fixture(scope="session")
-def otlp():
-    """An OTLP/HTTP receiver the suite's stack exports its traces to (tests/e2e/test_observability.py)."""
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture(scope="session")
