@@ -8,7 +8,7 @@ and a post shows the feed's numbers wherever it appears.
 
 from __future__ import annotations
 
-from gateway.people import GONE, named, unnamed
+from gateway.people import named, unnamed
 from gateway.rpc import ServiceUnavailable
 from svclib.times import isoformat, parse_time
 
@@ -29,7 +29,7 @@ def score(scores: dict) -> dict:
     return {"up": scores["up"], "down": scores["down"], "quality": _number(scores["quality"])}
 
 
-def post(facts: dict, author: dict, subwiki: dict, scores: dict) -> dict:
+def post(facts: dict, author: dict | None, subwiki: dict, scores: dict) -> dict:
     """The post. ``facts``: content's post (its keys) with ``image_file``; ``scores``: up, down,
     comment_count and quality, the feed's when it holds the post."""
     view = {
@@ -53,11 +53,13 @@ def post(facts: dict, author: dict, subwiki: dict, scores: dict) -> dict:
 
 def feed_item(entry: dict) -> dict:
     """A feed entry (feed.pages.item): the post, and the reasons for its place."""
-    author = {"id": entry["author_id"]}
-    if entry["author_username"] is None:
-        author.update(GONE)
-    else:
-        author.update(username=entry["author_username"], display_name=entry["author_display_name"])
+    author = None  # an erased author (the feed forgot the name and the id)
+    if entry["author_id"] and entry["author_username"] is not None:
+        author = {
+            "id": entry["author_id"],
+            "username": entry["author_username"],
+            "display_name": entry["author_display_name"],
+        }
     facts = {"id": entry["post_id"], "created_at": entry["posted_at"], **entry}
     subwiki = {"slug": entry["subwiki"], "name": entry["subwiki_name"] or entry["subwiki"]}
     rank = {"score": _number(entry["rank"]["score"]), "reasons": entry["rank"]["reasons"]}
@@ -76,7 +78,7 @@ def posts(services, found: list[dict], committed: bool = False) -> list[dict]:
     the posts are a write's answer, so without identity or communities they show ids and slugs,
     and without the feed content's counts.
     """
-    authors = {p["author_id"] for p in found}
+    authors = {p["author_id"] for p in found if p["author_id"]}
     names_call = services.start("identity", "get_people", sorted(authors))
     subwikis_call = services.start("communities", "get_subwikis", sorted({p["subwiki"] for p in found}))
     scores_call = services.start("feed", "post_scores", [p["id"] for p in found])
@@ -90,7 +92,7 @@ def posts(services, found: list[dict], committed: bool = False) -> list[dict]:
     return [
         post(
             p,
-            names[p["author_id"]],
+            names[p["author_id"]] if p["author_id"] else None,
             subwikis.get(p["subwiki"], {"slug": p["subwiki"]}),
             counted.get(p["id"]) or _own_counts(p),
         )

@@ -74,7 +74,7 @@ def test_parameters_have_types_ranges_and_enums(document):
     assert subwikis[("query", "sort")]["schema"]["enum"] == ["members", "new", "active"]
     assert ("query", "q") in subwikis
     revisions = parameters("/api/v1/posts/{post_id}/revisions", "get")
-    assert revisions[("query", "diff")]["schema"]["type"] == "integer"
+    assert ("query", "diff") not in revisions  # one revision with its changes has its own address
     revert = parameters("/api/v1/posts/{post_id}/revisions/{revision}/revert", "post")
     assert revert[("path", "revision")]["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
     donate = parameters("/api/v1/donations", "post")
@@ -131,3 +131,20 @@ def test_the_docs_page_is_served_with_its_own_assets(client):
         assert served.status_code == 200 and len(served.data) > 0, asset
     assert client.get("/api/v1/docs/../app.py").status_code == 404
     assert client.get("/api/v1/docs/nothing.js").status_code == 404
+
+
+def test_a_list_is_always_a_page_and_one_revision_has_its_own_address(document):
+    def answer(path):
+        return document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+    for owner, kind in (("/api/v1/posts/{post_id}", "Post"), ("/api/v1/subwikis/{slug}", "Page")):
+        assert answer(f"{owner}/revisions") == {"$ref": f"#/components/schemas/{kind}RevisionPage"}
+        assert answer(f"{owner}/revisions/{{revision}}") == {"$ref": f"#/components/schemas/{kind}RevisionChanges"}
+    # Held edits and revisions say what they change under one name, in one shape.
+    schemas = document["components"]["schemas"]
+    change = {"type": "array", "items": {"$ref": "#/components/schemas/Change"}}
+    for name in ("PendingChange", "PostRevisionChanges", "PageRevisionChanges"):
+        shown = dict(schemas[name]["properties"]["changes"])
+        shown.pop("description", None)
+        assert shown == change, name
+        assert "diff" not in schemas[name]["properties"]

@@ -64,13 +64,18 @@ def test_the_post_page_and_the_feed_item_show_one_post(client, services):
     assert page["body_html"] == "<p>A list.</p>\n" and page["revision"] == 2 and page["my_vote"] == 0
 
 
-def test_an_erased_author_shows_as_deleted_in_both(client, services):
+def test_an_erased_author_is_null_in_both_before_and_after_the_services_forget_the_id(client, services):
+    # Identity has erased the account; content and the feed may still hold the id for a moment.
     serve(services, {"items": [{**ENTRY, "author_username": None, "author_display_name": None}], "next_cursor": None})
     services.on("identity", "get_people", lambda ids: {})
     page = client.get("/api/v1/posts/p1").get_json()
     (item,) = client.get("/api/v1/feed/public").get_json()["items"]
-    assert (
-        page["author"]
-        == item["post"]["author"]
-        == {"id": "u2", "username": "deleted", "display_name": "Deleted account"}
-    )
+    assert page["author"] is None and item["post"]["author"] is None
+    # Then every service has forgotten it: no id is left to name.
+    gone = {**ENTRY, "author_id": None, "author_username": None, "author_display_name": None}
+    serve(services, {"items": [gone], "next_cursor": None})
+    services.on("content", "get_post", lambda post_id, viewer: {**POST, "author_id": None, "my_vote": 0})
+    page = client.get("/api/v1/posts/p1").get_json()
+    (item,) = client.get("/api/v1/feed/public").get_json()["items"]
+    assert page["author"] is None and item["post"]["author"] is None
+    assert "u2" not in str(page) + str(item)

@@ -107,10 +107,7 @@ def test_wiki_edit_history_revert_conflict_and_held_edits(api, place, wait_until
         (2, place["mod_user"]["username"]),
         (1, place["author_user"]["username"]),
     ]
-    assert (
-        "+Rivers flow downhill."
-        in api.get(f"/api/v1/posts/{essay['id']}/revisions?diff=2").json()["changes"][0]["diff"]
-    )
+    assert "+Rivers flow downhill." in api.get(f"/api/v1/posts/{essay['id']}/revisions/2").json()["changes"][0]["diff"]
 
     stale = api.patch(
         f"/api/v1/posts/{essay['id']}",

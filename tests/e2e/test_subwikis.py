@@ -79,7 +79,7 @@ def test_wiki_edit_conflict_history_diff_and_revert(api):
         editor["username"],
         "more",
     )
-    diff = api.get(f"/api/v1/subwikis/{slug}/revisions?diff=2").json()
+    diff = api.get(f"/api/v1/subwikis/{slug}/revisions/2").json()
     assert "+Line two." in diff["changes"][0]["diff"]
 
     reverted = api.post(f"/api/v1/subwikis/{slug}/revisions/1/revert", token=owner)

@@ -87,5 +87,5 @@ def test_diff_lines_and_api_diffs():
 
 
 def test_person_of_an_erased_account():
-    assert helpers.person(None) == "someone who left"
+    assert helpers.person(None) == "a deleted member"
     assert helpers.person({"username": "ada", "display_name": ""}) == "ada"

@@ -258,7 +258,7 @@ def test_the_moderation_queue_lists_the_subwikis_held_edits(client, gateway):
                 "post": {"id": "p9", "title": "Deltas"},
                 "editor": {"username": "bob", "display_name": "Bob"},
                 "edit_summary": "typo",
-                "diff": [],
+                "changes": [],
             }
         ],
         "next_cursor": "later",
@@ -294,3 +294,62 @@ def test_live_preview_renders_through_the_api(client, gateway):
     assert answer.status_code == 200 and answer.get_json() == {"body_html": "<p><strong>bold</strong></p>"}
     assert [kwargs["json"] for method, path, _, kwargs in gateway.calls if path == "/preview"] == [{"body": "**bold**"}]
     assert client.post("/preview", data={"body": "x"}).status_code == 400  # no CSRF token
+
+
+def signed_in(client, gateway):
+    gateway.answers[("POST", "/auth/login")] = {"token": "secret-token", "user": {"username": "ada"}}
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    client.post("/signin", data={"login": "ada", "password": "pw", "csrf_token": token})
+    gateway.answers[("GET", "/me")] = {"username": "ada", "subwikis": []}
+
+
+def test_an_unpaid_donation_can_be_resumed_from_my_donations(client, gateway):
+    signed_in(client, gateway)
+    gift = {"amount_cents": 1000, "currency": "EUR", "recipient": "platform", "created_at": "2026-01-01T00:00:00Z"}
+    gateway.answers[("GET", "/me/donations")] = {
+        "donations": [
+            dict(
+                gift, donation_id="d1", status="pending", checkout_url="http://gw:8000/donations/checkout/d1?token=t1"
+            ),
+            dict(gift, donation_id="d2", status="paid", checkout_url=None),
+        ],
+        "pledges": [],
+    }
+    html = client.get("/donate/mine").get_data(as_text=True)
+    # The offline provider's checkout, under the site's own address; nothing to resume once paid.
+    assert html.count("Resume payment") == 1
+    assert 'href="/donations/checkout/d1?token=t1"' in html
+
+
+def test_held_edits_and_a_revision_show_their_changes_from_the_api(client, gateway):
+    signed_in(client, gateway)
+    post = dict(FEED["items"][0]["post"], body_html="<p>x</p>", revision=2, body="x", can_moderate=True, my_vote=0)
+    change = {"field": "title", "diff": "--- title (before)\n+++ title (after)\n@@ -1 +1 @@\n-Old title\n+New title"}
+    gateway.answers[("GET", "/posts/p1")] = post
+    gateway.answers[("GET", "/posts/p1/comments")] = {"items": [], "next_cursor": None}
+    gateway.answers[("GET", "/posts/p1/pending")] = {
+        "items": [
+            {
+                "change_id": "c1",
+                "editor": None,
+                "edit_summary": "",
+                "created_at": "2026-01-01T00:00:00Z",
+                "base_revision": 1,
+                "changes": [change],
+            }
+        ],
+        "next_cursor": None,
+    }
+    html = client.get("/posts/p1").get_data(as_text=True)
+    assert "New title" in html and "a deleted member" in html
+    gateway.answers[("GET", "/posts/p1/revisions")] = {"items": [], "next_cursor": None}
+    gateway.answers[("GET", "/posts/p1/revisions/2")] = {
+        "revision": 2,
+        "editor": None,
+        "edit_summary": "",
+        "reverted": False,
+        "reverted_to": None,
+        "created_at": "2026-01-01T00:00:00Z",
+        "changes": [change],
+    }
+    assert "New title" in client.get("/posts/p1/history?diff=2").get_data(as_text=True)

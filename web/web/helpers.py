@@ -119,44 +119,26 @@ def diff_lines(before: str | None, after: str | None) -> list[tuple[str, str]]:
     return lines
 
 
-def diff_from_api(diff: object) -> list[tuple[str, str]]:
-    """The API's diff (``[{field, diff}]`` of unified texts, or one text) as lines to show."""
-    if isinstance(diff, list):
-        out = []
-        for change in diff:
-            if isinstance(change, dict):
-                out.append(("field", str(change.get("field", ""))))
-                out.extend(diff_from_api(change.get("diff", "")))
-        return out
-    if isinstance(diff, str):
-        out = []
-        for line in diff.splitlines():
+def diff_from_api(changes: object) -> list[tuple[str, str]]:
+    """The API's ``changes`` (``[{field, diff}]``, each a unified diff of one field's text) as lines to show."""
+    out: list[tuple[str, str]] = []
+    for change in changes if isinstance(changes, list) else []:
+        if not isinstance(change, dict):
+            continue
+        out.append(("field", str(change.get("field", ""))))
+        for line in str(change.get("diff") or "").splitlines():
             if line.startswith(("---", "+++")):
                 continue
             kind = {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "same")
             out.append((kind, line if kind == "hunk" else line[1:]))
-        return out
-    if isinstance(diff, dict):
-        out = []
-        for name, change in diff.items():
-            if isinstance(change, dict) and ("before" in change or "after" in change):
-                out.append(("hunk", name))
-                out.extend(diff_lines(_text(change.get("before")), _text(change.get("after"))))
-            elif isinstance(change, str | list):
-                out.append(("hunk", name))
-                out.extend(diff_from_api(change if isinstance(change, str) else "\n".join(map(str, change))))
-        return out
-    return []
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
+    return out
 
 
 def person(user: dict | None) -> str:
+    """A person's name; an erased account (``null`` in the API) is "a deleted member"."""
     if not user:
-        return gettext("someone who left")
-    return user.get("display_name") or user.get("username") or gettext("someone who left")
+        return gettext("a deleted member")
+    return user.get("display_name") or user.get("username") or gettext("a deleted member")
 
 
 def trusted_html(html: str | None) -> Markup:

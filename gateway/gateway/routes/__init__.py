@@ -10,7 +10,7 @@ from marshmallow import Schema
 from gateway.errors import ApiError
 from gateway.openapi import IDEMPOTENCY_KEY, doc  # noqa: F401 - the routes' one import for both
 from gateway.people import with_people
-from gateway.schemas import RevisionsQuery
+from gateway.schemas import PageQuery
 
 # An optional Idempotency-Key, on the writes that make a resource.
 RETRY_KEY = {
@@ -54,12 +54,16 @@ def query(schema: type[Schema]) -> dict:
 
 
 def history(service: str, owner: str):
-    """A wiki page's history, or with ``?diff=N`` revision N against N-1, editors as people."""
+    """A wiki page's history, newest first, editors as people."""
     rpc = services()
-    args = query(RevisionsQuery)
-    if args["diff"] is not None:
-        diff = rpc.call(service, "get_revision_diff", owner, args["diff"])
-        return jsonify(with_people(rpc, [diff], "editor_id", "editor")[0])
+    args = query(PageQuery)
     page = rpc.call(service, "list_revisions", owner, limit=args["limit"], cursor=args["cursor"])
     with_people(rpc, page["items"], "editor_id", "editor")
     return jsonify(page)
+
+
+def revision_changes(service: str, owner: str, number: int):
+    """Revision ``number`` of a wiki page with its ``changes`` against the one before, editor as a person."""
+    rpc = services()
+    found = rpc.call(service, "get_revision_diff", owner, number)
+    return jsonify(with_people(rpc, [found], "editor_id", "editor")[0])

@@ -8,23 +8,21 @@ from flask import Blueprint, g, jsonify
 from gateway import presenters
 from gateway.auth import current_caller, login_required
 from gateway.people import with_people
-from gateway.routes import RETRY_KEY, body, doc, history, idempotency_key, services
+from gateway.routes import RETRY_KEY, body, doc, history, idempotency_key, revision_changes, services
 from gateway.schemas import (
     CreatePostRequest,
     EditPostRequest,
     HeldEdit,
+    PageQuery,
     PendingPage,
     PostRevisionChanges,
     PostRevisionPage,
     PostView,
     Preview,
     PreviewRequest,
-    RevisionsQuery,
 )
 
 bp = Blueprint("posts", __name__, url_prefix="/api/v1")
-
-REVISIONS_OR_CHANGES = {"oneOf": [PostRevisionPage, PostRevisionChanges]}
 
 
 def present(post: dict, committed: bool = False) -> dict:
@@ -140,14 +138,25 @@ def unprotect(post_id: str):
 
 @bp.get("/posts/<post_id>/revisions")
 @doc(
-    "A post's history; ?diff=N gives revision N with its changes against N-1",
-    response=REVISIONS_OR_CHANGES,
+    "A post's history, newest first",
+    response=PostRevisionPage,
     tag="Posts",
-    query=RevisionsQuery,
+    query=PageQuery,
     operation_id="post_revisions",
 )
 def revisions(post_id: str):
     return history("content", post_id)
+
+
+@bp.get("/posts/<post_id>/revisions/<int:revision>")
+@doc(
+    "Revision n of a post with its changes against revision n-1",
+    response=PostRevisionChanges,
+    tag="Posts",
+    operation_id="post_revision",
+)
+def revision(post_id: str, revision: int):
+    return revision_changes("content", post_id, revision)
 
 
 @bp.post("/posts/<post_id>/revisions/<int:revision>/revert")

@@ -6,7 +6,7 @@ from flask import Blueprint, g, jsonify
 
 from gateway.auth import current_caller, login_required
 from gateway.people import people, with_people
-from gateway.routes import body, doc, history, query, services
+from gateway.routes import body, doc, history, query, revision_changes, services
 from gateway.schemas import (
     CreateSubwikiRequest,
     EditSubwikiRequest,
@@ -15,7 +15,6 @@ from gateway.schemas import (
     PageQuery,
     PageRevisionChanges,
     PageRevisionPage,
-    RevisionsQuery,
     Subwiki,
     SubwikiListQuery,
     SubwikiPage,
@@ -23,13 +22,12 @@ from gateway.schemas import (
 )
 
 bp = Blueprint("subwikis", __name__, url_prefix="/api/v1/subwikis")
-REVISIONS_OR_CHANGES = {"oneOf": [PageRevisionPage, PageRevisionChanges]}
 
 
 def present(subwiki: dict) -> dict:
     """A subwiki as the API shows it: moderators as people, not ids."""
     names = people(services(), subwiki.pop("moderator_ids", []))
-    subwiki["moderators"] = list(names.values())
+    subwiki["moderators"] = [person for person in names.values() if person]  # erased ones are null
     subwiki.pop("id", None)
     subwiki.setdefault("is_member", False)  # an anonymous reader is neither
     subwiki.setdefault("is_moderator", False)
@@ -91,14 +89,25 @@ def edit_subwiki(slug: str):
 
 @bp.get("/<slug>/revisions")
 @doc(
-    "The page's history; ?diff=N gives revision N with its changes against N-1",
-    response=REVISIONS_OR_CHANGES,
+    "The page's history, newest first",
+    response=PageRevisionPage,
     tag="Subwikis",
-    query=RevisionsQuery,
+    query=PageQuery,
     operation_id="subwiki_revisions",
 )
 def revisions(slug: str):
     return history("communities", slug)
+
+
+@bp.get("/<slug>/revisions/<int:revision>")
+@doc(
+    "Revision n of the page with its changes against revision n-1",
+    response=PageRevisionChanges,
+    tag="Subwikis",
+    operation_id="subwiki_revision",
+)
+def revision(slug: str, revision: int):
+    return revision_changes("communities", slug, revision)
 
 
 @bp.post("/<slug>/revisions/<int:revision>/revert")

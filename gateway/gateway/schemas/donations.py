@@ -22,11 +22,15 @@ class Donation(Answer):
     status = fields.String()
     amount_cents = fields.Integer()
     currency = fields.String()
-    recipient = fields.String()
+    recipient = fields.String(
+        allow_none=True, metadata={"description": "platform or @username; null for an erased person"}
+    )
     recurring = fields.String(validate=validate.OneOf(["none", "monthly"]))
     public = fields.Boolean()
     created_at = time_field()
-    checkout_url = fields.String(allow_none=True)
+    checkout_url = fields.String(
+        allow_none=True, metadata={"description": "while pending: where to resume paying it; null once decided"}
+    )
     pledge_id = fields.String(allow_none=True)
 
 
@@ -35,7 +39,9 @@ class Pledge(Answer):
     status = fields.String()
     amount_cents = fields.Integer()
     currency = fields.String()
-    recipient = fields.String()
+    recipient = fields.String(
+        allow_none=True, metadata={"description": "platform or @username; null for an erased person"}
+    )
     next_charge_at = time_field(allow_none=True)
 
 

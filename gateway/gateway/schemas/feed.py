@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from gateway.schemas.base import Answer, page_of, time_field
-from gateway.schemas.people import Person
+from gateway.schemas.people import ERASED, Person
 from gateway.schemas.posts import Score
 
 
@@ -20,7 +20,7 @@ class FeedPost(Answer):
     title = fields.String()
     url = fields.String(allow_none=True)
     image_url = fields.String(allow_none=True)
-    author = fields.Nested(Person)
+    author = fields.Nested(Person, allow_none=True, metadata=ERASED)
     subwiki = fields.Nested(FeedSubwiki)
     created_at = time_field()
     comment_count = fields.Integer()

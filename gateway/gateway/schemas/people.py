@@ -44,6 +44,10 @@ class Export(Answer):
     donations = fields.Dict()
 
 
+# Where a person is shown, an erased account is null.
+ERASED = {"description": "null for an erased account: clients show a deleted member"}
+
+
 class Person(Answer):
     id = fields.String()
     username = fields.String()

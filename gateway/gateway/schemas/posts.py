@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from gateway.schemas.base import Answer, page_of, time_field
-from gateway.schemas.people import Person
+from gateway.schemas.people import ERASED, Person
 from gateway.schemas.subwikis import Change, SubwikiSummary
 
 
@@ -37,7 +37,7 @@ class PostView(Answer):
     body_html = fields.String()
     url = fields.String(allow_none=True)
     image_url = fields.String(allow_none=True)
-    author = fields.Nested(Person)
+    author = fields.Nested(Person, allow_none=True, metadata=ERASED)
     subwiki = fields.Nested(SubwikiSummary)
     created_at = time_field()
     revision = fields.Integer()
@@ -59,10 +59,10 @@ class HeldEdit(Answer):
 class PendingChange(Answer):
     change_id = fields.String()
     base_revision = fields.Integer()
-    editor = fields.Nested(Person)
+    editor = fields.Nested(Person, allow_none=True, metadata=ERASED)
     edit_summary = fields.String()
     created_at = time_field()
-    diff = fields.List(fields.Nested(Change))
+    changes = fields.List(fields.Nested(Change), metadata={"description": "what accepting it would change"})
 
 
 PendingPage = page_of(PendingChange, "PendingPage")
@@ -82,7 +82,7 @@ SubwikiPendingPage = page_of(SubwikiPendingChange, "SubwikiPendingPage")
 
 class PostRevision(Answer):
     revision = fields.Integer()
-    editor = fields.Nested(Person)
+    editor = fields.Nested(Person, allow_none=True, metadata=ERASED)
     edit_summary = fields.String()
     reverted = fields.Boolean()
     reverted_to = fields.Integer(allow_none=True)
@@ -111,7 +111,7 @@ class Comment(Answer):
     id = fields.String()
     post_id = fields.String()
     parent_id = fields.String(allow_none=True)
-    author = fields.Nested(Person, allow_none=True)
+    author = fields.Nested(Person, allow_none=True, metadata=ERASED)
     body = fields.String(metadata={"description": "Markdown source, for an edit box (empty once deleted)"})
     body_html = fields.String()
     revision = fields.Integer()
@@ -138,7 +138,7 @@ class Report(Answer):
     target = fields.Nested(ReportTarget)
     reason = fields.String()
     status = fields.String()
-    reporter = fields.Nested(Person)
+    reporter = fields.Nested(Person, allow_none=True, metadata=ERASED)
     created_at = time_field()
 
 

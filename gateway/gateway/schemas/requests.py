@@ -38,14 +38,6 @@ class SubwikiListQuery(PageQuery):
     sort = fields.String(load_default="members", validate=validate.OneOf(["members", "new", "active"]))
 
 
-class RevisionsQuery(PageQuery):
-    diff = fields.Integer(
-        load_default=None,
-        validate=validate.Range(min=1, max=2_147_483_647),
-        metadata={"description": "Instead of the list: this revision, with its changes against the one before."},
-    )
-
-
 class LedgerQuery(PageQuery):
     currency = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Z]{3}$"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields
 
 from gateway.schemas.base import Answer, page_of, time_field
-from gateway.schemas.people import Person
+from gateway.schemas.people import ERASED, Person
 
 
 class SubwikiSummary(Answer):
@@ -52,7 +52,7 @@ class Change(Answer):
 
 class PageRevision(Answer):
     revision = fields.Integer()
-    editor = fields.Nested(Person)
+    editor = fields.Nested(Person, allow_none=True, metadata=ERASED)
     edit_summary = fields.String()
     restored_from = fields.Integer(allow_none=True)
     created_at = time_field()
@@ -69,10 +69,10 @@ class ModlogEntry(Answer):
     id = fields.Integer()
     action = fields.String()
     target_type = fields.String()
-    target_id = fields.String()
+    target_id = fields.String(allow_none=True, metadata={"description": "null when an erased person was the target"})
     reason = fields.String()
     created_at = time_field()
-    actor = fields.Nested(Person)
+    actor = fields.Nested(Person, allow_none=True, metadata=ERASED)
 
 
 ModlogPage = page_of(ModlogEntry, "ModlogPage")

@@ -26,7 +26,8 @@ class Pledge(Base):
     __table_args__ = (Index("ix_pledges_due", "status", "next_charge_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    donor_id: Mapped[str] = mapped_column(String(32), index=True)
+    # None once the donor's account is erased (the pledge is then canceled).
+    donor_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     recipient_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
@@ -61,6 +62,9 @@ class Donation(Base):
     request_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # SHA-256 of the donation's random checkout token (the offline provider's page); never the token.
     checkout_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Where the donor pays while the donation is pending (the latest link given), so an unpaid
+    # checkout can be resumed from "my donations"; cleared once the donation is decided.
+    checkout_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 

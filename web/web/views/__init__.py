@@ -119,10 +119,10 @@ def cursor_params() -> dict | None:
 
 def wiki_history(template: str, revisions: str, **context):
     """A wiki page's history, a post's or a subwiki's: a page of its revisions (``revisions``, their API
-    path) and, with ``?diff=N``, revision N against the one before it."""
+    path) and, with the site's ``?diff=N``, revision N with its changes against the one before it."""
     page = api_get(revisions, params=cursor_params())
     shown = request.args.get("diff", type=int)
-    diff = api_get(revisions, params={"diff": shown}) if shown else None
+    diff = api_get(f"{revisions}/{shown}") if shown else None
     return render_template(template, page=page, diff=diff, shown=shown, **context)
 
 

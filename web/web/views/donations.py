@@ -122,7 +122,12 @@ def ledger():
 @bp.get("/donate/mine")
 @signed_in
 def mine():
-    return render_template("donations/mine.html", mine=api_get("/me/donations"))
+    """One's donations and pledges; an unpaid checkout can be resumed where it was left."""
+    found = api_get("/me/donations")
+    for donation in found.get("donations", []):
+        url = donation.get("checkout_url") if donation.get("status") == "pending" else None
+        donation["resume_url"] = checkout_location(url) if url else None
+    return render_template("donations/mine.html", mine=found)
 
 
 @bp.post("/donate/pledges/<pledge_id>/cancel")

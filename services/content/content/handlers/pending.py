@@ -52,7 +52,7 @@ def held(post: Post, change: PendingChange) -> dict:
     current = {"title": post.title, "body": post.body, "url": post.url or ""}
     return {
         **PENDING.dump(change),
-        "diff": wiki.diff(current, {"title": change.title, "body": change.body, "url": change.url or ""}),
+        "changes": wiki.diff(current, {"title": change.title, "body": change.body, "url": change.url or ""}),
     }
 
 

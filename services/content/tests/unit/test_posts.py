@@ -111,7 +111,7 @@ def test_new_account_edit_is_held_until_accepted(service, db):
     assert held["pending"] is True
     assert service.get_post(post["id"])["revision"] == 1
     pending = service.list_pending("bob", post["id"])
-    assert pending[0]["editor_id"] == "dan" and pending[0]["diff"][0]["field"] == "title"
+    assert pending[0]["editor_id"] == "dan" and pending[0]["changes"][0]["field"] == "title"
     with pytest.raises(Forbidden):
         service.accept_pending("dan", post["id"], held["change_id"])
     accepted = service.accept_pending("cat", post["id"], held["change_id"])

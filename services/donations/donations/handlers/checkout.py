@@ -42,7 +42,9 @@ def new_checkout(provider, donation: Donation):
     """A fresh random checkout token for the donation (its hash kept) and where to pay."""
     token = secrets.token_urlsafe(24)
     donation.checkout_token_hash = token_hash(token)
-    return provider.create_checkout(donation, token)
+    checkout = provider.create_checkout(donation, token)
+    donation.checkout_url = checkout.url
+    return checkout
 
 
 def checkout_token_matches(donation: Donation | None, token: str) -> bool:
@@ -51,6 +53,11 @@ def checkout_token_matches(donation: Donation | None, token: str) -> bool:
 
 
 def donation_view(tx: Transaction, donation: Donation, checkout_url: str | None = None) -> dict:
+    """A donation as its donor sees it; while pending, with where to pay (``checkout_url``, else the one kept)."""
+    if donation.status != "pending":
+        checkout_url = None
+    else:
+        checkout_url = checkout_url or donation.checkout_url
     names = names_of(tx, {i for i in (donation.recipient_id,) if i})
     return {
         "donation_id": donation.id,
@@ -170,8 +177,12 @@ def start_donation(
 
 
 def checkout_url(provider, donation: Donation) -> str | None:
-    if donation.status != "pending" or provider.name != "offline":
+    """A replay's link: the offline provider's is fresh (its token is kept only hashed), a real
+    provider's is the one kept."""
+    if donation.status != "pending":
         return None
+    if provider.name != "offline":
+        return donation.checkout_url
     return new_checkout(provider, donation).url
 
 

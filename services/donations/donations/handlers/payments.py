@@ -37,7 +37,7 @@ def pay(tx: Transaction, donation: Donation, now: datetime, payment: str = "") -
     """Mark paid, write the ledger line and announce it; safe against a second call."""
     if donation.status == "paid":
         return
-    donation.status, donation.paid_at = "paid", now
+    donation.status, donation.paid_at, donation.checkout_url = "paid", now, None
     donation.provider_payment = payment or donation.provider_payment
     tx.session.add(
         LedgerEntry(
@@ -97,7 +97,7 @@ def apply_provider_event(tx: Transaction, provider_name: str, event, now: dateti
     if event.kind == "paid":
         pay(tx, donation, now, event.payment)
     elif event.kind == "failed" and donation.status == "pending":
-        donation.status = "failed"
+        donation.status, donation.checkout_url = "failed", None
         if donation.pledge_id:
             tx.session.get(Pledge, donation.pledge_id).status = "canceled"
     elif event.kind == "refunded" and donation.status == "paid":

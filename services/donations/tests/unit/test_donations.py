@@ -245,7 +245,9 @@ def test_checkout_tokens_are_random_per_donation_and_stored_hashed(service, db):
         for started, token in zip((first, second), tokens, strict=True):
             row = rows[started["donation_id"]]
             assert row.checkout_token_hash == hashlib.sha256(token.encode()).hexdigest()
-            assert token not in repr(vars(row))
+            # The token itself is kept only inside the pending donation's link, for its donor to resume.
+            assert token not in repr({k: v for k, v in vars(row).items() if k != "checkout_url"})
+            assert row.checkout_url == started["checkout_url"]
     with pytest.raises(Forbidden):
         service.decide_checkout(second["donation_id"], tokens[0], False)
     with pytest.raises(Forbidden):
@@ -327,3 +329,21 @@ def test_an_absurd_signature_timestamp_is_refused(service):
     for stamp in ("9" * 400, "\u0661\u0662", "-5", ""):
         with pytest.raises(Invalid):
             service.handle_webhook("offline", {"Stripe-Signature": f"t={stamp},v1=00"}, base64.b64encode(body).decode())
+
+
+def test_a_pending_donation_keeps_where_to_pay_until_it_is_decided(service):
+    started = donate(service, key="resume")
+    shown = service.my_donations("ann")["donations"][0]
+    assert shown["status"] == "pending" and shown["checkout_url"] == started["checkout_url"]
+    # The kept link still opens the checkout: the unpaid donation is resumed from there.
+    assert confirm(service, shown)["status"] == "paid"
+    assert service.my_donations("ann")["donations"][0]["checkout_url"] is None
+    # A replay's fresh link replaces the kept one; a cancelled checkout keeps none.
+    other = donate(service, key="resume-2", amount_cents=3000)
+    again = donate(service, key="resume-2", amount_cents=3000)
+    kept = {d["donation_id"]: d for d in service.my_donations("ann")["donations"]}[other["donation_id"]]
+    assert kept["checkout_url"] == again["checkout_url"] != other["checkout_url"]
+    confirm(service, kept, paid=False)
+    assert {d["donation_id"]: d for d in service.my_donations("ann")["donations"]}[other["donation_id"]][
+        "checkout_url"
+    ] is None
