@@ -8,10 +8,10 @@ takes its two event handlers from ``kept_from``; this module knows no service.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from sqlalchemy import Column, MetaData, String, Table, select, update
+from sqlalchemy import Column, MetaData, String, Table, Text, cast, delete, select, update
 
 from svclib.db import Transaction, UTCDateTime, isoformat, utcnow
 from svclib.events import event_handler
@@ -41,10 +41,40 @@ def record(tx: Transaction, table: Table, user_id: str, username: str) -> None:
 
 
 def erase(tx: Transaction, table: Table, user_id: str) -> None:
-    """Forget an account's name; the id stays known as erased."""
-    tx.session.execute(
-        update(table).where(table.c.id == user_id).values(username=f"deleted_{user_id[:20]}", erased_at=utcnow())
-    )
+    """Forget an account: its row goes, id and name with it (an unknown id is no live account)."""
+    tx.session.execute(delete(table).where(table.c.id == user_id))
+
+
+def forget(
+    tx: Transaction,
+    user_id: str,
+    *,
+    anonymise: Iterable[Column] = (),
+    delete_where: Iterable[Column] = (),
+    keys: Iterable[Column] = (),
+    outbox: Table | None = None,
+    event_id: str | None = None,
+) -> None:
+    """Remove an erased account's id from a service's database.
+
+    ``anonymise``: columns that keep their row but lose the id (set to NULL); ``delete_where``:
+    rows whose column holds the id go; ``keys``: rows whose composite text key contains the id
+    go (versions, rate limits); ``outbox``: events already published that named the id go (and
+    ``event_id``, the event that announced the erasure, which was published since it arrived).
+    Events not yet published stay: consumers need them.
+    """
+    for column in anonymise:
+        tx.session.execute(update(column.table).where(column == user_id).values({column.name: None}))
+    for column in delete_where:
+        tx.session.execute(delete(column.table).where(column == user_id))
+    for column in keys:
+        tx.session.execute(delete(column.table).where(column.contains(user_id, autoescape=True)))
+    if outbox is not None:
+        named = cast(outbox.c.payload, Text).contains(user_id, autoescape=True)
+        published = outbox.c.published_at.is_not(None)
+        if event_id:
+            published = published | (outbox.c.event_id == event_id)
+        tx.session.execute(delete(outbox).where(named, published))
 
 
 def export(tx: Transaction, table: Table, user_id: str) -> dict | None:

@@ -98,3 +98,14 @@ def test_forged_webhook_is_refused(api):
     )
     assert forged.status_code == 400
     assert api.post("/api/v1/donations/webhooks/stripe", data=b"{}").status_code == 404
+
+
+def test_an_unpaid_checkout_is_resumed_from_my_donations(api):
+    _, token = api.register("resumer")
+    started = give(api, token, amount_cents=1500).json()
+    mine = api.get("/api/v1/me/donations", token=token).json()["donations"]
+    kept = next(d for d in mine if d["donation_id"] == started["donation_id"])
+    assert kept["status"] == "pending" and kept["checkout_url"] == started["checkout_url"]
+    confirm_on_checkout_page(api, kept["checkout_url"])
+    paid = next(d for d in api.get("/api/v1/me/donations", token=token).json()["donations"])
+    assert paid["status"] == "paid" and paid["checkout_url"] is None

@@ -169,7 +169,8 @@ def checkout(donation_id: str):
     )
     what = "every month" if donation["recurring"] == "monthly" else "once"
     return page(
-        "Confirm your donation", f"<p>{_amount(donation)} to {html.escape(donation['recipient'])}, {what}.</p>{forms}"
+        "Confirm your donation",
+        f"<p>{_amount(donation)} to {html.escape(donation['recipient'] or 'a deleted member')}, {what}.</p>{forms}",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from gateway.auth import TokenCache, current_caller, login_required
+from gateway.presenters import upload_url
 from gateway.routes import body, doc, query, services
 from gateway.schemas import (
     EraseMeRequest,
@@ -103,7 +104,10 @@ def erase_me():
 def export_me():
     user_id = g.caller["id"]
     calls = [services().start(name, "export_user", user_id) for name in SERVICES]
-    return jsonify(dict(zip(SERVICES, services().gather(*calls), strict=True)))
+    export = dict(zip(SERVICES, services().gather(*calls), strict=True))
+    for upload in export["content"].get("uploads", []):
+        upload["url"] = upload_url(upload.get("filename"))
+    return jsonify(export)
 
 
 @bp.get("/users/<username>")

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
-from sqlalchemy import MetaData, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
 
 from svclib import users
 from svclib.db import plumbing_tables, utcnow
@@ -102,7 +102,35 @@ def test_known_users_records_an_account_once_and_forgets_its_name_on_erasure(db)
     with db.transaction() as tx:
         users.erase(tx, KNOWN, "u1")
     with db.transaction() as tx:
-        assert users.export(tx, KNOWN, "u1")["username"] == "deleted_u1"
+        assert users.export(tx, KNOWN, "u1") is None
+        assert tx.session.execute(select(KNOWN)).all() == []
+
+
+def test_forget_leaves_no_row_naming_an_erased_id(db):
+    things = Table(
+        "things", metadata, Column("id", Integer, primary_key=True), Column("by", String(32)), extend_existing=True
+    )
+    keys = Table("keys", metadata, Column("key", String(80), primary_key=True), extend_existing=True)
+    metadata.create_all(db.engine, tables=[things, keys])
+    with db.transaction() as tx:
+        tx.session.execute(things.insert().values([{"id": 1, "by": "u1"}, {"id": 2, "by": "u2"}]))
+        tx.session.execute(keys.insert().values([{"key": "vote:p1:u1"}, {"key": "vote:p1:u2"}]))
+        published = tx.emit("thing_made", "thing", {"by": "u1"})
+        tx.emit("thing_made", "thing", {"by": "u2"})
+        announced = tx.emit("user_erased", "user", {"id": "u1"})
+        waiting = tx.emit("thing_liked", "thing", {"by": "u1"})
+        tx.session.execute(update(OUTBOX).where(OUTBOX.c.event_id == published).values(published_at=utcnow()))
+    with db.transaction() as tx:
+        users.forget(tx, "u1", anonymise=(things.c.by,), keys=(keys.c.key,), outbox=OUTBOX, event_id=announced)
+    with db.transaction() as tx:
+        assert tx.session.execute(select(things.c.id, things.c.by).order_by(things.c.id)).all() == [
+            (1, None),
+            (2, "u2"),
+        ]
+        assert tx.session.execute(select(keys.c.key)).scalars().all() == ["vote:p1:u2"]
+        left = tx.session.execute(select(OUTBOX.c.event_id)).scalars().all()
+        # An event not yet published stays: its consumers still need it.
+        assert published not in left and announced not in left and waiting in left and len(left) == 2
 
 
 def test_known_users_kept_from_announcements_apply_each_event_once_with_the_services_own_facts(db):
@@ -119,7 +147,7 @@ def test_known_users_kept_from_announcements_apply_each_event_once_with_the_serv
     service.handle_opened(opened)
     service.handle_closed({"event_id": "e2", "account": {"id": "u1"}})
     with db.transaction() as tx:
-        assert users.export(tx, KNOWN, "u1")["username"] == "deleted_u1"
+        assert users.export(tx, KNOWN, "u1") is None
     assert seen == ["u1", -1]
 
 

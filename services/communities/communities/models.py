@@ -30,7 +30,7 @@ class Subwiki(Base):
     summary: Mapped[str] = mapped_column(String(500), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    created_by: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None once erased
     member_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -47,7 +47,7 @@ class SubwikiRevision(Base):
     revision: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(Text)
-    editor_id: Mapped[str] = mapped_column(String(32))
+    editor_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None once erased
     edit_summary: Mapped[str] = mapped_column(String(300), default="")
     restored_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
@@ -79,8 +79,9 @@ class ModlogEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     subwiki_id: Mapped[str] = mapped_column(ForeignKey("subwikis.id", ondelete="CASCADE"))
-    actor_id: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None once erased
     action: Mapped[str] = mapped_column(String(40))
     target_type: Mapped[str] = mapped_column(String(20))
-    target_id: Mapped[str] = mapped_column(String(64))
+    # None once an erased person was the target (target_type "user").
+    target_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reason: Mapped[str] = mapped_column(String(500), default="")

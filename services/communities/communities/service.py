@@ -17,7 +17,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DECLARED = (CommunitiesError, ServiceError)
 
 
-class CommunitiesService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
+class CommunitiesService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=handlers.erase_person)):
     name = "communities"
 
     db = Database(Base.metadata, MIGRATIONS)
@@ -179,7 +179,4 @@ class CommunitiesService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
     @rpc
     def export_user(self, user_id: str) -> dict:
         with self.db.reading() as tx:
-            return {
-                "account": users.export(tx, KNOWN_USERS, user_id),
-                "memberships": handlers.memberships_of(tx, user_id),
-            }
+            return handlers.export_user(tx, user_id)

@@ -52,7 +52,8 @@ class Upload(Base):
     __table_args__ = (UniqueConstraint("owner_id", "content_hash", name="uq_uploads_owner_content"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    owner_id: Mapped[str] = mapped_column(String(32), index=True)
+    # None once its person's account is erased.
+    owner_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     filename: Mapped[str] = mapped_column(String(64))
     content_type: Mapped[str] = mapped_column(String(32))
@@ -71,7 +72,8 @@ class Post(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     subwiki_id: Mapped[str] = mapped_column(String(32))
     subwiki_slug: Mapped[str] = mapped_column(String(40))
-    author_id: Mapped[str] = mapped_column(String(32))
+    # None once its person's account is erased.
+    author_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     kind: Mapped[str] = mapped_column(String(10))
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
@@ -102,7 +104,8 @@ class PostRevision(Base):
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
-    editor_id: Mapped[str] = mapped_column(String(32))
+    # None once its person's account is erased.
+    editor_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     edit_summary: Mapped[str] = mapped_column(String(300), default="")
     reverted_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reverted: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -117,7 +120,8 @@ class PendingChange(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     base_revision: Mapped[int] = mapped_column(Integer)
-    editor_id: Mapped[str] = mapped_column(String(32), index=True)
+    # None once its person's account is erased.
+    editor_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
@@ -141,7 +145,8 @@ class Comment(Base):
     parent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     root_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     depth: Mapped[int] = mapped_column(Integer, default=0)
-    author_id: Mapped[str] = mapped_column(String(32))
+    # None once its person's account is erased.
+    author_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(Integer, default=1)
@@ -203,8 +208,10 @@ class Report(Base):
     subwiki_id: Mapped[str] = mapped_column(String(32))
     target_type: Mapped[str] = mapped_column(String(10))
     target_id: Mapped[str] = mapped_column(String(32))
-    target_author_id: Mapped[str] = mapped_column(String(32))
-    reporter_id: Mapped[str] = mapped_column(String(32))
+    # None once its person's account is erased.
+    target_author_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # None once its person's account is erased.
+    reporter_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     reason: Mapped[str] = mapped_column(String(1000))
     status: Mapped[str] = mapped_column(String(10), default="open")
     resolved_by: Mapped[str | None] = mapped_column(String(32), nullable=True)

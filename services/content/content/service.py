@@ -13,7 +13,7 @@ from nameko.timer import timer
 
 from content import images, markup
 from content.exceptions import ContentError, Invalid
-from content.handlers import comments, edits, facts, pending, posts, replicas, reports, uploads, votes
+from content.handlers import accounts, comments, edits, facts, pending, posts, replicas, reports, uploads, votes
 from content.models import ACCOUNTS, KNOWN_USERS, Base
 from svclib import users
 from svclib.db import Database, parse_time, utcnow
@@ -27,7 +27,8 @@ DECLARED = (ContentError, ServiceError)
 UPLOAD_SWEEP_SECONDS = 3600
 
 
-class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
+# An erased person's contributions stay with no author; what was theirs alone goes (content.handlers.accounts).
+class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts.erase)):
     name = "content"
 
     db = Database(Base.metadata, MIGRATIONS)
@@ -41,7 +42,7 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
     @rpc
     def export_user(self, user_id: str) -> dict:
         with self.db.reading() as tx:
-            return {"account": users.export(tx, KNOWN_USERS, user_id)}
+            return accounts.export(tx, user_id)
 
     def _ask_membership(self, user_id: str | None, **where: str) -> dict | None:
         """The handlers' membership lookup: communities' own answer, for a join made a moment ago."""

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 PLEDGE_CHECK_SECONDS = int(os.environ.get("PLEDGE_CHECK_SECONDS", "300"))
 
 
-class DonationsService(users.kept_from(KNOWN_USERS, ACCOUNTS)):
+class DonationsService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=handlers.erase_person)):
     name = "donations"
 
     db = Database(Base.metadata, MIGRATIONS)

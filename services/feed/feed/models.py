@@ -40,7 +40,7 @@ class FeedPost(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     subwiki_id: Mapped[str] = mapped_column(String(32))
     subwiki_slug: Mapped[str] = mapped_column(String(40))
-    author_id: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None once erased
     # Names shown with the post, kept from identity's and communities' events: a page needs no joins.
     author_username: Mapped[str | None] = mapped_column(String(64), nullable=True)
     author_display_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
@@ -84,7 +84,7 @@ class FeedComment(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     post_id: Mapped[str] = mapped_column(String(32))
-    author_id: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None once erased
     substantive: Mapped[bool] = mapped_column(Boolean)
     visible: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -29,7 +29,7 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
     @rpc
     def export_user(self, user_id: str) -> dict:
         with self.db.reading() as tx:
-            return {"account": users.export(tx, KNOWN_USERS, user_id)}
+            return {"account": users.export(tx, KNOWN_USERS, user_id), **handlers.kept_about(tx, user_id)}
 
     def _apply(self, payload: dict, handler: str, apply, *args) -> None:
         """Apply an event once; feed processes drop their kept answers when it commits."""

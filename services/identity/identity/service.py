@@ -143,6 +143,12 @@ class IdentityService:
         with self.db.reading() as tx:
             return profiles.get_users(tx, ids)
 
+    @event_handler("identity", "user_erased")
+    def handle_user_erased(self, payload: dict) -> None:
+        self.db.apply_once(
+            payload, "handle_user_erased", erasure.forget_announcement, payload["user"]["id"], payload["event_id"]
+        )
+
     @event_handler("communities", "member_joined")
     def handle_member_joined(self, payload: dict) -> None:
         self.db.apply_once(

@@ -4,11 +4,13 @@
 - ``subwikis``: creating, showing and finding subwikis
 - ``history``: a subwiki's wiki page, its edits, history and restores
 - ``members``: members, moderators and the moderators' log
+- ``erasure``: a person's export, and what erasing their account leaves
 - ``facts``: facts from content's events, and pages of facts for services rebuilding their copies
 
 Each function is named after the RPC that calls it.
 """
 
+from communities.handlers.erasure import erase_person, export_user
 from communities.handlers.facts import (
     list_memberships,
     list_subwiki_names,
@@ -34,6 +36,8 @@ __all__ = [
     "add_moderator",
     "create_subwiki",
     "edit_subwiki",
+    "erase_person",
+    "export_user",
     "get_membership",
     "get_modlog",
     "get_revision_diff",

@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import select
 
 from donations.exceptions import Conflict, Invalid, NotFound
-from donations.handlers.people import find_person, names_of
+from donations.handlers.people import find_person, names_of, recipient_named
 from donations.models import Donation, Pledge
 from svclib.db import Transaction, isoformat
 
@@ -64,7 +64,7 @@ def donation_view(tx: Transaction, donation: Donation, checkout_url: str | None 
         "status": donation.status,
         "amount_cents": donation.amount_cents,
         "currency": donation.currency,
-        "recipient": f"@{names[donation.recipient_id]}" if donation.recipient_id in names else "platform",
+        "recipient": recipient_named(names, donation.recipient_id),
         "recurring": donation.recurring,
         "public": donation.public,
         "created_at": isoformat(donation.created_at),

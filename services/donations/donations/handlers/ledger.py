@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from donations.handlers.checkout import donation_view
-from donations.handlers.people import find_person, names_of
+from donations.handlers.people import find_person, names_of, recipient_named
 from donations.models import Donation, LedgerEntry, Pledge
 from svclib import pagination
 from svclib.db import Transaction, isoformat
@@ -102,7 +102,7 @@ def my_donations(tx: Transaction, donor_id: str) -> dict:
                 "status": p.status,
                 "amount_cents": p.amount_cents,
                 "currency": p.currency,
-                "recipient": f"@{names[p.recipient_id]}" if p.recipient_id in names else "platform",
+                "recipient": recipient_named(names, p.recipient_id),
                 "next_charge_at": isoformat(p.next_charge_at),
             }
             for p in pledges

@@ -22,3 +22,15 @@ def names_of(tx: Transaction, ids: set[str]) -> dict[str, str]:
         return {}
     rows = tx.session.execute(select(KNOWN_USERS.c.id, KNOWN_USERS.c.username).where(KNOWN_USERS.c.id.in_(ids)))
     return dict(rows.all())
+
+
+# What a gift to a person whose account was erased names as its recipient: not the platform (NULL),
+# not anyone's id.
+ERASED_RECIPIENT = ""
+
+
+def recipient_named(names: dict[str, str], recipient_id: str | None) -> str | None:
+    """ "platform", "@username", or None for a person whose account was erased."""
+    if recipient_id is None:
+        return "platform"
+    return f"@{names[recipient_id]}" if recipient_id in names else None

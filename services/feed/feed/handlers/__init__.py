@@ -5,6 +5,7 @@
 - ``posts``: posts, their authors' counts, edits, comments and upheld reports
 - ``votes``: votes weighed by their voters' trust, reweighed when it changes
 - ``people``: names, subwikis, memberships and follows
+- ``erasure``: an erased person leaves no id in the model; what it keeps about a person, for their export
 
 Writes (events) update a post's facts and recompute its scores at once; a timer
 refreshes the age decay of recent posts in batches. Reads never compute scores
@@ -12,7 +13,8 @@ and never scan all posts: every page is an indexed range scan from a cursor.
 ``feed.rebuild`` applies every fact through these same functions.
 """
 
-from feed.handlers.people import author_erased, follow_changed, membership_changed, person_changed, subwiki_named
+from feed.handlers.erasure import author_erased, kept_about
+from feed.handlers.people import follow_changed, membership_changed, person_changed, subwiki_named
 from feed.handlers.posts import (
     comment_changed,
     edits_stood,
@@ -31,6 +33,7 @@ __all__ = [
     "comment_changed",
     "edits_stood",
     "follow_changed",
+    "kept_about",
     "membership_changed",
     "person_changed",
     "post_created",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import update
 
 from feed.handlers.rows import lock_posts, newer
 from feed.models import FeedFollow, FeedMembership, FeedPerson, FeedPost, FeedSubwiki
@@ -29,21 +29,6 @@ def person_changed(tx: Transaction, user: dict) -> None:
         .where(FeedPost.author_id == user["id"])
         .values(author_username=shown.username, author_display_name=shown.display_name)
     )
-
-
-def author_erased(tx: Transaction, user_id: str) -> None:
-    """The person's posts leave the feeds and their names are forgotten (the gateway shows them as gone)."""
-    tx.session.execute(delete(FeedPerson).where(FeedPerson.id == user_id))
-    lock_posts(tx, FeedPost.author_id == user_id)
-    tx.session.execute(
-        update(FeedPost)
-        .where(FeedPost.author_id == user_id)
-        .values(visible=False, author_username=None, author_display_name=None)
-    )
-    tx.session.execute(
-        delete(FeedFollow).where(or_(FeedFollow.follower_id == user_id, FeedFollow.followee_id == user_id))
-    )
-    tx.session.execute(delete(FeedMembership).where(FeedMembership.user_id == user_id))
 
 
 def subwiki_named(tx: Transaction, subwiki: dict) -> None:

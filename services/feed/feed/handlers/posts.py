@@ -14,6 +14,8 @@ from svclib.db import Transaction, parse_time
 
 
 def post_created(tx: Transaction, post: dict, now: datetime) -> None:
+    if not post.get("author_id"):
+        return  # an erased author's post (a rebuild's fact): out of every feed, as author_erased leaves it
     author = author_row(tx, post["author_id"])
     if tx.session.get(FeedPost, post["id"]) is not None:
         return
@@ -104,10 +106,20 @@ def _count_edits(tx: Transaction, row: FeedPost, editor_id: str | None, delta: i
         edit = FeedEdit(post_id=row.id, editor_id=editor_id, standing=0)
         tx.session.add(edit)
     edit.standing = max(0, edit.standing + delta)
-    _recount_editors(tx, row)
+    recount_editors(tx, row)
 
 
-def _recount_editors(tx: Transaction, row: FeedPost) -> None:
+def recount_commenters(tx: Transaction, row: FeedPost) -> None:
+    """People whose substantive comments on the post are visible (an erased person's count for no one)."""
+    tx.session.flush()
+    row.commenters = tx.session.scalar(
+        select(func.count(func.distinct(FeedComment.author_id))).where(
+            FeedComment.post_id == row.id, FeedComment.substantive.is_(True), FeedComment.visible.is_(True)
+        )
+    )
+
+
+def recount_editors(tx: Transaction, row: FeedPost) -> None:
     tx.session.flush()
     row.editors = tx.session.scalar(
         select(func.count()).select_from(FeedEdit).where(FeedEdit.post_id == row.id, FeedEdit.standing > 0)
@@ -144,12 +156,7 @@ def comment_changed(tx: Transaction, comment: dict, visible: bool, now: datetime
         )
     else:
         existing.visible = visible
-    tx.session.flush()
-    row.commenters = tx.session.scalar(
-        select(func.count(func.distinct(FeedComment.author_id))).where(
-            FeedComment.post_id == row.id, FeedComment.substantive.is_(True), FeedComment.visible.is_(True)
-        )
-    )
+    recount_commenters(tx, row)
     row.comment_count = tx.session.scalar(
         select(func.count())
         .select_from(FeedComment)

@@ -27,13 +27,13 @@ def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
         return
     existing = tx.session.get(FeedVote, (row.id, vote["voter_id"]))
     if existing is not None:
-        _tally(row, existing.value, existing.weight, -1)
+        tally(row, existing.value, existing.weight, -1)
         tx.session.delete(existing)
         tx.session.flush()
     if vote.get("value") in (1, -1):
         weight = _weight(row, vote["voter_id"], trust.trust)
         tx.session.add(FeedVote(post_id=row.id, voter_id=vote["voter_id"], value=vote["value"], weight=weight))
-        _tally(row, vote["value"], weight, +1)
+        tally(row, vote["value"], weight, +1)
     rescore(row, now)
 
 
@@ -42,7 +42,7 @@ def _weight(row: FeedPost, voter_id: str, trust: float) -> float:
     return 0.0 if voter_id == row.author_id else ranking.vote_weight(trust)
 
 
-def _tally(row: FeedPost, value: int, weight: float, sign: int) -> None:
+def tally(row: FeedPost, value: int, weight: float, sign: int) -> None:
     """Count a vote of ``value`` and ``weight`` into (``sign`` 1) or out of (-1) the post's tally."""
     if value > 0:
         row.up_weight = max(0.0, row.up_weight + sign * weight)
@@ -80,7 +80,7 @@ def trust_changed(
         weight = _weight(post, user_id, trust)
         if vote.weight == weight:
             continue
-        _tally(post, vote.value, vote.weight, -1)
-        _tally(post, vote.value, weight, +1)
+        tally(post, vote.value, vote.weight, -1)
+        tally(post, vote.value, weight, +1)
         vote.weight = weight
         rescore(post, now)

@@ -10,8 +10,21 @@ from identity import events
 from identity.exceptions import NotFound
 from identity.handlers.common import live_user
 from identity.handlers.profiles import private_view
-from identity.models import Follow, HeldUsername, Session, SubwikiMembership, User
+from identity.handlers.trust_inputs import recompute_trust
+from identity.models import (
+    OUTBOX,
+    RATE_LIMITS,
+    Follow,
+    HeldUsername,
+    KeyVersion,
+    ReceivedVote,
+    Session,
+    SubwikiMembership,
+    TrustStats,
+    User,
+)
 from identity.schemas import SessionExportSchema
+from svclib import users
 from svclib.db import Transaction
 
 # An erased account's username is nobody's for this long, so no one can pass for its owner at once.
@@ -23,7 +36,9 @@ def get_password_hash(tx: Transaction, user_id: str) -> str:
 
 
 def erase(tx: Transaction, user_id: str, now: datetime) -> list[str]:
-    """Erase an account: personal data gone, the id kept so content can be anonymised."""
+    """Erase an account: its row and everything keyed by its id go; ``user_erased`` carries the id to
+    the other services, which forget it too. Only the username stays, held (without the id) so that
+    nobody passes for its owner at once. The up-votes it cast leave the trust of those it voted for."""
     # Locked FOR UPDATE first: the username, a key, changes (the lock order in identity.handlers).
     user = tx.session.scalar(
         select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
@@ -41,15 +56,24 @@ def erase(tx: Transaction, user_id: str, now: datetime) -> list[str]:
         tx.session.add(HeldUsername(username=user.username, until=now + USERNAME_HELD))
     else:
         held.until = now + USERNAME_HELD
-    user.username = f"deleted_{user.id[:20]}"
-    user.email = user.email_normalised = f"{user.id}@erased.invalid"
-    user.display_name = "Deleted account"
-    user.bio = ""
-    user.password_hash = ""
-    user.badges = []
-    user.erased_at = now
-    tx.emit(events.USER_ERASED, "user", {"id": user.id})
+    voted_for = sorted(set(tx.session.scalars(select(ReceivedVote.author_id).where(ReceivedVote.voter_id == user_id))))
+    tx.session.execute(delete(ReceivedVote).where(ReceivedVote.voter_id == user_id))
+    tx.session.execute(delete(ReceivedVote).where(ReceivedVote.author_id == user_id))
+    tx.session.execute(delete(TrustStats).where(TrustStats.user_id == user_id))
+    tx.session.delete(user)
+    tx.session.flush()
+    users.forget(tx, user_id, keys=(KeyVersion.key, RATE_LIMITS.c.key), outbox=OUTBOX)
+    tx.emit(events.USER_ERASED, "user", {"id": user_id})
+    for author_id in voted_for:
+        if author_id != user_id:
+            recompute_trust(tx, author_id, now)
     return list(revoked)
+
+
+def forget_announcement(tx: Transaction, user_id: str, event_id: str) -> None:
+    """``user_erased`` was published (identity hears it too): the announcement, the last row naming
+    the id, leaves the outbox."""
+    users.forget(tx, user_id, outbox=OUTBOX, event_id=event_id)
 
 
 def export(tx: Transaction, user_id: str) -> dict:
