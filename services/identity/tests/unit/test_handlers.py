@@ -317,3 +317,25 @@ def test_idle_attempt_counts_are_forgotten(limited, db):
     limited.forget_idle_limits()
     with db.transaction() as tx:
         assert tx.session.execute(RATE_LIMITS.select()).all() == []
+
+
+def test_erasure_leaves_no_row_naming_the_account(service, db):
+    from sqlalchemy import String, Text, text, update
+
+    me = service.register("noor", "noor@example.com", GOOD_PASSWORD)
+    other = service.register("omar", "omar@example.com", GOOD_PASSWORD)
+    service.login("noor", GOOD_PASSWORD, "10.0.0.9")
+    service.follow_user(me["id"], "omar")
+    service.follow_user(other["id"], "noor")
+    service.erase_me(me["id"], GOOD_PASSWORD)
+    with db.transaction() as tx:
+        (erased,) = [r.payload for r in tx.session.execute(OUTBOX.select()) if r.event_type == "user_erased"]
+        tx.session.execute(update(OUTBOX).values(published_at=utcnow()))  # the relay sent them all
+    service.handle_user_erased(erased)  # identity hears its own announcement: the last row naming the id
+    with db.transaction() as tx:
+        for table in Base.metadata.sorted_tables:
+            for column in table.columns:
+                if isinstance(column.type, String | Text) or "JSON" in str(column.type):
+                    statement = text(f'SELECT count(*) FROM "{table.name}" WHERE CAST("{column.name}" AS TEXT) LIKE :v')
+                    assert not tx.session.execute(statement, {"v": f"%{me['id']}%"}).scalar(), table.name
+    assert service.get_user("omar")["follower_count"] == 0
