@@ -115,3 +115,21 @@ def test_prometheus_loads_the_rules_and_scrapes_every_process_on_its_metrics_por
             assert configmap["METRICS_PORT"] == expected[name]
         else:
             assert given[f"{name.upper()}_METRICS_PORT"] == expected[name], name
+
+
+def test_grafana_in_the_profile_shows_the_dashboards_from_the_profiles_prometheus():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    grafana = compose["services"]["grafana"]
+    assert grafana["profiles"] == ["observability"]
+    mounts = {v.split(":")[1]: (ROOT / v.split(":")[0]).resolve() for v in grafana["volumes"] if v.startswith("./")}
+    assert mounts["/var/lib/grafana/dashboards"] == OBSERVABILITY / "grafana"
+    provisioning = mounts["/etc/grafana/provisioning"]
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    assert source["type"] == "prometheus" and source["isDefault"]
+    assert source["url"] == "http://prometheus:9090" and "prometheus" in compose["services"]
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "wikisocial.yml").read_text())["providers"]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    # Every dashboard picks its Prometheus from a variable: the provisioned default answers it.
+    for name, board in dashboards().items():
+        variables = {v["name"]: v for v in board["templating"]["list"]}
+        assert variables["datasource"]["query"] == "prometheus", name
