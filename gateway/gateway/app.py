@@ -12,7 +12,19 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import checks, errors, metrics, openapi
-from gateway.routes import comments, donations, feed, health, identity, posts, reports, subwikis, uploads, votes
+from gateway.routes import (
+    comments,
+    donations,
+    feed,
+    health,
+    identity,
+    notifications,
+    posts,
+    reports,
+    subwikis,
+    uploads,
+    votes,
+)
 from gateway.services import Services
 from svclib import logs, tracing
 
@@ -116,4 +128,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(donations.bp)
     app.register_blueprint(feed.bp)
+    app.register_blueprint(notifications.bp)
     return app

@@ -303,6 +303,14 @@ def play(api: CheckedApi, wait_until) -> None:  # noqa: PLR0915 - one story thro
     api.ok("GET", f"{API}/users/{author['username']}/support")
 
     # the caller's data, and leaving
+    # notifications (the moderator has a follower)
+    wait_until(lambda: api.ok("GET", f"{API}/notifications", token=mod_token, params={"limit": 5})["items"])
+    api.ok("GET", f"{API}/notifications/unread", token=mod_token)
+    api.ok("POST", f"{API}/notifications/read", token=mod_token, json={})
+    api.ok("POST", f"{API}/notifications/read", 400, token=mod_token, json={"up_to": "all"})
+    api.ok("GET", f"{API}/me/notification-settings", token=mod_token)
+    api.ok("PATCH", f"{API}/me/notification-settings", token=mod_token, json={"mention": False})
+    api.ok("PATCH", f"{API}/me/notification-settings", 400, token=mod_token, json={"poke": True})
     api.ok("GET", f"{API}/me/export", token=newbie_token)
     api.ok("DELETE", f"{API}/me", 403, token=newbie_token, json={"password": "not the password"})
     api.ok("DELETE", f"{API}/me", 204, token=newbie_token, json={"password": PASSWORD})

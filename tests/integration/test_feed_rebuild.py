@@ -11,10 +11,12 @@ from content.service import ContentService
 from feed import handlers, pages
 from feed.models import Base as FeedBase
 from feed.models import FeedPost, FeedTrust, FeedVote
+from feed.notifications.models import Notification
 from feed.rebuild import rebuild
 from feed.service import FeedService
 from identity.service import IdentityService
 from svclib.db import StandaloneDatabase, Transaction, utcnow
+from svclib.testing import wait_until
 
 PASSWORD = "rebuild is real"
 
@@ -37,6 +39,15 @@ def snapshot(database, user_id, now):
             feeds[f"home-{sort}"] = pages.home_feed(tx, user_id, sort, 100, None, now)
         session.rollback()
     return feeds
+
+
+def notified(database):
+    """Every notification, without its id and time (a rebuild numbers them again)."""
+    with database.reading() as tx:
+        return sorted(
+            (n.recipient_id, n.kind, tuple(n.actor_ids), n.count, n.post_id or "", n.comment_id or "", n.read)
+            for n in tx.session.scalars(select(Notification))
+        )
 
 
 def facts(database):
@@ -107,7 +118,7 @@ def test_rebuild_gives_the_same_feeds(runner_factory, service_config, rabbit_con
         for voter in ids[: n % 5]:
             call(c["content"], "vote", voter, "post", post["id"], 1 if (n + len(voter)) % 3 else -1)
     call(c["content"], "vote", ids[2], "post", bird["id"], 1)
-    call(c["content"], "create_comment", ids[3], posts[0]["id"], "A substantive comment " * 5)
+    call(c["content"], "create_comment", ids[3], posts[0]["id"], "A substantive comment, @person2 " * 5)
     call(c["content"], "edit_post", ids[0], posts[1]["id"], 1, "better", body="Better words " * 30)
     call(c["content"], "remove_post", ids[0], posts[2]["id"])
     votes = sum(len(ids[: n % 5]) for n in range(6)) + 1
@@ -117,6 +128,8 @@ def test_rebuild_gives_the_same_feeds(runner_factory, service_config, rabbit_con
     kept = StandaloneDatabase(FeedBase.metadata, feed_url)
     wait_for_feed(kept, expected_posts=7, expected_votes=votes)
     settled(kept, rabbit_config)
+    # A follower, a reply, a mention, an edit by someone else, a removal by a moderator.
+    assert wait_until(lambda: len(notified(kept)) == 5, timeout=20), notified(kept)
     now = utcnow()
     incremental = snapshot(kept, ids[4], now)
 
@@ -125,6 +138,7 @@ def test_rebuild_gives_the_same_feeds(runner_factory, service_config, rabbit_con
         counts = rebuild(tx, rpc, now)
     assert counts["posts"] == 7 and counts["votes"] == votes
     assert snapshot(rebuilt, ids[4], now) == incremental
+    assert notified(rebuilt) == notified(kept)
     assert len(incremental["public-new"]["items"]) == 6
     assert {i["post_id"] for i in incremental["home-new"]["items"]} >= {bird["id"], posts[0]["id"]}
     kept.dispose()

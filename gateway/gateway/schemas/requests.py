@@ -130,3 +130,35 @@ class DonationRequest(StrictSchema):
     recurring = fields.String(load_default="none", validate=validate.OneOf(["none", "monthly"]))
     public = fields.Boolean(load_default=False)
     message = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+NOTIFICATION_KINDS = (
+    "reply_to_post",
+    "reply_to_comment",
+    "mention",
+    "edit_applied",
+    "edit_held",
+    "edit_accepted",
+    "edit_rejected",
+    "report_resolved",
+    "content_removed",
+    "follower",
+    "donation",
+    "badge",
+)
+
+
+class MarkReadRequest(StrictSchema):
+    up_to = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=2**63 - 1),
+        metadata={"description": "mark read every notification up to this id; all of them when absent"},
+    )
+
+
+NotificationSettingsRequest = type(
+    "NotificationSettingsRequest",
+    (StrictSchema,),
+    {kind: fields.Boolean() for kind in NOTIFICATION_KINDS},
+)

@@ -130,12 +130,16 @@ class DatabaseHandle:
         self._database = database
         self._context = context
 
-    def transaction(self):
-        return self._database.transaction(self._context)
+    def transaction(self, announce: bool = True):
+        return self._database.transaction(self._context, announce=announce)
 
     def apply_once(self, payload: dict, handler: str, apply, *args, **kwargs):
         """Apply an incoming event once: ``apply(tx, ...)`` and its record commit together."""
         return apply_once(self.transaction, payload, handler, apply, *args, **kwargs)
+
+    def apply_once_quietly(self, payload: dict, handler: str, apply, *args, **kwargs):
+        """``apply_once`` in a transaction whose commit is not announced on the changes channel."""
+        return apply_once(lambda: self.transaction(announce=False), payload, handler, apply, *args, **kwargs)
 
     def reading(self):
         return self._database.reading(self._context)

@@ -124,11 +124,13 @@ class Transactions:
         self._committed.append(callback)
 
     @contextmanager
-    def transaction(self, context: dict | None = None) -> Iterator[Transaction]:
+    def transaction(self, context: dict | None = None, announce: bool = True) -> Iterator[Transaction]:
+        """A transaction; unless ``announce`` is False, its commit is announced on ``changes_channel``
+        (a change that no kept answer depends on need not make listeners forget them)."""
         with self.sessionmaker.begin() as session:
             tx = Transaction(session, self, context)
             yield tx
-            if self.changes_channel:
+            if self.changes_channel and announce:
                 tx.notify(self.changes_channel)
         for callback in self._committed:
             callback()
@@ -150,6 +152,10 @@ class Transactions:
     def apply_once(self, payload: dict, handler: str, apply, *args, **kwargs):
         """Apply an incoming event once: ``apply(tx, ...)`` and its record commit together."""
         return apply_once(self.transaction, payload, handler, apply, *args, **kwargs)
+
+    def apply_once_quietly(self, payload: dict, handler: str, apply, *args, **kwargs):
+        """``apply_once`` in a transaction whose commit is not announced on ``changes_channel``."""
+        return apply_once(lambda: self.transaction(announce=False), payload, handler, apply, *args, **kwargs)
 
 
 def apply_once(transaction, payload: dict, handler: str, apply, *args, **kwargs):

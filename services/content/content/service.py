@@ -11,9 +11,21 @@ from nameko.exceptions import RemoteError
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from content import images, markup
+from content import images
 from content.exceptions import ContentError, Invalid
-from content.handlers import accounts, comments, edits, facts, pending, posts, replicas, reports, uploads, votes
+from content.handlers import (
+    accounts,
+    comments,
+    edits,
+    facts,
+    mentions,
+    pending,
+    posts,
+    replicas,
+    reports,
+    uploads,
+    votes,
+)
 from content.models import ACCOUNTS, KNOWN_USERS, Base
 from svclib import users
 from svclib.db import Database, parse_time, utcnow
@@ -217,8 +229,10 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
 
     @rpc
     def preview_markup(self, body: str) -> str:
-        """Markdown as a post or a comment shows it: sanitised HTML (long texts rendered off the event loop)."""
-        return markup.render(body[:100_000])
+        """Markdown as a post or a comment shows it: sanitised HTML, mentions of people who exist linked
+        (long texts rendered off the event loop)."""
+        with self.db.reading() as tx:
+            return mentions.render(tx, body[:100_000], "")[0]
 
     @rpc(expected_exceptions=DECLARED)
     def comment_thread(self, comment_id: str) -> dict:

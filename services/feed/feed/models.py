@@ -179,3 +179,6 @@ READ_MODEL = (
     FeedPerson,
     FeedSubwiki,
 )
+
+# The notifications' tables live in the same database and metadata.
+from feed.notifications import models as _notifications  # noqa: E402, F401

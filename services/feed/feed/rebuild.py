@@ -19,6 +19,8 @@ from sqlalchemy import delete
 from feed import handlers
 from feed.cache import CHANNEL
 from feed.models import READ_MODEL, FeedPost
+from feed.notifications import models as notification_models
+from feed.notifications.rebuild import Notes
 from svclib import settings
 from svclib.db import StandaloneDatabase, Transaction, utcnow
 from svclib.migrations import migrations_dir
@@ -41,9 +43,10 @@ def rebuild(tx: Transaction, rpc, now: datetime | None = None) -> dict:
     the ranking are written once, for the live feed and its rebuild alike.
     """
     now = now or utcnow()
-    for model in READ_MODEL:
+    for model in (*notification_models.READ_MODEL, *READ_MODEL):
         tx.session.execute(delete(model))
     counts: dict[str, int] = {}
+    notes = Notes(now)
 
     def replay(name: str, items: Iterator[dict], apply: Callable[[dict], None]) -> None:
         counts.setdefault(name, 0)
@@ -57,21 +60,35 @@ def rebuild(tx: Transaction, rpc, now: datetime | None = None) -> dict:
     def person(user: dict) -> None:
         handlers.trust_changed(tx, user["id"], user["trust"], now, version=user.get("version"))
         handlers.person_changed(tx, user)
+        notes.person(user)
 
     def post(fact: dict) -> None:
         handlers.post_created(tx, fact, now)
         if fact["removed"]:
             handlers.post_removed(tx, fact)
+        notes.post(fact)
+
+    def follow(fact: dict) -> None:
+        handlers.follow_changed(tx, fact, True)
+        notes.follow(fact)
+
+    def comment(fact: dict) -> None:
+        handlers.comment_changed(tx, fact, not fact["removed"], now)
+        notes.comment(fact)
 
     replay("people", pages(rpc.identity.list_trust), person)
     replay("subwikis", pages(rpc.communities.list_subwiki_names), lambda s: handlers.subwiki_named(tx, s))
-    replay("follows", pages(rpc.identity.list_follows), lambda f: handlers.follow_changed(tx, f, True))
+    replay("follows", pages(rpc.identity.list_follows), follow)
     replay("memberships", pages(rpc.communities.list_memberships), lambda m: handlers.membership_changed(tx, m, True))
     replay("posts", facts("posts"), post)
     replay("votes", facts("votes"), lambda v: handlers.vote_changed(tx, v, now))
-    replay("comments", facts("comments"), lambda c: handlers.comment_changed(tx, c, not c["removed"], now))
+    replay("comments", facts("comments"), comment)
     replay("edits", facts("edits"), lambda e: handlers.edits_stood(tx, e, now))
     replay("upheld_reports", facts("upheld_reports"), lambda r: handlers.reports_upheld(tx, r, now))
+    replay("revisions", facts("revisions"), notes.revision)
+    replay("held_edits", facts("held_edits"), notes.held_edit)
+    replay("resolved_reports", facts("resolved_reports"), notes.report)
+    counts["notifications"] = notes.write(tx)
     return counts
 
 

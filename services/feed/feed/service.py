@@ -10,6 +10,7 @@ from feed import handlers, pages
 from feed.cache import CHANNEL, kept_answers
 from feed.exceptions import FeedError
 from feed.models import ACCOUNTS, KNOWN_USERS, Base
+from feed.notifications import inbox, rules
 from svclib import users
 from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
@@ -20,7 +21,13 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DECLARED = (FeedError, ServiceError)
 
 
-class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed, handlers.author_erased)):
+def erased(tx, user_id: str) -> None:
+    """An erased person's posts leave the feeds, their notifications go, and they are nobody in others'."""
+    handlers.author_erased(tx, user_id)
+    inbox.erase(tx, user_id)
+
+
+class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed, erased)):
     name = "feed"
 
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL)
@@ -29,7 +36,11 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
     @rpc
     def export_user(self, user_id: str) -> dict:
         with self.db.reading() as tx:
-            return {"account": users.export(tx, KNOWN_USERS, user_id), **handlers.kept_about(tx, user_id)}
+            return {
+                "account": users.export(tx, KNOWN_USERS, user_id),
+                **handlers.kept_about(tx, user_id),
+                "notifications": inbox.export(tx, user_id),
+            }
 
     def _apply(self, payload: dict, handler: str, apply, *args) -> None:
         """Apply an event once; feed processes drop their kept answers when it commits."""
@@ -108,6 +119,87 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
     @event_handler("communities", "subwiki_created")
     def handle_subwiki_created(self, payload: dict) -> None:
         self._apply(payload, "handle_subwiki_created", handlers.subwiki_named, payload["subwiki"])
+
+    # --- notifications: each event's own queue, so that they never wait behind the feed's work; their
+    # transactions change no kept page and are not announced.
+
+    def _notify(self, payload: dict, handler: str, rule, entity: str) -> None:
+        occurred_at = parse_time(payload["occurred_at"]) if payload.get("occurred_at") else utcnow()
+        self.db.apply_once_quietly(payload, handler, inbox.notify_all, rule(payload[entity]), occurred_at)
+
+    @event_handler("content", "post_created")
+    def notify_post_created(self, payload: dict) -> None:
+        self._notify(payload, "notify_post_created", rules.post_created, "post")
+
+    @event_handler("content", "post_edited")
+    def notify_post_edited(self, payload: dict) -> None:
+        self._notify(payload, "notify_post_edited", rules.post_edited, "post")
+
+    @event_handler("content", "post_edit_pending")
+    def notify_post_edit_pending(self, payload: dict) -> None:
+        self._notify(payload, "notify_post_edit_pending", rules.post_edit_pending, "change")
+
+    @event_handler("content", "post_edit_rejected")
+    def notify_post_edit_rejected(self, payload: dict) -> None:
+        self._notify(payload, "notify_post_edit_rejected", rules.post_edit_rejected, "change")
+
+    @event_handler("content", "post_removed")
+    def notify_post_removed(self, payload: dict) -> None:
+        self._notify(payload, "notify_post_removed", rules.post_removed, "post")
+
+    @event_handler("content", "comment_created")
+    def notify_comment_created(self, payload: dict) -> None:
+        self._notify(payload, "notify_comment_created", rules.comment_created, "comment")
+
+    @event_handler("content", "comment_edited")
+    def notify_comment_edited(self, payload: dict) -> None:
+        self._notify(payload, "notify_comment_edited", rules.comment_edited, "comment")
+
+    @event_handler("content", "comment_removed")
+    def notify_comment_removed(self, payload: dict) -> None:
+        self._notify(payload, "notify_comment_removed", rules.comment_removed, "comment")
+
+    @event_handler("content", "report_resolved")
+    def notify_report_resolved(self, payload: dict) -> None:
+        self._notify(payload, "notify_report_resolved", rules.report_resolved, "report")
+
+    @event_handler("identity", "user_followed")
+    def notify_user_followed(self, payload: dict) -> None:
+        self._notify(payload, "notify_user_followed", rules.user_followed, "follow")
+
+    @event_handler("identity", "user_badge_awarded")
+    def notify_user_badge_awarded(self, payload: dict) -> None:
+        self._notify(payload, "notify_user_badge_awarded", rules.user_badge_awarded, "user")
+
+    @event_handler("donations", "donation_completed")
+    def notify_donation_completed(self, payload: dict) -> None:
+        self._notify(payload, "notify_donation_completed", rules.donation_completed, "donation")
+
+    @rpc(expected_exceptions=DECLARED)
+    def notifications(self, user_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        """The person's notifications, newest first: ``{"items", "next_cursor"}``."""
+        with self.db.reading() as tx:
+            return inbox.page(tx, user_id, limit, cursor)
+
+    @rpc(expected_exceptions=DECLARED)
+    def unread_notifications(self, user_id: str) -> int:
+        with self.db.reading() as tx:
+            return inbox.unread(tx, user_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def mark_notifications_read(self, user_id: str, up_to: int | None = None) -> int:
+        with self.db.transaction(announce=False) as tx:
+            return inbox.mark_read(tx, user_id, up_to)
+
+    @rpc(expected_exceptions=DECLARED)
+    def notification_settings(self, user_id: str) -> dict:
+        with self.db.reading() as tx:
+            return inbox.settings(tx, user_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def change_notification_settings(self, user_id: str, changes: dict) -> dict:
+        with self.db.transaction(announce=False) as tx:
+            return inbox.change_settings(tx, user_id, changes)
 
     @timer(interval=60)
     def refresh_decay(self) -> int:

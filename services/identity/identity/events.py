@@ -7,6 +7,7 @@ USER_ERASED = "user_erased"  # {"user": {"id"}}
 USER_FOLLOWED = "user_followed"  # {"follow": FollowEventSchema}
 USER_UNFOLLOWED = "user_unfollowed"  # {"follow": FollowEventSchema}
 USER_TRUST_CHANGED = "user_trust_changed"  # {"user": {"id", "trust", "version"}}: newer trust, higher version
+USER_BADGE_AWARDED = "user_badge_awarded"  # {"user": {"id", "badge"}}: once per person and badge
 
 # Consumed: communities' member_joined / member_left, {"membership": {"user_id", "subwiki", "version"}},
 # keep the subwiki list of each profile; content's post_edited, post_reverted, vote_cast,

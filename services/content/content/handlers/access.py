@@ -81,3 +81,14 @@ def comment(tx: Transaction, comment_id: str, for_update: bool = False) -> Comme
     if found is None or found.deleted_at is not None:
         raise NotFound("No such comment.")
     return found
+
+
+def moderator_ids(tx: Transaction, subwiki_id: str) -> list[str]:
+    """The subwiki's moderators, as content's copy of the memberships knows them."""
+    return list(
+        tx.session.scalars(
+            select(Member.user_id)
+            .where(Member.subwiki_id == subwiki_id, Member.is_moderator.is_(True))
+            .order_by(Member.user_id)
+        ).all()
+    )

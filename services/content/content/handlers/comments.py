@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy import literal, select, tuple_
 
-from content import events, markup
+from content import events
 from content.exceptions import Forbidden, Invalid, NotFound
-from content.handlers import access, idempotency
+from content.handlers import access, idempotency, mentions
 from content.handlers.access import MembershipLookup
 from content.models import Comment, CommentRevision
 from content.schemas import CommentSchema
@@ -69,7 +69,7 @@ def create_comment(
     post = access.post(tx, post_id, for_update=True)
     access.require_member(tx, lookup, post.subwiki_id, user_id, "comment")
     body = _check_comment(body)
-    comment_id, root_id, depth = uuid.uuid4().hex, None, 0
+    comment_id, root_id, depth, parent_author_id = uuid.uuid4().hex, None, 0, None
     if parent_id is not None:
         parent = tx.session.get(Comment, parent_id)
         if parent is None or parent.post_id != post.id:
@@ -79,6 +79,8 @@ def create_comment(
         else:
             depth = parent.depth + 1
         root_id = parent.root_id or parent.id
+        parent_author_id = parent.author_id if parent.deleted_at is None else None
+    body_html, mentioned = mentions.render(tx, body, user_id)
     comment = Comment(
         id=comment_id,
         post_id=post.id,
@@ -87,7 +89,7 @@ def create_comment(
         depth=depth,
         author_id=user_id,
         body=body,
-        body_html=markup.render(body),
+        body_html=body_html,
         revision=1,
         up_count=0,
         down_count=0,
@@ -107,6 +109,8 @@ def create_comment(
             "parent_id": parent_id,
             "length": len(body),
             "post_author_id": post.author_id,
+            "parent_author_id": parent_author_id,
+            "mentions": mentioned,
         },
     )
     idempotency.settle(tx, user_id, idempotency_key, comment.id)
@@ -189,19 +193,25 @@ def edit_comment(tx: Transaction, user_id: str, comment_id: str, body: str) -> d
         raise Forbidden("Only its author edits a comment.")
     body = _check_comment(body)
     if body != comment.body:
-        comment.body, comment.body_html = body, markup.render(body)
+        comment.body, (comment.body_html, mentioned) = body, mentions.render(tx, body, user_id)
         comment.revision += 1
         tx.session.add(CommentRevision(comment_id=comment.id, revision=comment.revision, body=body))
         tx.session.flush()
         tx.emit(
             events.COMMENT_EDITED,
             "comment",
-            {"id": comment.id, "post_id": comment.post_id, "author_id": user_id, "length": len(body)},
+            {
+                "id": comment.id,
+                "post_id": comment.post_id,
+                "author_id": user_id,
+                "length": len(body),
+                "mentions": mentioned,
+            },
         )
     return comment_view(comment)
 
 
-def remove_comment(tx: Transaction, lookup: MembershipLookup, user_id: str, comment_id: str) -> None:
+def remove_comment(tx: Transaction, lookup: MembershipLookup, user_id: str, comment_id: str, reason: str = "") -> None:
     comment = access.comment(tx, comment_id, for_update=True)
     post = access.post(tx, comment.post_id, for_update=True, include_removed=True)
     by_moderator = access.is_moderator(tx, lookup, post.subwiki_id, user_id)
@@ -219,6 +229,7 @@ def remove_comment(tx: Transaction, lookup: MembershipLookup, user_id: str, comm
             "author_id": comment.author_id,
             "removed_by": user_id,
             "by_moderator": by_moderator and comment.author_id != user_id,
+            "reason": reason[:500],
         },
     )
 

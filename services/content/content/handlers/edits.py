@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from content import events, markup
+from content import events
 from content.exceptions import Conflict, Forbidden, Invalid, RateLimited
-from content.handlers import access
+from content.handlers import access, mentions
 from content.handlers.access import MembershipLookup
 from content.handlers.posts import check_post, post_event, post_view
 from content.handlers.replicas import trust_of
@@ -60,11 +60,13 @@ def apply_edit(
     url: str | None,
     edit_summary: str,
     reverted_to: int | None = None,
-) -> None:
+) -> list[str]:
+    """Apply the edit; the ids of the people its text mentions."""
     post.title, post.body, post.url = title, body, url
-    post.body_html = markup.render(body)
+    post.body_html, mentioned = mentions.render(tx, body, post.author_id)
     post.updated_at = utcnow()
     HISTORY.revise(tx.session, post, editor_id, edit_summary, reverted_to=reverted_to)
+    return mentioned
 
 
 def edit_post(
@@ -114,11 +116,22 @@ def edit_post(
         tx.emit(
             events.POST_EDIT_PENDING,
             "change",
-            {"id": change.id, "post_id": post.id, "subwiki_id": post.subwiki_id, "editor_id": user_id},
+            {
+                "id": change.id,
+                "post_id": post.id,
+                "subwiki_id": post.subwiki_id,
+                "editor_id": user_id,
+                "post_author_id": post.author_id,
+                "reviewer_ids": access.moderator_ids(tx, post.subwiki_id),
+            },
         )
         return {"pending": True, "change_id": change.id}
-    apply_edit(tx, post, user_id, data["title"], data["body"], data["url"], edit_summary)
-    tx.emit(events.POST_EDITED, "post", post_event(post, editor_id=user_id, edit_summary=edit_summary or ""))
+    mentioned = apply_edit(tx, post, user_id, data["title"], data["body"], data["url"], edit_summary)
+    tx.emit(
+        events.POST_EDITED,
+        "post",
+        post_event(post, editor_id=user_id, edit_summary=edit_summary or "", mentions=mentioned),
+    )
     return {"post": post_view(tx, lookup, post, user_id)}
 
 

@@ -6,15 +6,20 @@ are the items' keys in order, the last one is where the next page starts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
+from content import markup
 from content.exceptions import Invalid
-from content.models import Comment, Post, PostRevision, Report, Upload, Vote
+from content.handlers import mentions
+from content.handlers.access import moderator_ids
+from content.models import Comment, PendingChange, Post, PostRevision, Report, Upload, Vote
 from content.schemas import PostEventSchema
 from svclib import pagination
-from svclib.db import Transaction
+from svclib.db import Transaction, isoformat
 
 POST_EVENT = PostEventSchema()
 
@@ -26,11 +31,32 @@ def _posts(tx: Transaction, after: str | None, limit: int) -> Page:
     if after:
         query = query.where(Post.id > after)
     rows = tx.session.execute(query).all()
+    named = _mentioned(tx, [(row.Post.body_html, row.Post.author_id) for row in rows])
     items = [
-        {**POST_EVENT.dump(row.Post), "image_file": row.filename, "removed": row.Post.removed_at is not None}
-        for row in rows
+        {
+            **POST_EVENT.dump(row.Post),
+            "image_file": row.filename,
+            "removed": row.Post.removed_at is not None,
+            "removed_at": isoformat(row.Post.removed_at) if row.Post.removed_at else None,
+            "by_moderator": row.Post.removed_by is not None and row.Post.removed_by != row.Post.author_id,
+            "mentions": mentioned,
+        }
+        for row, mentioned in zip(rows, named, strict=True)
     ]
     return items, [row.Post.id for row in rows]
+
+
+_LINKED = re.compile(r'<a href="' + re.escape(markup.PROFILE_PATH) + r'([a-z0-9_]+)" class="mention">')
+
+
+def _mentioned(tx: Transaction, texts: list[tuple[str, str]]) -> list[list[str]]:
+    """For each (html, author), the ids of the people its mention links name, as its event named them."""
+    names = [list(dict.fromkeys(_LINKED.findall(html or ""))) for html, _ in texts]
+    ids = mentions.people(tx, sorted({name for found in names for name in found}))
+    return [
+        [ids[n] for n in found if n in ids and ids[n] != author][: markup.MENTION_LIMIT]
+        for found, (_, author) in zip(names, texts, strict=True)
+    ]
 
 
 def _votes(tx: Transaction, after: str | None, limit: int) -> Page:
@@ -48,21 +74,122 @@ def _votes(tx: Transaction, after: str | None, limit: int) -> Page:
 
 
 def _comments(tx: Transaction, after: str | None, limit: int) -> Page:
-    query = select(Comment).order_by(Comment.id).limit(limit)
+    parent = aliased(Comment)
+    query = (
+        select(
+            Comment, Post.author_id.label("post_author_id"), Post.subwiki_id, parent.author_id.label("parent_author")
+        )
+        .join(Post, Post.id == Comment.post_id)
+        .outerjoin(parent, (parent.id == Comment.parent_id) & parent.deleted_at.is_(None))
+        .order_by(Comment.id)
+        .limit(limit)
+    )
     if after:
         query = query.where(Comment.id > after)
-    rows = tx.session.scalars(query).all()
+    rows = tx.session.execute(query).all()
+    named = _mentioned(tx, [(row.Comment.body_html, row.Comment.author_id) for row in rows])
     items = [
         {
-            "id": comment.id,
-            "post_id": comment.post_id,
-            "author_id": comment.author_id,
-            "length": len(comment.body),
-            "removed": comment.deleted_at is not None,
+            "id": row.Comment.id,
+            "post_id": row.Comment.post_id,
+            "subwiki_id": row.subwiki_id,
+            "author_id": row.Comment.author_id,
+            "parent_id": row.Comment.parent_id,
+            "parent_author_id": row.parent_author,
+            "post_author_id": row.post_author_id,
+            "length": len(row.Comment.body),
+            "removed": row.Comment.deleted_at is not None,
+            "created_at": isoformat(row.Comment.created_at),
+            "removed_at": isoformat(row.Comment.deleted_at) if row.Comment.deleted_at else None,
+            "by_moderator": row.Comment.deleted_by is not None and row.Comment.deleted_by != row.Comment.author_id,
+            "mentions": mentioned,
         }
-        for comment in rows
+        for row, mentioned in zip(rows, named, strict=True)
     ]
-    return items, [comment.id for comment in rows]
+    return items, [row.Comment.id for row in rows]
+
+
+def _revisions(tx: Transaction, after: str | None, limit: int) -> Page:
+    """Edits applied to posts by others than their authors (not reverts), as post_edited said them."""
+    query = (
+        select(PostRevision, Post.author_id, Post.subwiki_id)
+        .join(Post, Post.id == PostRevision.post_id)
+        .where(PostRevision.revision > 1, PostRevision.reverted_to.is_(None), PostRevision.editor_id != Post.author_id)
+        .order_by(PostRevision.id)
+        .limit(limit)
+    )
+    if after:
+        query = query.where(PostRevision.id > int(after))
+    rows = tx.session.execute(query).all()
+    items = [
+        {
+            "id": row.PostRevision.post_id,
+            "author_id": row.author_id,
+            "subwiki_id": row.subwiki_id,
+            "editor_id": row.PostRevision.editor_id,
+            "created_at": isoformat(row.PostRevision.created_at),
+        }
+        for row in rows
+    ]
+    return items, [str(row.PostRevision.id) for row in rows]
+
+
+def _held_edits(tx: Transaction, after: str | None, limit: int) -> Page:
+    """Edits held for review, as post_edit_pending said them, with how they were decided."""
+    query = (
+        select(PendingChange, Post.author_id, Post.subwiki_id)
+        .join(Post, Post.id == PendingChange.post_id)
+        .order_by(PendingChange.id)
+        .limit(limit)
+    )
+    if after:
+        query = query.where(PendingChange.id > after)
+    rows = tx.session.execute(query).all()
+    items = [
+        {
+            "id": row.PendingChange.id,
+            "post_id": row.PendingChange.post_id,
+            "subwiki_id": row.subwiki_id,
+            "editor_id": row.PendingChange.editor_id,
+            "post_author_id": row.author_id,
+            "reviewer_ids": moderator_ids(tx, row.subwiki_id),
+            "status": row.PendingChange.status,
+            "decided_by": row.PendingChange.decided_by,
+            "created_at": isoformat(row.PendingChange.created_at),
+            "decided_at": isoformat(row.PendingChange.updated_at),
+        }
+        for row in rows
+    ]
+    return items, [row.PendingChange.id for row in rows]
+
+
+def _resolved_reports(tx: Transaction, after: str | None, limit: int) -> Page:
+    """Resolved reports, each as report_resolved told its reporter (closed with an upheld one: upheld)."""
+    comment = aliased(Comment)
+    query = (
+        select(Report, comment.post_id)
+        .outerjoin(comment, (Report.target_type == "comment") & (comment.id == Report.target_id))
+        .where(Report.status == "resolved")
+        .order_by(Report.id)
+        .limit(limit)
+    )
+    if after:
+        query = query.where(Report.id > after)
+    rows = tx.session.execute(query).all()
+    items = [
+        {
+            "id": row.Report.id,
+            "subwiki_id": row.Report.subwiki_id,
+            "action": "dismiss" if row.Report.action == "dismiss" else "uphold",
+            "target_type": row.Report.target_type,
+            "target_id": row.Report.target_id,
+            "post_id": row.Report.target_id if row.Report.target_type == "post" else row.post_id,
+            "reporter_ids": [row.Report.reporter_id],
+            "resolved_at": isoformat(row.Report.updated_at),
+        }
+        for row in rows
+    ]
+    return items, [row.Report.id for row in rows]
 
 
 def _edits(tx: Transaction, after: str | None, limit: int) -> Page:
@@ -109,6 +236,9 @@ FACTS: dict[str, Callable[[Transaction, str | None, int], Page]] = {
     "comments": _comments,
     "edits": _edits,
     "upheld_reports": _upheld_reports,
+    "revisions": _revisions,
+    "held_edits": _held_edits,
+    "resolved_reports": _resolved_reports,
 }
 
 

@@ -104,11 +104,18 @@ def accept_pending(
             "The post changed after this edit was made; it cannot be applied as it is.", current_revision=post.revision
         )
     change.status, change.decided_by = "accepted", user_id
-    apply_edit(tx, post, change.editor_id, change.title, change.body, change.url, change.edit_summary)
+    mentioned = apply_edit(tx, post, change.editor_id, change.title, change.body, change.url, change.edit_summary)
     tx.emit(
         events.POST_EDITED,
         "post",
-        post_event(post, editor_id=change.editor_id, edit_summary=change.edit_summary, accepted_by=user_id),
+        post_event(
+            post,
+            editor_id=change.editor_id,
+            edit_summary=change.edit_summary,
+            accepted_by=user_id,
+            change_id=change.id,
+            mentions=mentioned,
+        ),
     )
     return post_view(tx, lookup, post, user_id)
 
@@ -120,3 +127,14 @@ def reject_pending(
     _require_reviewer(tx, lookup, post, user_id, policy)
     change = _pending(tx, post, change_id)
     change.status, change.decided_by = "rejected", user_id
+    tx.emit(
+        events.POST_EDIT_REJECTED,
+        "change",
+        {
+            "id": change.id,
+            "post_id": post.id,
+            "subwiki_id": post.subwiki_id,
+            "editor_id": change.editor_id,
+            "rejected_by": user_id,
+        },
+    )

@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from content import events, markup
+from content import events
 from content.exceptions import Forbidden, Invalid
-from content.handlers import access, idempotency
+from content.handlers import access, idempotency, mentions
 from content.handlers.access import MembershipLookup
 from content.models import Post, PostRevision, Upload, Vote
 from content.schemas import PostEventSchema, PostSchema
@@ -112,6 +112,7 @@ def create_post(
         image_file = upload.filename
     elif image_id:
         raise Invalid("Only image and cartoon posts carry a picture.", fields={"image_id": ["Not for this kind."]})
+    body_html, mentioned = mentions.render(tx, data["body"], user_id)
     post = Post(
         id=uuid.uuid4().hex,
         subwiki_id=subwiki_id,
@@ -120,7 +121,7 @@ def create_post(
         kind=kind,
         title=data["title"],
         body=data["body"],
-        body_html=markup.render(data["body"]),
+        body_html=body_html,
         url=data["url"],
         image_id=image_id if kind in PICTURE_KINDS else None,
         revision=1,
@@ -142,7 +143,7 @@ def create_post(
             edit_summary="Posted",
         )
     )
-    tx.emit(events.POST_CREATED, "post", post_event(post, image_file=image_file))
+    tx.emit(events.POST_CREATED, "post", post_event(post, image_file=image_file, mentions=mentioned))
     idempotency.settle(tx, user_id, idempotency_key, post.id)
     return post_view(tx, lookup, post, user_id)
 

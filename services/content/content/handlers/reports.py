@@ -112,8 +112,17 @@ def resolve_report(tx: Transaction, lookup: MembershipLookup, user_id: str, repo
     if report.status != "open":
         raise Conflict("This report was resolved already.")
     report.status, report.action, report.resolved_by = "resolved", action, user_id
+    reporters = [report.reporter_id]
     if action == "uphold":
         _remove_target(tx, lookup, user_id, report)
+        reporters += tx.session.scalars(
+            select(Report.reporter_id).where(
+                Report.target_type == report.target_type,
+                Report.target_id == report.target_id,
+                Report.status == "open",
+                Report.id != report.id,
+            )
+        ).all()
         tx.session.execute(
             update(Report)
             .where(
@@ -132,6 +141,8 @@ def resolve_report(tx: Transaction, lookup: MembershipLookup, user_id: str, repo
             "target_id": report.target_id,
             "target_author_id": report.target_author_id,
             "resolved_by": user_id,
+            "reporter_ids": list(dict.fromkeys(reporters)),
+            "post_id": _post_of(tx, report),
         },
     )
     return {"id": report.id, "status": report.status, "action": action}
@@ -146,4 +157,12 @@ def _remove_target(tx: Transaction, lookup: MembershipLookup, user_id: str, repo
     else:
         comment = tx.session.get(Comment, report.target_id)
         if comment is not None and comment.deleted_at is None:
-            remove_comment(tx, lookup, user_id, comment.id)
+            remove_comment(tx, lookup, user_id, comment.id, f"Report upheld: {report.reason}")
+
+
+def _post_of(tx: Transaction, report: Report) -> str | None:
+    """The post a report is about, or the post of the comment it is about."""
+    if report.target_type == "post":
+        return report.target_id
+    comment = tx.session.get(Comment, report.target_id)
+    return comment.post_id if comment is not None else None

@@ -16,7 +16,7 @@ from identity.handlers.common import live_user, lock_people, user_by_username
 from identity.models import Follow, SubwikiMembership, User
 from identity.schemas import FollowEventSchema, PrivateUserSchema, PublicUserSchema, UserEventSchema
 from svclib import pagination
-from svclib.db import Read, Transaction, utcnow
+from svclib.db import Read, Transaction, isoformat, utcnow
 
 MAX_DISPLAY_NAME = 80
 MAX_BIO = 2000
@@ -155,9 +155,12 @@ def _emit_follow(tx: Transaction, event: str, follower_id: str, followee_id: str
 def list_follows(tx: Transaction, after: str | None, limit: int) -> dict:
     limit = pagination.facts_limit(limit)
     key = Follow.follower_id + ":" + Follow.followee_id
-    query = select(key.label("k"), Follow.follower_id, Follow.followee_id).order_by(key).limit(limit)
+    query = select(key.label("k"), Follow.follower_id, Follow.followee_id, Follow.created_at).order_by(key).limit(limit)
     rows = tx.session.execute(query.where(key > after) if after else query).all()
-    items = [{"follower_id": r.follower_id, "followee_id": r.followee_id} for r in rows]
+    items = [
+        {"follower_id": r.follower_id, "followee_id": r.followee_id, "created_at": isoformat(r.created_at)}
+        for r in rows
+    ]
     return pagination.facts_page(items, [r.k for r in rows], limit)
 
 
@@ -185,3 +188,4 @@ def award_supporter_badge(tx: Transaction, donor_id: str | None) -> None:
     user = lock_people(tx, [donor_id]).get(donor_id) if donor_id else None
     if user is not None and SUPPORTER not in (user.badges or []):
         user.badges = [*(user.badges or []), SUPPORTER]
+        tx.emit(events.USER_BADGE_AWARDED, "user", {"id": user.id, "badge": SUPPORTER})

@@ -15,7 +15,7 @@ from identity.handlers import versions
 from identity.handlers.common import aware, lock_people
 from identity.models import ReceivedVote, TrustStats, User
 from svclib import pagination
-from svclib.db import Transaction
+from svclib.db import Transaction, isoformat
 
 
 def _stats(tx: Transaction, user_id: str) -> TrustStats:
@@ -121,7 +121,19 @@ def users_younger_than(tx: Transaction, days: float, now: datetime) -> list[str]
 def list_trust(tx: Transaction, after: str | None, limit: int) -> dict:
     """Every live account's names and trust, in id order, for a service rebuilding its copy."""
     limit = pagination.facts_limit(limit)
-    query = select(User.id, User.username, User.display_name, User.trust).where(User.erased_at.is_(None))
+    query = select(User.id, User.username, User.display_name, User.trust, User.badges, User.created_at).where(
+        User.erased_at.is_(None)
+    )
     rows = tx.session.execute((query.where(User.id > after) if after else query).order_by(User.id).limit(limit)).all()
-    items = [{"id": r.id, "username": r.username, "display_name": r.display_name, "trust": r.trust} for r in rows]
+    items = [
+        {
+            "id": r.id,
+            "username": r.username,
+            "display_name": r.display_name,
+            "trust": r.trust,
+            "badges": list(r.badges or []),
+            "created_at": isoformat(r.created_at),
+        }
+        for r in rows
+    ]
     return pagination.facts_page(items, [r.id for r in rows], limit)
