@@ -63,7 +63,7 @@ def test_replies_mentions_reading_settings_and_erasure(api, wait_until):
     api.patch(f"{API}/me/notification-settings", token=mentioned_token, json={"mention": True})
 
     # an erased replier's notifications go; in others' they are a deleted member
-    gone, gone_token = repliers[0]
+    gone_token = repliers[0][1]
     assert api.delete(f"{API}/me", token=gone_token, json={"password": PASSWORD}).status_code == 204
     names = wait_until(
         lambda: [
