@@ -120,7 +120,7 @@ class Transactions:
         self._committed: list[Callable[[], None]] = []
 
     def on_commit(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` after each transaction of this process commits."""
+        """Call ``callback`` after each announced transaction of this process commits."""
         self._committed.append(callback)
 
     @contextmanager
@@ -132,8 +132,9 @@ class Transactions:
             yield tx
             if self.changes_channel and announce:
                 tx.notify(self.changes_channel)
-        for callback in self._committed:
-            callback()
+        if announce:
+            for callback in self._committed:
+                callback()
         if tx.emitted and self.relay:
             self.relay.wake()
 
