@@ -10,6 +10,12 @@ from tests.e2e.conftest import PASSWORD
 API = "/api/v1"
 
 
+def items(api, token):
+    answer = api.get(f"{API}/notifications", token=token)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["items"]
+
+
 def test_replies_mentions_reading_settings_and_erasure(api, wait_until):
     author, author_token = api.register("nauthor")
     mentioned, mentioned_token = api.register("nmention")
@@ -30,17 +36,13 @@ def test_replies_mentions_reading_settings_and_erasure(api, wait_until):
         comment = api.post(f"{API}/posts/{post['id']}/comments", token=token, json={"body": "A reply."})
         first = first or comment.json()
     grouped = wait_until(
-        lambda: [
-            n
-            for n in api.get(f"{API}/notifications", token=author_token).json()["items"]
-            if n["kind"] == "reply_to_post" and n["actor_count"] == 3
-        ]
+        lambda: [n for n in items(api, author_token) if n["kind"] == "reply_to_post" and n["actor_count"] == 3]
     )[0]
     assert grouped["text"] == "3 people replied to your post “Rivers”."
     assert grouped["target"]["post_id"] == post["id"] and grouped["read"] is False
     assert api.get(f"{API}/notifications/unread", token=author_token).json() == {"unread": 1}
 
-    mention = wait_until(lambda: api.get(f"{API}/notifications", token=mentioned_token).json()["items"])[0]
+    mention = wait_until(lambda: items(api, mentioned_token))[0]
     assert (mention["kind"], mention["actors"][0]["username"]) == ("mention", author["username"])
 
     # a reply to a comment tells the comment's author
@@ -49,7 +51,7 @@ def test_replies_mentions_reading_settings_and_erasure(api, wait_until):
         token=author_token,
         json={"body": "Thanks!", "parent_id": first["id"]},
     )
-    replied = wait_until(lambda: api.get(f"{API}/notifications", token=repliers[0][1]).json()["items"])[0]
+    replied = wait_until(lambda: items(api, repliers[0][1]))[0]
     assert replied["kind"] == "reply_to_comment" and replied["target"]["type"] == "comment"
 
     # read up to an id
@@ -59,19 +61,14 @@ def test_replies_mentions_reading_settings_and_erasure(api, wait_until):
     # a kind turned off leaves the list and the count
     settings = api.patch(f"{API}/me/notification-settings", token=mentioned_token, json={"mention": False}).json()
     assert settings["mention"] is False and settings["follower"] is True
-    assert api.get(f"{API}/notifications", token=mentioned_token).json()["items"] == []
+    assert items(api, mentioned_token) == []
     api.patch(f"{API}/me/notification-settings", token=mentioned_token, json={"mention": True})
 
     # an erased replier's notifications go; in others' they are a deleted member
     gone_token = repliers[0][1]
     assert api.delete(f"{API}/me", token=gone_token, json={"password": PASSWORD}).status_code == 204
     names = wait_until(
-        lambda: [
-            a["display_name"]
-            for n in api.get(f"{API}/notifications", token=author_token).json()["items"]
-            for a in n["actors"]
-            if a["id"] is None
-        ]
+        lambda: [a["display_name"] for n in items(api, author_token) for a in n["actors"] if a["id"] is None]
     )
     assert names == ["a deleted member"]
 
