@@ -43,7 +43,11 @@ def test_a_private_donation_names_nobody_and_no_amount(client, services, auth):
     }
     services.on("feed", "notifications", lambda user, limit, cursor: {"items": [donation], "next_cursor": None})
     (item,) = client.get("/api/v1/notifications", headers=auth).get_json()["items"]
-    assert (item["text"], item["target"]["type"], item["post"]) == ("Someone donated to you.", "donations", None)
+    assert (item["text"], item["target"]["type"], item["post"]) == (
+        "Someone donated to you.",
+        "donations",
+        {"id": None, "title": None},
+    )
 
 
 def test_unread_count_marking_read_and_settings(client, services, auth):

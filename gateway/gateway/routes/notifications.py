@@ -105,7 +105,7 @@ def present(items: list[dict], me: str) -> list[dict]:
                 "actors": actors,
                 "actor_count": item["actor_count"],
                 "count": item["count"],
-                "post": {"id": item["post_id"], "title": item.get("post_title")} if item["post_id"] else None,
+                "post": {"id": item["post_id"], "title": item.get("post_title") if item["post_id"] else None},
                 "target": _target(item, actors, me),
                 "detail": item["detail"],
                 "read": item["read"],

@@ -30,7 +30,7 @@ class NotificationTarget(Answer):
 
 
 class NotificationPost(Answer):
-    id = fields.String()
+    id = fields.String(allow_none=True)
     title = fields.String(allow_none=True, metadata={"description": "null when the feed does not hold it"})
 
 
@@ -43,7 +43,7 @@ class Notification(Answer):
     )
     actor_count = fields.Integer(metadata={"description": "how many people in all"})
     count = fields.Integer(metadata={"description": "how many events this groups"})
-    post = fields.Nested(NotificationPost, allow_none=True)
+    post = fields.Nested(NotificationPost, metadata={"description": "the post it is about (id null when none)"})
     target = fields.Nested(NotificationTarget, metadata={"description": "what to open"})
     detail = fields.Dict(
         metadata={
