@@ -191,6 +191,8 @@ def play(api: CheckedApi, wait_until) -> None:  # noqa: PLR0915 - one story thro
     api.ok("DELETE", f"{API}/subwikis/{slug}/moderators/{author['username']}", 204, token=mod_token)
     api.ok("PUT", f"{API}/subwikis/{slug}/moderators/{author['username']}", 403, token=newbie_token)
     api.ok("GET", f"{API}/subwikis/{slug}/modlog")
+    api.ok("GET", f"{API}/subwikis/{slug}/members", params={"limit": 2})
+    api.ok("GET", f"{API}/users/{mod['username']}/subwikis")
     api.ok("GET", f"{API}/subwikis/nowhere_{uuid.uuid4().hex[:6]}", 404)
 
     # uploads and posts
@@ -221,6 +223,10 @@ def play(api: CheckedApi, wait_until) -> None:  # noqa: PLR0915 - one story thro
     api.ok("PATCH", posts, 409, token=author_token, json={"body": "Stale.", "base_revision": 1})
     held = api.ok("PATCH", posts, 202, token=newbie_token, json={"title": "Held title", "base_revision": 2})
     api.ok("GET", f"{posts}/pending", token=author_token)
+    api.ok("GET", f"{API}/subwikis/{slug}/pending", token=mod_token)
+    api.ok("GET", f"{API}/subwikis/{slug}/pending", 403, token=newbie_token)
+    api.ok("POST", f"{API}/preview", token=author_token, json={"body": "Some *Markdown*."})
+    api.ok("POST", f"{API}/preview", 401, json={"body": "x"})
     api.ok("POST", f"{posts}/pending/{held['change_id']}/accept", 403, token=newbie_token)
     api.ok("POST", f"{posts}/pending/{held['change_id']}/accept", token=mod_token)
     held = api.ok("PATCH", posts, 202, token=newbie_token, json={"title": "Another title", "base_revision": 3})
@@ -247,6 +253,7 @@ def play(api: CheckedApi, wait_until) -> None:  # noqa: PLR0915 - one story thro
     api.ok("PUT", f"{API}/comments/{comment['id']}/vote", token=author_token, json={"value": 1})
     api.ok("DELETE", f"{API}/comments/{comment['id']}/vote", token=author_token)
     api.ok("GET", f"{posts}/comments", params={"sort": "quality"})
+    api.ok("GET", f"{API}/comments/{reply['id']}/thread")
     api.ok("POST", f"{API}/comments/{reply['id']}/reports", 202, token=author_token, json={"reason": "Rude."})
     report = api.ok("POST", f"{posts}/reports", 202, token=newbie_token, json={"reason": "Wrong."})
     reports = api.ok("GET", f"{API}/subwikis/{slug}/reports", token=mod_token)
