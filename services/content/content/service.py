@@ -26,6 +26,7 @@ from content.handlers import (
     uploads,
     votes,
 )
+from content.handlers import search as text_search
 from content.models import ACCOUNTS, KNOWN_USERS, Base
 from svclib import users
 from svclib.db import Database, parse_time, utcnow
@@ -226,6 +227,19 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
     ) -> dict:
         with self.db.reading() as tx:
             return comments.list_comments(tx, post_id, sort, limit, cursor)
+
+    @rpc(expected_exceptions=DECLARED)
+    def search(
+        self,
+        q: str,
+        kind: str = "post",
+        sort: str = "relevance",
+        slug: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> dict:
+        with self.db.reading() as tx:
+            return text_search.search(tx, q, kind, sort, slug, limit, cursor)
 
     @rpc
     def preview_markup(self, body: str) -> str:
