@@ -2,6 +2,8 @@
 
 import uuid
 
+from tests.e2e.conftest import PASSWORD
+
 
 def test_the_post_page_and_the_feed_item_agree_after_votes(api, wait_until):
     _, mod = api.register("agreemod")
@@ -39,3 +41,56 @@ def test_the_post_page_and_the_feed_item_agree_after_votes(api, wait_until):
     # Content knows more of the subwiki than the feed does; the rest of the item is the page's.
     assert {key: shown["subwiki"][key] for key in listed.pop("subwiki")} == {"slug": slug, "name": "Agree"}
     assert {key: shown[key] for key in listed} == listed
+
+
+def test_counts_follow_comments_removals_and_an_erasure(api, wait_until):
+    _, mod = api.register("onemod")
+    writer, writer_token = api.register("onewriter")
+    voters = [api.register(f"onevoter{n}") for n in range(2)]
+    slug = f"one_{uuid.uuid4().hex[:8]}"
+    assert api.post("/api/v1/subwikis", token=mod, json={"slug": slug, "name": "One"}).status_code == 201
+    for token in (writer_token, *(token for _, token in voters)):
+        assert api.put(f"/api/v1/subwikis/{slug}/membership", token=token).status_code == 204
+
+    def write(title):
+        made = api.post(
+            f"/api/v1/subwikis/{slug}/posts", token=writer_token, json={"kind": "text", "title": title, "body": "x"}
+        )
+        assert made.status_code == 201, made.text
+        return made.json()
+
+    post, other = write("Stays"), write("Goes")
+    for _, token in voters:
+        assert api.put(f"/api/v1/posts/{post['id']}/vote", token=token, json={"value": 1}).status_code == 200
+    comments = [
+        api.post(f"/api/v1/posts/{post['id']}/comments", token=token, json={"body": f"Comment {n}"}).json()
+        for n, (_, token) in enumerate(voters)
+    ]
+    assert api.delete(f"/api/v1/comments/{comments[1]['id']}", token=mod).status_code == 204
+    assert api.delete(f"/api/v1/posts/{other['id']}", token=mod).status_code == 204
+    erased, erased_token = voters[0]
+    assert api.delete("/api/v1/me", token=erased_token, json={"password": PASSWORD}).status_code == 204
+
+    def numbers():
+        shown = api.get(f"/api/v1/posts/{post['id']}").json()
+        items = api.get(f"/api/v1/subwikis/{slug}/posts", params={"sort": "new"}).json()["items"]
+        listed = {i["post"]["id"]: i["post"] for i in items}
+        subwiki = api.get(f"/api/v1/subwikis/{slug}").json()
+        if other["id"] in listed or post["id"] not in listed:
+            return None
+        mine = listed[post["id"]]
+        return (
+            (shown["score"], shown["comment_count"]),
+            (mine["score"], mine["comment_count"]),
+            (subwiki["member_count"], subwiki["post_count"]),
+        )
+
+    def settled():
+        found = numbers()
+        return found and found[0][0]["up"] == 1 and found[2] == (3, 1) and found[0][1] == found[1][1] and found
+
+    shown, listed, counts = wait_until(settled, timeout=30)
+    # One up-vote left (the erased member's is gone), one visible comment counted on both sides,
+    # the removed post out of the subwiki's count, the erased member out of its members.
+    assert shown == listed and shown[0]["up"] == 1 and shown[0]["down"] == 0
+    assert counts == (3, 1)
