@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ from svclib.exceptions import Invalid
 from svclib.times import parse_time
 
 MAX_LIMIT = 100
+MAX_KEY_INT = 2**63 - 1
+MAX_KEY_LENGTH = 500
 DEFAULT_LIMIT = 25
 FACTS_MAX_LIMIT = 1000
 
@@ -51,12 +54,28 @@ def decode(cursor: str | None, types: tuple[type, ...]) -> tuple | None:
     if not cursor:
         return None
     try:
-        values = unpack(cursor)
+        values = unpack(cursor) if isinstance(cursor, str) else None
         if not isinstance(values, list) or len(values) != len(types):
             raise ValueError("wrong shape")
-        return tuple(parse_time(v) if t is datetime else t(v) for v, t in zip(values, types, strict=True))
-    except (ValueError, TypeError, AttributeError) as exc:
+        key = tuple(_key_value(v, t) for v, t in zip(values, types, strict=True))
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
         raise invalid_cursor() from exc
+    return key
+
+
+def _key_value(value: Any, kind: type) -> Any:
+    """One value of a cursor's key as ``kind``: only what a list could have handed out."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("not a key value")
+    if kind is datetime:
+        return parse_time(value)
+    if kind is int and not (isinstance(value, int) and -MAX_KEY_INT <= value <= MAX_KEY_INT):
+        raise ValueError("not a 64-bit integer")
+    if kind is float and not (isinstance(value, int | float) and math.isfinite(value)):
+        raise ValueError("not a finite number")
+    if kind is str and not isinstance(value, str):
+        raise ValueError("not text")
+    return kind(value)
 
 
 def limit(value: int | None) -> int:
@@ -69,8 +88,19 @@ def limit(value: int | None) -> int:
 
 
 def facts_limit(value: int) -> int:
-    """The size of a page of facts: what was asked, within 1 to ``FACTS_MAX_LIMIT``."""
-    return max(1, min(FACTS_MAX_LIMIT, int(value)))
+    """The size of a page of facts: what was asked, within 1 to ``FACTS_MAX_LIMIT``; not a number is Invalid."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid("The limit is not a number.", fields={"limit": [f"Use 1 to {FACTS_MAX_LIMIT}."]})
+    return max(1, min(FACTS_MAX_LIMIT, value))
+
+
+def facts_after(value: Any) -> str | None:
+    """Where a page of facts starts: None, or a key as ``next`` handed it out (text); else Invalid."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_KEY_LENGTH:
+        raise Invalid("Not a key from this list.", fields={"after": ["Give back the `next` of the previous page."]})
+    return value
 
 
 def facts_page(items: list, keys: list, size: int) -> dict:

@@ -58,9 +58,10 @@ from nameko.extensions import ProviderCollector, SharedExtension
 from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, get_rpc_exchange
 from sqlalchemy import exc as sa_exc
 
-from svclib import logs, metrics, tracing
+from svclib import arguments, logs, metrics, tracing
 from svclib.events import TRANSIENT, classify
-from svclib.exceptions import Conflict, ServiceError, Unavailable
+from svclib.exceptions import Conflict, Invalid, ServiceError, Unavailable
+from svclib.faults import REQUEST_ID, is_fault, log_fault
 from svclib.transport import BufferedTransport, Connection, connection_params
 
 log = logging.getLogger(__name__)
@@ -214,7 +215,11 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
                 raise MethodNotFound(routing_key.split(".")[-1])
             provider.handle_message(request, delivery)
         except Exception:
-            self.handle_result(delivery, None, sys.exc_info())
+            exc_info = sys.exc_info()
+            if is_fault(exc_info[1]):  # refused before any worker ran: logged here, as FaultLog logs workers'
+                where = f"{self.queue} {delivery.delivery_info.get('routing_key')}"
+                log_fault(where, delivery.headers.get(f"nameko.{REQUEST_ID}"), exc_info)
+            self.handle_result(delivery, None, exc_info)
 
     def handle_result(self, delivery: Delivery, result, exc_info):
         """Answer and acknowledge a request; never raises, whatever the result (a raise would end the container)."""
@@ -322,12 +327,16 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
 
 def answerable(exc_info):
     """The error a caller should see: a database fault as ``Unavailable`` (retry), a unique or
-    foreign key clash between racing requests as ``Conflict``; anything else as it is."""
+    foreign key clash between racing requests as ``Conflict``, a value the database cannot hold
+    (out of its type's range, not of its type) as ``Invalid``; anything else as it is."""
     exc = exc_info[1]
     if isinstance(exc, ServiceError):
         return exc_info
     if isinstance(exc, sa_exc.IntegrityError):
         replacement = Conflict("Another request changed the same thing at the same time. Try again.")
+    elif isinstance(exc, sa_exc.DataError):
+        log.warning("a value the database refused: %s", exc.orig)
+        replacement = Invalid("A value is out of range or of the wrong kind.")
     elif classify(exc) == TRANSIENT:
         replacement = Unavailable()
     else:
@@ -360,7 +369,9 @@ class ReplyingRpc(Rpc):
 
     def setup(self) -> None:
         super().setup()
-        self._signature = inspect.signature(getattr(self.container.service_cls, self.method_name))
+        method = getattr(self.container.service_cls, self.method_name)
+        self._signature = inspect.signature(method)
+        self._types = arguments.expected_types(method)
 
     def handle_message(self, body, message) -> None:
         # Checked here, as the worker is about to start: the request may have waited in this
@@ -396,11 +407,17 @@ class ReplyingRpc(Rpc):
         return result, exc_info
 
     def check_signature(self, args, kwargs) -> None:
+        """The arguments fit the method, have the types it is annotated with and hold nothing
+        unstorable or unbounded (``svclib.arguments``): else ``Invalid``, before any worker runs."""
         # nameko rebuilds the signature on every call; it never changes.
         try:
-            self._signature.bind(None, *args, **kwargs)
+            bound = self._signature.bind(None, *args, **kwargs)
         except TypeError as exc:
             raise IncorrectSignature(str(exc)) from None
+        given = bound.arguments
+        given.pop(next(iter(self._signature.parameters)), None)  # self
+        arguments.check_types(given, self._types)
+        arguments.check_values(given)
 
 
 rpc = ReplyingRpc.decorator

@@ -11,6 +11,7 @@ from svclib import users
 from svclib.db import Database
 from svclib.events import event_handler
 from svclib.exceptions import ServiceError
+from svclib.faults import FaultLog
 from svclib.rpc import rpc
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -21,6 +22,7 @@ class CommunitiesService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=hand
     name = "communities"
 
     db = Database(Base.metadata, MIGRATIONS)
+    faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
 
     @rpc
     def health(self) -> dict:

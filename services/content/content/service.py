@@ -32,6 +32,7 @@ from svclib import users
 from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
 from svclib.exceptions import ServiceError
+from svclib.faults import FaultLog
 from svclib.rpc import rpc
 from svclib.storage import default_storage
 
@@ -45,6 +46,7 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
     name = "content"
 
     db = Database(Base.metadata, MIGRATIONS)
+    faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     config = Config()
     communities = RpcProxy("communities")
 

@@ -19,6 +19,7 @@ from donations.models import ACCOUNTS, KNOWN_USERS, Base, Donation
 from svclib import users
 from svclib.db import Database
 from svclib.exceptions import ServiceError
+from svclib.faults import FaultLog
 from svclib.rpc import rpc
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -31,6 +32,7 @@ class DonationsService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=handle
     name = "donations"
 
     db = Database(Base.metadata, MIGRATIONS)
+    faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     config = Config()
     clock = Clock()
     provider_settings = ProviderSettings()  # refuses to start on settings that would let donations be forged

@@ -9,6 +9,7 @@ scan and little else.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ CONFIG = ranking.CONFIG
 SORTS = ("quality", "new", "top")
 WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "all": None}
 SCAN_AHEAD = 10
+MAX_SHOWN = 1000  # ids a cursor may carry as already shown (the gateway refuses longer lists too)
 
 POST = FeedPost.__table__.c  # the columns of a feed entry
 SORT_COLUMNS = {"quality": POST.rank, "new": POST.posted_at, "top": POST.approval}
@@ -105,11 +107,14 @@ def decode_cursor(cursor: str | None, sort: str) -> dict:
         key, key_id = data["k"]
         if not isinstance(key_id, str):
             raise ValueError("wrong id")
+        if sort != "new" and (isinstance(key, bool) or not isinstance(key, int | float) or not math.isfinite(key)):
+            raise ValueError("not a finite score")
         data["k"] = [parse_time(key) if sort == "new" else float(key), key_id]
-        if not isinstance(data.get("s", []), list):
+        shown = data.get("s", [])
+        if not isinstance(shown, list) or len(shown) > MAX_SHOWN or not all(isinstance(i, str) for i in shown):
             raise ValueError("wrong shown list")
         return data
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, OverflowError):
         raise pagination.invalid_cursor("this feed") from None
 
 

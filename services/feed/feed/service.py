@@ -15,6 +15,7 @@ from svclib import users
 from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
 from svclib.exceptions import ServiceError
+from svclib.faults import FaultLog
 from svclib.rpc import rpc
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -31,6 +32,7 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
     name = "feed"
 
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL)
+    faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     kept = kept_answers()
 
     @rpc

@@ -19,6 +19,7 @@ from identity.models import RATE_LIMITS, Base, User
 from svclib import ratelimit
 from svclib.db import Database, utcnow
 from svclib.events import event_handler
+from svclib.faults import FaultLog
 from svclib.kept import KeptAnswers
 from svclib.rpc import rpc
 
@@ -40,6 +41,7 @@ class IdentityService:
     name = "identity"
 
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANGES)
+    faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     kept = KeptAnswers("db", "IDENTITY_VIEW_CACHE_ENTRIES", "IDENTITY_VIEW_CACHE_SECONDS", entries=10000, seconds=10.0)
     config = Config()
     revocations = Publisher(exchange=SESSIONS_EXCHANGE)

@@ -38,6 +38,7 @@ def record_moderation(
 def list_memberships(tx: Transaction, after: str | None, limit: int) -> dict:
     """Every membership, in key order, for a service rebuilding its copy."""
     limit = pagination.facts_limit(limit)
+    after = pagination.facts_after(after)
     key = Membership.subwiki_id + ":" + Membership.user_id
     query = select(key.label("k"), Membership.user_id, Membership.subwiki_id, Subwiki.slug, Membership.is_moderator)
     query = query.join(Subwiki, Subwiki.id == Membership.subwiki_id).order_by(key).limit(limit)
@@ -52,6 +53,7 @@ def list_memberships(tx: Transaction, after: str | None, limit: int) -> dict:
 def list_subwiki_names(tx: Transaction, after: str | None, limit: int) -> dict:
     """Every subwiki's id, slug and name, in id order, for a service rebuilding its copy."""
     limit = pagination.facts_limit(limit)
+    after = pagination.facts_after(after)
     query = select(Subwiki.id, Subwiki.slug, Subwiki.name).order_by(Subwiki.id).limit(limit)
     rows = tx.session.execute(query.where(Subwiki.id > after) if after else query).all()
     items = [{"id": r.id, "slug": r.slug, "name": r.name} for r in rows]

@@ -247,5 +247,6 @@ def list_facts(tx: Transaction, kind: str, after: str | None, limit: int) -> dic
     if kind not in FACTS:
         raise Invalid("Unknown kind of fact.", fields={"kind": [f"Use one of {', '.join(FACTS)}."]})
     limit = pagination.facts_limit(limit)
+    after = pagination.facts_after(after)
     items, keys = FACTS[kind](tx, after, limit)
     return pagination.facts_page(items, keys, limit)

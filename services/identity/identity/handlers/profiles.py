@@ -154,6 +154,7 @@ def _emit_follow(tx: Transaction, event: str, follower_id: str, followee_id: str
 
 def list_follows(tx: Transaction, after: str | None, limit: int) -> dict:
     limit = pagination.facts_limit(limit)
+    after = pagination.facts_after(after)
     key = Follow.follower_id + ":" + Follow.followee_id
     query = select(key.label("k"), Follow.follower_id, Follow.followee_id, Follow.created_at).order_by(key).limit(limit)
     rows = tx.session.execute(query.where(key > after) if after else query).all()

@@ -121,6 +121,7 @@ def users_younger_than(tx: Transaction, days: float, now: datetime) -> list[str]
 def list_trust(tx: Transaction, after: str | None, limit: int) -> dict:
     """Every live account's names and trust, in id order, for a service rebuilding its copy."""
     limit = pagination.facts_limit(limit)
+    after = pagination.facts_after(after)
     query = select(User.id, User.username, User.display_name, User.trust, User.badges, User.created_at).where(
         User.erased_at.is_(None)
     )
