@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
+from svclib.ratelimit import rate_limits_table
 from svclib.users import Announcements, known_users_table
 
 # Identity's trust of a new account (TrustConstants.FLOOR there): what content assumes for a person
@@ -21,6 +22,7 @@ OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
 KNOWN_USERS = known_users_table(Base.metadata)
 # Identity announces accounts: {"user": {"id", "username", ...}}.
 ACCOUNTS = Announcements(producer="identity", registered="user_registered", erased="user_erased", entity="user")
+RATE_LIMITS = rate_limits_table(Base.metadata)
 
 
 class Member(Base):

@@ -27,8 +27,8 @@ from content.handlers import (
     votes,
 )
 from content.handlers import search as text_search
-from content.models import ACCOUNTS, KNOWN_USERS, Base
-from svclib import users
+from content.models import ACCOUNTS, KNOWN_USERS, RATE_LIMITS, Base
+from svclib import ratelimit, users
 from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
 from svclib.exceptions import ServiceError
@@ -311,6 +311,8 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
             known = uploads.uploaded_before(tx, user_id, digest, idempotency_key)
         if known is not None:
             return known
+        with self.db.transaction() as tx:
+            uploads.count_upload(tx, user_id)
         picture = images.reencode_off_loop(data)
         with self.db.transaction() as tx:
             return uploads.save_upload(tx, default_storage(), user_id, digest, picture, idempotency_key)
@@ -320,6 +322,7 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
         """Uploads never attached to a post go after a day; their files once the rows are gone."""
         with self.db.transaction() as tx:
             names = uploads.remove_unused(tx, utcnow())
+            ratelimit.prune(tx, RATE_LIMITS)  # upload and report counts idle for a day
         storage = default_storage()
         for name in names:
             storage.delete(name)

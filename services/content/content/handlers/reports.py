@@ -14,12 +14,19 @@ from content.handlers import access, idempotency
 from content.handlers.access import MembershipLookup
 from content.handlers.comments import remove_comment
 from content.handlers.posts import remove_post
-from content.models import Comment, Post, Report
+from content.models import RATE_LIMITS, Comment, Post, Report
 from content.schemas import ReportSchema
 from svclib import pagination
 from svclib.db import Transaction
+from svclib.ratelimit import RateLimit
 
 REPORTS = ReportSchema(many=True)
+# Reports one account may file: more than any member files in a day, few enough that no one
+# buries a subwiki's moderators (RATE_LIMIT_REPORTS_LIMIT, RATE_LIMIT_REPORTS_WINDOW_SECONDS).
+# Filing an open report again answers with it and is not counted.
+REPORTS_FILED = RateLimit.from_env(
+    "REPORTS", limit=50, window_seconds=24 * 3600, message="You have filed many reports today; try again later."
+)
 
 
 def _open_report(tx: Transaction, user_id: str, target_type: str, target_id: str) -> Report | None:
@@ -57,6 +64,7 @@ def file_report(
     if existing is not None:
         idempotency.settle(tx, user_id, idempotency_key, existing.id)
         return {"id": existing.id}
+    REPORTS_FILED.hit(tx, RATE_LIMITS, user_id)  # counted with the report: one refused or failing is not
     report = Report(
         id=uuid.uuid4().hex,
         subwiki_id=subwiki_id,

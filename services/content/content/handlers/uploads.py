@@ -14,12 +14,24 @@ from sqlalchemy.exc import IntegrityError
 
 from content.handlers import idempotency
 from content.images import Picture
-from content.models import Post, Upload
+from content.models import RATE_LIMITS, Post, Upload
 from svclib.db import Transaction
+from svclib.ratelimit import RateLimit
 from svclib.storage import Storage
 
 UNUSED_FOR = timedelta(days=1)
 ACTION = "save_upload"
+# Pictures one account may have decoded: far more than a member posts in a day, few enough that
+# no script keeps a content process decoding (RATE_LIMIT_UPLOADS_LIMIT, ..._WINDOW_SECONDS).
+UPLOADS = RateLimit.from_env(
+    "UPLOADS", limit=100, window_seconds=24 * 3600, message="You have uploaded many pictures today; try again later."
+)
+
+
+def count_upload(tx: Transaction, user_id: str) -> None:
+    """Count a picture about to be decoded (the costly part, refused or not); 429 beyond ``UPLOADS``.
+    The same bytes again (a retry) are answered before this and cost nothing."""
+    UPLOADS.hit(tx, RATE_LIMITS, user_id)
 
 
 def content_hash(data: bytes) -> str:

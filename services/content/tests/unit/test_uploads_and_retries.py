@@ -12,8 +12,11 @@ from sqlalchemy import select, update
 
 from content import images
 from content.exceptions import Conflict, PayloadTooLarge
+from content.handlers import reports, uploads
 from content.models import Post, Upload
 from svclib.db import utcnow
+from svclib.exceptions import RateLimited
+from svclib.ratelimit import RateLimit
 
 from .test_posts import article, emitted, png_bytes
 
@@ -98,3 +101,26 @@ def test_a_retried_post_comment_or_report_is_made_once(service, db):
     with db.reading() as tx:
         assert tx.session.scalar(select(Post.comment_count).where(Post.id == post["id"])) == 1
     assert emitted(db).count("post_created") == 2 and emitted(db).count("comment_created") == 1
+
+
+def test_uploads_per_account_are_limited_and_a_retry_is_not_counted(service, monkeypatch):
+    monkeypatch.setattr(uploads, "UPLOADS", RateLimit("uploads", limit=2, window_seconds=3600))
+    first = service.save_upload("bob", encoded(png_bytes((3, 3))))
+    service.save_upload("bob", encoded(png_bytes((4, 4))))
+    assert service.save_upload("bob", encoded(png_bytes((3, 3)))) == first  # the same bytes again: not decoded
+    with pytest.raises(RateLimited) as refused:
+        service.save_upload("bob", encoded(png_bytes((5, 5))))
+    assert 1 <= refused.value.details["retry_after"] <= 3600
+    assert service.save_upload("ann", encoded(png_bytes((5, 5))))["image_id"]  # another account's own count
+
+
+def test_reports_per_account_are_limited_and_filing_an_open_one_again_is_not_counted(service, monkeypatch):
+    monkeypatch.setattr(reports, "REPORTS_FILED", RateLimit("reports", limit=2, window_seconds=3600))
+    posts = [article(service, title=f"Post {n}") for n in range(3)]
+    first = service.file_report("dan", "post", posts[0]["id"], "Off topic")
+    assert service.file_report("dan", "post", posts[0]["id"], "Off topic again") == first
+    service.file_report("dan", "post", posts[1]["id"], "Off topic")
+    with pytest.raises(RateLimited) as refused:
+        service.file_report("dan", "post", posts[2]["id"], "Off topic")
+    assert refused.value.details["retry_after"] >= 1
+    assert service.file_report("cat", "post", posts[2]["id"], "Spam")["id"]

@@ -1,0 +1,23 @@
+"""the rate_limits table of svclib.ratelimit (uploads and reports per account)
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-02
+"""
+
+from alembic import op
+
+from svclib.ratelimit import create_rate_limits_table
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_rate_limits_table(op.get_bind())
+
+
+def downgrade() -> None:
+    op.drop_table("rate_limits")
