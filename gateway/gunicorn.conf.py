@@ -21,12 +21,19 @@ errorlog = "-"
 logconfig_dict = logs.gunicorn_config("gateway", access=accesslog)
 logger_class = logs.gunicorn_logger_class()
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Refused by gunicorn before the application, answered in the API's JSON error shape (gateway.http_errors):
+# a longer request line is a 414, more header fields or a longer one a 431.
 limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
 
 httpmetrics.ensure_multiprocess_dir("gateway")
 
 
 def on_starting(server):
+    from gateway import http_errors
+
+    http_errors.install()  # before the workers are forked: they inherit it
     httpmetrics.on_starting(server)
 
 

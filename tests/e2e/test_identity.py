@@ -106,6 +106,17 @@ def test_two_mebibyte_body_is_413(api):
     assert response.json()["error"]["code"] == "payload_too_large"
 
 
+def test_over_long_request_lines_and_headers_are_refused_in_the_error_shape(api):
+    for response, status, code in (
+        (api.get("/api/v1/subwikis?q=" + "a" * 9000), 414, "request_line_too_long"),
+        (api.get("/api/v1/subwikis", headers={"X-Long": "a" * 9000}), 431, "headers_too_large"),
+        (api.get("/api/v1/subwikis", headers={f"X-Many-{n}": "1" for n in range(120)}), 431, "headers_too_large"),
+    ):
+        assert response.status_code == status
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.json()["error"]["code"] == code
+
+
 def test_unknown_route_is_404_json(api):
     response = api.get("/api/v1/nothing/here")
     assert response.status_code == 404

@@ -27,7 +27,7 @@ def report_doc(target: str):
         status=202,
         auth=True,
         tag="Moderation",
-        errors=(403, 409),
+        errors=(403, 409, 429),
         headers=(RETRY_KEY,),
     )
 

@@ -46,7 +46,7 @@ UPLOAD_BODY = {
     tag="Posts",
     body=UPLOAD_BODY,
     headers=(RETRY_KEY,),
-    errors=(409,),
+    errors=(409, 429),
 )
 def upload():
     request.max_content_length = UPLOAD_LIMIT
