@@ -270,7 +270,30 @@ def _build(operations: list) -> dict:
     document = spec.to_dict()
     _require_answer_fields(document)
     _nullable_refs(document["components"])
+    _storable_text(document)
     return document
+
+
+# Text the gateway refuses anywhere (gateway.checks): NUL and lone surrogates. Said in the document
+# as a pattern on every string a client sends that has no stricter pattern, enum or format of its own.
+STORABLE = "^[^\\u0000\\ud800-\\udfff]*$"
+
+
+def _storable_text(document: dict) -> None:
+    schemas = document["components"]["schemas"]
+    targets = [schema for name, schema in schemas.items() if name.endswith("Request") or name == "CheckoutDecision"]
+    for item in document["paths"].values():
+        for operation in item.values():
+            targets.extend(
+                parameter["schema"] for parameter in operation.get("parameters", []) if "schema" in parameter
+            )
+    while targets:
+        schema = targets.pop()
+        if schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema):
+            schema["pattern"] = STORABLE
+        targets.extend(schema.get("properties", {}).values())
+        if isinstance(schema.get("items"), dict):
+            targets.append(schema["items"])
 
 
 def _path(rule) -> str:

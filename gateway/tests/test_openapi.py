@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from openapi_spec_validator import validate
 
@@ -148,3 +150,38 @@ def test_a_list_is_always_a_page_and_one_revision_has_its_own_address(document):
         shown.pop("description", None)
         assert shown == change, name
         assert "diff" not in schemas[name]["properties"]
+
+
+def _client_strings(document: dict):
+    """Every string schema a client sends: request bodies' fields, path, query and header parameters."""
+    schemas = document["components"]["schemas"]
+    for name, schema in schemas.items():
+        if name.endswith("Request"):
+            for field, value in schema["properties"].items():
+                yield f"{name}.{field}", value
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                yield f"{method} {path} {parameter['name']}", parameter["schema"]
+
+
+def test_the_document_says_what_the_gateway_refuses_in_text(document):
+    for where, schema in _client_strings(document):
+        if schema.get("type") != "string" or "enum" in schema or schema.get("format") == "binary":
+            continue
+        pattern = re.compile(schema["pattern"])
+        assert not pattern.search("a\x00b"), where  # NUL is refused everywhere (gateway.checks)
+
+
+def test_what_the_document_allows_the_gateway_takes(document):
+    schemas = document["components"]["schemas"]
+    assert schemas["DonationRequest"]["properties"]["currency"]["enum"] == ["EUR", "USD", "GBP"]
+    assert schemas["DonationRequest"]["properties"]["amount_cents"]["minimum"] == 100
+    cursor = document["paths"]["/api/v1/subwikis"]["get"]["parameters"]
+    assert [p["schema"]["pattern"] for p in cursor if p["name"] == "cursor"] == ["^[A-Za-z0-9_-]{1,500}$"]
+
+
+def test_a_body_the_document_requires_cannot_be_left_out(client, auth):
+    response = client.patch("/api/v1/me", headers=auth)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"

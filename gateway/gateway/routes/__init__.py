@@ -37,7 +37,7 @@ def body(schema: type[Schema]) -> dict:
     if "json_body" in g:  # parsed and checked once, before the view (gateway.checks)
         data: object = g.json_body
     elif not raw.strip():
-        data = {}
+        raise ApiError(400, "bad_request", "Send a JSON object as the request's body.")
     else:
         try:
             data = json.loads(raw)

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import os
+
 from marshmallow import fields, validate
 
 from gateway.schemas.base import StrictSchema
 
+# What services accept, said in the document and checked by the services themselves, which report every field
+# of a request in one answer, rules the document cannot say included (the services trim spaces around names
+# and lowercase them).
+USERNAME = r"^\s*[A-Za-z0-9_]{3,30}\s*$"
+SLUG = r"^\s*[A-Za-z0-9_]{3,40}\s*$"
+EMAIL = r"^\s*[^@\s\x00]{1,64}@[^@\s\x00]+\.[^@\s\x00]+\s*$"
+NOT_BLANK = r"^\s*[^\s\x00\ud800-\udfff][^\x00\ud800-\udfff]*$"  # more than spaces, all storable
+RECIPIENT = r"^(platform|@[A-Za-z0-9_]{3,30})$"
+CURSOR = r"^[A-Za-z0-9_-]{1,500}$"  # what a list hands out in next_cursor (gateway.checks)
+# The donations service's setting, read by the gateway too so that the document lists them.
+CURRENCIES = tuple(
+    code.strip().upper() for code in os.environ.get("DONATION_CURRENCIES", "EUR,USD,GBP").split(",") if code.strip()
+)
+
 
 class RegisterRequest(StrictSchema):
-    username = fields.String(required=True, validate=validate.Length(min=3, max=30))
-    email = fields.String(required=True, validate=validate.Length(max=254))
+    username = fields.String(
+        required=True,
+        validate=validate.Length(min=3, max=30),
+        metadata={"pattern": USERNAME, "description": "3 to 30 of a-z, 0-9 and _ (kept lowercase)"},
+    )
+    email = fields.String(required=True, validate=validate.Length(max=254), metadata={"pattern": EMAIL})
     password = fields.String(required=True, validate=validate.Length(min=10, max=1024))
     display_name = fields.String(validate=validate.Length(max=80))
 
@@ -30,7 +50,11 @@ class EraseMeRequest(StrictSchema):
 
 class PageQuery(StrictSchema):
     limit = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=4000))
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Regexp(CURSOR),
+        metadata={"description": "the `next_cursor` of the previous page, as it was handed out"},
+    )
 
 
 class SubwikiListQuery(PageQuery):
@@ -63,8 +87,12 @@ class CheckoutDecision(StrictSchema):
 
 
 class CreateSubwikiRequest(StrictSchema):
-    slug = fields.String(required=True, validate=validate.Length(min=3, max=40))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    slug = fields.String(
+        required=True,
+        validate=validate.Length(min=3, max=40),
+        metadata={"pattern": SLUG, "description": "3 to 40 of a-z, 0-9 and _ (kept lowercase)"},
+    )
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={"pattern": NOT_BLANK})
     summary = fields.String(load_default="", validate=validate.Length(max=500))
     description = fields.String(load_default="", validate=validate.Length(max=20000))
 
@@ -124,10 +152,26 @@ class CommentsQuery(PageQuery):
 
 
 class DonationRequest(StrictSchema):
-    amount_cents = fields.Integer(required=True, strict=True)
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{3}$"))
-    recipient = fields.String(load_default="platform", validate=validate.Length(min=1, max=40))
-    recurring = fields.String(load_default="none", validate=validate.OneOf(["none", "monthly"]))
+    amount_cents = fields.Integer(
+        required=True,
+        strict=True,
+        metadata={"minimum": 100, "maximum": 10_000_000, "description": "minor units: 1.00 to 100,000.00"},
+    )
+    currency = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z]{3}$"),
+        metadata={"enum": list(CURRENCIES), "description": "a currency the platform accepts (DONATION_CURRENCIES)"},
+    )
+    recipient = fields.String(
+        load_default="platform",
+        validate=validate.Length(min=1, max=40),
+        metadata={"pattern": RECIPIENT, "description": "platform, or @username"},
+    )
+    recurring = fields.String(
+        load_default="none",
+        validate=validate.OneOf(["none", "monthly"]),
+        metadata={"description": "monthly needs a signed-in donor (401 otherwise)"},
+    )
     public = fields.Boolean(load_default=False)
     message = fields.String(load_default="", validate=validate.Length(max=500))
 
