@@ -349,8 +349,15 @@ def check_request() -> None:
             except ValidationError as exc:
                 errors.update(exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages})
     for header in meta["headers"]:
-        if header.get("required") and not request.headers.get(header["name"]):
-            errors[header["name"]] = [f"Send the {header['name']} header."]
+        name, schema = header["name"], header.get("schema", {})
+        value = request.headers.get(name)
+        if value is None:
+            if header.get("required"):
+                errors[name] = [f"Send the {name} header."]
+        elif not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
+            errors[name] = [f"Use {schema.get('minLength', 0)} to {schema.get('maxLength')} characters."]
+        elif schema.get("pattern") and not re.search(schema["pattern"], value):
+            errors[name] = ["Not a valid value for this header."]
     if errors:
         raise ValidationError(errors)
 

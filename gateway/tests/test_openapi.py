@@ -185,3 +185,12 @@ def test_a_body_the_document_requires_cannot_be_left_out(client, auth):
     response = client.patch("/api/v1/me", headers=auth)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("key", ["", "k" * 201])
+def test_a_declared_header_is_checked_against_its_schema(client, auth, key):
+    response = client.post(
+        "/api/v1/posts/p1/reports", json={"reason": "spam"}, headers={**auth, "Idempotency-Key": key}
+    )
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.get_json()["error"]["fields"]
