@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from content import events
 from content.exceptions import Conflict, Forbidden, Invalid, RateLimited
@@ -14,10 +14,11 @@ from content.handlers import access, mentions
 from content.handlers.access import MembershipLookup
 from content.handlers.posts import check_post, post_event, post_view
 from content.handlers.replicas import trust_of
-from content.models import PendingChange, Post, PostRevision
+from content.models import RATE_LIMITS, PendingChange, Post, PostRevision
 from content.schemas import RevisionSchema
-from svclib import wiki
+from svclib import exceptions, wiki
 from svclib.db import Transaction, utcnow
+from svclib.ratelimit import RateLimit
 
 HISTORY = wiki.History(PostRevision, "post_id", ("title", "body", "url"), RevisionSchema(), "post", Conflict)
 
@@ -32,23 +33,15 @@ class EditPolicy:
 
 
 def check_rate(tx: Transaction, user_id: str, policy: EditPolicy, now: datetime) -> None:
-    """Edits applied and edits held both count against the editor's window."""
-    since = now - timedelta(seconds=policy.window_seconds)
-    applied = tx.session.execute(
-        select(func.count(), func.min(PostRevision.created_at)).where(
-            PostRevision.editor_id == user_id, PostRevision.created_at > since, PostRevision.revision > 1
-        )
-    ).one()
-    held = tx.session.execute(
-        select(func.count(), func.min(PendingChange.created_at)).where(
-            PendingChange.editor_id == user_id, PendingChange.created_at > since
-        )
-    ).one()
-    if applied[0] + held[0] >= policy.edits_per_window:
-        oldest = min(t for t in (applied[1], held[1]) if t is not None)
+    """Edits applied, held and reverts all count against the editor's window (``svclib.ratelimit``, the
+    platform's one mechanism, counted with the edit: a refused or failing one is not counted)."""
+    limit = RateLimit("edits", policy.edits_per_window, policy.window_seconds)
+    try:
+        limit.hit(tx, RATE_LIMITS, user_id, now.timestamp())
+    except exceptions.RateLimited as refused:
         raise RateLimited(
-            "You are editing too fast; take a breath.", retry_after=max(1, int((oldest - since).total_seconds()) + 1)
-        )
+            "You are editing too fast; take a breath.", retry_after=refused.details["retry_after"]
+        ) from None
 
 
 def apply_edit(
