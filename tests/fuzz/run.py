@@ -5,8 +5,9 @@ A fresh vhost and fresh databases, ``nameko run`` for each service and gunicorn 
 OpenAPI document with every check (``--checks all``), once without a token and once with one,
 each within ``FUZZ_SECONDS`` (120). Every finding is listed. The run fails on a server error:
 schemathesis's ST101/ST102 (a 5xx for a request that deserved a 4xx) or any 5xx the gateway
-logged (listed with its request id). Findings of the other checks (the OpenAPI document and the
-validation disagreeing) fail it too with ``FUZZ_STRICT=1``.
+logged (listed with its request id), and on any finding of the other checks (the OpenAPI document
+and the validation disagreeing) unless ``FUZZ_STRICT=0``. What a document cannot say (opaque
+cursors, password rules) is in ``schemathesis.toml`` and ``fuzz_hooks.py``, with the reasons.
 
     FUZZ_SECONDS=300 make fuzz      # a longer run
     FUZZ_SEED=1234 make fuzz        # the same examples again
@@ -32,6 +33,7 @@ from devstack.stack import ROOT, Stack
 
 PASSWORD = "fuzzing is a long enough password"
 SCHEMATHESIS = ROOT / "var" / "fuzz-venv" / "bin" / "schemathesis"
+CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"  # with fuzz_hooks.py: what the document cannot say
 
 
 def free_port() -> int:
@@ -74,6 +76,8 @@ def seed(base: str) -> str:
 def schemathesis(base: str, seconds: int, token: str | None, report: Path) -> int:
     argv = [
         str(SCHEMATHESIS),
+        "--config-file",
+        str(CONFIG),
         "run",
         f"{base}/api/v1/openapi.json",
         "--url",
@@ -103,7 +107,9 @@ def schemathesis(base: str, seconds: int, token: str | None, report: Path) -> in
         argv += ["--header", f"Authorization: Bearer {token}"]
     who = "with a token" if token else "without a token"
     infra.log(f"schemathesis {who}, {seconds}s at most")
-    return subprocess.run(argv, cwd=report.parent).returncode  # its cache (.schemathesis/) stays with the run
+    hooks = {"SCHEMATHESIS_HOOKS": "fuzz_hooks", "PYTHONPATH": str(Path(__file__).resolve().parent)}
+    # its cache (.schemathesis/) stays with the run
+    return subprocess.run(argv, cwd=report.parent, env={**os.environ, **hooks}).returncode
 
 
 SERVER_ERRORS = {"ST101", "ST102"}
@@ -168,11 +174,14 @@ def main() -> int:
     for line in other:
         print(f"  {line}")
     infra.log(f"logs and reports: {log_dir}")
-    strict = os.environ.get("FUZZ_STRICT") == "1" and any(exits.values())
+    strict = os.environ.get("FUZZ_STRICT", "1") != "0" and (bool(other) or any(exits.values()))
     if serious or errors or strict or any(code not in (0, 1) for code in exits.values()):
         infra.log("make fuzz failed: " + ("server errors" if serious or errors else "see the findings above"))
         return 1
-    infra.log(f"make fuzz: no server error ({len(other)} other findings listed above; FUZZ_STRICT=1 fails on them)")
+    if other:
+        infra.log(f"make fuzz: no server error ({len(other)} other findings above, let pass by FUZZ_STRICT=0)")
+    else:
+        infra.log("make fuzz: no failures (no server error, no other finding)")
     return 0
 
 

@@ -19,3 +19,7 @@ class NotFound(DonationsError, exceptions.NotFound):
 
 class Conflict(DonationsError, exceptions.Conflict):
     pass
+
+
+class Unauthenticated(DonationsError, exceptions.Unauthenticated):
+    pass

@@ -10,7 +10,7 @@ import uuid
 
 from sqlalchemy import select
 
-from donations.exceptions import Conflict, Invalid, NotFound
+from donations.exceptions import Conflict, Invalid, NotFound, Unauthenticated
 from donations.handlers.people import find_person, names_of, recipient_named
 from donations.models import Donation, Pledge
 from svclib.db import Transaction, isoformat
@@ -124,12 +124,12 @@ def start_donation(
         fields["currency"] = [f"Use one of {', '.join(currencies)}."]
     if recurring not in ("none", "monthly"):
         fields["recurring"] = ["Use none or monthly."]
-    if recurring == "monthly" and donor_id is None:
-        fields["recurring"] = ["Sign in to pledge monthly, so that you can cancel."]
     if len(message or "") > 500:
         fields["message"] = ["Use at most 500 characters."]
     if fields:
         raise Invalid("Some fields are not valid.", fields=fields)
+    if recurring == "monthly" and donor_id is None:  # a well-formed request that needs a signed-in donor
+        raise Unauthenticated("Sign in to pledge monthly, so that you can cancel.")
     recipient_id = None
     if recipient != "platform":
         if not recipient.startswith("@"):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from donations import providers
 from donations.dependencies import ProviderSettings
-from donations.exceptions import Conflict, Forbidden, Invalid, NotFound
+from donations.exceptions import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from donations.models import OUTBOX, Base, Donation, RejectedWebhook
 from donations.service import DonationsService
 from svclib.db import utcnow
@@ -127,6 +127,11 @@ def test_idempotency_key_replays_and_refuses_misuse(service):
 def test_bad_amounts_and_fields_are_refused(service, overrides):
     with pytest.raises(Invalid):
         donate(service, key=str(overrides), **overrides)
+
+
+def test_an_anonymous_monthly_pledge_asks_to_sign_in(service):
+    with pytest.raises(Unauthenticated):
+        donate(service, donor=None, recurring="monthly")
 
 
 def test_donating_to_nobody_is_404(service):
