@@ -1,7 +1,7 @@
 """the rate_limits table of svclib.ratelimit (uploads and reports per account)
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 
 from svclib.ratelimit import create_rate_limits_table
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
