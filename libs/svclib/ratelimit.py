@@ -95,3 +95,8 @@ class RateLimit:
 def prune(tx: Transaction, table: Table, idle: timedelta = timedelta(days=1)) -> int:
     """Forget subjects not seen for ``idle``; returns how many."""
     return tx.session.execute(delete(table).where(table.c.updated_at < utcnow() - idle)).rowcount
+
+
+def forget(tx: Transaction, table: Table, subject: str) -> int:
+    """Forget every count kept for ``subject`` (an erased account): its rows under every limit's name."""
+    return tx.session.execute(delete(table).where(table.c.key.endswith(f":{subject}", autoescape=True))).rowcount

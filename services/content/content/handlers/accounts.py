@@ -15,6 +15,7 @@ from sqlalchemy import select
 from content.models import (
     KNOWN_USERS,
     OUTBOX,
+    RATE_LIMITS,
     Comment,
     CommentRevision,
     Member,
@@ -28,7 +29,7 @@ from content.models import (
     Vote,
     VoteVersion,
 )
-from svclib import users
+from svclib import ratelimit, users
 from svclib.db import Transaction, isoformat
 
 # Columns that keep their row but lose an erased person's id.
@@ -185,6 +186,7 @@ def erase(tx: Transaction, user_id: str) -> None:
         select(PendingChange).where(PendingChange.editor_id == user_id, PendingChange.status == "pending")
     ).all():
         session.delete(change)
+    ratelimit.forget(tx, RATE_LIMITS, user_id)  # upload, report and edit counts
     session.flush()
     # Pictures no post shows lose their owner too, and go with the daily sweep of unused uploads.
     users.forget(tx, user_id, anonymise=ANONYMISED, delete_where=DELETED, outbox=OUTBOX)
