@@ -1,7 +1,7 @@
 """the rate_limits table of svclib.ratelimit (uploads and reports per account)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 
 from svclib.ratelimit import create_rate_limits_table
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
