@@ -14,6 +14,7 @@ Settings (environment):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -84,6 +85,16 @@ def run(*args: str, timeout: float = 600, check: bool = True, env: dict | None =
 
 def podman(*args: str, **kwargs):
     return run("podman", *args, **kwargs)
+
+
+@contextlib.contextmanager
+def image_root(name: str):
+    """The image's files, read-only, at a path of this machine (podman as root)."""
+    mounted = Path(podman("image", "mount", name).stdout.strip())
+    try:
+        yield mounted
+    finally:
+        podman("image", "unmount", name, check=False)
 
 
 # --- the engine ----------------------------------------------------------------------------------
@@ -388,13 +399,16 @@ class Stack:
         return json.loads(podman(*args).stdout or "[]")
 
     def health(self) -> dict[str, str]:
-        """Container name: state, or its health where it has a healthcheck."""
+        """Container name: its health while it runs with a healthcheck, else its state and exit code."""
         found = {}
         for box in self.containers():
             name = box["Names"][0]
             inspected = json.loads(podman("inspect", name).stdout)[0]["State"]
             health = (inspected.get("Health") or inspected.get("Healthcheck") or {}).get("Status")
-            found[name] = health or inspected["Status"]
+            # An exited container keeps its last health: its state says more.
+            if inspected["Status"] != "running" or not health:
+                health = f"{inspected['Status']} ({inspected.get('ExitCode')})"
+            found[name] = health
         return found
 
     def leftovers(self) -> dict[str, list[str]]:
