@@ -21,6 +21,7 @@ from gateway.routes import (
     notifications,
     posts,
     reports,
+    search,
     subwikis,
     uploads,
     votes,
@@ -128,5 +129,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(donations.bp)
     app.register_blueprint(feed.bp)
+    app.register_blueprint(search.bp)
     app.register_blueprint(notifications.bp)
     return app

@@ -57,6 +57,7 @@ TAGS = [
     ("Discussion", "Comments and their votes"),
     ("Moderation", "Reports and protection"),
     ("Feed", "Ranked feeds; every item says why it is where it is"),
+    ("Search", "Posts and comments by words, in English and French"),
     ("Notifications", "What happened to your posts, comments, edits, reports and profile"),
     ("Donations", "Gifts, pledges, the campaign and the public ledger"),
     ("Operations", "Health, metrics and this document"),

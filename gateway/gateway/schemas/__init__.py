@@ -107,6 +107,7 @@ from gateway.schemas.requests import (
     UpdateMeRequest,
     VoteRequest,
 )
+from gateway.schemas.search import FoundComment, PostOfComment, SearchHit, SearchPage, SearchQuery
 from gateway.schemas.subwikis import (
     Change,
     Member,
@@ -124,6 +125,11 @@ from gateway.schemas.subwikis import (
 )
 
 __all__ = [
+    "FoundComment",
+    "PostOfComment",
+    "SearchHit",
+    "SearchPage",
+    "SearchQuery",
     "Answer",
     "ApiIndex",
     "Campaign",

@@ -1,0 +1,47 @@
+"""Answers and questions of search."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from gateway.schemas.base import Answer, page_of, time_field
+from gateway.schemas.people import ERASED, Person
+from gateway.schemas.posts import CommentScore, PostView
+from gateway.schemas.requests import PageQuery
+
+
+class SearchQuery(PageQuery):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    subwiki = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    kind = fields.String(load_default="post", validate=validate.OneOf(["post", "comment"]))
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(["relevance", "quality", "new"]))
+
+
+class PostOfComment(Answer):
+    id = fields.String()
+    title = fields.String()
+    subwiki = fields.String(metadata={"description": "the subwiki's slug"})
+
+
+class FoundComment(Answer):
+    id = fields.String()
+    post_id = fields.String()
+    parent_id = fields.String(allow_none=True)
+    author = fields.Nested(Person, allow_none=True, metadata=ERASED)
+    body_html = fields.String()
+    created_at = time_field()
+    score = fields.Nested(CommentScore)
+    post = fields.Nested(PostOfComment)
+
+
+class SearchHit(Answer):
+    class Meta:
+        optional = ("post", "comment")
+
+    kind = fields.String(validate=validate.OneOf(["post", "comment"]))
+    relevance = fields.Float(metadata={"description": "text relevance blended with net votes (higher first)"})
+    post = fields.Nested(PostView, metadata={"description": "when kind is post"})
+    comment = fields.Nested(FoundComment, metadata={"description": "when kind is comment"})
+
+
+SearchPage = page_of(SearchHit, "SearchPage")

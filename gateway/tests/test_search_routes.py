@@ -1,0 +1,80 @@
+"""GET /search with content, identity, communities and the feed replaced by fakes."""
+
+from __future__ import annotations
+
+FOUND_POST = {
+    "id": "p1",
+    "kind": "text",
+    "title": "Salmon",
+    "body": "Long body",
+    "body_html": "<p>Long body</p>",
+    "url": None,
+    "image_id": None,
+    "image_file": None,
+    "author_id": "u1",
+    "subwiki_id": "s1",
+    "subwiki": "rivers",
+    "created_at": "2026-01-01T00:00:00+00:00",
+    "updated_at": "2026-01-01T00:00:00+00:00",
+    "revision": 1,
+    "protected": False,
+    "comment_count": 0,
+    "up": 2,
+    "down": 0,
+}
+
+
+def test_posts_are_presented_as_in_the_feed(client, services):
+    asked = {}
+
+    def search(q, kind, sort, slug, limit, cursor):
+        asked.update(q=q, kind=kind, sort=sort, slug=slug, limit=limit)
+        return {"items": [{"post": dict(FOUND_POST), "score": 0.25}], "next_cursor": "WyJjMSJd"}
+
+    services.on("content", "search", search)
+    services.on("identity", "get_people", lambda ids: {"u1": {"username": "ann", "display_name": "Ann"}})
+    services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
+    services.on("feed", "post_scores", lambda ids: {})
+    response = client.get("/api/v1/search?q=salmon&subwiki=rivers&limit=5")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert asked == {"q": "salmon", "kind": "post", "sort": "relevance", "slug": "rivers", "limit": 5}
+    page = response.get_json()
+    hit = page["items"][0]
+    assert hit["kind"] == "post" and hit["relevance"] == 0.25 and page["next_cursor"] == "WyJjMSJd"
+    assert hit["post"]["author"]["username"] == "ann" and hit["post"]["subwiki"]["name"] == "Rivers"
+    assert "body" not in hit["post"] and hit["post"]["score"]["up"] == 2
+
+
+def test_comments_come_with_their_author_and_post(client, services):
+    comment = {
+        "id": "c1",
+        "post_id": "p1",
+        "parent_id": None,
+        "author_id": "u1",
+        "body": "Herons",
+        "body_html": "<p>Herons</p>",
+        "revision": 1,
+        "up": 1,
+        "down": 0,
+        "deleted": False,
+        "created_at": "2026-01-01T00:00:00+00:00",
+    }
+    services.on(
+        "content",
+        "search",
+        lambda *args: {
+            "items": [{"comment": comment, "post": {"id": "p1", "title": "Rivers", "subwiki": "rivers"}, "score": 1.0}],
+            "next_cursor": None,
+        },
+    )
+    services.on("identity", "get_people", lambda ids: {"u1": {"username": "ann", "display_name": "Ann"}})
+    hit = client.get("/api/v1/search?q=herons&kind=comment").get_json()["items"][0]
+    assert hit["comment"]["author"]["username"] == "ann" and hit["comment"]["post"]["title"] == "Rivers"
+
+
+def test_bad_parameters_are_400_before_any_call(client, services):
+    for bad in ("", "?q=", "?q=" + "x" * 201, "?q=x&kind=user", "?q=x&sort=old", "?q=x&limit=0", "?q=x&nope=1"):
+        response = client.get("/api/v1/search" + bad)
+        assert response.status_code == 400, bad
+        assert response.get_json()["error"]
+    assert services.calls == []
