@@ -353,3 +353,49 @@ def test_held_edits_and_a_revision_show_their_changes_from_the_api(client, gatew
         "changes": [change],
     }
     assert "New title" in client.get("/posts/p1/history?diff=2").get_data(as_text=True)
+
+
+# -- search ---
+
+COMMENTS = {
+    "items": [
+        {
+            "kind": "comment",
+            "relevance": 0.3,
+            "comment": {
+                "id": "c1",
+                "post_id": "p1",
+                "parent_id": None,
+                "author": {"id": "u2", "username": "bea", "display_name": "Bea"},
+                "body_html": "<p>Herons at dawn</p>",
+                "created_at": "2026-01-01T00:00:00Z",
+                "score": {"up": 1, "down": 0},
+                "post": {"id": "p1", "title": "Rivers", "subwiki": "history"},
+            },
+        }
+    ],
+    "next_cursor": None,
+}
+
+
+def test_header_has_a_search_box_and_results_show_posts_and_comments(client, gateway):
+    assert 'action="/search"' in client.get("/").get_data(as_text=True)
+    gateway.answers[("GET", "/search")] = {
+        "items": [{"kind": "post", "relevance": 0.5, "post": FEED["items"][0]["post"]}],
+        "next_cursor": "abc",
+    }
+    html = client.get("/search?q=salmon&sort=new").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "cursor=abc" in html
+    assert gateway.calls[-1][3]["params"] == {"q": "salmon", "kind": "post", "sort": "new", "limit": 25}
+    gateway.answers[("GET", "/search")] = COMMENTS
+    html = client.get("/search?q=herons&kind=comment", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "<p>Herons at dawn</p>" in html and "Commentaire de Bea" in html and "Recherche" in html
+
+
+def test_an_empty_or_refused_search_asks_again(client, gateway):
+    calls = len(gateway.calls)
+    response = client.get("/search")
+    assert response.status_code == 200 and len(gateway.calls) == calls
+    gateway.answers[("GET", "/search")] = ApiError(400, "invalid", "Some fields are not valid.")
+    html = client.get("/search?q=x").get_data(as_text=True)
+    assert "That search cannot be made" in html
