@@ -42,7 +42,7 @@ def test_posts_are_presented_as_in_the_feed(client, services):
     hit = page["items"][0]
     assert hit["kind"] == "post" and hit["relevance"] == 0.25 and page["next_cursor"] == "WyJjMSJd"
     assert hit["post"]["author"]["username"] == "ann" and hit["post"]["subwiki"]["name"] == "Rivers"
-    assert "body" not in hit["post"] and hit["post"]["score"]["up"] == 2
+    assert "body" not in hit["post"] and "revision" not in hit["post"] and hit["post"]["score"]["up"] == 2
 
 
 def test_comments_come_with_their_author_and_post(client, services):

@@ -13,9 +13,9 @@ bp = Blueprint("search", __name__, url_prefix="/api/v1")
 
 
 def _posts(found: list[dict]) -> list[dict]:
-    for item in found:
-        item["post"].pop("body", None)
-        item["post"].pop("body_html", None)
+    for item in found:  # shown as in the feed: without what only the post's own page shows
+        for key in presenters.PAGE_FIELDS:
+            item["post"].pop(key, None)
     shown = presenters.posts(services(), [item["post"] for item in found])
     return [
         {"kind": "post", "relevance": round(float(item["score"]), 6), "post": post}

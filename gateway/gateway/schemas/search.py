@@ -5,8 +5,9 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from gateway.schemas.base import Answer, page_of, time_field
+from gateway.schemas.feed import FeedPost
 from gateway.schemas.people import ERASED, Person
-from gateway.schemas.posts import CommentScore, PostView
+from gateway.schemas.posts import CommentScore
 from gateway.schemas.requests import PageQuery
 
 
@@ -40,7 +41,7 @@ class SearchHit(Answer):
 
     kind = fields.String(validate=validate.OneOf(["post", "comment"]))
     relevance = fields.Float(metadata={"description": "text relevance blended with net votes (higher first)"})
-    post = fields.Nested(PostView, metadata={"description": "when kind is post"})
+    post = fields.Nested(FeedPost, metadata={"description": "when kind is post, as in the feed"})
     comment = fields.Nested(FoundComment, metadata={"description": "when kind is comment"})
 
 
