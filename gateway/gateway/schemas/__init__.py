@@ -107,7 +107,7 @@ from gateway.schemas.requests import (
     UpdateMeRequest,
     VoteRequest,
 )
-from gateway.schemas.search import FoundComment, PostOfComment, SearchHit, SearchPage, SearchQuery
+from gateway.schemas.search import FoundComment, FoundPost, PostOfComment, SearchHit, SearchPage, SearchQuery
 from gateway.schemas.subwikis import (
     Change,
     Member,
@@ -126,6 +126,7 @@ from gateway.schemas.subwikis import (
 
 __all__ = [
     "FoundComment",
+    "FoundPost",
     "PostOfComment",
     "SearchHit",
     "SearchPage",

@@ -9,6 +9,7 @@ from gateway.schemas.feed import FeedPost
 from gateway.schemas.people import ERASED, Person
 from gateway.schemas.posts import CommentScore
 from gateway.schemas.requests import PageQuery
+from gateway.schemas.subwikis import SubwikiSummary
 
 
 class SearchQuery(PageQuery):
@@ -16,6 +17,12 @@ class SearchQuery(PageQuery):
     subwiki = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
     kind = fields.String(load_default="post", validate=validate.OneOf(["post", "comment"]))
     sort = fields.String(load_default="relevance", validate=validate.OneOf(["relevance", "quality", "new"]))
+
+
+class FoundPost(FeedPost):
+    """A post as the feed shows it, its subwiki as the post's page shows it."""
+
+    subwiki = fields.Nested(SubwikiSummary)
 
 
 class PostOfComment(Answer):
@@ -41,7 +48,7 @@ class SearchHit(Answer):
 
     kind = fields.String(validate=validate.OneOf(["post", "comment"]))
     relevance = fields.Float(metadata={"description": "text relevance blended with net votes (higher first)"})
-    post = fields.Nested(FeedPost, metadata={"description": "when kind is post, as in the feed"})
+    post = fields.Nested(FoundPost, metadata={"description": "when kind is post, as in the feed"})
     comment = fields.Nested(FoundComment, metadata={"description": "when kind is comment"})
 
 
