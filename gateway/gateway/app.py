@@ -84,7 +84,8 @@ def create_app(config: dict | None = None) -> Flask:
             tracing.activate(span) if span is not None else None,
             logs.bind(state.request_id, tracing.trace_id_of(span)),
         )
-        checks.check_request()
+        if request.routing_exception is None:  # no such route or method: its 404 or 405 first
+            checks.check_request()
 
     @app.after_request
     def _finish(response):

@@ -142,3 +142,9 @@ def test_a_500_is_logged_with_the_request_id_the_client_got(client, services, re
     assert response.status_code == 500
     assert error_of(response)["request_id"] == "req-12345678" == response.headers["X-Request-Id"]
     assert any("req-12345678" in record.getMessage() for record in caplog.records)
+
+
+def test_an_undeclared_method_is_405_whatever_its_query(client):
+    response = client.open("/api/v1/donations/campaign?cursor=0", method="TRACE")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]

@@ -3,8 +3,8 @@
 A cursor is opaque: only the ``next_cursor`` a list handed out is one, and any other is a 400 (tested
 in ``gateway/tests/test_input_checks.py::test_tampered_cursors_are_refused`` and
 ``libs/tests/unit/test_pagination.py``). The document says its alphabet and length, which is all a
-document can say, so a made-up cursor of that shape would count as "valid data refused". A request
-meant to be valid therefore goes without a made-up cursor; requests meant to be invalid keep theirs.
+document can say, so a made-up cursor of that shape would count as "valid data refused" (and hide what
+a request meant to test, a missing header or an undeclared method). Requests therefore go without one.
 """
 
 import schemathesis
