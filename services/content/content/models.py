@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
@@ -36,6 +36,17 @@ class Member(Base):
     is_moderator: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class MemberVersion(Base):
+    """The newest version of each membership applied from communities' events (kept after a leave):
+    a join, leave or change of moderators that arrives late, or again, changes nothing."""
+
+    __tablename__ = "member_versions"
+
+    subwiki_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class Trust(Base):
     """Each person's trust (0.1 .. 1.0), kept from identity's events."""
 
@@ -43,7 +54,9 @@ class Trust(Base):
 
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     trust: Mapped[float] = mapped_column(Float, default=NEW_ACCOUNT_TRUST)
-    # When identity computed the value held: an older change arriving late is not applied.
+    # Identity's version of the value held (a sequence per person): an older one is not applied.
+    version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # When identity computed the value held: for events without a version, an older change arriving late is not applied.
     as_of: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 

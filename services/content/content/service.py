@@ -110,6 +110,7 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
             payload["user"]["id"],
             float(payload["user"]["trust"]),
             parse_time(payload["occurred_at"]) if payload.get("occurred_at") else None,
+            payload["user"].get("version"),
         )
 
     # -- posts ------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from communities.handlers.members import log
-from communities.models import Membership, Subwiki
+from communities.models import Membership, MembershipVersion, Subwiki
 from svclib import pagination
 from svclib.db import Transaction, utcnow
 
@@ -40,11 +40,28 @@ def list_memberships(tx: Transaction, after: str | None, limit: int) -> dict:
     limit = pagination.facts_limit(limit)
     after = pagination.facts_after(after)
     key = Membership.subwiki_id + ":" + Membership.user_id
-    query = select(key.label("k"), Membership.user_id, Membership.subwiki_id, Subwiki.slug, Membership.is_moderator)
-    query = query.join(Subwiki, Subwiki.id == Membership.subwiki_id).order_by(key).limit(limit)
-    rows = tx.session.execute(query.where(key > after) if after else query).all()
+    query = select(
+        key.label("k"),
+        Membership.user_id,
+        Membership.subwiki_id,
+        Subwiki.slug,
+        Membership.is_moderator,
+        MembershipVersion.version,
+    )
+    query = query.join(Subwiki, Subwiki.id == Membership.subwiki_id).outerjoin(
+        MembershipVersion,
+        (MembershipVersion.subwiki_id == Membership.subwiki_id) & (MembershipVersion.user_id == Membership.user_id),
+    )
+    rows = tx.session.execute((query.where(key > after) if after else query).order_by(key).limit(limit)).all()
+    # Each with the version its latest event carried, so a copy rebuilt from them ignores older events.
     items = [
-        {"user_id": r.user_id, "subwiki_id": r.subwiki_id, "subwiki": r.slug, "is_moderator": r.is_moderator}
+        {
+            "user_id": r.user_id,
+            "subwiki_id": r.subwiki_id,
+            "subwiki": r.slug,
+            "is_moderator": r.is_moderator,
+            "version": r.version,
+        }
         for r in rows
     ]
     return pagination.facts_page(items, [r.k for r in rows], limit)

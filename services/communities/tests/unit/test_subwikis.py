@@ -210,3 +210,14 @@ def test_a_slug_taken_at_the_same_moment_is_a_conflict_not_an_error(service, mon
         service.create_subwiki("bob", "rivers", "Also rivers")
     assert "slug" in caught.value.details["fields"]
     assert service.create_subwiki("bob", "lakes", "Lakes")["slug"] == "lakes"
+
+
+def test_membership_facts_carry_the_version_of_their_latest_event(service):
+    service.create_subwiki("ann", "rivers", "Rivers", "", "")
+    service.join_subwiki("bob", "rivers")
+    service.leave_subwiki("bob", "rivers")
+    service.join_subwiki("bob", "rivers")
+    items = {item["user_id"]: item for item in service.list_memberships()["items"]}
+    # ann: joined (1) and made moderator (2) at creation; bob: joined, left, joined.
+    assert (items["ann"]["version"], items["ann"]["is_moderator"]) == (2, True)
+    assert (items["bob"]["version"], items["bob"]["is_moderator"]) == (3, False)

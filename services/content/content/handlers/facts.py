@@ -16,7 +16,7 @@ from content import markup
 from content.exceptions import Invalid
 from content.handlers import mentions
 from content.handlers.access import moderator_ids
-from content.models import Comment, PendingChange, Post, PostRevision, Report, Upload, Vote
+from content.models import Comment, PendingChange, Post, PostRevision, Report, Upload, Vote, VoteVersion
 from content.schemas import PostEventSchema
 from svclib import pagination
 from svclib.db import Transaction, isoformat
@@ -60,14 +60,32 @@ def _mentioned(tx: Transaction, texts: list[tuple[str, str]]) -> list[list[str]]
 
 
 def _votes(tx: Transaction, after: str | None, limit: int) -> Page:
-    """Votes on posts (the feed ranks posts only), keyed by post and voter."""
+    """Votes on posts (the feed ranks posts only), keyed by post and voter, each with the version its
+    latest event carried: a copy rebuilt from them then ignores the older events still on their way."""
     key = Vote.target_id + ":" + Vote.voter_id
-    query = select(Vote, key.label("key")).where(Vote.target_type == "post").order_by(key).limit(limit)
+    query = (
+        select(Vote, VoteVersion.version, key.label("key"))
+        .outerjoin(
+            VoteVersion,
+            (VoteVersion.target_type == Vote.target_type)
+            & (VoteVersion.target_id == Vote.target_id)
+            & (VoteVersion.voter_id == Vote.voter_id),
+        )
+        .where(Vote.target_type == "post")
+        .order_by(key)
+        .limit(limit)
+    )
     if after:
         query = query.where(key > after)
     rows = tx.session.execute(query).all()
     items = [
-        {"target_type": "post", "target_id": row.Vote.target_id, "voter_id": row.Vote.voter_id, "value": row.Vote.value}
+        {
+            "target_type": "post",
+            "target_id": row.Vote.target_id,
+            "voter_id": row.Vote.voter_id,
+            "value": row.Vote.value,
+            "version": row.version,
+        }
         for row in rows
     ]
     return items, [row.key for row in rows]

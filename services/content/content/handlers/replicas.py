@@ -5,41 +5,77 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
-from content.models import NEW_ACCOUNT_TRUST, Member, Trust
-from svclib.db import Transaction
+from content.models import NEW_ACCOUNT_TRUST, Member, MemberVersion, Trust
+from svclib.db import Transaction, utcnow
+
+
+def _newer_membership(tx: Transaction, membership: dict) -> bool:
+    """Whether a membership event is newer than the one applied for its membership; it is then the one held.
+
+    The version row stays locked until the transaction ends, so events about one membership apply one
+    after the other. An event without a version (from an older producer) applies as it comes.
+    """
+    key = {"subwiki_id": membership["subwiki_id"], "user_id": membership["user_id"]}
+    query = select(MemberVersion).filter_by(**key).with_for_update()
+    held = tx.session.scalar(query)
+    if held is None:
+        insert = postgresql.insert if tx.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        now = utcnow()
+        tx.session.execute(
+            insert(MemberVersion).values(**key, version=0, created_at=now, updated_at=now).on_conflict_do_nothing()
+        )
+        held = tx.session.scalar(query.execution_options(populate_existing=True))
+    version = membership.get("version")
+    if version is None:
+        return True
+    if int(version) <= held.version:
+        return False
+    held.version = int(version)
+    return True
 
 
 def record_membership(tx: Transaction, membership: dict, joined: bool) -> None:
-    key = (membership["subwiki_id"], membership["user_id"])
-    member = tx.session.get(Member, key)
-    if joined and member is None:
-        tx.session.add(
-            Member(
-                subwiki_id=key[0],
-                user_id=key[1],
-                subwiki_slug=membership["subwiki"],
-                is_moderator=bool(membership.get("is_moderator")),
-            )
-        )
-    elif not joined and member is not None:
-        tx.session.delete(member)
+    """A join or a leave from communities; one no newer than the membership's version held changes nothing."""
+    if _newer_membership(tx, membership):
+        _set_member(tx, membership, joined, bool(membership.get("is_moderator")))
 
 
 def record_moderator(tx: Transaction, membership: dict, is_moderator: bool) -> None:
-    record_membership(tx, membership, joined=True)
-    tx.session.flush()
-    member = tx.session.get(Member, (membership["subwiki_id"], membership["user_id"]))
-    member.is_moderator = is_moderator
+    """A moderator appointed or dismissed (the membership's state, with its version)."""
+    if _newer_membership(tx, membership):
+        _set_member(tx, membership, True, is_moderator)
 
 
-def record_trust(tx: Transaction, user_id: str, trust: float, as_of: datetime | None = None) -> None:
-    """A person's trust from identity; a change computed before the value held (arriving late) is ignored."""
+def _set_member(tx: Transaction, membership: dict, present: bool, is_moderator: bool) -> None:
+    key = (membership["subwiki_id"], membership["user_id"])
+    member = tx.session.get(Member, key)
+    if present and member is None:
+        tx.session.add(
+            Member(subwiki_id=key[0], user_id=key[1], subwiki_slug=membership["subwiki"], is_moderator=is_moderator)
+        )
+    elif present:
+        member.is_moderator = is_moderator
+    elif member is not None:
+        tx.session.delete(member)
+
+
+def record_trust(
+    tx: Transaction, user_id: str, trust: float, as_of: datetime | None = None, version: int | None = None
+) -> None:
+    """A person's trust from identity; one no newer than the value held (by identity's version of it,
+    or for events without one by when it was computed) is ignored."""
     row = tx.session.scalar(select(Trust).where(Trust.user_id == user_id).with_for_update())
     if row is None:
-        tx.session.add(Trust(user_id=user_id, trust=trust, as_of=as_of))
-    elif as_of is None or row.as_of is None or as_of > row.as_of:
-        row.trust, row.as_of = trust, as_of or row.as_of
+        tx.session.add(Trust(user_id=user_id, trust=trust, as_of=as_of, version=version))
+        return
+    if version is not None:
+        if row.version is not None and int(version) <= row.version:
+            return
+    elif as_of is not None and row.as_of is not None and as_of <= row.as_of:
+        return
+    row.trust, row.as_of, row.version = trust, as_of or row.as_of, version if version is not None else row.version
 
 
 def trust_of(tx: Transaction, user_id: str) -> float:

@@ -6,7 +6,7 @@ from eventlet import patcher
 from content import markup
 from content.exceptions import Invalid
 from content.handlers import facts, votes
-from content.models import Base, Post
+from content.models import Base, Post, Vote, VoteVersion
 from svclib.testing import memory_database
 
 
@@ -78,3 +78,13 @@ def test_long_texts_are_rendered_off_the_event_loop(monkeypatch):
     assert markup.render("*short*") == "<p><em>short</em></p>\n"
     assert markup.render("*long* " * 1000).startswith("<p><em>long</em>")
     assert threads == [True, False]
+
+
+def test_vote_facts_carry_the_version_of_their_latest_event(db):
+    with db.transaction() as tx:
+        tx.session.add(Vote(target_type="post", target_id="p1", voter_id="ann", value=1))
+        tx.session.add(VoteVersion(target_type="post", target_id="p1", voter_id="ann", version=4))
+        tx.session.add(Vote(target_type="post", target_id="p1", voter_id="bob", value=-1))  # from before versions
+    with db.reading() as tx:
+        items = facts.list_facts(tx, "votes", None, 10)["items"]
+    assert [(v["voter_id"], v["value"], v["version"]) for v in items] == [("ann", 1, 4), ("bob", -1, None)]

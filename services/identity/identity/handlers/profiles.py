@@ -13,7 +13,7 @@ from identity import events
 from identity.exceptions import Invalid, NotFound
 from identity.handlers import versions
 from identity.handlers.common import live_user, lock_people, user_by_username
-from identity.models import Follow, SubwikiMembership, User
+from identity.models import Follow, KeyVersion, SubwikiMembership, User
 from identity.schemas import FollowEventSchema, PrivateUserSchema, PublicUserSchema, UserEventSchema
 from svclib import pagination
 from svclib.db import Read, Transaction, isoformat, utcnow
@@ -156,10 +156,21 @@ def list_follows(tx: Transaction, after: str | None, limit: int) -> dict:
     limit = pagination.facts_limit(limit)
     after = pagination.facts_after(after)
     key = Follow.follower_id + ":" + Follow.followee_id
-    query = select(key.label("k"), Follow.follower_id, Follow.followee_id, Follow.created_at).order_by(key).limit(limit)
+    query = (
+        select(key.label("k"), Follow.follower_id, Follow.followee_id, Follow.created_at, KeyVersion.version)
+        .outerjoin(KeyVersion, (KeyVersion.kind == "follow") & (KeyVersion.key == key))
+        .order_by(key)
+        .limit(limit)
+    )
     rows = tx.session.execute(query.where(key > after) if after else query).all()
+    # Each with the version its latest event carried, so a copy rebuilt from them ignores older events.
     items = [
-        {"follower_id": r.follower_id, "followee_id": r.followee_id, "created_at": isoformat(r.created_at)}
+        {
+            "follower_id": r.follower_id,
+            "followee_id": r.followee_id,
+            "created_at": isoformat(r.created_at),
+            "version": r.version,
+        }
         for r in rows
     ]
     return pagination.facts_page(items, [r.k for r in rows], limit)

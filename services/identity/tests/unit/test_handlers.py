@@ -339,3 +339,13 @@ def test_erasure_leaves_no_row_naming_the_account(service, db):
                     statement = text(f'SELECT count(*) FROM "{table.name}" WHERE CAST("{column.name}" AS TEXT) LIKE :v')
                     assert not tx.session.execute(statement, {"v": f"%{me['id']}%"}).scalar(), table.name
     assert service.get_user("omar")["follower_count"] == 0
+
+
+def test_follow_facts_carry_the_version_of_their_latest_event(service, db):
+    jack = service.register("jack", "jack@example.com", GOOD_PASSWORD)
+    kate = service.register("kate", "kate@example.com", GOOD_PASSWORD)
+    service.follow_user(jack["id"], "kate")
+    service.unfollow_user(jack["id"], "kate")
+    service.follow_user(jack["id"], "kate")
+    (item,) = service.list_follows()["items"]
+    assert (item["follower_id"], item["followee_id"], item["version"]) == (jack["id"], kate["id"], 3)
