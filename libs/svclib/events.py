@@ -17,9 +17,10 @@ messages return to ``<queue>`` when their per-message TTL expires, or parked in
 
 A message that cannot be decoded at all (not JSON, a foreign content type) is
 parked too, not dropped. Each handler counts what it parked (``parked``).
-The queues are declared when the handler starts and by ``python -m
-svclib.topology``, which runs before any publisher, so an event sent while its
-consumer is down waits for it.
+The queues are quorum queues (:mod:`svclib.queues`: replicated, with a delivery
+limit that parks an event whose consumer keeps dying on it), declared when the
+handler starts and by ``python -m svclib.topology``, which runs before any
+publisher, so an event sent while its consumer is down waits for it.
 
 Each delivery is counted (``svclib.metrics``: handled, failed, retried, parked, handling
 time, lag from the event's ``occurred_at``), the messages waiting in the dead-letter
@@ -46,7 +47,7 @@ from nameko.exceptions import ContainerBeingKilled, RpcTimeout, UnknownService
 from nameko.messaging import QueueConsumer
 from sqlalchemy import exc as sa_exc
 
-from svclib import logs, metrics, tracing
+from svclib import logs, metrics, queues, tracing
 from svclib.exceptions import Invalid
 from svclib.startup import with_backoff
 from svclib.times import parse_time, utcnow
@@ -88,15 +89,11 @@ def classify(exc: BaseException) -> str:
 
 
 def retry_queue(queue: Queue) -> Queue:
-    return Queue(
-        f"{queue.name}.retry",
-        durable=True,
-        queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue.name},
-    )
+    return queues.retry_queue(queue.name)
 
 
 def dead_queue(queue: Queue) -> Queue:
-    return Queue(f"{queue.name}.dead", durable=True)
+    return queues.dead_queue(queue.name)
 
 
 class ParkingQueueConsumer(QueueConsumer):
@@ -118,6 +115,8 @@ class ReliableEventHandler(EventHandler):
 
     def setup(self) -> None:
         super().setup()
+        # A quorum queue with a delivery limit (svclib.queues) instead of nameko's classic one.
+        self.queue = queues.event_queue(self.queue.name, self.queue.exchange, self.queue.routing_key)
         config = self.container.config
         self.max_retries = int(config.get("EVENT_MAX_RETRIES", DEFAULT_MAX_RETRIES))
         self.retry_delay_ms = int(config.get("EVENT_RETRY_DELAY_MS", DEFAULT_RETRY_DELAY_MS))
@@ -164,13 +163,10 @@ class ReliableEventHandler(EventHandler):
         _, count, _ = dead_queue(self.queue)(channel).queue_declare(passive=True)
         return count
 
-    def declare(self, connection: kombu.Connection) -> None:
-        """Declare the exchange, this handler's queue, its retry and dead queues."""
-        channel = connection.default_channel
-        self.queue.exchange(channel).declare()
-        self.queue(channel).declare()
-        retry_queue(self.queue)(channel).declare()
-        dead_queue(self.queue)(channel).declare()
+    def declare(self, connection: kombu.Connection, migrate_existing: bool = False) -> int:
+        """Declare the exchange, this handler's queue, its retry and dead queues (quorum queues, see
+        svclib.queues); ``migrate_existing`` moves queues declared otherwise before, keeping their messages."""
+        return queues.ensure(connection, self.queue, migrate_existing=migrate_existing)
 
     def handle_message(self, body, message) -> None:
         handled, failed = self._series[0], self._series[1]

@@ -7,6 +7,10 @@ every service first, so that an event published while its consumer is down
 waits in the queue.
 
     python -m svclib.topology identity.service communities.service ...
+
+The event queues are quorum queues (:mod:`svclib.queues`); queues declared before as
+classic ones are migrated here, keeping their messages: run it with the consumers
+stopped (it runs before the services in ``make run``, compose and Kubernetes).
 """
 
 from __future__ import annotations
@@ -45,13 +49,16 @@ def event_handlers(classes: Iterable[type], config: dict) -> Iterator[ReliableEv
 
 
 def declare(module_names: Iterable[str], amqp_uri: str) -> list[str]:
-    """Declare exchanges and queues for every event handler; returns the queue names."""
+    """Declare exchanges and queues for every event handler, moving queues declared otherwise before
+    (classic ones) to quorum queues with their messages; returns the queue names."""
     config = {"AMQP_URI": amqp_uri}
     names = []
     with kombu.Connection(amqp_uri) as connection:
         connection.ensure_connection(max_retries=10, interval_start=0.5, interval_step=0.5)
         for handler in event_handlers(service_classes(module_names), config):
-            handler.declare(connection)
+            moved = handler.declare(connection, migrate_existing=True)
+            if moved:
+                log.info("%s: %d messages kept through its migration", handler.queue.name, moved)
             names.append(handler.queue.name)
     return names
 

@@ -115,3 +115,16 @@ def test_keda_scales_each_service_on_its_own_queues():
             for queue in queues:
                 assert bool(pattern.search(queue)) == (owner == service), (service, queue)
         assert every_queue[service] or service == "gateway"
+
+
+def test_the_topology_job_declares_every_event_queue_as_a_quorum_queue_with_a_delivery_limit():
+    from svclib.topology import event_handlers, service_classes
+
+    modules = [f"{service}.service" for service in SERVICES]
+    handlers = list(event_handlers(service_classes(modules), {"AMQP_URI": "amqp://unused@localhost/"}))
+    assert handlers
+    for handler in handlers:
+        arguments = handler.queue.queue_arguments
+        assert arguments["x-queue-type"] == "quorum", handler.queue.name
+        assert arguments["x-delivery-limit"] > 0
+        assert arguments["x-dead-letter-routing-key"] == f"{handler.queue.name}.dead"
