@@ -9,7 +9,7 @@ PACKAGES := libs services/identity services/communities services/content service
 PYTEST := $(PY) -m pytest -q
 
 PHONY_WEB := test-web test-browser chromium bench-web
-.PHONY: fuzz install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers bench bench-feed load bench-feed-storage feed-rebuild clean
+.PHONY: fuzz install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers chaos bench bench-feed load bench-feed-storage feed-rebuild clean
 
 install: $(STAMP)
 
@@ -68,6 +68,12 @@ test-integration: install
 
 test-e2e: install
 	$(PYTEST) tests/e2e
+
+# Fault trials on a stack of their own (tests/chaos): their own RabbitMQ node and three-node cluster
+# (own node names, ports and directories), their own databases; figures to bench/results/chaos-*.json.
+# Only that directory's conftest: the trials drive load from real threads (the root one patches with eventlet).
+chaos: install servers
+	$(PYTEST) --confcutdir=tests/chaos -s tests/chaos
 
 # The site's pages beside the same API calls made directly (front page, a post with 200 comments); the front page's weight.
 bench-web: install servers

@@ -83,10 +83,14 @@ class Stack:
     def declare_topology(self) -> None:
         subprocess.run([sys.executable, "-m", "svclib.topology", *SERVICE_MODULES], env=self.env, check=True, cwd=ROOT)
 
-    def start_service(self, name: str, **extra_env: str) -> subprocess.Popen:
+    def start_service(self, name: str, replica: int = 1, **extra_env: str) -> subprocess.Popen:
+        """Start service ``name``; ``replica`` 2, 3 … start more of it, known as ``name#2`` …,
+        competing for the same RPC and event queues."""
         argv = [sys.executable, "-m", "nameko", "run", "--config", "config.yml", f"{name}.service"]
-        env = {"METRICS_PORT": str(self.metrics_ports[name]), "METRICS_HOST": "127.0.0.1", **extra_env}
-        return self._spawn(name, argv, ROOT / "services" / name, env)
+        key = name if replica == 1 else f"{name}#{replica}"
+        port = self.metrics_ports[name] if replica == 1 else _free_port()  # each replica its own metrics port
+        env = {"METRICS_PORT": str(port), "METRICS_HOST": "127.0.0.1", **extra_env}
+        return self._spawn(key, argv, ROOT / "services" / name, env)
 
     def service_healthy(self, name: str, timeout: float = 2.0) -> bool:
         result = subprocess.run(
