@@ -146,18 +146,24 @@ def move(connection: kombu.Connection, source: str, target: str, keep_expiration
         _close(producer_channel)
 
 
+def _delete_empty(connection: kombu.Connection, name: str) -> None:
+    """Delete ``name`` when it holds no message and has no consumer (quorum queues take no if-empty flag)."""
+    channel = connection.channel()
+    try:
+        declared = Queue(name)(channel).queue_declare(passive=True)
+        if declared.message_count or declared.consumer_count:
+            raise RuntimeError(
+                f"queue {name} still has consumers or received messages: stop its consumers and run the migration again"
+            )
+        channel.queue_delete(name)
+    finally:
+        _close(channel)
+
+
 def _replace(connection: kombu.Connection, old: str, wanted: Queue, into: str) -> int:
     """Empty ``old`` into ``into``, delete it (only empty and unused), declare ``wanted`` in its place."""
     moved = move(connection, old, into, keep_expiration=False)
-    channel = connection.channel()
-    try:
-        channel.queue_delete(old, if_unused=True, if_empty=True)
-    except PreconditionFailed as exc:
-        raise RuntimeError(
-            f"queue {old} still has consumers or received messages: stop its consumers and run the migration again"
-        ) from exc
-    finally:
-        _close(channel)
+    _delete_empty(connection, old)
     if not declare_queue(connection, wanted):
         raise RuntimeError(f"queue {wanted.name} could not be declared after its migration")
     return moved
@@ -193,7 +199,7 @@ def ensure(connection: kombu.Connection, queue: Queue, migrate_existing: bool = 
         declare_queue(connection, temporary)
         moved += _replace(connection, wanted_dead.name, wanted_dead, temporary.name)
         move(connection, temporary.name, wanted_dead.name)
-        connection.default_channel.queue_delete(temporary.name, if_empty=True)
+        _delete_empty(connection, temporary.name)
         log.info("moved %s to a quorum queue", wanted_dead.name)
     if wanted_main.exchange is not None and wanted_main.exchange.name:
         wanted_main(connection.default_channel).queue_bind()
@@ -226,6 +232,6 @@ def _migrate_main(connection, wanted_main: Queue, wanted_retry: Queue, main_ok: 
     channel = connection.default_channel
     channel.queue_unbind(temporary.name, exchange=wanted_main.exchange.name, routing_key=wanted_main.routing_key)
     move(connection, temporary.name, name)
-    channel.queue_delete(temporary.name, if_empty=True)
+    _delete_empty(connection, temporary.name)
     log.info("moved %s and its retry queue to quorum queues (%d messages kept)", name, moved)
     return moved

@@ -63,12 +63,19 @@ def test_an_event_delivered_past_the_limit_is_dead_lettered_by_the_broker(amqp_u
         handler(amqp_uri).declare(connection)
         publish(connection, QUEUE, [{"event_id": "poison"}])
         channel = connection.channel()
-        for _ in range(queues.DELIVERY_LIMIT + 1):
+        deliveries = 0
+
+        def given_back_until_parked() -> bool:
+            nonlocal deliveries
             message = channel.basic_get(QUEUE, no_ack=False)
-            if message is None:
-                break
-            channel.basic_reject(message.delivery_tag, requeue=True)
-        assert wait_until(lambda: channel.basic_get(f"{QUEUE}.dead", no_ack=False) is not None, timeout=10)
+            if message is not None:
+                deliveries += 1
+                channel.basic_reject(message.delivery_tag, requeue=True)
+                return False
+            return channel.basic_get(f"{QUEUE}.dead", no_ack=True) is not None
+
+        assert wait_until(given_back_until_parked, timeout=20)
+        assert deliveries == queues.DELIVERY_LIMIT + 1
 
 
 def test_classic_queues_are_migrated_with_their_messages(broker, vhost, amqp_uri):
