@@ -5,14 +5,17 @@ service's handlers from several threads out of order and twice, end as their las
 import os
 import random
 import threading
+import time
 import uuid
 
 import pytest
 from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import worker_factory
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from identity import passwords
 from identity.handlers import accounts, trust_inputs
 from identity.models import Base, ReceivedVote, User
 from identity.service import IdentityService
@@ -24,6 +27,7 @@ AUTHORS = 5
 # The trial that found the deadlock sent 2,000 (IDENTITY_LOAD_VOTES=2000); fewer keep the suite quick.
 VOTES = int(os.environ.get("IDENTITY_LOAD_VOTES", 500))
 THREADS = 8
+PASSWORD = "a long enough password"
 VOTE_QUEUES = [f"evt-content-{kind}--identity.handle_{kind}" for kind in ("vote_cast", "vote_removed")]
 
 
@@ -41,9 +45,10 @@ def database(config):
 
 
 def authors(db, count):
+    hashed = passwords.hash_password(PASSWORD)  # one hash for all: a sign-in is timed under load
     with db.transaction() as tx:
         return [
-            accounts.register(tx, f"author_{n}", f"author_{n}@example.com", "x", f"Author {n}")["id"]
+            accounts.register(tx, f"author_{n}", f"author_{n}@example.com", hashed, f"Author {n}")["id"]
             for n in range(count)
         ]
 
@@ -107,18 +112,43 @@ def serially_recomputed(db, author_ids):
         return {author_id: trust_inputs.recompute_trust(tx, author_id, utcnow()) for author_id in author_ids}
 
 
-def run_until_applied(container_factory, config, database, amqp_uri, events):
-    """Start identity, deliver the events, wait until each was applied, or a deadlock or a parked one."""
+def run_until_applied(container_factory, config, database, amqp_uri, events, during=None):
+    """Start identity, deliver the events, wait until each was applied, or a deadlock or a parked one;
+    ``during(done)`` runs in a thread meanwhile, until ``done`` is set."""
     distinct = len({payload["event_id"] for _, payload in events})
     before = deadlocks(database)
     container_factory(IdentityService, config).start()
+    done = threading.Event()
+    side = threading.Thread(target=during, args=(done,)) if during else None
+    if side:
+        side.start()
     send(config, events)
     wait_until(
         lambda: applied(database) >= distinct or deadlocks(database) > before or parked(amqp_uri),
         timeout=240,
         interval=0.5,
     )
+    done.set()
+    if side:
+        side.join(30)
     return before
+
+
+def login_timings(config, seconds: list[float]):
+    """Sign in again and again over RPC while votes are applied, recording each answer's time."""
+
+    def run(done):
+        with ServiceRpcProxy("identity", config) as identity:
+            while not done.is_set():
+                started = time.monotonic()
+                try:
+                    identity.login("author_0", PASSWORD)
+                    seconds.append(time.monotonic() - started)
+                except Exception:  # a refusal (a limit) is not a sign-in's time
+                    pass
+                time.sleep(0.05)
+
+    return run
 
 
 def test_many_votes_for_few_authors_apply_without_deadlock(container_factory, config, database, amqp_uri):
@@ -127,7 +157,13 @@ def test_many_votes_for_few_authors_apply_without_deadlock(container_factory, co
         ("vote_cast", vote_event(author_ids[n % AUTHORS], f"post{n % AUTHORS}", uuid.uuid4().hex, 1))
         for n in range(VOTES)
     ]
-    before = run_until_applied(container_factory, config, database, amqp_uri, events)
+    logins: list[float] = []
+    before = run_until_applied(container_factory, config, database, amqp_uri, events, login_timings(config, logins))
+    # Measured, not asserted: how votes for few authors weigh on sign-ins.
+    logins.sort()
+    if logins:
+        p50, p99 = logins[len(logins) // 2], logins[min(len(logins) - 1, int(len(logins) * 0.99))]
+        print(f"\nlogin under {VOTES} votes: {len(logins)} logins, p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")
 
     assert deadlocks(database) == before
     assert parked(amqp_uri) == []
