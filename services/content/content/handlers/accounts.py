@@ -19,6 +19,7 @@ from content.models import (
     Comment,
     CommentRevision,
     Member,
+    MemberVersion,
     PendingChange,
     Post,
     PostRevision,
@@ -47,7 +48,7 @@ ANONYMISED = (
     Upload.owner_id,
 )
 # Rows that were the person's alone.
-DELETED = (Member.user_id, Trust.user_id, RequestKey.caller_id, VoteVersion.voter_id)
+DELETED = (Member.user_id, MemberVersion.user_id, Trust.user_id, RequestKey.caller_id, VoteVersion.voter_id)
 
 
 def _time(value) -> str | None:
