@@ -26,3 +26,19 @@ _.wiki_edit
 
 # Flask's request globals, read with g.get("_decimal").
 _._decimal
+
+# Hooks read by name by the frameworks that call them: gunicorn's server hooks and settings
+# (svclib.httpmetrics, svclib.logs), Flask's teardown, socketserver's daemon_threads, schemathesis' hooks.
+ensure_multiprocess_dir
+on_starting
+when_ready
+child_exit
+gunicorn_config
+gunicorn_logger_class
+_._compute_access_log_enabled
+_end
+_.daemon_threads
+before_call
+
+# A nameko dependency declared on a service for what it does at each worker (logging faults), never read.
+faults

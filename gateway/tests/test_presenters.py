@@ -74,7 +74,7 @@ def test_an_erased_author_is_null_in_both_before_and_after_the_services_forget_t
     # Then every service has forgotten it: no id is left to name.
     gone = {**ENTRY, "author_id": None, "author_username": None, "author_display_name": None}
     serve(services, {"items": [gone], "next_cursor": None})
-    services.on("content", "get_post", lambda post_id, viewer: {**POST, "author_id": None, "my_vote": 0})
+    services.on("content", "get_post", lambda post_id, _viewer: {**POST, "author_id": None, "my_vote": 0})
     page = client.get("/api/v1/posts/p1").get_json()
     (item,) = client.get("/api/v1/feed/public").get_json()["items"]
     assert page["author"] is None and item["post"]["author"] is None
