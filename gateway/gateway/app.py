@@ -11,7 +11,7 @@ import uuid
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import checks, errors, metrics, openapi
+from gateway import auth, checks, errors, metrics, openapi
 from gateway.routes import (
     comments,
     donations,
@@ -85,6 +85,7 @@ def create_app(config: dict | None = None) -> Flask:
             logs.bind(state.request_id, tracing.trace_id_of(span)),
         )
         if request.routing_exception is None:  # no such route or method: its 404 or 405 first
+            auth.require_token_first(app.view_functions.get(request.endpoint))
             checks.check_request()
 
     @app.after_request

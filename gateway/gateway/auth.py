@@ -94,4 +94,12 @@ def login_required(view):
         current_caller(required=True)
         return view(*args, **kwargs)
 
+    wrapper.login_required = True  # read before the request's other checks: no token is a 401 first
     return wrapper
+
+
+def require_token_first(view) -> None:
+    """A request without a token to an operation that needs one is told 401 before anything else is
+    checked (a 400 for its query would hide what the caller must fix first)."""
+    if getattr(view, "login_required", False) and bearer_token() is None:
+        raise ApiError(401, "unauthenticated", "Sign in: send 'Authorization: Bearer <token>'.")

@@ -148,3 +148,11 @@ def test_an_undeclared_method_is_405_whatever_its_query(client):
     response = client.open("/api/v1/donations/campaign?cursor=0", method="TRACE")
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
+
+
+def test_no_token_is_a_401_before_the_query_is_checked(client):
+    # A signed-in operation asked anonymously with a bad cursor: what the caller must fix first is the token.
+    answer = client.get("/api/v1/feed", query_string={"cursor": "\x01not a cursor", "limit": "1000"})
+    assert answer.status_code == 401 and answer.get_json()["error"]["code"] == "unauthenticated"
+    anonymous_read = client.get("/api/v1/feed/public", query_string={"cursor": "\x01not a cursor"})
+    assert anonymous_read.status_code == 400

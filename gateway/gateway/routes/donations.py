@@ -53,7 +53,7 @@ def campaign():
     tag="Donations",
     optional_auth=True,
     headers=(IDEMPOTENCY_KEY,),
-    errors=(409, 429),
+    errors=(404, 409, 429),
 )
 def donate():
     data = body(DonationRequest)
