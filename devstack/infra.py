@@ -119,8 +119,15 @@ def start_local_rabbitmq() -> None:
     if not shutil.which("rabbitmq-server") and not apt_install("rabbitmq-server"):
         raise RuntimeError("RabbitMQ is not running and could not be installed (needs root and apt-get)")
     log("starting RabbitMQ")
-    # Debian's wrapper leaves the open-file limit at 1024, which hangs queue recovery.
-    subprocess.run("ulimit -n 20000 2>/dev/null; rabbitmq-server -detached", shell=True, check=False)
+    # Debian's wrapper starts the node through su, which puts the open-file limit back to 1024: too few
+    # for a test run's quorum queues and connections (the node stops answering). As root, the node is
+    # started as the rabbitmq user with the limit raised in its own shell.
+    inner = "/usr/lib/rabbitmq/bin/rabbitmq-server"
+    if is_root() and os.path.exists(inner):
+        command = f'cd /var/lib/rabbitmq && su rabbitmq -s /bin/sh -c "ulimit -n 20000 2>/dev/null; {inner} -detached"'
+    else:
+        command = "ulimit -n 20000 2>/dev/null; rabbitmq-server -detached"
+    subprocess.run(command, shell=True, check=False)
     if not wait_for(lambda: port_open("127.0.0.1", 5672), 60):
         raise RuntimeError("RabbitMQ did not start on 127.0.0.1:5672")
     subprocess.run(["rabbitmqctl", "await_startup"], check=False, capture_output=True)
