@@ -392,6 +392,8 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
         vhost = broker.create_vhost(f"bench-gateway-{run_id}")
         cleanup.callback(safely, broker.delete_vhost, vhost)
         amqp_uri = broker.uri(vhost)
+        # Every process started with this environment counts in the directory, the topology job included.
+        (run_dir / "metrics-gateway").mkdir(parents=True, exist_ok=True)
         env = {
             "AMQP_URI": amqp_uri,
             "DATA_DIR": str(run_dir / "data"),
