@@ -69,13 +69,17 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
+def unauthenticated() -> ApiError:
+    return ApiError(401, "unauthenticated", "Sign in: send 'Authorization: Bearer <token>'.")
+
+
 def current_caller(required: bool = True) -> dict | None:
     if "caller" in g:
         return g.caller
     token = bearer_token()
     if token is None:
         if required:
-            raise ApiError(401, "unauthenticated", "Sign in: send 'Authorization: Bearer <token>'.")
+            raise unauthenticated()
         return None
     services = current_app.extensions["services"]
     cache: TokenCache = services.tokens
@@ -102,4 +106,4 @@ def require_token_first(view) -> None:
     """A request without a token to an operation that needs one is told 401 before anything else is
     checked (a 400 for its query would hide what the caller must fix first)."""
     if getattr(view, "login_required", False) and bearer_token() is None:
-        raise ApiError(401, "unauthenticated", "Sign in: send 'Authorization: Bearer <token>'.")
+        raise unauthenticated()
