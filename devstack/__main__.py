@@ -111,9 +111,14 @@ def main() -> int:
 
 def servers() -> int:
     broker = infra.find_broker()
+    infra.raise_local_open_file_limit(broker)
     infra.log(f"RabbitMQ: {broker.host}:{broker.port} (management {broker.management_url})")
+    if dropped := broker.drop_abandoned():
+        infra.log(f"dropped {len(dropped)} vhosts left by runs that ended without cleaning up")
     postgres = infra.find_postgres()
     infra.log(f"PostgreSQL: {'reachable' if postgres else 'not available: services fall back to SQLite'}")
+    if postgres is not None and (dropped := postgres.drop_abandoned()):
+        infra.log(f"dropped {len(dropped)} databases left by runs that ended without cleaning up")
     for server in (broker, postgres):
         if server is not None and server.container is not None:
             server.container.stop()

@@ -8,6 +8,7 @@ Debian servers, installed and started when missing or stopped.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -55,6 +56,37 @@ def apt_install(*packages: str) -> bool:
     return subprocess.run(["apt-get", "install", "-y", "-qq", *packages], env=env, check=False).returncode == 0
 
 
+# --- who made a vhost or a database --------------------------------------------------
+# A run that is killed (Ctrl-C twice, a timeout, SIGKILL) cannot drop what it made; left there, hundreds
+# of vhosts full of quorum queues slow the machine's broker down until it stops answering. Each vhost
+# and database made here is labelled with its maker (host, pid and the process's start time, since a
+# pid is reused), and `make servers` drops those whose maker is gone. Two runs side by side never
+# touch each other's: a live maker's are kept.
+
+
+def process_started(pid: int) -> str | None:
+    """The process's start time in clock ticks after boot, None when no such process."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def owner_label() -> str:
+    return f"devstack host={socket.gethostname()} pid={os.getpid()} started={process_started(os.getpid())}"
+
+
+def owner_gone(label: str | None) -> bool:
+    """True only for a label of ours whose process, on this host, has ended."""
+    if not label or not label.startswith("devstack "):
+        return False
+    fields = dict(part.split("=", 1) for part in label.split()[1:] if "=" in part)
+    if fields.get("host") != socket.gethostname() or not fields.get("pid", "").isdigit():
+        return False
+    return process_started(int(fields["pid"])) != fields.get("started")
+
+
 def docker_engine() -> bool:
     if os.environ.get("DEVSTACK_NO_DOCKER"):
         return False
@@ -90,7 +122,7 @@ class Broker:
     def create_vhost(self, name: str | None = None) -> str:
         name = name or f"test-{uuid.uuid4().hex[:10]}"
         vhost = urllib.parse.quote(name, safe="")
-        self._api("PUT", f"vhosts/{vhost}").raise_for_status()
+        self._api("PUT", f"vhosts/{vhost}", json={"description": owner_label()}).raise_for_status()
         permissions = {"configure": ".*", "write": ".*", "read": ".*"}
         self._api("PUT", f"permissions/{vhost}/{self.user}", json=permissions).raise_for_status()
         return name
@@ -106,11 +138,24 @@ class Broker:
                 if attempt == 2:
                     raise
 
+    def drop_abandoned(self) -> list[str]:
+        """Drop the vhosts whose maker has ended (see owner_label)."""
+        vhosts = self._api("GET", "vhosts?columns=name,description").json()
+        gone = [v["name"] for v in vhosts if owner_gone(v.get("description"))]
+        for name in gone:
+            self.delete_vhost(name)
+        return gone
+
     def management_ready(self) -> bool:
         try:
             return self._api("GET", "overview").status_code == 200
         except requests.RequestException:
             return False
+
+
+# Below this many open files a whole test run (every service's connections, quorum queues' segment
+# files) can exhaust the node: it then stops answering.
+RABBITMQ_MIN_OPEN_FILES = 8192
 
 
 def start_local_rabbitmq() -> None:
@@ -131,6 +176,51 @@ def start_local_rabbitmq() -> None:
     if not wait_for(lambda: port_open("127.0.0.1", 5672), 60):
         raise RuntimeError("RabbitMQ did not start on 127.0.0.1:5672")
     subprocess.run(["rabbitmqctl", "await_startup"], check=False, capture_output=True)
+
+
+def local_rabbitmq_open_files() -> int | None:
+    """The soft open-file limit of this machine's RabbitMQ node (its Erlang VM, run by the rabbitmq
+    user: a node that a fault test starts for itself is not it), None when none runs."""
+    try:
+        owner = pwd.getpwnam("rabbitmq").pw_uid
+    except KeyError:
+        return None
+    for entry in os.scandir("/proc"):
+        try:
+            if not entry.name.isdigit() or entry.stat().st_uid != owner:
+                continue
+            with open(f"/proc/{entry.name}/comm") as comm:
+                if comm.read().strip() != "beam.smp":
+                    continue
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                if b"rabbit" not in cmdline.read():
+                    continue
+            with open(f"/proc/{entry.name}/limits") as limits:
+                for line in limits:
+                    if line.startswith("Max open files"):
+                        soft = line.split()[3]
+                        return None if soft == "unlimited" else int(soft)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def raise_local_open_file_limit(broker: Broker) -> None:
+    """The machine's own node, started before us under Debian's limit of 1024 open files, is started
+    again with the higher limit (as root; otherwise a warning says what to do)."""
+    if broker.container is not None or broker.host not in ("127.0.0.1", "localhost"):
+        return
+    limit = local_rabbitmq_open_files()
+    if limit is None or limit >= RABBITMQ_MIN_OPEN_FILES:
+        return
+    if not is_root() or not shutil.which("rabbitmqctl"):
+        log(f"RabbitMQ allows {limit} open files; a test run needs {RABBITMQ_MIN_OPEN_FILES}: raise it")
+        return
+    log(f"RabbitMQ allows only {limit} open files: starting it again with a limit of 20000")
+    subprocess.run(["rabbitmqctl", "stop"], check=False, capture_output=True)
+    wait_for(lambda: not port_open("127.0.0.1", 5672), 60)
+    start_local_rabbitmq()
+    enable_local_management(broker)
 
 
 def enable_local_management(broker: Broker) -> None:
@@ -213,7 +303,19 @@ class Postgres:
     def create(self, database: str, template: str | None = None) -> str:
         suffix = f" TEMPLATE {template}" if template else ""
         self._execute(f'CREATE DATABASE "{database}"{suffix}')
+        self._execute(f"COMMENT ON DATABASE \"{database}\" IS '{owner_label()}'")
         return self.url(database)
+
+    def drop_abandoned(self) -> list[str]:
+        """Drop the databases whose maker has ended (see owner_label)."""
+        rows = self._execute(
+            "SELECT d.datname, s.description FROM pg_database d JOIN pg_shdescription s"
+            " ON s.objoid = d.oid AND s.classoid = 'pg_database'::regclass"
+        )
+        gone = [name for name, label in rows if owner_gone(label)]
+        for name in gone:
+            self.drop(name)
+        return gone
 
     def drop(self, database: str) -> None:
         self._execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
