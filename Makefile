@@ -9,7 +9,7 @@ PACKAGES := libs services/identity services/communities services/content service
 PYTEST := $(PY) -m pytest -q
 
 PHONY_WEB := test-web test-browser chromium bench-web
-.PHONY: fuzz install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers chaos bench bench-feed load bench-feed-storage feed-rebuild clean
+.PHONY: asyncapi fuzz install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers chaos bench bench-feed load bench-feed-storage feed-rebuild clean
 
 install: $(STAMP)
 
@@ -18,6 +18,12 @@ $(STAMP): requirements/lock.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	$(PY) -m pip install -q -r requirements/lock.txt
 	$(PY) -m pip install -q --no-deps $(addprefix -e ,$(PACKAGES))
 	@touch $(STAMP)
+
+# The AsyncAPI document of every event the services publish, from their declared types (svclib.contracts);
+# tests/deploy/test_asyncapi.py fails when docs/asyncapi.yaml is not what this writes.
+EVENT_MODULES := $(sort $(foreach f,$(wildcard services/*/*/events.py),$(notdir $(patsubst %/,%,$(dir $(f)))).events))
+asyncapi: install
+	$(PY) -m svclib.contracts asyncapi $(EVENT_MODULES) > docs/asyncapi.yaml
 
 servers: install
 	$(PY) -m devstack servers

@@ -1,15 +1,73 @@
-"""Events the identity service publishes, and their payloads."""
+"""Events the identity service publishes: one declared type each (svclib.contracts), emitted through it.
 
-USER_REGISTERED = "user_registered"  # {"user": UserEventSchema}
-USER_UPDATED = "user_updated"  # {"user": UserEventSchema}
-USER_ERASED = "user_erased"  # {"user": {"id"}}
-# A follow's events carry the relation's version: apply one only when newer than the one applied.
-USER_FOLLOWED = "user_followed"  # {"follow": FollowEventSchema}
-USER_UNFOLLOWED = "user_unfollowed"  # {"follow": FollowEventSchema}
-USER_TRUST_CHANGED = "user_trust_changed"  # {"user": {"id", "trust", "version"}}: newer trust, higher version
-USER_BADGE_AWARDED = "user_badge_awarded"  # {"user": {"id", "badge"}}: once per person and badge
+Consumed here: communities' member_joined / member_left keep the subwiki list of each profile; content's
+post_edited, post_reverted, vote_cast, vote_removed (each vote with its "version") and report_resolved
+feed trust (identity/trust.py); donations' donation_completed gives the supporter badge (consumes.py
+names the fields read). Versions: identity.handlers.versions.
+"""
 
-# Consumed: communities' member_joined / member_left, {"membership": {"user_id", "subwiki", "version"}},
-# keep the subwiki list of each profile; content's post_edited, post_reverted, vote_cast,
-# vote_removed (each vote with its "version") and report_resolved feed trust (identity/trust.py);
-# donations' donation_completed gives the supporter badge. Versions: identity.handlers.versions.
+from __future__ import annotations
+
+from svclib.contracts import Event
+
+
+class UserFields(Event):
+    """A person as other services show them."""
+
+    id: str
+    username: str
+    display_name: str
+    created_at: str
+
+    @classmethod
+    def of(cls, user) -> UserFields:
+        return cls(id=user.id, username=user.username, display_name=user.display_name, created_at=_iso(user.created_at))
+
+
+def _iso(value) -> str:
+    return value.isoformat()  # as the profiles' schemas write it
+
+
+class UserRegistered(UserFields, event_type="user_registered", entity="user"):
+    """Someone signed up."""
+
+
+class UserUpdated(UserFields, event_type="user_updated", entity="user"):
+    """A person's display name (or another shown field) changed."""
+
+
+class UserErased(Event, event_type="user_erased", entity="user"):
+    """An account was erased: every service forgets what it holds of the person."""
+
+    id: str
+
+
+class FollowFields(Event):
+    """A follow relation; ``version`` is the relation's: apply an event only when newer than the one applied."""
+
+    follower_id: str
+    followee_id: str
+    version: int
+
+
+class UserFollowed(FollowFields, event_type="user_followed", entity="follow"):
+    """Someone follows someone."""
+
+
+class UserUnfollowed(FollowFields, event_type="user_unfollowed", entity="follow"):
+    """Someone stopped following someone."""
+
+
+class UserTrustChanged(Event, event_type="user_trust_changed", entity="user"):
+    """A person's trust moved; a newer value carries a higher ``version``."""
+
+    id: str
+    trust: float
+    version: int
+
+
+class UserBadgeAwarded(Event, event_type="user_badge_awarded", entity="user"):
+    """A badge shown on a profile, awarded once per person and badge."""
+
+    id: str
+    badge: str

@@ -25,19 +25,6 @@ class CallerSchema(Schema):
     username = fields.String()
 
 
-class UserEventSchema(Schema):
-    id = fields.String()
-    username = fields.String()
-    display_name = fields.String()
-    created_at = fields.DateTime(format="iso")
-
-
-class FollowEventSchema(Schema):
-    follower_id = fields.String()
-    followee_id = fields.String()
-    version = fields.Integer()  # of this (follower, followee) relation: newer events carry higher ones
-
-
 class SessionExportSchema(Schema):
     id = fields.String()
     created_at = fields.DateTime(format="iso")

@@ -16,7 +16,7 @@ from identity.handlers.common import aware
 from identity.handlers.limits import LoginPolicy
 from identity.handlers.profiles import MAX_DISPLAY_NAME, private_view
 from identity.models import HeldUsername, Session, User
-from identity.schemas import CallerSchema, UserEventSchema
+from identity.schemas import CallerSchema
 from svclib.db import Read, Transaction, isoformat, utcnow
 
 USERNAME = re.compile(r"^[a-z0-9_]{3,30}$")
@@ -71,7 +71,7 @@ def register(tx: Transaction, username: str, email: str, password_hash: str, dis
     )
     tx.session.add(user)
     tx.session.flush()
-    tx.emit(events.USER_REGISTERED, "user", UserEventSchema().dump(user))
+    tx.emit(events.UserRegistered.of(user))
     return private_view(tx, user.id)
 
 

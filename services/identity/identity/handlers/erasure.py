@@ -63,7 +63,7 @@ def erase(tx: Transaction, user_id: str, now: datetime) -> list[str]:
     tx.session.delete(user)
     tx.session.flush()
     users.forget(tx, user_id, keys=(KeyVersion.key, RATE_LIMITS.c.key), outbox=OUTBOX)
-    tx.emit(events.USER_ERASED, "user", {"id": user_id})
+    tx.emit(events.UserErased(id=user_id))
     for author_id in voted_for:
         if author_id != user_id:
             recompute_trust(tx, author_id, now)

@@ -14,7 +14,7 @@ from identity.exceptions import Invalid, NotFound
 from identity.handlers import versions
 from identity.handlers.common import live_user, lock_people, user_by_username
 from identity.models import Follow, KeyVersion, SubwikiMembership, User
-from identity.schemas import FollowEventSchema, PrivateUserSchema, PublicUserSchema, UserEventSchema
+from identity.schemas import PrivateUserSchema, PublicUserSchema
 from svclib import pagination
 from svclib.db import Read, Transaction, isoformat, utcnow
 
@@ -96,7 +96,7 @@ def update_me(tx: Transaction, user_id: str, display_name: str | None = None, bi
     if changed:
         user.updated_at = utcnow()
         tx.session.flush()
-        tx.emit(events.USER_UPDATED, "user", UserEventSchema().dump(user))
+        tx.emit(events.UserUpdated.of(user))
     return private_view(tx, user.id)
 
 
@@ -134,7 +134,7 @@ def follow_user(tx: Transaction, follower_id: str, username: str) -> None:
         tx.session.add(Follow(follower_id=follower_id, followee_id=followee.id))
         held.version += 1
         tx.session.flush()
-        _emit_follow(tx, events.USER_FOLLOWED, follower_id, followee.id, held.version)
+        tx.emit(events.UserFollowed(follower_id=follower_id, followee_id=followee.id, version=held.version))
 
 
 def unfollow_user(tx: Transaction, follower_id: str, username: str) -> None:
@@ -144,12 +144,7 @@ def unfollow_user(tx: Transaction, follower_id: str, username: str) -> None:
     if existing is not None:
         tx.session.delete(existing)
         held.version += 1
-        _emit_follow(tx, events.USER_UNFOLLOWED, follower_id, followee.id, held.version)
-
-
-def _emit_follow(tx: Transaction, event: str, follower_id: str, followee_id: str, version: int) -> None:
-    data = {"follower_id": follower_id, "followee_id": followee_id, "version": version}
-    tx.emit(event, "follow", FollowEventSchema().dump(data))
+        tx.emit(events.UserUnfollowed(follower_id=follower_id, followee_id=followee.id, version=held.version))
 
 
 def list_follows(tx: Transaction, after: str | None, limit: int) -> dict:
@@ -200,4 +195,4 @@ def award_supporter_badge(tx: Transaction, donor_id: str | None) -> None:
     user = lock_people(tx, [donor_id]).get(donor_id) if donor_id else None
     if user is not None and SUPPORTER not in (user.badges or []):
         user.badges = [*(user.badges or []), SUPPORTER]
-        tx.emit(events.USER_BADGE_AWARDED, "user", {"id": user.id, "badge": SUPPORTER})
+        tx.emit(events.UserBadgeAwarded(id=user.id, badge=SUPPORTER))

@@ -50,7 +50,7 @@ def recompute_trust(tx: Transaction, user_id: str, now: datetime) -> float | Non
     if abs(value - user.trust) >= 0.001:
         user.trust = value
         user.trust_version = (user.trust_version or 0) + 1
-        tx.emit(events.USER_TRUST_CHANGED, "user", {"id": user.id, "trust": value, "version": user.trust_version})
+        tx.emit(events.UserTrustChanged(id=user.id, trust=value, version=user.trust_version))
     return value
 
 
