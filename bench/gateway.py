@@ -6,7 +6,10 @@
 2. HTTP with wrk at concurrency 8 and 16, every app under the same gunicorn
    settings (``gateway/gunicorn.conf.py``, gthread, 2 workers x 4 threads):
    the gateway's ``GET /api/v1/me``, a plain Flask JSON endpoint (the ceiling),
-   and the same route opening a new nameko proxy per request (the naive way).
+   the same route opening a new nameko proxy per request (the naive way), and
+   a second gateway with tracing on (spans exported over OTLP/HTTP to a receiver
+   here that keeps nothing): what tracing costs when on; off, it is one test of
+   a module variable per call (``svclib.tracing``).
 
 Everything runs on a fresh stack: its own RabbitMQ vhost and its own
 PostgreSQL databases, removed at the end, as is every process started here,
@@ -29,11 +32,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -131,6 +136,32 @@ def serve_app(app: str, env: dict[str, str], run_dir: Path) -> tuple[subprocess.
         [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF), app], run_dir / f"{name}.log", settings
     )
     return process, f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def span_receiver(batches: list[int]) -> Iterator[str]:
+    """An OTLP/HTTP endpoint that takes every batch of spans and keeps nothing but their number of
+    bytes (in ``batches``): tracing's own cost, without a collector's."""
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
+            batches.append(len(self.rfile.read(int(self.headers.get("Content-Length") or 0))))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def wait_listening(process: subprocess.Popen, url: str, timeout: float = 30) -> None:
@@ -352,6 +383,9 @@ def ratios(http: dict[str, dict[str, dict[str, Any]]], rpc: dict[str, dict[str, 
         figures[f"gateway_over_proxy_per_request_rps_{level}"] = round(
             row["gateway_me"]["rps"] / row["proxy_per_request_me"]["rps"], 2
         )
+        figures[f"gateway_traced_over_untraced_rps_{level}"] = round(
+            row["gateway_traced"]["rps"] / row["gateway_me"]["rps"], 3
+        )
     figures["gateway_p99_ms_c8"] = http["c8"]["gateway_me"]["p99_ms"]
     floor = rpc["raw_direct_reply_to"]["p50_ms"]
     figures["rpc_p50_over_floor"] = round(rpc["gateway_rpc_client"]["p50_ms"] / floor, 2)
@@ -388,6 +422,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
         raise RuntimeError("PostgreSQL is not available: the services must run on it as in production")
 
     cleanup = contextlib.ExitStack()
+    span_batches: list[int] = []
     try:
         vhost = broker.create_vhost(f"bench-gateway-{run_id}")
         cleanup.callback(safely, broker.delete_vhost, vhost)
@@ -417,12 +452,21 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
 
         rpc = measure_rpc(amqp_uri, args.rpc_calls, args.rpc_warmup, run_dir)
 
-        baselines = {
+        baselines: dict[str, tuple[str, dict[str, str]]] = {
             "plain_flask": ("bench.apps.plain:create_app()", {}),
             "proxy_per_request_me": ("bench.apps.proxy_per_request:create_app()", {"AMQP_URI": amqp_uri}),
         }
         targets = {"gateway_me": f"{api}/me"}
         groups = {name: process.pid for name, process in stack.processes.items()}
+        # The same gateway with tracing on, beside the stack's (whose services trace nothing: the
+        # figure is the gateway's share, a span per request and its context sent with the RPC).
+        traced_env = {
+            **stack.env,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": cleanup.enter_context(span_receiver(span_batches)),
+            "OTEL_SERVICE_NAME": "gateway-traced",
+            "GATEWAY_METRICS_PORT": str(free_port()),
+        }
+        baselines["gateway_traced"] = ("gateway.app:create_app()", traced_env)
         for name, (app, app_env) in baselines.items():
             process, base_url = serve_app(app, app_env, run_dir)
             cleanup.callback(safely, terminate, process)
@@ -465,6 +509,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
         "rpc": {"calls": args.rpc_calls, "warmup": args.rpc_warmup, **rpc},
         "ratios": figures,
         "targets": verdicts(figures),
+        "spans_exported": {"batches": len(span_batches), "bytes": sum(span_batches)},
         "notes": [
             "GET /me on the gateway = token check from a 10 s per-process cache + one identity.get_me RPC;"
             " the proxy-per-request app authenticates every request (authenticate + get_me, one new proxy).",
@@ -472,6 +517,8 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
             "RPC round trips were measured before the HTTP runs, with the stack idle.",
             "cpu_ms_per_request: CPU time of each component during the measured run / requests served;"
             " machine_busy: share of all cores' time spent busy during the run (/proc/stat).",
+            "gateway_traced: a second gateway process with OTEL_EXPORTER_OTLP_ENDPOINT set (spans batched over"
+            " OTLP/HTTP to a receiver in the bench that keeps nothing); the services it calls trace nothing.",
         ],
     }
 
@@ -507,6 +554,8 @@ def table(result: dict[str, Any]) -> str:
         f" + {result['wrk']['duration_s']} s",
         f"machine: nproc {machine['nproc']}, load average {machine['loadavg_before']} before,"
         f" {machine['loadavg_after']} after",
+        f"spans exported by gateway_traced: {result['spans_exported']['batches']} batches,"
+        f" {result['spans_exported']['bytes']} bytes",
         f"commit {git['commit'][:12]}{' (tree has uncommitted changes)' if git['dirty'] else ''}",
     ]
     return "\n".join(lines)
