@@ -18,6 +18,7 @@ from gateway.routes import (
     feed,
     health,
     identity,
+    mutes,
     notifications,
     posts,
     reports,
@@ -123,6 +124,7 @@ def create_app(config: dict | None = None) -> Flask:
     openapi.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(identity.bp)
+    app.register_blueprint(mutes.bp)
     app.register_blueprint(subwikis.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(uploads.bp)

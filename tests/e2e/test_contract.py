@@ -273,6 +273,21 @@ def play(api: CheckedApi, wait_until) -> None:  # noqa: PLR0915 - one story thro
     api.ok("GET", f"{API}/subwikis/{slug}/posts", params={"sort": "top"})
     api.ok("GET", f"{API}/users/{author['username']}/posts")
 
+    # mutes and blocks
+    api.ok("PUT", f"{API}/me/mutes/users/{author['username']}", 204, token=newbie_token)
+    api.ok("PUT", f"{API}/me/mutes/users/{newbie['username']}", 400, token=newbie_token)
+    api.ok("GET", f"{API}/me/mutes/users", token=newbie_token, params={"limit": 5})
+    api.ok("DELETE", f"{API}/me/mutes/users/{author['username']}", 204, token=newbie_token)
+    api.ok("PUT", f"{API}/me/mutes/subwikis/{slug}", 204, token=newbie_token)
+    api.ok("PUT", f"{API}/me/mutes/subwikis/nowhere_{uuid.uuid4().hex[:6]}", 404, token=newbie_token)
+    api.ok("GET", f"{API}/me/mutes/subwikis", token=newbie_token)
+    api.ok("DELETE", f"{API}/me/mutes/subwikis/{slug}", 204, token=newbie_token)
+    api.ok("PUT", f"{API}/me/blocks/{author['username']}", 204, token=newbie_token)
+    api.ok("GET", f"{API}/me/blocks", token=newbie_token)
+    api.ok("GET", f"{API}/me/blocks", 401)
+    api.ok("PUT", f"{API}/users/{newbie['username']}/follow", 403, token=author_token)
+    api.ok("DELETE", f"{API}/me/blocks/{author['username']}", 204, token=newbie_token)
+
     # donations
     api.ok("GET", f"{API}/donations/campaign")
     gift = {"amount_cents": 2500, "currency": "EUR", "recipient": f"@{author['username']}", "public": True}

@@ -131,7 +131,7 @@ def user_subwikis(username: str):
 
 @bp.put("/users/<username>/follow")
 @login_required
-@doc("Follow a person (idempotent)", status=204, auth=True, tag="Identity")
+@doc("Follow a person (idempotent); 403 when they blocked you", status=204, auth=True, tag="Identity", errors=(403,))
 def follow(username: str):
     services().call("identity", "follow_user", current_caller()["id"], username)
     return no_content()

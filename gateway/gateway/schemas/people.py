@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from gateway.schemas.base import Answer, time_field
+from gateway.schemas.base import Answer, page_of, time_field
 
 
 class PublicUser(Answer):
@@ -52,3 +52,28 @@ class Person(Answer):
     id = fields.String()
     username = fields.String()
     display_name = fields.String()
+
+
+class KeptAway(Answer):
+    """A person you muted or blocked, and since when."""
+
+    person = fields.Nested(Person)
+    created_at = time_field()
+
+
+KeptAwayPage = page_of(KeptAway, "KeptAwayPage")
+
+
+class MutedSubwikiName(Answer):
+    slug = fields.String()
+    name = fields.String()
+
+
+class MutedSubwiki(Answer):
+    """A subwiki you muted, and since when."""
+
+    subwiki = fields.Nested(MutedSubwikiName)
+    created_at = time_field()
+
+
+MutedSubwikiPage = page_of(MutedSubwiki, "MutedSubwikiPage")

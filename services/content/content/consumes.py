@@ -7,5 +7,7 @@ content imports no other service.
 CONSUMES = {
     "identity": {
         "user_trust_changed": ("id", "trust", "version"),
+        "user_blocked": ("blocker_id", "blocked_id", "version"),
+        "user_unblocked": ("blocker_id", "blocked_id", "version"),
     },
 }

@@ -60,6 +60,19 @@ class Trust(Base):
     as_of: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class Block(Base):
+    """Who blocked whom, kept from identity's events: a blocked person cannot reply to or mention the blocker.
+
+    The row stays after an unblock (``active`` false), with the version of the newest event applied."""
+
+    __tablename__ = "blocks"
+
+    blocker_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    blocked_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class Upload(Base):
     """A picture someone uploaded; the same bytes from the same person are one upload (``content_hash``)."""
 

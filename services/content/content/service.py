@@ -113,6 +113,14 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
             payload["user"].get("version"),
         )
 
+    @event_handler("identity", "user_blocked")
+    def handle_user_blocked(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_user_blocked", replicas.record_block, payload["block"], blocked=True)
+
+    @event_handler("identity", "user_unblocked")
+    def handle_user_unblocked(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_user_unblocked", replicas.record_block, payload["block"], blocked=False)
+
     # -- posts ------------------------------------------------------------------
 
     @rpc(expected_exceptions=DECLARED)

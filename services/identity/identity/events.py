@@ -58,6 +58,41 @@ class UserUnfollowed(FollowFields, event_type="user_unfollowed", entity="follow"
     """Someone stopped following someone."""
 
 
+class MuteFields(Event):
+    """A mute: ``user_id`` does not want the posts of a person (``target_type`` "user") or a subwiki ("subwiki")
+    in their home feed, front page and notifications; ``version`` is the mute's, as a follow's."""
+
+    user_id: str
+    target_type: str
+    target_id: str
+    version: int
+
+
+class UserMuted(MuteFields, event_type="user_muted", entity="mute"):
+    """Someone muted a person or a subwiki."""
+
+
+class UserUnmuted(MuteFields, event_type="user_unmuted", entity="mute"):
+    """Someone unmuted a person or a subwiki."""
+
+
+class BlockFields(Event):
+    """A block: ``blocker_id`` mutes ``blocked_id``, who may not follow, reply to or mention them;
+    ``version`` is the block's, as a follow's."""
+
+    blocker_id: str
+    blocked_id: str
+    version: int
+
+
+class UserBlocked(BlockFields, event_type="user_blocked", entity="block"):
+    """Someone blocked a person (their follow of the blocker ends, with its own user_unfollowed)."""
+
+
+class UserUnblocked(BlockFields, event_type="user_unblocked", entity="block"):
+    """Someone lifted a block."""
+
+
 class UserTrustChanged(Event, event_type="user_trust_changed", entity="user"):
     """A person's trust moved; a newer value carries a higher ``version``."""
 

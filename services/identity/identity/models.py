@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from identity.trust import TrustConstants
@@ -50,6 +50,28 @@ class Follow(Base):
 
     follower_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     followee_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class Mute(Base):
+    """Someone (``target_type`` "user") or a subwiki ("subwiki") whose posts a person does not want to see."""
+
+    __tablename__ = "mutes"
+    __table_args__ = (Index("ix_mutes_target", "target_type", "target_id"),)
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    target_type: Mapped[str] = mapped_column(String(10), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The subwiki's slug (identity knows subwikis only by what communities told the caller's gateway).
+    target_slug: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class Block(Base):
+    """``blocker_id`` blocked ``blocked_id``: muted, and kept from replying to, mentioning or following them."""
+
+    __tablename__ = "blocks"
+
+    blocker_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    blocked_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class HeldUsername(Base):

@@ -14,7 +14,7 @@ from nameko.timer import timer
 
 from identity import passwords, trust
 from identity.exceptions import Forbidden, IdentityError, Invalid, Unauthenticated
-from identity.handlers import accounts, erasure, limits, profiles, trust_inputs
+from identity.handlers import accounts, erasure, limits, mutes, profiles, trust_inputs
 from identity.models import RATE_LIMITS, Base, User
 from svclib import ratelimit
 from svclib.db import Database, utcnow
@@ -240,3 +240,50 @@ class IdentityService:
     def unfollow_user(self, follower_id: str, username: str) -> None:
         with self.db.transaction() as tx:
             profiles.unfollow_user(tx, follower_id, username)
+
+    # -- mutes and blocks (identity.handlers.mutes)
+
+    @rpc(expected_exceptions=IdentityError)
+    def mute_user(self, user_id: str, username: str, muted: bool = True) -> None:
+        with self.db.transaction() as tx:
+            mutes.mute_user(tx, user_id, username, muted)
+
+    @rpc(expected_exceptions=IdentityError)
+    def mute_subwiki(self, user_id: str, subwiki_id: str, slug: str, muted: bool = True) -> None:
+        with self.db.transaction() as tx:
+            mutes.mute_subwiki(tx, user_id, subwiki_id, slug, muted)
+
+    @rpc(expected_exceptions=IdentityError)
+    def block_user(self, user_id: str, username: str) -> None:
+        with self.db.transaction() as tx:
+            mutes.block_user(tx, user_id, username)
+
+    @rpc(expected_exceptions=IdentityError)
+    def unblock_user(self, user_id: str, username: str) -> None:
+        with self.db.transaction() as tx:
+            mutes.unblock_user(tx, user_id, username)
+
+    @rpc(expected_exceptions=IdentityError)
+    def muted_people(self, user_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        with self.db.reading() as tx:
+            return mutes.muted_people(tx, user_id, limit, cursor)
+
+    @rpc(expected_exceptions=IdentityError)
+    def muted_subwikis(self, user_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        with self.db.reading() as tx:
+            return mutes.muted_subwikis(tx, user_id, limit, cursor)
+
+    @rpc(expected_exceptions=IdentityError)
+    def blocked_people(self, user_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        with self.db.reading() as tx:
+            return mutes.blocked_people(tx, user_id, limit, cursor)
+
+    @rpc(expected_exceptions=IdentityError)
+    def list_mutes(self, after: str | None = None, limit: int = 500) -> dict:
+        with self.db.reading() as tx:
+            return mutes.list_mutes(tx, after, limit)
+
+    @rpc(expected_exceptions=IdentityError)
+    def list_blocks(self, after: str | None = None, limit: int = 500) -> dict:
+        with self.db.reading() as tx:
+            return mutes.list_blocks(tx, after, limit)

@@ -112,6 +112,24 @@ def refused(error: ApiError, fallback: str):
     return redirect(back_path() or fallback)
 
 
+# The caller's mutes and blocks a page needs (the first hundred of each, by name).
+KEPT_AWAY = {"limit": 100}
+
+
+def usernames(page: dict) -> set[str]:
+    """The usernames of a page of people muted or blocked (``/me/mutes/users``, ``/me/blocks``)."""
+    return {item["person"]["username"] for item in (page or {}).get("items", [])}
+
+
+def with_blocks(*reads: tuple[str, dict | None]) -> tuple[list[Any], set[str]]:
+    """``reads`` at once (``api_get_all``) and, for a signed-in reader, whom they blocked: their comments
+    are shown folded behind "blocked"."""
+    answers = api_get_all(*reads, *((("/me/blocks", KEPT_AWAY),) if g.get("token") else ()))
+    if g.get("token"):
+        return answers[:-1], usernames(answers[-1])
+    return answers, set()
+
+
 def cursor_params() -> dict | None:
     """This page's ``?cursor=``, passed on to the API's page."""
     return {"cursor": request.args["cursor"]} if request.args.get("cursor") else None

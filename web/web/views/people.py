@@ -9,6 +9,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request, se
 from web.api import ApiError
 from web.i18n import gettext
 from web.views import (
+    KEPT_AWAY,
     api_get,
     api_get_all,
     call,
@@ -17,6 +18,7 @@ from web.views import (
     form_page,
     refused,
     signed_in,
+    usernames,
 )
 
 bp = Blueprint("people", __name__)
@@ -32,11 +34,18 @@ def profile(username: str):
         (f"/users/{username}/subwikis", {"limit": 100}),
     ]
     if g.token:
-        reads.append(("/me", None))
-    user, posts, support, subwikis, *me = api_get_all(*reads)
-    following = bool(me) and username in me[0].get("following", [])
+        reads += [("/me", None), ("/me/mutes/users", KEPT_AWAY), ("/me/blocks", KEPT_AWAY)]
+    user, posts, support, subwikis, *mine = api_get_all(*reads)
+    me, muted, blocked = mine or ({}, {"items": []}, {"items": []})
     return render_template(
-        "people/profile.html", user=user, posts=posts, support=support, subwikis=subwikis, following=following
+        "people/profile.html",
+        user=user,
+        posts=posts,
+        support=support,
+        subwikis=subwikis,
+        following=username in me.get("following", []),
+        muted=username in usernames(muted),
+        blocked=username in usernames(blocked),
     )
 
 
@@ -52,20 +61,65 @@ def follow(username: str):
     return done(message, "people.profile", username=username)
 
 
+@bp.post("/u/<username>/mute")
+@signed_in
+def mute(username: str):
+    muting = request.form.get("mute") == "1"
+    try:
+        call("PUT" if muting else "DELETE", f"/me/mutes/users/{username}")
+    except ApiError as error:
+        return refused(error, url_for("people.profile", username=username))
+    if muting:
+        message = gettext("You muted %(name)s.", name=username)
+    else:
+        message = gettext("You unmuted %(name)s.", name=username)
+    return back(message, username)
+
+
+@bp.post("/u/<username>/block")
+@signed_in
+def block(username: str):
+    blocking = request.form.get("block") == "1"
+    try:
+        call("PUT" if blocking else "DELETE", f"/me/blocks/{username}")
+    except ApiError as error:
+        return refused(error, url_for("people.profile", username=username))
+    if blocking:
+        message = gettext("You blocked %(name)s.", name=username)
+    else:
+        message = gettext("You unblocked %(name)s.", name=username)
+    return back(message, username)
+
+
+def back(message: str, username: str):
+    """After a mute or a block: back to the settings when it was done there, else to the profile."""
+    if request.form.get("back") == "settings":
+        return done(message, "people.settings")
+    return done(message, "people.profile", username=username)
+
+
+def _me_and_kept_away() -> tuple[dict, dict]:
+    """The settings page's reads: the person, and what they muted and blocked (its own section)."""
+    me, *kept_away = api_get_all(
+        ("/me", None), ("/me/mutes/users", KEPT_AWAY), ("/me/mutes/subwikis", KEPT_AWAY), ("/me/blocks", KEPT_AWAY)
+    )
+    return me, dict(zip(("muted_people", "muted_subwikis", "blocked_people"), kept_away, strict=True))
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @signed_in
 def settings():
-    me = api_get("/me")
+    me, lists = _me_and_kept_away()
     if request.method == "GET":
         form = {"display_name": me.get("display_name") or "", "bio": me.get("bio") or ""}
-        return form_page("people/settings.html", me=me, form=form)
+        return form_page("people/settings.html", me=me, form=form, **lists)
     body = {"display_name": request.form.get("display_name", ""), "bio": request.form.get("bio", "")}
     try:
         updated = call("PATCH", "/me", json=body)
     except ApiError as error:
         if error.status == 401:
             raise
-        return form_page("people/settings.html", error, me=me)
+        return form_page("people/settings.html", error, me=me, **lists)
     session["me"] = {"username": updated["username"], "display_name": updated.get("display_name")}
     return done(gettext("Your profile is saved."), "people.settings")
 
@@ -88,7 +142,7 @@ def erase():
     except ApiError as error:
         if error.status == 401 and "password" not in error.fields:
             error = ApiError(400, "validation_error", "", {"password": [gettext("That password is not right.")]})
-        me = api_get("/me")
-        return form_page("people/settings.html", error, me=me, form={})
+        me, lists = _me_and_kept_away()
+        return form_page("people/settings.html", error, me=me, form={}, **lists)
     session.clear()
     return redirect(url_for("feed.front"))

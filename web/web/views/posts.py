@@ -12,7 +12,6 @@ from web.helpers import diff_lines
 from web.i18n import gettext
 from web.views import (
     api_get,
-    api_get_all,
     api_get_later,
     back_path,
     call,
@@ -22,6 +21,7 @@ from web.views import (
     restore_revision,
     signed_in,
     wiki_history,
+    with_blocks,
 )
 
 bp = Blueprint("posts", __name__)
@@ -64,9 +64,10 @@ def show(post_id: str):
     sort = request.args.get("sort") if request.args.get("sort") in ("quality", "new") else "quality"
     pending = api_get_later(f"/posts/{post_id}/pending") if g.token else None
     params = {"sort": sort, "cursor": request.args["cursor"]} if request.args.get("cursor") else {"sort": sort}
-    post, comments = api_get_all((f"/posts/{post_id}", None), (f"/posts/{post_id}/comments", params))
+    (post, comments), blocked = with_blocks((f"/posts/{post_id}", None), (f"/posts/{post_id}/comments", params))
     return render_template(
         "posts/show.html",
+        blocked=blocked,
         post=post,
         comments=comments["items"],
         comments_next=comments.get("next_cursor"),
@@ -79,12 +80,13 @@ def show(post_id: str):
 
 @bp.get("/posts/<post_id>/thread/<comment_id>")
 def thread(post_id: str, comment_id: str):
-    post, thread = api_get_all((f"/posts/{post_id}", None), (f"/comments/{comment_id}/thread", None))
+    (post, thread), blocked = with_blocks((f"/posts/{post_id}", None), (f"/comments/{comment_id}/thread", None))
     node = find_comment(thread["items"], comment_id)
     if node is None:
         abort(404)
     return render_template(
         "posts/show.html",
+        blocked=blocked,
         post=post,
         comments=[node],
         sort="quality",
@@ -138,13 +140,13 @@ def comment(post_id: str):
     except ApiError as error:
         if error.status == 401:
             raise
-        post = api_get(f"/posts/{post_id}")
-        comments = api_get(f"/posts/{post_id}/comments")["items"]
+        (post, comments), blocked = with_blocks((f"/posts/{post_id}", None), (f"/posts/{post_id}/comments", None))
         return form_page(
             "posts/show.html",
             error,
+            blocked=blocked,
             post=post,
-            comments=comments,
+            comments=comments["items"],
             sort="quality",
             pending=[],
             max_depth=MAX_DEPTH,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, g, render_template, request, url_for
 
 from web.api import ApiError
 from web.helpers import diff_lines
 from web.i18n import gettext
 from web.views import (
+    KEPT_AWAY,
     api_get,
     api_get_all,
     call,
@@ -58,8 +59,26 @@ def show(slug: str):
     params = {"sort": sort, "limit": 25}
     if request.args.get("cursor"):
         params["cursor"] = request.args["cursor"]
-    subwiki, posts = api_get_all((f"/subwikis/{slug}", None), (f"/subwikis/{slug}/posts", params))
-    return render_template("subwikis/show.html", subwiki=subwiki, posts=posts, sort=sort)
+    reads = [(f"/subwikis/{slug}", None), (f"/subwikis/{slug}/posts", params)]
+    if g.token:
+        reads.append(("/me/mutes/subwikis", KEPT_AWAY))
+    subwiki, posts, *muted = api_get_all(*reads)
+    muted = any(item["subwiki"]["slug"] == subwiki["slug"] for page in muted for item in (page or {}).get("items", []))
+    return render_template("subwikis/show.html", subwiki=subwiki, posts=posts, sort=sort, muted=muted)
+
+
+@bp.post("/s/<slug>/mute")
+@signed_in
+def mute(slug: str):
+    muting = request.form.get("mute") == "1"
+    try:
+        call("PUT" if muting else "DELETE", f"/me/mutes/subwikis/{slug}")
+    except ApiError as error:
+        return refused(error, url_for("subwikis.show", slug=slug))
+    message = gettext("You muted this subwiki.") if muting else gettext("You unmuted this subwiki.")
+    if request.form.get("back") == "settings":
+        return done(message, "people.settings")
+    return done(message, "subwikis.show", slug=slug)
 
 
 @bp.post("/s/<slug>/membership")

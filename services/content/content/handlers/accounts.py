@@ -16,6 +16,7 @@ from content.models import (
     KNOWN_USERS,
     OUTBOX,
     RATE_LIMITS,
+    Block,
     Comment,
     CommentRevision,
     Member,
@@ -48,7 +49,15 @@ ANONYMISED = (
     Upload.owner_id,
 )
 # Rows that were the person's alone.
-DELETED = (Member.user_id, MemberVersion.user_id, Trust.user_id, RequestKey.caller_id, VoteVersion.voter_id)
+DELETED = (
+    Member.user_id,
+    MemberVersion.user_id,
+    Trust.user_id,
+    RequestKey.caller_id,
+    VoteVersion.voter_id,
+    Block.blocker_id,
+    Block.blocked_id,
+)
 
 
 def _time(value) -> str | None:

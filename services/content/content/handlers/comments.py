@@ -10,7 +10,7 @@ from sqlalchemy import literal, select, tuple_
 
 from content import events
 from content.exceptions import Forbidden, Invalid, NotFound
-from content.handlers import access, idempotency, mentions
+from content.handlers import access, idempotency, mentions, replicas
 from content.handlers.access import MembershipLookup
 from content.models import Comment, CommentRevision
 from content.schemas import CommentSchema
@@ -80,6 +80,9 @@ def create_comment(
             depth = parent.depth + 1
         root_id = parent.root_id or parent.id
         parent_author_id = parent.author_id if parent.deleted_at is None else None
+    answered = parent_author_id if parent_id is not None else post.author_id
+    if replicas.blockers_among(tx, [answered], user_id):
+        raise Forbidden("This person blocked you: you cannot reply to them.")
     body_html, mentioned = mentions.render(tx, body, user_id)
     comment = Comment(
         id=comment_id,

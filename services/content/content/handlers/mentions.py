@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from content import markup
+from content.handlers import replicas
 from content.models import KNOWN_USERS
 from svclib.db import Transaction
 
@@ -24,11 +25,15 @@ def people(tx: Transaction, usernames: list[str]) -> dict[str, str]:
 
 
 def render(tx: Transaction, body: str, author_id: str) -> tuple[str, list[str]]:
-    """``body`` as safe HTML with its mentions linked, and the ids of the people it mentions (not its author)."""
+    """``body`` as safe HTML with its mentions linked, and the ids of the people it mentions (not its author).
+
+    Someone who blocked the author is not linked nor notified: to this text they are nobody."""
     found: dict[str, str] = {}
 
     def known(names: list[str]) -> set[str]:
-        found.update(people(tx, names))
+        named = people(tx, names)
+        blockers = replicas.blockers_among(tx, list(named.values()), author_id)
+        found.update({name: person for name, person in named.items() if person not in blockers})
         return set(found)
 
     html, mentioned = markup.render_with_mentions(body, known)

@@ -1,4 +1,5 @@
-"""Content's copies of other services' facts: who belongs where (communities) and each person's trust (identity)."""
+"""Content's copies of other services' facts: who belongs where (communities), each person's trust and who
+blocked whom (identity)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from content.models import NEW_ACCOUNT_TRUST, Member, MemberVersion, Trust
+from content.models import NEW_ACCOUNT_TRUST, Block, Member, MemberVersion, Trust
 from svclib.db import Transaction, utcnow
 
 
@@ -81,3 +82,39 @@ def record_trust(
 def trust_of(tx: Transaction, user_id: str) -> float:
     row = tx.session.get(Trust, user_id)
     return row.trust if row is not None else NEW_ACCOUNT_TRUST
+
+
+def record_block(tx: Transaction, block: dict, blocked: bool) -> None:
+    """A block or an unblock from identity, applied only when newer than the block's version held.
+
+    Kept from events, as memberships and trust are, rather than asked of identity at each reply: a reply
+    or a mention then needs identity neither up nor fast, and a block takes effect here as soon as its
+    event arrives (usually within the second of the blocker's request)."""
+    key = {"blocker_id": block["blocker_id"], "blocked_id": block["blocked_id"]}
+    query = select(Block).filter_by(**key).with_for_update()
+    held = tx.session.scalar(query)
+    if held is None:
+        insert = postgresql.insert if tx.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        now = utcnow()
+        values = {**key, "active": False, "version": 0, "created_at": now, "updated_at": now}
+        tx.session.execute(insert(Block).values(**values).on_conflict_do_nothing())
+        held = tx.session.scalar(query.execution_options(populate_existing=True))
+    version = block.get("version")
+    if version is not None and int(version) <= held.version:
+        return
+    held.active = blocked
+    held.version = int(version) if version is not None else held.version
+
+
+def blockers_among(tx: Transaction, people: list[str | None], user_id: str) -> set[str]:
+    """Which of ``people`` blocked ``user_id``."""
+    wanted = {person for person in people if person and person != user_id}
+    if not wanted:
+        return set()
+    return set(
+        tx.session.scalars(
+            select(Block.blocker_id).where(
+                Block.blocked_id == user_id, Block.blocker_id.in_(sorted(wanted)), Block.active.is_(True)
+            )
+        )
+    )

@@ -8,15 +8,18 @@ from sqlalchemy import delete, select
 
 from identity import events
 from identity.exceptions import NotFound
+from identity.handlers import mutes
 from identity.handlers.common import live_user
 from identity.handlers.profiles import private_view
 from identity.handlers.trust_inputs import recompute_trust
 from identity.models import (
     OUTBOX,
     RATE_LIMITS,
+    Block,
     Follow,
     HeldUsername,
     KeyVersion,
+    Mute,
     ReceivedVote,
     Session,
     SubwikiMembership,
@@ -50,6 +53,10 @@ def erase(tx: Transaction, user_id: str, now: datetime) -> list[str]:
     ).all()
     tx.session.execute(delete(Session).where(Session.user_id == user_id))
     tx.session.execute(delete(Follow).where((Follow.follower_id == user_id) | (Follow.followee_id == user_id)))
+    tx.session.execute(delete(Block).where((Block.blocker_id == user_id) | (Block.blocked_id == user_id)))
+    tx.session.execute(
+        delete(Mute).where((Mute.user_id == user_id) | ((Mute.target_type == "user") & (Mute.target_id == user_id)))
+    )
     tx.session.execute(delete(SubwikiMembership).where(SubwikiMembership.user_id == user_id))
     held = tx.session.get(HeldUsername, user.username)
     if held is None:
@@ -86,4 +93,5 @@ def export(tx: Transaction, user_id: str) -> dict:
         "profile": private_view(tx, user.id),
         "followers": list(followers),
         "sessions": SessionExportSchema(many=True).dump(sessions),
+        **mutes.export(tx, user_id),
     }

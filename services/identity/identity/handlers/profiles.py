@@ -10,10 +10,10 @@ from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from identity import events
-from identity.exceptions import Invalid, NotFound
+from identity.exceptions import Forbidden, Invalid, NotFound
 from identity.handlers import versions
 from identity.handlers.common import live_user, lock_people, user_by_username
-from identity.models import Follow, KeyVersion, SubwikiMembership, User
+from identity.models import Block, Follow, KeyVersion, SubwikiMembership, User
 from identity.schemas import PrivateUserSchema, PublicUserSchema
 from svclib import pagination
 from svclib.db import Read, Transaction, isoformat, utcnow
@@ -119,17 +119,21 @@ def get_people(tx: Transaction, ids: list[str]) -> dict:
     return {row.id: {"username": row.username, "display_name": row.display_name} for row in rows}
 
 
-def _follow_key(follower_id: str, followee_id: str) -> str:
+def follow_key(follower_id: str, followee_id: str) -> str:
     return f"{follower_id}:{followee_id}"
 
 
 def follow_user(tx: Transaction, follower_id: str, username: str) -> None:
-    """Follow someone; ``user_followed`` carries the relation's version, one more than the last event's."""
+    """Follow someone; ``user_followed`` carries the relation's version, one more than the last event's.
+
+    Someone the followee blocked may not (the block is looked at with the follow's key held)."""
     followee = user_by_username(tx, username)
     live_user(tx, follower_id)
     if followee.id == follower_id:
         raise Invalid("You cannot follow yourself.", fields={"username": ["You cannot follow yourself."]})
-    held = versions.hold(tx, "follow", _follow_key(follower_id, followee.id))
+    held = versions.hold(tx, "follow", follow_key(follower_id, followee.id))
+    if tx.session.get(Block, (followee.id, follower_id)) is not None:
+        raise Forbidden("This person blocked you.")
     if tx.session.get(Follow, (follower_id, followee.id)) is None:
         tx.session.add(Follow(follower_id=follower_id, followee_id=followee.id))
         held.version += 1
@@ -139,12 +143,16 @@ def follow_user(tx: Transaction, follower_id: str, username: str) -> None:
 
 def unfollow_user(tx: Transaction, follower_id: str, username: str) -> None:
     followee = user_by_username(tx, username)
-    held = versions.hold(tx, "follow", _follow_key(follower_id, followee.id))
-    existing = tx.session.get(Follow, (follower_id, followee.id))
+    remove_follow(tx, follower_id, followee.id, versions.hold(tx, "follow", follow_key(follower_id, followee.id)))
+
+
+def remove_follow(tx: Transaction, follower_id: str, followee_id: str, held: KeyVersion) -> None:
+    """End a follow if there is one (``held``: its key's version, held by the caller)."""
+    existing = tx.session.get(Follow, (follower_id, followee_id))
     if existing is not None:
         tx.session.delete(existing)
         held.version += 1
-        tx.emit(events.UserUnfollowed(follower_id=follower_id, followee_id=followee.id, version=held.version))
+        tx.emit(events.UserUnfollowed(follower_id=follower_id, followee_id=followee_id, version=held.version))
 
 
 def list_follows(tx: Transaction, after: str | None, limit: int) -> dict:
