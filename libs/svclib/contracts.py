@@ -156,9 +156,9 @@ def mismatches(consumer: str, consumes: dict, producers: dict[tuple[str, str], t
 
 
 def handled(service: type) -> set[tuple[str, str]]:
-    """The (producer, event type) pairs a nameko service class handles (its event handlers' entrypoints)."""
+    """The (producer, event type) pairs a nameko service class handles (its own and inherited event handlers)."""
     found = set()
-    for member in vars(service).values():
+    for member in (getattr(service, name) for name in dir(service)):
         for entrypoint in getattr(member, "nameko_entrypoints", ()):
             if hasattr(entrypoint, "source_service") and hasattr(entrypoint, "event_type"):
                 found.add((entrypoint.source_service, entrypoint.event_type))

@@ -1,14 +1,69 @@
-"""Events the communities service publishes, and their payloads.
+"""Events the communities service publishes: one declared type each (svclib.contracts), emitted through it."""
 
-``subwiki_created`` / ``subwiki_edited``: ``{"subwiki": SubwikiEventSchema}``
-(``subwiki_edited`` adds ``editor_id`` and ``edit_summary``).
-``member_joined`` / ``member_left`` / ``moderator_added`` / ``moderator_removed``:
-``{"membership": MembershipEventSchema}`` (moderator events add ``actor_id``).
-"""
+from __future__ import annotations
 
-SUBWIKI_CREATED = "subwiki_created"
-SUBWIKI_EDITED = "subwiki_edited"
-MEMBER_JOINED = "member_joined"
-MEMBER_LEFT = "member_left"
-MODERATOR_ADDED = "moderator_added"
-MODERATOR_REMOVED = "moderator_removed"
+from svclib.contracts import Event
+
+
+class SubwikiFields(Event):
+    """A subwiki as other services show it; ``created_by`` is None once its creator is erased."""
+
+    id: str
+    slug: str
+    name: str
+    summary: str
+    revision: int
+    created_by: str | None
+
+    @classmethod
+    def of(cls, subwiki, **extra) -> SubwikiFields:
+        return cls(
+            id=subwiki.id,
+            slug=subwiki.slug,
+            name=subwiki.name,
+            summary=subwiki.summary,
+            revision=subwiki.revision,
+            created_by=subwiki.created_by,
+            **extra,
+        )
+
+
+class SubwikiCreated(SubwikiFields, event_type="subwiki_created", entity="subwiki"):
+    """A subwiki was created (its creator joins it as a moderator: member_joined and moderator_added follow)."""
+
+
+class SubwikiEdited(SubwikiFields, event_type="subwiki_edited", entity="subwiki"):
+    """A member edited the subwiki's wiki fields: a new revision."""
+
+    editor_id: str
+    edit_summary: str
+
+
+class MembershipFields(Event):
+    """A membership's state; ``version`` is the membership's: every event about it carries the next one."""
+
+    user_id: str
+    subwiki: str  # the subwiki's slug
+    subwiki_id: str
+    is_moderator: bool
+    version: int
+
+
+class MemberJoined(MembershipFields, event_type="member_joined", entity="membership"):
+    """Someone joined a subwiki."""
+
+
+class MemberLeft(MembershipFields, event_type="member_left", entity="membership"):
+    """Someone left a subwiki."""
+
+
+class ModeratorAdded(MembershipFields, event_type="moderator_added", entity="membership"):
+    """A member was made a moderator, by ``actor_id``."""
+
+    actor_id: str
+
+
+class ModeratorRemoved(MembershipFields, event_type="moderator_removed", entity="membership"):
+    """A moderator stopped being one (dismissed by ``actor_id``, or leaving)."""
+
+    actor_id: str

@@ -35,20 +35,3 @@ class ModlogSchema(Schema):
     target_id = fields.String()
     reason = fields.String()
     created_at = fields.DateTime(format="iso")
-
-
-class SubwikiEventSchema(Schema):
-    id = fields.String()
-    slug = fields.String()
-    name = fields.String()
-    summary = fields.String()
-    revision = fields.Integer()
-    created_by = fields.String()
-
-
-class MembershipEventSchema(Schema):
-    user_id = fields.String()
-    subwiki = fields.String()
-    subwiki_id = fields.String()
-    is_moderator = fields.Boolean()
-    version = fields.Integer()  # of this membership: every event about it carries the next one

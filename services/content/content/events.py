@@ -1,39 +1,178 @@
-"""Events the content service publishes; what each payload's entity carries.
-
-- post_created [post + image_file, mentions]
-- post_edited [post + editor_id, edit_summary, mentions; accepted_by and change_id when a held edit was accepted]
-- post_edit_pending [change: id, post_id, subwiki_id, editor_id, post_author_id, reviewer_ids (its subwiki's
-  moderators)]
-- post_edit_rejected [change: id, post_id, subwiki_id, editor_id, rejected_by]
-- post_reverted [post + editor_id, reverted_to, reverted_edits: [{revision, editor_id}]]
-- post_removed [post + removed_by, by_moderator, reason]
-- comment_created [comment: id, post_id, subwiki_id, author_id, parent_id, length, post_author_id,
-  parent_author_id (None for a top-level comment or a removed parent), mentions]
-- comment_edited [comment: id, post_id, author_id, length, mentions]
-- comment_removed [comment: id, post_id, subwiki_id, author_id, removed_by, by_moderator, reason]
-- vote_cast / vote_removed [vote: target_type, target_id, voter_id, value, previous, target_author_id, version;
-  subwiki_id for a post]
-- report_filed [report: id, subwiki_id, target_type, target_id]
-- report_resolved [report: id, subwiki_id, action, target_type, target_id, target_author_id, resolved_by,
-  post_id (the post, or the commented post), reporter_ids (the reporter, and those whose reports of the
-  same target an upheld one closed)]
+"""Events the content service publishes: one declared type each (svclib.contracts), emitted through it.
 
 ``mentions``: the ids of the people the text mentions (``@username`` of someone registered, not its
 author), at most ``markup.MENTION_LIMIT``, in order of appearance.
-
-"post" is ``PostEventSchema`` (schemas.py) plus the fields named.
 """
 
-POST_CREATED = "post_created"
-POST_EDITED = "post_edited"
-POST_EDIT_PENDING = "post_edit_pending"
-POST_EDIT_REJECTED = "post_edit_rejected"
-POST_REVERTED = "post_reverted"
-POST_REMOVED = "post_removed"
-COMMENT_CREATED = "comment_created"
-COMMENT_EDITED = "comment_edited"
-COMMENT_REMOVED = "comment_removed"
-VOTE_CAST = "vote_cast"
-VOTE_REMOVED = "vote_removed"
-REPORT_FILED = "report_filed"
-REPORT_RESOLVED = "report_resolved"
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from content.schemas import PostEventSchema
+from svclib.contracts import ABSENT, Event
+
+POST = PostEventSchema()
+
+
+class PostFields(Event):
+    """A post as other services show it (``PostEventSchema``, which the rebuild's facts use too);
+    ``subwiki`` is its subwiki's slug."""
+
+    id: str
+    kind: str
+    title: str
+    url: str | None
+    author_id: str | None
+    subwiki_id: str
+    subwiki: str
+    revision: int
+    created_at: str
+
+    @classmethod
+    def of(cls, post, **extra) -> PostFields:
+        return cls(**POST.dump(post), **extra)
+
+
+class PostCreated(PostFields, event_type="post_created", entity="post"):
+    """A post was made (``image_file``: its picture's file, for a picture post)."""
+
+    image_file: str | None
+    mentions: list[str]
+
+
+class PostEdited(PostFields, event_type="post_edited", entity="post"):
+    """An edit was applied: by its editor, or a held edit accepted (then with ``accepted_by`` and ``change_id``)."""
+
+    editor_id: str | None
+    edit_summary: str
+    mentions: list[str]
+    accepted_by: str = ABSENT
+    change_id: str = ABSENT
+
+
+@dataclass
+class RevertedEdit:
+    """An edit a revert undid."""
+
+    revision: int
+    editor_id: str | None
+
+
+class PostReverted(PostFields, event_type="post_reverted", entity="post"):
+    """Revision ``reverted_to`` was restored as a new revision; the edits after it no longer stand."""
+
+    editor_id: str
+    reverted_to: int
+    reverted_edits: list[RevertedEdit]
+
+
+class PostRemoved(PostFields, event_type="post_removed", entity="post"):
+    """A post was removed by its author or (``by_moderator``) a moderator, with a ``reason``."""
+
+    removed_by: str
+    by_moderator: bool
+    reason: str
+
+
+class ChangeFields(Event):
+    """A held edit of a post."""
+
+    id: str
+    post_id: str
+    subwiki_id: str
+    editor_id: str | None
+
+
+class PostEditPending(ChangeFields, event_type="post_edit_pending", entity="change"):
+    """An edit waits for review by the post's author or its subwiki's moderators (``reviewer_ids``)."""
+
+    post_author_id: str | None
+    reviewer_ids: list[str]
+
+
+class PostEditRejected(ChangeFields, event_type="post_edit_rejected", entity="change"):
+    """A held edit was rejected."""
+
+    rejected_by: str
+
+
+class CommentCreated(Event, event_type="comment_created", entity="comment"):
+    """A comment was made; ``parent_author_id`` is None for a top-level comment or a removed parent."""
+
+    id: str
+    post_id: str
+    subwiki_id: str
+    author_id: str
+    parent_id: str | None
+    length: int
+    post_author_id: str | None
+    parent_author_id: str | None
+    mentions: list[str]
+
+
+class CommentEdited(Event, event_type="comment_edited", entity="comment"):
+    """A comment's text changed."""
+
+    id: str
+    post_id: str
+    author_id: str
+    length: int
+    mentions: list[str]
+
+
+class CommentRemoved(Event, event_type="comment_removed", entity="comment"):
+    """A comment was removed by its author or (``by_moderator``) a moderator, with a ``reason``."""
+
+    id: str
+    post_id: str
+    subwiki_id: str
+    author_id: str | None
+    removed_by: str
+    by_moderator: bool
+    reason: str
+
+
+class VoteFields(Event):
+    """A person's vote on a post or comment: ``value`` 1, -1 or None (withdrawn), ``previous`` likewise;
+    ``version`` is the (target, voter) pair's, higher for a newer vote. ``subwiki_id`` for a post only."""
+
+    target_type: str
+    target_id: str
+    voter_id: str
+    value: int | None
+    previous: int | None
+    target_author_id: str | None
+    version: int
+    subwiki_id: str = ABSENT
+
+
+class VoteCast(VoteFields, event_type="vote_cast", entity="vote"):
+    """A vote was cast or changed."""
+
+
+class VoteRemoved(VoteFields, event_type="vote_removed", entity="vote"):
+    """A vote was withdrawn."""
+
+
+class ReportFiled(Event, event_type="report_filed", entity="report"):
+    """Someone reported a post or comment to its subwiki's moderators."""
+
+    id: str
+    subwiki_id: str
+    target_type: str
+    target_id: str
+
+
+class ReportResolved(Event, event_type="report_resolved", entity="report"):
+    """A moderator upheld (the target removed) or dismissed a report. ``post_id``: the post, or the commented
+    post; ``reporter_ids``: the reporter, and those whose reports of the same target an upheld one closed."""
+
+    id: str
+    subwiki_id: str
+    action: str
+    target_type: str
+    target_id: str
+    target_author_id: str | None
+    resolved_by: str
+    reporter_ids: list[str | None]
+    post_id: str | None

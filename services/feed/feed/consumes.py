@@ -1,16 +1,75 @@
-"""The fields the feed reads of each event it handles (its projections and its notification rules together):
-``{producer: {event_type: fields}}``.
+"""The fields the feed reads of each event it handles: ``{producer: {event_type: fields}}``, its projections
+(feed.handlers) and its notification rules (feed.notifications.rules) together.
 
 Checked against the producers' declared schemas (svclib.contracts) by tests/integration/test_event_contracts.py;
 the feed imports no other service.
 """
 
+FOLLOW = ("follower_id", "followee_id", "version")
+MEMBERSHIP = ("user_id", "subwiki_id", "version")
+VOTE = ("target_type", "target_id", "voter_id", "value", "version")
+
 CONSUMES = {
     "identity": {
-        "user_followed": ("follower_id", "followee_id", "version"),
-        "user_unfollowed": ("follower_id", "followee_id", "version"),
+        "user_registered": ("id", "username", "display_name"),  # svclib.users.kept_from
+        "user_erased": ("id",),
+        "user_followed": FOLLOW,
+        "user_unfollowed": FOLLOW,
         "user_trust_changed": ("id", "trust", "version"),
         "user_updated": ("id", "username", "display_name"),
         "user_badge_awarded": ("id", "badge"),
+    },
+    "communities": {
+        "subwiki_created": ("id", "slug", "name"),
+        "member_joined": MEMBERSHIP,
+        "member_left": MEMBERSHIP,
+    },
+    "content": {
+        "post_created": (
+            "id",
+            "author_id",
+            "subwiki_id",
+            "subwiki",
+            "kind",
+            "title",
+            "url",
+            "image_file",
+            "created_at",
+            "mentions",
+        ),
+        "post_edited": (
+            "id",
+            "author_id",
+            "subwiki_id",
+            "title",
+            "url",
+            "editor_id",
+            "accepted_by",
+            "change_id",
+            "mentions",
+        ),
+        "post_reverted": ("id", "title", "url", "reverted_edits", "reverted_edits.editor_id"),
+        "post_removed": ("id", "author_id", "subwiki_id", "by_moderator", "reason"),
+        "post_edit_pending": ("id", "post_id", "subwiki_id", "editor_id", "post_author_id", "reviewer_ids"),
+        "post_edit_rejected": ("id", "post_id", "subwiki_id", "editor_id", "rejected_by"),
+        "comment_created": (
+            "id",
+            "post_id",
+            "subwiki_id",
+            "author_id",
+            "parent_id",
+            "length",
+            "post_author_id",
+            "parent_author_id",
+            "mentions",
+        ),
+        "comment_edited": ("id", "post_id", "author_id", "mentions"),
+        "comment_removed": ("id", "post_id", "subwiki_id", "author_id", "by_moderator", "reason"),
+        "vote_cast": VOTE,
+        "vote_removed": VOTE,
+        "report_resolved": ("id", "subwiki_id", "action", "target_type", "target_id", "post_id", "reporter_ids"),
+    },
+    "donations": {
+        "donation_completed": ("id", "donor_id", "recipient_id", "public", "amount_cents", "currency"),
     },
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from communities import events
 from communities.exceptions import Forbidden
 from communities.handlers.access import HISTORY, check_lengths, find_subwiki, membership_of, view
-from communities.schemas import SubwikiEventSchema
 from svclib.db import Transaction, utcnow
 
 
@@ -32,11 +31,7 @@ def edit_subwiki(
     subwiki.summary, subwiki.description = new_summary, new_description
     subwiki.last_activity_at = utcnow()
     HISTORY.revise(tx.session, subwiki, user_id, edit_summary, restored_from=restored_from)
-    tx.emit(
-        events.SUBWIKI_EDITED,
-        "subwiki",
-        {**SubwikiEventSchema().dump(subwiki), "editor_id": user_id, "edit_summary": edit_summary or ""},
-    )
+    tx.emit(events.SubwikiEdited.of(subwiki, editor_id=user_id, edit_summary=edit_summary or ""))
     return view(tx, subwiki, user_id)
 
 

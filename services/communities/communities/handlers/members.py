@@ -10,12 +10,14 @@ from communities import events
 from communities.exceptions import Conflict, NotFound
 from communities.handlers.access import find_subwiki, known_user, membership_of, moderator_ids, require_moderator
 from communities.models import Membership, MembershipVersion, ModlogEntry, Subwiki
-from communities.schemas import MembershipEventSchema, ModlogSchema, SubwikiSummarySchema
+from communities.schemas import ModlogSchema, SubwikiSummarySchema
 from svclib import pagination
 from svclib.db import Transaction, isoformat
 
 
-def emit_membership(tx: Transaction, event_type: str, subwiki: Subwiki, membership: Membership, **extra) -> None:
+def emit_membership(
+    tx: Transaction, event: type[events.MembershipFields], subwiki: Subwiki, membership: Membership, **extra
+) -> None:
     """Every membership event carries the membership's next version (the subwiki's row is locked by the caller)."""
     key = (subwiki.id, membership.user_id)
     version = tx.session.get(MembershipVersion, key)
@@ -23,16 +25,16 @@ def emit_membership(tx: Transaction, event_type: str, subwiki: Subwiki, membersh
         version = MembershipVersion(subwiki_id=key[0], user_id=key[1], version=0)
         tx.session.add(version)
     version.version += 1
-    data = MembershipEventSchema().dump(
-        {
-            "user_id": membership.user_id,
-            "subwiki": subwiki.slug,
-            "subwiki_id": subwiki.id,
-            "is_moderator": membership.is_moderator,
-            "version": version.version,
-        }
+    tx.emit(
+        event(
+            user_id=membership.user_id,
+            subwiki=subwiki.slug,
+            subwiki_id=subwiki.id,
+            is_moderator=membership.is_moderator,
+            version=version.version,
+            **extra,
+        )
     )
-    tx.emit(event_type, "membership", {**data, **extra})
 
 
 def log(
@@ -59,7 +61,7 @@ def join_subwiki(tx: Transaction, user_id: str, slug: str) -> None:
     tx.session.add(membership)
     subwiki.member_count += 1
     tx.session.flush()
-    emit_membership(tx, events.MEMBER_JOINED, subwiki, membership)
+    emit_membership(tx, events.MemberJoined, subwiki, membership)
 
 
 def leave_subwiki(tx: Transaction, user_id: str, slug: str) -> None:
@@ -70,10 +72,10 @@ def leave_subwiki(tx: Transaction, user_id: str, slug: str) -> None:
     if membership.is_moderator and moderator_ids(tx, subwiki) == [user_id]:
         raise Conflict("You are this subwiki's only moderator: appoint another before leaving.")
     if membership.is_moderator:
-        emit_membership(tx, events.MODERATOR_REMOVED, subwiki, membership, actor_id=user_id)
+        emit_membership(tx, events.ModeratorRemoved, subwiki, membership, actor_id=user_id)
     tx.session.delete(membership)
     subwiki.member_count -= 1
-    emit_membership(tx, events.MEMBER_LEFT, subwiki, membership)
+    emit_membership(tx, events.MemberLeft, subwiki, membership)
 
 
 def add_moderator(tx: Transaction, actor_id: str, slug: str, user_id: str) -> None:
@@ -88,10 +90,10 @@ def add_moderator(tx: Transaction, actor_id: str, slug: str, user_id: str) -> No
         tx.session.add(membership)
         subwiki.member_count += 1
         tx.session.flush()
-        emit_membership(tx, events.MEMBER_JOINED, subwiki, membership)
+        emit_membership(tx, events.MemberJoined, subwiki, membership)
     membership.is_moderator = True
     log(tx, subwiki, actor_id, "appoint_moderator", "user", user_id)
-    emit_membership(tx, events.MODERATOR_ADDED, subwiki, membership, actor_id=actor_id)
+    emit_membership(tx, events.ModeratorAdded, subwiki, membership, actor_id=actor_id)
 
 
 def remove_moderator(tx: Transaction, actor_id: str, slug: str, user_id: str) -> None:
@@ -104,7 +106,7 @@ def remove_moderator(tx: Transaction, actor_id: str, slug: str, user_id: str) ->
         raise Conflict("A subwiki keeps at least one moderator.")
     membership.is_moderator = False
     log(tx, subwiki, actor_id, "remove_moderator", "user", user_id)
-    emit_membership(tx, events.MODERATOR_REMOVED, subwiki, membership, actor_id=actor_id)
+    emit_membership(tx, events.ModeratorRemoved, subwiki, membership, actor_id=actor_id)
 
 
 def get_modlog(tx: Transaction, slug: str, limit: int | None, cursor: str | None) -> dict:

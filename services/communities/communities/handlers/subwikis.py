@@ -14,7 +14,7 @@ from communities.exceptions import Conflict, Invalid
 from communities.handlers.access import HISTORY, check_lengths, find_subwiki, known_user, view
 from communities.handlers.members import emit_membership
 from communities.models import RATE_LIMITS, Membership, Subwiki
-from communities.schemas import SubwikiEventSchema, SubwikiSummarySchema
+from communities.schemas import SubwikiSummarySchema
 from svclib import pagination
 from svclib.db import Transaction, utcnow
 from svclib.ratelimit import RateLimit
@@ -80,9 +80,9 @@ def create_subwiki(tx: Transaction, user_id: str, slug: str, name: str, summary:
     creator = Membership(subwiki_id=subwiki.id, user_id=user_id, is_moderator=True)
     tx.session.add(creator)
     tx.session.flush()
-    tx.emit(events.SUBWIKI_CREATED, "subwiki", SubwikiEventSchema().dump(subwiki))
-    emit_membership(tx, events.MEMBER_JOINED, subwiki, creator)
-    emit_membership(tx, events.MODERATOR_ADDED, subwiki, creator, actor_id=user_id)
+    tx.emit(events.SubwikiCreated.of(subwiki))
+    emit_membership(tx, events.MemberJoined, subwiki, creator)
+    emit_membership(tx, events.ModeratorAdded, subwiki, creator, actor_id=user_id)
     return view(tx, subwiki, user_id)
 
 

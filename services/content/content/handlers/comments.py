@@ -102,19 +102,17 @@ def create_comment(
     tx.session.flush()
     tx.session.add(CommentRevision(comment_id=comment.id, revision=1, body=body))
     tx.emit(
-        events.COMMENT_CREATED,
-        "comment",
-        {
-            "id": comment.id,
-            "post_id": post.id,
-            "subwiki_id": post.subwiki_id,
-            "author_id": user_id,
-            "parent_id": parent_id,
-            "length": len(body),
-            "post_author_id": post.author_id,
-            "parent_author_id": parent_author_id,
-            "mentions": mentioned,
-        },
+        events.CommentCreated(
+            id=comment.id,
+            post_id=post.id,
+            subwiki_id=post.subwiki_id,
+            author_id=user_id,
+            parent_id=parent_id,
+            length=len(body),
+            post_author_id=post.author_id,
+            parent_author_id=parent_author_id,
+            mentions=mentioned,
+        )
     )
     idempotency.settle(tx, user_id, idempotency_key, comment.id)
     return comment_view(comment)
@@ -201,15 +199,9 @@ def edit_comment(tx: Transaction, user_id: str, comment_id: str, body: str) -> d
         tx.session.add(CommentRevision(comment_id=comment.id, revision=comment.revision, body=body))
         tx.session.flush()
         tx.emit(
-            events.COMMENT_EDITED,
-            "comment",
-            {
-                "id": comment.id,
-                "post_id": comment.post_id,
-                "author_id": user_id,
-                "length": len(body),
-                "mentions": mentioned,
-            },
+            events.CommentEdited(
+                id=comment.id, post_id=comment.post_id, author_id=user_id, length=len(body), mentions=mentioned
+            )
         )
     return comment_view(comment)
 
@@ -223,17 +215,15 @@ def remove_comment(tx: Transaction, lookup: MembershipLookup, user_id: str, comm
     comment.deleted_at, comment.deleted_by = utcnow(), user_id
     post.comment_count -= 1
     tx.emit(
-        events.COMMENT_REMOVED,
-        "comment",
-        {
-            "id": comment.id,
-            "post_id": post.id,
-            "subwiki_id": post.subwiki_id,
-            "author_id": comment.author_id,
-            "removed_by": user_id,
-            "by_moderator": by_moderator and comment.author_id != user_id,
-            "reason": reason[:500],
-        },
+        events.CommentRemoved(
+            id=comment.id,
+            post_id=post.id,
+            subwiki_id=post.subwiki_id,
+            author_id=comment.author_id,
+            removed_by=user_id,
+            by_moderator=by_moderator and comment.author_id != user_id,
+            reason=reason[:500],
+        )
     )
 
 

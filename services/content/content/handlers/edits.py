@@ -12,7 +12,7 @@ from content import events
 from content.exceptions import Conflict, Forbidden, Invalid, RateLimited
 from content.handlers import access, mentions
 from content.handlers.access import MembershipLookup
-from content.handlers.posts import check_post, post_event, post_view
+from content.handlers.posts import check_post, post_view
 from content.handlers.replicas import trust_of
 from content.models import RATE_LIMITS, PendingChange, Post, PostRevision
 from content.schemas import RevisionSchema
@@ -107,24 +107,18 @@ def edit_post(
         tx.session.add(change)
         tx.session.flush()
         tx.emit(
-            events.POST_EDIT_PENDING,
-            "change",
-            {
-                "id": change.id,
-                "post_id": post.id,
-                "subwiki_id": post.subwiki_id,
-                "editor_id": user_id,
-                "post_author_id": post.author_id,
-                "reviewer_ids": access.moderator_ids(tx, post.subwiki_id),
-            },
+            events.PostEditPending(
+                id=change.id,
+                post_id=post.id,
+                subwiki_id=post.subwiki_id,
+                editor_id=user_id,
+                post_author_id=post.author_id,
+                reviewer_ids=access.moderator_ids(tx, post.subwiki_id),
+            )
         )
         return {"pending": True, "change_id": change.id}
     mentioned = apply_edit(tx, post, user_id, data["title"], data["body"], data["url"], edit_summary)
-    tx.emit(
-        events.POST_EDITED,
-        "post",
-        post_event(post, editor_id=user_id, edit_summary=edit_summary or "", mentions=mentioned),
-    )
+    tx.emit(events.PostEdited.of(post, editor_id=user_id, edit_summary=edit_summary or "", mentions=mentioned))
     return {"post": post_view(tx, lookup, post, user_id)}
 
 
@@ -166,13 +160,11 @@ def revert_post(
         revision.reverted = True
     apply_edit(tx, post, user_id, old.title, old.body, old.url, f"Reverted to revision {number}", reverted_to=number)
     tx.emit(
-        events.POST_REVERTED,
-        "post",
-        post_event(
+        events.PostReverted.of(
             post,
             editor_id=user_id,
             reverted_to=number,
-            reverted_edits=[{"revision": r.revision, "editor_id": r.editor_id} for r in undone],
-        ),
+            reverted_edits=[events.RevertedEdit(revision=r.revision, editor_id=r.editor_id) for r in undone],
+        )
     )
     return post_view(tx, lookup, post, user_id)

@@ -11,7 +11,7 @@ from content.exceptions import Conflict, Forbidden, NotFound
 from content.handlers import access
 from content.handlers.access import MembershipLookup
 from content.handlers.edits import EditPolicy, apply_edit
-from content.handlers.posts import post_event, post_view
+from content.handlers.posts import post_view
 from content.handlers.replicas import trust_of
 from content.models import PendingChange, Post
 from content.schemas import PendingSchema
@@ -106,16 +106,14 @@ def accept_pending(
     change.status, change.decided_by = "accepted", user_id
     mentioned = apply_edit(tx, post, change.editor_id, change.title, change.body, change.url, change.edit_summary)
     tx.emit(
-        events.POST_EDITED,
-        "post",
-        post_event(
+        events.PostEdited.of(
             post,
             editor_id=change.editor_id,
             edit_summary=change.edit_summary,
             accepted_by=user_id,
             change_id=change.id,
             mentions=mentioned,
-        ),
+        )
     )
     return post_view(tx, lookup, post, user_id)
 
@@ -128,13 +126,11 @@ def reject_pending(
     change = _pending(tx, post, change_id)
     change.status, change.decided_by = "rejected", user_id
     tx.emit(
-        events.POST_EDIT_REJECTED,
-        "change",
-        {
-            "id": change.id,
-            "post_id": post.id,
-            "subwiki_id": post.subwiki_id,
-            "editor_id": change.editor_id,
-            "rejected_by": user_id,
-        },
+        events.PostEditRejected(
+            id=change.id,
+            post_id=post.id,
+            subwiki_id=post.subwiki_id,
+            editor_id=change.editor_id,
+            rejected_by=user_id,
+        )
     )

@@ -12,7 +12,7 @@ from content.exceptions import Forbidden, Invalid
 from content.handlers import access, idempotency, mentions
 from content.handlers.access import MembershipLookup
 from content.models import Post, PostRevision, Upload, Vote
-from content.schemas import PostEventSchema, PostSchema
+from content.schemas import PostSchema
 from svclib.db import Transaction, utcnow
 
 KINDS = ("link", "article", "image", "cartoon", "text")
@@ -20,7 +20,6 @@ PICTURE_KINDS = ("image", "cartoon")
 BODY_LIMITS = {"article": 100_000, "text": 5_000, "link": 5_000, "image": 5_000, "cartoon": 5_000}
 
 POST = PostSchema()
-POST_EVENT = PostEventSchema()
 
 
 def _check_url(url: str | None, fields: dict) -> str | None:
@@ -77,10 +76,6 @@ def post_view(tx: Transaction, lookup: MembershipLookup, post: Post, viewer_id: 
         )
         data["can_moderate"] = access.is_moderator(tx, lookup, post.subwiki_id, viewer_id)
     return data
-
-
-def post_event(post: Post, **extra) -> dict:
-    return {**POST_EVENT.dump(post), **extra}
 
 
 def create_post(
@@ -143,7 +138,7 @@ def create_post(
             edit_summary="Posted",
         )
     )
-    tx.emit(events.POST_CREATED, "post", post_event(post, image_file=image_file, mentions=mentioned))
+    tx.emit(events.PostCreated.of(post, image_file=image_file, mentions=mentioned))
     idempotency.settle(tx, user_id, idempotency_key, post.id)
     return post_view(tx, lookup, post, user_id)
 
@@ -167,9 +162,7 @@ def remove_post(tx: Transaction, lookup: MembershipLookup, user_id: str, post_id
         raise Forbidden("Only the author or a moderator removes a post.")
     post.removed_at, post.removed_by = utcnow(), user_id
     tx.emit(
-        events.POST_REMOVED,
-        "post",
-        post_event(
+        events.PostRemoved.of(
             post, removed_by=user_id, by_moderator=by_moderator and post.author_id != user_id, reason=reason[:500]
-        ),
+        )
     )

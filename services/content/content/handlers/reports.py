@@ -83,11 +83,7 @@ def file_report(
         report = _open_report(tx, user_id, target_type, target_id)
         idempotency.settle(tx, user_id, idempotency_key, report.id)
         return {"id": report.id}
-    tx.emit(
-        events.REPORT_FILED,
-        "report",
-        {"id": report.id, "subwiki_id": subwiki_id, "target_type": target_type, "target_id": target_id},
-    )
+    tx.emit(events.ReportFiled(id=report.id, subwiki_id=subwiki_id, target_type=target_type, target_id=target_id))
     idempotency.settle(tx, user_id, idempotency_key, report.id)
     return {"id": report.id}
 
@@ -139,19 +135,17 @@ def resolve_report(tx: Transaction, lookup: MembershipLookup, user_id: str, repo
             .values(status="resolved", action="duplicate", resolved_by=user_id)
         )
     tx.emit(
-        events.REPORT_RESOLVED,
-        "report",
-        {
-            "id": report.id,
-            "subwiki_id": report.subwiki_id,
-            "action": action,
-            "target_type": report.target_type,
-            "target_id": report.target_id,
-            "target_author_id": report.target_author_id,
-            "resolved_by": user_id,
-            "reporter_ids": list(dict.fromkeys(reporters)),
-            "post_id": _post_of(tx, report),
-        },
+        events.ReportResolved(
+            id=report.id,
+            subwiki_id=report.subwiki_id,
+            action=action,
+            target_type=report.target_type,
+            target_id=report.target_id,
+            target_author_id=report.target_author_id,
+            resolved_by=user_id,
+            reporter_ids=list(dict.fromkeys(reporters)),
+            post_id=_post_of(tx, report),
+        )
     )
     return {"id": report.id, "status": report.status, "action": action}
 

@@ -51,16 +51,17 @@ def vote(tx: Transaction, user_id: str, target_type: str, target_id: str, value:
         version = VoteVersion(target_type=target_type, target_id=target_id, voter_id=user_id, version=0)
         tx.session.add(version)
     version.version += 1
-    payload = {
-        "target_type": target_type,
-        "target_id": target_id,
-        "voter_id": user_id,
-        "value": value,
-        "previous": previous,
-        "target_author_id": target.author_id,
-        "version": version.version,
-    }
-    if target_type == "post":
-        payload["subwiki_id"] = target.subwiki_id
-    tx.emit(events.VOTE_REMOVED if value is None else events.VOTE_CAST, "vote", payload)
+    event = events.VoteRemoved if value is None else events.VoteCast
+    tx.emit(
+        event(
+            target_type=target_type,
+            target_id=target_id,
+            voter_id=user_id,
+            value=value,
+            previous=previous,
+            target_author_id=target.author_id,
+            version=version.version,
+            **({"subwiki_id": target.subwiki_id} if target_type == "post" else {}),
+        )
+    )
     return {"up": target.up_count, "down": target.down_count, "my_vote": value or 0}

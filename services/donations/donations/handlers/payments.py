@@ -58,17 +58,15 @@ def pay(tx: Transaction, donation: Donation, now: datetime, payment: str = "") -
         pledge.next_charge_at = add_month(now)
     tx.session.flush()
     tx.emit(
-        events.DONATION_COMPLETED,
-        "donation",
-        {
-            "id": donation.id,
-            "donor_id": donation.donor_id,
-            "recipient_id": donation.recipient_id,
-            "amount_cents": donation.amount_cents,
-            "currency": donation.currency,
-            "public": donation.public,
-            "recurring": donation.recurring,
-        },
+        events.DonationCompleted(
+            id=donation.id,
+            donor_id=donation.donor_id,
+            recipient_id=donation.recipient_id,
+            amount_cents=donation.amount_cents,
+            currency=donation.currency,
+            public=donation.public,
+            recurring=donation.recurring,
+        )
     )
 
 
@@ -114,13 +112,11 @@ def apply_provider_event(tx: Transaction, provider_name: str, event, now: dateti
             )
         )
         tx.emit(
-            events.DONATION_REFUNDED,
-            "donation",
-            {
-                "id": donation.id,
-                "donor_id": donation.donor_id,
-                "amount_cents": donation.amount_cents,
-                "currency": donation.currency,
-            },
+            events.DonationRefunded(
+                id=donation.id,
+                donor_id=donation.donor_id,
+                amount_cents=donation.amount_cents,
+                currency=donation.currency,
+            )
         )
     return "processed"

@@ -58,7 +58,7 @@ def charge_pledge(tx: Transaction, provider, pledge_id: str, now: datetime, poli
     if pledge.failed_attempts >= policy.max_failures:
         pledge.status = "past_due"
         pledge.next_charge_at = add_month(now)
-        tx.emit(events.PLEDGE_PAST_DUE, "pledge", {"id": pledge.id, "donor_id": pledge.donor_id})
+        tx.emit(events.PledgePastDue(id=pledge.id, donor_id=pledge.donor_id))
         return "past_due"
     pledge.next_charge_at = now + policy.retry_after
     return "retry"
