@@ -14,6 +14,11 @@ Every call has a deadline; its request message expires with it, so a service
 that comes back later does not act on a request whose caller was already told
 it failed. Broadcasts the gateway subscribes to (token revocations) are read
 by one background thread on a connection of their own.
+
+A call may ask for its answer presented (``_present``: a function of the result, such as a
+feed page's response body): the presented form is kept per process by the reply's text
+(``Presented``), so an answer that comes back the same as before (a page the service kept)
+is neither decoded nor presented again.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import amqp
@@ -64,14 +70,49 @@ class RemoteServiceError(Exception):
 class Call:
     """A call in flight on one thread's channel."""
 
-    __slots__ = ("service", "method", "deadline", "correlation_id", "channel")
+    __slots__ = ("service", "method", "deadline", "correlation_id", "channel", "present")
 
-    def __init__(self, service: str, method: str, deadline: float, correlation_id: str, channel: ReplyChannel):
+    def __init__(
+        self,
+        service: str,
+        method: str,
+        deadline: float,
+        correlation_id: str,
+        channel: ReplyChannel,
+        present: Callable[[Any], Any] | None = None,
+    ):
         self.service = service
         self.method = method
         self.deadline = deadline
         self.correlation_id = correlation_id
         self.channel = channel
+        self.present = present
+
+
+class Presented:
+    """Presented answers by (presenter, reply text), the least recently used dropped first.
+
+    A presenter must be a pure function of the result and a long-lived object (a module's
+    function): the same reply text then always presents the same way.
+    """
+
+    def __init__(self, max_entries: int = 64):
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            presented = self._entries.get(key)
+            if presented is not None:
+                self._entries.move_to_end(key)
+            return presented
+
+    def put(self, key: Hashable, presented: Any) -> None:
+        with self._lock:
+            self._entries[key] = presented
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
 
 
 class ReplyChannel:
@@ -86,20 +127,20 @@ class ReplyChannel:
         self.reply_key = DIRECT_REPLY_TO
         self.channel.basic_consume(DIRECT_REPLY_TO, callback=self._on_reply, no_ack=True)
         self.waiting: set[str] = set()
-        self.replies: dict[str, dict] = {}
+        self.replies: dict[str, str] = {}
         self.broken = False
 
     def _on_reply(self, message: amqp.Message) -> None:
         correlation_id = message.properties.get("correlation_id")
         if correlation_id in self.waiting:
-            self.replies[correlation_id] = json.loads(message.body)
+            self.replies[correlation_id] = message.body  # decoded by RpcClient.result
 
     def publish(self, message: amqp.Message, routing_key: str, correlation_id: str) -> None:
         self.waiting.add(correlation_id)
         self.channel.basic_publish(message, exchange=RPC_EXCHANGE, routing_key=routing_key)
 
-    def wait(self, correlation_id: str, deadline: float) -> dict | None:
-        """The reply, or None when the deadline passes first."""
+    def wait(self, correlation_id: str, deadline: float) -> str | None:
+        """The reply's body, or None when the deadline passes first."""
         try:
             while correlation_id not in self.replies:
                 remaining = deadline - time.monotonic()
@@ -129,6 +170,7 @@ class RpcClient:
         self._params = connection_params(amqp_uri)
         self.timeout = timeout
         self._local = threading.local()
+        self._presented = Presented()
         self._channels: list[ReplyChannel] = []
         self._channels_lock = threading.Lock()
         self._stopped = False
@@ -164,6 +206,7 @@ class RpcClient:
         *args: Any,
         _context: dict | None = None,
         _timeout: float | None = None,
+        _present: Callable[[Any], Any] | None = None,
         **kwargs: Any,
     ) -> Call:
         timeout = self.timeout if _timeout is None else _timeout
@@ -189,7 +232,7 @@ class RpcClient:
                     application_headers=headers,
                 )
                 channel.publish(message, f"{service}.{method}", correlation_id)
-                return Call(service, method, time.monotonic() + timeout, correlation_id, channel)
+                return Call(service, method, time.monotonic() + timeout, correlation_id, channel, _present)
             except Exception as exc:
                 if channel := getattr(self._local, "channel", None):
                     self._forget(channel)
@@ -198,20 +241,35 @@ class RpcClient:
         raise AssertionError("unreachable")
 
     def result(self, call: Call) -> Any:
+        """The call's result (presented, when the call asked for it), or the service's error raised."""
         try:
-            reply = call.channel.wait(call.correlation_id, call.deadline)
+            body = call.channel.wait(call.correlation_id, call.deadline)
         except Exception as exc:
             self._forget(call.channel)
             raise ServiceUnavailable(call.service, "message broker connection lost") from exc
-        if reply is None:
+        if body is None:
             # No answer in time: the service may be down, or this connection may be one the
             # broker no longer hears (a broker moved or restarted without closing it). The
             # thread's next call starts on a new connection either way.
             self._forget(call.channel)
             raise ServiceUnavailable(call.service)
+        if call.present is not None:
+            # Only answers (never errors) are kept, so a reply seen before is an answer.
+            presented = self._presented.get((call.present, body))
+            if presented is not None:
+                return presented
+        try:
+            reply = json.loads(body)
+        except ValueError as exc:
+            self._forget(call.channel)
+            raise ServiceUnavailable(call.service, "message broker connection lost") from exc
         if reply.get("error"):
             raise RemoteServiceError.from_reply(call.service, reply["error"])
-        return reply.get("result")
+        if call.present is None:
+            return reply.get("result")
+        presented = call.present(reply.get("result"))
+        self._presented.put((call.present, body), presented)
+        return presented
 
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         return self.result(self.call_async(service, method, *args, **kwargs))

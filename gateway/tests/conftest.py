@@ -25,12 +25,13 @@ class FakeServices:
     def on(self, service: str, method: str, handler) -> None:
         self.handlers[(service, method)] = handler
 
-    def call(self, service: str, method: str, *args, **kwargs):
+    def call(self, service: str, method: str, *args, _present=None, **kwargs):
         self.calls.append((service, method, args, kwargs))
         handler = self.handlers.get((service, method))
         if handler is None:
             raise AssertionError(f"unexpected call {service}.{method}")
-        return handler(*args, **kwargs)
+        result = handler(*args, **kwargs)
+        return result if _present is None else _present(result)
 
     def start(self, service: str, method: str, *args, **kwargs):
         return FakeCall(lambda: self.call(service, method, *args, **kwargs))

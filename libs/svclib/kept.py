@@ -9,6 +9,10 @@ change. An answer is kept only if no change arrived while it was being read,
 and for a bounded time. While the listening connection is down nothing is
 kept; on SQLite, with one process and no notifications, nothing is kept
 either. Hits, shared reads and misses are counted (``svc_kept_answers``, ``svclib.metrics``).
+
+A kept answer is also encoded once: :func:`encoded` gives an RPC's reply (``svclib.rpc``) the
+JSON text of an answer while it is kept, so a page asked for again is not encoded again. Kept
+answers are shared by every worker that asks for them and never changed in place.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -27,6 +32,18 @@ from svclib import metrics
 from svclib.db import Database, configured_url, normalise_url
 
 log = logging.getLogger(__name__)
+
+_EVERY: weakref.WeakSet[Kept] = weakref.WeakSet()  # this process's kept answers, for encoded()
+
+
+def encoded(value: Any, encode: Callable[[Any], str]) -> str | None:
+    """``encode(value)`` when ``value`` is an answer kept in this process, computed once while it
+    is kept (the same object, so the same text); None for any other value."""
+    for kept in _EVERY:
+        text = kept.encoded(value, encode)
+        if text is not None:
+            return text
+    return None
 
 
 def _hashable(key: Hashable) -> bool:
@@ -66,7 +83,10 @@ class Kept:
         self.shared = 0
         self._entries: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
         self._reads: dict[Hashable, _Read] = {}
+        # id of each answer held in _entries -> [the answer, its encoding once asked for]
+        self._encodings: dict[int, list] = {}
         self._lock = threading.Lock()
+        _EVERY.add(self)
 
     def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
         if not self.listening or self.max_entries <= 0 or not _hashable(key):
@@ -98,10 +118,15 @@ class Kept:
                 if self._reads.get(key) is read:
                     del self._reads[key]
                 if read.ok and read.generation == self.generation and self.listening:
+                    replaced = self._entries.get(key)
+                    if replaced is not None:
+                        self._encodings.pop(id(replaced[2]), None)
                     self._entries[key] = (read.generation, now, read.value)
+                    self._encodings[id(read.value)] = [read.value, None]
                     self._entries.move_to_end(key)
                     while len(self._entries) > self.max_entries:
-                        self._entries.popitem(last=False)
+                        _, dropped = self._entries.popitem(last=False)
+                        self._encodings.pop(id(dropped[2]), None)
             read.done.set()
         return read.value
 
@@ -109,6 +134,16 @@ class Kept:
         with self._lock:
             self.generation += 1
             self._entries.clear()
+            self._encodings.clear()
+
+    def encoded(self, value: Any, encode: Callable[[Any], str]) -> str | None:
+        """``encode(value)``, computed once, while ``value`` is one of the answers kept here; else None."""
+        held = self._encodings.get(id(value))
+        if held is None or held[0] is not value:
+            return None
+        if held[1] is None:
+            held[1] = encode(value)
+        return held[1]
 
     def stats(self) -> dict:
         return {

@@ -58,7 +58,7 @@ from nameko.extensions import ProviderCollector, SharedExtension
 from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, get_rpc_exchange
 from sqlalchemy import exc as sa_exc
 
-from svclib import arguments, logs, metrics, tracing
+from svclib import arguments, kept, logs, metrics, tracing
 from svclib.events import TRANSIENT, classify
 from svclib.exceptions import Conflict, Invalid, ServiceError, Unavailable
 from svclib.faults import REQUEST_ID, is_fault, log_fault
@@ -227,7 +227,7 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
             exc_info = answerable(exc_info)
         self._measure(delivery, exc_info)
         try:
-            body = json.dumps({"result": result, "error": serialize(exc_info[1]) if exc_info is not None else None})
+            body = _encoded_answer(result, exc_info)
         except Exception:  # not JSON, nested too deep (RecursionError), a failing __repr__ ...
             method = delivery.delivery_info.get("routing_key")
             log.exception("%s: could not encode the answer to %s", self.queue, method)
@@ -323,6 +323,17 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
         self._accepting = False
         self._running = False
         self._close(self._link)
+
+
+def _encoded_answer(result, exc_info) -> str:
+    """The reply's body: ``{"result": ..., "error": ...}``. A kept answer's JSON text is made once
+    while it is kept (``svclib.kept.encoded``) and put in as it is: the same text ``json.dumps`` writes."""
+    if exc_info is None:
+        text = kept.encoded(result, json.dumps)
+        if text is not None:
+            return f'{{"result": {text}, "error": null}}'
+        return json.dumps({"result": result, "error": None})
+    return json.dumps({"result": result, "error": serialize(exc_info[1])})
 
 
 def answerable(exc_info):

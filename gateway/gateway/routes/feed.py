@@ -12,9 +12,15 @@ from gateway.schemas import FeedPage, HomeFeedQuery, PageQuery, PublicFeedQuery,
 bp = Blueprint("feed", __name__, url_prefix="/api/v1")
 
 
-def page(entries: dict) -> Response:
-    """A page of the feed's entries, each presented as the post it is and the reasons for its place."""
-    return jsonify(presenters.feed_page(entries))
+def page_body(entries: dict) -> bytes:
+    """A page of the feed's entries, each presented as the post it is and the reasons for its place,
+    as the response's JSON body. Asked for with ``_present``: made once per page the feed answers
+    the same (its kept pages), not on every request (``gateway.rpc.Presented``)."""
+    return jsonify(presenters.feed_page(entries)).get_data()
+
+
+def page(body: bytes) -> Response:
+    return Response(body, mimetype="application/json")
 
 
 @bp.get("/feed")
@@ -28,7 +34,8 @@ def page(entries: dict) -> Response:
 )
 def home():
     args = query(HomeFeedQuery)
-    return page(services().call("feed", "home_feed", g.caller["id"], args["sort"], args["limit"], args["cursor"]))
+    feed_args = (g.caller["id"], args["sort"], args["limit"], args["cursor"])
+    return page(services().call("feed", "home_feed", *feed_args, _present=page_body))
 
 
 @bp.get("/feed/public")
@@ -36,7 +43,7 @@ def home():
 def public():
     args = query(PublicFeedQuery)
     feed_args = (args["sort"], args["window"], args["limit"], args["cursor"])
-    return page(services().call("feed", "public_feed", *feed_args))
+    return page(services().call("feed", "public_feed", *feed_args, _present=page_body))
 
 
 @bp.get("/subwikis/<slug>/posts")
@@ -44,7 +51,9 @@ def public():
 def subwiki_posts(slug: str):
     args = query(SubwikiFeedQuery)
     known = services().start("communities", "get_subwiki", slug)
-    body = services().start("feed", "subwiki_feed", slug, args["sort"], args["limit"], args["cursor"])
+    body = services().start(
+        "feed", "subwiki_feed", slug, args["sort"], args["limit"], args["cursor"], _present=page_body
+    )
     _, body = services().gather(known, body)
     return page(body)
 
@@ -54,4 +63,4 @@ def subwiki_posts(slug: str):
 def user_posts(username: str):
     args = query(PageQuery)
     user = services().call("identity", "get_user", username)
-    return page(services().call("feed", "user_posts", user["id"], args["limit"], args["cursor"]))
+    return page(services().call("feed", "user_posts", user["id"], args["limit"], args["cursor"], _present=page_body))

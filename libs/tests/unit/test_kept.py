@@ -1,0 +1,60 @@
+"""Kept answers are encoded once while kept, and an RPC's reply puts that text in as it is."""
+
+import json
+
+from svclib import kept as kept_answers
+from svclib.kept import Kept
+from svclib.rpc import _encoded_answer
+
+
+class CountingEncoder:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, value):
+        self.calls += 1
+        return json.dumps(value)
+
+
+def listening(max_entries=10):
+    pages = Kept(max_entries, 60.0)
+    pages.listening = True
+    return pages
+
+
+def page(n):
+    return {"items": [{"id": f"p{n}", "score": 0.1 * n, "title": "é \u2028"}], "next_cursor": None}
+
+
+def test_a_kept_answer_is_encoded_once_while_it_is_kept():
+    pages, encode = listening(), CountingEncoder()
+    answer = pages.get_or_build("front", lambda: page(1))
+    assert kept_answers.encoded(answer, encode) == json.dumps(page(1))
+    assert kept_answers.encoded(pages.get_or_build("front", lambda: page(2)), encode) == json.dumps(page(1))
+    assert encode.calls == 1
+    pages.forget()
+    assert kept_answers.encoded(answer, encode) is None  # no longer kept: encoded as any other value
+    fresh = pages.get_or_build("front", lambda: page(3))
+    assert kept_answers.encoded(fresh, encode) == json.dumps(page(3))
+    assert encode.calls == 2
+
+
+def test_only_the_kept_object_itself_has_a_kept_encoding():
+    pages, encode = listening(max_entries=1), CountingEncoder()
+    first = pages.get_or_build("a", lambda: page(1))
+    assert kept_answers.encoded(page(1), encode) is None  # equal, but not the kept answer
+    pages.get_or_build("b", lambda: page(2))  # pushes "a" out
+    assert kept_answers.encoded(first, encode) is None
+    assert encode.calls == 0
+    not_listening = Kept(10, 60.0)
+    assert kept_answers.encoded(not_listening.get_or_build("a", lambda: page(1)), encode) is None
+
+
+def test_a_reply_holds_the_same_text_whether_its_answer_is_kept_or_not():
+    pages = listening()
+    answer = pages.get_or_build("front", lambda: page(4))
+    kept_answers.encoded(answer, json.dumps)
+    expected = json.dumps({"result": page(4), "error": None})
+    assert _encoded_answer(answer, None) == expected
+    assert _encoded_answer(page(4), None) == expected
+    assert _encoded_answer(None, None) == json.dumps({"result": None, "error": None})
