@@ -27,6 +27,12 @@ time, lag from the event's ``occurred_at``), the messages waiting in the dead-le
 queues are read when metrics are scraped, and each handler runs in a span continuing the
 trace of the work that emitted the event, from its headers (``svclib.tracing``).
 
+At most ``EVENT_WORKERS`` event handlers of a process run at once (default: half its
+``max_workers``, at most 5, half the default database pool): a burst of events that wait on
+one another's row locks (many votes for one author) would otherwise take every worker and
+every database connection, and sign-ins and reads, served by the same workers, would queue
+behind them. Deliveries beyond it wait, unacknowledged, for a handler to finish.
+
 One retry queue per handler holds messages with different delays; RabbitMQ
 expires only the message at its head, so during a long outage a message due
 sooner may wait behind one due later, never longer than the longest delay.
@@ -41,6 +47,7 @@ import traceback
 from functools import partial
 
 import kombu
+from eventlet.semaphore import Semaphore
 from kombu import Queue
 from nameko.events import EventHandler
 from nameko.exceptions import ContainerBeingKilled, RpcTimeout, UnknownService
@@ -56,6 +63,7 @@ log = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-attempts"
 FIRST_FAILED_HEADER = "x-first-failed-at"
+DEFAULT_EVENT_WORKERS = 5
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_RETRY_DELAY_MS = 1000
 DEFAULT_RETRY_MAX_DELAY_MS = 5 * 60 * 1000
@@ -97,7 +105,14 @@ def dead_queue(queue: Queue) -> Queue:
 
 
 class ParkingQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, except that a message it cannot decode is parked by its handler, not dropped."""
+    """nameko's queue consumer, except that a message it cannot decode is parked by its handler, not
+    dropped, and that its handlers share ``slots``: how many may run at once (``EVENT_WORKERS``)."""
+
+    def setup(self) -> None:
+        super().setup()
+        config = self.container.config
+        default = max(1, min(self.container.max_workers // 2, DEFAULT_EVENT_WORKERS))
+        self.slots = Semaphore(int(config.get("EVENT_WORKERS", default)))
 
     def on_decode_error(self, message, exc) -> None:
         tag = message.delivery_info.get("consumer_tag")
@@ -187,20 +202,27 @@ class ReliableEventHandler(EventHandler):
         if tracing.enabled():
             name = f"{self.source_service}.{self.event_type} -> {self.service}.{self.method_name}"
             span = tracing.start_worker_span(name, "consumer", context_data, {"messaging.destination": self.queue.name})
+        slots = self.queue_consumer.slots
+        slots.acquire()  # in this delivery's own green thread: the others, RPCs included, go on
         try:
             handle_result = partial(self._handled, message, started, span)
             worker_ctx = self.container.spawn_worker(
                 self, (body,), {}, context_data=context_data, handle_result=handle_result
             )
         except ContainerBeingKilled:
+            slots.release()
             tracing.end_span(span)
             self.queue_consumer.requeue_message(message)
             return
+        except BaseException:
+            slots.release()
+            raise
         logs.bind_greenlet(
             self.container._worker_threads.get(worker_ctx), context_data.get("request_id"), tracing.trace_id_of(span)
         )
 
     def _handled(self, message, started: float, span, worker_ctx, result=None, exc_info=None):
+        self.queue_consumer.slots.release()
         self._series[0].inc()
         self._series[4].observe(time.perf_counter() - started)
         if exc_info is not None:
