@@ -293,14 +293,16 @@ def serial(call: Callable[[], Any], calls: int, warmup: int) -> list[float]:
 
 
 @contextlib.contextmanager
-def echo_server(amqp_uri: str, run_dir: Path) -> Iterator[str]:
-    """The raw-AMQP echo server in its own process; yields the queue it consumes.
+def echo_server(amqp_uri: str, run_dir: Path, quorum: bool = False) -> Iterator[str]:
+    """The raw-AMQP echo server in its own process; yields the queue it consumes (a quorum queue
+    with ``quorum``, else a classic one).
 
     The queue is also bound on nameko's RPC exchange, as ``<queue>.*``, so the
     gateway's client can call it like a service.
     """
     queue = f"bench-floor-{uuid.uuid4().hex[:8]}"
     argv = [sys.executable, "-m", "bench.raw_rpc", "serve", amqp_uri, queue, "--rpc-exchange", RPC_EXCHANGE]
+    argv += ["--quorum"] if quorum else []
     process = spawn(argv, run_dir / "raw_rpc.log", stdout=subprocess.PIPE, text=True)
     try:
         if process.stdout is None or process.stdout.readline().strip() != "ready":
@@ -329,6 +331,8 @@ def measure_rpc(amqp_uri: str, calls: int, warmup: int, run_dir: Path) -> dict[s
         with echo_server(amqp_uri, run_dir) as queue:
             floor = raw_rpc.measure(amqp_uri, queue, calls, warmup)
             ours_to_echo = serial(lambda: client.call(queue, "health"), calls, warmup)
+        with echo_server(amqp_uri, run_dir, quorum=True) as queue:
+            floor_quorum = raw_rpc.measure(amqp_uri, queue, calls, warmup)
     finally:
         client.close()
     return {
@@ -336,6 +340,7 @@ def measure_rpc(amqp_uri: str, calls: int, warmup: int, run_dir: Path) -> dict[s
         "nameko_proxy_reused": summarise(nameko),
         "raw_direct_reply_to": summarise(floor),
         "gateway_rpc_client_to_echo_server": summarise(ours_to_echo),
+        "raw_direct_reply_to_quorum_request_queue": summarise(floor_quorum),
     }
 
 
@@ -391,6 +396,10 @@ def ratios(http: dict[str, dict[str, dict[str, Any]]], rpc: dict[str, dict[str, 
     figures["rpc_p50_over_floor"] = round(rpc["gateway_rpc_client"]["p50_ms"] / floor, 2)
     figures["nameko_proxy_p50_over_floor"] = round(rpc["nameko_proxy_reused"]["p50_ms"] / floor, 2)
     figures["rpc_client_to_echo_p50_over_floor"] = round(rpc["gateway_rpc_client_to_echo_server"]["p50_ms"] / floor, 2)
+    # What a quorum request queue would cost every call (the services' RPC queues are classic).
+    figures["quorum_over_classic_request_queue_p50"] = round(
+        rpc["raw_direct_reply_to_quorum_request_queue"]["p50_ms"] / floor, 2
+    )
     return figures
 
 
@@ -532,10 +541,10 @@ def table(result: dict[str, Any]) -> str:
                 f" {figures['p99_ms']:>8.2f} {figures['errors']:>6}"
             )
     rpc = result["rpc"]
-    lines += ["", f"{'RPC round trip, serial (' + str(rpc['calls']) + ' calls)':35} {'p50 ms':>8} {'p99 ms':>8}"]
+    lines += ["", f"{'RPC round trip, serial (' + str(rpc['calls']) + ' calls)':42} {'p50 ms':>8} {'p99 ms':>8}"]
     for name, figures in rpc.items():
         if isinstance(figures, dict):
-            lines.append(f"{name:35} {figures['p50_ms']:>8.3f} {figures['p99_ms']:>8.3f}")
+            lines.append(f"{name:42} {figures['p50_ms']:>8.3f} {figures['p99_ms']:>8.3f}")
     lines += ["", "CPU ms per request by component (machine busy: share of all cores)"]
     for level, row in result["http"].items():
         for name, figures in row.items():

@@ -11,7 +11,7 @@ requests from nameko's RPC exchange (``<queue>.<method>``), so the gateway's
 client can be timed against it: that leaves out the service's own cost and
 shows the client's alone::
 
-    python -m bench.raw_rpc serve <amqp-uri> <queue> [--rpc-exchange nameko-rpc]  # prints "ready"
+    python -m bench.raw_rpc serve <amqp-uri> <queue> [--rpc-exchange nameko-rpc] [--quorum]  # prints "ready"
     python -m bench.raw_rpc measure <amqp-uri> <queue>      # median round trip, ms
 """
 
@@ -32,14 +32,19 @@ REQUEST = b'{"args": [], "kwargs": {}}'
 REPLY = b'{"result": {"ok": true}, "error": null}'
 
 
-def serve(amqp_uri: str, queue: str, rpc_exchange: str | None = None) -> None:
+def serve(amqp_uri: str, queue: str, rpc_exchange: str | None = None, quorum: bool = False) -> None:
     """Answer every request on ``queue`` at once, through the default exchange to its ``reply_to``.
 
     With ``rpc_exchange``, requests published there as ``<queue>.<method>`` reach the queue too.
+    With ``quorum``, the request queue is a quorum queue (replicated, as the event queues are)
+    instead of a classic one (as the services' RPC queues are): what that choice costs a call.
     """
     connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
     channel = connection.channel()
-    channel.queue_declare(queue, auto_delete=True)
+    if quorum:  # durable, never auto-deleted: deleted when the server stops
+        channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
+    else:
+        channel.queue_declare(queue, auto_delete=True)
     if rpc_exchange:
         channel.exchange_declare(rpc_exchange, "topic", durable=True)
         channel.queue_bind(queue, rpc_exchange, routing_key=f"{queue}.*")
@@ -56,6 +61,8 @@ def serve(amqp_uri: str, queue: str, rpc_exchange: str | None = None) -> None:
         pass
     finally:
         if connection.is_open:
+            if quorum:
+                channel.queue_delete(queue)
             connection.close()
 
 
@@ -99,11 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("amqp_uri")
     parser.add_argument("queue")
     parser.add_argument("--rpc-exchange", help="also take requests from this (nameko RPC) exchange")
+    parser.add_argument("--quorum", action="store_true", help="serve from a quorum queue instead of a classic one")
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=100)
     args = parser.parse_args(argv)
     if args.command == "serve":
-        serve(args.amqp_uri, args.queue, args.rpc_exchange)
+        serve(args.amqp_uri, args.queue, args.rpc_exchange, args.quorum)
     else:
         print(f"{statistics.median(measure(args.amqp_uri, args.queue, args.calls, args.warmup)) * 1e3:.3f} ms")
     return 0
