@@ -13,6 +13,7 @@ from sqlalchemy.types import JSON
 
 from devstack.infra import SERVICES, wait_for
 from tests.e2e.conftest import PASSWORD, Api
+from tests.e2e.test_contract import Contract
 
 API = "/api/v1"
 
@@ -156,6 +157,10 @@ def test_the_export_holds_one_of_everything(everything, wait_until):
         return all(arrived) and export
 
     export = wait_until(complete)
+    # One of everything, read as the OpenAPI document declares it: each section's records typed.
+    contract = Contract(api.get(f"{API}/openapi.json").json())
+    contract.check("GET", f"{API}/me/export", api.get(f"{API}/me/export", token=token))
+    assert not contract.breaks, contract.breaks
     identity, communities, content = export["identity"], export["communities"], export["content"]
     assert identity["profile"]["id"] == x["me"]["id"]
     assert identity["profile"]["following"] == [x["other"]["username"]]

@@ -29,6 +29,7 @@ from gateway.schemas.donations import (
     Total,
     WebhookReceived,
 )
+from gateway.schemas.export import Export
 from gateway.schemas.feed import (
     FeedItem,
     FeedPage,
@@ -48,7 +49,6 @@ from gateway.schemas.notifications import (
     UnreadCount,
 )
 from gateway.schemas.people import (
-    Export,
     KeptAway,
     KeptAwayPage,
     LoginResponse,

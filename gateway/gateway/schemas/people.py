@@ -1,4 +1,4 @@
-"""Answers about accounts and people: profiles, one's own account, sessions, the export."""
+"""Answers about accounts and people: profiles, one's own account, sessions (the export: schemas.export)."""
 
 from __future__ import annotations
 
@@ -32,16 +32,6 @@ class Session(Answer):
 
 
 LoginResponse = Session
-
-
-class Export(Answer):
-    """Everything each service holds about the caller, one section per service."""
-
-    identity = fields.Dict()
-    communities = fields.Dict()
-    content = fields.Dict()
-    feed = fields.Dict()
-    donations = fields.Dict()
 
 
 # Where a person is shown, an erased account is null.
