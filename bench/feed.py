@@ -321,6 +321,49 @@ def run_scale(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
     }
 
 
+def readers_home_times(feed_url: str, readers: list[str]) -> dict:
+    """Cold (nothing kept) home page 1 of other seeded readers (5 to 50 subwikis, 10 to 100 people each):
+    median milliseconds per reader, then their median and largest."""
+    database = StandaloneDatabase(FeedBase.metadata, feed_url)
+    now = datetime.now(UTC)
+    with database.reading() as tx:
+        times = [
+            timed(lambda r=reader: pages.home_feed(tx, r, "quality", 25, None, now), repeat=5) for reader in readers
+        ]
+    database.dispose()
+    return {"readers": len(times), "median_ms": round(statistics.median(times), 3), "max_ms": max(times)}
+
+
+def run_cold(scale: float, postgres) -> dict:
+    """Seed fresh databases at ``scale`` and time only the pages read from PostgreSQL (nothing kept), ours
+    beside Lemmy's SQL: no stack, no HTTP."""
+    run = uuid.uuid4().hex[:8]
+    names = {s: f"benchcold_{s}_{run}" for s in infra.SERVICES}
+    urls = {s: postgres.create(db) for s, db in names.items()}
+    load_before = os.getloadavg()
+    try:
+        for service, url in urls.items():
+            engine = make_engine(url)
+            migrate(engine, migrations_dir(service))
+            engine.dispose()
+        seeded = seed(urls, scale, readers=21)
+        lemmy_baseline(urls["feed"], datetime.now(UTC))
+        joined = [sid for sid, _ in seeded.subwikis[:50]]
+        queries = json.loads(json.dumps(query_times(urls["feed"], seeded.reader, joined)))
+        others = readers_home_times(urls["feed"], seeded.users[1:21])
+    finally:
+        for db in names.values():
+            postgres.drop(db)
+    return {
+        "scale": scale,
+        "counts": seeded.counts,
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
+        "queries": queries,
+        "other_readers_home_page1": others,
+    }
+
+
 def plot(result: dict, path) -> None:
     import matplotlib
 
@@ -369,8 +412,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--freshness-samples", type=int, default=50)
     parser.add_argument("--writes-per-s", type=float, default=20.0)
+    parser.add_argument("--cold", action="store_true", help="only the pages read from PostgreSQL, beside Lemmy's SQL")
     args = parser.parse_args()
     scales = sorted(args.scale or [1.0])
+    if args.cold:
+        return cold(scales)
     broker, postgres = infra.find_broker(), infra.find_postgres()
     runs = [run_scale(scale, args, broker, postgres) for scale in scales]
     result = {
@@ -413,6 +459,31 @@ def main() -> int:
     if "growth_p95" in result:
         print("growth, p95 largest / smallest:", result["growth_p95"])
     print(f"written to {path.relative_to(ROOT)} and {path.with_suffix('.png').relative_to(ROOT)}")
+    return 0
+
+
+def cold(scales: list[float]) -> int:
+    postgres = infra.find_postgres()
+    runs = [run_cold(scale, postgres) for scale in scales]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    result = {
+        "when": datetime.now(UTC).isoformat(),
+        "commit": commit.stdout.strip(),
+        "cpus": os.cpu_count(),
+        "runs": runs,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"feed-cold-scale{'-'.join(str(s) for s in scales)}-{stamp}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    for run in runs:
+        queries = run["queries"]
+        print(f"scale {run['scale']}: {run['counts']}, load {run['loadavg_before']} .. {run['loadavg_after']}")
+        for name in ("ours_read_front", "ours_read_home", "lemmy_front", "lemmy_home"):
+            print(f"  {name:18} page 1 {queries[name]['1']:8.3f} ms   page 40 {queries[name]['40']:8.3f} ms")
+        print("  ratios (ours / Lemmy):", queries["ratio"])
+        print("  other readers' home page 1:", run["other_readers_home_page1"])
+    print(f"written to {path.relative_to(ROOT)}")
     return 0
 
 

@@ -197,7 +197,7 @@ class RedisFeed:
                     return
                 after = (rows[-1].rank, rows[-1].id)
 
-        chosen, last, more = service_pages.choose(scan(), SIZE, shown, C.PER_AUTHOR, per_subwiki)
+        chosen, last, more = service_pages.choose(scan(), SIZE, shown, service_pages.Caps(C.PER_AUTHOR, per_subwiki))
         median = service_pages.creator_median(chosen)
         start = (cursor[0], cursor[1]) if cursor else None
         promoted = None

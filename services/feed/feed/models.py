@@ -33,6 +33,9 @@ class FeedPost(Base):
         Index("ix_feed_posts_subwiki_created", "subwiki_id", "posted_at", "id"),
         Index("ix_feed_posts_author_created", "author_id", "posted_at", "id"),
         Index("ix_feed_posts_author_rank", "author_id", "rank", "id"),
+        # The home feed walks each source (subwiki, followed author) by every sort: rank, date, approval.
+        Index("ix_feed_posts_subwiki_approval", "subwiki_id", "approval", "id"),
+        Index("ix_feed_posts_author_approval", "author_id", "approval", "id"),
         Index("ix_feed_posts_posted", "posted_at", "id"),
         Index("ix_feed_posts_refresh_due", "refresh_due"),
     )

@@ -5,6 +5,13 @@ of one table that holds everything an entry shows; caps and the new-creator slot
 the rows as they come. Statements are built once per shape and reused with
 new parameters, and rows are read as plain tuples: a page costs its index
 scan and little else.
+
+The home feed draws from many sources (each subwiki the reader belongs to, each person they
+follow), which no single index orders. On PostgreSQL it is a keyset union: for each source a
+walk of that source's ``(source, sort key, id)`` index from the cursor, ``LIMIT`` the batch
+(``LATERAL`` over the reader's sources), the walks merged and cut to the batch. A post in one of
+the reader's subwikis is taken from that subwiki's walk only, so a post both there and by someone
+they follow comes once. Elsewhere (SQLite) the same rows come from one filtered scan.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, or_, select, tuple_
+from sqlalchemy import Row, String, and_, any_, bindparam, func, literal, not_, or_, select, true, tuple_, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Select
 
 from feed import ranking
@@ -29,6 +37,7 @@ CONFIG = ranking.CONFIG
 SORTS = ("quality", "new", "top")
 WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "all": None}
 SCAN_AHEAD = 10
+MAX_BATCH = 400  # rows read at once when a page's caps pass many over
 MAX_SHOWN = 1000  # ids a cursor may carry as already shown (the gateway refuses longer lists too)
 
 POST = FeedPost.__table__.c  # the columns of a feed entry
@@ -44,11 +53,123 @@ def _condition(kind: str, windowed: bool) -> list:
         conditions.append(POST.subwiki_id == bindparam("subwiki_id"))
     elif kind == "author":
         conditions.append(POST.author_id == bindparam("author_id"))
-    elif kind == "home":
-        subwikis = select(FeedMembership.subwiki_id).where(FeedMembership.user_id == bindparam("user_id"))
-        followees = select(FeedFollow.followee_id).where(FeedFollow.follower_id == bindparam("user_id"))
+    elif kind == "home":  # one filtered scan (SQLite): home_statement walks each source on PostgreSQL
+        subwikis, followees = bindparam("subwikis", expanding=True), bindparam("followees", expanding=True)
         conditions.append(or_(POST.subwiki_id.in_(subwikis), POST.author_id.in_(followees)))
     return conditions
+
+
+IDS = ARRAY(String)
+
+
+def _walks(sort: str, columns: tuple, conditions: list, limit) -> Select:
+    """For each home source still walked, its rows meeting ``conditions`` in feed order, ``limit`` each
+    (PostgreSQL, ``LATERAL``): each subwiki of ``:walk_subwikis`` and each person of ``:walk_followees``
+    walks its own ``(source, sort key, id)`` index. A followee's post in a subwiki of ``:skip_subwikis``
+    (the reader's own, and those capped on this page) is left to that subwiki; a subwiki's post by an
+    author of ``:skip_authors`` (capped on this page; ``:skip_anonymous``, erased authors) is passed over."""
+    column = SORT_COLUMNS[sort]
+    anonymous = and_(POST.author_id.is_(None), not_(bindparam("skip_anonymous")))
+    only = {
+        "walk_subwikis": (
+            POST.subwiki_id,
+            or_(anonymous, not_(POST.author_id == any_(bindparam("skip_authors", type_=IDS)))),
+        ),
+        "walk_followees": (POST.author_id, not_(POST.subwiki_id == any_(bindparam("skip_subwikis", type_=IDS)))),
+    }
+
+    def walks(sources: str) -> Select:
+        source_column, skip = only[sources]
+        source = func.unnest(bindparam(sources, type_=IDS)).table_valued("id").render_derived(name=f"{sources}_each")
+        walk = (
+            select(*columns)
+            .where(POST.visible.is_(True), source_column == source.c.id, skip, *conditions)
+            .order_by(column.desc(), POST.id.desc())
+            .limit(limit)
+            .lateral()
+        )
+        return select(walk).select_from(source).join(walk, true())
+
+    return union_all(walks("walk_subwikis"), walks("walk_followees")).subquery("walks")
+
+
+def home_statement(sort: str, conditions: list, size) -> Select:
+    """The home feed's rows meeting ``conditions`` in feed order, ``size`` at most, as a keyset union
+    (PostgreSQL): every source walks ``size`` rows at most, the walks are merged and cut."""
+    merged = _walks(sort, tuple(_shown_columns().selected_columns), conditions, size)
+    key = merged.c[SORT_COLUMNS[sort].key]
+    return select(merged).order_by(key.desc(), merged.c.id.desc()).limit(size)
+
+
+@cache
+def home_keys_statement(sort: str, after: bool) -> Select:
+    """The sort keys of each source's first ``:per_source`` rows from the cursor: the ``:size``-th best of them
+    bounds from below what a batch of ``:size`` must look at (every source holding more rows above it
+    would have put them among these)."""
+    column = SORT_COLUMNS[sort]
+    return select(_walks(sort, (column, POST.id), [_after(column)] if after else [], bindparam("per_source")))
+
+
+@cache
+def home_batch_statement(sort: str, after: bool, bounded: bool) -> Select:
+    """A batch of home rows from the cursor, each source walked no lower than ``(:low, :low_id)`` when bounded."""
+    column = SORT_COLUMNS[sort]
+    conditions = [_after(column)] if after else []
+    if bounded:
+        conditions.append(tuple_(column, POST.id) >= tuple_(bindparam("low", type_=column.type), bindparam("low_id")))
+    return home_statement(sort, conditions, bindparam("size"))
+
+
+def home_batch(connection, sort: str, sources: dict, after: list | None, size: int, caps: Caps | None) -> list[Row]:
+    """The next ``size`` home rows after ``after``, as the single scan would give them, skipping the rows
+    ``caps`` would pass over anyway (their sources are no longer walked)."""
+    bound: dict = {**_walked(sources, caps), "size": size}
+    if after is not None:
+        bound["key"], bound["key_id"] = after
+    walked = len(bound["walk_subwikis"]) + len(bound["walk_followees"])
+    if not walked:
+        return []
+    keys = connection.execute(
+        home_keys_statement(sort, after is not None), {**bound, "per_source": -(-size // walked)}
+    ).all()
+    low = sorted((tuple(key) for key in keys), reverse=True)[size - 1] if len(keys) >= size else None
+    if low is not None:
+        bound["low"], bound["low_id"] = low
+    return connection.execute(home_batch_statement(sort, after is not None, low is not None), bound).all()
+
+
+def _walked(sources: dict, caps: Caps | None) -> dict:
+    """Which sources are still walked and what they skip, given the caps reached on the page so far."""
+    subwikis, followees = sources["subwikis"], sources["followees"]
+    capped_subwikis = caps.capped_subwikis() if caps else set()
+    capped_authors = caps.capped_authors() if caps else set()
+    return {
+        "walk_subwikis": [s for s in subwikis if s not in capped_subwikis],
+        "walk_followees": [a for a in followees if a not in capped_authors],
+        "skip_subwikis": sorted({*subwikis, *capped_subwikis}),
+        "skip_authors": sorted(a for a in capped_authors if a is not None),
+        "skip_anonymous": None in capped_authors,
+    }
+
+
+def home_sources(tx: Transaction, user_id: str) -> dict:
+    """What a reader's home feed draws from: ``{"subwikis": [...], "followees": [...]}``."""
+    statement = union_all(
+        select(literal("subwikis").label("kind"), FeedMembership.subwiki_id.label("id")).where(
+            FeedMembership.user_id == user_id
+        ),
+        select(literal("followees").label("kind"), FeedFollow.followee_id.label("id")).where(
+            FeedFollow.follower_id == user_id
+        ),
+    )
+    sources: dict[str, list[str]] = {"subwikis": [], "followees": []}
+    for kind, source in tx.connection.execute(statement):
+        sources[kind].append(source)
+    return sources
+
+
+def _keyset_union(kind: str, dialect: str) -> bool:
+    return kind == "home" and dialect == "postgresql"
 
 
 def _shown_columns() -> Select:
@@ -63,29 +184,30 @@ def _after(column):
 
 @cache
 def scan_statement(kind: str, sort: str, windowed: bool, after: bool) -> Select:
-    """Rows in feed order, with the author's and the subwiki's names; from after ``(:key, :key_id)``."""
+    """Rows in feed order, with the author's and the subwiki's names; from after ``(:key, :key_id)``
+    (the home feed's on SQLite; on PostgreSQL, ``home_batch``)."""
     column = SORT_COLUMNS[sort]
-    conditions = _condition(kind, windowed)
-    if after:
-        conditions.append(_after(column))
+    conditions = _condition(kind, windowed) + ([_after(column)] if after else [])
     return _shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(bindparam("size"))
 
 
 @cache
-def new_creator_statement(kind: str, sort: str, windowed: bool, after: bool) -> Select:
+def new_creator_statement(kind: str, sort: str, windowed: bool, after: bool, dialect: str) -> Select:
     """The best post by an author with few posts, approval above ``:median``, none of ``:excluded``.
 
     From after the page's starting ``(:key, :key_id)``: posts before it were on earlier pages.
     """
     column = SORT_COLUMNS[sort]
     conditions = [
-        *_condition(kind, windowed),
         POST.approval > bindparam("median"),
         POST.id.notin_(bindparam("excluded", expanding=True)),
         POST.small_author.is_(True),
     ]
     if after:
         conditions.append(_after(column))
+    if _keyset_union(kind, dialect):
+        return home_statement(sort, conditions, 1)
+    conditions = _condition(kind, windowed) + conditions
     return _shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(1)
 
 
@@ -192,20 +314,37 @@ def page(
     per_subwiki = per_subwiki if sort != "new" else None
     windowed = "since" in params
     connection = tx.connection
+    dialect = connection.dialect.name
+
+    caps = Caps(per_author, per_subwiki)
+    keyset_union = _keyset_union(kind, dialect)
+    pruned = False
 
     def scan() -> Iterator[Row]:
-        after, batch = state.get("k"), size + SCAN_AHEAD
+        nonlocal pruned
+        # The home feed's caps pass more over: its first batch looks further ahead (each costs a round of walks).
+        after, batch = state.get("k"), size + SCAN_AHEAD + (size if keyset_union else 0)
         while True:
-            bound = {**params, "size": batch}
-            if after is not None:
-                bound["key"], bound["key_id"] = after
-            rows = connection.execute(scan_statement(kind, sort, windowed, after is not None), bound).all()
+            if keyset_union:
+                pruned = pruned or caps.reached()
+                rows = home_batch(connection, sort, params, after, batch, caps)
+            else:
+                bound = {**params, "size": batch}
+                if after is not None:
+                    bound["key"], bound["key_id"] = after
+                statement = scan_statement(kind, sort, windowed, after is not None)
+                rows = connection.execute(statement, bound).all()
             yield from rows
             if len(rows) < batch:
                 return
             after = [getattr(rows[-1], SORT_COLUMNS[sort].key), rows[-1].id]
+            batch = min(batch * 2, MAX_BATCH)  # rows passed over: look further ahead at once
 
-    chosen, last, more = choose(scan(), size, shown, per_author, per_subwiki)
+    chosen, last, more = choose(scan(), size, shown, caps)
+    if pruned and not more and len(chosen) == size:
+        # The walks left out rows the caps passed over; any row at all after the last one makes a next page.
+        after = [getattr(last, SORT_COLUMNS[sort].key), last.id]
+        more = bool(home_batch(connection, sort, params, after, 1, None))
     median = creator_median(chosen) if sort == "quality" else None
     promoted = None
     if median is not None:
@@ -218,27 +357,50 @@ def page(
     return {"items": items, "next_cursor": next_cursor}
 
 
-def choose(rows: Iterable, size: int, shown: set[str], per_author: int | None, per_subwiki: int | None):
+class Caps:
+    """How many posts of each author and each subwiki a page holds so far, against their caps (None: no cap)."""
+
+    def __init__(self, per_author: int | None, per_subwiki: int | None):
+        self.per_author, self.per_subwiki = per_author, per_subwiki
+        self.authors: dict[str | None, int] = {}
+        self.subwikis: dict[str, int] = {}
+
+    def passes_over(self, row) -> bool:
+        if self.per_author and self.authors.get(row.author_id, 0) >= self.per_author:
+            return True
+        return bool(self.per_subwiki and self.subwikis.get(row.subwiki_id, 0) >= self.per_subwiki)
+
+    def count(self, row) -> None:
+        self.authors[row.author_id] = self.authors.get(row.author_id, 0) + 1
+        self.subwikis[row.subwiki_id] = self.subwikis.get(row.subwiki_id, 0) + 1
+
+    def capped_authors(self) -> set[str | None]:
+        return {a for a, n in self.authors.items() if self.per_author and n >= self.per_author}
+
+    def capped_subwikis(self) -> set[str]:
+        return {s for s, n in self.subwikis.items() if self.per_subwiki and n >= self.per_subwiki}
+
+    def reached(self) -> bool:
+        return bool(self.capped_authors() or self.capped_subwikis())
+
+
+def choose(rows: Iterable, size: int, shown: set[str], caps: Caps):
     """A page's rows from rows in feed order: ``(chosen, last examined, more follow)``.
 
-    Posts already shown and posts over an author's or a subwiki's cap are passed over.
+    Posts already shown and posts over an author's or a subwiki's cap are passed over; ``caps``
+    counts the posts chosen as it goes.
     """
     chosen: list = []
-    authors: dict[str, int] = {}
-    subwikis: dict[str, int] = {}
     last, more = None, False
     for row in rows:
         if len(chosen) == size:
             more = True
             break
         last = row
-        if row.id in shown or (per_author and authors.get(row.author_id, 0) >= per_author):
-            continue
-        if per_subwiki and subwikis.get(row.subwiki_id, 0) >= per_subwiki:
+        if row.id in shown or caps.passes_over(row):
             continue
         chosen.append(row)
-        authors[row.author_id] = authors.get(row.author_id, 0) + 1
-        subwikis[row.subwiki_id] = subwikis.get(row.subwiki_id, 0) + 1
+        caps.count(row)
     return chosen, last, more
 
 
@@ -266,9 +428,11 @@ def _new_creator(
     """The best post not yet shown by an author with few posts whose approval is above ``median``."""
     excluded = sorted({row.id for row in chosen} | shown)
     bound = {**params, "median": median, "excluded": excluded}
+    if _keyset_union(kind, connection.dialect.name):
+        bound.update(_walked(params, None))
     if start is not None:
         bound["key"], bound["key_id"] = start
-    statement = new_creator_statement(kind, sort, "since" in params, start is not None)
+    statement = new_creator_statement(kind, sort, "since" in params, start is not None, connection.dialect.name)
     return connection.execute(statement, bound).first()
 
 
@@ -294,4 +458,5 @@ def user_posts(tx: Transaction, author_id: str, limit: int | None, cursor: str |
 
 
 def home_feed(tx: Transaction, user_id: str, sort: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
-    return page(tx, "home", {"user_id": user_id}, sort, limit, cursor, now, per_subwiki=CONFIG.PER_SUBWIKI_HOME)
+    params = home_sources(tx, user_id)
+    return page(tx, "home", params, sort, limit, cursor, now, per_subwiki=CONFIG.PER_SUBWIKI_HOME)

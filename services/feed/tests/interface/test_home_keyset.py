@@ -1,0 +1,189 @@
+"""The home feed's keyset union (a walk per subwiki and per followed person, merged) answers exactly what
+the single filtered scan it replaced answered: same entries, same order, same cursors, page after page,
+on varied data with ties in every sort key, posts both in a joined subwiki and by a followed person,
+hidden posts and erased authors. On PostgreSQL (where the union runs) and on SQLite."""
+
+import random
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import and_, bindparam, insert, or_, select
+
+from feed import pages
+from feed.models import Base, FeedFollow, FeedMembership, FeedPost
+from svclib.db import StandaloneDatabase, utcnow
+
+NOW = utcnow()
+POST = pages.POST
+READERS = ("everything", "subwikis_only", "people_only", "nothing", "one_of_each")
+
+
+def old_condition(kind: str, windowed: bool) -> list:
+    """The home feed's rows as the single scan chose them: posts in my subwikis OR by people I follow."""
+    if kind != "home":
+        return pages._condition(kind, windowed)
+    subwikis = select(FeedMembership.subwiki_id).where(FeedMembership.user_id == bindparam("user_id"))
+    followees = select(FeedFollow.followee_id).where(FeedFollow.follower_id == bindparam("user_id"))
+    return [POST.visible.is_(True), or_(POST.subwiki_id.in_(subwikis), POST.author_id.in_(followees))]
+
+
+def old_scan_statement(kind, sort, windowed, after):
+    column = pages.SORT_COLUMNS[sort]
+    conditions = old_condition(kind, windowed) + ([pages._after(column)] if after else [])
+    return (
+        pages._shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(bindparam("size"))
+    )
+
+
+def old_new_creator_statement(kind, sort, windowed, after, dialect):
+    column = pages.SORT_COLUMNS[sort]
+    conditions = [
+        *old_condition(kind, windowed),
+        POST.approval > bindparam("median"),
+        POST.id.notin_(bindparam("excluded", expanding=True)),
+        POST.small_author.is_(True),
+    ]
+    if after:
+        conditions.append(pages._after(column))
+    return pages._shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(1)
+
+
+def seed(database: StandaloneDatabase) -> None:
+    """Posts in 12 subwikis by 30 authors, few distinct values of every sort key (ties everywhere)."""
+    rng = random.Random(15)
+    subwikis = [f"s{n:02}" for n in range(12)]
+    authors = [f"a{n:02}" for n in range(30)]
+    rows = []
+    for n in range(300):
+        approval = rng.choice((0.0, 0.2, 0.5, 0.5, 0.8))
+        rows.append(
+            {
+                "id": f"{rng.choice('0123456789abcdef')}{n:04}",
+                "subwiki_id": rng.choice(subwikis[:4]) if rng.random() < 0.5 else rng.choice(subwikis),
+                "subwiki_slug": "slug",
+                "author_id": None if rng.random() < 0.03 else rng.choice(authors),
+                "author_username": "name",
+                "author_display_name": "Name",
+                "subwiki_name": "Subwiki",
+                "small_author": rng.random() < 0.3,
+                "kind": "text",
+                "title": f"post {n}",
+                "posted_at": NOW - timedelta(hours=rng.choice((1, 2, 3, 5, 8))),
+                "visible": rng.random() > 0.1,
+                "approval": approval,
+                "quality": approval,
+                "rank": rng.choice((0.1, 0.25, 0.4, 0.4, 0.7)),
+                "refreshed_at": NOW,
+                "refresh_due": NOW,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+        )
+    sources = {
+        "everything": (subwikis[:6], authors[:15]),
+        "subwikis_only": (subwikis[2:5], []),
+        "people_only": ([], authors[10:25]),
+        "nothing": ([], []),
+        "one_of_each": ([subwikis[0]], [authors[0]]),
+    }
+    with database.transaction() as tx:
+        tx.connection.execute(insert(FeedPost), rows)
+        for reader, (joined, followed) in sources.items():
+            for subwiki in joined:
+                tx.connection.execute(
+                    insert(FeedMembership).values(user_id=reader, subwiki_id=subwiki, created_at=NOW, updated_at=NOW)
+                )
+            for followee in followed:
+                tx.connection.execute(
+                    insert(FeedFollow).values(follower_id=reader, followee_id=followee, created_at=NOW, updated_at=NOW)
+                )
+
+
+def every_page(database, reader: str, sort: str, size: int) -> list[dict]:
+    answers, cursor = [], None
+    with database.reading() as tx:
+        while True:
+            answer = pages.home_feed(tx, reader, sort, size, cursor, NOW)
+            answers.append(answer)
+            cursor = answer["next_cursor"]
+            if cursor is None or len(answers) > 700:
+                return answers
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def database(request, tmp_path):
+    url = request.getfixturevalue("database_url")("feed") if request.param == "postgresql" else "sqlite://"
+    database = StandaloneDatabase(Base.metadata, url)
+    seed(database)
+    yield database
+    database.dispose()
+
+
+def test_the_keyset_union_pages_as_the_single_scan_did(database, monkeypatch):
+    for sort in pages.SORTS:
+        for size in (3, 25):
+            for reader in READERS:
+                now = every_page(database, reader, sort, size)
+                with monkeypatch.context() as old:
+                    old.setattr(pages, "_keyset_union", lambda kind, dialect: False)
+                    old.setattr(pages, "scan_statement", old_scan_statement)
+                    old.setattr(pages, "new_creator_statement", old_new_creator_statement)
+                    old.setattr(pages, "home_sources", lambda tx, user_id: {"user_id": user_id})
+                    before = every_page(database, reader, sort, size)
+                assert now == before, (reader, sort, size)
+                if reader == "everything" and size == 25:
+                    shown = [item["post_id"] for answer in now for item in answer["items"]]
+                    assert len(shown) == len(set(shown)) > 50
+
+
+def a_post(post_id: str, subwiki: str, author: str, rank: float) -> dict:
+    return {
+        "id": post_id,
+        "subwiki_id": subwiki,
+        "subwiki_slug": "slug",
+        "author_id": author,
+        "small_author": False,
+        "kind": "text",
+        "title": post_id,
+        "posted_at": NOW,
+        "visible": True,
+        "approval": rank,
+        "quality": rank,
+        "rank": rank,
+        "refreshed_at": NOW,
+        "refresh_due": NOW,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+
+
+def test_a_page_filled_where_the_walks_stop_still_has_a_next_page(database, monkeypatch):
+    """Once an author is capped on a page, the walks leave their posts out; the page still has a next one
+    when only such posts follow its last."""
+    posts = [a_post(f"x{n:02}", "busy", "prolific", 100.0 - n) for n in range(16)]
+    posts += [a_post("other", "busy", "someone", 84.5)]
+    posts += [a_post(f"y{n:02}", "busy", "prolific", 84.0 - n) for n in range(4)]
+    with database.transaction() as tx:
+        tx.connection.execute(insert(FeedPost), posts)
+        tx.connection.execute(
+            insert(FeedMembership).values(user_id="me", subwiki_id="busy", created_at=NOW, updated_at=NOW)
+        )
+    answers = every_page(database, "me", "quality", 3)
+    assert [item["post_id"] for item in answers[0]["items"]] == ["x00", "x01", "other"]
+    assert [item["post_id"] for item in answers[1]["items"]] == ["y00", "y01"]
+    with monkeypatch.context() as old:
+        old.setattr(pages, "_keyset_union", lambda kind, dialect: False)
+        old.setattr(pages, "scan_statement", old_scan_statement)
+        old.setattr(pages, "new_creator_statement", old_new_creator_statement)
+        old.setattr(pages, "home_sources", lambda tx, user_id: {"user_id": user_id})
+        assert every_page(database, "me", "quality", 3) == answers
+
+
+def test_a_post_both_in_a_joined_subwiki_and_by_a_followed_person_comes_once(database):
+    with database.transaction() as tx:
+        tx.connection.execute(insert(FeedPost).values(**a_post("both", "s00", "a00", 5.0)))
+    for sort in pages.SORTS:
+        shown = [
+            item["post_id"] for answer in every_page(database, "one_of_each", sort, 25) for item in answer["items"]
+        ]
+        assert shown.count("both") == 1
