@@ -90,7 +90,7 @@ class Event:
         cls.producer = producer or cls.__module__.split(".")[0]
         key = (cls.producer, event_type)
         known = _REGISTRY.get(key)
-        if known is not None and known.__qualname__ != cls.__qualname__:
+        if known is not None and (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
             raise TypeError(f"{cls.producer} declares {event_type} twice: {known.__name__} and {cls.__name__}")
         _REGISTRY[key] = cls
 

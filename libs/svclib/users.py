@@ -87,7 +87,7 @@ def export(tx: Transaction, table: Table, user_id: str) -> dict | None:
 
 class Announcements(NamedTuple):
     """The events that announce accounts: their producer, the two events' types, and the entity
-    they carry (``tx.emit``'s second argument), an account with at least ``id`` and ``username``."""
+    they carry (the declared events' ``entity``, svclib.contracts), an account with at least ``id`` and ``username``."""
 
     producer: str
     registered: str

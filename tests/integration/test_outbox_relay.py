@@ -1,17 +1,25 @@
-"""The outbox relay notices a broker connection that went away while it had nothing to publish."""
+"""The outbox relay notices a broker connection that went away while it had nothing to publish, and sends a
+declared event as its entity's dict with its schema's version in the headers."""
 
 import threading
 import urllib.parse
+import uuid
 
+import kombu
 from sqlalchemy import MetaData, func, select
 
 from devstack.infra import wait_for
+from svclib.contracts import Event
 from svclib.db import plumbing_tables
 from svclib.outbox import OutboxRelay
 from svclib.testing import memory_database
 
 metadata = MetaData()
 OUTBOX, PROCESSED = plumbing_tables(metadata)
+
+
+class ThingDone(Event, event_type="thing_done", entity="thing", schema_version=3, producer="relayer"):
+    n: int
 
 
 def connections(broker, vhost):
@@ -28,7 +36,7 @@ def test_a_closed_broker_connection_is_dropped_without_waiting_for_the_next_even
     db = memory_database(metadata)
     relay = OutboxRelay(db.engine, OUTBOX, amqp_uri, "relayer.events", poll_interval=0.2, heartbeat=2)
     with db.transaction() as tx:
-        tx.emit("thing_done", "thing", {"n": 1})
+        tx.emit(ThingDone(n=1))
     thread = threading.Thread(target=relay.run, daemon=True)
     thread.start()
     try:
@@ -41,3 +49,27 @@ def test_a_closed_broker_connection_is_dropped_without_waiting_for_the_next_even
         relay.stop()
         thread.join(timeout=5)
         db.dispose()
+
+
+def test_a_declared_event_goes_out_as_its_entity_with_its_schema_version_in_the_headers(amqp_uri):
+    db = memory_database(metadata)
+    relay = OutboxRelay(db.engine, OUTBOX, amqp_uri, "relayer.events")
+    exchange = kombu.Exchange("relayer.events", type="topic", durable=True)
+    queue = kombu.Queue(f"relayer-{uuid.uuid4().hex}", exchange, routing_key="thing_done", auto_delete=True)
+    received = []
+    try:
+        with kombu.Connection(amqp_uri) as connection:
+            bound = queue(connection)
+            bound.declare()
+            with db.transaction() as tx:
+                event_id = tx.emit(ThingDone(n=7))
+            assert relay.publish_pending() == 1
+            assert wait_for(lambda: received.append(bound.get(no_ack=True)) or received[-1] is not None, 10)
+    finally:
+        relay.stop()
+        db.dispose()
+    message = received[-1]
+    assert message.headers["schema_version"] == 3
+    assert message.delivery_info["routing_key"] == "thing_done"
+    assert set(message.payload) == {"event_id", "occurred_at", "thing"}
+    assert message.payload["event_id"] == event_id and message.payload["thing"] == {"n": 7}

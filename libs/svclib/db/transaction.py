@@ -67,18 +67,15 @@ class Transaction:
         if self._connection is not None:
             self._connection.close()
 
-    def emit(self, event: Event | str, entity: str = "", data: dict | None = None) -> str:
+    def emit(self, event: Event) -> str:
         """Record an event (a type declared in its service's events.py, :mod:`svclib.contracts`)
         in the outbox, committed with everything else here."""
-        if isinstance(event, str):  # an event type not declared yet: its entity's dict as it is
-            event = _Undeclared(event, entity, data or {})
         event_id = str(uuid.uuid4())
         payload = {"event_id": event_id, "occurred_at": isoformat(utcnow()), event.entity: event.wire()}
         # The request's id and trace context travel with its events (svclib.tracing), and so does
         # the version of the event's schema.
         headers = {f"nameko.{k}": v for k, v in self._context.items() if k in CARRIED and v}
-        if event.schema_version:
-            headers[SCHEMA_VERSION_HEADER] = event.schema_version
+        headers[SCHEMA_VERSION_HEADER] = event.schema_version
         self.session.execute(
             insert(self._database.outbox).values(
                 event_id=event_id,
@@ -106,16 +103,6 @@ class Transaction:
             return False
         self.session.execute(insert(table).values(event_id=event_id, handler=handler, processed_at=utcnow()))
         return True
-
-
-class _Undeclared:
-    schema_version = 0
-
-    def __init__(self, event_type: str, entity: str, data: dict):
-        self.event_type, self.entity, self._data = event_type, entity, data
-
-    def wire(self) -> dict:
-        return self._data
 
 
 class Transactions:

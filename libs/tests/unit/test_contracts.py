@@ -111,3 +111,15 @@ def test_the_asyncapi_document_describes_each_type():
     assert schema["required"] == ["id", "title", "url", "steps", "reason"]
     assert schema["properties"]["url"] == {"type": ["string", "null"]}
     assert schema["properties"]["steps"]["items"]["properties"]["revision"] == {"type": "integer"}
+
+
+def test_a_producer_declares_an_event_type_once():
+    with pytest.raises(TypeError, match="declares thing_done twice"):
+        type(
+            "Again",
+            (Event,),
+            {"__annotations__": {"id": "str"}},
+            event_type="thing_done",
+            entity="thing",
+            producer="things",
+        )

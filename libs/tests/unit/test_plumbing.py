@@ -1,5 +1,6 @@
 """The outbox, idempotency records and the user directory, without a broker."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,7 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
 
 from svclib import users
+from svclib.contracts import ABSENT, Event
 from svclib.db import plumbing_tables, utcnow
 from svclib.outbox import OutboxRelay
 from svclib.testing import memory_database
@@ -14,6 +16,12 @@ from svclib.testing import memory_database
 metadata = MetaData()
 OUTBOX, PROCESSED = plumbing_tables(metadata)
 KNOWN = users.known_users_table(metadata)
+
+
+class ThingDone(Event, event_type="thing_done", entity="thing", producer="plumbing"):
+    id: str = ABSENT
+    n: int = ABSENT
+    by: str = ABSENT
 
 
 @pytest.fixture
@@ -25,7 +33,7 @@ def db():
 
 def test_emit_writes_the_event_in_the_same_transaction(db):
     with db.transaction() as tx:
-        event_id = tx.emit("thing_done", "thing", {"id": "t1"})
+        event_id = tx.emit(ThingDone(id="t1"))
     with db.transaction() as tx:
         row = tx.session.execute(select(OUTBOX)).one()
     assert row.event_type == "thing_done"
@@ -38,7 +46,7 @@ def test_emit_writes_the_event_in_the_same_transaction(db):
 
 def test_a_rolled_back_change_leaves_no_event(db):
     with pytest.raises(RuntimeError), db.transaction() as tx:
-        tx.emit("thing_done", "thing", {"id": "t2"})
+        tx.emit(ThingDone(id="t2"))
         raise RuntimeError("the change failed")
     with db.transaction() as tx:
         assert tx.session.execute(select(OUTBOX)).all() == []
@@ -72,22 +80,22 @@ def relay_with(db, producer):
 def test_relay_publishes_in_order_and_marks_published(db):
     with db.transaction() as tx:
         for n in range(3):
-            tx.emit(f"event_{n}", "thing", {"n": n})
+            tx.emit(ThingDone(n=n))
     producer = RecordingProducer()
     assert relay_with(db, producer).publish_pending() == 3
-    assert [key for key, _ in producer.sent] == ["event_0", "event_1", "event_2"]
+    assert [json.loads(body)["thing"]["n"] for _, body in producer.sent] == [0, 1, 2]
     assert relay_with(db, RecordingProducer()).publish_pending() == 0
 
 
 def test_relay_failure_marks_nothing_so_the_batch_is_sent_again(db):
     with db.transaction() as tx:
         for n in range(3):
-            tx.emit(f"event_{n}", "thing", {"n": n})
+            tx.emit(ThingDone(n=n))
     with pytest.raises(ConnectionError):
         relay_with(db, RecordingProducer(fail_after=1)).publish_pending()
     again = RecordingProducer()
     assert relay_with(db, again).publish_pending() == 3
-    assert [key for key, _ in again.sent] == ["event_0", "event_1", "event_2"]
+    assert [json.loads(body)["thing"]["n"] for _, body in again.sent] == [0, 1, 2]
 
 
 def test_known_users_records_an_account_once_and_forgets_its_name_on_erasure(db):
@@ -115,10 +123,10 @@ def test_forget_leaves_no_row_naming_an_erased_id(db):
     with db.transaction() as tx:
         tx.session.execute(things.insert().values([{"id": 1, "by": "u1"}, {"id": 2, "by": "u2"}]))
         tx.session.execute(keys.insert().values([{"key": "vote:p1:u1"}, {"key": "vote:p1:u2"}]))
-        published = tx.emit("thing_made", "thing", {"by": "u1"})
-        tx.emit("thing_made", "thing", {"by": "u2"})
-        announced = tx.emit("user_erased", "user", {"id": "u1"})
-        waiting = tx.emit("thing_liked", "thing", {"by": "u1"})
+        published = tx.emit(ThingDone(by="u1"))
+        tx.emit(ThingDone(by="u2"))
+        announced = tx.emit(ThingDone(id="u1"))
+        waiting = tx.emit(ThingDone(by="u1"))
         tx.session.execute(update(OUTBOX).where(OUTBOX.c.event_id == published).values(published_at=utcnow()))
     with db.transaction() as tx:
         users.forget(tx, "u1", anonymise=(things.c.by,), keys=(keys.c.key,), outbox=OUTBOX, event_id=announced)
@@ -153,22 +161,20 @@ def test_known_users_kept_from_announcements_apply_each_event_once_with_the_serv
 
 def test_prune_forgets_only_old_published_events_and_records(db):
     with db.transaction() as tx:
-        tx.emit("old", "thing", {})
-        tx.emit("recent", "thing", {})
-        tx.emit("unsent", "thing", {})
+        old, recent, unsent = (tx.emit(ThingDone(id=name)) for name in ("old", "recent", "unsent"))
         tx.once("e-old", "handler")
         tx.once("e-new", "handler")
     long_ago = utcnow() - timedelta(days=30)
     with db.transaction() as tx:
-        tx.session.execute(update(OUTBOX).where(OUTBOX.c.event_type == "old").values(published_at=long_ago))
-        tx.session.execute(update(OUTBOX).where(OUTBOX.c.event_type == "recent").values(published_at=utcnow()))
+        tx.session.execute(update(OUTBOX).where(OUTBOX.c.event_id == old).values(published_at=long_ago))
+        tx.session.execute(update(OUTBOX).where(OUTBOX.c.event_id == recent).values(published_at=utcnow()))
         tx.session.execute(update(PROCESSED).where(PROCESSED.c.event_id == "e-old").values(processed_at=long_ago))
     relay = OutboxRelay(
         db.engine, OUTBOX, "amqp://unused", "x.events", processed=PROCESSED, retention=timedelta(days=7)
     )
     relay.prune()
     with db.transaction() as tx:
-        assert sorted(tx.session.execute(select(OUTBOX.c.event_type)).scalars()) == ["recent", "unsent"]
+        assert sorted(tx.session.execute(select(OUTBOX.c.event_id)).scalars()) == sorted([recent, unsent])
         assert list(tx.session.execute(select(PROCESSED.c.event_id)).scalars()) == ["e-new"]
 
 
