@@ -1,3 +1,4 @@
+import os
 import warnings
 
 warnings.filterwarnings("ignore", message="\\nEventlet is deprecated")
@@ -5,5 +6,9 @@ warnings.filterwarnings("ignore", message="\\nEventlet is deprecated")
 import eventlet
 
 eventlet.monkey_patch()
+
+# The suites write fast through a few accounts; the tests of the spam defences turn them on
+# (SPAM_DEFENCES=on, svclib.trustlimits). Set before any stack starts: its processes inherit it.
+os.environ.setdefault("SPAM_DEFENCES", "off")
 
 pytest_plugins = ["devstack.fixtures"]

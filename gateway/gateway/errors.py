@@ -24,6 +24,7 @@ REMOTE_ERRORS: dict[str, tuple[int, str]] = {
     "Forbidden": (403, "forbidden"),
     "NotFound": (404, "not_found"),
     "Conflict": (409, "conflict"),
+    "Duplicate": (409, "duplicate"),
     "PayloadTooLarge": (413, "payload_too_large"),
     "RateLimited": (429, "rate_limited"),
     "Unavailable": (503, "unavailable"),

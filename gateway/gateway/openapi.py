@@ -29,7 +29,8 @@ ERRORS = {
     401: "Sign in: the bearer token is missing, expired or revoked.",
     403: "Signed in, but not allowed to do this.",
     404: "No such resource (also for resources the caller may not see).",
-    409: "A conflict: taken name, stale `base_revision`, an idempotency key reused with another body.",
+    409: "A conflict: taken name, stale `base_revision`, an idempotency key reused with another body; "
+    "`duplicate`: the same post or comment again a moment after the first.",
     413: "The body is larger than allowed.",
     429: "Too many attempts; wait `Retry-After` seconds.",
     500: "A fault on our side; quote `request_id`.",

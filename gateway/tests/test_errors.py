@@ -21,6 +21,7 @@ def error_of(response):
         ("Forbidden", 403, "forbidden"),
         ("NotFound", 404, "not_found"),
         ("Conflict", 409, "conflict"),
+        ("Duplicate", 409, "duplicate"),
         ("PayloadTooLarge", 413, "payload_too_large"),
         ("RateLimited", 429, "rate_limited"),
     ],

@@ -95,3 +95,30 @@ def test_the_idempotency_key_reaches_content(client, services, auth):
     assert client.post("/api/v1/posts/p1/reports", headers=headers, json={"reason": "Spam"}).status_code == 202
     assert client.post("/api/v1/comments/c1/reports", headers=auth, json={"reason": "Spam"}).status_code == 202
     assert keys == ["k-1", None]
+
+
+def test_spam_defences_answer_in_the_error_shape(client, services, remote, auth):
+    """A new account beyond its posts an hour: 429 rate_limited with Retry-After; the same post again: 409 duplicate;
+    too many links: 400 on the body field; a comment beyond its minute: 429 with Retry-After."""
+    limited = remote("RateLimited", "You have posted a lot this hour; try again later.", retry_after=1234)
+    services.on("content", "create_post", limited)
+    post = {"kind": "text", "title": "Hello", "body": "Hi"}
+    response = client.post("/api/v1/subwikis/rivers/posts", headers=auth, json=post)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "1234"
+    assert response.get_json() == {
+        "error": {"code": "rate_limited", "message": "You have posted a lot this hour; try again later."}
+    }
+    services.on("content", "create_post", remote("Duplicate", "You posted this a moment ago.", post_id="p1"))
+    response = client.post("/api/v1/subwikis/rivers/posts", headers=auth, json=post)
+    assert response.status_code == 409
+    assert response.get_json() == {"error": {"code": "duplicate", "message": "You posted this a moment ago."}}
+    links = remote("Invalid", "Too many links.", fields={"body": ["Use at most 2 links."]})
+    services.on("content", "create_post", links)
+    response = client.post("/api/v1/subwikis/rivers/posts", headers=auth, json=post)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["fields"] == {"body": ["Use at most 2 links."]}
+    services.on("content", "create_comment", remote("RateLimited", "You are commenting fast.", retry_after=42))
+    response = client.post("/api/v1/posts/p1/comments", headers=auth, json={"body": "Hi"})
+    assert (response.status_code, response.headers["Retry-After"]) == (429, "42")
+    assert response.get_json()["error"]["code"] == "rate_limited"

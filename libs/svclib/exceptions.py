@@ -43,6 +43,10 @@ class Conflict(ServiceError):
     pass
 
 
+class Duplicate(Conflict):
+    """The same thing again, by the same person, a moment after the first (a repeated post or comment)."""
+
+
 class RateLimited(ServiceError):
     def __init__(self, message: str = "Too many attempts.", retry_after: int = 60, **details):
         super().__init__(message, retry_after=int(retry_after), **details)

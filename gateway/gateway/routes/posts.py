@@ -43,8 +43,11 @@ def viewer_id() -> str | None:
     201,
     auth=True,
     tag="Posts",
-    errors=(403, 409),
+    errors=(403, 409, 429),
     headers=(RETRY_KEY,),
+    description="Spam defences by the author's trust (svclib.trustlimits): a new account posts a few times an hour "
+    "(429 `rate_limited` with `Retry-After`), with at most a couple of links (400 `validation_error` on `body`); "
+    "the limits loosen as trust rises. The same post again by its author within ten minutes is a 409 `duplicate`.",
 )
 def create_post(slug: str):
     data = body(CreatePostRequest)

@@ -55,7 +55,9 @@ def list_subwikis():
     201,
     auth=True,
     tag="Subwikis",
-    errors=(409,),
+    errors=(409, 429),
+    description="A new account starts one subwiki a day, more as its trust rises (svclib.trustlimits): beyond, "
+    "429 `rate_limited` with `Retry-After`.",
 )
 def create_subwiki():
     data = body(CreateSubwikiRequest)

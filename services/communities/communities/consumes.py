@@ -8,6 +8,7 @@ CONSUMES = {
     "identity": {
         "user_registered": ("id", "username"),  # svclib.users.kept_from
         "user_erased": ("id",),
+        "user_trust_changed": ("id", "trust", "version"),
     },
     "content": {
         "post_created": ("subwiki_id",),

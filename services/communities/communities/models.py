@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables, utcnow
@@ -19,6 +19,19 @@ KNOWN_USERS = known_users_table(Base.metadata)
 # Identity announces accounts: {"user": {"id", "username", ...}}.
 ACCOUNTS = Announcements(producer="identity", registered="user_registered", erased="user_erased", entity="user")
 RATE_LIMITS = rate_limits_table(Base.metadata)
+# Identity's trust of a new account (TrustConstants.FLOOR there): assumed until user_trust_changed says otherwise.
+NEW_ACCOUNT_TRUST = 0.1
+
+
+class Trust(Base):
+    """Each person's trust, kept from identity's user_trust_changed: how many subwikis they may start."""
+
+    __tablename__ = "trust"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    trust: Mapped[float] = mapped_column(Float, default=NEW_ACCOUNT_TRUST)
+    # Identity's version of the value held: an older one arriving late is not applied.
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Subwiki(Base):

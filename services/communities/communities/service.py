@@ -108,6 +108,18 @@ class CommunitiesService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=hand
         with self.db.reading() as tx:
             return handlers.get_membership(tx, user_id, slug, subwiki_id)
 
+    @event_handler("identity", "user_trust_changed")
+    def handle_user_trust_changed(self, payload: dict) -> None:
+        user = payload["user"]
+        self.db.apply_once(
+            payload,
+            "handle_user_trust_changed",
+            handlers.record_trust,
+            user["id"],
+            float(user["trust"]),
+            user["version"],
+        )
+
     @event_handler("content", "post_created")
     def handle_post_created(self, payload: dict) -> None:
         self.db.apply_once(payload, "handle_post_created", handlers.record_post, payload["post"], +1)

@@ -21,6 +21,10 @@ class Conflict(ContentError, exceptions.Conflict):
     pass
 
 
+class Duplicate(ContentError, exceptions.Duplicate):
+    pass
+
+
 class RateLimited(ContentError, exceptions.RateLimited):
     pass
 

@@ -166,6 +166,7 @@ class Comment(Base):
     __table_args__ = (
         Index("ix_comments_post", "post_id", "created_at"),
         Index("ix_comments_root", "root_id"),
+        Index("ix_comments_author_created", "author_id", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -30,7 +30,7 @@ from communities.handlers.members import (
     memberships_of,
     remove_moderator,
 )
-from communities.handlers.subwikis import create_subwiki, get_subwiki, get_subwikis, list_subwikis
+from communities.handlers.subwikis import create_subwiki, get_subwiki, get_subwikis, list_subwikis, record_trust
 
 __all__ = [
     "add_moderator",
@@ -55,6 +55,7 @@ __all__ = [
     "record_activity",
     "record_moderation",
     "record_post",
+    "record_trust",
     "remove_moderator",
     "restore_revision",
 ]

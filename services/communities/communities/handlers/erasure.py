@@ -14,6 +14,7 @@ from communities.models import (
     ModlogEntry,
     Subwiki,
     SubwikiRevision,
+    Trust,
 )
 from svclib import users
 from svclib.db import Transaction, isoformat
@@ -86,7 +87,7 @@ def erase_person(tx: Transaction, user_id: str) -> None:
         tx,
         user_id,
         anonymise=(Subwiki.created_by, SubwikiRevision.editor_id, ModlogEntry.actor_id),
-        delete_where=(MembershipVersion.user_id,),
+        delete_where=(MembershipVersion.user_id, Trust.user_id),
         keys=(RATE_LIMITS.c.key,),
         outbox=OUTBOX,
     )

@@ -13,11 +13,10 @@ from communities import events
 from communities.exceptions import Conflict, Invalid
 from communities.handlers.access import HISTORY, check_lengths, find_subwiki, known_user, view
 from communities.handlers.members import emit_membership
-from communities.models import RATE_LIMITS, Membership, Subwiki
+from communities.models import NEW_ACCOUNT_TRUST, RATE_LIMITS, Membership, Subwiki, Trust
 from communities.schemas import SubwikiSummarySchema
-from svclib import pagination
+from svclib import pagination, trustlimits
 from svclib.db import Transaction, utcnow
-from svclib.ratelimit import RateLimit
 
 SLUG = re.compile(r"^[a-z0-9_]{3,40}$")
 
@@ -27,11 +26,19 @@ SORTS = {
     "active": (Subwiki.last_activity_at, datetime),
 }
 
-# Subwikis one account may create: more than a real member ever starts in a day, few enough that
-# no script fills the directory (RATE_LIMIT_SUBWIKIS_LIMIT, RATE_LIMIT_SUBWIKIS_WINDOW_SECONDS).
-SUBWIKI_CREATION = RateLimit.from_env(
-    "SUBWIKIS", limit=10, window_seconds=24 * 3600, message="You have created many subwikis today; try again later."
-)
+
+def record_trust(tx: Transaction, user_id: str, trust: float, version: int) -> None:
+    """A person's trust from identity; one no newer than the value held is ignored."""
+    row = tx.session.scalar(select(Trust).where(Trust.user_id == user_id).with_for_update())
+    if row is None:
+        tx.session.add(Trust(user_id=user_id, trust=trust, version=version))
+    elif version > row.version:
+        row.trust, row.version = trust, version
+
+
+def trust_of(tx: Transaction, user_id: str) -> float:
+    row = tx.session.get(Trust, user_id)
+    return row.trust if row is not None else NEW_ACCOUNT_TRUST
 
 
 def _slug_conflict() -> Conflict:
@@ -54,7 +61,8 @@ def create_subwiki(tx: Transaction, user_id: str, slug: str, name: str, summary:
         raise Invalid("Some fields are not valid.", fields=fields)
     check_lengths(name=name, summary=summary, description=description)
     known_user(tx, user_id)
-    SUBWIKI_CREATION.hit(tx, RATE_LIMITS, user_id)  # counted with the creation: a refused one is not counted
+    # Subwikis a day by the creator's trust (svclib.trustlimits): counted with the creation, a refused one is not.
+    trustlimits.hit(tx, RATE_LIMITS, "subwikis", trust_of(tx, user_id), user_id)
     now = utcnow()
     if _slug_taken(tx, slug):
         raise _slug_conflict()

@@ -183,21 +183,23 @@ def test_membership_events_carry_the_membership_s_version(service, db):
     assert bob == [("member_joined", 1), ("member_left", 2), ("member_joined", 3), ("member_left", 4)]
 
 
-def test_subwiki_creation_per_account_is_limited_with_retry_after(service, monkeypatch):
-    from communities.handlers import subwikis as handlers
-    from svclib.ratelimit import RateLimit
-
-    monkeypatch.setattr(handlers, "SUBWIKI_CREATION", RateLimit("SUBWIKIS", limit=3, window_seconds=3600))
-    for n in range(3):
+def test_subwiki_creation_per_account_is_limited_by_trust_with_retry_after(service, monkeypatch):
+    """A new account starts few subwikis a day; one identity trusts more starts more (svclib.trustlimits)."""
+    monkeypatch.setenv("SPAM_DEFENCES", "on")
+    monkeypatch.setenv("RATE_LIMIT_SUBWIKIS_NEW_LIMIT", "2")
+    for n in range(2):
         service.create_subwiki("ann", f"made_{n}", "Made")
     with pytest.raises(exceptions.RateLimited) as caught:
         service.create_subwiki("ann", "one_too_many", "Made")
-    assert 0 < caught.value.details["retry_after"] <= 3600
+    assert 0 < caught.value.details["retry_after"] <= 24 * 3600
     service.create_subwiki("bob", "someone_else", "Theirs")  # the limit is per account
     with pytest.raises(Conflict):
         service.create_subwiki("bob", "made_0", "Taken")  # a refused creation is not counted
     service.create_subwiki("bob", "another", "Theirs")
-    service.create_subwiki("bob", "a_third", "Theirs")
+    # Identity trusts ann more: the trusted tier's own count; an older value arriving late changes nothing.
+    service.handle_user_trust_changed({"event_id": "t3", "user": {"id": "ann", "trust": 0.6, "version": 3}})
+    service.handle_user_trust_changed({"event_id": "t2", "user": {"id": "ann", "trust": 0.1, "version": 2}})
+    service.create_subwiki("ann", "now_trusted", "Made")
 
 
 def test_a_slug_taken_at_the_same_moment_is_a_conflict_not_an_error(service, monkeypatch):

@@ -10,7 +10,7 @@ from sqlalchemy import literal, select, tuple_
 
 from content import events
 from content.exceptions import Forbidden, Invalid, NotFound
-from content.handlers import access, idempotency, mentions, replicas
+from content.handlers import access, idempotency, mentions, replicas, spam
 from content.handlers.access import MembershipLookup
 from content.models import Comment, CommentRevision
 from content.schemas import CommentSchema
@@ -69,6 +69,7 @@ def create_comment(
     post = access.post(tx, post_id, for_update=True)
     access.require_member(tx, lookup, post.subwiki_id, user_id, "comment")
     body = _check_comment(body)
+    spam.check_comment(tx, user_id, body)
     comment_id, root_id, depth, parent_author_id = uuid.uuid4().hex, None, 0, None
     if parent_id is not None:
         parent = tx.session.get(Comment, parent_id)

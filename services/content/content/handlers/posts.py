@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from content import events
 from content.exceptions import Forbidden, Invalid
-from content.handlers import access, idempotency, mentions
+from content.handlers import access, idempotency, mentions, spam
 from content.handlers.access import MembershipLookup
 from content.models import Post, PostRevision, Upload, Vote
 from content.schemas import PostSchema
@@ -98,6 +98,7 @@ def create_post(
     subwiki_id = access.subwiki_id(tx, lookup, slug, user_id)
     member = access.require_member(tx, lookup, subwiki_id, user_id, "post here")
     data = check_post(kind, title, body, url, image_id)
+    spam.check_post(tx, user_id, kind, data["title"], data["body"], data["url"])
     image_file = None
     if kind in PICTURE_KINDS:
         # Held until this commits, so the sweep of unused uploads cannot take it meanwhile.
