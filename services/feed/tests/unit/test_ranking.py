@@ -345,3 +345,36 @@ def test_memberships_and_follows_follow_their_newest_version(service, events):
     assert {i["post_id"] for i in service.home_feed("me", sort="new")["items"]} == {"in_joined", "by_followed"}
     service.handle_member_left({"event_id": "m3", "membership": {**membership, "version": 3}})
     assert {i["post_id"] for i in service.home_feed("me", sort="new")["items"]} == {"by_followed"}
+
+
+def test_a_ring_of_twenty_new_accounts_voting_for_each_other_stays_off_the_first_page(service, events):
+    """Twenty new accounts (trust 0.1, identity's floor) each post once and up-vote the other nineteen; fifteen
+    established members post twice each, their posts up-voted by one to three of each other. No post of the
+    ring is on the front page's first page, nor in its new-creator slot; the ring's posts are still there,
+    further down."""
+    members = [f"member{n:02}" for n in range(15)]
+    for n, member in enumerate(members):
+        events.trust(member, 0.5 + 0.03 * n)
+    for n, member in enumerate(members):
+        for k in range(2):
+            post_id = f"{member}_post{k}"
+            events.post(post_id, author=member, hours_old=n + 12 * k)
+            for j in range(1, 2 + (n + k) % 3):
+                events.vote(post_id, members[(n + j) % len(members)])
+    ring = [f"ring{n:02}" for n in range(20)]
+    for n, person in enumerate(ring):
+        events.trust(person, 0.1)
+        events.post(f"{person}_post", author=person, hours_old=n * 0.1)
+    for voter in ring:
+        for person in ring:
+            if person != voter:
+                events.vote(f"{person}_post", voter)
+    first = service.public_feed(window="all")
+    assert len(first["items"]) == 25
+    assert [i["post_id"] for i in first["items"] if i["author_id"] in ring] == []
+    later, cursor = [], first["next_cursor"]
+    while cursor:
+        page = service.public_feed(window="all", cursor=cursor)
+        later += [i["post_id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+    assert {f"{person}_post" for person in ring} <= set(later)
