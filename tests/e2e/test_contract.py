@@ -263,6 +263,10 @@ def play(api: CheckedApi, wait_until) -> None:  # noqa: PLR0915 - one story thro
     api.ok("GET", f"{API}/subwikis/{slug}/reports", 403, token=newbie_token)
     report_id = report.get("id") or report.get("report_id") or reports["items"][0]["id"]
     api.ok("POST", f"{API}/reports/{report_id}/resolve", token=mod_token, json={"action": "dismiss"})
+    pills = {"kind": "text", "title": "Cheap pills", "body": "Buy."}
+    spam = api.ok("POST", f"{API}/subwikis/{slug}/posts", 201, token=newbie_token, json=pills)
+    api.ok("POST", f"{API}/posts/{spam['id']}/spam", 403, token=author_token)
+    assert spam["id"] in api.ok("POST", f"{API}/posts/{spam['id']}/spam", token=mod_token)["removed_post_ids"]
     api.ok("DELETE", f"{API}/comments/{reply['id']}", 204, token=newbie_token)
     api.ok("DELETE", f"{API}/posts/{picture['id']}", 204, token=author_token)
 

@@ -20,6 +20,7 @@ from gateway.schemas import (
     PostView,
     Preview,
     PreviewRequest,
+    RemovedAsSpam,
 )
 
 bp = Blueprint("posts", __name__, url_prefix="/api/v1")
@@ -107,6 +108,21 @@ def pending(post_id: str):
 )
 def accept(post_id: str, change_id: str):
     return jsonify(present(services().call("content", "accept_pending", g.caller["id"], post_id, change_id)))
+
+
+@bp.post("/posts/<post_id>/spam")
+@login_required
+@doc(
+    "Remove a post as spam (moderators): its author's other posts of the last 7 days go with it",
+    response=RemovedAsSpam,
+    auth=True,
+    tag="Moderation",
+    errors=(403,),
+    description="The post and its author's other posts of the last 7 days in the subwikis the caller moderates "
+    "leave every feed at once; the author's trust falls as for an upheld report.",
+)
+def remove_as_spam(post_id: str):
+    return jsonify(services().call("content", "remove_as_spam", g.caller["id"], post_id))
 
 
 @bp.post("/posts/<post_id>/pending/<change_id>/reject")

@@ -149,3 +149,9 @@ class ReportResolved(Answer):
     id = fields.String()
     status = fields.String()
     action = fields.String(validate=validate.OneOf(["uphold", "dismiss"]))
+
+
+class RemovedAsSpam(Answer):
+    post_id = fields.String()
+    author_id = fields.String()
+    removed_post_ids = fields.List(fields.String())

@@ -74,6 +74,18 @@ class PostRemoved(PostFields, event_type="post_removed", entity="post"):
     reason: str
 
 
+class SpamRemoved(Event, event_type="spam_removed", entity="spam"):
+    """A moderator removed a post as spam (``post_id``): with it went its author's other recent posts in the
+    subwikis that moderator moderates (``removed_post_ids``, each also announced as ``post_removed``).
+    Identity counts it against the author's trust as an upheld report."""
+
+    post_id: str
+    subwiki_id: str
+    author_id: str
+    removed_by: str
+    removed_post_ids: list[str]
+
+
 class ChangeFields(Event):
     """A held edit of a post."""
 

@@ -23,6 +23,7 @@ from content.handlers import (
     posts,
     replicas,
     reports,
+    spam,
     uploads,
     votes,
 )
@@ -217,6 +218,11 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
     def remove_post(self, user_id: str, post_id: str) -> None:
         with self.db.transaction() as tx:
             posts.remove_post(tx, self._ask_membership, user_id, post_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def remove_as_spam(self, user_id: str, post_id: str) -> dict:
+        with self.db.transaction() as tx:
+            return spam.remove_as_spam(tx, self._ask_membership, user_id, post_id)
 
     # -- comments and votes -----------------------------------------------------
 

@@ -18,6 +18,7 @@ CONSUMES = {
         "post_edited": ("editor_id",),
         "post_reverted": ("reverted_edits", "reverted_edits.editor_id"),
         "report_resolved": ("action", "target_author_id"),
+        "spam_removed": ("author_id",),
         "vote_cast": VOTE,
         "vote_removed": VOTE,
     },

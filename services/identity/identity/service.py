@@ -184,6 +184,10 @@ class IdentityService:
     def handle_report_resolved(self, payload: dict) -> None:
         self._apply_for_trust(payload, "handle_report_resolved", trust_inputs.record_report, payload["report"])
 
+    @event_handler("content", "spam_removed")
+    def handle_spam_removed(self, payload: dict) -> None:
+        self._apply_for_trust(payload, "handle_spam_removed", trust_inputs.record_spam, payload["spam"])
+
     @event_handler("content", "vote_cast")
     def handle_vote_cast(self, payload: dict) -> None:
         self._apply_for_trust(payload, "handle_vote_cast", trust_inputs.record_vote, payload["vote"])

@@ -2,8 +2,10 @@
 comments a minute and links a post loosen as trust rises; the same post or comment twice is refused."""
 
 import pytest
+from sqlalchemy import select
 
-from content.exceptions import Duplicate, Invalid
+from content.exceptions import Duplicate, Forbidden, Invalid
+from content.models import OUTBOX, Post
 from svclib.exceptions import RateLimited
 
 
@@ -97,3 +99,42 @@ def test_the_defences_switched_off(service, monkeypatch):
     for _ in range(3):
         post(service, "bob", "Same", "https://a.example https://b.example https://c.example")
 
+
+def outbox(db):
+    with db.transaction() as tx:
+        return [(r.event_type, r.payload) for r in tx.session.execute(select(OUTBOX).order_by(OUTBOX.c.id))]
+
+
+def removed(db):
+    with db.transaction() as tx:
+        return set(tx.session.scalars(select(Post.id).where(Post.removed_at.is_not(None))))
+
+
+def test_remove_as_spam_takes_the_authors_recent_posts_and_tells_identity(service, db):
+    service.handle_member_joined(
+        {"event_id": "j-elsewhere", "membership": {"subwiki_id": "s2", "subwiki": "lakes", "user_id": "bob"}}
+    )
+    judged = post(service, "bob", "Cheap pills")
+    second = post(service, "bob", "More pills")
+    post(service, "dan", "A real post")
+    with db.transaction() as tx:
+        tx.session.add(
+            Post(id="elsewhere", subwiki_id="s2", subwiki_slug="lakes", author_id="bob", kind="text", title="t")
+        )
+    with pytest.raises(Forbidden):
+        service.remove_as_spam("dan", judged["id"])  # not a moderator
+    with pytest.raises(Forbidden):
+        service.remove_as_spam("ann", post(service, "ann", "Mine")["id"])  # not one's own
+    before = len(outbox(db))
+    answer = service.remove_as_spam("ann", judged["id"])
+    assert answer == {
+        "post_id": judged["id"],
+        "author_id": "bob",
+        "removed_post_ids": sorted([judged["id"], second["id"]]),
+    }
+    assert removed(db) == {judged["id"], second["id"]}  # not dan's, nor bob's in a subwiki ann does not moderate
+    emitted = outbox(db)[before:]
+    assert [t for t, _ in emitted] == ["post_removed", "post_removed", "spam_removed"]
+    assert {p["post"]["id"] for t, p in emitted if t == "post_removed"} == {judged["id"], second["id"]}
+    assert all(p["post"]["by_moderator"] for t, p in emitted if t == "post_removed")
+    assert emitted[-1][1]["spam"]["author_id"] == "bob"

@@ -86,6 +86,15 @@ def record_report(tx: Transaction, report: dict) -> list[str]:
     return [author_id]
 
 
+def record_spam(tx: Transaction, spam: dict) -> list[str]:
+    """A moderator removed the person's post as spam: counted as an upheld report (``REPORT_PENALTY``)."""
+    author_id = spam["author_id"]
+    if author_id not in lock_people(tx, [author_id]):
+        return []
+    _stats(tx, author_id).upheld_reports += 1
+    return [author_id]
+
+
 def record_vote(tx: Transaction, vote: dict) -> list[str]:
     """Keep the up-votes a person received, weighted by each voter's trust at the time.
 

@@ -128,6 +128,19 @@ def test_upheld_reports_cost_trust_and_self_votes_count_nothing(service, db):
     assert trust_of(db, author["id"]) == pytest.approx(max(0.1, before - 0.15))
 
 
+def test_a_post_removed_as_spam_lowers_its_authors_trust_as_an_upheld_report(service, db):
+    author = service.register("spammer", "spammer@example.com", PASSWORD)
+    for n in range(6):
+        service.handle_post_edited({"event_id": f"e{n}", "post": {"id": "p", "editor_id": author["id"]}})
+    before = trust_of(db, author["id"])
+    assert before > 0.25
+    spam = {"post_id": "p", "subwiki_id": "s", "author_id": author["id"], "removed_by": "m", "removed_post_ids": ["p"]}
+    service.handle_spam_removed({"event_id": "spam1", "spam": spam})
+    service.handle_spam_removed({"event_id": "spam1", "spam": spam})  # delivered again: counted once
+    assert trust_of(db, author["id"]) == pytest.approx(before - 0.15, abs=1e-3)
+    service.handle_spam_removed({"event_id": "spam2", "spam": {**spam, "author_id": "nobody"}})  # unknown: nothing
+
+
 def test_age_is_revisited_by_the_timer(service, db):
     old = service.register("veteran", "veteran@example.com", PASSWORD)
     with db.transaction() as tx:
