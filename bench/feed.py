@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 import psycopg
 import requests
 
+from bench import cpu
 from bench.gateway import ensure_wrk
 from bench.seed import LEMMY_COLUMNS, lemmy_baseline, seed
 from devstack import infra
@@ -39,12 +40,24 @@ from svclib.migrations import migrations_dir
 RESULTS = ROOT / "bench" / "results"
 
 
+# The processes whose CPU time each wrk run counts per request (the stack's, by process group).
+GROUPS: dict[str, int] = {}
+
+
 def wrk(url: str, connections: int, seconds: int, headers: dict[str, str]) -> dict:
+    """wrk's figures, with the CPU milliseconds per request of the stack's processes (``GROUPS``;
+    RabbitMQ and PostgreSQL are the machine's own servers, shared with whatever else runs)."""
     args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     base = [ensure_wrk(), "-t2", f"-c{connections}", "-s", str(ROOT / "bench" / "percentiles.lua"), *args, url]
     subprocess.run([base[0], "-d2s", *base[1:]], capture_output=True, check=True)
+    before = cpu.snapshot()
     out = subprocess.run([base[0], f"-d{seconds}s", *base[1:]], capture_output=True, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    spent = cpu.used(before, cpu.snapshot(), GROUPS)
+    figures = json.loads(out.strip().splitlines()[-1])
+    served = figures["rps"] * seconds
+    if served:
+        figures["cpu_ms_per_request"] = {name: round(s * 1e3 / served, 3) for name, s in sorted(spent.items())}
+    return figures
 
 
 def timed(fn, repeat: int = 20) -> float:
@@ -274,6 +287,8 @@ def run_scale(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
         env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4", REGISTRATIONS_PER_IP="1000000")
         stack = Stack(env, 18700, ROOT / "var" / "bench" / f"feed-{run}")
         stack.start_all()
+        GROUPS.clear()
+        GROUPS.update({name: process.pid for name, process in stack.processes.items()})
         api = f"{stack.gateway_url}/api/v1"
         token = requests.post(
             f"{api}/auth/login", json={"login": "user0", "password": "benchmark password"}, timeout=30
@@ -453,6 +468,8 @@ def main() -> int:
                 f"  {name:28} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:7.2f}  p95 {figures['p95_ms']:7.2f}"
                 f"  p99 {figures['p99_ms']:7.2f} ms  errors {figures['errors']}"
             )
+            ms = figures.get("cpu_ms_per_request", {})
+            print(f"  {'':28} CPU ms/request: feed {ms.get('feed', 0):.2f}  gateway {ms.get('gateway', 0):.2f}")
         print("  page 1000 / page 1 p95:", run["page_1000_over_page_1_p95"])
         print("  query ratios (ours / Lemmy):", run["queries"]["ratio"])
         print("  freshness:", run["freshness"], " sustained posts/s:", run["sustained_post_writes_per_s"])
