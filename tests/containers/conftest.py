@@ -15,6 +15,7 @@ Settings (environment):
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -281,6 +282,30 @@ class Images:
     sizes: dict[str, int] = field(default_factory=dict)
 
 
+def build_image(component: str, name: str, python_image: str, context: Path = ROOT, revision: str = "unknown"):
+    """deploy/Dockerfile for one component, as compose would build it, with podman's layer cache."""
+    podman(
+        "build",
+        "--format",
+        "docker",  # the OCI format has no HEALTHCHECK
+        "--layers",
+        "-f",
+        str(context / "deploy" / "Dockerfile"),
+        "--ignorefile",
+        str(context / "deploy" / "Dockerfile.dockerignore"),
+        "--build-arg",
+        f"COMPONENT={component}",
+        "--build-arg",
+        f"PYTHON_IMAGE={python_image}",
+        "--build-arg",
+        f"REVISION={revision}",
+        "-t",
+        name,
+        str(context),
+        timeout=1800,
+    )
+
+
 @pytest.fixture(scope="session")
 def images(bases) -> Images:
     revision = run("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD", check=False).stdout.strip() or "unknown"
@@ -290,26 +315,7 @@ def images(bases) -> Images:
     assert set(COMPONENTS) <= set(built.names), built.names
     for component, name in built.names.items():
         started = time.monotonic()
-        podman(
-            "build",
-            "--format",
-            "docker",  # the OCI format has no HEALTHCHECK
-            "--layers",
-            "-f",
-            str(ROOT / "deploy" / "Dockerfile"),
-            "--ignorefile",
-            str(ROOT / "deploy" / "Dockerfile.dockerignore"),
-            "--build-arg",
-            f"COMPONENT={component}",
-            "--build-arg",
-            f"PYTHON_IMAGE={bases['PYTHON_IMAGE']}",
-            "--build-arg",
-            f"REVISION={revision}",
-            "-t",
-            name,
-            str(ROOT),
-            timeout=1800,
-        )
+        build_image(component, name, bases["PYTHON_IMAGE"], revision=revision)
         built.seconds[component] = round(time.monotonic() - started, 1)
         built.sizes[component] = int(podman("image", "inspect", name, "--format", "{{.Size}}").stdout.strip())
         log(f"built {name} in {built.seconds[component]} s, {built.sizes[component] / 1e6:.0f} MB")
@@ -318,6 +324,61 @@ def images(bases) -> Images:
         for component in built.names
     }
     return built
+
+
+# --- the code inside an image --------------------------------------------------------------------
+
+# What deploy/Dockerfile.dockerignore keeps out of every image, and what Python or setuptools
+# write beside the code.
+NOT_CODE = {"__pycache__", "tests", "build", ".pytest_cache"}
+
+
+def files_and_hashes(folder: Path) -> dict[str, str]:
+    """sha256 of every file under folder, by path relative to it (caches and tests left out)."""
+    found = {}
+    for path in folder.rglob("*"):
+        relative = path.relative_to(folder)
+        if any(part in NOT_CODE or part.endswith(".egg-info") for part in relative.parts) or path.suffix == ".pyc":
+            continue
+        if path.is_file() and not path.is_symlink():
+            found[str(relative)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def code_of(component: str, tree: Path) -> tuple[dict[str, Path], Path | None]:
+    """The packages a component's image installs (name: folder in the tree), and its source folder."""
+    if component in SERVICES:
+        return {"svclib": tree / "libs" / "svclib", component: tree / "services" / component / component}, (
+            tree / "services" / component
+        )
+    if component == "topology":
+        return {"svclib": tree / "libs" / "svclib"} | {s: tree / "services" / s / s for s in SERVICES}, None
+    return {"svclib": tree / "libs" / "svclib", component: tree / component / component}, tree / component
+
+
+def stale_code(root: Path, component: str, tree: Path = ROOT) -> list[str]:
+    """How the image's code (mounted at root) differs from the tree's, file by file and byte for
+    byte: its installed packages (every module of the tree, and nothing the tree does not hold) and
+    the source folder it runs from. Empty when the image holds exactly this tree's code."""
+    packages, source = code_of(component, tree)
+    found = []
+    for package, folder in packages.items():
+        installed = next(root.glob(f"usr/local/lib/python3*/*-packages/{package}"), None)
+        if installed is None:
+            found.append(f"{package}: not installed")
+            continue
+        have, want = files_and_hashes(installed), files_and_hashes(folder)
+        for relative, digest in sorted(want.items()):
+            if (relative.endswith(".py") or relative in have) and have.get(relative) != digest:
+                found.append(f"{package}/{relative}: {'differs' if relative in have else 'missing'}")
+        found += [f"{package}/{relative}: not in the tree" for relative in sorted(have.keys() - want.keys())]
+    if source is not None:
+        have, want = files_and_hashes(root / "app" / component), files_and_hashes(source)
+        for relative in sorted(have.keys() | want.keys()):
+            if have.get(relative) != want.get(relative):
+                state = "missing" if relative not in have else "not in the tree" if relative not in want else "differs"
+                found.append(f"/app/{component}/{relative}: {state}")
+    return found
 
 
 # --- the stack -----------------------------------------------------------------------------------

@@ -274,6 +274,62 @@ def test_build_context_leaves_out_local_state():
     assert ignored & {"__pycache__", "**/__pycache__"}
 
 
+def stages(dockerfile: list[str]) -> dict[str, list[str]]:
+    """Each stage's instructions, by the stage's name."""
+    found: dict[str, list[str]] = {}
+    for line in dockerfile:
+        if line.startswith("FROM "):
+            current = found.setdefault(line.split()[-1], [])
+        elif found:
+            current.append(line)
+    return found
+
+
+def bind_mounts(instruction: str) -> list[dict[str, str]]:
+    mounts = [dict(part.split("=", 1) for part in m.split(",")) for m in re.findall(r"--mount=(\S+)", instruction)]
+    return [mount for mount in mounts if mount.get("type") == "bind" and "from" in mount]
+
+
+def test_a_cached_layer_never_holds_stale_code(dockerfile):
+    """podman's --layers cache keys a RUN on its command, not on the files it bind-mounts from
+    another stage (COPY is keyed on what it copies): every such RUN must follow, in its stage,
+    a COPY of that stage's manifest, the sha256 of every file the mount shows. Without it, an
+    image built after a code change installed the wheels of an earlier build."""
+    recipe = stages(dockerfile)
+    checked = 0
+    for name, instructions in recipe.items():
+        copied: set[str] = set()
+        for instruction in instructions:
+            copy = re.match(r"COPY --from=(\S+) (\S+\.sha256) ", instruction)
+            if copy:
+                copied.add(copy.group(1))
+            for mount in bind_mounts(instruction) if instruction.startswith("RUN ") else ():
+                source_stage = mount["from"]
+                assert source_stage in copied, (name, instruction[:120])
+                # The manifest covers what is mounted: that stage hashes the mounted folder.
+                assert any(
+                    re.search(rf"cd {re.escape(mount['source'])} && sha256sum .* > \S+\.sha256", line)
+                    for line in recipe[source_stage]
+                ), (source_stage, mount["source"])
+                checked += 1
+    assert checked >= 3, "the installs no longer bind-mount the wheels: revisit this test"
+
+
+def test_the_dependencies_stage_is_shared_by_every_component(dockerfile, containers):
+    """The dependencies' wheels are built once: their stage reads no code and no COMPONENT, and
+    sees the pyproject.toml of every package an image installs (a missing one fails the build)."""
+    deps = stages(dockerfile)["deps"]
+    assert not any(line.startswith("ARG ") for line in deps), deps
+    copied = {line.split()[1] for line in deps if line.startswith("COPY ")}
+    components = {spec["build"]["args"]["COMPONENT"] for spec in containers.values() if "build" in spec} - ONE_SHOT
+    sources = {"libs"} | {f"services/{c}" if c in SERVICES else c for c in components}
+    assert {f"{source}/pyproject.toml" for source in sources} <= copied, copied
+    assert copied <= {f"{source}/pyproject.toml" for source in sources} | {
+        "requirements/lock.txt",
+        "deploy/dependencies.py",
+    }, copied
+
+
 @pytest.fixture
 def run_entrypoint(tmp_path):
     """Runs deploy/entrypoint.sh with stand-ins for python, nameko and gunicorn that print
