@@ -9,6 +9,13 @@ set -eu
 
 : "${COMPONENT:?COMPONENT is not set; build with --build-arg COMPONENT=...}"
 APP_ROOT="${APP_ROOT:-/app}"   # where the image keeps the component's source folder
+# Only gunicorn's workers (gateway, web) share their counts through PROMETHEUS_MULTIPROC_DIR, a
+# folder its master makes at start. A service or the topology job is one process counting in
+# memory: with the variable set, prometheus_client would count in files of a folder nobody made.
+case "$COMPONENT" in
+  gateway|web) ;;
+  *) unset PROMETHEUS_MULTIPROC_DIR ;;
+esac
 
 topology() {
   exec python -m svclib.topology \

@@ -545,3 +545,21 @@ def test_every_subpackage_goes_into_the_wheel(folder):
         include = settings["packages"]["find"]["include"]
         shipped = {name for name in packages if any(fnmatch.fnmatchcase(name, pattern) for pattern in include)}
     assert packages <= shipped, packages - shipped
+
+
+@pytest.mark.parametrize("component", (*COMPONENTS, "web", "topology"))
+def test_only_gunicorn_components_count_metrics_in_files(tmp_path, component):
+    """The images set PROMETHEUS_MULTIPROC_DIR (gunicorn's master makes the folder); a service or the
+    topology job would die counting in files of a folder nobody made, so the entrypoint drops it."""
+    env = {"PATH": "/usr/bin:/bin", "APP_ROOT": str(tmp_path), "COMPONENT": component}
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")
+    done = subprocess.run(
+        ["sh", str(DEPLOY / "entrypoint.sh"), "sh", "-c", 'echo "${PROMETHEUS_MULTIPROC_DIR:-none}"'],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert done.returncode == 0, done.stderr
+    expected = env["PROMETHEUS_MULTIPROC_DIR"] if component in ("gateway", "web") else "none"
+    assert done.stdout.strip() == expected
