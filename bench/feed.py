@@ -6,7 +6,8 @@ page through the gateway (wrk, c=8 and 16), page 1 against page 1000, the front 
 posts arrive at a steady rate (every post drops the kept pages), the feed's own query time
 against Lemmy's stored ``hot_rank`` on the same data and server, fetching the same columns
 (pages 1 and 40; ours both read from PostgreSQL and kept), and freshness (a new post or
-vote visible in the affected feed after the gateway answered the write). Results:
+vote visible in the affected feed after the gateway answered the write), and the home feed and front
+page of a reader who mutes 50 people and 10 subwikis beside the same reader muting none. Results:
 ``bench/results/feed-scale*.json`` and a PNG plot beside it.
 """
 
@@ -70,7 +71,7 @@ def timed(fn, repeat: int = 20) -> float:
     return round(statistics.median(samples), 3)
 
 
-def query_times(feed_url: str, reader: str, subwikis: list[str]) -> dict:
+def query_times(feed_url: str, reader: str, subwikis: list[str], muter: str) -> dict:
     """The feed service's page against Lemmy's ORDER BY hot_rank, pages 1 and 40, same columns, same server.
 
     ``ours_read``: a page read from PostgreSQL (what every page costs right after a change);
@@ -109,6 +110,10 @@ def query_times(feed_url: str, reader: str, subwikis: list[str]) -> dict:
     results["ours_read_home"] = ours(home)
     results["ours_kept_front"] = kept("front", front)
     results["ours_kept_home"] = kept("home", home)
+    # The same home feed for a reader who mutes 50 people and 10 subwikis (muting_reader).
+    home_muting = lambda tx, c: pages.home_feed(tx, muter, "quality", 25, c, now)  # noqa: E731
+    results["ours_read_home_muting"] = ours(home_muting)
+    results["ours_kept_home_muting"] = kept("home_muting", home_muting)
     with psycopg.connect(feed_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
 
         def lemmy(sql, params):
@@ -132,6 +137,56 @@ def query_times(feed_url: str, reader: str, subwikis: list[str]) -> dict:
         for page in (1, 40)
     }
     return results
+
+
+MUTED_PEOPLE, MUTED_SUBWIKIS = 50, 10
+
+
+def muting_reader(feed_url: str, reader: str, muter: str) -> dict:
+    """Make ``muter`` read what ``reader`` reads (the same subwikis and people followed), muting the 50 people
+    with the most posts in those subwikis or among those followed, and 10 of the subwikis, as identity's
+    events would have left it in the feed. Returns how many posts of the home feed the mutes take away."""
+    with psycopg.connect(feed_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO feed_memberships (user_id, subwiki_id, created_at, updated_at)"
+            " SELECT %s, subwiki_id, now(), now() FROM feed_memberships WHERE user_id = %s ON CONFLICT DO NOTHING",
+            (muter, reader),
+        )
+        conn.execute(
+            "INSERT INTO feed_follows (follower_id, followee_id, created_at, updated_at)"
+            " SELECT %s, followee_id, now(), now() FROM feed_follows WHERE follower_id = %s AND followee_id <> %s"
+            " ON CONFLICT DO NOTHING",
+            (muter, reader, muter),
+        )
+        home = (
+            "FROM feed_posts p WHERE p.visible AND (p.subwiki_id IN"
+            " (SELECT subwiki_id FROM feed_memberships WHERE user_id = %(u)s) OR p.author_id IN"
+            " (SELECT followee_id FROM feed_follows WHERE follower_id = %(u)s))"
+        )
+        people = conn.execute(
+            f"SELECT p.author_id {home} AND p.author_id <> %(u)s"
+            " GROUP BY p.author_id ORDER BY count(*) DESC LIMIT %(n)s",
+            {"u": muter, "n": MUTED_PEOPLE},
+        ).fetchall()
+        subwikis = conn.execute(
+            "SELECT subwiki_id FROM feed_memberships WHERE user_id = %s ORDER BY subwiki_id LIMIT %s",
+            (muter, MUTED_SUBWIKIS),
+        ).fetchall()
+        with conn.cursor().copy(
+            "COPY feed_mutes (user_id, kind, target_id, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            now = datetime.now(UTC)
+            for kind, rows in (("user", people), ("subwiki", subwikis)):
+                for (target,) in rows:
+                    copy.write_row((muter, kind, target, now, now))
+        (before,) = conn.execute(f"SELECT count(*) {home}", {"u": muter}).fetchone()
+        (muted,) = conn.execute(
+            f"SELECT count(*) {home} AND (p.author_id IN (SELECT target_id FROM feed_mutes WHERE user_id = %(u)s)"
+            " OR p.subwiki_id IN (SELECT target_id FROM feed_mutes WHERE user_id = %(u)s))",
+            {"u": muter},
+        ).fetchone()
+        conn.execute("ANALYZE feed_mutes")
+    return {"people": len(people), "subwikis": len(subwikis), "home_posts": before, "home_posts_muted": muted}
 
 
 def cursor_at_page(feed_url: str, page: int) -> tuple[str | None, int]:
@@ -281,7 +336,8 @@ def run_scale(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
         seed_seconds = round(time.monotonic() - started, 1)
         lemmy_baseline(urls["feed"], datetime.now(UTC))
         joined = [sid for sid, _ in seeded.subwikis[:50]]
-        queries = json.loads(json.dumps(query_times(urls["feed"], seeded.reader, joined)))
+        mutes = muting_reader(urls["feed"], seeded.reader, seeded.users[1])
+        queries = json.loads(json.dumps(query_times(urls["feed"], seeded.reader, joined, seeded.users[1])))
         env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
         # Every benchmark writer registers from this machine.
         env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4", REGISTRATIONS_PER_IP="1000000")
@@ -294,10 +350,15 @@ def run_scale(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
             f"{api}/auth/login", json={"login": "user0", "password": "benchmark password"}, timeout=30
         ).json()["token"]
         auth = {"Authorization": f"Bearer {token}"}
+        muting = requests.post(
+            f"{api}/auth/login", json={"login": "user1", "password": "benchmark password"}, timeout=30
+        ).json()["token"]
         page_1000, deepest_page = cursor_at_page(urls["feed"], 1000)
         targets = {
             "home": (f"{api}/feed", auth),
+            "home_muting": (f"{api}/feed", {"Authorization": f"Bearer {muting}"}),
             "front": (f"{api}/feed/public?window=all", {}),
+            "front_muting": (f"{api}/feed/public?window=all", {"Authorization": f"Bearer {muting}"}),
         }
         http = {
             f"{name}_c{c}": wrk(url, c, args.seconds, headers)
@@ -331,6 +392,7 @@ def run_scale(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
             http["front_new_page1000_c8"]["p95_ms"] / http["front_new_page1_c8"]["p95_ms"], 3
         ),
         "queries": queries,
+        "mutes": mutes,
         "freshness": fresh,
         "sustained_post_writes_per_s": writes,
     }
@@ -472,6 +534,11 @@ def main() -> int:
             print(f"  {'':28} CPU ms/request: feed {ms.get('feed', 0):.2f}  gateway {ms.get('gateway', 0):.2f}")
         print("  page 1000 / page 1 p95:", run["page_1000_over_page_1_p95"])
         print("  query ratios (ours / Lemmy):", run["queries"]["ratio"])
+        q = run["queries"]
+        print(
+            f"  home p1/p40 ms, no mutes: read {q['ours_read_home']} kept {q['ours_kept_home']};"
+            f" muting {run['mutes']}: read {q['ours_read_home_muting']} kept {q['ours_kept_home_muting']}"
+        )
         print("  freshness:", run["freshness"], " sustained posts/s:", run["sustained_post_writes_per_s"])
     if "growth_p95" in result:
         print("growth, p95 largest / smallest:", result["growth_p95"])

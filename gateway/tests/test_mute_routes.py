@@ -48,3 +48,12 @@ def test_a_blocked_follower_is_told_so(client, services, auth, remote):
     services.on("identity", "follow_user", remote("Forbidden", "This person blocked you."))
     response = client.put("/api/v1/users/ann/follow", headers=auth)
     assert response.status_code == 403 and response.get_json()["error"]["code"] == "forbidden"
+
+
+def test_the_front_page_is_the_signed_in_reader_s(client, services, auth):
+    page = {"items": [], "next_cursor": None}
+    services.on("feed", "public_feed", lambda *args, viewer_id=None: page)
+    assert client.get("/api/v1/feed/public").status_code == 200
+    assert client.get("/api/v1/feed/public", headers=auth).status_code == 200
+    asked = [kwargs for service, method, _, kwargs in services.calls if method == "public_feed"]
+    assert asked == [{}, {"viewer_id": "u1"}]

@@ -273,6 +273,7 @@ def play(api: CheckedApi, wait_until) -> None:  # noqa: PLR0915 - one story thro
     # feeds
     wait_until(lambda: api.ok("GET", f"{API}/feed/public", params={"window": "all", "sort": "new"})["items"])
     api.ok("GET", f"{API}/feed/public", 400, params={"window": "year"})
+    api.ok("GET", f"{API}/feed/public", token=newbie_token, params={"window": "all"})
     api.ok("GET", f"{API}/feed", token=author_token, params={"sort": "new", "limit": 10})
     api.ok("GET", f"{API}/subwikis/{slug}/posts", params={"sort": "top"})
     api.ok("GET", f"{API}/users/{author['username']}/posts")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify
 
 from gateway import presenters
-from gateway.auth import login_required
+from gateway.auth import current_caller, login_required
 from gateway.routes import doc, query, services
 from gateway.schemas import FeedPage, HomeFeedQuery, PageQuery, PublicFeedQuery, SubwikiFeedQuery
 
@@ -39,11 +39,20 @@ def home():
 
 
 @bp.get("/feed/public")
-@doc("The front page across all subwikis", response=FeedPage, tag="Feed", query=PublicFeedQuery)
+@doc(
+    "The front page across all subwikis; signed in, without the people and subwikis you muted",
+    response=FeedPage,
+    tag="Feed",
+    query=PublicFeedQuery,
+    optional_auth=True,
+)
 def public():
     args = query(PublicFeedQuery)
+    caller = current_caller(required=False)
     feed_args = (args["sort"], args["window"], args["limit"], args["cursor"])
-    return page(services().call("feed", "public_feed", *feed_args, _present=page_body))
+    if caller is None:
+        return page(services().call("feed", "public_feed", *feed_args, _present=page_body))
+    return page(services().call("feed", "public_feed", *feed_args, viewer_id=caller["id"], _present=page_body))
 
 
 @bp.get("/subwikis/<slug>/posts")

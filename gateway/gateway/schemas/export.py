@@ -200,8 +200,14 @@ class NotificationsRecord(Answer):
     notifications = fields.List(fields.Nested(NotificationRecord))
 
 
+class FeedMuteRecord(Answer):
+    kind = fields.String(metadata={"description": "user, subwiki or block (a blocked person is muted too)"})
+    target_id = fields.String(metadata={"description": "the person's or the subwiki's id"})
+
+
 class FeedExport(Answer):
     account = fields.Nested(KnownAccount, allow_none=True)
+    mutes = fields.List(fields.Nested(FeedMuteRecord), metadata={"description": "the feed's copy of your mutes"})
     following = fields.List(fields.String())
     subwikis = fields.List(fields.String())
     trust = fields.Float()

@@ -6,6 +6,8 @@ the feed imports no other service.
 """
 
 FOLLOW = ("follower_id", "followee_id", "version")
+MUTE = ("user_id", "target_type", "target_id", "version")
+BLOCK = ("blocker_id", "blocked_id", "version")
 MEMBERSHIP = ("user_id", "subwiki_id", "version")
 VOTE = ("target_type", "target_id", "voter_id", "value", "version")
 
@@ -15,6 +17,10 @@ CONSUMES = {
         "user_erased": ("id",),
         "user_followed": FOLLOW,
         "user_unfollowed": FOLLOW,
+        "user_muted": MUTE,
+        "user_unmuted": MUTE,
+        "user_blocked": BLOCK,
+        "user_unblocked": BLOCK,
         "user_trust_changed": ("id", "trust", "version"),
         "user_updated": ("id", "username", "display_name"),
         "user_badge_awarded": ("id", "badge"),

@@ -116,6 +116,21 @@ class FeedFollow(Base):
     followee_id: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
+class FeedMute(Base):
+    """What a reader does not want in their home feed, front page and notifications, kept from identity's
+    events: a person (``kind`` "user"), a subwiki ("subwiki") or a person blocked ("block", muted too)."""
+
+    __tablename__ = "feed_mutes"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+# The kinds of FeedMute that keep a person's posts away.
+MUTED_PEOPLE = ("user", "block")
+
+
 class FeedTrust(Base):
     __tablename__ = "feed_trust"
 
@@ -176,6 +191,7 @@ READ_MODEL = (
     FeedEdit,
     FeedMembership,
     FeedFollow,
+    FeedMute,
     FeedTrust,
     FeedAuthor,
     FeedPost,

@@ -29,7 +29,7 @@ from sqlalchemy.sql import Select
 
 from feed import ranking
 from feed.exceptions import Invalid
-from feed.models import FeedFollow, FeedMembership, FeedPost, FeedSubwiki
+from feed.models import MUTED_PEOPLE, FeedFollow, FeedMembership, FeedMute, FeedPost, FeedSubwiki
 from svclib import pagination
 from svclib.db import Transaction, isoformat, parse_time
 
@@ -47,8 +47,10 @@ SORT_COLUMNS = {"quality": POST.rank, "new": POST.posted_at, "top": POST.approva
 def _condition(kind: str, windowed: bool) -> list:
     """The rows a kind of page draws from, with named parameters for the values."""
     conditions = [POST.visible.is_(True)]
-    if kind == "front" and windowed:
+    if kind in ("front", "front_muted") and windowed:
         conditions.append(POST.posted_at > bindparam("since", type_=POST.posted_at.type))
+    if kind == "front_muted":
+        conditions += muted_conditions()
     elif kind == "subwiki":
         conditions.append(POST.subwiki_id == bindparam("subwiki_id"))
     elif kind == "author":
@@ -56,7 +58,24 @@ def _condition(kind: str, windowed: bool) -> list:
     elif kind == "home":  # one filtered scan (SQLite): home_statement walks each source on PostgreSQL
         subwikis, followees = bindparam("subwikis", expanding=True), bindparam("followees", expanding=True)
         conditions.append(or_(POST.subwiki_id.in_(subwikis), POST.author_id.in_(followees)))
+        muted = POST.author_id.not_in(bindparam("muted_people", expanding=True))
+        conditions.append(or_(POST.author_id.is_(None), muted))
+        conditions.append(POST.subwiki_id.not_in(bindparam("muted_subwikis", expanding=True)))
     return conditions
+
+
+def muted_conditions() -> list:
+    """The front page without posts by people or in subwikis that ``:viewer_id`` muted (or people they blocked)."""
+    viewer = bindparam("viewer_id")
+    people = select(FeedMute.target_id).where(FeedMute.user_id == viewer, FeedMute.kind.in_(MUTED_PEOPLE))
+    subwikis = select(FeedMute.target_id).where(FeedMute.user_id == viewer, FeedMute.kind == "subwiki")
+    return [or_(POST.author_id.is_(None), POST.author_id.not_in(people)), POST.subwiki_id.not_in(subwikis)]
+
+
+def mutes_anything(tx: Transaction, viewer_id: str) -> bool:
+    """Whether a reader muted or blocked anyone or any subwiki (else they share everyone's front page)."""
+    query = select(FeedMute.kind).where(FeedMute.user_id == viewer_id).limit(1)
+    return tx.connection.scalar(query) is not None
 
 
 IDS = ARRAY(String)
@@ -139,21 +158,26 @@ def home_batch(connection, sort: str, sources: dict, after: list | None, size: i
 
 
 def _walked(sources: dict, caps: Caps | None) -> dict:
-    """Which sources are still walked and what they skip, given the caps reached on the page so far."""
+    """Which sources are still walked and what they skip, given the caps reached on the page so far.
+
+    What the reader muted is skipped as a capped source is: a muted subwiki or person is never walked
+    (``home_sources`` leaves them out), a followee's post in a muted subwiki and a subwiki's post by a
+    muted person are passed over in the walks."""
     subwikis, followees = sources["subwikis"], sources["followees"]
     capped_subwikis = caps.capped_subwikis() if caps else set()
     capped_authors = caps.capped_authors() if caps else set()
     return {
         "walk_subwikis": [s for s in subwikis if s not in capped_subwikis],
         "walk_followees": [a for a in followees if a not in capped_authors],
-        "skip_subwikis": sorted({*subwikis, *capped_subwikis}),
-        "skip_authors": sorted(a for a in capped_authors if a is not None),
+        "skip_subwikis": sorted({*subwikis, *capped_subwikis, *sources["muted_subwikis"]}),
+        "skip_authors": sorted({*(a for a in capped_authors if a is not None), *sources["muted_people"]}),
         "skip_anonymous": None in capped_authors,
     }
 
 
 def home_sources(tx: Transaction, user_id: str) -> dict:
-    """What a reader's home feed draws from: ``{"subwikis": [...], "followees": [...]}``."""
+    """What a reader's home feed draws from and leaves out: ``{"subwikis", "followees", "muted_people",
+    "muted_subwikis"}``; the subwikis and people muted (or blocked) are no sources."""
     statement = union_all(
         select(literal("subwikis").label("kind"), FeedMembership.subwiki_id.label("id")).where(
             FeedMembership.user_id == user_id
@@ -161,11 +185,18 @@ def home_sources(tx: Transaction, user_id: str) -> dict:
         select(literal("followees").label("kind"), FeedFollow.followee_id.label("id")).where(
             FeedFollow.follower_id == user_id
         ),
+        select(FeedMute.kind, FeedMute.target_id).where(FeedMute.user_id == user_id),
     )
-    sources: dict[str, list[str]] = {"subwikis": [], "followees": []}
+    found: dict[str, list[str]] = {"subwikis": [], "followees": [], "user": [], "block": [], "subwiki": []}
     for kind, source in tx.connection.execute(statement):
-        sources[kind].append(source)
-    return sources
+        found[kind].append(source)
+    people, subwikis = {*found["user"], *found["block"]}, set(found["subwiki"])
+    return {
+        "subwikis": [s for s in found["subwikis"] if s not in subwikis],
+        "followees": [f for f in found["followees"] if f not in people],
+        "muted_people": sorted(people),
+        "muted_subwikis": sorted(subwikis),
+    }
 
 
 def _keyset_union(kind: str, dialect: str) -> bool:
@@ -436,11 +467,21 @@ def _new_creator(
     return connection.execute(statement, bound).first()
 
 
-def public_feed(tx: Transaction, sort: str, window: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
+def _window(window: str, now: datetime) -> dict:
     if window not in WINDOWS:
         raise Invalid("Unknown window.", fields={"window": ["Use day, week or all."]})
-    params = {"since": now - WINDOWS[window]} if WINDOWS[window] else {}
-    return page(tx, "front", params, sort, limit, cursor, now)
+    return {"since": now - WINDOWS[window]} if WINDOWS[window] else {}
+
+
+def public_feed(tx: Transaction, sort: str, window: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
+    return page(tx, "front", _window(window, now), sort, limit, cursor, now)
+
+
+def public_feed_for(
+    tx: Transaction, viewer_id: str, sort: str, window: str, limit: int | None, cursor: str | None, now: datetime
+) -> dict:
+    """The front page as a reader who muted people or subwikis sees it."""
+    return page(tx, "front_muted", {**_window(window, now), "viewer_id": viewer_id}, sort, limit, cursor, now)
 
 
 def subwiki_feed(tx: Transaction, slug: str, sort: str, limit: int | None, cursor: str | None, now: datetime) -> dict:

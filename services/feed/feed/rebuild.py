@@ -79,6 +79,8 @@ def rebuild(tx: Transaction, rpc, now: datetime | None = None) -> dict:
     replay("people", pages(rpc.identity.list_trust), person)
     replay("subwikis", pages(rpc.communities.list_subwiki_names), lambda s: handlers.subwiki_named(tx, s))
     replay("follows", pages(rpc.identity.list_follows), follow)
+    replay("mutes", pages(rpc.identity.list_mutes), lambda m: handlers.mute_changed(tx, m, True))
+    replay("blocks", pages(rpc.identity.list_blocks), lambda b: handlers.block_changed(tx, b, True))
     replay("memberships", pages(rpc.communities.list_memberships), lambda m: handlers.membership_changed(tx, m, True))
     replay("posts", facts("posts"), post)
     replay("votes", facts("votes"), lambda v: handlers.vote_changed(tx, v, now))

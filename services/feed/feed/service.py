@@ -100,6 +100,22 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
     def handle_user_unfollowed(self, payload: dict) -> None:
         self._apply(payload, "handle_user_unfollowed", handlers.follow_changed, payload["follow"], False)
 
+    @event_handler("identity", "user_muted")
+    def handle_user_muted(self, payload: dict) -> None:
+        self._apply(payload, "handle_user_muted", handlers.mute_changed, payload["mute"], True)
+
+    @event_handler("identity", "user_unmuted")
+    def handle_user_unmuted(self, payload: dict) -> None:
+        self._apply(payload, "handle_user_unmuted", handlers.mute_changed, payload["mute"], False)
+
+    @event_handler("identity", "user_blocked")
+    def handle_user_blocked(self, payload: dict) -> None:
+        self._apply(payload, "handle_user_blocked", handlers.block_changed, payload["block"], True)
+
+    @event_handler("identity", "user_unblocked")
+    def handle_user_unblocked(self, payload: dict) -> None:
+        self._apply(payload, "handle_user_unblocked", handlers.block_changed, payload["block"], False)
+
     @event_handler("identity", "user_trust_changed")
     def handle_user_trust_changed(self, payload: dict) -> None:
         user = payload["user"]
@@ -224,9 +240,25 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
 
     @rpc(expected_exceptions=DECLARED)
     def public_feed(
-        self, sort: str = "quality", window: str = "week", limit: int | None = None, cursor: str | None = None
+        self,
+        sort: str = "quality",
+        window: str = "week",
+        limit: int | None = None,
+        cursor: str | None = None,
+        viewer_id: str | None = None,
     ) -> dict:
+        """The front page; for a ``viewer_id`` who muted or blocked anyone, without what they muted (kept
+        per reader), else the page every reader shares."""
+        if viewer_id and self._mutes_anything(viewer_id):
+            return self._page(pages.public_feed_for, viewer_id, sort, window, limit, cursor)
         return self._page(pages.public_feed, sort, window, limit, cursor)
+
+    def _mutes_anything(self, viewer_id: str) -> bool:
+        def read() -> bool:
+            with self.db.reading() as tx:
+                return pages.mutes_anything(tx, viewer_id)
+
+        return self.kept.get_or_build(("mutes_anything", viewer_id), read)
 
     @rpc(expected_exceptions=DECLARED)
     def subwiki_feed(

@@ -4,7 +4,7 @@
 - ``scores``: a post's scores, recomputed on every change and as the post ages (``refresh_decay``)
 - ``posts``: posts, their authors' counts, edits, comments and upheld reports
 - ``votes``: votes weighed by their voters' trust, reweighed when it changes
-- ``people``: names, subwikis, memberships and follows
+- ``people``: names, subwikis, memberships, follows, mutes and blocks
 - ``erasure``: an erased person leaves no id in the model; what it keeps about a person, for their export
 
 Writes (events) update a post's facts and recompute its scores at once; a timer
@@ -14,7 +14,14 @@ and never scan all posts: every page is an indexed range scan from a cursor.
 """
 
 from feed.handlers.erasure import author_erased, kept_about
-from feed.handlers.people import follow_changed, membership_changed, person_changed, subwiki_named
+from feed.handlers.people import (
+    block_changed,
+    follow_changed,
+    membership_changed,
+    mute_changed,
+    person_changed,
+    subwiki_named,
+)
 from feed.handlers.posts import (
     comment_changed,
     edits_stood,
@@ -30,11 +37,13 @@ from feed.handlers.votes import trust_changed, vote_changed
 
 __all__ = [
     "author_erased",
+    "block_changed",
     "comment_changed",
     "edits_stood",
     "follow_changed",
     "kept_about",
     "membership_changed",
+    "mute_changed",
     "person_changed",
     "post_created",
     "post_edited",

@@ -10,12 +10,14 @@ from feed.handlers.posts import recount_commenters, recount_editors
 from feed.handlers.scores import rescore
 from feed.handlers.votes import tally
 from feed.models import (
+    MUTED_PEOPLE,
     OUTBOX,
     FeedAuthor,
     FeedComment,
     FeedEdit,
     FeedFollow,
     FeedMembership,
+    FeedMute,
     FeedPerson,
     FeedPost,
     FeedSubwiki,
@@ -65,13 +67,19 @@ def author_erased(tx: Transaction, user_id: str, now: datetime | None = None) ->
         delete(FeedFollow).where(or_(FeedFollow.follower_id == user_id, FeedFollow.followee_id == user_id))
     )
     tx.session.execute(delete(FeedMembership).where(FeedMembership.user_id == user_id))
+    tx.session.execute(
+        delete(FeedMute).where(
+            or_(FeedMute.user_id == user_id, (FeedMute.target_id == user_id) & FeedMute.kind.in_(MUTED_PEOPLE))
+        )
+    )
     tx.session.execute(delete(FeedVersion).where(FeedVersion.key.contains(user_id, autoescape=True)))
     users.forget(tx, user_id, outbox=OUTBOX)
 
 
 def kept_about(tx: Transaction, user_id: str) -> dict:
     """What the feed keeps about a person, for their export: whom they follow, which subwikis'
-    posts their home feed holds, their trust as the feed weighs their votes, and their votes."""
+    posts their home feed holds, their trust as the feed weighs their votes, their votes, and whom and
+    what they muted or blocked (by id: the feed keeps no more)."""
     session = tx.session
     follows = session.scalars(select(FeedFollow.followee_id).where(FeedFollow.follower_id == user_id)).all()
     names = dict(session.execute(select(FeedPerson.id, FeedPerson.username).where(FeedPerson.id.in_(follows))).all())
@@ -85,7 +93,11 @@ def kept_about(tx: Transaction, user_id: str) -> dict:
     votes = session.execute(
         select(FeedVote.post_id, FeedVote.value, FeedVote.weight).where(FeedVote.voter_id == user_id)
     ).all()
+    mutes = session.execute(
+        select(FeedMute.kind, FeedMute.target_id).where(FeedMute.user_id == user_id).order_by(FeedMute.kind)
+    ).all()
     return {
+        "mutes": [{"kind": m.kind, "target_id": m.target_id} for m in mutes],
         "following": sorted(names.get(i, i) for i in follows),
         "subwikis": list(subwikis),
         "trust": trust.trust if trust is not None else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from feed.handlers.rows import lock_posts, newer
-from feed.models import FeedFollow, FeedMembership, FeedPerson, FeedPost, FeedSubwiki
+from feed.models import FeedFollow, FeedMembership, FeedMute, FeedPerson, FeedPost, FeedSubwiki
 from svclib.db import Transaction
 
 
@@ -53,6 +53,21 @@ def follow_changed(tx: Transaction, follow: dict, following: bool) -> None:
     key = (follow["follower_id"], follow["followee_id"])
     if newer(tx, "follow", ":".join(key), follow.get("version")):
         _keep(tx, FeedFollow, {"follower_id": key[0], "followee_id": key[1]}, following)
+
+
+def mute_changed(tx: Transaction, mute: dict, muted: bool) -> None:
+    """A person or a subwiki muted or unmuted (identity's user_muted / user_unmuted, with the mute's version)."""
+    key = (mute["user_id"], mute["target_type"], mute["target_id"])
+    if newer(tx, "mute", ":".join(key), mute.get("version")):
+        _keep(tx, FeedMute, {"user_id": key[0], "kind": key[1], "target_id": key[2]}, muted)
+
+
+def block_changed(tx: Transaction, block: dict, blocked: bool) -> None:
+    """A person blocked or unblocked: in the feed a block is a mute of its own kind (a mute of the same
+    person stays when the block is lifted)."""
+    key = (block["blocker_id"], block["blocked_id"])
+    if newer(tx, "block", ":".join(key), block.get("version")):
+        _keep(tx, FeedMute, {"user_id": key[0], "kind": "block", "target_id": key[1]}, blocked)
 
 
 def _keep(tx: Transaction, model, key: dict, kept: bool) -> None:

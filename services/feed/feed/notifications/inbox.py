@@ -14,6 +14,7 @@ from sqlalchemy import Text, cast, delete, func, not_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from feed.exceptions import Invalid
+from feed.models import MUTED_PEOPLE, FeedMute
 from feed.notifications import KINDS
 from feed.notifications.models import Inbox, Notification, Notified
 from svclib import pagination
@@ -50,9 +51,25 @@ def _inbox(tx: Transaction, user_id: str, lock: bool = False) -> Inbox:
     return row
 
 
+def muted(tx: Transaction, note: Note) -> bool:
+    """Whether the recipient muted or blocked the note's actor, or muted the subwiki it happened in."""
+    kept_away = []
+    if note.actor_id is not None:
+        kept_away.append(FeedMute.kind.in_(MUTED_PEOPLE) & (FeedMute.target_id == note.actor_id))
+    if note.subwiki_id is not None:
+        kept_away.append((FeedMute.kind == "subwiki") & (FeedMute.target_id == note.subwiki_id))
+    if not kept_away:
+        return False
+    query = select(FeedMute.kind).where(FeedMute.user_id == note.recipient_id, or_(*kept_away)).limit(1)
+    return tx.session.scalar(query) is not None
+
+
 def notify(tx: Transaction, note: Note, occurred_at: datetime) -> Notification | None:
-    """Write ``note``; None when it says nothing new (its own actor, or a ``once`` key already used)."""
+    """Write ``note``; None when it says nothing new (its own actor, or a ``once`` key already used) or
+    the recipient does not want it (a muted or blocked actor, a muted subwiki)."""
     if note.actor_id is not None and note.actor_id == note.recipient_id:
+        return None
+    if muted(tx, note):
         return None
     _inbox(tx, note.recipient_id, lock=True)
     if note.once is not None:
@@ -111,13 +128,17 @@ def notify_all(tx: Transaction, notes: list[Note], occurred_at: datetime) -> Non
 def hidden(tx: Transaction, reader_id: str) -> list:
     """Conditions on ``Notification`` that keep out what ``reader_id`` does not want to see.
 
-    Kinds turned off in the reader's settings. Mutes and blocks add theirs here (for instance
-    ``Notification.subwiki_id.not_in(muted_subwikis)``, or a muted person among ``actor_ids``):
-    the page, the unread count and the web's badge all read through this one function.
+    Kinds turned off in the reader's settings, and what happened in a subwiki the reader muted (also
+    what was written before the mute; notes by a muted or blocked person are never written, see
+    ``muted``): the page, the unread count and the web's badge all read through this one function.
     """
     inbox = tx.session.get(Inbox, reader_id)
     off = list(inbox.off or []) if inbox is not None else []
-    return [Notification.kind.not_in(off)] if off else []
+    conditions = [Notification.kind.not_in(off)] if off else []
+    subwikis = select(FeedMute.target_id).where(FeedMute.user_id == reader_id, FeedMute.kind == "subwiki")
+    if tx.session.scalar(subwikis.limit(1)) is not None:
+        conditions.append(or_(Notification.subwiki_id.is_(None), Notification.subwiki_id.not_in(subwikis)))
+    return conditions
 
 
 def dump(row: Notification) -> dict:
