@@ -127,6 +127,7 @@ class CommentEdited(Event, event_type="comment_edited", entity="comment"):
 
     id: str
     post_id: str
+    subwiki_id: str
     author_id: str
     length: int
     mentions: list[str]

@@ -69,7 +69,7 @@ CONSUMES = {
             "parent_author_id",
             "mentions",
         ),
-        "comment_edited": ("id", "post_id", "author_id", "mentions"),
+        "comment_edited": ("id", "post_id", "subwiki_id", "author_id", "mentions"),
         "comment_removed": ("id", "post_id", "subwiki_id", "author_id", "by_moderator", "reason"),
         "vote_cast": VOTE,
         "vote_removed": VOTE,

@@ -201,7 +201,12 @@ def edit_comment(tx: Transaction, user_id: str, comment_id: str, body: str) -> d
         tx.session.flush()
         tx.emit(
             events.CommentEdited(
-                id=comment.id, post_id=comment.post_id, author_id=user_id, length=len(body), mentions=mentioned
+                id=comment.id,
+                post_id=comment.post_id,
+                subwiki_id=access.post(tx, comment.post_id, include_removed=True).subwiki_id,
+                author_id=user_id,
+                length=len(body),
+                mentions=mentioned,
             )
         )
     return comment_view(comment)
