@@ -43,6 +43,7 @@ PATH_PARAMETERS = {
     "post_id": "a post's id",
     "comment_id": "a comment's id",
     "change_id": "a held edit's id",
+    "held_id": "a held post's id",
     "report_id": "a report's id",
     "revision": "a revision number",
     "pledge_id": "a monthly pledge's id",

@@ -122,3 +122,37 @@ def test_spam_defences_answer_in_the_error_shape(client, services, remote, auth)
     response = client.post("/api/v1/posts/p1/comments", headers=auth, json={"body": "Hi"})
     assert (response.status_code, response.headers["Retry-After"]) == (429, "42")
     assert response.get_json()["error"]["code"] == "rate_limited"
+
+
+def test_a_held_first_post_is_answered_202_with_its_author(client, services, auth):
+    held = {
+        "id": "h1",
+        "kind": "text",
+        "title": "Hello",
+        "body": "Hi",
+        "url": None,
+        "author_id": "u1",
+        "subwiki_id": "s1",
+        "subwiki": "rivers",
+        "created_at": "2026-12-01T00:00:00+00:00",
+    }
+    services.on(
+        "content",
+        "create_post",
+        lambda user_id, slug, idempotency_key, **data: {"pending": True, "held_post": dict(held)},
+    )
+    services.on(
+        "content",
+        "list_held_posts",
+        lambda user_id, slug, limit, cursor: {"items": [dict(held)], "next_cursor": None, "approval_required": True},
+    )
+    services.on("identity", "get_people", lambda ids: {"u1": {"username": "ann", "display_name": "Ann"}})
+    response = client.post(
+        "/api/v1/subwikis/rivers/posts", headers=auth, json={"kind": "text", "title": "Hello", "body": "Hi"}
+    )
+    assert response.status_code == 202
+    answer = response.get_json()
+    assert answer["pending"] is True and answer["held_post"]["author"]["username"] == "ann"
+    assert "subwiki_id" not in answer["held_post"]
+    page = client.get("/api/v1/subwikis/rivers/held-posts", headers=auth).get_json()
+    assert page["approval_required"] is True and page["items"][0]["id"] == "h1"

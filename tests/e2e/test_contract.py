@@ -267,6 +267,25 @@ def play(api: CheckedApi, wait_until) -> None:  # noqa: PLR0915 - one story thro
     spam = api.ok("POST", f"{API}/subwikis/{slug}/posts", 201, token=newbie_token, json=pills)
     api.ok("POST", f"{API}/posts/{spam['id']}/spam", 403, token=author_token)
     assert spam["id"] in api.ok("POST", f"{API}/posts/{spam['id']}/spam", token=mod_token)["removed_post_ids"]
+    first_posts = f"{API}/subwikis/{slug}/first-post-approval"
+    api.ok("PUT", first_posts, 403, token=newbie_token)
+    api.ok("PUT", first_posts, 204, token=mod_token)
+    _, late_token = person(api, "late")
+    api.ok("PUT", f"{API}/subwikis/{slug}/membership", 204, token=late_token)
+    hello = {"kind": "text", "title": "Hello", "body": "My first post."}
+    first = api.ok("POST", f"{API}/subwikis/{slug}/posts", 202, token=late_token, json=hello)["held_post"]
+    assert [h["id"] for h in api.ok("GET", f"{API}/subwikis/{slug}/held-posts", token=late_token)["items"]] == [
+        first["id"]
+    ]
+    api.ok("GET", f"{API}/subwikis/{slug}/held-posts", token=mod_token, params={"limit": 5})
+    api.ok("POST", f"{API}/held-posts/{first['id']}/approve", 403, token=late_token)
+    assert api.ok("POST", f"{API}/held-posts/{first['id']}/approve", token=mod_token)["id"] == first["id"]
+    again = {"kind": "text", "title": "Hello again", "body": "Also mine."}
+    _, later_token = person(api, "later")
+    api.ok("PUT", f"{API}/subwikis/{slug}/membership", 204, token=later_token)
+    second = api.ok("POST", f"{API}/subwikis/{slug}/posts", 202, token=later_token, json=again)["held_post"]
+    api.ok("POST", f"{API}/held-posts/{second['id']}/reject", 204, token=mod_token)
+    api.ok("DELETE", first_posts, 204, token=mod_token)
     api.ok("DELETE", f"{API}/comments/{reply['id']}", 204, token=newbie_token)
     api.ok("DELETE", f"{API}/posts/{picture['id']}", 204, token=author_token)
 

@@ -399,3 +399,19 @@ def test_an_empty_or_refused_search_asks_again(client, gateway):
     gateway.answers[("GET", "/search")] = ApiError(400, "invalid", "Some fields are not valid.")
     html = client.get("/search?q=x").get_data(as_text=True)
     assert "That search cannot be made" in html
+
+
+def test_a_held_first_post_says_it_waits_for_a_moderator(client, gateway):
+    gateway.answers[("POST", "/auth/login")] = {"token": "t", "user": {"username": "ada"}}
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    client.post("/signin", data={"login": "ada", "password": "pw", "csrf_token": token})
+    gateway.answers[("GET", "/me")] = {"username": "ada", "subwikis": ["history"]}
+    gateway.answers[("POST", "/subwikis/history/posts")] = {
+        "pending": True,
+        "held_post": {"id": "h1", "title": "Hello", "subwiki": "history"},
+    }
+    token = csrf_of(client.get("/submit").get_data(as_text=True))
+    form = {"csrf_token": token, "subwiki": "history", "kind": "text", "title": "Hello", "body": "Hi"}
+    response = client.post("/submit", data=form)
+    assert response.status_code == 302 and response.headers["Location"] == "/s/history"
+    assert "waits for a moderator" in client.get("/").get_data(as_text=True)  # the note, on the next page

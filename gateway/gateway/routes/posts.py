@@ -15,6 +15,7 @@ from gateway.schemas import (
     HeldEdit,
     PageQuery,
     PendingPage,
+    PostHeld,
     PostRevisionChanges,
     PostRevisionPage,
     PostView,
@@ -48,12 +49,22 @@ def viewer_id() -> str | None:
     headers=(RETRY_KEY,),
     description="Spam defences by the author's trust (svclib.trustlimits): a new account posts a few times an hour "
     "(429 `rate_limited` with `Retry-After`), with at most a couple of links (400 `validation_error` on `body`); "
-    "the limits loosen as trust rises. The same post again by its author within ten minutes is a 409 `duplicate`.",
+    "the limits loosen as trust rises. The same post again by its author within ten minutes is a 409 `duplicate`. "
+    "A new member's first post in a subwiki whose moderators approve first posts is held: 202 with the held post.",
+    also={202: PostHeld},
 )
 def create_post(slug: str):
     data = body(CreatePostRequest)
     created = services().call("content", "create_post", g.caller["id"], slug, **data, idempotency_key=idempotency_key())
+    if created.get("pending"):
+        return jsonify({"pending": True, "held_post": present_held([created["held_post"]])[0]}), 202
     return jsonify(present(created, committed=True)), 201
+
+
+def present_held(items: list[dict]) -> list[dict]:
+    for item in items:
+        item.pop("subwiki_id", None)
+    return with_people(services(), items, "author_id", "author")
 
 
 @bp.get("/posts/<post_id>")
@@ -204,3 +215,30 @@ def revert(post_id: str, revision: int):
 def preview():
     data = body(PreviewRequest)
     return jsonify({"body_html": services().call("content", "preview_markup", data["body"])})
+
+
+@bp.post("/held-posts/<held_id>/approve")
+@login_required
+@doc(
+    "Approve a new member's held first post (moderators): it becomes the post of the same id, in the feeds",
+    response=PostView,
+    auth=True,
+    tag="Moderation",
+    errors=(403,),
+)
+def approve_held_post(held_id: str):
+    return jsonify(present(services().call("content", "approve_held_post", g.caller["id"], held_id)))
+
+
+@bp.post("/held-posts/<held_id>/reject")
+@login_required
+@doc(
+    "Reject a new member's held first post (moderators): it goes",
+    status=204,
+    auth=True,
+    tag="Moderation",
+    errors=(403,),
+)
+def reject_held_post(held_id: str):
+    services().call("content", "reject_held_post", g.caller["id"], held_id)
+    return "", 204

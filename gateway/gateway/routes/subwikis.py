@@ -7,9 +7,11 @@ from flask import Blueprint, g, jsonify
 from gateway.auth import current_caller, login_required
 from gateway.people import people, with_people
 from gateway.routes import body, doc, history, query, revision_changes, services
+from gateway.routes.posts import present_held
 from gateway.schemas import (
     CreateSubwikiRequest,
     EditSubwikiRequest,
+    HeldPostPage,
     MemberPage,
     ModlogPage,
     PageQuery,
@@ -195,4 +197,42 @@ def modlog(slug: str):
     args = query(PageQuery)
     page = services().call("communities", "get_modlog", slug, **args)
     with_people(services(), page["items"], "actor_id", "actor")
+    return jsonify(page)
+
+
+@bp.put("/<slug>/first-post-approval")
+@login_required
+@doc(
+    "Hold each new member's first post here until a moderator approves it (moderators)",
+    status=204,
+    auth=True,
+    tag="Moderation",
+    errors=(403,),
+)
+def require_first_post_approval(slug: str):
+    services().call("content", "set_first_post_approval", g.caller["id"], slug, True)
+    return "", 204
+
+
+@bp.delete("/<slug>/first-post-approval")
+@login_required
+@doc("Stop holding new members' first posts (moderators)", status=204, auth=True, tag="Moderation", errors=(403,))
+def lift_first_post_approval(slug: str):
+    services().call("content", "set_first_post_approval", g.caller["id"], slug, False)
+    return "", 204
+
+
+@bp.get("/<slug>/held-posts")
+@login_required
+@doc(
+    "Posts held for approval, the longest waiting first: all of them for moderators, one's own for anyone else",
+    response=HeldPostPage,
+    auth=True,
+    tag="Moderation",
+    query=PageQuery,
+)
+def held_posts(slug: str):
+    args = query(PageQuery)
+    page = services().call("content", "list_held_posts", g.caller["id"], slug, **args)
+    present_held(page["items"])
     return jsonify(page)

@@ -155,3 +155,25 @@ class RemovedAsSpam(Answer):
     post_id = fields.String()
     author_id = fields.String()
     removed_post_ids = fields.List(fields.String())
+
+
+class HeldPost(Answer):
+    """A new member's first post waiting for a moderator's approval; approved, it is the post of this id."""
+
+    id = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    body = fields.String()
+    url = fields.String(allow_none=True)
+    author = fields.Nested(Person, allow_none=True, metadata=ERASED)
+    subwiki = fields.String()
+    created_at = time_field()
+
+
+class PostHeld(Answer):
+    pending = fields.Boolean(metadata={"description": "always true: the post waits for a moderator"})
+    held_post = fields.Nested(HeldPost)
+
+
+class HeldPostPage(page_of(HeldPost, "HeldPostPageBase")):
+    approval_required = fields.Boolean(metadata={"description": "whether the subwiki approves first posts"})

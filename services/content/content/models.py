@@ -158,6 +158,33 @@ class PendingChange(Base):
     decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
+class FirstPostApproval(Base):
+    """A subwiki whose moderators approve each new member's first post before anyone else sees it."""
+
+    __tablename__ = "first_post_approvals"
+
+    subwiki_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    set_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class HeldPost(Base):
+    """A new member's post waiting for a moderator's approval: in no feed, search or page until approved
+    (then it becomes a post), seen only by its author and the subwiki's moderators."""
+
+    __tablename__ = "held_posts"
+    __table_args__ = (Index("ix_held_posts_subwiki", "subwiki_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subwiki_id: Mapped[str] = mapped_column(String(32))
+    subwiki_slug: Mapped[str] = mapped_column(String(40))
+    author_id: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    image_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
 class Comment(Base):
     """A comment or a reply; ``root_id`` is the top-level comment of its thread (its own id at the top),
     ``depth`` how many replies down it sits (0 at the top)."""

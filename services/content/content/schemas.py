@@ -23,6 +23,20 @@ class PostSchema(Schema):
     down = fields.Integer(attribute="down_count")
 
 
+class HeldPostSchema(Schema):
+    """A post waiting for a moderator's approval."""
+
+    id = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    body = fields.String()
+    url = fields.String(allow_none=True)
+    author_id = fields.String()
+    subwiki_id = fields.String()
+    subwiki = fields.String(attribute="subwiki_slug")
+    created_at = fields.DateTime(format="iso")
+
+
 class PostEventSchema(Schema):
     id = fields.String()
     kind = fields.String()

@@ -18,6 +18,7 @@ from content.handlers import (
     comments,
     edits,
     facts,
+    held,
     mentions,
     pending,
     posts,
@@ -218,6 +219,26 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
     def remove_post(self, user_id: str, post_id: str) -> None:
         with self.db.transaction() as tx:
             posts.remove_post(tx, self._ask_membership, user_id, post_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def set_first_post_approval(self, user_id: str, slug: str, required: bool) -> None:
+        with self.db.transaction() as tx:
+            held.set_first_post_approval(tx, self._ask_membership, user_id, slug, bool(required))
+
+    @rpc(expected_exceptions=DECLARED)
+    def list_held_posts(self, user_id: str, slug: str, limit: int | None = None, cursor: str | None = None) -> dict:
+        with self.db.reading() as tx:
+            return held.list_held_posts(tx, self._ask_membership, user_id, slug, limit, cursor)
+
+    @rpc(expected_exceptions=DECLARED)
+    def approve_held_post(self, user_id: str, held_id: str) -> dict:
+        with self.db.transaction() as tx:
+            return held.approve_held_post(tx, self._ask_membership, user_id, held_id)
+
+    @rpc(expected_exceptions=DECLARED)
+    def reject_held_post(self, user_id: str, held_id: str) -> None:
+        with self.db.transaction() as tx:
+            held.reject_held_post(tx, self._ask_membership, user_id, held_id)
 
     @rpc(expected_exceptions=DECLARED)
     def remove_as_spam(self, user_id: str, post_id: str) -> dict:

@@ -335,6 +335,12 @@ def submit():
         if "image_id" in error.fields or "file" in error.fields:
             error.fields["picture"] = error.fields.pop("image_id", []) + error.fields.pop("file", [])
         return form_page("posts/submit.html", error, subwikis=subwikis, kinds=KINDS)
+    if created.get("pending"):  # a new member's first post, held until the subwiki's moderators approve it
+        return done(
+            gettext("Your post waits for a moderator's approval; until then only you and the moderators see it."),
+            "subwikis.show",
+            slug=created["held_post"]["subwiki"],
+        )
     return done(gettext("Your post is up."), "posts.show", post_id=created["id"])
 
 

@@ -19,6 +19,8 @@ from content.models import (
     Block,
     Comment,
     CommentRevision,
+    FirstPostApproval,
+    HeldPost,
     Member,
     MemberVersion,
     PendingChange,
@@ -47,6 +49,7 @@ ANONYMISED = (
     Report.target_author_id,
     Report.resolved_by,
     Upload.owner_id,
+    FirstPostApproval.set_by,
 )
 # Rows that were the person's alone.
 DELETED = (
@@ -57,6 +60,7 @@ DELETED = (
     VoteVersion.voter_id,
     Block.blocker_id,
     Block.blocked_id,
+    HeldPost.author_id,  # a held post was never shown: it goes with its author
 )
 
 

@@ -11,8 +11,8 @@ from content import events
 from content.exceptions import Forbidden, Invalid
 from content.handlers import access, idempotency, mentions, spam
 from content.handlers.access import MembershipLookup
-from content.models import Post, PostRevision, Upload, Vote
-from content.schemas import PostSchema
+from content.models import FirstPostApproval, HeldPost, Post, PostRevision, Upload, Vote
+from content.schemas import HeldPostSchema, PostSchema
 from svclib.db import Transaction, utcnow
 
 KINDS = ("link", "article", "image", "cartoon", "text")
@@ -20,6 +20,7 @@ PICTURE_KINDS = ("image", "cartoon")
 BODY_LIMITS = {"article": 100_000, "text": 5_000, "link": 5_000, "image": 5_000, "cartoon": 5_000}
 
 POST = PostSchema()
+HELD = HeldPostSchema()
 
 
 def _check_url(url: str | None, fields: dict) -> str | None:
@@ -90,11 +91,14 @@ def create_post(
     image_id: str | None = None,
     idempotency_key: str | None = None,
 ) -> dict:
-    """A new post; with an ``idempotency_key`` the same request again answers with the post it made."""
+    """A new post; with an ``idempotency_key`` the same request again answers with the post it made. A new
+    member's first post in a subwiki whose moderators approve first posts is held: ``{"pending": True,
+    "held_post": ...}`` (approved, it becomes the post of the same id)."""
     request = {"slug": slug, "kind": kind, "title": title, "body": body, "url": url, "image_id": image_id}
     made = idempotency.claim(tx, user_id, idempotency_key, "create_post", request)
     if made is not None:
-        return get_post(tx, lookup, made, user_id)
+        waiting = tx.session.get(HeldPost, made)
+        return held_answer(waiting) if waiting is not None else get_post(tx, lookup, made, user_id)
     subwiki_id = access.subwiki_id(tx, lookup, slug, user_id)
     member = access.require_member(tx, lookup, subwiki_id, user_id, "post here")
     data = check_post(kind, title, body, url, image_id)
@@ -108,12 +112,57 @@ def create_post(
         image_file = upload.filename
     elif image_id:
         raise Invalid("Only image and cartoon posts carry a picture.", fields={"image_id": ["Not for this kind."]})
-    body_html, mentioned = mentions.render(tx, data["body"], user_id)
+    post_id = uuid.uuid4().hex
+    if must_hold(tx, subwiki_id, user_id, member.is_moderator):
+        waiting = HeldPost(
+            id=post_id,
+            subwiki_id=subwiki_id,
+            subwiki_slug=member.subwiki_slug,
+            author_id=user_id,
+            kind=kind,
+            image_id=image_id if kind in PICTURE_KINDS else None,
+            **data,
+        )
+        tx.session.add(waiting)
+        tx.session.flush()
+        idempotency.settle(tx, user_id, idempotency_key, post_id)
+        return held_answer(waiting)
+    post = publish(tx, post_id, subwiki_id, member.subwiki_slug, user_id, kind, data, image_id, image_file)
+    idempotency.settle(tx, user_id, idempotency_key, post.id)
+    return post_view(tx, lookup, post, user_id)
+
+
+def must_hold(tx: Transaction, subwiki_id: str, user_id: str, is_moderator: bool) -> bool:
+    """Whether this post waits for a moderator: the subwiki approves first posts, the author moderates
+    none of it and has no post shown there yet."""
+    if is_moderator or tx.session.get(FirstPostApproval, subwiki_id) is None:
+        return False
+    shown = select(Post.id).where(Post.subwiki_id == subwiki_id, Post.author_id == user_id, Post.removed_at.is_(None))
+    return tx.session.scalar(shown.limit(1)) is None
+
+
+def held_answer(waiting: HeldPost) -> dict:
+    return {"pending": True, "held_post": HELD.dump(waiting)}
+
+
+def publish(
+    tx: Transaction,
+    post_id: str,
+    subwiki_id: str,
+    subwiki_slug: str,
+    author_id: str,
+    kind: str,
+    data: dict,
+    image_id: str | None,
+    image_file: str | None,
+) -> Post:
+    """Make the post, its first revision and ``post_created``: from here it is in the feeds."""
+    body_html, mentioned = mentions.render(tx, data["body"], author_id)
     post = Post(
-        id=uuid.uuid4().hex,
+        id=post_id,
         subwiki_id=subwiki_id,
-        subwiki_slug=member.subwiki_slug,
-        author_id=user_id,
+        subwiki_slug=subwiki_slug,
+        author_id=author_id,
         kind=kind,
         title=data["title"],
         body=data["body"],
@@ -135,13 +184,12 @@ def create_post(
             title=post.title,
             body=post.body,
             url=post.url,
-            editor_id=user_id,
+            editor_id=author_id,
             edit_summary="Posted",
         )
     )
     tx.emit(events.PostCreated.of(post, image_file=image_file, mentions=mentioned))
-    idempotency.settle(tx, user_id, idempotency_key, post.id)
-    return post_view(tx, lookup, post, user_id)
+    return post
 
 
 def get_post(tx: Transaction, lookup: MembershipLookup, post_id: str, viewer_id: str | None = None) -> dict:

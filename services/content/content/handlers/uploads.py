@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from content.handlers import idempotency
 from content.images import Picture
-from content.models import RATE_LIMITS, Post, Upload
+from content.models import RATE_LIMITS, HeldPost, Post, Upload
 from svclib.db import Transaction
 from svclib.ratelimit import RateLimit
 from svclib.storage import Storage
@@ -94,7 +94,11 @@ def remove_unused(tx: Transaction, now: datetime, batch: int = 500) -> list[str]
     once this commits. A post being made with one of them holds its row, so it is skipped."""
     unused = tx.session.scalars(
         select(Upload)
-        .where(Upload.created_at < now - UNUSED_FOR, ~exists().where(Post.image_id == Upload.id))
+        .where(
+            Upload.created_at < now - UNUSED_FOR,
+            ~exists().where(Post.image_id == Upload.id),
+            ~exists().where(HeldPost.image_id == Upload.id),
+        )
         .limit(batch)
         .with_for_update(skip_locked=True)
     ).all()
