@@ -19,9 +19,10 @@ import uuid
 import pytest
 
 from devstack import infra
+from devstack.client import Api
 from devstack.stack import ROOT, Stack
 from tests.chaos import rabbitmq
-from tests.chaos.helpers import Api, Databases
+from tests.chaos.helpers import Databases
 
 REPLICATED = ("identity", "feed")
 
@@ -114,11 +115,11 @@ def stack(broker_node, databases, workdir):
 def world(stack):
     """Members, a subwiki and posts to write to, made through the API."""
     api = Api(stack.gateway_url)
-    owner, owner_token = api.register("owner")
+    owner, owner_token = api.register("owner", attempts=20)
     slug = f"chaos_{uuid.uuid4().hex[:8]}"
     api.ok(api.post("/api/v1/subwikis", token=owner_token, json={"slug": slug, "name": "Chaos"}))
-    authors = [api.register(f"author{n}") for n in range(5)]
-    members = [api.register(f"member{n}") for n in range(40)]
+    authors = [api.register(f"author{n}", attempts=20) for n in range(5)]
+    members = [api.register(f"member{n}", attempts=20) for n in range(40)]
     for _, token in [*authors, *members]:
         api.ok(api.put(f"/api/v1/subwikis/{slug}/membership", token=token))
     posts = []

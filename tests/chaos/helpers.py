@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import psycopg
-import requests
 
 from devstack import infra
 from devstack.stack import Stack
 
-PASSWORD = "a long enough password"
 DEADLINE = 180  # no trial waits for convergence longer than this
 
 
@@ -56,46 +53,6 @@ class Databases:
 
 def service_processes(stack: Stack, service: str) -> list[str]:
     return [key for key in stack.processes if key == service or key.startswith(f"{service}#")]
-
-
-class Api:
-    def __init__(self, base: str):
-        self.base = base
-        self.session = requests.Session()
-
-    def request(self, method: str, path: str, token: str | None = None, timeout: float = 30, **kwargs):
-        headers = kwargs.pop("headers", {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.session.request(method, self.base + path, headers=headers, timeout=timeout, **kwargs)
-
-    def get(self, path, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path, **kwargs):
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path, **kwargs):
-        return self.request("PUT", path, **kwargs)
-
-    def delete(self, path, **kwargs):
-        return self.request("DELETE", path, **kwargs)
-
-    @staticmethod
-    def ok(response):
-        assert response.status_code < 300, f"{response.status_code} {response.text[:300]}"
-        return response.json() if response.content else None
-
-    def register(self, prefix: str) -> tuple[dict, str]:
-        username = f"{prefix}_{uuid.uuid4().hex[:8]}"
-        body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
-        for _ in range(20):  # the stack may be starting still
-            response = self.post("/api/v1/auth/register", json=body)
-            if response.status_code != 503:
-                break
-            time.sleep(1)
-        data = self.ok(response)
-        return data["user"], data["token"]
 
 
 def wait_until(check, timeout: float = DEADLINE, interval: float = 0.5):

@@ -17,7 +17,8 @@ import uuid
 import kombu
 import requests
 
-from tests.chaos.helpers import PASSWORD, Api, parked, service_processes, wait_until
+from devstack.client import PASSWORD, Api
+from tests.chaos.helpers import parked, service_processes, wait_until
 
 WRITERS = 6
 

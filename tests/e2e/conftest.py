@@ -7,13 +7,11 @@ import socket
 import uuid
 
 import pytest
-import requests
 
+from devstack.client import Api
 from devstack.infra import SERVICES, wait_for
 from devstack.otlp import Receiver
 from devstack.stack import Stack
-
-PASSWORD = "a long enough password"
 
 
 def free_port() -> int:
@@ -66,45 +64,6 @@ def stack_factory(broker, postgres, tmp_path_factory, otlp):
         for database in databases:
             postgres.drop(database)
         broker.delete_vhost(vhost)
-
-
-class Api:
-    """A client app: JSON over HTTP, nothing else."""
-
-    def __init__(self, base_url: str):
-        self.base = base_url
-        self.session = requests.Session()
-
-    def request(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
-        headers = kwargs.pop("headers", {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.session.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
-
-    def get(self, path, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path, **kwargs):
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path, **kwargs):
-        return self.request("PUT", path, **kwargs)
-
-    def patch(self, path, **kwargs):
-        return self.request("PATCH", path, **kwargs)
-
-    def delete(self, path, **kwargs):
-        return self.request("DELETE", path, **kwargs)
-
-    def register(self, prefix: str = "user") -> tuple[dict, str]:
-        """A new person with a unique name, signed in: (private view, token)."""
-        username = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        response = self.post(
-            "/api/v1/auth/register",
-            json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
-        )
-        assert response.status_code == 201, response.text
-        return response.json()["user"], response.json()["token"]
 
 
 @pytest.fixture(scope="session")

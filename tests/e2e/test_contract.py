@@ -16,7 +16,7 @@ from jsonschema.validators import extend
 from openapi_schema_validator import OAS30Validator
 from PIL import Image
 
-from tests.e2e.conftest import PASSWORD, Api
+from devstack.client import PASSWORD, Api
 
 API = "/api/v1"
 

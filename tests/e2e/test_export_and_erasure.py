@@ -11,8 +11,8 @@ from PIL import Image
 from sqlalchemy import String, Text, create_engine, inspect, text
 from sqlalchemy.types import JSON
 
+from devstack.client import PASSWORD, Api
 from devstack.infra import SERVICES, wait_for
-from tests.e2e.conftest import PASSWORD, Api
 from tests.e2e.test_contract import Contract
 
 API = "/api/v1"

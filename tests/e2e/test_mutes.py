@@ -4,7 +4,7 @@ notifies; the lists, the export and erasure (both directions)."""
 
 import uuid
 
-from tests.e2e.conftest import PASSWORD
+from devstack.client import PASSWORD
 
 API = "/api/v1"
 

@@ -5,7 +5,7 @@ took to reach its reader after the gateway answered the comment (measured, not a
 import time
 import uuid
 
-from tests.e2e.conftest import PASSWORD
+from devstack.client import PASSWORD
 
 API = "/api/v1"
 

@@ -9,9 +9,10 @@ import uuid
 
 import requests
 
+from devstack.client import PASSWORD
 from devstack.observability import SYNTHETIC, named_by_deploy, served_names
 
-from .conftest import PASSWORD, free_port
+from .conftest import free_port
 
 
 def test_one_requests_trace_runs_from_the_gateway_through_identity_to_the_feeds_handler(api, otlp, wait_until):

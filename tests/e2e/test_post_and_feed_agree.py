@@ -2,7 +2,7 @@
 
 import uuid
 
-from tests.e2e.conftest import PASSWORD
+from devstack.client import PASSWORD
 
 
 def test_the_post_page_and_the_feed_item_agree_after_votes(api, wait_until):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from .conftest import Api
+from devstack.client import Api
 
 
 @pytest.fixture(scope="module")

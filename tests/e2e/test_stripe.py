@@ -10,9 +10,8 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
+from devstack.client import Api
 from donations.providers import sign
-
-from .conftest import Api
 
 WEBHOOK_SECRET = "whsec_test_secret"
 
