@@ -7,8 +7,10 @@ text relevance is the better of the two ``ts_rank``s. The link's domain is index
 (no stemming). The quality blended into relevance is the one content holds: the post's (or comment's)
 net votes, ``rank * (1 + 0.25 * ln(1 + max(up - down, 0)))`` — the feed's quality lives in the feed.
 
-SQLite (development and unit tests): every word of the query must appear in the text (``LIKE``, no
-stemming); relevance is then the net votes alone. FTS5 is not used yet.
+SQLite (development and unit tests): FTS5 tables (migration 0014, kept in step by triggers on posts and
+comments) with the ``porter`` tokenizer (English stemming, accents folded); every word of the query must
+match. Text relevance is FTS5's ``bm25`` with the same column weights (title 1, body 0.4, domain 0.2),
+blended with net votes by the same formula.
 
 Removed posts, deleted comments, comments on removed posts and the content of erased people (left with
 no author) never show. Pages are keyset pages (svclib.pagination) on the sort's key and the id.
@@ -16,9 +18,10 @@ no author) never show. Pages are keyset pages (svclib.pagination) on the sort's 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
-from sqlalchemy import Float, and_, cast, exists, func, literal_column, or_, select, tuple_
+from sqlalchemy import Float, and_, cast, column, exists, false, func, literal_column, or_, select, table, tuple_
 
 from content.exceptions import Invalid
 from content.handlers.comments import comment_view
@@ -35,6 +38,11 @@ POST = PostSchema()
 
 # The indexed expressions: written once here and in migration 0008 (PostgreSQL matches them by shape).
 DOMAIN_SQL = "coalesce(substring(posts.url from '^[a-zA-Z]+://([^/:?#]+)'), '')"
+
+# SQLite: the FTS5 tables of migration 0014 (kept by triggers) and each column's weight for bm25, as
+# PostgreSQL's setweight A, B, C (title, body, domain); the id column is not searched.
+POSTS_FTS = (table("posts_search", column("id"), column("title"), column("body"), column("domain")), (0, 1.0, 0.4, 0.2))
+COMMENTS_FTS = (table("comments_search", column("id"), column("body")), (0, 1.0))
 
 
 def post_document_sql(language: str) -> str:
@@ -67,8 +75,9 @@ def _net(model):
     return model.up_count - model.down_count
 
 
-def _match_and_rank(tx: Transaction, q: str, model, document_sql, like_columns):
-    """The condition that a row matches ``q``, and its relevance blended with its net votes."""
+def _match_and_rank(tx: Transaction, q: str, model, document_sql, fts):
+    """The rows matching ``q`` to join (SQLite), the condition that a row matches, and its relevance
+    blended with its net votes."""
     net = _net(model)
     if tx.session.get_bind().dialect.name == "postgresql":
         matches, ranks = [], []
@@ -77,14 +86,23 @@ def _match_and_rank(tx: Transaction, q: str, model, document_sql, like_columns):
             query = func.websearch_to_tsquery(literal_column(f"'{language}'::regconfig"), q)
             matches.append(document.op("@@")(query))
             ranks.append(cast(func.ts_rank(document, query), Float))
-        blend = 1 + 0.25 * func.ln(1 + func.greatest(net, 0))
-        return or_(*matches), cast(func.greatest(*ranks) * blend, Float)
-    words = [w for w in q.lower().split() if w][:10]
-    text = func.lower(like_columns[0])
-    for column in like_columns[1:]:
-        text = text + " " + func.lower(func.coalesce(column, ""))
-    escaped = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
-    return and_(*[text.like(f"%{w}%", escape="\\") for w in escaped]), cast(net, Float)
+        return None, or_(*matches), cast(func.greatest(*ranks) * _blend(func.greatest(net, 0)), Float)
+    words = re.findall(r"\w+", q)[:10]
+    if not words:
+        return None, false(), cast(net, Float)
+    fts_table, weights = fts
+    name = literal_column(fts_table.name)
+    hits = (
+        select(fts_table.c.id, (-func.bm25(name, *weights)).label("rank"))
+        .where(name.op("MATCH")(" ".join(f'"{word}"' for word in words)))
+        .subquery()
+    )
+    return hits, hits.c.id == model.id, cast(hits.c.rank * _blend(func.max(net, 0)), Float)
+
+
+def _blend(positive_net):
+    """What net votes multiply text relevance by (the same on both databases)."""
+    return 1 + 0.25 * func.ln(1 + positive_net)
 
 
 def _not_erased(author_column):
@@ -117,11 +135,11 @@ def search(
     q = _check(q, kind, sort)
     size = pagination.limit(size)
     if kind == "post":
-        match, score = _match_and_rank(tx, q, Post, post_document_sql, (Post.title, Post.body, Post.url))
+        hits, match, score = _match_and_rank(tx, q, Post, post_document_sql, POSTS_FTS)
         model = Post
         query = select(Post, score.label("score")).where(match, Post.removed_at.is_(None), _not_erased(Post.author_id))
     else:
-        match, score = _match_and_rank(tx, q, Comment, comment_document_sql, (Comment.body,))
+        hits, match, score = _match_and_rank(tx, q, Comment, comment_document_sql, COMMENTS_FTS)
         model = Comment
         query = (
             select(Comment, score.label("score"), Post)
@@ -134,6 +152,8 @@ def search(
                 _not_erased(Post.author_id),
             )
         )
+    if hits is not None:
+        query = query.join(hits, match)
     if slug:
         query = query.where(Post.subwiki_slug == slug)
     columns, types = _keyset(sort, score, model)

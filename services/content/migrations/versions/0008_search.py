@@ -32,7 +32,7 @@ depends_on = None
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
-        return  # SQLite searches with LIKE (content.handlers.search)
+        return  # SQLite searches its FTS5 tables (0014)
     for language in LANGUAGES:
         op.execute(f"CREATE INDEX ix_posts_search_{language} ON posts USING gin ({post_document_sql(language)})")
         op.execute(

@@ -1,7 +1,15 @@
-"""Search on SQLite (words matched with LIKE): removed, deleted and erased content never shows; pages."""
+"""Search on SQLite (FTS5 tables kept by triggers, ranked by bm25 and net votes): stemmed words, the
+link's domain, edits followed; removed, deleted and erased content never shows; pages."""
 
 import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
 
+from content.handlers.search import search
+from content.models import Base
+from content.service import MIGRATIONS
+from svclib.db.standalone import StandaloneDatabase
 from svclib.exceptions import Invalid
 
 
@@ -33,6 +41,36 @@ def test_comments_are_found_with_their_post(service):
     assert found[0]["comment"]["author_id"] == "cat" and found[0]["post"]["title"] == "A river"
 
 
+def test_words_are_stemmed_and_a_title_match_ranks_above_a_body_match(service):
+    in_body = post(service, "A quiet morning", "The kingfisher was diving.")
+    in_title = post(service, "Kingfishers diving", "Seen from the bridge.")
+    found = service.search("kingfisher dives")["items"]
+    assert [item["post"]["id"] for item in found] == [in_title["id"], in_body["id"]]
+    assert found[0]["score"] > found[1]["score"] > 0
+    assert service.search("kingfisher heron")["items"] == []  # every word must match
+    assert service.search("?!")["items"] == []
+
+
+def test_net_votes_lift_an_equal_text_match(service):
+    plain = post(service, "Beavers build dams", "Wood and mud.")
+    liked = post(service, "Beavers build dams", "Mud and wood.")
+    service.vote("cat", "post", liked["id"], 1)
+    assert [item["post"]["id"] for item in service.search("beaver")["items"]] == [liked["id"], plain["id"]]
+
+
+def test_a_link_is_found_by_its_domain_and_edits_are_followed(service):
+    link = service.create_post("bob", "rivers", "link", "A report", url="https://www.riverwatch.org:8080/a?b#c")
+    assert [item["post"]["id"] for item in service.search("riverwatch")["items"]] == [link["id"]]
+    assert service.search("report", kind="comment")["items"] == []
+    service.edit_post("bob", link["id"], 1, "new link", title="An estuary survey", url="https://tides.example/x")
+    assert service.search("riverwatch")["items"] == [] and service.search("report")["items"] == []
+    assert [item["post"]["id"] for item in service.search("estuary tides")["items"]] == [link["id"]]
+    comment = service.create_comment("cat", link["id"], "Lovely otters.")
+    service.edit_comment("cat", comment["id"], "Lovely grebes.")
+    assert service.search("otters", kind="comment")["items"] == []
+    assert [item["comment"]["id"] for item in service.search("grebe", kind="comment")["items"]] == [comment["id"]]
+
+
 @pytest.mark.parametrize("sort", ["relevance", "quality", "new"])
 def test_every_sort_pages_through_every_match_once(service, sort):
     made = {post(service, f"Otter {n}")["id"] for n in range(5)}
@@ -56,3 +94,29 @@ def test_every_sort_pages_through_every_match_once(service, sort):
 def test_bad_parameters_are_refused(service, bad):
     with pytest.raises(Invalid):
         service.search(**bad)
+
+
+def test_the_migration_indexes_what_was_written_before_it(tmp_path):
+    """Down to 0013 (no FTS5 table), a post written, up again: the post is found."""
+    database = StandaloneDatabase(Base.metadata, f"sqlite:///{tmp_path / 'content.db'}", migrations_dir=MIGRATIONS)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0013")
+        assert not connection.execute(text("SELECT name FROM sqlite_master WHERE name = 'posts_search'")).all()
+    with database.transaction() as tx:
+        tx.session.execute(
+            text(
+                "INSERT INTO posts (id, subwiki_id, subwiki_slug, author_id, kind, title, body, body_html, url,"
+                " revision, protected, up_count, down_count, comment_count, created_at, updated_at) VALUES"
+                " ('p1', 's1', 'rivers', 'bob', 'link', 'Old lampreys', '', '', 'http://fish.example/', 1, 0, 0, 0,"
+                " 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    with database.transaction() as tx:
+        assert [item["post"]["id"] for item in search(tx, "lamprey fish")["items"]] == ["p1"]
+    database.dispose()
