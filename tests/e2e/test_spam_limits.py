@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from .conftest import Api
+from devstack.client import Api
 
 WINDOW = 1_000_000_000
 
