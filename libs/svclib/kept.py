@@ -2,13 +2,15 @@
 
 Every transaction of the database the answers are read from sends ``NOTIFY <channel>``
 (``Database(changes_channel=...)``, through ``Transaction.notify``; PostgreSQL delivers it when,
-and only if, the transaction commits). Each
-process listens on its own connection and forgets every answer it keeps when
-a notification arrives, so all replicas drop theirs whichever replica made the
-change. An answer is kept only if no change arrived while it was being read,
-and for a bounded time. While the listening connection is down nothing is
-kept; on SQLite, with one process and no notifications, nothing is kept
-either. Hits, shared reads and misses are counted (``svc_kept_answers``, ``svclib.metrics``).
+and only if, the transaction commits). Each process listens on its own connection and forgets
+the answers a notification names when it arrives, so all replicas drop theirs whichever replica
+made the change. A notification names tags (``Database(touches=...)`` records which tags a
+transaction's changes touch: the feed's, say, a subwiki's or an author's posts), or, empty,
+everything; an answer is kept with the tags of what it was read from, and dropped by a change
+that touches any of them. An answer is kept only if no change touching it arrived while it was
+being read, and for a bounded time. While the listening connection is down nothing is kept; on
+SQLite, with one process and no notifications, nothing is kept either. Hits, shared reads and
+misses are counted (``svc_kept_answers``, ``svclib.metrics``).
 
 A kept answer is also encoded once: :func:`encoded` gives an RPC's reply (``svclib.rpc``) the
 JSON text of an answer while it is kept, so a page asked for again is not encoded again. Kept
@@ -30,6 +32,7 @@ from nameko.extensions import DependencyProvider
 
 from svclib import metrics
 from svclib.db import Database, configured_url, normalise_url
+from svclib.db.transaction import touched_tags
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +58,34 @@ def _hashable(key: Hashable) -> bool:
 
 
 class _Read:
-    """An answer being read: others asking for it meanwhile wait for this read instead of repeating it."""
+    """An answer being read: others asking for it meanwhile wait for this read instead of repeating it.
 
-    def __init__(self, generation: int):
-        self.generation = generation
+    ``changes`` are those announced while it was read (tag sets, None for everything); ``tags``, once
+    read, what the answer depends on (None: everything)."""
+
+    def __init__(self):
         self.done = threading.Event()
         self.value: Any = None
+        self.tags: frozenset[str] | None = None
+        self.changes: list[frozenset[str] | None] = []
         self.ok = False
+
+    def changed(self, before: int | None = None) -> bool:
+        """Whether a change announced while it was read (among the first ``before``) touches the answer."""
+        return any(_touches(change, self.tags) for change in self.changes[:before])
+
+
+def _touches(change: frozenset[str] | None, tags: frozenset[str] | None) -> bool:
+    return change is None or tags is None or not change.isdisjoint(tags)
 
 
 class Kept:
-    """The answers themselves: a bounded LRU with a generation bumped on every change.
+    """The answers themselves: a bounded LRU, each answer with the tags of what it was read from.
 
-    When a change drops them, readers asking for the same answer at once share one
-    read of it rather than all going to the database together.
+    A change names the tags it touches (or everything): the answers holding any of them are
+    dropped, the others stay. An answer untagged depends on everything. When a change drops
+    them, readers asking for the same answer at once share one read of it rather than all going
+    to the database together; a reader never gets an answer read before a change that touches it.
     """
 
     WAIT_FOR_READ_SECONDS = 5.0
@@ -76,65 +93,109 @@ class Kept:
     def __init__(self, max_entries: int, max_age: float):
         self.max_entries = max_entries
         self.max_age = max_age
-        self.generation = 0
         self.listening = False
         self.hits = 0
         self.misses = 0
         self.shared = 0
-        self._entries: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
-        self._reads: dict[Hashable, _Read] = {}
+        self._entries: OrderedDict[Hashable, tuple[frozenset[str] | None, float, Any]] = OrderedDict()
+        self._tagged: dict[str, set[Hashable]] = {}  # tag -> the keys of the answers holding it
+        self._untagged: set[Hashable] = set()
+        self._reads: dict[Hashable, _Read] = {}  # the read of each key others may join
+        self._reading: set[_Read] = set()  # every read under way
         # id of each answer held in _entries -> [the answer, its encoding once asked for]
         self._encodings: dict[int, list] = {}
         self._lock = threading.Lock()
         _EVERY.add(self)
 
-    def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
+    def get_or_build(self, key: Hashable, build: Callable[[], Any], tagged: bool = False) -> Any:
+        """The answer kept under ``key``, else ``build()``'s, kept. With ``tagged``, ``build`` returns
+        ``(answer, tags)``: the tags of what the answer was read from (None: everything)."""
+
+        def read() -> tuple[Any, frozenset[str] | None]:
+            if not tagged:
+                return build(), None
+            value, tags = build()
+            return value, None if tags is None else frozenset(tags)
+
         if not self.listening or self.max_entries <= 0 or not _hashable(key):
-            return build()
+            return read()[0]
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] == self.generation and now - entry[1] < self.max_age:
+            if entry is not None and now - entry[1] < self.max_age:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 return entry[2]
-            read = self._reads.get(key)
-            if read is not None and read.generation == self.generation:
+            reading = self._reads.get(key)
+            if reading is not None and None not in reading.changes:
                 self.shared += 1
-                leading = False
+                joined = len(reading.changes)
             else:
-                read = self._reads[key] = _Read(self.generation)
+                reading = self._reads[key] = _Read()
+                self._reading.add(reading)
                 self.misses += 1
-                leading = True
-        if not leading:
-            if read.done.wait(self.WAIT_FOR_READ_SECONDS) and read.ok:
-                return read.value
-            return build()
+                joined = None
+        if joined is not None:
+            if reading.done.wait(self.WAIT_FOR_READ_SECONDS) and reading.ok:
+                if not reading.changed(joined):
+                    return reading.value
+                # Read before a change that touches it, which this reader came after: ask anew.
+                return self.get_or_build(key, build, tagged)
+            return read()[0]
         try:
-            read.value = build()
-            read.ok = True
+            reading.value, reading.tags = read()
+            reading.ok = True
         finally:
             with self._lock:
-                if self._reads.get(key) is read:
+                self._reading.discard(reading)
+                if self._reads.get(key) is reading:
                     del self._reads[key]
-                if read.ok and read.generation == self.generation and self.listening:
-                    replaced = self._entries.get(key)
-                    if replaced is not None:
-                        self._encodings.pop(id(replaced[2]), None)
-                    self._entries[key] = (read.generation, now, read.value)
-                    self._encodings[id(read.value)] = [read.value, None]
-                    self._entries.move_to_end(key)
-                    while len(self._entries) > self.max_entries:
-                        _, dropped = self._entries.popitem(last=False)
-                        self._encodings.pop(id(dropped[2]), None)
-            read.done.set()
-        return read.value
+                if reading.ok and self.listening and not reading.changed():
+                    self._keep(key, reading.tags, now, reading.value)
+            reading.done.set()
+        return reading.value
 
-    def forget(self) -> None:
+    def _keep(self, key: Hashable, tags: frozenset[str] | None, now: float, value: Any) -> None:
+        self._drop(key)
+        self._entries[key] = (tags, now, value)
+        self._encodings[id(value)] = [value, None]
+        if tags is None:
+            self._untagged.add(key)
+        for tag in tags or ():
+            self._tagged.setdefault(tag, set()).add(key)
+        while len(self._entries) > self.max_entries:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: Hashable) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        tags, _, value = entry
+        self._encodings.pop(id(value), None)
+        self._untagged.discard(key)
+        for tag in tags or ():
+            keys = self._tagged.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._tagged[tag]
+
+    def forget(self, touched: frozenset[str] | None = None) -> None:
+        """A change touched the answers tagged ``touched`` (None: every answer): drop them."""
         with self._lock:
-            self.generation += 1
-            self._entries.clear()
-            self._encodings.clear()
+            for reading in self._reading:
+                reading.changes.append(touched)
+            if touched is None:
+                self._entries.clear()
+                self._tagged.clear()
+                self._untagged.clear()
+                self._encodings.clear()
+                return
+            dropped = set(self._untagged)
+            for tag in touched:
+                dropped |= self._tagged.get(tag, set())
+            for key in dropped:
+                self._drop(key)
 
     def encoded(self, value: Any, encode: Callable[[Any], str]) -> str | None:
         """``encode(value)``, computed once, while ``value`` is one of the answers kept here; else None."""
@@ -212,8 +273,8 @@ class KeptAnswers(DependencyProvider):
                     self.kept.forget()
                     self.kept.listening = True
                     while self._running:
-                        for _ in connection.notifies(timeout=5.0):
-                            self.kept.forget()
+                        for notification in connection.notifies(timeout=5.0):
+                            self.kept.forget(touched_tags(notification.payload))
             except Exception as exc:  # the connection broke: keep nothing until listening again
                 if self._running:
                     log.warning("kept answers: not listening on %s (%s); retrying", self.channel, exc)

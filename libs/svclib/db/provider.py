@@ -32,15 +32,19 @@ def configured_url(container) -> str:
 class Database(Transactions, DependencyProvider):
     """Engine, migrations and outbox relay for one service's own database."""
 
-    def __init__(self, metadata: MetaData, migrations_dir: Path | str | None, changes_channel: str | None = None):
+    def __init__(
+        self, metadata: MetaData, migrations_dir: Path | str | None, changes_channel: str | None = None, touches=None
+    ):
         """``changes_channel``: every transaction announces its commit there (``NOTIFY``, on PostgreSQL),
-        for processes that keep answers read from this database (``svclib.kept``)."""
+        for processes that keep answers read from this database (``svclib.kept``). ``touches``: called
+        with the sessionmaker, installs what records which kept answers a transaction's changes touch
+        (tags, ``svclib.db.transaction.touch``); without it every change touches every answer."""
         self.metadata = metadata
         self.migrations_dir = Path(migrations_dir) if migrations_dir is not None else None
         self.outbox, self.processed = metadata.tables["outbox"], metadata.tables["processed_events"]
         self.engine = None
         self.relay = None
-        self._init_transactions(changes_channel)
+        self._init_transactions(changes_channel, touches)
 
     def setup(self) -> None:
         config = self.container.config
@@ -53,6 +57,7 @@ class Database(Transactions, DependencyProvider):
         elif _truthy(config.get("MIGRATE_ON_START", True)):
             migrate(self.engine, self.migrations_dir)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions_made()
         self.relay = OutboxRelay(
             engine=self.engine,
             outbox=self.outbox,

@@ -21,9 +21,10 @@ class StandaloneDatabase(Transactions):
         url: str,
         migrations_dir: Path | str | None = None,
         changes_channel: str | None = None,
+        touches=None,
     ):
-        """``changes_channel``: as for :class:`~svclib.db.Database`, so that a tool's changes reach
-        the service's processes that keep answers."""
+        """``changes_channel`` and ``touches``: as for :class:`~svclib.db.Database`, so that a tool's
+        changes reach the service's processes that keep answers."""
         self.outbox, self.processed = metadata.tables["outbox"], metadata.tables["processed_events"]
         self.engine = make_engine(url)
         if migrations_dir is not None:
@@ -32,7 +33,8 @@ class StandaloneDatabase(Transactions):
             metadata.create_all(self.engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.relay = None
-        self._init_transactions(changes_channel)
+        self._init_transactions(changes_channel, touches)
+        self._sessions_made()
 
     def dispose(self) -> None:
         self.engine.dispose()

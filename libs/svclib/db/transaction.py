@@ -16,6 +16,12 @@ from svclib.db.read import Read
 from svclib.times import isoformat, utcnow
 
 CARRIED = ("request_id", "traceparent")  # context data an event's headers carry on
+# A transaction's session.info holds, under TOUCHED, what its changes touched: tags naming the kept
+# answers they can change (``svclib.kept``), or EVERYTHING. Tags are announced with the commit.
+TOUCHED = "touched"
+EVERYTHING = None
+NOTIFY_BYTES = 7900  # PostgreSQL's payload limit is 8000 bytes: longer lists are sent in parts
+NOTIFY_PARTS = 16  # beyond this many parts, "everything" is shorter and as true
 
 
 class Transaction:
@@ -88,10 +94,26 @@ class Transaction:
         self.emitted.append(payload)
         return event_id
 
-    def notify(self, channel: str) -> None:
-        """``NOTIFY channel`` when this transaction commits (PostgreSQL only): its listeners forget what they keep."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(text(f"NOTIFY {channel}"))
+    def touch(self, *tags: str) -> None:
+        """Tell listeners that this transaction's changes touch the answers tagged ``tags``."""
+        touch(self.session, tags)
+
+    def touched(self, tagged: bool) -> frozenset[str] | None:
+        """What this transaction's changes touched, once flushed: tags, or EVERYTHING (None). Where
+        changes are not ``tagged`` (the database has no ``touches``), they touch everything unless a
+        tag was given."""
+        self.session.flush()
+        default = set() if tagged else EVERYTHING
+        touched = self.session.info.get(TOUCHED, default)
+        return EVERYTHING if touched is EVERYTHING else frozenset(touched)
+
+    def notify(self, channel: str, touched: frozenset[str] | None = EVERYTHING) -> None:
+        """``NOTIFY channel`` when this transaction commits (PostgreSQL only): its listeners forget what they keep,
+        only the answers tagged ``touched`` when given (the payload: tags separated by spaces; empty: everything)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for payload in notification_payloads(touched):
+            self.session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload})
 
     def once(self, event_id: str, handler: str) -> bool:
         """True the first time ``handler`` sees ``event_id``; False on a redelivery."""
@@ -105,11 +127,48 @@ class Transaction:
         return True
 
 
+def touch(session: Session, tags) -> None:
+    """Record in ``session`` that its transaction touches ``tags`` (EVERYTHING, None, for all answers)."""
+    if tags is EVERYTHING:
+        session.info[TOUCHED] = EVERYTHING
+        return
+    touched = session.info.setdefault(TOUCHED, set())
+    if touched is not EVERYTHING:
+        touched.update(tags)
+
+
+def notification_payloads(touched: frozenset[str] | None) -> list[str]:
+    """The notifications announcing ``touched``: none for no tag, one empty payload for everything."""
+    if touched is EVERYTHING:
+        return [""]
+    payloads: list[str] = []
+    part: list[str] = []
+    size = 0
+    for tag in sorted(touched):
+        if part and size + len(tag) + 1 > NOTIFY_BYTES:
+            payloads.append(" ".join(part))
+            part, size = [], 0
+        part.append(tag)
+        size += len(tag.encode()) + 1
+    if part:
+        payloads.append(" ".join(part))
+    return payloads if len(payloads) <= NOTIFY_PARTS else [""]
+
+
+def touched_tags(payload: str) -> frozenset[str] | None:
+    """The tags a notification's payload announces (EVERYTHING for an empty one)."""
+    tags = frozenset(payload.split())
+    return tags or EVERYTHING
+
+
 class Transactions:
     """What opens transactions on one database: the service's dependency and the standalone database.
 
     Subclasses set ``engine``, ``sessionmaker``, ``outbox``, ``processed``,
-    ``changes_channel`` and ``relay`` (the outbox relay to wake, or None).
+    ``changes_channel`` and ``relay`` (the outbox relay to wake, or None), then call
+    ``_init_transactions``; ``touches``, when given, is called with the sessionmaker to install
+    what records the tags each transaction touches (``svclib.kept``): without it, every
+    announced transaction touches everything.
     """
 
     engine: Engine
@@ -119,26 +178,37 @@ class Transactions:
     changes_channel: str | None = None
     relay: Any = None
 
-    def _init_transactions(self, changes_channel: str | None) -> None:
+    def _init_transactions(self, changes_channel: str | None, touches: Callable | None = None) -> None:
         self.changes_channel = changes_channel
-        self._committed: list[Callable[[], None]] = []
+        self._committed: list[Callable[[frozenset[str] | None], None]] = []
+        self.tagged = touches is not None
+        self._touches = touches
 
-    def on_commit(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` after each announced transaction of this process commits."""
+    def _sessions_made(self) -> None:
+        """Once ``sessionmaker`` is set: what records the tags its sessions' changes touch."""
+        if self._touches is not None:
+            self._touches(self.sessionmaker)
+
+    def on_commit(self, callback: Callable[[frozenset[str] | None], None]) -> None:
+        """Call ``callback(touched)`` after each announced transaction of this process commits that touched
+        something: ``touched`` its tags, or EVERYTHING (None)."""
         self._committed.append(callback)
 
     @contextmanager
     def transaction(self, context: dict | None = None, announce: bool = True) -> Iterator[Transaction]:
         """A transaction; unless ``announce`` is False, its commit is announced on ``changes_channel``
         (a change that no kept answer depends on need not make listeners forget them)."""
+        touched = frozenset()
         with self.sessionmaker.begin() as session:
             tx = Transaction(session, self, context)
             yield tx
-            if self.changes_channel and announce:
-                tx.notify(self.changes_channel)
-        if announce:
+            if announce:
+                touched = tx.touched(self.tagged)
+                if self.changes_channel:
+                    tx.notify(self.changes_channel, touched)
+        if touched is EVERYTHING or touched:
             for callback in self._committed:
-                callback()
+                callback(touched)
         if tx.emitted and self.relay:
             self.relay.wake()
 

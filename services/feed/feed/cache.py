@@ -1,19 +1,128 @@
-"""The feed's kept answers: recent pages kept in memory, dropped the moment the read model changes.
+"""The feed's kept answers: recent pages kept in memory, each dropped the moment a change touches what it shows.
 
-The feed's database announces every commit on ``feed_changed``; each feed
-process forgets every page it keeps when a notification arrives, whichever
-replica (or tool, such as the rebuild) committed the change (``svclib.kept``).
-A page is kept for at most ``FEED_PAGE_CACHE_SECONDS`` (the age shown in its
-reasons moves on).
+The feed's database announces every commit that changes what pages are read from on
+``feed_changed``, naming what it touched; each feed process forgets the pages that hold
+any of it, whichever replica (or tool, such as the rebuild, whose changes touch
+everything) committed the change (``svclib.kept``). A page is kept for at most
+``FEED_PAGE_CACHE_SECONDS`` (the age shown in its reasons moves on).
+
+Pages are read from five tables only: posts, memberships, follows, mutes and subwikis' names
+(``feed.pages``). Their tags:
+
+- ``front``: every front page. Any change to a post touches it: any post may enter it.
+- ``s:<subwiki id>``: the subwiki's pages, and the home pages of its members. Touched by a
+  change to any post in it, and by its name or slug.
+- ``a:<person id>``: the person's own posts page, and the home pages of those who follow
+  them. Touched by a change to any of their posts.
+- ``u:<person id>``: the person's home pages and the front pages as they see them once they
+  muted anything. Touched by their joining or leaving a subwiki, following or unfollowing,
+  muting or blocking someone (or a subwiki) and lifting it.
+
+A post's change touches ``front``, its subwiki's tag and its author's (before and after the
+change). Changes to the other tables (votes, trust, comments, counts, names of people) show on
+pages only through the posts they rescore or rename, and touch what those do. A statement
+that changes many rows touches every row's tags, read before it runs; one that cannot be
+read that way (a delete of posts, memberships, follows or mutes; an insert by statement)
+touches everything.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+
+from feed.models import FeedFollow, FeedMembership, FeedMute, FeedPost, FeedSubwiki
+from svclib.db.transaction import EVERYTHING, touch
 from svclib.kept import KeptAnswers
 
 CHANNEL = "feed_changed"
+FRONT = "front"
+MANY_ROWS = 2000  # rows' tags beyond which a statement touches everything
+READ_FROM = {model.__tablename__ for model in (FeedPost, FeedMembership, FeedFollow, FeedMute, FeedSubwiki)}
 
 
 def kept_answers() -> KeptAnswers:
     """The feed process's kept answers (``FEED_PAGE_CACHE_ENTRIES``, ``FEED_PAGE_CACHE_SECONDS``)."""
     return KeptAnswers("db", "FEED_PAGE_CACHE_ENTRIES", "FEED_PAGE_CACHE_SECONDS", entries=1000, seconds=10.0)
+
+
+def subwiki_tag(subwiki_id: str) -> str:
+    return f"s:{subwiki_id}"
+
+
+def author_tag(author_id: str) -> str:
+    return f"a:{author_id}"
+
+
+def reader_tag(user_id: str) -> str:
+    return f"u:{user_id}"
+
+
+def post_tags(subwiki_id: str | None, author_id: str | None) -> set[str]:
+    """What a change to a post in ``subwiki_id`` by ``author_id`` touches."""
+    tags = {FRONT}
+    if subwiki_id is not None:
+        tags.add(subwiki_tag(subwiki_id))
+    if author_id is not None:
+        tags.add(author_tag(author_id))
+    return tags
+
+
+def home_tags(user_id: str, subwikis: Iterable[str], followees: Iterable[str]) -> set[str]:
+    """What a person's home pages are read from: their sources, and their list of sources."""
+    return {reader_tag(user_id), *(subwiki_tag(s) for s in subwikis), *(author_tag(a) for a in followees)}
+
+
+def touches(sessions: sessionmaker) -> None:
+    """Record, in each transaction of ``sessions``, the tags its changes touch (``svclib.kept``)."""
+    event.listen(sessions, "before_flush", _flushing)
+    event.listen(sessions, "do_orm_execute", _executing)
+
+
+def _flushing(session: Session, _context, _instances) -> None:
+    tags: set[str] = set()
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, FeedPost):
+            if row in session.dirty and not session.is_modified(row):
+                continue
+            state = inspect(row)
+            subwikis = {row.subwiki_id, *state.attrs.subwiki_id.history.deleted}
+            authors = {row.author_id, *state.attrs.author_id.history.deleted}
+            for subwiki in subwikis:
+                for author in authors:
+                    tags |= post_tags(subwiki, author)
+        elif isinstance(row, FeedMembership | FeedMute):
+            tags.add(reader_tag(row.user_id))
+        elif isinstance(row, FeedFollow):
+            tags.add(reader_tag(row.follower_id))
+        elif isinstance(row, FeedSubwiki):
+            tags |= {FRONT, subwiki_tag(row.id)}
+    if tags:
+        touch(session, tags)
+
+
+def _executing(state: ORMExecuteState) -> None:
+    """A statement changing many rows of a table pages are read from: the tags of the rows it changes."""
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) not in READ_FROM:
+        return
+    changed = {getattr(column, "key", column) for column in getattr(state.statement, "_values", None) or {}}
+    where = state.statement.whereclause if state.is_update else None
+    if table.name != FeedPost.__tablename__ or where is None or changed & {"subwiki_id", "author_id"}:
+        touch(state.session, EVERYTHING)
+        return
+    rows = state.session.execute(
+        select(FeedPost.subwiki_id, FeedPost.author_id).where(where).distinct().limit(MANY_ROWS + 1)
+    ).all()
+    if len(rows) > MANY_ROWS:
+        touch(state.session, EVERYTHING)
+        return
+    tags: set[str] = set()
+    for subwiki, author in rows:
+        tags |= post_tags(subwiki, author)
+    if tags:
+        touch(state.session, tags)

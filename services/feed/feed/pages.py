@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Select
 
 from feed import ranking
+from feed.cache import FRONT, author_tag, home_tags, reader_tag, subwiki_tag
 from feed.exceptions import Invalid
 from feed.models import MUTED_PEOPLE, FeedFollow, FeedMembership, FeedMute, FeedPost, FeedSubwiki
 from svclib import pagination
@@ -473,31 +474,80 @@ def _window(window: str, now: datetime) -> dict:
     return {"since": now - WINDOWS[window]} if WINDOWS[window] else {}
 
 
-def public_feed(tx: Transaction, sort: str, window: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
-    return page(tx, "front", _window(window, now), sort, limit, cursor, now)
+def public_feed(
+    tx: Transaction,
+    sort: str,
+    window: str,
+    limit: int | None,
+    cursor: str | None,
+    now: datetime,
+    depends: set | None = None,
+) -> dict:
+    """The front page. ``depends`` (here and below), when given, receives the tags of what the page is read
+    from (``feed.cache``)."""
+    params = _window(window, now)
+    _depends(depends, {FRONT})
+    return page(tx, "front", params, sort, limit, cursor, now)
 
 
 def public_feed_for(
-    tx: Transaction, viewer_id: str, sort: str, window: str, limit: int | None, cursor: str | None, now: datetime
+    tx: Transaction,
+    viewer_id: str,
+    sort: str,
+    window: str,
+    limit: int | None,
+    cursor: str | None,
+    now: datetime,
+    depends: set | None = None,
 ) -> dict:
     """The front page as a reader who muted people or subwikis sees it."""
-    return page(tx, "front_muted", {**_window(window, now), "viewer_id": viewer_id}, sort, limit, cursor, now)
+    params = {**_window(window, now), "viewer_id": viewer_id}
+    _depends(depends, {FRONT, reader_tag(viewer_id)})
+    return page(tx, "front_muted", params, sort, limit, cursor, now)
 
 
-def subwiki_feed(tx: Transaction, slug: str, sort: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
+def subwiki_feed(
+    tx: Transaction,
+    slug: str,
+    sort: str,
+    limit: int | None,
+    cursor: str | None,
+    now: datetime,
+    depends: set | None = None,
+) -> dict:
     slug = slug.lower()
     subwiki_id = tx.connection.scalar(select(FeedSubwiki.id).where(FeedSubwiki.slug == slug)) or tx.connection.scalar(
         select(FeedPost.subwiki_id).where(FeedPost.subwiki_slug == slug).limit(1)
     )
     if subwiki_id is None:
+        _depends(depends, {FRONT})  # a subwiki named or a post made anywhere may make it known
         return {"items": [], "next_cursor": None}
+    _depends(depends, {subwiki_tag(subwiki_id)})
     return page(tx, "subwiki", {"subwiki_id": subwiki_id}, sort, limit, cursor, now)
 
 
-def user_posts(tx: Transaction, author_id: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
+def user_posts(
+    tx: Transaction, author_id: str, limit: int | None, cursor: str | None, now: datetime, depends: set | None = None
+) -> dict:
+    _depends(depends, {author_tag(author_id)})
     return page(tx, "author", {"author_id": author_id}, "new", limit, cursor, now)
 
 
-def home_feed(tx: Transaction, user_id: str, sort: str, limit: int | None, cursor: str | None, now: datetime) -> dict:
+def home_feed(
+    tx: Transaction,
+    user_id: str,
+    sort: str,
+    limit: int | None,
+    cursor: str | None,
+    now: datetime,
+    depends: set | None = None,
+) -> dict:
     params = home_sources(tx, user_id)
+    if depends is not None:
+        depends |= home_tags(user_id, params["subwikis"], params["followees"])
     return page(tx, "home", params, sort, limit, cursor, now, per_subwiki=CONFIG.PER_SUBWIKI_HOME)
+
+
+def _depends(depends: set | None, tags: set[str]) -> None:
+    if depends is not None:
+        depends |= tags

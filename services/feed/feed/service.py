@@ -7,7 +7,7 @@ from pathlib import Path
 from nameko.timer import timer
 
 from feed import handlers, pages
-from feed.cache import CHANNEL, kept_answers
+from feed.cache import CHANNEL, kept_answers, reader_tag, touches
 from feed.exceptions import FeedError
 from feed.models import ACCOUNTS, KNOWN_USERS, Base
 from feed.notifications import inbox, rules
@@ -31,7 +31,7 @@ def erased(tx, user_id: str) -> None:
 class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed, erased)):
     name = "feed"
 
-    db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL)
+    db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL, touches=touches)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     kept = kept_answers()
 
@@ -45,7 +45,7 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
             }
 
     def _apply(self, payload: dict, handler: str, apply, *args) -> None:
-        """Apply an event once; feed processes drop their kept answers when it commits."""
+        """Apply an event once; feed processes drop the kept answers it touched when it commits."""
         self.db.apply_once(payload, handler, apply, *args)
 
     @event_handler("content", "post_created")
@@ -254,11 +254,11 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
         return self._page(pages.public_feed, sort, window, limit, cursor)
 
     def _mutes_anything(self, viewer_id: str) -> bool:
-        def read() -> bool:
+        def read() -> tuple[bool, set[str]]:
             with self.db.reading() as tx:
-                return pages.mutes_anything(tx, viewer_id)
+                return pages.mutes_anything(tx, viewer_id), {reader_tag(viewer_id)}
 
-        return self.kept.get_or_build(("mutes_anything", viewer_id), read)
+        return self.kept.get_or_build(("mutes_anything", viewer_id), read, tagged=True)
 
     @rpc(expected_exceptions=DECLARED)
     def subwiki_feed(
@@ -284,10 +284,12 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
             return pages.post_scores(tx, list(post_ids)[:100])
 
     def _page(self, read, *args) -> dict:
-        """``read``'s page for ``args``, kept under the page function and its arguments."""
+        """``read``'s page for ``args``, kept under the page function and its arguments, with the tags of
+        what it was read from (``feed.cache``)."""
 
-        def build() -> dict:
+        def build() -> tuple[dict, set[str]]:
+            depends: set[str] = set()
             with self.db.reading() as tx:
-                return read(tx, *args, utcnow())
+                return read(tx, *args, utcnow(), depends=depends), depends
 
-        return self.kept.get_or_build((read.__name__, *args), build)
+        return self.kept.get_or_build((read.__name__, *args), build, tagged=True)

@@ -1,0 +1,169 @@
+"""The feed's kept pages on real PostgreSQL: a change drops only the pages it touches (its subwiki's,
+its author's, the front page, the home pages drawing on them), and a page is never staler than the
+change that affects it: after each of a long run of varied events, every page the service answers
+is the page read afresh from the database."""
+
+import random
+
+import pytest
+from nameko.testing.services import entrypoint_hook
+
+from feed import pages
+from feed.models import Base
+from feed.service import FeedService
+from svclib.db import StandaloneDatabase, isoformat, utcnow
+from svclib.testing import wait_until
+
+SUBWIKIS = ("s1", "s2", "s3")
+AUTHORS = ("a1", "a2", "a3", "a4")
+READERS = ("r1", "r2", "r3")
+
+
+@pytest.fixture
+def config(service_config):
+    return service_config("feed")
+
+
+@pytest.fixture
+def feed(container_factory, config):
+    container = container_factory(FeedService, config)
+    container.start()
+    kept = next(d for d in container.dependencies if d.attr_name == "kept").kept
+    assert wait_until(lambda: kept.listening)
+    database = StandaloneDatabase(Base.metadata, config["FEED_DATABASE_URL"])
+    yield Feed(container, kept, database)
+    database.dispose()
+
+
+class Feed:
+    def __init__(self, container, kept, database):
+        self.container, self.kept, self.database = container, kept, database
+        self.n = 0
+
+    def call(self, entrypoint: str, *args, **kwargs):
+        with entrypoint_hook(self.container, entrypoint) as call:
+            return call(*args, **kwargs)
+
+    def event(self, handler: str, entity: str, data: dict) -> None:
+        self.n += 1
+        self.call(handler, {"event_id": f"e{self.n}", "occurred_at": isoformat(utcnow()), entity: data})
+
+    def post(self, post_id: str, author: str, subwiki: str) -> None:
+        post = {
+            "id": post_id,
+            "author_id": author,
+            "subwiki_id": subwiki,
+            "subwiki": f"slug_{subwiki}",
+            "kind": "text",
+            "title": post_id,
+            "created_at": isoformat(utcnow()),
+            "revision": 1,
+        }
+        self.event("handle_post_created", "post", post)
+
+    def vote(self, post_id: str, voter: str, value: int = 1) -> None:
+        vote = {"target_type": "post", "target_id": post_id, "voter_id": voter, "value": value}
+        self.event("handle_vote_cast", "vote", vote)
+
+    # Every page the test looks at: (entrypoint, arguments) as the service is asked, and the same read afresh.
+    def pages(self) -> list[tuple[str, tuple]]:
+        shown = [("public_feed", ("quality", "all")), ("public_feed", ("new", "all"))]
+        shown += [("subwiki_feed", (f"slug_{s}", "quality")) for s in (*SUBWIKIS, "unknown")]
+        shown += [("user_posts", (a,)) for a in AUTHORS]
+        shown += [("home_feed", (r, sort)) for r in READERS for sort in ("quality", "new")]
+        return shown
+
+    def answered(self, entrypoint: str, args: tuple) -> dict:
+        return self.call(entrypoint, *args)
+
+    def afresh(self, entrypoint: str, args: tuple) -> dict:
+        with self.database.reading() as tx:
+            return getattr(pages, entrypoint)(tx, *args, None, None, utcnow())
+
+
+def seen(answer: dict) -> list[tuple]:
+    """What a page shows that a change can move (its ages move on by themselves while it is kept)."""
+    return [
+        (
+            item["post_id"],
+            item["author_username"],
+            item["subwiki_name"],
+            item["up"],
+            item["down"],
+            item["comment_count"],
+            item["rank"]["score"],
+        )
+        for item in answer["items"]
+    ]
+
+
+def test_a_vote_drops_only_the_pages_it_touches(feed):
+    feed.post("p1", "a1", "s1")
+    feed.post("p2", "a2", "s2")
+    feed.event("handle_member_joined", "membership", {"user_id": "r1", "subwiki_id": "s2"})
+    kept_pages = [("subwiki_feed", ("slug_s1", "quality")), ("subwiki_feed", ("slug_s2", "quality"))]
+    kept_pages += [("user_posts", ("a1",)), ("user_posts", ("a2",)), ("home_feed", ("r1", "quality"))]
+    kept_pages += [("public_feed", ("quality", "all"))]
+    for entrypoint, args in kept_pages:
+        feed.answered(entrypoint, args)
+    hits = feed.kept.stats()["hits"]
+    feed.vote("p1", "voter")
+    untouched = [("subwiki_feed", ("slug_s2", "quality")), ("user_posts", ("a2",)), ("home_feed", ("r1", "quality"))]
+    for entrypoint, args in untouched:
+        feed.answered(entrypoint, args)
+    assert feed.kept.stats()["hits"] == hits + len(untouched)
+    touched = [("subwiki_feed", ("slug_s1", "quality")), ("user_posts", ("a1",)), ("public_feed", ("quality", "all"))]
+    for entrypoint, args in touched:
+        assert seen(feed.answered(entrypoint, args))[0][3] == 1  # the vote shows
+    assert feed.kept.stats()["hits"] == hits + len(untouched)
+
+
+def test_every_page_answered_is_the_page_read_afresh_after_each_change(feed):
+    rng = random.Random(15)
+    posts: list[str] = []
+
+    def a_change() -> None:
+        kind = rng.choice(
+            ["post"] * 3
+            + ["vote"] * 4
+            + ["comment", "join", "leave", "follow", "unfollow", "rename", "remove"]
+            + ["subwiki", "trust"]
+        )
+        if kind == "post" or not posts:
+            posts.append(f"p{len(posts)}")
+            feed.post(posts[-1], rng.choice(AUTHORS), rng.choice(SUBWIKIS))
+        elif kind == "vote":
+            feed.vote(rng.choice(posts), rng.choice(("v1", "v2", "v3")), rng.choice((1, 1, -1)))
+        elif kind == "comment":
+            comment = {"id": f"c{feed.n}", "post_id": rng.choice(posts), "author_id": "v1", "length": 200}
+            feed.event("handle_comment_created", "comment", comment)
+        elif kind in ("join", "leave"):
+            membership = {"user_id": rng.choice(READERS), "subwiki_id": rng.choice(SUBWIKIS)}
+            feed.event(f"handle_member_{'joined' if kind == 'join' else 'left'}", "membership", membership)
+        elif kind in ("follow", "unfollow"):
+            follow = {"follower_id": rng.choice(READERS), "followee_id": rng.choice(AUTHORS)}
+            feed.event(f"handle_user_{kind}ed", "follow", follow)
+        elif kind == "rename":
+            author = rng.choice(AUTHORS)
+            user = {"id": author, "username": f"{author}_{feed.n}", "display_name": f"{author} {feed.n}"}
+            feed.event("handle_user_updated", "user", user)
+        elif kind == "remove":
+            feed.event("handle_post_removed", "post", {"id": rng.choice(posts)})
+        elif kind == "subwiki":
+            subwiki = rng.choice(SUBWIKIS)
+            feed.event(
+                "handle_subwiki_created",
+                "subwiki",
+                {"id": subwiki, "slug": f"slug_{subwiki}", "name": f"{subwiki} {feed.n}"},
+            )
+        else:
+            feed.event(
+                "handle_user_trust_changed", "user", {"id": rng.choice(("v1", "v2", "v3")), "trust": rng.random()}
+            )
+
+    for _ in range(80):
+        a_change()
+        for entrypoint, args in feed.pages():
+            assert seen(feed.answered(entrypoint, args)) == seen(feed.afresh(entrypoint, args)), (entrypoint, args)
+    stats = feed.kept.stats()
+    assert stats["hits"] > 200  # pages were answered kept, not only read afresh
