@@ -71,13 +71,19 @@ class Feed:
         shown += [("subwiki_feed", (f"slug_{s}", "quality")) for s in (*SUBWIKIS, "unknown")]
         shown += [("user_posts", (a,)) for a in AUTHORS]
         shown += [("home_feed", (r, sort)) for r in READERS for sort in ("quality", "new")]
+        shown += [("public_feed_for", (r, "quality", "all")) for r in READERS]
         return shown
 
     def answered(self, entrypoint: str, args: tuple) -> dict:
+        if entrypoint == "public_feed_for":  # the front page as a reader sees it, who may have muted some
+            viewer, *args = args
+            return self.call("public_feed", *args, viewer_id=viewer)
         return self.call(entrypoint, *args)
 
     def afresh(self, entrypoint: str, args: tuple) -> dict:
         with self.database.reading() as tx:
+            if entrypoint == "public_feed_for" and not pages.mutes_anything(tx, args[0]):
+                entrypoint, args = "public_feed", args[1:]
             return getattr(pages, entrypoint)(tx, *args, None, None, utcnow())
 
 
@@ -149,6 +155,14 @@ def test_every_page_answered_is_the_page_read_afresh_after_each_change(feed):
             feed.event("handle_user_updated", "user", user)
         elif kind == "remove":
             feed.event("handle_post_removed", "post", {"id": rng.choice(posts)})
+        elif kind in ("mute", "unmute"):
+            target_type = rng.choice(("user", "subwiki"))
+            mute = {
+                "user_id": rng.choice(READERS),
+                "target_type": target_type,
+                "target_id": rng.choice(AUTHORS if target_type == "user" else SUBWIKIS),
+            }
+            feed.event(f"handle_user_{kind}d", "mute", mute)
         elif kind == "subwiki":
             subwiki = rng.choice(SUBWIKIS)
             feed.event(
@@ -161,9 +175,28 @@ def test_every_page_answered_is_the_page_read_afresh_after_each_change(feed):
                 "handle_user_trust_changed", "user", {"id": rng.choice(("v1", "v2", "v3")), "trust": rng.random()}
             )
 
-    for _ in range(80):
+    for _ in range(100):
         a_change()
         for entrypoint, args in feed.pages():
             assert seen(feed.answered(entrypoint, args)) == seen(feed.afresh(entrypoint, args)), (entrypoint, args)
     stats = feed.kept.stats()
     assert stats["hits"] > 200  # pages were answered kept, not only read afresh
+
+
+def test_a_mute_drops_the_pages_of_the_reader_who_muted(feed):
+    feed.post("by_friend", "a1", "s2")
+    feed.post("in_mine", "a2", "s1")
+    feed.event("handle_member_joined", "membership", {"user_id": "r1", "subwiki_id": "s1"})
+    feed.event("handle_user_followed", "follow", {"follower_id": "r1", "followee_id": "a1"})
+
+    def shown() -> tuple[set, set]:
+        home = {item["post_id"] for item in feed.call("home_feed", "r1", "new")["items"]}
+        front = {item["post_id"] for item in feed.call("public_feed", "new", "all", viewer_id="r1")["items"]}
+        return home, front
+
+    assert shown() == ({"by_friend", "in_mine"}, {"by_friend", "in_mine"})
+    assert shown() == ({"by_friend", "in_mine"}, {"by_friend", "in_mine"})  # kept
+    feed.event("handle_user_muted", "mute", {"user_id": "r1", "target_type": "user", "target_id": "a1"})
+    assert shown() == ({"in_mine"}, {"in_mine"})
+    feed.event("handle_user_unmuted", "mute", {"user_id": "r1", "target_type": "user", "target_id": "a1"})
+    assert shown() == ({"by_friend", "in_mine"}, {"by_friend", "in_mine"})
