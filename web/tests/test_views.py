@@ -415,3 +415,23 @@ def test_a_held_first_post_says_it_waits_for_a_moderator(client, gateway):
     response = client.post("/submit", data=form)
     assert response.status_code == 302 and response.headers["Location"] == "/s/history"
     assert "waits for a moderator" in client.get("/").get_data(as_text=True)  # the note, on the next page
+
+
+def test_a_moderator_removes_a_post_as_spam_from_its_page(client, gateway):
+    gateway.answers[("POST", "/auth/login")] = {"token": "t", "user": {"username": "ada"}}
+    gateway.answers[("GET", "/me")] = {"username": "ada", "display_name": "Ada", "subwikis": [], "following": []}
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    client.post("/signin", data={"login": "ada", "password": "pw", "csrf_token": token})
+    grace = {"id": "u2", "username": "grace", "display_name": "Grace"}
+    post = dict(FEED["items"][0]["post"], body_html="<p>x</p>", revision=1, body="x", can_moderate=True, author=grace)
+    gateway.answers[("GET", "/posts/p1")] = post
+    gateway.answers[("GET", "/posts/p1/comments")] = {"items": [], "next_cursor": None}
+    gateway.answers[("GET", "/posts/p1/pending")] = {"items": []}
+    html = client.get("/posts/p1").get_data(as_text=True)
+    assert 'action="/posts/p1/spam"' in html and "Remove as spam" in html
+    gateway.answers[("POST", "/posts/p1/spam")] = {"post_id": "p1", "author_id": "u1", "removed_post_ids": ["p1"]}
+    response = client.post("/posts/p1/spam", data={"csrf_token": csrf_of(html)})
+    assert response.status_code == 302
+    assert ("POST", "/posts/p1/spam") in [(method, path) for method, path, _, _ in gateway.calls]
+    gateway.answers[("GET", "/posts/p1")] = dict(post, author={"id": "u0", "username": "ada", "display_name": "Ada"})
+    assert "Remove as spam" not in client.get("/posts/p1").get_data(as_text=True)  # not one's own post

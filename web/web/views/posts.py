@@ -284,6 +284,17 @@ def protection(post_id: str):
     return done(message, "posts.show", post_id=post_id)
 
 
+@bp.post("/posts/<post_id>/spam")
+@signed_in
+def spam(post_id: str):
+    """A moderator removes the post as spam: its author's other recent posts here go with it."""
+    try:
+        call("POST", f"/posts/{post_id}/spam")
+    except ApiError as error:
+        return refused(error, url_for("posts.show", post_id=post_id))
+    return done(gettext("Removed as spam, with its author's other recent posts."), "feed.front")
+
+
 @bp.post("/posts/<post_id>/delete")
 @signed_in
 def delete(post_id: str):
