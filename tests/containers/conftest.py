@@ -41,12 +41,16 @@ PUBLIC_BASES = {
     "PYTHON_IMAGE": "python:3.11-slim",
     "POSTGRES_IMAGE": "postgres:15",
     "RABBITMQ_IMAGE": "rabbitmq:3.13-management",
+    "PROMETHEUS_IMAGE": "prom/prometheus:v2.53.0",
 }
 LOCAL_DEBIAN = "localhost/wikisocial/debian:bookworm"
 LOCAL_BASES = {
     "PYTHON_IMAGE": ("localhost/wikisocial/python:3.11", "python.Dockerfile"),
     "POSTGRES_IMAGE": ("localhost/wikisocial/postgres:15", "postgres.Dockerfile"),
     "RABBITMQ_IMAGE": ("localhost/wikisocial/rabbitmq:3", "rabbitmq.Dockerfile"),
+    # The observability profile's Prometheus (Grafana has no Debian package: its dashboards are
+    # checked as files by tests/deploy/test_observability.py).
+    "PROMETHEUS_IMAGE": ("localhost/wikisocial/prometheus:2", "prometheus.Dockerfile"),
 }
 # Debian packages: the engine, its runtime and networking, the API's client, the base builder.
 ENGINE_PACKAGES = (
@@ -383,6 +387,9 @@ def stale_code(root: Path, component: str, tree: Path = ROOT) -> list[str]:
 
 # --- the stack -----------------------------------------------------------------------------------
 
+# `down` with the profiles a test starts services of, so that theirs go too.
+PROFILES = ("--profile", "observability")
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -397,6 +404,7 @@ class Stack:
         self.project = os.environ.get("CONTAINERS_PROJECT", "wikisocial-test")
         self.gateway_port = free_port()
         self.web_port = free_port()
+        self.prometheus_port = free_port()
         self.workdir = workdir
         self.env = engine_env(
             DOCKER_HOST=socket_url,
@@ -405,6 +413,7 @@ class Stack:
             GATEWAY_PORT=str(self.gateway_port),
             WEB_PORT=str(self.web_port),
             RABBITMQ_MANAGEMENT_PORT=str(free_port()),
+            PROMETHEUS_PORT=str(self.prometheus_port),
             PUBLIC_URL=f"http://127.0.0.1:{self.gateway_port}",
             # Every secret from the environment, made for this run.
             POSTGRES_PASSWORD=secrets.token_hex(16),
@@ -485,7 +494,7 @@ class Stack:
         return self.compose("logs", "--no-color", "--tail", "60", check=False, timeout=120).stdout[-20000:]
 
     def down(self) -> None:
-        self.compose("down", "-v", "--remove-orphans", "--timeout", "20", timeout=600)
+        self.compose(*PROFILES, "down", "-v", "--remove-orphans", "--timeout", "20", timeout=600)
         self.down_done = True
 
 
@@ -507,7 +516,9 @@ def wait_until(check, timeout: float, interval: float = 2.0, what: str = "the co
 @pytest.fixture(scope="session")
 def stack(api_socket, bases, images, tmp_path_factory):
     stack = Stack(api_socket, bases, tmp_path_factory.mktemp("compose"))
-    stack.compose("down", "-v", "--remove-orphans", "--timeout", "5", check=False, timeout=600)  # a past run's
+    stack.compose(
+        *PROFILES, "down", "-v", "--remove-orphans", "--timeout", "5", check=False, timeout=600
+    )  # a past run's
     stack.start_healthchecks()
     started = time.monotonic()
     try:
@@ -524,7 +535,7 @@ def stack(api_socket, bases, images, tmp_path_factory):
     finally:
         if not stack.down_done:
             log(stack.logs())
-            stack.compose("down", "-v", "--remove-orphans", "--timeout", "10", check=False, timeout=600)
+            stack.compose(*PROFILES, "down", "-v", "--remove-orphans", "--timeout", "10", check=False, timeout=600)
         stack.stop_healthchecks()
 
 

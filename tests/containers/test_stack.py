@@ -3,6 +3,7 @@ scaled to two replicas, and nothing left after `down -v`. The tests run in this 
 
 from __future__ import annotations
 
+import collections
 import json
 import re
 import shutil
@@ -10,12 +11,14 @@ import uuid
 from pathlib import Path
 
 import requests
+import yaml
 
 COMPONENTS = ("identity", "communities", "content", "feed", "donations", "gateway", "topology")
 SERVICES = ("identity", "communities", "content", "feed", "donations")
 PASSWORD = "a long enough password"
 OCI_LABELS = ("title", "description", "version", "revision", "base.name")
 ROOT = Path(__file__).resolve().parents[2]
+ALERTS = ROOT / "deploy" / "observability" / "alerts.yml"
 FORBIDDEN_PATH = re.compile(
     r"/(tests|build|\.venv|\.git|__pycache__|\.pytest_cache|[^/]+\.egg-info)(/|$)|/\.env$|\.(pem|key|pyc)$"
 )
@@ -200,6 +203,46 @@ def test_the_feed_scales_to_two_replicas(stack, tools):
     consumers = {row[0]: int(row[1]) for row in rows if len(row) == 2 and row[1].isdigit()}  # not the header
     assert consumers.get("rpc-feed") == 2, queues
     journey(stack.url, tools.wait_until)  # the feed still answers, whichever replica takes each message
+
+
+def test_prometheus_scrapes_every_process_and_evaluates_the_alert_rules(stack, tools):
+    """The observability profile's Prometheus (Debian's, where no registry answers) beside the running
+    stack: every process's /metrics, each feed replica's included, is a target that is up; every alert
+    rule of deploy/observability/alerts.yml is loaded and evaluated without error; the journeys'
+    requests are counted by the gateway and the services."""
+    started = stack.compose(
+        *tools.PROFILES, "up", "-d", "--no-build", "--no-deps", "prometheus", timeout=600, check=False
+    )
+    assert started.returncode == 0, started.stderr[-4000:]
+    api = f"http://127.0.0.1:{stack.prometheus_port}/api/v1"
+    feeds = len([name for name in stack.health() if re.search(r"_feed_\d+$", name)])
+    expected = {"services": len(SERVICES) - 1 + feeds, "gateway": 1} | ({"web": 1} if stack.has("web") else {})
+
+    def every_target_up():
+        targets = requests.get(api + "/targets", timeout=10).json()["data"]["activeTargets"]
+        jobs = collections.Counter(target["labels"]["job"] for target in targets)
+        down = [(target["scrapeUrl"], target["lastError"]) for target in targets if target["health"] != "up"]
+        return jobs == expected and not down and targets
+
+    tools.wait_until(every_target_up, 240, what=f"Prometheus scraping {expected}, every target up")
+    declared = {rule["alert"] for group in yaml.safe_load(ALERTS.read_text())["groups"] for rule in group["rules"]}
+
+    def rules_evaluated():
+        groups = requests.get(api + "/rules", timeout=10).json()["data"]["groups"]
+        rules = {rule["name"]: rule for group in groups for rule in group["rules"]}
+        return set(rules) == declared and all(
+            r["health"] == "ok" and r["lastEvaluation"][:4] != "0001" for r in rules.values()
+        )
+
+    tools.wait_until(rules_evaluated, 120, what="every alert rule loaded and evaluated")
+
+    def counted(expr: str) -> float:
+        result = requests.get(api + "/query", params={"query": expr}, timeout=10).json()["data"]["result"]
+        return float(result[0]["value"][1]) if result else 0.0
+
+    tools.wait_until(lambda: counted("sum(gateway_requests_total)") > 0, 60, what="the gateway's requests counted")
+    tools.wait_until(lambda: counted("sum(svc_rpc_calls_total)") > 0, 60, what="the services' RPCs counted")
+    tools.wait_until(lambda: counted("sum(svc_events_handled_total)") > 0, 60, what="the services' events counted")
 
 
 def test_down_leaves_nothing(stack):
