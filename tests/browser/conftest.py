@@ -73,6 +73,8 @@ def site(broker, postgres, tmp_path_factory):
         EVENT_RETRY_DELAY_MS="200",
         OUTBOX_POLL_INTERVAL="0.3",
         UPLOAD_DIR=str(tmp_path_factory.mktemp(f"uploads-{run}")),
+        # The journeys post and comment quickly through new accounts; the spam defences have tests of their own.
+        SPAM_DEFENCES="off",
     )
     stack = Stack(settings, port, tmp_path_factory.mktemp(f"stack-{run}"), web_port=web_port)
     try:
