@@ -26,6 +26,10 @@ from dataclasses import dataclass
 from svclib import settings
 from svclib.ratelimit import RateLimit
 
+# The trust of a new account, and its floor: identity starts every account at it and never goes
+# below it; a service that has not yet heard an account's trust assumes it. Written once, here.
+NEW_ACCOUNT_TRUST = 0.1
+
 # Tiers, from the least trusted: (name, trust it ends at).
 TIERS: tuple[tuple[str, float], ...] = (("new", 0.25), ("member", 0.5), ("trusted", math.inf))
 

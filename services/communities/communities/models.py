@@ -7,6 +7,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables, utcnow
 from svclib.ratelimit import rate_limits_table
+from svclib.trustlimits import NEW_ACCOUNT_TRUST
 from svclib.users import Announcements, known_users_table
 
 
@@ -20,7 +21,6 @@ KNOWN_USERS = known_users_table(Base.metadata)
 ACCOUNTS = Announcements(producer="identity", registered="user_registered", erased="user_erased", entity="user")
 RATE_LIMITS = rate_limits_table(Base.metadata)
 # Identity's trust of a new account (TrustConstants.FLOOR there): assumed until user_trust_changed says otherwise.
-NEW_ACCOUNT_TRUST = 0.1
 
 
 class Trust(Base):

@@ -7,11 +7,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
 from svclib.ratelimit import rate_limits_table
+from svclib.trustlimits import NEW_ACCOUNT_TRUST
 from svclib.users import Announcements, known_users_table
 
 # Identity's trust of a new account (TrustConstants.FLOOR there): what content assumes for a person
 # until identity's user_trust_changed says otherwise. Written here once.
-NEW_ACCOUNT_TRUST = 0.1
 
 
 class Base(Timestamps, DeclarativeBase):

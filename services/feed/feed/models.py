@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
+from svclib.trustlimits import NEW_ACCOUNT_TRUST  # noqa: F401 (the feed's handlers read it here)
 from svclib.users import Announcements, known_users_table
 
 
@@ -20,7 +21,6 @@ ACCOUNTS = Announcements(producer="identity", registered="user_registered", eras
 
 # Identity's trust of a new account (TrustConstants.FLOOR there): the weight the feed gives a voter
 # until identity's user_trust_changed says otherwise. Written here once.
-NEW_ACCOUNT_TRUST = 0.1
 
 
 class FeedPost(Base):

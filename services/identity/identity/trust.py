@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from svclib.trustlimits import NEW_ACCOUNT_TRUST
+
 
 @dataclass(frozen=True)
 class TrustConstants:
-    FLOOR: float = 0.1
+    FLOOR: float = NEW_ACCOUNT_TRUST
     AGE: float = 0.2
     AGE_FULL_DAYS: float = 30.0
     EDITS: float = 0.35
