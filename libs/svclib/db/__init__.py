@@ -8,7 +8,7 @@ record that an incoming event was applied (``tx.once``) commit together.
 One concern per module: ``engine`` (engines and pools), ``types`` (shared
 column types and the plumbing tables), ``migrations`` (alembic at start-up),
 ``read`` (the raw read path), ``transaction`` (the unit of work),
-``provider`` (the nameko dependency) and ``standalone`` (the same without a
+``rows`` (a row found or made, and locked), ``provider`` (the nameko dependency) and ``standalone`` (the same without a
 container). Time helpers live in :mod:`svclib.times`.
 """
 
@@ -21,6 +21,7 @@ from svclib.db.engine import make_engine, normalise_url  # noqa: E402
 from svclib.db.migrations import migrate  # noqa: E402
 from svclib.db.provider import Database, DatabaseHandle, configured_url  # noqa: E402
 from svclib.db.read import Read  # noqa: E402
+from svclib.db.rows import locked_row  # noqa: E402
 from svclib.db.standalone import StandaloneDatabase  # noqa: E402
 from svclib.db.transaction import Transaction  # noqa: E402
 from svclib.db.types import Timestamps, UTCDateTime, plumbing_tables  # noqa: E402
@@ -36,6 +37,7 @@ __all__ = [
     "UTCDateTime",
     "configured_url",
     "isoformat",
+    "locked_row",
     "make_engine",
     "migrate",
     "normalise_url",

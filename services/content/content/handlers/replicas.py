@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from content.models import NEW_ACCOUNT_TRUST, Block, Member, MemberVersion, Trust
-from svclib.db import Transaction, utcnow
+from svclib.db import Transaction, locked_row
 
 
 def _newer_membership(tx: Transaction, membership: dict) -> bool:
@@ -19,15 +18,7 @@ def _newer_membership(tx: Transaction, membership: dict) -> bool:
     after the other. An event without a version (from an older producer) applies as it comes.
     """
     key = {"subwiki_id": membership["subwiki_id"], "user_id": membership["user_id"]}
-    query = select(MemberVersion).filter_by(**key).with_for_update()
-    held = tx.session.scalar(query)
-    if held is None:
-        insert = postgresql.insert if tx.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        now = utcnow()
-        tx.session.execute(
-            insert(MemberVersion).values(**key, version=0, created_at=now, updated_at=now).on_conflict_do_nothing()
-        )
-        held = tx.session.scalar(query.execution_options(populate_existing=True))
+    held = locked_row(tx, MemberVersion, key, {"version": 0})
     version = membership.get("version")
     if version is None:
         return True
@@ -91,14 +82,7 @@ def record_block(tx: Transaction, block: dict, blocked: bool) -> None:
     or a mention then needs identity neither up nor fast, and a block takes effect here as soon as its
     event arrives (usually within the second of the blocker's request)."""
     key = {"blocker_id": block["blocker_id"], "blocked_id": block["blocked_id"]}
-    query = select(Block).filter_by(**key).with_for_update()
-    held = tx.session.scalar(query)
-    if held is None:
-        insert = postgresql.insert if tx.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        now = utcnow()
-        values = {**key, "active": False, "version": 0, "created_at": now, "updated_at": now}
-        tx.session.execute(insert(Block).values(**values).on_conflict_do_nothing())
-        held = tx.session.scalar(query.execution_options(populate_existing=True))
+    held = locked_row(tx, Block, key, {"active": False, "version": 0})
     version = block.get("version")
     if version is not None and int(version) <= held.version:
         return

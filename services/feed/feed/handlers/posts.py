@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from feed import ranking
-from feed.handlers.rows import lock_posts, locked_post, locked_row
+from feed.handlers.rows import lock_posts, locked_post
 from feed.handlers.scores import rescore
 from feed.models import FeedAuthor, FeedComment, FeedEdit, FeedPerson, FeedPost, FeedSubwiki
-from svclib.db import Transaction, parse_time
+from svclib.db import Transaction, locked_row, parse_time
 
 
 def post_created(tx: Transaction, post: dict, now: datetime) -> None:

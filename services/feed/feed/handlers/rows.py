@@ -20,10 +20,9 @@ repeated deliveries change nothing.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from feed.models import NEW_ACCOUNT_TRUST, FeedPost, FeedTrust, FeedVersion
-from svclib.db import Transaction, utcnow
+from svclib.db import Transaction, locked_row
 
 
 def locked_post(tx: Transaction, post_id: str) -> FeedPost | None:
@@ -34,23 +33,6 @@ def locked_post(tx: Transaction, post_id: str) -> FeedPost | None:
 def lock_posts(tx: Transaction, *conditions) -> None:
     """Lock every post that matches, in id order, before a statement changes them all."""
     tx.session.execute(select(FeedPost.id).where(*conditions).order_by(FeedPost.id).with_for_update())
-
-
-def locked_row(tx: Transaction, model, key: dict, defaults: dict, share: bool = False):
-    """The row of ``model`` with ``key``, locked (FOR SHARE with ``share``), made with ``defaults`` first if missing.
-
-    Two events may find it missing at once: the insert skips a row another made meanwhile
-    (ON CONFLICT DO NOTHING) and both then lock the one row, one after the other.
-    """
-    query = select(model).filter_by(**key).with_for_update(read=share)
-    row = tx.session.scalar(query)
-    if row is None:
-        insert = postgresql.insert if tx.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        now = utcnow()
-        values = {**key, **defaults, "created_at": now, "updated_at": now}
-        tx.session.execute(insert(model).values(**values).on_conflict_do_nothing())
-        row = tx.session.scalar(query.execution_options(populate_existing=True))
-    return row
 
 
 def trust_row(tx: Transaction, user_id: str, share: bool = False) -> FeedTrust:

@@ -8,29 +8,13 @@ Holding the key's row for the rest of the transaction serialises everything done
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-
 from identity.models import KeyVersion
-from svclib.db import Transaction, utcnow
+from svclib.db import Transaction, locked_row
 
 
 def hold(tx: Transaction, kind: str, key: str) -> KeyVersion:
     """The key's version row, locked until the transaction ends (made at version 0 when new)."""
-    dialect = tx.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    now = utcnow()
-    tx.session.execute(
-        insert(KeyVersion)
-        .values(kind=kind, key=key, version=0, created_at=now, updated_at=now)
-        .on_conflict_do_nothing()
-    )
-    return tx.session.scalar(
-        select(KeyVersion)
-        .where(KeyVersion.kind == kind, KeyVersion.key == key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    return locked_row(tx, KeyVersion, {"kind": kind, "key": key}, {"version": 0})
 
 
 def newer(tx: Transaction, kind: str, key: str, version: int | None) -> bool:
