@@ -22,6 +22,16 @@ from svclib import trustlimits
 from svclib.db import Transaction, utcnow
 
 
+def _written_lately(tx: Transaction, model, user_id: str, *alike) -> str | None:
+    """The id of a post or comment (``model``) like this one (``alike``) that the person wrote within the
+    repeat window, if any; None when repeats are allowed."""
+    window = trustlimits.duplicate_window_seconds()
+    if window <= 0:
+        return None
+    recent = model.created_at >= utcnow() - timedelta(seconds=window)
+    return tx.session.scalar(select(model.id).where(model.author_id == user_id, recent, *alike).limit(1))
+
+
 def check_post(tx: Transaction, user_id: str, kind: str, title: str, body: str, url: str | None) -> None:
     """Refuse a post with more links than the author's trust allows (400), the same post again (409
     ``duplicate``), or one beyond the author's posts this hour (429 with ``retry_after``)."""
@@ -29,42 +39,26 @@ def check_post(tx: Transaction, user_id: str, kind: str, title: str, body: str, 
     refusal = trustlimits.check_links(trust, url, title, body)
     if refusal is not None:
         raise Invalid(refusal.message, fields=refusal.fields)
-    window = trustlimits.duplicate_window_seconds()
-    if window > 0:
-        same = tx.session.scalar(
-            select(Post.id)
-            .where(
-                Post.author_id == user_id,
-                Post.created_at >= utcnow() - timedelta(seconds=window),
-                Post.removed_at.is_(None),
-                Post.kind == kind,
-                Post.title == title,
-                Post.body == body,
-                Post.url.is_(None) if url is None else Post.url == url,
-            )
-            .limit(1)
-        )
-        if same is not None:
-            raise Duplicate("You posted this a moment ago.", post_id=same)
+    same = _written_lately(
+        tx,
+        Post,
+        user_id,
+        Post.removed_at.is_(None),
+        Post.kind == kind,
+        Post.title == title,
+        Post.body == body,
+        Post.url.is_(None) if url is None else Post.url == url,
+    )
+    if same is not None:
+        raise Duplicate("You posted this a moment ago.", post_id=same)
     trustlimits.hit(tx, RATE_LIMITS, "posts", trust, user_id)
 
 
 def check_comment(tx: Transaction, user_id: str, body: str) -> None:
     """Refuse the same comment again (409 ``duplicate``) or one beyond the author's comments this minute (429)."""
-    window = trustlimits.duplicate_window_seconds()
-    if window > 0:
-        same = tx.session.scalar(
-            select(Comment.id)
-            .where(
-                Comment.author_id == user_id,
-                Comment.created_at >= utcnow() - timedelta(seconds=window),
-                Comment.deleted_at.is_(None),
-                Comment.body == body,
-            )
-            .limit(1)
-        )
-        if same is not None:
-            raise Duplicate("You wrote this comment a moment ago.", comment_id=same)
+    same = _written_lately(tx, Comment, user_id, Comment.deleted_at.is_(None), Comment.body == body)
+    if same is not None:
+        raise Duplicate("You wrote this comment a moment ago.", comment_id=same)
     trustlimits.hit(tx, RATE_LIMITS, "comments", trust_of(tx, user_id), user_id)
 
 
