@@ -112,6 +112,16 @@ def refused(error: ApiError, fallback: str):
     return redirect(back_path() or fallback)
 
 
+def switch(on: bool, path: str, fallback: str):
+    """Turn something on (PUT ``path``) or off (DELETE ``path``): None when done, else the answer to the
+    refusal (back to ``fallback`` with the reason)."""
+    try:
+        call("PUT" if on else "DELETE", path)
+    except ApiError as error:
+        return refused(error, fallback)
+    return None
+
+
 # The caller's mutes and blocks a page needs (the first hundred of each, by name).
 KEPT_AWAY = {"limit": 100}
 

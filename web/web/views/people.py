@@ -16,8 +16,8 @@ from web.views import (
     cursor_params,
     done,
     form_page,
-    refused,
     signed_in,
+    switch,
     usernames,
 )
 
@@ -53,10 +53,9 @@ def profile(username: str):
 @signed_in
 def follow(username: str):
     following = request.form.get("follow") == "1"
-    try:
-        call("PUT" if following else "DELETE", f"/users/{username}/follow")
-    except ApiError as error:
-        return refused(error, url_for("people.profile", username=username))
+    refusal = switch(following, f"/users/{username}/follow", url_for("people.profile", username=username))
+    if refusal is not None:
+        return refusal
     message = gettext("You follow %(name)s.", name=username) if following else gettext("You no longer follow them.")
     return done(message, "people.profile", username=username)
 
@@ -65,10 +64,9 @@ def follow(username: str):
 @signed_in
 def mute(username: str):
     muting = request.form.get("mute") == "1"
-    try:
-        call("PUT" if muting else "DELETE", f"/me/mutes/users/{username}")
-    except ApiError as error:
-        return refused(error, url_for("people.profile", username=username))
+    refusal = switch(muting, f"/me/mutes/users/{username}", url_for("people.profile", username=username))
+    if refusal is not None:
+        return refusal
     if muting:
         message = gettext("You muted %(name)s.", name=username)
     else:
@@ -80,10 +78,9 @@ def mute(username: str):
 @signed_in
 def block(username: str):
     blocking = request.form.get("block") == "1"
-    try:
-        call("PUT" if blocking else "DELETE", f"/me/blocks/{username}")
-    except ApiError as error:
-        return refused(error, url_for("people.profile", username=username))
+    refusal = switch(blocking, f"/me/blocks/{username}", url_for("people.profile", username=username))
+    if refusal is not None:
+        return refusal
     if blocking:
         message = gettext("You blocked %(name)s.", name=username)
     else:

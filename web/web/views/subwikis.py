@@ -15,9 +15,9 @@ from web.views import (
     cursor_params,
     done,
     form_page,
-    refused,
     restore_revision,
     signed_in,
+    switch,
     wiki_history,
 )
 
@@ -71,10 +71,9 @@ def show(slug: str):
 @signed_in
 def mute(slug: str):
     muting = request.form.get("mute") == "1"
-    try:
-        call("PUT" if muting else "DELETE", f"/me/mutes/subwikis/{slug}")
-    except ApiError as error:
-        return refused(error, url_for("subwikis.show", slug=slug))
+    refusal = switch(muting, f"/me/mutes/subwikis/{slug}", url_for("subwikis.show", slug=slug))
+    if refusal is not None:
+        return refusal
     message = gettext("You muted this subwiki.") if muting else gettext("You unmuted this subwiki.")
     if request.form.get("back") == "settings":
         return done(message, "people.settings")
@@ -85,10 +84,9 @@ def mute(slug: str):
 @signed_in
 def membership(slug: str):
     joining = request.form.get("join") == "1"
-    try:
-        call("PUT" if joining else "DELETE", f"/subwikis/{slug}/membership")
-    except ApiError as error:
-        return refused(error, url_for("subwikis.show", slug=slug))
+    refusal = switch(joining, f"/subwikis/{slug}/membership", url_for("subwikis.show", slug=slug))
+    if refusal is not None:
+        return refusal
     message = gettext("You joined this subwiki.") if joining else gettext("You left this subwiki.")
     return done(message, "subwikis.show", slug=slug)
 
