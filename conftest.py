@@ -8,7 +8,8 @@ import eventlet
 eventlet.monkey_patch()
 
 # The suites write fast through a few accounts; the tests of the spam defences turn them on
-# (SPAM_DEFENCES=on, svclib.trustlimits). Set before any stack starts: its processes inherit it.
+# (SPAM_DEFENCES=on: content's handlers/spam.py, communities' subwikis a day). Set before any stack
+# starts: its processes inherit it.
 os.environ.setdefault("SPAM_DEFENCES", "off")
 
 pytest_plugins = ["devstack.fixtures"]

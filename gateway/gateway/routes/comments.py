@@ -77,7 +77,7 @@ def thread(comment_id: str):
     tag="Discussion",
     errors=(403, 409, 429),
     headers=(RETRY_KEY,),
-    description="Spam defences by the author's trust (svclib.trustlimits): a new account comments a few times a "
+    description="Spam defences by the author's trust: a new account comments a few times a "
     "minute (429 `rate_limited` with `Retry-After`), more as trust rises. The same comment again by its author "
     "within ten minutes is a 409 `duplicate`.",
 )

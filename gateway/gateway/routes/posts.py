@@ -47,7 +47,7 @@ def viewer_id() -> str | None:
     tag="Posts",
     errors=(403, 409, 429),
     headers=(RETRY_KEY,),
-    description="Spam defences by the author's trust (svclib.trustlimits): a new account posts a few times an hour "
+    description="Spam defences by the author's trust: a new account posts a few times an hour "
     "(429 `rate_limited` with `Retry-After`), with at most a couple of links (400 `validation_error` on `body`); "
     "the limits loosen as trust rises. The same post again by its author within ten minutes is a 409 `duplicate`. "
     "A new member's first post in a subwiki whose moderators approve first posts is held: 202 with the held post.",

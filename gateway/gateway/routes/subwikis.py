@@ -58,7 +58,7 @@ def list_subwikis():
     auth=True,
     tag="Subwikis",
     errors=(409, 429),
-    description="A new account starts one subwiki a day, more as its trust rises (svclib.trustlimits): beyond, "
+    description="A new account starts one subwiki a day, more as its trust rises: beyond, "
     "429 `rate_limited` with `Retry-After`.",
 )
 def create_subwiki():

@@ -7,7 +7,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables, utcnow
 from svclib.ratelimit import rate_limits_table
-from svclib.trustlimits import NEW_ACCOUNT_TRUST
 from svclib.users import Announcements, known_users_table
 
 
@@ -20,7 +19,6 @@ KNOWN_USERS = known_users_table(Base.metadata)
 # Identity announces accounts: {"user": {"id", "username", ...}}.
 ACCOUNTS = Announcements(producer="identity", registered="user_registered", erased="user_erased", entity="user")
 RATE_LIMITS = rate_limits_table(Base.metadata)
-# Identity's trust of a new account (TrustConstants.FLOOR there): assumed until user_trust_changed says otherwise.
 
 
 class Trust(Base):
@@ -29,7 +27,7 @@ class Trust(Base):
     __tablename__ = "trust"
 
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    trust: Mapped[float] = mapped_column(Float, default=NEW_ACCOUNT_TRUST)
+    trust: Mapped[float] = mapped_column(Float)
     # Identity's version of the value held: an older one arriving late is not applied.
     version: Mapped[int] = mapped_column(BigInteger, default=0)
 

@@ -21,3 +21,8 @@ CONSUMES = {
         "moderator_removed": MEMBERSHIP,
     },
 }
+
+# The trust identity gives a new account (its floor, identity.trust): what content assumes for a person
+# until identity's user_trust_changed says otherwise. Identity's figure; tests/integration/
+# test_trust_assumptions.py checks this copy against it, as the fields above are checked.
+NEW_ACCOUNT_TRUST = 0.1

@@ -7,11 +7,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
 from svclib.ratelimit import rate_limits_table
-from svclib.trustlimits import NEW_ACCOUNT_TRUST
 from svclib.users import Announcements, known_users_table
-
-# Identity's trust of a new account (TrustConstants.FLOOR there): what content assumes for a person
-# until identity's user_trust_changed says otherwise. Written here once.
 
 
 class Base(Timestamps, DeclarativeBase):
@@ -48,12 +44,12 @@ class MemberVersion(Base):
 
 
 class Trust(Base):
-    """Each person's trust (0.1 .. 1.0), kept from identity's events."""
+    """Each person's trust (identity's floor to 1.0), kept from identity's events."""
 
     __tablename__ = "trust"
 
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    trust: Mapped[float] = mapped_column(Float, default=NEW_ACCOUNT_TRUST)
+    trust: Mapped[float] = mapped_column(Float)
     # Identity's version of the value held (a sequence per person): an older one is not applied.
     version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # When identity computed the value held: for events without a version, an older change arriving late is not applied.

@@ -79,3 +79,8 @@ CONSUMES = {
         "donation_completed": ("id", "donor_id", "recipient_id", "public", "amount_cents", "currency"),
     },
 }
+
+# The trust identity gives a new account (its floor, identity.trust): what the feed assumes for a person
+# until identity's user_trust_changed says otherwise. Identity's figure; tests/integration/
+# test_trust_assumptions.py checks this copy against it, as the fields above are checked.
+NEW_ACCOUNT_TRUST = 0.1

@@ -6,7 +6,6 @@ from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
-from svclib.trustlimits import NEW_ACCOUNT_TRUST  # noqa: F401 (the feed's handlers read it here)
 from svclib.users import Announcements, known_users_table
 
 
@@ -18,9 +17,6 @@ OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
 KNOWN_USERS = known_users_table(Base.metadata)
 # Identity announces accounts: {"user": {"id", "username", ...}}.
 ACCOUNTS = Announcements(producer="identity", registered="user_registered", erased="user_erased", entity="user")
-
-# Identity's trust of a new account (TrustConstants.FLOOR there): the weight the feed gives a voter
-# until identity's user_trust_changed says otherwise. Written here once.
 
 
 class FeedPost(Base):

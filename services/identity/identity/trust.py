@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from svclib.trustlimits import NEW_ACCOUNT_TRUST
+# The trust of a new account, and its floor: every account starts at it and never goes below it. Identity's
+# figure: content, communities and the feed assume it for a person whose trust they have not yet heard
+# (their consumes.py, checked against this one by tests/integration/test_trust_assumptions.py).
+NEW_ACCOUNT_TRUST = 0.1
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,16 @@
-"""Subwikis: creating them, showing them, finding them."""
+"""Subwikis: creating them, showing them, finding them.
+
+How many subwikis a person may start a day depends on their trust (communities' copy of identity's
+``user_trust_changed``): a new account one, more in each tier of trust above. The tiers are the platform's
+reading of identity's trust, the same as content's spam defences (one setting moves both, and
+tests/integration/test_trust_assumptions.py keeps the defaults in step); the counting is ``svclib.tiers``
+over ``svclib.ratelimit``. From the environment: ``SPAM_DEFENCES=off`` (no limit), ``TRUST_TIER_<TIER>_BELOW``,
+``RATE_LIMIT_SUBWIKIS_<TIER>_LIMIT`` and ``..._WINDOW_SECONDS``.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from datetime import datetime
@@ -10,15 +19,27 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from communities import events
+from communities.consumes import NEW_ACCOUNT_TRUST
 from communities.exceptions import Conflict, Invalid
 from communities.handlers.access import HISTORY, check_lengths, find_subwiki, known_user, view
 from communities.handlers.members import emit_membership
-from communities.models import NEW_ACCOUNT_TRUST, RATE_LIMITS, Membership, Subwiki, Trust
+from communities.models import RATE_LIMITS, Membership, Subwiki, Trust
 from communities.schemas import SubwikiSummarySchema
-from svclib import pagination, trustlimits
+from svclib import pagination
 from svclib.db import Transaction, utcnow
+from svclib.tiers import TieredLimit, Tiers
 
 SLUG = re.compile(r"^[a-z0-9_]{3,40}$")
+
+TRUST_TIERS = Tiers("TRUST_TIER", (("new", 0.25), ("member", 0.5), ("trusted", math.inf)))
+SUBWIKIS_A_DAY = TieredLimit(
+    "subwikis",
+    TRUST_TIERS,
+    24 * 3600,
+    {"new": 1, "member": 3, "trusted": 10},
+    "You have created many subwikis today; try again later.",
+    switch="SPAM_DEFENCES",
+)
 
 SORTS = {
     "members": (Subwiki.member_count, int),
@@ -61,8 +82,8 @@ def create_subwiki(tx: Transaction, user_id: str, slug: str, name: str, summary:
         raise Invalid("Some fields are not valid.", fields=fields)
     check_lengths(name=name, summary=summary, description=description)
     known_user(tx, user_id)
-    # Subwikis a day by the creator's trust (svclib.trustlimits): counted with the creation, a refused one is not.
-    trustlimits.hit(tx, RATE_LIMITS, "subwikis", trust_of(tx, user_id), user_id)
+    # Subwikis a day by the creator's trust: counted with the creation, a refused one is not.
+    SUBWIKIS_A_DAY.hit(tx, RATE_LIMITS, trust_of(tx, user_id), user_id)
     now = utcnow()
     if _slug_taken(tx, slug):
         raise _slug_conflict()

@@ -184,7 +184,7 @@ def test_membership_events_carry_the_membership_s_version(service, db):
 
 
 def test_subwiki_creation_per_account_is_limited_by_trust_with_retry_after(service, monkeypatch):
-    """A new account starts few subwikis a day; one identity trusts more starts more (svclib.trustlimits)."""
+    """A new account starts few subwikis a day; one identity trusts more starts more (handlers.subwikis)."""
     monkeypatch.setenv("SPAM_DEFENCES", "on")
     monkeypatch.setenv("RATE_LIMIT_SUBWIKIS_NEW_LIMIT", "2")
     for tier in ("NEW", "TRUSTED"):  # no window ends during the test (it would start a fresh count)

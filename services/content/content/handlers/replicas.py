@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from content.models import NEW_ACCOUNT_TRUST, Block, Member, MemberVersion, Trust
+from content.consumes import NEW_ACCOUNT_TRUST
+from content.models import Block, Member, MemberVersion, Trust
 from svclib.db import Transaction, locked_row
 
 

@@ -1,4 +1,4 @@
-"""Spam defences driven by trust (content.handlers.spam, figures in svclib.trustlimits): posts an hour,
+"""Spam defences driven by trust (content.handlers.spam, its figures): posts an hour,
 comments a minute and links a post loosen as trust rises; the same post or comment twice is refused."""
 
 import pytest

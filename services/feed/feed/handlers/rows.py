@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from feed.models import NEW_ACCOUNT_TRUST, FeedPost, FeedTrust, FeedVersion
+from feed.consumes import NEW_ACCOUNT_TRUST
+from feed.models import FeedPost, FeedTrust, FeedVersion
 from svclib.db import Transaction, locked_row
 
 
