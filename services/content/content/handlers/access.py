@@ -19,11 +19,6 @@ MembershipLookup = Callable[..., dict | None]
 (``subwiki_id``, ``subwiki``, ``is_member``, ``is_moderator``), or None when there is no such subwiki."""
 
 
-def local_only(user_id: str | None, **where: str) -> None:
-    """A lookup that asks no one: the local copy is all there is (tools and tests)."""
-    return None
-
-
 def member(tx: Transaction, lookup: MembershipLookup, subwiki_id: str, user_id: str | None) -> Member | None:
     if not user_id:
         return None

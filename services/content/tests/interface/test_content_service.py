@@ -149,6 +149,9 @@ def test_requests_made_at_the_same_moment_make_one_resource_on_postgres(containe
     monkeypatch.setattr(access, "post", find_slowly)
     database = StandaloneDatabase(Base.metadata, config["CONTENT_DATABASE_URL"])
 
+    def ask_no_one(user_id, **where):  # the local copy of memberships is all there is
+        return None
+
     def at_once(handler, *args):
         def one(_):
             with database.transaction() as tx:
@@ -157,7 +160,7 @@ def test_requests_made_at_the_same_moment_make_one_resource_on_postgres(containe
         return list(eventlet.GreenPool().imap(one, range(4)))
 
     try:
-        made = at_once(comments.create_comment, access.local_only, bob, post["id"], "Once", None, "same")
+        made = at_once(comments.create_comment, ask_no_one, bob, post["id"], "Once", None, "same")
         assert len({c["id"] for c in made}) == 1
         filed = at_once(reports.file_report, bob, "post", post["id"], "Spam")
         assert len({r["id"] for r in filed}) == 1
