@@ -1,0 +1,371 @@
+"""``make bench-votes``: sign-ins while many members vote for a few popular authors.
+
+On a fresh stack (its own RabbitMQ vhost and PostgreSQL databases, removed at the end, as is
+every process started here), seeded through the gateway with 8 voters, 5 authors with posts
+in one subwiki, and one more account that only signs in:
+
+1. **Logins alone**: one thread signing in through the gateway every ``--login-pause`` seconds
+   (a person signing in now and then, not a load of its own: each login hashes a password),
+   ``--baseline-logins`` times: p50/p95/p99.
+2. **Logins during votes**: the same login loop while 8 threads (one per voter) send ``--votes``
+   up-votes (2,000) through the gateway, ``PUT /posts/{id}/vote``, each voter every post of the
+   5 authors in its own shuffled order, so that every vote lands on one of 5 authors' trust. The
+   loop runs from the first vote until identity and the feed hold every vote: events are handled
+   after the gateway answered, and that handling is what sign-ins compete with.
+
+Reported: login p50/p95/p99 alone and during the votes, votes/s as the gateway answered them and
+as identity and the feed applied them, the deadlocks PostgreSQL counted in the stack's databases
+(``pg_stat_database``) during the votes, the messages in the dead-letter queues, each process's
+CPU seconds during the votes (``bench/cpu.py``), and identity's trust recomputations. Nothing is
+asserted. Results: ``bench/results/votes-<UTC time>.json`` and a table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench import cpu
+from bench.gateway import _interrupted, free_port, git_state, safely, say
+from devstack import infra
+from devstack.client import PASSWORD, Api
+from devstack.stack import ROOT, Stack
+
+RESULTS = ROOT / "bench" / "results"
+VOTERS = 8
+AUTHORS = 5
+# Settings from the environment that change what is measured, written into the results when set.
+SETTINGS_RECORDED = ("EVENT_WORKERS", "TRUST_RECOMPUTE_SECONDS", "DB_POOL_SIZE", "MAX_WORKERS")
+
+
+def percentiles(seconds: list[float]) -> dict[str, Any]:
+    """p50/p95/p99 and max in ms (p99 of a few hundred samples is close to the max: both are given)."""
+    if len(seconds) < 2:
+        return {"count": len(seconds)}
+    cuts = statistics.quantiles(seconds, n=100, method="inclusive")
+    return {
+        "count": len(seconds),
+        "p50_ms": round(cuts[49] * 1e3, 1),
+        "p95_ms": round(cuts[94] * 1e3, 1),
+        "p99_ms": round(cuts[98] * 1e3, 1),
+        "max_ms": round(max(seconds) * 1e3, 1),
+    }
+
+
+class LoginLoop:
+    """One thread signing in through the gateway every ``pause`` seconds; keeps each login's time."""
+
+    def __init__(self, base: str, username: str, pause: float):
+        self.api, self.username, self.pause = Api(base), username, pause
+        self.times: list[float] = []
+        self.failures: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LoginLoop:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(60)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            response = self.api.post("/api/v1/auth/login", json={"login": self.username, "password": PASSWORD})
+            elapsed = time.perf_counter() - started
+            if response.status_code == 200:
+                self.times.append(elapsed)
+            else:
+                self.failures[response.status_code] = self.failures.get(response.status_code, 0) + 1
+            self._stop.wait(self.pause)
+
+
+class Databases:
+    """The stack's databases: counts and PostgreSQL's deadlock counter."""
+
+    def __init__(self, postgres: infra.Postgres, names: dict[str, str]):
+        self.postgres, self.names = postgres, names
+
+    def _connect(self, service: str) -> psycopg.Connection:
+        url = self.postgres.url(self.names[service]).replace("postgresql+psycopg://", "postgresql://")
+        return psycopg.connect(url, autocommit=True)
+
+    def scalar(self, service: str, sql: str, *args: Any) -> Any:
+        with self._connect(service) as conn:
+            return conn.execute(sql, args or None).fetchone()[0]
+
+    def deadlocks(self) -> dict[str, int]:
+        with self._connect("identity") as conn:
+            conn.execute("SELECT pg_stat_clear_snapshot()")
+            rows = conn.execute(
+                "SELECT datname, deadlocks FROM pg_stat_database WHERE datname = ANY(%s)", (list(self.names.values()),)
+            ).fetchall()
+        by_name = {name: service for service, name in self.names.items()}
+        return {by_name[name]: int(count) for name, count in rows}
+
+
+def seed(api: Api, posts_per_author: int) -> dict[str, Any]:
+    """8 voters, 5 authors with ``posts_per_author`` posts each in one subwiki, and a login account."""
+    say(f"seeding {VOTERS} voters, {AUTHORS} authors with {posts_per_author} posts each")
+    owner, owner_token = api.register("owner", attempts=20)
+    slug = f"votes_{uuid.uuid4().hex[:8]}"
+    api.ok(api.post("/api/v1/subwikis", token=owner_token, json={"slug": slug, "name": "Votes"}))
+    authors = [api.register(f"author{n}") for n in range(AUTHORS)]
+    voters = [api.register(f"voter{n}") for n in range(VOTERS)]
+    signer, _ = api.register("signer")
+    for _, token in [*authors, *voters]:
+        api.ok(api.put(f"/api/v1/subwikis/{slug}/membership", token=token))
+    posts = []
+    for n, (_, token) in enumerate(authors):
+        for m in range(posts_per_author):
+            body = {"kind": "text", "title": f"Post {n}.{m}", "body": f"Body of post {m} by author {n}."}
+            posts.append(api.ok(api.post(f"/api/v1/subwikis/{slug}/posts", token=token, json=body))["id"])
+    return {"authors": [a["id"] for a, _ in authors], "voters": voters, "posts": posts, "signer": signer["username"]}
+
+
+def vote(base: str, token: str, post_ids: list[str], answers: dict[str, int], lock: threading.Lock) -> None:
+    """Up-vote each post in turn; a 503 is sent again after a pause, as a client would."""
+    api = Api(base)
+    for post_id in post_ids:
+        for _ in range(100):
+            response = api.put(f"/api/v1/posts/{post_id}/vote", token=token, json={"value": 1})
+            with lock:
+                answers[str(response.status_code)] = answers.get(str(response.status_code), 0) + 1
+            if response.status_code != 503:
+                break
+            time.sleep(0.2)
+
+
+def wait_applied(databases: Databases, expected: int, timeout: float) -> dict[str, float | None]:
+    """Seconds until identity and the feed each hold ``expected`` votes (None when not within ``timeout``)."""
+    started = time.monotonic()
+    queries = {
+        "identity": "SELECT count(*) FROM received_votes",
+        "feed": "SELECT count(*) FROM feed_votes WHERE value = 1",
+    }
+    done: dict[str, float | None] = dict.fromkeys(queries)
+    while time.monotonic() - started < timeout and None in done.values():
+        for service, sql in queries.items():
+            if done[service] is None and databases.scalar(service, sql) >= expected:
+                done[service] = round(time.monotonic() - started, 2)
+        time.sleep(0.2)
+    return done
+
+
+def dead_letters(amqp_uri: str) -> dict[str, int]:
+    """Messages in every dead-letter queue of the stack's event handlers, where any."""
+    from svclib import dlq  # imports the services (and nameko, eventlet): only here
+
+    counts = dlq.counts([f"{name}.service" for name in infra.SERVICES], amqp_uri)
+    return {queue: count for queue, count in counts.items() if count}
+
+
+def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
+    """The whole bench; every process, database and vhost it makes is gone when it returns or raises."""
+    load_before = os.getloadavg()
+    started_at = datetime.now(UTC)
+    broker = infra.find_broker()
+    postgres = infra.find_postgres()
+    if postgres is None:
+        raise RuntimeError("PostgreSQL is not available: the services must run on it as in production")
+    posts_per_author = -(-args.votes // (VOTERS * AUTHORS))
+    cleanup = contextlib.ExitStack()
+    try:
+        vhost = broker.create_vhost(f"bench-votes-{run_id}")
+        cleanup.callback(safely, broker.delete_vhost, vhost)
+        amqp_uri = broker.uri(vhost)
+        env = {
+            "AMQP_URI": amqp_uri,
+            "DATA_DIR": str(run_dir / "data"),
+            "UPLOAD_DIR": str(run_dir / "data" / "uploads"),
+            "REGISTRATIONS_PER_IP": "1000000",  # every account registers from this machine
+        }
+        names = {}
+        for service in infra.SERVICES:
+            names[service] = f"bench_votes_{service}_{run_id}"
+            env[f"{service.upper()}_DATABASE_URL"] = postgres.create(names[service])
+            cleanup.callback(safely, postgres.drop, names[service])
+        databases = Databases(postgres, names)
+
+        stack = Stack(env, free_port(), run_dir)
+        cleanup.callback(safely, stack.stop_all)
+        say(f"starting the stack on vhost {vhost!r} (gateway {stack.gateway_url})")
+        stack.start_all()
+        api = Api(stack.gateway_url)
+        world = seed(api, posts_per_author)
+        time.sleep(args.settle)  # the seeding's events handled before anything is measured
+
+        say(f"logins alone: {args.baseline_logins}, one every {args.login_pause} s")
+        with LoginLoop(stack.gateway_url, world["signer"], args.login_pause) as alone:
+            while len(alone.times) + sum(alone.failures.values()) < args.baseline_logins:
+                time.sleep(0.1)
+
+        rng = random.Random(args.seed)
+        per_voter = []
+        for _ in world["voters"]:
+            order = list(world["posts"])
+            rng.shuffle(order)
+            per_voter.append(order)
+        expected = min(args.votes, VOTERS * len(world["posts"]))
+        per_voter = [
+            order[: expected // VOTERS + (1 if n < expected % VOTERS else 0)] for n, order in enumerate(per_voter)
+        ]
+        answers: dict[str, int] = {}
+        lock = threading.Lock()
+        threads = [
+            threading.Thread(target=vote, args=(stack.gateway_url, token, order, answers, lock), daemon=True)
+            for (_, token), order in zip(world["voters"], per_voter, strict=True)
+        ]
+        groups = {name: process.pid for name, process in stack.processes.items()}
+        deadlocks_before = databases.deadlocks()
+        trust_before = databases.scalar("identity", "SELECT coalesce(sum(trust_version), 0) FROM users")
+        say(f"{expected} votes from {VOTERS} threads for {AUTHORS} authors, logins alongside")
+        with LoginLoop(stack.gateway_url, world["signer"], args.login_pause) as during:
+            before, machine_before = cpu.snapshot(), cpu.machine_ticks()
+            self_before = resource.getrusage(resource.RUSAGE_SELF)
+            started = time.monotonic()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            answered = time.monotonic() - started
+            applied = wait_applied(databases, expected, args.timeout)
+            elapsed = time.monotonic() - started
+            after, machine_after = cpu.snapshot(), cpu.machine_ticks()
+            self_after = resource.getrusage(resource.RUSAGE_SELF)
+        time.sleep(args.settle)  # events still in retry queues would show up as dead letters later
+        deadlocks_after = databases.deadlocks()
+        trust_after = databases.scalar("identity", "SELECT coalesce(sum(trust_version), 0) FROM users")
+        author_trust = {
+            author: databases.scalar("identity", "SELECT trust FROM users WHERE id = %s", author)
+            for author in world["authors"]
+        }
+        parked = dead_letters(amqp_uri)
+    finally:
+        # A second Ctrl-C must not cut the clean-up short: it is what drops the databases and the vhost.
+        previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+        say("stopping processes, dropping the databases and the vhost")
+        cleanup.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    spent = cpu.used(before, after, groups)
+    spent["bench_client"] = (self_after.ru_utime + self_after.ru_stime) - (self_before.ru_utime + self_before.ru_stime)
+    return {
+        "bench": "votes",
+        "started": started_at.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git": git_state(),
+        "machine": {
+            "nproc": len(os.sched_getaffinity(0)),
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(),
+        },
+        "settings": {name: os.environ[name] for name in SETTINGS_RECORDED if name in os.environ},
+        "seeded": {"voters": VOTERS, "authors": AUTHORS, "posts": len(world["posts"])},
+        "login_pause_s": args.login_pause,
+        "logins_alone": {**percentiles(alone.times), "failures": alone.failures},
+        "logins_during_votes": {**percentiles(during.times), "failures": during.failures},
+        "votes": {
+            "sent": expected,
+            "answers": answers,
+            "answered_s": round(answered, 2),
+            "answered_per_s": round(expected / answered, 1),
+            "applied_s_after_last_answer": applied,
+            "all_applied_per_s": round(expected / elapsed, 1) if None not in applied.values() else None,
+        },
+        "deadlocks": sum(deadlocks_after.values()) - sum(deadlocks_before.values()),
+        "deadlocks_by_database": {s: deadlocks_after[s] - deadlocks_before.get(s, 0) for s in deadlocks_after},
+        "dead_lettered": parked,
+        "trust_changes": int(trust_after - trust_before),
+        "author_trust": sorted(author_trust.values()),
+        "cpu_seconds_during_votes": {name: round(s, 2) for name, s in sorted(spent.items(), key=lambda kv: -kv[1])},
+        "machine_busy_during_votes": round(cpu.busy(machine_before, machine_after), 2),
+        "notes": [
+            "Logins: one thread, one login then a pause of login_pause_s; during the votes from the first vote"
+            " until identity and the feed held every vote.",
+            "trust_changes: user_trust_changed events identity emitted (sum of trust_version) during the votes.",
+            "cpu_seconds_during_votes: each process group the bench started, RabbitMQ and PostgreSQL (the"
+            " machine's shared servers: other work counts there too), and this process (its threads).",
+        ],
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    alone, during, votes = result["logins_alone"], result["logins_during_votes"], result["votes"]
+    lines = [f"{'login through the gateway':28} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"]
+    for name, row in (("alone", alone), ("during the votes", during)):
+        lines.append(
+            f"{name:28} {row['count']:>5} {row.get('p50_ms', 0):>8.1f} {row.get('p95_ms', 0):>8.1f}"
+            f" {row.get('p99_ms', 0):>8.1f} {row.get('max_ms', 0):>8.1f}"
+        )
+    lines += [
+        "",
+        f"votes: {votes['sent']} answered in {votes['answered_s']} s ({votes['answered_per_s']}/s), answers"
+        f" {votes['answers']}; applied after the last answer (s): {votes['applied_s_after_last_answer']};"
+        f" all applied: {votes['all_applied_per_s']}/s",
+        f"deadlocks: {result['deadlocks']}; dead-lettered: {result['dead_lettered'] or 0};"
+        f" trust changes emitted: {result['trust_changes']}",
+        "CPU s during the votes: "
+        + ", ".join(f"{name} {s}" for name, s in result["cpu_seconds_during_votes"].items())
+        + f"; machine busy {result['machine_busy_during_votes']:.0%}",
+        f"machine: nproc {result['machine']['nproc']}, load average {result['machine']['loadavg_before']} before,"
+        f" {result['machine']['loadavg_after']} after",
+        f"commit {result['git']['commit'][:12]}{' (tree has uncommitted changes)' if result['git']['dirty'] else ''}",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--votes", type=int, default=2000)
+    parser.add_argument("--baseline-logins", type=int, default=100)
+    parser.add_argument("--login-pause", type=float, default=0.25, help="seconds between one login and the next")
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds left for events after seeding and votes")
+    parser.add_argument("--timeout", type=float, default=300.0, help="longest wait for the votes to be applied")
+    parser.add_argument("--seed", type=int, default=2000)
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _interrupted)
+    run_id = uuid.uuid4().hex[:8]
+    run_dir = Path(tempfile.mkdtemp(prefix=f"bench-votes-{run_id}-"))
+    say(f"logs in {run_dir}")
+    try:
+        result = run(args, run_id, run_dir)
+    except KeyboardInterrupt:
+        say(f"interrupted; everything started was stopped and removed; logs kept in {run_dir}")
+        return 130
+    except Exception:
+        say(f"failed; everything started was stopped and removed; logs kept in {run_dir}")
+        raise
+    shutil.rmtree(run_dir, ignore_errors=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"votes-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(table(result))
+    print(f"\nwritten to {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
