@@ -103,6 +103,17 @@ class TrustStats(Base):
     upheld_reports: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class TrustDue(Base):
+    """A person whose trust must be computed again: written with each vote they receive, in the vote's
+    transaction, and taken away when their trust is recomputed (``trust_inputs.recompute_due``), so that
+    a burst of votes for one author costs one recomputation, not one each. ``created_at``: the first vote
+    still waiting."""
+
+    __tablename__ = "trust_due"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
 class ReceivedVote(Base):
     """An up-vote someone received, weighted by the voter's trust when it was cast."""
 

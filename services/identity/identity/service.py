@@ -16,7 +16,7 @@ from identity import passwords, trust
 from identity.exceptions import Forbidden, IdentityError, Invalid, Unauthenticated
 from identity.handlers import accounts, erasure, limits, mutes, profiles, trust_inputs
 from identity.models import RATE_LIMITS, Base, User
-from svclib import ratelimit
+from svclib import ratelimit, settings
 from svclib.db import Database, utcnow
 from svclib.events import event_handler
 from svclib.faults import FaultLog
@@ -35,6 +35,13 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 SESSIONS_EXCHANGE = Exchange("identity.sessions", type="fanout", durable=True)
 # Every committed change announces itself here; processes keep answers read since the last one.
 CHANGES = "identity_changed"
+# How often the trust of people who received votes is computed again: at most once per interval per
+# person, however many votes they received meanwhile (identity.handlers.trust_inputs). 0: in each
+# vote's own transaction, one recomputation and one user_trust_changed per vote (marks left from
+# before are still taken every minute).
+TRUST_RECOMPUTE_SECONDS = float(settings.env("TRUST_RECOMPUTE_SECONDS", "1"))
+COALESCE_VOTES = TRUST_RECOMPUTE_SECONDS > 0
+TRUST_RECOMPUTE_BATCH = 500
 
 
 class IdentityService:
@@ -163,12 +170,17 @@ class IdentityService:
             payload, "handle_member_left", profiles.record_membership, payload["membership"], joined=False
         )
 
-    def _apply_for_trust(self, payload: dict, handler: str, record, fact: dict) -> None:
-        """Apply a fact about someone's contributions once, then recompute their trust."""
+    def _apply_for_trust(self, payload: dict, handler: str, record, fact: dict, coalesce: bool = False) -> None:
+        """Apply a fact about someone's contributions once, then recompute their trust; with ``coalesce``,
+        mark it due instead, for :meth:`recompute_due_trust` to recompute once for many such facts."""
 
         def apply(tx):
-            for user_id in record(tx, fact):
-                trust_inputs.recompute_trust(tx, user_id, utcnow())
+            affected, now = record(tx, fact), utcnow()
+            if coalesce:
+                trust_inputs.mark_due(tx, affected, now)
+                return
+            for user_id in affected:
+                trust_inputs.recompute_trust(tx, user_id, now)
 
         self.db.apply_once(payload, handler, apply)
 
@@ -190,11 +202,11 @@ class IdentityService:
 
     @event_handler("content", "vote_cast")
     def handle_vote_cast(self, payload: dict) -> None:
-        self._apply_for_trust(payload, "handle_vote_cast", trust_inputs.record_vote, payload["vote"])
+        self._apply_for_trust(payload, "handle_vote_cast", trust_inputs.record_vote, payload["vote"], COALESCE_VOTES)
 
     @event_handler("content", "vote_removed")
     def handle_vote_removed(self, payload: dict) -> None:
-        self._apply_for_trust(payload, "handle_vote_removed", trust_inputs.record_vote, payload["vote"])
+        self._apply_for_trust(payload, "handle_vote_removed", trust_inputs.record_vote, payload["vote"], COALESCE_VOTES)
 
     @event_handler("donations", "donation_completed")
     def handle_donation_completed(self, payload: dict) -> None:
@@ -207,6 +219,15 @@ class IdentityService:
         """Attempt counts idle for a day are forgotten (svclib.ratelimit.prune)."""
         with self.db.transaction() as tx:
             ratelimit.prune(tx, RATE_LIMITS)
+
+    @timer(interval=TRUST_RECOMPUTE_SECONDS or 60)
+    def recompute_due_trust(self) -> None:
+        """The trust of everyone votes marked due since the last tick, each once (trust_inputs.recompute_due)."""
+        with self.db.reading() as tx:
+            due = trust_inputs.due(tx, TRUST_RECOMPUTE_BATCH)
+        for user_id in due:
+            with self.db.transaction() as tx:
+                trust_inputs.recompute_due(tx, user_id, utcnow())
 
     @timer(interval=3600)
     def refresh_young_accounts_trust(self) -> None:

@@ -2,18 +2,29 @@
 
 Their locks follow the order written in :mod:`identity.handlers`: votes for one author queue on
 the author's row, one at a time.
+
+Votes come in bursts for a few authors (a popular post), so a vote does not recompute its author's
+trust: it marks the author due (``trust_due``, in the vote's own transaction) and the service's timer
+recomputes each due person once (:func:`recompute_due`), whatever number of votes arrived meanwhile.
+Trust is a function of the facts held, so one recomputation after many votes gives what recomputing
+after each would have given last, and emits one ``user_trust_changed`` (one version) instead of one
+per vote for every consumer to apply. The mark is written with the vote and taken away only in the
+transaction that recomputes, under the person's lock: a vote is never left uncounted, even if the
+process dies between the two, and replicas recomputing the same person queue on that lock and find
+nothing left to do. Edits, reverts and reports, rare beside votes, still recompute at once.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from identity import events, trust
 from identity.handlers import versions
 from identity.handlers.common import aware, lock_people
-from identity.models import ReceivedVote, TrustStats, User
+from identity.models import ReceivedVote, TrustDue, TrustStats, User
 from svclib import pagination
 from svclib.db import Transaction, isoformat
 
@@ -52,6 +63,33 @@ def recompute_trust(tx: Transaction, user_id: str, now: datetime) -> float | Non
         user.trust_version = (user.trust_version or 0) + 1
         tx.emit(events.UserTrustChanged(id=user.id, trust=value, version=user.trust_version))
     return value
+
+
+def mark_due(tx: Transaction, user_ids: list[str], now: datetime) -> None:
+    """Mark people's trust to be computed again (by :func:`recompute_due`); their rows are locked already
+    (step 1 of the lock order), and a mark that exists stays as it is."""
+    insert = postgresql.insert if tx.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for user_id in sorted(set(user_ids)):
+        statement = insert(TrustDue).values(user_id=user_id, created_at=now, updated_at=now)
+        tx.session.execute(statement.on_conflict_do_nothing())
+
+
+def due(tx: Transaction, limit: int) -> list[str]:
+    """People marked due, those waiting longest first."""
+    query = select(TrustDue.user_id).order_by(TrustDue.created_at, TrustDue.user_id).limit(limit)
+    return list(tx.session.scalars(query))
+
+
+def recompute_due(tx: Transaction, user_id: str, now: datetime) -> bool:
+    """Recompute a person's trust if still marked due, then take the mark away; False when another
+    worker (another replica) did it first. Under the person's lock, as every vote for them is applied:
+    the recomputation sees every vote committed before it, and a vote after it marks the person again."""
+    lock_people(tx, [user_id])
+    if tx.session.get(TrustDue, user_id, populate_existing=True) is None:
+        return False
+    recompute_trust(tx, user_id, now)
+    tx.session.execute(delete(TrustDue).where(TrustDue.user_id == user_id))
+    return True
 
 
 # Each record_* applies one fact and returns whose trust it may change.

@@ -65,6 +65,12 @@ def applied(db) -> int:
         return tx.session.scalar(text("SELECT count(*) FROM processed_events"))
 
 
+def nothing_due(db) -> bool:
+    """Every author the votes marked has had their trust recomputed (the service's timer)."""
+    with db.transaction() as tx:
+        return not trust_inputs.due(tx, 1)
+
+
 def parked(amqp_uri) -> list:
     return [message for queue in VOTE_QUEUES for message in dlq.peek(queue, amqp_uri)]
 
@@ -133,6 +139,7 @@ def run_until_applied(container_factory, config, database, amqp_uri, events, dur
         timeout=240,
         interval=0.5,
     )
+    wait_until(lambda: nothing_due(database), timeout=30, interval=0.2)
     done.set()
     if side:
         side.join(30)
@@ -213,6 +220,7 @@ def test_quick_vote_flips_out_of_order_and_twice_end_as_the_last_state(database)
         thread.start()
     for thread in threads:
         thread.join()
+    service.recompute_due_trust()
 
     assert deadlocks(database) == before
     with database.transaction() as tx:

@@ -1,3 +1,4 @@
+import random
 from datetime import timedelta
 
 import pytest
@@ -5,7 +6,8 @@ from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
 from identity import trust
-from identity.models import OUTBOX, Base, User
+from identity.handlers import trust_inputs
+from identity.models import OUTBOX, Base, ReceivedVote, User
 from identity.service import IdentityService
 from svclib.db import utcnow
 from svclib.kept import Kept
@@ -84,6 +86,7 @@ def test_upvotes_count_by_the_voters_trust(service, db):
                 },
             }
         )
+    service.recompute_due_trust()
     brigaded = trust_of(db, author["id"])
     assert brigaded == pytest.approx(0.1 + 0.35 * (20 * 0.1) / 20, abs=1e-3)
     service.handle_vote_removed(
@@ -98,6 +101,7 @@ def test_upvotes_count_by_the_voters_trust(service, db):
             },
         }
     )
+    service.recompute_due_trust()
     assert trust_of(db, author["id"]) < brigaded
 
 
@@ -159,3 +163,120 @@ def test_a_donation_earns_a_badge_and_changes_no_trust(service, db):
     assert service.get_user("donor")["badges"] == ["supporter"]
     assert trust_of(db, donor["id"]) == before
     assert changes(db) == []
+
+
+def vote_payload(n, author_id, voter_id, value, version, target="p1"):
+    vote = {"target_type": "post", "target_id": target, "voter_id": voter_id, "target_author_id": author_id}
+    return {"event_id": f"v{n}", "vote": {**vote, "value": value, "version": version}}
+
+
+def test_a_burst_of_votes_for_one_author_recomputes_their_trust_once(service, db):
+    author = service.register("popular", "popular@example.com", PASSWORD)
+    voters = [service.register(f"fan{n}", f"fan{n}@example.com", PASSWORD) for n in range(10)]
+    for n, voter in enumerate(voters):
+        service.handle_vote_cast(vote_payload(n, author["id"], voter["id"], 1, 1))
+    assert trust_of(db, author["id"]) == 0.1  # marked due, not yet recomputed
+    with db.transaction() as tx:
+        assert trust_inputs.due(tx, 10) == [author["id"]]
+
+    # Any worker recomputes it (another replica, or this process after a restart): the mark is in the database.
+    other = worker_factory(IdentityService, db=db, config={}, kept=Kept(max_entries=0, max_age=0))
+    other.recompute_due_trust()
+    assert trust_of(db, author["id"]) == pytest.approx(0.1 + 0.35 * (10 * 0.1) / 20, abs=1e-3)
+    assert changes(db) == [{"id": author["id"], "trust": trust_of(db, author["id"]), "version": 1}]
+    with db.transaction() as tx:
+        assert trust_inputs.due(tx, 10) == []
+        assert trust_inputs.recompute_due(tx, author["id"], utcnow()) is False  # nothing left for a second one
+    service.recompute_due_trust()
+    assert len(changes(db)) == 1
+
+
+def _vote_events(author_ids, voter_ids, rng):
+    """Votes flipped five times per (voter, post), then some delivered again, all out of order."""
+    events, n = [], 0
+    for voter_id in voter_ids:
+        for post in range(3):
+            author_id = author_ids[post % len(author_ids)]
+            for version in range(1, 6):
+                n += 1
+                events.append(vote_payload(n, author_id, voter_id, rng.choice([1, -1, None]), version, f"p{post}"))
+    events += rng.sample(events, len(events) // 4)
+    rng.shuffle(events)
+    return events
+
+
+def _people(db, authors, voters):
+    """Authors old enough that age adds the same to any recomputation; voters of different trust."""
+    with db.transaction() as tx:
+        for n, user_id in enumerate([*authors, *voters]):
+            tx.session.add(
+                User(
+                    id=user_id,
+                    username=user_id,
+                    email=f"{user_id}@example.com",
+                    email_normalised=f"{user_id}@example.com",
+                    display_name=user_id,
+                    password_hash="x",
+                    trust=0.1 if user_id in authors else round(0.1 + 0.9 * n / (len(authors) + len(voters)), 4),
+                    created_at=utcnow() - timedelta(days=90),
+                )
+            )
+
+
+def test_coalesced_recomputation_gives_the_trust_of_recomputing_after_every_vote():
+    """The same votes (flips, redeliveries, out of order) applied to two databases: one recomputing the
+    author's trust in every vote's transaction, as identity did, the other through the marks, recomputed
+    now and then in between: the same votes held, the same trust, its last change carrying it."""
+    rng = random.Random(7)
+    authors, voters = ["a1", "a2"], [f"v{n:02}" for n in range(12)]
+    events = _vote_events(authors, voters, rng)
+    now = utcnow()
+    each, coalesced = memory_database(Base.metadata), memory_database(Base.metadata)
+    try:
+        _people(each, authors, voters)
+        _people(coalesced, authors, voters)
+        for payload in events:
+
+            def per_vote(tx, vote):
+                for user_id in trust_inputs.record_vote(tx, vote):
+                    trust_inputs.recompute_trust(tx, user_id, now)
+
+            def marking(tx, vote):
+                trust_inputs.mark_due(tx, trust_inputs.record_vote(tx, vote), now)
+
+            each.apply_once(payload, "handle_vote", per_vote, payload["vote"])
+            coalesced.apply_once(payload, "handle_vote", marking, payload["vote"])
+            if rng.random() < 0.1:
+                for user_id in _due(coalesced):
+                    with coalesced.transaction() as tx:
+                        trust_inputs.recompute_due(tx, user_id, now)
+        for user_id in _due(coalesced):
+            with coalesced.transaction() as tx:
+                assert trust_inputs.recompute_due(tx, user_id, now)
+        assert _due(coalesced) == []
+
+        def held(db):
+            with db.transaction() as tx:
+                votes = {
+                    (v.author_id, v.target_id, v.voter_id, v.weight) for v in tx.session.scalars(select(ReceivedVote))
+                }
+                trusts = {u.id: u.trust for u in tx.session.scalars(select(User).where(User.id.in_(authors)))}
+            return votes, trusts
+
+        assert held(coalesced) == held(each)
+        votes, trusts = held(coalesced)
+        assert votes and all(value > 0.1 for value in trusts.values())
+        for user_id in authors:
+            last = [change for change in changes(coalesced) if change["id"] == user_id][-1]
+            assert last["trust"] == trusts[user_id]
+            versions = [change["version"] for change in changes(coalesced) if change["id"] == user_id]
+            assert versions == list(range(1, len(versions) + 1))
+        assert len(changes(coalesced)) < len(changes(each))
+    finally:
+        each.dispose()
+        coalesced.dispose()
+
+
+def _due(db):
+    with db.reading() as tx:
+        return trust_inputs.due(tx, 100)
