@@ -184,6 +184,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
     """The whole bench; every process, database and vhost it makes is gone when it returns or raises."""
     load_before = os.getloadavg()
     started_at = datetime.now(UTC)
+    git = git_state()  # what the services started from, before anyone edits the tree
     broker = infra.find_broker()
     postgres = infra.find_postgres()
     if postgres is None:
@@ -275,7 +276,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
         "bench": "votes",
         "started": started_at.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git": git_state(),
+        "git": git,
         "machine": {
             "nproc": len(os.sched_getaffinity(0)),
             "loadavg_before": [round(x, 2) for x in load_before],

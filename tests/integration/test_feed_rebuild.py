@@ -14,6 +14,8 @@ from feed.models import FeedPost, FeedTrust, FeedVote
 from feed.notifications.models import Notification
 from feed.rebuild import rebuild
 from feed.service import FeedService
+from identity.handlers import trust_inputs
+from identity.models import Base as IdentityBase
 from identity.service import IdentityService
 from svclib.db import StandaloneDatabase, Transaction, utcnow
 from svclib.testing import wait_until
@@ -58,14 +60,19 @@ def facts(database):
         )
 
 
-def settled(database, rabbit_config, timeout=30):
-    """Wait until the feed holds every trust identity computed and its facts stop changing
-    (trust changes follow votes by a hop through identity, retried when two collide)."""
+def settled(database, rabbit_config, identity_database, timeout=30):
+    """Wait until identity has recomputed the trust its votes marked due (once a TRUST_RECOMPUTE_SECONDS),
+    the feed holds every trust identity computed and its facts stop changing (trust changes follow
+    votes by a hop through identity, retried when two collide)."""
     deadline = time.monotonic() + timeout
     previous = None
     behind: dict = {}
     with ClusterRpcProxy(rabbit_config, timeout=30) as rpc:
         while time.monotonic() < deadline:
+            with identity_database.reading() as tx:
+                if trust_inputs.due(tx, 1):
+                    time.sleep(0.2)
+                    continue
             identity_trust = {u["id"]: u["trust"] for u in rpc.identity.list_trust(limit=1000)["items"]}
             with database.reading() as tx:
                 feed_trust = {row.user_id: row.trust for row in tx.session.scalars(select(FeedTrust))}
@@ -128,7 +135,9 @@ def test_rebuild_gives_the_same_feeds(runner_factory, service_config, rabbit_con
     feed_url = config["FEED_DATABASE_URL"]
     kept = StandaloneDatabase(FeedBase.metadata, feed_url)
     wait_for_feed(kept, expected_posts=7, expected_votes=votes)
-    settled(kept, rabbit_config)
+    identity_database = StandaloneDatabase(IdentityBase.metadata, config["IDENTITY_DATABASE_URL"])
+    settled(kept, rabbit_config, identity_database)
+    identity_database.dispose()
     # A follower, a reply, a mention, an edit by someone else, a removal by a moderator.
     assert wait_until(lambda: len(notified(kept)) == 5, timeout=20), notified(kept)
     now = utcnow()
