@@ -250,7 +250,8 @@ def _build(operations: list) -> dict:
         info={
             "description": "The public contract of the gateway. Lists are cursor-paginated (`limit`, `cursor`; "
             "answers `{items, next_cursor}`); every error has the shape `Error`; unknown body fields and query "
-            "parameters are refused with a 400. See docs/API.md in the repository."
+            "parameters are refused with a 400; text anywhere (path, query, headers, any JSON string or key) may not "
+            "hold NUL or a lone UTF-16 surrogate (400). See docs/API.md in the repository."
         },
         tags=[{"name": name, "description": text} for name, text in TAGS],
     )
@@ -277,9 +278,13 @@ def _build(operations: list) -> dict:
     return document
 
 
-# Text the gateway refuses anywhere (gateway.checks): NUL and lone surrogates. Said in the document
-# as a pattern on every string a client sends that has no stricter pattern, enum or format of its own.
-STORABLE = "^[^\\u0000\\ud800-\\udfff]*$"
+# Text the gateway refuses anywhere (gateway.checks): NUL and lone surrogates. NUL is said in the
+# document as a pattern on every string a client sends that has no stricter pattern, enum or format
+# of its own. Lone surrogates are said in words (API.md) only: a pattern naming them (\ud800-\udfff)
+# cannot be compiled by regex engines whose strings hold Unicode scalar values only (Rust's, Go's),
+# and a tool that cannot compile a pattern enforces none of it (schemathesis's validator then took
+# NUL for valid text).
+STORABLE = "^[^\\u0000]*$"
 
 
 def _storable_text(document: dict) -> None:

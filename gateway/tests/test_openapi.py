@@ -194,3 +194,24 @@ def test_a_declared_header_is_checked_against_its_schema(client, auth, key):
     )
     assert response.status_code == 400
     assert "Idempotency-Key" in response.get_json()["error"]["fields"]
+
+
+def test_every_pattern_names_unicode_scalar_values_only(document):
+    """A pattern naming surrogates (\\ud800-\\udfff) cannot be compiled by regex engines whose strings
+    hold Unicode scalar values only (Rust's, Go's); a validator that cannot compile a pattern enforces
+    none of it, so schemathesis took text with NUL for valid."""
+    patterns = set()
+    todo = [document]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                patterns.add(node["pattern"])
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    assert patterns
+    for pattern in patterns:
+        escapes = [int(code, 16) for code in re.findall(r"\\u([0-9a-fA-F]{4})", pattern)]
+        assert not [code for code in escapes if 0xD800 <= code <= 0xDFFF], pattern
+        pattern.encode("utf-8")  # no surrogate written as itself either

@@ -14,7 +14,7 @@ from gateway.schemas.base import StrictSchema
 USERNAME = r"^\s*[A-Za-z0-9_]{3,30}\s*$"
 SLUG = r"^\s*[A-Za-z0-9_]{3,40}\s*$"
 EMAIL = r"^\s*[^@\s\x00]{1,64}@[^@\s\x00]+\.[^@\s\x00]+\s*$"
-NOT_BLANK = r"^\s*[^\s\x00\ud800-\udfff][^\x00\ud800-\udfff]*$"  # more than spaces, all storable
+NOT_BLANK = r"^\s*[^\s\x00][^\x00]*$"  # more than spaces, no NUL (lone surrogates: API.md)
 RECIPIENT = r"^(platform|@[A-Za-z0-9_]{3,30})$"
 CURSOR = r"^[A-Za-z0-9_-]{1,500}$"  # what a list hands out in next_cursor (gateway.checks)
 # The donations service's setting, read by the gateway too so that the document lists them.
