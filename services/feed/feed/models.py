@@ -63,6 +63,8 @@ class FeedPost(Base):
     approval: Mapped[float] = mapped_column(Float, default=0.0)
     quality: Mapped[float] = mapped_column(Float, default=0.0)
     rank: Mapped[float] = mapped_column(Float, default=0.0)
+    # The version of the quality last announced (post_quality_changed), for its consumers' order.
+    quality_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # When the age decay will have moved the rank enough to rescore it (ranking.refresh_after_hours).
     refresh_due: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,7 +2,8 @@
 
 It pages through content's, communities' and identity's RPC APIs (nothing reads
 their tables), replaces every table of the read model in one transaction and
-scores every post, giving the feeds the events would have built. Run it after
+scores every post, giving the feeds the events would have built; each post whose quality is not the
+one announced before is announced again (``post_quality_changed``). Run it after
 restoring a backup, after changing how the read model is kept, or to check it.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from nameko.standalone.rpc import ClusterRpcProxy
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from feed import handlers
 from feed.cache import CHANNEL
@@ -43,6 +44,10 @@ def rebuild(tx: Transaction, rpc, now: datetime | None = None) -> dict:
     the ranking are written once, for the live feed and its rebuild alike.
     """
     now = now or utcnow()
+    announced = {
+        row.id: (row.quality, row.quality_version)
+        for row in tx.session.execute(select(FeedPost.id, FeedPost.quality, FeedPost.quality_version))
+    }
     for model in (*notification_models.READ_MODEL, *READ_MODEL):
         tx.session.execute(delete(model))
     counts: dict[str, int] = {}
@@ -91,6 +96,7 @@ def rebuild(tx: Transaction, rpc, now: datetime | None = None) -> dict:
     replay("held_edits", facts("held_edits"), notes.held_edit)
     replay("resolved_reports", facts("resolved_reports"), notes.report)
     counts["notifications"] = notes.write(tx)
+    counts["qualities_announced"] = handlers.announce_rebuilt(tx, announced)
     return counts
 
 

@@ -25,6 +25,7 @@ DECLARED = (FeedError, ServiceError)
 def erased(tx, user_id: str) -> None:
     """An erased person's posts leave the feeds, their notifications go, and they are nobody in others'."""
     handlers.author_erased(tx, user_id)
+    handlers.announce_qualities(tx)
     inbox.erase(tx, user_id)
 
 
@@ -45,8 +46,14 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
             }
 
     def _apply(self, payload: dict, handler: str, apply, *args) -> None:
-        """Apply an event once; feed processes drop the kept answers it touched when it commits."""
-        self.db.apply_once(payload, handler, apply, *args)
+        """Apply an event once, announcing the qualities it changed; feed processes drop the kept answers it
+        touched when it commits."""
+
+        def apply_and_announce(tx, *args) -> None:
+            apply(tx, *args)
+            handlers.announce_qualities(tx)
+
+        self.db.apply_once(payload, handler, apply_and_announce, *args)
 
     @event_handler("content", "post_created")
     def handle_post_created(self, payload: dict) -> None:

@@ -1,14 +1,21 @@
-"""A post's scores: recomputed by every event that changes its facts, and as it ages."""
+"""A post's scores: recomputed by every event that changes its facts, and as it ages; a new quality is
+announced (``post_quality_changed``) once per transaction, with the post's next version."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
-from feed import ranking
+from feed import events, ranking
 from feed.models import FeedPost
-from svclib.db import Transaction
+from svclib.db import Transaction, utcnow
+
+# The session's record of the posts whose quality a transaction changed (announce_qualities reads it).
+QUALITY_CHANGED = "feed.quality_changed"
+# A change of quality smaller than this is the arithmetic's noise, not news.
+QUALITY_EPSILON = 1e-9
 
 
 def _hours(post: FeedPost, now: datetime) -> float:
@@ -16,8 +23,12 @@ def _hours(post: FeedPost, now: datetime) -> float:
 
 
 def rescore(post: FeedPost, now: datetime) -> None:
+    before = post.quality or 0.0
     post.approval = ranking.approval(post.up_weight, post.down_weight)
     post.quality = ranking.quality(post.up_weight, post.down_weight, post.commenters, post.editors, post.penalty)
+    session = object_session(post)
+    if session is not None and abs(post.quality - before) > QUALITY_EPSILON:
+        session.info.setdefault(QUALITY_CHANGED, set()).add(post.id)
     post.rank = ranking.rank(post.quality, _hours(post, now))
     post.refreshed_at = now
     post.refresh_due = now + timedelta(hours=ranking.refresh_after_hours(_hours(post, now)))
@@ -37,3 +48,37 @@ def refresh_decay(tx: Transaction, now: datetime, batch: int = 500) -> int:
     for row in rows:
         rescore(row, now)
     return len(rows)
+
+
+def next_quality_version(held: int | None) -> int:
+    """A post's next quality version: after the one held, and never below the clock's microseconds, so that
+    versions keep growing after the read model is rebuilt (or restored) and its versions start over."""
+    return max((held or 0) + 1, int(utcnow().timestamp() * 1_000_000))
+
+
+def announce_qualities(tx: Transaction) -> int:
+    """Announce each post whose quality this transaction changed (the posts are locked by the handler that
+    rescored them); returns how many."""
+    changed = sorted(tx.session.info.pop(QUALITY_CHANGED, ()))
+    for post_id in changed:
+        post = tx.session.get(FeedPost, post_id)
+        if post is None:
+            continue
+        post.quality_version = next_quality_version(post.quality_version)
+        tx.emit(events.PostQualityChanged(id=post.id, quality=float(post.quality), version=post.quality_version))
+    return len(changed)
+
+
+def announce_rebuilt(tx: Transaction, announced: dict[str, tuple[float, int]]) -> int:
+    """After the read model was rebuilt: announce each post whose quality is not the one announced before
+    (``announced``: each post's quality and version then), or that was not there; returns how many."""
+    tx.session.info.pop(QUALITY_CHANGED, None)
+    count = 0
+    for post in tx.session.scalars(select(FeedPost).order_by(FeedPost.id)):
+        quality, version = announced.get(post.id, (None, 0))
+        post.quality_version = version
+        if quality is None or abs(post.quality - quality) > QUALITY_EPSILON:
+            post.quality_version = next_quality_version(version)
+            tx.emit(events.PostQualityChanged(id=post.id, quality=float(post.quality), version=post.quality_version))
+            count += 1
+    return count
