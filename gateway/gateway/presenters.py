@@ -45,6 +45,8 @@ def post(facts: dict, author: dict | None, subwiki: dict, scores: dict) -> dict:
         "score": score(scores),
     }
     view.update({key: facts[key] for key in PAGE_FIELDS if key in facts})
+    if "language" in facts:  # content's posts (a feed entry has none)
+        view["language"] = facts["language"]
     if "my_vote" in facts:
         view["my_vote"] = facts["my_vote"]
         view["can_moderate"] = facts.get("can_moderate", False)

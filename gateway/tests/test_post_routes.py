@@ -156,3 +156,46 @@ def test_a_held_first_post_is_answered_202_with_its_author(client, services, aut
     assert "subwiki_id" not in answer["held_post"]
     page = client.get("/api/v1/subwikis/rivers/held-posts", headers=auth).get_json()
     assert page["approval_required"] is True and page["items"][0]["id"] == "h1"
+
+
+def test_a_post_s_language_is_the_one_given_else_the_first_known_of_accept_language(client, services, auth):
+    asked = []
+
+    def create_post(user_id, slug, idempotency_key, **data):
+        asked.append(data["language"])
+        return {**POST, "language": data["language"]}
+
+    services.on("content", "create_post", create_post)
+    services.on("identity", "get_people", lambda ids: {"u1": {"username": "ann", "display_name": "Ann"}})
+    services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
+    services.on("feed", "post_scores", lambda ids: {})
+    post = {"kind": "text", "title": "Hello", "body": "Hi"}
+
+    def create(json, accept=None):
+        headers = {**auth, **({"Accept-Language": accept} if accept else {})}
+        return client.post("/api/v1/subwikis/rivers/posts", headers=headers, json=json)
+
+    answer = create(post, "de-CH, fr-CA;q=0.9, en;q=0.5")
+    assert answer.status_code == 201 and answer.get_json()["language"] == "fr"
+    assert create(post).status_code == 201
+    assert create({**post, "language": "en"}, "fr").status_code == 201
+    assert create(post, "de, es").status_code == 201
+    assert asked == ["fr", "en", "en", "en"]
+    refused = create({**post, "language": "de"})
+    assert refused.status_code == 400 and "language" in refused.get_json()["error"]["fields"]
+
+
+def test_an_edit_passes_a_new_language_on(client, services, auth):
+    asked = {}
+
+    def edit_post(user_id, post_id, **data):
+        asked.update(data)
+        return {"post": {**POST, "language": "fr"}}
+
+    services.on("content", "edit_post", edit_post)
+    services.on("identity", "get_people", lambda ids: {"u1": {"username": "ann", "display_name": "Ann"}})
+    services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
+    services.on("feed", "post_scores", lambda ids: {})
+    answer = client.patch("/api/v1/posts/p1", headers=auth, json={"base_revision": 1, "language": "fr"})
+    assert answer.status_code == 200 and answer.get_json()["language"] == "fr"
+    assert asked["language"] == "fr"

@@ -21,6 +21,7 @@ FOUND_POST = {
     "comment_count": 0,
     "up": 2,
     "down": 0,
+    "language": "fr",
 }
 
 
@@ -43,6 +44,7 @@ def test_posts_are_presented_as_in_the_feed(client, services):
     assert hit["kind"] == "post" and hit["relevance"] == 0.25 and page["next_cursor"] == "WyJjMSJd"
     assert hit["post"]["author"]["username"] == "ann" and hit["post"]["subwiki"]["name"] == "Rivers"
     assert "body" not in hit["post"] and "revision" not in hit["post"] and hit["post"]["score"]["up"] == 2
+    assert hit["post"]["language"] == "fr"
 
 
 def test_comments_come_with_their_author_and_post(client, services):

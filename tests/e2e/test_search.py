@@ -1,4 +1,5 @@
-"""Search through the public API: stemmed words in English and French, removed posts never found, pages."""
+"""Search through the public API: each post stemmed in its own language (English or French), removed posts never
+found, pages; the feed's quality blended in."""
 
 import uuid
 
@@ -9,16 +10,28 @@ def test_search_finds_stemmed_words_in_both_languages_and_pages(api):
     assert api.post("/api/v1/subwikis", token=token, json={"slug": slug, "name": "Search"}).status_code == 201
     word = uuid.uuid4().hex[:8]  # this test's posts alone carry it
 
-    def post(title, body):
+    def post(title, body, **extra):
         response = api.post(
-            f"/api/v1/subwikis/{slug}/posts", token=token, json={"kind": "text", "title": title, "body": body}
+            f"/api/v1/subwikis/{slug}/posts",
+            token=token,
+            json={"kind": "text", "title": title, "body": body, **extra.pop("json", {})},
+            **extra,
         )
         assert response.status_code == 201, response.text
-        return response.json()["id"]
+        return response.json()
 
     english = post("Salmon swimming upstream", f"They were jumping the weirs {word}.")
-    french = post("Les saumons des rivières", f"Ils nageaient vers les sources {word}.")
-    removed = post("Swimming salmon, removed", f"Gone {word}.")
+    assert english["language"] == "en"
+    english = english["id"]
+    french = post("Les saumons des rivières", f"Ils nageaient vers les sources {word}.", json={"language": "fr"})
+    assert french["language"] == "fr"
+    french = french["id"]
+    # The same French words in a post written from a French browser: French too (its Accept-Language).
+    asked = post("Truites", "Elles nageaient.", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.8"})
+    assert asked["language"] == "fr"
+    # Said to be English: stemmed as English, so French stems do not find it.
+    mislabelled = post("Truites", f"Elles nageaient {word}.", json={"language": "en"})["id"]
+    removed = post("Swimming salmon, removed", f"Gone {word}.")["id"]
     assert api.delete(f"/api/v1/posts/{removed}", token=token).status_code == 204
 
     def found(**params):
@@ -30,7 +43,12 @@ def test_search_finds_stemmed_words_in_both_languages_and_pages(api):
     assert [item["post"]["id"] for item in page["items"]] == [english]
     assert page["items"][0]["post"]["author"]["username"].startswith("searcher_")
     assert [item["post"]["id"] for item in found(q="saumon")["items"]] == [french]
-    assert [item["post"]["id"] for item in found(q="nager")["items"]] == [french]
+    assert sorted(item["post"]["id"] for item in found(q="nager")["items"]) == sorted([asked["id"], french])
+    assert mislabelled not in [item["post"]["id"] for item in found(q="nager")["items"]]
+    changed = api.patch(f"/api/v1/posts/{mislabelled}", token=token, json={"base_revision": 1, "language": "fr"})
+    assert changed.status_code == 200 and changed.json()["language"] == "fr"
+    assert mislabelled in [item["post"]["id"] for item in found(q="nager")["items"]]
+    assert api.delete(f"/api/v1/posts/{mislabelled}", token=token).status_code == 204
 
     seen, cursor = [], None
     for _ in range(3):
@@ -44,3 +62,33 @@ def test_search_finds_stemmed_words_in_both_languages_and_pages(api):
     for bad in ({}, {"q": ""}, {"q": "x" * 201}, {"q": "x", "kind": "user"}, {"q": "x", "sort": "old"}):
         response = api.get("/api/v1/search", params=bad)
         assert response.status_code == 400, (bad, response.text)
+
+
+def test_the_feeds_quality_orders_and_lifts_matches_not_content_s_own_vote_count(api, wait_until):
+    """The author's own up-vote counts in the post's votes but nothing in the feed's quality; another person's
+    substantive comment counts in the quality but not in the votes."""
+    _, author = api.register("searchq")
+    _, reader = api.register("searchr")
+    slug = f"searchq_{uuid.uuid4().hex[:8]}"
+    assert api.post("/api/v1/subwikis", token=author, json={"slug": slug, "name": "Search quality"}).status_code == 201
+    assert api.put(f"/api/v1/subwikis/{slug}/membership", token=reader).status_code == 204
+    word = uuid.uuid4().hex[:8]
+    made = []
+    for title in ("Herons at dawn", "Herons at dusk"):
+        response = api.post(
+            f"/api/v1/subwikis/{slug}/posts", token=author, json={"kind": "text", "title": title, "body": word}
+        )
+        assert response.status_code == 201, response.text
+        made.append(response.json()["id"])
+    self_voted, discussed = made
+    assert api.put(f"/api/v1/posts/{self_voted}/vote", token=author, json={"value": 1}).status_code == 200
+    comment = "I watched them from the bridge for an hour; they stood still until the light came up over the river."
+    assert api.post(f"/api/v1/posts/{discussed}/comments", token=reader, json={"body": comment}).status_code == 201
+
+    def order(sort):
+        response = api.get("/api/v1/search", params={"q": word, "subwiki": slug, "sort": sort})
+        assert response.status_code == 200, response.text
+        return [item["post"]["id"] for item in response.json()["items"]]
+
+    wait_until(lambda: order("quality") == [discussed, self_voted])
+    assert order("relevance") == [discussed, self_voted]

@@ -3,7 +3,7 @@ reports and uploads have their own modules)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 
 from gateway import presenters
 from gateway.auth import current_caller, login_required
@@ -25,10 +25,22 @@ from gateway.schemas import (
 )
 
 bp = Blueprint("posts", __name__, url_prefix="/api/v1")
+# The languages a post is written in (content's, which search stems each by).
+POST_LANGUAGES = ("en", "fr")
 
 
 def present(post: dict, committed: bool = False) -> dict:
     return presenters.posts(services(), [post], committed)[0]
+
+
+def asked_language() -> str:
+    """What members expect without choosing: the first language their browser asks pages in (by quality, a
+    region as its language: fr-CA is fr) that search stems, else English."""
+    for value, _quality in request.accept_languages:
+        primary = value.split("-")[0].split("_")[0].lower()
+        if primary in POST_LANGUAGES:
+            return primary
+    return "en"
 
 
 def viewer_id() -> str | None:
@@ -55,6 +67,7 @@ def viewer_id() -> str | None:
 )
 def create_post(slug: str):
     data = body(CreatePostRequest)
+    data.setdefault("language", asked_language())
     created = services().call("content", "create_post", g.caller["id"], slug, **data, idempotency_key=idempotency_key())
     if created.get("pending"):
         return jsonify({"pending": True, "held_post": present_held([created["held_post"]])[0]}), 202

@@ -1,4 +1,4 @@
-"""Search: posts (title, body, link domain) and comments, by words in English or French."""
+"""Search: posts (title, body, link domain), each in its own language (English or French), and comments."""
 
 from __future__ import annotations
 
@@ -49,9 +49,9 @@ def _comments(found: list[dict]) -> list[dict]:
 
 @bp.get("/search")
 @doc(
-    "Search posts (title, body, the link's domain) or comments. Words match in English and in French "
-    "(stemmed: 'swimming' finds 'swim'); relevance is blended with the votes content counts. Removed posts, "
-    "deleted comments and erased people's contributions are never found",
+    "Search posts (title, body, the link's domain) or comments. Words match stemmed in each post's language "
+    "(English or French: 'swimming' finds 'swim'); relevance is blended with the post's quality in the feed. "
+    "Removed posts, deleted comments and erased people's contributions are never found",
     response=SearchPage,
     tag="Search",
     query=SearchQuery,

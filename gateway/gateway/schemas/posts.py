@@ -37,6 +37,9 @@ class PostView(Answer):
     body_html = fields.String()
     url = fields.String(allow_none=True)
     image_url = fields.String(allow_none=True)
+    language = fields.String(
+        validate=validate.OneOf(["en", "fr"]), metadata={"description": "the language search stems it by"}
+    )
     author = fields.Nested(Person, allow_none=True, metadata=ERASED)
     subwiki = fields.Nested(SubwikiSummary)
     created_at = time_field()
@@ -168,6 +171,7 @@ class HeldPost(Answer):
     author = fields.Nested(Person, allow_none=True, metadata=ERASED)
     subwiki = fields.String()
     created_at = time_field()
+    language = fields.String(validate=validate.OneOf(["en", "fr"]))
 
 
 class PostHeld(Answer):

@@ -110,6 +110,13 @@ class CreatePostRequest(StrictSchema):
     body = fields.String(load_default="", validate=validate.Length(max=100_000))
     url = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2048))
     image_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    language = fields.String(
+        validate=validate.OneOf(["en", "fr"]),
+        metadata={
+            "description": "the language the post is written in, which search stems it by: en or fr; when left "
+            "out, the first of them in the request's Accept-Language, else en"
+        },
+    )
 
 
 class EditPostRequest(StrictSchema):
@@ -118,6 +125,13 @@ class EditPostRequest(StrictSchema):
     url = fields.String(allow_none=True, validate=validate.Length(max=2048))
     base_revision = fields.Integer(required=True, validate=validate.Range(min=1, max=2_147_483_647))
     edit_summary = fields.String(load_default="", validate=validate.Length(max=300))
+    language = fields.String(
+        validate=validate.OneOf(["en", "fr"]),
+        metadata={
+            "description": "a new language (en or fr): set at once by the post's author or a moderator, from "
+            "anyone else a 403; not a revision"
+        },
+    )
 
 
 class PreviewRequest(StrictSchema):

@@ -23,6 +23,9 @@ class FoundPost(FeedPost):
     """A post as the feed shows it, its subwiki as the post's page shows it."""
 
     subwiki = fields.Nested(SubwikiSummary)
+    language = fields.String(
+        validate=validate.OneOf(["en", "fr"]), metadata={"description": "the language search stems it by"}
+    )
 
 
 class PostOfComment(Answer):
@@ -47,7 +50,12 @@ class SearchHit(Answer):
         optional = ("post", "comment")
 
     kind = fields.String(validate=validate.OneOf(["post", "comment"]))
-    relevance = fields.Float(metadata={"description": "text relevance blended with net votes (higher first)"})
+    relevance = fields.Float(
+        metadata={
+            "description": "text relevance blended with the post's quality in the feed (a comment's: with its net "
+            "votes); higher first"
+        }
+    )
     post = fields.Nested(FoundPost, metadata={"description": "when kind is post, as in the feed"})
     comment = fields.Nested(FoundComment, metadata={"description": "when kind is comment"})
 

@@ -20,6 +20,9 @@ CONSUMES = {
         "moderator_added": MEMBERSHIP,
         "moderator_removed": MEMBERSHIP,
     },
+    "feed": {
+        "post_quality_changed": ("id", "quality", "version"),
+    },
 }
 
 # The trust identity gives a new account (its floor, identity.trust): what content assumes for a person

@@ -91,6 +91,7 @@ class Post(Base):
     __table_args__ = (
         Index("ix_posts_subwiki_created", "subwiki_id", "created_at"),
         Index("ix_posts_author_created", "author_id", "created_at"),
+        Index("ix_posts_created", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -111,6 +112,23 @@ class Post(Base):
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     removed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The language its text is written in (LANGUAGES): PostgreSQL indexes it with that language's stemming.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
+
+
+# A post's language (``Post.language``) and the text search configuration of PostgreSQL that stems it.
+LANGUAGES = {"en": "english", "fr": "french"}
+
+
+class PostQuality(Base):
+    """The quality the feed computes for a post (trust-weighted votes, discussion, edits), kept from the
+    feed's ``post_quality_changed`` with its version: search blends it into relevance and sorts by it."""
+
+    __tablename__ = "post_qualities"
+
+    post_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    quality: Mapped[float] = mapped_column(Float, default=0.0)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class PostRevision(Base):
@@ -179,6 +197,7 @@ class HeldPost(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     image_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
 
 
 class Comment(Base):

@@ -21,6 +21,7 @@ class PostSchema(Schema):
     comment_count = fields.Integer()
     up = fields.Integer(attribute="up_count")
     down = fields.Integer(attribute="down_count")
+    language = fields.String()
 
 
 class HeldPostSchema(Schema):
@@ -35,6 +36,7 @@ class HeldPostSchema(Schema):
     subwiki_id = fields.String()
     subwiki = fields.String(attribute="subwiki_slug")
     created_at = fields.DateTime(format="iso")
+    language = fields.String()
 
 
 class PostEventSchema(Schema):

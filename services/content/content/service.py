@@ -123,6 +123,10 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
     def handle_user_unblocked(self, payload: dict) -> None:
         self.db.apply_once(payload, "handle_user_unblocked", replicas.record_block, payload["block"], blocked=False)
 
+    @event_handler("feed", "post_quality_changed")
+    def handle_post_quality_changed(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_post_quality_changed", replicas.record_quality, payload["post"])
+
     # -- posts ------------------------------------------------------------------
 
     @rpc(expected_exceptions=DECLARED)
@@ -136,10 +140,11 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
         url: str | None = None,
         image_id: str | None = None,
         idempotency_key: str | None = None,
+        language: str | None = None,
     ) -> dict:
         with self.db.transaction() as tx:
             return posts.create_post(
-                tx, self._ask_membership, user_id, slug, kind, title, body, url, image_id, idempotency_key
+                tx, self._ask_membership, user_id, slug, kind, title, body, url, image_id, idempotency_key, language
             )
 
     @rpc(expected_exceptions=DECLARED)
@@ -157,6 +162,7 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
         title: str | None = None,
         body: str | None = None,
         url: str | None = None,
+        language: str | None = None,
     ) -> dict:
         with self.db.transaction() as tx:
             return edits.edit_post(
@@ -171,6 +177,7 @@ class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts
                 title=title,
                 body=body,
                 url=url,
+                language=language,
             )
 
     @rpc(expected_exceptions=DECLARED)

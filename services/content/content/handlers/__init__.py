@@ -1,6 +1,6 @@
 """Content's use cases as plain functions over one transaction, one module per concern.
 
-- ``replicas``: content's copies of other services' facts (memberships, trust)
+- ``replicas``: content's copies of other services' facts (memberships, trust, blocks, posts' quality)
 - ``access``: finding posts and comments, and who may act on them
 - ``posts``: creating, showing, protecting and removing posts
 - ``edits``: wiki edits, their history and reverts

@@ -12,7 +12,7 @@ from content import events
 from content.exceptions import Conflict, Forbidden, Invalid, RateLimited
 from content.handlers import access, mentions
 from content.handlers.access import MembershipLookup
-from content.handlers.posts import check_post, post_view
+from content.handlers.posts import check_language, check_post, post_view
 from content.handlers.replicas import trust_of
 from content.models import RATE_LIMITS, PendingChange, Post, PostRevision
 from content.schemas import RevisionSchema
@@ -74,8 +74,12 @@ def edit_post(
     title: str | None = None,
     body: str | None = None,
     url: str | None = None,
+    language: str | None = None,
 ) -> dict:
-    """A wiki edit by any member: applied at once, or held for review when the editor is not yet trusted."""
+    """A wiki edit by any member: applied at once, or held for review when the editor is not yet trusted.
+
+    A new ``language`` is not a wiki edit (it makes no revision): its author or a moderator sets it, at once.
+    """
     post = access.post(tx, post_id, for_update=True)
     access.require_member(tx, lookup, post.subwiki_id, user_id, "edit its posts")
     is_author, is_moderator = post.author_id == user_id, access.is_moderator(tx, lookup, post.subwiki_id, user_id)
@@ -91,6 +95,10 @@ def edit_post(
         post.url if url is None else url,
         post.image_id,
     )
+    if language is not None and check_language(language) != post.language:
+        if not (is_author or is_moderator):
+            raise Forbidden("Only its author and moderators set a post's language.")
+        post.language = language
     if (data["title"], data["body"], data["url"]) == (post.title, post.body, post.url):
         return {"post": post_view(tx, lookup, post, user_id)}
     check_rate(tx, user_id, policy, now)

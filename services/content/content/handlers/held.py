@@ -69,7 +69,7 @@ def approve_held_post(tx: Transaction, lookup: MembershipLookup, user_id: str, h
     image_file = None
     if waiting.image_id:
         image_file = tx.session.scalar(select(Upload.filename).where(Upload.id == waiting.image_id))
-    data = {"title": waiting.title, "body": waiting.body, "url": waiting.url}
+    data = {"title": waiting.title, "body": waiting.body, "url": waiting.url, "language": waiting.language}
     post = posts.publish(
         tx,
         waiting.id,

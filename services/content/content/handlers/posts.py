@@ -11,7 +11,7 @@ from content import events
 from content.exceptions import Forbidden, Invalid
 from content.handlers import access, idempotency, mentions, spam
 from content.handlers.access import MembershipLookup
-from content.models import FirstPostApproval, HeldPost, Post, PostRevision, Upload, Vote
+from content.models import LANGUAGES, FirstPostApproval, HeldPost, Post, PostRevision, Upload, Vote
 from content.schemas import HeldPostSchema, PostSchema
 from svclib.db import Transaction, utcnow
 
@@ -31,6 +31,15 @@ def _check_url(url: str | None, fields: dict) -> str | None:
     if len(url) > 2048 or parts.scheme not in ("http", "https") or not parts.hostname:
         fields["url"] = ["Use an http:// or https:// address."]
     return url
+
+
+def check_language(language: str | None) -> str:
+    """A post's language: one of LANGUAGES' codes, English when not given."""
+    if language is None:
+        return "en"
+    if language not in LANGUAGES:
+        raise Invalid("Unknown language.", fields={"language": [f"Use one of {', '.join(LANGUAGES)}."]})
+    return language
 
 
 def check_post(kind: str, title: str, body: str, url: str | None, image_id: str | None) -> dict:
@@ -90,11 +99,15 @@ def create_post(
     url: str | None = None,
     image_id: str | None = None,
     idempotency_key: str | None = None,
+    language: str | None = None,
 ) -> dict:
-    """A new post; with an ``idempotency_key`` the same request again answers with the post it made. A new
+    """A new post (in ``language``, English when not given); with an ``idempotency_key`` the same request
+    again answers with the post it made. A new
     member's first post in a subwiki whose moderators approve first posts is held: ``{"pending": True,
     "held_post": ...}`` (approved, it becomes the post of the same id)."""
     request = {"slug": slug, "kind": kind, "title": title, "body": body, "url": url, "image_id": image_id}
+    if language is not None:
+        request["language"] = language
     made = idempotency.claim(tx, user_id, idempotency_key, "create_post", request)
     if made is not None:
         waiting = tx.session.get(HeldPost, made)
@@ -102,6 +115,7 @@ def create_post(
     subwiki_id = access.subwiki_id(tx, lookup, slug, user_id)
     member = access.require_member(tx, lookup, subwiki_id, user_id, "post here")
     data = check_post(kind, title, body, url, image_id)
+    data["language"] = check_language(language)
     spam.check_post(tx, user_id, kind, data["title"], data["body"], data["url"])
     image_file = None
     if kind in PICTURE_KINDS:
@@ -169,6 +183,7 @@ def publish(
         body_html=body_html,
         url=data["url"],
         image_id=image_id if kind in PICTURE_KINDS else None,
+        language=data.get("language", "en"),
         revision=1,
         protected=False,
         up_count=0,

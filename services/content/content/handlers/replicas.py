@@ -1,5 +1,5 @@
 """Content's copies of other services' facts: who belongs where (communities), each person's trust and who
-blocked whom (identity)."""
+blocked whom (identity), each post's quality (the feed)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from content.consumes import NEW_ACCOUNT_TRUST
-from content.models import Block, Member, MemberVersion, Trust
+from content.models import Block, Member, MemberVersion, PostQuality, Trust
 from svclib.db import Transaction, locked_row
 
 
@@ -103,3 +103,12 @@ def blockers_among(tx: Transaction, people: list[str | None], user_id: str) -> s
             )
         )
     )
+
+
+def record_quality(tx: Transaction, post: dict) -> None:
+    """The feed's quality of a post (for search); one no newer than the version held changes nothing. The row
+    stays locked until the transaction ends, so changes of one post's quality apply one after the other."""
+    held = locked_row(tx, PostQuality, {"post_id": post["id"]}, {"quality": 0.0, "version": 0})
+    if int(post["version"]) <= held.version:
+        return
+    held.quality, held.version = float(post["quality"]), int(post["version"])

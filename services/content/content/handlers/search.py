@@ -1,16 +1,24 @@
 """Full-text search over posts (title, body, the link's domain) and comments.
 
-PostgreSQL: posts carry no language of their own, so every text is indexed twice, with the ``english``
-and the ``french`` configurations (expression GIN indexes, migration 0008), and a query matches a text
-when either language's stemmed form matches (``websearch_to_tsquery`` of the same configuration); its
-text relevance is the better of the two ``ts_rank``s. The link's domain is indexed with ``simple``
-(no stemming). The quality blended into relevance is the one content holds: the post's (or comment's)
-net votes, ``rank * (1 + 0.25 * ln(1 + max(up - down, 0)))`` — the feed's quality lives in the feed.
+PostgreSQL: each post is indexed in its own language (``Post.language``: ``en`` with the ``english``
+configuration, ``fr`` with ``french``) in a stored generated ``search_document`` column under one GIN
+index (migration 0015; the link's domain with ``simple``, no stemming). The query is read with each
+language's configuration (``websearch_to_tsquery``) and a post matches when the reading of its own
+language does; its text relevance is ``ts_rank`` of that reading. Relevance is ranked over the
+``CANDIDATES`` newest matches only, so that a query matching a large share of a million posts costs a
+bounded amount (ts_rank reads each candidate's document); the "quality" and "new" sorts cover every
+match. Comments carry no language: each is indexed with both configurations (expression indexes, 0008)
+and matches when either does.
+
+The quality blended into relevance is the feed's (trust-weighted votes, discussion, edits), kept from
+its ``post_quality_changed`` in ``post_qualities`` (content.handlers.qualities); a post the feed has not
+scored counts 0: ``rank * (1 + max(quality, 0))``. A comment's relevance is blended with its net votes,
+``rank * (1 + 0.25 * ln(1 + max(up - down, 0)))`` (the feed scores no comments).
 
 SQLite (development and unit tests): FTS5 tables (migration 0014, kept in step by triggers on posts and
-comments) with the ``porter`` tokenizer (English stemming, accents folded); every word of the query must
-match. Text relevance is FTS5's ``bm25`` with the same column weights (title 1, body 0.4, domain 0.2),
-blended with net votes by the same formula.
+comments) with the ``porter`` tokenizer (English stemming, accents folded) whatever the language; every
+word of the query must match. Text relevance is FTS5's ``bm25`` with the same column weights (title 1,
+body 0.4, domain 0.2), blended by the same formulas.
 
 Removed posts, deleted comments, comments on removed posts and the content of erased people (left with
 no author) never show. Pages are keyset pages (svclib.pagination) on the sort's key and the id.
@@ -21,36 +29,30 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import Float, and_, cast, column, exists, false, func, literal_column, or_, select, table, tuple_
+from sqlalchemy import Float, and_, case, cast, column, exists, func, literal_column, or_, select, table, tuple_
 
 from content.exceptions import Invalid
 from content.handlers.comments import comment_view
-from content.models import KNOWN_USERS, Comment, Post, Upload
+from content.models import KNOWN_USERS, LANGUAGES, Comment, Post, PostQuality, Upload
 from content.schemas import PostSchema
 from svclib import pagination
 from svclib.db import Transaction
 
 KINDS = ("post", "comment")
 SORTS = ("relevance", "quality", "new")
-LANGUAGES = ("english", "french")
 MAX_QUERY = 200
+# How many of the newest matches relevance ranks (PostgreSQL): the bound of a query's cost.
+CANDIDATES = 2000
 POST = PostSchema()
 
-# The indexed expressions: written once here and in migration 0008 (PostgreSQL matches them by shape).
-DOMAIN_SQL = "coalesce(substring(posts.url from '^[a-zA-Z]+://([^/:?#]+)'), '')"
+# PostgreSQL: each post's document in its own language (migration 0015); comments in both (0008).
+POST_DOCUMENT = literal_column("posts.search_document")
+COMMENT_CONFIGS = ("english", "french")
 
 # SQLite: the FTS5 tables of migration 0014 (kept by triggers) and each column's weight for bm25, as
 # PostgreSQL's setweight A, B, C (title, body, domain); the id column is not searched.
 POSTS_FTS = (table("posts_search", column("id"), column("title"), column("body"), column("domain")), (0, 1.0, 0.4, 0.2))
 COMMENTS_FTS = (table("comments_search", column("id"), column("body")), (0, 1.0))
-
-
-def post_document_sql(language: str) -> str:
-    return (
-        f"(setweight(to_tsvector('{language}'::regconfig, posts.title), 'A')"
-        f" || setweight(to_tsvector('{language}'::regconfig, posts.body), 'B')"
-        f" || setweight(to_tsvector('simple'::regconfig, {DOMAIN_SQL}), 'C'))"
-    )
 
 
 def comment_document_sql(language: str) -> str:
@@ -75,34 +77,36 @@ def _net(model):
     return model.up_count - model.down_count
 
 
-def _match_and_rank(tx: Transaction, q: str, model, document_sql, fts):
-    """The rows matching ``q`` to join (SQLite), the condition that a row matches, and its relevance
-    blended with its net votes."""
-    net = _net(model)
-    if tx.session.get_bind().dialect.name == "postgresql":
-        matches, ranks = [], []
-        for language in LANGUAGES:
-            document = literal_column(document_sql(language))
-            query = func.websearch_to_tsquery(literal_column(f"'{language}'::regconfig"), q)
-            matches.append(document.op("@@")(query))
-            ranks.append(cast(func.ts_rank(document, query), Float))
-        return None, or_(*matches), cast(func.greatest(*ranks) * _blend(func.greatest(net, 0)), Float)
+def _tsquery(config: str, q: str):
+    return func.websearch_to_tsquery(literal_column(f"'{config}'::regconfig"), q)
+
+
+def _postgres(tx: Transaction) -> bool:
+    return tx.session.get_bind().dialect.name == "postgresql"
+
+
+def _fts_hits(q: str, fts):
+    """SQLite: the FTS5 rows matching every word of ``q``, with their bm25 relevance (None: no word)."""
     words = re.findall(r"\w+", q)[:10]
     if not words:
-        return None, false(), cast(net, Float)
+        return None
     fts_table, weights = fts
     name = literal_column(fts_table.name)
-    hits = (
+    return (
         select(fts_table.c.id, (-func.bm25(name, *weights)).label("rank"))
         .where(name.op("MATCH")(" ".join(f'"{word}"' for word in words)))
         .subquery()
     )
-    return hits, hits.c.id == model.id, cast(hits.c.rank * _blend(func.max(net, 0)), Float)
 
 
-def _blend(positive_net):
-    """What net votes multiply text relevance by (the same on both databases)."""
+def _blend_votes(positive_net):
+    """What a comment's net votes multiply its text relevance by (the same on both databases)."""
     return 1 + 0.25 * func.ln(1 + positive_net)
+
+
+def _blend_quality(quality):
+    """What the feed's quality of a post multiplies its text relevance by (the same on both databases)."""
+    return 1 + case((quality > 0, quality), else_=0.0)
 
 
 def _not_erased(author_column):
@@ -111,15 +115,6 @@ def _not_erased(author_column):
         author_column.is_not(None),
         ~exists().where(KNOWN_USERS.c.id == author_column, KNOWN_USERS.c.erased_at.is_not(None)),
     )
-
-
-def _keyset(sort: str, score, model):
-    """The sort's key columns, the types of its cursor, and the key of an answered row."""
-    if sort == "relevance":
-        return (score, model.id), (float, str)
-    if sort == "quality":
-        return (_net(model), model.id), (int, str)
-    return (model.created_at, model.id), (datetime, str)
 
 
 def search(
@@ -134,47 +129,90 @@ def search(
     """A page of posts (``{"post", "score"}``) or comments (``{"comment", "post", "score"}``) matching ``q``."""
     q = _check(q, kind, sort)
     size = pagination.limit(size)
-    if kind == "post":
-        hits, match, score = _match_and_rank(tx, q, Post, post_document_sql, POSTS_FTS)
-        model = Post
-        query = select(Post, score.label("score")).where(match, Post.removed_at.is_(None), _not_erased(Post.author_id))
-    else:
-        hits, match, score = _match_and_rank(tx, q, Comment, comment_document_sql, COMMENTS_FTS)
-        model = Comment
-        query = (
-            select(Comment, score.label("score"), Post)
-            .join(Post, Post.id == Comment.post_id)
-            .where(
-                match,
-                Comment.deleted_at.is_(None),
-                Post.removed_at.is_(None),
-                _not_erased(Comment.author_id),
-                _not_erased(Post.author_id),
-            )
-        )
-    if hits is not None:
-        query = query.join(hits, match)
-    if slug:
-        query = query.where(Post.subwiki_slug == slug)
-    columns, types = _keyset(sort, score, model)
+    types = {"relevance": (float, str), "quality": (float, str), "new": (datetime, str)}[sort]
     after = pagination.decode(cursor, types)
-    if after is not None:
-        query = query.where(tuple_(*columns) < tuple_(*after))
-    query = query.order_by(*(column.desc() for column in columns)).limit(size + 1)
-    rows = list(tx.session.execute(query))
+    if kind == "post":
+        rows = _posts(tx, q, sort, slug, after, size + 1)
+    else:
+        rows = _comments(tx, q, sort, slug, after, size + 1)
     more = len(rows) > size
     rows = rows[:size]
     items = [_post_item(tx, row) if kind == "post" else _comment_item(row) for row in rows]
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        key = {
-            "relevance": float(last.score),
-            "quality": _net(last[0]),
-            "new": last[0].created_at,
-        }[sort]
-        next_cursor = pagination.encode(key, last[0].id)
+        next_cursor = pagination.encode(last.key, last[0].id)
     return {"items": items, "next_cursor": next_cursor}
+
+
+def _page(query, key, model, after, limit):
+    """``query`` ordered by (``key``, id) descending, from after the cursor's row."""
+    if after is not None:
+        query = query.where(tuple_(key, model.id) < tuple_(*after))
+    return query.order_by(key.desc(), model.id.desc()).limit(limit)
+
+
+def _posts(tx: Transaction, q: str, sort: str, slug: str | None, after, limit: int) -> list:
+    quality = func.coalesce(PostQuality.quality, 0.0)
+    shown = [Post.removed_at.is_(None), _not_erased(Post.author_id)]
+    if slug:
+        shown.append(Post.subwiki_slug == slug)
+    if _postgres(tx):
+        readings = {code: _tsquery(config, q) for code, config in LANGUAGES.items()}
+        match = or_(*(and_(Post.language == code, POST_DOCUMENT.op("@@")(query)) for code, query in readings.items()))
+        reading = case(*((Post.language == code, query) for code, query in readings.items()))
+        score = cast(func.ts_rank(POST_DOCUMENT, reading) * _blend_quality(quality), Float)
+        query = select(Post, score.label("score"))
+        if sort == "relevance":
+            # Ranked among the newest matches only: ts_rank reads every document it ranks.
+            newest = select(Post.id).where(match, *shown).order_by(Post.created_at.desc()).limit(CANDIDATES)
+            candidates = newest.subquery()
+            query = query.join(candidates, candidates.c.id == Post.id)
+        else:
+            query = query.where(match, *shown)
+    else:
+        hits = _fts_hits(q, POSTS_FTS)
+        if hits is None:
+            return []
+        score = cast(hits.c.rank * _blend_quality(quality), Float)
+        query = select(Post, score.label("score")).join(hits, hits.c.id == Post.id).where(*shown)
+    query = query.outerjoin(PostQuality, PostQuality.post_id == Post.id)
+    key = {"relevance": score, "quality": cast(quality, Float), "new": Post.created_at}[sort]
+    return list(tx.session.execute(_page(query.add_columns(key.label("key")), key, Post, after, limit)))
+
+
+def _comments(tx: Transaction, q: str, sort: str, slug: str | None, after, limit: int) -> list:
+    net = _net(Comment)
+    shown = [
+        Comment.deleted_at.is_(None),
+        Post.removed_at.is_(None),
+        _not_erased(Comment.author_id),
+        _not_erased(Post.author_id),
+    ]
+    if slug:
+        shown.append(Post.subwiki_slug == slug)
+    if _postgres(tx):
+        matches, ranks = [], []
+        for config in COMMENT_CONFIGS:
+            document = literal_column(comment_document_sql(config))
+            matches.append(document.op("@@")(_tsquery(config, q)))
+            ranks.append(cast(func.ts_rank(document, _tsquery(config, q)), Float))
+        score = cast(func.greatest(*ranks) * _blend_votes(func.greatest(net, 0)), Float)
+        query = select(Comment, score.label("score"), Post).join(Post, Post.id == Comment.post_id)
+        query = query.where(or_(*matches), *shown)
+    else:
+        hits = _fts_hits(q, COMMENTS_FTS)
+        if hits is None:
+            return []
+        score = cast(hits.c.rank * _blend_votes(func.max(net, 0)), Float)
+        query = (
+            select(Comment, score.label("score"), Post)
+            .join(hits, hits.c.id == Comment.id)
+            .join(Post, Post.id == Comment.post_id)
+            .where(*shown)
+        )
+    key = {"relevance": score, "quality": cast(net, Float), "new": Comment.created_at}[sort]
+    return list(tx.session.execute(_page(query.add_columns(key.label("key")), key, Comment, after, limit)))
 
 
 def _post_item(tx: Transaction, row) -> dict:

@@ -1,5 +1,6 @@
-"""Search on SQLite (FTS5 tables kept by triggers, ranked by bm25 and net votes): stemmed words, the
-link's domain, edits followed; removed, deleted and erased content never shows; pages."""
+"""Search on SQLite (FTS5 tables kept by triggers, ranked by bm25 and the feed's quality): stemmed words, the
+link's domain, edits followed; removed, deleted and erased content never shows; pages; each post's language
+and the feed's quality, kept in order."""
 
 import pytest
 from alembic import command
@@ -10,11 +11,17 @@ from content.handlers.search import search
 from content.models import Base
 from content.service import MIGRATIONS
 from svclib.db.standalone import StandaloneDatabase
-from svclib.exceptions import Invalid
+from svclib.exceptions import Forbidden, Invalid
 
 
-def post(service, title, body="Some words.", author="bob"):
-    return service.create_post(author, "rivers", "article", title, body=body)
+def post(service, title, body="Some words.", author="bob", **extra):
+    return service.create_post(author, "rivers", "article", title, body=body, **extra)
+
+
+def quality(service, post_id, value, version, event_id=None):
+    """The feed's post_quality_changed, as it arrives."""
+    payload = {"id": post_id, "quality": value, "version": version}
+    service.handle_post_quality_changed({"event_id": event_id or f"q-{post_id}-{version}", "post": payload})
 
 
 def test_posts_are_found_and_removed_or_erased_ones_never(service):
@@ -51,11 +58,55 @@ def test_words_are_stemmed_and_a_title_match_ranks_above_a_body_match(service):
     assert service.search("?!")["items"] == []
 
 
-def test_net_votes_lift_an_equal_text_match(service):
-    plain = post(service, "Beavers build dams", "Wood and mud.")
-    liked = post(service, "Beavers build dams", "Mud and wood.")
-    service.vote("cat", "post", liked["id"], 1)
-    assert [item["post"]["id"] for item in service.search("beaver")["items"]] == [liked["id"], plain["id"]]
+def test_the_feeds_quality_lifts_an_equal_text_match_and_not_content_s_votes(service):
+    post(service, "Beavers build dams", "Wood and mud.")
+    liked = post(service, "Beavers build dams", "Wood and mud.")
+    voted = post(service, "Beavers build dams", "Wood and mud.")
+    service.vote("cat", "post", voted["id"], 1)  # counted by the feed, whose quality says what it is worth
+    quality(service, liked["id"], 0.8, 5)
+    found = service.search("beaver")["items"]
+    assert found[0]["post"]["id"] == liked["id"] and found[0]["score"] > found[1]["score"]
+    assert found[1]["score"] == found[2]["score"]
+    by_quality = service.search("beaver", sort="quality")["items"]
+    assert by_quality[0]["post"]["id"] == liked["id"]
+
+
+def test_qualities_apply_in_order_and_once(service):
+    first, second = post(service, "Voles by the bank"), post(service, "Voles in the reeds")
+    quality(service, first["id"], 0.9, 3)
+    quality(service, first["id"], 0.1, 2)  # older, arriving late: ignored
+    quality(service, first["id"], 0.1, 3, event_id="again")  # the same version again: ignored
+    assert [item["post"]["id"] for item in service.search("vole", sort="quality")["items"]] == [
+        first["id"],
+        second["id"],
+    ]
+    quality(service, first["id"], -0.5, 4)  # newer: applies
+    quality(service, second["id"], 0.2, 1)
+    assert [item["post"]["id"] for item in service.search("vole", sort="quality")["items"]] == [
+        second["id"],
+        first["id"],
+    ]
+
+
+def test_a_post_has_a_language_set_on_creation_and_by_its_author_or_a_moderator(service):
+    english = post(service, "Trout", "Cold water.")
+    assert english["language"] == "en"
+    french = post(service, "Truites", "Eau froide.", language="fr")
+    assert french["language"] == "fr" and service.get_post(french["id"])["language"] == "fr"
+    with pytest.raises(Invalid):
+        post(service, "Forellen", "Kaltes Wasser.", language="de")
+    with pytest.raises(Forbidden):  # a wiki editor who is neither its author nor a moderator
+        service.edit_post("cat", english["id"], 1, "", language="fr")
+    edited = service.edit_post("ann", english["id"], 1, "", language="fr")  # a moderator
+    assert edited["post"]["language"] == "fr" and edited["post"]["revision"] == 1  # not a revision
+    assert service.edit_post("bob", english["id"], 1, "", language="en")["post"]["language"] == "en"
+
+
+def test_a_held_post_keeps_its_language_when_approved(service):
+    service.set_first_post_approval("ann", "rivers", True)
+    held = post(service, "Anguilles", "La rivière.", author="dan", language="fr")
+    assert held["pending"] and held["held_post"]["language"] == "fr"
+    assert service.approve_held_post("ann", held["held_post"]["id"])["language"] == "fr"
 
 
 def test_a_link_is_found_by_its_domain_and_edits_are_followed(service):
@@ -74,7 +125,7 @@ def test_a_link_is_found_by_its_domain_and_edits_are_followed(service):
 @pytest.mark.parametrize("sort", ["relevance", "quality", "new"])
 def test_every_sort_pages_through_every_match_once(service, sort):
     made = {post(service, f"Otter {n}")["id"] for n in range(5)}
-    service.vote("cat", "post", sorted(made)[2], 1)
+    quality(service, sorted(made)[2], 0.5, 1)
     seen, cursor = [], None
     while True:
         page = service.search("otter", sort=sort, limit=2, cursor=cursor)
