@@ -9,7 +9,7 @@ PACKAGES := libs services/identity services/communities services/content service
 PYTEST := $(PY) -m pytest -q
 
 PHONY_WEB := test-web test-browser chromium bench-web
-.PHONY: asyncapi fuzz install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers chaos bench bench-feed bench-votes load bench-feed-storage feed-rebuild clean
+.PHONY: asyncapi fuzz install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers chaos bench bench-feed bench-votes bench-search load bench-feed-storage feed-rebuild clean
 
 install: $(STAMP)
 
@@ -96,6 +96,10 @@ bench-votes: install servers
 # By default 10,000 posts then WT.Social's size (1,000,000), for the growth figure; SCALE=0.01 alone runs in minutes.
 bench-feed: install servers
 	$(PY) -m bench.feed $(if $(SCALE),--scale $(SCALE),--scale 0.01 --scale 1)
+
+# Search at 1,000,000 posts (POSTS for fewer) through the gateway: a two-word query at concurrency 8.
+bench-search: install servers
+	$(PY) -m bench.search $(if $(POSTS),--posts $(POSTS))
 
 # The feed's read model in PostgreSQL beside the same model in Redis sorted sets, on the same seeded data.
 bench-feed-storage: install servers

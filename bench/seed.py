@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from devstack import infra
 from feed import ranking
 from identity.passwords import hash_password
+from svclib.db import make_engine, migrate
+from svclib.migrations import migrations_dir
 
 FULL = {"users": 500_000, "subwikis": 5_000, "posts": 1_000_000, "votes": 5_000_000, "comments": 2_000_000}
 
@@ -26,6 +31,26 @@ class Seeded:
     subwikis: list[tuple[str, str]]
     reader: str
     counts: dict = field(default_factory=dict)
+
+
+@contextmanager
+def fresh_databases(broker, postgres, name: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A RabbitMQ vhost and a database per service migrated to head, for one run, dropped after it:
+    ``(vhost, {service: database URL})``."""
+    vhost = broker.create_vhost(f"bench-{name}-{uuid.uuid4().hex[:8]}")
+    tag = uuid.uuid4().hex[:8]
+    names = {s: f"bench{name}_{s}_{tag}" for s in infra.SERVICES}
+    urls = {s: postgres.create(db) for s, db in names.items()}
+    try:
+        for service, url in urls.items():
+            engine = make_engine(url)
+            migrate(engine, migrations_dir(service))
+            engine.dispose()
+        yield vhost, urls
+    finally:
+        for db in names.values():
+            postgres.drop(db)
+        broker.delete_vhost(vhost)
 
 
 def _copy(url: str, table: str, columns: list[str], rows) -> int:

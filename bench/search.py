@@ -1,0 +1,284 @@
+"""``make bench-search``: search at WT.Social's size (1,000,000 posts; ``--posts`` for fewer) through the gateway.
+
+A fresh stack on databases of its own; content's posts written straight into its tables with COPY
+(titles and bodies drawn from a Zipf vocabulary, a quarter of them French from a vocabulary of their
+own), the feed's quality of 40% of them in ``post_qualities`` (as ``post_quality_changed`` would have
+left it), people in identity and subwikis in communities for the answers' names. The search index
+is built after the load, as a restore builds it. Then:
+
+- ``sql``: content's ``search`` function alone on the seeded database (what the RPC costs without
+  the bus), median and p95 over repeated calls, for each query below;
+- ``http``: ``GET /api/v1/search?q=...`` through the gateway with wrk at concurrency 8 (a 2 s warm-up
+  dropped, then ``--seconds``): req/s, p50, p95, p99. The gateway makes four calls per search
+  (content's search, then identity, communities and the feed at once for the names and numbers).
+
+Queries (English, all posts, relevance): ``two_words``, the target (two words of middling frequency,
+ranks 40 and 100 of the vocabulary); ``common_words`` (ranks 2 and 5: a large share of all posts
+match, where relevance ranks the newest ``content.handlers.search.CANDIDATES`` only); ``rare_words``
+(ranks 3000 and 5000). How many posts each matches is in the result. Target: ``two_words`` p95 <= 50 ms
+at concurrency 8. Results: ``bench/results/search-<posts>-<time>.json``, with the load before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import numpy
+import psycopg
+import requests
+
+from bench.feed import wrk
+from bench.seed import _copy, fresh_databases
+from content.handlers import search as content_search
+from content.models import Base as ContentBase
+from devstack import infra
+from devstack.stack import ROOT, Stack
+from identity.passwords import hash_password
+from svclib.db import StandaloneDatabase
+
+RESULTS = ROOT / "bench" / "results"
+FULL_POSTS = 1_000_000
+USERS = 20_000
+SUBWIKIS = 500
+VOCABULARY = 20_000
+TITLE_WORDS, BODY_WORDS = 7, 30
+FRENCH_SHARE = 0.25
+QUALITY_SHARE = 0.4
+# The indexes search reads, built after the load (migration 0015 made them on the empty table).
+INDEXES = (
+    "CREATE INDEX ix_posts_search_document ON posts USING gin (search_document)",
+    "CREATE INDEX ix_posts_created ON posts (created_at, id)",
+)
+
+ENGLISH_SYLLABLES = "ba be bi bo bu da de di do fa fe fi fo ga ge go ka ke ki ko la le li lo lu ma me mi mo mu na ne ni no pa pe pi po ra re ri ro ru sa se si so ta te ti to tu va ve vi wa we wi ya yo za"  # noqa: E501
+FRENCH_SYLLABLES = "ai au bé ché cou dé eau fé gou jé lé lou mé né ou pé qué ré rou sé té tou vé zé ain oin eur oir ette elle aine ière"  # noqa: E501
+
+
+def vocabulary(rng: numpy.random.Generator, syllables: str, size: int) -> list[str]:
+    """``size`` distinct made-up words of 2 to 4 syllables, the most frequent first (Zipf ranks)."""
+    parts = syllables.split()
+    words: dict[str, None] = {}
+    while len(words) < size:
+        count = int(rng.integers(2, 5))
+        words["".join(parts[int(i)] for i in rng.integers(0, len(parts), count))] = None
+    return list(words)
+
+
+def zipf_probabilities(size: int) -> numpy.ndarray:
+    weights = 1 / numpy.arange(1, size + 1)
+    return weights / weights.sum()
+
+
+def seed(urls: dict[str, str], posts: int, rng_seed: int = 11) -> dict:
+    """Write the people, subwikis, posts and qualities; answer the vocabularies and counts."""
+    rng = numpy.random.default_rng(rng_seed)
+    now = datetime.now(UTC)
+    english, french = vocabulary(rng, ENGLISH_SYLLABLES, VOCABULARY), vocabulary(rng, FRENCH_SYLLABLES, VOCABULARY)
+    users = [uuid.UUID(int=int(rng.integers(0, 2**63)) << 64 | i).hex for i in range(USERS)]
+    password = hash_password("benchmark password")
+    _copy(
+        urls["identity"],
+        "users",
+        ["id", "username", "email", "email_normalised", "display_name", "bio", "password_hash", "trust", "badges"]
+        + ["created_at", "updated_at"],
+        (
+            (u, f"user{i}", f"user{i}@bench.invalid", f"user{i}@bench.invalid", f"User {i}", "", password, 0.5, "[]")
+            + (now, now)
+            for i, u in enumerate(users)
+        ),
+    )
+    subwikis = [(uuid.uuid4().hex, f"topic_{i}") for i in range(SUBWIKIS)]
+    _copy(
+        urls["communities"],
+        "subwikis",
+        ["id", "slug", "name", "summary", "description", "revision", "created_by", "member_count", "post_count"]
+        + ["last_activity_at", "created_at", "updated_at"],
+        ((sid, slug, slug.title(), "", "", 1, users[0], 0, 0, now, now, now) for sid, slug in subwikis),
+    )
+    _copy(
+        urls["content"],
+        "known_users",
+        ["id", "username", "registered_at", "erased_at"],
+        ((u, f"user{i}", now - timedelta(days=60), None) for i, u in enumerate(users)),
+    )
+    probabilities = zipf_probabilities(VOCABULARY)
+    french_posts = rng.random(posts) < FRENCH_SHARE
+    authors = rng.integers(0, USERS, posts)
+    places = numpy.minimum(rng.exponential(60, posts).astype(int), SUBWIKIS - 1)
+    ages = rng.random(posts) * 720
+    ids = [uuid.uuid4().hex for _ in range(posts)]
+    batch = 50_000
+
+    def rows():
+        for start in range(0, posts, batch):
+            end = min(posts, start + batch)
+            drawn = rng.choice(VOCABULARY, size=(end - start, TITLE_WORDS + BODY_WORDS), p=probabilities)
+            for offset, words in enumerate(drawn):
+                i = start + offset
+                vocab = french if french_posts[i] else english
+                title = " ".join(vocab[w] for w in words[:TITLE_WORDS]).capitalize()
+                body = " ".join(vocab[w] for w in words[TITLE_WORDS:]).capitalize() + "."
+                sid, slug = subwikis[places[i]]
+                at = now - timedelta(hours=float(ages[i]))
+                yield (
+                    ids[i], sid, slug, users[authors[i]], "text", title, body, f"<p>{body}</p>\n", None, None,
+                    1, False, 0, 0, 0, "fr" if french_posts[i] else "en", at, at,
+                )  # fmt: skip
+
+    conninfo = urls["content"].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("DROP INDEX IF EXISTS ix_posts_search_document")
+        conn.execute("DROP INDEX IF EXISTS ix_posts_created")
+    started = time.monotonic()
+    count = _copy(
+        urls["content"],
+        "posts",
+        ["id", "subwiki_id", "subwiki_slug", "author_id", "kind", "title", "body", "body_html", "url", "image_id"]
+        + ["revision", "protected", "up_count", "down_count", "comment_count", "language", "created_at", "updated_at"],
+        rows(),
+    )
+    copied = time.monotonic() - started
+    scored = rng.random(posts) < QUALITY_SHARE
+    qualities = rng.random(posts) * 1.5
+    _copy(
+        urls["content"],
+        "post_qualities",
+        ["post_id", "quality", "version", "created_at", "updated_at"],
+        ((ids[i], float(qualities[i]), 1, now, now) for i in range(posts) if scored[i]),
+    )
+    started = time.monotonic()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SET maintenance_work_mem = '256MB'")
+        for statement in INDEXES:
+            conn.execute(statement)
+        conn.execute("ANALYZE posts")
+        conn.execute("ANALYZE post_qualities")
+    return {
+        "english": english,
+        "posts": count,
+        "french_posts": int(french_posts.sum()),
+        "qualities": int(scored.sum()),
+        "copy_seconds": round(copied, 1),
+        "index_seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def matches(content_url: str, q: str) -> int:
+    """How many posts a query matches (before relevance keeps the newest CANDIDATES)."""
+    with psycopg.connect(content_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM posts"
+            " WHERE (language = 'en' AND search_document @@ websearch_to_tsquery('english', %s))"
+            " OR (language = 'fr' AND search_document @@ websearch_to_tsquery('french', %s))",
+            (q, q),
+        ).fetchone()[0]
+
+
+def sql_times(content_url: str, q: str, repeat: int = 50) -> dict:
+    """Content's search function alone: milliseconds over ``repeat`` calls after 5 warm-up calls."""
+    database = StandaloneDatabase(ContentBase.metadata, content_url)
+    samples = []
+    with database.reading() as tx:
+        for n in range(repeat + 5):
+            started = time.perf_counter()
+            found = content_search.search(tx, q)
+            if n >= 5:
+                samples.append((time.perf_counter() - started) * 1e3)
+    database.dispose()
+    samples.sort()
+    return {
+        "median_ms": round(statistics.median(samples), 3),
+        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 3),
+        "page_items": len(found["items"]),
+    }
+
+
+def run(args: argparse.Namespace) -> dict:
+    broker, postgres = infra.find_broker(), infra.find_postgres()
+    load_before = os.getloadavg()
+    with fresh_databases(broker, postgres, "search") as (vhost, urls):
+        started = time.monotonic()
+        seeded = seed(urls, args.posts)
+        seed_seconds = round(time.monotonic() - started, 1)
+        english = seeded.pop("english")
+        queries = {
+            "two_words": f"{english[39]} {english[99]}",
+            "common_words": f"{english[1]} {english[4]}",
+            "rare_words": f"{english[2999]} {english[4999]}",
+        }
+        matched = {name: matches(urls["content"], q) for name, q in queries.items()}
+        sql = {name: sql_times(urls["content"], q) for name, q in queries.items()}
+        env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
+        env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4")
+        stack = Stack(env, 18900, ROOT / "var" / "bench" / f"search-{vhost}")
+        stack.start_all()
+        try:
+            http = {}
+            for name, q in queries.items():
+                url = requests.Request("GET", f"{stack.gateway_url}/api/v1/search", params={"q": q}).prepare().url
+                answer = requests.get(url, timeout=30)
+                answer.raise_for_status()
+                http[f"{name}_c{args.concurrency}"] = {
+                    **wrk(url, args.concurrency, args.seconds, {}),
+                    "page_items": len(answer.json()["items"]),
+                }
+        finally:
+            stack.stop_all()
+    return {
+        "posts": args.posts,
+        "seed": {**seeded, "seconds": seed_seconds},
+        "queries": queries,
+        "matches": matched,
+        "candidates_ranked_at_most": content_search.CANDIDATES,
+        "sql": sql,
+        "http": http,
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=FULL_POSTS)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    measured = run(args)
+    result = {
+        "when": datetime.now(UTC).isoformat(),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),
+        "machine": {"cpus": os.cpu_count()},
+        "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+        "target": {"two_words_p95_ms_c8": "<= 50"},
+        **measured,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"search-{args.posts}-{stamp}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{args.posts} posts seeded in {measured['seed']['seconds']} s: {measured['seed']}")
+    for name, q in measured["queries"].items():
+        sql = measured["sql"][name]
+        figures = measured["http"][f"{name}_c{args.concurrency}"]
+        print(
+            f"  {name:13} {q!r:28} matches {measured['matches'][name]:8}  sql median {sql['median_ms']:7.2f}"
+            f" p95 {sql['p95_ms']:7.2f} ms | http c{args.concurrency} {figures['rps']:7.1f} req/s"
+            f" p50 {figures['p50_ms']:7.2f} p95 {figures['p95_ms']:7.2f} p99 {figures['p99_ms']:7.2f} ms"
+            f" errors {figures['errors']}"
+        )
+    print(f"load {measured['loadavg_before']} .. {measured['loadavg_after']}; {result['uptime']}")
+    print(f"written to {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
