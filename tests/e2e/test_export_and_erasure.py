@@ -49,6 +49,15 @@ def everything(stack):
     for who in (token, other_token):
         assert api.put(f"{API}/subwikis/{shared}/membership", token=who).status_code == 204
     assert api.put(f"{API}/subwikis/{mine}/membership", token=other_token).status_code == 204
+    # G (the keeper's, approving first posts): X's first post there waits for the keeper.
+    gated = f"g_{uuid.uuid4().hex[:8]}"
+    ok(api.post(f"{API}/subwikis", token=mod_token, json={"slug": gated, "name": "Gated"}), 201)
+    assert api.put(f"{API}/subwikis/{gated}/first-post-approval", token=mod_token).status_code == 204
+    assert api.put(f"{API}/subwikis/{gated}/membership", token=token).status_code == 204
+    held_post = ok(
+        api.post(f"{API}/subwikis/{gated}/posts", token=token, json={"kind": "text", "title": "Hello", "body": "Hi"}),
+        202,
+    )["held_post"]
     page = ok(api.get(f"{API}/subwikis/{shared}"))
     page_edit = ok(
         api.patch(
@@ -135,6 +144,8 @@ def everything(stack):
         "theirs": theirs,
         "elsewhere": elsewhere,
         "held": held,
+        "held_post": held_post,
+        "gated": gated,
         "comment": comment,
         "reply": reply,
         "report": report,
@@ -151,8 +162,8 @@ def test_the_export_holds_one_of_everything(everything, wait_until):
         profile, feed = export["identity"]["profile"], export["feed"]
         arrived = (  # what other services learn from events
             "supporter" in profile["badges"],
-            len(profile["subwikis"]) == 2,
-            feed["votes"] and feed["following"] and len(feed["subwikis"]) == 2,
+            len(profile["subwikis"]) == 3,
+            feed["votes"] and feed["following"] and len(feed["subwikis"]) == 3,
         )
         return all(arrived) and export
 
@@ -165,10 +176,10 @@ def test_the_export_holds_one_of_everything(everything, wait_until):
     assert identity["profile"]["id"] == x["me"]["id"]
     assert identity["profile"]["following"] == [x["other"]["username"]]
     assert identity["followers"] == [x["other"]["username"]]
-    assert sorted(identity["profile"]["subwikis"]) == sorted([x["shared"], x["mine"]])
+    assert sorted(identity["profile"]["subwikis"]) == sorted([x["shared"], x["mine"], x["gated"]])
     assert identity["sessions"]
     # Communities: memberships, the moderator role, the subwiki started, the page edit.
-    assert {m["subwiki"] for m in communities["memberships"]} == {x["shared"], x["mine"]}
+    assert {m["subwiki"] for m in communities["memberships"]} == {x["shared"], x["mine"], x["gated"]}
     assert communities["moderator_of"] == [x["mine"]]
     assert communities["subwikis_started"] == [x["mine"]]
     assert [(e["subwiki"], e["revision"]) for e in communities["subwiki_edits"]] == [
@@ -186,6 +197,8 @@ def test_the_export_holds_one_of_everything(everything, wait_until):
     assert content["votes"] == [{"target_type": "post", "target_id": x["elsewhere"]["id"], "value": 1}]
     (held,) = content["held_edits"]
     assert held["id"] == x["held"]["change_id"] and held["status"] == "pending" and held["body"] == "b?"
+    (waiting,) = content["held_posts"]
+    assert waiting["id"] == x["held_post"]["id"] and waiting["status"] == "waiting" and waiting["body"] == "Hi"
     (report,) = content["reports"]
     assert report["id"] == x["report"]["id"] and report["reason"] == "A test report"
     (upload,) = content["uploads"]
@@ -194,7 +207,7 @@ def test_the_export_holds_one_of_everything(everything, wait_until):
     # The feed's copies: whom they follow, their subwikis, their vote as the feed weighs it.
     feed = export["feed"]
     assert feed["following"] == [x["other"]["username"]]
-    assert sorted(feed["subwikis"]) == sorted([x["shared"], x["mine"]])
+    assert sorted(feed["subwikis"]) == sorted([x["shared"], x["mine"], x["gated"]])
     assert [v["post_id"] for v in feed["votes"]] == [x["elsewhere"]["id"]]
     # Donations: the paid gift and the pledge.
     donations = export["donations"]

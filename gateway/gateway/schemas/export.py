@@ -3,7 +3,7 @@ with the records it holds (so that a client can read an export without guessing 
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from gateway.schemas.base import Answer, time_field
 from gateway.schemas.notifications import NotificationSettings
@@ -142,6 +142,22 @@ class HeldEditRecord(Answer):
     created_at = time_field()
 
 
+class HeldPostRecord(Answer):
+    """A first post held for a moderator's approval: waiting, approved (then also among your posts, of the
+    same id) or rejected."""
+
+    id = fields.String()
+    kind = fields.String()
+    subwiki = fields.String()
+    title = fields.String()
+    body = fields.String()
+    url = nullable_string()
+    image_id = nullable_string()
+    status = fields.String(validate=validate.OneOf(["waiting", "approved", "rejected"]))
+    created_at = time_field()
+    decided_at = time_field(allow_none=True)
+
+
 class ReportRecord(Answer):
     id = fields.String()
     target_type = fields.String()
@@ -168,6 +184,7 @@ class ContentExport(Answer):
     comments = fields.List(fields.Nested(CommentRecord))
     votes = fields.List(fields.Nested(VoteRecord))
     held_edits = fields.List(fields.Nested(HeldEditRecord))
+    held_posts = fields.List(fields.Nested(HeldPostRecord))
     reports = fields.List(fields.Nested(ReportRecord))
     uploads = fields.List(fields.Nested(UploadRecord))
 

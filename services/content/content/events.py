@@ -108,6 +108,46 @@ class PostEditRejected(ChangeFields, event_type="post_edit_rejected", entity="ch
     rejected_by: str
 
 
+class HeldPostFields(Event):
+    """A new member's first post held for a moderator's approval (``subwiki``: its subwiki's slug); it is
+    in no feed: these events tell only its author and the subwiki's moderators."""
+
+    id: str
+    subwiki_id: str
+    subwiki: str
+    author_id: str
+    title: str
+
+    @classmethod
+    def of(cls, held, **extra) -> HeldPostFields:
+        return cls(
+            id=held.id,
+            subwiki_id=held.subwiki_id,
+            subwiki=held.subwiki_slug,
+            author_id=held.author_id,
+            title=held.title,
+            **extra,
+        )
+
+
+class PostHeld(HeldPostFields, event_type="post_held", entity="held_post"):
+    """A first post waits for the subwiki's moderators (``reviewer_ids``)."""
+
+    reviewer_ids: list[str]
+
+
+class HeldPostApproved(HeldPostFields, event_type="held_post_approved", entity="held_post"):
+    """A moderator approved a held post: it is now the post of the same id (announced as ``post_created``)."""
+
+    approved_by: str
+
+
+class HeldPostRejected(HeldPostFields, event_type="held_post_rejected", entity="held_post"):
+    """A moderator rejected a held post: it will never be shown."""
+
+    rejected_by: str
+
+
 class CommentCreated(Event, event_type="comment_created", entity="comment"):
     """A comment was made; ``parent_author_id`` is None for a top-level comment or a removed parent."""
 

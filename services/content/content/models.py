@@ -181,9 +181,14 @@ class FirstPostApproval(Base):
     set_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
+HELD_WAITING = "waiting"
+
+
 class HeldPost(Base):
     """A new member's post waiting for a moderator's approval: in no feed, search or page until approved
-    (then it becomes a post), seen only by its author and the subwiki's moderators."""
+    (then it becomes a post), seen only by its author and the subwiki's moderators. Decided, it stays
+    (``approved`` or ``rejected``, by whom and when): its author's export and the notifications' rebuild
+    read it; it goes with its author."""
 
     __tablename__ = "held_posts"
     __table_args__ = (Index("ix_held_posts_subwiki", "subwiki_id", "created_at"),)
@@ -198,6 +203,9 @@ class HeldPost(Base):
     url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     image_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
+    status: Mapped[str] = mapped_column(String(10), default=HELD_WAITING, server_default=HELD_WAITING)
+    decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Comment(Base):

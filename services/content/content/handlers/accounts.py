@@ -50,6 +50,7 @@ ANONYMISED = (
     Report.resolved_by,
     Upload.owner_id,
     FirstPostApproval.set_by,
+    HeldPost.decided_by,
 )
 # Rows that were the person's alone.
 DELETED = (
@@ -107,6 +108,9 @@ def export(tx: Transaction, user_id: str) -> dict:
     held = session.scalars(
         select(PendingChange).where(PendingChange.editor_id == user_id).order_by(PendingChange.created_at)
     ).all()
+    held_posts = session.scalars(
+        select(HeldPost).where(HeldPost.author_id == user_id).order_by(HeldPost.created_at, HeldPost.id)
+    ).all()
     reports = session.scalars(select(Report).where(Report.reporter_id == user_id).order_by(Report.created_at)).all()
     uploads = session.scalars(select(Upload).where(Upload.owner_id == user_id).order_by(Upload.created_at)).all()
     votes = session.scalars(select(Vote).where(Vote.voter_id == user_id).order_by(Vote.target_type, Vote.target_id))
@@ -154,6 +158,21 @@ def export(tx: Transaction, user_id: str) -> dict:
                 "created_at": _time(change.created_at),
             }
             for change in held
+        ],
+        "held_posts": [
+            {
+                "id": waiting.id,
+                "kind": waiting.kind,
+                "subwiki": waiting.subwiki_slug,
+                "title": waiting.title,
+                "body": waiting.body,
+                "url": waiting.url,
+                "image_id": waiting.image_id,
+                "status": waiting.status,
+                "created_at": _time(waiting.created_at),
+                "decided_at": _time(waiting.decided_at),
+            }
+            for waiting in held_posts
         ],
         "reports": [
             {

@@ -16,7 +16,7 @@ from content import markup
 from content.exceptions import Invalid
 from content.handlers import mentions
 from content.handlers.access import moderator_ids
-from content.models import Comment, PendingChange, Post, PostRevision, Report, Upload, Vote, VoteVersion
+from content.models import Comment, HeldPost, PendingChange, Post, PostRevision, Report, Upload, Vote, VoteVersion
 from content.schemas import PostEventSchema
 from svclib import pagination
 from svclib.db import Transaction, isoformat
@@ -181,6 +181,30 @@ def _held_edits(tx: Transaction, after: str | None, limit: int) -> Page:
     return items, [row.PendingChange.id for row in rows]
 
 
+def _held_posts(tx: Transaction, after: str | None, limit: int) -> Page:
+    """First posts held for approval, as post_held said them, with how they were decided."""
+    query = select(HeldPost).order_by(HeldPost.id).limit(limit)
+    if after:
+        query = query.where(HeldPost.id > after)
+    rows = tx.session.scalars(query).all()
+    items = [
+        {
+            "id": row.id,
+            "subwiki_id": row.subwiki_id,
+            "subwiki": row.subwiki_slug,
+            "author_id": row.author_id,
+            "title": row.title,
+            "reviewer_ids": moderator_ids(tx, row.subwiki_id),
+            "status": row.status,
+            "decided_by": row.decided_by,
+            "created_at": isoformat(row.created_at),
+            "decided_at": isoformat(row.decided_at) if row.decided_at else None,
+        }
+        for row in rows
+    ]
+    return items, [row.id for row in rows]
+
+
 def _resolved_reports(tx: Transaction, after: str | None, limit: int) -> Page:
     """Resolved reports, each as report_resolved told its reporter (closed with an upheld one: upheld)."""
     comment = aliased(Comment)
@@ -256,6 +280,7 @@ FACTS: dict[str, Callable[[Transaction, str | None, int], Page]] = {
     "upheld_reports": _upheld_reports,
     "revisions": _revisions,
     "held_edits": _held_edits,
+    "held_posts": _held_posts,
     "resolved_reports": _resolved_reports,
 }
 

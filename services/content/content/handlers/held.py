@@ -9,12 +9,13 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 
+from content import events
 from content.exceptions import Forbidden, NotFound
 from content.handlers import access, posts
 from content.handlers.access import MembershipLookup
-from content.models import FirstPostApproval, HeldPost, Upload
+from content.models import HELD_WAITING, FirstPostApproval, HeldPost, Upload
 from svclib import pagination
-from svclib.db import Transaction
+from svclib.db import Transaction, utcnow
 
 
 def _require_moderator(tx: Transaction, lookup: MembershipLookup, subwiki_id: str, user_id: str) -> None:
@@ -39,7 +40,7 @@ def list_held_posts(
     """The posts held in a subwiki, the longest waiting first: all of them for its moderators, one's own
     for anyone else; with whether the subwiki approves first posts."""
     subwiki_id = access.subwiki_id(tx, lookup, slug, user_id)
-    query = select(HeldPost).where(HeldPost.subwiki_id == subwiki_id)
+    query = select(HeldPost).where(HeldPost.subwiki_id == subwiki_id, HeldPost.status == HELD_WAITING)
     if not access.is_moderator(tx, lookup, subwiki_id, user_id):
         query = query.where(HeldPost.author_id == user_id)
     after = pagination.decode(cursor, (datetime, str))
@@ -57,7 +58,7 @@ def list_held_posts(
 
 def _held(tx: Transaction, lookup: MembershipLookup, user_id: str, held_id: str) -> HeldPost:
     waiting = tx.session.scalar(select(HeldPost).where(HeldPost.id == held_id).with_for_update())
-    if waiting is None:
+    if waiting is None or waiting.status != HELD_WAITING:
         raise NotFound("No such held post.")
     _require_moderator(tx, lookup, waiting.subwiki_id, user_id)
     return waiting
@@ -81,9 +82,18 @@ def approve_held_post(tx: Transaction, lookup: MembershipLookup, user_id: str, h
         waiting.image_id,
         image_file,
     )
-    tx.session.delete(waiting)
+    _decide(waiting, "approved", user_id)
+    tx.emit(events.HeldPostApproved.of(waiting, approved_by=user_id))
     return posts.post_view(tx, lookup, post, user_id)
 
 
 def reject_held_post(tx: Transaction, lookup: MembershipLookup, user_id: str, held_id: str) -> None:
-    tx.session.delete(_held(tx, lookup, user_id, held_id))
+    waiting = _held(tx, lookup, user_id, held_id)
+    _decide(waiting, "rejected", user_id)
+    tx.emit(events.HeldPostRejected.of(waiting, rejected_by=user_id))
+
+
+def _decide(waiting: HeldPost, status: str, user_id: str) -> None:
+    """A decided held post stays, out of every queue: its author's export and the notifications' rebuild
+    read it (a rejected picture's upload is swept like any unused one)."""
+    waiting.status, waiting.decided_by, waiting.decided_at = status, user_id, utcnow()

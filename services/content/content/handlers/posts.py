@@ -11,7 +11,7 @@ from content import events
 from content.exceptions import Forbidden, Invalid
 from content.handlers import access, idempotency, mentions, spam
 from content.handlers.access import MembershipLookup
-from content.models import LANGUAGES, FirstPostApproval, HeldPost, Post, PostRevision, Upload, Vote
+from content.models import HELD_WAITING, LANGUAGES, FirstPostApproval, HeldPost, Post, PostRevision, Upload, Vote
 from content.schemas import HeldPostSchema, PostSchema
 from svclib.db import Transaction, utcnow
 
@@ -111,7 +111,9 @@ def create_post(
     made = idempotency.claim(tx, user_id, idempotency_key, "create_post", request)
     if made is not None:
         waiting = tx.session.get(HeldPost, made)
-        return held_answer(waiting) if waiting is not None else get_post(tx, lookup, made, user_id)
+        if waiting is not None and waiting.status == HELD_WAITING:
+            return held_answer(waiting)
+        return get_post(tx, lookup, made, user_id)
     subwiki_id = access.subwiki_id(tx, lookup, slug, user_id)
     member = access.require_member(tx, lookup, subwiki_id, user_id, "post here")
     data = check_post(kind, title, body, url, image_id)
@@ -139,6 +141,7 @@ def create_post(
         )
         tx.session.add(waiting)
         tx.session.flush()
+        tx.emit(events.PostHeld.of(waiting, reviewer_ids=access.moderator_ids(tx, subwiki_id)))
         idempotency.settle(tx, user_id, idempotency_key, post_id)
         return held_answer(waiting)
     post = publish(tx, post_id, subwiki_id, member.subwiki_slug, user_id, kind, data, image_id, image_file)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from content.handlers import idempotency
 from content.images import Picture
-from content.models import RATE_LIMITS, HeldPost, Post, Upload
+from content.models import HELD_WAITING, RATE_LIMITS, HeldPost, Post, Upload
 from svclib.db import Transaction
 from svclib.ratelimit import RateLimit
 from svclib.storage import Storage
@@ -97,7 +97,7 @@ def remove_unused(tx: Transaction, now: datetime, batch: int = 500) -> list[str]
         .where(
             Upload.created_at < now - UNUSED_FOR,
             ~exists().where(Post.image_id == Upload.id),
-            ~exists().where(HeldPost.image_id == Upload.id),
+            ~exists().where(HeldPost.image_id == Upload.id, HeldPost.status == HELD_WAITING),
         )
         .limit(batch)
         .with_for_update(skip_locked=True)
