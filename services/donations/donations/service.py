@@ -175,6 +175,12 @@ class DonationsService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=handle
             return handlers.get_ledger(tx, limit, cursor, currency)
 
     @rpc(expected_exceptions=DECLARED)
+    def list_gifts_to_creators(self, after: str | None = None, limit: int = 500) -> dict:
+        """Paid donations to creators, a page of facts for the feed's rebuild of its notifications."""
+        with self.db.reading() as tx:
+            return handlers.list_gifts_to_creators(tx, after, limit)
+
+    @rpc(expected_exceptions=DECLARED)
     def get_support(self, username: str) -> dict:
         with self.db.reading() as tx:
             return handlers.get_support(tx, username)

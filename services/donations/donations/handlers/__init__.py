@@ -12,7 +12,14 @@ Each function an RPC calls is named after it.
 
 from donations.handlers.checkout import checkout_token_matches, donation_for_checkout, donation_view, start_donation
 from donations.handlers.erasure import erase_person
-from donations.handlers.ledger import Campaign, get_campaign, get_ledger, get_support, my_donations
+from donations.handlers.ledger import (
+    Campaign,
+    get_campaign,
+    get_ledger,
+    get_support,
+    list_gifts_to_creators,
+    my_donations,
+)
 from donations.handlers.payments import apply_provider_event, record_rejected_webhook
 from donations.handlers.pledges import PledgePolicy, cancel_pledge, charge_pledge, due_pledges
 
@@ -28,6 +35,7 @@ __all__ = [
     "due_pledges",
     "erase_person",
     "get_campaign",
+    "list_gifts_to_creators",
     "get_ledger",
     "get_support",
     "my_donations",

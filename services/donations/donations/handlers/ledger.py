@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from donations.handlers.checkout import donation_view
-from donations.handlers.people import find_person, names_of, recipient_named
+from donations.handlers.people import ERASED_RECIPIENT, find_person, names_of, recipient_named
 from donations.models import Donation, LedgerEntry, Pledge
 from svclib import pagination
 from svclib.db import Transaction, isoformat
@@ -108,3 +108,35 @@ def my_donations(tx: Transaction, donor_id: str) -> dict:
             for p in pledges
         ],
     }
+
+
+def list_gifts_to_creators(tx: Transaction, after: str | None, limit: int) -> dict:
+    """Paid donations to creators, in id order, as ``donation_completed`` told them (for the feed's
+    notifications' rebuild): ``{"items", "next"}``, ``next`` None on the last page."""
+    limit, after = pagination.facts_limit(limit), pagination.facts_after(after)
+    query = (
+        select(Donation)
+        .where(
+            Donation.paid_at.is_not(None),
+            Donation.recipient_id.is_not(None),
+            Donation.recipient_id != ERASED_RECIPIENT,
+        )
+        .order_by(Donation.id)
+        .limit(limit)
+    )
+    if after:
+        query = query.where(Donation.id > after)
+    rows = tx.session.scalars(query).all()
+    items = [
+        {
+            "id": row.id,
+            "donor_id": row.donor_id,
+            "recipient_id": row.recipient_id,
+            "amount_cents": row.amount_cents,
+            "currency": row.currency,
+            "public": row.public,
+            "paid_at": isoformat(row.paid_at),
+        }
+        for row in rows
+    ]
+    return pagination.facts_page(items, [row.id for row in rows], limit)

@@ -151,6 +151,31 @@ def test_anonymous_donations_show_no_name_and_creators_see_totals(service):
     }
 
 
+def test_paid_gifts_to_creators_are_facts_for_the_feeds_rebuild(service):
+    confirm(service, donate(service, key="a"))  # to the platform: no creator to tell
+    to_bob = donate(service, key="b", public=False, recipient="@bob")
+    confirm(service, to_bob)
+    donate(service, key="c", recipient="@bob")  # never paid
+    confirm(service, donate(service, key="d", donor="bob", recipient="@ann", amount_cents=700), paid=False)
+    from_bob = donate(service, key="e", donor="bob", recipient="@ann", amount_cents=900)
+    confirm(service, from_bob)
+    first = service.list_gifts_to_creators(limit=1)
+    rest = service.list_gifts_to_creators(after=first["next"], limit=5)
+    gifts = sorted(first["items"] + rest["items"], key=lambda g: g["id"])
+    assert rest["next"] is None
+    expected = sorted(
+        [
+            (to_bob["donation_id"], "ann", "bob", 2500, False),
+            (from_bob["donation_id"], "bob", "ann", 900, True),
+        ]
+    )
+    assert [(g["id"], g["donor_id"], g["recipient_id"], g["amount_cents"], g["public"]) for g in gifts] == expected
+    assert all(g["paid_at"] and g["currency"] == "EUR" for g in gifts)
+    service.handle_user_erased({"event_id": "gone", "user": {"id": "bob"}})
+    # bob's gift stays, anonymous; gifts to him are nobody's to be told of
+    assert [(g["donor_id"], g["recipient_id"]) for g in service.list_gifts_to_creators()["items"]] == [(None, "ann")]
+
+
 def test_forged_and_stale_webhooks_are_refused_and_replays_change_nothing(service):
     started = donate(service)
     secret = SECRET
