@@ -50,6 +50,35 @@ def test_a_private_donation_names_nobody_and_no_amount(client, services, auth):
     )
 
 
+def test_held_first_posts_open_the_queue_the_post_or_the_subwiki(client, services, auth):
+    held = {**ITEM, "post_id": None, "comment_id": None, "post_title": None, "actor_ids": ["u2"], "actor_count": 1}
+    detail = {"held_post_id": "h1", "title": "Hello", "subwiki": "rivers"}
+    items = [
+        {**held, "id": 9, "kind": "post_held", "count": 1, "detail": detail},
+        {**held, "id": 8, "kind": "post_held", "count": 3, "actor_count": 3, "detail": detail},
+        {
+            **held,
+            "id": 7,
+            "kind": "post_approved",
+            "count": 1,
+            "post_id": "h1",
+            "post_title": "Hello",
+            "detail": detail,
+        },
+        {**held, "id": 6, "kind": "post_rejected", "count": 1, "detail": detail},
+    ]
+    services.on("feed", "notifications", lambda user, limit, cursor: {"items": items, "next_cursor": None})
+    services.on("identity", "get_people", lambda ids: {"u2": {"username": "bob", "display_name": "Bob"}})
+    one, three, approved, rejected = client.get("/api/v1/notifications", headers=auth).get_json()["items"]
+    assert one["text"] == "@bob's first post “Hello” waits for your approval in rivers."
+    assert three["text"] == "3 first posts wait for your approval in rivers."
+    assert one["target"] == three["target"] == {"type": "held_posts", "id": "rivers", "post_id": None}
+    assert approved["text"] == "@bob approved your post “Hello”: it is up."
+    assert approved["target"] == {"type": "post", "id": "h1", "post_id": "h1"}
+    assert rejected["text"] == "@bob rejected your post “Hello”."
+    assert rejected["target"] == {"type": "subwiki", "id": "rivers", "post_id": None}
+
+
 def test_unread_count_marking_read_and_settings(client, services, auth):
     services.on("feed", "unread_notifications", lambda user: 3)
     services.on("feed", "mark_notifications_read", lambda user, up_to: 2 if up_to == 7 else 0)

@@ -96,3 +96,41 @@ def test_delivery_time_of_a_mention(api):
         f"\nmention delivery after the gateway's answer: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
         f"max {delays[-1] * 1000:.0f} ms over {len(delays)}"
     )
+
+
+def test_held_first_posts_tell_the_moderators_then_their_authors(api, wait_until):
+    """A first post held for approval: the subwiki's moderator hears it waits (two in one group, with the
+    queue to open), then each author hears it was approved (the post to open) or rejected."""
+    mod, mod_token = api.register("nheldmod")
+    slug = f"held_{uuid.uuid4().hex[:8]}"
+    assert api.post(f"{API}/subwikis", token=mod_token, json={"slug": slug, "name": "Held"}).status_code == 201
+    assert api.put(f"{API}/subwikis/{slug}/first-post-approval", token=mod_token).status_code == 204
+    held = []
+    for name, title in (("nheldok", "Hello"), ("nheldno", "Buy pills")):
+        person, token = api.register(name)
+        assert api.put(f"{API}/subwikis/{slug}/membership", token=token).status_code == 204
+        answer = api.post(
+            f"{API}/subwikis/{slug}/posts", token=token, json={"kind": "text", "title": title, "body": "First."}
+        )
+        assert answer.status_code == 202, answer.text
+        held.append((person, token, answer.json()["held_post"]))
+
+    waiting = wait_until(lambda: [n for n in items(api, mod_token) if n["kind"] == "post_held" and n["count"] == 2])[0]
+    assert waiting["text"] == f"2 first posts wait for your approval in {slug}."
+    assert waiting["target"] == {"type": "held_posts", "id": slug, "post_id": None}
+    assert [a["username"] for a in waiting["actors"]] == [held[1][0]["username"], held[0][0]["username"]]
+
+    (_, ok_token, ok_post), (_, no_token, no_post) = held
+    assert api.post(f"{API}/held-posts/{ok_post['id']}/approve", token=mod_token).status_code == 200
+    assert api.post(f"{API}/held-posts/{no_post['id']}/reject", token=mod_token).status_code == 204
+    (approved,) = wait_until(lambda: items(api, ok_token))
+    assert approved["kind"] == "post_approved" and approved["target"]["id"] == ok_post["id"]
+    assert approved["text"] == f"@{mod['username']} approved your post “Hello”: it is up."
+    (rejected,) = wait_until(lambda: items(api, no_token))
+    assert rejected["kind"] == "post_rejected" and rejected["detail"]["title"] == "Buy pills"
+    assert rejected["target"] == {"type": "subwiki", "id": slug, "post_id": None}
+    # Decided, both stay in their authors' exports.
+    assert [h["status"] for h in api.get(f"{API}/me/export", token=no_token).json()["content"]["held_posts"]] == [
+        "rejected"
+    ]
+    assert api.get(f"{API}/subwikis/{slug}/held-posts", token=mod_token).json()["items"] == []

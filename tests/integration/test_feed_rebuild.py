@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from communities.service import CommunitiesService
 from content.service import ContentService
+from donations.service import DonationsService
 from feed import handlers, pages
 from feed.models import Base as FeedBase
 from feed.models import FeedPost, FeedTrust, FeedVote
@@ -102,8 +103,17 @@ def wait_for_feed(database, expected_posts, expected_votes, timeout=20):
 
 
 def test_rebuild_gives_the_same_feeds(runner_factory, service_config, rabbit_config, database_url):
-    config = service_config("identity", "communities", "content", "feed")
-    runner = runner_factory(config, IdentityService, CommunitiesService, ContentService, FeedService)
+    config = service_config(
+        "identity",
+        "communities",
+        "content",
+        "feed",
+        "donations",
+        WIKISOCIAL_DEV_MODE="1",
+        OFFLINE_WEBHOOK_SECRET="rebuild",
+        PUBLIC_URL="http://gw",
+    )
+    runner = runner_factory(config, IdentityService, CommunitiesService, ContentService, FeedService, DonationsService)
     runner.start()
     c = {container.service_name: container for container in runner.containers}
 
@@ -114,6 +124,8 @@ def test_rebuild_gives_the_same_feeds(runner_factory, service_config, rabbit_con
     call(c["communities"], "create_subwiki", ids[1], "birds", "Birds")
     for user in ids:
         call(c["communities"], "join_subwiki", user, "rivers")
+    call(c["communities"], "join_subwiki", ids[2], "birds")
+    call(c["communities"], "join_subwiki", ids[3], "birds")
     call(c["identity"], "follow_user", ids[4], "person1")
     call(c["identity"], "mute_user", ids[4], "person3")  # the reader's home feed leaves person3's posts out
     time.sleep(0.5)
@@ -129,27 +141,54 @@ def test_rebuild_gives_the_same_feeds(runner_factory, service_config, rabbit_con
     call(c["content"], "create_comment", ids[3], posts[0]["id"], "A substantive comment, @person2 " * 5)
     call(c["content"], "edit_post", ids[0], posts[1]["id"], 1, "better", body="Better words " * 30)
     call(c["content"], "remove_post", ids[0], posts[2]["id"])
+    # Birds approves first posts: person2's is approved, person3's rejected (the moderator, person1, is told
+    # of both; each author of theirs).
+    call(c["content"], "set_first_post_approval", ids[1], "birds", True)
+    approved = call(c["content"], "create_post", ids[2], "birds", "text", "First", body="Hello birds")["held_post"]
+    rejected = call(c["content"], "create_post", ids[3], "birds", "text", "Spam", body="Buy now")["held_post"]
+    call(c["content"], "approve_held_post", ids[1], approved["id"])
+    call(c["content"], "reject_held_post", ids[1], rejected["id"])
+    # A donation to person0 as a creator, made public: person0 is told, its donor earns the badge.
+    started = call(
+        c["donations"],
+        "start_donation",
+        ids[4],
+        idempotency_key="rebuild-gift",
+        client="192.0.2.1",
+        amount_cents=500,
+        currency="EUR",
+        recipient="@person0",
+        recurring="none",
+        public=True,
+        message="",
+    )
+    token = started["checkout_url"].split("token=")[1]
+    assert call(c["donations"], "decide_checkout", started["donation_id"], token, True)["status"] == "paid"
     votes = sum(len(ids[: n % 5]) for n in range(6)) + 1
     # Authors' votes on their own posts are kept too (shown in the counts, weighing nothing).
 
     feed_url = config["FEED_DATABASE_URL"]
     kept = StandaloneDatabase(FeedBase.metadata, feed_url)
-    wait_for_feed(kept, expected_posts=7, expected_votes=votes)
+    wait_for_feed(kept, expected_posts=8, expected_votes=votes)
     identity_database = StandaloneDatabase(IdentityBase.metadata, config["IDENTITY_DATABASE_URL"])
     settled(kept, rabbit_config, identity_database)
     identity_database.dispose()
-    # A follower, a reply, a mention, an edit by someone else, a removal by a moderator.
-    assert wait_until(lambda: len(notified(kept)) == 5, timeout=20), notified(kept)
+    # A follower, a reply, a mention, an edit by someone else, a removal by a moderator; two first posts
+    # waiting (one group), approved, rejected; a donation, a badge.
+    assert wait_until(lambda: len(notified(kept)) == 10, timeout=20), notified(kept)
+    kinds = {kind for _, kind, *_ in notified(kept)}
+    assert {"post_held", "post_approved", "post_rejected", "donation", "badge"} <= kinds
     now = utcnow()
     incremental = snapshot(kept, ids[4], now)
 
     rebuilt = StandaloneDatabase(FeedBase.metadata, database_url("feed"))
     with ClusterRpcProxy(rabbit_config, timeout=30) as rpc, rebuilt.transaction() as tx:
         counts = rebuild(tx, rpc, now)
-    assert counts["posts"] == 7 and counts["votes"] == votes
+    assert counts["posts"] == 8 and counts["votes"] == votes
     assert snapshot(rebuilt, ids[4], now) == incremental
     assert notified(rebuilt) == notified(kept)
-    assert len(incremental["public-new"]["items"]) == 6
+    assert counts["held_posts"] == 2 and counts["gifts"] == 1
+    assert len(incremental["public-new"]["items"]) == 7
     assert {i["post_id"] for i in incremental["home-new"]["items"]} >= {bird["id"], posts[0]["id"]}
     assert posts[3]["id"] not in {i["post_id"] for i in incremental["home-new"]["items"]}
     kept.dispose()

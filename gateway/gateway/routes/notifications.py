@@ -64,6 +64,18 @@ def _text(item: dict, actors: list[dict]) -> str:
         return f"A moderator removed your {detail.get('target_type', 'post')}{about}.{reason}"
     if kind == "badge":
         return f"You earned the {detail.get('badge', 'supporter')} badge. Thank you!"
+    if kind == "post_held":
+        where = f" in {detail.get('subwiki')}" if detail.get("subwiki") else ""
+        if item["count"] > 1:
+            return f"{item['count']} first posts wait for your approval{where}."
+        who = _names(actors, item["actor_count"])
+        return f"{who}'s first post “{detail.get('title', '')}” waits for your approval{where}."
+    if kind == "post_approved":
+        return (
+            f"{_names(actors, item['actor_count'])} approved your post “{title or detail.get('title', '')}”: it is up."
+        )
+    if kind == "post_rejected":
+        return f"{_names(actors, item['actor_count'])} rejected your post “{detail.get('title', '')}”."
     if kind == "donation":
         if detail.get("public") and detail.get("amount_cents") is not None:
             amount = f"{detail['amount_cents'] / 100:.2f} {detail.get('currency', '')}".strip()
@@ -80,6 +92,10 @@ def _target(item: dict, actors: list[dict], me: str) -> dict:
         return {"type": "user", "id": me, "post_id": None}
     if kind == "donation":
         return {"type": "donations", "id": None, "post_id": None}
+    if kind == "post_held":
+        return {"type": "held_posts", "id": item["detail"].get("subwiki"), "post_id": None}
+    if kind == "post_rejected":
+        return {"type": "subwiki", "id": item["detail"].get("subwiki"), "post_id": None}
     if item["comment_id"]:
         return {"type": "comment", "id": item["comment_id"], "post_id": item["post_id"]}
     return {"type": "post", "id": item["post_id"], "post_id": item["post_id"]}

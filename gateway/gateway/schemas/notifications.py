@@ -24,8 +24,14 @@ class NotificationActor(Answer):
 
 
 class NotificationTarget(Answer):
-    type = fields.String(validate=validate.OneOf(["post", "comment", "user", "donations"]))
-    id = fields.String(allow_none=True, metadata={"description": "the post's or comment's id, or the username"})
+    type = fields.String(validate=validate.OneOf(["post", "comment", "user", "donations", "held_posts", "subwiki"]))
+    id = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "the post's or comment's id, or the username; for held_posts (the subwiki's queue of"
+            " first posts waiting for approval) and subwiki, the subwiki's slug"
+        },
+    )
     post_id = fields.String(allow_none=True, metadata={"description": "the post a comment is on"})
 
 
@@ -49,7 +55,8 @@ class Notification(Answer):
         metadata={
             "description": "by kind: content_removed {target_type, reason}; donation {public, and amount_cents and"
             " currency only when public}; report_resolved {action: uphold|dismiss, target_type}; badge {badge};"
-            " edit_held {change_id}; otherwise {}"
+            " edit_held {change_id}; post_held, post_approved and post_rejected {held_post_id, title, subwiki}"
+            " (a held post is in no feed: its title and subwiki's slug travel here); otherwise {}"
         }
     )
     read = fields.Boolean()

@@ -10,6 +10,7 @@ MUTE = ("user_id", "target_type", "target_id", "version")
 BLOCK = ("blocker_id", "blocked_id", "version")
 MEMBERSHIP = ("user_id", "subwiki_id", "version")
 VOTE = ("target_type", "target_id", "voter_id", "value", "version")
+HELD_POST = ("id", "subwiki_id", "subwiki", "author_id", "title")
 
 CONSUMES = {
     "identity": {
@@ -58,6 +59,9 @@ CONSUMES = {
         "post_removed": ("id", "author_id", "subwiki_id", "by_moderator", "reason"),
         "post_edit_pending": ("id", "post_id", "subwiki_id", "editor_id", "post_author_id", "reviewer_ids"),
         "post_edit_rejected": ("id", "post_id", "subwiki_id", "editor_id", "rejected_by"),
+        "post_held": HELD_POST + ("reviewer_ids",),
+        "held_post_approved": HELD_POST + ("approved_by",),
+        "held_post_rejected": HELD_POST + ("rejected_by",),
         "comment_created": (
             "id",
             "post_id",

@@ -1,6 +1,6 @@
 """``python -m feed.rebuild``: rebuild the feed's read model from the source services.
 
-It pages through content's, communities' and identity's RPC APIs (nothing reads
+It pages through content's, communities', identity's and donations' RPC APIs (nothing reads
 their tables), replaces every table of the read model in one transaction and
 scores every post, giving the feeds the events would have built; each post whose quality is not the
 one announced before is announced again (``post_quality_changed``). Run it after
@@ -94,7 +94,9 @@ def rebuild(tx: Transaction, rpc, now: datetime | None = None) -> dict:
     replay("upheld_reports", facts("upheld_reports"), lambda r: handlers.reports_upheld(tx, r, now))
     replay("revisions", facts("revisions"), notes.revision)
     replay("held_edits", facts("held_edits"), notes.held_edit)
+    replay("held_posts", facts("held_posts"), notes.held_post)
     replay("resolved_reports", facts("resolved_reports"), notes.report)
+    replay("gifts", pages(rpc.donations.list_gifts_to_creators), notes.gift)
     counts["notifications"] = notes.write(tx)
     counts["qualities_announced"] = handlers.announce_rebuilt(tx, announced)
     return counts

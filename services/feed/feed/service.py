@@ -168,6 +168,18 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
     def notify_post_edit_rejected(self, payload: dict) -> None:
         self._notify(payload, "notify_post_edit_rejected", rules.post_edit_rejected, "change")
 
+    @event_handler("content", "post_held")
+    def notify_post_held(self, payload: dict) -> None:
+        self._notify(payload, "notify_post_held", rules.post_held, "held_post")
+
+    @event_handler("content", "held_post_approved")
+    def notify_held_post_approved(self, payload: dict) -> None:
+        self._notify(payload, "notify_held_post_approved", rules.held_post_approved, "held_post")
+
+    @event_handler("content", "held_post_rejected")
+    def notify_held_post_rejected(self, payload: dict) -> None:
+        self._notify(payload, "notify_held_post_rejected", rules.held_post_rejected, "held_post")
+
     @event_handler("content", "post_removed")
     def notify_post_removed(self, payload: dict) -> None:
         self._notify(payload, "notify_post_removed", rules.post_removed, "post")

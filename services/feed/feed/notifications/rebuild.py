@@ -4,8 +4,7 @@ Each fact becomes the notes its event gave (through :mod:`.rules`), at the time 
 are written in time order once every fact is read, so that groups form as they did. What each
 person had read (by time) is read again; their settings were never dropped.
 
-Not rebuilt: donations (the donations service offers no facts yet); a removal's reason (content
-keeps it in the event only).
+Not rebuilt: a removal's reason (content keeps it in the event only).
 """
 
 from __future__ import annotations
@@ -64,6 +63,18 @@ class Notes:
             self._add(
                 change.get("decided_at"), rules.post_edit_rejected({**change, "rejected_by": change["decided_by"]})
             )
+
+    def held_post(self, held: dict) -> None:
+        """A first post held: its moderators were told; decided, its author too."""
+        self._add(held.get("created_at"), rules.post_held(held))
+        if held.get("status") == "approved":
+            self._add(held.get("decided_at"), rules.held_post_approved({**held, "approved_by": held["decided_by"]}))
+        elif held.get("status") == "rejected":
+            self._add(held.get("decided_at"), rules.held_post_rejected({**held, "rejected_by": held["decided_by"]}))
+
+    def gift(self, donation: dict) -> None:
+        """A paid donation to a creator."""
+        self._add(donation.get("paid_at"), rules.donation_completed(donation))
 
     def report(self, report: dict) -> None:
         self._add(report.get("resolved_at"), rules.report_resolved(report))

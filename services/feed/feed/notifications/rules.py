@@ -72,6 +72,58 @@ def post_edit_rejected(change: dict) -> list[Note]:
     ]
 
 
+def _held_post(held: dict) -> dict:
+    """What a held post's notes carry: it is in no feed, so its title and subwiki travel with them."""
+    return {"held_post_id": held["id"], "title": held.get("title") or "", "subwiki": held.get("subwiki")}
+
+
+def post_held(held: dict) -> list[Note]:
+    """The subwiki's moderators: a new member's first post waits for their approval (one group per
+    subwiki while unread: "3 first posts wait")."""
+    return [
+        Note(
+            person,
+            "post_held",
+            actor_id=held["author_id"],
+            group_key=f"held_posts:{held['subwiki_id']}",
+            once=f"held_post:{held['id']}",
+            subwiki_id=held["subwiki_id"],
+            detail=_held_post(held),
+        )
+        for person in dict.fromkeys(held.get("reviewer_ids") or [])
+        if person
+    ]
+
+
+def held_post_approved(held: dict) -> list[Note]:
+    """The author: their post was approved and is up (the post of the same id)."""
+    return [
+        Note(
+            held["author_id"],
+            "post_approved",
+            actor_id=held.get("approved_by"),
+            once=f"held_post_decided:{held['id']}",
+            post_id=held["id"],
+            subwiki_id=held["subwiki_id"],
+            detail=_held_post(held),
+        )
+    ]
+
+
+def held_post_rejected(held: dict) -> list[Note]:
+    """The author: a moderator rejected their post; it will not be shown."""
+    return [
+        Note(
+            held["author_id"],
+            "post_rejected",
+            actor_id=held.get("rejected_by"),
+            once=f"held_post_decided:{held['id']}",
+            subwiki_id=held["subwiki_id"],
+            detail=_held_post(held),
+        )
+    ]
+
+
 def post_removed(post: dict) -> list[Note]:
     if not post.get("by_moderator"):
         return []

@@ -133,6 +133,31 @@ def test_edits_reports_removals_follows_donations_and_badges(service):
     assert sorted(n["kind"] for n in inbox(service, ADA)) == ["badge", "report_resolved"]
 
 
+def test_held_first_posts_tell_the_moderators_then_their_authors(service):
+    events = Events(service)
+
+    def held(post_id, author, title):
+        return {"id": post_id, "subwiki_id": "s1", "subwiki": "rivers", "author_id": author, "title": title}
+
+    events.send("notify_post_held", "held_post", {**held("h1", ADA, "Hello"), "reviewer_ids": [CAT, BOB]})
+    events.send("notify_post_held", "held_post", {**held("h2", AUTHOR, "Buy"), "reviewer_ids": [CAT, BOB]})
+    again = events.send("notify_post_held", "held_post", {**held("h2", AUTHOR, "Buy"), "reviewer_ids": [CAT, BOB]})
+    service.notify_post_held(again)  # the same event twice tells nobody twice
+    (waiting,) = inbox(service, CAT)
+    assert (waiting["kind"], waiting["count"], waiting["actor_ids"]) == ("post_held", 2, [AUTHOR, ADA])
+    assert waiting["subwiki_id"] == "s1" and waiting["detail"]["subwiki"] == "rivers"
+    assert [n["kind"] for n in inbox(service, BOB)] == ["post_held"]
+
+    events.send("notify_held_post_approved", "held_post", {**held("h1", ADA, "Hello"), "approved_by": CAT})
+    events.send("notify_held_post_rejected", "held_post", {**held("h2", AUTHOR, "Buy"), "rejected_by": BOB})
+    (approved,) = inbox(service, ADA)
+    assert (approved["kind"], approved["post_id"], approved["actor_ids"]) == ("post_approved", "h1", [CAT])
+    assert approved["detail"] == {"held_post_id": "h1", "title": "Hello", "subwiki": "rivers"}
+    (rejected,) = inbox(service, AUTHOR)
+    assert (rejected["kind"], rejected["post_id"], rejected["actor_ids"]) == ("post_rejected", None, [BOB])
+    assert rejected["detail"]["title"] == "Buy"
+
+
 def test_kinds_turned_off_leave_the_page_and_the_count(service):
     events = Events(service)
     events.comment("c1", ADA)
