@@ -413,7 +413,7 @@ def test_a_held_first_post_says_it_waits_for_a_moderator(client, gateway):
     token = csrf_of(client.get("/submit").get_data(as_text=True))
     form = {"csrf_token": token, "subwiki": "history", "kind": "text", "title": "Hello", "body": "Hi"}
     response = client.post("/submit", data=form)
-    assert response.status_code == 302 and response.headers["Location"] == "/s/history"
+    assert response.status_code == 302 and response.headers["Location"] == "/s/history/first-posts"
     assert "waits for a moderator" in client.get("/").get_data(as_text=True)  # the note, on the next page
 
 

@@ -176,9 +176,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def server_error(error):
         return render_template("errors/error.html", error=None, status=500, description=None), 500
 
-    from web.views import auth, donations, feed, moderation, notifications, people, posts, search, subwikis
+    from web.views import (
+        auth,
+        donations,
+        feed,
+        held_posts,
+        moderation,
+        notifications,
+        people,
+        posts,
+        search,
+        subwikis,
+    )
 
-    for module in (auth, donations, feed, moderation, notifications, people, posts, search, subwikis):
+    for module in (auth, donations, feed, held_posts, moderation, notifications, people, posts, search, subwikis):
         app.register_blueprint(module.bp)
     # The header's unread badge: asked at the start of a signed-in person's page, read when drawn.
     app.before_request(notifications.start_unread_count)

@@ -22,6 +22,9 @@ KINDS = {
     "edit_held": _("Edits waiting for my review"),
     "edit_accepted": _("My held edits accepted"),
     "edit_rejected": _("My held edits rejected"),
+    "post_held": _("First posts waiting for my approval"),
+    "post_approved": _("My first posts approved"),
+    "post_rejected": _("My first posts rejected"),
     "report_resolved": _("My reports resolved"),
     "content_removed": _("My content removed by a moderator"),
     "follower": _("New followers"),
@@ -100,6 +103,25 @@ def sentence(item: dict) -> str:
         return gettext("%(who)s accepted your edit of “%(title)s”", who=who, title=title)
     if kind == "edit_rejected":
         return gettext("%(who)s rejected your edit of “%(title)s”", who=who, title=title)
+    if kind == "post_held":
+        subwiki = detail.get("subwiki") or ""
+        if (item.get("count") or 1) > 1:
+            return ngettext(
+                "%(num)d first post waits for your approval in %(subwiki)s",
+                "%(num)d first posts wait for your approval in %(subwiki)s",
+                item["count"],
+                subwiki=subwiki,
+            )
+        return gettext(
+            "%(who)s's first post “%(title)s” waits for your approval in %(subwiki)s",
+            who=who,
+            title=detail.get("title") or title,
+            subwiki=subwiki,
+        )
+    if kind == "post_approved":
+        return gettext("%(who)s approved your post “%(title)s”: it is up", who=who, title=detail.get("title") or title)
+    if kind == "post_rejected":
+        return gettext("%(who)s rejected your post “%(title)s”", who=who, title=detail.get("title") or title)
     if kind == "report_resolved":
         if detail.get("action") == "uphold":
             return gettext("Your report was upheld: the content was removed.")
@@ -132,6 +154,10 @@ def link(item: dict) -> str:
         return url_for("posts.show", post_id=target["id"])
     if target.get("type") == "user" and target.get("id"):
         return url_for("people.profile", username=target["id"])
+    if target.get("type") == "held_posts" and target.get("id"):
+        return url_for("held_posts.queue", slug=target["id"])
+    if target.get("type") == "subwiki" and target.get("id"):
+        return url_for("subwikis.show", slug=target["id"])
     if target.get("type") == "donations":
         return url_for("donations.donate")
     return url_for("notifications.index")

@@ -56,7 +56,7 @@ def submit():
     if created.get("pending"):  # a new member's first post, held until the subwiki's moderators approve it
         return done(
             gettext("Your post waits for a moderator's approval; until then only you and the moderators see it."),
-            "subwikis.show",
+            "held_posts.queue",
             slug=created["held_post"]["subwiki"],
         )
     return done(gettext("Your post is up."), "posts.show", post_id=created["id"])
