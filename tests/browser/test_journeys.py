@@ -205,6 +205,27 @@ def test_reading_posting_and_commenting_without_javascript(people):
     page = person.go(f"/s/{slug}")
     assert "Forms still work" in page.inner_text("main")
 
+    # The moderator holds newcomers' first posts; a newcomer's waits, seen pending, until approved.
+    page.get_by_role("link", name="First posts to approve").click()
+    page.get_by_role("button", name="Hold each new member's first post for approval").click()
+    assert "waits for a moderator's approval" in page.inner_text("main")
+    newcomer = people(javascript=False)
+    newcomer.sign_up()
+    page = newcomer.go(f"/s/{slug}")
+    page.get_by_role("button", name="Join").click()
+    page = newcomer.go(f"/submit?subwiki={slug}")
+    page.locator("input[name=kind][value=text]").check()
+    page.get_by_label("Title").fill("Hello from a newcomer")
+    page.get_by_label("Text (Markdown; a caption for pictures)").fill("My first post here.")
+    page.get_by_role("button", name="Post", exact=True).click()
+    assert "Your post waits for a moderator's approval" in page.inner_text("main")
+    assert "Pending approval" in page.locator("li", has_text="Hello from a newcomer").inner_text()
+    page = person.go(f"/s/{slug}/first-posts")
+    page.locator("li", has_text="Hello from a newcomer").get_by_role("button", name="Approve").click()
+    assert "Approved: the post is up" in page.inner_text("main")
+    page = newcomer.go(f"/s/{slug}/first-posts")
+    assert "None of your posts waits here." in page.inner_text("main")
+
 
 def test_french_from_the_browser_language(chromium, site):
     context = chromium.new_context(base_url=site, locale="fr-FR", extra_http_headers={"Accept-Language": "fr-FR,fr"})
