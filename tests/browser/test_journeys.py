@@ -136,6 +136,12 @@ def test_a_community_from_sign_up_to_revert_and_a_donation(people):
     page = moderator.go(f"/posts/{article}")
     assert "1,000 numbers" not in page.inner_text("article.post")
 
+    # The moderators' page of first posts waiting for approval, checked.
+    page = moderator.go(f"/s/{slug}")
+    page.get_by_role("link", name="First posts to approve").click()
+    assert "No first post waits." in page.inner_text("main")
+    moderator.axe("first posts")
+
     # The submit page and the profile, checked and pictured.
     moderator.go("/submit")
     moderator.axe("submit")
