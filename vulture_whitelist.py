@@ -24,8 +24,8 @@ _.profile
 _.new_post
 _.wiki_edit
 
-# Flask's request globals, read with g.get("_decimal").
-_._decimal
+# Settings read by the libraries they are given to: requests' Session.trust_env.
+_.trust_env
 
 # Hooks read by name by the frameworks that call them: gunicorn's server hooks and settings
 # (svclib.httpmetrics, svclib.logs), Flask's teardown, socketserver's daemon_threads, schemathesis' hooks.

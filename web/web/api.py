@@ -1,13 +1,21 @@
-"""The site's one HTTP client of the gateway's public API: pooled connections, timeouts,
-and every failure mapped to one of two exceptions the views and error pages understand."""
+"""The site's one HTTP client of the gateway's public API: pooled keep-alive connections, timeouts,
+and every failure mapped to one of two exceptions the views and error pages understand.
+
+A page's JSON calls go through urllib3's pool directly: requests' own layer (merging settings, the
+environment's proxies, cookies, hooks) cost as much CPU again as the call itself, several times a page.
+Uploads, forms and the few answers passed on as they are (pictures, the checkout) still go through
+requests, which encodes multipart bodies and follows the checkout's redirects."""
 
 from __future__ import annotations
 
+import json as jsonlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from web import metrics
@@ -40,12 +48,25 @@ class Unavailable(ApiError):
         super().__init__(503, "unavailable", message, {}, retry_after)
 
 
-def _retry_after(response: requests.Response) -> int | None:
+def _retry_after(response: requests.Response | Answer) -> int | None:
     value = response.headers.get("Retry-After", "")
     return int(value) if value.isdigit() else None
 
 
-def error_from(response: requests.Response) -> ApiError:
+class Answer:
+    """What ``error_from`` reads of an answer (requests' Response has the same)."""
+
+    def __init__(self, response: urllib3.BaseHTTPResponse):
+        self.status_code = response.status
+        self.reason = response.reason
+        self.headers = response.headers
+        self.content = response.data
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.content)
+
+
+def error_from(response: requests.Response | Answer) -> ApiError:
     """The exception for a non-2xx answer, from the API's error shape."""
     try:
         error = response.json()["error"]
@@ -61,8 +82,8 @@ def error_from(response: requests.Response) -> ApiError:
 
 
 class Gateway:
-    """``Gateway(base_url)``: one per process, shared by its threads (requests' pool is thread-safe
-    for plain requests; each call opens no new connection while one is idle in the pool)."""
+    """``Gateway(base_url)``: one per process, shared by its threads (urllib3's pool, and requests' for
+    plain requests, are thread-safe; a call opens no new connection while one is idle in the pool)."""
 
     def __init__(self, base_url: str, timeout: float = 5.0, connect_timeout: float = 1.0, pool_size: int = 16):
         self.base_url = base_url.rstrip("/")
@@ -72,6 +93,10 @@ class Gateway:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = "wikisocial-web"
+        self.session.trust_env = False  # the gateway is reached directly, never through the environment's proxy
+        parts = urlsplit(self.base_url)
+        self.prefix = parts.path
+        self.pool = urllib3.connection_from_url(self.base_url, maxsize=pool_size, block=False, retries=False)
 
     def request(
         self,
@@ -97,11 +122,47 @@ class Gateway:
             sent["X-Request-Id"] = request_id
         if traceparent:
             sent["traceparent"] = traceparent  # the page's span: the gateway's continues it
-        url = self.base_url + (path if path.startswith(("/api/", "/donations/checkout/")) else API + path)
+        path = path if path.startswith(("/api/", "/donations/checkout/")) else API + path
         limit = self.timeout if timeout is None else (self.timeout[0], timeout)
+        if raw or files is not None or data is not None:
+            return self._through_requests(method, path, sent, json, data, params, files, raw, limit)
+        if params:
+            query = urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+            path = f"{path}?{query}" if query else path
+        sent["User-Agent"] = "wikisocial-web"
+        body = None
+        if json is not None:
+            body = jsonlib.dumps(json, allow_nan=False).encode()
+            sent["Content-Type"] = "application/json"
+        try:
+            response = self.pool.urlopen(
+                method,
+                self.prefix + path,
+                body=body,
+                headers=sent,
+                timeout=urllib3.Timeout(connect=limit[0], read=limit[1]),
+                retries=False,
+                redirect=False,
+            )
+        except urllib3.exceptions.TimeoutError:
+            metrics.API_FAILURES.inc()
+            raise Unavailable("The service took too long to answer.") from None
+        except urllib3.exceptions.HTTPError:
+            metrics.API_FAILURES.inc()
+            raise Unavailable("The service cannot be reached.") from None
+        return self._answer(Answer(response))
+
+    def _through_requests(self, method, path, sent, json, data, params, files, raw, limit) -> Any:
         try:
             response = self.session.request(
-                method, url, json=json, data=data, params=params, files=files, headers=sent, timeout=limit
+                method,
+                self.base_url + path,
+                json=json,
+                data=data,
+                params=params,
+                files=files,
+                headers=sent,
+                timeout=limit,
             )
         except requests.Timeout:
             metrics.API_FAILURES.inc()
@@ -109,8 +170,10 @@ class Gateway:
         except requests.RequestException:
             metrics.API_FAILURES.inc()
             raise Unavailable("The service cannot be reached.") from None
-        if raw:
-            return response
+        return response if raw else self._answer(response)
+
+    @staticmethod
+    def _answer(response: requests.Response | Answer) -> Any:
         if response.status_code >= 400:
             if response.status_code >= 500:
                 metrics.API_FAILURES.inc()
