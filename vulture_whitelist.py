@@ -24,8 +24,10 @@ _.profile
 _.new_post
 _.wiki_edit
 
-# Settings read by the libraries they are given to: requests' Session.trust_env.
+# Settings read by the libraries they are given to: requests' Session.trust_env, the Flask class's
+# jinja_environment (the site's Jinja environment class).
 _.trust_env
+jinja_environment
 
 # Hooks read by name by the frameworks that call them: gunicorn's server hooks and settings
 # (svclib.httpmetrics, svclib.logs), Flask's teardown, socketserver's daemon_threads, schemathesis' hooks.

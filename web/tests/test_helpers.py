@@ -89,3 +89,23 @@ def test_diff_lines_and_api_diffs():
 def test_person_of_an_erased_account():
     assert helpers.person(None) == "a deleted member"
     assert helpers.person({"username": "ada", "display_name": ""}) == "ada"
+
+
+def test_comment_rows_walk_a_tree_in_reading_order():
+    def c(cid, *children):
+        return {"id": cid, "children": list(children)}
+
+    tree = [c("a", c("b", c("c")), c("d")), c("e")]
+    rows = [(row["id"], nested, closes) for row, nested, closes in helpers.comment_rows(tree, max_depth=6)]
+    # a opens a list (b, d); b opens one (c); c ends b's; d ends a's; e is on the top level.
+    assert rows == [("a", True, 0), ("b", True, 0), ("c", False, 1), ("d", False, 1), ("e", False, 0)]
+    shallow = [(row["id"], nested) for row, nested, _ in helpers.comment_rows(tree, max_depth=2)]
+    assert shallow == [("a", True), ("b", False), ("d", False), ("e", False)]
+
+
+def test_comment_rows_of_a_thread_deeper_than_the_interpreter_recurses():
+    deepest = node = {"id": "0", "children": []}
+    for n in range(1, 5000):
+        node = {"id": str(n), "children": [node]}
+    rows = helpers.comment_rows([node], max_depth=10_000)
+    assert len(rows) == 5000 and rows[-1][0] is deepest and rows[-1][2] == 4999

@@ -435,3 +435,9 @@ def test_a_moderator_removes_a_post_as_spam_from_its_page(client, gateway):
     assert ("POST", "/posts/p1/spam") in [(method, path) for method, path, _, _ in gateway.calls]
     gateway.answers[("GET", "/posts/p1")] = dict(post, author={"id": "u0", "username": "ada", "display_name": "Ada"})
     assert "Remove as spam" not in client.get("/posts/p1").get_data(as_text=True)  # not one's own post
+
+
+def test_templates_read_a_dicts_keys_and_still_its_methods():
+    env = create_app({"GATEWAY": FakeGateway(), "SECRET_KEY": "test"}).jinja_env
+    page = env.from_string("{{ d.title }}|{{ d.items is callable }}|{{ d['items'] }}|{{ d.missing is undefined }}")
+    assert page.render(d={"title": "<T>", "items": [1]}) == "&lt;T&gt;|True|[1]|True"

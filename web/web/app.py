@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
+from flask.templating import Environment
 from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -31,10 +32,47 @@ CSRF_EXEMPT = {"donations.decide"}
 
 
 class SessionCookies(SecureCookieSessionInterface):
-    """Signed, HttpOnly, SameSite=Lax; Secure whenever the request came over https."""
+    """Signed, HttpOnly, SameSite=Lax; Secure whenever the request came over https.
+
+    The signing serializer is made once per key, not twice per request (Flask makes a new one to open
+    the cookie and another to sign it again, each encoding a test value to learn its own type)."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple, Any] = {}
+
+    def get_signing_serializer(self, app: Flask):
+        key = (id(app), app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        serializer = self._serializers.get(key)
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            if serializer is not None:
+                self._serializers[key] = serializer
+        return serializer
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or (request and request.is_secure))
+
+
+DICT_NAMES = frozenset(dir(dict))
+
+
+class Templates(Environment):
+    """Jinja's environment, reading ``post.title`` on the API's answers (plain dicts) as the key at once.
+
+    Jinja tries the attribute first and the key after its AttributeError: for every value a page shows.
+    A dict has no attributes but its methods, so the answer is the same, only without the exception."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in DICT_NAMES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
+class Site(Flask):
+    jinja_environment = Templates
 
 
 def select_locale() -> str:
@@ -52,7 +90,7 @@ def csrf_token() -> str:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, static_folder=None)
+    app = Site(__name__, static_folder=None)
     app.config.update(
         SECRET_KEY=os.environ.get("WEB_SECRET_KEY") or secrets.token_hex(32),
         GATEWAY_URL=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000"),
@@ -128,6 +166,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.teardown_request
     def finish(exc):
+        i18n.forget()
         tracing.end_span(g.get("span"), (type(exc), exc, None) if exc else None, error=g.get("status", 500) >= 500)
         if g.get("observed") is not None:
             logs.unbind(g.observed)

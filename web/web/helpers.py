@@ -134,6 +134,27 @@ def diff_from_api(changes: object) -> list[tuple[str, str]]:
     return out
 
 
+def comment_rows(nodes: list[dict], max_depth: int) -> list[tuple[dict, bool, int]]:
+    """A discussion tree as rows in reading order, walked with a stack (never recursion, however deep
+    the API's tree): ``(comment, nested, closes)``. ``nested``: its replies follow as a list inside it
+    (else they are past ``max_depth`` and only linked); ``closes``: how many of its ancestors' lists end
+    after it."""
+    rows: list[list] = []
+    stack = [iter(nodes)]
+    while stack:
+        node = next(stack[-1], None)
+        if node is None:
+            stack.pop()
+            if stack:
+                rows[-1][2] += 1
+            continue
+        nested = bool(node.get("children")) and len(stack) < max_depth
+        rows.append([node, nested, 0])
+        if nested:
+            stack.append(iter(node["children"]))
+    return [tuple(row) for row in rows]
+
+
 def person(user: dict | None) -> str:
     """A person's name; an erased account (``null`` in the API) is "a deleted member"."""
     if not user:
@@ -186,6 +207,10 @@ def window_label(window: str) -> str:
 
 
 FILTERS = {
+    # Filters are called straight from a template's code; globals through its context's call.
+    "kind_label": kind_label,
+    "factor_label": factor_label,
+    "reasons_in_words": reasons_in_words,
     "ago": time_ago,
     "iso_date": iso_date,
     "money": money,
@@ -199,6 +224,7 @@ GLOBALS = {
     "percent": percent,
     "diff_lines": diff_lines,
     "diff_from_api": diff_from_api,
+    "comment_rows": comment_rows,
     "kind_label": kind_label,
     "factor_label": factor_label,
     "sort_label": sort_label,

@@ -1,20 +1,39 @@
 """Translations looked up once per request. Flask-Babel's own gettext finds the request's
 catalog again on every call (several context lookups each): on a page of 25 feed items that
-was most of the time spent rendering it."""
+was most of the time spent rendering it. The request's catalog is kept beside the request it
+belongs to, in a context variable (one lookup, no proxy), and is never used for another request."""
 
 from __future__ import annotations
 
-from flask import g, has_request_context
+from contextvars import ContextVar
+from typing import Any
+
+from flask.globals import _cv_request  # the request context's own variable (Flask 3)
 from flask_babel import get_locale, get_translations
+
+_kept: ContextVar[tuple[object, Any, str | None]] = ContextVar("web_i18n")
+
+
+def _request_catalog() -> tuple[Any, str | None] | None:
+    """(catalog, decimal sign or None) of the current request, None outside a request."""
+    current = _cv_request.get(None)
+    if current is None:
+        return None
+    kept = _kept.get(None)
+    if kept is None or kept[0] is not current:
+        kept = (current, get_translations(), None)
+        _kept.set(kept)
+    return kept[1], kept[2]
+
+
+def forget() -> None:
+    """Drop the request's catalog when it ends (it would otherwise be kept until the thread's next request)."""
+    _kept.set(None)
 
 
 def _catalog():
-    if not has_request_context():
-        return get_translations()
-    catalog = g.get("_catalog")
-    if catalog is None:
-        catalog = g._catalog = get_translations()
-    return catalog
+    found = _request_catalog()
+    return get_translations() if found is None else found[0]
 
 
 def translate(message: str) -> str:
@@ -37,9 +56,11 @@ def ngettext(singular: str, plural: str, num: int, **variables) -> str:
 
 
 def decimal_symbol() -> str:
-    if not has_request_context():
+    found = _request_catalog()
+    if found is None:
         return get_locale().number_symbols["latn"]["decimal"]
-    symbol = g.get("_decimal")
-    if symbol is None:
-        symbol = g._decimal = get_locale().number_symbols["latn"]["decimal"]
-    return symbol
+    if found[1] is None:
+        symbol = get_locale().number_symbols["latn"]["decimal"]
+        _kept.set((_cv_request.get(), found[0], symbol))
+        return symbol
+    return found[1]
