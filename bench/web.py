@@ -4,21 +4,27 @@ of the front page.
 On a fresh stack (its own vhost and databases, removed at the end) with the demo data and a
 post with 200 comments, signed in as a demo account:
 
-1. the front page through the site, beside ``GET /api/v1/feed/public`` (the one call it makes);
-2. the post page through the site, beside the three calls it makes (the post, its comments,
-   its held edits) made one after the other by the same client;
+1. the front page through the site, beside the two calls it makes (``GET /api/v1/feed/public`` and
+   the header's unread count);
+2. the post page through the site, beside the five calls it makes (the post, its comments, its
+   held edits, the reader's blocks, the unread count);
 
-each for ``--seconds`` at concurrency 8 (threads of one Python process, each with its own
-pooled HTTP session), giving requests per second and p50/p95 latency, and the site's overhead
-as the ratio of its p50 to the direct calls' p50. Then the front page's weight: its HTML, CSS
-and JavaScript uncompressed (pictures excluded), and how many of its references point at
-another host. Results go to ``bench/results/web-<UTC time>.json`` and a table on stdout.
+the direct calls made at once, as the site makes them; each for ``--seconds`` at concurrency 8
+(threads of one Python process, each with its own pooled HTTP session), giving requests per second
+and p50/p95 latency, and the site's overhead as the ratio of its p50 to the direct calls' p50. Beside
+each, the CPU time per page of the site's processes and of the rest of the stack (gateway and
+services; RabbitMQ and PostgreSQL are not counted): on a machine shared with other work, latencies
+move with the load but the CPU a page costs much less. Nothing is cached by the site: every page
+asks the API afresh. Then the front page's weight: its HTML, CSS and JavaScript uncompressed
+(pictures excluded), and how many of its references point at another host. Results go to
+``bench/results/web-<UTC time>.json`` and a table on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import socket
 import statistics
@@ -26,6 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -50,10 +57,45 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (gunicorn's master and workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo.extend(children.get(found[-1], []))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of these processes so far (0 where /proc cannot tell)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def load(
-    unit: Callable[[requests.Session], None], seconds: float, make_session: Callable[[], requests.Session]
+    unit: Callable[[requests.Session], None],
+    seconds: float,
+    make_session: Callable[[], requests.Session],
+    processes: dict[str, int] | None = None,
 ) -> dict:
-    """``unit`` run by CONCURRENCY threads for ``seconds`` (after a warm-up): rate and latencies in ms."""
+    """``unit`` run by CONCURRENCY threads for ``seconds`` (after a warm-up): rate and latencies in ms,
+    and the CPU ms per request of each group of ``processes`` (name: a root pid) while measuring."""
     latencies: list[list[float]] = [[] for _ in range(CONCURRENCY)]
     errors = [0] * CONCURRENCY
     stop = threading.Event()
@@ -75,11 +117,14 @@ def load(
     for thread in threads:
         thread.start()
     time.sleep(2)
+    groups = {name: [p for root in roots for p in process_tree(root)] for name, roots in (processes or {}).items()}
+    cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
     measuring.set()
     began = time.perf_counter()
     time.sleep(seconds)
     measuring.clear()
     elapsed = time.perf_counter() - began
+    cpu_used = {name: cpu_seconds(pids) - cpu_before[name] for name, pids in groups.items()}
     stop.set()
     for thread in threads:
         thread.join(10)
@@ -90,12 +135,23 @@ def load(
         "p50_ms": round(statistics.median(values), 2) if values else None,
         "p95_ms": round(percentile(values, 0.95), 2) if values else None,
         "errors": sum(errors),
+        "cpu_ms_per_request": {name: round(1000 * used / max(1, len(values)), 2) for name, used in cpu_used.items()},
     }
 
 
 def check(response: requests.Response) -> None:
     if response.status_code != 200:
         raise RuntimeError(f"{response.request.url}: {response.status_code}")
+
+
+AT_ONCE = ThreadPoolExecutor(max_workers=CONCURRENCY * 5, thread_name_prefix="direct")
+
+
+def at_once(session: requests.Session, *calls: tuple[str, dict | None]) -> None:
+    """GET each ``(url, params)`` at once, as the site does, and wait for all of them."""
+    futures = [AT_ONCE.submit(session.get, url, params=params, timeout=30) for url, params in calls]
+    for future in futures:
+        check(future.result())
 
 
 def post_with_comments(api: str, token: str, count: int) -> str:
@@ -186,24 +242,30 @@ def main() -> int:
             return session
 
         site_session = signed_in_site(web)
+        site = {"site": [stack.processes["web"].pid]}
+        rest = {"gateway and services": [stack.processes[name].pid for name in (*infra.SERVICES, "gateway")]}
+        front_calls = (
+            (f"{api}/feed/public", {"sort": "quality", "window": "week", "limit": 25}),
+            (f"{api}/notifications/unread", None),
+        )
+        post_calls = (
+            (f"{api}/posts/{post_id}", None),
+            (f"{api}/posts/{post_id}/comments", {"sort": "quality"}),
+            (f"{api}/posts/{post_id}/pending", None),
+            (f"{api}/me/blocks", {"limit": 100}),
+            (f"{api}/notifications/unread", None),
+        )
+        site_page = {**site, **rest}
         results = {
-            "front page, site": load(lambda s: check(s.get(f"{web}/", timeout=30)), args.seconds, site_session),
-            "front page, API": load(
-                lambda s: check(s.get(f"{api}/feed/public", params={"sort": "quality", "window": "week"}, timeout=30)),
-                args.seconds,
-                api_session,
+            "front page, site": load(
+                lambda s: check(s.get(f"{web}/", timeout=30)), args.seconds, site_session, site_page
             ),
+            "front page, API (2 calls)": load(lambda s: at_once(s, *front_calls), args.seconds, api_session, rest),
             "post with 200 comments, site": load(
-                lambda s: check(s.get(f"{web}/posts/{post_id}", timeout=30)), args.seconds, site_session
+                lambda s: check(s.get(f"{web}/posts/{post_id}", timeout=30)), args.seconds, site_session, site_page
             ),
-            "post with 200 comments, API (3 calls)": load(
-                lambda s: [
-                    check(s.get(f"{api}/posts/{post_id}", timeout=30)),
-                    check(s.get(f"{api}/posts/{post_id}/comments", params={"sort": "quality"}, timeout=30)),
-                    check(s.get(f"{api}/posts/{post_id}/pending", timeout=30)),
-                ],
-                args.seconds,
-                api_session,
+            "post with 200 comments, API (5 calls)": load(
+                lambda s: at_once(s, *post_calls), args.seconds, api_session, rest
             ),
         }
         weight = page_weight(web, site_session())
@@ -219,24 +281,28 @@ def main() -> int:
 
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "concurrency": CONCURRENCY,
         "seconds": args.seconds,
         "comments": args.comments,
         "results": results,
         "overhead_p50": {
-            "front page": ratio("front page, site", "front page, API"),
-            "post page": ratio("post with 200 comments, site", "post with 200 comments, API (3 calls)"),
+            "front page": ratio("front page, site", "front page, API (2 calls)"),
+            "post page": ratio("post with 200 comments, site", "post with 200 comments, API (5 calls)"),
         },
         "front_page_weight": weight,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"web-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{'what':40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
+    print(f"\n{'what':40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}  CPU ms a request")
     for name, row in results.items():
-        print(f"{name:40} {row['per_second']:>8} {row['p50_ms']!s:>8} {row['p95_ms']!s:>8} {row['errors']:>7}")
+        cpu = ", ".join(f"{k} {v}" for k, v in row["cpu_ms_per_request"].items())
+        print(f"{name:40} {row['per_second']:>8} {row['p50_ms']!s:>8} {row['p95_ms']!s:>8} {row['errors']:>7}  {cpu}")
     print(f"\nsite overhead (p50 ratio): {report['overhead_p50']}")
-    print(f"front page weight: {weight['total_bytes'] / 1024:.1f} KiB (HTML {weight['html_bytes'] / 1024:.1f} KiB)")
+    total = weight["total_bytes"] / 1024
+    print(f"front page weight: {total:.1f} KiB (HTML {weight['html_bytes'] / 1024:.1f} KiB; target at most 80 KiB)")
+    print(f"load average (1, 5, 15 min) at the end: {report['load_average']}")
     print(f"references to other hosts: {len(weight['references_to_other_hosts'])}\nwritten to {out}")
     return 0
 
