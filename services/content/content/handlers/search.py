@@ -7,11 +7,12 @@ language's configuration (``websearch_to_tsquery``) and a post matches when the 
 language does; its text relevance is ``ts_rank`` of that reading. Relevance is ranked over the
 ``CANDIDATES`` newest matches only, so that a query matching a large share of a million posts costs a
 bounded amount (ts_rank reads each candidate's document); the "quality" and "new" sorts cover every
-match. Comments carry no language: each is indexed with both configurations (expression indexes, 0008)
-and matches when either does.
+match. Each match is scored from the columns the index scan read (its document, its language) and its
+quality looked up by id; the page's posts alone are read whole. Comments carry no language: each is
+indexed with both configurations (expression indexes, 0008) and matches when either does.
 
 The quality blended into relevance is the feed's (trust-weighted votes, discussion, edits), kept from
-its ``post_quality_changed`` in ``post_qualities`` (content.handlers.qualities); a post the feed has not
+its ``post_quality_changed`` in ``post_qualities`` (content.handlers.replicas); a post the feed has not
 scored counts 0: ``rank * (1 + max(quality, 0))``. A comment's relevance is blended with its net votes,
 ``rank * (1 + 0.25 * ln(1 + max(up - down, 0)))`` (the feed scores no comments).
 
@@ -26,17 +27,33 @@ no author) never show. Pages are keyset pages (svclib.pagination) on the sort's 
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 
-from sqlalchemy import Float, and_, case, cast, column, exists, func, literal_column, or_, select, table, tuple_
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    tuple_,
+)
 
 from content.exceptions import Invalid
 from content.handlers.comments import comment_view
-from content.models import KNOWN_USERS, LANGUAGES, Comment, Post, PostQuality, Upload
+from content.models import LANGUAGES, Comment, Post, PostQuality, Upload
 from content.schemas import PostSchema
 from svclib import pagination
-from svclib.db import Transaction
+from svclib.db import Transaction, UTCDateTime
 
 KINDS = ("post", "comment")
 SORTS = ("relevance", "quality", "new")
@@ -104,17 +121,16 @@ def _blend_votes(positive_net):
     return 1 + 0.25 * func.ln(1 + positive_net)
 
 
-def _blend_quality(quality):
-    """What the feed's quality of a post multiplies its text relevance by (the same on both databases)."""
-    return 1 + case((quality > 0, quality), else_=0.0)
+def _blend_quality(quality, greatest):
+    """What the feed's quality of a post multiplies its text relevance by (the same on both databases, whose
+    two-argument maximum is ``greatest`` on PostgreSQL and ``max`` on SQLite)."""
+    return 1 + greatest(quality, 0.0)
 
 
 def _not_erased(author_column):
-    """Erasure leaves a person's posts and comments with no author (content.handlers.accounts)."""
-    return and_(
-        author_column.is_not(None),
-        ~exists().where(KNOWN_USERS.c.id == author_column, KNOWN_USERS.c.erased_at.is_not(None)),
-    )
+    """Erasure leaves a person's posts and comments with no author, in the transaction that marks them
+    erased (content.handlers.accounts): no look-up of known_users, which holds every person."""
+    return author_column.is_not(None)
 
 
 def search(
@@ -153,32 +169,58 @@ def _page(query, key, model, after, limit):
 
 
 def _posts(tx: Transaction, q: str, sort: str, slug: str | None, after, limit: int) -> list:
-    quality = func.coalesce(PostQuality.quality, 0.0)
-    shown = [Post.removed_at.is_(None), _not_erased(Post.author_id)]
-    if slug:
-        shown.append(Post.subwiki_slug == slug)
-    if _postgres(tx):
-        readings = {code: _tsquery(config, q) for code, config in LANGUAGES.items()}
-        match = or_(*(and_(Post.language == code, POST_DOCUMENT.op("@@")(query)) for code, query in readings.items()))
-        reading = case(*((Post.language == code, query) for code, query in readings.items()))
-        score = cast(func.ts_rank(POST_DOCUMENT, reading) * _blend_quality(quality), Float)
-        query = select(Post, score.label("score"))
-        if sort == "relevance":
-            # Ranked among the newest matches only: ts_rank reads every document it ranks.
-            newest = select(Post.id).where(match, *shown).order_by(Post.created_at.desc()).limit(CANDIDATES)
-            candidates = newest.subquery()
-            query = query.join(candidates, candidates.c.id == Post.id)
-        else:
-            query = query.where(match, *shown)
-    else:
+    if not _postgres(tx):
+        shown = [Post.removed_at.is_(None), _not_erased(Post.author_id)]
+        if slug:
+            shown.append(Post.subwiki_slug == slug)
         hits = _fts_hits(q, POSTS_FTS)
         if hits is None:
             return []
-        score = cast(hits.c.rank * _blend_quality(quality), Float)
+        quality = _quality_of(Post.id)
+        score = cast(hits.c.rank * _blend_quality(quality, func.max), Float)
         query = select(Post, score.label("score")).join(hits, hits.c.id == Post.id).where(*shown)
-    query = query.outerjoin(PostQuality, PostQuality.post_id == Post.id)
-    key = {"relevance": score, "quality": cast(quality, Float), "new": Post.created_at}[sort]
-    return list(tx.session.execute(_page(query.add_columns(key.label("key")), key, Post, after, limit)))
+        key = {"relevance": score, "quality": quality, "new": Post.created_at}[sort]
+        return list(tx.session.execute(_page(query.add_columns(key.label("key")), key, Post, after, limit)))
+    after_key, after_id = after if after is not None else (None, None)
+    values = {"q": q, "slug": slug, "after_key": after_key, "after_id": after_id, "limit": limit}
+    return list(tx.session.execute(_postgres_posts(sort, slug is not None, after is not None), values))
+
+
+@functools.cache
+def _postgres_posts(sort: str, by_subwiki: bool, paged: bool):
+    """The PostgreSQL statement of a page of posts, with the query's words, the subwiki, the cursor and the
+    page's size as parameters: built once for each shape (building one costs more than the plan of a rare
+    query)."""
+    q = bindparam("q", type_=String, literal_execute=True)
+    shown = [Post.removed_at.is_(None), _not_erased(Post.author_id)]
+    if by_subwiki:
+        shown.append(Post.subwiki_slug == bindparam("slug", type_=String))
+    readings = {code: _tsquery(config, q) for code, config in LANGUAGES.items()}
+    match = or_(*(and_(Post.language == code, POST_DOCUMENT.op("@@")(query)) for code, query in readings.items()))
+    found = select(Post.id, Post.language, POST_DOCUMENT.label("document"), Post.created_at).where(match, *shown)
+    if sort == "relevance":  # ranked among the newest matches only: ts_rank reads each document it ranks
+        found = found.order_by(Post.created_at.desc()).limit(CANDIDATES)
+    found = found.subquery()
+    reading = case(*((found.c.language == code, query) for code, query in readings.items()))
+    quality = _quality_of(found.c.id)
+    score = cast(func.ts_rank(found.c.document, reading) * _blend_quality(quality, func.greatest), Float)
+    key = {"relevance": score, "quality": quality, "new": found.c.created_at}[sort]
+    # Each match's score and key; the posts themselves are read for the page's rows alone.
+    ranked = select(found.c.id, score.label("score"), *([] if sort == "relevance" else [key.label("key")]))
+    after = None
+    if paged:
+        after = (bindparam("after_key", type_=UTCDateTime() if sort == "new" else Float), bindparam("after_id"))
+    page = _page(ranked, key, found.c, after, bindparam("limit", type_=Integer)).subquery()
+    page_key = page.c.score if sort == "relevance" else page.c.key
+    query = select(Post, page.c.score, page_key.label("key")).join(page, page.c.id == Post.id)
+    return query.order_by(page_key.desc(), page.c.id.desc())
+
+
+def _quality_of(post_id):
+    """The feed's quality of a post, 0 until it has one: looked up per post (a join may be planned as a scan
+    of every quality held)."""
+    held = select(PostQuality.quality).where(PostQuality.post_id == post_id).scalar_subquery()
+    return cast(func.coalesce(held, 0.0), Float)
 
 
 def _comments(tx: Transaction, q: str, sort: str, slug: str | None, after, limit: int) -> list:
