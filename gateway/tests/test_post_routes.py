@@ -44,7 +44,7 @@ def test_comments_come_in_pages_with_a_cursor(client, services):
     def list_comments(post_id, sort, limit, cursor):
         asked.update(sort=sort, limit=limit, cursor=cursor)
         reply = {**COMMENT, "id": "c2", "parent_id": "c1", "children": []}
-        return {"items": [{**COMMENT, "children": [reply]}], "next_cursor": "next"}
+        return {"items": [{**COMMENT, "children": [reply], "more_replies": 12}], "next_cursor": "next"}
 
     services.on("content", "list_comments", list_comments)
     services.on("identity", "get_people", lambda ids: {"u1": {"username": "ann", "display_name": "Ann"}})
@@ -55,6 +55,7 @@ def test_comments_come_in_pages_with_a_cursor(client, services):
     page = response.get_json()
     assert page["next_cursor"] == "next"
     assert page["items"][0]["children"][0]["author"]["username"] == "ann"
+    assert page["items"][0]["more_replies"] == 12
     assert client.get("/api/v1/posts/p1/comments?limit=0").status_code == 400
 
 
@@ -78,7 +79,8 @@ def test_a_committed_post_is_answered_with_ids_when_identity_is_away(client, ser
 
 
 def test_a_read_without_identity_is_unavailable(client, services):
-    services.on("content", "list_comments", lambda *args: {"items": [{**COMMENT, "children": []}], "next_cursor": None})
+    page = {"items": [{**COMMENT, "children": [], "more_replies": 0}], "next_cursor": None}
+    services.on("content", "list_comments", lambda *args: page)
     services.on("identity", "get_people", identity_away)
     assert client.get("/api/v1/posts/p1/comments").status_code == 503
 

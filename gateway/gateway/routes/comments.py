@@ -44,7 +44,8 @@ def _present_thread(comments: list[dict], committed: bool = False) -> list[dict]
 
 @bp.get("/posts/<post_id>/comments")
 @doc(
-    "The discussion: a page of top-level comments, each with its replies (nested at most 8 levels)",
+    "The discussion: a page of top-level comments, each with its first 5 replies level by level (nested at most"
+    " 8 levels) and how many more its thread holds",
     response=CommentPage,
     tag="Discussion",
     query=CommentsQuery,

@@ -124,7 +124,18 @@ class Comment(Answer):
     children = fields.List(fields.Nested(lambda: Comment()), metadata={"description": "replies, threaded"})
 
 
-CommentPage = page_of(Comment, "CommentPage")
+class CommentThread(Comment):
+    """A top-level comment of a page of the discussion, with its first replies."""
+
+    more_replies = fields.Integer(
+        metadata={
+            "description": "replies of this thread not in `children` (a page holds the first 5 of a thread, level"
+            " by level); GET /comments/{id}/thread gives them all"
+        }
+    )
+
+
+CommentPage = page_of(CommentThread, "CommentPage")
 
 
 class ReportFiled(Answer):

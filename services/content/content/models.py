@@ -208,6 +208,9 @@ class HeldPost(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+TOP_LEVEL = {"postgresql_where": text("parent_id IS NULL"), "sqlite_where": text("parent_id IS NULL")}
+
+
 class Comment(Base):
     """A comment or a reply; ``root_id`` is the top-level comment of its thread (its own id at the top),
     ``depth`` how many replies down it sits (0 at the top)."""
@@ -215,8 +218,12 @@ class Comment(Base):
     __tablename__ = "comments"
     __table_args__ = (
         Index("ix_comments_post", "post_id", "created_at"),
-        Index("ix_comments_root", "root_id"),
+        # A thread's replies ranked level by level from the index alone (migration 0017).
+        Index("ix_comments_thread", "root_id", "depth", "created_at", "id", "up_count", "down_count"),
         Index("ix_comments_author_created", "author_id", "created_at"),
+        # A page of the discussion: top-level comments in each sort's order (migration 0017).
+        Index("ix_comments_top_new", "post_id", "created_at", "id", **TOP_LEVEL),
+        Index("ix_comments_top_quality", "post_id", text("(up_count - down_count)"), "created_at", "id", **TOP_LEVEL),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -4,8 +4,9 @@ one open report per person and target."""
 import json
 
 import pytest
+from sqlalchemy import select
 
-from content.handlers.comments import MAX_DEPTH
+from content.handlers.comments import MAX_DEPTH, REPLIES_SHOWN, ROW, comment_view, row_view
 from content.models import Comment
 from svclib.exceptions import Invalid
 
@@ -31,7 +32,7 @@ def test_replies_nest_at_most_max_depth_levels(service):
     assert chain[MAX_DEPTH]["parent_id"] == chain[MAX_DEPTH - 1]["id"]
     # Deeper replies join the deepest allowed level, beside the comment they answer.
     assert chain[MAX_DEPTH + 1]["parent_id"] == chain[MAX_DEPTH - 1]["id"]
-    thread = service.list_comments(post["id"])["items"]
+    thread = service.comment_thread(chain[-1]["id"])["items"]
     assert depth_of(thread) == MAX_DEPTH + 1
     assert service.get_post(post["id"])["comment_count"] == len(chain)
 
@@ -54,9 +55,10 @@ def test_a_thread_nested_deeper_before_the_cap_is_shown_flattened(service, db):
                 )
             )
             parent_id = f"c{level:05d}"
-    thread = service.list_comments(post["id"])["items"]
+    thread = service.comment_thread("c02999")["items"]
     assert depth_of(thread) == MAX_DEPTH + 1
     assert len(json.dumps(thread)) > 0
+    assert depth_of(service.list_comments(post["id"])["items"]) == 1 + REPLIES_SHOWN
 
 
 def test_comments_come_in_pages_of_top_level_comments_with_their_replies(service):
@@ -82,6 +84,53 @@ def test_comments_come_in_pages_of_top_level_comments_with_their_replies(service
         service.list_comments(post["id"], "new", 2, "not-a-cursor")
     with pytest.raises(Invalid):
         service.list_comments(post["id"], "loudest")
+
+
+def every_node(nodes: list[dict]) -> list[dict]:
+    found, stack = [], list(nodes)
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(node["children"])
+    return found
+
+
+def test_a_page_holds_the_first_replies_of_each_thread_level_by_level_and_counts_the_rest(service):
+    """A thread of 4 replies each with 2 replies: a page holds the 4, then the newest of the 8 below them up
+    to REPLIES_SHOWN, each under its parent; more_replies counts the rest, which the whole thread holds."""
+    post = article(service)
+    top = service.create_comment("cat", post["id"], "Top")
+    quiet = service.create_comment("cat", post["id"], "Nobody answers")
+    answers = [service.create_comment("bob", post["id"], f"Answer {n}", parent_id=top["id"]) for n in range(4)]
+    below = [
+        service.create_comment(("cat", "dan")[n % 2], post["id"], f"Below {n}", parent_id=answers[n // 2]["id"])
+        for n in range(8)
+    ]
+    hidden = REPLIES_SHOWN - len(answers)
+    first = service.list_comments(post["id"], "new", 1)["items"]
+    page = service.list_comments(post["id"], "quality")["items"]
+    thread = next(item for item in page if item["id"] == top["id"])
+    assert [c["id"] for c in thread["children"]] == [a["id"] for a in reversed(answers)]
+    shown = every_node(thread["children"])
+    assert {c["id"] for c in shown} == {c["id"] for c in answers} | {c["id"] for c in below[-hidden:]}
+    assert all(c["parent_id"] in {top["id"], *(a["id"] for a in answers)} for c in shown)
+    assert thread["more_replies"] == len(answers) + len(below) - REPLIES_SHOWN
+    assert next(item for item in page if item["id"] == quiet["id"])["more_replies"] == 0
+    assert first[0]["id"] == quiet["id"] and first[0]["more_replies"] == 0
+    (whole,) = service.comment_thread(below[0]["id"])["items"]
+    assert len(every_node(whole["children"])) == len(answers) + len(below)
+    assert whole["more_replies"] == 0
+
+
+def test_a_row_is_shown_as_the_comment_schema_shows_it(service, db):
+    post = article(service)
+    kept = service.create_comment("cat", post["id"], "Kept *here*")
+    gone = service.create_comment("dan", post["id"], "Gone soon")
+    service.remove_comment("dan", gone["id"])
+    with db.transaction() as tx:
+        for comment_id in (kept["id"], gone["id"]):
+            row = tx.connection.execute(select(*ROW).where(Comment.id == comment_id)).one()
+            assert row_view(row) == comment_view(tx.session.get(Comment, comment_id))
 
 
 def test_one_open_report_per_person_and_target(service, db):
