@@ -6,9 +6,13 @@ page through the gateway (wrk, c=8 and 16), page 1 against page 1000, the front 
 posts arrive at a steady rate (every post drops the kept pages), the feed's own query time
 against Lemmy's stored ``hot_rank`` on the same data and server, fetching the same columns
 (pages 1 and 40; ours both read from PostgreSQL and kept), and freshness (a new post or
-vote visible in the affected feed after the gateway answered the write), and the home feed and front
-page of a reader who mutes 50 people and 10 subwikis beside the same reader muting none. Results:
+vote visible in the affected feed after the gateway answered the write), the home feed and front
+page of a reader who mutes 50 people and 10 subwikis beside the same reader muting none, and the
+first comment pages of a post with 2,000 comments (``discussion``). Results:
 ``bench/results/feed-scale*.json`` and a PNG plot beside it.
+
+``--comments`` measures only that post's comment pages, on a stack seeded at ``--scale``:
+``bench/results/feed-comments-scale*.json``.
 """
 
 from __future__ import annotations
@@ -16,13 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import requests
@@ -49,7 +55,8 @@ def wrk(url: str, connections: int, seconds: int, headers: dict[str, str]) -> di
     """wrk's figures, with the CPU milliseconds per request of the stack's processes (``GROUPS``;
     RabbitMQ and PostgreSQL are the machine's own servers, shared with whatever else runs)."""
     args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
-    base = [ensure_wrk(), "-t2", f"-c{connections}", "-s", str(ROOT / "bench" / "percentiles.lua"), *args, url]
+    script = str(ROOT / "bench" / "percentiles.lua")
+    base = [ensure_wrk(), f"-t{min(2, connections)}", f"-c{connections}", "-s", script, *args, url]
     subprocess.run([base[0], "-d2s", *base[1:]], capture_output=True, check=True)
     before = cpu.snapshot()
     out = subprocess.run([base[0], f"-d{seconds}s", *base[1:]], capture_output=True, text=True, check=True).stdout
@@ -318,6 +325,97 @@ def reads_under_writes(url: str, api: str, slug: str, seconds: int, writes_per_s
     return {**figures, "writes_per_s": round(sum(written) / (seconds + 2), 1)}
 
 
+COMMENTS_ON_ONE_POST = 2000
+MAX_DEPTH = 8  # content's comments.MAX_DEPTH: a reply to a comment this deep joins its parent
+
+
+def discussion(content_url: str, post_id: str, users: list[str], count: int = COMMENTS_ON_ONE_POST) -> dict:
+    """``count`` comments on one post, written into content's tables as its handler writes them, shaped as
+    a busy discussion over two days: a fifth start a thread, the rest reply to one of the 300 comments
+    written last (the talk moves on; a thread that draws replies draws more), nesting down to MAX_DEPTH;
+    a thread's first comment gets more votes the more replies it drew. Returns the shape: top-level
+    comments, the largest thread, the deepest reply."""
+    rng = random.Random(11)
+    now = datetime.now(UTC)
+    ids, parent_of, depth_of, root_of, thread_size = [], {}, {}, {}, {}
+    for _ in range(count):
+        cid = uuid.UUID(int=rng.getrandbits(128)).hex
+        parent = rng.choice(ids[-300:]) if ids and rng.random() >= 0.2 else None
+        if parent is not None and depth_of[parent] >= MAX_DEPTH:
+            parent = parent_of[parent]
+        ids.append(cid)
+        parent_of[cid], depth_of[cid] = parent, depth_of[parent] + 1 if parent else 0
+        root_of[cid] = root_of[parent] if parent else cid
+        thread_size[root_of[cid]] = thread_size.get(root_of[cid], 0) + 1
+    rows = []
+    for n, cid in enumerate(ids):
+        at = now - timedelta(hours=48) + timedelta(seconds=n * 48 * 3600 / count)
+        up = int(rng.expovariate(1 / 3)) + (thread_size[cid] // 2 if parent_of[cid] is None else 0)
+        body = f"Comment {n}: the engine's store held a thousand numbers of fifty digits, and the mill worked on them."
+        rows.append(
+            (
+                cid,
+                post_id,
+                parent_of[cid],
+                root_of[cid],
+                depth_of[cid],
+                rng.choice(users[:500]),
+                body,
+                f"<p>{body}</p>\n",
+                1,
+                up,
+                int(rng.expovariate(1.0)),
+                at,
+                at,
+            )
+        )
+    with psycopg.connect(content_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        columns = "id, post_id, parent_id, root_id, depth, author_id, body, body_html, revision, up_count, down_count"
+        with conn.cursor().copy(f"COPY comments ({columns}, created_at, updated_at) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.execute("UPDATE posts SET comment_count = comment_count + %s WHERE id = %s", (count, post_id))
+        conn.commit()
+    with psycopg.connect(content_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) comments")
+    return {
+        "comments": count,
+        "top_level": sum(1 for cid in ids if parent_of[cid] is None),
+        "largest_thread": max(thread_size.values()),
+        "deepest": max(depth_of.values()),
+    }
+
+
+def comment_pages(api: str, post_id: str, seconds: int, rounds: int) -> dict:
+    """The post's first comment page (sort new and quality) and its second page, through the gateway with
+    wrk at concurrency 1 and 8, ``rounds`` times each (every round kept; the median round by p95 named)."""
+    first = requests.get(f"{api}/posts/{post_id}/comments", timeout=30).json()
+    shown = []
+    stack = list(first["items"])
+    while stack:
+        node = stack.pop()
+        shown.append(node)
+        stack.extend(node["children"])
+    targets = {
+        "new_page1": f"{api}/posts/{post_id}/comments",
+        "quality_page1": f"{api}/posts/{post_id}/comments?sort=quality",
+        "new_page2": f"{api}/posts/{post_id}/comments?cursor={first['next_cursor']}",
+    }
+    figures: dict = {
+        "page1_comments": len(shown),
+        "page1_top_level": len(first["items"]),
+        "page1_bytes": len(requests.get(targets["new_page1"], timeout=30).content),
+        "next_cursor": first["next_cursor"] is not None,
+    }
+    for c in (1, 8):
+        for name, url in targets.items():
+            runs = [wrk(url, c, seconds, {}) for _ in range(rounds)]
+            ordered = sorted(runs, key=lambda run: run["p95_ms"])
+            figures[f"{name}_c{c}"] = {**ordered[len(ordered) // 2], "rounds_p95_ms": [r["p95_ms"] for r in runs]}
+            figures[f"{name}_c{c}"]["loadavg"] = os.getloadavg()
+    return figures
+
+
 def run_scale(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
     """Seed a fresh stack at ``scale`` and measure everything on it."""
     vhost = broker.create_vhost(f"bench-feed-{uuid.uuid4().hex[:8]}")
@@ -398,6 +496,53 @@ def run_scale(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
     }
 
 
+def run_comments(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
+    """Seed a fresh stack at ``scale``, give its newest post COMMENTS_ON_ONE_POST comments, measure its pages."""
+    vhost = broker.create_vhost(f"bench-comments-{uuid.uuid4().hex[:8]}")
+    run = uuid.uuid4().hex[:8]
+    names = {s: f"benchcomments_{s}_{run}" for s in infra.SERVICES}
+    urls = {s: postgres.create(db) for s, db in names.items()}
+    stack = None
+    load_before = os.getloadavg()
+    try:
+        for service, url in urls.items():
+            engine = make_engine(url)
+            migrate(engine, migrations_dir(service))
+            engine.dispose()
+        seeded = seed(urls, scale)
+        post_id = newest_post(urls["content"])
+        shape = discussion(urls["content"], post_id, seeded.users)
+        env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
+        env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        stack = Stack(env, port, ROOT / "var" / "bench" / f"comments-{run}")
+        stack.start_all()
+        GROUPS.clear()
+        GROUPS.update({name: process.pid for name, process in stack.processes.items()})
+        pages_measured = comment_pages(f"{stack.gateway_url}/api/v1", post_id, args.seconds, args.rounds)
+    finally:
+        if stack is not None:
+            stack.stop_all()
+        for db in names.values():
+            postgres.drop(db)
+        broker.delete_vhost(vhost)
+    return {
+        "scale": scale,
+        "counts": seeded.counts,
+        "discussion": shape,
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
+        "pages": pages_measured,
+    }
+
+
+def newest_post(content_url: str) -> str:
+    with psycopg.connect(content_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        return conn.execute("SELECT id FROM posts ORDER BY created_at DESC LIMIT 1").fetchone()[0]
+
+
 def readers_home_times(feed_url: str, readers: list[str]) -> dict:
     """Cold (nothing kept) home page 1 of other seeded readers (5 to 50 subwikis, 10 to 100 people each):
     median milliseconds per reader, then their median and largest."""
@@ -426,7 +571,8 @@ def run_cold(scale: float, postgres) -> dict:
         seeded = seed(urls, scale, readers=21)
         lemmy_baseline(urls["feed"], datetime.now(UTC))
         joined = [sid for sid, _ in seeded.subwikis[:50]]
-        queries = json.loads(json.dumps(query_times(urls["feed"], seeded.reader, joined)))
+        mutes = muting_reader(urls["feed"], seeded.reader, seeded.users[21])
+        queries = json.loads(json.dumps(query_times(urls["feed"], seeded.reader, joined, seeded.users[21])))
         others = readers_home_times(urls["feed"], seeded.users[1:21])
     finally:
         for db in names.values():
@@ -437,6 +583,7 @@ def run_cold(scale: float, postgres) -> dict:
         "loadavg_before": load_before,
         "loadavg_after": os.getloadavg(),
         "queries": queries,
+        "mutes": mutes,
         "other_readers_home_page1": others,
     }
 
@@ -490,10 +637,14 @@ def main() -> int:
     parser.add_argument("--freshness-samples", type=int, default=50)
     parser.add_argument("--writes-per-s", type=float, default=20.0)
     parser.add_argument("--cold", action="store_true", help="only the pages read from PostgreSQL, beside Lemmy's SQL")
+    parser.add_argument("--comments", action="store_true", help="only the comment pages of a post with 2,000 comments")
+    parser.add_argument("--rounds", type=int, default=3, help="wrk runs of each comment page (--comments)")
     args = parser.parse_args()
     scales = sorted(args.scale or [1.0])
     if args.cold:
         return cold(scales)
+    if args.comments:
+        return comments(scales, args)
     broker, postgres = infra.find_broker(), infra.find_postgres()
     runs = [run_scale(scale, args, broker, postgres) for scale in scales]
     result = {
@@ -563,10 +714,42 @@ def cold(scales: list[float]) -> int:
     for run in runs:
         queries = run["queries"]
         print(f"scale {run['scale']}: {run['counts']}, load {run['loadavg_before']} .. {run['loadavg_after']}")
-        for name in ("ours_read_front", "ours_read_home", "lemmy_front", "lemmy_home"):
+        for name in ("ours_read_front", "ours_read_home", "ours_read_home_muting", "lemmy_front", "lemmy_home"):
             print(f"  {name:18} page 1 {queries[name]['1']:8.3f} ms   page 40 {queries[name]['40']:8.3f} ms")
         print("  ratios (ours / Lemmy):", queries["ratio"])
         print("  other readers' home page 1:", run["other_readers_home_page1"])
+    print(f"written to {path.relative_to(ROOT)}")
+    return 0
+
+
+def comments(scales: list[float], args: argparse.Namespace) -> int:
+    broker, postgres = infra.find_broker(), infra.find_postgres()
+    runs = [run_comments(scale, args, broker, postgres) for scale in scales]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    result = {
+        "when": datetime.now(UTC).isoformat(),
+        "commit": commit.stdout.strip(),
+        "cpus": os.cpu_count(),
+        "target": "first comment page p95 <= 30 ms through the gateway",
+        "runs": runs,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"feed-comments-scale{'-'.join(str(s) for s in scales)}-{stamp}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    for run in runs:
+        print(f"scale {run['scale']}: {run['discussion']}, load {run['loadavg_before']} .. {run['loadavg_after']}")
+        measured = run["pages"]
+        print(
+            f"  page 1: {measured['page1_top_level']} threads, {measured['page1_comments']} comments,"
+            f" {measured['page1_bytes']} bytes; next_cursor: {measured['next_cursor']}"
+        )
+        for name, figures in measured.items():
+            if isinstance(figures, dict):
+                print(
+                    f"  {name:18} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:7.2f}"
+                    f"  p95 {figures['p95_ms']:7.2f} ms (rounds {figures['rounds_p95_ms']})  errors {figures['errors']}"
+                )
     print(f"written to {path.relative_to(ROOT)}")
     return 0
 

@@ -209,17 +209,22 @@ def test_comments_come_in_pages_and_replies_nest_at_most_eight_levels(api, place
     assert [c["id"] for c in page["items"]] == [tops[2]["id"], tops[1]["id"]] and page["next_cursor"]
     rest = api.get(url, params={"limit": 2, "cursor": page["next_cursor"]}).json()
     assert [c["id"] for c in rest["items"]] == [tops[0]["id"]] and rest["next_cursor"] is None
-    levels, nodes = 0, rest["items"]
-    while nodes:
-        levels, nodes = levels + 1, [child for node in nodes for child in node["children"]]
-    assert levels == 9
+
+    def levels(items):
+        count, nodes = 0, items
+        while nodes:
+            count, nodes = count + 1, [child for node in nodes for child in node["children"]]
+        return count
+
+    # A page holds a thread's first 5 replies level by level and counts the rest.
+    assert levels(rest["items"]) == 1 + 5 and rest["items"][0]["more_replies"] == 10 - 5
     assert api.get(url, params={"cursor": "not-a-cursor"}).status_code == 400
 
-    # The thread that holds a deep reply, whichever page its top-level comment is on.
+    # The thread that holds a deep reply, whichever page its top-level comment is on: all of it.
     thread = api.get(f"/api/v1/comments/{parent['id']}/thread")
     assert thread.status_code == 200, thread.text
     assert [c["id"] for c in thread.json()["items"]] == [tops[0]["id"]]
-    assert thread.json()["items"] == rest["items"]
+    assert levels(thread.json()["items"]) == 9 and thread.json()["items"][0]["more_replies"] == 0
     assert api.get("/api/v1/comments/no_such_comment/thread").status_code == 404
 
 

@@ -12,6 +12,15 @@ walk of that source's ``(source, sort key, id)`` index from the cursor, ``LIMIT`
 (``LATERAL`` over the reader's sources), the walks merged and cut to the batch. A post in one of
 the reader's subwikis is taken from that subwiki's walk only, so a post both there and by someone
 they follow comes once. Elsewhere (SQLite) the same rows come from one filtered scan.
+
+Which is cheaper depends on how much of the feed the reader's sources hold: a reader of many large
+subwikis finds a page's rows among the first few hundred of the rank index, while 150 walks cost
+150 index descents twice over; a reader of a few small subwikis would scan most of the index. So on
+PostgreSQL each batch first looks at the next ``PROBE_AHEAD`` × batch rows of the sort's own index
+from the cursor and keeps those from the reader's sources (``home_probe_statement``): when they fill
+the batch, that is the filtered scan's batch, read without a walk; when they do not (the sources are
+sparse there), the batch is walked per source, and so is the rest of the page. Once a cap is reached
+the walks take over too, since they leave capped sources out, which the scan would pass over one by one.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "all": None}
 SCAN_AHEAD = 10
 MAX_BATCH = 400  # rows read at once when a page's caps pass many over
 MAX_SHOWN = 1000  # ids a cursor may carry as already shown (the gateway refuses longer lists too)
+PROBE_AHEAD = 8  # rows of the index a home batch looks at, per row it needs, before walking each source
 
 POST = FeedPost.__table__.c  # the columns of a feed entry
 SORT_COLUMNS = {"quality": POST.rank, "new": POST.posted_at, "top": POST.approval}
@@ -140,6 +150,38 @@ def home_batch_statement(sort: str, after: bool, bounded: bool) -> Select:
     return home_statement(sort, conditions, bindparam("size"))
 
 
+@cache
+def home_probe_statement(sort: str, after: bool) -> Select:
+    """The next ``:examine`` visible rows of the sort's index from the cursor, those of them from the reader's
+    sources (``:subwikis``, ``:followees``, neither muted: ``:muted_people``, ``:muted_subwikis``), ``:size``
+    at most, in feed order (PostgreSQL): the filtered scan's batch when it comes back full."""
+    column = SORT_COLUMNS[sort]
+    ahead = _shown_columns().where(POST.visible.is_(True), *([_after(column)] if after else []))
+    ahead = ahead.order_by(column.desc(), POST.id.desc()).limit(bindparam("examine")).subquery("ahead")
+
+    def among(name: str):  # a semi-join PostgreSQL hashes, whatever the plan (an array's ANY is searched row by row)
+        return select(func.unnest(bindparam(name, type_=IDS)))
+
+    sources = or_(ahead.c.subwiki_id.in_(among("subwikis")), ahead.c.author_id.in_(among("followees")))
+    muted = and_(
+        or_(ahead.c.author_id.is_(None), ahead.c.author_id.not_in(among("muted_people"))),
+        ahead.c.subwiki_id.not_in(among("muted_subwikis")),
+    )
+    key = ahead.c[column.key]
+    return select(ahead).where(sources, muted).order_by(key.desc(), ahead.c.id.desc()).limit(bindparam("size"))
+
+
+def home_probe(connection, sort: str, sources: dict, after: list | None, size: int) -> list[Row] | None:
+    """The next ``size`` home rows after ``after`` when the next PROBE_AHEAD × ``size`` rows of the index hold
+    them (the reader's sources are dense there); None when they do not."""
+    bound = {key: sources[key] for key in ("subwikis", "followees", "muted_people", "muted_subwikis")}
+    bound.update(size=size, examine=size * PROBE_AHEAD)
+    if after is not None:
+        bound["key"], bound["key_id"] = after
+    rows = connection.execute(home_probe_statement(sort, after is not None), bound).all()
+    return rows if len(rows) == size else None
+
+
 def home_batch(connection, sort: str, sources: dict, after: list | None, size: int, caps: Caps | None) -> list[Row]:
     """The next ``size`` home rows after ``after``, as the single scan would give them, skipping the rows
     ``caps`` would pass over anyway (their sources are no longer walked)."""
@@ -224,10 +266,11 @@ def scan_statement(kind: str, sort: str, windowed: bool, after: bool) -> Select:
 
 
 @cache
-def new_creator_statement(kind: str, sort: str, windowed: bool, after: bool, dialect: str) -> Select:
+def new_creator_statement(kind: str, sort: str, windowed: bool, after: bool, walks: bool) -> Select:
     """The best post by an author with few posts, approval above ``:median``, none of ``:excluded``.
 
-    From after the page's starting ``(:key, :key_id)``: posts before it were on earlier pages.
+    From after the page's starting ``(:key, :key_id)``: posts before it were on earlier pages. ``walks``:
+    the home feed's keyset union, for a reader whose page was walked per source.
     """
     column = SORT_COLUMNS[sort]
     conditions = [
@@ -237,7 +280,7 @@ def new_creator_statement(kind: str, sort: str, windowed: bool, after: bool, dia
     ]
     if after:
         conditions.append(_after(column))
-    if _keyset_union(kind, dialect):
+    if walks:
         return home_statement(sort, conditions, 1)
     conditions = _condition(kind, windowed) + conditions
     return _shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(1)
@@ -350,17 +393,21 @@ def page(
 
     caps = Caps(per_author, per_subwiki)
     keyset_union = _keyset_union(kind, dialect)
-    pruned = False
+    pruned, walked = False, False
 
     def scan() -> Iterator[Row]:
-        nonlocal pruned
+        nonlocal pruned, walked
         # The home feed's caps pass more over: its first batch looks further ahead (each costs a round of walks).
         after, batch = state.get("k"), size + SCAN_AHEAD + (size if keyset_union else 0)
         while True:
-            if keyset_union:
+            rows = None
+            if keyset_union and not walked and not caps.reached():
+                rows = home_probe(connection, sort, params, after, batch)
+            if keyset_union and rows is None:
+                walked = True  # sparse here, or capped: the rest of the page is walked per source
                 pruned = pruned or caps.reached()
                 rows = home_batch(connection, sort, params, after, batch, caps)
-            else:
+            elif rows is None:
                 bound = {**params, "size": batch}
                 if after is not None:
                     bound["key"], bound["key_id"] = after
@@ -380,7 +427,7 @@ def page(
     median = creator_median(chosen) if sort == "quality" else None
     promoted = None
     if median is not None:
-        promoted = _new_creator(connection, kind, params, sort, median, chosen, shown, state.get("k"))
+        promoted = _new_creator(connection, kind, params, sort, median, chosen, shown, state.get("k"), walked)
     shown_rows = chosen if promoted is None else [*chosen[:-1], promoted]
     if promoted is not None:
         shown.add(promoted.id)
@@ -456,15 +503,17 @@ def _new_creator(
     chosen: list[Row],
     shown: set[str],
     start: list | None,
+    walked: bool,
 ) -> Row | None:
-    """The best post not yet shown by an author with few posts whose approval is above ``median``."""
+    """The best post not yet shown by an author with few posts whose approval is above ``median``; sought
+    as the page's rows were, walking each home source when they were walked (``walked``)."""
     excluded = sorted({row.id for row in chosen} | shown)
     bound = {**params, "median": median, "excluded": excluded}
-    if _keyset_union(kind, connection.dialect.name):
+    if walked:
         bound.update(_walked(params, None))
     if start is not None:
         bound["key"], bound["key_id"] = start
-    statement = new_creator_statement(kind, sort, "since" in params, start is not None, connection.dialect.name)
+    statement = new_creator_statement(kind, sort, "since" in params, start is not None, walked)
     return connection.execute(statement, bound).first()
 
 

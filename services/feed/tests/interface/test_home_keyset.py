@@ -119,6 +119,37 @@ def database(request, tmp_path):
     database.dispose()
 
 
+@pytest.fixture(params=["dense", "sparse"])
+def density(request, monkeypatch):
+    """Every batch read as a dense reader's (the probe of the index fills it: the filtered scan's batch) or as
+    a sparse reader's (the probe never fills it: walked per source)."""
+    monkeypatch.setattr(pages, "PROBE_AHEAD", 100_000 if request.param == "dense" else 0)
+    return request.param
+
+
+def statements_of(database, reader: str) -> list[str]:
+    """The SQL a reader's first home page runs."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    with database.reading() as tx:
+        listener = lambda *args: seen.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
+        event.listen(tx.connection, "before_cursor_execute", listener)
+        pages.home_feed(tx, reader, "quality", 25, None, NOW)
+        event.remove(tx.connection, "before_cursor_execute", listener)
+    return seen
+
+
+def test_a_dense_reader_is_read_by_a_scan_of_the_index_a_sparse_one_walked_per_source(database):
+    """The reader of half the subwikis and half the people finds a page in the next rows of the rank index
+    without a walk; the reader of one subwiki and one person walks each (on PostgreSQL; SQLite scans)."""
+    dense, sparse = statements_of(database, "everything"), statements_of(database, "one_of_each")
+    walks = database.engine.dialect.name == "postgresql"
+    assert not any("LATERAL" in statement for statement in dense)
+    assert any("LATERAL" in statement for statement in sparse) == walks
+
+
+@pytest.mark.usefixtures("density")
 def test_the_keyset_union_pages_as_the_single_scan_did(database, monkeypatch):
     for sort in pages.SORTS:
         for size in (3, 25):
@@ -157,6 +188,7 @@ def a_post(post_id: str, subwiki: str, author: str, rank: float) -> dict:
     }
 
 
+@pytest.mark.usefixtures("density")
 def test_a_page_filled_where_the_walks_stop_still_has_a_next_page(database, monkeypatch):
     """Once an author is capped on a page, the walks leave their posts out; the page still has a next one
     when only such posts follow its last."""

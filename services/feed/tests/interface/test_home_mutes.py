@@ -9,7 +9,7 @@ from feed import pages
 from feed.models import Base, FeedMute
 from svclib.db import StandaloneDatabase
 
-from .test_home_keyset import NOW, POST, every_page, old_condition, seed
+from .test_home_keyset import NOW, POST, density, every_page, old_condition, seed  # noqa: F401 (a fixture)
 
 # The reader "everything" joined s00..s05 and follows a00..a14: muted, some of each and some neither.
 MUTES = [("user", "a01"), ("user", "a12"), ("block", "a20"), ("subwiki", "s02"), ("subwiki", "s09")]
@@ -55,6 +55,7 @@ def database(request):
     database.dispose()
 
 
+@pytest.mark.usefixtures("density")
 def test_muted_people_and_subwikis_leave_the_home_feed_as_a_filtered_scan_leaves_them(database, monkeypatch):
     for sort in pages.SORTS:
         for size in (3, 25):
