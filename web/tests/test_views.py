@@ -208,6 +208,15 @@ def test_a_post_shows_sanitised_html_and_deep_threads_as_links(client, gateway):
     assert "level 6" in deeper and "level 4" not in deeper
 
 
+def test_a_thread_with_replies_beyond_the_page_links_to_the_whole_thread(client, gateway):
+    gateway.answers[("GET", "/posts/p1")] = dict(FEED["items"][0]["post"], body_html="<p>Hi</p>", revision=1, body="Hi")
+    (top,) = nested(2)
+    gateway.answers[("GET", "/posts/p1/comments")] = {"items": [{**top, "more_replies": 7}], "next_cursor": None}
+    html = client.get("/posts/p1").get_data(as_text=True)
+    assert "level 1" in html
+    assert 'href="/posts/p1/thread/c0">Continue this thread (+7)' in html
+
+
 def test_a_subwikis_members_and_a_persons_subwikis(client, gateway):
     subwiki = {"slug": "rivers", "name": "Rivers", "summary": "", "member_count": 2, "moderators": []}
     gateway.answers[("GET", "/subwikis/rivers")] = subwiki
