@@ -156,3 +156,66 @@ def test_error_from_unknown_fields_shape():
             return {"error": {"code": "validation_error", "message": "m", "fields": {"a": "one"}}}
 
     assert error_from(Response()).fields == {"a": ["one"]}
+
+
+def _server_closing_kept_connections():
+    """Answers the first request on each connection and keeps it open; a second request on the same
+    connection is read and the connection closed unanswered, as when the gateway's idle close and the
+    site's next request cross."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    requests_seen = []
+
+    def serve(conn):
+        with conn:
+            first = True
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                requests_seen.append(data.split(b" ", 2)[:2])
+                if not first:
+                    return  # closed without an answer
+                first = False
+                body = b'{"ok": true}'
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    + str(len(body)).encode()
+                    + b"\r\nConnection: keep-alive\r\n\r\n"
+                    + body
+                )
+
+    def accept():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener, requests_seen
+
+
+def test_a_read_on_a_connection_the_gateway_closed_is_sent_again_once():
+    listener, seen = _server_closing_kept_connections()
+    try:
+        gateway = Gateway(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        assert gateway.request("GET", "/feed/front") == {"ok": True}
+        assert gateway.request("GET", "/feed/front") == {"ok": True}  # reused, dropped, sent again
+        assert len(seen) == 3
+    finally:
+        listener.close()
+
+
+def test_a_write_on_a_connection_the_gateway_closed_is_not_sent_again():
+    listener, seen = _server_closing_kept_connections()
+    try:
+        gateway = Gateway(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        assert gateway.request("GET", "/feed/front") == {"ok": True}
+        with pytest.raises(Unavailable):
+            gateway.request("POST", "/posts", json={"title": "once"})
+        assert [method for method, _ in seen] == [b"GET", b"POST"]
+    finally:
+        listener.close()

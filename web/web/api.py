@@ -134,16 +134,26 @@ class Gateway:
         if json is not None:
             body = jsonlib.dumps(json, allow_nan=False).encode()
             sent["Content-Type"] = "application/json"
+        # A kept-alive connection the gateway closed as idle can fail as it is reused (the close and the
+        # request crossed): a read, which changes nothing, is sent once more on a fresh connection.
+        # A write is not (the gateway may have taken it); a timeout is never repeated.
+        attempts = 2 if method in ("GET", "HEAD") else 1
         try:
-            response = self.pool.urlopen(
-                method,
-                self.prefix + path,
-                body=body,
-                headers=sent,
-                timeout=urllib3.Timeout(connect=limit[0], read=limit[1]),
-                retries=False,
-                redirect=False,
-            )
+            for attempt in range(attempts):
+                try:
+                    response = self.pool.urlopen(
+                        method,
+                        self.prefix + path,
+                        body=body,
+                        headers=sent,
+                        timeout=urllib3.Timeout(connect=limit[0], read=limit[1]),
+                        retries=False,
+                        redirect=False,
+                    )
+                    break
+                except urllib3.exceptions.ProtocolError:
+                    if attempt + 1 == attempts:
+                        raise
         except urllib3.exceptions.TimeoutError:
             metrics.API_FAILURES.inc()
             raise Unavailable("The service took too long to answer.") from None
