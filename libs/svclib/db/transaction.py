@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, bindparam, insert, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -116,15 +117,35 @@ class Transaction:
             self.session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload})
 
     def once(self, event_id: str, handler: str) -> bool:
-        """True the first time ``handler`` sees ``event_id``; False on a redelivery."""
-        table = self._database.processed
-        seen = self.session.execute(
-            select(table.c.event_id).where(table.c.event_id == event_id, table.c.handler == handler)
-        ).first()
-        if seen:
-            return False
-        self.session.execute(insert(table).values(event_id=event_id, handler=handler, processed_at=utcnow()))
-        return True
+        """True the first time ``handler`` sees ``event_id``; False on a redelivery.
+
+        One statement, the record inserted unless there: a second delivery arriving while the first
+        is being applied waits for the first's commit (on the row's key), then finds it there; if the
+        first rolled back, the second applies the event."""
+        statement = _record_once(self._database.processed, self.connection.dialect.name)
+        params = {"event_id": event_id, "handler": handler, "processed_at": utcnow()}
+        return self.connection.execute(statement, params).first() is not None
+
+
+_RECORD_ONCE: dict[tuple[Table, str], Any] = {}
+
+
+def _record_once(table: Table, dialect: str):
+    """``INSERT INTO processed_events ... ON CONFLICT DO NOTHING RETURNING``, built once per table and dialect
+    (the statement is compiled once too, by SQLAlchemy's cache): it returns a row only when it inserted one."""
+    statement = _RECORD_ONCE.get((table, dialect))
+    if statement is None:
+        insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert_into(table)
+            .values(
+                event_id=bindparam("event_id"), handler=bindparam("handler"), processed_at=bindparam("processed_at")
+            )
+            .on_conflict_do_nothing()
+            .returning(table.c.event_id)
+        )
+        _RECORD_ONCE[(table, dialect)] = statement
+    return statement
 
 
 def touch(session: Session, tags) -> None:
