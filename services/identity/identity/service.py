@@ -182,7 +182,12 @@ class IdentityService:
             for user_id in affected:
                 trust_inputs.recompute_trust(tx, user_id, now)
 
-        self.db.apply_once(payload, handler, apply)
+        if coalesce:
+            # Only the rows trust is computed from change, which no kept answer shows: nothing to announce
+            # (the recomputation that changes trust is announced).
+            self.db.apply_once_quietly(payload, handler, apply)
+        else:
+            self.db.apply_once(payload, handler, apply)
 
     @event_handler("content", "post_edited")
     def handle_post_edited(self, payload: dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from identity.exceptions import NotFound
 from identity.models import User
@@ -43,3 +43,14 @@ def lock_people(tx: Transaction, user_ids: list[str]) -> dict[str, User]:
         .execution_options(populate_existing=True)
     ).all()
     return {user.id: user for user in rows if user.erased_at is None}
+
+
+_USERS = User.__table__
+LOCK_PERSON = select(_USERS.c.erased_at).where(_USERS.c.id == bindparam("user_id")).with_for_update(key_share=True)
+
+
+def lock_person(tx: Transaction, user_id: str) -> bool:
+    """Lock one person's row as :func:`lock_people` does (step 1 of the lock order), without loading it
+    into the session; whether the account is live."""
+    row = tx.connection.execute(LOCK_PERSON, {"user_id": user_id}).first()
+    return row is not None and row.erased_at is None

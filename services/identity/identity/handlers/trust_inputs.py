@@ -18,15 +18,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from identity import events, trust
 from identity.handlers import versions
-from identity.handlers.common import aware, lock_people
+from identity.handlers.common import aware, lock_people, lock_person
 from identity.models import ReceivedVote, TrustDue, TrustStats, User
 from svclib import pagination
-from svclib.db import Transaction, isoformat
+from svclib.db import Transaction, isoformat, utcnow
 
 
 def _stats(tx: Transaction, user_id: str) -> TrustStats:
@@ -68,10 +68,10 @@ def recompute_trust(tx: Transaction, user_id: str, now: datetime) -> float | Non
 def mark_due(tx: Transaction, user_ids: list[str], now: datetime) -> None:
     """Mark people's trust to be computed again (by :func:`recompute_due`); their rows are locked already
     (step 1 of the lock order), and a mark that exists stays as it is."""
-    insert = postgresql.insert if tx.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    connection = tx.connection
+    statement = _statements(connection.dialect.name)["mark_due"]
     for user_id in sorted(set(user_ids)):
-        statement = insert(TrustDue).values(user_id=user_id, created_at=now, updated_at=now)
-        tx.session.execute(statement.on_conflict_do_nothing())
+        connection.execute(statement, {"user_id": user_id, "now": now})
 
 
 def due(tx: Transaction, limit: int) -> list[str]:
@@ -137,27 +137,66 @@ def record_vote(tx: Transaction, vote: dict) -> list[str]:
     """Keep the up-votes a person received, weighted by each voter's trust at the time.
 
     ``vote_cast`` and ``vote_removed`` of one (voter, target) may arrive in any order and more
-    than once: only a newer ``version`` than the one applied changes anything.
+    than once: only a newer ``version`` than the one applied changes anything. Votes are most of
+    what identity handles: Core statements built once, one round trip each (the author's lock, the
+    vote's version, the vote itself), no ORM objects.
     """
     author_id = vote.get("target_author_id")
-    if not author_id or author_id == vote["voter_id"] or author_id not in lock_people(tx, [author_id]):
+    if not author_id or author_id == vote["voter_id"] or not lock_person(tx, author_id):
         return []
     key = (vote["target_type"], vote["target_id"], vote["voter_id"])
     if not versions.newer(tx, "vote", ":".join(key), vote.get("version")):
         return []
-    existing = tx.session.get(ReceivedVote, key)
+    connection = tx.connection
+    params = {"target_type": key[0], "target_id": key[1], "voter_id": key[2]}
     if vote.get("value") == 1:
-        voter = tx.session.get(User, vote["voter_id"])
-        weight = voter.trust if voter is not None else trust.CONSTANTS.FLOOR
-        if existing is None:
-            tx.session.add(
-                ReceivedVote(target_type=key[0], target_id=key[1], voter_id=key[2], author_id=author_id, weight=weight)
-            )
-        else:
-            existing.weight = weight
-    elif existing is not None:
-        tx.session.delete(existing)
+        statement = _statements(connection.dialect.name)["keep_upvote"]
+        params.update(author_id=author_id, floor=trust.CONSTANTS.FLOOR, now=utcnow())
+    else:
+        statement = _statements(connection.dialect.name)["forget_vote"]
+    connection.execute(statement, params)
     return [author_id]
+
+
+_STATEMENTS: dict[str, dict] = {}
+
+
+def _statements(dialect: str) -> dict:
+    """The statements votes run, built once per dialect (and compiled once, by SQLAlchemy's cache)."""
+    built = _STATEMENTS.get(dialect)
+    if built is not None:
+        return built
+    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    votes, users, due_table = ReceivedVote.__table__, User.__table__, TrustDue.__table__
+    # The voter's trust when the vote is applied (FLOOR for someone identity does not know).
+    weight = func.coalesce(
+        select(users.c.trust).where(users.c.id == bindparam("voter_id")).scalar_subquery(), bindparam("floor")
+    )
+    keep = insert_into(votes).values(
+        target_type=bindparam("target_type"),
+        target_id=bindparam("target_id"),
+        voter_id=bindparam("voter_id"),
+        author_id=bindparam("author_id"),
+        weight=weight,
+        created_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+    keep = keep.on_conflict_do_update(
+        index_elements=[votes.c.target_type, votes.c.target_id, votes.c.voter_id],
+        set_={"weight": keep.excluded.weight, "updated_at": keep.excluded.updated_at},
+    )
+    forget = delete(votes).where(
+        votes.c.target_type == bindparam("target_type"),
+        votes.c.target_id == bindparam("target_id"),
+        votes.c.voter_id == bindparam("voter_id"),
+    )
+    mark = (
+        insert_into(due_table)
+        .values(user_id=bindparam("user_id"), created_at=bindparam("now"), updated_at=bindparam("now"))
+        .on_conflict_do_nothing()
+    )
+    built = _STATEMENTS[dialect] = {"keep_upvote": keep, "forget_vote": forget, "mark_due": mark}
+    return built
 
 
 def users_younger_than(tx: Transaction, days: float, now: datetime) -> list[str]:

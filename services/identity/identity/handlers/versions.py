@@ -8,8 +8,13 @@ Holding the key's row for the rest of the transaction serialises everything done
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql, sqlite
+
 from identity.models import KeyVersion
-from svclib.db import Transaction, locked_row
+from svclib.db import Transaction, locked_row, utcnow
 
 
 def hold(tx: Transaction, kind: str, key: str) -> KeyVersion:
@@ -22,10 +27,36 @@ def newer(tx: Transaction, kind: str, key: str, version: int | None) -> bool:
 
     An event without a version (sent before its source numbered them) is applied as it comes.
     """
-    held = hold(tx, kind, key)
     if version is None:
+        hold(tx, kind, key)
         return True
-    if int(version) <= held.version:
-        return False
-    held.version = int(version)
-    return True
+    connection = tx.connection
+    params = {"kind": kind, "key": key, "version": int(version), "now": utcnow()}
+    return connection.execute(_advance(connection.dialect.name), params).first() is not None
+
+
+_ADVANCE: dict[str, Any] = {}
+
+
+def _advance(dialect: str):
+    """One statement that makes the key's row at ``version``, or moves it there when it holds an older one,
+    and returns a row only then. The row stays locked until the transaction ends either way: ON CONFLICT
+    DO UPDATE locks the row it conflicts with even where its WHERE leaves it unchanged."""
+    statement = _ADVANCE.get(dialect)
+    if statement is None:
+        table = KeyVersion.__table__
+        insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert_into(table).values(
+            kind=bindparam("kind"),
+            key=bindparam("key"),
+            version=bindparam("version"),
+            created_at=bindparam("now"),
+            updated_at=bindparam("now"),
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.kind, table.c.key],
+            set_={"version": statement.excluded.version, "updated_at": statement.excluded.updated_at},
+            where=table.c.version < statement.excluded.version,
+        ).returning(table.c.version)
+        _ADVANCE[dialect] = statement
+    return statement

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 from nameko.testing.services import worker_factory
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from identity import trust
 from identity.handlers import trust_inputs
@@ -189,6 +189,36 @@ def test_a_burst_of_votes_for_one_author_recomputes_their_trust_once(service, db
         assert trust_inputs.recompute_due(tx, author["id"], utcnow()) is False  # nothing left for a second one
     service.recompute_due_trust()
     assert len(changes(db)) == 1
+
+
+def test_a_vote_is_a_few_statements_and_announced_to_nobody(service, db):
+    """Votes are most of what identity handles: each is one statement per step (its record, the author's
+    lock, its version, the vote, the mark), and nothing a kept answer shows changes until trust does."""
+    author = service.register("busy", "busy@example.com", PASSWORD)
+    voter = service.register("fan", "fan@example.com", PASSWORD)
+    statements, announced = [], []
+    db.on_commit(announced.append)
+
+    def record(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        service.handle_vote_cast(vote_payload(1, author["id"], voter["id"], 1, 1))
+        cast = len(statements)
+        service.handle_vote_cast(vote_payload(1, author["id"], voter["id"], 1, 1))  # delivered again
+        again = len(statements) - cast
+        service.handle_vote_removed(vote_payload(2, author["id"], voter["id"], None, 1))  # older: nothing changes
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert cast <= 5, statements[:cast]
+    assert again == 1
+    assert announced == []
+    with db.transaction() as tx:
+        assert tx.session.scalars(select(ReceivedVote.weight)).all() == [0.1]
+
+    service.recompute_due_trust()
+    assert announced
 
 
 def _vote_events(author_ids, voter_ids, rng):
