@@ -426,6 +426,20 @@ def test_a_held_first_post_says_it_waits_for_a_moderator(client, gateway):
     assert "waits for a moderator" in client.get("/").get_data(as_text=True)  # the note, on the next page
 
 
+def test_a_post_is_written_in_the_sites_chosen_language(client, gateway):
+    gateway.answers[("POST", "/auth/login")] = {"token": "t", "user": {"username": "ada"}}
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    client.post("/signin", data={"login": "ada", "password": "pw", "csrf_token": token})
+    gateway.answers[("GET", "/me")] = {"username": "ada", "subwikis": ["history"]}
+    gateway.answers[("POST", "/subwikis/history/posts")] = {"id": "p9"}
+    token = csrf_of(client.get("/submit").get_data(as_text=True))
+    assert client.post("/language", data={"lang": "fr", "csrf_token": token}).status_code == 302
+    form = {"csrf_token": token, "subwiki": "history", "kind": "text", "title": "Bonjour", "body": "Salut"}
+    assert client.post("/submit", data=form, headers={"Accept-Language": "en"}).status_code == 302
+    sent = [kwargs["json"] for method, path, _, kwargs in gateway.calls if path == "/subwikis/history/posts"]
+    assert sent[-1]["language"] == "fr"
+
+
 def test_a_moderator_removes_a_post_as_spam_from_its_page(client, gateway):
     gateway.answers[("POST", "/auth/login")] = {"token": "t", "user": {"username": "ada"}}
     gateway.answers[("GET", "/me")] = {"username": "ada", "display_name": "Ada", "subwikis": [], "following": []}

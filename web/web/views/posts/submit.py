@@ -1,8 +1,10 @@
-"""Submitting a new post to one of one's subwikis, with its picture uploaded first for an image or a cartoon."""
+"""Submitting a new post to one of one's subwikis, with its picture uploaded first for an image or a cartoon.
+The post is written in the site's language as the reader chose it (search stems it by that language)."""
 
 from __future__ import annotations
 
 from flask import request
+from flask_babel import get_locale
 
 from web.api import ApiError
 from web.i18n import gettext
@@ -25,7 +27,7 @@ def submit():
         return form_page("posts/submit.html", form=form, subwikis=subwikis, kinds=KINDS)
     form = request.form
     kind = form.get("kind") if form.get("kind") in KINDS else "link"
-    body: dict = {"kind": kind, "title": form.get("title", "")}
+    body: dict = {"kind": kind, "title": form.get("title", ""), "language": get_locale().language}
     if kind == "link":
         body["url"] = form.get("url", "")
     if form.get("body"):
