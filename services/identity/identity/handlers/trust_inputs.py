@@ -38,13 +38,14 @@ def _stats(tx: Transaction, user_id: str) -> TrustStats:
     return stats
 
 
-def recompute_trust(tx: Transaction, user_id: str, now: datetime) -> float | None:
+def recompute_trust(tx: Transaction, user_id: str, now: datetime, locked: User | None = None) -> float | None:
     """Recompute one person's trust; emits ``user_trust_changed`` when it moved.
 
     The person's row is locked first (or already was, by the fact that changed), so that two
-    facts arriving at once are both counted.
+    facts arriving at once are both counted; ``locked``: their row, when the caller has just locked it
+    with :func:`lock_people`.
     """
-    user = lock_people(tx, [user_id]).get(user_id)
+    user = locked if locked is not None else lock_people(tx, [user_id]).get(user_id)
     if user is None:
         return None
     stats = _stats(tx, user_id)
@@ -84,12 +85,19 @@ def recompute_due(tx: Transaction, user_id: str, now: datetime) -> bool:
     """Recompute a person's trust if still marked due, then take the mark away; False when another
     worker (another replica) did it first. Under the person's lock, as every vote for them is applied:
     the recomputation sees every vote committed before it, and a vote after it marks the person again."""
-    lock_people(tx, [user_id])
-    if tx.session.get(TrustDue, user_id, populate_existing=True) is None:
+    user = lock_people(tx, [user_id]).get(user_id)
+    # The mark is taken away first, in one statement that says whether there was one; if the
+    # recomputation fails, the transaction's rollback puts it back.
+    taken = tx.connection.execute(TAKE_MARK, {"user_id": user_id}).first()
+    if taken is None:
         return False
-    recompute_trust(tx, user_id, now)
-    tx.session.execute(delete(TrustDue).where(TrustDue.user_id == user_id))
+    if user is not None:
+        recompute_trust(tx, user_id, now, locked=user)
     return True
+
+
+_DUE = TrustDue.__table__
+TAKE_MARK = delete(_DUE).where(_DUE.c.user_id == bindparam("user_id")).returning(_DUE.c.user_id)
 
 
 # Each record_* applies one fact and returns whose trust it may change.
