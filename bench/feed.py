@@ -18,6 +18,7 @@ first comment pages of a post with 2,000 comments (``discussion``). Results:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -28,6 +29,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -416,68 +418,78 @@ def comment_pages(api: str, post_id: str, seconds: int, rounds: int) -> dict:
     return figures
 
 
-def run_scale(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
-    """Seed a fresh stack at ``scale`` and measure everything on it."""
-    vhost = broker.create_vhost(f"bench-feed-{uuid.uuid4().hex[:8]}")
+@contextlib.contextmanager
+def fresh_databases(kind: str, broker, postgres) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """A vhost and a migrated database per service for one run (its id, AMQP URI and database URLs),
+    all dropped afterwards."""
+    vhost = broker.create_vhost(f"bench-{kind}-{uuid.uuid4().hex[:8]}")
     run = uuid.uuid4().hex[:8]
-    names = {s: f"benchfeed_{s}_{run}" for s in infra.SERVICES}
-    urls = {s: postgres.create(db) for s, db in names.items()}
-    for service, url in urls.items():
-        engine = make_engine(url)
-        migrate(engine, migrations_dir(service))
-        engine.dispose()
-    stack = None
-    load_before = os.getloadavg()
+    names = {s: f"bench{kind}_{s}_{run}" for s in infra.SERVICES}
     try:
-        started = time.monotonic()
-        seeded = seed(urls, scale)
-        seed_seconds = round(time.monotonic() - started, 1)
-        lemmy_baseline(urls["feed"], datetime.now(UTC))
-        joined = [sid for sid, _ in seeded.subwikis[:50]]
-        mutes = muting_reader(urls["feed"], seeded.reader, seeded.users[1])
-        queries = json.loads(json.dumps(query_times(urls["feed"], seeded.reader, joined, seeded.users[1])))
-        env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
-        # Every benchmark writer registers from this machine.
-        env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4", REGISTRATIONS_PER_IP="1000000")
-        stack = Stack(env, 18700, ROOT / "var" / "bench" / f"feed-{run}")
-        stack.start_all()
-        GROUPS.clear()
-        GROUPS.update({name: process.pid for name, process in stack.processes.items()})
-        api = f"{stack.gateway_url}/api/v1"
-        token = requests.post(
-            f"{api}/auth/login", json={"login": "user0", "password": "benchmark password"}, timeout=30
-        ).json()["token"]
-        auth = {"Authorization": f"Bearer {token}"}
-        muting = requests.post(
-            f"{api}/auth/login", json={"login": "user1", "password": "benchmark password"}, timeout=30
-        ).json()["token"]
-        page_1000, deepest_page = cursor_at_page(urls["feed"], 1000)
-        targets = {
-            "home": (f"{api}/feed", auth),
-            "home_muting": (f"{api}/feed", {"Authorization": f"Bearer {muting}"}),
-            "front": (f"{api}/feed/public?window=all", {}),
-            "front_muting": (f"{api}/feed/public?window=all", {"Authorization": f"Bearer {muting}"}),
-        }
-        http = {
-            f"{name}_c{c}": wrk(url, c, args.seconds, headers)
-            for c in (8, 16)
-            for name, (url, headers) in targets.items()
-        }
-        http["front_new_page1_c8"] = wrk(f"{api}/feed/public?sort=new&window=all", 8, args.seconds, {})
-        http["front_new_page1000_c8"] = wrk(
-            f"{api}/feed/public?sort=new&window=all&cursor={page_1000}", 8, args.seconds, {}
-        )
-        http["front_c8_while_posting"] = reads_under_writes(
-            f"{api}/feed/public?window=all", api, seeded.subwikis[2][1], args.seconds, args.writes_per_s
-        )
-        fresh = freshness(api, seeded.subwikis[0][1], args.freshness_samples)
-        writes = sustained_writes(api, seeded.subwikis[1][1])
+        urls = {s: postgres.create(db) for s, db in names.items()}
+        for service, url in urls.items():
+            engine = make_engine(url)
+            migrate(engine, migrations_dir(service))
+            engine.dispose()
+        yield run, broker.uri(vhost), urls
     finally:
-        if stack is not None:
-            stack.stop_all()
         for db in names.values():
             postgres.drop(db)
         broker.delete_vhost(vhost)
+
+
+def run_scale(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
+    """Seed a fresh stack at ``scale`` and measure everything on it."""
+    with fresh_databases("feed", broker, postgres) as (run, amqp_uri, urls):
+        stack = None
+        load_before = os.getloadavg()
+        try:
+            started = time.monotonic()
+            seeded = seed(urls, scale)
+            seed_seconds = round(time.monotonic() - started, 1)
+            lemmy_baseline(urls["feed"], datetime.now(UTC))
+            joined = [sid for sid, _ in seeded.subwikis[:50]]
+            mutes = muting_reader(urls["feed"], seeded.reader, seeded.users[1])
+            queries = json.loads(json.dumps(query_times(urls["feed"], seeded.reader, joined, seeded.users[1])))
+            env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
+            # Every benchmark writer registers from this machine.
+            env.update(AMQP_URI=amqp_uri, GATEWAY_WORKERS="2", GATEWAY_THREADS="4", REGISTRATIONS_PER_IP="1000000")
+            stack = Stack(env, 18700, ROOT / "var" / "bench" / f"feed-{run}")
+            stack.start_all()
+            GROUPS.clear()
+            GROUPS.update({name: process.pid for name, process in stack.processes.items()})
+            api = f"{stack.gateway_url}/api/v1"
+            token = requests.post(
+                f"{api}/auth/login", json={"login": "user0", "password": "benchmark password"}, timeout=30
+            ).json()["token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            muting = requests.post(
+                f"{api}/auth/login", json={"login": "user1", "password": "benchmark password"}, timeout=30
+            ).json()["token"]
+            page_1000, deepest_page = cursor_at_page(urls["feed"], 1000)
+            targets = {
+                "home": (f"{api}/feed", auth),
+                "home_muting": (f"{api}/feed", {"Authorization": f"Bearer {muting}"}),
+                "front": (f"{api}/feed/public?window=all", {}),
+                "front_muting": (f"{api}/feed/public?window=all", {"Authorization": f"Bearer {muting}"}),
+            }
+            http = {
+                f"{name}_c{c}": wrk(url, c, args.seconds, headers)
+                for c in (8, 16)
+                for name, (url, headers) in targets.items()
+            }
+            http["front_new_page1_c8"] = wrk(f"{api}/feed/public?sort=new&window=all", 8, args.seconds, {})
+            http["front_new_page1000_c8"] = wrk(
+                f"{api}/feed/public?sort=new&window=all&cursor={page_1000}", 8, args.seconds, {}
+            )
+            http["front_c8_while_posting"] = reads_under_writes(
+                f"{api}/feed/public?window=all", api, seeded.subwikis[2][1], args.seconds, args.writes_per_s
+            )
+            fresh = freshness(api, seeded.subwikis[0][1], args.freshness_samples)
+            writes = sustained_writes(api, seeded.subwikis[1][1])
+        finally:
+            if stack is not None:
+                stack.stop_all()
     return {
         "scale": scale,
         "counts": seeded.counts,
@@ -498,36 +510,26 @@ def run_scale(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
 
 def run_comments(scale: float, args: argparse.Namespace, broker, postgres) -> dict:
     """Seed a fresh stack at ``scale``, give its newest post COMMENTS_ON_ONE_POST comments, measure its pages."""
-    vhost = broker.create_vhost(f"bench-comments-{uuid.uuid4().hex[:8]}")
-    run = uuid.uuid4().hex[:8]
-    names = {s: f"benchcomments_{s}_{run}" for s in infra.SERVICES}
-    urls = {s: postgres.create(db) for s, db in names.items()}
-    stack = None
-    load_before = os.getloadavg()
-    try:
-        for service, url in urls.items():
-            engine = make_engine(url)
-            migrate(engine, migrations_dir(service))
-            engine.dispose()
-        seeded = seed(urls, scale)
-        post_id = newest_post(urls["content"])
-        shape = discussion(urls["content"], post_id, seeded.users)
-        env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
-        env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        stack = Stack(env, port, ROOT / "var" / "bench" / f"comments-{run}")
-        stack.start_all()
-        GROUPS.clear()
-        GROUPS.update({name: process.pid for name, process in stack.processes.items()})
-        pages_measured = comment_pages(f"{stack.gateway_url}/api/v1", post_id, args.seconds, args.rounds)
-    finally:
-        if stack is not None:
-            stack.stop_all()
-        for db in names.values():
-            postgres.drop(db)
-        broker.delete_vhost(vhost)
+    with fresh_databases("comments", broker, postgres) as (run, amqp_uri, urls):
+        stack = None
+        load_before = os.getloadavg()
+        try:
+            seeded = seed(urls, scale)
+            post_id = newest_post(urls["content"])
+            shape = discussion(urls["content"], post_id, seeded.users)
+            env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
+            env.update(AMQP_URI=amqp_uri, GATEWAY_WORKERS="2", GATEWAY_THREADS="4")
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            stack = Stack(env, port, ROOT / "var" / "bench" / f"comments-{run}")
+            stack.start_all()
+            GROUPS.clear()
+            GROUPS.update({name: process.pid for name, process in stack.processes.items()})
+            pages_measured = comment_pages(f"{stack.gateway_url}/api/v1", post_id, args.seconds, args.rounds)
+        finally:
+            if stack is not None:
+                stack.stop_all()
     return {
         "scale": scale,
         "counts": seeded.counts,

@@ -570,16 +570,17 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=10, help="length of each measured wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="times every wrk run is repeated; the median counts")
-    parser.add_argument("--rpc-calls", type=int, default=2000)
-    parser.add_argument("--rpc-warmup", type=int, default=200)
-    args = parser.parse_args()
+def record(
+    kind: str,
+    run: Callable[[argparse.Namespace, str, Path], dict[str, Any]],
+    args: argparse.Namespace,
+    table: Callable[[dict[str, Any]], str],
+) -> int:
+    """Run one benchmark in a directory of its own, write its result to bench/results/<kind>-<time>.json
+    and print its table; whatever it started is stopped by ``run`` itself, and its logs are kept on failure."""
     signal.signal(signal.SIGTERM, _interrupted)
     run_id = uuid.uuid4().hex[:8]
-    run_dir = Path(tempfile.mkdtemp(prefix=f"bench-gateway-{run_id}-"))
+    run_dir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-{run_id}-"))
     say(f"logs in {run_dir}")
     try:
         result = run(args, run_id, run_dir)
@@ -591,11 +592,21 @@ def main() -> int:
         raise
     shutil.rmtree(run_dir, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"gateway-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path = RESULTS / f"{kind}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(table(result))
     print(f"\nwritten to {path.relative_to(ROOT)}")
     return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10, help="length of each measured wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="times every wrk run is repeated; the median counts")
+    parser.add_argument("--rpc-calls", type=int, default=2000)
+    parser.add_argument("--rpc-warmup", type=int, default=200)
+    args = parser.parse_args()
+    return record("gateway", run, args, table)
 
 
 if __name__ == "__main__":

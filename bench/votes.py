@@ -24,16 +24,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import random
 import resource
-import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -44,12 +41,11 @@ from typing import Any
 import psycopg
 
 from bench import cpu
-from bench.gateway import _interrupted, free_port, git_state, safely, say
+from bench.gateway import free_port, git_state, record, safely, say
 from devstack import infra
 from devstack.client import PASSWORD, Api
-from devstack.stack import ROOT, Stack
+from devstack.stack import Stack
 
-RESULTS = ROOT / "bench" / "results"
 VOTERS = 8
 AUTHORS = 5
 # Settings from the environment that change what is measured, written into the results when set.
@@ -347,25 +343,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="longest wait for the votes to be applied")
     parser.add_argument("--seed", type=int, default=2000)
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, _interrupted)
-    run_id = uuid.uuid4().hex[:8]
-    run_dir = Path(tempfile.mkdtemp(prefix=f"bench-votes-{run_id}-"))
-    say(f"logs in {run_dir}")
-    try:
-        result = run(args, run_id, run_dir)
-    except KeyboardInterrupt:
-        say(f"interrupted; everything started was stopped and removed; logs kept in {run_dir}")
-        return 130
-    except Exception:
-        say(f"failed; everything started was stopped and removed; logs kept in {run_dir}")
-        raise
-    shutil.rmtree(run_dir, ignore_errors=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"votes-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(table(result))
-    print(f"\nwritten to {path.relative_to(ROOT)}")
-    return 0
+    return record("votes", run, args, table)
 
 
 if __name__ == "__main__":
