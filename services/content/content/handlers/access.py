@@ -6,7 +6,7 @@ moment ago, so where the copy has no answer the caller's ``MembershipLookup`` as
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 
@@ -80,10 +80,18 @@ def comment(tx: Transaction, comment_id: str, for_update: bool = False) -> Comme
 
 def moderator_ids(tx: Transaction, subwiki_id: str) -> list[str]:
     """The subwiki's moderators, as content's copy of the memberships knows them."""
-    return list(
-        tx.session.scalars(
-            select(Member.user_id)
-            .where(Member.subwiki_id == subwiki_id, Member.is_moderator.is_(True))
+    return moderators_of(tx, [subwiki_id])[subwiki_id]
+
+
+def moderators_of(tx: Transaction, subwiki_ids: Iterable[str]) -> dict[str, list[str]]:
+    """Each subwiki's moderators (every one asked for is a key), read in one statement."""
+    moderators: dict[str, list[str]] = {subwiki_id: [] for subwiki_id in subwiki_ids}
+    if moderators:
+        rows = tx.session.execute(
+            select(Member.subwiki_id, Member.user_id)
+            .where(Member.subwiki_id.in_(moderators), Member.is_moderator.is_(True))
             .order_by(Member.user_id)
-        ).all()
-    )
+        )
+        for subwiki_id, user_id in rows:
+            moderators[subwiki_id].append(user_id)
+    return moderators

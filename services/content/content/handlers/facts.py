@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from content import markup
 from content.exceptions import Invalid
 from content.handlers import mentions
-from content.handlers.access import moderator_ids
+from content.handlers.access import moderators_of
 from content.models import Comment, HeldPost, PendingChange, Post, PostRevision, Report, Upload, Vote, VoteVersion
 from content.schemas import PostEventSchema
 from svclib import pagination
@@ -163,6 +163,7 @@ def _held_edits(tx: Transaction, after: str | None, limit: int) -> Page:
     if after:
         query = query.where(PendingChange.id > after)
     rows = tx.session.execute(query).all()
+    moderators = moderators_of(tx, {row.subwiki_id for row in rows})
     items = [
         {
             "id": row.PendingChange.id,
@@ -170,7 +171,7 @@ def _held_edits(tx: Transaction, after: str | None, limit: int) -> Page:
             "subwiki_id": row.subwiki_id,
             "editor_id": row.PendingChange.editor_id,
             "post_author_id": row.author_id,
-            "reviewer_ids": moderator_ids(tx, row.subwiki_id),
+            "reviewer_ids": moderators[row.subwiki_id],
             "status": row.PendingChange.status,
             "decided_by": row.PendingChange.decided_by,
             "created_at": isoformat(row.PendingChange.created_at),
@@ -187,6 +188,7 @@ def _held_posts(tx: Transaction, after: str | None, limit: int) -> Page:
     if after:
         query = query.where(HeldPost.id > after)
     rows = tx.session.scalars(query).all()
+    moderators = moderators_of(tx, {row.subwiki_id for row in rows})
     items = [
         {
             "id": row.id,
@@ -194,7 +196,7 @@ def _held_posts(tx: Transaction, after: str | None, limit: int) -> Page:
             "subwiki": row.subwiki_slug,
             "author_id": row.author_id,
             "title": row.title,
-            "reviewer_ids": moderator_ids(tx, row.subwiki_id),
+            "reviewer_ids": moderators[row.subwiki_id],
             "status": row.status,
             "decided_by": row.decided_by,
             "created_at": isoformat(row.created_at),
