@@ -13,6 +13,14 @@ from sqlalchemy.pool import StaticPool
 
 from svclib import settings
 
+# Small by default: every replica of every service holds up to pool + overflow connections, so five
+# services at two replicas each hold at most 2 x 5 x 8 (+ a listening connection in identity and the
+# feed per replica): 84 of PostgreSQL's default 100, leaving 16 for operators, tools and migrations.
+# A process's event handlers take at most EVENT_WORKERS (5) of its 8, so requests keep 3 while events
+# pile up. tests/deploy/test_connections.py checks the sum against the deploy files.
+DEFAULT_POOL_SIZE = 4
+DEFAULT_MAX_OVERFLOW = 4
+
 
 def normalise_url(url: str) -> str:
     """Plain ``postgresql://`` URLs use psycopg 3, the driver this stack pins."""
@@ -41,9 +49,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    # Small by default: every replica of every service holds up to pool + overflow connections.
-    kwargs.setdefault("pool_size", settings.env_int("DB_POOL_SIZE", 5))
-    kwargs.setdefault("max_overflow", settings.env_int("DB_MAX_OVERFLOW", 5))
+    kwargs.setdefault("pool_size", settings.env_int("DB_POOL_SIZE", DEFAULT_POOL_SIZE))
+    kwargs.setdefault("max_overflow", settings.env_int("DB_MAX_OVERFLOW", DEFAULT_MAX_OVERFLOW))
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)
     return engine
