@@ -42,6 +42,8 @@ from devstack.stack import ROOT
 from feed import pages as service_pages
 from feed import ranking
 from feed.models import Base as FeedBase
+from feed.pages.caps import Caps, choose, creator_median
+from feed.pages.items import item
 from svclib.db import StandaloneDatabase, make_engine, migrate
 from svclib.migrations import migrations_dir
 
@@ -184,7 +186,7 @@ class RedisFeed:
             after = (ranked[-1][1], ranked[-1][0])
 
     def page(self, kind: str, value: str | None, cursor: tuple | None, now: datetime, per_subwiki: int | None):
-        """``(items, next cursor)``: the feed service's page assembly (feed.pages.page) over Redis."""
+        """``(items, next cursor)``: the feed service's page assembly (feed.pages.assembly.page) over Redis."""
         zset = self.zset(kind, value)
         shown = set(cursor[2]) if cursor else set()
 
@@ -197,8 +199,8 @@ class RedisFeed:
                     return
                 after = (rows[-1].rank, rows[-1].id)
 
-        chosen, last, more = service_pages.choose(scan(), SIZE, shown, service_pages.Caps(C.PER_AUTHOR, per_subwiki))
-        median = service_pages.creator_median(chosen)
+        chosen, last, more = choose(scan(), SIZE, shown, Caps(C.PER_AUTHOR, per_subwiki))
+        median = creator_median(chosen)
         start = (cursor[0], cursor[1]) if cursor else None
         promoted = None
         if median is not None:
@@ -206,7 +208,7 @@ class RedisFeed:
         shown_rows = chosen if promoted is None else [*chosen[:-1], promoted]
         if promoted is not None:
             shown.add(promoted.id)
-        items = [service_pages.item(row, now, promoted=row is promoted) for row in shown_rows]
+        items = [item(row, now, promoted=row is promoted) for row in shown_rows]
         next_cursor = (last.rank, last.id, tuple(sorted(shown)[-50:])) if more else None
         return items, next_cursor
 

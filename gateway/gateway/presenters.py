@@ -54,7 +54,7 @@ def post(facts: dict, author: dict | None, subwiki: dict, scores: dict) -> dict:
 
 
 def feed_item(entry: dict) -> dict:
-    """A feed entry (feed.pages.item): the post, and the reasons for its place."""
+    """A feed entry (feed.pages.items.item): the post, and the reasons for its place."""
     author = None  # an erased author (the feed forgot the name and the id)
     if entry["author_id"] and entry["author_username"] is not None:
         author = {

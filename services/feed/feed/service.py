@@ -254,7 +254,7 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
         """Alive, and how this process's kept answers are doing (hits are pages answered without a query)."""
         return {"service": self.name, "ok": True, "kept_answers": self.kept.stats()}
 
-    # Each page RPC answers the read model's entries as plain data (feed.pages.item); the gateway
+    # Each page RPC answers the read model's entries as plain data (feed.pages.items.item); the gateway
     # presents them.
 
     @rpc(expected_exceptions=DECLARED)

@@ -11,32 +11,33 @@ from sqlalchemy import and_, bindparam, insert, or_, select
 
 from feed import pages
 from feed.models import Base, FeedFollow, FeedMembership, FeedPost
+from feed.pages import assembly, home, keyset, scan
 from svclib.db import StandaloneDatabase, utcnow
 
 NOW = utcnow()
-POST = pages.POST
+POST = keyset.POST
 READERS = ("everything", "subwikis_only", "people_only", "nothing", "one_of_each")
 
 
 def old_condition(kind: str, windowed: bool) -> list:
     """The home feed's rows as the single scan chose them: posts in my subwikis OR by people I follow."""
     if kind != "home":
-        return pages._condition(kind, windowed)
+        return scan.condition(kind, windowed)
     subwikis = select(FeedMembership.subwiki_id).where(FeedMembership.user_id == bindparam("user_id"))
     followees = select(FeedFollow.followee_id).where(FeedFollow.follower_id == bindparam("user_id"))
     return [POST.visible.is_(True), or_(POST.subwiki_id.in_(subwikis), POST.author_id.in_(followees))]
 
 
 def old_scan_statement(kind, sort, windowed, after):
-    column = pages.SORT_COLUMNS[sort]
-    conditions = old_condition(kind, windowed) + ([pages._after(column)] if after else [])
+    column = keyset.SORT_COLUMNS[sort]
+    conditions = old_condition(kind, windowed) + ([keyset.after(column)] if after else [])
     return (
-        pages._shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(bindparam("size"))
+        keyset.shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(bindparam("size"))
     )
 
 
-def old_new_creator_statement(kind, sort, windowed, after, dialect):
-    column = pages.SORT_COLUMNS[sort]
+def old_new_creator_statement(kind, sort, windowed, after):
+    column = keyset.SORT_COLUMNS[sort]
     conditions = [
         *old_condition(kind, windowed),
         POST.approval > bindparam("median"),
@@ -44,8 +45,8 @@ def old_new_creator_statement(kind, sort, windowed, after, dialect):
         POST.small_author.is_(True),
     ]
     if after:
-        conditions.append(pages._after(column))
-    return pages._shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(1)
+        conditions.append(keyset.after(column))
+    return keyset.shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(1)
 
 
 def seed(database: StandaloneDatabase) -> None:
@@ -123,7 +124,7 @@ def database(request, tmp_path):
 def density(request, monkeypatch):
     """Every batch read as a dense reader's (the probe of the index fills it: the filtered scan's batch) or as
     a sparse reader's (the probe never fills it: walked per source)."""
-    monkeypatch.setattr(pages, "PROBE_AHEAD", 100_000 if request.param == "dense" else 0)
+    monkeypatch.setattr(home, "PROBE_AHEAD", 100_000 if request.param == "dense" else 0)
     return request.param
 
 
@@ -151,14 +152,14 @@ def test_a_dense_reader_is_read_by_a_scan_of_the_index_a_sparse_one_walked_per_s
 
 @pytest.mark.usefixtures("density")
 def test_the_keyset_union_pages_as_the_single_scan_did(database, monkeypatch):
-    for sort in pages.SORTS:
+    for sort in assembly.SORTS:
         for size in (3, 25):
             for reader in READERS:
                 now = every_page(database, reader, sort, size)
                 with monkeypatch.context() as old:
-                    old.setattr(pages, "_keyset_union", lambda kind, dialect: False)
-                    old.setattr(pages, "scan_statement", old_scan_statement)
-                    old.setattr(pages, "new_creator_statement", old_new_creator_statement)
+                    old.setattr(assembly, "keyset_union", lambda kind, dialect: False)
+                    old.setattr(assembly, "scan_statement", old_scan_statement)
+                    old.setattr(assembly, "new_creator_statement", old_new_creator_statement)
                     old.setattr(pages, "home_sources", lambda tx, user_id: {"user_id": user_id})
                     before = every_page(database, reader, sort, size)
                 assert now == before, (reader, sort, size)
@@ -204,9 +205,9 @@ def test_a_page_filled_where_the_walks_stop_still_has_a_next_page(database, monk
     assert [item["post_id"] for item in answers[0]["items"]] == ["x00", "x01", "other"]
     assert [item["post_id"] for item in answers[1]["items"]] == ["y00", "y01"]
     with monkeypatch.context() as old:
-        old.setattr(pages, "_keyset_union", lambda kind, dialect: False)
-        old.setattr(pages, "scan_statement", old_scan_statement)
-        old.setattr(pages, "new_creator_statement", old_new_creator_statement)
+        old.setattr(assembly, "keyset_union", lambda kind, dialect: False)
+        old.setattr(assembly, "scan_statement", old_scan_statement)
+        old.setattr(assembly, "new_creator_statement", old_new_creator_statement)
         old.setattr(pages, "home_sources", lambda tx, user_id: {"user_id": user_id})
         assert every_page(database, "me", "quality", 3) == answers
 
@@ -214,7 +215,7 @@ def test_a_page_filled_where_the_walks_stop_still_has_a_next_page(database, monk
 def test_a_post_both_in_a_joined_subwiki_and_by_a_followed_person_comes_once(database):
     with database.transaction() as tx:
         tx.connection.execute(insert(FeedPost).values(**a_post("both", "s00", "a00", 5.0)))
-    for sort in pages.SORTS:
+    for sort in assembly.SORTS:
         shown = [
             item["post_id"] for answer in every_page(database, "one_of_each", sort, 25) for item in answer["items"]
         ]

@@ -7,6 +7,7 @@ from sqlalchemy import and_, bindparam, insert
 
 from feed import pages
 from feed.models import Base, FeedMute
+from feed.pages import assembly, keyset, scan
 from svclib.db import StandaloneDatabase
 
 from .test_home_keyset import NOW, POST, density, every_page, old_condition, seed  # noqa: F401 (a fixture)
@@ -17,19 +18,19 @@ MUTES = [("user", "a01"), ("user", "a12"), ("block", "a20"), ("subwiki", "s02"),
 
 def filtered_condition(kind, windowed):
     conditions = old_condition(kind, windowed)
-    return conditions + pages.muted_conditions() if kind == "home" else conditions
+    return conditions + scan.muted_conditions() if kind == "home" else conditions
 
 
 def filtered_scan_statement(kind, sort, windowed, after):
-    column = pages.SORT_COLUMNS[sort]
-    conditions = filtered_condition(kind, windowed) + ([pages._after(column)] if after else [])
+    column = keyset.SORT_COLUMNS[sort]
+    conditions = filtered_condition(kind, windowed) + ([keyset.after(column)] if after else [])
     return (
-        pages._shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(bindparam("size"))
+        keyset.shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(bindparam("size"))
     )
 
 
-def filtered_new_creator_statement(kind, sort, windowed, after, dialect):
-    column = pages.SORT_COLUMNS[sort]
+def filtered_new_creator_statement(kind, sort, windowed, after):
+    column = keyset.SORT_COLUMNS[sort]
     conditions = [
         *filtered_condition(kind, windowed),
         POST.approval > bindparam("median"),
@@ -37,8 +38,8 @@ def filtered_new_creator_statement(kind, sort, windowed, after, dialect):
         POST.small_author.is_(True),
     ]
     if after:
-        conditions.append(pages._after(column))
-    return pages._shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(1)
+        conditions.append(keyset.after(column))
+    return keyset.shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(1)
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -57,15 +58,15 @@ def database(request):
 
 @pytest.mark.usefixtures("density")
 def test_muted_people_and_subwikis_leave_the_home_feed_as_a_filtered_scan_leaves_them(database, monkeypatch):
-    for sort in pages.SORTS:
+    for sort in assembly.SORTS:
         for size in (3, 25):
             now = every_page(database, "everything", sort, size)
             shown = [item for answer in now for item in answer["items"]]
             assert shown and not {i["author_id"] for i in shown} & {"a01", "a12", "a20"}
             with monkeypatch.context() as old:
-                old.setattr(pages, "_keyset_union", lambda kind, dialect: False)
-                old.setattr(pages, "scan_statement", filtered_scan_statement)
-                old.setattr(pages, "new_creator_statement", filtered_new_creator_statement)
+                old.setattr(assembly, "keyset_union", lambda kind, dialect: False)
+                old.setattr(assembly, "scan_statement", filtered_scan_statement)
+                old.setattr(assembly, "new_creator_statement", filtered_new_creator_statement)
                 old.setattr(pages, "home_sources", lambda tx, user_id: {"user_id": user_id, "viewer_id": user_id})
                 assert every_page(database, "everything", sort, size) == now, (sort, size)
 

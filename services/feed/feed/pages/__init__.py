@@ -1,0 +1,118 @@
+"""Feed pages read from the read model: the five kinds of page, what each reads and what it depends on.
+
+Each kind is a set of parameters for one page assembly (``assembly.page``) and the tags of what its
+page is read from, for the kept answers (``feed.cache``). The modules, each one step of a page:
+
+- ``keyset``: the columns a page shows, the sort keys, reading on from a cursor's key;
+- ``scan``: the statement of each kind of page read by one scan of the sort's index;
+- ``home``: the home feed on PostgreSQL, a probe of the sort's index or a walk per source, merged;
+- ``caps``: which rows a page shows, under author and subwiki caps, and the new creator's slot;
+- ``assembly``: rows read in batches and chosen into a page, its new creator and next cursor;
+- ``items``: an entry as the feed answers it, with its scores and reasons;
+- ``cursors``: where the next page starts and what was already shown.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from feed import ranking
+from feed.cache import FRONT, author_tag, home_tags, reader_tag, subwiki_tag
+from feed.exceptions import Invalid
+from feed.models import FeedPost, FeedSubwiki
+from feed.pages.assembly import page
+from feed.pages.home import home_sources
+from feed.pages.items import post_scores
+from feed.pages.scan import mutes_anything
+from svclib.db import Transaction
+
+__all__ = ["home_feed", "mutes_anything", "post_scores", "public_feed", "public_feed_for", "subwiki_feed", "user_posts"]
+
+WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "all": None}
+
+
+def public_feed(
+    tx: Transaction,
+    sort: str,
+    window: str,
+    limit: int | None,
+    cursor: str | None,
+    now: datetime,
+    depends: set | None = None,
+) -> dict:
+    """The front page. ``depends`` (here and below), when given, receives the tags of what the page is read
+    from (``feed.cache``)."""
+    params = _window(window, now)
+    _depends(depends, {FRONT})
+    return page(tx, "front", params, sort, limit, cursor, now)
+
+
+def public_feed_for(
+    tx: Transaction,
+    viewer_id: str,
+    sort: str,
+    window: str,
+    limit: int | None,
+    cursor: str | None,
+    now: datetime,
+    depends: set | None = None,
+) -> dict:
+    """The front page as a reader who muted people or subwikis sees it."""
+    params = {**_window(window, now), "viewer_id": viewer_id}
+    _depends(depends, {FRONT, reader_tag(viewer_id)})
+    return page(tx, "front_muted", params, sort, limit, cursor, now)
+
+
+def subwiki_feed(
+    tx: Transaction,
+    slug: str,
+    sort: str,
+    limit: int | None,
+    cursor: str | None,
+    now: datetime,
+    depends: set | None = None,
+) -> dict:
+    slug = slug.lower()
+    subwiki_id = tx.connection.scalar(select(FeedSubwiki.id).where(FeedSubwiki.slug == slug)) or tx.connection.scalar(
+        select(FeedPost.subwiki_id).where(FeedPost.subwiki_slug == slug).limit(1)
+    )
+    if subwiki_id is None:
+        _depends(depends, {FRONT})  # a subwiki named or a post made anywhere may make it known
+        return {"items": [], "next_cursor": None}
+    _depends(depends, {subwiki_tag(subwiki_id)})
+    return page(tx, "subwiki", {"subwiki_id": subwiki_id}, sort, limit, cursor, now)
+
+
+def user_posts(
+    tx: Transaction, author_id: str, limit: int | None, cursor: str | None, now: datetime, depends: set | None = None
+) -> dict:
+    _depends(depends, {author_tag(author_id)})
+    return page(tx, "author", {"author_id": author_id}, "new", limit, cursor, now)
+
+
+def home_feed(
+    tx: Transaction,
+    user_id: str,
+    sort: str,
+    limit: int | None,
+    cursor: str | None,
+    now: datetime,
+    depends: set | None = None,
+) -> dict:
+    params = home_sources(tx, user_id)
+    if depends is not None:
+        depends |= home_tags(user_id, params["subwikis"], params["followees"])
+    return page(tx, "home", params, sort, limit, cursor, now, per_subwiki=ranking.CONFIG.PER_SUBWIKI_HOME)
+
+
+def _window(window: str, now: datetime) -> dict:
+    if window not in WINDOWS:
+        raise Invalid("Unknown window.", fields={"window": ["Use day, week or all."]})
+    return {"since": now - WINDOWS[window]} if WINDOWS[window] else {}
+
+
+def _depends(depends: set | None, tags: set[str]) -> None:
+    if depends is not None:
+        depends |= tags

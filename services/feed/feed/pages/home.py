@@ -1,0 +1,204 @@
+"""The home feed on PostgreSQL: a keyset union of the reader's sources, or a probe of the sort's index.
+
+The home feed draws from many sources (each subwiki the reader belongs to, each person they
+follow), which no single index orders. On PostgreSQL it is a keyset union: for each source a
+walk of that source's ``(source, sort key, id)`` index from the cursor, ``LIMIT`` the batch
+(``LATERAL`` over the reader's sources), the walks merged and cut to the batch. A post in one of
+the reader's subwikis is taken from that subwiki's walk only, so a post both there and by someone
+they follow comes once. Elsewhere (SQLite) the same rows come from one filtered scan
+(``feed.pages.scan``).
+
+Which is cheaper depends on how much of the feed the reader's sources hold: a reader of many large
+subwikis finds a page's rows among the first few hundred of the rank index, while 150 walks cost
+150 index descents twice over; a reader of a few small subwikis would scan most of the index. So on
+PostgreSQL each batch first looks at the next ``PROBE_AHEAD`` × batch rows of the sort's own index
+from the cursor and keeps those from the reader's sources (``home_probe_statement``): when they fill
+the batch, that is the filtered scan's batch, read without a walk; when they do not (the sources are
+sparse there), the batch is walked per source, and so is the rest of the page. Once a cap is reached
+the walks take over too, since they leave capped sources out, which the scan would pass over one by one.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Row, String, and_, any_, bindparam, func, literal, not_, or_, select, true, tuple_, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql import Select
+
+from feed.models import FeedFollow, FeedMembership, FeedMute
+from feed.pages.keyset import POST, SORT_COLUMNS, after, after_params, shown_columns
+from feed.pages.scan import new_creator_conditions
+from svclib.db import Transaction
+
+if TYPE_CHECKING:
+    from feed.pages.caps import Caps
+
+PROBE_AHEAD = 8  # rows of the index a home batch looks at, per row it needs, before walking each source
+IDS = ARRAY(String)
+
+
+def keyset_union(kind: str, dialect: str) -> bool:
+    """Whether a kind of page is read here (the home feed on PostgreSQL), not by one scan."""
+    return kind == "home" and dialect == "postgresql"
+
+
+def home_sources(tx: Transaction, user_id: str) -> dict:
+    """What a reader's home feed draws from and leaves out: ``{"subwikis", "followees", "muted_people",
+    "muted_subwikis"}``; the subwikis and people muted (or blocked) are no sources."""
+    statement = union_all(
+        select(literal("subwikis").label("kind"), FeedMembership.subwiki_id.label("id")).where(
+            FeedMembership.user_id == user_id
+        ),
+        select(literal("followees").label("kind"), FeedFollow.followee_id.label("id")).where(
+            FeedFollow.follower_id == user_id
+        ),
+        select(FeedMute.kind, FeedMute.target_id).where(FeedMute.user_id == user_id),
+    )
+    found: dict[str, list[str]] = {"subwikis": [], "followees": [], "user": [], "block": [], "subwiki": []}
+    for kind, source in tx.connection.execute(statement):
+        found[kind].append(source)
+    people, subwikis = {*found["user"], *found["block"]}, set(found["subwiki"])
+    return {
+        "subwikis": [s for s in found["subwikis"] if s not in subwikis],
+        "followees": [f for f in found["followees"] if f not in people],
+        "muted_people": sorted(people),
+        "muted_subwikis": sorted(subwikis),
+    }
+
+
+# --- the probe: the next rows of the sort's index, kept when the reader's sources fill a batch ---
+
+
+def home_probe(connection, sort: str, sources: dict, key: list | None, size: int) -> list[Row] | None:
+    """The next ``size`` home rows after ``key`` when the next PROBE_AHEAD × ``size`` rows of the index hold
+    them (the reader's sources are dense there); None when they do not."""
+    bound = {name: sources[name] for name in ("subwikis", "followees", "muted_people", "muted_subwikis")}
+    bound.update(size=size, examine=size * PROBE_AHEAD, **after_params(key))
+    rows = connection.execute(home_probe_statement(sort, key is not None), bound).all()
+    return rows if len(rows) == size else None
+
+
+@cache
+def home_probe_statement(sort: str, from_key: bool) -> Select:
+    """The next ``:examine`` visible rows of the sort's index from the cursor, those of them from the reader's
+    sources (``:subwikis``, ``:followees``, neither muted: ``:muted_people``, ``:muted_subwikis``), ``:size``
+    at most, in feed order: the filtered scan's batch when it comes back full."""
+    column = SORT_COLUMNS[sort]
+    ahead = shown_columns().where(POST.visible.is_(True), *([after(column)] if from_key else []))
+    ahead = ahead.order_by(column.desc(), POST.id.desc()).limit(bindparam("examine")).subquery("ahead")
+
+    def among(name: str):  # a semi-join PostgreSQL hashes, whatever the plan (an array's ANY is searched row by row)
+        return select(func.unnest(bindparam(name, type_=IDS)))
+
+    sources = or_(ahead.c.subwiki_id.in_(among("subwikis")), ahead.c.author_id.in_(among("followees")))
+    muted = and_(
+        or_(ahead.c.author_id.is_(None), ahead.c.author_id.not_in(among("muted_people"))),
+        ahead.c.subwiki_id.not_in(among("muted_subwikis")),
+    )
+    key = ahead.c[column.key]
+    return select(ahead).where(sources, muted).order_by(key.desc(), ahead.c.id.desc()).limit(bindparam("size"))
+
+
+# --- the walks: each source's own index, merged ---
+
+
+def home_batch(connection, sort: str, sources: dict, key: list | None, size: int, caps: Caps | None) -> list[Row]:
+    """The next ``size`` home rows after ``key``, as the single scan would give them, skipping the rows
+    ``caps`` would pass over anyway (their sources are no longer walked)."""
+    bound: dict = {**walked(sources, caps), "size": size, **after_params(key)}
+    walks = len(bound["walk_subwikis"]) + len(bound["walk_followees"])
+    if not walks:
+        return []
+    keys = connection.execute(
+        home_keys_statement(sort, key is not None), {**bound, "per_source": -(-size // walks)}
+    ).all()
+    low = sorted((tuple(found) for found in keys), reverse=True)[size - 1] if len(keys) >= size else None
+    if low is not None:
+        bound["low"], bound["low_id"] = low
+    return connection.execute(home_batch_statement(sort, key is not None, low is not None), bound).all()
+
+
+def walked(sources: dict, caps: Caps | None) -> dict:
+    """Which sources are still walked and what they skip, given the caps reached on the page so far.
+
+    What the reader muted is skipped as a capped source is: a muted subwiki or person is never walked
+    (``home_sources`` leaves them out), a followee's post in a muted subwiki and a subwiki's post by a
+    muted person are passed over in the walks."""
+    subwikis, followees = sources["subwikis"], sources["followees"]
+    capped_subwikis = caps.capped_subwikis() if caps else set()
+    capped_authors = caps.capped_authors() if caps else set()
+    return {
+        "walk_subwikis": [s for s in subwikis if s not in capped_subwikis],
+        "walk_followees": [a for a in followees if a not in capped_authors],
+        "skip_subwikis": sorted({*subwikis, *capped_subwikis, *sources["muted_subwikis"]}),
+        "skip_authors": sorted({*(a for a in capped_authors if a is not None), *sources["muted_people"]}),
+        "skip_anonymous": None in capped_authors,
+    }
+
+
+@cache
+def home_keys_statement(sort: str, from_key: bool) -> Select:
+    """The sort keys of each source's first ``:per_source`` rows from the cursor: the ``:size``-th best of them
+    bounds from below what a batch of ``:size`` must look at (every source holding more rows above it
+    would have put them among these)."""
+    column = SORT_COLUMNS[sort]
+    return select(_walks(sort, (column, POST.id), [after(column)] if from_key else [], bindparam("per_source")))
+
+
+@cache
+def home_batch_statement(sort: str, from_key: bool, bounded: bool) -> Select:
+    """A batch of home rows from the cursor, each source walked no lower than ``(:low, :low_id)`` when bounded."""
+    column = SORT_COLUMNS[sort]
+    conditions = [after(column)] if from_key else []
+    if bounded:
+        conditions.append(tuple_(column, POST.id) >= tuple_(bindparam("low", type_=column.type), bindparam("low_id")))
+    return _home_statement(sort, conditions, bindparam("size"))
+
+
+@cache
+def home_new_creator_statement(sort: str, from_key: bool) -> Select:
+    """The best post meeting ``scan.new_creator_conditions`` among the walks, from after the page's
+    starting ``(:key, :key_id)`` when ``from_key``: for a reader whose page was walked per source."""
+    column = SORT_COLUMNS[sort]
+    return _home_statement(sort, new_creator_conditions() + ([after(column)] if from_key else []), 1)
+
+
+def _home_statement(sort: str, conditions: list, size) -> Select:
+    """The home feed's rows meeting ``conditions`` in feed order, ``size`` at most, as a keyset union:
+    every source walks ``size`` rows at most, the walks are merged and cut."""
+    merged = _walks(sort, tuple(shown_columns().selected_columns), conditions, size)
+    key = merged.c[SORT_COLUMNS[sort].key]
+    return select(merged).order_by(key.desc(), merged.c.id.desc()).limit(size)
+
+
+def _walks(sort: str, columns: tuple, conditions: list, limit) -> Select:
+    """For each home source still walked, its rows meeting ``conditions`` in feed order, ``limit`` each
+    (``LATERAL``): each subwiki of ``:walk_subwikis`` and each person of ``:walk_followees``
+    walks its own ``(source, sort key, id)`` index. A followee's post in a subwiki of ``:skip_subwikis``
+    (the reader's own, and those capped on this page) is left to that subwiki; a subwiki's post by an
+    author of ``:skip_authors`` (capped on this page; ``:skip_anonymous``, erased authors) is passed over."""
+    column = SORT_COLUMNS[sort]
+    anonymous = and_(POST.author_id.is_(None), not_(bindparam("skip_anonymous")))
+    only = {
+        "walk_subwikis": (
+            POST.subwiki_id,
+            or_(anonymous, not_(POST.author_id == any_(bindparam("skip_authors", type_=IDS)))),
+        ),
+        "walk_followees": (POST.author_id, not_(POST.subwiki_id == any_(bindparam("skip_subwikis", type_=IDS)))),
+    }
+
+    def walks(sources: str) -> Select:
+        source_column, skip = only[sources]
+        source = func.unnest(bindparam(sources, type_=IDS)).table_valued("id").render_derived(name=f"{sources}_each")
+        walk = (
+            select(*columns)
+            .where(POST.visible.is_(True), source_column == source.c.id, skip, *conditions)
+            .order_by(column.desc(), POST.id.desc())
+            .limit(limit)
+            .lateral()
+        )
+        return select(walk).select_from(source).join(walk, true())
+
+    return union_all(walks("walk_subwikis"), walks("walk_followees")).subquery("walks")

@@ -1,0 +1,51 @@
+"""A feed entry as the feed answers it: the post's facts as the feed holds them, its scores, its reasons.
+
+Plain data: the gateway presents it in the public API's shape.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Row, select
+
+from feed import ranking
+from feed.pages.keyset import POST
+from svclib.db import Transaction, isoformat
+
+
+def item(row: Row, now: datetime, promoted: bool = False) -> dict:
+    """A feed entry: the post's facts, its scores, and the reasons for its place (``ranking.reasons``, and the
+    new creator's slot when it was ``promoted`` to it). The author's names are None once the author's
+    account is gone."""
+    age_hours = max(0.0, (now - row.posted_at).total_seconds() / 3600)
+    factors = ranking.reasons(row, age_hours)
+    if promoted:
+        factors.append({"factor": "new_creator_slot", "value": 1})
+    return {
+        "post_id": row.id,
+        "kind": row.kind,
+        "title": row.title,
+        "url": row.url,
+        "image_file": row.image_file,
+        "author_id": row.author_id,
+        "author_username": row.author_username,
+        "author_display_name": row.author_display_name,
+        "subwiki": row.subwiki_slug,
+        "subwiki_name": row.subwiki_name,
+        "posted_at": isoformat(row.posted_at),
+        **scores(row),
+        "rank": {"score": row.rank, "reasons": factors},
+    }
+
+
+def scores(row) -> dict:
+    """What the feed counted for a post: its votes (own votes left out), comments and quality."""
+    return {"up": row.up_count, "down": row.down_count, "comment_count": row.comment_count, "quality": row.quality}
+
+
+def post_scores(tx: Transaction, post_ids: list[str]) -> dict[str, dict]:
+    """The scores of each post the feed holds, by id."""
+    columns = (POST.id, POST.up_count, POST.down_count, POST.comment_count, POST.quality)
+    rows = tx.connection.execute(select(*columns).where(POST.id.in_(post_ids))).all() if post_ids else []
+    return {row.id: scores(row) for row in rows}
