@@ -69,6 +69,11 @@ def used(before: Mapping[int, Sample], after: Mapping[int, Sample], groups: Mapp
     return totals
 
 
+def of_pids(before: Mapping[int, Sample], after: Mapping[int, Sample], pids) -> float:
+    """CPU seconds these processes used between two snapshots (those alive at the second)."""
+    return sum(_spent(before, pid, after[pid]) for pid in pids if pid in after)
+
+
 def children_seconds() -> float:
     """CPU seconds of this process's children that have exited and been waited for (wrk, once it is done)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -53,16 +53,22 @@ RESULTS = ROOT / "bench" / "results"
 GROUPS: dict[str, int] = {}
 
 
-def wrk(url: str, connections: int, seconds: int, headers: dict[str, str]) -> dict:
+def wrk(url: str, connections: int, seconds: int, headers: dict[str, str], backends=None) -> dict:
     """wrk's figures, with the CPU milliseconds per request of the stack's processes (``GROUPS``;
-    RabbitMQ and PostgreSQL are the machine's own servers, shared with whatever else runs)."""
+    RabbitMQ and PostgreSQL are the machine's own servers, shared with whatever else runs). ``backends``:
+    a function answering the pids of the PostgreSQL backends serving the stack, counted apart as
+    ``postgres_stack`` (the ``postgres`` figure counts every backend of the machine)."""
     args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     script = str(ROOT / "bench" / "percentiles.lua")
     base = [ensure_wrk(), f"-t{min(2, connections)}", f"-c{connections}", "-s", script, *args, url]
     subprocess.run([base[0], "-d2s", *base[1:]], capture_output=True, check=True)
+    pids = backends() if backends else set()
     before = cpu.snapshot()
     out = subprocess.run([base[0], f"-d{seconds}s", *base[1:]], capture_output=True, text=True, check=True).stdout
-    spent = cpu.used(before, cpu.snapshot(), GROUPS)
+    after = cpu.snapshot()
+    spent = cpu.used(before, after, GROUPS)
+    if backends:
+        spent["postgres_stack"] = cpu.of_pids(before, after, pids)
     figures = json.loads(out.strip().splitlines()[-1])
     served = figures["rps"] * seconds
     if served:

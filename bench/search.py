@@ -2,7 +2,7 @@
 
 A fresh stack on databases of its own; content's posts written straight into its tables with COPY
 (titles and bodies drawn from a Zipf vocabulary, a quarter of them French from a vocabulary of their
-own), the feed's quality of 40% of them in ``post_qualities`` (as ``post_quality_changed`` would have
+own), the feed's quality of 40% of them in their rows (as ``post_quality_changed`` would have
 left it), people in identity and subwikis in communities for the answers' names. The search index
 is built after the load, as a restore builds it. Then:
 
@@ -34,7 +34,7 @@ import numpy
 import psycopg
 import requests
 
-from bench.feed import wrk
+from bench.feed import GROUPS, wrk
 from bench.seed import _copy, fresh_databases
 from content.handlers import search as content_search
 from content.models import Base as ContentBase
@@ -114,6 +114,11 @@ def seed(urls: dict[str, str], posts: int, rng_seed: int = 11) -> dict:
     places = numpy.minimum(rng.exponential(60, posts).astype(int), SUBWIKIS - 1)
     ages = rng.random(posts) * 720
     ids = [uuid.uuid4().hex for _ in range(posts)]
+    # The feed's quality of QUALITY_SHARE of the posts, kept in their rows (from a stream of its own, so the
+    # words drawn are those of the runs before the quality moved into the row).
+    scoring = numpy.random.default_rng(rng_seed + 1)
+    scored = scoring.random(posts) < QUALITY_SHARE
+    qualities = numpy.where(scored, scoring.random(posts) * 1.5, 0.0)
     batch = 50_000
 
     def rows():
@@ -129,7 +134,7 @@ def seed(urls: dict[str, str], posts: int, rng_seed: int = 11) -> dict:
                 at = now - timedelta(hours=float(ages[i]))
                 yield (
                     ids[i], sid, slug, users[authors[i]], "text", title, body, f"<p>{body}</p>\n", None, None,
-                    1, False, 0, 0, 0, "fr" if french_posts[i] else "en", at, at,
+                    1, False, 0, 0, 0, "fr" if french_posts[i] else "en", float(qualities[i]), int(scored[i]), at, at,
                 )  # fmt: skip
 
     conninfo = urls["content"].replace("postgresql+psycopg://", "postgresql://")
@@ -141,25 +146,17 @@ def seed(urls: dict[str, str], posts: int, rng_seed: int = 11) -> dict:
         urls["content"],
         "posts",
         ["id", "subwiki_id", "subwiki_slug", "author_id", "kind", "title", "body", "body_html", "url", "image_id"]
-        + ["revision", "protected", "up_count", "down_count", "comment_count", "language", "created_at", "updated_at"],
+        + ["revision", "protected", "up_count", "down_count", "comment_count", "language", "quality"]
+        + ["quality_version", "created_at", "updated_at"],
         rows(),
     )
     copied = time.monotonic() - started
-    scored = rng.random(posts) < QUALITY_SHARE
-    qualities = rng.random(posts) * 1.5
-    _copy(
-        urls["content"],
-        "post_qualities",
-        ["post_id", "quality", "version", "created_at", "updated_at"],
-        ((ids[i], float(qualities[i]), 1, now, now) for i in range(posts) if scored[i]),
-    )
     started = time.monotonic()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '256MB'")
         for statement in INDEXES:
             conn.execute(statement)
         conn.execute("ANALYZE posts")
-        conn.execute("ANALYZE post_qualities")
     return {
         "english": english,
         "posts": count,
@@ -200,6 +197,19 @@ def sql_times(content_url: str, q: str, repeat: int = 50) -> dict:
     }
 
 
+def backends(urls: dict[str, str]):
+    """A function answering the pids of the PostgreSQL backends connected to these databases."""
+    names = [url.rsplit("/", 1)[1] for url in urls.values()]
+    admin = next(iter(urls.values())).rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+
+    def pids() -> set[int]:
+        with psycopg.connect(admin) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s)", (names,)).fetchall()
+        return {pid for (pid,) in rows}
+
+    return pids
+
+
 def run(args: argparse.Namespace) -> dict:
     broker, postgres = infra.find_broker(), infra.find_postgres()
     load_before = os.getloadavg()
@@ -219,6 +229,8 @@ def run(args: argparse.Namespace) -> dict:
         env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4")
         stack = Stack(env, 18900, ROOT / "var" / "bench" / f"search-{vhost}")
         stack.start_all()
+        GROUPS.clear()  # each wrk run's CPU milliseconds per request, by process of this stack
+        GROUPS.update({name: process.pid for name, process in stack.processes.items()})
         try:
             http = {}
             for name, q in queries.items():
@@ -226,7 +238,7 @@ def run(args: argparse.Namespace) -> dict:
                 answer = requests.get(url, timeout=30)
                 answer.raise_for_status()
                 http[f"{name}_c{args.concurrency}"] = {
-                    **wrk(url, args.concurrency, args.seconds, {}),
+                    **wrk(url, args.concurrency, args.seconds, {}, backends(urls)),
                     "page_items": len(answer.json()["items"]),
                 }
         finally:

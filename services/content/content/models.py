@@ -114,21 +114,14 @@ class Post(Base):
     removed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # The language its text is written in (LANGUAGES): PostgreSQL indexes it with that language's stemming.
     language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
+    # The quality the feed computes for it (trust-weighted votes, discussion, edits), from the feed's
+    # ``post_quality_changed`` of ``quality_version``: search blends it into relevance and sorts by it.
+    quality: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    quality_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 # A post's language (``Post.language``) and the text search configuration of PostgreSQL that stems it.
 LANGUAGES = {"en": "english", "fr": "french"}
-
-
-class PostQuality(Base):
-    """The quality the feed computes for a post (trust-weighted votes, discussion, edits), kept from the
-    feed's ``post_quality_changed`` with its version: search blends it into relevance and sorts by it."""
-
-    __tablename__ = "post_qualities"
-
-    post_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    quality: Mapped[float] = mapped_column(Float, default=0.0)
-    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class PostRevision(Base):

@@ -1,14 +1,14 @@
 """Content's copies of other services' facts: who belongs where (communities), each person's trust and who
-blocked whom (identity), each post's quality (the feed)."""
+blocked whom (identity), each post's quality (the feed, kept in the post's row)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from content.consumes import NEW_ACCOUNT_TRUST
-from content.models import Block, Member, MemberVersion, PostQuality, Trust
+from content.models import Block, Member, MemberVersion, Post, Trust
 from svclib.db import Transaction, locked_row
 
 
@@ -106,9 +106,14 @@ def blockers_among(tx: Transaction, people: list[str | None], user_id: str) -> s
 
 
 def record_quality(tx: Transaction, post: dict) -> None:
-    """The feed's quality of a post (for search); one no newer than the version held changes nothing. The row
-    stays locked until the transaction ends, so changes of one post's quality apply one after the other."""
-    held = locked_row(tx, PostQuality, {"post_id": post["id"]}, {"quality": 0.0, "version": 0})
-    if int(post["version"]) <= held.version:
-        return
-    held.quality, held.version = float(post["quality"]), int(post["version"])
+    """The feed's quality of a post, kept in the post's row (for search); one no newer than the version held
+    changes nothing. One UPDATE: concurrent changes of one post's quality wait for each other's row lock and
+    then test the version again, so the newest stays whatever the order. The post's ``updated_at`` (its
+    last edit) is left as it is; its search document is not made again (none of its sources is set)."""
+    version = int(post["version"])
+    tx.session.execute(
+        update(Post)
+        .where(Post.id == post["id"], Post.quality_version < version)
+        .values(quality=float(post["quality"]), quality_version=version, updated_at=Post.updated_at)
+        .execution_options(synchronize_session=False)
+    )

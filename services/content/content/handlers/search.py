@@ -7,13 +7,14 @@ language's configuration (``websearch_to_tsquery``) and a post matches when the 
 language does; its text relevance is ``ts_rank`` of that reading. Relevance is ranked over the
 ``CANDIDATES`` newest matches only, so that a query matching a large share of a million posts costs a
 bounded amount (ts_rank reads each candidate's document); the "quality" and "new" sorts cover every
-match. Each match is scored from the columns the index scan read (its document, its language) and its
-quality looked up by id; the page's posts alone are read whole. Comments carry no language: each is
+match. Each match is scored from the row the index scan read (its document, its language, its quality);
+the page's posts alone are read again, for what a listed post shows (not its body), with their
+picture's file in the same statement. Comments carry no language: each is
 indexed with both configurations (expression indexes, 0008) and matches when either does.
 
 The quality blended into relevance is the feed's (trust-weighted votes, discussion, edits), kept from
-its ``post_quality_changed`` in ``post_qualities`` (content.handlers.replicas); a post the feed has not
-scored counts 0: ``rank * (1 + max(quality, 0))``. A comment's relevance is blended with its net votes,
+its ``post_quality_changed`` in the post's own row (``Post.quality``, content.handlers.replicas); a post
+the feed has not scored counts 0: ``rank * (1 + max(quality, 0))``. A comment's relevance is blended with its net votes,
 ``rank * (1 + 0.25 * ln(1 + max(up - down, 0)))`` (the feed scores no comments).
 
 SQLite (development and unit tests): FTS5 tables (migration 0014, kept in step by triggers on posts and
@@ -50,8 +51,7 @@ from sqlalchemy import (
 
 from content.exceptions import Invalid
 from content.handlers.comments import comment_view
-from content.models import LANGUAGES, Comment, Post, PostQuality, Upload
-from content.schemas import PostSchema
+from content.models import LANGUAGES, Comment, Post, Upload
 from svclib import pagination
 from svclib.db import Transaction, UTCDateTime
 
@@ -59,10 +59,25 @@ KINDS = ("post", "comment")
 SORTS = ("relevance", "quality", "new")
 MAX_QUERY = 200
 # How many of the newest matches relevance ranks (PostgreSQL): the bound of a query's cost. Ranking one
-# costs its ts_rank and the look-up of its quality (about 12 us each at 200,000 posts, most of it the
-# look-up): 300 keep that part near 4 ms whatever the query matches; a page shows 25.
+# costs its ts_rank (its quality is in the row the match read); a page shows 25.
 CANDIDATES = 300
-POST = PostSchema()
+
+# What a found post carries: what a post shows where many are listed (its body is for its own page).
+FOUND_COLUMNS = (
+    Post.id,
+    Post.kind,
+    Post.title,
+    Post.url,
+    Post.image_id,
+    Post.author_id,
+    Post.subwiki_id,
+    Post.subwiki_slug,
+    Post.created_at,
+    Post.comment_count,
+    Post.up_count,
+    Post.down_count,
+    Post.language,
+)
 
 # PostgreSQL: each post's document in its own language (migration 0015); comments in both (0008).
 POST_DOCUMENT = literal_column("posts.search_document")
@@ -155,11 +170,11 @@ def search(
         rows = _comments(tx, q, sort, slug, after, size + 1)
     more = len(rows) > size
     rows = rows[:size]
-    items = [_post_item(tx, row) if kind == "post" else _comment_item(row) for row in rows]
+    items = [_post_item(row) if kind == "post" else _comment_item(row) for row in rows]
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        next_cursor = pagination.encode(last.key, last[0].id)
+        next_cursor = pagination.encode(last.key, last.id if kind == "post" else last[0].id)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -178,10 +193,15 @@ def _posts(tx: Transaction, q: str, sort: str, slug: str | None, after, limit: i
         hits = _fts_hits(q, POSTS_FTS)
         if hits is None:
             return []
-        quality = _quality_of(Post.id)
-        score = cast(hits.c.rank * _blend_quality(quality, func.max), Float)
-        query = select(Post, score.label("score")).join(hits, hits.c.id == Post.id).where(*shown)
-        key = {"relevance": score, "quality": quality, "new": Post.created_at}[sort]
+        score = cast(hits.c.rank * _blend_quality(Post.quality, func.max), Float)
+        query = (
+            select(*FOUND_COLUMNS, Upload.filename.label("image_file"), score.label("score"))
+            .select_from(Post)
+            .join(hits, hits.c.id == Post.id)
+            .outerjoin(Upload, Upload.id == Post.image_id)
+            .where(*shown)
+        )
+        key = {"relevance": score, "quality": Post.quality, "new": Post.created_at}[sort]
         return list(tx.session.execute(_page(query.add_columns(key.label("key")), key, Post, after, limit)))
     after_key, after_id = after if after is not None else (None, None)
     values = {"q": q, "slug": slug, "after_key": after_key, "after_id": after_id, "limit": limit}
@@ -192,37 +212,36 @@ def _posts(tx: Transaction, q: str, sort: str, slug: str | None, after, limit: i
 def _postgres_posts(sort: str, by_subwiki: bool, paged: bool):
     """The PostgreSQL statement of a page of posts, with the query's words, the subwiki, the cursor and the
     page's size as parameters: built once for each shape (building one costs more than the plan of a rare
-    query)."""
+    query). Each match is scored from the row its index scan read (document, language, quality); the
+    page's rows alone are read again, for what they show, with their picture's file in the same statement."""
     q = bindparam("q", type_=String, literal_execute=True)
     shown = [Post.removed_at.is_(None), _not_erased(Post.author_id)]
     if by_subwiki:
         shown.append(Post.subwiki_slug == bindparam("slug", type_=String))
     readings = {code: _tsquery(config, q) for code, config in LANGUAGES.items()}
     match = or_(*(and_(Post.language == code, POST_DOCUMENT.op("@@")(query)) for code, query in readings.items()))
-    found = select(Post.id, Post.language, POST_DOCUMENT.label("document"), Post.created_at).where(match, *shown)
+    found = select(Post.id, Post.language, POST_DOCUMENT.label("document"), Post.created_at, Post.quality)
+    found = found.where(match, *shown)
     if sort == "relevance":  # ranked among the newest matches only: ts_rank reads each document it ranks
         found = found.order_by(Post.created_at.desc()).limit(CANDIDATES)
     found = found.subquery()
     reading = case(*((found.c.language == code, query) for code, query in readings.items()))
-    quality = _quality_of(found.c.id)
+    quality = found.c.quality
     score = cast(func.ts_rank(found.c.document, reading) * _blend_quality(quality, func.greatest), Float)
     key = {"relevance": score, "quality": quality, "new": found.c.created_at}[sort]
-    # Each match's score and key; the posts themselves are read for the page's rows alone.
     ranked = select(found.c.id, score.label("score"), *([] if sort == "relevance" else [key.label("key")]))
     after = None
     if paged:
         after = (bindparam("after_key", type_=UTCDateTime() if sort == "new" else Float), bindparam("after_id"))
     page = _page(ranked, key, found.c, after, bindparam("limit", type_=Integer)).subquery()
     page_key = page.c.score if sort == "relevance" else page.c.key
-    query = select(Post, page.c.score, page_key.label("key")).join(page, page.c.id == Post.id)
+    query = (
+        select(*FOUND_COLUMNS, Upload.filename.label("image_file"), page.c.score, page_key.label("key"))
+        .select_from(page)
+        .join(Post, Post.id == page.c.id)
+        .outerjoin(Upload, Upload.id == Post.image_id)
+    )
     return query.order_by(page_key.desc(), page.c.id.desc())
-
-
-def _quality_of(post_id):
-    """The feed's quality of a post, 0 until it has one: looked up per post (a join may be planned as a scan
-    of every quality held)."""
-    held = select(PostQuality.quality).where(PostQuality.post_id == post_id).scalar_subquery()
-    return cast(func.coalesce(held, 0.0), Float)
 
 
 def _comments(tx: Transaction, q: str, sort: str, slug: str | None, after, limit: int) -> list:
@@ -259,13 +278,27 @@ def _comments(tx: Transaction, q: str, sort: str, slug: str | None, after, limit
     return list(tx.session.execute(_page(query.add_columns(key.label("key")), key, Comment, after, limit)))
 
 
-def _post_item(tx: Transaction, row) -> dict:
-    post = row[0]
-    data = POST.dump(post)
-    data["image_file"] = (
-        tx.session.scalar(select(Upload.filename).where(Upload.id == post.image_id)) if post.image_id else None
-    )
-    return {"post": data, "score": float(row.score)}
+def _post_item(row) -> dict:
+    """A found post as posts are listed (schemas.PostSchema's names, without the body its own page shows)."""
+    return {
+        "post": {
+            "id": row.id,
+            "kind": row.kind,
+            "title": row.title,
+            "url": row.url,
+            "image_id": row.image_id,
+            "image_file": row.image_file,
+            "author_id": row.author_id,
+            "subwiki_id": row.subwiki_id,
+            "subwiki": row.subwiki_slug,
+            "created_at": row.created_at.isoformat(),
+            "comment_count": row.comment_count,
+            "up": row.up_count,
+            "down": row.down_count,
+            "language": row.language,
+        },
+        "score": float(row.score),
+    }
 
 
 def _comment_item(row) -> dict:

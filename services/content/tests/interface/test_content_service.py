@@ -10,7 +10,7 @@ from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_
 
 from content.exceptions import Conflict, Forbidden
 from content.handlers import access, comments, idempotency, reports
-from content.models import Base
+from content.models import Base, Post
 from content.service import ContentService
 from svclib.db import StandaloneDatabase
 from svclib.events import ReliableEventHandler
@@ -167,3 +167,33 @@ def test_requests_made_at_the_same_moment_make_one_resource_on_postgres(containe
     finally:
         database.engine.dispose()
     assert call(container, "get_post", post["id"])["comment_count"] == 1
+
+
+def test_search_on_postgres_blends_the_quality_kept_in_the_posts_row(container_factory, config, rivers):
+    """The feed's quality arrives through the broker into the post's own row (its last edit's time kept):
+    relevance and the quality sort read it there; a found post comes without its body."""
+    container = container_factory(ContentService, config)
+    container.start()
+    ann = member(container, rivers, "ann")
+    word = uuid.uuid4().hex[:10]
+    plain, liked = (
+        call(container, "create_post", ann, "rivers", "text", f"Otters {word}", body="By the weir.") for _ in range(2)
+    )
+    quality = {"id": liked["id"], "quality": 0.7, "version": 3}
+    announce(container, "handle_post_quality_changed", "feed", "post_quality_changed", {"post": quality})
+    stale = {"id": liked["id"], "quality": 0.0, "version": 2}
+    announce(container, "handle_post_quality_changed", "feed", "post_quality_changed", {"post": stale})
+    database = StandaloneDatabase(Base.metadata, config["CONTENT_DATABASE_URL"])
+    try:
+        with database.reading() as tx:
+            row = tx.session.get(Post, liked["id"])
+            assert (row.quality, row.quality_version) == (0.7, 3)
+            assert row.updated_at.isoformat() == liked["updated_at"]
+    finally:
+        database.engine.dispose()
+    for sort in ("relevance", "quality"):
+        found = call(container, "search", word, "post", sort)["items"]
+        assert [item["post"]["id"] for item in found] == [liked["id"], plain["id"]], sort
+    found = call(container, "search", word)["items"]
+    assert found[0]["score"] > found[1]["score"] and "body" not in found[0]["post"]
+    assert found[0]["post"]["subwiki"] == "rivers" and found[0]["post"]["image_file"] is None
