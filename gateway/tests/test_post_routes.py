@@ -160,6 +160,43 @@ def test_a_held_first_post_is_answered_202_with_its_author(client, services, aut
     assert page["approval_required"] is True and page["items"][0]["id"] == "h1"
 
 
+def test_a_held_picture_post_shows_its_picture_in_the_answer_and_the_queue(client, services, auth):
+    held = {
+        "id": "h2",
+        "kind": "image",
+        "title": "A heron",
+        "body": "",
+        "url": None,
+        "author_id": "u1",
+        "subwiki_id": "s1",
+        "subwiki": "rivers",
+        "created_at": "2026-12-01T00:00:00+00:00",
+        "language": "en",
+        "image_file": "abc.png",
+    }
+    services.on(
+        "content",
+        "create_post",
+        lambda user_id, slug, idempotency_key, **data: {"pending": True, "held_post": dict(held)},
+    )
+    services.on(
+        "content",
+        "list_held_posts",
+        lambda user_id, slug, limit, cursor: {
+            "items": [dict(held), {**held, "id": "h3", "kind": "text", "image_file": None}],
+            "next_cursor": None,
+            "approval_required": True,
+        },
+    )
+    services.on("identity", "get_people", lambda ids: {"u1": {"username": "ann", "display_name": "Ann"}})
+    answer = client.post(
+        "/api/v1/subwikis/rivers/posts", headers=auth, json={"kind": "image", "title": "A heron", "image_id": "i1"}
+    ).get_json()
+    assert answer["held_post"]["image_url"] == "/api/v1/uploads/abc.png" and "image_file" not in answer["held_post"]
+    page = client.get("/api/v1/subwikis/rivers/held-posts", headers=auth).get_json()
+    assert [item["image_url"] for item in page["items"]] == ["/api/v1/uploads/abc.png", None]
+
+
 def test_a_post_s_language_is_the_one_given_else_the_first_known_of_accept_language(client, services, auth):
     asked = []
 

@@ -378,3 +378,27 @@ def test_reviewing_reverting_and_resolving_need_the_right_people(api, place):
     assert api.post(resolve, token=place["mod"], json={"action": "dismiss"}).status_code == 200
     assert api.post(reject, token=place["mod"]).status_code == 204
     assert api.get(f"/api/v1/posts/{essay['id']}").json()["body"] == "Original."
+
+
+def test_a_held_first_picture_post_shows_its_picture_to_its_author_and_the_moderators(api):
+    moderator, mod_token = api.register("heldpicmod")
+    _, token = api.register("heldpic")
+    slug = f"heldpic_{uuid.uuid4().hex[:8]}"
+    assert api.post("/api/v1/subwikis", token=mod_token, json={"slug": slug, "name": "Pictures"}).status_code == 201
+    assert api.put(f"/api/v1/subwikis/{slug}/first-post-approval", token=mod_token).status_code == 204
+    assert api.put(f"/api/v1/subwikis/{slug}/membership", token=token).status_code == 204
+    out = io.BytesIO()
+    Image.new("RGB", (6, 4), (40, 120, 200)).save(out, "PNG")
+    upload = api.post("/api/v1/uploads", token=token, files={"file": ("p.png", out.getvalue(), "image/png")})
+    assert upload.status_code == 201, upload.text
+    answer = api.post(
+        f"/api/v1/subwikis/{slug}/posts",
+        token=token,
+        json={"kind": "image", "title": "A heron", "image_id": upload.json()["image_id"]},
+    )
+    assert answer.status_code == 202, answer.text
+    picture = answer.json()["held_post"]["image_url"]
+    assert picture and api.get(picture).status_code == 200
+    for who in (mod_token, token):
+        (held,) = api.get(f"/api/v1/subwikis/{slug}/held-posts", token=who).json()["items"]
+        assert held["title"] == "A heron" and held["image_url"] == picture

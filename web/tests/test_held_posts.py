@@ -89,6 +89,17 @@ def test_moderators_reach_the_queue_and_approve_or_reject_with_plain_forms(clien
     assert client.post("/held-posts/h1/approve", data={"slug": "rivers"}).status_code == 400  # no CSRF token
 
 
+def test_a_held_picture_post_shows_its_picture_in_the_queue(client, gateway):
+    picture = {**HELD, "id": "h2", "kind": "image", "title": "A heron", "image_url": "/api/v1/uploads/abc.png"}
+    gateway.answers[("GET", "/subwikis/rivers/held-posts")] = {
+        "items": [picture, HELD],
+        "next_cursor": None,
+        "approval_required": True,
+    }
+    html = client.get("/s/rivers/first-posts").get_data(as_text=True)
+    assert html.count("<img") == 1 and '<img class="picture" src="/api/v1/uploads/abc.png" alt="A heron">' in html
+
+
 def test_the_switch_turns_approval_on_and_off(client, gateway):
     gateway.answers[("GET", "/subwikis/rivers/held-posts")] = {
         "items": [],

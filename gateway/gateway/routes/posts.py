@@ -77,6 +77,7 @@ def create_post(slug: str):
 def present_held(items: list[dict]) -> list[dict]:
     for item in items:
         item.pop("subwiki_id", None)
+        item["image_url"] = presenters.upload_url(item.pop("image_file", None))
     return with_people(services(), items, "author_id", "author")
 
 

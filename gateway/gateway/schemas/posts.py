@@ -179,6 +179,7 @@ class HeldPost(Answer):
     title = fields.String()
     body = fields.String()
     url = fields.String(allow_none=True)
+    image_url = fields.String(allow_none=True, metadata={"description": "its picture (image and cartoon posts)"})
     author = fields.Nested(Person, allow_none=True, metadata=ERASED)
     subwiki = fields.String()
     created_at = time_field()

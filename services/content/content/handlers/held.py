@@ -51,7 +51,7 @@ def list_held_posts(
     size = pagination.limit(limit)
     rows = list(tx.session.scalars(query.order_by(HeldPost.created_at, HeldPost.id).limit(size + 1)))
     result = pagination.page(rows, size, lambda row: (row.created_at, row.id))
-    result["items"] = [posts.HELD.dump(row) for row in result["items"]]
+    result["items"] = posts.held_views(tx, result["items"])
     result["approval_required"] = tx.session.get(FirstPostApproval, subwiki_id) is not None
     return result
 

@@ -112,7 +112,7 @@ def create_post(
     if made is not None:
         waiting = tx.session.get(HeldPost, made)
         if waiting is not None and waiting.status == HELD_WAITING:
-            return held_answer(waiting)
+            return held_answer(tx, waiting)
         return get_post(tx, lookup, made, user_id)
     subwiki_id = access.subwiki_id(tx, lookup, slug, user_id)
     member = access.require_member(tx, lookup, subwiki_id, user_id, "post here")
@@ -143,7 +143,7 @@ def create_post(
         tx.session.flush()
         tx.emit(events.PostHeld.of(waiting, reviewer_ids=access.moderator_ids(tx, subwiki_id)))
         idempotency.settle(tx, user_id, idempotency_key, post_id)
-        return held_answer(waiting)
+        return held_answer(tx, waiting)
     post = publish(tx, post_id, subwiki_id, member.subwiki_slug, user_id, kind, data, image_id, image_file)
     idempotency.settle(tx, user_id, idempotency_key, post.id)
     return post_view(tx, lookup, post, user_id)
@@ -158,8 +158,21 @@ def must_hold(tx: Transaction, subwiki_id: str, user_id: str, is_moderator: bool
     return tx.session.scalar(shown.limit(1)) is None
 
 
-def held_answer(waiting: HeldPost) -> dict:
-    return {"pending": True, "held_post": HELD.dump(waiting)}
+def held_answer(tx: Transaction, waiting: HeldPost) -> dict:
+    return {"pending": True, "held_post": held_views(tx, [waiting])[0]}
+
+
+def held_views(tx: Transaction, held: list[HeldPost]) -> list[dict]:
+    """Held posts as their author and the moderators see them, each with its picture's file (None without
+    one): the pictures of a page in one statement."""
+    pictures = {row.image_id for row in held if row.image_id}
+    files = {}
+    if pictures:
+        files = {
+            row.id: row.filename
+            for row in tx.session.execute(select(Upload.id, Upload.filename).where(Upload.id.in_(pictures)))
+        }
+    return [{**HELD.dump(row), "image_file": files.get(row.image_id)} for row in held]
 
 
 def publish(

@@ -1,10 +1,14 @@
 """A subwiki's moderators approve each new member's first post (content.handlers.held)."""
 
+import base64
+
 import pytest
 from sqlalchemy import select
 
 from content.exceptions import Forbidden, NotFound
 from content.models import OUTBOX
+
+from .test_posts import png_bytes
 
 
 def emitted(db):
@@ -115,3 +119,15 @@ def test_an_erased_author_takes_their_held_posts_and_a_moderator_loses_their_nam
     assert service.list_facts("held_posts")["items"][0]["decided_by"] is None
     service.handle_user_erased({"event_id": "e2", "user": {"id": "dan"}})
     assert service.list_facts("held_posts")["items"] == []
+
+
+def test_a_held_picture_post_shows_its_picture_to_the_author_and_the_moderators(service, tmp_path):
+    upload = service.save_upload("dan", base64.b64encode(png_bytes()).decode())
+    service.set_first_post_approval("ann", "rivers", True)
+    held = service.create_post("dan", "rivers", "image", "A heron", image_id=upload["image_id"])
+    assert held["pending"] is True and held["held_post"]["image_file"] == upload["filename"]
+    words = service.create_post("cat", "rivers", "text", "Words only", "No picture.")
+    queue = service.list_held_posts("ann", "rivers")["items"]
+    assert [(i["title"], i["image_file"]) for i in queue] == [("A heron", upload["filename"]), ("Words only", None)]
+    assert words["held_post"]["image_file"] is None
+    assert service.list_held_posts("dan", "rivers")["items"][0]["image_file"] == upload["filename"]
