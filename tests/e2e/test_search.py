@@ -92,3 +92,32 @@ def test_the_feeds_quality_orders_and_lifts_matches_not_content_s_own_vote_count
 
     wait_until(lambda: order("quality") == [discussed, self_voted])
     assert order("relevance") == [discussed, self_voted]
+
+
+def test_comments_are_searched_in_their_posts_language(api):
+    _, token = api.register("searchc")
+    slug = f"searchc_{uuid.uuid4().hex[:8]}"
+    assert api.post("/api/v1/subwikis", token=token, json={"slug": slug, "name": "Comments"}).status_code == 201
+    word = uuid.uuid4().hex[:8]
+    posts = {}
+    for language, title in (("fr", "Truites"), ("en", "Trout")):
+        made = api.post(
+            f"/api/v1/subwikis/{slug}/posts",
+            token=token,
+            json={"kind": "text", "title": title, "body": "Eau.", "language": language},
+        )
+        assert made.status_code == 201, made.text
+        posts[language] = made.json()["id"]
+    comments = {}
+    for language, post_id in posts.items():
+        made = api.post(f"/api/v1/posts/{post_id}/comments", token=token, json={"body": f"Elles nageaient {word}."})
+        assert made.status_code == 201, made.text
+        comments[language] = made.json()["id"]
+
+    def found(q):
+        response = api.get("/api/v1/search", params={"q": q, "kind": "comment", "subwiki": slug})
+        assert response.status_code == 200, response.text
+        return sorted(item["comment"]["id"] for item in response.json()["items"])
+
+    assert found(f"nager {word}") == [comments["fr"]]  # French stems, under the French post alone
+    assert found(word) == sorted(comments.values())

@@ -9,8 +9,9 @@ language does; its text relevance is ``ts_rank`` of that reading. Relevance is r
 bounded amount (ts_rank reads each candidate's document); the "quality" and "new" sorts cover every
 match. Each match is scored from the row the index scan read (its document, its language, its quality);
 the page's posts alone are read again, for what a listed post shows (not its body), with their
-picture's file in the same statement. Comments carry no language: each is
-indexed with both configurations (expression indexes, 0008) and matches when either does.
+picture's file in the same statement. A comment is written in its post's language: each is indexed
+with both configurations (expression indexes, 0008) and matches when the reading of its post's language
+does, ranked by that reading's ``ts_rank``.
 
 The quality blended into relevance is the feed's (trust-weighted votes, discussion, edits), kept from
 its ``post_quality_changed`` in the post's own row (``Post.quality``, content.handlers.replicas); a post
@@ -79,9 +80,9 @@ FOUND_COLUMNS = (
     Post.language,
 )
 
-# PostgreSQL: each post's document in its own language (migration 0015); comments in both (0008).
+# PostgreSQL: each post's document in its own language (migration 0015); comments indexed in both (0008),
+# each read in its post's language.
 POST_DOCUMENT = literal_column("posts.search_document")
-COMMENT_CONFIGS = ("english", "french")
 
 # SQLite: the FTS5 tables of migration 0014 (kept by triggers) and each column's weight for bm25, as
 # PostgreSQL's setweight A, B, C (title, body, domain); the id column is not searched.
@@ -244,6 +245,19 @@ def _postgres_posts(sort: str, by_subwiki: bool, paged: bool):
     return query.order_by(page_key.desc(), page.c.id.desc())
 
 
+def comment_match(q: str):
+    """PostgreSQL: whether a comment matches ``q`` read in its post's language, and its ``ts_rank`` in that
+    language (the comment joined with its post). Each language's reading is tried on that language's index
+    (0008) first, either of them; the post's language then keeps the one that counts."""
+    found, kept, ranks = [], [], []
+    for code, config in LANGUAGES.items():
+        document, query = literal_column(comment_document_sql(config)), _tsquery(config, q)
+        found.append(document.op("@@")(query))
+        kept.append(and_(Post.language == code, found[-1]))
+        ranks.append((Post.language == code, func.ts_rank(document, query)))
+    return and_(or_(*found), or_(*kept)), cast(case(*ranks, else_=0.0), Float)
+
+
 def _comments(tx: Transaction, q: str, sort: str, slug: str | None, after, limit: int) -> list:
     net = _net(Comment)
     shown = [
@@ -255,14 +269,10 @@ def _comments(tx: Transaction, q: str, sort: str, slug: str | None, after, limit
     if slug:
         shown.append(Post.subwiki_slug == slug)
     if _postgres(tx):
-        matches, ranks = [], []
-        for config in COMMENT_CONFIGS:
-            document = literal_column(comment_document_sql(config))
-            matches.append(document.op("@@")(_tsquery(config, q)))
-            ranks.append(cast(func.ts_rank(document, _tsquery(config, q)), Float))
-        score = cast(func.greatest(*ranks) * _blend_votes(func.greatest(net, 0)), Float)
+        match, rank = comment_match(q)
+        score = cast(rank * _blend_votes(func.greatest(net, 0)), Float)
         query = select(Comment, score.label("score"), Post).join(Post, Post.id == Comment.post_id)
-        query = query.where(or_(*matches), *shown)
+        query = query.where(match, *shown)
     else:
         hits = _fts_hits(q, COMMENTS_FTS)
         if hits is None:

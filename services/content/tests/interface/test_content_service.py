@@ -197,3 +197,26 @@ def test_search_on_postgres_blends_the_quality_kept_in_the_posts_row(container_f
     found = call(container, "search", word)["items"]
     assert found[0]["score"] > found[1]["score"] and "body" not in found[0]["post"]
     assert found[0]["post"]["subwiki"] == "rivers" and found[0]["post"]["image_file"] is None
+
+
+def test_search_on_postgres_reads_a_comment_in_its_post_s_language(container_factory, config, rivers):
+    """A comment is stemmed as its post's language: French words under a post said to be English are not
+    found by their French stem until the post is said to be French."""
+    container = container_factory(ContentService, config)
+    container.start()
+    ann = member(container, rivers, "ann")
+    word = uuid.uuid4().hex[:10]
+    french = call(container, "create_post", ann, "rivers", "text", "Truites", body="Eau.", language="fr")
+    english = call(container, "create_post", ann, "rivers", "text", "Trout", body="Water.", language="en")
+    on_french = call(container, "create_comment", ann, french["id"], f"Elles nageaient {word}.")
+    on_english = call(container, "create_comment", ann, english["id"], f"Elles nageaient {word}.")
+    swimming = call(container, "create_comment", ann, french["id"], f"Swimming {word}.")
+
+    def found(q):
+        return {item["comment"]["id"] for item in call(container, "search", q, "comment")["items"]}
+
+    assert found(f"nager {word}") == {on_french["id"]}
+    assert found(f"swims {word}") == set()  # English stemming, under a French post
+    assert found(word) == {on_french["id"], on_english["id"], swimming["id"]}
+    call(container, "edit_post", ann, english["id"], 1, "", language="fr")
+    assert found(f"nager {word}") == {on_french["id"], on_english["id"]}

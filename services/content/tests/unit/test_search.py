@@ -6,8 +6,9 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
 
-from content.handlers.search import search
+from content.handlers.search import comment_match, search
 from content.models import Base
 from content.service import MIGRATIONS
 from svclib.db.standalone import StandaloneDatabase
@@ -171,3 +172,16 @@ def test_the_migration_indexes_what_was_written_before_it(tmp_path):
     with database.transaction() as tx:
         assert [item["post"]["id"] for item in search(tx, "lamprey fish")["items"]] == ["p1"]
     database.dispose()
+
+
+def test_a_comment_is_read_in_its_post_s_language_on_postgresql():
+    """PostgreSQL's statement (SQLite's FTS5 stems every language alike): each language's reading counts for
+    the comments of posts in that language alone, and ranks them."""
+    match, rank = comment_match("nager")
+    dialect = {"dialect": postgresql.dialect(), "compile_kwargs": {"literal_binds": True}}
+    match, rank = str(match.compile(**dialect)), str(rank.compile(**dialect))
+    for code, config in (("en", "english"), ("fr", "french")):
+        reading = f"to_tsvector('{config}'::regconfig, comments.body) @@ websearch_to_tsquery('{config}'::regconfig"
+        assert f"posts.language = '{code}' AND ({reading}, 'nager'))" in match
+        ranking = f"WHEN (posts.language = '{code}') THEN ts_rank(to_tsvector('{config}'::regconfig, comments.body)"
+        assert ranking in rank
