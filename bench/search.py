@@ -3,8 +3,9 @@
 A fresh stack on databases of its own; content's posts written straight into its tables with COPY
 (titles and bodies drawn from a Zipf vocabulary, a quarter of them French from a vocabulary of their
 own), the feed's quality of 40% of them in their rows (as ``post_quality_changed`` would have
-left it), people in identity and subwikis in communities for the answers' names. The search index
-is built after the load, as a restore builds it. Then:
+left it), people in identity and subwikis in communities, and the feed's read model of every post
+(what the answers show of each: names and numbers). The search index is built after the load, as a
+restore builds it. Then:
 
 - ``sql``: content's ``search`` function alone on the seeded database (what the RPC costs without
   the bus), median and p95 over repeated calls, for each query below;
@@ -167,6 +168,39 @@ def seed(urls: dict[str, str], posts: int, rng_seed: int = 11) -> dict:
     }
 
 
+def seed_feed(urls: dict[str, str]) -> int:
+    """The feed's read model of every post (its entry, names and numbers, its quality as content keeps it),
+    read from content's rows: what search's answers show of each post comes from it."""
+    now = datetime.now(UTC)
+    source = urls["content"].replace("postgresql+psycopg://", "postgresql://")
+    columns = ["id", "subwiki_id", "subwiki_slug", "author_id", "kind", "title", "posted_at", "visible", "up_weight"]
+    columns += ["down_weight", "commenters", "editors", "penalty", "approval", "quality", "rank", "refreshed_at"]
+    columns += ["refresh_due", "created_at", "updated_at", "author_username", "author_display_name", "subwiki_name"]
+    columns += ["small_author", "quality_version"]
+    count = 0
+    with (
+        psycopg.connect(source) as content,
+        psycopg.connect(urls["feed"].replace("postgresql+psycopg://", "postgresql://")) as feed,
+    ):
+        people = dict(content.execute("SELECT id, username FROM known_users").fetchall())
+        read = content.cursor().copy(
+            "COPY (SELECT id, subwiki_id, subwiki_slug, author_id, kind, title, created_at, quality, quality_version"
+            " FROM posts) TO STDOUT"
+        )
+        with read, feed.cursor().copy(f"COPY feed_posts ({', '.join(columns)}) FROM STDIN") as write:
+            read.set_types(["text", "text", "text", "text", "text", "text", "timestamptz", "float8", "int8"])
+            for pid, sid, slug, author, kind, title, at, quality, version in read.rows():
+                name = people[author]
+                write.write_row(
+                    (pid, sid, slug, author, kind, title, at, True, 0.0, 0.0, 0, 0, 0.0, 0.0, quality, quality)
+                    + (now, now, at, at, name, name.replace("user", "User "), slug.title(), False, version)
+                )
+                count += 1
+        feed.commit()
+        feed.execute("ANALYZE feed_posts")
+    return count
+
+
 def matches(content_url: str, q: str) -> int:
     """How many posts a query matches (before relevance keeps the newest CANDIDATES)."""
     with psycopg.connect(content_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
@@ -216,6 +250,7 @@ def run(args: argparse.Namespace) -> dict:
     with fresh_databases(broker, postgres, "search") as (vhost, urls):
         started = time.monotonic()
         seeded = seed(urls, args.posts)
+        seeded["feed_posts"] = seed_feed(urls)
         seed_seconds = round(time.monotonic() - started, 1)
         english = seeded.pop("english")
         queries = {

@@ -55,17 +55,24 @@ def post(facts: dict, author: dict | None, subwiki: dict, scores: dict) -> dict:
 
 def feed_item(entry: dict) -> dict:
     """A feed entry (feed.pages.items.item): the post, and the reasons for its place."""
-    author = None  # an erased author (the feed forgot the name and the id)
+    facts = {"id": entry["post_id"], "created_at": entry["posted_at"], **entry}
+    rank = {"score": _number(entry["rank"]["score"]), "reasons": entry["rank"]["reasons"]}
+    return {"post": post(facts, _feed_author(entry), _feed_subwiki(entry), entry), "rank": rank}
+
+
+def _feed_author(entry: dict) -> dict | None:
+    """The author as the feed keeps it; None once erased (the feed forgot the name and the id)."""
     if entry["author_id"] and entry["author_username"] is not None:
-        author = {
+        return {
             "id": entry["author_id"],
             "username": entry["author_username"],
             "display_name": entry["author_display_name"],
         }
-    facts = {"id": entry["post_id"], "created_at": entry["posted_at"], **entry}
-    subwiki = {"slug": entry["subwiki"], "name": entry["subwiki_name"] or entry["subwiki"]}
-    rank = {"score": _number(entry["rank"]["score"]), "reasons": entry["rank"]["reasons"]}
-    return {"post": post(facts, author, subwiki, entry), "rank": rank}
+    return None
+
+
+def _feed_subwiki(entry: dict) -> dict:
+    return {"slug": entry["subwiki"], "name": entry["subwiki_name"] or entry["subwiki"]}
 
 
 def feed_page(page: dict) -> dict:
@@ -100,6 +107,26 @@ def posts(services, found: list[dict], committed: bool = False) -> list[dict]:
         )
         for p in found
     ]
+
+
+def listed_posts(services, found: list[dict]) -> list[dict]:
+    """Content's posts as a list shows them (search): their authors' and subwikis' names and the feed's
+    numbers from the feed's read model, one call whatever the count; the few the feed does not hold yet
+    (just written) as ``posts`` shows them. A post's subwiki is its slug and name, as in the feed."""
+    cards = services.call("feed", "post_cards", [p["id"] for p in found])
+    missing = [p for p in found if p["id"] not in cards]
+    others = {p["id"]: shown for p, shown in zip(missing, posts(services, missing), strict=True)} if missing else {}
+    listed = []
+    for p in found:
+        card = cards.get(p["id"])
+        if card is None:
+            shown = others[p["id"]]
+            subwiki = shown["subwiki"]
+            shown["subwiki"] = {"slug": subwiki["slug"], "name": subwiki.get("name") or subwiki["slug"]}
+            listed.append(shown)
+        else:
+            listed.append(post(p, _feed_author(card), _feed_subwiki(card), card))
+    return listed
 
 
 def _own_counts(found: dict) -> dict:

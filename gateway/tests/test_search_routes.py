@@ -25,7 +25,20 @@ FOUND_POST = {
 }
 
 
-def test_posts_are_presented_as_in_the_feed(client, services):
+CARD = {
+    "author_id": "u1",
+    "author_username": "ann",
+    "author_display_name": "Ann",
+    "subwiki": "rivers",
+    "subwiki_name": "Rivers",
+    "up": 3,
+    "down": 1,
+    "comment_count": 4,
+    "quality": 0.5,
+}
+
+
+def test_posts_are_presented_as_in_the_feed_with_its_names_and_numbers_in_one_call(client, services):
     asked = {}
 
     def search(q, kind, sort, slug, limit, cursor):
@@ -33,18 +46,36 @@ def test_posts_are_presented_as_in_the_feed(client, services):
         return {"items": [{"post": dict(FOUND_POST), "score": 0.25}], "next_cursor": "WyJjMSJd"}
 
     services.on("content", "search", search)
-    services.on("identity", "get_people", lambda ids: {"u1": {"username": "ann", "display_name": "Ann"}})
-    services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
-    services.on("feed", "post_scores", lambda ids: {})
+    services.on("feed", "post_cards", lambda ids: {i: CARD for i in ids})
     response = client.get("/api/v1/search?q=salmon&subwiki=rivers&limit=5")
     assert response.status_code == 200, response.get_data(as_text=True)
     assert asked == {"q": "salmon", "kind": "post", "sort": "relevance", "slug": "rivers", "limit": 5}
     page = response.get_json()
     hit = page["items"][0]
     assert hit["kind"] == "post" and hit["relevance"] == 0.25 and page["next_cursor"] == "WyJjMSJd"
-    assert hit["post"]["author"]["username"] == "ann" and hit["post"]["subwiki"]["name"] == "Rivers"
-    assert "body" not in hit["post"] and "revision" not in hit["post"] and hit["post"]["score"]["up"] == 2
-    assert hit["post"]["language"] == "fr"
+    assert hit["post"]["author"] == {"id": "u1", "username": "ann", "display_name": "Ann"}
+    assert hit["post"]["subwiki"] == {"slug": "rivers", "name": "Rivers"}
+    assert hit["post"]["score"] == {"up": 3, "down": 1, "quality": 0.5} and hit["post"]["comment_count"] == 4
+    assert "body" not in hit["post"] and "revision" not in hit["post"] and hit["post"]["language"] == "fr"
+    assert [call[:2] for call in services.calls] == [("content", "search"), ("feed", "post_cards")]
+
+
+def test_a_post_the_feed_does_not_hold_yet_is_named_by_identity_and_communities(client, services):
+    held, fresh = dict(FOUND_POST), {**FOUND_POST, "id": "p2", "author_id": "u2"}
+    services.on(
+        "content",
+        "search",
+        lambda *args: {"items": [{"post": held, "score": 0.5}, {"post": fresh, "score": 0.25}], "next_cursor": None},
+    )
+    services.on("feed", "post_cards", lambda ids: {"p1": CARD})
+    services.on("identity", "get_people", lambda ids: {"u2": {"username": "bob", "display_name": "Bob"}})
+    summary = {"slug": "rivers", "name": "Rivers", "summary": "Water", "member_count": 3}
+    services.on("communities", "get_subwikis", lambda slugs: {"rivers": summary})
+    services.on("feed", "post_scores", lambda ids: {})
+    items = client.get("/api/v1/search?q=salmon").get_json()["items"]
+    assert [item["post"]["author"]["username"] for item in items] == ["ann", "bob"]
+    assert [item["post"]["subwiki"] for item in items] == [{"slug": "rivers", "name": "Rivers"}] * 2
+    assert items[1]["post"]["score"] == {"up": 2, "down": 0, "quality": 0.0}
 
 
 def test_comments_come_with_their_author_and_post(client, services):

@@ -16,7 +16,7 @@ def _posts(found: list[dict]) -> list[dict]:
     for item in found:  # shown as in the feed: without what only the post's own page shows
         for key in presenters.PAGE_FIELDS:
             item["post"].pop(key, None)
-    shown = presenters.posts(services(), [item["post"] for item in found])
+    shown = presenters.listed_posts(services(), [item["post"] for item in found])
     return [
         {"kind": "post", "relevance": round(float(item["score"]), 6), "post": post}
         for item, post in zip(found, shown, strict=True)

@@ -9,7 +9,6 @@ from gateway.schemas.feed import FeedPost
 from gateway.schemas.people import ERASED, Person
 from gateway.schemas.posts import CommentScore
 from gateway.schemas.requests import PageQuery
-from gateway.schemas.subwikis import SubwikiSummary
 
 
 class SearchQuery(PageQuery):
@@ -20,9 +19,8 @@ class SearchQuery(PageQuery):
 
 
 class FoundPost(FeedPost):
-    """A post as the feed shows it, its subwiki as the post's page shows it."""
+    """A post as the feed shows it (its subwiki's slug and name), with its language."""
 
-    subwiki = fields.Nested(SubwikiSummary)
     language = fields.String(
         validate=validate.OneOf(["en", "fr"]), metadata={"description": "the language search stems it by"}
     )

@@ -302,6 +302,13 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
         with self.db.reading() as tx:
             return pages.post_scores(tx, list(post_ids)[:100])
 
+    @rpc
+    def post_cards(self, post_ids: list[str]) -> dict[str, dict]:
+        """Names and numbers of each of these posts the feed holds, by id: what a list of posts found
+        elsewhere (search) shows of them, as the feed's own items show it."""
+        with self.db.reading() as tx:
+            return pages.post_cards(tx, list(post_ids)[:100])
+
     def _page(self, read, *args) -> dict:
         """``read``'s page for ``args``, kept under the page function and its arguments, with the tags of
         what it was read from (``feed.cache``)."""

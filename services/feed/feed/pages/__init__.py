@@ -24,11 +24,20 @@ from feed.exceptions import Invalid
 from feed.models import FeedPost, FeedSubwiki
 from feed.pages.assembly import page
 from feed.pages.home import home_sources
-from feed.pages.items import post_scores
+from feed.pages.items import post_cards, post_scores
 from feed.pages.scan import mutes_anything
 from svclib.db import Transaction
 
-__all__ = ["home_feed", "mutes_anything", "post_scores", "public_feed", "public_feed_for", "subwiki_feed", "user_posts"]
+__all__ = [
+    "home_feed",
+    "mutes_anything",
+    "post_cards",
+    "post_scores",
+    "public_feed",
+    "public_feed_for",
+    "subwiki_feed",
+    "user_posts",
+]
 
 WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "all": None}
 

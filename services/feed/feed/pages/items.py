@@ -49,3 +49,23 @@ def post_scores(tx: Transaction, post_ids: list[str]) -> dict[str, dict]:
     columns = (POST.id, POST.up_count, POST.down_count, POST.comment_count, POST.quality)
     rows = tx.connection.execute(select(*columns).where(POST.id.in_(post_ids))).all() if post_ids else []
     return {row.id: scores(row) for row in rows}
+
+
+def post_cards(tx: Transaction, post_ids: list[str]) -> dict[str, dict]:
+    """What a listed post shows beside its own words, for each post the feed holds, by id: its author's and
+    subwiki's names (kept from identity's and communities' events; the author's None once erased) and
+    what the feed counted. One read, so that a list of posts found elsewhere (search) needs no other call."""
+    columns = (POST.id, POST.author_id, POST.author_username, POST.author_display_name, POST.subwiki_slug)
+    columns += (POST.subwiki_name, POST.up_count, POST.down_count, POST.comment_count, POST.quality)
+    rows = tx.connection.execute(select(*columns).where(POST.id.in_(post_ids))).all() if post_ids else []
+    return {
+        row.id: {
+            "author_id": row.author_id,
+            "author_username": row.author_username,
+            "author_display_name": row.author_display_name,
+            "subwiki": row.subwiki_slug,
+            "subwiki_name": row.subwiki_name,
+            **scores(row),
+        }
+        for row in rows
+    }

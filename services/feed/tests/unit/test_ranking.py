@@ -284,6 +284,27 @@ def test_entries_are_plain_data_and_post_scores_match_them(service, events, db):
     }
 
 
+def test_post_cards_carry_the_names_and_numbers_of_the_feeds_entries(service, events):
+    events.trust("t1", 1.0)
+    events.post("p1", author="a1")
+    events.vote("p1", "t1")
+    (entry,) = service.public_feed(window="all")["items"]
+    assert service.post_cards(["p1", "unknown"]) == {
+        "p1": {
+            "author_id": entry["author_id"],
+            "author_username": entry["author_username"],
+            "author_display_name": entry["author_display_name"],
+            "subwiki": entry["subwiki"],
+            "subwiki_name": entry["subwiki_name"],
+            "up": 1,
+            "down": 0,
+            "comment_count": 0,
+            "quality": entry["quality"],
+        }
+    }
+    assert service.post_cards([]) == {}
+
+
 def test_quality_pages_never_show_a_post_twice(service, events):
     events.trust("t1", 1.0)
     events.trust("t2", 1.0)
