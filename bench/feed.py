@@ -91,7 +91,7 @@ def query_times(feed_url: str, reader: str, subwikis: list[str], muter: str) -> 
 
     ``ours_read``: a page read from PostgreSQL (what every page costs right after a change);
     ``ours_kept``: the page as the service answers it when nothing changed since it was read
-    (its page cache, feed/cache.py).
+    (its kept answers, feed/kept.py).
     """
     database = StandaloneDatabase(FeedBase.metadata, feed_url)
     now = datetime.now(UTC)

@@ -54,7 +54,12 @@ RESULTS = ROOT / "bench" / "results"
 GUNICORN_CONF = ROOT / "gateway" / "gunicorn.conf.py"
 PERCENTILES_LUA = ROOT / "bench" / "percentiles.lua"
 # Settings from the environment that change what is measured, written into the results when set.
-SETTINGS_RECORDED = ("IDENTITY_VIEW_CACHE_ENTRIES", "IDENTITY_VIEW_CACHE_SECONDS", "TOKEN_CACHE_SECONDS", "RPC_TIMEOUT")
+SETTINGS_RECORDED = (
+    "IDENTITY_KEPT_ANSWERS_ENTRIES",
+    "IDENTITY_KEPT_ANSWERS_SECONDS",
+    "TOKEN_CACHE_SECONDS",
+    "RPC_TIMEOUT",
+)
 # The same for every app measured; GATEWAY_WORKERS / GATEWAY_THREADS in the environment override them.
 GUNICORN = {
     name: os.environ.get(name, default) for name, default in {"GATEWAY_WORKERS": "2", "GATEWAY_THREADS": "4"}.items()

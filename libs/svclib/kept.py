@@ -223,16 +223,17 @@ class KeptAnswers(DependencyProvider):
     e.g. ``"db"``), which announces every commit on its ``changes_channel``. This process
     listens on that channel, so it forgets its answers whichever replica committed, and
     forgets them the moment one of its own transactions commits, before the notification
-    comes back. ``entries_setting`` and ``seconds_setting`` name the configuration keys for
-    the number of answers kept and the longest one is kept.
+    comes back. ``settings`` prefixes the names of its two configuration keys: ``<settings>_ENTRIES``,
+    the number of answers kept (``entries`` when not set), and ``<settings>_SECONDS``, the longest one
+    is kept (``seconds``).
     """
 
     RETRY_SECONDS = 1.0
 
-    def __init__(self, database: str, entries_setting: str, seconds_setting: str, entries: int, seconds: float):
+    def __init__(self, database: str, settings: str, entries: int, seconds: float):
         self.database = database
-        self.entries_setting = entries_setting
-        self.seconds_setting = seconds_setting
+        self.entries_setting = f"{settings}_ENTRIES"
+        self.seconds_setting = f"{settings}_SECONDS"
         self.default_entries = entries
         self.default_seconds = seconds
 

@@ -18,7 +18,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import delete, select
 
 from feed import handlers
-from feed.cache import CHANNEL
+from feed.kept import CHANNEL
 from feed.models import READ_MODEL, FeedPost
 from feed.notifications import models as notification_models
 from feed.notifications.rebuild import Notes

@@ -7,8 +7,8 @@ from pathlib import Path
 from nameko.timer import timer
 
 from feed import handlers, pages
-from feed.cache import CHANNEL, kept_answers, reader_tag, touches
 from feed.exceptions import FeedError
+from feed.kept import CHANNEL, kept_answers, reader_tag, touches
 from feed.models import ACCOUNTS, KNOWN_USERS, Base
 from feed.notifications import inbox, rules
 from svclib import users
@@ -311,7 +311,7 @@ class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed
 
     def _page(self, read, *args) -> dict:
         """``read``'s page for ``args``, kept under the page function and its arguments, with the tags of
-        what it was read from (``feed.cache``)."""
+        what it was read from (``feed.kept``)."""
 
         def build() -> tuple[dict, set[str]]:
             depends: set[str] = set()

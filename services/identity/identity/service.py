@@ -49,7 +49,7 @@ class IdentityService:
 
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANGES)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
-    kept = KeptAnswers("db", "IDENTITY_VIEW_CACHE_ENTRIES", "IDENTITY_VIEW_CACHE_SECONDS", entries=10000, seconds=10.0)
+    kept = KeptAnswers("db", "IDENTITY_KEPT_ANSWERS", entries=10000, seconds=10.0)  # _ENTRIES, _SECONDS
     config = Config()
     revocations = Publisher(exchange=SESSIONS_EXCHANGE)
 

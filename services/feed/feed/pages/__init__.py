@@ -1,7 +1,7 @@
 """Feed pages read from the read model: the five kinds of page, what each reads and what it depends on.
 
 Each kind is a set of parameters for one page assembly (``assembly.page``) and the tags of what its
-page is read from, for the kept answers (``feed.cache``). The modules, each one step of a page:
+page is read from, for the kept answers (``feed.kept``). The modules, each one step of a page:
 
 - ``keyset``: the columns a page shows, the sort keys, reading on from a cursor's key;
 - ``scan``: the statement of each kind of page read by one scan of the sort's index;
@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from feed import ranking
-from feed.cache import FRONT, author_tag, home_tags, reader_tag, subwiki_tag
 from feed.exceptions import Invalid
+from feed.kept import FRONT, author_tag, home_tags, reader_tag, subwiki_tag
 from feed.models import FeedPost, FeedSubwiki
 from feed.pages.assembly import page
 from feed.pages.home import home_sources
@@ -52,7 +52,7 @@ def public_feed(
     depends: set | None = None,
 ) -> dict:
     """The front page. ``depends`` (here and below), when given, receives the tags of what the page is read
-    from (``feed.cache``)."""
+    from (``feed.kept``)."""
     params = _window(window, now)
     _depends(depends, {FRONT})
     return page(tx, "front", params, sort, limit, cursor, now)

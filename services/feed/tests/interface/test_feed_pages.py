@@ -39,8 +39,8 @@ def config(service_config):
 def test_pages_are_kept_until_an_event_changes_the_feed(container_factory, config):
     container = container_factory(FeedService, config)
     container.start()
-    cache = next(d for d in container.dependencies if d.attr_name == "kept")
-    assert wait_until(lambda: cache.kept.listening)
+    kept_answers = next(d for d in container.dependencies if d.attr_name == "kept")
+    assert wait_until(lambda: kept_answers.kept.listening)
     dispatch = event_dispatcher(config)
     with entrypoint_waiter(container, "handle_post_created", timeout=10):
         dispatch("content", "post_created", post_created("p1"))
@@ -49,8 +49,8 @@ def test_pages_are_kept_until_an_event_changes_the_feed(container_factory, confi
     def answered_without_reading() -> bool:
         # The event's own notification may still arrive and drop the first page kept.
         front_page(container)
-        hits = cache.kept.stats()["hits"]
-        return front_page(container) == ["p1"] and cache.kept.stats()["hits"] == hits + 1
+        hits = kept_answers.kept.stats()["hits"]
+        return front_page(container) == ["p1"] and kept_answers.kept.stats()["hits"] == hits + 1
 
     assert wait_until(answered_without_reading)
 
@@ -66,14 +66,14 @@ def test_pages_are_kept_until_an_event_changes_the_feed(container_factory, confi
 def test_a_change_committed_by_another_process_drops_kept_answers(container_factory, config):
     reader = container_factory(FeedService, config)
     reader.start()
-    cache = next(d for d in reader.dependencies if d.attr_name == "kept")
-    assert wait_until(lambda: cache.kept.listening)
+    kept_answers = next(d for d in reader.dependencies if d.attr_name == "kept")
+    assert wait_until(lambda: kept_answers.kept.listening)
     assert front_page(reader) == []
     assert front_page(reader) == []
-    assert cache.kept.stats()["hits"] >= 1
+    assert kept_answers.kept.stats()["hits"] >= 1
 
     from feed import handlers
-    from feed.cache import CHANNEL
+    from feed.kept import CHANNEL
     from feed.models import Base
     from svclib.db import StandaloneDatabase
 

@@ -19,19 +19,19 @@ def call(container, method, *args):
         return entrypoint(*args)
 
 
-def front_page_kept(container, cache) -> bool:
+def front_page_kept(container, kept_answers) -> bool:
     """The front page answered from what the process keeps (built again first if it was dropped)."""
     call(container, "public_feed", "new", "all")
-    hits = cache.kept.stats()["hits"]
+    hits = kept_answers.kept.stats()["hits"]
     call(container, "public_feed", "new", "all")
-    return cache.kept.stats()["hits"] == hits + 1
+    return kept_answers.kept.stats()["hits"] == hits + 1
 
 
 def test_a_comment_notifies_the_post_author_and_keeps_the_feed_pages(container_factory, config):
     container = container_factory(FeedService, config)
     container.start()
-    cache = next(d for d in container.dependencies if d.attr_name == "kept")
-    assert wait_until(lambda: cache.kept.listening)
+    kept_answers = next(d for d in container.dependencies if d.attr_name == "kept")
+    assert wait_until(lambda: kept_answers.kept.listening)
 
     comment = {
         "id": "c1",
@@ -54,10 +54,10 @@ def test_a_comment_notifies_the_post_author_and_keeps_the_feed_pages(container_f
     assert call(container, "unread_notifications", "ann") == 0
 
     # A notification's transaction is not announced: the front page kept before it is answered still.
-    assert wait_until(lambda: front_page_kept(container, cache))
-    hits = cache.kept.stats()["hits"]
+    assert wait_until(lambda: front_page_kept(container, kept_answers))
+    hits = kept_answers.kept.stats()["hits"]
     with entrypoint_waiter(container, "notify_user_badge_awarded", timeout=10):
         event_dispatcher(config)("identity", "user_badge_awarded", {"event_id": "e2", "user": {"id": "ann"}})
     assert [n["kind"] for n in call(container, "notifications", "ann")["items"]][0] == "badge"
     call(container, "public_feed", "new", "all")
-    assert cache.kept.stats()["hits"] == hits + 1
+    assert kept_answers.kept.stats()["hits"] == hits + 1

@@ -20,12 +20,12 @@ def config(service_config):
 
 @pytest.fixture
 def identity(container_factory, config):
-    """A started identity container and its kept views, once they listen for changes."""
+    """A started identity container and its kept answers, once they listen for changes."""
     container = container_factory(IdentityService, config)
     container.start()
-    views = next(d for d in container.dependencies if d.attr_name == "kept").kept
-    assert wait_until(lambda: views.listening)
-    return container, views
+    kept = next(d for d in container.dependencies if d.attr_name == "kept").kept
+    assert wait_until(lambda: kept.listening)
+    return container, kept
 
 
 def call(container, method, *args, **kwargs):
@@ -34,15 +34,15 @@ def call(container, method, *args, **kwargs):
 
 
 def test_own_view_is_kept_until_a_change_commits(identity):
-    container, views = identity
+    container, kept = identity
     user = call(container, "register", "nadia", "nadia@example.com", PASSWORD, "Nadia")
     assert call(container, "get_me", user["id"])["display_name"] == "Nadia"
 
     def answered_without_reading() -> bool:
         # The registration's own notification may still arrive and drop the first answer kept.
         call(container, "get_me", user["id"])
-        hits = views.stats()["hits"]
-        return call(container, "get_me", user["id"])["display_name"] == "Nadia" and views.stats()["hits"] == hits + 1
+        hits = kept.stats()["hits"]
+        return call(container, "get_me", user["id"])["display_name"] == "Nadia" and kept.stats()["hits"] == hits + 1
 
     assert wait_until(answered_without_reading)
 
@@ -53,7 +53,7 @@ def test_own_view_is_kept_until_a_change_commits(identity):
     assert call(container, "get_me", user["id"])["following"] == ["omar"]
 
 
-def test_a_change_committed_by_another_process_drops_kept_views(identity, config):
+def test_a_change_committed_by_another_process_drops_kept_answers(identity, config):
     container, _ = identity
     user = call(container, "register", "pia", "pia@example.com", PASSWORD, "Pia")
     assert call(container, "get_me", user["id"])["bio"] == ""

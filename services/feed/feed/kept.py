@@ -4,7 +4,7 @@ The feed's database announces every commit that changes what pages are read from
 ``feed_changed``, naming what it touched; each feed process forgets the pages that hold
 any of it, whichever replica (or tool, such as the rebuild, whose changes touch
 everything) committed the change (``svclib.kept``). A page is kept for at most
-``FEED_PAGE_CACHE_SECONDS`` (the age shown in its reasons moves on).
+``FEED_KEPT_ANSWERS_SECONDS`` (the age shown in its reasons moves on).
 
 Pages are read from five tables only: posts, memberships, follows, mutes and subwikis' names
 (``feed.pages``). Their tags:
@@ -44,8 +44,8 @@ READ_FROM = {model.__tablename__ for model in (FeedPost, FeedMembership, FeedFol
 
 
 def kept_answers() -> KeptAnswers:
-    """The feed process's kept answers (``FEED_PAGE_CACHE_ENTRIES``, ``FEED_PAGE_CACHE_SECONDS``)."""
-    return KeptAnswers("db", "FEED_PAGE_CACHE_ENTRIES", "FEED_PAGE_CACHE_SECONDS", entries=1000, seconds=10.0)
+    """The feed process's kept answers (``FEED_KEPT_ANSWERS_ENTRIES``, ``FEED_KEPT_ANSWERS_SECONDS``)."""
+    return KeptAnswers("db", "FEED_KEPT_ANSWERS", entries=1000, seconds=10.0)
 
 
 def subwiki_tag(subwiki_id: str) -> str:
