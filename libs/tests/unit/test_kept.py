@@ -4,7 +4,7 @@ import json
 
 from svclib import kept as kept_answers
 from svclib.kept import Kept
-from svclib.rpc import _encoded_answer
+from svclib.rpc.answers import encoded_answer
 
 
 class CountingEncoder:
@@ -55,6 +55,6 @@ def test_a_reply_holds_the_same_text_whether_its_answer_is_kept_or_not():
     answer = pages.get_or_build("front", lambda: page(4))
     kept_answers.encoded(answer, json.dumps)
     expected = json.dumps({"result": page(4), "error": None})
-    assert _encoded_answer(answer, None) == expected
-    assert _encoded_answer(page(4), None) == expected
-    assert _encoded_answer(None, None) == json.dumps({"result": None, "error": None})
+    assert encoded_answer(answer, None) == expected
+    assert encoded_answer(page(4), None) == expected
+    assert encoded_answer(None, None) == json.dumps({"result": None, "error": None})

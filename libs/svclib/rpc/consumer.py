@@ -1,39 +1,12 @@
-"""nameko's ``rpc`` entrypoint with a lighter path for requests and replies.
+"""The service's RPC queue, read and answered on a py-amqp connection of its own (``svclib.rpc``).
 
-nameko 2 reads requests through kombu's consumer, which wraps and decodes
-every message and hands it to a greenthread of its own before the worker's,
-and answers every call through a new ``Publisher`` that takes a pooled
-connection and waits for a publisher confirm before the worker ends. Here each
-service container reads its ``rpc-<service>`` queue on a py-amqp connection of
-its own (buffered reads, JSON bodies, the worker spawned straight from the
-delivery) and answers on it: the reply, published without a confirm (its
-caller waits with a deadline and gives up after it), and the request's
-acknowledgement leave in one write. Replies go to nameko's RPC exchange under
-the caller's reply key, as nameko expects, or to the default exchange when the
-caller asked for RabbitMQ's direct reply-to.
-
-The protocol is nameko's: the same queue, exchange and binding, ``args`` and
-``kwargs`` in a JSON body, context data in ``nameko.*`` headers, a request
-acknowledged once its reply is sent; any nameko client works. Every ``@rpc`` of
-a service must come from here: two kinds of RPC consumer on one service would
-share its queue without sharing its methods.
-
-A request may carry its deadline (``nameko.deadline``: seconds since the epoch,
-set by the gateway from the caller's timeout; as context data it travels on to
-the calls the worker makes). The broker's per-message expiry stops applying once
-a request is delivered, and a service delivers up to its worker count ahead (or
-all of them at once after a pause), so the deadline is checked again when a
-worker is about to start: a request whose caller has given up is acknowledged
-and dropped, never run, with a log line and a count (``expired``).
-
-Each answer is counted (``svclib.metrics``: calls, errors by kind, latency from the
-request's delivery to its answer), and each worker runs in a span continuing the caller's
-trace when tracing is on (``svclib.tracing``); its log lines carry the request and trace ids.
+Each delivery starts a worker straight away; its answer and the request's acknowledgement leave in
+one write, on the link the request came from. A request whose caller has given up (its deadline,
+``DEADLINE_HEADER``, passed) is acknowledged and dropped, never run.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import sys
@@ -46,22 +19,13 @@ import eventlet
 from eventlet.event import Event
 from eventlet.semaphore import Semaphore
 from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_HEARTBEAT, HEARTBEAT_CONFIG_KEY
-from nameko.exceptions import (
-    ContainerBeingKilled,
-    IncorrectSignature,
-    MalformedRequest,
-    MethodNotFound,
-    UnserializableValueError,
-    serialize,
-)
+from nameko.exceptions import MalformedRequest, MethodNotFound, serialize
 from nameko.extensions import ProviderCollector, SharedExtension
 from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, get_rpc_exchange
-from sqlalchemy import exc as sa_exc
 
-from svclib import arguments, kept, logs, metrics, tracing
-from svclib.events import TRANSIENT, classify
-from svclib.exceptions import Conflict, Invalid, ServiceError, Unavailable
+from svclib import metrics, tracing
 from svclib.faults import REQUEST_ID, is_fault, log_fault
+from svclib.rpc.answers import answerable, encoded_answer, error_kind, unencodable
 from svclib.transport import BufferedTransport, Connection, connection_params
 
 log = logging.getLogger(__name__)
@@ -69,13 +33,6 @@ log = logging.getLogger(__name__)
 DIRECT_REPLY_TO = "amq.rabbitmq.reply-to"
 JSON = "application/json"
 DEADLINE_HEADER = "nameko.deadline"
-
-
-def expired(deadline, now: float | None = None) -> bool:
-    """True when a request's deadline (seconds since the epoch; none, or not a number, never) has passed."""
-    if isinstance(deadline, bool) or not isinstance(deadline, int | float):
-        return False
-    return (time.time() if now is None else now) > deadline
 
 
 class _Link:
@@ -227,11 +184,11 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
             exc_info = answerable(exc_info)
         self._measure(delivery, exc_info)
         try:
-            body = _encoded_answer(result, exc_info)
+            body = encoded_answer(result, exc_info)
         except Exception:  # not JSON, nested too deep (RecursionError), a failing __repr__ ...
             method = delivery.delivery_info.get("routing_key")
             log.exception("%s: could not encode the answer to %s", self.queue, method)
-            result, exc_info = None, _unencodable(result, exc_info)
+            result, exc_info = None, unencodable(result, exc_info)
             body = json.dumps({"result": None, "error": serialize(exc_info[1])})
         link, reply_to = delivery.link, delivery.properties.get("reply_to")
         reply = None
@@ -323,112 +280,3 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
         self._accepting = False
         self._running = False
         self._close(self._link)
-
-
-def _encoded_answer(result, exc_info) -> str:
-    """The reply's body: ``{"result": ..., "error": ...}``. A kept answer's JSON text is made once
-    while it is kept (``svclib.kept.encoded``) and put in as it is: the same text ``json.dumps`` writes."""
-    if exc_info is None:
-        text = kept.encoded(result, json.dumps)
-        if text is not None:
-            return f'{{"result": {text}, "error": null}}'
-        return json.dumps({"result": result, "error": None})
-    return json.dumps({"result": result, "error": serialize(exc_info[1])})
-
-
-def answerable(exc_info):
-    """The error a caller should see: a database fault as ``Unavailable`` (retry), a unique or
-    foreign key clash between racing requests as ``Conflict``, a value the database cannot hold
-    (out of its type's range, not of its type) as ``Invalid``; anything else as it is."""
-    exc = exc_info[1]
-    if isinstance(exc, ServiceError):
-        return exc_info
-    if isinstance(exc, sa_exc.IntegrityError):
-        replacement = Conflict("Another request changed the same thing at the same time. Try again.")
-    elif isinstance(exc, sa_exc.DataError):
-        log.warning("a value the database refused: %s", exc.orig)
-        replacement = Invalid("A value is out of range or of the wrong kind.")
-    elif classify(exc) == TRANSIENT:
-        replacement = Unavailable()
-    else:
-        return exc_info
-    replacement.__cause__ = exc
-    return type(replacement), replacement, exc_info[2]
-
-
-def error_kind(exc: BaseException) -> str:
-    """``declared`` (an error the service declares: the caller's mistake), ``rejected`` (a request
-    nameko could not run: unknown method, wrong arguments, malformed) or ``fault``."""
-    if isinstance(exc, ServiceError) and not isinstance(exc, Unavailable):
-        return "declared"
-    if isinstance(exc, MalformedRequest | MethodNotFound | IncorrectSignature):
-        return "rejected"
-    return "fault"
-
-
-def _unencodable(result, exc_info):
-    try:
-        error = UnserializableValueError(result) if exc_info is None else UnserializableValueError(exc_info[1])
-    except Exception:  # even its repr failed
-        error = UnserializableValueError("the answer")
-    error.repr_value = error.repr_value[:200]
-    return type(error), error, None
-
-
-class ReplyingRpc(Rpc):
-    rpc_consumer = RpcQueueConsumer()
-
-    def setup(self) -> None:
-        super().setup()
-        method = getattr(self.container.service_cls, self.method_name)
-        self._signature = inspect.signature(method)
-        self._types = arguments.expected_types(method)
-
-    def handle_message(self, body, message) -> None:
-        # Checked here, as the worker is about to start: the request may have waited in this
-        # process (prefetched, or the process paused) after the broker's expiry stopped applying.
-        if expired(message.headers.get(DEADLINE_HEADER)):
-            self.rpc_consumer.drop_expired(message)
-            return
-        try:
-            args, kwargs = body["args"], body["kwargs"]
-        except KeyError:
-            raise MalformedRequest("Message missing `args` or `kwargs`") from None
-        self.check_signature(args, kwargs)
-        context_data = self.unpack_message_headers(message)
-        span = None
-        if tracing.enabled():
-            name = f"{self.container.service_name}.{self.method_name}"
-            span = tracing.start_worker_span(name, "server", context_data, {"rpc.method": name})
-        try:
-            worker_ctx = self.container.spawn_worker(
-                self, args, kwargs, context_data=context_data, handle_result=partial(self.handle_result, message, span)
-            )
-        except ContainerBeingKilled:
-            tracing.end_span(span)
-            self.rpc_consumer.requeue_message(message)
-            return
-        logs.bind_greenlet(
-            self.container._worker_threads.get(worker_ctx), context_data.get("request_id"), tracing.trace_id_of(span)
-        )
-
-    def handle_result(self, message, span, worker_ctx, result, exc_info):
-        result, exc_info = self.rpc_consumer.handle_result(message, result, exc_info)
-        tracing.end_span(span, exc_info if exc_info is not None and error_kind(exc_info[1]) == "fault" else None)
-        return result, exc_info
-
-    def check_signature(self, args, kwargs) -> None:
-        """The arguments fit the method, have the types it is annotated with and hold nothing
-        unstorable or unbounded (``svclib.arguments``): else ``Invalid``, before any worker runs."""
-        # nameko rebuilds the signature on every call; it never changes.
-        try:
-            bound = self._signature.bind(None, *args, **kwargs)
-        except TypeError as exc:
-            raise IncorrectSignature(str(exc)) from None
-        given = bound.arguments
-        given.pop(next(iter(self._signature.parameters)), None)  # self
-        arguments.check_types(given, self._types)
-        arguments.check_values(given)
-
-
-rpc = ReplyingRpc.decorator

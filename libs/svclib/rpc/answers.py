@@ -1,0 +1,69 @@
+"""The reply a caller gets: its body, the error it sees for what went wrong, and that error's kind.
+
+Errors cross the bus as nameko serialises them; a fault of the database that the caller can act on is
+first turned into the service error it means (``answerable``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from nameko.exceptions import IncorrectSignature, MalformedRequest, MethodNotFound, UnserializableValueError, serialize
+from sqlalchemy import exc as sa_exc
+
+from svclib import kept
+from svclib.events import TRANSIENT, classify
+from svclib.exceptions import Conflict, Invalid, ServiceError, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+def encoded_answer(result, exc_info) -> str:
+    """The reply's body: ``{"result": ..., "error": ...}``. A kept answer's JSON text is made once
+    while it is kept (``svclib.kept.encoded``) and put in as it is: the same text ``json.dumps`` writes."""
+    if exc_info is None:
+        text = kept.encoded(result, json.dumps)
+        if text is not None:
+            return f'{{"result": {text}, "error": null}}'
+        return json.dumps({"result": result, "error": None})
+    return json.dumps({"result": result, "error": serialize(exc_info[1])})
+
+
+def answerable(exc_info):
+    """The error a caller should see: a database fault as ``Unavailable`` (retry), a unique or
+    foreign key clash between racing requests as ``Conflict``, a value the database cannot hold
+    (out of its type's range, not of its type) as ``Invalid``; anything else as it is."""
+    exc = exc_info[1]
+    if isinstance(exc, ServiceError):
+        return exc_info
+    if isinstance(exc, sa_exc.IntegrityError):
+        replacement = Conflict("Another request changed the same thing at the same time. Try again.")
+    elif isinstance(exc, sa_exc.DataError):
+        log.warning("a value the database refused: %s", exc.orig)
+        replacement = Invalid("A value is out of range or of the wrong kind.")
+    elif classify(exc) == TRANSIENT:
+        replacement = Unavailable()
+    else:
+        return exc_info
+    replacement.__cause__ = exc
+    return type(replacement), replacement, exc_info[2]
+
+
+def error_kind(exc: BaseException) -> str:
+    """``declared`` (an error the service declares: the caller's mistake), ``rejected`` (a request
+    nameko could not run: unknown method, wrong arguments, malformed) or ``fault``."""
+    if isinstance(exc, ServiceError) and not isinstance(exc, Unavailable):
+        return "declared"
+    if isinstance(exc, MalformedRequest | MethodNotFound | IncorrectSignature):
+        return "rejected"
+    return "fault"
+
+
+def unencodable(result, exc_info):
+    try:
+        error = UnserializableValueError(result) if exc_info is None else UnserializableValueError(exc_info[1])
+    except Exception:  # even its repr failed
+        error = UnserializableValueError("the answer")
+    error.repr_value = error.repr_value[:200]
+    return type(error), error, None
