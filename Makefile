@@ -19,11 +19,11 @@ $(STAMP): requirements/lock.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	$(PY) -m pip install -q --no-deps $(addprefix -e ,$(PACKAGES))
 	@touch $(STAMP)
 
-# The AsyncAPI document of every event the services publish, from their declared types (svclib.contracts);
+# The AsyncAPI document of every event the services publish, from their declared types (svclib.contracts, svclib.asyncapi);
 # tests/deploy/test_asyncapi.py fails when docs/asyncapi.yaml is not what this writes.
 EVENT_MODULES := $(sort $(foreach f,$(wildcard services/*/*/events.py),$(notdir $(patsubst %/,%,$(dir $(f)))).events))
 asyncapi: install
-	$(PY) -m svclib.contracts asyncapi $(EVENT_MODULES) > docs/asyncapi.yaml
+	$(PY) -m svclib.asyncapi $(EVENT_MODULES) > docs/asyncapi.yaml
 
 servers: install
 	$(PY) -m devstack servers

@@ -15,7 +15,7 @@ DOCUMENT = ROOT / "docs" / "asyncapi.yaml"
 
 def generated() -> str:
     modules = sorted(f"{path.parent.name}.events" for path in (ROOT / "services").glob("*/*/events.py"))
-    command = [sys.executable, "-m", "svclib.contracts", "asyncapi", *modules]
+    command = [sys.executable, "-m", "svclib.asyncapi", *modules]
     return subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
 
 

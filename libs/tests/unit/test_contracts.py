@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import MetaData, select
 
-from svclib import contracts
+from svclib import asyncapi, contracts
 from svclib.contracts import ABSENT, Event
 from svclib.db import plumbing_tables
 from svclib.testing import memory_database
@@ -102,7 +102,7 @@ def test_a_consumer_reading_a_field_the_producer_does_not_carry_is_a_mismatch():
 
 
 def test_the_asyncapi_document_describes_each_type():
-    document = contracts.asyncapi({("things", "thing_done"): ThingDone})
+    document = asyncapi.asyncapi({("things", "thing_done"): ThingDone})
     channel = document["channels"]["things.events/thing_done"]
     assert channel["bindings"]["amqp"]["exchange"]["name"] == "things.events"
     message = document["components"]["messages"]["ThingDone"]
