@@ -2,19 +2,18 @@
 
 Services reference people by id only; this table lets a service know an id is
 a registered, not erased, account without asking identity on every request.
-Each service names the events that announce accounts (``Announcements``) and
-takes its two event handlers from ``kept_from``; this module knows no service.
+Each service declares its own two event handlers for the events that announce
+accounts, applying ``record`` and ``erase`` (with what else it keeps about a
+person) once each (``Database.apply_once``); this module knows no service.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from collections.abc import Iterable
 
 from sqlalchemy import Column, MetaData, String, Table, Text, cast, delete, select, update
 
 from svclib.db import Transaction, UTCDateTime, isoformat, utcnow
-from svclib.events import event_handler
 
 
 def known_users_table(metadata: MetaData) -> Table:
@@ -83,54 +82,3 @@ def export(tx: Transaction, table: Table, user_id: str) -> dict | None:
     if row is None:
         return None
     return {"id": row.id, "username": row.username, "registered_at": isoformat(row.registered_at)}
-
-
-class Announcements(NamedTuple):
-    """The events that announce accounts: their producer, the two events' types, and the entity
-    they carry (the declared events' ``entity``, svclib.contracts), an account with at least ``id`` and ``username``."""
-
-    producer: str
-    registered: str
-    erased: str
-    entity: str
-
-
-def kept_from(
-    table: Table,
-    announced: Announcements,
-    also_registered: Callable[[Transaction, dict], None] | None = None,
-    also_erased: Callable[[Transaction, str], None] | None = None,
-) -> type:
-    """A base class for a service (with a ``db`` dependency) whose event handlers keep ``table``.
-
-    The handlers are named ``handle_<event type>``, as every handler is (their queues and
-    idempotency records are named after them). ``also_registered(tx, account)`` and
-    ``also_erased(tx, account_id)``, when given, apply in the same transaction: what else the
-    service keeps about an account.
-    """
-
-    def registered(self, payload: dict) -> None:
-        def apply(tx: Transaction, account: dict) -> None:
-            record(tx, table, account["id"], account["username"])
-            if also_registered is not None:
-                also_registered(tx, account)
-
-        self.db.apply_once(payload, f"handle_{announced.registered}", apply, payload[announced.entity])
-
-    def erased(self, payload: dict) -> None:
-        def apply(tx: Transaction, account_id: str) -> None:
-            erase(tx, table, account_id)
-            if also_erased is not None:
-                also_erased(tx, account_id)
-
-        self.db.apply_once(payload, f"handle_{announced.erased}", apply, payload[announced.entity]["id"])
-
-    return type(
-        "KnownUsers",
-        (),
-        {
-            "__doc__": f"Keeps {table.name} from {announced.producer}'s {announced.registered} and {announced.erased}.",
-            f"handle_{announced.registered}": event_handler(announced.producer, announced.registered)(registered),
-            f"handle_{announced.erased}": event_handler(announced.producer, announced.erased)(erased),
-        },
-    )

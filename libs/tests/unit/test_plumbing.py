@@ -4,7 +4,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
 
 from svclib import users
@@ -141,22 +140,15 @@ def test_forget_leaves_no_row_naming_an_erased_id(db):
         assert published not in left and announced not in left and waiting in left and len(left) == 2
 
 
-def test_known_users_kept_from_announcements_apply_each_event_once_with_the_services_own_facts(db):
-    announced = users.Announcements(producer="accounts", registered="opened", erased="closed", entity="account")
-    seen = []
-    keeper = users.kept_from(KNOWN, announced, lambda tx, a: seen.append(a["id"]), lambda tx, i: seen.append(-1))
-    for method, event in (("handle_opened", "opened"), ("handle_closed", "closed")):
-        (handler,) = getattr(getattr(keeper, method), ENTRYPOINT_EXTENSIONS_ATTR)
-        assert (handler.source_service, handler.event_type) == ("accounts", event)
-    service = type("Service", (keeper,), {"name": "any"})()
-    service.db = db
-    opened = {"event_id": "e1", "account": {"id": "u1", "username": "ann"}}
-    service.handle_opened(opened)
-    service.handle_opened(opened)
-    service.handle_closed({"event_id": "e2", "account": {"id": "u1"}})
+def test_a_known_user_is_recorded_once_and_forgotten_when_erased(db):
+    with db.transaction() as tx:
+        users.record(tx, KNOWN, "u1", "ann")
+        users.record(tx, KNOWN, "u1", "a second registration of the same id")
+    with db.transaction() as tx:
+        assert users.export(tx, KNOWN, "u1")["username"] == "ann"
+        users.erase(tx, KNOWN, "u1")
     with db.transaction() as tx:
         assert users.export(tx, KNOWN, "u1") is None
-    assert seen == ["u1", -1]
 
 
 def test_prune_forgets_only_old_published_events_and_records(db):

@@ -6,7 +6,7 @@ communities imports no other service.
 
 CONSUMES = {
     "identity": {
-        "user_registered": ("id", "username"),  # svclib.users.kept_from
+        "user_registered": ("id", "username"),  # known_users (svclib.users)
         "user_erased": ("id",),
         "user_trust_changed": ("id", "trust", "version"),
     },

@@ -7,7 +7,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables, utcnow
 from svclib.ratelimit import rate_limits_table
-from svclib.users import Announcements, known_users_table
+from svclib.users import known_users_table
 
 
 class Base(Timestamps, DeclarativeBase):
@@ -17,7 +17,6 @@ class Base(Timestamps, DeclarativeBase):
 OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
 KNOWN_USERS = known_users_table(Base.metadata)
 # Identity announces accounts: {"user": {"id", "username", ...}}.
-ACCOUNTS = Announcements(producer="identity", registered="user_registered", erased="user_erased", entity="user")
 RATE_LIMITS = rate_limits_table(Base.metadata)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from communities import handlers
 from communities.exceptions import CommunitiesError
-from communities.models import ACCOUNTS, KNOWN_USERS, Base
+from communities.models import KNOWN_USERS, Base
 from svclib import users
 from svclib.db import Database
 from svclib.events import event_handler
@@ -18,11 +18,22 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DECLARED = (CommunitiesError, ServiceError)
 
 
-class CommunitiesService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=handlers.erase_person)):
+class CommunitiesService:
     name = "communities"
 
     db = Database(Base.metadata, MIGRATIONS)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
+
+    # Who exists: identity's accounts, kept in known_users (svclib.users).
+
+    @event_handler("identity", "user_registered")
+    def handle_user_registered(self, payload: dict) -> None:
+        user = payload["user"]
+        self.db.apply_once(payload, "handle_user_registered", users.record, KNOWN_USERS, user["id"], user["username"])
+
+    @event_handler("identity", "user_erased")
+    def handle_user_erased(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_user_erased", handlers.erase_person, payload["user"]["id"])
 
     @rpc
     def health(self) -> dict:

@@ -8,7 +8,7 @@ MEMBERSHIP = ("user_id", "subwiki", "subwiki_id", "is_moderator", "version")
 
 CONSUMES = {
     "identity": {
-        "user_registered": ("id", "username"),  # svclib.users.kept_from
+        "user_registered": ("id", "username"),  # known_users (svclib.users)
         "user_erased": ("id",),
         "user_trust_changed": ("id", "trust", "version"),
         "user_blocked": ("blocker_id", "blocked_id", "version"),

@@ -29,7 +29,7 @@ from content.handlers import (
     votes,
 )
 from content.handlers import search as text_search
-from content.models import ACCOUNTS, KNOWN_USERS, RATE_LIMITS, Base
+from content.models import KNOWN_USERS, RATE_LIMITS, Base
 from svclib import ratelimit, users
 from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
@@ -43,14 +43,25 @@ DECLARED = (ContentError, ServiceError)
 UPLOAD_SWEEP_SECONDS = 3600
 
 
-# An erased person's contributions stay with no author; what was theirs alone goes (content.handlers.accounts).
-class ContentService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=accounts.erase)):
+class ContentService:
     name = "content"
 
     db = Database(Base.metadata, MIGRATIONS)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     config = Config()
     communities = RpcProxy("communities")
+
+    # Who exists: identity's accounts, kept in known_users (svclib.users); an erased person's
+    # contributions stay with no author, what was theirs alone goes (content.handlers.accounts).
+
+    @event_handler("identity", "user_registered")
+    def handle_user_registered(self, payload: dict) -> None:
+        user = payload["user"]
+        self.db.apply_once(payload, "handle_user_registered", users.record, KNOWN_USERS, user["id"], user["username"])
+
+    @event_handler("identity", "user_erased")
+    def handle_user_erased(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_user_erased", accounts.erase, payload["user"]["id"])
 
     @rpc
     def health(self) -> dict:

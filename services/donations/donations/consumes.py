@@ -6,7 +6,7 @@ donations imports no other service.
 
 CONSUMES = {
     "identity": {
-        "user_registered": ("id", "username"),  # svclib.users.kept_from
+        "user_registered": ("id", "username"),  # known_users (svclib.users)
         "user_erased": ("id",),
     },
 }

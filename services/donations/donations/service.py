@@ -15,9 +15,10 @@ from nameko.timer import timer
 from donations import handlers, providers
 from donations.dependencies import Clock, ProviderSettings
 from donations.exceptions import DonationsError, Forbidden, Invalid, NotFound
-from donations.models import ACCOUNTS, KNOWN_USERS, Base, Donation
+from donations.models import KNOWN_USERS, Base, Donation
 from svclib import users
 from svclib.db import Database
+from svclib.events import event_handler
 from svclib.exceptions import ServiceError
 from svclib.faults import FaultLog
 from svclib.rpc import rpc
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 PLEDGE_CHECK_SECONDS = int(os.environ.get("PLEDGE_CHECK_SECONDS", "300"))
 
 
-class DonationsService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=handlers.erase_person)):
+class DonationsService:
     name = "donations"
 
     db = Database(Base.metadata, MIGRATIONS)
@@ -36,6 +37,17 @@ class DonationsService(users.kept_from(KNOWN_USERS, ACCOUNTS, also_erased=handle
     config = Config()
     clock = Clock()
     provider_settings = ProviderSettings()  # refuses to start on settings that would let donations be forged
+
+    # Who exists: identity's accounts, kept in known_users (svclib.users).
+
+    @event_handler("identity", "user_registered")
+    def handle_user_registered(self, payload: dict) -> None:
+        user = payload["user"]
+        self.db.apply_once(payload, "handle_user_registered", users.record, KNOWN_USERS, user["id"], user["username"])
+
+    @event_handler("identity", "user_erased")
+    def handle_user_erased(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_user_erased", handlers.erase_person, payload["user"]["id"])
 
     @rpc
     def health(self) -> dict:

@@ -14,7 +14,7 @@ HELD_POST = ("id", "subwiki_id", "subwiki", "author_id", "title")
 
 CONSUMES = {
     "identity": {
-        "user_registered": ("id", "username", "display_name"),  # svclib.users.kept_from
+        "user_registered": ("id", "username", "display_name"),  # known_users (svclib.users)
         "user_erased": ("id",),
         "user_followed": FOLLOW,
         "user_unfollowed": FOLLOW,

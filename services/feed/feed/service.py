@@ -9,7 +9,7 @@ from nameko.timer import timer
 from feed import handlers, pages
 from feed.exceptions import FeedError
 from feed.kept import CHANNEL, kept_answers, reader_tag, touches
-from feed.models import ACCOUNTS, KNOWN_USERS, Base
+from feed.models import KNOWN_USERS, Base
 from feed.notifications import inbox, rules
 from svclib import users
 from svclib.db import Database, parse_time, utcnow
@@ -22,19 +22,37 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 DECLARED = (FeedError, ServiceError)
 
 
+def registered(tx, user: dict) -> None:
+    """A new account: known from now on, and its names as the feed shows them."""
+    users.record(tx, KNOWN_USERS, user["id"], user["username"])
+    handlers.person_changed(tx, user)
+
+
 def erased(tx, user_id: str) -> None:
-    """An erased person's posts leave the feeds, their notifications go, and they are nobody in others'."""
+    """An erased person is unknown from now on: their posts leave the feeds, their notifications go,
+    and they are nobody in others'."""
+    users.erase(tx, KNOWN_USERS, user_id)
     handlers.author_erased(tx, user_id)
     handlers.announce_qualities(tx)
     inbox.erase(tx, user_id)
 
 
-class FeedService(users.kept_from(KNOWN_USERS, ACCOUNTS, handlers.person_changed, erased)):
+class FeedService:
     name = "feed"
 
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL, touches=touches)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     kept = kept_answers()
+
+    # Who exists: identity's accounts, kept in known_users (svclib.users) with the names the feed shows.
+
+    @event_handler("identity", "user_registered")
+    def handle_user_registered(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_user_registered", registered, payload["user"])
+
+    @event_handler("identity", "user_erased")
+    def handle_user_erased(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_user_erased", erased, payload["user"]["id"])
 
     @rpc
     def export_user(self, user_id: str) -> dict:

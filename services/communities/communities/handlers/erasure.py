@@ -70,7 +70,9 @@ def export_user(tx: Transaction, user_id: str) -> dict:
 
 def erase_person(tx: Transaction, user_id: str) -> None:
     """An erased person leaves their subwikis (each one's member count goes down); their page edits,
-    the subwikis they started and the moderation log keep no trace of who they were."""
+    the subwikis they started and the moderation log keep no trace of who they were; their known_users
+    row goes first."""
+    users.erase(tx, KNOWN_USERS, user_id)
     for membership in tx.session.scalars(
         select(Membership).where(Membership.user_id == user_id).order_by(Membership.subwiki_id)
     ).all():

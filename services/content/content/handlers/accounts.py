@@ -200,7 +200,8 @@ def export(tx: Transaction, user_id: str) -> dict:
 
 
 def erase(tx: Transaction, user_id: str) -> None:
-    """Leave nothing of ``user_id`` in content's database (its known_users row goes with svclib.users)."""
+    """Leave nothing of ``user_id`` in content's database, its known_users row first."""
+    users.erase(tx, KNOWN_USERS, user_id)
     session = tx.session
     # Votes leave the counts of what they were cast on (each target locked, in id order).
     for vote in session.scalars(

@@ -5,14 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from donations.handlers.people import ERASED_RECIPIENT
-from donations.models import OUTBOX, Donation, LedgerEntry, Pledge
+from donations.models import KNOWN_USERS, OUTBOX, Donation, LedgerEntry, Pledge
 from svclib import users
 from svclib.db import Transaction
 
 
 def erase_person(tx: Transaction, user_id: str) -> None:
     """An erased person's gifts stay in the ledger and the campaign as anonymous ones, gifts to them
-    name no one, their monthly pledges stop, and nothing keeps their id."""
+    name no one, their monthly pledges stop, and nothing keeps their id (their known_users row goes first)."""
+    users.erase(tx, KNOWN_USERS, user_id)
     for pledge in tx.session.scalars(
         select(Pledge).where(Pledge.donor_id == user_id).order_by(Pledge.id).with_for_update()
     ).all():
