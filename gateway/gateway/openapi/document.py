@@ -1,21 +1,16 @@
-"""The OpenAPI document, generated from the schemas that validate requests and describe answers.
+"""The OpenAPI document, built once per application from every route's ``@doc`` (``spec_for``).
 
-Every view says what it is with ``@doc(...)``: its request body, query string and headers, each
-answer it gives and who may call it. ``spec_for(app)`` builds the document from every route of
-the application (a route without ``@doc`` is an error, so nothing is left out), and ``register``
-checks each request's query string, body and declared headers against the same schemas before
-the view runs, so every field error comes in one answer.
+A route without ``@doc`` is an error, so nothing is left out; every answer schema (``gateway.schemas.Answer``)
+is a component, its fields required unless it says otherwise.
 """
 
 from __future__ import annotations
 
-import json
 import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask, current_app, request
-from marshmallow import Schema, ValidationError
+from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from gateway.schemas import Answer, ErrorResponse
@@ -64,66 +59,6 @@ TAGS = [
     ("Donations", "Gifts, pledges, the campaign and the public ledger"),
     ("Operations", "Health, metrics and this document"),
 ]
-
-
-def doc(
-    summary: str,
-    request_schema: type[Schema] | None = None,
-    response: type[Schema] | None = None,
-    status: int = 200,
-    auth: bool = False,
-    *,
-    tag: str,
-    query: type[Schema] | None = None,
-    also: dict | None = None,
-    errors: tuple[int, ...] = (),
-    optional_auth: bool = False,
-    headers: tuple[dict, ...] = (),
-    media: str | tuple[str, ...] = "application/json",
-    body: dict | None = None,
-    local: bool = False,
-    operation_id: str | None = None,
-    description: str | None = None,
-):
-    """Describe a view for the OpenAPI document (and for checking its requests).
-
-    ``also`` maps further statuses to their answer schema (``None`` for no body); ``errors`` adds
-    error statuses to those every view has (400, 500; 503 unless ``local``; 401 when it reads a
-    token; 404 when it has path parameters; 413 when it takes a body).
-    """
-
-    def decorate(view):
-        view.openapi = {
-            "summary": summary,
-            "description": description,
-            "request": request_schema,
-            "response": response,
-            "status": status,
-            "auth": auth,
-            "optional_auth": optional_auth,
-            "tag": tag,
-            "query": query,
-            "also": also or {},
-            "errors": errors,
-            "headers": headers,
-            "media": media,
-            "body": body,
-            "local": local,
-            "operation_id": operation_id or view.__name__,
-        }
-        return view
-
-    return decorate
-
-
-IDEMPOTENCY_KEY = {
-    "in": "header",
-    "name": "Idempotency-Key",
-    "required": True,
-    "description": "A key the client makes up for this action: the same key with the same body answers with "
-    "the same result; with another body it is a 409.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-}
 
 
 def _content(media: str | tuple[str, ...], schema) -> dict:
@@ -321,54 +256,3 @@ def spec_for(app: Flask) -> dict:
             operations.append((_path(rule), method.lower(), meta, rule))
     app.extensions["openapi"] = _build(operations)
     return app.extensions["openapi"]
-
-
-def _json_body() -> object:
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None  # the view answers a malformed body
-
-
-def check_request() -> None:
-    """Query string, JSON body and declared headers checked together: every field error in one answer."""
-    if request.url_rule is None:
-        return
-    meta = getattr(current_app.view_functions.get(request.url_rule.endpoint), "openapi", None)
-    if meta is None:
-        return
-    errors: dict = {}
-    query = meta["query"]
-    if query is None:
-        errors.update({name: ["Unknown parameter."] for name in request.args})
-    else:
-        try:
-            query().load(request.args.to_dict())
-        except ValidationError as exc:
-            errors.update(exc.messages if isinstance(exc.messages, dict) else {"_query": exc.messages})
-    if meta["request"] is not None:
-        data = _json_body()
-        if isinstance(data, dict):
-            try:
-                meta["request"]().load(data)
-            except ValidationError as exc:
-                errors.update(exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages})
-    for header in meta["headers"]:
-        name, schema = header["name"], header.get("schema", {})
-        value = request.headers.get(name)
-        if value is None:
-            if header.get("required"):
-                errors[name] = [f"Send the {name} header."]
-        elif not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
-            errors[name] = [f"Use {schema.get('minLength', 0)} to {schema.get('maxLength')} characters."]
-        elif schema.get("pattern") and not re.search(schema["pattern"], value):
-            errors[name] = ["Not a valid value for this header."]
-    if errors:
-        raise ValidationError(errors)
-
-
-def register(app: Flask) -> None:
-    app.before_request(check_request)
