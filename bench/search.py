@@ -8,7 +8,8 @@ left it), people in identity and subwikis in communities, and the feed's read mo
 restore builds it. Then:
 
 - ``sql``: content's ``search`` function alone on the seeded database (what the RPC costs without
-  the bus), median and p95 over repeated calls, for each query below;
+  the bus), median and p95 over repeated calls, and the CPU milliseconds a call of the PostgreSQL backend
+  that ran them, for each query below;
 - ``http``: ``GET /api/v1/search?q=...`` through the gateway with wrk at concurrency 8 (a 2 s warm-up
   dropped, then ``--seconds``): req/s, p50, p95, p99, and the CPU milliseconds a request of each of the
   stack's processes, of the PostgreSQL backends serving its databases (``postgres_stack``), and of every
@@ -36,7 +37,9 @@ from datetime import UTC, datetime, timedelta
 import numpy
 import psycopg
 import requests
+from sqlalchemy import text
 
+from bench import cpu
 from bench.feed import GROUPS, wrk
 from bench.seed import _copy, fresh_databases
 from content.handlers import search as content_search
@@ -227,20 +230,27 @@ def matches(content_url: str, q: str) -> int:
 
 
 def sql_times(content_url: str, q: str, repeat: int = 50) -> dict:
-    """Content's search function alone: milliseconds over ``repeat`` calls after 5 warm-up calls."""
+    """Content's search function alone: milliseconds over ``repeat`` calls after 5 warm-up calls, and the CPU
+    milliseconds a call of the PostgreSQL backend that ran them (from its ``/proc`` entry: the statement's
+    own cost, whatever the load)."""
     database = StandaloneDatabase(ContentBase.metadata, content_url)
     samples = []
     with database.reading() as tx:
+        backend = tx.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         for n in range(repeat + 5):
+            if n == 5:
+                before = cpu.snapshot()
             started = time.perf_counter()
             found = content_search.search(tx, q)
             if n >= 5:
                 samples.append((time.perf_counter() - started) * 1e3)
+        spent = cpu.of_pids(before, cpu.snapshot(), [backend])
     database.dispose()
     samples.sort()
     return {
         "median_ms": round(statistics.median(samples), 3),
         "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 3),
+        "backend_cpu_ms": round(spent * 1e3 / repeat, 3),
         "page_items": len(found["items"]),
     }
 
@@ -332,7 +342,8 @@ def main() -> int:
         figures = measured["http"][f"{name}_c{args.concurrency}"]
         print(
             f"  {name:13} {q!r:28} matches {measured['matches'][name]:8}  sql median {sql['median_ms']:7.2f}"
-            f" p95 {sql['p95_ms']:7.2f} ms | http c{args.concurrency} {figures['rps']:7.1f} req/s"
+            f" p95 {sql['p95_ms']:7.2f} ms (backend CPU {sql['backend_cpu_ms']:.2f} ms)"
+            f" | http c{args.concurrency} {figures['rps']:7.1f} req/s"
             f" p50 {figures['p50_ms']:7.2f} p95 {figures['p95_ms']:7.2f} p99 {figures['p99_ms']:7.2f} ms"
             f" errors {figures['errors']}"
         )
