@@ -16,6 +16,7 @@ from content.exceptions import ContentError, Invalid
 from content.handlers import (
     accounts,
     comments,
+    discussion,
     edits,
     facts,
     held,
@@ -282,7 +283,7 @@ class ContentService:
         self, post_id: str, sort: str = "new", limit: int | None = None, cursor: str | None = None
     ) -> dict:
         with self.db.reading() as tx:
-            return comments.list_comments(tx, post_id, sort, limit, cursor)
+            return discussion.list_comments(tx, post_id, sort, limit, cursor)
 
     @rpc(expected_exceptions=DECLARED)
     def search(
@@ -307,7 +308,7 @@ class ContentService:
     @rpc(expected_exceptions=DECLARED)
     def comment_thread(self, comment_id: str) -> dict:
         with self.db.reading() as tx:
-            return comments.comment_thread(tx, comment_id)
+            return discussion.comment_thread(tx, comment_id)
 
     @rpc(expected_exceptions=DECLARED)
     def edit_comment(self, user_id: str, comment_id: str, body: str) -> dict:

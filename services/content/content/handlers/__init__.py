@@ -5,7 +5,8 @@
 - ``posts``: creating, showing, protecting and removing posts
 - ``edits``: wiki edits, their history and reverts
 - ``pending``: edits held for review
-- ``comments``, ``votes``, ``reports``, ``uploads``
+- ``comments``: writing comments; ``discussion``: reading a post's discussion in pages and threads
+- ``votes``, ``reports``, ``uploads``
 - ``facts``: pages of facts for services rebuilding their copies
 
 Handlers that check memberships take a ``MembershipLookup`` (``access.py``): the service passes

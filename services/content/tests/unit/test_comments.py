@@ -6,7 +6,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from content.handlers.comments import MAX_DEPTH, REPLIES_SHOWN, ROW, comment_view, row_view
+from content.handlers.comments import MAX_DEPTH, comment_view
+from content.handlers.discussion import REPLIES_SHOWN, ROW, row_view
 from content.models import Comment
 from svclib.exceptions import Invalid
 
