@@ -27,7 +27,9 @@ case "${1:-serve}" in
     case "$COMPONENT" in
       identity|communities|content|feed|donations)
         cd "$APP_ROOT/$COMPONENT"
-        exec nameko run --config config.yml "$COMPONENT.service" ;;
+        # Two processes (svclib.serve): the service's requests, and its background work (events,
+        # timers) at a lower CPU priority, so that a burst of events never slows a sign-in.
+        exec python -m svclib.serve --config config.yml "$COMPONENT.service" ;;
       gateway)
         cd "$APP_ROOT/gateway"
         # gunicorn's control socket defaults to $HOME, which the app user does not have.

@@ -16,6 +16,14 @@ import requests
 from devstack.infra import SERVICES, log, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
+BACKGROUND_SUFFIX = "-background"
+
+
+def background(services) -> list[str]:
+    """The names of services' background processes (svclib.roles), as metrics ports are keyed."""
+    return [name + BACKGROUND_SUFFIX for name in services]
+
+
 SERVICE_MODULES = [f"{name}.service" for name in SERVICES]
 
 
@@ -38,8 +46,9 @@ class Stack:
         }
         self.gateway_port = gateway_port
         self.metrics_port = _free_port()  # the gateway's Prometheus metrics, never on its public port
-        # Every other process's metrics port (METRICS_PORT for a service, WEB_METRICS_PORT for the site).
-        self.metrics_ports = {name: _free_port() for name in (*SERVICES, "web")}
+        # Every other process's metrics port (METRICS_PORT for a service's requests process and
+        # BACKGROUND_METRICS_PORT for its background one, svclib.serve; WEB_METRICS_PORT for the site).
+        self.metrics_ports = {name: _free_port() for name in (*SERVICES, *background(SERVICES), "web")}
         self.metrics_ports["gateway"] = self.metrics_port
         self.web_port = web_port
         self.log_dir = Path(log_dir)
@@ -58,11 +67,11 @@ class Stack:
         return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
     def metrics_urls(self) -> dict[str, str]:
-        """Each running process's /metrics, by name."""
+        """Each running process's /metrics, by name (``<service>-background``: a service's background process)."""
         return {
             name: f"http://127.0.0.1:{port}/metrics"
             for name, port in self.metrics_ports.items()
-            if name in self.processes
+            if name.removesuffix(BACKGROUND_SUFFIX) in self.processes
         }
 
     def _spawn(self, name: str, argv: list[str], cwd: Path, extra_env: dict | None = None) -> subprocess.Popen:
@@ -84,12 +93,20 @@ class Stack:
         subprocess.run([sys.executable, "-m", "svclib.topology", *SERVICE_MODULES], env=self.env, check=True, cwd=ROOT)
 
     def start_service(self, name: str, replica: int = 1, **extra_env: str) -> subprocess.Popen:
-        """Start service ``name``; ``replica`` 2, 3 … start more of it, known as ``name#2`` …,
+        """Start service ``name`` as production runs it (``svclib.serve``: its requests process and its
+        background one, in one process group); ``replica`` 2, 3 … start more of it, known as ``name#2`` …,
         competing for the same RPC and event queues."""
-        argv = [sys.executable, "-m", "nameko", "run", "--config", "config.yml", f"{name}.service"]
+        argv = [sys.executable, "-m", "svclib.serve", "--config", "config.yml", f"{name}.service"]
         key = name if replica == 1 else f"{name}#{replica}"
-        port = self.metrics_ports[name] if replica == 1 else _free_port()  # each replica its own metrics port
-        env = {"METRICS_PORT": str(port), "METRICS_HOST": "127.0.0.1", **extra_env}
+        # Each replica's processes their own metrics ports.
+        port = self.metrics_ports[name] if replica == 1 else _free_port()
+        background_port = self.metrics_ports[name + BACKGROUND_SUFFIX] if replica == 1 else _free_port()
+        env = {
+            "METRICS_PORT": str(port),
+            "BACKGROUND_METRICS_PORT": str(background_port),
+            "METRICS_HOST": "127.0.0.1",
+            **extra_env,
+        }
         return self._spawn(key, argv, ROOT / "services" / name, env)
 
     def service_healthy(self, name: str, timeout: float = 2.0) -> bool:
@@ -173,7 +190,7 @@ class Stack:
         process = self.processes.pop(name, None)
         if process is None or process.poll() is not None:
             return
-        os.killpg(process.pid, signal.SIGTERM)
+        process.terminate()  # the leader stops its own (gunicorn's master, svclib.serve): once each
         try:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -187,10 +204,11 @@ class Stack:
         process.wait()
 
     def stop_all(self, timeout: float = 15) -> None:
-        """SIGTERM to every process at once, then wait; SIGKILL what outlives the timeout."""
+        """SIGTERM to every process at once (to each group's leader, which stops the rest of its group),
+        then wait; SIGKILL what outlives the timeout."""
         running = {name: p for name, p in self.processes.items() if p.poll() is None}
         for process in running.values():
-            os.killpg(process.pid, signal.SIGTERM)
+            process.terminate()
         deadline = time.monotonic() + timeout
         for process in running.values():
             try:

@@ -360,7 +360,9 @@ def run_entrypoint(tmp_path):
 def test_a_service_image_runs_nameko_from_its_source_folder(run_entrypoint, service):
     done = run_entrypoint(service)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"{run_entrypoint.app / service}|nameko run --config config.yml {service}.service"
+    assert done.stdout.strip() == (
+        f"{run_entrypoint.app / service}|python -m svclib.serve --config config.yml {service}.service"
+    )
     health = run_entrypoint(service, "health")
     assert health.stdout.strip().endswith(f"|python -m svclib.healthcheck {service}")
 

@@ -94,11 +94,13 @@ def test_prometheus_loads_the_rules_and_scrapes_every_process_on_its_metrics_por
         assert job["metrics_path"] == "/metrics"
         for sd in job["dns_sd_configs"]:
             for name in sd["names"]:
-                scraped[name] = str(sd["port"])
+                scraped.setdefault(name, set()).add(str(sd["port"]))
     env = {name: service.get("environment", {}) for name, service in compose["services"].items()}
     expected = {name: str(env[name]["METRICS_PORT"]) for name in SERVICES}
     expected.update(gateway=str(env["gateway"]["GATEWAY_METRICS_PORT"]), web=str(env["web"]["WEB_METRICS_PORT"]))
-    assert scraped == expected
+    # A service's two processes (svclib.serve), each on its own port, are both scraped.
+    background = {name: str(env[name]["BACKGROUND_METRICS_PORT"]) for name in SERVICES}
+    assert scraped == {name: {port, *filter(None, [background.get(name)])} for name, port in expected.items()}
 
     # The same ports in the cluster: annotated for scraping, declared on the container.
     configmap = _k8s("configmap")[0]["data"]
@@ -113,6 +115,8 @@ def test_prometheus_loads_the_rules_and_scrapes_every_process_on_its_metrics_por
         given = {e["name"]: e.get("value") for e in container.get("env", [])}
         if name in SERVICES:
             assert configmap["METRICS_PORT"] == expected[name]
+            assert configmap["BACKGROUND_METRICS_PORT"] == background[name]
+            assert {"name": "bg-metrics", "containerPort": int(background[name])} in container["ports"], name
         else:
             assert given[f"{name.upper()}_METRICS_PORT"] == expected[name], name
 

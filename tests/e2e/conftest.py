@@ -1,5 +1,6 @@
-"""The whole platform started as in production (``nameko run`` + gunicorn) on a
-fresh vhost and fresh PostgreSQL databases, driven only through HTTP."""
+"""The whole platform started as in production (each service as ``python -m svclib.serve`` runs it, its
+two ``nameko run`` processes, and gunicorn) on a fresh vhost and fresh PostgreSQL databases, driven only
+through HTTP."""
 
 from __future__ import annotations
 

@@ -58,7 +58,9 @@ def test_every_metric_the_alerts_and_dashboards_name_is_served_by_a_process(stac
         pages = {name: requests.get(url, timeout=10) for name, url in stack.metrics_urls().items()}
     finally:
         stack.stop("web")
-    assert set(pages) == {"identity", "communities", "content", "feed", "donations", "gateway", "web"}
+    services = {"identity", "communities", "content", "feed", "donations"}
+    # Each service is two processes (svclib.serve): requests, and background work (events, timers).
+    assert set(pages) == {*services, *(f"{name}-background" for name in services), "gateway", "web"}
     served, sampled = set(), {}
     for name, page in pages.items():
         assert page.status_code == 200, name
@@ -73,6 +75,9 @@ def test_every_metric_the_alerts_and_dashboards_name_is_served_by_a_process(stac
     assert {"svc_rpc_calls_total", "svc_rpc_seconds_bucket", "svc_outbox_backlog", "svc_db_pool_in_use"} <= sampled[
         "identity"
     ]
-    assert {"svc_events_handled_total", "svc_event_lag_seconds_bucket", "svc_event_dead_letters"} <= sampled["feed"]
+    assert {"svc_events_handled_total", "svc_event_lag_seconds_bucket", "svc_event_dead_letters"} <= sampled[
+        "feed-background"
+    ]
+    assert "svc_rpc_calls_total" in sampled["feed"] and "svc_events_handled_total" not in sampled["feed"]
     assert "svc_kept_answers_total" in sampled["feed"] and "svc_rpc_errors_total" in sampled["content"]
     assert {"gateway_requests_total", "web_requests_total"} <= sampled["gateway"] | sampled["web"]

@@ -57,7 +57,9 @@ class KeptAnswers(DependencyProvider):
 
     def start(self) -> None:
         metrics.register("kept", self)
-        if self._dsn is not None:
+        # A background process (svclib.roles) answers no request: it keeps nothing, and needs no connection
+        # to hear what changed (without one, nothing is kept: an answer read there is read afresh).
+        if self._dsn is not None and getattr(self.container, "role", None) != "background":
             self._running = True
             self.container.spawn_managed_thread(self._listen)
 
