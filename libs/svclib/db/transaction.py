@@ -83,15 +83,15 @@ class Transaction:
         # the version of the event's schema.
         headers = {f"nameko.{k}": v for k, v in self._context.items() if k in CARRIED and v}
         headers[SCHEMA_VERSION_HEADER] = event.schema_version
-        self.session.execute(
-            insert(self._database.outbox).values(
-                event_id=event_id,
-                event_type=event.event_type,
-                payload=payload,
-                headers=headers,
-                created_at=utcnow(),
-            )
-        )
+        # On the session's connection, as a prebuilt Core statement: no ORM bookkeeping, compiled once.
+        params = {
+            "event_id": event_id,
+            "event_type": event.event_type,
+            "payload": payload,
+            "headers": headers,
+            "created_at": utcnow(),
+        }
+        self.connection.execute(_outbox_insert(self._database.outbox), params)
         self.emitted.append(payload)
         return event_id
 
@@ -125,6 +125,18 @@ class Transaction:
         statement = _record_once(self._database.processed, self.connection.dialect.name)
         params = {"event_id": event_id, "handler": handler, "processed_at": utcnow()}
         return self.connection.execute(statement, params).first() is not None
+
+
+_OUTBOX_INSERT: dict[Table, Any] = {}
+
+
+def _outbox_insert(table: Table):
+    """``INSERT INTO outbox`` with every value a parameter, built once per table."""
+    statement = _OUTBOX_INSERT.get(table)
+    if statement is None:
+        columns = ("event_id", "event_type", "payload", "headers", "created_at")
+        statement = _OUTBOX_INSERT[table] = insert(table).values({name: bindparam(name) for name in columns})
+    return statement
 
 
 _RECORD_ONCE: dict[tuple[Table, str], Any] = {}
