@@ -19,7 +19,10 @@ repeated deliveries change nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from feed.consumes import NEW_ACCOUNT_TRUST
 from feed.models import FeedPost, FeedTrust, FeedVersion
@@ -49,8 +52,25 @@ def newer(tx: Transaction, kind: str, key: str, version: int | None) -> bool:
     """
     if version is None:
         return True
-    held = locked_row(tx, FeedVersion, {"kind": kind, "key": key}, {"version": 0})
-    if version <= held.version:
-        return False
-    held.version = version
-    return True
+    # One statement: the row made with this version, or moved to it only if older; an upsert locks the
+    # row it meets whether or not it changes it. A row comes back only when this version is newer.
+    params = {"kind": kind, "key": key, "version": int(version)}
+    return tx.connection.execute(_version_upsert(tx.connection.dialect.name), params).first() is not None
+
+
+_VERSION_UPSERT: dict[str, Any] = {}
+
+
+def _version_upsert(dialect: str):
+    """``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` the held one is older ``RETURNING``, built once per dialect."""
+    statement = _VERSION_UPSERT.get(dialect)
+    if statement is None:
+        table = FeedVersion.__table__
+        insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        upsert = insert_into(table).values(kind=bindparam("kind"), key=bindparam("key"), version=bindparam("version"))
+        statement = _VERSION_UPSERT[dialect] = upsert.on_conflict_do_update(
+            index_elements=[table.c.kind, table.c.key],
+            set_={"version": upsert.excluded.version, "updated_at": upsert.excluded.updated_at},
+            where=table.c.version < upsert.excluded.version,
+        ).returning(table.c.version)
+    return statement

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, insert, select
 
 from feed import ranking
 from feed.handlers.rows import locked_post, newer, trust_row
@@ -25,16 +26,39 @@ def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
     row = locked_post(tx, vote["target_id"])
     if row is None or not newer(tx, "vote", f"{row.id}:{vote['voter_id']}", vote.get("version")):
         return
-    existing = tx.session.get(FeedVote, (row.id, vote["voter_id"]))
+    # The vote held is taken out and the new one put in as Core statements (votes are not what pages read:
+    # the post's row, changed below, is what tells kept pages they changed).
+    statements = _statements(tx.connection.dialect.name)
+    key = {"post_id": row.id, "voter_id": vote["voter_id"]}
+    existing = tx.connection.execute(statements["take"], key).first()
     if existing is not None:
         tally(row, existing.value, existing.weight, -1)
-        tx.session.delete(existing)
-        tx.session.flush()
     if vote.get("value") in (1, -1):
         weight = _weight(row, vote["voter_id"], trust.trust)
-        tx.session.add(FeedVote(post_id=row.id, voter_id=vote["voter_id"], value=vote["value"], weight=weight))
+        tx.connection.execute(statements["put"], {**key, "value": vote["value"], "weight": weight})
         tally(row, vote["value"], weight, +1)
     rescore(row, now)
+
+
+_STATEMENTS: dict[str, dict[str, Any]] = {}
+
+
+def _statements(dialect: str) -> dict[str, Any]:
+    """A vote's statements, built once per dialect: the vote held deleted (returning it), the new one inserted."""
+    built = _STATEMENTS.get(dialect)
+    if built is None:
+        votes = FeedVote.__table__
+        key = (votes.c.post_id == bindparam("post_id")) & (votes.c.voter_id == bindparam("voter_id"))
+        built = _STATEMENTS[dialect] = {
+            "take": delete(votes).where(key).returning(votes.c.value, votes.c.weight),
+            "put": insert(votes).values(
+                post_id=bindparam("post_id"),
+                voter_id=bindparam("voter_id"),
+                value=bindparam("value"),
+                weight=bindparam("weight"),
+            ),
+        }
+    return built
 
 
 def _weight(row: FeedPost, voter_id: str, trust: float) -> float:
