@@ -14,9 +14,8 @@ one process group is still one service, replicated and restarted as a whole:
 
 Each serves its metrics on a port of its own: the requests process on ``METRICS_PORT``, the
 background one on ``BACKGROUND_METRICS_PORT`` (by default ``METRICS_PORT`` + 1). The replica's
-database connections (``DB_POOL_SIZE``, ``DB_MAX_OVERFLOW``) are shared between them: two fifths
-to the background process, the rest to the requests process, so a replica opens no more than
-one process did.
+database connections (``DB_POOL_SIZE``, ``DB_MAX_OVERFLOW``) are shared between them, half each,
+so a replica opens no more than one process did.
 """
 
 from __future__ import annotations
@@ -39,15 +38,16 @@ STOP_SECONDS = 25.0  # within Kubernetes' default 30 s of grace
 PR_SET_PDEATHSIG = 1
 
 
-# A replica's database connections (DB_POOL_SIZE, DB_MAX_OVERFLOW: svclib.db.engine) are shared
-# between its two processes, so that a replica holds no more than one process did: the background
-# process two fifths (at least one pooled connection), the requests process the rest.
-POOL_SETTINGS = {"DB_POOL_SIZE": 5, "DB_MAX_OVERFLOW": 5}
+# A replica's database connections (DB_POOL_SIZE, DB_MAX_OVERFLOW, with svclib.db.engine's defaults,
+# not imported: that would load nameko) are shared between its two processes, so that a replica holds
+# no more than one process did: half each (a pooled connection at least each; the requests process
+# the odd one).
+POOL_SETTINGS = {"DB_POOL_SIZE": 4, "DB_MAX_OVERFLOW": 4}
 
 
 def pool_share(role: str, setting: str, total: int) -> int:
     least = 1 if setting == "DB_POOL_SIZE" else 0
-    background = max(least, total * 2 // 5)
+    background = max(least, total // 2)
     return background if role == BACKGROUND else max(least, total - background)
 
 

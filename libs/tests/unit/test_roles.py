@@ -16,7 +16,7 @@ from nameko.timer import timer
 from svclib.events import ParkingQueueConsumer, event_handler
 from svclib.roles import RoleContainer
 from svclib.rpc import RpcQueueConsumer, rpc
-from svclib.serve import Supervisor, role_env
+from svclib.serve import POOL_SETTINGS, Supervisor, role_env
 
 
 class Example:
@@ -173,9 +173,15 @@ def test_the_command_stops_both_on_sigterm(tmp_path):
 def test_the_two_processes_share_the_replicas_connections(pool, overflow):
     environ = {k: v for k, v in (("DB_POOL_SIZE", pool), ("DB_MAX_OVERFLOW", overflow)) if v is not None}
     requests, background = role_env("requests", environ), role_env("background", environ)
-    for setting, default in (("DB_POOL_SIZE", 5), ("DB_MAX_OVERFLOW", 5)):
+    for setting, default in POOL_SETTINGS.items():
         total = int(environ.get(setting, default))
         shares = int(requests[setting]), int(background[setting])
         # Never more than one process had (a pool of one is the least each process can work with).
         assert sum(shares) == max(total, 2 if setting == "DB_POOL_SIZE" else 0), (setting, shares)
         assert min(shares) >= (1 if setting == "DB_POOL_SIZE" else 0)
+
+
+def test_the_replicas_connections_default_to_what_one_process_would_have():
+    from svclib.db import engine
+
+    assert POOL_SETTINGS == {"DB_POOL_SIZE": engine.DEFAULT_POOL_SIZE, "DB_MAX_OVERFLOW": engine.DEFAULT_MAX_OVERFLOW}
