@@ -24,6 +24,7 @@ class Sample:
     group: int  # its process group id
     started: int  # clock ticks after boot: with the pid, tells a process from a later one given the same pid
     seconds: float  # user + system CPU time so far
+    nice: int = 0  # its nice value: a service's background process runs niced (svclib.roles)
 
 
 def snapshot() -> dict[int, Sample]:
@@ -41,7 +42,7 @@ def snapshot() -> dict[int, Sample]:
         name = line[line.index("(") + 1 : line.rindex(")")]
         fields = line[line.rindex(")") + 2 :].split()
         cpu_seconds = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-        samples[int(entry)] = Sample(name, int(fields[2]), int(fields[19]), cpu_seconds)
+        samples[int(entry)] = Sample(name, int(fields[2]), int(fields[19]), cpu_seconds, int(fields[16]))
     return samples
 
 
@@ -51,8 +52,12 @@ def _spent(before: Mapping[int, Sample], pid: int, sample: Sample) -> float:
     return sample.seconds - start
 
 
-def used(before: Mapping[int, Sample], after: Mapping[int, Sample], groups: Mapping[str, int]) -> dict[str, float]:
-    """CPU seconds each component used between two snapshots.
+def used(
+    before: Mapping[int, Sample], after: Mapping[int, Sample], groups: Mapping[str, int], niced_apart: bool = False
+) -> dict[str, float]:
+    """CPU seconds each component used between two snapshots; with ``niced_apart``, the niced processes of
+    a group we started (a service's background process, ``svclib.serve``) are counted apart, as
+    ``<name> niced``.
 
     ``groups`` names the process groups we started (each child runs in its own
     session, so a gunicorn master and its workers share one group); the broker
@@ -63,7 +68,10 @@ def used(before: Mapping[int, Sample], after: Mapping[int, Sample], groups: Mapp
     names_by_group = {group: name for name, group in groups.items()}
     totals: dict[str, float] = {}
     for pid, sample in after.items():
-        component = names_by_group.get(sample.group) or BY_NAME.get(sample.name)
+        component = names_by_group.get(sample.group)
+        if component is not None and niced_apart and sample.nice > 0:
+            component += " niced"
+        component = component or BY_NAME.get(sample.name)
         if component is not None:
             totals[component] = totals.get(component, 0.0) + _spent(before, pid, sample)
     return totals

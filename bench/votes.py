@@ -16,7 +16,8 @@ in one subwiki, and one more account that only signs in:
 Reported: login p50/p95/p99 alone and during the votes, votes/s as the gateway answered them and
 as identity and the feed applied them, the deadlocks PostgreSQL counted in the stack's databases
 (``pg_stat_database``) during the votes, the messages in the dead-letter queues, each process's
-CPU seconds during the votes (``bench/cpu.py``), and identity's trust recomputations. Nothing is
+CPU seconds during the votes (``bench/cpu.py``; per vote too, a service's niced background process
+apart), and identity's trust recomputations. Nothing is
 asserted. Results: ``bench/results/votes-<UTC time>.json`` and a table on stdout.
 """
 
@@ -267,6 +268,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
             signal.signal(signum, handler)
 
     spent = cpu.used(before, after, groups)
+    by_role = cpu.used(before, after, groups, niced_apart=True)
     spent["bench_client"] = (self_after.ru_utime + self_after.ru_stime) - (self_before.ru_utime + self_before.ru_stime)
     return {
         "bench": "votes",
@@ -298,6 +300,11 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
         "trust_changes": int(trust_after - trust_before),
         "author_trust": sorted(author_trust.values()),
         "cpu_seconds_during_votes": {name: round(s, 2) for name, s in sorted(spent.items(), key=lambda kv: -kv[1])},
+        # The same, in CPU milliseconds per vote sent, a service's niced background process apart (svclib.serve):
+        # the figure that does not depend on what else the machine was doing.
+        "cpu_ms_per_vote": {
+            name: round(1000 * s / expected, 2) for name, s in sorted(by_role.items(), key=lambda kv: -kv[1])
+        },
         "machine_busy_during_votes": round(cpu.busy(machine_before, machine_after), 2),
         "notes": [
             "Logins: one thread, one login then a pause of login_pause_s; during the votes from the first vote"
@@ -327,6 +334,7 @@ def table(result: dict[str, Any]) -> str:
         "CPU s during the votes: "
         + ", ".join(f"{name} {s}" for name, s in result["cpu_seconds_during_votes"].items())
         + f"; machine busy {result['machine_busy_during_votes']:.0%}",
+        "CPU ms per vote: " + ", ".join(f"{name} {ms}" for name, ms in result["cpu_ms_per_vote"].items()),
         f"machine: nproc {result['machine']['nproc']}, load average {result['machine']['loadavg_before']} before,"
         f" {result['machine']['loadavg_after']} after",
         f"commit {result['git']['commit'][:12]}{' (tree has uncommitted changes)' if result['git']['dirty'] else ''}",
