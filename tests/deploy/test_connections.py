@@ -1,7 +1,8 @@
 """PostgreSQL connections: what the services may open stays under the servers' limit, with room.
 
-Each service process holds up to ``DB_POOL_SIZE + DB_MAX_OVERFLOW`` pooled connections, plus one
-listening connection where it keeps answers (identity and the feed). On one machine (``make run``,
+Each service replica holds up to ``DB_POOL_SIZE + DB_MAX_OVERFLOW`` pooled connections (shared by its
+two processes, ``svclib.serve``), plus one listening connection where it keeps answers (identity's and
+the feed's requests processes). On one machine (``make run``,
 ``make load``, the benches) the five services share one PostgreSQL; in compose and Kubernetes each
 service has a server of its own, so there the bound is per service at its most replicas.
 """
@@ -22,7 +23,7 @@ MAX_CONNECTIONS = 100  # PostgreSQL's default max_connections
 ROOM = 15  # left for operators, psql, backups, migrations and the topology job
 
 
-def per_process(service: str, settings: dict[str, str]) -> int:
+def per_replica(service: str, settings: dict[str, str]) -> int:
     pool = int(settings.get("DB_POOL_SIZE", DEFAULT_POOL_SIZE))
     overflow = int(settings.get("DB_MAX_OVERFLOW", DEFAULT_MAX_OVERFLOW))
     return pool + overflow + LISTENING.get(service, 0)
@@ -30,7 +31,7 @@ def per_process(service: str, settings: dict[str, str]) -> int:
 
 def test_every_service_at_two_replicas_fits_one_server_with_room():
     """make run and make load put every database on one server: two replicas of each must fit."""
-    total = sum(2 * per_process(service, {}) for service in SERVICES)
+    total = sum(2 * per_replica(service, {}) for service in SERVICES)
     assert total <= MAX_CONNECTIONS - ROOM, f"two replicas of every service may open {total} connections"
 
 
@@ -51,5 +52,5 @@ def test_each_service_at_its_most_replicas_fits_its_own_server_with_room():
         containers = deployment["spec"]["template"]["spec"]["containers"]
         env = {e["name"]: e["value"] for c in containers for e in c.get("env", []) if "value" in e}
         most = autoscalers[service]["spec"]["maxReplicas"]
-        total = most * per_process(service, {**config, **env})
+        total = most * per_replica(service, {**config, **env})
         assert total <= MAX_CONNECTIONS - 10, f"{service}: {most} replicas may open {total} connections"

@@ -16,8 +16,9 @@ from svclib import settings
 # Small by default: every replica of every service holds up to pool + overflow connections, so five
 # services at two replicas each hold at most 2 x 5 x 8 (+ a listening connection in identity and the
 # feed per replica): 84 of PostgreSQL's default 100, leaving 16 for operators, tools and migrations.
-# A process's event handlers take at most EVENT_WORKERS (5) of its 8, so requests keep 3 while events
-# pile up. tests/deploy/test_connections.py checks the sum against the deploy files.
+# A replica's two processes (svclib.serve) share them, half each: event handlers, in the background
+# process, never take the requests process's. tests/deploy/test_connections.py checks the sum against
+# the deploy files.
 DEFAULT_POOL_SIZE = 4
 DEFAULT_MAX_OVERFLOW = 4
 
