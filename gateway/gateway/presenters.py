@@ -50,6 +50,8 @@ def post(facts: dict, author: dict | None, subwiki: dict, scores: dict) -> dict:
     if "my_vote" in facts:
         view["my_vote"] = facts["my_vote"]
         view["can_moderate"] = facts.get("can_moderate", False)
+    if "held_edits" in facts:  # a post's own page, for a signed-in reader
+        view["held_edits"] = facts["held_edits"]
     return view
 
 

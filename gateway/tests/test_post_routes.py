@@ -1,5 +1,7 @@
 """The posts routes: comment pages and their cursor, and writes answered as done when names cannot be had."""
 
+import copy
+
 from gateway.rpc import ServiceUnavailable
 
 COMMENT = {
@@ -222,6 +224,36 @@ def test_a_post_s_language_is_the_one_given_else_the_first_known_of_accept_langu
     assert asked == ["fr", "en", "en", "en"]
     refused = create({**post, "language": "de"})
     assert refused.status_code == 400 and "language" in refused.get_json()["error"]["fields"]
+
+
+def test_a_signed_in_reader_s_comments_say_whom_they_blocked_from_the_same_call_as_the_names(client, services, auth):
+    reply = {**COMMENT, "id": "c2", "parent_id": "c1", "author_id": "u2", "children": []}
+    page = {"items": [{**COMMENT, "children": [reply], "more_replies": 0}], "next_cursor": None}
+    services.on("content", "list_comments", lambda post_id, sort, limit, cursor: copy.deepcopy(page))
+    asked = []
+
+    def get_people(ids, seen_by=None):
+        asked.append(seen_by)
+        found = {"u1": {"username": "ann", "display_name": "Ann"}, "u2": {"username": "bob", "display_name": "Bob"}}
+        if seen_by is not None:
+            found["u1"]["blocked"], found["u2"]["blocked"] = False, True
+        return found
+
+    services.on("identity", "get_people", get_people)
+    seen = client.get("/api/v1/posts/p1/comments", headers=auth).get_json()["items"][0]
+    assert (seen["blocked"], seen["children"][0]["blocked"]) == (False, True)
+    assert seen["children"][0]["author"] == {"id": "u2", "username": "bob", "display_name": "Bob"}
+    anonymous = client.get("/api/v1/posts/p1/comments").get_json()["items"][0]
+    assert (anonymous["blocked"], anonymous["children"][0]["blocked"]) == (False, False)
+    assert len(asked) == 2 and asked[0] is not None and asked[1] is None
+
+
+def test_a_post_s_page_passes_on_how_many_edits_are_held_for_the_reader(client, services, auth):
+    services.on("content", "get_post", lambda post_id, viewer_id: {**POST, "my_vote": 0, "held_edits": 2})
+    services.on("identity", "get_people", lambda ids: {"u1": {"username": "ann", "display_name": "Ann"}})
+    services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
+    services.on("feed", "post_scores", lambda ids: {})
+    assert client.get("/api/v1/posts/p1", headers=auth).get_json()["held_edits"] == 2
 
 
 def test_an_edit_passes_a_new_language_on(client, services, auth):

@@ -333,6 +333,13 @@ def test_an_unpaid_donation_can_be_resumed_from_my_donations(client, gateway):
 def test_held_edits_and_a_revision_show_their_changes_from_the_api(client, gateway):
     signed_in(client, gateway)
     post = dict(FEED["items"][0]["post"], body_html="<p>x</p>", revision=2, body="x", can_moderate=True, my_vote=0)
+    post["held_edits"] = 0
+    gateway.answers[("GET", "/posts/p1")] = post
+    gateway.answers[("GET", "/posts/p1/comments")] = {"items": [], "next_cursor": None}
+    client.get("/posts/p1")
+    # Held edits are asked for only when the post says some are held.
+    assert [path for _, path, _, _ in gateway.calls if path.endswith("/pending")] == []
+    post["held_edits"] = 1
     change = {"field": "title", "diff": "--- title (before)\n+++ title (after)\n@@ -1 +1 @@\n-Old title\n+New title"}
     gateway.answers[("GET", "/posts/p1")] = post
     gateway.answers[("GET", "/posts/p1/comments")] = {"items": [], "next_cursor": None}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify
 
-from gateway.auth import login_required
-from gateway.people import people, unnamed
+from gateway.auth import current_caller, login_required
+from gateway.people import people, people_seen_by, unnamed
 from gateway.routes import RETRY_KEY, body, doc, idempotency_key, query, services
 from gateway.rpc import ServiceUnavailable
 from gateway.schemas import (
@@ -20,17 +20,24 @@ bp = Blueprint("comments", __name__, url_prefix="/api/v1")
 
 
 def _present_thread(comments: list[dict], committed: bool = False) -> list[dict]:
-    """Comments with their authors named, walked with a stack (never recursing on a thread's shape).
+    """Comments with their authors named and, for a signed-in caller, marked ``blocked`` where they blocked the
+    author (one call to identity for both), walked with a stack (never recursing on a thread's shape).
 
-    ``committed``: the comments are a write's answer, so without identity they show their authors' ids."""
+    ``committed``: the comments are a write's answer (the caller's own), so without identity they show their
+    authors' ids."""
     nodes, stack = [], list(comments)
     while stack:
         node = stack.pop()
         nodes.append(node)
         stack.extend(node["children"])
     ids = {node["author_id"] for node in nodes if node["author_id"]}
+    blocked: set[str] = set()
     try:
-        names = people(services(), ids)
+        if committed:
+            names = people(services(), ids)
+        else:
+            caller = current_caller(required=False)
+            names, blocked = people_seen_by(services(), ids, caller["id"] if caller else None)
     except ServiceUnavailable:
         if not committed:
             raise
@@ -38,6 +45,7 @@ def _present_thread(comments: list[dict], committed: bool = False) -> list[dict]
     for node in nodes:
         author_id = node.pop("author_id")
         node["author"] = names[author_id] if author_id else None
+        node["blocked"] = author_id in blocked
         node["score"] = {"up": node.pop("up"), "down": node.pop("down")}
     return comments
 

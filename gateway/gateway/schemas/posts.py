@@ -28,7 +28,7 @@ class Score(Answer):
 
 class PostView(Answer):
     class Meta:
-        optional = ("my_vote", "can_moderate")
+        optional = ("my_vote", "can_moderate", "held_edits")
 
     id = fields.String()
     kind = fields.String(validate=validate.OneOf(["link", "article", "image", "cartoon", "text"]))
@@ -52,6 +52,12 @@ class PostView(Answer):
         validate=validate.OneOf([-1, 0, 1]), metadata={"description": "the caller's vote; only for a signed-in caller"}
     )
     can_moderate = fields.Boolean(metadata={"description": "the caller moderates its subwiki; only when signed in"})
+    held_edits = fields.Integer(
+        metadata={
+            "description": "how many edits of the post wait for review (GET /posts/{id}/pending lists them); on "
+            "GET /posts/{id} for a signed-in caller only, 0 unless they are a member of its subwiki"
+        }
+    )
 
 
 class HeldEdit(Answer):
@@ -119,6 +125,9 @@ class Comment(Answer):
     body_html = fields.String()
     revision = fields.Integer()
     deleted = fields.Boolean()
+    blocked = fields.Boolean(
+        metadata={"description": "the signed-in caller blocked its author (a client may fold it); false otherwise"}
+    )
     created_at = time_field()
     score = fields.Nested(CommentScore)
     children = fields.List(fields.Nested(lambda: Comment()), metadata={"description": "replies, threaded"})

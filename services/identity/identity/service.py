@@ -255,11 +255,11 @@ class IdentityService:
             return trust_inputs.list_trust(tx, after, limit)
 
     @rpc(expected_exceptions=IdentityError)
-    def get_people(self, ids: list[str]) -> dict:
+    def get_people(self, ids: list[str], seen_by: str | None = None) -> dict:
         if not isinstance(ids, list):
             raise Invalid("ids must be a list.")
         with self.db.reading() as tx:
-            return profiles.get_people(tx, ids)
+            return profiles.get_people(tx, ids, seen_by)
 
     @rpc(expected_exceptions=IdentityError)
     def follow_user(self, follower_id: str, username: str) -> None:

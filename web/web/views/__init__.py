@@ -131,15 +131,6 @@ def usernames(page: dict) -> set[str]:
     return {item["person"]["username"] for item in (page or {}).get("items", [])}
 
 
-def with_blocks(*reads: tuple[str, dict | None]) -> tuple[list[Any], set[str]]:
-    """``reads`` at once (``api_get_all``) and, for a signed-in reader, whom they blocked: their comments
-    are shown folded behind "blocked"."""
-    answers = api_get_all(*reads, *((("/me/blocks", KEPT_AWAY),) if g.get("token") else ()))
-    if g.get("token"):
-        return answers[:-1], usernames(answers[-1])
-    return answers, set()
-
-
 def cursor_params() -> dict | None:
     """This page's ``?cursor=``, passed on to the API's page."""
     return {"cursor": request.args["cursor"]} if request.args.get("cursor") else None

@@ -6,6 +6,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from content.exceptions import Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge, RateLimited
+from content.handlers import access
+from content.handlers.posts import post_view
 from content.models import OUTBOX
 
 
@@ -117,6 +119,28 @@ def test_new_account_edit_is_held_until_accepted(service, db):
     accepted = service.accept_pending("cat", post["id"], held["change_id"])
     assert accepted["title"] == "Rivers, really" and accepted["revision"] == 2
     assert "post_edit_pending" in emitted(db)
+
+
+def test_a_post_s_page_is_what_its_write_answers_show_with_the_reader_s_vote_and_held_edits(service, db):
+    post = article(service)
+    service.edit_post("cat", post["id"], 1, "typo", body="Rivers *flow* downhill.")
+    service.edit_post("dan", post["id"], 2, "my take", title="Rivers, really")
+    service.vote("cat", "post", post["id"], -1)
+    with db.transaction() as tx:
+        written = post_view(tx, service._ask_membership, access.post(tx, post["id"]), "ann")
+    shown = service.get_post(post["id"], "ann")
+    assert shown == {**written, "held_edits": 1}
+    assert service.get_post(post["id"]) == {k: v for k, v in written.items() if k not in ("my_vote", "can_moderate")}
+    assert service.get_post(post["id"], "cat")["my_vote"] == -1
+    assert service.get_post(post["id"], "ann")["can_moderate"] is True
+    cat = service.get_post(post["id"], "cat")
+    assert (cat["can_moderate"], cat["held_edits"]) == (False, 1)
+    # Not a member: nothing of what is held; communities asked, content's copy having no row.
+    outsider = service.get_post(post["id"], "out")
+    assert (outsider["my_vote"], outsider["can_moderate"], outsider["held_edits"]) == (0, False, 0)
+    service.remove_post("bob", post["id"])
+    with pytest.raises(NotFound):
+        service.get_post(post["id"], "ann")
 
 
 def test_rejected_edit_changes_nothing(service):

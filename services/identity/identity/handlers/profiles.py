@@ -113,10 +113,26 @@ def get_users(tx: Transaction, ids: list[str]) -> dict:
     return {row.id: public_view(row) for row in rows}
 
 
-def get_people(tx: Transaction, ids: list[str]) -> dict:
-    """Names only, keyed by id: what a list of posts or comments shows of their authors."""
-    rows = tx.connection.execute(PEOPLE.where(User.id.in_(list(ids)[:500]))).all()
-    return {row.id: {"username": row.username, "display_name": row.display_name} for row in rows}
+# PEOPLE, and whether ``:seen_by`` blocked each of them, in one statement.
+PEOPLE_SEEN = (
+    select(User.id, User.username, User.display_name, Block.blocked_id.is_not(None).label("blocked"))
+    .outerjoin(Block, (Block.blocker_id == bindparam("seen_by")) & (Block.blocked_id == User.id))
+    .where(User.erased_at.is_(None))
+)
+
+
+def get_people(tx: Transaction, ids: list[str], seen_by: str | None = None) -> dict:
+    """Names only, keyed by id: what a list of posts or comments shows of their authors; with ``seen_by``, also
+    whether that person blocked each of them (``blocked``), read in the same statement."""
+    wanted = User.id.in_(list(ids)[:500])
+    if seen_by is None:
+        rows = tx.connection.execute(PEOPLE.where(wanted)).all()
+        return {row.id: {"username": row.username, "display_name": row.display_name} for row in rows}
+    rows = tx.connection.execute(PEOPLE_SEEN.where(wanted), {"seen_by": seen_by}).all()
+    return {
+        row.id: {"username": row.username, "display_name": row.display_name, "blocked": bool(row.blocked)}
+        for row in rows
+    }
 
 
 def follow_key(follower_id: str, followee_id: str) -> str:

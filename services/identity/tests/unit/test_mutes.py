@@ -102,3 +102,15 @@ def test_mutes_and_blocks_are_exported_and_erased_both_ways(service):
     assert service.blocked_people(bob["id"])["items"] == []
     assert service.muted_people(cat["id"])["items"] == []
     assert service.list_mutes()["items"] == [] and service.list_blocks()["items"] == []
+
+
+def test_names_seen_by_a_reader_say_whom_they_blocked(service):
+    ann, bob, cat = register(service, "ann"), register(service, "bob"), register(service, "cat")
+    service.block_user(ann["id"], "bob")
+    service.block_user(cat["id"], "ann")  # someone else's block says nothing to ann
+    ids = [ann["id"], bob["id"], cat["id"]]
+    seen = service.get_people(ids, seen_by=ann["id"])
+    assert {seen[i]["username"]: seen[i]["blocked"] for i in ids} == {"ann": False, "bob": True, "cat": False}
+    assert service.get_people(ids)[bob["id"]] == {"username": "bob", "display_name": "bob"}
+    service.unblock_user(ann["id"], "bob")
+    assert service.get_people([bob["id"]], seen_by=ann["id"])[bob["id"]]["blocked"] is False

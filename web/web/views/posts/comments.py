@@ -6,7 +6,7 @@ from flask import abort, redirect, request, url_for
 
 from web.api import ApiError
 from web.i18n import gettext
-from web.views import api_get, call, done, form_page, refused, signed_in, with_blocks
+from web.views import api_get, api_get_all, call, done, form_page, refused, signed_in
 from web.views.posts import bp
 from web.views.posts.threads import MAX_DEPTH, find_comment
 
@@ -21,11 +21,10 @@ def comment(post_id: str):
     except ApiError as error:
         if error.status == 401:
             raise
-        (post, comments), blocked = with_blocks((f"/posts/{post_id}", None), (f"/posts/{post_id}/comments", None))
+        post, comments = api_get_all((f"/posts/{post_id}", None), (f"/posts/{post_id}/comments", None))
         return form_page(
             "posts/show.html",
             error,
-            blocked=blocked,
             post=post,
             comments=comments["items"],
             sort="quality",

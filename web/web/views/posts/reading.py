@@ -3,22 +3,21 @@ or one thread of it."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
-
 from flask import abort, g, render_template, request
 
 from web.api import ApiError
-from web.views import api_get_later, with_blocks
+from web.views import api_get, api_get_all
 from web.views.posts import bp
 from web.views.posts.threads import MAX_DEPTH, find_comment
 
 
-def _pending(post_id: str, started: Future | None = None) -> list[dict]:
-    """Held edits of the post, for a member who may see them (none for anyone else)."""
-    if not g.token:
+def _pending(post_id: str, post: dict) -> list[dict]:
+    """Held edits of the post, for a member who may see them (none for anyone else): asked for only when the
+    post says some are held (``held_edits``, given to a signed-in reader)."""
+    if not g.token or not post.get("held_edits"):
         return []
     try:
-        return (started or api_get_later(f"/posts/{post_id}/pending")).result()["items"]
+        return api_get(f"/posts/{post_id}/pending")["items"]
     except ApiError as error:
         if error.status in (401, 503):
             raise
@@ -28,17 +27,15 @@ def _pending(post_id: str, started: Future | None = None) -> list[dict]:
 @bp.get("/posts/<post_id>")
 def show(post_id: str):
     sort = request.args.get("sort") if request.args.get("sort") in ("quality", "new") else "quality"
-    pending = api_get_later(f"/posts/{post_id}/pending") if g.token else None
     params = {"sort": sort, "cursor": request.args["cursor"]} if request.args.get("cursor") else {"sort": sort}
-    (post, comments), blocked = with_blocks((f"/posts/{post_id}", None), (f"/posts/{post_id}/comments", params))
+    post, comments = api_get_all((f"/posts/{post_id}", None), (f"/posts/{post_id}/comments", params))
     return render_template(
         "posts/show.html",
-        blocked=blocked,
         post=post,
         comments=comments["items"],
         comments_next=comments.get("next_cursor"),
         sort=sort,
-        pending=_pending(post_id, pending),
+        pending=_pending(post_id, post),
         max_depth=MAX_DEPTH,
         focus=None,
     )
@@ -46,13 +43,12 @@ def show(post_id: str):
 
 @bp.get("/posts/<post_id>/thread/<comment_id>")
 def thread(post_id: str, comment_id: str):
-    (post, thread), blocked = with_blocks((f"/posts/{post_id}", None), (f"/comments/{comment_id}/thread", None))
+    post, thread = api_get_all((f"/posts/{post_id}", None), (f"/comments/{comment_id}/thread", None))
     node = find_comment(thread["items"], comment_id)
     if node is None:
         abort(404)
     return render_template(
         "posts/show.html",
-        blocked=blocked,
         post=post,
         comments=[node],
         sort="quality",
