@@ -17,13 +17,18 @@ Pages are read from five tables only: posts, memberships, follows, mutes and sub
 - ``u:<person id>``: the person's home pages and the front pages as they see them once they
   muted anything. Touched by their joining or leaving a subwiki, following or unfollowing,
   muting or blocking someone (or a subwiki) and lifting it.
+- ``n:<person id>``: the person's unread notification count (kept with their ``u:`` tag too: a muted
+  subwiki's notifications are not counted). Touched by any change to a notification of theirs
+  (written, grouped, read, erased) and to their settings (kinds turned off).
 
 A post's change touches ``front``, its subwiki's tag and its author's (before and after the
 change). Changes to the other tables (votes, trust, comments, counts, names of people) show on
 pages only through the posts they rescore or rename, and touch what those do. A statement
 that changes many rows touches every row's tags, read before it runs; one that cannot be
 read that way (a delete of posts, memberships, follows or mutes; an insert by statement)
-touches everything.
+touches everything. A statement on notifications or inboxes touches the ``n:`` tags of the people
+whose rows it changes, read before it runs; the one insert of an inbox (empty, made on first use)
+changes no count and touches nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from feed.models import FeedFollow, FeedMembership, FeedMute, FeedPost, FeedSubwiki
+from feed.notifications.models import Inbox, Notification
 from svclib.db.transaction import EVERYTHING, touch
 from svclib.kept import KeptAnswers
 
@@ -41,6 +47,8 @@ CHANNEL = "feed_changed"
 FRONT = "front"
 MANY_ROWS = 2000  # rows' tags beyond which a statement touches everything
 READ_FROM = {model.__tablename__ for model in (FeedPost, FeedMembership, FeedFollow, FeedMute, FeedSubwiki)}
+# The unread counts' tables, each with the column naming whose count a row is part of.
+NOTES = {Notification.__tablename__: Notification.recipient_id, Inbox.__tablename__: Inbox.user_id}
 
 
 def kept_answers() -> KeptAnswers:
@@ -58,6 +66,10 @@ def author_tag(author_id: str) -> str:
 
 def reader_tag(user_id: str) -> str:
     return f"u:{user_id}"
+
+
+def notes_tag(user_id: str) -> str:
+    return f"n:{user_id}"
 
 
 def post_tags(subwiki_id: str | None, author_id: str | None) -> set[str]:
@@ -99,6 +111,10 @@ def _flushing(session: Session, _context, _instances) -> None:
             tags.add(reader_tag(row.follower_id))
         elif isinstance(row, FeedSubwiki):
             tags |= {FRONT, subwiki_tag(row.id)}
+        elif isinstance(row, Notification):
+            tags.add(notes_tag(row.recipient_id))
+        elif isinstance(row, Inbox):
+            tags.add(notes_tag(row.user_id))
     if tags:
         touch(session, tags)
 
@@ -108,6 +124,9 @@ def _executing(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in NOTES:
+        _notes_changing(state, table.name)
+        return
     if getattr(table, "name", None) not in READ_FROM:
         return
     changed = {getattr(column, "key", column) for column in getattr(state.statement, "_values", None) or {}}
@@ -126,3 +145,20 @@ def _executing(state: ORMExecuteState) -> None:
         tags |= post_tags(subwiki, author)
     if tags:
         touch(state.session, tags)
+
+
+def _notes_changing(state: ORMExecuteState, table: str) -> None:
+    """A statement changing notifications or inboxes: the ``n:`` tags of the people whose rows it changes."""
+    if state.is_insert:
+        if table != Inbox.__tablename__:
+            touch(state.session, EVERYTHING)
+        return  # an empty inbox, made on first use: counted as no inbox was
+    where = state.statement.whereclause
+    if where is None:
+        touch(state.session, EVERYTHING)
+        return
+    people = state.session.scalars(select(NOTES[table]).where(where).distinct().limit(MANY_ROWS + 1)).all()
+    if len(people) > MANY_ROWS:
+        touch(state.session, EVERYTHING)
+    elif people:
+        touch(state.session, {notes_tag(person) for person in people})

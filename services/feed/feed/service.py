@@ -8,7 +8,7 @@ from nameko.timer import timer
 
 from feed import handlers, pages
 from feed.exceptions import FeedError
-from feed.kept import CHANNEL, kept_answers, reader_tag, touches
+from feed.kept import CHANNEL, kept_answers, notes_tag, reader_tag, touches
 from feed.models import KNOWN_USERS, Base
 from feed.notifications import inbox, rules
 from svclib import users
@@ -164,11 +164,11 @@ class FeedService:
         self._apply(payload, "handle_subwiki_created", handlers.subwiki_named, payload["subwiki"])
 
     # --- notifications: each event's own queue, so that they never wait behind the feed's work; their
-    # transactions change no kept page and are not announced.
+    # transactions change no kept page: they announce only their recipients' unread counts (``n:`` tags).
 
     def _notify(self, payload: dict, handler: str, rule, entity: str) -> None:
         occurred_at = parse_time(payload["occurred_at"]) if payload.get("occurred_at") else utcnow()
-        self.db.apply_once_quietly(payload, handler, inbox.notify_all, rule(payload[entity]), occurred_at)
+        self.db.apply_once(payload, handler, inbox.notify_all, rule(payload[entity]), occurred_at)
 
     @event_handler("content", "post_created")
     def notify_post_created(self, payload: dict) -> None:
@@ -238,12 +238,18 @@ class FeedService:
 
     @rpc(expected_exceptions=DECLARED)
     def unread_notifications(self, user_id: str) -> int:
-        with self.db.reading() as tx:
-            return inbox.unread(tx, user_id)
+        """The count every page of the site shows: kept until a change to the person's notifications,
+        settings or mutes (``feed.cache``: ``n:`` and ``u:`` tags)."""
+
+        def read() -> tuple[int, set[str]]:
+            with self.db.reading() as tx:
+                return inbox.unread(tx, user_id), {notes_tag(user_id), reader_tag(user_id)}
+
+        return self.kept.get_or_build(("unread", user_id), read, tagged=True)
 
     @rpc(expected_exceptions=DECLARED)
     def mark_notifications_read(self, user_id: str, up_to: int | None = None) -> int:
-        with self.db.transaction(announce=False) as tx:
+        with self.db.transaction() as tx:
             return inbox.mark_read(tx, user_id, up_to)
 
     @rpc(expected_exceptions=DECLARED)
@@ -253,7 +259,7 @@ class FeedService:
 
     @rpc(expected_exceptions=DECLARED)
     def change_notification_settings(self, user_id: str, changes: dict) -> dict:
-        with self.db.transaction(announce=False) as tx:
+        with self.db.transaction() as tx:
             return inbox.change_settings(tx, user_id, changes)
 
     @timer(interval=60)
