@@ -256,10 +256,16 @@ class IdentityService:
 
     @rpc(expected_exceptions=IdentityError)
     def get_people(self, ids: list[str], seen_by: str | None = None) -> dict:
+        """Names (and whom ``seen_by`` blocked) for a page of posts or comments; kept, as ``get_me``, until
+        anything in identity's database changes (a rename, an erasure, a block among them)."""
         if not isinstance(ids, list):
             raise Invalid("ids must be a list.")
-        with self.db.reading() as tx:
-            return profiles.get_people(tx, ids, seen_by)
+
+        def read() -> dict:
+            with self.db.reading() as tx:
+                return profiles.get_people(tx, ids, seen_by)
+
+        return self.kept.get_or_build(("people", tuple(ids), seen_by), read)
 
     @rpc(expected_exceptions=IdentityError)
     def follow_user(self, follower_id: str, username: str) -> None:

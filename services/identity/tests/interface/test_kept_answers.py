@@ -67,3 +67,27 @@ def test_a_change_committed_by_another_process_drops_kept_answers(identity, conf
     finally:
         elsewhere.dispose()
     assert wait_until(lambda: call(container, "get_me", user["id"])["bio"] == "Written by another replica", 2)
+
+
+def test_names_are_kept_until_a_change_commits(identity):
+    container, views = identity
+    ann = call(container, "register", "anik", "anik@example.com", PASSWORD, "Anik")
+    bob = call(container, "register", "boris", "boris@example.com", PASSWORD, "Boris")
+    ids = [ann["id"], bob["id"]]
+
+    def kept(expected: dict, seen_by=None) -> bool:
+        call(container, "get_people", ids, seen_by=seen_by)
+        hits = views.stats()["hits"]
+        return call(container, "get_people", ids, seen_by=seen_by) == expected and views.stats()["hits"] == hits + 1
+
+    names = {
+        ann["id"]: {"username": "anik", "display_name": "Anik"},
+        bob["id"]: {"username": "boris", "display_name": "Boris"},
+    }
+    assert wait_until(lambda: kept(names))
+    call(container, "update_me", bob["id"], display_name="Boris B.")
+    assert call(container, "get_people", ids)[bob["id"]]["display_name"] == "Boris B."
+    seen = {i: {**name, "blocked": False} for i, name in call(container, "get_people", ids).items()}
+    assert wait_until(lambda: kept(seen, ann["id"]))
+    call(container, "block_user", ann["id"], "boris")
+    assert call(container, "get_people", ids, seen_by=ann["id"])[bob["id"]]["blocked"] is True
