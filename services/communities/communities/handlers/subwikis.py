@@ -119,9 +119,26 @@ def get_subwiki(tx: Transaction, slug: str, viewer_id: str | None = None) -> dic
     return view(tx, find_subwiki(tx, slug), viewer_id)
 
 
+SUMMARY = select(
+    Subwiki.slug, Subwiki.name, Subwiki.summary, Subwiki.member_count, Subwiki.post_count, Subwiki.created_at
+)
+
+
 def get_subwikis(tx: Transaction, slugs: list[str]) -> dict:
-    rows = tx.session.scalars(select(Subwiki).where(Subwiki.slug.in_([s.lower() for s in slugs[:500]]))).all()
-    return {row.slug: SubwikiSummarySchema().dump(row) for row in rows}
+    """Summaries by slug (``SubwikiSummarySchema``'s), for the posts of a page: read as plain rows of their
+    columns, no ORM object or schema per subwiki."""
+    rows = tx.connection.execute(SUMMARY.where(Subwiki.slug.in_([s.lower() for s in slugs[:500]]))).all()
+    return {
+        row.slug: {
+            "slug": row.slug,
+            "name": row.name,
+            "summary": row.summary,
+            "member_count": row.member_count,
+            "post_count": row.post_count,
+            "created_at": row.created_at.isoformat(),
+        }
+        for row in rows
+    }
 
 
 def list_subwikis(tx: Transaction, q: str | None, sort: str, limit: int | None, cursor: str | None) -> dict:

@@ -225,3 +225,10 @@ def test_membership_facts_carry_the_version_of_their_latest_event(service):
     # ann: joined (1) and made moderator (2) at creation; bob: joined, left, joined.
     assert (items["ann"]["version"], items["ann"]["is_moderator"]) == (2, True)
     assert (items["bob"]["version"], items["bob"]["is_moderator"]) == (3, False)
+
+
+def test_summaries_by_slug_are_the_summaries_the_lists_show(service):
+    service.create_subwiki("ann", "Rivers", "Rivers", "Water that moves.")
+    service.create_subwiki("bob", "lakes", "Lakes")
+    listed = {item["slug"]: item for item in service.list_subwikis()["items"]}
+    assert service.get_subwikis(["RIVERS", "lakes", "seas"]) == listed
