@@ -239,7 +239,7 @@ class FeedService:
     @rpc(expected_exceptions=DECLARED)
     def unread_notifications(self, user_id: str) -> int:
         """The count every page of the site shows: kept until a change to the person's notifications,
-        settings or mutes (``feed.cache``: ``n:`` and ``u:`` tags)."""
+        settings or mutes (``feed.kept``: ``n:`` and ``u:`` tags)."""
 
         def read() -> tuple[int, set[str]]:
             with self.db.reading() as tx:
@@ -322,9 +322,16 @@ class FeedService:
     @rpc
     def post_scores(self, post_ids: list[str]) -> dict[str, dict]:
         """What the feed counted for each of these posts it holds (votes, comments, quality), by id:
-        a post's own page shows the same numbers as its feed items."""
-        with self.db.reading() as tx:
-            return pages.post_scores(tx, list(post_ids)[:100])
+        a post's own page shows the same numbers as its feed items. Kept until a change to a post of one of
+        their subwikis (``feed.kept``), or to any post while one of them is not held yet."""
+        wanted = list(post_ids)[:100]
+
+        def build() -> tuple[dict, set[str]]:
+            depends: set[str] = set()
+            with self.db.reading() as tx:
+                return pages.post_scores(tx, wanted, depends), depends
+
+        return self.kept.get_or_build(("post_scores", tuple(wanted)), build, tagged=True)
 
     @rpc
     def post_cards(self, post_ids: list[str]) -> dict[str, dict]:

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Row, select
 
 from feed import ranking
+from feed.kept import FRONT, subwiki_tag
 from feed.pages.keyset import POST
 from svclib.db import Transaction, isoformat
 
@@ -44,10 +45,16 @@ def scores(row) -> dict:
     return {"up": row.up_count, "down": row.down_count, "comment_count": row.comment_count, "quality": row.quality}
 
 
-def post_scores(tx: Transaction, post_ids: list[str]) -> dict[str, dict]:
-    """The scores of each post the feed holds, by id."""
-    columns = (POST.id, POST.up_count, POST.down_count, POST.comment_count, POST.quality)
+def post_scores(tx: Transaction, post_ids: list[str], depends: set | None = None) -> dict[str, dict]:
+    """The scores of each post the feed holds, by id. ``depends``, when given, receives the tags of what they
+    were read from: each post's subwiki (a change to a post touches its subwiki's tag), and the front page's
+    when a post asked for is not held yet (its arrival touches that)."""
+    columns = (POST.id, POST.subwiki_id, POST.up_count, POST.down_count, POST.comment_count, POST.quality)
     rows = tx.connection.execute(select(*columns).where(POST.id.in_(post_ids))).all() if post_ids else []
+    if depends is not None:
+        depends.update(subwiki_tag(row.subwiki_id) for row in rows)
+        if len(rows) < len(set(post_ids)):
+            depends.add(FRONT)
     return {row.id: scores(row) for row in rows}
 
 
