@@ -42,7 +42,7 @@ PR_SET_PDEATHSIG = 1
 # not imported: that would load nameko) are shared between its two processes, so that a replica holds
 # no more than one process did: half each (a pooled connection at least each; the requests process
 # the odd one).
-POOL_SETTINGS = {"DB_POOL_SIZE": 4, "DB_MAX_OVERFLOW": 4}
+POOL_SETTINGS = {"DB_POOL_SIZE": 8, "DB_MAX_OVERFLOW": 0}
 
 
 def pool_share(role: str, setting: str, total: int) -> int:
