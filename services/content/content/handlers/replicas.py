@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from content.consumes import NEW_ACCOUNT_TRUST
 from content.models import Block, Member, MemberVersion, Post, Trust
@@ -110,10 +110,14 @@ def record_quality(tx: Transaction, post: dict) -> None:
     changes nothing. One UPDATE: concurrent changes of one post's quality wait for each other's row lock and
     then test the version again, so the newest stays whatever the order. The post's ``updated_at`` (its
     last edit) is left as it is; its search document is not made again (none of its sources is set)."""
-    version = int(post["version"])
-    tx.session.execute(
-        update(Post)
-        .where(Post.id == post["id"], Post.quality_version < version)
-        .values(quality=float(post["quality"]), quality_version=version, updated_at=Post.updated_at)
-        .execution_options(synchronize_session=False)
-    )
+    # A prebuilt Core statement on the transaction's connection: one arrives per vote.
+    params = {"post_id": post["id"], "new_quality": float(post["quality"]), "new_version": int(post["version"])}
+    tx.connection.execute(_SET_QUALITY, params)
+
+
+_POSTS = Post.__table__
+_SET_QUALITY = (
+    update(_POSTS)
+    .where(_POSTS.c.id == bindparam("post_id"), _POSTS.c.quality_version < bindparam("new_version"))
+    .values(quality=bindparam("new_quality"), quality_version=bindparam("new_version"), updated_at=_POSTS.c.updated_at)
+)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select
 
 from feed import ranking
-from feed.handlers.rows import locked_post, newer, trust_row
+from feed.handlers.rows import locked_post, newer, shared_trust, trust_row
 from feed.handlers.scores import rescore
 from feed.models import FeedPost, FeedVote
 from svclib.db import Transaction
@@ -22,7 +22,7 @@ def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
     """
     if vote["target_type"] != "post":
         return
-    trust = trust_row(tx, vote["voter_id"], share=True)
+    trust = shared_trust(tx, vote["voter_id"])
     row = locked_post(tx, vote["target_id"])
     if row is None or not newer(tx, "vote", f"{row.id}:{vote['voter_id']}", vote.get("version")):
         return
@@ -34,7 +34,7 @@ def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
     if existing is not None:
         tally(row, existing.value, existing.weight, -1)
     if vote.get("value") in (1, -1):
-        weight = _weight(row, vote["voter_id"], trust.trust)
+        weight = _weight(row, vote["voter_id"], trust)
         tx.connection.execute(statements["put"], {**key, "value": vote["value"], "weight": weight})
         tally(row, vote["value"], weight, +1)
     rescore(row, now)
