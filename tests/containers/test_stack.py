@@ -216,7 +216,9 @@ def test_prometheus_scrapes_every_process_and_evaluates_the_alert_rules(stack, t
     assert started.returncode == 0, started.stderr[-4000:]
     api = f"http://127.0.0.1:{stack.prometheus_port}/api/v1"
     feeds = len([name for name in stack.health() if re.search(r"_feed_\d+$", name)])
-    expected = {"services": len(SERVICES) - 1 + feeds, "gateway": 1} | ({"web": 1} if stack.has("web") else {})
+    replicas = len(SERVICES) - 1 + feeds  # each replica's requests and background processes (svclib.serve)
+    expected = {"services": replicas, "services-background": replicas, "gateway": 1}
+    expected |= {"web": 1} if stack.has("web") else {}
 
     def every_target_up():
         targets = requests.get(api + "/targets", timeout=10).json()["data"]["activeTargets"]
