@@ -156,3 +156,24 @@ def test_no_token_is_a_401_before_the_query_is_checked(client):
     assert answer.status_code == 401 and answer.get_json()["error"]["code"] == "unauthenticated"
     anonymous_read = client.get("/api/v1/feed/public", query_string={"cursor": "\x01not a cursor"})
     assert anonymous_read.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/v1/donations", {"amount_cents": 100, "currency": "EUR", "public": 0}),
+        ("post", "/api/v1/donations", {"amount_cents": 100, "currency": "EUR", "public": "true"}),
+        ("patch", "/api/v1/me/notification-settings", {"mention": 1}),
+        ("put", "/api/v1/posts/p1/vote", {"value": "1"}),
+        ("post", "/api/v1/notifications/read", {"up_to": "7"}),
+        ("patch", "/api/v1/posts/p1", {"title": "t", "base_revision": "3"}),
+    ],
+)
+def test_a_body_of_the_wrong_json_type_is_refused(client, services, auth, method, path, body):
+    """The document says boolean or integer: 0, 1, "true" or "3" are refused, never read as one."""
+    response = getattr(client, method)(path, json=body, headers={**auth, "Idempotency-Key": "k-1"})
+    assert response.status_code == 400, response.get_json()
+    error = error_of(response)
+    assert error["code"] == "validation_error"
+    assert set(error["fields"]) == set(body) - {"amount_cents", "currency", "title"}, error
+    assert [call for call in services.calls if call[0] != "identity"] == []

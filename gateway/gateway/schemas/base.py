@@ -17,6 +17,21 @@ class Answer(Schema):
         optional: tuple[str, ...] = ()
 
 
+class JsonBoolean(fields.Boolean):
+    """A JSON ``true`` or ``false`` and nothing else (marshmallow's Boolean also takes 0, 1, "yes"...),
+    as the document says: a client sending 0 learns it at once rather than having it read as false."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def json_integer(**kwargs):
+    """A JSON number without a fraction, never a string of digits (what a body's integer is)."""
+    return fields.Integer(strict=True, **kwargs)
+
+
 def time_field(**kwargs):
     return fields.String(metadata={"format": "date-time"}, **kwargs)
 

@@ -6,7 +6,7 @@ import os
 
 from marshmallow import fields, validate
 
-from gateway.schemas.base import StrictSchema
+from gateway.schemas.base import JsonBoolean, StrictSchema, json_integer
 
 # What services accept, said in the document and checked by the services themselves, which report every field
 # of a request in one answer, rules the document cannot say included (the services trim spaces around names
@@ -100,7 +100,7 @@ class CreateSubwikiRequest(StrictSchema):
 class EditSubwikiRequest(StrictSchema):
     summary = fields.String(validate=validate.Length(max=500))
     description = fields.String(validate=validate.Length(max=20000))
-    base_revision = fields.Integer(required=True, validate=validate.Range(min=1, max=2_147_483_647))
+    base_revision = json_integer(required=True, validate=validate.Range(min=1, max=2_147_483_647))
     edit_summary = fields.String(load_default="", validate=validate.Length(max=300))
 
 
@@ -123,7 +123,7 @@ class EditPostRequest(StrictSchema):
     title = fields.String(validate=validate.Length(min=1, max=300))
     body = fields.String(validate=validate.Length(max=100_000))
     url = fields.String(allow_none=True, validate=validate.Length(max=2048))
-    base_revision = fields.Integer(required=True, validate=validate.Range(min=1, max=2_147_483_647))
+    base_revision = json_integer(required=True, validate=validate.Range(min=1, max=2_147_483_647))
     edit_summary = fields.String(load_default="", validate=validate.Length(max=300))
     language = fields.String(
         validate=validate.OneOf(["en", "fr"]),
@@ -139,7 +139,7 @@ class PreviewRequest(StrictSchema):
 
 
 class VoteRequest(StrictSchema):
-    value = fields.Integer(required=True, validate=validate.OneOf([1, -1]))
+    value = json_integer(required=True, validate=validate.OneOf([1, -1]))
 
 
 class CommentRequest(StrictSchema):
@@ -186,7 +186,7 @@ class DonationRequest(StrictSchema):
         validate=validate.OneOf(["none", "monthly"]),
         metadata={"description": "monthly needs a signed-in donor (401 otherwise)"},
     )
-    public = fields.Boolean(load_default=False)
+    public = JsonBoolean(load_default=False)
     message = fields.String(load_default="", validate=validate.Length(max=500))
 
 
@@ -210,7 +210,7 @@ NOTIFICATION_KINDS = (
 
 
 class MarkReadRequest(StrictSchema):
-    up_to = fields.Integer(
+    up_to = json_integer(
         load_default=None,
         allow_none=True,
         validate=validate.Range(min=1, max=2**63 - 1),
@@ -221,5 +221,5 @@ class MarkReadRequest(StrictSchema):
 NotificationSettingsRequest = type(
     "NotificationSettingsRequest",
     (StrictSchema,),
-    {kind: fields.Boolean() for kind in NOTIFICATION_KINDS},
+    {kind: JsonBoolean() for kind in NOTIFICATION_KINDS},
 )
