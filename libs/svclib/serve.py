@@ -29,6 +29,8 @@ import subprocess
 import sys
 import time
 
+from svclib import settings
+
 # svclib.roles' names for them; not imported from there: this process loads neither nameko nor eventlet.
 REQUESTS, BACKGROUND = "requests", "background"
 
@@ -38,11 +40,10 @@ STOP_SECONDS = 25.0  # within Kubernetes' default 30 s of grace
 PR_SET_PDEATHSIG = 1
 
 
-# A replica's database connections (DB_POOL_SIZE, DB_MAX_OVERFLOW, with svclib.db.engine's defaults,
-# not imported: that would load nameko) are shared between its two processes, so that a replica holds
-# no more than one process did: half each (a pooled connection at least each; the requests process
-# the odd one).
-POOL_SETTINGS = {"DB_POOL_SIZE": 8, "DB_MAX_OVERFLOW": 0}
+# A replica's database connections (DB_POOL_SIZE, DB_MAX_OVERFLOW, defaults in svclib.settings) are
+# shared between its two processes, so that a replica holds no more than one process did: half each
+# (a pooled connection at least each; the requests process the odd one).
+POOL_SETTINGS = {"DB_POOL_SIZE": settings.DEFAULT_POOL_SIZE, "DB_MAX_OVERFLOW": settings.DEFAULT_MAX_OVERFLOW}
 
 
 def pool_share(role: str, setting: str, total: int) -> int:
