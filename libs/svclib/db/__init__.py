@@ -8,8 +8,8 @@ record that an incoming event was applied (``tx.once``) commit together.
 One concern per module: ``engine`` (engines and pools), ``types`` (shared
 column types and the plumbing tables), ``migrations`` (alembic at start-up),
 ``read`` (the raw read path), ``transaction`` (the unit of work),
-``rows`` (a row found or made, and locked), ``provider`` (the nameko dependency) and ``standalone`` (the same without a
-container). Time helpers live in :mod:`svclib.times`.
+``rows`` (a row found or made, and locked; a lock on a name), ``provider``
+(the nameko dependency) and ``standalone`` (the same without a container). Time helpers live in :mod:`svclib.times`.
 """
 
 import os
@@ -21,7 +21,7 @@ from svclib.db.engine import make_engine, normalise_url  # noqa: E402
 from svclib.db.migrations import migrate  # noqa: E402
 from svclib.db.provider import Database, DatabaseHandle, configured_url  # noqa: E402
 from svclib.db.read import Read  # noqa: E402
-from svclib.db.rows import locked_row  # noqa: E402
+from svclib.db.rows import locked_row, name_lock  # noqa: E402
 from svclib.db.standalone import StandaloneDatabase  # noqa: E402
 from svclib.db.transaction import Transaction  # noqa: E402
 from svclib.db.types import Timestamps, UTCDateTime, plumbing_tables  # noqa: E402
@@ -40,6 +40,7 @@ __all__ = [
     "locked_row",
     "make_engine",
     "migrate",
+    "name_lock",
     "normalise_url",
     "parse_time",
     "plumbing_tables",

@@ -7,18 +7,24 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from feed import ranking
-from feed.handlers.rows import lock_posts, locked_post
+from feed.handlers.rows import held_post, hold_post, lock_posts, locked_post, newer
 from feed.handlers.scores import rescore
-from feed.models import FeedAuthor, FeedComment, FeedEdit, FeedPerson, FeedPost, FeedSubwiki
+from feed.handlers.votes import tally
+from feed.models import FeedAuthor, FeedComment, FeedEdit, FeedPerson, FeedPost, FeedSubwiki, FeedVersion, FeedVote
 from svclib.db import Transaction, locked_row, parse_time
+
+EARLY_REMOVAL = "removed-early"  # the FeedVersion kind that keeps a removal that came before its post
 
 
 def post_created(tx: Transaction, post: dict, now: datetime) -> None:
     if not post.get("author_id"):
         return  # an erased author's post (a rebuild's fact): out of every feed, as author_erased leaves it
     author = author_row(tx, post["author_id"])
+    # Its place locked first: a vote, comment or removal of it that came before it is counted below, or waits.
+    hold_post(tx, post["id"])
     if tx.session.get(FeedPost, post["id"]) is not None:
         return
+    removed = _removed_early(tx, post["id"])
     row = FeedPost(
         id=post["id"],
         subwiki_id=post["subwiki_id"],
@@ -29,7 +35,7 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
         url=post.get("url"),
         image_file=post.get("image_file"),
         posted_at=parse_time(post["created_at"]),
-        visible=True,
+        visible=not removed,
         up_weight=0.0,
         down_weight=0.0,
         up_count=0,
@@ -38,15 +44,38 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
         commenters=0,
         editors=0,
         penalty=0.0,
-        small_author=count_author(tx, author, +1),
+        small_author=count_author(tx, author, 0 if removed else +1),
     )
     person = tx.session.get(FeedPerson, row.author_id)
     if person is not None:
         row.author_username, row.author_display_name = person.username, person.display_name
     subwiki = tx.session.get(FeedSubwiki, row.subwiki_id)
     row.subwiki_name = subwiki.name if subwiki is not None else None
+    _count_early(tx, row)
     rescore(row, now)
     tx.session.add(row)
+
+
+def _count_early(tx: Transaction, row: FeedPost) -> None:
+    """Count into a new post the votes and comments on it that reached the feed before it did."""
+    for value, weight in tx.session.execute(select(FeedVote.value, FeedVote.weight).where(FeedVote.post_id == row.id)):
+        tally(row, value, weight, +1)
+    row.comment_count = _visible_comments(tx, row.id)
+    if row.comment_count:
+        recount_commenters(tx, row)
+
+
+def _removed_early(tx: Transaction, post_id: str) -> bool:
+    """Whether the post's removal reached the feed before the post did (``post_removed`` kept it)."""
+    return tx.session.get(FeedVersion, (EARLY_REMOVAL, post_id)) is not None
+
+
+def _visible_comments(tx: Transaction, post_id: str) -> int:
+    return tx.session.scalar(
+        select(func.count())
+        .select_from(FeedComment)
+        .where(FeedComment.post_id == post_id, FeedComment.visible.is_(True))
+    )
 
 
 def author_row(tx: Transaction, author_id: str) -> FeedAuthor:
@@ -129,7 +158,12 @@ def recount_editors(tx: Transaction, row: FeedPost) -> None:
 def post_removed(tx: Transaction, post: dict) -> None:
     author_id = tx.session.scalar(select(FeedPost.author_id).where(FeedPost.id == post["id"]))
     if author_id is None:
-        return
+        hold_post(tx, post["id"])
+        author_id = tx.session.scalar(select(FeedPost.author_id).where(FeedPost.id == post["id"]))
+        if author_id is None:
+            # Not held yet: its creation may be on its way (another queue); it will come removed.
+            newer(tx, EARLY_REMOVAL, post["id"], 1)
+            return
     author = author_row(tx, author_id)
     if few(author.posts - 1) != few(author.posts):
         # Its removal will change every post of the author: they are all locked first, in id order.
@@ -141,27 +175,31 @@ def post_removed(tx: Transaction, post: dict) -> None:
 
 
 def comment_changed(tx: Transaction, comment: dict, visible: bool, now: datetime) -> None:
-    row = locked_post(tx, comment["post_id"])
-    if row is None:
-        return
+    """A comment made (``visible``) or removed: the post's count of comments and of people discussing it.
+
+    Kept even when the post is not held yet (it is counted when the post comes). A removed comment is
+    never shown again: a removal that came before its creation, or a creation delivered again, leaves it out.
+    """
+    row = held_post(tx, comment["post_id"])
     existing = tx.session.get(FeedComment, comment["id"])
     if existing is None:
-        if not visible:
-            return
-        substantive = ranking.substantive(comment.get("length", 0), comment["author_id"], row.author_id)
+        post_author = row.author_id if row is not None else comment.get("post_author_id")
         tx.session.add(
             FeedComment(
-                id=comment["id"], post_id=row.id, author_id=comment["author_id"], substantive=substantive, visible=True
+                id=comment["id"],
+                post_id=comment["post_id"],
+                author_id=comment.get("author_id"),
+                substantive=visible
+                and ranking.substantive(comment.get("length", 0), comment["author_id"], post_author),
+                visible=visible,
             )
         )
-    else:
-        existing.visible = visible
+    elif not visible:
+        existing.visible = False
+    if row is None:
+        return
     recount_commenters(tx, row)
-    row.comment_count = tx.session.scalar(
-        select(func.count())
-        .select_from(FeedComment)
-        .where(FeedComment.post_id == row.id, FeedComment.visible.is_(True))
-    )
+    row.comment_count = _visible_comments(tx, row.id)
     rescore(row, now)
 
 

@@ -6,10 +6,15 @@ Locks are taken in one order, so that no two events ever wait on each other:
    the voter's trust, which holds it (FOR UPDATE), reweighs every vote or waits for it;
 2. the author's row (``FeedAuthor``), before any of the author's posts;
 3. posts, FOR UPDATE, in id order: a change of several posts locks them all by id first
-   (``lock_posts``); a post's votes, comments and edits change only under its lock;
+   (``lock_posts``); a post's votes, comments and edits change only under its lock. A post not
+   held yet has its place locked instead (``hold_post``), which its creation takes too;
 4. last, the version row of the key a state event is about (``FeedVersion``).
 
 A row is locked in the mode its transaction needs when it is first read, never upgraded.
+
+A post's votes and comments travel on queues of their own, consumed beside ``post_created``'s, so
+one may arrive before the post does. It is kept all the same, and counted into the post when the
+post comes (``post_created``); a removal that comes first is kept too, and the post comes removed.
 
 Events that carry a state (a vote, a membership, a follow, a trust value) carry their
 source's version of it, a sequence per key: one no newer than the version held for its key
@@ -26,12 +31,27 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from feed.consumes import NEW_ACCOUNT_TRUST
 from feed.models import FeedPost, FeedTrust, FeedVersion
-from svclib.db import Transaction, locked_row
+from svclib.db import Transaction, locked_row, name_lock
 
 
 def locked_post(tx: Transaction, post_id: str) -> FeedPost | None:
     """The post, locked: concurrent events about one post must not lose each other's updates."""
     return tx.session.scalar(select(FeedPost).where(FeedPost.id == post_id).with_for_update())
+
+
+def held_post(tx: Transaction, post_id: str) -> FeedPost | None:
+    """The post, locked; one not held yet has its place locked, so that its creation, if on its way, waits for
+    this transaction to end and then counts what it kept (or this one waits for the creation, and gets it)."""
+    row = locked_post(tx, post_id)
+    if row is None:
+        hold_post(tx, post_id)
+        row = locked_post(tx, post_id)
+    return row
+
+
+def hold_post(tx: Transaction, post_id: str) -> None:
+    """Lock the place of a post the feed may not hold yet, until the transaction ends."""
+    name_lock(tx, f"feed-post:{post_id}")
 
 
 def lock_posts(tx: Transaction, *conditions) -> None:

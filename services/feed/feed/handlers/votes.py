@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select
 
 from feed import ranking
-from feed.handlers.rows import locked_post, newer, shared_trust, trust_row
+from feed.handlers.rows import held_post, locked_post, newer, shared_trust, trust_row
 from feed.handlers.scores import rescore
 from feed.models import FeedPost, FeedVote
 from svclib.db import Transaction
@@ -18,26 +18,32 @@ def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
     """A person's vote on a post is now ``vote["value"]`` (1, -1, or none: withdrawn).
 
     A vote on one's own post is shown in the post's counts but weighs nothing in its ranking:
-    it would let anyone raise their own rank.
+    it would let anyone raise their own rank. A vote on a post the feed does not hold yet is kept, with
+    the weight its voter's trust gives it now, and counted when the post comes.
     """
     if vote["target_type"] != "post":
         return
     trust = shared_trust(tx, vote["voter_id"])
-    row = locked_post(tx, vote["target_id"])
-    if row is None or not newer(tx, "vote", f"{row.id}:{vote['voter_id']}", vote.get("version")):
+    post_id = vote["target_id"]
+    # A vote on a post not held yet is kept all the same: post_created counts it (see feed.handlers.rows).
+    row = held_post(tx, post_id)
+    if not newer(tx, "vote", f"{post_id}:{vote['voter_id']}", vote.get("version")):
         return
     # The vote held is taken out and the new one put in as Core statements (votes are not what pages read:
     # the post's row, changed below, is what tells kept pages they changed).
     statements = _statements(tx.connection.dialect.name)
-    key = {"post_id": row.id, "voter_id": vote["voter_id"]}
+    key = {"post_id": post_id, "voter_id": vote["voter_id"]}
     existing = tx.connection.execute(statements["take"], key).first()
-    if existing is not None:
+    if existing is not None and row is not None:
         tally(row, existing.value, existing.weight, -1)
     if vote.get("value") in (1, -1):
-        weight = _weight(row, vote["voter_id"], trust)
+        author_id = row.author_id if row is not None else vote.get("target_author_id")
+        weight = _weight(author_id, vote["voter_id"], trust)
         tx.connection.execute(statements["put"], {**key, "value": vote["value"], "weight": weight})
-        tally(row, vote["value"], weight, +1)
-    rescore(row, now)
+        if row is not None:
+            tally(row, vote["value"], weight, +1)
+    if row is not None:
+        rescore(row, now)
 
 
 _STATEMENTS: dict[str, dict[str, Any]] = {}
@@ -61,9 +67,9 @@ def _statements(dialect: str) -> dict[str, Any]:
     return built
 
 
-def _weight(row: FeedPost, voter_id: str, trust: float) -> float:
-    """What ``voter_id``'s vote on ``row`` weighs in its ranking: nothing on their own post."""
-    return 0.0 if voter_id == row.author_id else ranking.vote_weight(trust)
+def _weight(author_id: str | None, voter_id: str, trust: float) -> float:
+    """What ``voter_id``'s vote on a post by ``author_id`` weighs in its ranking: nothing on their own post."""
+    return 0.0 if voter_id == author_id else ranking.vote_weight(trust)
 
 
 def tally(row: FeedPost, value: int, weight: float, sign: int) -> None:
@@ -101,7 +107,7 @@ def trust_changed(
         post = locked_post(tx, vote.post_id)
         if post is None:
             continue
-        weight = _weight(post, user_id, trust)
+        weight = _weight(post.author_id, user_id, trust)
         if vote.weight == weight:
             continue
         tally(post, vote.value, vote.weight, -1)

@@ -154,3 +154,81 @@ def test_quick_vote_changes_delivered_out_of_order_and_twice_end_as_the_last_one
         assert (row.up_count, row.down_count) == (ups, downs)
         assert row.up_weight == pytest.approx(ups * weight) and row.down_weight == pytest.approx(downs * weight)
     applier.database.dispose()
+
+
+def post_fact(post_id: str, author_id: str) -> dict:
+    return {
+        "id": post_id,
+        "author_id": author_id,
+        "subwiki_id": "s1",
+        "subwiki": "rivers",
+        "kind": "text",
+        "title": post_id,
+        "created_at": isoformat(NOW),
+    }
+
+
+def comment_fact(comment_id: str, post_id: str, author_id: str, post_author_id: str) -> dict:
+    length = ranking.CONFIG.SUBSTANTIVE_LENGTH
+    return {
+        "id": comment_id,
+        "post_id": post_id,
+        "author_id": author_id,
+        "length": length,
+        "post_author_id": post_author_id,
+    }
+
+
+def test_what_comes_before_its_post_is_counted_when_the_post_comes(feed_url):
+    """A post's votes, comments and removal travel on queues of their own, consumed beside post_created's:
+    one may be applied before the post is, or while it is. Each counts once the post comes; a removal
+    that came first leaves the post removed and out of its author's count."""
+    applier = Applier(feed_url)
+    voters = [f"voter{n:02}" for n in range(6)]
+    # One post at a time, everything about it first, then the post.
+    applier.apply(handlers.vote_changed, {**vote("early", "voter00", 1, 1), "target_author_id": "author0"}, NOW)
+    applier.apply(handlers.vote_changed, {**vote("early", "author0", 1, 1), "target_author_id": "author0"}, NOW)
+    applier.apply(handlers.vote_changed, {**vote("early", "voter01", -1, 1), "target_author_id": "author0"}, NOW)
+    applier.apply(handlers.comment_changed, comment_fact("c-early", "early", "voter02", "author0"), True, NOW)
+    applier.apply(handlers.comment_changed, comment_fact("c-gone", "early", "voter03", "author0"), False, NOW)
+    applier.apply(handlers.comment_changed, comment_fact("c-gone", "early", "voter03", "author0"), True, NOW)
+    applier.apply(handlers.post_removed, {"id": "gone"})
+    applier.apply(handlers.post_created, post_fact("gone", "author0"), NOW)
+    applier.apply(handlers.post_created, post_fact("early", "author0"), NOW)
+    # Then many posts, each with its votes and comments, all delivered at once in any order.
+    rng = random.Random(3)
+    posts = [f"race{n:02}" for n in range(8)]
+    events, expected = [], {}
+    for n, post_id in enumerate(posts):
+        author = f"author{n % 2 + 1}"
+        events.append((handlers.post_created, post_fact(post_id, author), NOW))
+        values = {voter: rng.choice((1, -1)) for voter in voters}
+        events += [
+            (handlers.vote_changed, {**vote(post_id, voter, value, 1), "target_author_id": author}, NOW)
+            for voter, value in values.items()
+        ]
+        events += [
+            (handlers.comment_changed, comment_fact(f"c-{post_id}-{k}", post_id, voters[k], author), True, NOW)
+            for k in range(3)
+        ]
+        expected[post_id] = (sum(v == 1 for v in values.values()), sum(v == -1 for v in values.values()), 3, 3)
+    rng.shuffle(events)
+    before = deadlocks(feed_url)
+
+    applier.apply_all(events)
+    applier.database.dispose()
+
+    assert deadlocks(feed_url) == before
+    rows = applier.posts()
+    early = rows["early"]
+    # The author's own vote is counted but weighs nothing; the comment removed before it came is not counted.
+    assert (early.up_count, early.down_count, early.comment_count, early.commenters) == (2, 1, 1, 1)
+    assert early.up_weight == pytest.approx(ranking.vote_weight(0.1)) and early.visible
+    assert not rows["gone"].visible
+    for post_id in posts:
+        row = rows[post_id]
+        assert (row.up_count, row.down_count, row.comment_count, row.commenters) == expected[post_id], post_id
+        assert row.up_weight == pytest.approx(expected[post_id][0] * ranking.vote_weight(0.1))
+    with applier.database.reading() as tx:
+        counted = dict(tx.session.execute(text("SELECT author_id, posts FROM feed_authors")).all())
+    assert counted == {"author0": 1, "author1": 4, "author2": 4}
