@@ -59,6 +59,8 @@ def author_erased(tx: Transaction, user_id: str, now: datetime | None = None) ->
         recount_commenters(tx, row)
         recount_editors(tx, row)
         rescore(row, now)
+    # Their votes on posts the feed does not hold yet (kept until the post comes) go too.
+    tx.session.execute(delete(FeedVote).where(FeedVote.voter_id == user_id))
     if trust is not None:
         tx.session.delete(trust)
     tx.session.execute(delete(FeedAuthor).where(FeedAuthor.author_id == user_id))

@@ -232,3 +232,15 @@ def test_what_comes_before_its_post_is_counted_when_the_post_comes(feed_url):
     with applier.database.reading() as tx:
         counted = dict(tx.session.execute(text("SELECT author_id, posts FROM feed_authors")).all())
     assert counted == {"author0": 1, "author1": 4, "author2": 4}
+
+
+def test_an_erased_voter_leaves_no_vote_on_a_post_that_has_not_come(feed_url):
+    """A vote kept for a post not held yet is the voter's too: their erasure takes it, and the post comes without it."""
+    applier = Applier(feed_url)
+    applier.apply(handlers.vote_changed, {**vote("later", "voter00", 1, 1), "target_author_id": "author0"}, NOW)
+    applier.apply(handlers.author_erased, "voter00", NOW)
+    applier.apply(handlers.post_created, post_fact("later", "author0"), NOW)
+    applier.database.dispose()
+
+    assert applier.votes() == {}
+    assert applier.posts()["later"].up_count == 0
