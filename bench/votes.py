@@ -13,7 +13,9 @@ in one subwiki, and one more account that only signs in:
    loop runs from the first vote until identity and the feed hold every vote: events are handled
    after the gateway answered, and that handling is what sign-ins compete with.
 
-Reported: login p50/p95/p99 alone and during the votes, votes/s as the gateway answered them and
+Reported: login p50/p95/p99 alone and during the votes, where a login's time went in each phase
+(the mean time the gateway's application and identity's worker spent on it, from their Prometheus
+histograms: the rest is gunicorn's queue, RabbitMQ and the hops between), votes/s as the gateway answered them and
 as identity and the feed applied them, the deadlocks PostgreSQL counted in the stack's databases
 (``pg_stat_database``) during the votes, the messages in the dead-letter queues, each process's
 CPU seconds during the votes (``bench/cpu.py``; per vote too, a service's niced background process
@@ -40,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench import cpu
 from bench.gateway import free_port, git_state, record, safely, say
@@ -50,7 +54,14 @@ from devstack.stack import Stack
 VOTERS = 8
 AUTHORS = 5
 # Settings from the environment that change what is measured, written into the results when set.
-SETTINGS_RECORDED = ("EVENT_WORKERS", "TRUST_RECOMPUTE_SECONDS", "DB_POOL_SIZE", "MAX_WORKERS")
+SETTINGS_RECORDED = (
+    "EVENT_WORKERS",
+    "TRUST_RECOMPUTE_SECONDS",
+    "DB_POOL_SIZE",
+    "MAX_WORKERS",
+    "GATEWAY_WORKERS",
+    "GATEWAY_THREADS",
+)
 
 
 def percentiles(seconds: list[float]) -> dict[str, Any]:
@@ -119,6 +130,42 @@ class Databases:
             ).fetchall()
         by_name = {name: service for service, name in self.names.items()}
         return {by_name[name]: int(count) for name, count in rows}
+
+
+# Where a login's (and a vote's) time goes: the histogram of each stage, by (metrics process, series, labels).
+LOGIN, VOTE = "/api/v1/auth/login", "/api/v1/posts/<post_id>/vote"
+STAGES = {
+    "login_gateway_ms": ("gateway", "gateway_request_seconds", {"method": "POST", "endpoint": LOGIN}),
+    "login_identity_worker_ms": ("identity", "svc_rpc_seconds", {"method": "login"}),
+    "vote_gateway_ms": ("gateway", "gateway_request_seconds", {"method": "PUT", "endpoint": VOTE}),
+    "vote_content_worker_ms": ("content", "svc_rpc_seconds", {"method": "vote"}),
+}
+
+
+def stage_totals(urls: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """(seconds, count) so far of every stage in ``STAGES``, read from the processes' /metrics."""
+    pages = {name: requests.get(urls[name], timeout=10).text for name in {p for p, _, _ in STAGES.values()}}
+    totals = {}
+    for stage, (process, series, labels) in STAGES.items():
+        seconds = count = 0.0
+        for family in text_string_to_metric_families(pages[process]):
+            for sample in family.samples:
+                if sample.name in (f"{series}_sum", f"{series}_count") and labels.items() <= sample.labels.items():
+                    if sample.name.endswith("_sum"):
+                        seconds += sample.value
+                    else:
+                        count += sample.value
+        totals[stage] = (seconds, count)
+    return totals
+
+
+def stage_means(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """Each stage's mean time in ms between two readings of ``stage_totals``."""
+    means = {}
+    for stage, (seconds, count) in after.items():
+        n = count - before[stage][1]
+        means[stage] = round(1e3 * (seconds - before[stage][0]) / n, 1) if n else None
+    return means
 
 
 def seed(api: Api, posts_per_author: int) -> dict[str, Any]:
@@ -214,9 +261,12 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
         time.sleep(args.settle)  # the seeding's events handled before anything is measured
 
         say(f"logins alone: {args.baseline_logins}, one every {args.login_pause} s")
+        metrics_urls = stack.metrics_urls()
+        stages_alone_before = stage_totals(metrics_urls)
         with LoginLoop(stack.gateway_url, world["signer"], args.login_pause) as alone:
             while len(alone.times) + sum(alone.failures.values()) < args.baseline_logins:
                 time.sleep(0.1)
+        stages_alone = stage_means(stages_alone_before, stage_totals(metrics_urls))
 
         rng = random.Random(args.seed)
         per_voter = []
@@ -238,6 +288,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
         deadlocks_before = databases.deadlocks()
         trust_before = databases.scalar("identity", "SELECT coalesce(sum(trust_version), 0) FROM users")
         say(f"{expected} votes from {VOTERS} threads for {AUTHORS} authors, logins alongside")
+        stages_during_before = stage_totals(metrics_urls)
         with LoginLoop(stack.gateway_url, world["signer"], args.login_pause) as during:
             before, machine_before = cpu.snapshot(), cpu.machine_ticks()
             self_before = resource.getrusage(resource.RUSAGE_SELF)
@@ -251,6 +302,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
             elapsed = time.monotonic() - started
             after, machine_after = cpu.snapshot(), cpu.machine_ticks()
             self_after = resource.getrusage(resource.RUSAGE_SELF)
+        stages_during = stage_means(stages_during_before, stage_totals(metrics_urls))
         time.sleep(args.settle)  # events still in retry queues would show up as dead letters later
         deadlocks_after = databases.deadlocks()
         trust_after = databases.scalar("identity", "SELECT coalesce(sum(trust_version), 0) FROM users")
@@ -286,6 +338,9 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
         "login_pause_s": args.login_pause,
         "logins_alone": {**percentiles(alone.times), "failures": alone.failures},
         "logins_during_votes": {**percentiles(during.times), "failures": during.failures},
+        # Mean ms of each stage (the gateway's application, a service's worker) alone and during the votes.
+        "stages_alone": stages_alone,
+        "stages_during_votes": stages_during,
         "votes": {
             "sent": expected,
             "answers": answers,
@@ -324,6 +379,10 @@ def table(result: dict[str, Any]) -> str:
             f"{name:28} {row['count']:>5} {row.get('p50_ms', 0):>8.1f} {row.get('p95_ms', 0):>8.1f}"
             f" {row.get('p99_ms', 0):>8.1f} {row.get('max_ms', 0):>8.1f}"
         )
+    lines.append(f"mean ms in a stage: {'alone':>10} {'during':>10}   (the rest: gunicorn's queue, RabbitMQ, hops)")
+    for stage in result["stages_alone"]:
+        alone_ms, during_ms = result["stages_alone"][stage], result["stages_during_votes"][stage]
+        lines.append(f"  {stage:26} {alone_ms if alone_ms is not None else '-':>10} {during_ms or '-':>10}")
     lines += [
         "",
         f"votes: {votes['sent']} answered in {votes['answered_s']} s ({votes['answered_per_s']}/s), answers"
