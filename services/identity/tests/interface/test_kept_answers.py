@@ -91,3 +91,25 @@ def test_names_are_kept_until_a_change_commits(identity):
     assert wait_until(lambda: kept(seen, ann["id"]))
     call(container, "block_user", ann["id"], "boris")
     assert call(container, "get_people", ids, seen_by=ann["id"])[bob["id"]]["blocked"] is True
+
+
+def test_signing_in_makes_no_process_forget_what_it_keeps(identity):
+    """A sign-in changes attempt counts and sessions, which no kept answer shows: its commits are not
+    announced (no NOTIFY), so a wave of sign-ins neither empties the kept answers nor queues for the lock
+    every notifying commit of the cluster takes."""
+    container, kept = identity
+    user = call(container, "register", "quinn", "quinn@example.com", PASSWORD, "Quinn")
+
+    def answered_without_reading() -> bool:
+        call(container, "get_me", user["id"])
+        hits = kept.stats()["hits"]
+        return call(container, "get_me", user["id"])["display_name"] == "Quinn" and kept.stats()["hits"] == hits + 1
+
+    assert wait_until(answered_without_reading)
+    hits = kept.stats()["hits"]
+    assert call(container, "login", "quinn", PASSWORD, "192.0.2.1")["user"]["id"] == user["id"]
+    with pytest.raises(Exception, match="Wrong login or password"):
+        call(container, "login", "quinn", "not the password at all", "192.0.2.1")
+
+    assert call(container, "get_me", user["id"])["display_name"] == "Quinn"
+    assert kept.stats()["hits"] == hits + 1  # still kept: answered without reading
