@@ -99,7 +99,7 @@ bench-feed: install servers
 
 # Search at 1,000,000 posts (POSTS for fewer) through the gateway: a two-word query at concurrency 8.
 bench-search: install servers
-	$(PY) -m bench.search $(if $(POSTS),--posts $(POSTS))
+	$(PY) -m bench.search $(if $(POSTS),--posts $(POSTS)) $(if $(KEEP),--keep)
 
 # The feed's read model in PostgreSQL beside the same model in Redis sorted sets, on the same seeded data.
 bench-feed-storage: install servers
