@@ -53,18 +53,29 @@ RESULTS = ROOT / "bench" / "results"
 GROUPS: dict[str, int] = {}
 
 
-def wrk(url: str, connections: int, seconds: int, headers: dict[str, str], backends=None) -> dict:
+def wrk(
+    url: str, connections: int, seconds: int, headers: dict[str, str], backends=None, paths: list[str] | None = None
+) -> dict:
     """wrk's figures, with the CPU milliseconds per request of the stack's processes (``GROUPS``;
     RabbitMQ and PostgreSQL are the machine's own servers, shared with whatever else runs). ``backends``:
     a function answering the pids of the PostgreSQL backends serving the stack, counted apart as
-    ``postgres_stack`` (the ``postgres`` figure counts every backend of the machine)."""
+    ``postgres_stack`` (the ``postgres`` figure counts every backend of the machine). ``paths``: ask these
+    paths of ``url``'s server in turn (bench/rotating.lua) instead of ``url`` over and over."""
     args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
-    script = str(ROOT / "bench" / "percentiles.lua")
+    percentiles = str(ROOT / "bench" / "percentiles.lua")
+    script, env = percentiles, None
+    if paths:
+        listed = ROOT / "var" / "bench" / f"wrk-paths-{os.getpid()}.txt"
+        listed.parent.mkdir(parents=True, exist_ok=True)
+        listed.write_text("\n".join(paths) + "\n")
+        script = str(ROOT / "bench" / "rotating.lua")
+        env = {**os.environ, "WRK_PATHS": str(listed), "WRK_PERCENTILES": percentiles}
     base = [ensure_wrk(), f"-t{min(2, connections)}", f"-c{connections}", "-s", script, *args, url]
-    subprocess.run([base[0], "-d2s", *base[1:]], capture_output=True, check=True)
+    subprocess.run([base[0], "-d2s", *base[1:]], capture_output=True, check=True, env=env)
     pids = backends() if backends else set()
     before = cpu.snapshot()
-    out = subprocess.run([base[0], f"-d{seconds}s", *base[1:]], capture_output=True, text=True, check=True).stdout
+    run = [base[0], f"-d{seconds}s", *base[1:]]
+    out = subprocess.run(run, capture_output=True, text=True, check=True, env=env).stdout
     after = cpu.snapshot()
     spent = cpu.used(before, after, GROUPS)
     if backends:
