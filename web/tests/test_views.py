@@ -105,6 +105,38 @@ def test_sign_in_keeps_the_token_in_a_signed_http_only_cookie(client, gateway):
     assert client.get("/submit").status_code == 302
 
 
+def sign_in(client, gateway) -> None:
+    gateway.answers[("POST", "/auth/login")] = {"token": "secret-token", "user": {"username": "ada"}}
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    client.post("/signin", data={"login": "ada", "password": "pw", "csrf_token": token})
+
+
+def test_an_unchanged_session_is_not_signed_again_on_every_page(client, gateway):
+    sign_in(client, gateway)
+    gateway.answers[("GET", "/notifications/unread")] = {"unread": 0}
+    assert "Set-Cookie" in client.get("/").headers  # the page's forms gave the new session its CSRF token
+    response = client.get("/")
+    assert response.status_code == 200 and "Sign out" in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" in response.headers["Vary"]
+
+
+def test_a_session_signed_a_day_ago_is_signed_again_for_thirty_more_days(client, gateway, monkeypatch):
+    import itsdangerous.timed
+
+    real = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real() - 25 * 3600)
+    sign_in(client, gateway)
+    monkeypatch.setattr(itsdangerous.timed.time, "time", real)
+    gateway.answers[("GET", "/notifications/unread")] = {"unread": 0}
+    response = client.get("/")
+    assert "Sign out" in response.get_data(as_text=True)
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("wikisocial=") and "Expires=" in cookie and "HttpOnly" in cookie
+    # Signed again now: the next page has nothing to refresh.
+    assert "Set-Cookie" not in client.get("/").headers
+
+
 def test_failed_sign_in_keeps_what_was_typed_and_says_why(client, gateway):
     gateway.answers[("POST", "/auth/login")] = ApiError(401, "unauthenticated", "Wrong.")
     token = csrf_of(client.get("/signin").get_data(as_text=True))
