@@ -219,3 +219,75 @@ def test_a_write_on_a_connection_the_gateway_closed_is_not_sent_again():
         assert [method for method, _ in seen] == [b"GET", b"POST"]
     finally:
         listener.close()
+
+
+def _server_answering(answer: bytes):
+    """Answers every request on a connection with ``answer`` and keeps the connection open; counts the
+    connections and requests it saw."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    seen = {"connections": 0, "requests": []}
+
+    def serve(conn):
+        with conn:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                seen["requests"].append(data)
+                conn.sendall(answer)
+
+    def accept():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            seen["connections"] += 1
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener, seen
+
+
+def test_answers_in_chunks_are_read_whole_on_one_kept_alive_connection():
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'7\r\n{"a": [\r\n6;ext=1\r\n1, 2]}\r\n0\r\n\r\n'
+    )
+    listener, seen = _server_answering(chunked)
+    try:
+        gateway = Gateway(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        assert gateway.get("/one") == {"a": [1, 2]}
+        assert gateway.get("/two") == {"a": [1, 2]}
+        assert seen["connections"] == 1 and len(seen["requests"]) == 2
+    finally:
+        listener.close()
+
+
+def test_an_answer_cut_short_is_unavailable_and_its_connection_not_kept():
+    listener, seen = _server_answering(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{}")
+    try:
+        gateway = Gateway(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=0.3)
+        with pytest.raises(Unavailable):
+            gateway.get("/short")
+        assert gateway.connections._idle == []
+    finally:
+        listener.close()
+
+
+def test_what_may_not_be_in_a_request_line_is_percent_encoded(server):
+    assert Gateway(server).get("/echo/a b/é#1?q=x y")["path"] == "/api/v1/echo/a%20b/%C3%A9%231?q=x%20y"
+
+
+def test_a_header_value_with_a_line_break_is_refused_before_anything_is_sent():
+    listener, seen = _server_answering(b"HTTP/1.1 204 No Content\r\n\r\n")
+    try:
+        gateway = Gateway(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        with pytest.raises(ValueError):
+            gateway.post("/donations", json={}, headers={"Idempotency-Key": "k\r\nX-Injected: 1"})
+        assert gateway.post("/donations", json={}, headers={"Idempotency-Key": "k"}) is None
+        assert len(seen["requests"]) == 1 and b"X-Injected" not in seen["requests"][0]
+    finally:
+        listener.close()
