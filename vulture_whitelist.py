@@ -29,6 +29,10 @@ _.wiki_edit
 _.trust_env
 jinja_environment
 
+# Flask's session interface methods, called by Flask for the site's signed cookies (web.app.SessionCookies).
+_.open_session
+_.should_set_cookie
+
 # Hooks read by name by the frameworks that call them: gunicorn's server hooks and settings
 # (svclib.httpmetrics, svclib.logs), Flask's teardown, socketserver's daemon_threads, schemathesis' hooks.
 ensure_multiprocess_dir
