@@ -291,3 +291,68 @@ def test_a_header_value_with_a_line_break_is_refused_before_anything_is_sent():
         assert len(seen["requests"]) == 1 and b"X-Injected" not in seen["requests"][0]
     finally:
         listener.close()
+
+
+def test_calls_sent_before_any_is_read_are_each_answered(server):
+    gateway = Gateway(server)
+    first = gateway.start("GET", "/echo/first", "tok", params={"n": 1}, request_id="rid")
+    second = gateway.start("GET", "/echo/second")
+    assert second.result()["path"] == "/api/v1/echo/second"
+    answer = first.result()
+    assert (answer["path"], answer["authorization"], answer["request_id"]) == (
+        "/api/v1/echo/first?n=1",
+        "Bearer tok",
+        "rid",
+    )
+    assert first.result() is answer  # read once, kept
+
+
+def test_a_call_started_is_unavailable_when_its_answer_is_late_or_the_gateway_is_not_there(server):
+    with pytest.raises(Unavailable):
+        Gateway(server).start("GET", "/sleep").result(timeout=0.3)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    pending = Gateway(f"http://127.0.0.1:{port}", connect_timeout=0.5).start("GET", "/ok")
+    with pytest.raises(Unavailable):
+        pending.result()
+
+
+def test_a_call_never_read_is_dropped_with_its_connection():
+    listener, seen = _server_answering(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+    try:
+        gateway = Gateway(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        gateway.start("GET", "/unread").close()
+        assert gateway.get("/next") == {}
+        assert seen["connections"] == 2  # the dropped call's connection was not used for the next
+    finally:
+        listener.close()
+
+
+def test_a_write_after_the_gateway_closed_an_idle_connection_goes_on_a_new_one():
+    """The gateway closes connections idle for a few seconds: the next call, a write that cannot be sent
+    twice, must not be sent on the closed one."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    seen = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                seen.append(conn.recv(65536).split(b" ", 1)[0])
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")  # kept alive, then closed
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        gateway = Gateway(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        assert gateway.get("/first") == {}
+        time.sleep(0.2)  # the close reaches the site's idle connection
+        assert gateway.post("/posts", json={"title": "once"}) == {}
+        assert seen == [b"GET", b"POST"]
+    finally:
+        listener.close()
