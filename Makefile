@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := libs services/identity services/communities services/content services/feed services/donations gateway web
 PYTEST := $(PY) -m pytest -q
 
-PHONY_WEB := test-web test-browser chromium bench-web
+PHONY_WEB := test-web test-browser chromium bench-web bench-comments
 .PHONY: asyncapi fuzz install servers run test lint $(PHONY_WEB) test-unit test-gateway test-interface test-integration test-e2e test-deploy test-containers chaos bench bench-feed bench-votes bench-search load bench-feed-storage feed-rebuild clean
 
 install: $(STAMP)
@@ -84,6 +84,11 @@ chaos: install servers
 # The site's pages beside the same API calls made directly (front page, a post with 200 comments); the front page's weight.
 bench-web: install servers
 	$(PY) -m bench.web
+
+# A post with 2,000 comments (its first comment page, by date and by score) and a post page's API calls with 200,
+# through the gateway at concurrency 8: req/s, p50/p95, CPU per request of each process (bench/comments.py).
+bench-comments: install servers
+	$(PY) -m bench.comments
 
 bench: install servers
 	$(PY) -m bench.gateway

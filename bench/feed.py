@@ -348,13 +348,16 @@ COMMENTS_ON_ONE_POST = 2000
 MAX_DEPTH = 8  # content's comments.MAX_DEPTH: a reply to a comment this deep joins its parent
 
 
-def discussion(content_url: str, post_id: str, users: list[str], count: int = COMMENTS_ON_ONE_POST) -> dict:
+def discussion(
+    content_url: str, post_id: str, users: list[str], count: int = COMMENTS_ON_ONE_POST, rng_seed: int = 11
+) -> dict:
     """``count`` comments on one post, written into content's tables as its handler writes them, shaped as
     a busy discussion over two days: a fifth start a thread, the rest reply to one of the 300 comments
     written last (the talk moves on; a thread that draws replies draws more), nesting down to MAX_DEPTH;
     a thread's first comment gets more votes the more replies it drew. Returns the shape: top-level
-    comments, the largest thread, the deepest reply."""
-    rng = random.Random(11)
+    comments, the largest thread, the deepest reply. Another ``rng_seed`` gives another discussion (other ids),
+    for a second post."""
+    rng = random.Random(rng_seed)
     now = datetime.now(UTC)
     ids, parent_of, depth_of, root_of, thread_size = [], {}, {}, {}, {}
     for _ in range(count):
