@@ -30,6 +30,7 @@ from content.handlers import (
     votes,
 )
 from content.handlers import search as text_search
+from content.kept import CHANNEL, discussion_tag, kept_answers, touches
 from content.models import KNOWN_USERS, RATE_LIMITS, Base
 from svclib import ratelimit, users
 from svclib.db import Database, parse_time, utcnow
@@ -47,7 +48,8 @@ UPLOAD_SWEEP_SECONDS = 3600
 class ContentService:
     name = "content"
 
-    db = Database(Base.metadata, MIGRATIONS)
+    db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL, touches=touches)
+    kept = kept_answers()  # a post's comment pages, until a change to its discussion (content.kept)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     config = Config()
     communities = RpcProxy("communities")
@@ -282,8 +284,14 @@ class ContentService:
     def list_comments(
         self, post_id: str, sort: str = "new", limit: int | None = None, cursor: str | None = None
     ) -> dict:
-        with self.db.reading() as tx:
-            return discussion.list_comments(tx, post_id, sort, limit, cursor)
+        """A page of the post's discussion, kept until a change to the post or its comments commits
+        (``content.kept``): a busy post's page is read far more often than it changes."""
+
+        def read() -> tuple[dict, set[str]]:
+            with self.db.reading() as tx:
+                return discussion.list_comments(tx, post_id, sort, limit, cursor), {discussion_tag(post_id)}
+
+        return self.kept.get_or_build(("comments", post_id, sort, limit, cursor), read, tagged=True)
 
     @rpc(expected_exceptions=DECLARED)
     def search(

@@ -7,6 +7,7 @@ from nameko.testing.services import worker_factory
 from content.models import Base
 from content.service import MIGRATIONS, ContentService
 from svclib.db.standalone import StandaloneDatabase
+from svclib.kept import Kept
 from svclib.testing import memory_database
 
 SUBWIKI = {"subwiki_id": "s1", "subwiki": "rivers"}
@@ -32,7 +33,9 @@ def db(migrated):
 @pytest.fixture
 def service(db, tmp_path, monkeypatch):
     monkeypatch.setenv("UPLOAD_DIR", str(tmp_path))
-    service = worker_factory(ContentService, db=db, config={"EDITS_PER_WINDOW": 5})
+    # Nothing kept: on SQLite no change is announced (content.kept is tested on PostgreSQL, tests/interface).
+    kept = Kept(max_entries=0, max_age=0)
+    service = worker_factory(ContentService, db=db, config={"EDITS_PER_WINDOW": 5}, kept=kept)
 
     def communities_answer(user_id, slug=None, subwiki_id=None):
         if slug not in (None, "rivers") or subwiki_id not in (None, "s1"):

@@ -1,0 +1,118 @@
+"""Content keeps a post's comment pages per process (``content.kept``): a page asked for again is answered
+without reading until a change to that post or its comments commits, in this process at once and in
+another when PostgreSQL tells it; a change to another post's discussion leaves it kept."""
+
+import uuid
+
+import pytest
+from nameko.standalone.events import event_dispatcher
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter
+
+from content.kept import CHANNEL, touches
+from content.models import Base, Comment
+from content.service import ContentService
+from svclib.db import StandaloneDatabase
+from svclib.testing import wait_until
+
+
+@pytest.fixture
+def config(service_config):
+    return service_config("content")
+
+
+@pytest.fixture
+def content(container_factory, config):
+    """A started content container and its kept answers, once they listen for changes."""
+    container = container_factory(ContentService, config)
+    container.start()
+    kept = next(d for d in container.dependencies if d.attr_name == "kept").kept
+    assert wait_until(lambda: kept.listening)
+    return container, kept
+
+
+def call(container, method, *args, **kwargs):
+    with entrypoint_hook(container, method) as hook:
+        return hook(*args, **kwargs)
+
+
+def announce(container, handler: str, service: str, event: str, payload: dict) -> None:
+    with entrypoint_waiter(container, handler, timeout=10):
+        event_dispatcher(container.config)(service, event, {"event_id": uuid.uuid4().hex, **payload})
+
+
+def member(container, subwiki: dict, username: str) -> str:
+    user_id = uuid.uuid4().hex
+    user = {"id": user_id, "username": username}
+    announce(container, "handle_user_registered", "identity", "user_registered", {"user": user})
+    membership = {**subwiki, "user_id": user_id}
+    announce(container, "handle_member_joined", "communities", "member_joined", {"membership": membership})
+    return user_id
+
+
+def kept_page(container, kept, post_id: str, sort: str = "new") -> dict:
+    """The page once it is answered without reading (a commit's own notification may still arrive and
+    drop the first one kept)."""
+    found: dict = {}
+
+    def answered_without_reading() -> bool:
+        call(container, "list_comments", post_id, sort)
+        hits = kept.stats()["hits"]
+        found["page"] = call(container, "list_comments", post_id, sort)
+        return kept.stats()["hits"] == hits + 1
+
+    assert wait_until(answered_without_reading)
+    return found["page"]
+
+
+def test_a_page_is_kept_until_a_change_to_its_discussion_commits(content):
+    container, kept = content
+    rivers = {"subwiki_id": uuid.uuid4().hex, "subwiki": "rivers"}
+    ann, bob = member(container, rivers, "ann"), member(container, rivers, "bob")
+    post = call(container, "create_post", ann, "rivers", "text", "Rivers", body="Talk.")
+    other = call(container, "create_post", ann, "rivers", "text", "Lakes", body="Talk too.")
+    first = call(container, "create_comment", bob, post["id"], "First.")
+    kept_page(container, kept, post["id"])
+
+    reply = call(container, "create_comment", ann, post["id"], "A reply.", parent_id=first["id"])
+    (top,) = call(container, "list_comments", post["id"])["items"]
+    assert [child["id"] for child in top["children"]] == [reply["id"]]
+
+    kept_page(container, kept, post["id"], "quality")
+    call(container, "vote", ann, "comment", first["id"], 1)  # counted by statements on the connection
+    assert call(container, "list_comments", post["id"], "quality")["items"][0]["up"] == 1
+
+    kept_page(container, kept, post["id"])
+    call(container, "edit_comment", ann, reply["id"], "A better reply.")
+    assert call(container, "list_comments", post["id"])["items"][0]["children"][0]["body"] == "A better reply."
+
+    kept_page(container, kept, post["id"])
+    call(container, "remove_comment", ann, reply["id"])
+    assert call(container, "list_comments", post["id"])["items"][0]["children"][0]["deleted"] is True
+
+    # Another post's discussion changing leaves this page kept.
+    kept_page(container, kept, post["id"])
+    call(container, "create_comment", bob, other["id"], "Elsewhere.")
+    hits = kept.stats()["hits"]
+    call(container, "list_comments", post["id"])
+    assert kept.stats()["hits"] == hits + 1
+
+    # An erased author's comments lose their author (a statement over many rows: every page is dropped).
+    kept_page(container, kept, post["id"])
+    announce(container, "handle_user_erased", "identity", "user_erased", {"user": {"id": bob}})
+    assert call(container, "list_comments", post["id"])["items"][0]["author_id"] is None
+
+
+def test_a_change_committed_by_another_process_drops_the_page(content, config):
+    container, kept = content
+    rivers = {"subwiki_id": uuid.uuid4().hex, "subwiki": "rivers"}
+    ann = member(container, rivers, "ann")
+    post = call(container, "create_post", ann, "rivers", "text", "Rivers", body="Talk.")
+    comment = call(container, "create_comment", ann, post["id"], "Before.")
+    kept_page(container, kept, post["id"])
+    other = StandaloneDatabase(Base.metadata, config["CONTENT_DATABASE_URL"], changes_channel=CHANNEL, touches=touches)
+    try:
+        with other.transaction() as tx:
+            tx.session.get(Comment, comment["id"]).body = "After."
+    finally:
+        other.dispose()
+    assert wait_until(lambda: call(container, "list_comments", post["id"])["items"][0]["body"] == "After.")
