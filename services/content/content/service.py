@@ -164,7 +164,7 @@ class ContentService:
     @rpc(expected_exceptions=DECLARED)
     def get_post(self, post_id: str, viewer_id: str | None = None) -> dict:
         with self.db.reading() as tx:
-            return posts.get_post(tx, self._ask_membership, post_id, viewer_id)
+            return posts.get_post(tx, post_id, viewer_id)
 
     @rpc(expected_exceptions=DECLARED)
     def edit_post(

@@ -279,9 +279,14 @@ def _page_statement(viewer: bool):
     return select(*columns).where(Post.id == bindparam("post_id"))
 
 
-def get_post(tx: Transaction, lookup: MembershipLookup, post_id: str, viewer_id: str | None = None) -> dict:
+def get_post(tx: Transaction, post_id: str, viewer_id: str | None = None) -> dict:
     """The post as ``post_view`` shows it, read in one statement; for a member signed in, ``held_edits`` too: how
-    many of its edits wait for review (``list_pending`` has them)."""
+    many of its edits wait for review (``list_pending`` has them).
+
+    The reader's membership (``can_moderate``, whether ``held_edits`` are theirs to see) is content's copy alone:
+    most readers of a post are not members of its subwiki, and asking communities about each of them made
+    every such page wait on a second service. A join or an appointment made a moment ago shows once its event
+    is applied (moments later); what a member may do is still confirmed with communities when they act."""
     bound = {"post_id": post_id, "viewer_id": viewer_id} if viewer_id else {"post_id": post_id}
     row = tx.connection.execute(_page_statement(bool(viewer_id)), bound).first()
     if row is None or row.removed_at is not None:
@@ -296,12 +301,8 @@ def get_post(tx: Transaction, lookup: MembershipLookup, post_id: str, viewer_id:
     )
     if viewer_id:
         data["my_vote"] = row.my_vote or 0
-        if row.moderator is None:  # content's copy lags a join made a moment ago: communities' answer
-            found = access.member(tx, lookup, row.subwiki_id, viewer_id)
-            member, moderator = found is not None, bool(found and found.is_moderator)
-        else:
-            member, moderator = True, row.moderator
-        data["can_moderate"] = moderator
+        member = row.moderator is not None
+        data["can_moderate"] = bool(row.moderator)
         data["held_edits"] = row.held_edits if member else 0
     return data
 

@@ -135,9 +135,12 @@ def test_a_post_s_page_is_what_its_write_answers_show_with_the_reader_s_vote_and
     assert service.get_post(post["id"], "ann")["can_moderate"] is True
     cat = service.get_post(post["id"], "cat")
     assert (cat["can_moderate"], cat["held_edits"]) == (False, 1)
-    # Not a member: nothing of what is held; communities asked, content's copy having no row.
+    # Not a member in content's copy: nothing of what is held, and communities not asked (a reader's page
+    # waits on no other service).
+    service.communities.get_membership.reset_mock()
     outsider = service.get_post(post["id"], "out")
     assert (outsider["my_vote"], outsider["can_moderate"], outsider["held_edits"]) == (0, False, 0)
+    assert not service.communities.get_membership.called
     service.remove_post("bob", post["id"])
     with pytest.raises(NotFound):
         service.get_post(post["id"], "ann")
