@@ -315,8 +315,15 @@ class ContentService:
 
     @rpc(expected_exceptions=DECLARED)
     def comment_thread(self, comment_id: str) -> dict:
-        with self.db.reading() as tx:
-            return discussion.comment_thread(tx, comment_id)
+        """A whole thread ("continue this thread"), kept as the post's comment pages are, until a change to its
+        post's discussion commits."""
+
+        def read() -> tuple[dict, set[str]]:
+            with self.db.reading() as tx:
+                thread = discussion.comment_thread(tx, comment_id)
+            return thread, {discussion_tag(thread["post_id"])}
+
+        return self.kept.get_or_build(("thread", comment_id), read, tagged=True)
 
     @rpc(expected_exceptions=DECLARED)
     def edit_comment(self, user_id: str, comment_id: str, body: str) -> dict:

@@ -86,8 +86,13 @@ def test_a_page_is_kept_until_a_change_to_its_discussion_commits(content):
     assert call(container, "list_comments", post["id"])["items"][0]["children"][0]["body"] == "A better reply."
 
     kept_page(container, kept, post["id"])
+    # A whole thread is kept too: asked twice, the same answer (one object, not read again).
+    assert wait_until(
+        lambda: call(container, "comment_thread", reply["id"]) is call(container, "comment_thread", reply["id"])
+    )
     call(container, "remove_comment", ann, reply["id"])
     assert call(container, "list_comments", post["id"])["items"][0]["children"][0]["deleted"] is True
+    assert call(container, "comment_thread", reply["id"])["items"][0]["children"][0]["deleted"] is True
 
     # Another post's discussion changing leaves this page kept.
     kept_page(container, kept, post["id"])
