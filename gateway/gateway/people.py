@@ -34,14 +34,3 @@ def with_people(services, items: list[dict], id_key: str, name_key: str) -> list
         found = item.pop(id_key)
         item[name_key] = names[found] if found else None
     return items
-
-
-def people_seen_by(
-    services, ids: Iterable[str | None], viewer_id: str | None
-) -> tuple[dict[str, dict | None], set[str]]:
-    """``people``, and which of them ``viewer_id`` blocked (nobody's blocks without a viewer): one batch call."""
-    wanted = sorted({i for i in ids if i})
-    if not wanted or viewer_id is None:
-        return people(services, wanted), set()
-    found = services.call("identity", "get_people", wanted, seen_by=viewer_id)
-    return named(found, wanted), {i for i, person in found.items() if person.get("blocked")}

@@ -270,3 +270,26 @@ def test_an_edit_passes_a_new_language_on(client, services, auth):
     answer = client.patch("/api/v1/posts/p1", headers=auth, json={"base_revision": 1, "language": "fr"})
     assert answer.status_code == 200 and answer.get_json()["language"] == "fr"
     assert asked["language"] == "fr"
+
+
+def test_a_kept_page_is_shown_to_every_reader_without_being_changed(client, services, auth):
+    """Content answers a busy post's page kept, and this process keeps what it presented from one reply text
+    (``gateway.rpc.Presented``): the same answer serves every request, so showing it must leave it as it came."""
+    reply = {**COMMENT, "id": "c2", "parent_id": "c1", "author_id": "u2", "up": 2, "children": []}
+    page = {"items": [{**COMMENT, "children": [reply], "more_replies": 0}], "next_cursor": "next"}
+    thread = {"items": page["items"], "next_cursor": None, "post_id": "p1"}
+    kept = copy.deepcopy(page)
+    services.on("content", "list_comments", lambda post_id, sort, limit, cursor: page)
+    services.on("content", "comment_thread", lambda comment_id: thread)
+    names = {"u1": {"username": "ann", "display_name": "Ann"}, "u2": {"username": "bob", "display_name": "Bob"}}
+    services.on("identity", "get_people", lambda ids, seen_by=None: copy.deepcopy(names))
+    for _ in range(2):
+        for headers in (auth, {}):
+            shown = client.get("/api/v1/posts/p1/comments", headers=headers).get_json()
+            assert shown["next_cursor"] == "next"
+            child = shown["items"][0]["children"][0]
+            assert child["author"]["username"] == "bob" and child["score"] == {"up": 2, "down": 0}
+            assert "author_id" not in child and "up" not in child
+            whole = client.get("/api/v1/comments/c2/thread", headers=headers).get_json()
+            assert whole["next_cursor"] is None and whole["items"][0]["author"]["username"] == "ann"
+    assert page == kept

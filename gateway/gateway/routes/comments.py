@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+import json
+
+from flask import Blueprint, Response, g, jsonify
 
 from gateway.auth import current_caller, login_required
-from gateway.people import people, people_seen_by, unnamed
+from gateway.people import named, people, unnamed
 from gateway.routes import RETRY_KEY, body, doc, idempotency_key, query, services
-from gateway.rpc import ServiceUnavailable
+from gateway.rpc import Presented, ServiceUnavailable
 from gateway.schemas import (
     Comment,
     CommentPage,
@@ -19,35 +21,95 @@ from gateway.schemas import (
 bp = Blueprint("comments", __name__, url_prefix="/api/v1")
 
 
-def _present_thread(comments: list[dict], committed: bool = False) -> list[dict]:
-    """Comments with their authors named and, for a signed-in caller, marked ``blocked`` where they blocked the
-    author (one call to identity for both), walked with a stack (never recursing on a thread's shape).
+def _present_written(comment: dict) -> dict:
+    """A write's answer (the caller's own comment) with its author named; without identity, known by id."""
+    author_id = comment.pop("author_id")
+    try:
+        names = people(services(), [author_id])
+    except ServiceUnavailable:
+        names = unnamed([author_id])
+    comment.update(
+        author=names[author_id] if author_id else None,
+        blocked=False,
+        score={"up": comment.pop("up"), "down": comment.pop("down")},
+        children=[],
+    )
+    return comment
 
-    ``committed``: the comments are a write's answer (the caller's own), so without identity they show their
-    authors' ids."""
-    nodes, stack = [], list(comments)
+
+class Answer:
+    """A service's answer as this process keeps it (``gateway.rpc.Presented``, by its reply's text): one object
+    for as long as the service answers the same, so a body made from two answers is kept by the pair.
+    Shared by every request that gets it: never changed."""
+
+    __slots__ = ("value", "authors")
+
+    def __init__(self, value):
+        self.value = value
+        self.authors: list[str] = []
+
+
+def discussion(page: dict) -> Answer:
+    """Content's page of comments with its authors' ids, sorted (the names to ask identity for)."""
+    answer, ids, stack = Answer(page), set(), list(page["items"])
     while stack:
         node = stack.pop()
-        nodes.append(node)
+        if node["author_id"]:
+            ids.add(node["author_id"])
         stack.extend(node["children"])
-    ids = {node["author_id"] for node in nodes if node["author_id"]}
-    blocked: set[str] = set()
-    try:
-        if committed:
-            names = people(services(), ids)
-        else:
-            caller = current_caller(required=False)
-            names, blocked = people_seen_by(services(), ids, caller["id"] if caller else None)
-    except ServiceUnavailable:
-        if not committed:
-            raise
-        names = unnamed(ids)
-    for node in nodes:
-        author_id = node.pop("author_id")
-        node["author"] = names[author_id] if author_id else None
-        node["blocked"] = author_id in blocked
-        node["score"] = {"up": node.pop("up"), "down": node.pop("down")}
-    return comments
+    answer.authors = sorted(ids)
+    return answer
+
+
+def _shown(node: dict, names: dict, blocked: set) -> dict:
+    """A comment (without its children) as the API shows it, its author named: a new dict, the answer kept as
+    it came."""
+    author_id = node["author_id"]
+    shown = {key: value for key, value in node.items() if key not in ("author_id", "up", "down", "children")}
+    shown.update(
+        author=names[author_id] if author_id else None,
+        blocked=author_id in blocked,
+        score={"up": node["up"], "down": node["down"]},
+        children=[],
+    )
+    return shown
+
+
+def _page_json(comments: Answer, people: Answer | None, next_cursor: str | None) -> bytes:
+    """The response's body: the page's comments with their authors named and, for a signed-in reader, marked
+    ``blocked`` where they blocked the author; walked with a stack (never recursing on a thread's shape)."""
+    found = people.value if people is not None else {}
+    names = named(found, comments.authors)
+    blocked = {i for i, person in found.items() if person.get("blocked")}
+    items = [_shown(node, names, blocked) for node in comments.value["items"]]
+    stack = list(zip(comments.value["items"], items, strict=True))
+    while stack:
+        node, shown = stack.pop()
+        for child in node["children"]:
+            shown["children"].append(_shown(child, names, blocked))
+            stack.append((child, shown["children"][-1]))
+    return json.dumps({"items": items, "next_cursor": next_cursor}, separators=(",", ":")).encode()
+
+
+# Bodies by (content's answer, identity's answer): while both services answer the same (content's kept page,
+# identity's kept names), the body is made once, not decoded, walked and encoded again on every request.
+BODIES = Presented(max_entries=64)
+
+
+def _discussion_body(comments: Answer) -> Response:
+    """A page (or a whole thread) of comments read through content, its authors named through identity in the
+    same call that says whom the signed-in reader blocked."""
+    caller = current_caller(required=False)
+    people = None
+    if comments.authors:
+        seen_by = {"seen_by": caller["id"]} if caller else {}
+        people = services().call("identity", "get_people", comments.authors, _present=Answer, **seen_by)
+    key = (comments, people)
+    made = BODIES.get(key)
+    if made is None:
+        made = _page_json(comments, people, comments.value.get("next_cursor"))
+        BODIES.put(key, made)
+    return Response(made, mimetype="application/json")
 
 
 @bp.get("/posts/<post_id>/comments")
@@ -60,8 +122,8 @@ def _present_thread(comments: list[dict], committed: bool = False) -> list[dict]
 )
 def comments(post_id: str):
     args = query(CommentsQuery)
-    page = services().call("content", "list_comments", post_id, args["sort"], args["limit"], args["cursor"])
-    return jsonify({"items": _present_thread(page["items"]), "next_cursor": page["next_cursor"]})
+    asked = (post_id, args["sort"], args["limit"], args["cursor"])
+    return _discussion_body(services().call("content", "list_comments", *asked, _present=discussion))
 
 
 @bp.get("/comments/<comment_id>/thread")
@@ -71,8 +133,7 @@ def comments(post_id: str):
     tag="Discussion",
 )
 def thread(comment_id: str):
-    page = services().call("content", "comment_thread", comment_id)
-    return jsonify({"items": _present_thread(page["items"]), "next_cursor": None})
+    return _discussion_body(services().call("content", "comment_thread", comment_id, _present=discussion))
 
 
 @bp.post("/posts/<post_id>/comments")
@@ -101,8 +162,7 @@ def comment(post_id: str):
         data["parent_id"],
         idempotency_key=idempotency_key(),
     )
-    created["children"] = []
-    return jsonify(_present_thread([created], committed=True)[0]), 201
+    return jsonify(_present_written(created)), 201
 
 
 @bp.patch("/comments/<comment_id>")
@@ -110,8 +170,7 @@ def comment(post_id: str):
 @doc("Edit your comment (history kept)", EditCommentRequest, Comment, auth=True, tag="Discussion", errors=(403,))
 def edit_comment(comment_id: str):
     edited = services().call("content", "edit_comment", g.caller["id"], comment_id, body(EditCommentRequest)["body"])
-    edited["children"] = []
-    return jsonify(_present_thread([edited], committed=True)[0])
+    return jsonify(_present_written(edited))
 
 
 @bp.delete("/comments/<comment_id>")
