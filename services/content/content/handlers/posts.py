@@ -125,7 +125,7 @@ def create_post(
         waiting = tx.session.get(HeldPost, made)
         if waiting is not None and waiting.status == HELD_WAITING:
             return held_answer(tx, waiting)
-        return get_post(tx, lookup, made, user_id)
+        return get_post(tx, made, user_id)
     subwiki_id = access.subwiki_id(tx, lookup, slug, user_id)
     member = access.require_member(tx, lookup, subwiki_id, user_id, "post here")
     data = check_post(kind, title, body, url, image_id)
