@@ -44,27 +44,6 @@ class FakeGateway:
             raise answer
         return answer
 
-    def start(self, method, path, token=None, **kwargs):
-        """A call sent now and read later, as Gateway.start: here asked at once, its answer kept."""
-        return Answered(lambda: self.request(method, path, token, **kwargs))
-
-
-class Answered:
-    def __init__(self, ask):
-        try:
-            self.outcome = (True, ask())
-        except Exception as error:  # noqa: BLE001 (raised again by result, as a real call's would be)
-            self.outcome = (False, error)
-
-    def result(self, timeout=None):
-        answered, value = self.outcome
-        if not answered:
-            raise value
-        return value
-
-    def close(self):
-        pass
-
 
 @pytest.fixture
 def gateway():

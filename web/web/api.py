@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json as jsonlib
 import re
-import select
 import socket
 import ssl
 import threading
@@ -155,34 +154,12 @@ class Connections:
         return Connection(sock)
 
     def _take(self, connect_timeout: float) -> Connection:
-        while True:
-            with self._lock:
-                if not self._idle:
-                    break
+        with self._lock:
+            if self._idle:
                 connection = self._idle.pop()
-            if self._closed_by_gateway(connection):
-                connection.close()
-                continue
-            connection.reused = True
-            return connection
+                connection.reused = True
+                return connection
         return self._open(connect_timeout)
-
-    @staticmethod
-    def _closed_by_gateway(connection: Connection) -> bool:
-        """An idle connection with something to read was closed by the gateway (it closes those idle for
-        a few seconds): a look that does not wait, as urllib3 takes, so that a write is not sent on it to
-        fail (a read would be sent again; a write cannot be). ``send`` sets the socket's timeout again."""
-        sock = connection.sock
-        try:
-            if isinstance(sock, ssl.SSLSocket):
-                return bool(select.select([sock], [], [], 0)[0])
-            sock.setblocking(False)
-            sock.recv(1, socket.MSG_PEEK)  # b"": closed; anything else: out of step
-            return True
-        except BlockingIOError:
-            return False
-        except (OSError, ValueError):
-            return True
 
     def _give_back(self, connection: Connection) -> None:
         with self._lock:
@@ -196,14 +173,6 @@ class Connections:
     ) -> Answer:
         """Send one request and read its answer; raises Stale, TooSlow or Unreachable (nothing else of the
         network's), having closed the connection."""
-        return self.receive(self.send(method, target, headers, body, timeout), method)
-
-    def send(
-        self, method: str, target: str, headers: dict[str, str], body: bytes | None, timeout: tuple[float, float]
-    ) -> Connection:
-        """Send one request; its answer is read by ``receive`` on the connection returned (or the
-        connection closed). Raises as ``exchange`` does, and ValueError before sending a header value
-        with a line break."""
         lines = [
             f"{method} {request_target(target)} HTTP/1.1\r\nHost: {self.host_header}\r\nAccept-Encoding: identity\r\n"
         ]
@@ -219,35 +188,21 @@ class Connections:
         try:
             connection.sock.settimeout(timeout[1])
             connection.sock.sendall(data)
-        except BaseException as error:
-            raise self._failed(connection, error) from None
-        return connection
-
-    def receive(self, connection: Connection, method: str, timeout: float | None = None) -> Answer:
-        """The answer to the request ``send`` sent on ``connection`` (read within ``timeout`` when given)."""
-        try:
-            if timeout is not None:
-                connection.sock.settimeout(timeout)
             answer, keep = self._read(connection, method)
         except BaseException as error:
-            raise self._failed(connection, error) from None
+            connection.close()
+            if isinstance(error, TimeoutError):
+                raise TooSlow from None
+            if isinstance(error, Stale | OSError) and connection.reused:
+                raise Stale from None
+            if isinstance(error, Stale | OSError | ValueError | UnicodeDecodeError):
+                raise Unreachable from None
+            raise
         if keep:
             self._give_back(connection)
         else:
             connection.close()
         return answer
-
-    @staticmethod
-    def _failed(connection: Connection, error: BaseException) -> BaseException:
-        """What a failure while sending or reading is, once the connection is closed."""
-        connection.close()
-        if isinstance(error, TimeoutError):
-            return TooSlow()
-        if isinstance(error, Stale | OSError) and connection.reused:
-            return Stale()
-        if isinstance(error, Stale | OSError | ValueError | UnicodeDecodeError):
-            return Unreachable()
-        return error
 
     @staticmethod
     def _read(connection: Connection, method: str) -> tuple[Answer, bool]:
@@ -319,68 +274,6 @@ def error_from(response: requests.Response | Answer) -> ApiError:
     return ApiError(response.status_code, code, message, fields, _retry_after(response))
 
 
-class Pending:
-    """A JSON call to the gateway: sent by ``send``, its answer read by ``result`` (once; kept after)."""
-
-    __slots__ = ("connections", "method", "target", "headers", "body", "limit", "connection", "outcome")
-
-    def __init__(self, connections: Connections, method: str, target: str, headers: dict, body, limit) -> None:
-        self.connections = connections
-        self.method, self.target, self.headers, self.body, self.limit = method, target, headers, body, limit
-        self.connection: Connection | None = None
-        self.outcome: tuple[bool, Any] | None = None  # (answered, JSON or the ApiError raised)
-
-    def send(self) -> None:
-        try:
-            try:
-                self.connection = self.connections.send(self.method, self.target, self.headers, self.body, self.limit)
-            except Stale:
-                if self.method not in ("GET", "HEAD"):
-                    raise Unreachable from None
-                self.connection = self.connections.send(self.method, self.target, self.headers, self.body, self.limit)
-        except (TooSlow, Stale, Unreachable) as failure:
-            self.outcome = (False, unavailable(failure))
-
-    def result(self, timeout: float | None = None) -> Any:
-        """The answer's JSON (None for 204); raises ApiError. ``timeout``: the longest wait for the
-        answer, instead of the call's own."""
-        if self.outcome is None:
-            connection, self.connection = self.connection, None
-            # A kept-alive connection the gateway closed as idle can fail as it is reused (the close and
-            # the request crossed): a read, which changes nothing, is sent once more on a fresh connection.
-            # A write is not (the gateway may have taken it); a timeout is never repeated.
-            try:
-                try:
-                    answer = self.connections.receive(connection, self.method, timeout)
-                except Stale:
-                    if self.method not in ("GET", "HEAD"):
-                        raise Unreachable from None
-                    limit = self.limit if timeout is None else (self.limit[0], timeout)
-                    answer = self.connections.exchange(self.method, self.target, self.headers, self.body, limit)
-                self.outcome = (True, Gateway._answer(answer))
-            except (TooSlow, Stale, Unreachable) as failure:
-                self.outcome = (False, unavailable(failure))
-            except ApiError as error:
-                self.outcome = (False, error)
-        answered, value = self.outcome
-        if not answered:
-            raise value
-        return value
-
-    def close(self) -> None:
-        """Drop the call if its answer was never read (its connection cannot carry another request)."""
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
-
-
-def unavailable(failure: Exception) -> Unavailable:
-    metrics.API_FAILURES.inc()
-    if isinstance(failure, TooSlow):
-        return Unavailable("The service took too long to answer.")
-    return Unavailable("The service cannot be reached.")
-
-
 class Gateway:
     """``Gateway(base_url)``: one per process, shared by its threads (its connections, and requests' pool
     for plain requests, are thread-safe; a call opens no new connection while one is idle in the pool)."""
@@ -425,30 +318,6 @@ class Gateway:
         limit = self.timeout if timeout is None else (self.timeout[0], timeout)
         if raw or files is not None or data is not None:
             return self._through_requests(method, path, sent, json, data, params, files, raw, limit)
-        return self._start(method, path, sent, json, params, limit).result()
-
-    def start(
-        self,
-        method: str,
-        path: str,
-        token: str | None = None,
-        *,
-        params: dict | None = None,
-        request_id: str | None = None,
-        traceparent: str | None = None,
-    ) -> Pending:
-        """A JSON call sent now, whose answer ``.result()`` reads (or ``.close()`` drops): calls sent
-        before any is read are answered by the gateway at once, and no thread of the site waits for them
-        but the page's own, when it reads them."""
-        sent = {"Authorization": f"Bearer {token}"} if token else {}
-        if request_id:
-            sent["X-Request-Id"] = request_id
-        if traceparent:
-            sent["traceparent"] = traceparent
-        path = path if path.startswith(("/api/", "/donations/checkout/")) else API + path
-        return self._start(method, path, sent, None, params, self.timeout)
-
-    def _start(self, method: str, path: str, sent: dict, json: Any, params: dict | None, limit) -> Pending:
         if params:
             query = urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
             path = f"{path}?{query}" if query else path
@@ -457,9 +326,23 @@ class Gateway:
         if json is not None:
             body = jsonlib.dumps(json, allow_nan=False).encode()
             sent["Content-Type"] = "application/json"
-        pending = Pending(self.connections, method, self.prefix + path, sent, body, limit)
-        pending.send()
-        return pending
+        # A kept-alive connection the gateway closed as idle can fail as it is reused (the close and the
+        # request crossed): a read, which changes nothing, is sent once more on a fresh connection.
+        # A write is not (the gateway may have taken it); a timeout is never repeated.
+        try:
+            try:
+                answer = self.connections.exchange(method, self.prefix + path, sent, body, limit)
+            except Stale:
+                if method not in ("GET", "HEAD"):
+                    raise Unreachable from None
+                answer = self.connections.exchange(method, self.prefix + path, sent, body, limit)
+        except TooSlow:
+            metrics.API_FAILURES.inc()
+            raise Unavailable("The service took too long to answer.") from None
+        except (Stale, Unreachable):
+            metrics.API_FAILURES.inc()
+            raise Unavailable("The service cannot be reached.") from None
+        return self._answer(answer)
 
     def _through_requests(self, method, path, sent, json, data, params, files, raw, limit) -> Any:
         try:

@@ -22,7 +22,6 @@ from svclib import logs, tracing
 from web import helpers, i18n, metrics
 from web.api import ApiError, Gateway, Unavailable
 from web.assets import Assets
-from web.views import drop_unread
 
 LANGUAGES = ("en", "fr")
 CSP = (
@@ -209,7 +208,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.teardown_request
     def finish(exc):
-        drop_unread()
         i18n.forget()
         tracing.end_span(g.get("span"), (type(exc), exc, None) if exc else None, error=g.get("status", 500) >= 500)
         if g.get("observed") is not None:

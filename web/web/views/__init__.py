@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
-from web.api import ApiError, Gateway, Pending
+from web.api import ApiError, Gateway
 from web.i18n import gettext
 
 
@@ -27,28 +28,20 @@ def api_get(path: str, **kwargs) -> Any:
     return call("GET", path, **kwargs)
 
 
+_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="api")
+
+
 def api_get_all(*requests: tuple[str, dict | None]) -> list[Any]:
-    """Several independent reads at once (``(path, params)`` each): all are sent before any is read,
-    so the page waits for the slowest, not for their sum. The first failure is raised, as one call's
-    would be."""
-    pending = [api_get_later(path, params) for path, params in requests]
-    return [call.result() for call in pending]
+    """Several independent reads at once (``(path, params)`` each): the page waits for the slowest,
+    not for their sum. The first failure is raised, as one call's would be."""
+    futures = [api_get_later(path, params) for path, params in requests]
+    return [future.result() for future in futures]
 
 
-def api_get_later(path: str, params: dict | None = None) -> Pending:
-    """A read sent now; ``.result()`` gives its answer or raises its ApiError. One never read is dropped
-    when the request ends (``drop_unread``)."""
+def api_get_later(path: str, params: dict | None = None) -> Future:
+    """A read started now, in the background; ``.result()`` gives its answer or raises its ApiError."""
     ids = {"request_id": g.get("request_id"), "traceparent": g.get("traceparent")}
-    pending = gateway().start("GET", path, g.get("token"), params=params, **ids)
-    g.setdefault("in_flight", []).append(pending)
-    return pending
-
-
-def drop_unread() -> None:
-    """Close the connections of the request's reads whose answers were never read (a page that failed
-    or was sent elsewhere first): a connection with an answer waiting cannot carry another request."""
-    for pending in g.pop("in_flight", ()):
-        pending.close()
+    return _POOL.submit(gateway().request, "GET", path, g.get("token"), params=params, **ids)
 
 
 def signed_in(view: Callable) -> Callable:

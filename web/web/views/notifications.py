@@ -3,6 +3,8 @@ the header's unread badge (read in the background while the page is prepared).""
 
 from __future__ import annotations
 
+from concurrent.futures import TimeoutError as FutureTimeout
+
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from web.api import ApiError
@@ -32,20 +34,19 @@ KINDS = {
 
 
 def start_unread_count() -> None:
-    """Ask for the header's unread count now, for a signed-in person's page; read by ``unread_count``
-    (the gateway answers it while the page's own calls are made)."""
+    """Ask for the header's unread count now, for a signed-in person's page; read by ``unread_count``."""
     if g.get("token") and request.method == "GET" and request.endpoint not in (None, "static_asset", "healthz"):
         g.unread = api_get_later("/notifications/unread")
 
 
 def unread_count() -> int:
     """The unread count for the header, 0 when unknown: a page never fails for its badge."""
-    pending = g.get("unread")
-    if pending is None:
+    future = g.get("unread")
+    if future is None:
         return 0
     try:
-        answer = pending.result(timeout=2)
-    except ApiError:
+        answer = future.result(timeout=2)
+    except (ApiError, FutureTimeout):
         return 0
     return int(answer.get("unread", 0)) if isinstance(answer, dict) else 0
 
