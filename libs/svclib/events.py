@@ -7,7 +7,8 @@ messages return to ``<queue>`` when their per-message TTL expires, or parked in
 (``python -m svclib.dlq``). What happens depends on the failure (``classify``):
 
 - transient (the database or broker connection lost, a deadlock, a
-  serialisation failure, too many clients, a service unavailable): retried
+  serialisation failure, too many clients, a service unavailable, what the
+  event is about not arrived yet: ``NotYet``): retried
   with jittered exponential back-off (``EVENT_RETRY_DELAY_MS`` doubling up to
   ``EVENT_RETRY_MAX_DELAY_MS``) for up to ``EVENT_RETRY_WINDOW_SECONDS`` (an
   hour) after its first failure, then parked;
@@ -76,6 +77,11 @@ class MalformedEvent(Exception):
     """An event whose body is not an event: it will never be applied, whatever is retried."""
 
 
+class NotYet(Exception):
+    """An event about something whose own event has not been applied yet (it travels on another queue, or
+    was retried): it is tried again later, as after a passing fault, rather than applied to nothing."""
+
+
 def classify(exc: BaseException) -> str:
     """Whether a handler's failure may pass (``transient``), never will (``permanent``), or is ``unknown``."""
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
@@ -84,7 +90,7 @@ def classify(exc: BaseException) -> str:
     # "too many clients"; a pool that stays exhausted raises TimeoutError.
     if isinstance(exc, sa_exc.OperationalError | sa_exc.DisconnectionError | sa_exc.TimeoutError):
         return TRANSIENT
-    if isinstance(exc, ConnectionError | TimeoutError | RpcTimeout | UnknownService):
+    if isinstance(exc, ConnectionError | TimeoutError | RpcTimeout | UnknownService | NotYet):
         return TRANSIENT
     if type(exc).__name__ in ("OperationalError", "ServiceUnavailable") or getattr(exc, "exc_type", None) in (
         "ServiceUnavailable",

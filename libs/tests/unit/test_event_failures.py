@@ -6,7 +6,7 @@ from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from svclib.events import PERMANENT, TRANSIENT, UNKNOWN, MalformedEvent, ReliableEventHandler, classify
+from svclib.events import PERMANENT, TRANSIENT, UNKNOWN, MalformedEvent, NotYet, ReliableEventHandler, classify
 from svclib.exceptions import Invalid
 
 
@@ -24,6 +24,7 @@ def dbapi(error_class, message):
         psycopg.OperationalError("connection refused"),
         ConnectionResetError(),
         RemoteError("ServiceUnavailable", "identity did not answer"),
+        NotYet("post p1"),
     ],
 )
 def test_passing_faults_are_transient(exc):

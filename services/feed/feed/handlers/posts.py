@@ -12,6 +12,7 @@ from feed.handlers.scores import rescore
 from feed.handlers.votes import tally
 from feed.models import FeedAuthor, FeedComment, FeedEdit, FeedPerson, FeedPost, FeedSubwiki, FeedVersion, FeedVote
 from svclib.db import Transaction, locked_row, parse_time
+from svclib.events import NotYet
 
 EARLY_REMOVAL = "removed-early"  # the FeedVersion kind that keeps a removal that came before its post
 
@@ -100,22 +101,28 @@ def count_author(tx: Transaction, author: FeedAuthor, delta: int) -> bool:
 
 
 def post_edited(tx: Transaction, post: dict, now: datetime) -> None:
-    row = locked_post(tx, post["id"])
-    if row is None:
-        return
+    row = _edited_post(tx, post["id"])
     row.title, row.url = post.get("title", row.title), post.get("url", row.url)
     _count_edits(tx, row, post.get("editor_id"), +1)
     rescore(row, now)
 
 
 def post_reverted(tx: Transaction, post: dict, now: datetime) -> None:
-    row = locked_post(tx, post["id"])
-    if row is None:
-        return
+    row = _edited_post(tx, post["id"])
     row.title, row.url = post.get("title", row.title), post.get("url", row.url)
     for undone in post.get("reverted_edits", []):
         _count_edits(tx, row, undone["editor_id"], -1)
     rescore(row, now)
+
+
+def _edited_post(tx: Transaction, post_id: str) -> FeedPost:
+    """The post an edit or a revert is about, locked. One not held yet is on its way (content announces every
+    post before any edit of it, on another queue): the event is tried again later (``NotYet``), not dropped,
+    which would leave the post's title and its editors as they were before the edit for good."""
+    row = locked_post(tx, post_id)
+    if row is None:
+        raise NotYet(f"post {post_id} is not held yet")
+    return row
 
 
 def edits_stood(tx: Transaction, edit: dict, now: datetime) -> None:

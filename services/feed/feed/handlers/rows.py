@@ -15,6 +15,7 @@ A row is locked in the mode its transaction needs when it is first read, never u
 A post's votes and comments travel on queues of their own, consumed beside ``post_created``'s, so
 one may arrive before the post does. It is kept all the same, and counted into the post when the
 post comes (``post_created``); a removal that comes first is kept too, and the post comes removed.
+An edit or a revert that comes first is delivered again later (``svclib.events.NotYet``).
 
 Events that carry a state (a vote, a membership, a follow, a trust value) carry their
 source's version of it, a sequence per key: one no newer than the version held for its key

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from feed import handlers, ranking
 from feed.models import Base, FeedPost, FeedVote
 from svclib.db import StandaloneDatabase, isoformat, utcnow
+from svclib.events import NotYet
 
 NOW = utcnow()
 WORKERS = 8
@@ -244,3 +245,19 @@ def test_an_erased_voter_leaves_no_vote_on_a_post_that_has_not_come(feed_url):
 
     assert applier.votes() == {}
     assert applier.posts()["later"].up_count == 0
+
+
+def test_an_edit_that_comes_before_its_post_is_tried_again_not_dropped(feed_url):
+    """An edit's event may be applied before its post's: it is refused as not yet (to be delivered again, as
+    after a passing fault), and once the post has come, the same event applies."""
+    applier = Applier(feed_url)
+    edit = {**post_fact("edited", "author0"), "title": "Better title", "editor_id": "voter00"}
+    with pytest.raises(NotYet):
+        with applier.database.transaction() as tx:
+            handlers.post_edited(tx, edit, NOW)
+    applier.apply(handlers.post_created, post_fact("edited", "author0"), NOW)
+    applier.apply(handlers.post_edited, edit, NOW)
+    applier.database.dispose()
+
+    row = applier.posts()["edited"]
+    assert (row.title, row.editors) == ("Better title", 1)
