@@ -1,10 +1,14 @@
-"""Helpers for tests: a real database in memory, and waiting for what happens elsewhere."""
+"""Helpers for tests: a real database in memory, waiting for what happens elsewhere, and driving a started
+service container (an entrypoint called, an event through the broker, its kept answers)."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 
+from nameko.standalone.events import event_dispatcher
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from sqlalchemy import MetaData
 
 from svclib.db import StandaloneDatabase
@@ -23,3 +27,22 @@ def wait_until(check: Callable[[], object], timeout: float = 5.0, interval: floa
             return True
         time.sleep(interval)
     return False
+
+
+def call(container, method: str, *args, **kwargs):
+    """Call a started container's entrypoint ``method`` as a worker runs it."""
+    with entrypoint_hook(container, method) as hook:
+        return hook(*args, **kwargs)
+
+
+def announce(container, handler: str, service: str, event: str, payload: dict) -> None:
+    """An event from another service, through the broker, applied by ``handler`` before this returns."""
+    with entrypoint_waiter(container, handler, timeout=10):
+        event_dispatcher(container.config)(service, event, {"event_id": uuid.uuid4().hex, **payload})
+
+
+def listening_kept(container, attr: str = "kept"):
+    """A started container's kept answers (its ``attr`` dependency's), once they listen for changes."""
+    kept = next(d for d in container.dependencies if d.attr_name == attr).kept
+    assert wait_until(lambda: kept.listening)
+    return kept

@@ -3,7 +3,6 @@
 import time
 
 from nameko.standalone.rpc import ClusterRpcProxy
-from nameko.testing.services import entrypoint_hook
 from sqlalchemy import select
 
 from communities.service import CommunitiesService
@@ -19,14 +18,9 @@ from identity.handlers import trust_inputs
 from identity.models import Base as IdentityBase
 from identity.service import IdentityService
 from svclib.db import StandaloneDatabase, Transaction, utcnow
-from svclib.testing import wait_until
+from svclib.testing import call, wait_until
 
 PASSWORD = "rebuild is real"
-
-
-def call(container, method, *args, **kwargs):
-    with entrypoint_hook(container, method) as entrypoint:
-        return entrypoint(*args, **kwargs)
 
 
 def snapshot(database, user_id, now):

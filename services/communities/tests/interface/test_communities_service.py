@@ -4,11 +4,12 @@ import uuid
 
 import pytest
 from nameko.standalone.events import event_dispatcher
-from nameko.testing.services import entrypoint_hook, entrypoint_waiter
+from nameko.testing.services import entrypoint_waiter
 
 from communities.exceptions import Conflict, Forbidden, NotFound
 from communities.service import CommunitiesService
 from svclib.events import ReliableEventHandler
+from svclib.testing import call
 
 
 class Listener:
@@ -25,11 +26,6 @@ class Listener:
 @pytest.fixture
 def config(service_config):
     return service_config("communities")
-
-
-def call(container, method, *args, **kwargs):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args, **kwargs)
 
 
 def register(container, username: str) -> str:

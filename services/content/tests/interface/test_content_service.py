@@ -5,8 +5,7 @@ import uuid
 
 import eventlet
 import pytest
-from nameko.standalone.events import event_dispatcher
-from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
+from nameko.testing.services import entrypoint_waiter, replace_dependencies
 
 from content.exceptions import Conflict, Forbidden
 from content.handlers import access, comments, idempotency, reports
@@ -14,6 +13,7 @@ from content.models import Base, Post
 from content.service import ContentService
 from svclib.db import StandaloneDatabase
 from svclib.events import ReliableEventHandler
+from svclib.testing import announce, call
 
 
 class Listener:
@@ -30,17 +30,6 @@ class Listener:
 @pytest.fixture
 def config(service_config):
     return service_config("content")
-
-
-def call(container, method, *args, **kwargs):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args, **kwargs)
-
-
-def announce(container, handler: str, service: str, event: str, payload: dict) -> None:
-    """An event from another service, through the broker, applied before this returns."""
-    with entrypoint_waiter(container, handler, timeout=10):
-        event_dispatcher(container.config)(service, event, {"event_id": uuid.uuid4().hex, **payload})
 
 
 def member(container, subwiki: dict, username: str, moderator: bool = False) -> str:

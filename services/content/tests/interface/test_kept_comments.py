@@ -5,14 +5,12 @@ another when PostgreSQL tells it; a change to another post's discussion leaves i
 import uuid
 
 import pytest
-from nameko.standalone.events import event_dispatcher
-from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
 from content.kept import CHANNEL, touches
 from content.models import Base, Comment
 from content.service import ContentService
 from svclib.db import StandaloneDatabase
-from svclib.testing import wait_until
+from svclib.testing import announce, call, listening_kept, wait_until
 
 
 @pytest.fixture
@@ -25,19 +23,8 @@ def content(container_factory, config):
     """A started content container and its kept answers, once they listen for changes."""
     container = container_factory(ContentService, config)
     container.start()
-    kept = next(d for d in container.dependencies if d.attr_name == "kept").kept
-    assert wait_until(lambda: kept.listening)
+    kept = listening_kept(container)
     return container, kept
-
-
-def call(container, method, *args, **kwargs):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args, **kwargs)
-
-
-def announce(container, handler: str, service: str, event: str, payload: dict) -> None:
-    with entrypoint_waiter(container, handler, timeout=10):
-        event_dispatcher(container.config)(service, event, {"event_id": uuid.uuid4().hex, **payload})
 
 
 def member(container, subwiki: dict, username: str) -> str:

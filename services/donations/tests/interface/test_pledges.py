@@ -3,10 +3,11 @@ with the service's clock moved forward a month at a time."""
 
 from datetime import timedelta
 
-from nameko.testing.services import entrypoint_hook, replace_dependencies
+from nameko.testing.services import replace_dependencies
 
 from donations.service import DonationsService
 from svclib.db import utcnow
+from svclib.testing import call
 
 
 class MovableClock:
@@ -15,11 +16,6 @@ class MovableClock:
 
     def now(self):
         return self.moment
-
-
-def call(container, method, *args, **kwargs):
-    with entrypoint_hook(container, method) as entrypoint:
-        return entrypoint(*args, **kwargs)
 
 
 def test_a_pledge_is_charged_monthly_until_cancelled(container_factory, service_config):

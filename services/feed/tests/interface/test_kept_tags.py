@@ -12,7 +12,7 @@ from feed import pages
 from feed.models import Base
 from feed.service import FeedService
 from svclib.db import StandaloneDatabase, isoformat, utcnow
-from svclib.testing import wait_until
+from svclib.testing import listening_kept, wait_until
 
 SUBWIKIS = ("s1", "s2", "s3")
 AUTHORS = ("a1", "a2", "a3", "a4")
@@ -28,8 +28,7 @@ def config(service_config):
 def feed(container_factory, config):
     container = container_factory(FeedService, config)
     container.start()
-    kept = next(d for d in container.dependencies if d.attr_name == "kept").kept
-    assert wait_until(lambda: kept.listening)
+    kept = listening_kept(container)
     database = StandaloneDatabase(Base.metadata, config["FEED_DATABASE_URL"])
     yield Feed(container, kept, database)
     database.dispose()

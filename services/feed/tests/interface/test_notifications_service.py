@@ -3,20 +3,15 @@ becomes its post author's notification, on a queue of its own, without dropping 
 
 import pytest
 from nameko.standalone.events import event_dispatcher
-from nameko.testing.services import entrypoint_hook, entrypoint_waiter
+from nameko.testing.services import entrypoint_waiter
 
 from feed.service import FeedService
-from svclib.testing import wait_until
+from svclib.testing import call, wait_until
 
 
 @pytest.fixture
 def config(service_config):
     return service_config("feed")
-
-
-def call(container, method, *args):
-    with entrypoint_hook(container, method) as entrypoint:
-        return entrypoint(*args)
 
 
 def front_page_kept(container, kept_answers) -> bool:

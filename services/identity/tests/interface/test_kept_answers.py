@@ -2,13 +2,12 @@
 its database changes, in this process at once, in another process when PostgreSQL tells it."""
 
 import pytest
-from nameko.testing.services import entrypoint_hook
 
 from identity.handlers import profiles
 from identity.models import Base
 from identity.service import CHANGES, IdentityService
 from svclib.db import StandaloneDatabase
-from svclib.testing import wait_until
+from svclib.testing import call, listening_kept, wait_until
 
 PASSWORD = "interface tests are real"
 
@@ -23,14 +22,8 @@ def identity(container_factory, config):
     """A started identity container and its kept answers, once they listen for changes."""
     container = container_factory(IdentityService, config)
     container.start()
-    kept = next(d for d in container.dependencies if d.attr_name == "kept").kept
-    assert wait_until(lambda: kept.listening)
+    kept = listening_kept(container)
     return container, kept
-
-
-def call(container, method, *args, **kwargs):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args, **kwargs)
 
 
 def test_own_view_is_kept_until_a_change_commits(identity):
