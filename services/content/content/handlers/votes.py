@@ -113,35 +113,34 @@ def _statements(dialect: str) -> dict[str, Any]:
         set_={"version": versions.c.version + 1, "updated_at": bump.excluded.updated_at},
     ).returning(versions.c.version)
     built = _STATEMENTS[dialect] = {
-        "lock_post": select(
-            posts.c.author_id,
-            posts.c.subwiki_id,
-            posts.c.up_count,
-            posts.c.down_count,
-            posts.c.removed_at.is_not(None).label("gone"),
-            known,
-        )
-        .where(posts.c.id == bindparam("target_id"))
-        .with_for_update(of=posts),
-        "lock_comment": select(
-            comments.c.post_id,
-            comments.c.author_id,
-            comments.c.up_count,
-            comments.c.down_count,
-            comments.c.deleted_at.is_not(None).label("gone"),
-            known,
-        )
-        .where(comments.c.id == bindparam("target_id"))
-        .with_for_update(of=comments),
+        "lock_post": _lock(posts, posts.c.removed_at, known, posts.c.subwiki_id),
+        "lock_comment": _lock(comments, comments.c.deleted_at, known, comments.c.post_id),
         "read_vote": select(votes.c.value).where(key),
         "keep_vote": keep,
         "forget_vote": delete(votes).where(key),
         "next_version": bump,
-        "count_post": update(posts)
-        .where(posts.c.id == bindparam("target_id"))
-        .values(up_count=bindparam("up"), down_count=bindparam("down")),
-        "count_comment": update(comments)
-        .where(comments.c.id == bindparam("target_id"))
-        .values(up_count=bindparam("up"), down_count=bindparam("down")),
+        "count_post": _count(posts),
+        "count_comment": _count(comments),
     }
     return built
+
+
+def _lock(table, gone_at, known, *extra):
+    """A target's row locked, only what a vote needs: its author, counts, whether it is gone, whether the voter
+    is known (and ``extra``: a post's subwiki, a comment's post)."""
+    return (
+        select(
+            *extra, table.c.author_id, table.c.up_count, table.c.down_count, gone_at.is_not(None).label("gone"), known
+        )
+        .where(table.c.id == bindparam("target_id"))
+        .with_for_update(of=table)
+    )
+
+
+def _count(table):
+    """A target's counts set to the tally's."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("target_id"))
+        .values(up_count=bindparam("up"), down_count=bindparam("down"))
+    )
