@@ -27,7 +27,6 @@ latencies move with it, the CPU per request much less. Results go to
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 from datetime import UTC, datetime
@@ -37,11 +36,10 @@ import requests
 
 from bench.feed import discussion
 from bench.seed import fresh_databases, seed
-from bench.web import at_once, check, load
+from bench.web import at_once, check, load, print_rows, write_report
 from devstack import infra
 from devstack.stack import ROOT, Stack
 
-RESULTS = ROOT / "bench" / "results"
 SCALE = 0.002  # 1,000 accounts, 2,000 posts: enough people and posts around the two discussions measured
 PASSWORD = "benchmark password"  # bench.seed's, for every seeded account
 
@@ -130,13 +128,8 @@ def main() -> int:
         "first_page_by_date": {"top_level": len(page["items"]), "comments": shown},
         "results": results,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"comments-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{'what':56} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'errors':>6}  CPU ms a request")
-    for name, row in results.items():
-        cpu = ", ".join(f"{k} {v}" for k, v in row["cpu_ms_per_request"].items() if v)
-        print(f"{name:56} {row['per_second']:>7} {row['p50_ms']!s:>7} {row['p95_ms']!s:>7} {row['errors']:>6}  {cpu}")
+    out = write_report("comments", report)
+    print_rows(results, 56)
     print(f"\nload average before {load_before}, after {report['load_average_after']}\nwritten to {out}")
     return 0
 

@@ -37,6 +37,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -217,6 +218,24 @@ def page_weight(web: str, session: requests.Session) -> dict:
     }
 
 
+def write_report(kind: str, report: dict) -> Path:
+    """The run's report written to ``bench/results/<kind>-<UTC time>.json``; its path."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{kind}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    return out
+
+
+def print_rows(results: dict, width: int) -> None:
+    """A table of what was asked: req/s, p50/p95, errors and the CPU each process spent a request."""
+    print(f"\n{'what':{width}} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}  CPU ms a request")
+    for name, row in results.items():
+        cpu = ", ".join(f"{k} {v}" for k, v in row["cpu_ms_per_request"].items() if v)
+        print(
+            f"{name:{width}} {row['per_second']:>8} {row['p50_ms']!s:>8} {row['p95_ms']!s:>8} {row['errors']:>7}  {cpu}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.web")
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -300,13 +319,8 @@ def main() -> int:
         },
         "front_page_weight": weight,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"web-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{'what':40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}  CPU ms a request")
-    for name, row in results.items():
-        cpu = ", ".join(f"{k} {v}" for k, v in row["cpu_ms_per_request"].items())
-        print(f"{name:40} {row['per_second']:>8} {row['p50_ms']!s:>8} {row['p95_ms']!s:>8} {row['errors']:>7}  {cpu}")
+    out = write_report("web", report)
+    print_rows(results, 40)
     print(f"\nsite overhead (p50 ratio): {report['overhead_p50']}")
     total = weight["total_bytes"] / 1024
     print(f"front page weight: {total:.1f} KiB (HTML {weight['html_bytes'] / 1024:.1f} KiB; target at most 80 KiB)")
