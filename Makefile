@@ -94,9 +94,9 @@ bench: install servers
 	$(PY) -m bench.gateway
 
 # Sign-ins through the gateway alone, then while 8 threads send 2,000 votes for 5 authors: login
-# p50/p95/p99, votes/s, deadlocks, dead letters, CPU per process (bench/votes.py).
+# p50/p95/p99, votes/s, deadlocks, dead letters, CPU per process (bench/votes.py); VOTE_RATE paces the votes.
 bench-votes: install servers
-	$(PY) -m bench.votes
+	$(PY) -m bench.votes $(if $(VOTE_RATE),--vote-rate $(VOTE_RATE))
 
 # By default 10,000 posts then WT.Social's size (1,000,000), for the growth figure; SCALE=0.01 alone runs in minutes.
 bench-feed: install servers

@@ -11,7 +11,10 @@ in one subwiki, and one more account that only signs in:
    up-votes (2,000) through the gateway, ``PUT /posts/{id}/vote``, each voter every post of the
    5 authors in its own shuffled order, so that every vote lands on one of 5 authors' trust. The
    loop runs from the first vote until identity and the feed hold every vote: events are handled
-   after the gateway answered, and that handling is what sign-ins compete with.
+   after the gateway answered, and that handling is what sign-ins compete with. With
+   ``--vote-rate`` the votes are paced at that many a second in all instead of sent as fast as
+   they are answered: a burst that leaves the machine's cores some room, so that what the votes'
+   locks and queues do to sign-ins is seen apart from two saturated cores.
 
 Reported: login p50/p95/p99 alone and during the votes, where a login's time went in each phase
 (the mean time the gateway's application and identity's worker spent on it, from their Prometheus
@@ -187,10 +190,15 @@ def seed(api: Api, posts_per_author: int) -> dict[str, Any]:
     return {"authors": [a["id"] for a, _ in authors], "voters": voters, "posts": posts, "signer": signer["username"]}
 
 
-def vote(base: str, token: str, post_ids: list[str], answers: dict[str, int], lock: threading.Lock) -> None:
-    """Up-vote each post in turn; a 503 is sent again after a pause, as a client would."""
+def vote(
+    base: str, token: str, post_ids: list[str], answers: dict[str, int], lock: threading.Lock, interval: float
+) -> None:
+    """Up-vote each post in turn, one every ``interval`` seconds at most (0: as fast as answered); a 503 is
+    sent again after a pause, as a client would."""
     api = Api(base)
+    due = time.monotonic()
     for post_id in post_ids:
+        due += interval
         for _ in range(100):
             response = api.put(f"/api/v1/posts/{post_id}/vote", token=token, json={"value": 1})
             with lock:
@@ -198,6 +206,7 @@ def vote(base: str, token: str, post_ids: list[str], answers: dict[str, int], lo
             if response.status_code != 503:
                 break
             time.sleep(0.2)
+        time.sleep(max(0.0, due - time.monotonic()))
 
 
 def wait_applied(databases: Databases, expected: int, timeout: float) -> dict[str, float | None]:
@@ -280,14 +289,16 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
         ]
         answers: dict[str, int] = {}
         lock = threading.Lock()
+        interval = VOTERS / args.vote_rate if args.vote_rate else 0.0
         threads = [
-            threading.Thread(target=vote, args=(stack.gateway_url, token, order, answers, lock), daemon=True)
+            threading.Thread(target=vote, args=(stack.gateway_url, token, order, answers, lock, interval), daemon=True)
             for (_, token), order in zip(world["voters"], per_voter, strict=True)
         ]
         groups = {name: process.pid for name, process in stack.processes.items()}
         deadlocks_before = databases.deadlocks()
         trust_before = databases.scalar("identity", "SELECT coalesce(sum(trust_version), 0) FROM users")
-        say(f"{expected} votes from {VOTERS} threads for {AUTHORS} authors, logins alongside")
+        pace = f" at {args.vote_rate:g}/s in all" if args.vote_rate else ""
+        say(f"{expected} votes from {VOTERS} threads for {AUTHORS} authors{pace}, logins alongside")
         stages_during_before = stage_totals(metrics_urls)
         with LoginLoop(stack.gateway_url, world["signer"], args.login_pause) as during:
             before, machine_before = cpu.snapshot(), cpu.machine_ticks()
@@ -343,6 +354,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
         "stages_during_votes": stages_during,
         "votes": {
             "sent": expected,
+            "paced_per_s": args.vote_rate or None,
             "answers": answers,
             "answered_s": round(answered, 2),
             "answered_per_s": round(expected / answered, 1),
@@ -373,6 +385,7 @@ def run(args: argparse.Namespace, run_id: str, run_dir: Path) -> dict[str, Any]:
 
 def table(result: dict[str, Any]) -> str:
     alone, during, votes = result["logins_alone"], result["logins_during_votes"], result["votes"]
+    paced = f" paced at {votes['paced_per_s']:g}/s" if votes.get("paced_per_s") else ""
     lines = [f"{'login through the gateway':28} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"]
     for name, row in (("alone", alone), ("during the votes", during)):
         lines.append(
@@ -385,7 +398,7 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"  {stage:26} {alone_ms if alone_ms is not None else '-':>10} {during_ms or '-':>10}")
     lines += [
         "",
-        f"votes: {votes['sent']} answered in {votes['answered_s']} s ({votes['answered_per_s']}/s), answers"
+        f"votes: {votes['sent']}{paced} answered in {votes['answered_s']} s ({votes['answered_per_s']}/s), answers"
         f" {votes['answers']}; applied after the last answer (s): {votes['applied_s_after_last_answer']};"
         f" all applied: {votes['all_applied_per_s']}/s",
         f"deadlocks: {result['deadlocks']}; dead-lettered: {result['dead_lettered'] or 0};"
@@ -409,6 +422,12 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=5.0, help="seconds left for events after seeding and votes")
     parser.add_argument("--timeout", type=float, default=300.0, help="longest wait for the votes to be applied")
     parser.add_argument("--seed", type=int, default=2000)
+    parser.add_argument(
+        "--vote-rate",
+        type=float,
+        default=0.0,
+        help="votes a second in all, spread over the 8 threads (0: each thread as fast as it is answered)",
+    )
     args = parser.parse_args()
     return record("votes", run, args, table)
 
