@@ -4,7 +4,9 @@ against a stack seeded at ``--scale`` as ``make bench-feed`` seeds it (bench/see
 Reports, in ``bench/results/load-<scale>-<timestamp>.json`` and a PNG beside it: req/s, p50/p95/p99
 and errors per request type and overall; the feed's kept-page hits and misses (its ``health`` RPC,
 before and after); CPU seconds per component (bench/cpu.py); the peak number of PostgreSQL
-connections to the stack's databases (pg_stat_activity, sampled every half second).
+connections to the stack's databases (pg_stat_activity, sampled every half second); and, measured
+beside the visits by a probe of its own (``Freshness``), how long after the gateway's answer a new
+post shows on its subwiki's newest page and a reply shows in its post's author's unread count.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ import uuid
 from datetime import UTC, datetime
 
 import psycopg
+import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from bench import cpu
-from bench.feed import RESULTS
+from bench.feed import RESULTS, newcomer
 from bench.seed import seed
 from devstack import infra
 from devstack.stack import ROOT, Stack
@@ -83,6 +86,95 @@ class ConnectionPeak(threading.Thread):
                 self.peak = max(self.peak, count)
 
 
+class Freshness(threading.Thread):
+    """Under the visits' load: after the gateway answered a write, how long until a reader sees it.
+
+    Two accounts of its own (registered and joined to one seeded subwiki before the visits start), in
+    turn about once a second until stopped: the author posts, and the time until the post is among its
+    subwiki's five newest (``GET /subwikis/<slug>/posts?sort=new``) is a post's freshness; the other
+    replies to it, and the time until the author's unread count (``GET /notifications/unread``) rises
+    is a notification's delivery; then the author marks everything read. Polled every ``POLL`` seconds;
+    a write not seen within ``LIMIT`` seconds counts as never seen.
+    """
+
+    POLL = 0.01
+    LIMIT = 10.0
+    PAUSE = 1.0
+
+    def __init__(self, gateway_url: str, slug: str):
+        super().__init__(daemon=True)
+        self.api, self.slug = f"{gateway_url}/api/v1", slug
+        self.stopping = threading.Event()
+        self.errors: list[str] = []
+        self.post_ms: list[float] = []
+        self.notification_ms: list[float] = []
+        self.session = requests.Session()
+        self.author = {"Authorization": f"Bearer {newcomer(self.api, slug)}"}
+        self.replier = {"Authorization": f"Bearer {newcomer(self.api, slug)}"}
+
+    def _until(self, check) -> float:
+        started = time.perf_counter()
+        while time.perf_counter() - started < self.LIMIT:
+            if check():
+                return (time.perf_counter() - started) * 1e3
+            time.sleep(self.POLL)
+        return float("inf")
+
+    def _get(self, path: str, headers: dict | None = None) -> dict:
+        response = self.session.get(f"{self.api}{path}", headers=headers, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def sample(self, n: int) -> None:
+        made = self.session.post(
+            f"{self.api}/subwikis/{self.slug}/posts",
+            headers=self.author,
+            json={"kind": "text", "title": f"Fresh under load {n}", "body": f"Probe {uuid.uuid4().hex}."},
+            timeout=10,
+        )
+        made.raise_for_status()
+        post_id = made.json()["id"]
+        newest = f"/subwikis/{self.slug}/posts?sort=new&limit=5"
+        self.post_ms.append(self._until(lambda: any(i["post"]["id"] == post_id for i in self._get(newest)["items"])))
+        self.session.post(
+            f"{self.api}/posts/{post_id}/comments",
+            headers=self.replier,
+            json={"body": f"A reply {uuid.uuid4().hex}."},
+            timeout=10,
+        ).raise_for_status()
+        self.notification_ms.append(self._until(lambda: self._get("/notifications/unread", self.author)["unread"] > 0))
+        self.session.post(f"{self.api}/notifications/read", headers=self.author, json={}, timeout=10)
+
+    def run(self) -> None:
+        n = 0
+        while not self.stopping.wait(self.PAUSE):
+            try:
+                self.sample(n)
+            except requests.RequestException as error:  # an error of the stack under load: counted, not fatal
+                self.errors.append(str(error)[:200])
+            n += 1
+
+    def summary(self) -> dict:
+        def figures(values: list[float]) -> dict:
+            seen = sorted(v for v in values if v != float("inf"))
+            if not seen:
+                return {"samples": len(values), "never_seen": len(values)}
+            return {
+                "samples": len(values),
+                "p50_ms": round(seen[len(seen) // 2], 1),
+                "p99_ms": round(seen[min(len(seen) - 1, int(len(seen) * 0.99))], 1),
+                "max_ms": round(seen[-1], 1),
+                "never_seen": len(values) - len(seen),
+            }
+
+        return {
+            "post_on_its_subwiki_page": figures(self.post_ms),
+            "reply_in_authors_unread_count": figures(self.notification_ms),
+            "errors": self.errors,
+            "poll_s": self.POLL,
+        }
+
+
 def kept_answers(amqp_uri: str) -> dict:
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
         return rpc.feed.health()["kept_answers"]
@@ -133,6 +225,8 @@ def run(args: argparse.Namespace) -> dict:
         admin_url = urls["identity"].replace("postgresql+psycopg://", "postgresql://")
         peak = ConnectionPeak(admin_url, list(names.values()))
         peak.start()
+        fresh = Freshness(stack.gateway_url, seeded.subwikis[0][1])
+        fresh.start()
         groups = {name: process.pid for name, process in stack.processes.items()}
         load_before = os.getloadavg()
         before, machine_before, children_before = cpu.snapshot(), cpu.machine_ticks(), cpu.children_seconds()
@@ -164,7 +258,9 @@ def run(args: argparse.Namespace) -> dict:
         after, machine_after, children_after = cpu.snapshot(), cpu.machine_ticks(), cpu.children_seconds()
         load_after = os.getloadavg()
         peak.stopping.set()
+        fresh.stopping.set()
         peak.join()
+        fresh.join()
         kept_after = kept_answers(broker.uri(vhost))
     finally:
         if stack is not None:
@@ -201,6 +297,7 @@ def run(args: argparse.Namespace) -> dict:
         },
         "cpu_seconds": {name: round(seconds, 1) for name, seconds in sorted(spent.items())},
         "machine_busy": round(cpu.busy(machine_before, machine_after), 2),
+        "freshness": fresh.summary(),
         "postgres_connections": {
             "peak": peak.peak,
             "mean": round(sum(peak.samples) / len(peak.samples), 1) if peak.samples else None,
@@ -260,6 +357,7 @@ def main() -> int:
         )
     print("writes per read:", result["writes_per_read"], " kept pages:", result["feed_kept_pages"]["hit_rate"])
     print("cpu seconds:", result["cpu_seconds"], " postgres connections:", result["postgres_connections"])
+    print("freshness under the load:", result["freshness"])
     print(f"written to {path.relative_to(ROOT)} and {path.with_suffix('.png').relative_to(ROOT)}")
     return 0
 
