@@ -14,7 +14,9 @@ restore builds it. Then:
   dropped, then ``--seconds``): req/s, p50, p95, p99, and the CPU milliseconds a request of each of the
   stack's processes, of the PostgreSQL backends serving its databases (``postgres_stack``), and of every
   ``postgres`` and ``rabbitmq`` process of the machine (shared with whatever else runs). The gateway makes
-  two calls per search (content's search, then the feed's names and numbers of the posts found).
+  one call per search: content answers the posts found with their names (its copies of identity's and
+  communities' names, filled from their seeded tables as their events would have left them) and numbers;
+  ``--names feed`` empties content's copies, so that the feed's ``post_cards`` names them, a second call.
 
 Queries (English, all posts, relevance): ``two_words``, the target (two words of middling frequency,
 ranks 40 and 100 of the vocabulary); ``common_words`` (ranks 2 and 5: a large share of all posts
@@ -274,6 +276,48 @@ def seed_feed(urls: dict[str, str]) -> int:
     return count
 
 
+def seed_names(urls: dict[str, str], held: bool = True) -> dict:
+    """Content's copies of the names its listed posts show (``person_names``, ``subwiki_names``), as
+    identity's and communities' events would have left them: copied from their tables when content holds
+    none (a database seeded before content kept them is filled on its next run). ``held`` False empties them
+    instead, so that every post found is named by the feed's ``post_cards`` (the second call of a search
+    before content answered the names itself): the A of an A/B on the same rows."""
+    conninfo = {s: url.replace("postgresql+psycopg://", "postgresql://") for s, url in urls.items()}
+    with psycopg.connect(conninfo["content"]) as content:
+        if not held:
+            content.execute("DELETE FROM person_names")
+            content.execute("DELETE FROM subwiki_names")
+            content.commit()
+            return {"person_names": 0, "subwiki_names": 0}
+        sources = {
+            "person_names": (
+                "identity",
+                "SELECT id, username, display_name, now(), now() FROM users",
+                "id, username, display_name, created_at, updated_at",
+            ),
+            "subwiki_names": (
+                "communities",
+                "SELECT id, slug, name, revision, now(), now() FROM subwikis",
+                "id, slug, name, revision, created_at, updated_at",
+            ),
+        }
+        counts = {}
+        for target, (service, query, columns) in sources.items():
+            counts[target] = content.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+            if counts[target]:
+                continue
+            with psycopg.connect(conninfo[service]) as source:
+                rows = source.execute(query).fetchall()
+            with content.cursor().copy(f"COPY {target} ({columns}) FROM STDIN") as write:
+                for row in rows:
+                    write.write_row(row)
+            counts[target] = len(rows)
+        content.commit()
+        content.execute("ANALYZE person_names")
+        content.execute("ANALYZE subwiki_names")
+    return counts
+
+
 MIXED_PAIRS = 200
 MIXED_RANKS = (100, 2000)
 
@@ -361,6 +405,7 @@ def run(args: argparse.Namespace) -> dict:
             english = seeded.pop("english")
             if args.keep:
                 mark_seeded(postgres, args.posts)
+        seeded["names"] = seed_names(urls, held=args.names == "content")
         seed_seconds = round(time.monotonic() - started, 1)
         queries = {
             "two_words": f"{english[39]} {english[99]}",
@@ -397,6 +442,7 @@ def run(args: argparse.Namespace) -> dict:
             stack.stop_all()
     return {
         "posts": args.posts,
+        "names_from": args.names,
         "seed": {**seeded, "seconds": seed_seconds},
         "queries": queries,
         "matches": matched,
@@ -415,6 +461,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--keep", action="store_true", help="seed once into kept databases and reuse them")
+    parser.add_argument(
+        "--names",
+        choices=("content", "feed"),
+        default="content",
+        help="who names the posts found: content's copies (one call a search), or the feed's post_cards"
+        " (content's copies emptied: two calls, as before content kept them)",
+    )
     parser.add_argument("--drop-kept", action="store_true", help="drop the kept databases of --posts and stop")
     args = parser.parse_args()
     if args.drop_kept:

@@ -112,10 +112,16 @@ def posts(services, found: list[dict], committed: bool = False) -> list[dict]:
 
 
 def listed_posts(services, found: list[dict]) -> list[dict]:
-    """Content's posts as a list shows them (search): their authors' and subwikis' names and the feed's
-    numbers from the feed's read model, one call whatever the count; the few the feed does not hold yet
-    (just written) as ``posts`` shows them. A post's subwiki is its slug and name, as in the feed."""
-    cards = services.call("feed", "post_cards", [p["id"] for p in found])
+    """Content's posts as a list shows them (search), each with its author's and subwiki's names and its
+    numbers. Content answers them itself for the posts whose names it holds (kept from identity's and
+    communities' events; its own counts of votes and comments, the feed's quality kept in the post's row):
+    no other call. The others are named by the feed's read model, one call whatever their count, and the
+    few the feed does not hold yet (just written) as ``posts`` shows them. A post's subwiki is its slug and
+    name, as in the feed."""
+    named = {p["id"]: _content_card(p) for p in found if _names_held(p)}
+    unnamed = [p for p in found if p["id"] not in named]
+    cards = services.call("feed", "post_cards", [p["id"] for p in unnamed]) if unnamed else {}
+    cards.update(named)
     missing = [p for p in found if p["id"] not in cards]
     others = {p["id"]: shown for p, shown in zip(missing, posts(services, missing), strict=True)} if missing else {}
     listed = []
@@ -129,6 +135,26 @@ def listed_posts(services, found: list[dict]) -> list[dict]:
         else:
             listed.append(post(p, _feed_author(card), _feed_subwiki(card), card))
     return listed
+
+
+def _names_held(found: dict) -> bool:
+    """Whether content answered the names of a found post (its author's and its subwiki's)."""
+    return found.get("subwiki_name") is not None and found.get("author_display_name") is not None
+
+
+def _content_card(found: dict) -> dict:
+    """A found post's card from content's answer, in the shape of the feed's ``post_cards``."""
+    return {
+        "author_id": found["author_id"],
+        "author_username": found["author_username"],
+        "author_display_name": found["author_display_name"],
+        "subwiki": found["subwiki"],
+        "subwiki_name": found["subwiki_name"],
+        "up": found["up"],
+        "down": found["down"],
+        "comment_count": found["comment_count"],
+        "quality": found["quality"],
+    }
 
 
 def _own_counts(found: dict) -> dict:

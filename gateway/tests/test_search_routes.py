@@ -78,6 +78,56 @@ def test_a_post_the_feed_does_not_hold_yet_is_named_by_identity_and_communities(
     assert items[1]["post"]["score"] == {"up": 2, "down": 0, "quality": 0.0}
 
 
+# What content answers of a found post whose author's and subwiki's names it holds (kept from events).
+NAMED = {
+    "author_username": "ann",
+    "author_display_name": "Ann",
+    "subwiki_name": "Rivers",
+    "up": 3,
+    "down": 1,
+    "comment_count": 4,
+    "quality": 0.5,
+}
+
+
+def test_posts_content_names_are_presented_from_its_answer_alone_as_the_feeds_cards_show_them(client, services):
+    services.on(
+        "content",
+        "search",
+        lambda *args: {"items": [{"post": {**FOUND_POST, **NAMED}, "score": 0.25}], "next_cursor": None},
+    )
+    services.on("feed", "post_cards", lambda ids: {i: CARD for i in ids})
+    named = client.get("/api/v1/search?q=salmon").get_json()["items"][0]
+    assert [call[:2] for call in services.calls] == [("content", "search")]
+    services.calls.clear()
+    services.on(
+        "content", "search", lambda *args: {"items": [{"post": dict(FOUND_POST), "score": 0.25}], "next_cursor": None}
+    )
+    carded = client.get("/api/v1/search?q=salmon").get_json()["items"][0]
+    assert [call[:2] for call in services.calls] == [("content", "search"), ("feed", "post_cards")]
+    assert named == carded  # the same answer, field for field, whoever named the post
+    assert set(named["post"]) == set(carded["post"]) and "quality" in named["post"]["score"]
+
+
+def test_only_the_posts_content_cannot_name_are_asked_of_the_feed(client, services):
+    unnamed = {**FOUND_POST, "id": "p2", **NAMED, "subwiki_name": None}
+    services.on(
+        "content",
+        "search",
+        lambda *args: {
+            "items": [{"post": {**FOUND_POST, **NAMED}, "score": 0.5}, {"post": unnamed, "score": 0.25}],
+            "next_cursor": None,
+        },
+    )
+    asked = []
+    services.on(
+        "feed", "post_cards", lambda ids: asked.extend(ids) or {i: {**CARD, "subwiki_name": "Streams"} for i in ids}
+    )
+    items = client.get("/api/v1/search?q=salmon").get_json()["items"]
+    assert asked == ["p2"]
+    assert [item["post"]["subwiki"]["name"] for item in items] == ["Rivers", "Streams"]
+
+
 def test_comments_come_with_their_author_and_post(client, services):
     comment = {
         "id": "c1",

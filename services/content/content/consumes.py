@@ -8,13 +8,16 @@ MEMBERSHIP = ("user_id", "subwiki", "subwiki_id", "is_moderator", "version")
 
 CONSUMES = {
     "identity": {
-        "user_registered": ("id", "username"),  # known_users (svclib.users)
+        "user_registered": ("id", "username", "display_name"),  # known_users (svclib.users), person_names
+        "user_updated": ("id", "username", "display_name"),  # person_names
         "user_erased": ("id",),
         "user_trust_changed": ("id", "trust", "version"),
         "user_blocked": ("blocker_id", "blocked_id", "version"),
         "user_unblocked": ("blocker_id", "blocked_id", "version"),
     },
     "communities": {
+        "subwiki_created": ("id", "slug", "name", "revision"),  # subwiki_names
+        "subwiki_edited": ("id", "slug", "name", "revision"),
         "member_joined": MEMBERSHIP,
         "member_left": MEMBERSHIP,
         "moderator_added": MEMBERSHIP,

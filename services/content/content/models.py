@@ -42,6 +42,30 @@ class MemberVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class PersonName(Base):
+    """Each person's names as listed posts show them (username and display name), kept from identity's
+    ``user_registered`` and ``user_updated``; gone with the account (``user_erased``). Search answers its
+    posts' authors from it, so that a page of results needs no other service."""
+
+    __tablename__ = "person_names"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(100))
+
+
+class SubwikiName(Base):
+    """Each subwiki's name, kept from communities' ``subwiki_created`` and ``subwiki_edited`` (the newest
+    ``revision`` stays): what listed posts show beside their subwiki's slug."""
+
+    __tablename__ = "subwiki_names"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class Trust(Base):
     """Each person's trust (identity's floor to 1.0), kept from identity's events."""
 

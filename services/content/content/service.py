@@ -60,7 +60,11 @@ class ContentService:
     @event_handler("identity", "user_registered")
     def handle_user_registered(self, payload: dict) -> None:
         user = payload["user"]
-        self.db.apply_once(payload, "handle_user_registered", users.record, KNOWN_USERS, user["id"], user["username"])
+        self.db.apply_once(payload, "handle_user_registered", _registered, user)
+
+    @event_handler("identity", "user_updated")
+    def handle_user_updated(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_user_updated", replicas.record_person_name, payload["user"], False)
 
     @event_handler("identity", "user_erased")
     def handle_user_erased(self, payload: dict) -> None:
@@ -92,6 +96,14 @@ class ContentService:
         )
 
     # -- facts from other services ----------------------------------------------
+
+    @event_handler("communities", "subwiki_created")
+    def handle_subwiki_created(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_subwiki_created", replicas.record_subwiki_name, payload["subwiki"])
+
+    @event_handler("communities", "subwiki_edited")
+    def handle_subwiki_edited(self, payload: dict) -> None:
+        self.db.apply_once(payload, "handle_subwiki_edited", replicas.record_subwiki_name, payload["subwiki"])
 
     @event_handler("communities", "member_joined")
     def handle_member_joined(self, payload: dict) -> None:
@@ -396,3 +408,9 @@ class ContentService:
         storage = default_storage()
         for name in names:
             storage.delete(name)
+
+
+def _registered(tx, user: dict) -> None:
+    """An account content now knows (known_users), with the names its posts are listed under."""
+    users.record(tx, KNOWN_USERS, user["id"], user["username"])
+    replicas.record_person_name(tx, user, True)

@@ -24,6 +24,7 @@ from content.models import (
     Member,
     MemberVersion,
     PendingChange,
+    PersonName,
     Post,
     PostRevision,
     Report,
@@ -56,6 +57,7 @@ ANONYMISED = (
 DELETED = (
     Member.user_id,
     MemberVersion.user_id,
+    PersonName.id,
     Trust.user_id,
     RequestKey.caller_id,
     VoteVersion.voter_id,

@@ -1,5 +1,6 @@
 """Content's copies of other services' facts: who belongs where (communities), each person's trust and who
-blocked whom (identity), each post's quality (the feed, kept in the post's row)."""
+blocked whom (identity), each post's quality (the feed, kept in the post's row), and the names a listed post
+shows (its author's, identity; its subwiki's, communities)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 
 from content.consumes import NEW_ACCOUNT_TRUST
-from content.models import Block, Member, MemberVersion, Post, Trust
+from content.models import KNOWN_USERS, Block, Member, MemberVersion, PersonName, Post, SubwikiName, Trust
 from svclib.db import Transaction, locked_row
 
 
@@ -121,3 +122,30 @@ _SET_QUALITY = (
     .where(_POSTS.c.id == bindparam("post_id"), _POSTS.c.quality_version < bindparam("new_version"))
     .values(quality=bindparam("new_quality"), quality_version=bindparam("new_version"), updated_at=_POSTS.c.updated_at)
 )
+
+
+def record_person_name(tx: Transaction, user: dict, registered: bool) -> None:
+    """A person's names as listed posts show them: at registration (kept if a rename came first), and after
+    each ``user_updated`` (only while content knows the account: an erased person's names are never kept
+    again; a rename arriving before the registration is left to the registration's names)."""
+    if (
+        not registered
+        and tx.session.execute(select(KNOWN_USERS.c.id).where(KNOWN_USERS.c.id == user["id"])).first() is None
+    ):
+        return
+    row = tx.session.get(PersonName, user["id"])
+    display_name = user.get("display_name") or user["username"]
+    if row is None:
+        tx.session.add(PersonName(id=user["id"], username=user["username"], display_name=display_name))
+    elif not registered:
+        row.username, row.display_name = user["username"], display_name
+
+
+def record_subwiki_name(tx: Transaction, subwiki: dict) -> None:
+    """A subwiki's name as listed posts show it; a revision no newer than the one held changes nothing."""
+    row = tx.session.get(SubwikiName, subwiki["id"], with_for_update=True)
+    revision = int(subwiki.get("revision") or 1)
+    if row is None:
+        tx.session.add(SubwikiName(id=subwiki["id"], slug=subwiki["slug"], name=subwiki["name"], revision=revision))
+    elif revision > row.revision:
+        row.slug, row.name, row.revision = subwiki["slug"], subwiki["name"], revision

@@ -9,9 +9,12 @@ language does; its text relevance is ``ts_rank`` of that reading. Relevance is r
 bounded amount (ts_rank reads each candidate's document); the "quality" and "new" sorts cover every
 match. Each match is scored from the row the index scan read (its document, its language, its quality);
 the page's posts alone are read again, for what a listed post shows (not its body), with their
-picture's file in the same statement. A comment is written in its post's language: each is indexed
-with both configurations (expression indexes, 0008) and matches when the reading of its post's language
-does, ranked by that reading's ``ts_rank``.
+picture's file, their author's and subwiki's names (content's copies, ``person_names`` and
+``subwiki_names``, kept from identity's and communities' events; None where none is held yet) in the same
+statement: with the post's own counts and quality, what the gateway lists a post with, no other call.
+A comment is written in its post's language: each is indexed with both configurations (expression
+indexes, 0008) and matches when the reading of its post's language does, ranked by that reading's
+``ts_rank``.
 
 The quality blended into relevance is the feed's (trust-weighted votes, discussion, edits), kept from
 its ``post_quality_changed`` in the post's own row (``Post.quality``, content.handlers.replicas); a post
@@ -52,7 +55,7 @@ from sqlalchemy import (
 
 from content.exceptions import Invalid
 from content.handlers.comments import comment_view
-from content.models import LANGUAGES, Comment, Post, Upload
+from content.models import LANGUAGES, Comment, PersonName, Post, SubwikiName, Upload
 from svclib import pagination
 from svclib.db import Transaction, UTCDateTime
 
@@ -78,7 +81,22 @@ FOUND_COLUMNS = (
     Post.up_count,
     Post.down_count,
     Post.language,
+    Post.quality,
 )
+# What else a listed post shows, from content's copies of other services' names (None: not held yet).
+NAME_COLUMNS = (
+    PersonName.username.label("author_username"),
+    PersonName.display_name.label("author_display_name"),
+    SubwikiName.name.label("subwiki_name"),
+)
+
+
+def _named(query):
+    """``query`` (of posts) with the names its posts are listed under, where content holds them."""
+    return query.outerjoin(PersonName, PersonName.id == Post.author_id).outerjoin(
+        SubwikiName, SubwikiName.id == Post.subwiki_id
+    )
+
 
 # PostgreSQL: each post's document in its own language (migration 0015); comments indexed in both (0008),
 # each read in its post's language.
@@ -195,13 +213,12 @@ def _posts(tx: Transaction, q: str, sort: str, slug: str | None, after, limit: i
         if hits is None:
             return []
         score = cast(hits.c.rank * _blend_quality(Post.quality, func.max), Float)
-        query = (
-            select(*FOUND_COLUMNS, Upload.filename.label("image_file"), score.label("score"))
+        query = _named(
+            select(*FOUND_COLUMNS, *NAME_COLUMNS, Upload.filename.label("image_file"), score.label("score"))
             .select_from(Post)
             .join(hits, hits.c.id == Post.id)
             .outerjoin(Upload, Upload.id == Post.image_id)
-            .where(*shown)
-        )
+        ).where(*shown)
         key = {"relevance": score, "quality": Post.quality, "new": Post.created_at}[sort]
         return list(tx.session.execute(_page(query.add_columns(key.label("key")), key, Post, after, limit)))
     after_key, after_id = after if after is not None else (None, None)
@@ -236,8 +253,8 @@ def _postgres_posts(sort: str, by_subwiki: bool, paged: bool):
         after = (bindparam("after_key", type_=UTCDateTime() if sort == "new" else Float), bindparam("after_id"))
     page = _page(ranked, key, found.c, after, bindparam("limit", type_=Integer)).subquery()
     page_key = page.c.score if sort == "relevance" else page.c.key
-    query = (
-        select(*FOUND_COLUMNS, Upload.filename.label("image_file"), page.c.score, page_key.label("key"))
+    query = _named(
+        select(*FOUND_COLUMNS, *NAME_COLUMNS, Upload.filename.label("image_file"), page.c.score, page_key.label("key"))
         .select_from(page)
         .join(Post, Post.id == page.c.id)
         .outerjoin(Upload, Upload.id == Post.image_id)
@@ -306,6 +323,12 @@ def _post_item(row) -> dict:
             "up": row.up_count,
             "down": row.down_count,
             "language": row.language,
+            # What the listed post shows beside its words, as the feed's post_cards answers it: its author's
+            # and subwiki's names (None where content holds none yet) and the post's quality.
+            "author_username": row.author_username,
+            "author_display_name": row.author_display_name,
+            "subwiki_name": row.subwiki_name,
+            "quality": row.quality,
         },
         "score": float(row.score),
     }

@@ -185,3 +185,90 @@ def test_a_comment_is_read_in_its_post_s_language_on_postgresql():
         assert f"posts.language = '{code}' AND ({reading}, 'nager'))" in match
         ranking = f"WHEN (posts.language = '{code}') THEN ts_rank(to_tsvector('{config}'::regconfig, comments.body)"
         assert ranking in rank
+
+
+def subwiki(service, name, revision, event_id, event="created"):
+    """Communities' subwiki_created / subwiki_edited of the test's subwiki, as it arrives."""
+    payload = {"id": "s1", "slug": "rivers", "name": name, "summary": "", "revision": revision, "created_by": "ann"}
+    getattr(service, f"handle_subwiki_{event}")({"event_id": event_id, "subwiki": payload})
+
+
+def renamed(service, user_id, username, display_name, event_id):
+    """Identity's user_updated, as it arrives."""
+    payload = {"id": user_id, "username": username, "display_name": display_name, "created_at": "2026-01-01"}
+    service.handle_user_updated({"event_id": event_id, "user": payload})
+
+
+def card(service, q):
+    shown = service.search(q)["items"][0]["post"]
+    return {key: shown[key] for key in ("author_username", "author_display_name", "subwiki_name", "up", "down")} | {
+        "comment_count": shown["comment_count"],
+        "quality": shown["quality"],
+    }
+
+
+def test_a_found_post_carries_the_names_and_numbers_a_listed_post_shows(service):
+    found = post(service, "Otters at play", author="bob")
+    # Names not held yet (content kept none before this post's subwiki or author were announced): None, so
+    # that the gateway asks the feed for them.
+    assert card(service, "otters")["subwiki_name"] is None
+    subwiki(service, "Rivers", 1, "sc1")
+    renamed(service, "bob", "bob", "Bob Builder", "u1")
+    service.vote("cat", "post", found["id"], 1)
+    service.vote("dan", "post", found["id"], -1)
+    service.vote("bob", "post", found["id"], 1)  # the author's own vote counts in the votes as everywhere
+    service.create_comment("cat", found["id"], "Two of them, by the weir.")
+    quality(service, found["id"], 0.75, 4)
+    assert card(service, "otters") == {
+        "author_username": "bob",
+        "author_display_name": "Bob Builder",
+        "subwiki_name": "Rivers",
+        "up": 2,
+        "down": 1,
+        "comment_count": 1,
+        "quality": 0.75,
+    }
+    # A rename and a subwiki's new name show at once; an older revision arriving late changes nothing.
+    renamed(service, "bob", "bobby", "Bobby", "u2")
+    subwiki(service, "Rivers and streams", 3, "se3", event="edited")
+    subwiki(service, "Old rivers", 2, "se2", event="edited")
+    service.vote("dan", "post", found["id"], None)
+    shown = card(service, "otters")
+    assert (shown["author_username"], shown["author_display_name"], shown["subwiki_name"]) == (
+        "bobby",
+        "Bobby",
+        "Rivers and streams",
+    )
+    assert (shown["up"], shown["down"]) == (2, 0)
+
+
+def test_an_erased_persons_names_go_and_never_come_back(service, db):
+    from content.models import PersonName
+
+    post(service, "Herons by the weir", author="dan")
+    kept = post(service, "Herons in the reeds", author="cat")
+    renamed(service, "dan", "dan", "Dan", "u1")
+    renamed(service, "cat", "cat", "Cat", "u2")
+    service.handle_user_erased({"event_id": "e1", "user": {"id": "dan"}})
+    renamed(service, "dan", "dan", "Dan again", "u3")  # late: the account is gone
+    with db.reading() as tx:
+        assert tx.session.get(PersonName, "dan") is None
+        assert tx.session.get(PersonName, "cat").display_name == "Cat"
+    found = service.search("herons")["items"]
+    assert [item["post"]["id"] for item in found] == [kept["id"]]
+    assert found[0]["post"]["author_display_name"] == "Cat"
+
+
+def test_a_registration_announced_again_keeps_the_names_of_a_rename_since(service):
+    service.handle_user_registered(
+        {"event_id": "r-eve", "user": {"id": "eve", "username": "eve", "display_name": "Eve"}}
+    )
+    renamed(service, "eve", "eve", "Eve Online", "u1")
+    service.handle_user_registered(
+        {"event_id": "r-eve-again", "user": {"id": "eve", "username": "eve", "display_name": "Eve"}}
+    )
+    service.handle_member_joined(
+        {"event_id": "j-eve", "membership": {"subwiki_id": "s1", "subwiki": "rivers", "user_id": "eve"}}
+    )
+    post(service, "Grebes diving", author="eve")
+    assert service.search("grebes")["items"][0]["post"]["author_display_name"] == "Eve Online"
