@@ -3,6 +3,8 @@ found, pages; the feed's quality blended in."""
 
 import uuid
 
+from devstack.client import PASSWORD
+
 
 def test_search_finds_stemmed_words_in_both_languages_and_pages(api):
     _, token = api.register("searcher")
@@ -121,3 +123,46 @@ def test_comments_are_searched_in_their_posts_language(api):
 
     assert found(f"nager {word}") == [comments["fr"]]  # French stems, under the French post alone
     assert found(word) == sorted(comments.values())
+
+
+def test_a_found_post_shows_its_authors_new_name_and_its_votes_as_the_feed_does_and_never_once_erased(api, wait_until):
+    """Content answers the names and numbers of the posts it finds (kept from identity's and communities'
+    events, its own counts): after a rename and a vote a hit shows what the same post shows in the feed, and
+    an erased person's post is never found."""
+    _, author = api.register("searchn")
+    _, voter = api.register("searchv")
+    slug = f"searchn_{uuid.uuid4().hex[:8]}"
+    assert api.post("/api/v1/subwikis", token=author, json={"slug": slug, "name": "Named search"}).status_code == 201
+    assert api.put(f"/api/v1/subwikis/{slug}/membership", token=voter).status_code == 204
+    word = uuid.uuid4().hex[:8]
+    made = api.post(
+        f"/api/v1/subwikis/{slug}/posts", token=author, json={"kind": "text", "title": "Kestrels", "body": word}
+    )
+    assert made.status_code == 201, made.text
+    post_id = made.json()["id"]
+
+    def hit():
+        response = api.get("/api/v1/search", params={"q": word, "subwiki": slug})
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        return items[0]["post"] if items else None
+
+    def listed():
+        response = api.get(f"/api/v1/subwikis/{slug}/posts", params={"sort": "new"})
+        assert response.status_code == 200, response.text
+        return next((item["post"] for item in response.json()["items"] if item["post"]["id"] == post_id), None)
+
+    assert hit()["subwiki"] == {"slug": slug, "name": "Named search"}
+    assert api.patch("/api/v1/me", token=author, json={"display_name": "Kestrel Watcher"}).status_code == 200
+    assert api.put(f"/api/v1/posts/{post_id}/vote", token=voter, json={"value": 1}).status_code == 200
+    assert api.put(f"/api/v1/posts/{post_id}/vote", token=author, json={"value": 1}).status_code == 200
+    shown = wait_until(lambda: (found := hit())["author"]["display_name"] == "Kestrel Watcher" and found)
+    assert shown["score"]["up"] == 2 and shown["score"]["down"] == 0
+    in_feed = wait_until(lambda: (entry := listed()) and entry["score"]["up"] == 2 and entry)
+    assert {key: shown[key] for key in ("author", "subwiki", "comment_count")} == {
+        key: in_feed[key] for key in ("author", "subwiki", "comment_count")
+    }
+    assert shown["score"]["up"] == in_feed["score"]["up"] and shown["score"]["down"] == in_feed["score"]["down"]
+
+    assert api.delete("/api/v1/me", token=author, json={"password": PASSWORD}).status_code == 204
+    wait_until(lambda: hit() is None)
