@@ -3,6 +3,7 @@ languages, assets with content hashes, and the error pages."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 import secrets
@@ -14,7 +15,7 @@ from typing import Any
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.templating import Environment
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -124,6 +125,33 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
+def page_locale() -> str:
+    """The request's language as chosen once for it (``select_locale``, through Flask-Babel), for templates."""
+    return str(get_locale())
+
+
+URLS_KEPT = 4096
+
+
+def kept_urls(app: Flask):
+    """``url_for`` for templates, each address worked out once: a page writes a dozen the same on every
+    request (the header's links, the assets, the tabs), and werkzeug builds each afresh. An address
+    depends on its endpoint, its values and where the site is mounted, and on nothing else here (no
+    host or subdomain rules, no URL defaults): calls with other than plain text values, a blueprint-relative
+    endpoint or an option (``_external``, ``_anchor``...) are built as before, every time."""
+
+    @functools.lru_cache(maxsize=URLS_KEPT)
+    def build(root: str, endpoint: str, values: tuple[tuple[str, str], ...]) -> str:
+        return app.url_for(endpoint, **dict(values))
+
+    def url_for(endpoint: str, **values: Any) -> str:
+        if endpoint[:1] != "." and all(type(v) is str and k[:1] != "_" for k, v in values.items()):
+            return build(request.root_path, endpoint, tuple(values.items()))
+        return app.url_for(endpoint, **values)
+
+    return url_for
+
+
 def csrf_token() -> str:
     token = session.get("csrf")
     if not token:
@@ -157,14 +185,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     Babel(app, locale_selector=select_locale)
     app.jinja_env.install_gettext_callables(i18n.translate, i18n.translate_plural, newstyle=True)
-    assets = Assets(os.path.join(app.root_path, "static"))
+    url_for_template = kept_urls(app)
+    assets = Assets(os.path.join(app.root_path, "static"), url_for_template)
     app.extensions["assets"] = assets
 
     app.jinja_env.globals.update(
+        _=i18n.template_gettext,
+        gettext=i18n.template_gettext,
+        ngettext=i18n.template_ngettext,
+        url_for=url_for_template,
         asset=assets.url,
         csrf_token=csrf_token,
         languages=LANGUAGES,
-        current_locale=select_locale,
+        current_locale=page_locale,
     )
     app.jinja_env.filters.update(helpers.FILTERS)
     app.jinja_env.globals.update(helpers.GLOBALS)

@@ -7,13 +7,15 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+from collections.abc import Callable
 
 from flask import Response, abort, url_for
 
 
 class Assets:
-    def __init__(self, root: str):
+    def __init__(self, root: str, build: Callable[..., str] = url_for):
         self.root = root
+        self.build = build  # url_for, or the app's kept one
         self.hashed: dict[str, str] = {}  # "css/site.css" -> "css/site.1a2b3c4d5e6f.css"
         self.files: dict[str, str] = {}  # hashed name -> path on disk
         for directory, _, names in os.walk(root):
@@ -28,7 +30,7 @@ class Assets:
                 self.files[hashed] = path
 
     def url(self, name: str) -> str:
-        return url_for("static_asset", name=self.hashed[name])
+        return self.build("static_asset", name=self.hashed[name])
 
     def send(self, hashed: str) -> Response:
         path = self.files.get(hashed)

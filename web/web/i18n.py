@@ -1,7 +1,12 @@
 """Translations looked up once per request. Flask-Babel's own gettext finds the request's
 catalog again on every call (several context lookups each): on a page of 25 feed items that
 was most of the time spent rendering it. The request's catalog is kept beside the request it
-belongs to, in a context variable (one lookup, no proxy), and is never used for another request."""
+belongs to, in a context variable (one lookup, no proxy), and is never used for another request.
+
+Templates call ``template_gettext`` and ``template_ngettext`` (``_()``, ``gettext()``, ``ngettext()``):
+what Jinja's i18n extension gives with ``newstyle`` (the text translated, marked safe when the template
+escapes, always formatted with its variables, which are escaped), in one call where the extension
+makes three, and a message without variables is worked out once per language, not on every page."""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ from typing import Any
 
 from flask.globals import _cv_request  # the request context's own variable (Flask 3)
 from flask_babel import get_locale, get_translations
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 _kept: ContextVar[tuple[object, Any, str | None]] = ContextVar("web_i18n")
 
@@ -64,3 +72,36 @@ def decimal_symbol() -> str:
         _kept.set((_cv_request.get(), found[0], symbol))
         return symbol
     return found[1]
+
+
+# Per catalog (one a language), each message a template shows without variables, as it shows it. Templates
+# pass literal messages only; the bound keeps a template that passed anything else from growing it for good.
+_shown: dict[Any, dict[str, Markup]] = {}
+SHOWN_PER_LANGUAGE = 4096
+
+
+@pass_eval_context
+def template_gettext(context: EvalContext, message: str, **variables: Any) -> str:
+    """``_(message, **variables)`` in a template."""
+    kept = None if variables or not context.autoescape else _request_catalog()
+    if kept is None:  # with variables, without escaping, or outside a request (no kept catalog)
+        text = translate(message)
+        return (Markup(text) if context.autoescape else text) % variables
+    shown = _shown.get(kept[0])
+    if shown is None:
+        shown = _shown.setdefault(kept[0], {})
+    text = shown.get(message)
+    if text is None:
+        # Formatted even without variables, as Jinja's extension does ("%%" shows as "%").
+        text = Markup(kept[0].ugettext(message)) % {}
+        if len(shown) < SHOWN_PER_LANGUAGE:
+            shown[message] = text
+    return text
+
+
+@pass_eval_context
+def template_ngettext(context: EvalContext, singular: str, plural: str, num: int, **variables: Any) -> str:
+    """``ngettext(singular, plural, num, **variables)`` in a template (``num`` is a variable too)."""
+    variables.setdefault("num", num)
+    text = translate_plural(singular, plural, num)
+    return (Markup(text) if context.autoescape else text) % variables
