@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.templating import Environment
-from flask_babel import Babel, get_locale
+from flask_babel import Babel
 from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -125,11 +125,6 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
-def page_locale() -> str:
-    """The request's language as chosen once for it (``select_locale``, through Flask-Babel), for templates."""
-    return str(get_locale())
-
-
 URLS_KEPT = 4096
 
 
@@ -197,7 +192,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         asset=assets.url,
         csrf_token=csrf_token,
         languages=LANGUAGES,
-        current_locale=page_locale,
+        current_locale=i18n.locale_name,
     )
     app.jinja_env.filters.update(helpers.FILTERS)
     app.jinja_env.globals.update(helpers.GLOBALS)

@@ -98,7 +98,9 @@ def safe_next(target: str | None) -> str | None:
 def number(value: float | int | None, digits: int = 3) -> str:
     """A measure shown beside the reasons: at most ``digits`` decimals, the language's decimal sign."""
     text = f"{round(value or 0, digits):.{digits}f}".rstrip("0").rstrip(".")
-    return ("0" if text in ("", "-0") else text).replace(".", decimal_symbol())
+    if text in ("", "-0"):
+        return "0"
+    return text.replace(".", decimal_symbol()) if "." in text else text
 
 
 def diff_lines(before: str | None, after: str | None) -> list[tuple[str, str]]:

@@ -19,19 +19,31 @@ from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
-_kept: ContextVar[tuple[object, Any, str | None]] = ContextVar("web_i18n")
+
+class _Kept:
+    """What a request's pages look up again and again: its catalog, decimal sign and language."""
+
+    __slots__ = ("request", "catalog", "decimal", "locale")
+
+    def __init__(self, request: object, catalog: Any):
+        self.request, self.catalog = request, catalog
+        self.decimal: str | None = None
+        self.locale: str | None = None
 
 
-def _request_catalog() -> tuple[Any, str | None] | None:
-    """(catalog, decimal sign or None) of the current request, None outside a request."""
+_kept: ContextVar[_Kept | None] = ContextVar("web_i18n")
+
+
+def _request_catalog() -> _Kept | None:
+    """What is kept for the current request, None outside a request."""
     current = _cv_request.get(None)
     if current is None:
         return None
     kept = _kept.get(None)
-    if kept is None or kept[0] is not current:
-        kept = (current, get_translations(), None)
+    if kept is None or kept.request is not current:
+        kept = _Kept(current, get_translations())
         _kept.set(kept)
-    return kept[1], kept[2]
+    return kept
 
 
 def forget() -> None:
@@ -40,17 +52,19 @@ def forget() -> None:
 
 
 def _catalog():
-    found = _request_catalog()
-    return get_translations() if found is None else found[0]
+    kept = _request_catalog()
+    return get_translations() if kept is None else kept.catalog
 
 
 def translate(message: str) -> str:
     """The message in the request's language (for templates: Jinja's i18n formats it)."""
-    return _catalog().ugettext(message)
+    kept = _request_catalog()
+    return (get_translations() if kept is None else kept.catalog).ugettext(message)
 
 
 def translate_plural(singular: str, plural: str, n: int) -> str:
-    return _catalog().ungettext(singular, plural, n)
+    kept = _request_catalog()
+    return (get_translations() if kept is None else kept.catalog).ungettext(singular, plural, n)
 
 
 def gettext(message: str, **variables) -> str:
@@ -64,14 +78,22 @@ def ngettext(singular: str, plural: str, num: int, **variables) -> str:
 
 
 def decimal_symbol() -> str:
-    found = _request_catalog()
-    if found is None:
+    kept = _request_catalog()
+    if kept is None:
         return get_locale().number_symbols["latn"]["decimal"]
-    if found[1] is None:
-        symbol = get_locale().number_symbols["latn"]["decimal"]
-        _kept.set((_cv_request.get(), found[0], symbol))
-        return symbol
-    return found[1]
+    if kept.decimal is None:
+        kept.decimal = get_locale().number_symbols["latn"]["decimal"]
+    return kept.decimal
+
+
+def locale_name() -> str:
+    """The request's language ("en", "fr"), as chosen once for it by Flask-Babel's locale selector."""
+    kept = _request_catalog()
+    if kept is None:
+        return str(get_locale())
+    if kept.locale is None:
+        kept.locale = str(get_locale())
+    return kept.locale
 
 
 # Per catalog (one a language), each message a template shows without variables, as it shows it. Templates
@@ -87,13 +109,13 @@ def template_gettext(context: EvalContext, message: str, **variables: Any) -> st
     if kept is None:  # with variables, without escaping, or outside a request (no kept catalog)
         text = translate(message)
         return (Markup(text) if context.autoescape else text) % variables
-    shown = _shown.get(kept[0])
+    shown = _shown.get(kept.catalog)
     if shown is None:
-        shown = _shown.setdefault(kept[0], {})
+        shown = _shown.setdefault(kept.catalog, {})
     text = shown.get(message)
     if text is None:
         # Formatted even without variables, as Jinja's extension does ("%%" shows as "%").
-        text = Markup(kept[0].ugettext(message)) % {}
+        text = Markup(kept.catalog.ugettext(message)) % {}
         if len(shown) < SHOWN_PER_LANGUAGE:
             shown[message] = text
     return text
