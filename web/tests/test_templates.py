@@ -94,6 +94,17 @@ def test_templates_write_the_addresses_url_for_writes(app, root):
         assert kept("feed.front", sort="new") == f"{root}/?sort=new"
 
 
+def test_addresses_with_long_values_are_built_and_not_kept(app):
+    kept = app.jinja_env.globals["url_for"]
+    long_path = "/search?q=" + "x" * 300
+    with app.test_request_context():
+        assert kept("auth.signin", next=long_path) == url_for("auth.signin", next=long_path)
+        kept("auth.signin", next="/short")
+        kept("auth.signin", next="/short")
+        info = kept.cache_info()
+    assert info.currsize == 1 and info.hits == 1
+
+
 def test_an_address_kept_under_one_mount_is_not_given_under_another(app):
     kept = app.jinja_env.globals["url_for"]
     with app.test_request_context(base_url="http://example.org/"):

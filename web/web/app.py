@@ -126,24 +126,29 @@ def select_locale() -> str:
 
 
 URLS_KEPT = 4096
+URL_VALUE_KEPT = 200
 
 
 def kept_urls(app: Flask):
     """``url_for`` for templates, each address worked out once: a page writes a dozen the same on every
     request (the header's links, the assets, the tabs), and werkzeug builds each afresh. An address
     depends on its endpoint, its values and where the site is mounted, and on nothing else here (no
-    host or subdomain rules, no URL defaults): calls with other than plain text values, a blueprint-relative
-    endpoint or an option (``_external``, ``_anchor``...) are built as before, every time."""
+    host or subdomain rules, no URL defaults): calls with other than plain text values, a value longer than
+    ``URL_VALUE_KEPT`` (a visitor's own ``next=`` path: kept, such addresses could fill the memory), a
+    blueprint-relative endpoint or an option (``_external``, ``_anchor``...) are built as before, every time."""
 
     @functools.lru_cache(maxsize=URLS_KEPT)
     def build(root: str, endpoint: str, values: tuple[tuple[str, str], ...]) -> str:
         return app.url_for(endpoint, **dict(values))
 
     def url_for(endpoint: str, **values: Any) -> str:
-        if endpoint[:1] != "." and all(type(v) is str and k[:1] != "_" for k, v in values.items()):
+        if endpoint[:1] != "." and all(
+            type(v) is str and len(v) <= URL_VALUE_KEPT and k[:1] != "_" for k, v in values.items()
+        ):
             return build(request.root_path, endpoint, tuple(values.items()))
         return app.url_for(endpoint, **values)
 
+    url_for.cache_info = build.cache_info  # type: ignore[attr-defined]
     return url_for
 
 
