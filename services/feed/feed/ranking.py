@@ -101,20 +101,37 @@ def refresh_after_hours(age_hours: float, c: RankingConfig = CONFIG) -> float:
     return max(c.REFRESH_MIN_MINUTES / 60, drift)
 
 
+REASONS = (
+    "up_weight",
+    "down_weight",
+    "approval",
+    "substantive_commenters",
+    "discussion",
+    "editors_that_stood",
+    "improvement",
+    "penalties",
+    "quality",
+    "age_hours",
+    "decay",
+)
+
+
 def reasons(post, age_hours: float, c: RankingConfig = CONFIG) -> list[dict]:
     """Every factor of a post's score, from the facts and scores stored with it (``post`` has the
-    read model's columns), so that anyone can see why an item is where it is."""
-    factors = (
-        ("up_weight", post.up_weight),
-        ("down_weight", post.down_weight),
-        ("approval", post.approval),
-        ("substantive_commenters", post.commenters),
-        ("discussion", discussion(post.commenters, c)),
-        ("editors_that_stood", post.editors),
-        ("improvement", improvement(post.editors, c)),
-        ("penalties", -post.penalty),
-        ("quality", post.quality),
-        ("age_hours", age_hours),
-        ("decay", decay(age_hours, c)),
+    read model's columns), so that anyone can see why an item is where it is: ``REASONS`` in order."""
+    commenters, editors = post.commenters, post.editors
+    values = (
+        post.up_weight,
+        post.down_weight,
+        post.approval,
+        commenters,
+        discussion(commenters, c),
+        editors,
+        improvement(editors, c),
+        -post.penalty,
+        post.quality,
+        age_hours,
+        decay(age_hours, c),
     )
-    return [{"factor": name, "value": round(float(value), 6) + 0.0} for name, value in factors]  # never -0.0
+    # round() of an int is that int and of a float that float, rounded: + 0.0 makes each a float, never -0.0.
+    return [{"factor": name, "value": round(value, 6) + 0.0} for name, value in zip(REASONS, values, strict=True)]

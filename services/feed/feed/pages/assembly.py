@@ -20,6 +20,7 @@ from feed.pages.cursors import decode_cursor, encode_cursor
 from feed.pages.home import home_batch, home_new_creator_statement, home_probe, keyset_union, walked
 from feed.pages.items import item
 from feed.pages.keyset import after_params, key_of
+from feed.pages.rows import all_rows, first_row
 from feed.pages.scan import new_creator_statement, scan_statement
 from svclib import pagination
 from svclib.db import Transaction
@@ -72,7 +73,7 @@ def page(
                 rows = home_batch(connection, sort, params, key, batch, caps)
             elif rows is None:
                 statement = scan_statement(kind, sort, windowed, key is not None)
-                rows = connection.execute(statement, {**params, "size": batch, **after_params(key)}).all()
+                rows = all_rows(connection, statement, {**params, "size": batch, **after_params(key)})
             yield from rows
             if len(rows) < batch:
                 return
@@ -114,4 +115,4 @@ def _new_creator(
         statement = home_new_creator_statement(sort, start is not None)
     else:
         statement = new_creator_statement(kind, sort, "since" in params, start is not None)
-    return connection.execute(statement, bound).first()
+    return first_row(connection, statement, bound)

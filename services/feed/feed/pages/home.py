@@ -23,12 +23,27 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, String, and_, any_, bindparam, func, literal, not_, or_, select, true, tuple_, union_all
+from sqlalchemy import (
+    Row,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Select
 
 from feed.models import FeedFollow, FeedMembership, FeedMute
 from feed.pages.keyset import POST, SORT_COLUMNS, after, after_params, shown_columns
+from feed.pages.rows import all_rows
 from feed.pages.scan import new_creator_conditions
 from svclib.db import Transaction
 
@@ -47,17 +62,8 @@ def keyset_union(kind: str, dialect: str) -> bool:
 def home_sources(tx: Transaction, user_id: str) -> dict:
     """What a reader's home feed draws from and leaves out: ``{"subwikis", "followees", "muted_people",
     "muted_subwikis"}``; the subwikis and people muted (or blocked) are no sources."""
-    statement = union_all(
-        select(literal("subwikis").label("kind"), FeedMembership.subwiki_id.label("id")).where(
-            FeedMembership.user_id == user_id
-        ),
-        select(literal("followees").label("kind"), FeedFollow.followee_id.label("id")).where(
-            FeedFollow.follower_id == user_id
-        ),
-        select(FeedMute.kind, FeedMute.target_id).where(FeedMute.user_id == user_id),
-    )
     found: dict[str, list[str]] = {"subwikis": [], "followees": [], "user": [], "block": [], "subwiki": []}
-    for kind, source in tx.connection.execute(statement):
+    for kind, source in all_rows(tx.connection, home_sources_statement(), {"user_id": user_id}):
         found[kind].append(source)
     people, subwikis = {*found["user"], *found["block"]}, set(found["subwiki"])
     return {
@@ -68,6 +74,21 @@ def home_sources(tx: Transaction, user_id: str) -> dict:
     }
 
 
+@cache
+def home_sources_statement() -> Select:
+    """``(kind, id)`` of each subwiki ``:user_id`` belongs to, each person they follow and each mute."""
+    user_id = bindparam("user_id")
+    return union_all(
+        select(literal_column("'subwikis'", String).label("kind"), FeedMembership.subwiki_id.label("id")).where(
+            FeedMembership.user_id == user_id
+        ),
+        select(literal_column("'followees'", String).label("kind"), FeedFollow.followee_id.label("id")).where(
+            FeedFollow.follower_id == user_id
+        ),
+        select(FeedMute.kind, FeedMute.target_id).where(FeedMute.user_id == user_id),
+    )
+
+
 # --- the probe: the next rows of the sort's index, kept when the reader's sources fill a batch ---
 
 
@@ -76,7 +97,7 @@ def home_probe(connection, sort: str, sources: dict, key: list | None, size: int
     them (the reader's sources are dense there); None when they do not."""
     bound = {name: sources[name] for name in ("subwikis", "followees", "muted_people", "muted_subwikis")}
     bound.update(size=size, examine=size * PROBE_AHEAD, **after_params(key))
-    rows = connection.execute(home_probe_statement(sort, key is not None), bound).all()
+    rows = all_rows(connection, home_probe_statement(sort, key is not None), bound)
     return rows if len(rows) == size else None
 
 
@@ -111,13 +132,11 @@ def home_batch(connection, sort: str, sources: dict, key: list | None, size: int
     walks = len(bound["walk_subwikis"]) + len(bound["walk_followees"])
     if not walks:
         return []
-    keys = connection.execute(
-        home_keys_statement(sort, key is not None), {**bound, "per_source": -(-size // walks)}
-    ).all()
+    keys = all_rows(connection, home_keys_statement(sort, key is not None), {**bound, "per_source": -(-size // walks)})
     low = sorted((tuple(found) for found in keys), reverse=True)[size - 1] if len(keys) >= size else None
     if low is not None:
         bound["low"], bound["low_id"] = low
-    return connection.execute(home_batch_statement(sort, key is not None, low is not None), bound).all()
+    return all_rows(connection, home_batch_statement(sort, key is not None, low is not None), bound)
 
 
 def walked(sources: dict, caps: Caps | None) -> dict:

@@ -12,14 +12,15 @@ from sqlalchemy import Row, select
 from feed import ranking
 from feed.kept import FRONT, subwiki_tag
 from feed.pages.keyset import POST
-from svclib.db import Transaction, isoformat
+from svclib.db import Transaction
 
 
 def item(row: Row, now: datetime, promoted: bool = False) -> dict:
     """A feed entry: the post's facts, its scores, and the reasons for its place (``ranking.reasons``, and the
     new creator's slot when it was ``promoted`` to it). The author's names are None once the author's
     account is gone."""
-    age_hours = max(0.0, (now - row.posted_at).total_seconds() / 3600)
+    posted_at = row.posted_at
+    age_hours = max(0.0, (now - posted_at).total_seconds() / 3600)
     factors = ranking.reasons(row, age_hours)
     if promoted:
         factors.append({"factor": "new_creator_slot", "value": 1})
@@ -34,10 +35,21 @@ def item(row: Row, now: datetime, promoted: bool = False) -> dict:
         "author_display_name": row.author_display_name,
         "subwiki": row.subwiki_slug,
         "subwiki_name": row.subwiki_name,
-        "posted_at": isoformat(row.posted_at),
-        **scores(row),
+        "posted_at": _utc_text(posted_at),
+        "up": row.up_count,
+        "down": row.down_count,
+        "comment_count": row.comment_count,
+        "quality": row.quality,
         "rank": {"score": row.rank, "reasons": factors},
     }
+
+
+def _utc_text(value: datetime) -> str:
+    """``svclib.times.isoformat`` of an aware time, without converting it to another zone first."""
+    offset = value.utcoffset()
+    if offset is None:  # a naive time is in UTC
+        return value.isoformat() + "Z"
+    return (value - offset).replace(tzinfo=None).isoformat() + "Z"
 
 
 def scores(row) -> dict:

@@ -18,9 +18,15 @@ POST = FeedPost.__table__.c  # the columns of a feed entry
 SORT_COLUMNS = {"quality": POST.rank, "new": POST.posted_at, "top": POST.approval}
 
 
+# Kept on the row for the feed's own upkeep, never shown: when it was last rescored and is next due, the version
+# of the quality last announced, and the row's own times.
+NOT_SHOWN = ("visible", "created_at", "updated_at", "refreshed_at", "refresh_due", "quality_version")
+
+
 def shown_columns() -> Select:
-    """What a page shows of a post; names and the new-creator flag are kept on the row itself."""
-    return select(*(column for column in POST if column.key not in ("visible", "created_at", "updated_at")))
+    """What a page shows of a post (an entry, its reasons, its caps and its cursor); names and the new-creator
+    flag are kept on the row itself."""
+    return select(*(column for column in POST if column.key not in NOT_SHOWN))
 
 
 def after(column):

@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, insert, or_, select
 
 from feed import pages
 from feed.models import Base, FeedFollow, FeedMembership, FeedPost
-from feed.pages import assembly, home, keyset, scan
+from feed.pages import assembly, home, keyset, rows, scan
 from svclib.db import StandaloneDatabase, utcnow
 
 NOW = utcnow()
@@ -128,12 +128,21 @@ def density(request, monkeypatch):
     return request.param
 
 
-def statements_of(database, reader: str) -> list[str]:
-    """The SQL a reader's first home page runs."""
+def statements_of(database, reader: str, monkeypatch) -> list[str]:
+    """The SQL a reader's first home page runs: through SQLAlchemy, or straight on psycopg (feed.pages.rows)."""
     from sqlalchemy import event
 
     seen: list[str] = []
-    with database.reading() as tx:
+
+    def driver_sql(statement, connection):
+        sql = on_driver(statement, connection)
+        if sql is not None:
+            seen.append(sql)
+        return sql
+
+    on_driver = rows.driver_sql
+    with monkeypatch.context() as patched, database.reading() as tx:
+        patched.setattr(rows, "driver_sql", driver_sql)
         listener = lambda *args: seen.append(args[2])  # noqa: E731 (conn, cursor, statement, ...)
         event.listen(tx.connection, "before_cursor_execute", listener)
         pages.home_feed(tx, reader, "quality", 25, None, NOW)
@@ -141,10 +150,12 @@ def statements_of(database, reader: str) -> list[str]:
     return seen
 
 
-def test_a_dense_reader_is_read_by_a_scan_of_the_index_a_sparse_one_walked_per_source(database):
+def test_a_dense_reader_is_read_by_a_scan_of_the_index_a_sparse_one_walked_per_source(database, monkeypatch):
     """The reader of half the subwikis and half the people finds a page in the next rows of the rank index
     without a walk; the reader of one subwiki and one person walks each (on PostgreSQL; SQLite scans)."""
-    dense, sparse = statements_of(database, "everything"), statements_of(database, "one_of_each")
+    dense = statements_of(database, "everything", monkeypatch)
+    sparse = statements_of(database, "one_of_each", monkeypatch)
+    assert dense and sparse
     walks = database.engine.dialect.name == "postgresql"
     assert not any("LATERAL" in statement for statement in dense)
     assert any("LATERAL" in statement for statement in sparse) == walks

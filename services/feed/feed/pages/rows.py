@@ -1,0 +1,58 @@
+"""Running a page's prebuilt statements: on PostgreSQL straight on the connection's psycopg connection.
+
+A page runs one to four statements, each built once per shape (``functools.cache``) and run with new
+parameters. Through SQLAlchemy's execution (its context, cache key, bind processing and result) each
+costs the service about as much CPU as the whole of psycopg's work for it; so on PostgreSQL the SQL
+SQLAlchemy compiles for the statement is kept and run on the transaction's own psycopg connection
+(the same session, inside the same unit of work when there is one), and rows come back as named
+tuples of the values psycopg loads, which are the ones SQLAlchemy hands over for these columns. The
+parameters must need no processing on the way: plain values and lists bound as arrays. A statement with
+an expanding ``IN`` (its SQL depends on its list's length), and any statement elsewhere (SQLite), goes
+through the connection as any other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg.rows import namedtuple_row
+from sqlalchemy.engine import Connection
+
+# id(statement) -> (statement, its SQL or None when it cannot run on the driver); the statement is kept
+# beside its SQL so that its id stays its own. Statements are built once per shape: this stays small.
+_compiled: dict[int, tuple[Any, str | None]] = {}
+
+
+def driver_sql(statement, connection: Connection) -> str | None:
+    """The SQL to run ``statement`` straight on ``connection``'s psycopg connection, or None when it
+    must go through SQLAlchemy (not PostgreSQL with psycopg, or an expanding ``IN``)."""
+    if connection.dialect.name != "postgresql" or connection.dialect.driver != "psycopg":
+        return None
+    found = _compiled.get(id(statement))
+    if found is None or found[0] is not statement:
+        compiled = statement.compile(dialect=connection.dialect)
+        # Values are the caller's alone: a statement with an expanding IN or a value of its own (literal())
+        # needs SQLAlchemy's processing.
+        own = compiled.post_compile_params or any(bind.value is not None for bind in compiled.binds.values())
+        found = _compiled[id(statement)] = (statement, None if own else compiled.string)
+    return found[1]
+
+
+def all_rows(connection: Connection, statement, params: dict) -> list:
+    """Every row of ``statement`` run with ``params``."""
+    sql = driver_sql(statement, connection)
+    if sql is None:
+        return connection.execute(statement, params).all()
+    with connection.connection.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def first_row(connection: Connection, statement, params: dict):
+    """The first row of ``statement`` run with ``params``, or None."""
+    sql = driver_sql(statement, connection)
+    if sql is None:
+        return connection.execute(statement, params).first()
+    with connection.connection.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
