@@ -41,9 +41,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Select
 
-from feed.models import FeedFollow, FeedMembership, FeedMute
+from feed.models import MUTED_PEOPLE, FeedFollow, FeedMembership, FeedMute
 from feed.pages.keyset import POST, SORT_COLUMNS, after, after_params, shown_columns
-from feed.pages.rows import all_rows
+from feed.pages.rows import all_rows, pipelined
 from feed.pages.scan import new_creator_conditions
 from svclib.db import Transaction
 
@@ -60,10 +60,15 @@ def keyset_union(kind: str, dialect: str) -> bool:
 
 
 def home_sources(tx: Transaction, user_id: str) -> dict:
-    """What a reader's home feed draws from and leaves out: ``{"subwikis", "followees", "muted_people",
-    "muted_subwikis"}``; the subwikis and people muted (or blocked) are no sources."""
+    """What a reader's home feed draws from and leaves out: ``{"user_id", "subwikis", "followees",
+    "muted_people", "muted_subwikis"}``; the subwikis and people muted (or blocked) are no sources."""
+    return {"user_id": user_id, **sources_of(all_rows(tx.connection, home_sources_statement(), {"user_id": user_id}))}
+
+
+def sources_of(rows) -> dict:
+    """The sources of ``home_sources`` from the rows of ``home_sources_statement``."""
     found: dict[str, list[str]] = {"subwikis": [], "followees": [], "user": [], "block": [], "subwiki": []}
-    for kind, source in all_rows(tx.connection, home_sources_statement(), {"user_id": user_id}):
+    for kind, source in rows:
         found[kind].append(source)
     people, subwikis = {*found["user"], *found["block"]}, set(found["subwiki"])
     return {
@@ -94,29 +99,43 @@ def home_sources_statement() -> Select:
 
 def home_probe(connection, sort: str, sources: dict, key: list | None, size: int) -> list[Row] | None:
     """The next ``size`` home rows after ``key`` when the next PROBE_AHEAD × ``size`` rows of the index hold
-    them (the reader's sources are dense there); None when they do not."""
-    bound = {name: sources[name] for name in ("subwikis", "followees", "muted_people", "muted_subwikis")}
-    bound.update(size=size, examine=size * PROBE_AHEAD, **after_params(key))
-    rows = all_rows(connection, home_probe_statement(sort, key is not None), bound)
+    them (the reader's sources are dense there); None when they do not.
+
+    The probe reads the reader's sources itself (``:user_id``): when ``sources`` holds only the reader's id,
+    they are read in the same round trip and added to it (``home_sources``)."""
+    bound = {"user_id": sources["user_id"], "size": size, "examine": size * PROBE_AHEAD, **after_params(key)}
+    probe = home_probe_statement(sort, key is not None)
+    if "subwikis" in sources:
+        rows = all_rows(connection, probe, bound)
+    else:
+        found, rows = pipelined(
+            connection, [(home_sources_statement(), {"user_id": sources["user_id"]}), (probe, bound)]
+        )
+        sources.update(sources_of(found))
     return rows if len(rows) == size else None
 
 
 @cache
 def home_probe_statement(sort: str, from_key: bool) -> Select:
-    """The next ``:examine`` visible rows of the sort's index from the cursor, those of them from the reader's
-    sources (``:subwikis``, ``:followees``, neither muted: ``:muted_people``, ``:muted_subwikis``), ``:size``
-    at most, in feed order: the filtered scan's batch when it comes back full."""
+    """The next ``:examine`` visible rows of the sort's index from the cursor, those of them from the sources of
+    the reader ``:user_id`` (subwikis joined, people followed, neither muted), ``:size`` at most, in feed order:
+    the filtered scan's batch when it comes back full."""
     column = SORT_COLUMNS[sort]
     ahead = shown_columns().where(POST.visible.is_(True), *([after(column)] if from_key else []))
     ahead = ahead.order_by(column.desc(), POST.id.desc()).limit(bindparam("examine")).subquery("ahead")
-
-    def among(name: str):  # a semi-join PostgreSQL hashes, whatever the plan (an array's ANY is searched row by row)
-        return select(func.unnest(bindparam(name, type_=IDS)))
-
-    sources = or_(ahead.c.subwiki_id.in_(among("subwikis")), ahead.c.author_id.in_(among("followees")))
+    # Semi-joins PostgreSQL hashes, whatever the plan; kinds written in the SQL, so that it takes no other value.
+    user_id = bindparam("user_id")
+    subwikis = select(FeedMembership.subwiki_id).where(FeedMembership.user_id == user_id)
+    followees = select(FeedFollow.followee_id).where(FeedFollow.follower_id == user_id)
+    people_kinds = [literal_column(f"'{kind}'", String) for kind in MUTED_PEOPLE]
+    muted_people = select(FeedMute.target_id).where(FeedMute.user_id == user_id, FeedMute.kind.in_(people_kinds))
+    muted_subwikis = select(FeedMute.target_id).where(
+        FeedMute.user_id == user_id, FeedMute.kind == literal_column("'subwiki'", String)
+    )
+    sources = or_(ahead.c.subwiki_id.in_(subwikis), ahead.c.author_id.in_(followees))
     muted = and_(
-        or_(ahead.c.author_id.is_(None), ahead.c.author_id.not_in(among("muted_people"))),
-        ahead.c.subwiki_id.not_in(among("muted_subwikis")),
+        or_(ahead.c.author_id.is_(None), ahead.c.author_id.not_in(muted_people)),
+        ahead.c.subwiki_id.not_in(muted_subwikis),
     )
     key = ahead.c[column.key]
     return select(ahead).where(sources, muted).order_by(key.desc(), ahead.c.id.desc()).limit(bindparam("size"))
