@@ -5,7 +5,8 @@ parameters. Through SQLAlchemy's execution (its context, cache key, bind process
 costs the service about as much CPU as the whole of psycopg's work for it; so on PostgreSQL the SQL
 SQLAlchemy compiles for the statement is kept and run on the transaction's own psycopg connection
 (the same session, inside the same unit of work when there is one), and rows come back as named
-tuples of the values psycopg loads, which are the ones SQLAlchemy hands over for these columns. The
+tuples of the values psycopg loads, which are the ones SQLAlchemy hands over for these columns; in
+binary, which both PostgreSQL and psycopg write and read with less work than text (floats most). The
 parameters must need no processing on the way: plain values and lists bound as arrays. A statement with
 an expanding ``IN`` (its SQL depends on its list's length), and any statement elsewhere (SQLite), goes
 through the connection as any other.
@@ -44,7 +45,7 @@ def all_rows(connection: Connection, statement, params: dict) -> list:
     if sql is None:
         return connection.execute(statement, params).all()
     with connection.connection.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, params, binary=True)
         return cursor.fetchall()
 
 
@@ -54,7 +55,7 @@ def first_row(connection: Connection, statement, params: dict):
     if sql is None:
         return connection.execute(statement, params).first()
     with connection.connection.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, params, binary=True)
         return cursor.fetchone()
 
 
@@ -69,7 +70,7 @@ def pipelined(connection: Connection, statements: list[tuple[Any, dict]]) -> lis
     with driver.pipeline():
         for sql, (_, params) in zip(sqls, statements, strict=True):
             cursor = driver.cursor(row_factory=namedtuple_row)
-            cursor.execute(sql, params)
+            cursor.execute(sql, params, binary=True)
             cursors.append(cursor)
     try:
         return [cursor.fetchall() for cursor in cursors]
