@@ -22,7 +22,6 @@ from feed import ranking
 from feed.exceptions import Invalid
 from feed.kept import FRONT, author_tag, home_tags, reader_tag, subwiki_tag
 from feed.models import FeedPost, FeedSubwiki
-from feed.pages import assembly
 from feed.pages.assembly import page
 from feed.pages.home import home_sources
 from feed.pages.items import post_cards, post_scores
@@ -111,16 +110,10 @@ def home_feed(
     now: datetime,
     depends: set | None = None,
 ) -> dict:
-    if assembly.keyset_union("home", tx.connection.dialect.name):
-        params = {"user_id": user_id}  # its sources are read with the page's first rows (home.home_probe)
-    else:
-        params = home_sources(tx, user_id)
-    answer = page(tx, "home", params, sort, limit, cursor, now, per_subwiki=ranking.CONFIG.PER_SUBWIKI_HOME)
-    if "subwikis" not in params:
-        params.update(home_sources(tx, user_id))
+    params = home_sources(tx, user_id)
     if depends is not None:
         depends |= home_tags(user_id, params["subwikis"], params["followees"])
-    return answer
+    return page(tx, "home", params, sort, limit, cursor, now, per_subwiki=ranking.CONFIG.PER_SUBWIKI_HOME)
 
 
 def _window(window: str, now: datetime) -> dict:

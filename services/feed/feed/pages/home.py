@@ -41,10 +41,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Select
 
-from feed.models import MUTED_PEOPLE, FeedFollow, FeedMembership, FeedMute
+from feed.models import FeedFollow, FeedMembership, FeedMute
 from feed.pages.keyset import POST, SORT_COLUMNS, after, after_params, shown_columns
-from feed.pages.rows import all_rows, pipelined
-from feed.pages.scan import new_creator_conditions
+from feed.pages.rows import all_rows
+from feed.pages.scan import muted_by, new_creator_conditions
 from svclib.db import Transaction
 
 if TYPE_CHECKING:
@@ -62,16 +62,12 @@ def keyset_union(kind: str, dialect: str) -> bool:
 def home_sources(tx: Transaction, user_id: str) -> dict:
     """What a reader's home feed draws from and leaves out: ``{"user_id", "subwikis", "followees",
     "muted_people", "muted_subwikis"}``; the subwikis and people muted (or blocked) are no sources."""
-    return {"user_id": user_id, **sources_of(all_rows(tx.connection, home_sources_statement(), {"user_id": user_id}))}
-
-
-def sources_of(rows) -> dict:
-    """The sources of ``home_sources`` from the rows of ``home_sources_statement``."""
     found: dict[str, list[str]] = {"subwikis": [], "followees": [], "user": [], "block": [], "subwiki": []}
-    for kind, source in rows:
+    for kind, source in all_rows(tx.connection, home_sources_statement(), {"user_id": user_id}):
         found[kind].append(source)
     people, subwikis = {*found["user"], *found["block"]}, set(found["subwiki"])
     return {
+        "user_id": user_id,
         "subwikis": [s for s in found["subwikis"] if s not in subwikis],
         "followees": [f for f in found["followees"] if f not in people],
         "muted_people": sorted(people),
@@ -99,19 +95,9 @@ def home_sources_statement() -> Select:
 
 def home_probe(connection, sort: str, sources: dict, key: list | None, size: int) -> list[Row] | None:
     """The next ``size`` home rows after ``key`` when the next PROBE_AHEAD × ``size`` rows of the index hold
-    them (the reader's sources are dense there); None when they do not.
-
-    The probe reads the reader's sources itself (``:user_id``): when ``sources`` holds only the reader's id,
-    they are read in the same round trip and added to it (``home_sources``)."""
+    them (the reader's sources are dense there); None when they do not."""
     bound = {"user_id": sources["user_id"], "size": size, "examine": size * PROBE_AHEAD, **after_params(key)}
-    probe = home_probe_statement(sort, key is not None)
-    if "subwikis" in sources:
-        rows = all_rows(connection, probe, bound)
-    else:
-        found, rows = pipelined(
-            connection, [(home_sources_statement(), {"user_id": sources["user_id"]}), (probe, bound)]
-        )
-        sources.update(sources_of(found))
+    rows = all_rows(connection, home_probe_statement(sort, key is not None), bound)
     return rows if len(rows) == size else None
 
 
@@ -123,15 +109,11 @@ def home_probe_statement(sort: str, from_key: bool) -> Select:
     column = SORT_COLUMNS[sort]
     ahead = shown_columns().where(POST.visible.is_(True), *([after(column)] if from_key else []))
     ahead = ahead.order_by(column.desc(), POST.id.desc()).limit(bindparam("examine")).subquery("ahead")
-    # Semi-joins PostgreSQL hashes, whatever the plan; kinds written in the SQL, so that it takes no other value.
+    # Semi-joins on the reader's own rows, which PostgreSQL hashes whatever the plan.
     user_id = bindparam("user_id")
     subwikis = select(FeedMembership.subwiki_id).where(FeedMembership.user_id == user_id)
     followees = select(FeedFollow.followee_id).where(FeedFollow.follower_id == user_id)
-    people_kinds = [literal_column(f"'{kind}'", String) for kind in MUTED_PEOPLE]
-    muted_people = select(FeedMute.target_id).where(FeedMute.user_id == user_id, FeedMute.kind.in_(people_kinds))
-    muted_subwikis = select(FeedMute.target_id).where(
-        FeedMute.user_id == user_id, FeedMute.kind == literal_column("'subwiki'", String)
-    )
+    muted_people, muted_subwikis = muted_by(user_id)
     sources = or_(ahead.c.subwiki_id.in_(subwikis), ahead.c.author_id.in_(followees))
     muted = and_(
         or_(ahead.c.author_id.is_(None), ahead.c.author_id.not_in(muted_people)),

@@ -57,23 +57,3 @@ def first_row(connection: Connection, statement, params: dict):
     with connection.connection.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
         cursor.execute(sql, params, binary=True)
         return cursor.fetchone()
-
-
-def pipelined(connection: Connection, statements: list[tuple[Any, dict]]) -> list[list]:
-    """Every row of each ``(statement, params)``, in order: on PostgreSQL sent together in one round trip
-    (psycopg's pipeline mode), elsewhere one after the other."""
-    sqls = [driver_sql(statement, connection) for statement, _ in statements]
-    if any(sql is None for sql in sqls):
-        return [all_rows(connection, statement, params) for statement, params in statements]
-    driver = connection.connection.driver_connection
-    cursors = []
-    with driver.pipeline():
-        for sql, (_, params) in zip(sqls, statements, strict=True):
-            cursor = driver.cursor(row_factory=namedtuple_row)
-            cursor.execute(sql, params, binary=True)
-            cursors.append(cursor)
-    try:
-        return [cursor.fetchall() for cursor in cursors]
-    finally:
-        for cursor in cursors:
-            cursor.close()

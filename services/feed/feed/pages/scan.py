@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import String, and_, bindparam, literal_column, or_, select
 from sqlalchemy.sql import Select
 
 from feed.models import MUTED_PEOPLE, FeedMute
@@ -39,10 +39,17 @@ def condition(kind: str, windowed: bool) -> list:
 
 def muted_conditions() -> list:
     """The front page without posts by people or in subwikis that ``:viewer_id`` muted (or people they blocked)."""
-    viewer = bindparam("viewer_id")
-    people = select(FeedMute.target_id).where(FeedMute.user_id == viewer, FeedMute.kind.in_(MUTED_PEOPLE))
-    subwikis = select(FeedMute.target_id).where(FeedMute.user_id == viewer, FeedMute.kind == "subwiki")
+    people, subwikis = muted_by(bindparam("viewer_id"))
     return [or_(POST.author_id.is_(None), POST.author_id.not_in(people)), POST.subwiki_id.not_in(subwikis)]
+
+
+def muted_by(reader) -> tuple[Select, Select]:
+    """The ids of the people and of the subwikis ``reader`` muted (people muted or blocked). The kinds are
+    written in the SQL, not bound: the statement takes the reader's id alone (``feed.pages.rows``)."""
+    people_kinds = [literal_column(f"'{kind}'", String) for kind in MUTED_PEOPLE]
+    people = select(FeedMute.target_id).where(FeedMute.user_id == reader, FeedMute.kind.in_(people_kinds))
+    subwiki_kind = literal_column("'subwiki'", String)
+    return people, select(FeedMute.target_id).where(FeedMute.user_id == reader, FeedMute.kind == subwiki_kind)
 
 
 def mutes_anything(tx: Transaction, viewer_id: str) -> bool:
