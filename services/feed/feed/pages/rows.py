@@ -14,14 +14,18 @@ through the connection as any other.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy.engine import Connection
 
 # id(statement) -> (statement, its SQL or None when it cannot run on the driver); the statement is kept
 # beside its SQL so that its id stays its own. Statements are built once per shape: this stays small.
 _compiled: dict[int, tuple[Any, str | None]] = {}
+MAX_KEPT = 500  # statements whose SQL is kept; more (statements built per call) start the list again
 
 
 def driver_sql(statement, connection: Connection) -> str | None:
@@ -31,6 +35,8 @@ def driver_sql(statement, connection: Connection) -> str | None:
         return None
     found = _compiled.get(id(statement))
     if found is None or found[0] is not statement:
+        if len(_compiled) >= MAX_KEPT:
+            _compiled.clear()
         compiled = statement.compile(dialect=connection.dialect)
         # Values are the caller's alone: a statement with an expanding IN or a value of its own (literal())
         # needs SQLAlchemy's processing.
@@ -44,7 +50,7 @@ def all_rows(connection: Connection, statement, params: dict) -> list:
     sql = driver_sql(statement, connection)
     if sql is None:
         return connection.execute(statement, params).all()
-    with connection.connection.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(sql, params, binary=True)
         return cursor.fetchall()
 
@@ -54,6 +60,20 @@ def first_row(connection: Connection, statement, params: dict):
     sql = driver_sql(statement, connection)
     if sql is None:
         return connection.execute(statement, params).first()
-    with connection.connection.driver_connection.cursor(row_factory=namedtuple_row) as cursor:
+    with _cursor(connection) as cursor:
         cursor.execute(sql, params, binary=True)
         return cursor.fetchone()
+
+
+@contextmanager
+def _cursor(connection: Connection) -> Iterator[psycopg.Cursor]:
+    """A cursor of ``connection``'s psycopg connection; a connection found broken is invalidated, as SQLAlchemy
+    invalidates one that fails under it, so that the pool does not hand it out again."""
+    driver = connection.connection.driver_connection
+    try:
+        with driver.cursor(row_factory=namedtuple_row) as cursor:
+            yield cursor
+    except psycopg.Error:
+        if driver.broken or driver.closed:
+            connection.invalidate()
+        raise
