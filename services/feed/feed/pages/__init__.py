@@ -10,6 +10,7 @@ page is read from, for the kept answers (``feed.kept``). The modules, each one s
 - ``assembly``: rows read in batches and chosen into a page, its new creator and next cursor;
 - ``items``: an entry as the feed answers it, with its scores and reasons;
 - ``cursors``: where the next page starts and what was already shown.
+- ``rows``: each statement run, on PostgreSQL straight on the transaction's psycopg connection.
 """
 
 from __future__ import annotations

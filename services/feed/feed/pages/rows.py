@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 # id(statement) -> (statement, its SQL or None when it cannot run on the driver); the statement is kept
 # beside its SQL so that its id stays its own. Statements are built once per shape: this stays small.
@@ -50,7 +51,7 @@ def all_rows(connection: Connection, statement, params: dict) -> list:
     sql = driver_sql(statement, connection)
     if sql is None:
         return connection.execute(statement, params).all()
-    with _cursor(connection) as cursor:
+    with _cursor(connection, sql, params) as cursor:
         cursor.execute(sql, params, binary=True)
         return cursor.fetchall()
 
@@ -60,20 +61,25 @@ def first_row(connection: Connection, statement, params: dict):
     sql = driver_sql(statement, connection)
     if sql is None:
         return connection.execute(statement, params).first()
-    with _cursor(connection) as cursor:
+    with _cursor(connection, sql, params) as cursor:
         cursor.execute(sql, params, binary=True)
         return cursor.fetchone()
 
 
 @contextmanager
-def _cursor(connection: Connection) -> Iterator[psycopg.Cursor]:
-    """A cursor of ``connection``'s psycopg connection; a connection found broken is invalidated, as SQLAlchemy
-    invalidates one that fails under it, so that the pool does not hand it out again."""
+def _cursor(connection: Connection, sql: str, params: dict) -> Iterator[psycopg.Cursor]:
+    """A cursor of ``connection``'s psycopg connection. A failure is raised as SQLAlchemy raises it
+    (``sqlalchemy.exc.DBAPIError``'s kinds: a value the database refuses a ``DataError``, a lost
+    connection an ``OperationalError``), so that callers tell faults apart as for any other statement;
+    a connection found broken is invalidated, as SQLAlchemy does, so that the pool does not hand it out again."""
     driver = connection.connection.driver_connection
     try:
         with driver.cursor(row_factory=namedtuple_row) as cursor:
             yield cursor
-    except psycopg.Error:
-        if driver.broken or driver.closed:
+    except psycopg.Error as exc:
+        broken = driver.broken or driver.closed
+        if broken:
             connection.invalidate()
-        raise
+        raise DBAPIError.instance(
+            sql, params, exc, psycopg.Error, connection_invalidated=broken, dialect=connection.dialect
+        ) from exc

@@ -1,9 +1,8 @@
 """A page's statements run straight on psycopg on PostgreSQL (feed.pages.rows): the rows SQLAlchemy would
 give, statements it must process itself left to it, and a connection found broken not handed out again."""
 
-import psycopg
 import pytest
-from sqlalchemy import bindparam, insert, literal, select
+from sqlalchemy import bindparam, exc, insert, literal, select
 
 from feed.models import Base, FeedPost
 from feed.pages import rows
@@ -77,8 +76,17 @@ def test_a_connection_found_broken_is_not_handed_out_again(database):
         pid = tx.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         with database.reading() as other:
             other.connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
-        with pytest.raises(psycopg.OperationalError):
+        with pytest.raises(exc.OperationalError) as raised:
             rows.all_rows(tx.connection, STATEMENT, {"low": 0.5})
-        assert tx.connection.invalidated
+        assert tx.connection.invalidated and raised.value.connection_invalidated
     with database.reading() as tx:  # a new connection, not the broken one
         assert len(rows.all_rows(tx.connection, STATEMENT, {"low": 0.5})) == 2
+
+
+def test_a_value_the_database_refuses_is_raised_as_sqlalchemy_raises_it(database):
+    """As through SQLAlchemy (the service answers it as Invalid: svclib.rpc.answers.answerable)."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("straight on psycopg only on PostgreSQL")
+    statement = select(POST.id).where(POST.id == bindparam("id"))
+    with database.reading() as tx, pytest.raises(exc.DataError):
+        rows.all_rows(tx.connection, statement, {"id": "p\x001"})
