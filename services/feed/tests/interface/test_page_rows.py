@@ -15,6 +15,16 @@ NOW = utcnow()
 @pytest.fixture(params=["postgresql", "sqlite"])
 def database(request):
     url = request.getfixturevalue("database_url")("feed") if request.param == "postgresql" else "sqlite://"
+    yield from _seeded(url)
+
+
+@pytest.fixture
+def postgres_database(database_url):
+    """For what only happens on PostgreSQL (statements straight on psycopg)."""
+    yield from _seeded(database_url("feed"))
+
+
+def _seeded(url: str):
     database = StandaloneDatabase(Base.metadata, url)
     with database.transaction() as tx:
         tx.connection.execute(
@@ -69,9 +79,8 @@ def test_statements_sqlalchemy_must_process_go_through_it(database):
         assert tuple(rows.first_row(tx.connection, valued, {"id": "p0"})) == ("p0", "x")
 
 
-def test_a_connection_found_broken_is_not_handed_out_again(database):
-    if database.engine.dialect.name != "postgresql":
-        pytest.skip("straight on psycopg only on PostgreSQL")
+def test_a_connection_found_broken_is_not_handed_out_again(postgres_database):
+    database = postgres_database
     with database.reading() as tx:
         pid = tx.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         with database.reading() as other:
@@ -83,10 +92,9 @@ def test_a_connection_found_broken_is_not_handed_out_again(database):
         assert len(rows.all_rows(tx.connection, STATEMENT, {"low": 0.5})) == 2
 
 
-def test_a_value_the_database_refuses_is_raised_as_sqlalchemy_raises_it(database):
+def test_a_value_the_database_refuses_is_raised_as_sqlalchemy_raises_it(postgres_database):
     """As through SQLAlchemy (the service answers it as Invalid: svclib.rpc.answers.answerable)."""
-    if database.engine.dialect.name != "postgresql":
-        pytest.skip("straight on psycopg only on PostgreSQL")
+    database = postgres_database
     statement = select(POST.id).where(POST.id == bindparam("id"))
     with database.reading() as tx, pytest.raises(exc.DataError):
         rows.all_rows(tx.connection, statement, {"id": "p\x001"})
