@@ -97,7 +97,7 @@ class Freshness(threading.Thread):
     a write not seen within ``LIMIT`` seconds counts as never seen.
     """
 
-    POLL = 0.01
+    POLL = 0.05  # every poll is a request the visits do not count: a finer one would add a load of its own
     LIMIT = 10.0
     PAUSE = 1.0
 
