@@ -48,22 +48,22 @@ def driver_sql(statement, connection: Connection) -> str | None:
 
 def all_rows(connection: Connection, statement, params: dict) -> list:
     """Every row of ``statement`` run with ``params``."""
-    sql = driver_sql(statement, connection)
-    if sql is None:
-        return connection.execute(statement, params).all()
-    with _cursor(connection, sql, params) as cursor:
-        cursor.execute(sql, params, binary=True)
-        return cursor.fetchall()
+    return _run(connection, statement, params, all_of=True)
 
 
 def first_row(connection: Connection, statement, params: dict):
     """The first row of ``statement`` run with ``params``, or None."""
+    return _run(connection, statement, params, all_of=False)
+
+
+def _run(connection: Connection, statement, params: dict, all_of: bool):
     sql = driver_sql(statement, connection)
     if sql is None:
-        return connection.execute(statement, params).first()
+        result = connection.execute(statement, params)
+        return result.all() if all_of else result.first()
     with _cursor(connection, sql, params) as cursor:
         cursor.execute(sql, params, binary=True)
-        return cursor.fetchone()
+        return cursor.fetchall() if all_of else cursor.fetchone()
 
 
 @contextmanager
