@@ -133,19 +133,16 @@ def record_person_name(tx: Transaction, user: dict, registered: bool) -> None:
         and tx.session.execute(select(KNOWN_USERS.c.id).where(KNOWN_USERS.c.id == user["id"])).first() is None
     ):
         return
-    row = tx.session.get(PersonName, user["id"])
-    display_name = user.get("display_name") or user["username"]
-    if row is None:
-        tx.session.add(PersonName(id=user["id"], username=user["username"], display_name=display_name))
-    elif not registered:
-        row.username, row.display_name = user["username"], display_name
+    names = {"username": user["username"], "display_name": user.get("display_name") or user["username"]}
+    row = locked_row(tx, PersonName, {"id": user["id"]}, names)
+    if not registered:
+        row.username, row.display_name = names["username"], names["display_name"]
 
 
 def record_subwiki_name(tx: Transaction, subwiki: dict) -> None:
     """A subwiki's name as listed posts show it; a revision no newer than the one held changes nothing."""
-    row = tx.session.get(SubwikiName, subwiki["id"], with_for_update=True)
     revision = int(subwiki.get("revision") or 1)
-    if row is None:
-        tx.session.add(SubwikiName(id=subwiki["id"], slug=subwiki["slug"], name=subwiki["name"], revision=revision))
-    elif revision > row.revision:
-        row.slug, row.name, row.revision = subwiki["slug"], subwiki["name"], revision
+    shown = {"slug": subwiki["slug"], "name": subwiki["name"], "revision": revision}
+    row = locked_row(tx, SubwikiName, {"id": subwiki["id"]}, shown)
+    if revision > row.revision:
+        row.slug, row.name, row.revision = shown["slug"], shown["name"], revision
