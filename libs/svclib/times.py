@@ -10,11 +10,14 @@ def utcnow() -> datetime:
 
 
 def isoformat(value: datetime | None) -> str | None:
+    """``value`` in UTC as ISO 8601 text ending in "Z" (a naive time is taken to be in UTC). Subtracting the
+    offset is the same as ``astimezone(UTC)`` without the zone lookup: feed pages write 25 a page."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    offset = value.utcoffset()
+    if offset is not None:
+        value = (value - offset).replace(tzinfo=None)
+    return value.isoformat() + "Z"
 
 
 def parse_time(value: str) -> datetime:

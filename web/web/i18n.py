@@ -58,13 +58,11 @@ def _catalog():
 
 def translate(message: str) -> str:
     """The message in the request's language (for templates: Jinja's i18n formats it)."""
-    kept = _request_catalog()
-    return (get_translations() if kept is None else kept.catalog).ugettext(message)
+    return _catalog().ugettext(message)
 
 
 def translate_plural(singular: str, plural: str, n: int) -> str:
-    kept = _request_catalog()
-    return (get_translations() if kept is None else kept.catalog).ungettext(singular, plural, n)
+    return _catalog().ungettext(singular, plural, n)
 
 
 def gettext(message: str, **variables) -> str:

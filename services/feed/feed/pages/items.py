@@ -12,7 +12,7 @@ from sqlalchemy import Row, select
 from feed import ranking
 from feed.kept import FRONT, subwiki_tag
 from feed.pages.keyset import POST
-from svclib.db import Transaction
+from svclib.db import Transaction, isoformat
 
 
 def item(row: Row, now: datetime, promoted: bool = False) -> dict:
@@ -35,21 +35,10 @@ def item(row: Row, now: datetime, promoted: bool = False) -> dict:
         "author_display_name": row.author_display_name,
         "subwiki": row.subwiki_slug,
         "subwiki_name": row.subwiki_name,
-        "posted_at": _utc_text(posted_at),
-        "up": row.up_count,
-        "down": row.down_count,
-        "comment_count": row.comment_count,
-        "quality": row.quality,
+        "posted_at": isoformat(posted_at),
+        **scores(row),
         "rank": {"score": row.rank, "reasons": factors},
     }
-
-
-def _utc_text(value: datetime) -> str:
-    """``svclib.times.isoformat`` of an aware time, without converting it to another zone first."""
-    offset = value.utcoffset()
-    if offset is None:  # a naive time is in UTC
-        return value.isoformat() + "Z"
-    return (value - offset).replace(tzinfo=None).isoformat() + "Z"
 
 
 def scores(row) -> dict:
