@@ -101,6 +101,20 @@ def test_the_idempotency_key_reaches_content(client, services, auth):
     assert keys == ["k-1", None]
 
 
+def test_the_idempotency_key_reaches_communities(client, services, auth):
+    keys = []
+
+    def create_subwiki(user_id, idempotency_key, **data):
+        keys.append(idempotency_key)
+        return {"id": "s1", "slug": data["slug"]}
+
+    services.on("communities", "create_subwiki", create_subwiki)
+    made = {"slug": "rivers", "name": "Rivers"}
+    assert client.post("/api/v1/subwikis", headers={**auth, "Idempotency-Key": "k-1"}, json=made).status_code == 201
+    assert client.post("/api/v1/subwikis", headers=auth, json=made).status_code == 201
+    assert keys == ["k-1", None]
+
+
 def test_spam_defences_answer_in_the_error_shape(client, services, remote, auth):
     """A new account beyond its posts an hour: 429 rate_limited with Retry-After; the same post again: 409 duplicate;
     too many links: 400 on the body field; a comment beyond its minute: 429 with Retry-After."""

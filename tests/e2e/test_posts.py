@@ -264,6 +264,21 @@ def test_creating_requests_retried_with_an_idempotency_key_make_one_resource(api
     ]
     assert uploads[0].status_code == uploads[1].status_code == 201
     assert uploads[0].json()["image_id"] == uploads[1].json()["image_id"]
+    slug = f"k{key[:12]}"
+    subwiki = {"slug": slug, "name": "Kept once", "summary": "One subwiki, however often asked."}
+    made = [
+        api.post("/api/v1/subwikis", token=place["author"], json=subwiki, headers={"Idempotency-Key": key})
+        for _ in range(2)
+    ]
+    assert made[0].status_code == made[1].status_code == 201, made[1].text
+    assert made[1].json()["slug"] == slug and made[1].json()["member_count"] == 1  # not 409: the slug is its own
+    reused = api.post(
+        "/api/v1/subwikis",
+        token=place["author"],
+        json={**subwiki, "slug": f"{slug}x"},
+        headers={"Idempotency-Key": key},
+    )
+    assert reused.status_code == 409 and "Idempotency-Key" in reused.json()["error"]["fields"]
 
 
 def test_a_picture_over_the_work_budget_is_payload_too_large(api, place):

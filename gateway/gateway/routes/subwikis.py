@@ -6,7 +6,7 @@ from flask import Blueprint, g, jsonify
 
 from gateway.auth import current_caller, login_required
 from gateway.people import people, with_people
-from gateway.routes import body, doc, history, query, revision_changes, services
+from gateway.routes import RETRY_KEY, body, doc, history, idempotency_key, query, revision_changes, services
 from gateway.routes.posts import present_held
 from gateway.schemas import (
     CreateSubwikiRequest,
@@ -51,19 +51,22 @@ def list_subwikis():
 @bp.post("")
 @login_required
 @doc(
-    "Create a subwiki; its creator becomes its first moderator",
+    "Create a subwiki; its creator becomes its first moderator; an Idempotency-Key header makes a retry safe",
     CreateSubwikiRequest,
     Subwiki,
     201,
     auth=True,
     tag="Subwikis",
     errors=(409, 429),
+    headers=(RETRY_KEY,),
     description="A new account starts one subwiki a day, more as its trust rises: beyond, "
     "429 `rate_limited` with `Retry-After`.",
 )
 def create_subwiki():
     data = body(CreateSubwikiRequest)
-    created = services().call("communities", "create_subwiki", g.caller["id"], **data)
+    created = services().call(
+        "communities", "create_subwiki", g.caller["id"], **data, idempotency_key=idempotency_key()
+    )
     return jsonify(present(created)), 201
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, S
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables, utcnow
+from svclib.idempotency import request_keys_table
 from svclib.ratelimit import rate_limits_table
 from svclib.users import known_users_table
 
@@ -18,6 +19,8 @@ OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
 KNOWN_USERS = known_users_table(Base.metadata)
 # Identity announces accounts: {"user": {"id", "username", ...}}.
 RATE_LIMITS = rate_limits_table(Base.metadata)
+# Creating requests' Idempotency-Keys (svclib.idempotency).
+REQUEST_KEYS = request_keys_table(Base.metadata)
 
 
 class Trust(Base):

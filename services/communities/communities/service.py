@@ -40,9 +40,17 @@ class CommunitiesService:
         return {"service": self.name, "ok": True}
 
     @rpc(expected_exceptions=DECLARED)
-    def create_subwiki(self, user_id: str, slug: str, name: str, summary: str = "", description: str = "") -> dict:
+    def create_subwiki(
+        self,
+        user_id: str,
+        slug: str,
+        name: str,
+        summary: str = "",
+        description: str = "",
+        idempotency_key: str | None = None,
+    ) -> dict:
         with self.db.transaction() as tx:
-            return handlers.create_subwiki(tx, user_id, slug, name, summary, description)
+            return handlers.create_subwiki(tx, user_id, slug, name, summary, description, idempotency_key)
 
     @rpc(expected_exceptions=DECLARED)
     def get_subwiki(self, slug: str, viewer_id: str | None = None) -> dict:

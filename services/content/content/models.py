@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, S
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
+from svclib.idempotency import request_keys_table
 from svclib.ratelimit import rate_limits_table
 from svclib.users import known_users_table
 
@@ -18,6 +19,8 @@ OUTBOX, PROCESSED_EVENTS = plumbing_tables(Base.metadata)
 KNOWN_USERS = known_users_table(Base.metadata)
 # Identity announces accounts: {"user": {"id", "username", ...}}.
 RATE_LIMITS = rate_limits_table(Base.metadata)
+# Creating requests' Idempotency-Keys (svclib.idempotency).
+REQUEST_KEYS = request_keys_table(Base.metadata)
 
 
 class Member(Base):
@@ -318,15 +321,3 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")
     resolved_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     action: Mapped[str | None] = mapped_column(String(10), nullable=True)
-
-
-class RequestKey(Base):
-    """A creating request's Idempotency-Key, per caller: what it asked (a fingerprint) and what it made."""
-
-    __tablename__ = "request_keys"
-
-    caller_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    action: Mapped[str] = mapped_column(String(20))
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    resource_id: Mapped[str | None] = mapped_column(String(32), nullable=True)

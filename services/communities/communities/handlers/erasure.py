@@ -9,6 +9,7 @@ from communities.models import (
     KNOWN_USERS,
     OUTBOX,
     RATE_LIMITS,
+    REQUEST_KEYS,
     Membership,
     MembershipVersion,
     ModlogEntry,
@@ -89,7 +90,7 @@ def erase_person(tx: Transaction, user_id: str) -> None:
         tx,
         user_id,
         anonymise=(Subwiki.created_by, SubwikiRevision.editor_id, ModlogEntry.actor_id),
-        delete_where=(MembershipVersion.user_id, Trust.user_id),
+        delete_where=(MembershipVersion.user_id, Trust.user_id, REQUEST_KEYS.c.caller_id),
         keys=(RATE_LIMITS.c.key,),
         outbox=OUTBOX,
     )

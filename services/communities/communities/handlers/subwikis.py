@@ -23,12 +23,14 @@ from communities.consumes import NEW_ACCOUNT_TRUST
 from communities.exceptions import Conflict, Invalid
 from communities.handlers.access import HISTORY, check_lengths, find_subwiki, known_user, view
 from communities.handlers.members import emit_membership
-from communities.models import RATE_LIMITS, Membership, Subwiki, Trust
+from communities.models import RATE_LIMITS, REQUEST_KEYS, Membership, Subwiki, Trust
 from communities.schemas import SubwikiSummarySchema
 from svclib import pagination
 from svclib.db import Transaction, utcnow
+from svclib.idempotency import RequestKeys
 from svclib.tiers import TieredLimit, Tiers
 
+KEYS = RequestKeys(REQUEST_KEYS, Conflict, Invalid)
 SLUG = re.compile(r"^[a-z0-9_]{3,40}$")
 
 TRUST_TIERS = Tiers("TRUST_TIER", (("new", 0.25), ("member", 0.5), ("trusted", math.inf)))
@@ -70,9 +72,23 @@ def _slug_taken(tx: Transaction, slug: str) -> bool:
     return tx.session.scalar(select(Subwiki.id).where(Subwiki.slug == slug)) is not None
 
 
-def create_subwiki(tx: Transaction, user_id: str, slug: str, name: str, summary: str, description: str) -> dict:
+def create_subwiki(
+    tx: Transaction,
+    user_id: str,
+    slug: str,
+    name: str,
+    summary: str,
+    description: str,
+    idempotency_key: str | None = None,
+) -> dict:
+    """A new subwiki, its creator its first member and moderator; with an ``idempotency_key`` the same
+    request again answers with the subwiki it made (a 409 with another request)."""
     slug = (slug or "").strip().lower()
     name = (name or "").strip()
+    request = {"slug": slug, "name": name, "summary": summary or "", "description": description or ""}
+    made = KEYS.claim(tx, user_id, idempotency_key, "create_subwiki", request)
+    if made is not None:
+        return view(tx, tx.session.get(Subwiki, made), user_id)
     fields: dict[str, list[str]] = {}
     if not SLUG.match(slug):
         fields["slug"] = ["Use 3 to 40 of a-z, 0-9 and _."]
@@ -112,6 +128,7 @@ def create_subwiki(tx: Transaction, user_id: str, slug: str, name: str, summary:
     tx.emit(events.SubwikiCreated.of(subwiki))
     emit_membership(tx, events.MemberJoined, subwiki, creator)
     emit_membership(tx, events.ModeratorAdded, subwiki, creator, actor_id=user_id)
+    KEYS.settle(tx, user_id, idempotency_key, subwiki.id)
     return view(tx, subwiki, user_id)
 
 

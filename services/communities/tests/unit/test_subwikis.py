@@ -52,6 +52,31 @@ def test_slugs_are_unique(service):
         service.create_subwiki("bob", "RIVERS", "Other rivers")
 
 
+def test_a_retry_with_its_idempotency_key_answers_with_the_subwiki_it_made(service, db):
+    first = service.create_subwiki("ann", "rivers", "Rivers", "Water.", idempotency_key="k-1")
+    again = service.create_subwiki("ann", "rivers", "Rivers", "Water.", idempotency_key="k-1")
+    assert again["id"] == first["id"] and again["slug"] == "rivers"
+    assert emitted(db) == ["subwiki_created", "member_joined", "moderator_added"]  # made once, announced once
+    with pytest.raises(Conflict) as caught:  # the same key for another request
+        service.create_subwiki("ann", "lakes", "Lakes", idempotency_key="k-1")
+    assert "Idempotency-Key" in caught.value.details["fields"]
+    # Keys are the caller's own: another person's k-1 is theirs (and meets the slug taken).
+    with pytest.raises(Conflict) as caught:
+        service.create_subwiki("bob", "rivers", "Rivers", "Water.", idempotency_key="k-1")
+    assert "slug" in caught.value.details["fields"]
+    with pytest.raises(Invalid):
+        service.create_subwiki("ann", "lakes", "Lakes", idempotency_key="")
+
+
+def test_an_erased_creator_s_keys_go_with_them(service, db):
+    from communities.models import REQUEST_KEYS
+
+    service.create_subwiki("ann", "rivers", "Rivers", idempotency_key="k-1")
+    service.handle_user_erased({"event_id": "erase-ann", "user": {"id": "ann"}})
+    with db.transaction() as tx:
+        assert tx.session.execute(select(REQUEST_KEYS)).all() == []
+
+
 def test_unknown_creator_is_refused(service):
     with pytest.raises(NotFound):
         service.create_subwiki("ghost", "ghosts", "Ghosts")
