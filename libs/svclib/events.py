@@ -48,6 +48,7 @@ import traceback
 from functools import partial
 
 import kombu
+from amqp.exceptions import InternalError as BrokerInternalError
 from eventlet.semaphore import Semaphore
 from kombu import Queue
 from nameko.events import EventHandler
@@ -91,6 +92,10 @@ def classify(exc: BaseException) -> str:
     if isinstance(exc, sa_exc.OperationalError | sa_exc.DisconnectionError | sa_exc.TimeoutError):
         return TRANSIENT
     if isinstance(exc, ConnectionError | TimeoutError | RpcTimeout | UnknownService | NotYet):
+        return TRANSIENT
+    # 541 INTERNAL_ERROR: the broker could not finish in time (a quorum queue whose members a busy node did not
+    # start within its channel operation timeout); asked again, it does.
+    if isinstance(exc, BrokerInternalError):
         return TRANSIENT
     if type(exc).__name__ in ("OperationalError", "ServiceUnavailable") or getattr(exc, "exc_type", None) in (
         "ServiceUnavailable",

@@ -26,7 +26,8 @@ import kombu
 from nameko.containers import ServiceContainer
 
 from svclib import settings
-from svclib.events import ReliableEventHandler
+from svclib.events import TRANSIENT, ReliableEventHandler, classify
+from svclib.startup import with_backoff
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--amqp-uri", default=settings.amqp_uri())
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    names = declare(args.modules, args.amqp_uri)
+    # Declaring is idempotent: after a passing fault (the broker restarting, or too busy to start a quorum
+    # queue in time) the whole declaration is made again, with back-off, for up to STARTUP_WAIT_SECONDS.
+    names = with_backoff(lambda: declare(args.modules, args.amqp_uri), "broker", lambda exc: classify(exc) == TRANSIENT)
     log.info("declared %d event queues", len(names))
     return 0
 

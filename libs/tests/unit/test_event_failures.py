@@ -2,6 +2,7 @@
 
 import psycopg
 import pytest
+from amqp.exceptions import InternalError
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -25,6 +26,7 @@ def dbapi(error_class, message):
         ConnectionResetError(),
         RemoteError("ServiceUnavailable", "identity did not answer"),
         NotYet("post p1"),
+        InternalError("timed out declaring queue 'evt-x'", (50, 10), "Queue.declare"),
     ],
 )
 def test_passing_faults_are_transient(exc):
