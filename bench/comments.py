@@ -15,7 +15,9 @@ after a 2 s warm-up):
 1. the 2,000-comment post's first comment page by date (the API's default), anonymous;
 2. the same page by score (the site's default sort), signed in;
 3. the post page's API calls for the 200-comment post, signed in, made at once as the site makes them
-   (the post, its comments by score, the unread count).
+   (the post with its comments by score, ``GET /posts/{id}?comments=quality``, and the unread count);
+4. beside it, the three calls a post page made before the API answered a post with its comments (the post,
+   its comments by score, the unread count), for comparison in the same run.
 
 Each gives req/s, p50/p95 latency, errors and the CPU milliseconds per request of each service's
 processes and the gateway's (RabbitMQ and PostgreSQL are shared with whatever else the machine runs
@@ -98,6 +100,10 @@ def main() -> int:
                 shown += 1
                 todo.extend(todo.pop()["children"])
             post_calls = (
+                (f"{api}/posts/{small}", {"comments": "quality"}),
+                (f"{api}/notifications/unread", None),
+            )
+            separate_calls = (
                 (f"{api}/posts/{small}", None),
                 (f"{api}/posts/{small}/comments", {"sort": "quality"}),
                 (f"{api}/notifications/unread", None),
@@ -112,8 +118,11 @@ def main() -> int:
                     signed_in,
                     groups,
                 ),
-                "200 comments: the post page's 3 API calls, signed in": load(
+                "200 comments: the post page's 2 API calls, signed in": load(
                     lambda s: at_once(s, *post_calls), args.seconds, signed_in, groups
+                ),
+                "200 comments: the 3 calls it made before, signed in": load(
+                    lambda s: at_once(s, *separate_calls), args.seconds, signed_in, groups
                 ),
             }
         finally:

@@ -6,8 +6,9 @@ post with 200 comments, signed in as a demo account:
 
 1. the front page through the site, beside the two calls it makes (``GET /api/v1/feed/public`` and
    the header's unread count);
-2. the post page through the site, beside the three calls it makes (the post, its comments, the
-   unread count; its held edits only when the post says some are held, and here none are);
+2. the post page through the site, beside the two calls it makes (the post with a page of its comments,
+   ``GET /api/v1/posts/{id}?comments=quality``, and the unread count; its held edits only when the post
+   says some are held, and here none are);
 
 the direct calls made at once, as the site makes them; each for ``--seconds`` at concurrency 8
 (threads of one Python process, each with its own pooled HTTP session), giving requests per second
@@ -277,8 +278,7 @@ def main() -> int:
             (f"{api}/notifications/unread", None),
         )
         post_calls = (
-            (f"{api}/posts/{post_id}", None),
-            (f"{api}/posts/{post_id}/comments", {"sort": "quality"}),
+            (f"{api}/posts/{post_id}", {"comments": "quality"}),
             (f"{api}/notifications/unread", None),
         )
         site_page = {**site, **rest}
@@ -290,7 +290,7 @@ def main() -> int:
             "post with 200 comments, site": load(
                 lambda s: check(s.get(f"{web}/posts/{post_id}", timeout=30)), args.seconds, site_session, site_page
             ),
-            "post with 200 comments, API (3 calls)": load(
+            "post with 200 comments, API (2 calls)": load(
                 lambda s: at_once(s, *post_calls), args.seconds, api_session, rest
             ),
         }
@@ -315,7 +315,7 @@ def main() -> int:
         "results": results,
         "overhead_p50": {
             "front page": ratio("front page, site", "front page, API (2 calls)"),
-            "post page": ratio("post with 200 comments, site", "post with 200 comments, API (3 calls)"),
+            "post page": ratio("post with 200 comments, site", "post with 200 comments, API (2 calls)"),
         },
         "front_page_weight": weight,
     }

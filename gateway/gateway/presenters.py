@@ -91,24 +91,34 @@ def posts(services, found: list[dict], committed: bool = False) -> list[dict]:
     """
     authors = {p["author_id"] for p in found if p["author_id"]}
     names_call = services.start("identity", "get_people", sorted(authors))
-    subwikis_call = services.start("communities", "get_subwikis", sorted({p["subwiki"] for p in found}))
-    scores_call = services.start("feed", "post_scores", [p["id"] for p in found])
     try:
-        people, subwikis, counted = services.gather(names_call, subwikis_call, scores_call)
+        people, subwikis, counted = services.gather(names_call, *parts(services, found))
         names = named(people, authors)
     except ServiceUnavailable:
         if not committed:
             raise
         names, subwikis, counted = unnamed(authors), {}, {}
-    return [
-        post(
-            p,
-            names[p["author_id"]] if p["author_id"] else None,
-            subwikis.get(p["subwiki"], {"slug": p["subwiki"]}),
-            counted.get(p["id"]) or _own_counts(p),
-        )
-        for p in found
-    ]
+    return [shown(p, names, subwikis, counted) for p in found]
+
+
+def parts(services, found: list[dict]) -> tuple:
+    """The calls, started, for what communities and the feed hold of content's posts: their subwikis'
+    summaries and the feed's numbers (``shown`` takes their answers)."""
+    return (
+        services.start("communities", "get_subwikis", sorted({p["subwiki"] for p in found})),
+        services.start("feed", "post_scores", [p["id"] for p in found]),
+    )
+
+
+def shown(found: dict, names: dict, subwikis: dict, counted: dict) -> dict:
+    """One of content's posts as ``post`` shows it, from its author's name (``names``, by id) and the answers
+    to ``parts``' calls."""
+    return post(
+        found,
+        names[found["author_id"]] if found["author_id"] else None,
+        subwikis.get(found["subwiki"], {"slug": found["subwiki"]}),
+        counted.get(found["id"]) or _own_counts(found),
+    )
 
 
 def listed_posts(services, found: list[dict]) -> list[dict]:

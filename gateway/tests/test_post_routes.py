@@ -307,3 +307,84 @@ def test_a_kept_page_is_shown_to_every_reader_without_being_changed(client, serv
             whole = client.get("/api/v1/comments/c2/thread", headers=headers).get_json()
             assert whole["next_cursor"] is None and whole["items"][0]["author"]["username"] == "ann"
     assert page == kept
+
+
+def serve_a_post_and_its_discussion(services) -> list:
+    """Content's post p1 by u1 with a comment by u1 and a reply by u2; identity's answers are recorded."""
+    asked = []
+    reply = {**COMMENT, "id": "c2", "parent_id": "c1", "author_id": "u2", "children": []}
+    page = {"items": [{**COMMENT, "children": [reply], "more_replies": 3}], "next_cursor": "WyJjMSJd"}
+
+    def get_people(ids, seen_by=None):
+        asked.append((ids, seen_by))
+        found = {"u1": {"username": "ann", "display_name": "Ann"}, "u2": {"username": "bob", "display_name": "Bob"}}
+        if seen_by:
+            found["u2"] = {**found["u2"], "blocked": True}
+        return {i: found[i] for i in ids}
+
+    services.on("content", "get_post", lambda post_id, viewer_id: {**POST, "my_vote": 0, "held_edits": 0})
+    services.on("content", "list_comments", lambda post_id, sort, limit, cursor: copy.deepcopy(page))
+    services.on("identity", "get_people", get_people)
+    services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
+    services.on("feed", "post_scores", lambda ids: {"p1": {"up": 2, "down": 1, "comment_count": 2, "quality": 0.5}})
+    return asked
+
+
+def test_a_post_and_a_page_of_its_discussion_come_in_one_answer(client, services, auth):
+    """GET /posts/{id}?comments=<sort> answers what GET /posts/{id} and GET /posts/{id}/comments?sort=<sort>
+    answer, with one call to identity naming the post's author and the commenters (and whom the reader blocked)."""
+    asked = serve_a_post_and_its_discussion(services)
+    post = client.get("/api/v1/posts/p1", headers=auth).get_json()
+    page = client.get("/api/v1/posts/p1/comments?sort=quality", headers=auth).get_json()
+    del asked[:]
+    services.calls.clear()
+    both = client.get("/api/v1/posts/p1?comments=quality", headers=auth)
+    assert both.status_code == 200 and both.mimetype == "application/json"
+    answer = both.get_json()
+    assert answer.pop("comments") == page
+    assert answer == post
+    assert page["items"][0]["children"][0]["blocked"] is True
+    assert asked == [(["u1", "u2"], "u1")]
+    assert [(c[0], c[1]) for c in services.calls if c[0] != "identity" or c[1] != "authenticate"] == [
+        ("content", "get_post"),
+        ("content", "list_comments"),
+        ("identity", "get_people"),
+        ("communities", "get_subwikis"),
+        ("feed", "post_scores"),
+    ]
+    # The page asked is the one GET /posts/{id}/comments gives by default, at the cursor passed on.
+    cursor = "WyJjMSJd"
+    client.get(f"/api/v1/posts/p1?comments=new&comments_cursor={cursor}")
+    listed = [c[2] for c in services.calls if c[1] == "list_comments"]
+    assert listed[-1] == ("p1", "new", 25, cursor)
+    assert asked[-1] == (["u1", "u2"], None)
+
+
+def test_a_post_without_comments_asked_makes_no_discussion_call(client, services):
+    serve_a_post_and_its_discussion(services)
+    answer = client.get("/api/v1/posts/p1").get_json()
+    assert "comments" not in answer
+    assert "list_comments" not in [c[1] for c in services.calls]
+
+
+def test_a_post_s_discussion_is_asked_by_a_known_sort_and_a_handed_out_cursor(client, services):
+    serve_a_post_and_its_discussion(services)
+    assert client.get("/api/v1/posts/p1?comments=best").status_code == 400
+    assert client.get("/api/v1/posts/p1?comments=new&comments_cursor=not%20a%20cursor").status_code == 400
+    assert client.get("/api/v1/posts/p1?sort=new").status_code == 400
+
+
+def test_a_post_whose_author_and_commenters_are_erased_asks_identity_nothing(client, services):
+    serve_a_post_and_its_discussion(services)
+    services.on("content", "get_post", lambda post_id, viewer_id: {**POST, "author_id": None})
+    services.on("content", "list_comments", lambda *args: {"items": [], "next_cursor": None})
+    answer = client.get("/api/v1/posts/p1?comments=quality").get_json()
+    assert answer["author"] is None and answer["comments"] == {"items": [], "next_cursor": None}
+    assert "get_people" not in [c[1] for c in services.calls]
+
+
+def test_a_missing_post_with_its_discussion_is_404(client, services, remote):
+    serve_a_post_and_its_discussion(services)
+    services.on("content", "get_post", remote("NotFound", "No such post."))
+    services.on("content", "list_comments", remote("NotFound", "No such post."))
+    assert client.get("/api/v1/posts/p9?comments=quality").status_code == 404

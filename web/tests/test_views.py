@@ -42,6 +42,12 @@ class FakeGateway:
         answer = self.answers.get((method, path))
         if isinstance(answer, Exception):
             raise answer
+        if isinstance(answer, dict) and "comments" in (kwargs.get("params") or {}):
+            # GET /posts/{id}?comments=: the post with the page GET /posts/{id}/comments gives.
+            comments = self.answers.get((method, f"{path}/comments"))
+            if isinstance(comments, Exception):
+                raise comments
+            return {**answer, "comments": comments}
         return answer
 
 
@@ -317,8 +323,9 @@ def test_a_long_discussion_continues_on_the_next_page(client, gateway):
     html = client.get("/posts/p1").get_data(as_text=True)
     assert "data-more-comments" in html and "cursor=page2" in html
     client.get("/posts/p1?sort=new&cursor=page2")
-    asked = [kwargs for method, path, _, kwargs in gateway.calls if path == "/posts/p1/comments"]
-    assert asked[-1]["params"] == {"sort": "new", "cursor": "page2"}
+    asked = [kwargs for method, path, _, kwargs in gateway.calls if path == "/posts/p1"]
+    assert asked[-1]["params"] == {"comments": "new", "comments_cursor": "page2"}
+    assert not [call for call in gateway.calls if call[1] == "/posts/p1/comments"]  # one request a page
 
 
 def test_live_preview_renders_through_the_api(client, gateway):

@@ -4,6 +4,7 @@ amounts, link domains, diffs. Pure functions, tested on their own."""
 from __future__ import annotations
 
 import difflib
+import functools
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -40,6 +41,11 @@ def reasons_in_words(reasons: list[dict], post: dict | None = None) -> list[str]
     return words or [gettext("new here")]
 
 
+# A page shows the same few hundred times again and again (its comments', its posts'): each read once a process.
+TIMES_KEPT = 4096
+
+
+@functools.lru_cache(maxsize=TIMES_KEPT)
 def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -64,6 +70,7 @@ def time_ago(value: str | None, now: datetime | None = None) -> str:
     return ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400)
 
 
+@functools.lru_cache(maxsize=TIMES_KEPT)
 def iso_date(value: str | None) -> str:
     moment = parse_time(value)
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, g, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify
 
+from gateway import presenters
 from gateway.auth import current_caller, login_required
 from gateway.people import named, people, unnamed
 from gateway.routes import RETRY_KEY, body, doc, idempotency_key, query, services
@@ -96,20 +97,56 @@ def _page_json(comments: Answer, people: Answer | None, next_cursor: str | None)
 BODIES = Presented(max_entries=64)
 
 
-def _discussion_body(comments: Answer) -> Response:
-    """A page (or a whole thread) of comments read through content, its authors named through identity in the
-    same call that says whom the signed-in reader blocked."""
-    caller = current_caller(required=False)
-    people = None
-    if comments.authors:
-        seen_by = {"seen_by": caller["id"]} if caller else {}
-        people = services().call("identity", "get_people", comments.authors, _present=Answer, **seen_by)
+def _comments_json(comments: Answer, people: Answer | None) -> bytes:
+    """A page's body, made once while content and identity answer the same (``BODIES``)."""
     key = (comments, people)
     made = BODIES.get(key)
     if made is None:
         made = _page_json(comments, people, comments.value.get("next_cursor"))
         BODIES.put(key, made)
-    return Response(made, mimetype="application/json")
+    return made
+
+
+def _seen_by() -> dict:
+    """``get_people``'s ``seen_by`` for a signed-in reader (who they blocked), nothing for a visitor."""
+    caller = current_caller(required=False)
+    return {"seen_by": caller["id"]} if caller else {}
+
+
+def _discussion_body(comments: Answer) -> Response:
+    """A page (or a whole thread) of comments read through content, its authors named through identity in the
+    same call that says whom the signed-in reader blocked."""
+    people = None
+    if comments.authors:
+        people = services().call("identity", "get_people", comments.authors, _present=Answer, **_seen_by())
+    return Response(_comments_json(comments, people), mimetype="application/json")
+
+
+# The page GET /posts/{id}?comments= gives: GET /posts/{id}/comments' first page (the page content keeps).
+FIRST_PAGE = CommentsQuery().load({})["limit"]
+
+
+def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Response:
+    """``GET /posts/{id}?comments=<sort>``: the post (as ``GET /posts/{id}`` gives it) with a page of its
+    discussion (as ``GET /posts/{id}/comments`` gives it) in one answer, from two rounds of calls at once:
+    content's post and comment page; then identity naming the post's author and the commenters in one call
+    (with whom the reader blocked), communities' subwiki and the feed's numbers."""
+    rpc = services()
+    seen_by = _seen_by()
+    post_call = rpc.start("content", "get_post", post_id, seen_by.get("seen_by"))
+    page_call = rpc.start("content", "list_comments", post_id, sort, FIRST_PAGE, cursor, _present=discussion)
+    found, comments = rpc.gather(post_call, page_call)
+    author = found["author_id"]
+    wanted = sorted({*comments.authors, author} - {None})
+    if wanted:
+        names_call = rpc.start("identity", "get_people", wanted, _present=Answer, **seen_by)
+        people, subwikis, counted = rpc.gather(names_call, *presenters.parts(rpc, [found]))
+    else:
+        people, (subwikis, counted) = None, rpc.gather(*presenters.parts(rpc, [found]))
+    names = named(people.value if people is not None else {}, [author] if author else [])
+    post = current_app.json.dumps(presenters.shown(found, names, subwikis, counted), separators=(",", ":"))
+    post = post.encode()
+    return Response(post[:-1] + b',"comments":' + _comments_json(comments, people) + b"}", mimetype="application/json")
 
 
 @bp.get("/posts/<post_id>/comments")

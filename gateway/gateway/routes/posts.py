@@ -8,7 +8,8 @@ from flask import Blueprint, g, jsonify, request
 from gateway import presenters
 from gateway.auth import current_caller, login_required
 from gateway.people import with_people
-from gateway.routes import RETRY_KEY, body, doc, history, idempotency_key, revision_changes, services
+from gateway.routes import RETRY_KEY, body, doc, history, idempotency_key, query, revision_changes, services
+from gateway.routes.comments import post_with_discussion
 from gateway.schemas import (
     CreatePostRequest,
     EditPostRequest,
@@ -16,6 +17,7 @@ from gateway.schemas import (
     PageQuery,
     PendingPage,
     PostHeld,
+    PostQuery,
     PostRevisionChanges,
     PostRevisionPage,
     PostView,
@@ -82,8 +84,20 @@ def present_held(items: list[dict]) -> list[dict]:
 
 
 @bp.get("/posts/<post_id>")
-@doc("A post", response=PostView, tag="Posts", optional_auth=True)
+@doc(
+    "A post; with ?comments=<sort>, a page of its discussion too",
+    response=PostView,
+    tag="Posts",
+    optional_auth=True,
+    query=PostQuery,
+    description="With `comments` (`new` or `quality`) the answer also holds `comments`: the page of the discussion "
+    "that GET /posts/{id}/comments?sort=<sort> gives (its first page, or the one at `comments_cursor`), so a post's "
+    "page is read in one request.",
+)
 def get_post(post_id: str):
+    asked = query(PostQuery)
+    if asked["comments"] is not None:
+        return post_with_discussion(post_id, asked["comments"], asked["comments_cursor"])
     return jsonify(present(services().call("content", "get_post", post_id, viewer_id())))
 
 

@@ -28,7 +28,7 @@ class Score(Answer):
 
 class PostView(Answer):
     class Meta:
-        optional = ("my_vote", "can_moderate", "held_edits")
+        optional = ("my_vote", "can_moderate", "held_edits", "comments")
 
     id = fields.String()
     kind = fields.String(validate=validate.OneOf(["link", "article", "image", "cartoon", "text"]))
@@ -57,6 +57,13 @@ class PostView(Answer):
             "description": "how many edits of the post wait for review (GET /posts/{id}/pending lists them); on "
             "GET /posts/{id} for a signed-in caller only, 0 unless they are a member of its subwiki"
         }
+    )
+    comments = fields.Nested(
+        lambda: CommentPage(),
+        metadata={
+            "description": "only on GET /posts/{id}?comments=<sort>: the first page of its discussion (or the page at"
+            " `comments_cursor`), as GET /posts/{id}/comments?sort=<sort> gives it"
+        },
     )
 
 

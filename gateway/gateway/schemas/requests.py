@@ -165,6 +165,21 @@ class CommentsQuery(PageQuery):
     sort = fields.String(load_default="new", validate=validate.OneOf(["new", "quality"]))
 
 
+class PostQuery(StrictSchema):
+    """A post, and with ``comments`` a page of its discussion in the same answer (a post page in one request)."""
+
+    comments = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["new", "quality"]),
+        metadata={"description": "a sort: the answer holds `comments`, a page of the discussion in that order"},
+    )
+    comments_cursor = fields.String(
+        load_default=None,
+        validate=validate.Regexp(CURSOR),
+        metadata={"description": "with `comments`: the discussion's `next_cursor` of the previous page"},
+    )
+
+
 class DonationRequest(StrictSchema):
     amount_cents = fields.Integer(
         required=True,

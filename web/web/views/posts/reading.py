@@ -27,8 +27,12 @@ def _pending(post_id: str, post: dict) -> list[dict]:
 @bp.get("/posts/<post_id>")
 def show(post_id: str):
     sort = request.args.get("sort") if request.args.get("sort") in ("quality", "new") else "quality"
-    params = {"sort": sort, "cursor": request.args["cursor"]} if request.args.get("cursor") else {"sort": sort}
-    post, comments = api_get_all((f"/posts/{post_id}", None), (f"/posts/{post_id}/comments", params))
+    params = {"comments": sort}
+    if request.args.get("cursor"):
+        params["comments_cursor"] = request.args["cursor"]
+    # The post and its discussion's page in one request (the API's ?comments=), made on this thread.
+    post = api_get(f"/posts/{post_id}", params=params)
+    comments = post.pop("comments")
     return render_template(
         "posts/show.html",
         post=post,
