@@ -177,3 +177,23 @@ def test_a_body_of_the_wrong_json_type_is_refused(client, services, auth, method
     assert error["code"] == "validation_error"
     assert set(error["fields"]) == set(body) - {"amount_cents", "currency", "title"}, error
     assert [call for call in services.calls if call[0] != "identity"] == []
+
+
+def test_a_request_s_query_is_read_by_a_schema_made_once_a_thread(client, services, monkeypatch):
+    """Checking a query and reading it again in the view use one instance of its schema, made on a thread's first
+    request (marshmallow copies every field of a schema it makes): none is made per request after it."""
+    from gateway.schemas import CommentsQuery
+
+    made = []
+    original = CommentsQuery.__init__
+
+    def counted(self, *args, **kwargs):
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(CommentsQuery, "__init__", counted)
+    services.on("content", "list_comments", lambda *args: {"items": [], "next_cursor": None})
+    for sort in ("new", "quality", "new"):
+        assert client.get(f"/api/v1/posts/p1/comments?sort={sort}").status_code == 200
+    assert client.get("/api/v1/posts/p1/comments?sort=worst").status_code == 400
+    assert len(made) <= 1

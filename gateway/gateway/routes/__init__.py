@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 
 from flask import current_app, g, jsonify, request
 from marshmallow import Schema
 
 from gateway.errors import ApiError
 from gateway.openapi import IDEMPOTENCY_KEY, doc  # noqa: F401 - the routes' one import for both
+from gateway.openapi.checking import schema_instance
 from gateway.people import with_people
 from gateway.schemas import PageQuery
 
@@ -32,21 +32,6 @@ def idempotency_key() -> str | None:
     return request.headers.get("Idempotency-Key")
 
 
-_made = threading.local()
-
-
-def _schema(schema: type[Schema]) -> Schema:
-    """One instance of ``schema`` per thread, made once: making one copies every field (marshmallow deep-copies
-    the class's declared fields), which cost a request more than reading its few values."""
-    made = getattr(_made, "schemas", None)
-    if made is None:
-        made = _made.schemas = {}
-    instance = made.get(schema)
-    if instance is None:
-        instance = made[schema] = schema()
-    return instance
-
-
 def body(schema: type[Schema]) -> dict:
     """The request's JSON object, validated by ``schema`` (400 with fields otherwise)."""
     raw = request.get_data(cache=True)
@@ -61,12 +46,12 @@ def body(schema: type[Schema]) -> dict:
             raise ApiError(400, "bad_request", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "bad_request", "The body must be a JSON object.")
-    return _schema(schema).load(data)
+    return schema_instance(schema).load(data)
 
 
 def query(schema: type[Schema]) -> dict:
     """The query string, validated by ``schema`` (400 with fields otherwise)."""
-    return _schema(schema).load(request.args.to_dict())
+    return schema_instance(schema).load(request.args.to_dict())
 
 
 def history(service: str, owner: str):
