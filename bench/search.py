@@ -47,6 +47,7 @@ from sqlalchemy import text
 from bench import cpu
 from bench.feed import GROUPS, wrk
 from bench.seed import _copy, fresh_databases
+from content.handlers import recent_posts
 from content.handlers import search as content_search
 from content.models import Base as ContentBase
 from devstack import infra
@@ -231,6 +232,39 @@ def seed(urls: dict[str, str], posts: int, rng_seed: int = RNG_SEED) -> dict:
     }
 
 
+def recent_index(content_url: str, held: bool = True) -> dict:
+    """Search's index of the recent posts (content.handlers.recent_posts) as content's timer keeps it: built
+    for the window ending now when missing (or when its first day has moved since the kept databases were
+    last used). ``held`` False drops it instead, so that every search reads the index of all posts: the A
+    of an A/B on the same rows."""
+    engine = make_engine(content_url)
+    started = time.monotonic()
+    try:
+        if held:
+            done = recent_posts.rotate(engine)
+            done = recent_posts.rotate(engine) if done.get("built") else done  # the superseded one goes too
+        else:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                names = connection.execute(
+                    text("SELECT indexname FROM pg_indexes WHERE tablename = 'posts' AND indexname LIKE :p"),
+                    {"p": recent_posts.PATTERN},
+                ).scalars()
+                done = {"dropped": list(names)}
+                for name in done["dropped"]:
+                    connection.execute(text(f'DROP INDEX CONCURRENTLY "{name}"'))
+        with engine.connect() as connection:
+            size = connection.execute(
+                text(
+                    "SELECT indexname, pg_relation_size(indexname::regclass) FROM pg_indexes"
+                    " WHERE tablename = 'posts' AND indexname LIKE :p"
+                ),
+                {"p": recent_posts.PATTERN},
+            ).all()
+    finally:
+        engine.dispose()
+    return {**done, "indexes": {name: bytes_ for name, bytes_ in size}, "seconds": round(time.monotonic() - started, 1)}
+
+
 def seed_feed(urls: dict[str, str]) -> int:
     """The feed's read model of every post (its entry, names and numbers, its quality as content keeps it),
     read from content's rows: what search's answers show of each post comes from it."""
@@ -407,6 +441,7 @@ def run(args: argparse.Namespace) -> dict:
                 mark_seeded(postgres, args.posts)
         seeded["names"] = seed_names(urls, held=args.names == "content")
         seed_seconds = round(time.monotonic() - started, 1)
+        recent = recent_index(urls["content"], held=args.recent == "on")
         queries = {
             "two_words": f"{english[39]} {english[99]}",
             "common_words": f"{english[1]} {english[4]}",
@@ -444,6 +479,7 @@ def run(args: argparse.Namespace) -> dict:
         "posts": args.posts,
         "names_from": args.names,
         "seed": {**seeded, "seconds": seed_seconds},
+        "recent_index": {"read_first": args.recent == "on", **recent},
         "queries": queries,
         "matches": matched,
         "mixed_pairs": {"ranks": MIXED_RANKS, "matches": mixed_matches},
@@ -468,6 +504,13 @@ def main() -> int:
         help="who names the posts found: content's copies (one call a search), or the feed's post_cards"
         " (content's copies emptied: two calls, as before content kept them)",
     )
+    parser.add_argument(
+        "--recent",
+        choices=("on", "off"),
+        default="on",
+        help="search's index of the recent posts read first (built as content's timer builds it), or dropped"
+        " (every search reads the index of all posts, as before it)",
+    )
     parser.add_argument("--drop-kept", action="store_true", help="drop the kept databases of --posts and stop")
     args = parser.parse_args()
     if args.drop_kept:
@@ -489,6 +532,7 @@ def main() -> int:
     path = RESULTS / f"search-{args.posts}-{stamp}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"{args.posts} posts seeded in {measured['seed']['seconds']} s: {measured['seed']}")
+    print(f"recent posts' index: {measured['recent_index']}")
     for name, q in measured["queries"].items():
         sql = measured["sql"][name]
         figures = measured["http"][f"{name}_c{args.concurrency}"]

@@ -23,6 +23,7 @@ from content.handlers import (
     mentions,
     pending,
     posts,
+    recent_posts,
     replicas,
     reports,
     spam,
@@ -408,6 +409,13 @@ class ContentService:
         storage = default_storage()
         for name in names:
             storage.delete(name)
+
+    @timer(interval=recent_posts.ROTATE_SECONDS)
+    def rotate_recent_posts_index(self) -> None:
+        """PostgreSQL: search's index of the recent posts follows the days (content.handlers.recent_posts)."""
+        with self.db.reading() as tx:
+            engine = tx.session.get_bind().engine
+        recent_posts.rotate(engine)
 
 
 def _registered(tx, user: dict) -> None:

@@ -7,8 +7,11 @@ language's configuration (``websearch_to_tsquery``) and a post matches when the 
 language does; its text relevance is ``ts_rank`` of that reading. Relevance is ranked over the
 ``CANDIDATES`` newest matches only, so that a query matching a large share of a million posts costs a
 bounded amount (ts_rank reads each candidate's document); the "quality" and "new" sorts cover every
-match. Each match is scored from the row the index scan read (its document, its language, its quality);
-the page's posts alone are read again, for what a listed post shows (not its body), with their
+match. The newest matches (relevance's candidates, a page of the "new" sort) are looked for first among the
+recent posts, through their own index, and among the older ones only when those are too few
+(content.handlers.recent_posts): the same rows, ties between posts of the same time broken by id. Each
+match is scored from the row the index scan read (its document, its language, its quality); the page's
+posts alone are read again, for what a listed post shows (not its body), with their
 picture's file, their author's and subwiki's names (content's copies, ``person_names`` and
 ``subwiki_names``, kept from identity's and communities' events; None where none is held yet) in the same
 statement: with the post's own counts and quality, what the gateway lists a post with, no other call.
@@ -51,9 +54,12 @@ from sqlalchemy import (
     select,
     table,
     tuple_,
+    union_all,
 )
+from sqlalchemy.dialects.postgresql import TIMESTAMP
 
 from content.exceptions import Invalid
+from content.handlers import recent_posts
 from content.handlers.comments import comment_view
 from content.models import LANGUAGES, Comment, PersonName, Post, SubwikiName, Upload
 from svclib import pagination
@@ -65,6 +71,8 @@ MAX_QUERY = 200
 # How many of the newest matches relevance ranks (PostgreSQL): the bound of a query's cost. Ranking one
 # costs its ts_rank (its quality is in the row the match read); a page shows 25.
 CANDIDATES = 300
+# The sorts whose pages are among the newest matches: the recent posts' index is read first for them.
+NEWEST_FIRST = ("relevance", "new")
 
 # What a found post carries: what a post shows where many are listed (its body is for its own page).
 FOUND_COLUMNS = (
@@ -223,15 +231,21 @@ def _posts(tx: Transaction, q: str, sort: str, slug: str | None, after, limit: i
         return list(tx.session.execute(_page(query.add_columns(key.label("key")), key, Post, after, limit)))
     after_key, after_id = after if after is not None else (None, None)
     values = {"q": q, "slug": slug, "after_key": after_key, "after_id": after_id, "limit": limit}
-    return list(tx.session.execute(_postgres_posts(sort, slug is not None, after is not None), values))
+    bound = recent_posts.since(tx) if sort in NEWEST_FIRST else None
+    if bound is not None:
+        values["since"] = bound.isoformat()
+    statement = _postgres_posts(sort, slug is not None, after is not None, bound is not None)
+    return list(tx.session.execute(statement, values))
 
 
 @functools.cache
-def _postgres_posts(sort: str, by_subwiki: bool, paged: bool):
+def _postgres_posts(sort: str, by_subwiki: bool, paged: bool, recent: bool = False):
     """The PostgreSQL statement of a page of posts, with the query's words, the subwiki, the cursor and the
     page's size as parameters: built once for each shape (building one costs more than the plan of a rare
     query). Each match is scored from the row its index scan read (document, language, quality); the
-    page's rows alone are read again, for what they show, with their picture's file in the same statement."""
+    page's rows alone are read again, for what they show, with their picture's file in the same statement.
+    ``recent`` (relevance and "new" only): the newest matches are looked for among the posts since the
+    ``since`` parameter first (content.handlers.recent_posts), then among the older ones if too few."""
     q = bindparam("q", type_=String, literal_execute=True)
     shown = [Post.removed_at.is_(None), _not_erased(Post.author_id)]
     if by_subwiki:
@@ -240,18 +254,24 @@ def _postgres_posts(sort: str, by_subwiki: bool, paged: bool):
     match = or_(*(and_(Post.language == code, POST_DOCUMENT.op("@@")(query)) for code, query in readings.items()))
     found = select(Post.id, Post.language, POST_DOCUMENT.label("document"), Post.created_at, Post.quality)
     found = found.where(match, *shown)
+    limit = bindparam("limit", type_=Integer)
+    after = None
+    if paged:
+        after = (bindparam("after_key", type_=UTCDateTime() if sort == "new" else Float), bindparam("after_id"))
     if sort == "relevance":  # ranked among the newest matches only: ts_rank reads each document it ranks
-        found = found.order_by(Post.created_at.desc()).limit(CANDIDATES)
-    found = found.subquery()
+        found = _newest(found, CANDIDATES, recent)
+    elif sort == "new":  # the page's matches alone, newest first from the cursor's
+        if paged:
+            found = found.where(tuple_(Post.created_at, Post.id) < tuple_(*after))
+        found = _newest(found, limit, recent)
+    else:
+        found = found.subquery()
     reading = case(*((found.c.language == code, query) for code, query in readings.items()))
     quality = found.c.quality
     score = cast(func.ts_rank(found.c.document, reading) * _blend_quality(quality, func.greatest), Float)
     key = {"relevance": score, "quality": quality, "new": found.c.created_at}[sort]
     ranked = select(found.c.id, score.label("score"), *([] if sort == "relevance" else [key.label("key")]))
-    after = None
-    if paged:
-        after = (bindparam("after_key", type_=UTCDateTime() if sort == "new" else Float), bindparam("after_id"))
-    page = _page(ranked, key, found.c, after, bindparam("limit", type_=Integer)).subquery()
+    page = _page(ranked, key, found.c, after if sort != "new" else None, limit).subquery()
     page_key = page.c.score if sort == "relevance" else page.c.key
     query = _named(
         select(*FOUND_COLUMNS, *NAME_COLUMNS, Upload.filename.label("image_file"), page.c.score, page_key.label("key"))
@@ -260,6 +280,23 @@ def _postgres_posts(sort: str, by_subwiki: bool, paged: bool):
         .outerjoin(Upload, Upload.id == Post.image_id)
     )
     return query.order_by(page_key.desc(), page.c.id.desc())
+
+
+def _newest(found, count, recent: bool):
+    """The newest ``count`` rows of ``found`` (a select of posts; ties by id), as a subquery in no order of
+    its own. ``recent``: those since the ``since`` parameter (the recent posts' index,
+    content.handlers.recent_posts) and, only when they are fewer than ``count``, the newest of the older ones
+    to make up ``count``: the same rows as without, whatever the bound."""
+    newest = (Post.created_at.desc(), Post.id.desc())
+    if not recent:
+        return found.order_by(*newest).limit(count).subquery()
+    since = cast(bindparam("since", type_=String, literal_execute=True), TIMESTAMP(timezone=True))
+    first = found.where(Post.created_at >= since).order_by(*newest).limit(count).cte("recent_matches")
+    held = select(func.count()).select_from(first).scalar_subquery()
+    # With ``count`` recent matches the older posts are not read at all (a LIMIT of 0 runs nothing below it);
+    # otherwise only as many as make up ``count`` (all older than every recent one: no sort of the two).
+    older = found.where(Post.created_at < since).order_by(*newest).limit(count - held)
+    return union_all(select(*first.c), older).subquery()
 
 
 def comment_match(q: str):

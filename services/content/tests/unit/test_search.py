@@ -8,6 +8,7 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
+from content.handlers import recent_posts
 from content.handlers.search import comment_match, search
 from content.models import Base
 from content.service import MIGRATIONS
@@ -272,3 +273,14 @@ def test_a_registration_announced_again_keeps_the_names_of_a_rename_since(servic
     )
     post(service, "Grebes diving", author="eve")
     assert service.search("grebes")["items"][0]["post"]["author_display_name"] == "Eve Online"
+
+
+def test_sqlite_has_no_recent_posts_index_and_its_search_reads_no_catalog(service, db, monkeypatch):
+    """The recent posts' index is PostgreSQL's (content.handlers.recent_posts): on SQLite the timer rotates
+    nothing and search pages are FTS5's, every match ranked, without asking for a bound."""
+    monkeypatch.setattr(recent_posts, "since", lambda tx: pytest.fail("SQLite asked for a bound"))
+    service.rotate_recent_posts_index()
+    assert recent_posts.rotate(db.engine) == {}
+    made = [post(service, f"Otters {n}")["id"] for n in range(3)]
+    for sort in ("relevance", "new"):
+        assert {item["post"]["id"] for item in service.search("otters", "post", sort)["items"]} == set(made)
