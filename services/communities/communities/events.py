@@ -6,7 +6,9 @@ from svclib.contracts import Event
 
 
 class SubwikiFields(Event):
-    """A subwiki as other services show it; ``created_by`` is None once its creator is erased."""
+    """A subwiki as other services show it; ``created_by`` is None once its creator is erased. ``revision`` is
+    its version (1 at creation, one more each edit, in the edit's transaction): a copy of these fields applies
+    an event only when newer than the one it holds (its name and slug never change after creation)."""
 
     id: str
     slug: str

@@ -8,8 +8,8 @@ MEMBERSHIP = ("user_id", "subwiki", "subwiki_id", "is_moderator", "version")
 
 CONSUMES = {
     "identity": {
-        "user_registered": ("id", "username", "display_name"),  # known_users (svclib.users), person_names
-        "user_updated": ("id", "username", "display_name"),  # person_names
+        "user_registered": ("id", "username", "display_name", "profile_version"),  # known_users, person_names
+        "user_updated": ("id", "username", "display_name", "profile_version"),  # person_names
         "user_erased": ("id",),
         "user_trust_changed": ("id", "trust", "version"),
         "user_blocked": ("blocker_id", "blocked_id", "version"),

@@ -47,14 +47,17 @@ class MemberVersion(Base):
 
 class PersonName(Base):
     """Each person's names as listed posts show them (username and display name), kept from identity's
-    ``user_registered`` and ``user_updated``; gone with the account (``user_erased``). Search answers its
-    posts' authors from it, so that a page of results needs no other service."""
+    ``user_registered`` and ``user_updated`` (the newest ``version`` stays); gone with the account
+    (``user_erased``). Search answers its posts' authors from it, so that a page of results needs no other
+    service."""
 
     __tablename__ = "person_names"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(100))
+    # Identity's profile_version of the names held (0: held from an event without one).
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class SubwikiName(Base):

@@ -14,7 +14,7 @@ HELD_POST = ("id", "subwiki_id", "subwiki", "author_id", "title")
 
 CONSUMES = {
     "identity": {
-        "user_registered": ("id", "username", "display_name"),  # known_users (svclib.users)
+        "user_registered": ("id", "username", "display_name", "profile_version"),  # known_users (svclib.users)
         "user_erased": ("id",),
         "user_followed": FOLLOW,
         "user_unfollowed": FOLLOW,
@@ -23,11 +23,11 @@ CONSUMES = {
         "user_blocked": BLOCK,
         "user_unblocked": BLOCK,
         "user_trust_changed": ("id", "trust", "version"),
-        "user_updated": ("id", "username", "display_name"),
+        "user_updated": ("id", "username", "display_name", "profile_version"),
         "user_badge_awarded": ("id", "badge"),
     },
     "communities": {
-        "subwiki_created": ("id", "slug", "name"),
+        "subwiki_created": ("id", "slug", "name", "revision"),
         "member_joined": MEMBERSHIP,
         "member_left": MEMBERSHIP,
     },

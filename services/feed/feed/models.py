@@ -150,17 +150,19 @@ class FeedAuthor(Base):
 
 
 class FeedPerson(Base):
-    """Names the feed shows for authors, kept from identity's events."""
+    """Names the feed shows for authors, kept from identity's events (the newest ``version`` stays)."""
 
     __tablename__ = "feed_people"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(80))
+    # Identity's profile_version of the names held (0: held from an event without one).
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class FeedSubwiki(Base):
-    """Names the feed shows for subwikis, kept from communities' events."""
+    """Names the feed shows for subwikis, kept from communities' events (the newest ``revision`` stays)."""
 
     __tablename__ = "feed_subwikis"
     __table_args__ = (Index("ix_feed_subwikis_slug", "slug"),)
@@ -168,6 +170,8 @@ class FeedSubwiki(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     slug: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(100))
+    # Communities' revision of the subwiki held (0: held from an event without one).
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class FeedVersion(Base):

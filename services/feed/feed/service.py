@@ -157,7 +157,7 @@ class FeedService:
 
     @event_handler("identity", "user_updated")
     def handle_user_updated(self, payload: dict) -> None:
-        self._apply(payload, "handle_user_updated", handlers.person_changed, payload["user"])
+        self._apply(payload, "handle_user_updated", handlers.person_renamed, payload["user"])
 
     @event_handler("communities", "subwiki_created")
     def handle_subwiki_created(self, payload: dict) -> None:

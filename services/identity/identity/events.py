@@ -12,16 +12,24 @@ from svclib.contracts import Event
 
 
 class UserFields(Event):
-    """A person as other services show them."""
+    """A person as other services show them; ``profile_version`` is the profile's (1 at registration, one more
+    each change): a copy of these fields applies an event only when newer than the one it holds."""
 
     id: str
     username: str
     display_name: str
     created_at: str
+    profile_version: int
 
     @classmethod
     def of(cls, user) -> UserFields:
-        return cls(id=user.id, username=user.username, display_name=user.display_name, created_at=_iso(user.created_at))
+        return cls(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            created_at=_iso(user.created_at),
+            profile_version=user.profile_version,
+        )
 
 
 def _iso(value) -> str:

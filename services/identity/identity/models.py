@@ -31,6 +31,9 @@ class User(Base):
     trust: Mapped[float] = mapped_column(Float, default=TrustConstants.FLOOR)
     # Counts the changes of trust: the version each user_trust_changed carries.
     trust_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Counts the changes of the profile (registration 1, then each change): the version user_registered and
+    # user_updated carry (``profile_version``), so that a copy of the names keeps the newest whatever the order.
+    profile_version: Mapped[int] = mapped_column(Integer, default=1)
     badges: Mapped[list] = mapped_column(JSON, default=list)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

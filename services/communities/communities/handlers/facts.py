@@ -68,10 +68,11 @@ def list_memberships(tx: Transaction, after: str | None, limit: int) -> dict:
 
 
 def list_subwiki_names(tx: Transaction, after: str | None, limit: int) -> dict:
-    """Every subwiki's id, slug and name, in id order, for a service rebuilding its copy."""
+    """Every subwiki's id, slug and name, in id order, for a service rebuilding its copy; each with its
+    ``revision``, the version subwiki_created and subwiki_edited carry, so a copy rebuilt ignores older events."""
     limit = pagination.facts_limit(limit)
     after = pagination.facts_after(after)
-    query = select(Subwiki.id, Subwiki.slug, Subwiki.name).order_by(Subwiki.id).limit(limit)
+    query = select(Subwiki.id, Subwiki.slug, Subwiki.name, Subwiki.revision).order_by(Subwiki.id).limit(limit)
     rows = tx.session.execute(query.where(Subwiki.id > after) if after else query).all()
-    items = [{"id": r.id, "slug": r.slug, "name": r.name} for r in rows]
+    items = [{"id": r.id, "slug": r.slug, "name": r.name, "revision": r.revision} for r in rows]
     return pagination.facts_page(items, [r.id for r in rows], limit)

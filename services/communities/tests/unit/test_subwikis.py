@@ -252,6 +252,20 @@ def test_membership_facts_carry_the_version_of_their_latest_event(service):
     assert (items["bob"]["version"], items["bob"]["is_moderator"]) == (3, False)
 
 
+def test_subwiki_names_carry_the_revision_their_events_carry(service, db):
+    """A subwiki's revision is its version (one more each edit, in the edit's transaction): the events and
+    list_subwiki_names, what a copy of the names is rebuilt from, carry the same."""
+    service.create_subwiki("ann", "rivers", "Rivers", "", "")
+    service.edit_subwiki("ann", "rivers", 1, "", summary="Water that moves.")
+    with db.transaction() as tx:
+        rows = tx.session.execute(OUTBOX.select().order_by(OUTBOX.c.id)).all()
+    announced = [(r.event_type, r.payload["subwiki"]["revision"]) for r in rows if r.event_type.startswith("subwiki")]
+    assert announced == [("subwiki_created", 1), ("subwiki_edited", 2)]
+    assert [(s["slug"], s["name"], s["revision"]) for s in service.list_subwiki_names()["items"]] == [
+        ("rivers", "Rivers", 2)
+    ]
+
+
 def test_summaries_by_slug_are_the_summaries_the_lists_show(service):
     service.create_subwiki("ann", "Rivers", "Rivers", "Water that moves.")
     service.create_subwiki("bob", "lakes", "Lakes")

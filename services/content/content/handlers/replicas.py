@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select, update
 from content.consumes import NEW_ACCOUNT_TRUST
 from content.models import KNOWN_USERS, Block, Member, MemberVersion, PersonName, Post, SubwikiName, Trust
 from svclib.db import Transaction, locked_row
+from svclib.events import NotYet
 
 
 def _newer_membership(tx: Transaction, membership: dict) -> bool:
@@ -125,18 +126,30 @@ _SET_QUALITY = (
 
 
 def record_person_name(tx: Transaction, user: dict, registered: bool) -> None:
-    """A person's names as listed posts show them: at registration (kept if a rename came first), and after
-    each ``user_updated`` (only while content knows the account: an erased person's names are never kept
-    again; a rename arriving before the registration is left to the registration's names)."""
-    if (
-        not registered
-        and tx.session.execute(select(KNOWN_USERS.c.id).where(KNOWN_USERS.c.id == user["id"])).first() is None
-    ):
-        return
+    """A person's names as listed posts show them, from identity's ``user_registered`` (``registered``) and
+    ``user_updated``: applied only when newer than the names held by identity's ``profile_version`` (a sequence
+    per person), under the row's lock, so that a registration announced again, or two renames in either order,
+    leave the newest names.
+
+    A rename of a person content does not know (their known_users row, shared until the transaction ends, so
+    that an erasure waits for it or it for the erasure) is tried again later (``NotYet``): the registration
+    may still be on its way, on its own queue, and the rename, newer, then applies after it; an erased
+    person's names never come back (the rename is parked when its retries run out). An event without a
+    version (an older producer) applies as before: a registration keeps the names held, a rename replaces them.
+    """
+    if not registered and tx.session.execute(_KNOWN_PERSON, {"user_id": user["id"]}).first() is None:
+        raise NotYet(f"person {user['id']} is not known yet")
     names = {"username": user["username"], "display_name": user.get("display_name") or user["username"]}
-    row = locked_row(tx, PersonName, {"id": user["id"]}, names)
-    if not registered:
-        row.username, row.display_name = names["username"], names["display_name"]
+    version = user.get("profile_version")
+    row = locked_row(tx, PersonName, {"id": user["id"]}, {**names, "version": int(version or 0)})
+    if version is None:
+        if not registered:
+            row.username, row.display_name = names["username"], names["display_name"]
+    elif int(version) > row.version:
+        row.username, row.display_name, row.version = names["username"], names["display_name"], int(version)
+
+
+_KNOWN_PERSON = select(KNOWN_USERS.c.id).where(KNOWN_USERS.c.id == bindparam("user_id")).with_for_update(read=True)
 
 
 def record_subwiki_name(tx: Transaction, subwiki: dict) -> None:

@@ -20,6 +20,7 @@ from feed.handlers.people import (
     membership_changed,
     mute_changed,
     person_changed,
+    person_renamed,
     subwiki_named,
 )
 from feed.handlers.posts import (
@@ -47,6 +48,7 @@ __all__ = [
     "membership_changed",
     "mute_changed",
     "person_changed",
+    "person_renamed",
     "post_created",
     "post_edited",
     "post_removed",

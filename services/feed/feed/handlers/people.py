@@ -2,41 +2,65 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
 
 from feed.handlers.rows import lock_posts, newer
-from feed.models import FeedFollow, FeedMembership, FeedMute, FeedPerson, FeedPost, FeedSubwiki
-from svclib.db import Transaction
+from feed.models import KNOWN_USERS, FeedFollow, FeedMembership, FeedMute, FeedPerson, FeedPost, FeedSubwiki
+from svclib.db import Transaction, locked_row
+from svclib.events import NotYet
 
 
 def person_changed(tx: Transaction, user: dict) -> None:
-    """An author's name as the feed shows it (registered, renamed or erased)."""
-    person = tx.session.get(FeedPerson, user["id"])
-    if person is None:
-        tx.session.add(
-            FeedPerson(
-                id=user["id"], username=user["username"], display_name=user.get("display_name") or user["username"]
-            )
-        )
-    else:
+    """An author's names as the feed shows them (registered, renamed, or a rebuild's fact), applied only when
+    newer than the names held by identity's ``profile_version`` (a sequence per person), so that a registration
+    delivered again, or two renames in either order, leave the newest; an event without a version (an older
+    producer) applies as it comes. The person's row is locked first, then their posts (``post_created`` shares
+    the row before it counts the post in; ``person_renamed`` keeps an erasure out)."""
+    version = user.get("profile_version")
+    names = {"username": user["username"], "display_name": user.get("display_name") or user["username"]}
+    person = locked_row(tx, FeedPerson, {"id": user["id"]}, {**names, "version": int(version or 0)})
+    if version is None:
         person.username = user.get("username", person.username)
         person.display_name = user.get("display_name") or person.display_name
+    elif int(version) < person.version:
+        return
+    else:  # newer, or the one just made from this event
+        person.username, person.display_name, person.version = names["username"], names["display_name"], int(version)
     tx.session.flush()
-    shown = tx.session.get(FeedPerson, user["id"])
     lock_posts(tx, FeedPost.author_id == user["id"])
     tx.session.execute(
         update(FeedPost)
         .where(FeedPost.author_id == user["id"])
-        .values(author_username=shown.username, author_display_name=shown.display_name)
+        .values(author_username=person.username, author_display_name=person.display_name)
     )
 
 
+def person_renamed(tx: Transaction, user: dict) -> None:
+    """Identity's ``user_updated``. A person the feed does not know (their known_users row, shared until the
+    transaction ends, so that an erasure waits for it or it for the erasure) is tried again later
+    (``NotYet``): their registration may still be on its way, on its own queue, and the rename, newer, then
+    applies after it; an erased person's names never come back (the rename is parked when its retries run out).
+    """
+    if tx.session.execute(_KNOWN_PERSON, {"user_id": user["id"]}).first() is None:
+        raise NotYet(f"person {user['id']} is not known yet")
+    person_changed(tx, user)
+
+
+_KNOWN_PERSON = select(KNOWN_USERS.c.id).where(KNOWN_USERS.c.id == bindparam("user_id")).with_for_update(read=True)
+
+
 def subwiki_named(tx: Transaction, subwiki: dict) -> None:
-    row = tx.session.get(FeedSubwiki, subwiki["id"])
-    if row is None:
-        tx.session.add(FeedSubwiki(id=subwiki["id"], slug=subwiki["slug"], name=subwiki["name"]))
-    else:
-        row.slug, row.name = subwiki["slug"], subwiki["name"]
+    """A subwiki's names as the feed shows them (created, or a rebuild's fact), applied only when newer than the
+    ones held by the subwiki's ``revision`` (communities' version of it); an event without one applies. The
+    subwiki's row is locked first, then its posts."""
+    revision = subwiki.get("revision")
+    shown = {"slug": subwiki["slug"], "name": subwiki["name"]}
+    row = locked_row(tx, FeedSubwiki, {"id": subwiki["id"]}, {**shown, "revision": int(revision or 0)})
+    if revision is not None and int(revision) < row.revision:
+        return
+    row.slug, row.name = shown["slug"], shown["name"]
+    if revision is not None:
+        row.revision = int(revision)
     lock_posts(tx, FeedPost.subwiki_id == subwiki["id"])
     tx.session.execute(
         update(FeedPost).where(FeedPost.subwiki_id == subwiki["id"]).values(subwiki_name=subwiki["name"])

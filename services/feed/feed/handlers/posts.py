@@ -26,6 +26,9 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
     if tx.session.get(FeedPost, post["id"]) is not None:
         return
     removed = _removed_early(tx, post["id"])
+    # The author's names, their row shared before any of their posts is locked (rows.py): a rename under way is
+    # waited for, or waits for this post to be held.
+    person = tx.session.scalar(_SHARED_PERSON.where(FeedPerson.id == post["author_id"]))
     row = FeedPost(
         id=post["id"],
         subwiki_id=post["subwiki_id"],
@@ -47,7 +50,6 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
         penalty=0.0,
         small_author=count_author(tx, author, 0 if removed else +1),
     )
-    person = tx.session.get(FeedPerson, row.author_id)
     if person is not None:
         row.author_username, row.author_display_name = person.username, person.display_name
     subwiki = tx.session.get(FeedSubwiki, row.subwiki_id)
@@ -77,6 +79,9 @@ def _visible_comments(tx: Transaction, post_id: str) -> int:
         .select_from(FeedComment)
         .where(FeedComment.post_id == post_id, FeedComment.visible.is_(True))
     )
+
+
+_SHARED_PERSON = select(FeedPerson).with_for_update(read=True)
 
 
 def author_row(tx: Transaction, author_id: str) -> FeedAuthor:

@@ -7,7 +7,9 @@ Locks are taken in one order, so that no two events ever wait on each other:
 2. the author's row (``FeedAuthor``), before any of the author's posts;
 3. posts, FOR UPDATE, in id order: a change of several posts locks them all by id first
    (``lock_posts``); a post's votes, comments and edits change only under its lock. A post not
-   held yet has its place locked instead (``hold_post``), which its creation takes too;
+   held yet has its place locked instead (``hold_post``), which its creation takes too. A person's or a
+   subwiki's names (``FeedPerson``, ``FeedSubwiki``) are locked before the posts that show them (a post's
+   creation shares its author's after the author's row and its own place);
 4. last, the version row of the key a state event is about (``FeedVersion``).
 
 A row is locked in the mode its transaction needs when it is first read, never upgraded.
@@ -17,9 +19,9 @@ one may arrive before the post does. It is kept all the same, and counted into t
 post comes (``post_created``); a removal that comes first is kept too, and the post comes removed.
 An edit or a revert that comes first is delivered again later (``svclib.events.NotYet``).
 
-Events that carry a state (a vote, a membership, a follow, a trust value) carry their
+Events that carry a state (a vote, a membership, a follow, a trust value, a name) carry their
 source's version of it, a sequence per key: one no newer than the version held for its key
-is not applied (``newer``; a trust value by the version on its own row), so late and
+is not applied (``newer``; a trust value or a name by the version on its own row), so late and
 repeated deliveries change nothing.
 """
 

@@ -261,3 +261,31 @@ def test_an_edit_that_comes_before_its_post_is_tried_again_not_dropped(feed_url)
 
     row = applier.posts()["edited"]
     assert (row.title, row.editors) == ("Better title", 1)
+
+
+def test_renames_racing_each_other_and_new_posts_leave_the_newest_name_on_every_post(feed_url):
+    """A person's renames (each with its profile_version), delivered shuffled and some twice, while their posts
+    are created: every post, held before or made meanwhile, ends with the newest names, and nothing deadlocks."""
+    applier = Applier(feed_url)
+
+    def person(version: int) -> dict:
+        return {"id": "author0", "username": "author0", "display_name": f"Name {version}", "profile_version": version}
+
+    applier.apply(handlers.person_changed, person(1))
+    create_posts(applier, 3)  # author0, author1, author2: one held before
+    rng = random.Random(5)
+    events = [(handlers.person_changed, person(version)) for version in range(2, 14)]
+    events += rng.sample(events, 4)
+    events += [(handlers.post_created, post_fact(f"during{n:02}", "author0"), NOW) for n in range(12)]
+    rng.shuffle(events)
+    before = deadlocks(feed_url)
+
+    applier.apply_all(events)
+    applier.database.dispose()
+
+    assert "40P01" not in applier.aborted
+    assert deadlocks(feed_url) == before
+    shown = {
+        (row.author_username, row.author_display_name) for row in applier.posts().values() if row.author_id == "author0"
+    }
+    assert shown == {("author0", "Name 13")}

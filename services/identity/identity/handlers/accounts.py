@@ -67,6 +67,7 @@ def register(tx: Transaction, username: str, email: str, password_hash: str, dis
         password_hash=password_hash,
         trust=trust.CONSTANTS.FLOOR,
         trust_version=0,
+        profile_version=1,
         badges=[],
     )
     tx.session.add(user)

@@ -23,8 +23,9 @@ def user_by_username(tx: Transaction, username: str) -> User:
     return user
 
 
-def live_user(tx: Transaction, user_id: str) -> User:
-    user = tx.session.get(User, user_id)
+def live_user(tx: Transaction, user_id: str, lock: bool = False) -> User:
+    """The live account ``user_id``; with ``lock``, its row locked (FOR UPDATE) until the transaction ends."""
+    user = tx.session.get(User, user_id, with_for_update=lock or None, populate_existing=lock)
     if user is None or user.erased_at is not None:
         raise NotFound("No such user.")
     return user

@@ -78,7 +78,9 @@ def get_me(tx: Transaction, user_id: str) -> dict:
 
 
 def update_me(tx: Transaction, user_id: str, display_name: str | None = None, bio: str | None = None) -> dict:
-    user = live_user(tx, user_id)
+    """A change of one's profile: the row locked, so that concurrent changes take turns and each announces the
+    next ``profile_version``."""
+    user = live_user(tx, user_id, lock=True)
     fields: dict[str, list[str]] = {}
     if display_name is not None:
         display_name = display_name.strip()
@@ -95,6 +97,7 @@ def update_me(tx: Transaction, user_id: str, display_name: str | None = None, bi
         user.bio, changed = bio, True
     if changed:
         user.updated_at = utcnow()
+        user.profile_version += 1
         tx.session.flush()
         tx.emit(events.UserUpdated.of(user))
     return private_view(tx, user.id)

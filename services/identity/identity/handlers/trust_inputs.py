@@ -213,18 +213,20 @@ def users_younger_than(tx: Transaction, days: float, now: datetime) -> list[str]
 
 
 def list_trust(tx: Transaction, after: str | None, limit: int) -> dict:
-    """Every live account's names and trust, in id order, for a service rebuilding its copy."""
+    """Every live account's names (with their ``profile_version``, as user_updated carries it) and trust, in id
+    order, for a service rebuilding its copy."""
     limit = pagination.facts_limit(limit)
     after = pagination.facts_after(after)
-    query = select(User.id, User.username, User.display_name, User.trust, User.badges, User.created_at).where(
-        User.erased_at.is_(None)
-    )
+    query = select(
+        User.id, User.username, User.display_name, User.profile_version, User.trust, User.badges, User.created_at
+    ).where(User.erased_at.is_(None))
     rows = tx.session.execute((query.where(User.id > after) if after else query).order_by(User.id).limit(limit)).all()
     items = [
         {
             "id": r.id,
             "username": r.username,
             "display_name": r.display_name,
+            "profile_version": r.profile_version,
             "trust": r.trust,
             "badges": list(r.badges or []),
             "created_at": isoformat(r.created_at),

@@ -209,6 +209,23 @@ def test_profile_update_and_public_view_hide_private_fields(service, db):
         service.update_me(me["id"], display_name="")
 
 
+def test_each_change_of_a_profile_carries_the_next_profile_version(service, db):
+    """Consumers keep a person's names from the newest version whatever the order: registration 1, then one more
+    each change, in the events and in list_trust (what a copy is rebuilt from); no change, no version."""
+    me = service.register("ivy", "ivy@example.com", GOOD_PASSWORD, "Ivy")
+    service.update_me(me["id"], display_name="Ivy V")
+    service.update_me(me["id"], display_name="Ivy V")  # no change: no event
+    service.update_me(me["id"], bio="Rivers.")
+    with db.transaction() as tx:
+        rows = tx.session.execute(OUTBOX.select().order_by(OUTBOX.c.id)).all()
+    announced = [
+        (row.event_type, row.payload["user"]["display_name"], row.payload["user"]["profile_version"]) for row in rows
+    ]
+    assert announced == [("user_registered", "Ivy", 1), ("user_updated", "Ivy V", 2), ("user_updated", "Ivy V", 3)]
+    listed = service.list_trust()["items"]
+    assert [(u["id"], u["display_name"], u["profile_version"]) for u in listed] == [(me["id"], "Ivy V", 3)]
+
+
 def test_follow_is_idempotent_and_emits_once(service, db):
     jack = service.register("jack", "jack@example.com", GOOD_PASSWORD)
     service.register("kate", "kate@example.com", GOOD_PASSWORD)
