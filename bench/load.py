@@ -175,6 +175,41 @@ class Freshness(threading.Thread):
         }
 
 
+# The feed's background process's event figures (svclib.metrics), per handler: time waiting for a slot of
+# its lane, time from the slot to the end, and the handler's own CPU (EVENT_CPU_SECONDS=1, svclib.greencpu).
+HANDLER_FAMILIES = {"svc_event_wait_seconds": "wait", "svc_event_run_seconds": "run", "svc_event_cpu_seconds": "cpu"}
+
+
+def handler_sums(url: str) -> dict[str, dict[str, list[float]]]:
+    """``{handler: {"wait"|"run"|"cpu": [sum, count]}}`` read from one process's ``/metrics``."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    sums: dict[str, dict[str, list[float]]] = {}
+    for family in text_string_to_metric_families(requests.get(url, timeout=10).text):
+        what = HANDLER_FAMILIES.get(family.name)
+        for sample in family.samples if what else ():
+            suffix = sample.name.removeprefix(family.name)
+            if suffix in ("_sum", "_count"):
+                pair = sums.setdefault(sample.labels["handler"], {}).setdefault(what, [0.0, 0.0])
+                pair[suffix == "_count"] += sample.value
+    return sums
+
+
+def handler_figures(before: dict, after: dict) -> dict[str, dict]:
+    """Per handler over the run: events handled, mean wait for a slot, mean time in the handler, mean CPU (ms)."""
+    figures = {}
+    for handler, kinds in after.items():
+        row = {}
+        for what, (total, count) in kinds.items():
+            was_total, was_count = before.get(handler, {}).get(what, [0.0, 0.0])
+            if count - was_count:
+                row["events"] = int(count - was_count)
+                row[f"{what}_ms"] = round((total - was_total) / (count - was_count) * 1e3, 2)
+        if row:
+            figures[handler] = row
+    return dict(sorted(figures.items(), key=lambda item: -item[1]["events"]))
+
+
 def kept_answers(amqp_uri: str) -> dict:
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
         return rpc.feed.health()["kept_answers"]
@@ -215,13 +250,15 @@ def run(args: argparse.Namespace) -> dict:
         seed_seconds = round(time.monotonic() - started, 1)
         drawn = visit_data(urls, seeded, args.scale, work / "data.json")
         env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
-        env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4")
+        env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4", EVENT_CPU_SECONDS="1")
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         stack = Stack(env, port, work)
         stack.start_all()
         kept_before = kept_answers(broker.uri(vhost))
+        feed_metrics = stack.metrics_urls()["feed-background"]
+        handlers_before = handler_sums(feed_metrics)
         admin_url = urls["identity"].replace("postgresql+psycopg://", "postgresql://")
         peak = ConnectionPeak(admin_url, list(names.values()))
         peak.start()
@@ -262,6 +299,7 @@ def run(args: argparse.Namespace) -> dict:
         peak.join()
         fresh.join()
         kept_after = kept_answers(broker.uri(vhost))
+        handlers = handler_figures(handlers_before, handler_sums(feed_metrics))
     finally:
         if stack is not None:
             stack.stop_all()
@@ -298,6 +336,7 @@ def run(args: argparse.Namespace) -> dict:
         "cpu_seconds": {name: round(seconds, 1) for name, seconds in sorted(spent.items())},
         "machine_busy": round(cpu.busy(machine_before, machine_after), 2),
         "freshness": fresh.summary(),
+        "feed_event_handlers": handlers,
         "postgres_connections": {
             "peak": peak.peak,
             "mean": round(sum(peak.samples) / len(peak.samples), 1) if peak.samples else None,
@@ -358,6 +397,12 @@ def main() -> int:
     print("writes per read:", result["writes_per_read"], " kept pages:", result["feed_kept_pages"]["hit_rate"])
     print("cpu seconds:", result["cpu_seconds"], " postgres connections:", result["postgres_connections"])
     print("freshness under the load:", result["freshness"])
+    print("the feed's event handlers (events, mean wait for a slot, time in the handler, CPU; ms):")
+    for handler, row in result["feed_event_handlers"].items():
+        print(
+            f"  {handler:28} {row['events']:6d}  wait {row.get('wait_ms', 0):8.1f}  run {row.get('run_ms', 0):8.1f}"
+            f"  cpu {row.get('cpu_ms', float('nan')):7.2f}"
+        )
     print(f"written to {path.relative_to(ROOT)} and {path.with_suffix('.png').relative_to(ROOT)}")
     return 0
 

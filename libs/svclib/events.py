@@ -42,6 +42,7 @@ sooner may wait behind one due later, never longer than the longest delay.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 import traceback
@@ -56,7 +57,7 @@ from nameko.exceptions import ContainerBeingKilled, RpcTimeout, UnknownService
 from nameko.messaging import QueueConsumer
 from sqlalchemy import exc as sa_exc
 
-from svclib import logs, metrics, queues, tracing
+from svclib import greencpu, logs, metrics, queues, tracing
 from svclib.exceptions import Invalid
 from svclib.startup import with_backoff
 from svclib.times import parse_time, utcnow
@@ -66,6 +67,8 @@ log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-attempts"
 FIRST_FAILED_HEADER = "x-first-failed-at"
 DEFAULT_EVENT_WORKERS = 5
+DEFAULT_LANE = "default"
+DEFAULT_LANE_WORKERS = 2
 DEFAULT_MAX_RETRIES = 5
 DEFAULT_RETRY_DELAY_MS = 1000
 DEFAULT_RETRY_MAX_DELAY_MS = 5 * 60 * 1000
@@ -117,13 +120,18 @@ def dead_queue(queue: Queue) -> Queue:
 
 class ParkingQueueConsumer(QueueConsumer):
     """nameko's queue consumer, except that a message it cannot decode is parked by its handler, not
-    dropped, and that its handlers share ``slots``: how many may run at once (``EVENT_WORKERS``)."""
+    dropped, and that its handlers share the slots of their lane: how many of them may run at once."""
 
     def setup(self) -> None:
         super().setup()
-        config = self.container.config
-        default = max(1, min(self.container.max_workers // 2, DEFAULT_EVENT_WORKERS))
-        self.slots = Semaphore(int(config.get("EVENT_WORKERS", default)))
+        self.lanes: dict[str, Semaphore] = {}
+
+    def slots(self, lane: str = DEFAULT_LANE) -> Semaphore:
+        """The slots of ``lane``, made on first use (see :func:`lane_workers`)."""
+        held = self.lanes.get(lane)
+        if held is None:
+            held = self.lanes[lane] = Semaphore(lane_workers(self.container.config, self.container.max_workers, lane))
+        return held
 
     def on_decode_error(self, message, exc) -> None:
         tag = message.delivery_info.get("consumer_tag")
@@ -134,10 +142,31 @@ class ParkingQueueConsumer(QueueConsumer):
         super().on_decode_error(message, exc)
 
 
+def lane_workers(config: dict, max_workers: int, lane: str = DEFAULT_LANE) -> int:
+    """How many handlers of ``lane`` may run at once: ``EVENT_WORKERS`` for the default lane (by default half
+    of ``max_workers``, at most 5), ``EVENT_WORKERS_<LANE>`` for another (by default 2, at most half of
+    ``max_workers``); from the container's config, else the environment."""
+
+    def setting(name: str) -> str:
+        return str(config.get(name) or os.environ.get(name) or "").strip()
+
+    if lane == DEFAULT_LANE:
+        given, default = setting("EVENT_WORKERS"), min(max_workers // 2, DEFAULT_EVENT_WORKERS)
+    else:
+        given, default = setting(f"EVENT_WORKERS_{lane.upper()}"), min(max_workers // 2, DEFAULT_LANE_WORKERS)
+    return max(1, int(given) if given.isdigit() else default)
+
+
 class ReliableEventHandler(EventHandler):
-    """nameko's ``event_handler`` with retries by kind of failure and a dead-letter queue."""
+    """nameko's ``event_handler`` with retries by kind of failure and a dead-letter queue; ``lane`` names the
+    slots it shares (its lane's, see :func:`lane_workers`), so that what people wait to see never queues
+    behind a burst of slower work."""
 
     queue_consumer = ParkingQueueConsumer()
+
+    def __init__(self, source_service: str, event_type: str, lane: str = DEFAULT_LANE, **kwargs) -> None:
+        super().__init__(source_service, event_type, **kwargs)
+        self.lane = lane
 
     def setup(self) -> None:
         super().setup()
@@ -162,6 +191,12 @@ class ReliableEventHandler(EventHandler):
                 metrics.EVENT_LAG,
             )
         )
+        labels = (*labels, self.method_name, self.lane)
+        self._series += tuple(
+            family.labels(*labels) for family in (metrics.EVENT_WAIT, metrics.EVENT_RUN, metrics.EVENT_CPU)
+        )
+        if str(config.get("EVENT_CPU_SECONDS") or os.environ.get("EVENT_CPU_SECONDS") or "").lower() in ("1", "true"):
+            greencpu.enable()
         metrics.serve_from(config)
         tracing.configure(self.container.service_name)
         self.service = self.container.service_name
@@ -213,10 +248,12 @@ class ReliableEventHandler(EventHandler):
         if tracing.enabled():
             name = f"{self.source_service}.{self.event_type} -> {self.service}.{self.method_name}"
             span = tracing.start_worker_span(name, "consumer", context_data, {"messaging.destination": self.queue.name})
-        slots = self.queue_consumer.slots
+        slots = self.queue_consumer.slots(self.lane)
         slots.acquire()  # in this delivery's own green thread: the others, RPCs included, go on
+        slotted = time.perf_counter()
+        self._series[6].observe(slotted - started)
         try:
-            handle_result = partial(self._handled, message, started, span)
+            handle_result = partial(self._handled, message, started, slotted, span)
             worker_ctx = self.container.spawn_worker(
                 self, (body,), {}, context_data=context_data, handle_result=handle_result
             )
@@ -232,10 +269,15 @@ class ReliableEventHandler(EventHandler):
             self.container._worker_threads.get(worker_ctx), context_data.get("request_id"), tracing.trace_id_of(span)
         )
 
-    def _handled(self, message, started: float, span, worker_ctx, result=None, exc_info=None):
-        self.queue_consumer.slots.release()
+    def _handled(self, message, started: float, slotted: float, span, worker_ctx, result=None, exc_info=None):
+        self.queue_consumer.slots(self.lane).release()
         self._series[0].inc()
-        self._series[4].observe(time.perf_counter() - started)
+        ended = time.perf_counter()
+        self._series[4].observe(ended - started)
+        self._series[7].observe(ended - slotted)
+        cpu = greencpu.spent()  # this worker's green thread: the handler's own CPU, when accounted
+        if cpu is not None:
+            self._series[8].observe(cpu)
         if exc_info is not None:
             self._series[1].inc()
         tracing.end_span(span, exc_info)

@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 log = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+CPU_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
 LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
 
 RPC_CALLS = Counter("svc_rpc_calls_total", "RPC requests answered", ["service", "method"])
@@ -56,6 +57,25 @@ EVENTS_PARKED = Counter(
 )
 EVENT_SECONDS = Histogram(
     "svc_event_seconds", "Time to handle an event delivery", ["service", "source", "event"], buckets=LATENCY_BUCKETS
+)
+# Per handler (a service may handle one event type with several handlers, each on its own queue).
+EVENT_WAIT = Histogram(
+    "svc_event_wait_seconds",
+    "Time an event delivery waited for a free handler slot of its lane (part of svc_event_seconds)",
+    ["service", "source", "event", "handler", "lane"],
+    buckets=LATENCY_BUCKETS,
+)
+EVENT_RUN = Histogram(
+    "svc_event_run_seconds",
+    "Time from an event's handler getting its slot to its end (the rest of svc_event_seconds)",
+    ["service", "source", "event", "handler", "lane"],
+    buckets=LATENCY_BUCKETS,
+)
+EVENT_CPU = Histogram(
+    "svc_event_cpu_seconds",
+    "CPU time of an event handler's green thread (only with EVENT_CPU_SECONDS=1, svclib.greencpu)",
+    ["service", "source", "event", "handler", "lane"],
+    buckets=CPU_BUCKETS,
 )
 EVENT_LAG = Histogram(
     "svc_event_lag_seconds",

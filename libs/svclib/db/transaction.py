@@ -77,23 +77,32 @@ class Transaction:
     def emit(self, event: Event) -> str:
         """Record an event (a type declared in its service's events.py, :mod:`svclib.contracts`)
         in the outbox, committed with everything else here."""
-        event_id = str(uuid.uuid4())
-        payload = {"event_id": event_id, "occurred_at": isoformat(utcnow()), event.entity: event.wire()}
+        return self.emit_all([event])[0]
+
+    def emit_all(self, events: list[Event]) -> list[str]:
+        """Record several events in the outbox, in this order, with one statement (a batch of rows)."""
+        rows = []
         # The request's id and trace context travel with its events (svclib.tracing), and so does
         # the version of the event's schema.
-        headers = {f"nameko.{k}": v for k, v in self._context.items() if k in CARRIED and v}
-        headers[SCHEMA_VERSION_HEADER] = event.schema_version
-        # On the session's connection, as a prebuilt Core statement: no ORM bookkeeping, compiled once.
-        params = {
-            "event_id": event_id,
-            "event_type": event.event_type,
-            "payload": payload,
-            "headers": headers,
-            "created_at": utcnow(),
-        }
-        self.connection.execute(_outbox_insert(self._database.outbox), params)
-        self.emitted.append(payload)
-        return event_id
+        carried = {f"nameko.{k}": v for k, v in self._context.items() if k in CARRIED and v}
+        for event in events:
+            event_id = str(uuid.uuid4())
+            payload = {"event_id": event_id, "occurred_at": isoformat(utcnow()), event.entity: event.wire()}
+            headers = {**carried, SCHEMA_VERSION_HEADER: event.schema_version}
+            rows.append(
+                {
+                    "event_id": event_id,
+                    "event_type": event.event_type,
+                    "payload": payload,
+                    "headers": headers,
+                    "created_at": utcnow(),
+                }
+            )
+        if rows:
+            # On the session's connection, as a prebuilt Core statement: no ORM bookkeeping, compiled once.
+            self.connection.execute(_outbox_insert(self._database.outbox), rows if len(rows) > 1 else rows[0])
+        self.emitted.extend(row["payload"] for row in rows)
+        return [row["event_id"] for row in rows]
 
     def touch(self, *tags: str) -> None:
         """Tell listeners that this transaction's changes touch the answers tagged ``tags``."""

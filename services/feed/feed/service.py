@@ -19,6 +19,11 @@ from svclib.faults import FaultLog
 from svclib.rpc import rpc
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# The lane of the events whose effect a member waits to see (svclib.events: slots of its own,
+# EVENT_WORKERS_SEEN): their posts on the feeds, their notifications, their subwikis, follows, mutes and
+# blocks. They never wait for a slot behind votes and trust changes, which may come in bursts and cost
+# more (a trust change reweighs every vote of its person), on the default lane (EVENT_WORKERS).
+SEEN = "seen"
 DECLARED = (FeedError, ServiceError)
 
 
@@ -73,19 +78,19 @@ class FeedService:
 
         self.db.apply_once(payload, handler, apply_and_announce, *args)
 
-    @event_handler("content", "post_created")
+    @event_handler("content", "post_created", lane=SEEN)
     def handle_post_created(self, payload: dict) -> None:
         self._apply(payload, "handle_post_created", handlers.post_created, payload["post"], utcnow())
 
-    @event_handler("content", "post_edited")
+    @event_handler("content", "post_edited", lane=SEEN)
     def handle_post_edited(self, payload: dict) -> None:
         self._apply(payload, "handle_post_edited", handlers.post_edited, payload["post"], utcnow())
 
-    @event_handler("content", "post_reverted")
+    @event_handler("content", "post_reverted", lane=SEEN)
     def handle_post_reverted(self, payload: dict) -> None:
         self._apply(payload, "handle_post_reverted", handlers.post_reverted, payload["post"], utcnow())
 
-    @event_handler("content", "post_removed")
+    @event_handler("content", "post_removed", lane=SEEN)
     def handle_post_removed(self, payload: dict) -> None:
         self._apply(payload, "handle_post_removed", handlers.post_removed, payload["post"])
 
@@ -109,35 +114,35 @@ class FeedService:
     def handle_report_resolved(self, payload: dict) -> None:
         self._apply(payload, "handle_report_resolved", handlers.report_resolved, payload["report"], utcnow())
 
-    @event_handler("communities", "member_joined")
+    @event_handler("communities", "member_joined", lane=SEEN)
     def handle_member_joined(self, payload: dict) -> None:
         self._apply(payload, "handle_member_joined", handlers.membership_changed, payload["membership"], True)
 
-    @event_handler("communities", "member_left")
+    @event_handler("communities", "member_left", lane=SEEN)
     def handle_member_left(self, payload: dict) -> None:
         self._apply(payload, "handle_member_left", handlers.membership_changed, payload["membership"], False)
 
-    @event_handler("identity", "user_followed")
+    @event_handler("identity", "user_followed", lane=SEEN)
     def handle_user_followed(self, payload: dict) -> None:
         self._apply(payload, "handle_user_followed", handlers.follow_changed, payload["follow"], True)
 
-    @event_handler("identity", "user_unfollowed")
+    @event_handler("identity", "user_unfollowed", lane=SEEN)
     def handle_user_unfollowed(self, payload: dict) -> None:
         self._apply(payload, "handle_user_unfollowed", handlers.follow_changed, payload["follow"], False)
 
-    @event_handler("identity", "user_muted")
+    @event_handler("identity", "user_muted", lane=SEEN)
     def handle_user_muted(self, payload: dict) -> None:
         self._apply(payload, "handle_user_muted", handlers.mute_changed, payload["mute"], True)
 
-    @event_handler("identity", "user_unmuted")
+    @event_handler("identity", "user_unmuted", lane=SEEN)
     def handle_user_unmuted(self, payload: dict) -> None:
         self._apply(payload, "handle_user_unmuted", handlers.mute_changed, payload["mute"], False)
 
-    @event_handler("identity", "user_blocked")
+    @event_handler("identity", "user_blocked", lane=SEEN)
     def handle_user_blocked(self, payload: dict) -> None:
         self._apply(payload, "handle_user_blocked", handlers.block_changed, payload["block"], True)
 
-    @event_handler("identity", "user_unblocked")
+    @event_handler("identity", "user_unblocked", lane=SEEN)
     def handle_user_unblocked(self, payload: dict) -> None:
         self._apply(payload, "handle_user_unblocked", handlers.block_changed, payload["block"], False)
 
@@ -170,63 +175,63 @@ class FeedService:
         occurred_at = parse_time(payload["occurred_at"]) if payload.get("occurred_at") else utcnow()
         self.db.apply_once(payload, handler, inbox.notify_all, rule(payload[entity]), occurred_at)
 
-    @event_handler("content", "post_created")
+    @event_handler("content", "post_created", lane=SEEN)
     def notify_post_created(self, payload: dict) -> None:
         self._notify(payload, "notify_post_created", rules.post_created, "post")
 
-    @event_handler("content", "post_edited")
+    @event_handler("content", "post_edited", lane=SEEN)
     def notify_post_edited(self, payload: dict) -> None:
         self._notify(payload, "notify_post_edited", rules.post_edited, "post")
 
-    @event_handler("content", "post_edit_pending")
+    @event_handler("content", "post_edit_pending", lane=SEEN)
     def notify_post_edit_pending(self, payload: dict) -> None:
         self._notify(payload, "notify_post_edit_pending", rules.post_edit_pending, "change")
 
-    @event_handler("content", "post_edit_rejected")
+    @event_handler("content", "post_edit_rejected", lane=SEEN)
     def notify_post_edit_rejected(self, payload: dict) -> None:
         self._notify(payload, "notify_post_edit_rejected", rules.post_edit_rejected, "change")
 
-    @event_handler("content", "post_held")
+    @event_handler("content", "post_held", lane=SEEN)
     def notify_post_held(self, payload: dict) -> None:
         self._notify(payload, "notify_post_held", rules.post_held, "held_post")
 
-    @event_handler("content", "held_post_approved")
+    @event_handler("content", "held_post_approved", lane=SEEN)
     def notify_held_post_approved(self, payload: dict) -> None:
         self._notify(payload, "notify_held_post_approved", rules.held_post_approved, "held_post")
 
-    @event_handler("content", "held_post_rejected")
+    @event_handler("content", "held_post_rejected", lane=SEEN)
     def notify_held_post_rejected(self, payload: dict) -> None:
         self._notify(payload, "notify_held_post_rejected", rules.held_post_rejected, "held_post")
 
-    @event_handler("content", "post_removed")
+    @event_handler("content", "post_removed", lane=SEEN)
     def notify_post_removed(self, payload: dict) -> None:
         self._notify(payload, "notify_post_removed", rules.post_removed, "post")
 
-    @event_handler("content", "comment_created")
+    @event_handler("content", "comment_created", lane=SEEN)
     def notify_comment_created(self, payload: dict) -> None:
         self._notify(payload, "notify_comment_created", rules.comment_created, "comment")
 
-    @event_handler("content", "comment_edited")
+    @event_handler("content", "comment_edited", lane=SEEN)
     def notify_comment_edited(self, payload: dict) -> None:
         self._notify(payload, "notify_comment_edited", rules.comment_edited, "comment")
 
-    @event_handler("content", "comment_removed")
+    @event_handler("content", "comment_removed", lane=SEEN)
     def notify_comment_removed(self, payload: dict) -> None:
         self._notify(payload, "notify_comment_removed", rules.comment_removed, "comment")
 
-    @event_handler("content", "report_resolved")
+    @event_handler("content", "report_resolved", lane=SEEN)
     def notify_report_resolved(self, payload: dict) -> None:
         self._notify(payload, "notify_report_resolved", rules.report_resolved, "report")
 
-    @event_handler("identity", "user_followed")
+    @event_handler("identity", "user_followed", lane=SEEN)
     def notify_user_followed(self, payload: dict) -> None:
         self._notify(payload, "notify_user_followed", rules.user_followed, "follow")
 
-    @event_handler("identity", "user_badge_awarded")
+    @event_handler("identity", "user_badge_awarded", lane=SEEN)
     def notify_user_badge_awarded(self, payload: dict) -> None:
         self._notify(payload, "notify_user_badge_awarded", rules.user_badge_awarded, "user")
 
-    @event_handler("donations", "donation_completed")
+    @event_handler("donations", "donation_completed", lane=SEEN)
     def notify_donation_completed(self, payload: dict) -> None:
         self._notify(payload, "notify_donation_completed", rules.donation_completed, "donation")
 

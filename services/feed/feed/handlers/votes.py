@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from feed import ranking
-from feed.handlers.rows import held_post, locked_post, newer, shared_trust, trust_row
+from feed.handlers.rows import held_post, newer, shared_trust, trust_row
 from feed.handlers.scores import rescore
 from feed.models import FeedPost, FeedVote
 from svclib.db import Transaction
@@ -57,6 +57,9 @@ def _statements(dialect: str) -> dict[str, Any]:
         key = (votes.c.post_id == bindparam("post_id")) & (votes.c.voter_id == bindparam("voter_id"))
         built = _STATEMENTS[dialect] = {
             "take": delete(votes).where(key).returning(votes.c.value, votes.c.weight),
+            "weigh": update(votes)
+            .where((votes.c.post_id == bindparam("b_post")) & (votes.c.voter_id == bindparam("b_voter")))
+            .values(weight=bindparam("b_weight")),
             "put": insert(votes).values(
                 post_id=bindparam("post_id"),
                 voter_id=bindparam("voter_id"),
@@ -102,15 +105,24 @@ def trust_changed(
     elif as_of is not None and row.as_of is not None and as_of <= row.as_of:
         return
     row.trust, row.as_of, row.version = trust, as_of or row.as_of, version or row.version
-    votes = select(FeedVote).where(FeedVote.voter_id == user_id).order_by(FeedVote.post_id)
-    for vote in tx.session.scalars(votes).all():
-        post = locked_post(tx, vote.post_id)
-        if post is None:
-            continue
+    # Every post this person voted on, with their vote, read and locked in one statement (posts in id order,
+    # as feed.handlers.rows orders them); the votes whose weight moved are written back in one more. A vote
+    # on a post not held yet keeps its weight, as before: the post counts it when it comes.
+    voted = tx.session.execute(
+        select(FeedPost, FeedVote.value, FeedVote.weight)
+        .join(FeedVote, FeedVote.post_id == FeedPost.id)
+        .where(FeedVote.voter_id == user_id)
+        .order_by(FeedPost.id)
+        .with_for_update(of=FeedPost)
+    ).all()
+    reweighed = []
+    for post, value, held in voted:
         weight = _weight(post.author_id, user_id, trust)
-        if vote.weight == weight:
+        if held == weight:
             continue
-        tally(post, vote.value, vote.weight, -1)
-        tally(post, vote.value, weight, +1)
-        vote.weight = weight
+        tally(post, value, held, -1)
+        tally(post, value, weight, +1)
         rescore(post, now)
+        reweighed.append({"b_post": post.id, "b_voter": user_id, "b_weight": weight})
+    if reweighed:
+        tx.connection.execute(_statements(tx.connection.dialect.name)["weigh"], reweighed)
