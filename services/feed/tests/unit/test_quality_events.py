@@ -4,10 +4,10 @@ rebuilt quality differs from the one announced."""
 
 import pytest
 from nameko.testing.services import worker_factory
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from feed import handlers
-from feed.models import OUTBOX, Base, FeedPost
+from feed.models import OUTBOX, Base, FeedPost, FeedVote
 from feed.service import FeedService
 from svclib.kept import Kept
 from svclib.testing import memory_database
@@ -80,3 +80,34 @@ def test_a_rebuild_announces_what_differs_from_what_was_announced_with_a_later_v
     assert again[0]["version"] > before["changed"]["version"] and again[1]["quality"] == 0.0
     with db.reading() as tx:
         assert tx.session.get(FeedPost, "same").quality_version == before["same"]["version"]
+
+
+def test_a_trust_change_reweighs_its_persons_votes_in_as_many_statements_however_many_they_are(db, events):
+    """A trust change waits for its slot beside everything else the feed applies: it costs a few statements
+    (its person's posts and votes read and locked in one, the votes' weights and the posts' scores written in
+    one each, their qualities announced in one), not several per vote."""
+    statements = []
+
+    def count(_conn, _cursor, statement, _params, _context, _many):
+        statements.append(statement)
+
+    events.trust("few", 0.5)
+    events.trust("many", 0.5)
+    for n in range(12):
+        events.post(f"p{n:02}", author=f"a{n % 3}")
+        events.vote(f"p{n:02}", "many")
+        if n < 2:
+            events.vote(f"p{n:02}", "few")
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        spent = []
+        for person in ("few", "many"):
+            statements.clear()
+            events.trust(person, 0.9)
+            spent.append(len(statements))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert spent[0] == spent[1]
+    with db.reading() as tx:
+        weights = tx.session.scalars(select(FeedVote.weight).where(FeedVote.voter_id == "many")).all()
+    assert len(weights) == 12 and len(set(weights)) == 1 and weights[0] > 0
