@@ -86,6 +86,34 @@ class ConnectionPeak(threading.Thread):
                 self.peak = max(self.peak, count)
 
 
+class PoolSampler(threading.Thread):
+    """Samples a process's database pool (svclib.metrics: connections in use, green threads waiting for one)
+    every half second until stopped."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.url, self.in_use, self.waiting, self.stopping = url, [], [], threading.Event()
+
+    def run(self) -> None:
+        from prometheus_client.parser import text_string_to_metric_families
+
+        while not self.stopping.wait(0.5):
+            try:
+                text = requests.get(self.url, timeout=5).text
+            except requests.RequestException:
+                continue
+            for family in text_string_to_metric_families(text):
+                if family.name in ("svc_db_pool_in_use", "svc_db_pool_waiting"):
+                    total = sum(sample.value for sample in family.samples)
+                    (self.in_use if family.name == "svc_db_pool_in_use" else self.waiting).append(total)
+
+    def summary(self) -> dict:
+        def figures(values: list[float]) -> dict:
+            return {"mean": round(sum(values) / len(values), 2), "max": max(values)} if values else {}
+
+        return {"in_use": figures(self.in_use), "waiting": figures(self.waiting), "samples": len(self.waiting)}
+
+
 class Freshness(threading.Thread):
     """Under the visits' load: after the gateway answered a write, how long until a reader sees it.
 
@@ -175,17 +203,19 @@ class Freshness(threading.Thread):
         }
 
 
-# The feed's background process's event figures (svclib.metrics), per handler: time waiting for a slot of
-# its lane, time from the slot to the end, and the handler's own CPU (EVENT_CPU_SECONDS=1, svclib.greencpu).
+# The feed's event figures (svclib.metrics, from both its processes: REQUESTS_LANES), per handler: time waiting
+# for a slot of its lane, time from the slot to the end, and the handler's own CPU (EVENT_CPU_SECONDS=1,
+# svclib.greencpu).
 HANDLER_FAMILIES = {"svc_event_wait_seconds": "wait", "svc_event_run_seconds": "run", "svc_event_cpu_seconds": "cpu"}
 
 
-def handler_sums(url: str) -> dict[str, dict[str, list[float]]]:
-    """``{handler: {"wait"|"run"|"cpu": [sum, count]}}`` read from one process's ``/metrics``."""
+def handler_sums(urls: list[str]) -> dict[str, dict[str, list[float]]]:
+    """``{handler: {"wait"|"run"|"cpu": [sum, count]}}`` read from processes' ``/metrics``."""
     from prometheus_client.parser import text_string_to_metric_families
 
     sums: dict[str, dict[str, list[float]]] = {}
-    for family in text_string_to_metric_families(requests.get(url, timeout=10).text):
+    text = "".join(requests.get(url, timeout=10).text for url in urls)
+    for family in text_string_to_metric_families(text):
         what = HANDLER_FAMILIES.get(family.name)
         for sample in family.samples if what else ():
             suffix = sample.name.removeprefix(family.name)
@@ -257,8 +287,13 @@ def run(args: argparse.Namespace) -> dict:
         stack = Stack(env, port, work)
         stack.start_all()
         kept_before = kept_answers(broker.uri(vhost))
-        feed_metrics = stack.metrics_urls()["feed-background"]
+        feed_metrics = [stack.metrics_urls()[name] for name in ("feed", "feed-background")]
         handlers_before = handler_sums(feed_metrics)
+        feed_pools = {
+            name: PoolSampler(url) for name, url in zip(("requests", "background"), feed_metrics, strict=True)
+        }
+        for sampler in feed_pools.values():
+            sampler.start()
         admin_url = urls["identity"].replace("postgresql+psycopg://", "postgresql://")
         peak = ConnectionPeak(admin_url, list(names.values()))
         peak.start()
@@ -296,6 +331,9 @@ def run(args: argparse.Namespace) -> dict:
         load_after = os.getloadavg()
         peak.stopping.set()
         fresh.stopping.set()
+        for sampler in feed_pools.values():
+            sampler.stopping.set()
+            sampler.join()
         peak.join()
         fresh.join()
         kept_after = kept_answers(broker.uri(vhost))
@@ -337,6 +375,7 @@ def run(args: argparse.Namespace) -> dict:
         "machine_busy": round(cpu.busy(machine_before, machine_after), 2),
         "freshness": fresh.summary(),
         "feed_event_handlers": handlers,
+        "feed_pools": {name: sampler.summary() for name, sampler in feed_pools.items()},
         "postgres_connections": {
             "peak": peak.peak,
             "mean": round(sum(peak.samples) / len(peak.samples), 1) if peak.samples else None,
@@ -397,6 +436,7 @@ def main() -> int:
     print("writes per read:", result["writes_per_read"], " kept pages:", result["feed_kept_pages"]["hit_rate"])
     print("cpu seconds:", result["cpu_seconds"], " postgres connections:", result["postgres_connections"])
     print("freshness under the load:", result["freshness"])
+    print("the feed's database pools:", result["feed_pools"])
     print("the feed's event handlers (events, mean wait for a slot, time in the handler, CPU; ms):")
     for handler, row in result["feed_event_handlers"].items():
         print(

@@ -34,6 +34,15 @@ one another's row locks (many votes for one author) would otherwise take every w
 every database connection, and sign-ins and reads, served by the same workers, would queue
 behind them. Deliveries beyond it wait, unacknowledged, for a handler to finish.
 
+Those slots are a lane's: a handler declared with ``lane="<name>"`` shares only its lane's slots
+(``EVENT_WORKERS_<NAME>``, 2 by default), so that the events whose effect people wait to see never wait
+for a slot behind a burst of slower, less awaited ones on the default lane. A lane changes no guarantee:
+each handler still reads its own queue, applies each event once (``apply_once``) and, for a state, only
+a newer version under its key's lock; lanes only decide which handlers wait for which slots. Each
+delivery's wait for a slot and its handler's run are measured per handler (``svc_event_wait_seconds``,
+``svc_event_run_seconds``), and with ``EVENT_CPU_SECONDS=1`` its handler's CPU time
+(``svc_event_cpu_seconds``, :mod:`svclib.greencpu`).
+
 One retry queue per handler holds messages with different delays; RabbitMQ
 expires only the message at its head, so during a long outage a message due
 sooner may wait behind one due later, never longer than the longest delay.

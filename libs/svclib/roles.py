@@ -7,6 +7,12 @@ compose and Kubernetes):
 - ``background``: everything else (event handlers, timers), the read models and recomputations
   that may lag a moment behind, at a lower CPU priority (``BACKGROUND_NICE``, 10 by default).
 
+Except the event handlers of the lanes named in ``REQUESTS_LANES`` (``svclib.events``: handlers declared
+with ``lane=``; a comma-separated list, none by default): what they apply is what someone is waiting to
+see, so they run beside the requests, at the requests' priority, within their lane's few slots. On a busy
+machine a niced process gets too little CPU for them to keep up: they would wait there seconds, whatever
+slots they had.
+
 Each has its own eventlet hub, worker pool and database pool, so a sign-in never waits in a hub
 behind a burst of events, and on a busy machine the kernel hands the CPU to requests first (a
 niced process gets about a tenth of a core that an ordinary one wants). ``all`` (the default of a
@@ -40,11 +46,21 @@ def role_of(config: dict) -> str:
     return role
 
 
-def serves(role: str, entrypoint) -> bool:
-    """Whether a process of ``role`` runs ``entrypoint``: RPCs answer requests, anything else is background."""
+def requests_lanes(config: dict) -> frozenset[str]:
+    """The event lanes served by the requests process (``REQUESTS_LANES``: the config's, else the environment's)."""
+    given = config.get("REQUESTS_LANES")
+    if given is None:
+        given = os.environ.get("REQUESTS_LANES", "")
+    return frozenset(lane.strip() for lane in str(given or "").split(",") if lane.strip())
+
+
+def serves(role: str, entrypoint, lanes: frozenset[str] = frozenset()) -> bool:
+    """Whether a process of ``role`` runs ``entrypoint``: RPCs and the event handlers of ``lanes`` answer
+    requests, anything else is background."""
     if role == ALL:
         return True
-    return isinstance(entrypoint, Rpc) == (role == REQUESTS)
+    on_requests = isinstance(entrypoint, Rpc) or getattr(entrypoint, "lane", None) in lanes
+    return on_requests == (role == REQUESTS)
 
 
 class RoleContainer(ServiceContainer):
@@ -56,7 +72,8 @@ class RoleContainer(ServiceContainer):
         self.role = role_of(config)
         if self.role == ALL:
             return
-        self.entrypoints = SpawningSet(e for e in self.entrypoints if serves(self.role, e))
+        lanes = requests_lanes(config)
+        self.entrypoints = SpawningSet(e for e in self.entrypoints if serves(self.role, e, lanes))
         # Shared extensions (the RPC queue consumer, the event queue consumer) come with the
         # entrypoints that use them: only those of the kept entrypoints are set up and started.
         self.subextensions = SpawningSet()

@@ -30,13 +30,17 @@ class Example:
     def on_happened(self, payload: dict) -> None:
         pass
 
+    @event_handler("elsewhere", "shown", lane="seen")
+    def on_shown(self, payload: dict) -> None:
+        pass
+
     @timer(interval=60)
     def tick(self) -> None:
         pass
 
 
-def container(role: str | None) -> RoleContainer:
-    config = {"AMQP_URI": "memory://", "BACKGROUND_NICE": "0"}
+def container(role: str | None, **extra: str) -> RoleContainer:
+    config = {"AMQP_URI": "memory://", "BACKGROUND_NICE": "0", **extra}
     if role is not None:
         config["SERVICE_ROLE"] = role
     return RoleContainer(Example, config)
@@ -58,14 +62,22 @@ def test_the_requests_process_answers_rpcs_only():
 
 def test_the_background_process_handles_events_and_timers_and_answers_no_rpc():
     made = container("background")
-    assert served(made) == {"on_happened", "tick"}
+    assert served(made) == {"on_happened", "on_shown", "tick"}
     assert consumers(made) == {ParkingQueueConsumer}
+
+
+def test_the_event_handlers_of_the_requests_lanes_run_beside_the_requests():
+    requests, background = container("requests", REQUESTS_LANES="seen"), container("background", REQUESTS_LANES="seen")
+    assert served(requests) == {"ask", "on_shown"}
+    assert consumers(requests) == {RpcQueueConsumer, ParkingQueueConsumer}
+    assert served(background) == {"on_happened", "tick"}
+    assert consumers(background) == {ParkingQueueConsumer}
 
 
 @pytest.mark.parametrize("role", [None, "all"])
 def test_one_process_serves_everything_unless_told_otherwise(role):
     made = container(role)
-    assert served(made) == {"ask", "on_happened", "tick"}
+    assert served(made) == {"ask", "on_happened", "on_shown", "tick"}
     assert consumers(made) == {RpcQueueConsumer, ParkingQueueConsumer}
 
 

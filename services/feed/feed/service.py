@@ -21,8 +21,10 @@ from svclib.rpc import rpc
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # The lane of the events whose effect a member waits to see (svclib.events: slots of its own,
 # EVENT_WORKERS_SEEN): their posts on the feeds, their notifications, their subwikis, follows, mutes and
-# blocks. They never wait for a slot behind votes and trust changes, which may come in bursts and cost
-# more (a trust change reweighs every vote of its person), on the default lane (EVENT_WORKERS).
+# blocks. They never wait for a slot behind votes and trust changes, which come in bursts and cost more
+# (a trust change reweighs every vote of its person), on the default lane (EVENT_WORKERS); and config.yml
+# has the requests process handle them (REQUESTS_LANES, svclib.roles), at its priority: in the niced
+# background process, on a busy machine, they waited seconds for the CPU.
 SEEN = "seen"
 DECLARED = (FeedError, ServiceError)
 
