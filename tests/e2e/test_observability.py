@@ -8,11 +8,23 @@ import secrets
 import uuid
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from devstack.client import PASSWORD
 from devstack.observability import SYNTHETIC, named_by_deploy, served_names
 
 from .conftest import free_port
+
+
+def handled_lanes(page: str) -> set[str]:
+    """The lanes (svclib.events) of the event handlers that ran in the process serving ``page``."""
+    return {
+        sample.labels["lane"]
+        for family in text_string_to_metric_families(page)
+        if family.name == "svc_event_run_seconds"
+        for sample in family.samples
+        if sample.name.endswith("_count") and sample.value > 0
+    }
 
 
 def test_one_requests_trace_runs_from_the_gateway_through_identity_to_the_feeds_handler(api, otlp, wait_until):
@@ -78,6 +90,8 @@ def test_every_metric_the_alerts_and_dashboards_name_is_served_by_a_process(stac
     assert {"svc_events_handled_total", "svc_event_lag_seconds_bucket", "svc_event_dead_letters"} <= sampled[
         "feed-background"
     ]
-    assert "svc_rpc_calls_total" in sampled["feed"] and "svc_events_handled_total" not in sampled["feed"]
+    assert "svc_rpc_calls_total" in sampled["feed"]
+    # The feed's requests process handles only the events a member waits to see (REQUESTS_LANES: its "seen" lane).
+    assert handled_lanes(pages["feed"].text) <= {"seen"} and "seen" not in handled_lanes(pages["feed-background"].text)
     assert "svc_kept_answers_total" in sampled["feed"] and "svc_rpc_errors_total" in sampled["content"]
     assert {"gateway_requests_total", "web_requests_total"} <= sampled["gateway"] | sampled["web"]
