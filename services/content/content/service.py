@@ -54,6 +54,7 @@ class ContentService:
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     config = Config()
     communities = RpcProxy("communities")
+    identity = RpcProxy("identity")
 
     # Who exists: identity's accounts, kept in known_users (svclib.users); an erased person's
     # contributions stay with no author, what was theirs alone goes (content.handlers.accounts).
@@ -65,7 +66,8 @@ class ContentService:
 
     @event_handler("identity", "user_updated")
     def handle_user_updated(self, payload: dict) -> None:
-        self.db.apply_once(payload, "handle_user_updated", replicas.record_person_name, payload["user"], False)
+        user = payload["user"]
+        self.db.apply_once(payload, "handle_user_updated", replicas.record_person_name, user, False, self._exists)
 
     @event_handler("identity", "user_erased")
     def handle_user_erased(self, payload: dict) -> None:
@@ -79,6 +81,10 @@ class ContentService:
     def export_user(self, user_id: str) -> dict:
         with self.db.reading() as tx:
             return accounts.export(tx, user_id)
+
+    def _exists(self, user_id: str) -> bool:
+        """Whether identity has the account (not erased): asked only of a rename of a person content does not know."""
+        return bool(self.identity.get_people([user_id]))
 
     def _ask_membership(self, user_id: str | None, **where: str) -> dict | None:
         """The handlers' membership lookup: communities' own answer, for a join made a moment ago."""

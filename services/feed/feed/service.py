@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from feed import handlers, pages
@@ -50,6 +51,7 @@ class FeedService:
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL, touches=touches)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     kept = kept_answers()
+    identity = RpcProxy("identity")  # asked only whether a person it does not know still has an account
 
     # Who exists: identity's accounts, kept in known_users (svclib.users) with the names the feed shows.
 
@@ -69,6 +71,10 @@ class FeedService:
                 **handlers.kept_about(tx, user_id),
                 "notifications": inbox.export(tx, user_id),
             }
+
+    def _exists(self, user_id: str) -> bool:
+        """Whether identity has the account (not erased): asked only of a rename of a person the feed does not know."""
+        return bool(self.identity.get_people([user_id]))
 
     def _apply(self, payload: dict, handler: str, apply, *args) -> None:
         """Apply an event once, announcing the qualities it changed; feed processes drop the kept answers it
@@ -164,7 +170,7 @@ class FeedService:
 
     @event_handler("identity", "user_updated")
     def handle_user_updated(self, payload: dict) -> None:
-        self._apply(payload, "handle_user_updated", handlers.person_renamed, payload["user"])
+        self._apply(payload, "handle_user_updated", handlers.person_renamed, payload["user"], self._exists)
 
     @event_handler("communities", "subwiki_created")
     def handle_subwiki_created(self, payload: dict) -> None:

@@ -4,6 +4,7 @@ shows (its author's, identity; its subwiki's, communities)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
@@ -125,19 +126,24 @@ _SET_QUALITY = (
 )
 
 
-def record_person_name(tx: Transaction, user: dict, registered: bool) -> None:
+def record_person_name(
+    tx: Transaction, user: dict, registered: bool, exists: Callable[[str], bool] | None = None
+) -> None:
     """A person's names as listed posts show them, from identity's ``user_registered`` (``registered``) and
     ``user_updated``: applied only when newer than the names held by identity's ``profile_version`` (a sequence
     per person), under the row's lock, so that a registration announced again, or two renames in either order,
     leave the newest names.
 
     A rename of a person content does not know (their known_users row, shared until the transaction ends, so
-    that an erasure waits for it or it for the erasure) is tried again later (``NotYet``): the registration
-    may still be on its way, on its own queue, and the rename, newer, then applies after it; an erased
-    person's names never come back (the rename is parked when its retries run out). An event without a
+    that an erasure waits for it or it for the erasure) is tried again later (``NotYet``) while identity says
+    the account ``exists``: the registration is still on its way, on its own queue, and the rename, newer, then
+    applies after it. Of an account identity no longer has (erased since), the rename is dropped: an erased
+    person's names never come back, nor wait in a queue. An event without a
     version (an older producer) applies as before: a registration keeps the names held, a rename replaces them.
     """
     if not registered and tx.session.execute(_KNOWN_PERSON, {"user_id": user["id"]}).first() is None:
+        if exists is not None and not exists(user["id"]):
+            return
         raise NotYet(f"person {user['id']} is not known yet")
     names = {"username": user["username"], "display_name": user.get("display_name") or user["username"]}
     version = user.get("profile_version")

@@ -272,10 +272,10 @@ def test_an_erased_persons_names_go_and_never_come_back(service, db):
     renamed(service, "dan", "dan", "Dan", "u1", 2)
     renamed(service, "cat", "cat", "Cat", "u2", 2)
     service.handle_user_erased({"event_id": "e1", "user": {"id": "dan"}})
-    # Late: the account is gone. Content cannot tell it from a rename ahead of its registration: tried again
-    # later, as that one is, and parked when its retries run out; nothing is kept meanwhile.
-    with pytest.raises(NotYet):
-        renamed(service, "dan", "dan", "Dan again", "u3", 3)
+    # Late, of an account identity no longer has: dropped, neither kept nor waiting in a queue with the name.
+    service.identity.get_people.return_value = {}
+    renamed(service, "dan", "dan", "Dan again", "u3", 3)
+    service.identity.get_people.assert_called_with(["dan"])
     with db.reading() as tx:
         assert tx.session.get(PersonName, "dan") is None
         assert tx.session.get(PersonName, "cat").display_name == "Cat"
@@ -309,6 +309,7 @@ def test_sqlite_has_no_recent_posts_index_and_its_search_reads_no_catalog(servic
 def test_a_rename_ahead_of_the_registration_leaves_the_newest_names(service):
     """The rename reaches content first (its own queue): it is tried again later, and applies after the
     registration, being newer; the registration delivered again later changes nothing."""
+    service.identity.get_people.return_value = {"fay": {"id": "fay", "username": "fay"}}
     with pytest.raises(NotYet):
         renamed(service, "fay", "fay", "Fay Newest", "u-fay", 2)
     registered(service, "fay", "Fay", "r-fay")

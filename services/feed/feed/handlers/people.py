@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import bindparam, select, update
 
 from feed.handlers.rows import lock_posts, newer
@@ -35,13 +37,16 @@ def person_changed(tx: Transaction, user: dict) -> None:
     )
 
 
-def person_renamed(tx: Transaction, user: dict) -> None:
+def person_renamed(tx: Transaction, user: dict, exists: Callable[[str], bool] | None = None) -> None:
     """Identity's ``user_updated``. A person the feed does not know (their known_users row, shared until the
     transaction ends, so that an erasure waits for it or it for the erasure) is tried again later
-    (``NotYet``): their registration may still be on its way, on its own queue, and the rename, newer, then
-    applies after it; an erased person's names never come back (the rename is parked when its retries run out).
+    (``NotYet``) while identity says the account ``exists``: their registration is still on its way, on its
+    own queue, and the rename, newer, then applies after it. Of an account identity no longer has (erased
+    since), the rename is dropped: an erased person's names never come back, nor wait in a queue.
     """
     if tx.session.execute(_KNOWN_PERSON, {"user_id": user["id"]}).first() is None:
+        if exists is not None and not exists(user["id"]):
+            return
         raise NotYet(f"person {user['id']} is not known yet")
     person_changed(tx, user)
 
