@@ -228,6 +228,32 @@ def test_comments_come_in_pages_and_replies_nest_at_most_eight_levels(api, place
     assert api.get("/api/v1/comments/no_such_comment/thread").status_code == 404
 
 
+def test_a_post_and_a_page_of_its_discussion_come_in_one_answer(api, place):
+    """GET /posts/{id}?comments=<sort> answers what GET /posts/{id} and GET /posts/{id}/comments?sort=<sort> answer,
+    for a reader who blocked a commenter and for a visitor, at a later page's cursor too."""
+    essay = post(api, place, kind="text", title="Read at once", body="Talk.")
+    url = f"/api/v1/posts/{essay['id']}"
+    tops = [api.post(f"{url}/comments", token=place["mod"], json={"body": f"Top {n}"}).json() for n in range(3)]
+    reply = {"body": "A reply", "parent_id": tops[0]["id"]}
+    assert api.post(f"{url}/comments", token=place["newbie"], json=reply).status_code == 201
+    newbie = place["newbie_user"]["username"]
+    assert api.put(f"/api/v1/me/blocks/{newbie}", token=place["author"]).status_code == 204
+    for token in (place["author"], None):
+        cursor = api.get(f"{url}/comments", token=token, params={"sort": "new", "limit": 2}).json()["next_cursor"]
+        for sort, at in (("quality", None), ("new", None), ("new", cursor)):
+            answer = api.get(url, token=token, params={"comments": sort, "comments_cursor": at})
+            assert answer.status_code == 200, answer.text
+            both = answer.json()
+            page = both.pop("comments")
+            assert both == api.get(url, token=token).json()
+            assert page == api.get(f"{url}/comments", token=token, params={"sort": sort, "cursor": at}).json()
+        shown = api.get(url, token=token, params={"comments": "quality"}).json()["comments"]
+        blocked = [c["blocked"] for top in shown["items"] for c in top["children"]]
+        assert blocked == [token is not None]
+    assert api.get(url, params={"comments": "best"}).status_code == 400
+    assert api.get("/api/v1/posts/no_such_post", params={"comments": "new"}).status_code == 404
+
+
 def test_filing_the_same_report_again_answers_with_the_open_one(api, place):
     essay = post(api, place, kind="text", title="Dubious", body="Hm.")
     url = f"/api/v1/posts/{essay['id']}/reports"
