@@ -51,7 +51,6 @@ sooner may wait behind one due later, never longer than the longest delay.
 from __future__ import annotations
 
 import logging
-import os
 import random
 import time
 import traceback
@@ -68,6 +67,7 @@ from sqlalchemy import exc as sa_exc
 
 from svclib import greencpu, logs, metrics, queues, tracing
 from svclib.exceptions import Invalid
+from svclib.settings import configured
 from svclib.startup import with_backoff
 from svclib.times import parse_time, utcnow
 
@@ -156,13 +156,11 @@ def lane_workers(config: dict, max_workers: int, lane: str = DEFAULT_LANE) -> in
     of ``max_workers``, at most 5), ``EVENT_WORKERS_<LANE>`` for another (by default 2, at most half of
     ``max_workers``); from the container's config, else the environment."""
 
-    def setting(name: str) -> str:
-        return str(config.get(name) or os.environ.get(name) or "").strip()
-
     if lane == DEFAULT_LANE:
-        given, default = setting("EVENT_WORKERS"), min(max_workers // 2, DEFAULT_EVENT_WORKERS)
+        given, default = configured(config, "EVENT_WORKERS"), min(max_workers // 2, DEFAULT_EVENT_WORKERS)
     else:
-        given, default = setting(f"EVENT_WORKERS_{lane.upper()}"), min(max_workers // 2, DEFAULT_LANE_WORKERS)
+        given = configured(config, f"EVENT_WORKERS_{lane.upper()}")
+        default = min(max_workers // 2, DEFAULT_LANE_WORKERS)
     return max(1, int(given) if given.isdigit() else default)
 
 
@@ -204,7 +202,7 @@ class ReliableEventHandler(EventHandler):
         self._series += tuple(
             family.labels(*labels) for family in (metrics.EVENT_WAIT, metrics.EVENT_RUN, metrics.EVENT_CPU)
         )
-        if str(config.get("EVENT_CPU_SECONDS") or os.environ.get("EVENT_CPU_SECONDS") or "").lower() in ("1", "true"):
+        if configured(config, "EVENT_CPU_SECONDS").lower() in ("1", "true"):
             greencpu.enable()
         metrics.serve_from(config)
         tracing.configure(self.container.service_name)

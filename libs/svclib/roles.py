@@ -32,6 +32,8 @@ from nameko.extensions import iter_extensions
 from nameko.rpc import Rpc
 from nameko.utils.concurrency import SpawningSet
 
+from svclib.settings import configured
+
 log = logging.getLogger(__name__)
 
 ALL, REQUESTS, BACKGROUND = "all", "requests", "background"
@@ -48,10 +50,7 @@ def role_of(config: dict) -> str:
 
 def requests_lanes(config: dict) -> frozenset[str]:
     """The event lanes served by the requests process (``REQUESTS_LANES``: the config's, else the environment's)."""
-    given = config.get("REQUESTS_LANES")
-    if given is None:
-        given = os.environ.get("REQUESTS_LANES", "")
-    return frozenset(lane.strip() for lane in str(given or "").split(",") if lane.strip())
+    return frozenset(lane.strip() for lane in configured(config, "REQUESTS_LANES").split(",") if lane.strip())
 
 
 def serves(role: str, entrypoint, lanes: frozenset[str] = frozenset()) -> bool:

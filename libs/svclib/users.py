@@ -9,11 +9,12 @@ person) once each (``Database.apply_once``); this module knows no service.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import Column, MetaData, String, Table, Text, cast, delete, select, update
 
 from svclib.db import Transaction, UTCDateTime, isoformat, utcnow
+from svclib.events import NotYet
 
 
 def known_users_table(metadata: MetaData) -> Table:
@@ -37,6 +38,19 @@ def record(tx: Transaction, table: Table, user_id: str, username: str) -> None:
     """Remember an account (once: a second registration of the same id changes nothing)."""
     if tx.session.execute(select(table.c.id).where(table.c.id == user_id)).first() is None:
         tx.session.execute(table.insert().values(id=user_id, username=username, registered_at=utcnow()))
+
+
+def known_or_awaited(tx: Transaction, table: Table, user_id: str, exists: Callable[[str], bool] | None = None) -> bool:
+    """Whether an event about ``user_id``'s account applies now: True when the account is known, its row
+    shared until the transaction ends (so that an erasure waits for the event, or it for the erasure);
+    False when it is not and ``exists`` (identity, asked) says the account is gone, erased since: the event
+    is dropped, nothing of the erased person kept nor left waiting in a queue. Otherwise the registration is
+    still on its way, on its own queue: ``NotYet``, and the event is tried again later."""
+    if tx.session.execute(select(table.c.id).where(table.c.id == user_id).with_for_update(read=True)).first():
+        return True
+    if exists is not None and not exists(user_id):
+        return False
+    raise NotYet(f"person {user_id} is not known yet")
 
 
 def erase(tx: Transaction, table: Table, user_id: str) -> None:

@@ -148,3 +148,8 @@ class DatabaseHandle:
 
     def reading(self):
         return self._database.reading(self._context)
+
+    @property
+    def engine(self):
+        """The database's engine, for what runs outside a transaction (``CREATE INDEX CONCURRENTLY``)."""
+        return self._database.engine

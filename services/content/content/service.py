@@ -419,9 +419,7 @@ class ContentService:
     @timer(interval=recent_posts.ROTATE_SECONDS)
     def rotate_recent_posts_index(self) -> None:
         """PostgreSQL: search's index of the recent posts follows the days (content.handlers.recent_posts)."""
-        with self.db.reading() as tx:
-            engine = tx.session.get_bind().engine
-        recent_posts.rotate(engine)
+        recent_posts.rotate(self.db.engine)
 
 
 def _registered(tx, user: dict) -> None:

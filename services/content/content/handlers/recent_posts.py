@@ -53,7 +53,7 @@ _INDEXES = text(
     " WHERE i.indrelid = 'posts'::regclass AND c.relname LIKE :pattern"
 ).bindparams(pattern=PATTERN)
 
-_seen: dict[str, tuple[float, datetime | None]] = {}
+_seen: dict[Engine, tuple[float, datetime | None]] = {}
 
 
 def index_name(day: date) -> str:
@@ -75,7 +75,7 @@ def _valid_bounds(rows) -> list[datetime]:
 def since(tx: Transaction) -> datetime | None:
     """The bound of the newest valid recent posts' index (None: there is none), as this process last read it
     from the catalog (at most ``RECHECK_SECONDS`` ago)."""
-    key = str(tx.session.get_bind().engine.url)
+    key = tx.session.get_bind().engine
     now = time.monotonic()
     seen = _seen.get(key)
     if seen is None or seen[0] <= now:

@@ -11,8 +11,8 @@ from sqlalchemy import bindparam, select, update
 
 from content.consumes import NEW_ACCOUNT_TRUST
 from content.models import KNOWN_USERS, Block, Member, MemberVersion, PersonName, Post, SubwikiName, Trust
+from svclib import users
 from svclib.db import Transaction, locked_row
-from svclib.events import NotYet
 
 
 def _newer_membership(tx: Transaction, membership: dict) -> bool:
@@ -141,10 +141,8 @@ def record_person_name(
     person's names never come back, nor wait in a queue. An event without a
     version (an older producer) applies as before: a registration keeps the names held, a rename replaces them.
     """
-    if not registered and tx.session.execute(_KNOWN_PERSON, {"user_id": user["id"]}).first() is None:
-        if exists is not None and not exists(user["id"]):
-            return
-        raise NotYet(f"person {user['id']} is not known yet")
+    if not registered and not users.known_or_awaited(tx, KNOWN_USERS, user["id"], exists):
+        return
     names = {"username": user["username"], "display_name": user.get("display_name") or user["username"]}
     version = user.get("profile_version")
     row = locked_row(tx, PersonName, {"id": user["id"]}, {**names, "version": int(version or 0)})
@@ -153,9 +151,6 @@ def record_person_name(
             row.username, row.display_name = names["username"], names["display_name"]
     elif int(version) > row.version:
         row.username, row.display_name, row.version = names["username"], names["display_name"], int(version)
-
-
-_KNOWN_PERSON = select(KNOWN_USERS.c.id).where(KNOWN_USERS.c.id == bindparam("user_id")).with_for_update(read=True)
 
 
 def record_subwiki_name(tx: Transaction, subwiki: dict) -> None:

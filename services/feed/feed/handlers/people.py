@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import update
 
 from feed.handlers.rows import lock_posts, newer
 from feed.models import KNOWN_USERS, FeedFollow, FeedMembership, FeedMute, FeedPerson, FeedPost, FeedSubwiki
+from svclib import users
 from svclib.db import Transaction, locked_row
-from svclib.events import NotYet
 
 
 def person_changed(tx: Transaction, user: dict) -> None:
@@ -44,14 +44,8 @@ def person_renamed(tx: Transaction, user: dict, exists: Callable[[str], bool] | 
     own queue, and the rename, newer, then applies after it. Of an account identity no longer has (erased
     since), the rename is dropped: an erased person's names never come back, nor wait in a queue.
     """
-    if tx.session.execute(_KNOWN_PERSON, {"user_id": user["id"]}).first() is None:
-        if exists is not None and not exists(user["id"]):
-            return
-        raise NotYet(f"person {user['id']} is not known yet")
-    person_changed(tx, user)
-
-
-_KNOWN_PERSON = select(KNOWN_USERS.c.id).where(KNOWN_USERS.c.id == bindparam("user_id")).with_for_update(read=True)
+    if users.known_or_awaited(tx, KNOWN_USERS, user["id"], exists):
+        person_changed(tx, user)
 
 
 def subwiki_named(tx: Transaction, subwiki: dict) -> None:
