@@ -2,12 +2,6 @@
 front page as a reader sees it, the home feed, notifications, erasure and the export."""
 
 import pytest
-from nameko.testing.services import worker_factory
-
-from feed.models import Base
-from feed.service import FeedService
-from svclib.kept import Kept
-from svclib.testing import memory_database
 
 from .test_ranking import Events
 
@@ -27,13 +21,6 @@ class Mutes(Events):
     def join(self, subwiki):
         membership = {"user_id": ME, "subwiki_id": subwiki, "subwiki": f"slug_{subwiki}"}
         self.service.handle_member_joined({"event_id": self._id(), "membership": membership})
-
-
-@pytest.fixture
-def service():
-    db = memory_database(Base.metadata)
-    yield worker_factory(FeedService, db=db, kept=Kept(max_entries=0, max_age=0))
-    db.dispose()
 
 
 @pytest.fixture

@@ -3,14 +3,9 @@ profile_version) and communities' subwiki events (by the subwiki's revision): wh
 each is delivered, the newest names stay, on posts held already and on posts that come later."""
 
 import pytest
-from nameko.testing.services import worker_factory
 
 from feed import handlers
-from feed.models import Base
-from feed.service import FeedService
 from svclib.events import NotYet
-from svclib.kept import Kept
-from svclib.testing import memory_database
 
 from .test_ranking import Events
 
@@ -29,18 +24,6 @@ class Names(Events):
     def subwiki(self, subwiki_id, name, revision):
         subwiki = {"id": subwiki_id, "slug": f"slug_{subwiki_id}", "name": name, "revision": revision}
         self.service.handle_subwiki_created({"event_id": self._id(), "subwiki": subwiki})
-
-
-@pytest.fixture
-def db():
-    database = memory_database(Base.metadata)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def service(db):
-    return worker_factory(FeedService, db=db, kept=Kept(max_entries=0, max_age=0))
 
 
 @pytest.fixture

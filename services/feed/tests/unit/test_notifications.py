@@ -1,22 +1,8 @@
 """Notifications kept from events: who is told what, grouped, once, read, turned off, erased."""
 
-import pytest
-from nameko.testing.services import worker_factory
-
-from feed.models import Base
 from feed.notifications import KINDS
-from feed.service import FeedService
-from svclib.kept import Kept
-from svclib.testing import memory_database
 
 AUTHOR, ADA, BOB, CAT = "author", "ada", "bob", "cat"
-
-
-@pytest.fixture
-def service():
-    db = memory_database(Base.metadata)
-    yield worker_factory(FeedService, db=db, kept=Kept(max_entries=0, max_age=0))
-    db.dispose()
 
 
 class Events:

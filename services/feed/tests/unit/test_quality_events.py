@@ -3,28 +3,12 @@ only grows: once per event that changed it, never for one that did not, and agai
 rebuilt quality differs from the one announced."""
 
 import pytest
-from nameko.testing.services import worker_factory
 from sqlalchemy import event, select
 
 from feed import handlers
-from feed.models import OUTBOX, Base, FeedPost, FeedVote
-from feed.service import FeedService
-from svclib.kept import Kept
-from svclib.testing import memory_database
+from feed.models import OUTBOX, FeedPost, FeedVote
 
 from .test_ranking import Events
-
-
-@pytest.fixture
-def db():
-    database = memory_database(Base.metadata)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def service(db):
-    return worker_factory(FeedService, db=db, kept=Kept(max_entries=0, max_age=0))
 
 
 @pytest.fixture

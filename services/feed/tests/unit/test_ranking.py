@@ -2,28 +2,12 @@ import math
 from datetime import timedelta
 
 import pytest
-from nameko.testing.services import worker_factory
 
 from feed import handlers, ranking
-from feed.models import Base, FeedPost
-from feed.service import FeedService
+from feed.models import FeedPost
 from svclib.db import isoformat, utcnow
-from svclib.kept import Kept
-from svclib.testing import memory_database
 
 NOW = utcnow()
-
-
-@pytest.fixture
-def db():
-    database = memory_database(Base.metadata)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def service(db):
-    return worker_factory(FeedService, db=db, kept=Kept(max_entries=0, max_age=0))
 
 
 class Events:
