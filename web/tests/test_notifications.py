@@ -111,3 +111,49 @@ def test_a_failing_count_leaves_the_page_without_a_badge(client, gateway):
     gateway.answers[("GET", "/notifications/unread")] = Unavailable()
     response = client.get("/")
     assert response.status_code == 200 and "data-unread" not in response.get_data(as_text=True)
+
+
+def unread_asks(gateway) -> int:
+    return sum(1 for c in gateway.calls if c[0] == "GET" and c[1] == "/notifications/unread")
+
+
+def test_the_count_is_held_for_a_while_and_asked_afresh_where_it_matters(client, gateway, monkeypatch):
+    monkeypatch.setattr("web.views.notifications.now", lambda: 1_000_000.0)
+    assert '<span class="badge" data-unread>3</span>' in client.get("/").get_data(as_text=True)
+    asked = unread_asks(gateway)
+    gateway.answers[("GET", "/notifications/unread")] = {"unread": 4}
+    # The next pages within WEB_UNREAD_SECONDS show the count held, without asking.
+    assert '<span class="badge" data-unread>3</span>' in client.get("/").get_data(as_text=True)
+    assert unread_asks(gateway) == asked
+    # The notifications page asks afresh.
+    page = client.get("/notifications").get_data(as_text=True)
+    assert '<span class="badge" data-unread>4</span>' in page and unread_asks(gateway) == asked + 1
+    # Marking them read forgets the count: the next page asks.
+    gateway.answers[("GET", "/notifications/unread")] = {"unread": 0}
+    client.post("/notifications/read", data={"up_to": "12", "csrf_token": csrf_of(page)})
+    assert "data-unread" not in client.get("/").get_data(as_text=True)
+    assert unread_asks(gateway) == asked + 2
+    # Once the count is older than WEB_UNREAD_SECONDS, a page asks again.
+    gateway.answers[("GET", "/notifications/unread")] = {"unread": 7}
+    monkeypatch.setattr("web.views.notifications.now", lambda: 1_000_016.0)
+    assert '<span class="badge" data-unread>7</span>' in client.get("/").get_data(as_text=True)
+    assert unread_asks(gateway) == asked + 3
+
+
+def test_with_no_holding_every_page_asks(client, gateway, monkeypatch):
+    monkeypatch.setenv("WEB_UNREAD_SECONDS", "0")
+    client.get("/")
+    asked = unread_asks(gateway)
+    client.get("/")
+    assert unread_asks(gateway) == asked + 1
+
+
+def test_a_failing_count_is_not_held(client, gateway):
+    from web.api import Unavailable
+
+    gateway.answers[("GET", "/notifications/unread")] = Unavailable()
+    client.get("/")
+    asked = unread_asks(gateway)
+    gateway.answers[("GET", "/notifications/unread")] = {"unread": 2}
+    assert '<span class="badge" data-unread>2</span>' in client.get("/").get_data(as_text=True)
+    assert unread_asks(gateway) == asked + 1

@@ -1,11 +1,19 @@
 """Notifications: the list, in the reader's language, marking them read, and which kinds to get;
-the header's unread badge (read in the background while the page is prepared)."""
+the header's unread badge (read in the background while the page is prepared).
+
+The badge's count is held in the member's session for ``WEB_UNREAD_SECONDS`` (15 by default; 0 asks
+on every page), as sites' badges are refreshed now and then rather than on every page: someone reading
+one page after another asks the API for one thing a page, not two. The notifications page always asks
+afresh, and marking them read forgets the count held, so the badge never shows what the member has
+just read."""
 
 from __future__ import annotations
 
+import os
+import time
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
 
 from web.api import ApiError
 from web.helpers import _, money
@@ -33,14 +41,45 @@ KINDS = {
 }
 
 
+def now() -> float:
+    return time.time()
+
+
+def unread_seconds() -> float:
+    """How long the header's count is held in the session (``WEB_UNREAD_SECONDS``)."""
+    try:
+        return max(0.0, float(os.environ.get("WEB_UNREAD_SECONDS", "15")))
+    except ValueError:
+        return 15.0
+
+
+def _held_count() -> int | None:
+    """The count held in the session while it is fresh, else None."""
+    held = session.get("unread")
+    if request.endpoint == "notifications.index" or not (isinstance(held, list) and len(held) == 2):
+        return None
+    count, asked_at = held
+    if not (isinstance(count, int) and isinstance(asked_at, (int, float))):
+        return None
+    return count if 0 <= now() - asked_at < unread_seconds() else None
+
+
 def start_unread_count() -> None:
-    """Ask for the header's unread count now, for a signed-in person's page; read by ``unread_count``."""
+    """For a signed-in person's page, the header's unread count: held in the session while fresh, else
+    asked for now, in the background; read by ``unread_count``."""
     if g.get("token") and request.method == "GET" and request.endpoint not in (None, "static_asset", "healthz"):
-        g.unread = api_get_later("/notifications/unread")
+        held = _held_count()
+        if held is not None:
+            g.unread_held = held
+        else:
+            g.unread = api_get_later("/notifications/unread")
 
 
 def unread_count() -> int:
-    """The unread count for the header, 0 when unknown: a page never fails for its badge."""
+    """The unread count for the header, 0 when unknown: a page never fails for its badge. A count the API
+    gave is held in the session; a failure is not, so the next page asks again."""
+    if "unread_held" in g:
+        return g.unread_held
     future = g.get("unread")
     if future is None:
         return 0
@@ -48,7 +87,13 @@ def unread_count() -> int:
         answer = future.result(timeout=2)
     except (ApiError, FutureTimeout):
         return 0
-    return int(answer.get("unread", 0)) if isinstance(answer, dict) else 0
+    if not isinstance(answer, dict):
+        return 0
+    count = int(answer.get("unread", 0))
+    g.unread_held = count
+    if unread_seconds() > 0:
+        session["unread"] = [count, int(now())]
+    return count
 
 
 def _who(actors: list[dict], count: int) -> str:
@@ -186,6 +231,7 @@ def index():
 def mark_read():
     up_to = request.form.get("up_to", "")
     call("POST", "/notifications/read", json={"up_to": int(up_to)} if up_to.isdigit() else {})
+    session.pop("unread", None)
     return redirect(url_for("notifications.index"))
 
 
