@@ -2,8 +2,13 @@
 
 A post's parts live in three services: content holds what it says, identity who wrote it,
 communities where, and the feed what was counted for it (votes, comments, quality). The
-post page and the feed's items are both made here, from whichever parts the answer has,
-and a post shows the feed's numbers wherever it appears.
+post page and the feed's items are both made here, from whichever parts the answer has.
+
+A post's own page shows content's numbers (``post_page``): content counts a vote or a comment
+in the transaction that makes it and keeps the feed's quality in the post's row, so a member
+who votes or comments sees it on the post's page at once, and the page asks the feed nothing.
+The feed counts the same votes and comments from content's events, moments later: its items,
+and the posts ``posts`` shows (write answers), show its numbers where it holds the post.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ def score(scores: dict) -> dict:
 
 def post(facts: dict, author: dict | None, subwiki: dict, scores: dict) -> dict:
     """The post. ``facts``: content's post (its keys) with ``image_file``; ``scores``: up, down,
-    comment_count and quality, the feed's when it holds the post."""
+    comment_count and quality (content's on the post's own page, else the feed's when it holds the post)."""
     view = {
         "id": facts["id"],
         "kind": facts["kind"],
@@ -85,14 +90,16 @@ def posts(services, found: list[dict], committed: bool = False) -> list[dict]:
     """Content's posts with their authors, subwikis and the feed's numbers: three calls at once,
     whatever the count.
 
-    A post the feed does not hold yet (just written) shows content's own counts. ``committed``:
+    A post the feed does not hold yet (just written) shows content's own numbers. ``committed``:
     the posts are a write's answer, so without identity or communities they show ids and slugs,
-    and without the feed content's counts.
+    and without the feed content's numbers.
     """
     authors = {p["author_id"] for p in found if p["author_id"]}
     names_call = services.start("identity", "get_people", sorted(authors))
     try:
-        people, subwikis, counted = services.gather(names_call, *parts(services, found))
+        subwikis_call = subwikis_of(services, found)
+        scores_call = services.start("feed", "post_scores", [p["id"] for p in found])
+        people, subwikis, counted = services.gather(names_call, subwikis_call, scores_call)
         names = named(people, authors)
     except ServiceUnavailable:
         if not committed:
@@ -101,23 +108,33 @@ def posts(services, found: list[dict], committed: bool = False) -> list[dict]:
     return [shown(p, names, subwikis, counted) for p in found]
 
 
-def parts(services, found: list[dict]) -> tuple:
-    """The calls, started, for what communities and the feed hold of content's posts: their subwikis'
-    summaries and the feed's numbers (``shown`` takes their answers)."""
-    return (
-        services.start("communities", "get_subwikis", sorted({p["subwiki"] for p in found})),
-        services.start("feed", "post_scores", [p["id"] for p in found]),
-    )
+def post_page(services, found: dict) -> dict:
+    """A post on its own page (``GET /posts/{id}``): its author named and its subwiki summarised, two calls
+    at once, with content's own numbers (``_own_numbers``), the newest: no call to the feed."""
+    author = found["author_id"]
+    if author:
+        names_call = services.start("identity", "get_people", [author])
+        people, subwikis = services.gather(names_call, subwikis_of(services, [found]))
+    else:
+        people, (subwikis,) = {}, services.gather(subwikis_of(services, [found]))
+    return shown(found, named(people, [author] if author else []), subwikis)
 
 
-def shown(found: dict, names: dict, subwikis: dict, counted: dict) -> dict:
-    """One of content's posts as ``post`` shows it, from its author's name (``names``, by id) and the answers
-    to ``parts``' calls."""
+def subwikis_of(services, found: list[dict]):
+    """The call, started, for communities' summaries of the subwikis of content's posts (``shown`` takes its
+    answer)."""
+    return services.start("communities", "get_subwikis", sorted({p["subwiki"] for p in found}))
+
+
+def shown(found: dict, names: dict, subwikis: dict, counted: dict | None = None) -> dict:
+    """One of content's posts as ``post`` shows it, from its author's name (``names``, by id), communities'
+    summaries of subwikis and, for posts shown with the feed's numbers, the feed's ``post_scores``
+    (``counted``); without them, or for a post the feed does not hold yet, content's own."""
     return post(
         found,
         names[found["author_id"]] if found["author_id"] else None,
         subwikis.get(found["subwiki"], {"slug": found["subwiki"]}),
-        counted.get(found["id"]) or _own_counts(found),
+        (counted or {}).get(found["id"]) or _own_numbers(found),
     )
 
 
@@ -167,6 +184,12 @@ def _content_card(found: dict) -> dict:
     }
 
 
-def _own_counts(found: dict) -> dict:
-    """Content's counts of a post the feed does not hold yet (it has no quality before then)."""
-    return {"up": found["up"], "down": found["down"], "comment_count": found.get("comment_count", 0), "quality": 0.0}
+def _own_numbers(found: dict) -> dict:
+    """Content's numbers of a post: its votes and comments, counted as each commits, and the feed's quality
+    kept in the post's row (0 until the feed scores it)."""
+    return {
+        "up": found["up"],
+        "down": found["down"],
+        "comment_count": found.get("comment_count", 0),
+        "quality": found.get("quality", 0.0),
+    }

@@ -18,7 +18,11 @@ by one background thread on a connection of their own.
 A call may ask for its answer presented (``_present``: a function of the result, such as a
 feed page's response body): the presented form is kept per process by the reply's text
 (``Presented``), so an answer that comes back the same as before (a page the service kept)
-is neither decoded nor presented again.
+is neither decoded nor presented again. A call may instead ask for one part of its answer
+presented (``_part``): an answer of parts (``svclib.rpc.Parts``) whose last part is a kept
+page beside parts that differ from caller to caller (a post's page: the post as its reader sees
+it, then its discussion's page). The other parts are decoded; the last is presented and kept
+by its own text, so the page is neither decoded nor presented again while it is the same.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ class RemoteServiceError(Exception):
 class Call:
     """A call in flight on one thread's channel."""
 
-    __slots__ = ("service", "method", "deadline", "correlation_id", "channel", "present")
+    __slots__ = ("service", "method", "deadline", "correlation_id", "channel", "present", "part")
 
     def __init__(
         self,
@@ -80,6 +84,7 @@ class Call:
         correlation_id: str,
         channel: ReplyChannel,
         present: Callable[[Any], Any] | None = None,
+        part: str | None = None,
     ):
         self.service = service
         self.method = method
@@ -87,10 +92,11 @@ class Call:
         self.correlation_id = correlation_id
         self.channel = channel
         self.present = present
+        self.part = part
 
 
 class Presented:
-    """Presented answers by (presenter, reply text), the least recently used dropped first.
+    """Presented answers by (presenter, reply text or a part's text), the least recently used dropped first.
 
     A presenter must be a pure function of the result and a long-lived object (a module's
     function): the same reply text then always presents the same way.
@@ -207,8 +213,11 @@ class RpcClient:
         _context: dict | None = None,
         _timeout: float | None = None,
         _present: Callable[[Any], Any] | None = None,
+        _part: str | None = None,
         **kwargs: Any,
     ) -> Call:
+        """The call, sent. ``_present``: a presenter of the result (or, with ``_part``, of the result's last
+        part, named ``_part``), its presented form kept by the reply's (or the part's) text."""
         timeout = self.timeout if _timeout is None else _timeout
         correlation_id = uuid.uuid4().hex
         # The deadline travels with the request: the broker drops it unread after ``expiration``,
@@ -232,7 +241,8 @@ class RpcClient:
                     application_headers=headers,
                 )
                 channel.publish(message, f"{service}.{method}", correlation_id)
-                return Call(service, method, time.monotonic() + timeout, correlation_id, channel, _present)
+                deadline = time.monotonic() + timeout
+                return Call(service, method, deadline, correlation_id, channel, _present, _part)
             except Exception as exc:
                 if channel := getattr(self._local, "channel", None):
                     self._forget(channel)
@@ -253,11 +263,22 @@ class RpcClient:
             # thread's next call starts on a new connection either way.
             self._forget(call.channel)
             raise ServiceUnavailable(call.service)
+        if call.part is not None:
+            return self._parts(call, body)
         if call.present is not None:
             # Only answers (never errors) are kept, so a reply seen before is an answer.
             presented = self._presented.get((call.present, body))
             if presented is not None:
                 return presented
+        result = self._decoded(call, body)
+        if call.present is None:
+            return result
+        presented = call.present(result)
+        self._presented.put((call.present, body), presented)
+        return presented
+
+    def _decoded(self, call: Call, body: str) -> Any:
+        """The reply's result, or the service's error raised."""
         try:
             reply = json.loads(body)
         except ValueError as exc:
@@ -265,11 +286,31 @@ class RpcClient:
             raise ServiceUnavailable(call.service, "message broker connection lost") from exc
         if reply.get("error"):
             raise RemoteServiceError.from_reply(call.service, reply["error"])
-        if call.present is None:
-            return reply.get("result")
-        presented = call.present(reply.get("result"))
-        self._presented.put((call.present, body), presented)
-        return presented
+        return reply.get("result")
+
+    def _parts(self, call: Call, body: str) -> dict:
+        """An answer of parts with its last part (``call.part``) presented, kept by that part's text."""
+        split = _last_part(body, call.part)
+        if split is None:  # an error, or an answer written otherwise
+            return self._parts_decoded(call, body)
+        parts, text = split
+        key = (call.present, text)
+        presented = self._presented.get(key)
+        if presented is None:
+            try:
+                value = json.loads(text)
+            except ValueError:  # more parts after it: an answer written otherwise
+                return self._parts_decoded(call, body)
+            presented = call.present(value)
+            self._presented.put(key, presented)
+        parts[call.part] = presented
+        return parts
+
+    def _parts_decoded(self, call: Call, body: str) -> dict:
+        """An answer of parts not read apart: decoded whole, its part presented anew (not kept)."""
+        parts = self._decoded(call, body)
+        parts[call.part] = call.present(parts[call.part])
+        return parts
 
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         return self.result(self.call_async(service, method, *args, **kwargs))
@@ -337,6 +378,32 @@ class RpcClient:
                 self._subscriber.collect()
             except Exception:  # closing anyway
                 log.debug("broadcast connection already closed")
+
+
+# An answer of parts as ``svclib.rpc.Parts`` writes it: '{"result": {"<name>": <json>, ...}, "error": null}'.
+_PARTS_HEAD, _PARTS_TAIL = '{"result": {', '}, "error": null}'
+_DECODER = json.JSONDecoder()
+
+
+def _last_part(body: str, name: str) -> tuple[dict, str] | None:
+    """An answer of parts read up to its part ``name``: the parts before it, decoded, and the text from there
+    to the answer's end (``name``'s when it is the last part, as it must be), not decoded; None for any other
+    reply (an error, another shape)."""
+    if not (isinstance(body, str) and body.startswith(_PARTS_HEAD) and body.endswith(_PARTS_TAIL)):
+        return None
+    named, parts, at = f"{json.dumps(name)}: ", {}, len(_PARTS_HEAD)
+    try:
+        while not body.startswith(named, at):
+            key, at = _DECODER.raw_decode(body, at)
+            if not isinstance(key, str) or not body.startswith(": ", at):
+                return None
+            parts[key], at = _DECODER.raw_decode(body, at + 2)
+            if not body.startswith(", ", at):
+                return None
+            at += 2
+    except ValueError:
+        return None
+    return parts, body[at + len(named) : -len(_PARTS_TAIL)]
 
 
 def _json_callback(callback: Callable[[dict], None]) -> Callable[[amqp.Message], None]:

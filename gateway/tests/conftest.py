@@ -25,12 +25,14 @@ class FakeServices:
     def on(self, service: str, method: str, handler) -> None:
         self.handlers[(service, method)] = handler
 
-    def call(self, service: str, method: str, *args, _present=None, **kwargs):
+    def call(self, service: str, method: str, *args, _present=None, _part=None, **kwargs):
         self.calls.append((service, method, args, kwargs))
         handler = self.handlers.get((service, method))
         if handler is None:
             raise AssertionError(f"unexpected call {service}.{method}")
         result = handler(*args, **kwargs)
+        if _part is not None:  # an answer of parts, its last part presented (gateway.rpc)
+            return {**result, _part: _present(result[_part])}
         return result if _present is None else _present(result)
 
     def start(self, service: str, method: str, *args, **kwargs):

@@ -266,7 +266,6 @@ def test_a_post_s_page_passes_on_how_many_edits_are_held_for_the_reader(client, 
     services.on("content", "get_post", lambda post_id, viewer_id: {**POST, "my_vote": 0, "held_edits": 2})
     services.on("identity", "get_people", lambda ids: {"u1": {"username": "ann", "display_name": "Ann"}})
     services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
-    services.on("feed", "post_scores", lambda ids: {})
     assert client.get("/api/v1/posts/p1", headers=auth).get_json()["held_edits"] == 2
 
 
@@ -322,17 +321,28 @@ def serve_a_post_and_its_discussion(services) -> list:
             found["u2"] = {**found["u2"], "blocked": True}
         return {i: found[i] for i in ids}
 
-    services.on("content", "get_post", lambda post_id, viewer_id: {**POST, "my_vote": 0, "held_edits": 0})
+    def get_post(post_id, viewer_id):
+        return {**POST, **COUNTED, "my_vote": 1 if viewer_id else 0, "held_edits": 0}
+
+    def post_page(post_id, viewer_id, sort, limit, cursor):
+        return {"post": get_post(post_id, viewer_id), "comments": copy.deepcopy(page)}
+
+    services.on("content", "get_post", get_post)
     services.on("content", "list_comments", lambda post_id, sort, limit, cursor: copy.deepcopy(page))
+    services.on("content", "post_page", post_page)
     services.on("identity", "get_people", get_people)
     services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
-    services.on("feed", "post_scores", lambda ids: {"p1": {"up": 2, "down": 1, "comment_count": 2, "quality": 0.5}})
     return asked
+
+
+# Content's numbers of the post: its votes and comments as they committed, the feed's quality kept in its row.
+COUNTED = {"up": 2, "down": 1, "comment_count": 2, "quality": 0.5}
 
 
 def test_a_post_and_a_page_of_its_discussion_come_in_one_answer(client, services, auth):
     """GET /posts/{id}?comments=<sort> answers what GET /posts/{id} and GET /posts/{id}/comments?sort=<sort>
-    answer, with one call to identity naming the post's author and the commenters (and whom the reader blocked)."""
+    answer, from one call to content for both, one to identity naming the post's author and the commenters (and
+    whom the reader blocked) and one to communities: the post's numbers are content's, the feed is not asked."""
     asked = serve_a_post_and_its_discussion(services)
     post = client.get("/api/v1/posts/p1", headers=auth).get_json()
     page = client.get("/api/v1/posts/p1/comments?sort=quality", headers=auth).get_json()
@@ -343,28 +353,41 @@ def test_a_post_and_a_page_of_its_discussion_come_in_one_answer(client, services
     answer = both.get_json()
     assert answer.pop("comments") == page
     assert answer == post
+    assert (answer["score"], answer["comment_count"], answer["my_vote"]) == ({"up": 2, "down": 1, "quality": 0.5}, 2, 1)
     assert page["items"][0]["children"][0]["blocked"] is True
     assert asked == [(["u1", "u2"], "u1")]
     assert [(c[0], c[1]) for c in services.calls if c[0] != "identity" or c[1] != "authenticate"] == [
-        ("content", "get_post"),
-        ("content", "list_comments"),
+        ("content", "post_page"),
         ("identity", "get_people"),
         ("communities", "get_subwikis"),
-        ("feed", "post_scores"),
     ]
     # The page asked is the one GET /posts/{id}/comments gives by default, at the cursor passed on.
     cursor = "WyJjMSJd"
     client.get(f"/api/v1/posts/p1?comments=new&comments_cursor={cursor}")
-    listed = [c[2] for c in services.calls if c[1] == "list_comments"]
-    assert listed[-1] == ("p1", "new", 25, cursor)
+    paged = [c[2] for c in services.calls if c[1] == "post_page"]
+    assert paged[-1] == ("p1", None, "new", 25, cursor)
     assert asked[-1] == (["u1", "u2"], None)
+
+
+def test_a_post_s_page_shows_content_s_numbers_and_asks_the_feed_nothing(client, services, auth):
+    """A vote or a comment shows on the post's page as soon as content commits it: with or without its
+    discussion, the page shows content's counts and the feed's quality kept in the post's row."""
+    serve_a_post_and_its_discussion(services)
+    for asked in ("/api/v1/posts/p1", "/api/v1/posts/p1?comments=new"):
+        for headers in (auth, {}):
+            services.calls.clear()
+            shown = client.get(asked, headers=headers).get_json()
+            assert shown["score"] == {"up": 2, "down": 1, "quality": 0.5} and shown["comment_count"] == 2
+            assert "feed" not in {c[0] for c in services.calls}
+            content = [c[1] for c in services.calls if c[0] == "content"]
+            assert content == (["post_page"] if "comments" in asked else ["get_post"])
 
 
 def test_a_post_without_comments_asked_makes_no_discussion_call(client, services):
     serve_a_post_and_its_discussion(services)
     answer = client.get("/api/v1/posts/p1").get_json()
     assert "comments" not in answer
-    assert "list_comments" not in [c[1] for c in services.calls]
+    assert not {"list_comments", "post_page"} & {c[1] for c in services.calls}
 
 
 def test_a_post_s_discussion_is_asked_by_a_known_sort_and_a_handed_out_cursor(client, services):
@@ -376,8 +399,8 @@ def test_a_post_s_discussion_is_asked_by_a_known_sort_and_a_handed_out_cursor(cl
 
 def test_a_post_whose_author_and_commenters_are_erased_asks_identity_nothing(client, services):
     serve_a_post_and_its_discussion(services)
-    services.on("content", "get_post", lambda post_id, viewer_id: {**POST, "author_id": None})
-    services.on("content", "list_comments", lambda *args: {"items": [], "next_cursor": None})
+    page = {"post": {**POST, "author_id": None}, "comments": {"items": [], "next_cursor": None}}
+    services.on("content", "post_page", lambda *args: page)
     answer = client.get("/api/v1/posts/p1?comments=quality").get_json()
     assert answer["author"] is None and answer["comments"] == {"items": [], "next_cursor": None}
     assert "get_people" not in [c[1] for c in services.calls]
@@ -385,6 +408,5 @@ def test_a_post_whose_author_and_commenters_are_erased_asks_identity_nothing(cli
 
 def test_a_missing_post_with_its_discussion_is_404(client, services, remote):
     serve_a_post_and_its_discussion(services)
-    services.on("content", "get_post", remote("NotFound", "No such post."))
-    services.on("content", "list_comments", remote("NotFound", "No such post."))
+    services.on("content", "post_page", remote("NotFound", "No such post."))
     assert client.get("/api/v1/posts/p9?comments=quality").status_code == 404

@@ -16,8 +16,9 @@ POST = {
     "edited_by_count": 1,
     "protected": False,
     "comment_count": 4,
-    "up": 3,
+    "up": 2,
     "down": 1,
+    "quality": 0.31234567,
 }
 ENTRY = {
     "post_id": "p1",
@@ -37,18 +38,17 @@ ENTRY = {
     "quality": 0.31234567,
     "rank": {"score": 0.2512345678, "reasons": [{"factor": "approval", "value": 0.2}]},
 }
-COUNTED = {"up": 2, "down": 1, "comment_count": 4, "quality": 0.31234567}
 
 
 def serve(services, feed_page):
     services.on("content", "get_post", lambda _post_id, _viewer: {**POST, "my_vote": 0})
     services.on("identity", "get_people", lambda ids: {"u2": {"username": "bea", "display_name": "Bea"}})
     services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
-    services.on("feed", "post_scores", lambda ids: {"p1": COUNTED})
     services.on("feed", "public_feed", lambda *args: feed_page)
 
 
 def test_the_post_page_and_the_feed_item_show_one_post(client, services):
+    """Once the feed has counted the votes and comments content counted, both show the same numbers."""
     serve(services, {"items": [ENTRY], "next_cursor": "next"})
     page = client.get("/api/v1/posts/p1").get_json()
     feed = client.get("/api/v1/feed/public").get_json()
@@ -79,3 +79,17 @@ def test_an_erased_author_is_null_in_both_before_and_after_the_services_forget_t
     (item,) = client.get("/api/v1/feed/public").get_json()["items"]
     assert page["author"] is None and item["post"]["author"] is None
     assert "u2" not in str(page) + str(item)
+
+
+def test_the_post_page_shows_content_s_numbers_before_the_feed_counts_them(client, services):
+    """A vote or comment content just committed shows on the post's page at once; the feed's item shows it once
+    the feed counts it from content's events. The page asks the feed nothing."""
+    serve(services, {"items": [ENTRY], "next_cursor": None})
+    services.on("content", "get_post", lambda _post_id, _viewer: {**POST, "up": 3, "comment_count": 5, "my_vote": 1})
+    page = client.get("/api/v1/posts/p1").get_json()
+    assert (page["score"], page["comment_count"]) == ({"up": 3, "down": 1, "quality": 0.312346}, 5)
+    assert [c[:2] for c in services.calls] == [
+        ("content", "get_post"),
+        ("identity", "get_people"),
+        ("communities", "get_subwikis"),
+    ]

@@ -1,4 +1,5 @@
-"""A post shows the same numbers on its own page as in the feed: both are the feed's count."""
+"""A post shows the same numbers on its own page as in the feed once the feed has counted them: the page shows
+content's count, which commits with each vote and comment, and the feed counts the same from content's events."""
 
 import uuid
 
@@ -94,3 +95,26 @@ def test_counts_follow_comments_removals_and_an_erasure(api, wait_until):
     # the removed post out of the subwiki's count, the erased member out of its members.
     assert shown == listed and shown[0]["up"] == 1 and shown[0]["down"] == 0
     assert counts == (3, 1)
+
+
+def test_a_vote_and_a_comment_show_on_the_post_s_page_at_once(api):
+    """The post's page shows content's numbers: the member's vote and comment are there in the very next
+    request, with or without the discussion, before the feed has counted them."""
+    _, mod = api.register("oncemod")
+    _, writer_token = api.register("oncewriter")
+    _, voter_token = api.register("oncevoter")
+    slug = f"once_{uuid.uuid4().hex[:8]}"
+    assert api.post("/api/v1/subwikis", token=mod, json={"slug": slug, "name": "Once"}).status_code == 201
+    for token in (writer_token, voter_token):
+        assert api.put(f"/api/v1/subwikis/{slug}/membership", token=token).status_code == 204
+    post = api.post(
+        f"/api/v1/subwikis/{slug}/posts", token=writer_token, json={"kind": "text", "title": "Seen", "body": "x"}
+    ).json()
+    assert api.put(f"/api/v1/posts/{post['id']}/vote", token=voter_token, json={"value": 1}).status_code == 200
+    made = api.post(f"/api/v1/posts/{post['id']}/comments", token=voter_token, json={"body": "Seen it."})
+    assert made.status_code == 201
+    for asked in ("", "?comments=new"):
+        shown = api.get(f"/api/v1/posts/{post['id']}{asked}", token=voter_token).json()
+        assert (shown["score"]["up"], shown["score"]["down"], shown["comment_count"]) == (1, 0, 1), asked
+        assert shown["my_vote"] == 1
+    assert [c["id"] for c in shown["comments"]["items"]] == [made.json()["id"]]

@@ -15,7 +15,8 @@ from sqlalchemy import MetaData, text
 from gateway.rpc import RemoteServiceError, RpcClient, ServiceUnavailable
 from svclib.db import Database, plumbing_tables
 from svclib.exceptions import NotFound
-from svclib.rpc import RpcQueueConsumer, rpc
+from svclib.kept import Kept
+from svclib.rpc import Parts, RpcQueueConsumer, rpc
 from svclib.transport import Connection, connection_params
 
 
@@ -40,6 +41,19 @@ class Echo:
     @rpc
     def seen_request_id(self):
         return self.request_id
+
+
+class Pages:
+    """A page kept in the process, answered beside what each reader alone sees (as content's ``post_page``)."""
+
+    name = "pages"
+    kept = Kept(10, 60.0)
+    kept.listening = True
+
+    @rpc
+    def page(self, reader):
+        page = Pages.kept.get_or_build("page", lambda: {"items": [{"id": "c1", "body": 'a "quote", é'}]})
+        return Parts(post={"reader": reader, "title": '"page": é'}, page=page)
 
 
 metadata = MetaData()
@@ -125,6 +139,24 @@ def test_nameko_clients_are_answered_too(container_factory, rabbit_config):
         with pytest.raises(RemoteError) as caught:
             cluster.echo.find("fork")
     assert caught.value.exc_type == "NotFound"
+
+
+def test_a_kept_part_is_presented_once_whoever_asks(container_factory, rabbit_config, client):
+    """An answer of parts crosses the broker as ``svclib.rpc.Parts`` writes it: the gateway decodes each reader's
+    part and presents the kept page once, by its text."""
+    container_factory(Pages, rabbit_config).start()
+    presented = []
+
+    def present(page):
+        presented.append(page)
+        return object()
+
+    answers = [client.call("pages", "page", reader, _present=present, _part="page") for reader in ("ann", "bob")]
+    assert [answer["post"]["reader"] for answer in answers] == ["ann", "bob"]
+    assert answers[0]["page"] is answers[1]["page"]
+    assert presented == [{"items": [{"id": "c1", "body": 'a "quote", é'}]}]
+    with ClusterRpcProxy(rabbit_config, timeout=5) as cluster:
+        assert cluster.pages.page("cat")["page"] == presented[0]
 
 
 def test_requests_that_cannot_run_are_answered_with_an_error(container_factory, rabbit_config, client):

@@ -127,24 +127,25 @@ FIRST_PAGE = CommentsQuery().load({})["limit"]
 
 
 def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Response:
-    """``GET /posts/{id}?comments=<sort>``: the post (as ``GET /posts/{id}`` gives it) with a page of its
-    discussion (as ``GET /posts/{id}/comments`` gives it) in one answer, from two rounds of calls at once:
-    content's post and comment page; then identity naming the post's author and the commenters in one call
-    (with whom the reader blocked), communities' subwiki and the feed's numbers."""
+    """``GET /posts/{id}?comments=<sort>``: the post (as ``GET /posts/{id}`` gives it, with content's numbers) with
+    a page of its discussion (as ``GET /posts/{id}/comments`` gives it) in one answer, from two rounds of calls:
+    content's post and comment page in one call (``post_page``: the page presented once, and its body made once
+    with ``BODIES``, while content answers it the same, whoever reads the post); then, at once, identity naming
+    the post's author and the commenters in one call (with whom the reader blocked) and communities' subwiki."""
     rpc = services()
     seen_by = _seen_by()
-    post_call = rpc.start("content", "get_post", post_id, seen_by.get("seen_by"))
-    page_call = rpc.start("content", "list_comments", post_id, sort, FIRST_PAGE, cursor, _present=discussion)
-    found, comments = rpc.gather(post_call, page_call)
+    asked = (post_id, seen_by.get("seen_by"), sort, FIRST_PAGE, cursor)
+    page = rpc.call("content", "post_page", *asked, _present=discussion, _part="comments")
+    found, comments = page["post"], page["comments"]
     author = found["author_id"]
     wanted = sorted({*comments.authors, author} - {None})
     if wanted:
         names_call = rpc.start("identity", "get_people", wanted, _present=Answer, **seen_by)
-        people, subwikis, counted = rpc.gather(names_call, *presenters.parts(rpc, [found]))
+        people, subwikis = rpc.gather(names_call, presenters.subwikis_of(rpc, [found]))
     else:
-        people, (subwikis, counted) = None, rpc.gather(*presenters.parts(rpc, [found]))
+        people, (subwikis,) = None, rpc.gather(presenters.subwikis_of(rpc, [found]))
     names = named(people.value if people is not None else {}, [author] if author else [])
-    post = current_app.json.dumps(presenters.shown(found, names, subwikis, counted), separators=(",", ":"))
+    post = current_app.json.dumps(presenters.shown(found, names, subwikis), separators=(",", ":"))
     post = post.encode()
     return Response(post[:-1] + b',"comments":' + _comments_json(comments, people) + b"}", mimetype="application/json")
 

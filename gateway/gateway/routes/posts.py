@@ -92,13 +92,15 @@ def present_held(items: list[dict]) -> list[dict]:
     query=PostQuery,
     description="With `comments` (`new` or `quality`) the answer also holds `comments`: the page of the discussion "
     "that GET /posts/{id}/comments?sort=<sort> gives (its first page, or the one at `comments_cursor`), so a post's "
-    "page is read in one request.",
+    "page is read in one request. Its `score` and `comment_count` are the post's own, counted as each vote and "
+    "comment commits, and the quality the feed gave it last: a member who votes or comments sees it here at once "
+    "(feed items count them from the same votes and comments moments later).",
 )
 def get_post(post_id: str):
     asked = query(PostQuery)
     if asked["comments"] is not None:
         return post_with_discussion(post_id, asked["comments"], asked["comments_cursor"])
-    return jsonify(present(services().call("content", "get_post", post_id, viewer_id())))
+    return jsonify(presenters.post_page(services(), services().call("content", "get_post", post_id, viewer_id())))
 
 
 @bp.patch("/posts/<post_id>")

@@ -46,7 +46,14 @@ class PostView(Answer):
     revision = fields.Integer()
     edited_by_count = fields.Integer()
     protected = fields.Boolean()
-    score = fields.Nested(Score)
+    score = fields.Nested(
+        Score,
+        metadata={
+            "description": "on GET /posts/{id} the post's own votes and comment count, counted as each commits (a "
+            "member's vote or comment shows at once), with the quality the feed gave it last; in a write's answer "
+            "the feed's numbers once it holds the post, as its feed items show them"
+        },
+    )
     comment_count = fields.Integer()
     my_vote = fields.Integer(
         validate=validate.OneOf([-1, 0, 1]), metadata={"description": "the caller's vote; only for a signed-in caller"}

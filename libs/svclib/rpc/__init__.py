@@ -31,12 +31,12 @@ request's delivery to its answer), and each worker runs in a span continuing the
 trace when tracing is on (``svclib.tracing``); its log lines carry the request and trace ids.
 
 The package's modules: ``consumer``, the queue read and answered on a connection of its own;
-``answers``, the reply a caller gets (its body, the errors it may see, their kinds);
+``answers``, the reply a caller gets (its body, an answer of ``Parts``, the errors it may see, their kinds);
 ``entrypoint``, the ``@rpc`` entrypoint (the request's deadline, its arguments, its worker).
 """
 
-from svclib.rpc.answers import answerable, error_kind
+from svclib.rpc.answers import Parts, answerable, error_kind
 from svclib.rpc.consumer import RpcQueueConsumer
 from svclib.rpc.entrypoint import ReplyingRpc, expired, rpc
 
-__all__ = ["ReplyingRpc", "RpcQueueConsumer", "answerable", "error_kind", "expired", "rpc"]
+__all__ = ["Parts", "ReplyingRpc", "RpcQueueConsumer", "answerable", "error_kind", "expired", "rpc"]

@@ -1,7 +1,8 @@
 """The reply a caller gets: its body, the error it sees for what went wrong, and that error's kind.
 
 Errors cross the bus as nameko serialises them; a fault of the database that the caller can act on is
-first turned into the service error it means (``answerable``).
+first turned into the service error it means (``answerable``). An answer made of parts, some of them
+kept answers, is written with each kept part's text as it is (``Parts``).
 """
 
 from __future__ import annotations
@@ -19,15 +20,33 @@ from svclib.exceptions import Conflict, Invalid, ServiceError, Unavailable
 log = logging.getLogger(__name__)
 
 
+class Parts(dict):
+    """An answer of named parts, some of them kept answers (a post read for its reader beside the kept page
+    of its discussion): its reply puts each kept part's JSON text in as it is, made once while it is kept, so
+    the kept part is not encoded again for every caller. The text is the one ``json.dumps`` writes, its
+    parts in their order: a caller who knows the last part's name takes that part's text without decoding
+    it (``gateway.rpc``), to know a part it has seen before by its text while the others change."""
+
+
 def encoded_answer(result, exc_info) -> str:
     """The reply's body: ``{"result": ..., "error": ...}``. A kept answer's JSON text is made once
-    while it is kept (``svclib.kept.encoded``) and put in as it is: the same text ``json.dumps`` writes."""
+    while it is kept (``svclib.kept.encoded``) and put in as it is, whole or as one of ``Parts``: the
+    same text ``json.dumps`` writes."""
     if exc_info is None:
+        if isinstance(result, Parts):
+            members = ", ".join(f"{json.dumps(name)}: {_text(part)}" for name, part in result.items())
+            return f'{{"result": {{{members}}}, "error": null}}'
         text = kept.encoded(result, json.dumps)
         if text is not None:
             return f'{{"result": {text}, "error": null}}'
         return json.dumps({"result": result, "error": None})
     return json.dumps({"result": result, "error": serialize(exc_info[1])})
+
+
+def _text(value) -> str:
+    """A value's JSON text: a kept answer's made once while it is kept."""
+    text = kept.encoded(value, json.dumps)
+    return json.dumps(value) if text is None else text
 
 
 def answerable(exc_info):

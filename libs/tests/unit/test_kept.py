@@ -4,7 +4,7 @@ import json
 
 from svclib import kept as kept_answers
 from svclib.kept import Kept
-from svclib.rpc.answers import encoded_answer
+from svclib.rpc.answers import Parts, encoded_answer
 
 
 class CountingEncoder:
@@ -58,3 +58,18 @@ def test_a_reply_holds_the_same_text_whether_its_answer_is_kept_or_not():
     assert encoded_answer(answer, None) == expected
     assert encoded_answer(page(4), None) == expected
     assert encoded_answer(None, None) == json.dumps({"result": None, "error": None})
+
+
+def test_a_reply_of_parts_puts_a_kept_part_s_text_in_as_it_is():
+    """A post beside its discussion's kept page: the page's text is made once while it is kept, the post's for
+    every reply, and the reply is the text ``json.dumps`` writes, the parts in their order."""
+    pages, encode = listening(), CountingEncoder()
+    answer = pages.get_or_build("comments", lambda: page(5))
+    kept_answers.encoded(answer, encode)
+    for viewer in ("ann", "bob"):
+        post = {"id": "p1", "my_vote": 1, "viewer": viewer, "title": "é \u2028"}
+        expected = json.dumps({"result": {"post": post, "comments": page(5)}, "error": None})
+        assert encoded_answer(Parts(post=post, comments=answer), None) == expected
+        assert encoded_answer(Parts(post=post, comments=page(5)), None) == expected  # not kept: encoded anew
+    assert encode.calls == 1
+    assert encoded_answer(Parts(), None) == json.dumps({"result": {}, "error": None})

@@ -38,7 +38,7 @@ from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
 from svclib.exceptions import ServiceError
 from svclib.faults import FaultLog
-from svclib.rpc import rpc
+from svclib.rpc import Parts, rpc
 from svclib.storage import default_storage
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -186,6 +186,23 @@ class ContentService:
             return posts.get_post(tx, post_id, viewer_id)
 
     @rpc(expected_exceptions=DECLARED)
+    def post_page(
+        self,
+        post_id: str,
+        viewer_id: str | None = None,
+        sort: str = "new",
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Parts:
+        """A post's page in one answer: the post as ``get_post`` gives it to the reader, and the page of its
+        discussion ``list_comments`` gives (the kept one). The page is the answer's last part and goes as the
+        text kept with it (``svclib.rpc.Parts``): the gateway knows a page it has shown before by that text,
+        while the post beside it differs from reader to reader (their vote)."""
+        with self.db.reading() as tx:
+            post = posts.get_post(tx, post_id, viewer_id)
+        return Parts(post=post, comments=self._comment_page(post_id, sort, limit, cursor))
+
+    @rpc(expected_exceptions=DECLARED)
     def edit_post(
         self,
         user_id: str,
@@ -305,6 +322,10 @@ class ContentService:
     ) -> dict:
         """A page of the post's discussion, kept until a change to the post or its comments commits
         (``content.kept``): a busy post's page is read far more often than it changes."""
+        return self._comment_page(post_id, sort, limit, cursor)
+
+    def _comment_page(self, post_id: str, sort: str, limit: int | None, cursor: str | None) -> dict:
+        """The kept page of a post's discussion, the same whether asked alone or with the post (``post_page``)."""
 
         def read() -> tuple[dict, set[str]]:
             with self.db.reading() as tx:

@@ -335,7 +335,8 @@ class FeedService:
     @rpc
     def post_scores(self, post_ids: list[str]) -> dict[str, dict]:
         """What the feed counted for each of these posts it holds (votes, comments, quality), by id:
-        a post's own page shows the same numbers as its feed items. Kept until a change to a post of one of
+        a post in a write's answer shows the same numbers as its feed items (a post's own page shows
+        content's, which commit with each vote and comment). Kept until a change to a post of one of
         their subwikis (``feed.kept``), or to any post while one of them is not held yet."""
         wanted = list(post_ids)[:100]
 

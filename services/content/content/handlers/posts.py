@@ -79,6 +79,7 @@ def check_post(kind: str, title: str, body: str, url: str | None, image_id: str 
 
 def post_view(tx: Transaction, lookup: MembershipLookup, post: Post, viewer_id: str | None = None) -> dict:
     data = POST.dump(post)
+    data["quality"] = post.quality  # the feed's, kept in the post's row (not in the events' PostSchema)
     data["image_file"] = (
         tx.session.scalar(select(Upload.filename).where(Upload.id == post.image_id)) if post.image_id else None
     )
@@ -258,6 +259,7 @@ def _page_statement(viewer: bool):
         Post.updated_at,
         Post.up_count,
         Post.down_count,
+        Post.quality,
         Post.removed_at,
         picture.label("image_file"),
         editors.label("edited_by_count"),
@@ -283,6 +285,10 @@ def get_post(tx: Transaction, post_id: str, viewer_id: str | None = None) -> dic
     """The post as ``post_view`` shows it, read in one statement; for a member signed in, ``held_edits`` too: how
     many of its edits wait for review (``list_pending`` has them).
 
+    Its numbers are content's own: its votes and comments, counted in the transaction of each vote and comment,
+    and the feed's quality kept in its row (``replicas.record_quality``), so the post's page shows a member's
+    vote or comment the moment it commits, with no call to the feed.
+
     The reader's membership (``can_moderate``, whether ``held_edits`` are theirs to see) is content's copy alone:
     most readers of a post are not members of its subwiki, and asking communities about each of them made
     every such page wait on a second service. A join or an appointment made a moment ago shows once its event
@@ -298,6 +304,7 @@ def get_post(tx: Transaction, post_id: str, viewer_id: str | None = None) -> dic
         updated_at=row.updated_at.isoformat(),
         up=row.up_count,
         down=row.down_count,
+        quality=row.quality,
     )
     if viewer_id:
         data["my_vote"] = row.my_vote or 0

@@ -1,15 +1,19 @@
 """Content keeps a post's comment pages per process (``content.kept``): a page asked for again is answered
 without reading until a change to that post or its comments commits, in this process at once and in
-another when PostgreSQL tells it; a change to another post's discussion leaves it kept."""
+another when PostgreSQL tells it; a change to another post's discussion leaves it kept. A post's page
+(``post_page``) answers the same kept page beside the post."""
 
+import json
 import uuid
 
 import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
 
 from content.kept import CHANNEL, touches
 from content.models import Base, Comment
 from content.service import ContentService
 from svclib.db import StandaloneDatabase
+from svclib.kept import encoded
 from svclib.testing import announce, call, listening_kept, wait_until
 
 
@@ -108,3 +112,41 @@ def test_a_change_committed_by_another_process_drops_the_page(content, config):
     finally:
         other.dispose()
     assert wait_until(lambda: call(container, "list_comments", post["id"])["items"][0]["body"] == "After.")
+
+
+def test_a_post_s_page_comes_in_one_answer_with_the_kept_comment_page(content, config):
+    """``post_page``: the post as ``get_post`` gives it to each reader (content's own numbers, the feed's quality
+    kept in its row) beside the comment page ``list_comments`` keeps, the same kept answer, dropped by a new
+    comment; over the broker the page goes as the text kept with it."""
+    container, kept = content
+    rivers = {"subwiki_id": uuid.uuid4().hex, "subwiki": "rivers"}
+    ann, bob = member(container, rivers, "ann"), member(container, rivers, "bob")
+    post = call(container, "create_post", ann, "rivers", "text", "Rivers", body="Talk.")
+    first = call(container, "create_comment", bob, post["id"], "First.")
+    call(container, "vote", bob, "post", post["id"], 1)
+    quality = {"id": post["id"], "quality": 0.7, "version": 3}
+    announce(container, "handle_post_quality_changed", "feed", "post_quality_changed", {"post": quality})
+
+    page = kept_page(container, kept, post["id"])
+    hits = kept.stats()["hits"]
+    seen = {reader: call(container, "post_page", post["id"], reader, "new") for reader in (ann, bob)}
+    assert kept.stats()["hits"] == hits + 2
+    for reader, answer in seen.items():
+        assert list(answer) == ["post", "comments"]
+        assert answer["post"] == call(container, "get_post", post["id"], reader)
+        assert answer["comments"] is page
+    assert (seen[bob]["post"]["my_vote"], seen[ann]["post"]["my_vote"]) == (1, 0)
+    shown = seen[bob]["post"]
+    assert (shown["up"], shown["down"], shown["comment_count"], shown["quality"]) == (1, 0, 1, 0.7)
+
+    with ServiceRpcProxy("content", config) as content_rpc:
+        assert content_rpc.post_page(post["id"], bob, "new") == json.loads(json.dumps(seen[bob]))
+    assert encoded(page, json.dumps) == json.dumps(page)  # the text the reply put in
+
+    reply = call(container, "create_comment", ann, post["id"], "A reply.", parent_id=first["id"])
+    after = call(container, "post_page", post["id"], bob, "new")
+    assert after["comments"] is not page
+    assert [child["id"] for child in after["comments"]["items"][0]["children"]] == [reply["id"]]
+    assert after["post"]["comment_count"] == 2
+    again = kept_page(container, kept, post["id"])
+    assert call(container, "post_page", post["id"], None, "new")["comments"] is again

@@ -146,6 +146,21 @@ def test_a_post_s_page_is_what_its_write_answers_show_with_the_reader_s_vote_and
         service.get_post(post["id"], "ann")
 
 
+def test_a_post_s_page_shows_content_s_own_numbers_and_the_feed_s_quality_kept_in_its_row(service):
+    """A vote or a comment shows on the post's page as soon as it commits; the quality is the feed's newest."""
+    post = article(service)
+    assert (post["up"], post["comment_count"], post["quality"]) == (0, 0, 0.0)
+    service.vote("cat", "post", post["id"], 1)
+    service.create_comment("dan", post["id"], "Agreed.")
+    quality = {"id": post["id"], "quality": 0.42, "version": 2}
+    service.handle_post_quality_changed({"event_id": f"q-{post['id']}", "post": quality})
+    shown = service.get_post(post["id"], "cat")
+    assert (shown["up"], shown["down"], shown["comment_count"], shown["quality"]) == (1, 0, 1, 0.42)
+    page = service.post_page(post["id"], "cat", "new")
+    assert page["post"] == shown and [c["body"] for c in page["comments"]["items"]] == ["Agreed."]
+    assert page["comments"] == service.list_comments(post["id"], "new")
+
+
 def test_rejected_edit_changes_nothing(service):
     post = article(service)
     held = service.edit_post("dan", post["id"], 1, "spam", body="Buy now")
