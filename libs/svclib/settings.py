@@ -8,8 +8,8 @@ from pathlib import Path
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
 # Small by default: every replica of every service holds up to pool + overflow connections, so five services
-# at two replicas each hold at most 2 x 5 x 8 (+ a listening connection in identity, the feed and content
-# per replica): 86 of PostgreSQL's default 100, leaving 14 for operators, tools and migrations. A replica's
+# at two replicas each hold at most 2 x 5 x 8 (+ a listening connection in identity, communities, content and
+# the feed per replica): 88 of PostgreSQL's default 100, leaving 12 for operators, tools and migrations. A replica's
 # two processes (svclib.serve) share them, half each: event handlers, in the background process, never take
 # the requests process's (but those of a lane it serves, svclib.roles.REQUESTS_LANES).
 # tests/deploy/test_connections.py checks the sum against the deploy files. No overflow: SQLAlchemy closes

@@ -1,8 +1,8 @@
 """PostgreSQL connections: what the services may open stays under the servers' limit, with room.
 
 Each service replica holds up to ``DB_POOL_SIZE + DB_MAX_OVERFLOW`` pooled connections (shared by its
-two processes, ``svclib.serve``), plus one listening connection where it keeps answers (identity's, the
-feed's and content's requests processes). On one machine (``make run``,
+two processes, ``svclib.serve``), plus one listening connection where it keeps answers (identity's,
+communities', content's and the feed's requests processes). On one machine (``make run``,
 ``make load``, the benches) the five services share one PostgreSQL; in compose and Kubernetes each
 service has a server of its own, so there the bound is per service at its most replicas.
 """
@@ -18,9 +18,10 @@ from svclib.db.engine import DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 SERVICES = ("identity", "communities", "content", "feed", "donations")
-LISTENING = {"identity": 1, "feed": 1, "content": 1}  # the kept answers' LISTEN connection (svclib.kept)
+# The kept answers' LISTEN connection (svclib.kept), in each requests process that keeps answers.
+LISTENING = {"identity": 1, "communities": 1, "feed": 1, "content": 1}
 MAX_CONNECTIONS = 100  # PostgreSQL's default max_connections
-ROOM = 14  # left for operators, psql, backups, migrations and the topology job (86 of 100 taken)
+ROOM = 12  # left for operators, psql, backups, migrations and the topology job (88 of 100 taken)
 
 
 def per_replica(service: str, settings: dict[str, str]) -> int:

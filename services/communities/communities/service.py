@@ -6,6 +6,7 @@ from pathlib import Path
 
 from communities import handlers
 from communities.exceptions import CommunitiesError
+from communities.kept import CHANNEL, kept_answers, page_tag, summary_tag, touches
 from communities.models import KNOWN_USERS, Base
 from svclib import users
 from svclib.db import Database
@@ -21,7 +22,8 @@ DECLARED = (CommunitiesError, ServiceError)
 class CommunitiesService:
     name = "communities"
 
-    db = Database(Base.metadata, MIGRATIONS)
+    db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL, touches=touches)
+    kept = kept_answers()  # subwikis' summaries and pages, until a change to the subwiki commits (communities.kept)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
 
     # Who exists: identity's accounts, kept in known_users (svclib.users).
@@ -54,13 +56,32 @@ class CommunitiesService:
 
     @rpc(expected_exceptions=DECLARED)
     def get_subwiki(self, slug: str, viewer_id: str | None = None) -> dict:
+        """A subwiki's page, kept as anyone sees it until a change to the subwiki or its memberships commits
+        (``communities.kept``): a subwiki's page asks for it twice. Whether the viewer belongs to it is read
+        each time."""
+
+        def read() -> tuple[dict, set[str]]:
+            with self.db.reading() as tx:
+                page = handlers.get_subwiki(tx, slug)
+            return page, {page_tag(page["id"])}
+
+        page = self.kept.get_or_build(("subwiki", (slug or "").lower()), read, tagged=True)
+        if not viewer_id:
+            return page
         with self.db.reading() as tx:
-            return handlers.get_subwiki(tx, slug, viewer_id)
+            return handlers.seen_by(tx, page, viewer_id)
 
     @rpc(expected_exceptions=DECLARED)
     def get_subwikis(self, slugs: list[str]) -> dict:
-        with self.db.reading() as tx:
-            return handlers.get_subwikis(tx, slugs)
+        """Summaries by slug, kept until a change to one of them commits (``communities.kept``): every post
+        page and most lists of posts ask for their subwikis'."""
+        wanted = frozenset(slug.lower() for slug in slugs[:500])
+
+        def read() -> tuple[dict, set[str]]:
+            with self.db.reading() as tx:
+                return handlers.get_subwikis(tx, sorted(wanted)), {summary_tag(slug) for slug in wanted}
+
+        return self.kept.get_or_build(("subwikis", wanted), read, tagged=True)
 
     @rpc(expected_exceptions=DECLARED)
     def list_subwikis(

@@ -10,6 +10,7 @@
 Each function is named after the RPC that calls it.
 """
 
+from communities.handlers.access import seen_by
 from communities.handlers.erasure import erase_person, export_user
 from communities.handlers.facts import (
     list_memberships,
@@ -58,4 +59,5 @@ __all__ = [
     "record_trust",
     "remove_moderator",
     "restore_revision",
+    "seen_by",
 ]

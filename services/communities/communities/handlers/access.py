@@ -70,3 +70,16 @@ def view(tx: Transaction, subwiki: Subwiki, viewer_id: str | None = None) -> dic
         data["is_member"] = membership is not None
         data["is_moderator"] = bool(membership and membership.is_moderator)
     return data
+
+
+def seen_by(tx: Transaction, page: dict, viewer_id: str | None) -> dict:
+    """A subwiki's page as anyone sees it (``view`` without a viewer), as ``viewer_id`` sees it: whether
+    they belong to it and moderate it. ``page`` may be a kept answer: it is copied, never changed."""
+    if not viewer_id:
+        return page
+    if viewer_id in page["moderator_ids"]:
+        return {**page, "is_member": True, "is_moderator": True}
+    member = tx.connection.execute(
+        select(Membership.is_moderator).where(Membership.subwiki_id == page["id"], Membership.user_id == viewer_id)
+    ).first()
+    return {**page, "is_member": member is not None, "is_moderator": bool(member and member.is_moderator)}

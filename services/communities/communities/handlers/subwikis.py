@@ -21,8 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from communities import events
 from communities.consumes import NEW_ACCOUNT_TRUST
 from communities.exceptions import Conflict, Invalid
-from communities.handlers.access import HISTORY, check_lengths, find_subwiki, known_user, view
+from communities.handlers.access import HISTORY, check_lengths, find_subwiki, known_user, seen_by, view
 from communities.handlers.members import emit_membership
+from communities.kept import SUMMARY_COLUMNS
 from communities.models import RATE_LIMITS, REQUEST_KEYS, Membership, Subwiki, Trust
 from communities.schemas import SubwikiSummarySchema
 from svclib import pagination
@@ -133,12 +134,12 @@ def create_subwiki(
 
 
 def get_subwiki(tx: Transaction, slug: str, viewer_id: str | None = None) -> dict:
-    return view(tx, find_subwiki(tx, slug), viewer_id)
+    """A subwiki's page, with whether ``viewer_id`` belongs to it and moderates it when given."""
+    return seen_by(tx, view(tx, find_subwiki(tx, slug)), viewer_id)
 
 
-SUMMARY = select(
-    Subwiki.slug, Subwiki.name, Subwiki.summary, Subwiki.member_count, Subwiki.post_count, Subwiki.created_at
-)
+# What a summary shows: the columns whose changes drop kept summaries (communities.kept).
+SUMMARY = select(*(getattr(Subwiki, name) for name in SUMMARY_COLUMNS))
 
 
 def get_subwikis(tx: Transaction, slugs: list[str]) -> dict:

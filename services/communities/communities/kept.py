@@ -1,0 +1,127 @@
+"""Communities' kept answers: subwikis' summaries and pages kept in memory, each dropped the moment a change
+to that subwiki commits.
+
+Every post page and most lists of posts show each post's subwiki (``get_subwikis``: its name, summary and
+counts), and a subwiki's page is asked for its subwiki twice (``get_subwiki``): read far more often than a
+subwiki changes, and the same for every reader. Communities' database announces every commit on
+``communities_changed`` naming the subwikis it touched, and each communities process forgets the answers
+kept for them, whichever replica committed (``svclib.kept``).
+
+A summary is read from the subwiki's row; a page from its row and its moderators (memberships). Tags:
+
+- ``s:<slug>``: the subwiki's summary, kept in every ``get_subwikis`` answer asked for that slug (also one
+  that found no such subwiki, so that its creation shows). Touched by the row's creation or deletion and
+  by a change to a column the summary shows (``SUMMARY_COLUMNS``: a join or a leave counts a member, a
+  post created or removed in content counts a post, an edit or a restore changes the summary; an
+  erased member's leaving counts them out too).
+- ``w:<subwiki id>``: the subwiki's page as anyone sees it (``get_subwiki``, its viewer's membership
+  read apart). Touched by any change to the row (an edit, a revision restored, activity from content's
+  comments and posts, a count) and to any of its memberships (a moderator appointed or dismissed).
+
+Any other statement that changes the subwikis or memberships tables, not a flush of their rows but a
+statement written out (with Core or as SQL text), whether through the session (an erasure's removing
+its person from the subwikis they started) or on its connection (``tx.connection``), touches every kept
+answer, since which subwikis it reaches is not known without reading them. Changes to other tables
+(revisions, the moderators' log, trust, known people) show in no kept answer and touch nothing. An
+answer is kept for at most ``COMMUNITIES_KEPT_ANSWERS_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.sql.elements import TextClause
+
+from communities.models import Membership, Subwiki
+from svclib.db.transaction import EVERYTHING, touch
+from svclib.kept import KeptAnswers
+
+CHANNEL = "communities_changed"
+READ_FROM = {Subwiki.__tablename__, Membership.__tablename__}
+# The columns of a subwiki's summary (``get_subwikis``); a change to any other leaves summaries kept.
+SUMMARY_COLUMNS = ("slug", "name", "summary", "member_count", "post_count", "created_at")
+NAMES_READ_FROM = re.compile(rf"\b({'|'.join(sorted(READ_FROM))})\b", re.IGNORECASE)
+FLUSHING = "kept_flushing"  # in session.info while a flush writes the rows _flushing has seen
+# The session whose transaction each connection carries: a statement on the connection is that transaction's.
+_SESSIONS: weakref.WeakKeyDictionary[Connection, Session] = weakref.WeakKeyDictionary()
+
+
+def kept_answers() -> KeptAnswers:
+    """The communities process's kept answers (``COMMUNITIES_KEPT_ANSWERS_ENTRIES``,
+    ``COMMUNITIES_KEPT_ANSWERS_SECONDS``)."""
+    return KeptAnswers("db", "COMMUNITIES_KEPT_ANSWERS", entries=1000, seconds=30.0)
+
+
+def summary_tag(slug: str) -> str:
+    return f"s:{slug}"
+
+
+def page_tag(subwiki_id: str) -> str:
+    return f"w:{subwiki_id}"
+
+
+def touches(sessions: sessionmaker) -> None:
+    """Record, in each transaction of ``sessions``, the subwikis its changes touch (``svclib.kept``)."""
+    event.listen(sessions, "after_begin", _began)
+    event.listen(sessions, "before_flush", _flushing)
+    event.listen(sessions, "after_flush", _flushed)
+    event.listen(sessions.kw["bind"], "before_execute", _executing)
+
+
+def _began(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+    _SESSIONS[connection] = session
+
+
+def _flushing(session: Session, _context, _instances) -> None:
+    session.info[FLUSHING] = True
+    tags = set()
+    for row in (*session.new, *session.deleted):
+        if isinstance(row, Subwiki):
+            tags |= {page_tag(row.id), summary_tag(row.slug)}
+        elif isinstance(row, Membership):
+            tags.add(page_tag(row.subwiki_id))
+    for row in session.dirty:
+        if isinstance(row, Subwiki):
+            tags |= _changed(session, row)
+        elif isinstance(row, Membership):
+            tags.add(page_tag(row.subwiki_id))
+    if tags:
+        touch(session, tags)
+
+
+def _flushed(session: Session, _context) -> None:
+    session.info.pop(FLUSHING, None)
+
+
+def _changed(session: Session, row: Subwiki) -> set[str]:
+    """What a change to a subwiki's row touches: its page, and its summary unless only other columns
+    changed."""
+    if not session.is_modified(row):
+        return set()
+    state = inspect(row)
+    tags = {page_tag(row.id)}
+    if any(state.attrs[name].history.has_changes() for name in SUMMARY_COLUMNS):
+        tags |= {summary_tag(slug) for slug in (row.slug, *state.attrs.slug.history.deleted)}
+    return tags
+
+
+def _executing(connection: Connection, statement, *_) -> None:
+    """A statement changing rows of the subwikis or memberships tables in a transaction, other than a flush's:
+    every answer, since which subwikis it reaches is not known without reading them."""
+    if getattr(statement, "is_dml", False):
+        if getattr(getattr(statement, "table", None), "name", None) not in READ_FROM:
+            return
+    elif not isinstance(statement, TextClause) or not _writes_read_from(statement.text):
+        return
+    session = _SESSIONS.get(connection)
+    if session is not None and not session.info.get(FLUSHING):
+        touch(session, EVERYTHING)
+
+
+def _writes_read_from(sql: str) -> bool:
+    """Whether SQL written out may change the tables answers are read from (anything but a select naming them)."""
+    return NAMES_READ_FROM.search(sql) is not None and not sql.lstrip().lower().startswith("select")

@@ -1,0 +1,127 @@
+"""What each change in communities touches (``communities.kept``): every way a subwiki's summary changes
+touches its summary's tag, every way its page changes its page's tag, and nothing else drops them."""
+
+import pytest
+from nameko.testing.services import worker_factory
+from sqlalchemy import select, text, update
+
+from communities.kept import page_tag, summary_tag, touches
+from communities.models import Base, Membership, Subwiki
+from communities.service import CommunitiesService
+from svclib.db import StandaloneDatabase
+from svclib.kept import Kept
+
+EVERYTHING = None
+
+
+@pytest.fixture
+def db():
+    database = StandaloneDatabase(Base.metadata, "sqlite://", touches=touches)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def touched(db):
+    """What each committed transaction touched, in order (those that touched something)."""
+    seen: list = []
+    db.on_commit(seen.append)
+    return seen
+
+
+@pytest.fixture
+def service(db):
+    service = worker_factory(CommunitiesService, db=db, kept=Kept(max_entries=0, max_age=0))
+    for n, name in enumerate(("ann", "bob", "cat")):
+        service.handle_user_registered({"event_id": f"reg-{n}", "user": {"id": name, "username": name}})
+    return service
+
+
+def last(touched: list, since: int):
+    """What the transactions committed after the first ``since`` touched, together (EVERYTHING if any did)."""
+    changes = touched[since:]
+    if any(change is EVERYTHING for change in changes):
+        return EVERYTHING
+    return set().union(*changes)
+
+
+def test_each_change_to_a_summary_touches_its_tag(service, touched):
+    n = len(touched)
+    rivers = service.create_subwiki("ann", "rivers", "Rivers", "Water that moves.")
+    both = {summary_tag("rivers"), page_tag(rivers["id"])}
+    assert last(touched, n) == both
+
+    changes = [
+        lambda: service.join_subwiki("bob", "rivers"),
+        lambda: service.leave_subwiki("bob", "rivers"),
+        lambda: service.add_moderator("ann", "rivers", "cat"),  # not yet a member: joins
+        lambda: service.edit_subwiki("ann", "rivers", 1, "clearer", summary="Water that flows."),
+        lambda: service.restore_revision("ann", "rivers", 1),
+        lambda: service.handle_post_created({"event_id": "p1", "post": {"subwiki_id": rivers["id"]}}),
+        lambda: service.handle_post_removed(
+            {"event_id": "r1", "post": {"id": "x", "subwiki_id": rivers["id"], "removed_by": "ann"}}
+        ),
+    ]
+    for change in changes:
+        n = len(touched)
+        change()
+        assert last(touched, n) == both
+
+
+def test_changes_the_summary_does_not_show_touch_the_page_alone(service, touched):
+    rivers = service.create_subwiki("ann", "rivers", "Rivers", "Water that moves.")
+    service.join_subwiki("bob", "rivers")
+    changes = [
+        lambda: service.add_moderator("ann", "rivers", "bob"),  # a member already: the count stays
+        lambda: service.remove_moderator("ann", "rivers", "bob"),
+        lambda: service.edit_subwiki("ann", "rivers", 1, "more", description="## About\nRivers."),
+        lambda: service.handle_comment_created({"event_id": "c1", "comment": {"subwiki_id": rivers["id"]}}),
+    ]
+    for change in changes:
+        n = len(touched)
+        change()
+        assert last(touched, n) == {page_tag(rivers["id"])}
+
+
+def test_what_no_kept_answer_shows_touches_nothing(service, touched):
+    service.create_subwiki("ann", "rivers", "Rivers")
+    n = len(touched)
+    service.handle_user_trust_changed({"event_id": "t1", "user": {"id": "bob", "trust": 0.7, "version": 2}})
+    service.handle_user_registered({"event_id": "reg-dan", "user": {"id": "dan", "username": "dan"}})
+    assert touched[n:] == []
+    service.join_subwiki("bob", "rivers")
+    n = len(touched)  # the same join again and an edit that changes nothing change nothing
+    service.join_subwiki("bob", "rivers")
+    service.edit_subwiki("ann", "rivers", 1, "nothing new")
+    assert touched[n:] == []
+
+
+def test_a_statement_over_rows_not_known_touches_everything(service, touched):
+    """An erasure leaves its person's subwikis (each counted, by flush) and anonymises the subwikis they
+    started with one statement over the table: every kept answer."""
+    service.create_subwiki("ann", "rivers", "Rivers")
+    service.join_subwiki("bob", "rivers")
+    n = len(touched)
+    service.handle_user_erased({"event_id": "e1", "user": {"id": "ann"}})
+    assert last(touched, n) is EVERYTHING
+
+
+def test_a_statement_on_the_transactions_connection_touches_everything(service, db, touched):
+    """A change written as a statement on ``tx.connection`` (no flush, no session) is seen all the same."""
+    rivers = service.create_subwiki("ann", "rivers", "Rivers")
+    service.join_subwiki("bob", "rivers")
+    statements = [
+        update(Subwiki).where(Subwiki.id == rivers["id"]).values(post_count=Subwiki.post_count + 1),
+        update(Membership).where(Membership.user_id == "bob").values(is_moderator=True),
+        text("UPDATE subwikis SET summary = 'Changed' WHERE slug = 'rivers'"),
+    ]
+    for statement in statements:
+        n = len(touched)
+        with db.transaction() as tx:
+            tx.connection.execute(statement)
+        assert last(touched, n) is EVERYTHING
+    n = len(touched)
+    with db.transaction() as tx:  # reading them changes nothing
+        tx.connection.execute(text("SELECT slug FROM subwikis WHERE slug = 'rivers'")).all()
+        tx.connection.execute(select(Membership.user_id).where(Membership.subwiki_id == rivers["id"])).all()
+    assert touched[n:] == []
