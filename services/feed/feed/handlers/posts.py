@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, bindparam, exists, func, select, update
 
 from feed import ranking
 from feed.handlers.rows import held_post, hold_post, lock_posts, locked_post, newer
@@ -23,9 +23,10 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
     author = author_row(tx, post["author_id"])
     # Its place locked first: a vote, comment or removal of it that came before it is counted below, or waits.
     hold_post(tx, post["id"])
-    if tx.session.get(FeedPost, post["id"]) is not None:
+    kept = _kept_before(tx, post["id"], post["subwiki_id"])
+    if kept.held:
         return
-    removed = _removed_early(tx, post["id"])
+    removed = bool(kept.removed)
     # The author's names, their row shared before any of their posts is locked (rows.py): a rename under way is
     # waited for, or waits for this post to be held.
     person = tx.session.scalar(_SHARED_PERSON.where(FeedPerson.id == post["author_id"]))
@@ -52,25 +53,63 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
     )
     if person is not None:
         row.author_username, row.author_display_name = person.username, person.display_name
-    subwiki = tx.session.get(FeedSubwiki, row.subwiki_id)
-    row.subwiki_name = subwiki.name if subwiki is not None else None
-    _count_early(tx, row)
+    row.subwiki_name = kept.subwiki
+    _count_early(row, kept)
     rescore(row, now)
     tx.session.add(row)
 
 
-def _count_early(tx: Transaction, row: FeedPost) -> None:
-    """Count into a new post the votes and comments on it that reached the feed before it did."""
-    for value, weight in tx.session.execute(select(FeedVote.value, FeedVote.weight).where(FeedVote.post_id == row.id)):
-        tally(row, value, weight, +1)
-    row.comment_count = _visible_comments(tx, row.id)
-    if row.comment_count:
-        recount_commenters(tx, row)
+def _kept_before(tx: Transaction, post_id: str, subwiki_id: str) -> Row:
+    """What the feed keeps that a new post needs, read in one statement under the post's hold (none of it is
+    locked): whether the feed holds the post already, whether its removal came first (``post_removed`` kept
+    it), its subwiki's name, and the votes and comments on it that came first, counted.
+
+    One statement, not one for each: every statement waits its turn among the process's other workers, and
+    under load that wait, not the work, is most of the time a new post takes to show on its pages."""
+    return tx.connection.execute(_KEPT_BEFORE, {"post_id": post_id, "subwiki_id": subwiki_id}).one()
 
 
-def _removed_early(tx: Transaction, post_id: str) -> bool:
-    """Whether the post's removal reached the feed before the post did (``post_removed`` kept it)."""
-    return tx.session.get(FeedVersion, (EARLY_REMOVAL, post_id)) is not None
+def _kept_before_statement():
+    """``_kept_before``'s statement, built once: each fact a subquery of one SELECT, the votes summed up and down
+    as ``tally`` tells them apart (a value above 0 counts up)."""
+    post_id = bindparam("post_id")
+    votes = FeedVote.post_id == post_id
+    comments = (FeedComment.post_id == post_id, FeedComment.visible.is_(True))
+
+    def tallied(*where):
+        return (
+            select(func.count()).select_from(FeedVote).where(votes, *where).scalar_subquery(),
+            select(func.coalesce(func.sum(FeedVote.weight), 0.0)).where(votes, *where).scalar_subquery(),
+        )
+
+    up_count, up_weight = tallied(FeedVote.value > 0)
+    down_count, down_weight = tallied(FeedVote.value <= 0)
+    return select(
+        exists().where(FeedPost.id == post_id).label("held"),
+        exists().where(FeedVersion.kind == EARLY_REMOVAL, FeedVersion.key == post_id).label("removed"),
+        select(FeedSubwiki.name).where(FeedSubwiki.id == bindparam("subwiki_id")).scalar_subquery().label("subwiki"),
+        up_count.label("up_count"),
+        up_weight.label("up_weight"),
+        down_count.label("down_count"),
+        down_weight.label("down_weight"),
+        select(func.count()).select_from(FeedComment).where(*comments).scalar_subquery().label("comments"),
+        select(func.count(func.distinct(FeedComment.author_id)))
+        .where(*comments, FeedComment.substantive.is_(True))
+        .scalar_subquery()
+        .label("commenters"),
+    )
+
+
+_KEPT_BEFORE = _kept_before_statement()
+
+
+def _count_early(row: FeedPost, kept: Row) -> None:
+    """Count into a new post the votes and comments on it that reached the feed before it did. The votes
+    come summed by value: every vote weighs 0 or more, so their sums are what counting them one at a time
+    gives; the people discussing it are counted as ``recount_commenters`` counts them."""
+    tally(row, 1, kept.up_weight, +1, votes=kept.up_count)
+    tally(row, -1, kept.down_weight, +1, votes=kept.down_count)
+    row.comment_count, row.commenters = kept.comments, kept.commenters
 
 
 def _visible_comments(tx: Transaction, post_id: str) -> int:

@@ -75,14 +75,15 @@ def _weight(author_id: str | None, voter_id: str, trust: float) -> float:
     return 0.0 if voter_id == author_id else ranking.vote_weight(trust)
 
 
-def tally(row: FeedPost, value: int, weight: float, sign: int) -> None:
-    """Count a vote of ``value`` and ``weight`` into (``sign`` 1) or out of (-1) the post's tally."""
+def tally(row: FeedPost, value: int, weight: float, sign: int, votes: int = 1) -> None:
+    """Count a vote of ``value`` and ``weight`` into (``sign`` 1) or out of (-1) the post's tally; or ``votes``
+    votes of ``value`` together, ``weight`` then their weights' sum."""
     if value > 0:
         row.up_weight = max(0.0, row.up_weight + sign * weight)
-        row.up_count += sign
+        row.up_count += sign * votes
     else:
         row.down_weight = max(0.0, row.down_weight + sign * weight)
-        row.down_count += sign
+        row.down_count += sign * votes
 
 
 def trust_changed(
