@@ -7,6 +7,7 @@ import os
 import re
 import time
 import uuid
+from types import FunctionType
 
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -50,8 +51,28 @@ def settings_from_env() -> dict:
     return config
 
 
+class Gateway(Flask):
+    """Flask, asking once per view, hook and error handler (not on every request) whether it must be run as a
+    coroutine: Flask asks it of each function a request runs, and the answer never changes. Functions made for
+    one request (``after_this_request``) are asked each time, past the first ``SYNC_KEPT``."""
+
+    SYNC_KEPT = 1024
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync: dict = {}
+
+    def ensure_sync(self, func):
+        sync = self._sync.get(func) if type(func) is FunctionType else None
+        if sync is None:
+            sync = super().ensure_sync(func)
+            if type(func) is FunctionType and len(self._sync) < self.SYNC_KEPT:
+                self._sync[func] = sync
+        return sync
+
+
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, static_folder=None)
+    app = Gateway(__name__, static_folder=None)
     app.config.update(DEFAULTS)
     app.config.update(settings_from_env())
     app.config.update(config or {})
@@ -70,23 +91,28 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.before_request
     def _start():
-        state, incoming = g._get_current_object(), request.headers.get("X-Request-Id", "")
-        state.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        req, state = request._get_current_object(), g._get_current_object()
+        incoming = req.headers.get("X-Request-Id", "")
+        request_id = state.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         state.started = time.perf_counter()
         # A span per request when tracing is on (svclib.tracing), current for the calls it makes;
         # the request's log lines carry its ids either way.
-        span = state.span = tracing.start_span(
-            f"{request.method} {request.url_rule.rule if request.url_rule else 'unmatched'}",
-            "server",
-            request.headers.get("traceparent"),
-            {"http.request.method": request.method, "url.path": request.path, "request.id": state.request_id},
+        span = state.span = (
+            tracing.start_span(
+                f"{req.method} {req.url_rule.rule if req.url_rule else 'unmatched'}",
+                "server",
+                req.headers.get("traceparent"),
+                {"http.request.method": req.method, "url.path": req.path, "request.id": request_id},
+            )
+            if tracing.enabled()
+            else None
         )
         state.observed = (
             tracing.activate(span) if span is not None else None,
-            logs.bind(state.request_id, tracing.trace_id_of(span)),
+            logs.bind(request_id, tracing.trace_id_of(span)),
         )
-        if request.routing_exception is None:  # no such route or method: its 404 or 405 first
-            auth.require_token_first(app.view_functions.get(request.endpoint))
+        if req.routing_exception is None:  # no such route or method: its 404 or 405 first
+            auth.require_token_first(app.view_functions.get(req.endpoint))
             checks.check_request()
 
     @app.after_request

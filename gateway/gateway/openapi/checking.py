@@ -11,6 +11,9 @@ from flask import Flask, current_app, request
 from marshmallow import Schema, ValidationError
 
 _made = threading.local()
+# Queries read, by schema and query string, and how many are kept (gateway.openapi.checking.read_query).
+_queries: dict[tuple[type[Schema], bytes], dict] = {}
+QUERIES_KEPT = 256
 
 
 def schema_instance(schema: type[Schema]) -> Schema:
@@ -24,6 +27,21 @@ def schema_instance(schema: type[Schema]) -> Schema:
     if instance is None:
         instance = made[schema] = schema()
     return instance
+
+
+def read_query(schema: type[Schema]) -> dict:
+    """The request's query string as ``schema`` reads it (ValidationError when it does not). A query schema reads
+    each field by itself, so the same query string always reads the same: the reading is kept per process by the
+    query's text, and the front page's or a post's query, asked again and again, is read by marshmallow once, not
+    twice a request (here and in the view). The one kept is copied: a view may change what it is given."""
+    key = (schema, request.query_string)
+    kept = _queries.get(key)
+    if kept is None:
+        kept = schema_instance(schema).load(request.args.to_dict())
+        if len(_queries) >= QUERIES_KEPT:
+            _queries.clear()
+        _queries[key] = kept
+    return dict(kept)
 
 
 def _json_body() -> object:
@@ -49,7 +67,7 @@ def check_request() -> None:
         errors.update({name: ["Unknown parameter."] for name in request.args})
     else:
         try:
-            schema_instance(query).load(request.args.to_dict())
+            read_query(query)
         except ValidationError as exc:
             errors.update(exc.messages if isinstance(exc.messages, dict) else {"_query": exc.messages})
     if meta["request"] is not None:

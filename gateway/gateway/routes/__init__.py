@@ -9,7 +9,7 @@ from marshmallow import Schema
 
 from gateway.errors import ApiError
 from gateway.openapi import IDEMPOTENCY_KEY, doc  # noqa: F401 - the routes' one import for both
-from gateway.openapi.checking import schema_instance
+from gateway.openapi.checking import read_query, schema_instance
 from gateway.people import with_people
 from gateway.schemas import PageQuery
 
@@ -51,7 +51,7 @@ def body(schema: type[Schema]) -> dict:
 
 def query(schema: type[Schema]) -> dict:
     """The query string, validated by ``schema`` (400 with fields otherwise)."""
-    return schema_instance(schema).load(request.args.to_dict())
+    return read_query(schema)
 
 
 def history(service: str, owner: str):
