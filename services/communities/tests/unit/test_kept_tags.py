@@ -2,14 +2,11 @@
 touches its summary's tag, every way its page changes its page's tag, and nothing else drops them."""
 
 import pytest
-from nameko.testing.services import worker_factory
 from sqlalchemy import select, text, update
 
 from communities.kept import page_tag, summary_tag, touches
 from communities.models import Base, Membership, Subwiki
-from communities.service import CommunitiesService
 from svclib.db import StandaloneDatabase
-from svclib.kept import Kept
 
 EVERYTHING = None
 
@@ -27,14 +24,6 @@ def touched(db):
     seen: list = []
     db.on_commit(seen.append)
     return seen
-
-
-@pytest.fixture
-def service(db):
-    service = worker_factory(CommunitiesService, db=db, kept=Kept(max_entries=0, max_age=0))
-    for n, name in enumerate(("ann", "bob", "cat")):
-        service.handle_user_registered({"event_id": f"reg-{n}", "user": {"id": name, "username": name}})
-    return service
 
 
 def last(touched: list, since: int):

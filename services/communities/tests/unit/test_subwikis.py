@@ -1,12 +1,9 @@
 import pytest
-from nameko.testing.services import worker_factory
 from sqlalchemy import select
 
 from communities.exceptions import Conflict, Forbidden, Invalid, NotFound
 from communities.models import OUTBOX, Base
-from communities.service import CommunitiesService
 from svclib import exceptions
-from svclib.kept import Kept
 from svclib.testing import memory_database
 
 
@@ -15,15 +12,6 @@ def db():
     database = memory_database(Base.metadata)
     yield database
     database.dispose()
-
-
-@pytest.fixture
-def service(db):
-    # Nothing kept: on SQLite no change is announced (communities.kept is tested on PostgreSQL, tests/interface).
-    service = worker_factory(CommunitiesService, db=db, kept=Kept(max_entries=0, max_age=0))
-    for n, name in enumerate(("ann", "bob", "cat")):
-        service.handle_user_registered({"event_id": f"reg-{n}", "user": {"id": name, "username": name}})
-    return service
 
 
 def emitted(db):
