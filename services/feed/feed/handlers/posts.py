@@ -55,8 +55,10 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
         row.author_username, row.author_display_name = person.username, person.display_name
     row.subwiki_name = kept.subwiki
     _count_early(row, kept)
-    rescore(row, now)
+    # Held by the session before it is scored, so that a quality given by what came first is announced
+    # (scores.rescore records it on the post's session): content assumes 0 for a new post.
     tx.session.add(row)
+    rescore(row, now)
 
 
 def _kept_before(tx: Transaction, post_id: str, subwiki_id: str) -> Row:

@@ -60,9 +60,11 @@ def announce_qualities(tx: Transaction) -> int:
     """Announce each post whose quality this transaction changed (the posts are locked by the handler that
     rescored them); returns how many."""
     changed = sorted(tx.session.info.pop(QUALITY_CHANGED, ()))
+    # A post this transaction adds (its votes came first) is versioned before it is written: no read, no update.
+    new = {row.id: row for row in tx.session.new if isinstance(row, FeedPost)} if changed else {}
     announced = []
     for post_id in changed:
-        post = tx.session.get(FeedPost, post_id)
+        post = new.get(post_id) or tx.session.get(FeedPost, post_id)
         if post is None:
             continue
         post.quality_version = next_quality_version(post.quality_version)

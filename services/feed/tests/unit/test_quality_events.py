@@ -95,3 +95,18 @@ def test_a_trust_change_reweighs_its_persons_votes_in_as_many_statements_however
     with db.reading() as tx:
         weights = tx.session.scalars(select(FeedVote.weight).where(FeedVote.voter_id == "many")).all()
     assert len(weights) == 12 and len(set(weights)) == 1 and weights[0] > 0
+
+
+def test_a_post_whose_votes_came_first_announces_the_quality_they_give_it(db, events):
+    """Votes and comments may reach the feed before their post: counted when it comes, they give it a quality
+    that content, which assumes 0 for a new post, is told of."""
+    events.trust("v1", 1.0)
+    events.vote("early", "v1")
+    events.comment("early", "someone")
+    assert announced(db) == []  # nothing to score before the post is held
+    events.post("early")
+    (first,) = announced(db)
+    with db.reading() as tx:
+        post = tx.session.get(FeedPost, "early")
+    assert first["id"] == "early" and first["quality"] == post.quality > 0
+    assert first["version"] == post.quality_version
