@@ -34,13 +34,21 @@ _.open_session
 _.should_set_cookie
 
 # Hooks read by name by the frameworks that call them: gunicorn's server hooks and settings
-# (svclib.httpmetrics, svclib.logs), Flask's teardown, socketserver's daemon_threads, schemathesis' hooks.
+# (svclib.httpmetrics, svclib.logs; for the site, web.observability, called from web/gunicorn.conf.py,
+# which vulture does not read), Flask's teardown, socketserver's daemon_threads, schemathesis' hooks.
 ensure_multiprocess_dir
 on_starting
 when_ready
 child_exit
 gunicorn_config
 gunicorn_logger_class
+LogLines
+gunicorn_logging
+gunicorn_logger
+ensure_metrics_dir
+clear_metrics_dir
+serve_metrics
+forget_worker
 _._compute_access_log_enabled
 _end
 _.daemon_threads

@@ -4,7 +4,7 @@ import multiprocessing
 import os
 import secrets
 
-from svclib import httpmetrics, logs
+from web import observability
 
 bind = f"{os.environ.get('WEB_HOST', '0.0.0.0')}:{os.environ.get('WEB_PORT', '8080')}"
 worker_class = "gthread"
@@ -15,9 +15,9 @@ graceful_timeout = 10
 keepalive = 5
 accesslog = os.environ.get("WEB_ACCESS_LOG") or None
 errorlog = "-"
-# JSON lines (time, level, service, request id, trace id), or text with LOG_FORMAT=text (svclib.logs).
-logconfig_dict = logs.gunicorn_config("web", access=accesslog)
-logger_class = logs.gunicorn_logger_class()
+# JSON lines (time, level, service, request id, trace id), or text with LOG_FORMAT=text (web.observability).
+logconfig_dict = observability.gunicorn_logging(access=accesslog)
+logger_class = observability.gunicorn_logger()
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 # Sessions are signed cookies: every worker must share the key. Set WEB_SECRET_KEY in production
@@ -27,17 +27,17 @@ if not os.environ.get("WEB_SECRET_KEY"):
 
 # Prometheus metrics, aggregated across workers, on a port of their own (never the public one).
 metrics_port = int(os.environ.get("WEB_METRICS_PORT", "9103"))
-httpmetrics.ensure_multiprocess_dir("web")
+observability.ensure_metrics_dir()
 
 
 def on_starting(server):
-    httpmetrics.on_starting(server)
+    observability.clear_metrics_dir()
 
 
 def when_ready(server):
     host = os.environ.get("WEB_METRICS_HOST") or os.environ.get("WEB_HOST", "0.0.0.0")
-    httpmetrics.when_ready(server, metrics_port, host)
+    observability.serve_metrics(server, metrics_port, host)
 
 
 def child_exit(server, worker):
-    httpmetrics.child_exit(server, worker)
+    observability.forget_worker(worker.pid)

@@ -357,13 +357,15 @@ def code_of(component: str, tree: Path) -> tuple[dict[str, Path], Path | None]:
         )
     if component == "topology":
         return {"svclib": tree / "libs" / "svclib"} | {s: tree / "services" / s / s for s in SERVICES}, None
+    if component == "web":  # a client of the public API: no svclib
+        return {"web": tree / "web" / "web"}, tree / "web"
     return {"svclib": tree / "libs" / "svclib", component: tree / component / component}, tree / component
 
 
 def stale_code(root: Path, component: str, tree: Path = ROOT) -> list[str]:
     """How the image's code (mounted at root) differs from the tree's, file by file and byte for
-    byte: its installed packages (every module of the tree, and nothing the tree does not hold) and
-    the source folder it runs from. Empty when the image holds exactly this tree's code."""
+    byte: its installed packages (every module of the tree, and nothing the tree does not hold; no
+    svclib in the site's) and the source folder it runs from. Empty when the image holds exactly this tree's code."""
     packages, source = code_of(component, tree)
     found = []
     for package, folder in packages.items():
@@ -376,6 +378,8 @@ def stale_code(root: Path, component: str, tree: Path = ROOT) -> list[str]:
             if (relative.endswith(".py") or relative in have) and have.get(relative) != digest:
                 found.append(f"{package}/{relative}: {'differs' if relative in have else 'missing'}")
         found += [f"{package}/{relative}: not in the tree" for relative in sorted(have.keys() - want.keys())]
+    if "svclib" not in packages and next(root.glob("usr/local/lib/python3*/*-packages/svclib"), None):
+        found.append("svclib: installed in an image whose component does not use it")
     if source is not None:
         have, want = files_and_hashes(root / "app" / component), files_and_hashes(source)
         for relative in sorted(have.keys() | want.keys()):

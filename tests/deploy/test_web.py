@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -64,3 +65,11 @@ def test_the_web_image_runs_the_site_under_gunicorn(tmp_path):
     assert "WEB_PORT" in run("health")
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert 'web) sources="./web"' in dockerfile and "COPY web web" in dockerfile
+
+
+def test_the_web_image_holds_the_sites_wheel_without_svclib():
+    """The site is a client of the public API: its image is built from its own package alone."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert re.search(r"^\s*libs=\./libs; ", dockerfile, re.MULTILINE)  # the other images get svclib's wheel
+    assert re.search(r'^\s*web\) sources="\./web"; libs= ;;', dockerfile, re.MULTILINE)
+    assert "--wheel-dir /wheels ${libs} ${sources};" in dockerfile

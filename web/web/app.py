@@ -19,8 +19,7 @@ from flask_babel import Babel
 from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from svclib import logs, tracing
-from web import helpers, i18n, metrics
+from web import helpers, i18n, metrics, observability
 from web.api import ApiError, Gateway, Unavailable
 from web.assets import Assets
 
@@ -179,7 +178,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.session_interface = SessionCookies()
-    tracing.configure("web")
+    observability.configure_tracing()
     app.extensions["gateway"] = app.config.get("GATEWAY") or Gateway(
         app.config["GATEWAY_URL"], timeout=app.config["API_TIMEOUT"]
     )
@@ -211,12 +210,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def prepare():
         g.request_id = uuid.uuid4().hex
         g.started = time.perf_counter()
-        # A span per request when tracing is on (svclib.tracing), continued by the gateway's;
+        # A span per request when tracing is on (web.observability), continued by the gateway's;
         # the request's log lines carry its ids either way.
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        span = g.span = tracing.start_span(f"{request.method} {endpoint}", "server", request.headers.get("traceparent"))
-        g.traceparent = tracing.traceparent_of(span) if span is not None else None
-        g.observed = logs.bind(g.request_id, tracing.trace_id_of(span))
+        name = f"{request.method} {endpoint}"
+        g.observed = observability.open_request(name, request.headers.get("traceparent"), g.request_id)
+        g.traceparent = g.observed.traceparent
         g.token = session.get("token")
         g.me = session.get("me")
         if request.method not in SAFE_METHODS and request.endpoint not in CSRF_EXEMPT:
@@ -242,9 +241,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.teardown_request
     def finish(exc):
         i18n.forget()
-        tracing.end_span(g.get("span"), (type(exc), exc, None) if exc else None, error=g.get("status", 500) >= 500)
         if g.get("observed") is not None:
-            logs.unbind(g.observed)
+            observability.close_request(g.observed, exc, failed=g.get("status", 500) >= 500)
 
     @app.get("/static/<path:name>", endpoint="static_asset")
     def static_asset(name: str):

@@ -1,6 +1,6 @@
 """The site's Prometheus metrics: requests by endpoint and status, their latency, and the calls to the
 gateway's API behind them. Counted in gunicorn's workers, served by its master on ``WEB_METRICS_PORT``
-(9103; ``svclib.httpmetrics``), never on the public port."""
+(9103; ``web.observability``), never on the public port."""
 
 from __future__ import annotations
 
