@@ -62,9 +62,12 @@ def post_created(tx: Transaction, post: dict, now: datetime) -> None:
 
 
 def _kept_before(tx: Transaction, post_id: str, subwiki_id: str) -> Row:
-    """What the feed keeps that a new post needs, read in one statement under the post's hold (none of it is
-    locked): whether the feed holds the post already, whether its removal came first (``post_removed`` kept
-    it), its subwiki's name, and the votes and comments on it that came first, counted.
+    """What the feed keeps that a new post needs, read in one statement under the post's hold: whether the feed
+    holds the post already, whether its removal came first (``post_removed`` kept it), its subwiki's name, and
+    the votes and comments on it that came first, counted. The subwiki's row is shared (FOR SHARE on PostgreSQL)
+    until the transaction ends, as the author's names are next: a rename under way (``subwiki_named``, which
+    holds the row while it renames the posts it sees) is waited for and its new name read, or it waits for this
+    post to be held and then renames it too. Nothing else is locked.
 
     One statement, not one for each: every statement waits its turn among the process's other workers, and
     under load that wait, not the work, is most of the time a new post takes to show on its pages."""
@@ -73,7 +76,7 @@ def _kept_before(tx: Transaction, post_id: str, subwiki_id: str) -> Row:
 
 def _kept_before_statement():
     """``_kept_before``'s statement, built once: each fact a subquery of one SELECT, the votes summed up and down
-    as ``tally`` tells them apart (a value above 0 counts up)."""
+    as ``tally`` tells them apart (a value above 0 counts up), the subwiki's name locked in its subquery."""
     post_id = bindparam("post_id")
     votes = FeedVote.post_id == post_id
     comments = (FeedComment.post_id == post_id, FeedComment.visible.is_(True))
@@ -89,7 +92,11 @@ def _kept_before_statement():
     return select(
         exists().where(FeedPost.id == post_id).label("held"),
         exists().where(FeedVersion.kind == EARLY_REMOVAL, FeedVersion.key == post_id).label("removed"),
-        select(FeedSubwiki.name).where(FeedSubwiki.id == bindparam("subwiki_id")).scalar_subquery().label("subwiki"),
+        select(FeedSubwiki.name)
+        .where(FeedSubwiki.id == bindparam("subwiki_id"))
+        .with_for_update(read=True)
+        .scalar_subquery()
+        .label("subwiki"),
         up_count.label("up_count"),
         up_weight.label("up_weight"),
         down_count.label("down_count"),

@@ -9,7 +9,8 @@ Locks are taken in one order, so that no two events ever wait on each other:
    (``lock_posts``); a post's votes, comments and edits change only under its lock. A post not
    held yet has its place locked instead (``hold_post``), which its creation takes too. A person's or a
    subwiki's names (``FeedPerson``, ``FeedSubwiki``) are locked before the posts that show them (a post's
-   creation shares its author's after the author's row and its own place);
+   creation shares its subwiki's, then its author's, after the author's row and its own place, and before it
+   locks any other post);
 4. last, the version row of the key a state event is about (``FeedVersion``).
 
 A row is locked in the mode its transaction needs when it is first read, never upgraded.

@@ -13,6 +13,7 @@ from feed import handlers, ranking
 from feed.models import Base, FeedPost, FeedVote
 from svclib.db import StandaloneDatabase, isoformat, utcnow
 from svclib.events import NotYet
+from svclib.testing import wait_until
 
 NOW = utcnow()
 WORKERS = 8
@@ -65,6 +66,16 @@ def deadlocks(url: str) -> int:
     return found
 
 
+def apply_racing(applier: Applier, events: list[tuple], rng: random.Random, url: str) -> None:
+    """Apply ``events`` shuffled, several at once, as the service's workers would; none deadlocks."""
+    rng.shuffle(events)
+    before = deadlocks(url)
+    applier.apply_all(events)
+    applier.database.dispose()
+    assert "40P01" not in applier.aborted
+    assert deadlocks(url) == before
+
+
 def create_posts(applier: Applier, count: int) -> list[str]:
     ids = [f"post{n:02}" for n in range(count)]
     for n, post_id in enumerate(ids):
@@ -110,14 +121,7 @@ def test_votes_and_trust_changes_at_once_never_deadlock(feed_url):
         for voter in voters
         for n, trust in enumerate(trusts[voter][1:], 1)
     ]
-    rng.shuffle(events)
-    before = deadlocks(feed_url)
-
-    applier.apply_all(events)
-    applier.database.dispose()
-
-    assert "40P01" not in applier.aborted
-    assert deadlocks(feed_url) == before
+    apply_racing(applier, events, rng, feed_url)
     final = {voter: ranking.vote_weight(trusts[voter][-1]) for voter in voters}
     for post_id, row in applier.posts().items():
         ups = [voter for voter in voters if values[(post_id, voter)][-1] == 1]
@@ -213,13 +217,7 @@ def test_what_comes_before_its_post_is_counted_when_the_post_comes(feed_url):
             for k in range(3)
         ]
         expected[post_id] = (sum(v == 1 for v in values.values()), sum(v == -1 for v in values.values()), 3, 3)
-    rng.shuffle(events)
-    before = deadlocks(feed_url)
-
-    applier.apply_all(events)
-    applier.database.dispose()
-
-    assert deadlocks(feed_url) == before
+    apply_racing(applier, events, rng, feed_url)
     rows = applier.posts()
     early = rows["early"]
     # The author's own vote is counted but weighs nothing; the comment removed before it came is not counted.
@@ -277,15 +275,70 @@ def test_renames_racing_each_other_and_new_posts_leave_the_newest_name_on_every_
     events = [(handlers.person_changed, person(version)) for version in range(2, 14)]
     events += rng.sample(events, 4)
     events += [(handlers.post_created, post_fact(f"during{n:02}", "author0"), NOW) for n in range(12)]
-    rng.shuffle(events)
-    before = deadlocks(feed_url)
-
-    applier.apply_all(events)
-    applier.database.dispose()
-
-    assert "40P01" not in applier.aborted
-    assert deadlocks(feed_url) == before
+    apply_racing(applier, events, rng, feed_url)
     shown = {
         (row.author_username, row.author_display_name) for row in applier.posts().values() if row.author_id == "author0"
     }
     assert shown == {("author0", "Name 13")}
+
+
+def subwiki_fact(revision: int) -> dict:
+    return {"id": "s1", "slug": "rivers", "name": f"Rivers {revision}", "revision": revision}
+
+
+def waiting_for_locks(url: str) -> int:
+    """How many sessions of this test's database wait for a lock (its own connection: a fresh snapshot)."""
+    database = StandaloneDatabase(Base.metadata, url)
+    with database.engine.connect() as connection:
+        found = connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    database.dispose()
+    return found
+
+
+def test_a_post_made_while_its_subwiki_is_renamed_waits_for_the_rename_and_shows_the_new_name(feed_url):
+    """A rename holds the subwiki's row while it renames the posts it sees; a post made meanwhile, which the
+    rename cannot see, copies the subwiki's name only once the rename has committed, so it never keeps the
+    old name for good."""
+    applier = Applier(feed_url)
+    applier.apply(handlers.subwiki_named, subwiki_fact(1))
+    create_posts(applier, 2)
+    with applier.database.transaction() as renaming:
+        handlers.subwiki_named(renaming, subwiki_fact(2))  # the row held FOR UPDATE, the posts it sees renamed
+        made = eventlet.spawn(applier.apply, handlers.post_created, post_fact("during", "author0"), NOW)
+        waited = wait_until(lambda: waiting_for_locks(feed_url) == 1, timeout=3)
+        unfinished = not made.dead
+    made.wait()
+    applier.database.dispose()
+
+    assert waited and unfinished, "the new post did not wait for the rename under way"
+    assert {row.id: row.subwiki_name for row in applier.posts().values()} == {
+        "post00": "Rivers 2",
+        "post01": "Rivers 2",
+        "during": "Rivers 2",
+    }
+
+
+def test_renames_of_a_subwiki_racing_new_posts_and_votes_leave_the_newest_name_on_every_post(feed_url):
+    """A subwiki's renames (each with its revision), delivered shuffled and some twice, while posts are made
+    in it (one author's many: their count crosses the new-creator threshold, which locks all their posts) and
+    its posts are voted on: every post ends with the newest name, and nothing deadlocks."""
+    applier = Applier(feed_url)
+    applier.apply(handlers.subwiki_named, subwiki_fact(1))
+    posts = create_posts(applier, 4)
+    rng = random.Random(11)
+    events = [(handlers.subwiki_named, subwiki_fact(revision)) for revision in range(2, 14)]
+    events += rng.sample(events, 4)
+    events += [(handlers.post_created, post_fact(f"during{n:02}", "author0"), NOW) for n in range(12)]
+    events += [
+        (handlers.vote_changed, {**vote(post_id, f"voter{k}", 1, 1), "target_author_id": "author0"}, NOW)
+        for post_id in posts
+        for k in range(3)
+    ]
+    apply_racing(applier, events, rng, feed_url)
+    rows = applier.posts()
+    assert len(rows) == 16
+    assert {row.subwiki_name for row in rows.values()} == {"Rivers 13"}
