@@ -28,6 +28,7 @@ CONSUMES = {
     },
     "communities": {
         "subwiki_created": ("id", "slug", "name", "revision"),
+        "subwiki_edited": ("id", "slug", "name", "revision"),
         "member_joined": MEMBERSHIP,
         "member_left": MEMBERSHIP,
     },

@@ -11,7 +11,8 @@ Pages are read from five tables only: posts, memberships, follows, mutes and sub
 
 - ``front``: every front page. Any change to a post touches it: any post may enter it.
 - ``s:<subwiki id>``: the subwiki's pages, and the home pages of its members. Touched by a
-  change to any post in it, and by its name or slug.
+  change to any post in it, and by a change of its name or slug (a rename also changes, and so touches,
+  every post that shows the old name: the pages of their authors too).
 - ``a:<person id>``: the person's own posts page, and the home pages of those who follow
   them. Touched by a change to any of their posts.
 - ``u:<person id>``: the person's home pages and the front pages as they see them once they
@@ -110,6 +111,8 @@ def _flushing(session: Session, _context, _instances) -> None:
         elif isinstance(row, FeedFollow):
             tags.add(reader_tag(row.follower_id))
         elif isinstance(row, FeedSubwiki):
+            if row in session.dirty and not _renamed(row):
+                continue  # a new revision with the same names (an edit of its summary): no page shows it
             tags |= {FRONT, subwiki_tag(row.id)}
         elif isinstance(row, Notification):
             tags.add(notes_tag(row.recipient_id))
@@ -117,6 +120,12 @@ def _flushing(session: Session, _context, _instances) -> None:
             tags.add(notes_tag(row.user_id))
     if tags:
         touch(session, tags)
+
+
+def _renamed(row: FeedSubwiki) -> bool:
+    """Whether a held subwiki's names change in this flush."""
+    attrs = inspect(row).attrs
+    return any(getattr(attrs, name).history.has_changes() for name in ("slug", "name"))
 
 
 def _executing(state: ORMExecuteState) -> None:

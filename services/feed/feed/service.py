@@ -176,6 +176,11 @@ class FeedService:
     def handle_subwiki_created(self, payload: dict) -> None:
         self._apply(payload, "handle_subwiki_created", handlers.subwiki_named, payload["subwiki"])
 
+    @event_handler("communities", "subwiki_edited")
+    def handle_subwiki_edited(self, payload: dict) -> None:
+        """A new revision of the subwiki: its name, when changed, reaches every post and page that shows it."""
+        self._apply(payload, "handle_subwiki_edited", handlers.subwiki_named, payload["subwiki"])
+
     # --- notifications: each event's own queue, so that they never wait behind the feed's work; their
     # transactions change no kept page: they announce only their recipients' unread counts (``n:`` tags).
 

@@ -49,9 +49,13 @@ def person_renamed(tx: Transaction, user: dict, exists: Callable[[str], bool] | 
 
 
 def subwiki_named(tx: Transaction, subwiki: dict) -> None:
-    """A subwiki's names as the feed shows them (created, or a rebuild's fact), applied only when newer than the
-    ones held by the subwiki's ``revision`` (communities' version of it); an event without one applies. The
-    subwiki's row is locked first, then its posts."""
+    """A subwiki's names as the feed shows them (communities' ``subwiki_created`` and ``subwiki_edited``, or a
+    rebuild's fact), applied only when newer than the ones held by the subwiki's ``revision`` (communities'
+    version of it, one more each edit); an event without one applies. The subwiki's row is locked first, then
+    the posts that show another name, which are renamed: a post's creation shares the row while it copies the
+    name (``post_created``), so a post made meanwhile is either renamed here or made with the new name. An edit
+    that leaves the name as it is (of the subwiki's summary or description) only records its revision: no post
+    is locked or changed, and no kept page dropped (``feed.kept``)."""
     revision = subwiki.get("revision")
     shown = {"slug": subwiki["slug"], "name": subwiki["name"]}
     row = locked_row(tx, FeedSubwiki, {"id": subwiki["id"]}, {**shown, "revision": int(revision or 0)})
@@ -60,10 +64,9 @@ def subwiki_named(tx: Transaction, subwiki: dict) -> None:
     row.slug, row.name = shown["slug"], shown["name"]
     if revision is not None:
         row.revision = int(revision)
-    lock_posts(tx, FeedPost.subwiki_id == subwiki["id"])
-    tx.session.execute(
-        update(FeedPost).where(FeedPost.subwiki_id == subwiki["id"]).values(subwiki_name=subwiki["name"])
-    )
+    named_otherwise = (FeedPost.subwiki_id == subwiki["id"], FeedPost.subwiki_name.is_distinct_from(subwiki["name"]))
+    if lock_posts(tx, *named_otherwise):
+        tx.session.execute(update(FeedPost).where(*named_otherwise).values(subwiki_name=subwiki["name"]))
 
 
 def membership_changed(tx: Transaction, membership: dict, joined: bool) -> None:

@@ -58,9 +58,9 @@ def hold_post(tx: Transaction, post_id: str) -> None:
     name_lock(tx, f"feed-post:{post_id}")
 
 
-def lock_posts(tx: Transaction, *conditions) -> None:
-    """Lock every post that matches, in id order, before a statement changes them all."""
-    tx.session.execute(select(FeedPost.id).where(*conditions).order_by(FeedPost.id).with_for_update())
+def lock_posts(tx: Transaction, *conditions) -> list[str]:
+    """Lock every post that matches, in id order, before a statement changes them all; their ids."""
+    return list(tx.session.scalars(select(FeedPost.id).where(*conditions).order_by(FeedPost.id).with_for_update()))
 
 
 def trust_row(tx: Transaction, user_id: str, share: bool = False) -> FeedTrust:

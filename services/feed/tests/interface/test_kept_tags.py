@@ -123,6 +123,48 @@ def test_a_vote_drops_only_the_pages_it_touches(feed):
     assert feed.kept.stats()["hits"] == hits + len(untouched)
 
 
+def test_a_subwikis_new_name_drops_the_pages_that_show_it(feed):
+    """Its own page, the front page, its posts' authors' pages and the home pages drawing on it, each read
+    before the rename, are read again after it; an edit that keeps the name, and other subwikis' pages, stay."""
+
+    def subwiki(name: str, revision: int, event: str) -> None:
+        feed.event(
+            f"handle_subwiki_{event}", "subwiki", {"id": "s1", "slug": "slug_s1", "name": name, "revision": revision}
+        )
+
+    subwiki("Rivers", 1, "created")
+    feed.post("p1", "a1", "s1")
+    feed.post("p2", "a2", "s2")
+    feed.event("handle_member_joined", "membership", {"user_id": "r1", "subwiki_id": "s1"})
+    feed.event("handle_user_followed", "follow", {"follower_id": "r2", "followee_id": "a1"})
+    showing = [("subwiki_feed", ("slug_s1", "new")), ("public_feed", ("new", "all")), ("user_posts", ("a1",))]
+    showing += [("home_feed", ("r1", "new")), ("home_feed", ("r2", "new"))]
+    elsewhere = [("subwiki_feed", ("slug_s2", "new")), ("user_posts", ("a2",))]
+
+    def names() -> list[set]:
+        return [
+            {item["subwiki_name"] for item in feed.answered(entrypoint, args)["items"] if item["post_id"] == "p1"}
+            for entrypoint, args in showing
+        ]
+
+    def hits() -> int:
+        return feed.kept.stats()["hits"]
+
+    assert names() == [{"Rivers"}] * len(showing)
+    for entrypoint, args in elsewhere:
+        feed.answered(entrypoint, args)
+    read = hits()
+    subwiki("Rivers", 2, "edited")  # its summary edited: the same name
+    assert names() == [{"Rivers"}] * len(showing)
+    assert hits() == read + len(showing)
+    subwiki("Rivers and streams", 3, "edited")
+    assert names() == [{"Rivers and streams"}] * len(showing)
+    assert hits() == read + len(showing)
+    for entrypoint, args in elsewhere:
+        feed.answered(entrypoint, args)
+    assert hits() == read + len(showing) + len(elsewhere)
+
+
 def test_every_page_answered_is_the_page_read_afresh_after_each_change(feed):
     rng = random.Random(15)
     posts: list[str] = []
@@ -162,10 +204,10 @@ def test_every_page_answered_is_the_page_read_afresh_after_each_change(feed):
                 "target_id": rng.choice(AUTHORS if target_type == "user" else SUBWIKIS),
             }
             feed.event(f"handle_user_{kind}d", "mute", mute)
-        elif kind == "subwiki":
+        elif kind == "subwiki":  # a subwiki's names, as made or as edited (a new name or the same)
             subwiki = rng.choice(SUBWIKIS)
             feed.event(
-                "handle_subwiki_created",
+                "handle_subwiki_edited" if feed.n % 2 else "handle_subwiki_created",
                 "subwiki",
                 {"id": subwiki, "slug": f"slug_{subwiki}", "name": f"{subwiki} {feed.n}", "revision": feed.n},
             )

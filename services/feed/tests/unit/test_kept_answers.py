@@ -3,8 +3,13 @@ import time
 
 from nameko.testing.services import worker_factory
 
+from feed.kept import touches
+from feed.models import Base
 from feed.service import FeedService
+from svclib.db import StandaloneDatabase
 from svclib.kept import Kept
+
+from .test_ranking import Events
 
 
 class Reads:
@@ -130,3 +135,41 @@ def test_a_reader_after_a_change_does_not_wait_for_an_older_read():
     leader.join(5)
     assert answers == [{"old": True}]
     assert pages.get_or_build("key", lambda: {"newer": True}) == {"new": True}
+
+
+def test_a_subwikis_new_name_drops_the_kept_pages_that_show_it():
+    """Every page showing a post of the subwiki (its own, the front page, its posts' authors', its members'
+    homes) read before a rename is read again after it; an edit that keeps the name drops none of them."""
+    db = StandaloneDatabase(Base.metadata, "sqlite://", touches=touches)
+    pages = listening()
+    db.on_commit(pages.forget)  # as the commit's notice on feed_changed makes every feed process forget
+    service = worker_factory(FeedService, db=db, kept=pages)
+    events = Events(service)
+
+    def subwiki(name: str, revision: int, event: str) -> None:
+        named = {"id": "s1", "slug": "rivers", "name": name, "revision": revision}
+        getattr(service, f"handle_subwiki_{event}")({"event_id": events._id(), "subwiki": named})
+
+    def names() -> list[set]:
+        shown = [
+            service.subwiki_feed("rivers", "new"),
+            service.public_feed("new", "all"),
+            service.user_posts("a1"),
+            service.home_feed("r1", "new"),
+        ]
+        return [{item["subwiki_name"] for item in page["items"]} for page in shown]
+
+    try:
+        subwiki("Rivers", 1, "created")
+        events.post("p1", author="a1", subwiki="s1")
+        service.handle_member_joined({"event_id": events._id(), "membership": {"user_id": "r1", "subwiki_id": "s1"}})
+        assert names() == [{"Rivers"}] * 4
+        hits = pages.stats()["hits"]
+        subwiki("Rivers", 2, "edited")  # its summary edited: the same name
+        assert names() == [{"Rivers"}] * 4
+        assert pages.stats()["hits"] == hits + 4
+        subwiki("Rivers and streams", 3, "edited")
+        assert names() == [{"Rivers and streams"}] * 4
+        assert pages.stats()["hits"] == hits + 4
+    finally:
+        db.dispose()

@@ -1,6 +1,6 @@
 """The names the feed shows on posts, kept from identity's user_registered / user_updated (by the person's
-profile_version) and communities' subwiki events (by the subwiki's revision): whatever the order or how often
-each is delivered, the newest names stay, on posts held already and on posts that come later."""
+profile_version) and communities' subwiki_created / subwiki_edited (by the subwiki's revision): whatever the
+order or how often each is delivered, the newest names stay, on posts held already and on posts that come later."""
 
 import pytest
 
@@ -21,9 +21,9 @@ class Names(Events):
         }
         getattr(self.service, f"handle_user_{event}")({"event_id": self._id(), "user": user})
 
-    def subwiki(self, subwiki_id, name, revision):
+    def subwiki(self, subwiki_id, name, revision, event="created"):
         subwiki = {"id": subwiki_id, "slug": f"slug_{subwiki_id}", "name": name, "revision": revision}
-        self.service.handle_subwiki_created({"event_id": self._id(), "subwiki": subwiki})
+        getattr(self.service, f"handle_subwiki_{event}")({"event_id": self._id(), "subwiki": subwiki})
 
 
 @pytest.fixture
@@ -86,6 +86,54 @@ def test_a_subwikis_older_revision_arriving_late_changes_nothing(service, events
     events.subwiki("s1", "Rivers", 1)
     events.post("p2", subwiki="s1")
     assert shown(service, "p1")[1] == shown(service, "p2")[1] == "Rivers and streams"
+
+
+def test_a_subwikis_new_name_in_an_edit_reaches_its_posts_held_and_to_come(service, events):
+    events.post("p1", subwiki="s1")
+    events.subwiki("s1", "Rivers", 1)
+    events.post("p2", subwiki="s1")
+    events.post("elsewhere", subwiki="s2")
+    events.subwiki("s2", "Birds", 1)
+    events.subwiki("s1", "Rivers and streams", 2, event="edited")
+    events.post("p3", subwiki="s1")
+    assert {shown(service, p)[1] for p in ("p1", "p2", "p3")} == {"Rivers and streams"}
+    assert shown(service, "elsewhere")[1] == "Birds"
+    assert service.subwiki_feed("slug_s1", "new")["items"][0]["subwiki_name"] == "Rivers and streams"
+
+
+def test_a_subwikis_edit_ahead_of_its_creation_leaves_the_newest_name(service, events):
+    """subwiki_created and subwiki_edited travel on queues of their own: the edit may come first."""
+    events.post("p1", subwiki="s1")
+    events.subwiki("s1", "Rivers and streams", 2, event="edited")
+    events.subwiki("s1", "Rivers", 1)
+    events.subwiki("s1", "Rivers", 1)  # delivered again
+    events.post("p2", subwiki="s1")
+    assert shown(service, "p1")[1] == shown(service, "p2")[1] == "Rivers and streams"
+
+
+def test_an_edit_that_keeps_the_name_changes_no_post(db, service, events):
+    """Most edits change the subwiki's summary or description: they record the revision and touch no post."""
+    from sqlalchemy import event
+
+    from feed.models import FeedSubwiki
+
+    events.subwiki("s1", "Rivers", 1)
+    for n in range(3):
+        events.post(f"p{n}", subwiki="s1")
+    statements = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        events.subwiki("s1", "Rivers", 2, event="edited")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert not [statement for statement in statements if statement.startswith("UPDATE feed_posts")], statements
+    with db.reading() as tx:
+        assert tx.session.get(FeedSubwiki, "s1").revision == 2
+    assert {shown(service, f"p{n}")[1] for n in range(3)} == {"Rivers"}
 
 
 def test_a_rebuilds_facts_carry_the_versions_the_events_do(db, events):
