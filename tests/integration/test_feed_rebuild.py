@@ -10,7 +10,7 @@ from content.service import ContentService
 from donations.service import DonationsService
 from feed import handlers, pages
 from feed.models import Base as FeedBase
-from feed.models import FeedPost, FeedTrust, FeedVote
+from feed.models import FeedPost, FeedSubwiki, FeedTrust, FeedVote
 from feed.notifications.models import Notification
 from feed.rebuild import rebuild
 from feed.service import FeedService
@@ -84,6 +84,12 @@ def settled(database, rabbit_config, identity_database, timeout=30):
     raise AssertionError(f"the feed did not settle: trust (identity, feed) {behind}")
 
 
+def subwiki_revisions(database):
+    """The revision of each subwiki's names the feed holds, by slug."""
+    with database.reading() as tx:
+        return {row.slug: row.revision for row in tx.session.scalars(select(FeedSubwiki))}
+
+
 def wait_for_feed(database, expected_posts, expected_votes, timeout=20):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -120,6 +126,7 @@ def test_rebuild_gives_the_same_feeds(runner_factory, service_config, rabbit_con
         call(c["communities"], "join_subwiki", user, "rivers")
     call(c["communities"], "join_subwiki", ids[2], "birds")
     call(c["communities"], "join_subwiki", ids[3], "birds")
+    call(c["communities"], "edit_subwiki", ids[0], "rivers", 1, "clearer", summary="Water that moves.")  # revision 2
     call(c["identity"], "follow_user", ids[4], "person1")
     call(c["identity"], "mute_user", ids[4], "person3")  # the reader's home feed leaves person3's posts out
     time.sleep(0.5)
@@ -164,6 +171,7 @@ def test_rebuild_gives_the_same_feeds(runner_factory, service_config, rabbit_con
     feed_url = config["FEED_DATABASE_URL"]
     kept = StandaloneDatabase(FeedBase.metadata, feed_url)
     wait_for_feed(kept, expected_posts=8, expected_votes=votes)
+    assert wait_until(lambda: subwiki_revisions(kept) == {"rivers": 2, "birds": 1}), subwiki_revisions(kept)
     identity_database = StandaloneDatabase(IdentityBase.metadata, config["IDENTITY_DATABASE_URL"])
     settled(kept, rabbit_config, identity_database)
     identity_database.dispose()
@@ -180,6 +188,7 @@ def test_rebuild_gives_the_same_feeds(runner_factory, service_config, rabbit_con
         counts = rebuild(tx, rpc, now)
     assert counts["posts"] == 8 and counts["votes"] == votes
     assert snapshot(rebuilt, ids[4], now) == incremental
+    assert subwiki_revisions(rebuilt) == subwiki_revisions(kept)
     assert notified(rebuilt) == notified(kept)
     assert counts["held_posts"] == 2 and counts["gifts"] == 1
     assert len(incremental["public-new"]["items"]) == 7
