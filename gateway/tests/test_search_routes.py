@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 FOUND_POST = {
     "id": "p1",
     "kind": "text",
@@ -160,4 +162,18 @@ def test_bad_parameters_are_400_before_any_call(client, services):
         response = client.get("/api/v1/search" + bad)
         assert response.status_code == 400, bad
         assert response.get_json()["error"]
+    assert services.calls == []
+
+
+def test_a_query_of_spaces_alone_is_refused_at_the_door_as_the_document_says(client, services):
+    """The OpenAPI document says ``q`` holds something besides spaces (a client generating requests from it, such
+    as the fuzzer, never sends one of spaces alone as valid), and the gateway refuses one before asking content."""
+    parameters = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/search"]["get"]["parameters"]
+    schema = next(p for p in parameters if p["name"] == "q")["schema"]
+    pattern = re.compile(schema["pattern"])
+    assert not pattern.search(" \t\x0b\n") and pattern.search(" salmon ")
+    for spaces in ("%20", "%0B", "%09%0A"):
+        response = client.get(f"/api/v1/search?q={spaces}")
+        assert response.status_code == 400, response.get_data(as_text=True)
+        assert response.get_json()["error"]["fields"]["q"] == ["Say what to search for."]
     assert services.calls == []

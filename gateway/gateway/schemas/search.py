@@ -12,7 +12,16 @@ from gateway.schemas.requests import PageQuery
 
 
 class SearchQuery(PageQuery):
-    q = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    # Something to search for: a query of spaces alone is refused here, as the document says (``pattern``), not
+    # only by content once it has trimmed it.
+    q = fields.String(
+        required=True,
+        validate=(
+            validate.Length(min=1, max=200),
+            # Linear on any text (no nested repetition); NUL is refused as on every string (gateway.checks).
+            validate.Regexp(r"^\s*[^\s\u0000][^\u0000]*$", error="Say what to search for."),
+        ),
+    )
     subwiki = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
     kind = fields.String(load_default="post", validate=validate.OneOf(["post", "comment"]))
     sort = fields.String(load_default="relevance", validate=validate.OneOf(["relevance", "quality", "new"]))
