@@ -19,7 +19,7 @@ from flask_babel import Babel
 from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from web import helpers, i18n, metrics, observability
+from web import fragments, helpers, i18n, metrics, observability
 from web.api import ApiError, Gateway, Unavailable
 from web.assets import Assets
 
@@ -199,6 +199,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         current_locale=i18n.locale_name,
     )
     app.jinja_env.filters.update(helpers.FILTERS)
+    app.jinja_env.globals.update(post_cards=fragments.post_cards, discussion=fragments.discussion)
     app.jinja_env.globals.update(helpers.GLOBALS)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 

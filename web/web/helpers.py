@@ -102,12 +102,13 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def number(value: float | int | None, digits: int = 3) -> str:
-    """A measure shown beside the reasons: at most ``digits`` decimals, the language's decimal sign."""
+def number(value: float | int | None, digits: int = 3, decimal: str | None = None) -> str:
+    """A measure shown beside the reasons: at most ``digits`` decimals, the language's decimal sign
+    (``decimal``, when the caller has it already)."""
     text = f"{round(value or 0, digits):.{digits}f}".rstrip("0").rstrip(".")
     if text in ("", "-0"):
         return "0"
-    return text.replace(".", decimal_symbol()) if "." in text else text
+    return text.replace(".", decimal or decimal_symbol()) if "." in text else text
 
 
 def diff_lines(before: str | None, after: str | None) -> list[tuple[str, str]]:

@@ -1,0 +1,204 @@
+"""The two pieces of HTML a page repeats most: a post's card (25 on a feed's page) and a comment (up to 200
+on a post's page), written in Python instead of a Jinja macro.
+
+Jinja spends its time per value it writes (the value looked up, escaped, wrapped as markup, joined): a
+comment with its actions writes some thirty, a card twenty, and on the site's two busiest pages those values
+were most of the page's CPU. Here each page works out once what every item shares (its translated labels,
+the CSRF token, the post's address), and each item escapes only what is its own. Every value from the API is
+escaped (``html.escape``, quotes included, as Jinja's autoescape does) but the API's own sanitised
+``body_html``; addresses take a person's name or a subwiki's slug percent-encoded, as ``urlencode`` did.
+Templates call these as globals (``post_cards``, ``discussion``); their tests are ``tests/test_fragments.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from html import escape as _escape
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from web.helpers import FACTORS, comment_rows, domain, iso_date, kind_label, number, person, reasons_in_words, time_ago
+from web.i18n import decimal_symbol, gettext, ngettext
+
+
+def _(message: str) -> str:
+    """Marks a message for extraction; it is translated where a page is written."""
+    return message
+
+
+def esc(value: Any) -> str:
+    """A value as text in HTML, in an element or a quoted attribute."""
+    if type(value) is int:  # counts and scores: digits only
+        return str(value)
+    return _escape(value if type(value) is str else str(value))
+
+
+def _path(value: Any) -> str:
+    """A name or slug as a segment of an address, percent-encoded, then escaped for its attribute."""
+    return _escape(quote(value if type(value) is str else str(value), safe="/"))
+
+
+def _time(moment: str) -> str:
+    """When, as a ``<time>`` element: how long ago, the date on hover."""
+    return f'<time datetime="{esc(moment)}" title="{esc(iso_date(moment))}">{esc(time_ago(moment))}</time>'
+
+
+def _labels(messages: dict[str, str]) -> dict[str, str]:
+    """Messages in the request's language, escaped once for the whole page."""
+    return {key: esc(gettext(text)) for key, text in messages.items()}
+
+
+CARD_LABELS = {"why": _("Why it is here:"), "rank": _("rank")}
+
+
+def post_cards(items: Iterable[dict]) -> Markup:
+    """A feed's page of items (``{post, rank}``) as cards: title and link's domain, picture, kind, subwiki,
+    author, age, comments and votes, and why the item is there (``rank.reasons`` in words, their numbers
+    in a details element)."""
+    labels = _labels(CARD_LABELS)
+    factors = _labels(FACTORS)  # each factor's name translated once a page, not once an item
+    decimal = esc(decimal_symbol())  # numbers (``helpers.number``) are digits, a sign and this
+    out: list[str] = []
+    w = out.append
+    for item in items:
+        post = item["post"]
+        here = f"/posts/{esc(post['id'])}"
+        w(f'<article class="card">\n  <h2><a href="{here}">{esc(post["title"])}</a>\n  ')
+        if post.get("url"):
+            w(f'<span class="domain">({esc(domain(post["url"]))})</span>')
+        w("</h2>\n  ")
+        if post.get("image_url"):
+            w(f'<img class="thumb" src="{esc(post["image_url"])}" alt="" loading="lazy">')
+        subwiki = post.get("subwiki") or {}
+        slug = subwiki.get("slug", "")
+        author = post.get("author")
+        created = post.get("created_at") or ""
+        score = post.get("score") or {}
+        w(
+            f'\n  <p class="meta">\n    <span class="kind">{esc(kind_label(post["kind"]))}</span> ·\n'
+            f'    <a href="/s/{_path(slug)}">{esc(subwiki.get("name") or slug)}</a> ·\n    '
+        )
+        if author and author.get("username"):
+            w(f'<a href="/u/{_path(author["username"])}">{esc(person(author))}</a>')
+        else:
+            w(esc(person(author)))
+        comments = ngettext("%(num)d comment", "%(num)d comments", post.get("comment_count") or 0)
+        w(
+            f" ·\n    {_time(created)} ·\n"
+            f'    <a href="{here}#comments">{esc(comments)}</a> ·\n'
+            f"    ▲ {esc(score.get('up') or 0)} ▼ {esc(score.get('down') or 0)}\n  </p>\n"
+        )
+        rank = item.get("rank")
+        if rank:
+            reasons = rank.get("reasons") or []
+            words = " · ".join(reasons_in_words(reasons, post))
+            w(f'  <details class="why">\n    <summary>{labels["why"]} {esc(words)}</summary>\n    <dl>\n      ')
+            for reason in reasons:
+                factor = reason["factor"]
+                name = factors.get(factor) or esc(factor)
+                w(f"<dt>{name}</dt><dd>{number(reason['value'], decimal=decimal)}</dd>")
+            w(f"\n      <dt>{labels['rank']}</dt><dd>{number(rank.get('score'), 4, decimal)}</dd>\n")
+            w("    </dl>\n  </details>\n")
+        w("</article>\n")
+    return Markup("".join(out))
+
+
+COMMENT_LABELS = {
+    "blocked": _("blocked"),
+    "blocked_note": _("You blocked this person."),
+    "hide": _("Show or hide"),
+    "deleted": _("This comment was deleted."),
+    "up": _("Vote up"),
+    "down": _("Vote down"),
+    "edit": _("Edit"),
+    "delete": _("Delete"),
+    "report": _("Report"),
+    "reply": _("Reply"),
+    "more": _("Continue this thread"),
+}
+
+
+def discussion(
+    post: dict,
+    nodes: list[dict],
+    max_depth: int,
+    me: dict | None,
+    csrf_token: str,
+    failed_parent: str | None = None,
+    reply_form: Callable[[str], Any] | None = None,
+) -> Markup:
+    """A post's comments as nested lists in reading order (``helpers.comment_rows``: the tree walked without
+    recursion, replies past ``max_depth`` only linked to their thread). A signed-in reader (``me``) gets
+    each comment's vote buttons, report and reply links, and edit and delete where the comment is theirs
+    (delete too where the post's reader may moderate it). ``failed_parent``: the comment whose reply did not
+    go through, shown with ``reply_form(comment_id)`` (what the person typed, and the error) in place of its
+    reply link."""
+    t = _labels(COMMENT_LABELS)
+    post_id = esc(post["id"])
+    here = f"/posts/{post_id}"
+    token = esc(csrf_token)
+    can_moderate = bool(post.get("can_moderate"))
+    my_name = me.get("username") if me else None
+    hidden = (
+        f'<input type="hidden" name="csrf_token" value="{token}"><input type="hidden" name="post_id" value="{post_id}">'
+    )
+    votes = (
+        f'/vote">{hidden}\n        <button name="value" value="1"><span aria-hidden="true">▲</span>'
+        f'<span class="visually-hidden">{t["up"]}</span></button> <button name="value" value="-1">'
+        f'<span aria-hidden="true">▼</span><span class="visually-hidden">{t["down"]}</span></button></form>\n'
+    )
+    out = ['<ol class="comments">\n']
+    w = out.append
+    for c, nested, closes in comment_rows(nodes, max_depth):
+        cid = esc(c["id"])
+        author = c.get("author")
+        created = c.get("created_at") or ""
+        score = c.get("score") or {}
+        w(f'<li id="c-{cid}">\n  <article class="comment">\n  <p class="meta">\n      ')
+        if author and author.get("username"):
+            w(f'<a href="/u/{_path(author["username"])}">{esc(person(author))}</a>')
+        else:
+            w(esc(person(author)))
+        w(
+            f"\n      · {_time(created)}\n"
+            f"      · ▲ {esc(score.get('up') or 0)} ▼ {esc(score.get('down') or 0)}\n  </p>\n  "
+        )
+        if c.get("blocked"):
+            w(f'<details class="blocked">\n    <summary class="fold">{t["blocked"]}</summary>\n')
+            w(f'    <p class="meta">{t["blocked_note"]}</p>\n    ')
+        else:
+            w(f'<details open>\n    <summary class="fold">{t["hide"]}</summary>\n    ')
+        deleted = c.get("deleted")
+        if deleted:
+            w(f'<p class="gone">{t["deleted"]}</p>\n    ')
+        else:
+            w(f'<div class="body">{c.get("body_html") or ""}</div>\n    ')
+        if me and not deleted:
+            mine = bool(author) and author.get("username") == my_name
+            w(f'<div class="actions">\n      <form method="post" action="/comments/{cid}{votes}      ')
+            if mine:
+                w(f'<a href="/comments/{cid}/edit?post_id={post_id}">{t["edit"]}</a>\n      ')
+            if mine or can_moderate:
+                w(
+                    f'<form method="post" action="/comments/{cid}/delete">{hidden}'
+                    f'<button class="link">{t["delete"]}</button></form>\n      '
+                )
+            w(f'<a href="/report/comment/{cid}?post_id={post_id}">{t["report"]}</a>\n      ')
+            if failed_parent != c["id"]:
+                w(f'<a href="{here}/thread/{cid}?reply={cid}#reply-{cid}" data-reply="{cid}">{t["reply"]}</a>\n')
+            w("    </div>\n    ")
+            if failed_parent == c["id"] and reply_form is not None:
+                w(str(reply_form(c["id"])))
+        if c.get("more_replies"):
+            w(f'<p class="more"><a href="{here}/thread/{cid}">{t["more"]} (+{esc(c["more_replies"])}) →</a></p>\n    ')
+        if nested:
+            w('<ol class="comments">\n')
+            continue
+        if c.get("children"):
+            w(f'<p class="more"><a href="{here}/thread/{cid}">{t["more"]} →</a></p>\n')
+        w("  </details>\n  </article>\n</li>\n")
+        w("</ol></details></article></li>\n" * closes)
+    w("</ol>\n")
+    return Markup("".join(out))
