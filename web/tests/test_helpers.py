@@ -109,3 +109,20 @@ def test_comment_rows_of_a_thread_deeper_than_the_interpreter_recurses():
         node = {"id": str(n), "children": [node]}
     rows = helpers.comment_rows([node], max_depth=10_000)
     assert len(rows) == 5000 and rows[-1][0] is deepest and rows[-1][2] == 4999
+
+
+def test_numbers_beside_the_reasons():
+    assert [helpers.number(v) for v in (2.5, 3, 0.0004, -0.0001, None, 123456.789, -1.25)] == [
+        "2.5",
+        "3",
+        "0",
+        "0",
+        "0",
+        "123456.789",
+        "-1.25",
+    ]
+    assert helpers.number(0.41267, 4) == "0.4127"
+    assert helpers.number(2.5, decimal=",") == "2,5"
+    french = create_app({"GATEWAY": object(), "SECRET_KEY": "test"})
+    with french.test_request_context(headers={"Accept-Language": "fr"}):
+        assert helpers.number(0.125) == "0,125"

@@ -102,10 +102,16 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+_FORMATS = {digits: f"%.{digits}f" for digits in range(7)}
+
+
 def number(value: float | int | None, digits: int = 3, decimal: str | None = None) -> str:
     """A measure shown beside the reasons: at most ``digits`` decimals, the language's decimal sign
     (``decimal``, when the caller has it already)."""
-    text = f"{round(value or 0, digits):.{digits}f}".rstrip("0").rstrip(".")
+    if type(value) is int:
+        return str(value)
+    text = (_FORMATS.get(digits) or f"%.{digits}f") % (value or 0)
+    text = text.rstrip("0").rstrip(".")
     if text in ("", "-0"):
         return "0"
     return text.replace(".", decimal or decimal_symbol()) if "." in text else text
