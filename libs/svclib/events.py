@@ -82,6 +82,7 @@ DEFAULT_MAX_RETRIES = 5
 DEFAULT_RETRY_DELAY_MS = 1000
 DEFAULT_RETRY_MAX_DELAY_MS = 5 * 60 * 1000
 DEFAULT_RETRY_WINDOW_SECONDS = 3600
+SET_ASIDE_TIMEOUT = 30.0  # seconds a retried or parked copy may take to be written and confirmed
 
 TRANSIENT, PERMANENT, UNKNOWN = "transient", "permanent", "unknown"
 
@@ -335,24 +336,30 @@ class ReliableEventHandler(EventHandler):
         self._set_aside(message, message.body, dead_queue(self.queue).name, headers, None)
 
     def _set_aside(self, message, body, target: str, headers: dict, expiration: float | None) -> None:
+        connection = kombu.Connection(self.amqp_uri, transport_options={"confirm_publish": True})
         try:
-            with kombu.Connection(self.amqp_uri, transport_options={"confirm_publish": True}) as connection:
-                kombu.Producer(connection).publish(
-                    body,
-                    exchange="",
-                    routing_key=target,
-                    content_type=message.content_type or "application/octet-stream",
-                    content_encoding=message.content_encoding or "binary",
-                    headers=headers,
-                    delivery_mode=2,
-                    expiration=expiration,
-                    retry=True,
-                    retry_policy={"max_retries": 3},
-                )
+            kombu.Producer(connection).publish(
+                body,
+                exchange="",
+                routing_key=target,
+                content_type=message.content_type or "application/octet-stream",
+                content_encoding=message.content_encoding or "binary",
+                headers=headers,
+                delivery_mode=2,
+                expiration=expiration,
+                retry=True,
+                retry_policy={"max_retries": 3},
+                # A connection gone silent fails here, and the copy is sent again on a new one (kombu's retry),
+                # instead of holding this worker and its delivery until the process ends (see svclib.outbox).
+                timeout=SET_ASIDE_TIMEOUT,
+                confirm_timeout=SET_ASIDE_TIMEOUT,
+            )
         except Exception:
+            connection.collect()  # no closing handshake: a silent broker would never answer it
             log.exception("could not set event aside; returning it to %s", self.queue.name)
             self.queue_consumer.requeue_message(message)
             return
+        connection.release()
         if expiration is None:
             self.parked += 1
             self._series[3].inc()

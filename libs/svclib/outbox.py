@@ -10,6 +10,16 @@ Between batches the relay keeps its broker connection's heartbeats (reading
 what the broker sent, answering and checking its beats), so a connection the
 broker closed or stopped answering on is noticed within a heartbeat or two and
 replaced before the next event, not discovered by the next publish.
+
+A publish waits at most ``confirm_timeout`` seconds to be written and confirmed
+(``OUTBOX_CONFIRM_TIMEOUT``, 30 by default). Without a bound, a connection that
+went silent mid-batch (a network that drops packets instead of refusing them, a
+broker that stops reading) would hold the relay, and the locks of its batch's
+rows that another replica's relay skips, until the process ends: no event of the
+service would go out. Past the bound the batch is rolled back, the connection
+dropped without the closing handshake a silent broker would never answer, and
+the batch sent again on a new connection; consumers apply an event once
+whatever the copies.
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ class OutboxRelay:
         retention: timedelta = timedelta(days=7),
         heartbeat: int = 60,
         published=None,
+        confirm_timeout: float = 30.0,
     ):
         self.engine = engine
         self.outbox = outbox
@@ -61,35 +72,47 @@ class OutboxRelay:
         self.retention = retention
         self.heartbeat = heartbeat
         self.published = published  # a counter of events published (svclib.metrics), or None
+        self.confirm_timeout = confirm_timeout
         self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+        self._looping = False
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self) -> None:
+        """Stop the loop; it closes its connection itself as it ends (a connection is never used by two threads
+        at once: a close from here could meet the loop's own read of it). Outside the loop, closed here."""
         self._running = False
         self._wake.set()
-        self._close()
+        if not self._looping:
+            self._close()
 
     def run(self) -> None:
         if not self.enabled:
             log.warning("outbox publishing is disabled; events stay in the outbox")
             return
         failures = 0
-        while self._running:
-            try:
-                while self._running and self.publish_pending() == BATCH_SIZE:
-                    pass
-                if time.monotonic() >= self._next_prune:
-                    self.prune()
-                failures = 0
-            except Exception:
-                failures += 1
-                log.exception("outbox relay failed; retrying")
-                self._close()
-            self._wake.wait(timeout=min(30.0, self.poll_interval * (2**failures)) if failures else self.poll_interval)
-            self._wake.clear()
-            self.keep_alive()
+        self._looping = True
+        try:
+            while self._running:
+                try:
+                    while self._running and self.publish_pending() == BATCH_SIZE:
+                        pass
+                    if time.monotonic() >= self._next_prune:
+                        self.prune()
+                    failures = 0
+                except Exception:
+                    failures += 1
+                    log.exception("outbox relay failed; retrying")
+                    self._drop()
+                delay = min(30.0, self.poll_interval * (2**failures)) if failures else self.poll_interval
+                self._wake.wait(timeout=delay)
+                self._wake.clear()
+                if self._running:
+                    self.keep_alive()
+        finally:
+            self._looping = False
+            self._close()
 
     def keep_alive(self) -> None:
         """Read what the broker sent and check heartbeats; drop the connection if it is gone."""
@@ -104,7 +127,7 @@ class OutboxRelay:
             connection.heartbeat_check()
         except Exception as exc:
             log.warning("outbox relay: broker connection lost (%s); reconnecting at the next event", exc)
-            self._close()
+            self._drop()
 
     def publish_pending(self) -> int:
         """Publish one batch of unpublished events; returns how many were sent."""
@@ -129,6 +152,8 @@ class OutboxRelay:
                     message_id=row.event_id,
                     declare=[self.exchange],
                     retry=False,
+                    timeout=self.confirm_timeout,
+                    confirm_timeout=self.confirm_timeout,
                 )
             connection.execute(
                 update(table).where(table.c.id.in_([row.id for row in rows])).values(published_at=utcnow())
@@ -159,10 +184,18 @@ class OutboxRelay:
             self._producer = kombu.Producer(self._connection)
         return self._producer
 
-    def _close(self) -> None:
+    def _drop(self) -> None:
+        """Forget a connection that failed without closing it with the broker: a close waits for the broker's
+        answer, which a silent connection never gives."""
+        self._close(graceful=False)
+
+    def _close(self, graceful: bool = True) -> None:
         if self._connection is not None:
             try:
-                self._connection.release()
+                if graceful:
+                    self._connection.release()
+                else:
+                    self._connection.collect()
             except Exception:  # the connection is being dropped anyway
                 pass
         self._connection = None

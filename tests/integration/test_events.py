@@ -1,7 +1,10 @@
 """Event delivery guarantees of the shared plumbing, on the real broker and PostgreSQL."""
 
 import json
+import threading
+import urllib.parse
 import uuid
+from types import SimpleNamespace
 
 import kombu
 import pytest
@@ -11,7 +14,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.exc import OperationalError
 
 from devstack.infra import wait_for
-from svclib import dlq
+from devstack.network import SilentNetwork
+from svclib import dlq, events
 from svclib.db import Database, plumbing_tables
 from svclib.events import event_handler
 from svclib.rpc import rpc
@@ -211,3 +215,37 @@ def test_dlq_show_reads_messages_rabbitmq_dead_lettered(amqp_uri, capsys):
     shown = json.loads(capsys.readouterr().out)
     assert shown[0]["body"] == {"event_id": "e1"}
     assert shown[0]["headers"]["x-death"][0]["reason"] == "expired"
+
+
+def test_a_copy_set_aside_gives_up_on_a_connection_gone_silent_and_goes_on_another(amqp_uri, monkeypatch):
+    """A failed event's copy for its retry queue is written on a connection of its own; when that connection
+    goes silent before the broker confirms the copy, the handler gives up on it and sends the copy again on a
+    new one, instead of holding its worker until the process ends."""
+    monkeypatch.setattr(events, "SET_ASIDE_TIMEOUT", 1.0)
+    parts = urllib.parse.urlsplit(amqp_uri)
+    marker = f"copy-{uuid.uuid4().hex}".encode()
+    network = SilentNetwork(parts.hostname, parts.port or 5672, silence_after=marker)
+    through = parts._replace(netloc=f"{parts.username}:{parts.password}@127.0.0.1:{network.port}").geturl()
+    target = kombu.Queue(f"set-aside-{uuid.uuid4().hex}", exchange="", routing_key="", auto_delete=False)
+    handler = events.ReliableEventHandler.__new__(events.ReliableEventHandler)
+    handler.amqp_uri = through
+    handler.queue = SimpleNamespace(name="the-handlers-queue")
+    acked, requeued = [], []
+    handler.queue_consumer = SimpleNamespace(ack_message=acked.append, requeue_message=requeued.append)
+    message = SimpleNamespace(content_type="application/json", content_encoding="utf-8")
+    try:
+        with kombu.Connection(amqp_uri) as connection:
+            bound = target(connection)
+            bound.declare()
+            worker = threading.Thread(
+                target=handler._set_aside, args=(message, marker, target.name, {}, 60.0), daemon=True
+            )
+            worker.start()
+            worker.join(timeout=60)
+            assert not worker.is_alive(), "the handler still waits for a confirm that cannot come"
+            assert network.silenced >= 1 and acked == [message] and requeued == []
+            copy = bound.get(no_ack=True)
+            assert copy is not None and copy.body == marker.decode()
+            bound.delete()
+    finally:
+        network.close()

@@ -1,7 +1,9 @@
-"""The outbox relay notices a broker connection that went away while it had nothing to publish, and sends a
-declared event as its entity's dict with its schema's version in the headers."""
+"""The outbox relay notices a broker connection that went away while it had nothing to publish, gives up on
+one that went silent while it waited for a confirm, and sends a declared event as its entity's dict with its
+schema's version in the headers."""
 
 import threading
+import time
 import urllib.parse
 import uuid
 
@@ -9,6 +11,7 @@ import kombu
 from sqlalchemy import MetaData, func, select
 
 from devstack.infra import wait_for
+from devstack.network import SilentNetwork
 from svclib.contracts import Event
 from svclib.db import plumbing_tables
 from svclib.outbox import OutboxRelay
@@ -48,6 +51,36 @@ def test_a_closed_broker_connection_is_dropped_without_waiting_for_the_next_even
     finally:
         relay.stop()
         thread.join(timeout=5)
+        db.dispose()
+
+
+def test_a_broker_gone_silent_mid_publish_holds_the_relay_only_until_it_answers_again(amqp_uri):
+    """The network drops everything, the relay waiting for the confirms of a batch: past ``confirm_timeout`` it
+    gives the batch up, drops the connection (no closing handshake, which would never be answered either) and
+    tries again; once the broker answers again the batch goes out."""
+    parts = urllib.parse.urlsplit(amqp_uri)
+    network = SilentNetwork(parts.hostname, parts.port or 5672)
+    through = parts._replace(netloc=f"{parts.username}:{parts.password}@127.0.0.1:{network.port}").geturl()
+    db = memory_database(metadata)
+    relay = OutboxRelay(db.engine, OUTBOX, through, "relayer.events", poll_interval=0.2, confirm_timeout=1.0)
+    thread = threading.Thread(target=relay.run, daemon=True)
+    try:
+        with db.transaction() as tx:
+            tx.emit(ThingDone(n=1))
+        thread.start()
+        assert wait_for(lambda: published(db) == 1, 10)
+        network.silent = True
+        with db.transaction() as tx:
+            tx.emit(ThingDone(n=2))
+        relay.wake()
+        time.sleep(3)  # the batch's publish waits for its confirm, then gives up
+        assert published(db) == 1
+        network.silent = False
+        assert wait_for(lambda: published(db) == 2, 30), "the relay never sent the batch after the silence"
+    finally:
+        relay.stop()
+        thread.join(timeout=5)
+        network.close()
         db.dispose()
 
 

@@ -69,6 +69,7 @@ class Database(Transactions, DependencyProvider):
             retention=timedelta(hours=float(config.get("EVENT_RETENTION_HOURS", 24 * 7))),
             heartbeat=int(config.get(HEARTBEAT_CONFIG_KEY, DEFAULT_HEARTBEAT)),
             published=metrics.OUTBOX_PUBLISHED.labels(service),
+            confirm_timeout=float(settings.configured(config, "OUTBOX_CONFIRM_TIMEOUT", "30")),
         )
         metrics.serve_from(config)
 
