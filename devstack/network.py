@@ -21,7 +21,8 @@ class SilentNetwork:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.sockets: list[socket.socket] = [self.listener]
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
 
     def _accept(self) -> None:
         while True:
@@ -33,7 +34,9 @@ class SilentNetwork:
             self.sockets += [client, upstream]
             quiet = threading.Event()
             for source, sink, outgoing in ((client, upstream, True), (upstream, client, False)):
-                threading.Thread(target=self._pump, args=(source, sink, outgoing, quiet), daemon=True).start()
+                pump = threading.Thread(target=self._pump, args=(source, sink, outgoing, quiet), daemon=True)
+                self.threads.append(pump)
+                pump.start()
 
     def _pump(self, source: socket.socket, sink: socket.socket, outgoing: bool, quiet: threading.Event) -> None:
         try:
@@ -52,5 +55,15 @@ class SilentNetwork:
                 pass
 
     def close(self) -> None:
+        """Wake every thread waiting on a socket (a shutdown ends its accept or recv), let them end, then close
+        the sockets: a socket closed under a waiting reader would leave it listening on a number the next
+        socket opened reuses."""
+        for each in self.sockets:
+            try:
+                each.shutdown(socket.SHUT_RDWR)
+            except Exception:  # not connected, or closed already
+                pass
+        for thread in self.threads:
+            thread.join(timeout=5)
         for each in self.sockets:
             each.close()
