@@ -139,6 +139,27 @@ def event_counts(databases, world: dict) -> dict:
     return {"events_lost": len(content - feed), "events_doubled": doubled}
 
 
+def where_events_wait(databases, broker_node) -> dict:
+    """When the feed has not caught up: content's events still in its outbox (not yet published, and how old the
+    newest published is), and the messages and consumers of the feed's queues for content's events, from the
+    broker, so that a failed trial says which side stopped."""
+    unpublished, last_published = databases.query(
+        "content",
+        "SELECT count(*) FILTER (WHERE published_at IS NULL), max(published_at)::text FROM outbox",
+    )[0]
+    listed = broker_node.ctl("list_queues", "-p", "/", "name", "messages", "consumers", "--no-table-headers")
+    queues = {}
+    for line in listed.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0].startswith("evt-content-") and "--feed." in parts[0]:
+            queues[parts[0]] = {"messages": parts[1], "consumers": parts[2]}
+    return {
+        "content_outbox_unpublished": unpublished,
+        "content_outbox_last_published": last_published,
+        "feed_queues_of_content_events": queues or listed.stderr.strip()[:500],
+    }
+
+
 def finish(name, figures, databases, broker_node, stack, world, load, deadlocks_before, fault_ended, extra=None):
     """Wait for the feed to agree with content, then record and check the trial's figures."""
     converged = wait_until(lambda: feed_agrees_on_comments(databases, world))
@@ -154,6 +175,8 @@ def finish(name, figures, databases, broker_node, stack, world, load, deadlocks_
         "parked": parked(broker_node, stack),
         **(extra or {}),
     }
+    if converged is None:
+        result["where_events_wait"] = where_events_wait(databases, broker_node)
     figures[name] = result
     assert result["lost"] == 0, result
     assert result["doubled"] == 0, result
