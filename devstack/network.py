@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import socket
 import threading
+from urllib.parse import urlsplit
 
 
 class SilentNetwork:
-    """A TCP relay to ``(host, port)`` that can go silent: what either side then sends is read and dropped,
+    """A TCP relay to a server that can go silent: what either side then sends is read and dropped,
     and no connection is closed. ``silent`` silences every connection at once; ``silence_after`` only the
     first connection on which the client sends those bytes (from that chunk on). Nothing of the protocol is
     imitated: the server behind it is the real one."""
 
-    def __init__(self, host: str, port: int, silence_after: bytes | None = None):
-        self.target = (host, port)
+    def __init__(self, uri: str, silence_after: bytes | None = None):
+        """In front of the server of ``uri`` (``scheme://user:password@host:port/...``); ``self.uri`` is the same
+        address through this network."""
+        parts = urlsplit(uri)
+        self.target = (parts.hostname, parts.port or 5672)
         self.silent = False
         self.silence_after = silence_after
         self.silenced = 0  # connections silenced by ``silence_after``
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
+        self.uri = parts._replace(netloc=f"{parts.username}:{parts.password}@127.0.0.1:{self.port}").geturl()
         self.sockets: list[socket.socket] = [self.listener]
         self.threads = [threading.Thread(target=self._accept, daemon=True)]
         self.threads[0].start()

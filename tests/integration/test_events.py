@@ -2,7 +2,6 @@
 
 import json
 import threading
-import urllib.parse
 import uuid
 from types import SimpleNamespace
 
@@ -222,13 +221,11 @@ def test_a_copy_set_aside_gives_up_on_a_connection_gone_silent_and_goes_on_anoth
     goes silent before the broker confirms the copy, the handler gives up on it and sends the copy again on a
     new one, instead of holding its worker until the process ends."""
     monkeypatch.setattr(events, "SET_ASIDE_TIMEOUT", 1.0)
-    parts = urllib.parse.urlsplit(amqp_uri)
     marker = f"copy-{uuid.uuid4().hex}".encode()
-    network = SilentNetwork(parts.hostname, parts.port or 5672, silence_after=marker)
-    through = parts._replace(netloc=f"{parts.username}:{parts.password}@127.0.0.1:{network.port}").geturl()
+    network = SilentNetwork(amqp_uri, silence_after=marker)
     target = kombu.Queue(f"set-aside-{uuid.uuid4().hex}", exchange="", routing_key="", auto_delete=False)
     handler = events.ReliableEventHandler.__new__(events.ReliableEventHandler)
-    handler.amqp_uri = through
+    handler.amqp_uri = network.uri
     handler.queue = SimpleNamespace(name="the-handlers-queue")
     acked, requeued = [], []
     handler.queue_consumer = SimpleNamespace(ack_message=acked.append, requeue_message=requeued.append)

@@ -58,11 +58,9 @@ def test_a_broker_gone_silent_mid_publish_holds_the_relay_only_until_it_answers_
     """The network drops everything, the relay waiting for the confirms of a batch: past ``confirm_timeout`` it
     gives the batch up, drops the connection (no closing handshake, which would never be answered either) and
     tries again; once the broker answers again the batch goes out."""
-    parts = urllib.parse.urlsplit(amqp_uri)
-    network = SilentNetwork(parts.hostname, parts.port or 5672)
-    through = parts._replace(netloc=f"{parts.username}:{parts.password}@127.0.0.1:{network.port}").geturl()
+    network = SilentNetwork(amqp_uri)
     db = memory_database(metadata)
-    relay = OutboxRelay(db.engine, OUTBOX, through, "relayer.events", poll_interval=0.2, confirm_timeout=1.0)
+    relay = OutboxRelay(db.engine, OUTBOX, network.uri, "relayer.events", poll_interval=0.2, confirm_timeout=1.0)
     thread = threading.Thread(target=relay.run, daemon=True)
     try:
         with db.transaction() as tx:

@@ -19,13 +19,19 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from web.helpers import FACTORS, comment_rows, domain, iso_date, kind_label, number, person, reasons_in_words, time_ago
+from web.helpers import (
+    FACTORS,
+    _,
+    comment_rows,
+    domain,
+    iso_date,
+    kind_label,
+    number,
+    person,
+    reasons_in_words,
+    time_ago,
+)
 from web.i18n import decimal_symbol, gettext, ngettext
-
-
-def _(message: str) -> str:
-    """Marks a message for extraction; it is translated where a page is written."""
-    return message
 
 
 def esc(value: Any) -> str:

@@ -206,10 +206,6 @@ FACTORS = {
 }
 
 
-def factor_label(factor: str) -> str:
-    return gettext(FACTORS[factor]) if factor in FACTORS else factor
-
-
 SORTS = {"quality": _("quality"), "new": _("new"), "top": _("top"), "members": _("most members"), "active": _("active")}
 WINDOWS = {"day": _("today"), "week": _("this week"), "all": _("all time")}
 
@@ -225,24 +221,18 @@ def window_label(window: str) -> str:
 FILTERS = {
     # Filters are called straight from a template's code; globals through its context's call.
     "kind_label": kind_label,
-    "factor_label": factor_label,
-    "reasons_in_words": reasons_in_words,
     "ago": time_ago,
     "iso_date": iso_date,
     "money": money,
     "domain": domain,
     "person": person,
     "trusted_html": trusted_html,
-    "number": number,
 }
 GLOBALS = {
-    "reasons_in_words": reasons_in_words,
     "percent": percent,
     "diff_lines": diff_lines,
     "diff_from_api": diff_from_api,
-    "comment_rows": comment_rows,
     "kind_label": kind_label,
-    "factor_label": factor_label,
     "sort_label": sort_label,
     "window_label": window_label,
 }
