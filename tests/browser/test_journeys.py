@@ -185,6 +185,7 @@ def test_reading_posting_and_commenting_without_javascript(people):
     page.get_by_label("Name", exact=True).fill("Plain pages")
     page.get_by_label("Summary").fill("Everything works without scripts.")
     page.get_by_role("button", name="Create").click()
+    assert "Your subwiki is ready." in page.inner_text("main")
     post = submit(person, slug, "text", "Forms still work", body="Nothing here needs JavaScript.")
     page = person.go(f"/posts/{post}")
     page.get_by_label("Add a comment").fill("And comments too.")

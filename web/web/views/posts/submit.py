@@ -3,6 +3,8 @@ The post is written in the site's language as the reader chose it (search stems 
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import request
 from flask_babel import get_locale
 
@@ -14,14 +16,26 @@ from web.views.posts import bp
 KINDS = ("link", "article", "image", "cartoon", "text")
 
 
-def _my_subwikis() -> list[str]:
-    return api_get("/me").get("subwikis", [])
+def _my_subwikis(wanted: str) -> list[str]:
+    """The subwikis one may post to. The profile's list is identity's copy, kept from communities' events,
+    so a subwiki created or joined a moment ago may not be in it yet: the one the form is for is asked of
+    its subwiki's own page (communities' answer) before the form says to join one first."""
+    subwikis = api_get("/me").get("subwikis", [])
+    if wanted and wanted not in subwikis:
+        try:
+            if api_get(f"/subwikis/{quote(wanted, safe='')}").get("is_member"):
+                subwikis = [*subwikis, wanted]
+        except ApiError as error:
+            if error.status not in (400, 404):
+                raise
+    return subwikis
 
 
 @bp.route("/submit", methods=["GET", "POST"])
 @signed_in
 def submit():
-    subwikis = _my_subwikis()
+    wanted = request.args.get("subwiki", "") if request.method == "GET" else request.form.get("subwiki", "")
+    subwikis = _my_subwikis(wanted)
     if request.method == "GET":
         form = {"subwiki": request.args.get("subwiki", ""), "kind": request.args.get("kind", "link")}
         return form_page("posts/submit.html", form=form, subwikis=subwikis, kinds=KINDS)
@@ -44,7 +58,7 @@ def submit():
                 timeout=20,
             )
             body["image_id"] = uploaded["image_id"]
-        created = call("POST", f"/subwikis/{form.get('subwiki', '')}/posts", json=body)
+        created = call("POST", f"/subwikis/{quote(form.get('subwiki', ''), safe='')}/posts", json=body)
     except ApiError as error:
         if error.status == 401:
             raise
