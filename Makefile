@@ -45,7 +45,7 @@ test-gateway: install
 	$(PYTEST) gateway/tests
 
 test-web: install
-	$(PYTEST) web/tests
+	$(PYTEST) --confcutdir=web/tests web/tests
 
 # Debian's Chromium (a browser download from elsewhere cannot work here); installed as root when missing.
 chromium:

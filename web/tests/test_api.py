@@ -209,13 +209,14 @@ def test_a_read_on_a_connection_the_gateway_closed_is_sent_again_once():
         listener.close()
 
 
-def test_a_write_on_a_connection_the_gateway_closed_is_not_sent_again():
+def test_a_write_never_goes_on_a_kept_connection_so_it_is_never_sent_twice():
+    # Sent on the kept connection, which the server drops unanswered, the write would be sent again on a
+    # new one (libcurl does so for any request); the gateway may have taken the first.
     listener, seen = _server_closing_kept_connections()
     try:
         gateway = Gateway(f"http://127.0.0.1:{listener.getsockname()[1]}")
         assert gateway.request("GET", "/feed/front") == {"ok": True}
-        with pytest.raises(Unavailable):
-            gateway.request("POST", "/posts", json={"title": "once"})
+        assert gateway.request("POST", "/posts", json={"title": "once"}) == {"ok": True}
         assert [method for method, _ in seen] == [b"GET", b"POST"]
     finally:
         listener.close()
