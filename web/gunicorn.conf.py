@@ -2,9 +2,9 @@
 
 import multiprocessing
 import os
-import secrets
 
 from web import observability
+from web.app import secret_key_for_development
 
 bind = f"{os.environ.get('WEB_HOST', '0.0.0.0')}:{os.environ.get('WEB_PORT', '8080')}"
 worker_class = "gthread"
@@ -20,10 +20,17 @@ logconfig_dict = observability.gunicorn_logging(access=accesslog)
 logger_class = observability.gunicorn_logger()
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
-# Sessions are signed cookies: every worker must share the key. Set WEB_SECRET_KEY in production
-# (a key made here lasts as long as this server, so a restart signs everyone out).
+# Sessions are signed cookies: every worker and every replica must share the key, WEB_SECRET_KEY. It has
+# no default: only in development mode (WIKISOCIAL_DEV_MODE=1) is one made for this server's life (a
+# restart then signs everyone out). Without it the site does not start (web.app.secret_key).
 if not os.environ.get("WEB_SECRET_KEY"):
-    os.environ["WEB_SECRET_KEY"] = secrets.token_hex(32)
+    made = secret_key_for_development()
+    if made is None:
+        raise SystemExit(
+            "WEB_SECRET_KEY is not set: the site signs sessions with it, the same on every replica "
+            "(64 random hex characters). WIKISOCIAL_DEV_MODE=1 makes one for a development server."
+        )
+    os.environ["WEB_SECRET_KEY"] = made
 
 # Prometheus metrics, aggregated across workers, on a port of their own (never the public one).
 metrics_port = int(os.environ.get("WEB_METRICS_PORT", "9103"))

@@ -422,6 +422,7 @@ class Stack:
             # Every secret from the environment, made for this run.
             POSTGRES_PASSWORD=secrets.token_hex(16),
             RABBITMQ_PASSWORD=secrets.token_hex(16),
+            WEB_SECRET_KEY=secrets.token_hex(32),
             # The offline payment provider runs only in development mode.
             WIKISOCIAL_DEV_MODE="1",
             OFFLINE_WEBHOOK_SECRET=secrets.token_hex(16),

@@ -30,7 +30,11 @@ AMQP_URI = "amqp://wikisocial:a-broker-password@rabbitmq:5672/"
 
 
 # What a developer sets (see the head of docker-compose.yml); nothing else is needed.
-ENVIRONMENT = {"POSTGRES_PASSWORD": "a-db-password", "RABBITMQ_PASSWORD": "a-broker-password"}
+ENVIRONMENT = {
+    "POSTGRES_PASSWORD": "a-db-password",
+    "RABBITMQ_PASSWORD": "a-broker-password",
+    "WEB_SECRET_KEY": "a-session-key",
+}
 _VARIABLE = re.compile(r"\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 
 

@@ -19,7 +19,7 @@ def test_compose_runs_the_site_beside_the_gateway():
     assert web["ports"] == ["${WEB_PORT:-8080}:8080"]
     env = web["environment"]
     assert env["GATEWAY_URL"] == "http://gateway:8000"
-    assert "WEB_SECRET_KEY" in env
+    assert env["WEB_SECRET_KEY"] == "${WEB_SECRET_KEY:?set WEB_SECRET_KEY}"  # no default: required
     assert not any(name.endswith("_DATABASE_URL") or name == "AMQP_URI" for name in env)  # HTTP only
     assert web["depends_on"] == {"gateway": {"condition": "service_healthy"}}
     assert web["healthcheck"]["test"] == ["CMD", "/usr/local/bin/entrypoint", "health"]

@@ -41,7 +41,7 @@ class Gateway:
         self.sent.append(kwargs)
         return {{}}
 
-app = create_app({{"TESTING": True, "GATEWAY": Gateway()}})
+app = create_app({{"TESTING": True, "GATEWAY": Gateway(), "SECRET_KEY": "test"}})
 
 @app.get("/said")
 def said():
@@ -76,7 +76,7 @@ def env(tmp_path) -> dict[str, str]:
     path = os.pathsep.join(filter(None, [str(tmp_path / "shadow"), os.environ.get("PYTHONPATH")]))
     drop = ("OTEL_", "LOG_", "WEB_", "PROMETHEUS_MULTIPROC_DIR")
     kept = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    return {**kept, "PYTHONPATH": path, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+    return {**kept, "PYTHONPATH": path, "PROMETHEUS_MULTIPROC_DIR": str(metrics), "WEB_SECRET_KEY": "k" * 64}
 
 
 def run_site(env: dict[str, str], *args: str) -> tuple[dict, list[str]]:
