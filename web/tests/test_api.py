@@ -142,6 +142,23 @@ def test_token_request_id_query_and_body_are_sent(server):
     assert json.loads(sent["body"]) == {"title": "é"}
 
 
+@pytest.mark.parametrize(
+    ("segment", "sent"),
+    [
+        ("a b", "a%20b"),
+        ("\u00e9t\u00e9", "%C3%A9t%C3%A9"),
+        ("a?b", "a%3Fb"),
+        ("a#b", "a%23b"),
+        ("a%2Fb", "a%2Fb"),
+        ("..", ".."),
+    ],
+)
+def test_a_path_segment_is_sent_percent_encoded_and_never_resolved(server, segment, sent):
+    # A name from the site's own address (a route's value, decoded) stays in its segment of the API's path.
+    answer = Gateway(server).get(f"/echo/{segment}/end", params={"q": "x y"})
+    assert answer["path"] == f"/api/v1/echo/{sent}/end?q=x+y"
+
+
 def test_a_gateway_under_a_path_keeps_its_path(server):
     assert Gateway(f"{server}/behind/").get("/echo")["path"] == "/behind/api/v1/echo"
 

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
 import pycurl
@@ -155,6 +155,10 @@ class Gateway:
         limit = self.timeout if timeout is None else (self.timeout[0], timeout)
         if raw or files is not None or data is not None:
             return self._through_requests(method, path, sent, json, data, params, files, raw, limit)
+        # The path's segments are names and ids from the site's own addresses: whatever they hold (a space,
+        # a letter outside ASCII, a "?" or "#") stays in its segment, percent-encoded; "%" is kept, for a
+        # segment encoded already. Dot segments are sent as they are, never resolved (PATH_AS_IS).
+        path = quote(path, safe="/%")
         if params:
             query = urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
             path = f"{path}?{query}" if query else path
@@ -167,6 +171,7 @@ class Gateway:
         handle.setopt(pycurl.URL, self.base_url + path)
         handle.setopt(pycurl.NOSIGNAL, 1)  # timeouts without signals: the handle is used from worker threads
         handle.setopt(pycurl.PROXY, "")  # the gateway is reached directly, never through the environment's proxy
+        handle.setopt(pycurl.PATH_AS_IS, 1)
         handle.setopt(pycurl.CONNECTTIMEOUT_MS, int(limit[0] * 1000))
         handle.setopt(pycurl.TIMEOUT_MS, int((limit[0] + limit[1]) * 1000))
         # A kept-alive connection the gateway closed as idle can fail as it is reused (the close and the
