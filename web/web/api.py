@@ -18,6 +18,7 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import certifi
 import orjson
 import pycurl
 import requests
@@ -116,6 +117,8 @@ class Gateway:
         self.session.headers["User-Agent"] = "wikisocial-web"
         self.session.trust_env = False  # the gateway is reached directly, never through the environment's proxy
         self._handles = threading.local()
+        # Over https, the gateway's certificate is checked against the same authorities as requests' (certifi).
+        self._authorities = certifi.where() if self.base_url.startswith("https:") else None
 
     def _handle(self) -> pycurl.Curl:
         """This thread's libcurl handle: its options are set again for every call (``reset`` keeps the
@@ -172,6 +175,8 @@ class Gateway:
         handle.setopt(pycurl.NOSIGNAL, 1)  # timeouts without signals: the handle is used from worker threads
         handle.setopt(pycurl.PROXY, "")  # the gateway is reached directly, never through the environment's proxy
         handle.setopt(pycurl.PATH_AS_IS, 1)
+        if self._authorities:
+            handle.setopt(pycurl.CAINFO, self._authorities)
         handle.setopt(pycurl.CONNECTTIMEOUT_MS, int(limit[0] * 1000))
         handle.setopt(pycurl.TIMEOUT_MS, int((limit[0] + limit[1]) * 1000))
         # A kept-alive connection the gateway closed as idle can fail as it is reused (the close and the
