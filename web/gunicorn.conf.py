@@ -3,8 +3,7 @@
 import multiprocessing
 import os
 
-from web import observability
-from web.app import secret_key_for_development
+from web import observability, secret_key
 
 bind = f"{os.environ.get('WEB_HOST', '0.0.0.0')}:{os.environ.get('WEB_PORT', '8080')}"
 worker_class = "gthread"
@@ -22,14 +21,11 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 # Sessions are signed cookies: every worker and every replica must share the key, WEB_SECRET_KEY. It has
 # no default: only in development mode (WIKISOCIAL_DEV_MODE=1) is one made for this server's life (a
-# restart then signs everyone out). Without it the site does not start (web.app.secret_key).
+# restart then signs everyone out). Without it the site does not start (web.secret_key).
 if not os.environ.get("WEB_SECRET_KEY"):
-    made = secret_key_for_development()
+    made = secret_key.for_development()
     if made is None:
-        raise SystemExit(
-            "WEB_SECRET_KEY is not set: the site signs sessions with it, the same on every replica "
-            "(64 random hex characters). WIKISOCIAL_DEV_MODE=1 makes one for a development server."
-        )
+        raise SystemExit(secret_key.MISSING)
     os.environ["WEB_SECRET_KEY"] = made
 
 # Prometheus metrics, aggregated across workers, on a port of their own (never the public one).

@@ -215,3 +215,23 @@ def test_under_gunicorn_the_metrics_port_sums_every_workers_counts_even_a_dead_o
     said = [json.loads(line) for line in lines if line.startswith("{")]
     assert said and all(line["service"] == "web" for line in said)
     assert any(line["message"] == f"metrics on http://127.0.0.1:{metrics_port}/metrics" for line in said), lines
+
+
+def test_gunicorns_settings_choose_the_metrics_folder_before_anything_imports_prometheus_client(tmp_path):
+    # prometheus_client keeps the mode it found when first imported: imported by the settings before the
+    # folder is chosen, the workers would count in their own memory and the master's port serve nothing.
+    kept = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    code = (
+        "import runpy; runpy.run_path('gunicorn.conf.py'); "
+        "import prometheus_client.values as values; print(values.ValueClass.__name__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=WEB,
+        env={**kept, "WEB_SECRET_KEY": "k" * 64, "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "MmapedValue"  # prometheus_client's multiprocess value (MutexValue otherwise)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from web import app as site
+from web import secret_key
 
 WEB = Path(__file__).resolve().parents[1]
 
@@ -18,15 +19,15 @@ WEB = Path(__file__).resolve().parents[1]
 def environment(monkeypatch):
     monkeypatch.delenv("WEB_SECRET_KEY", raising=False)
     monkeypatch.delenv("WIKISOCIAL_DEV_MODE", raising=False)
-    monkeypatch.setattr(site, "_DEVELOPMENT_KEY", [])
+    monkeypatch.setattr(secret_key, "_DEVELOPMENT_KEY", [])
     return monkeypatch
 
 
 def test_without_a_key_the_site_is_not_made(environment):
-    with pytest.raises(site.MissingSecret, match="WEB_SECRET_KEY"):
+    with pytest.raises(secret_key.MissingSecret, match="WEB_SECRET_KEY"):
         site.create_app({"GATEWAY": object()})
     environment.setenv("WIKISOCIAL_DEV_MODE", "0")
-    with pytest.raises(site.MissingSecret):
+    with pytest.raises(secret_key.MissingSecret):
         site.create_app({"GATEWAY": object()})
 
 

@@ -19,7 +19,7 @@ from flask_babel import Babel
 from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from web import fragments, helpers, i18n, metrics, observability
+from web import fragments, helpers, i18n, metrics, observability, secret_key
 from web.api import ApiError, Gateway, Unavailable
 from web.assets import Assets
 
@@ -158,31 +158,10 @@ def csrf_token() -> str:
     return token
 
 
-def development_mode() -> bool:
-    """``WIKISOCIAL_DEV_MODE=1``: set by ``make run`` and the tests, never by the deploy files."""
-    return os.environ.get("WIKISOCIAL_DEV_MODE", "").strip().lower() in ("1", "true", "yes")
-
-
-_DEVELOPMENT_KEY: list[str] = []
-
-
-def secret_key_for_development() -> str | None:
-    """A key made once for this process (and the workers it forks) in development mode, else None."""
-    if not development_mode():
-        return None
-    if not _DEVELOPMENT_KEY:
-        _DEVELOPMENT_KEY.append(secrets.token_hex(32))
-    return _DEVELOPMENT_KEY[0]
-
-
-class MissingSecret(RuntimeError):
-    """The site cannot sign sessions: WEB_SECRET_KEY is not set, outside development mode."""
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Site(__name__, static_folder=None)
     app.config.update(
-        SECRET_KEY=os.environ.get("WEB_SECRET_KEY") or secret_key_for_development(),
+        SECRET_KEY=os.environ.get("WEB_SECRET_KEY") or secret_key.for_development(),
         GATEWAY_URL=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000"),
         API_TIMEOUT=float(os.environ.get("API_TIMEOUT", "5")),
         SESSION_COOKIE_NAME="wikisocial",
@@ -196,10 +175,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config or {})
     if not app.config.get("SECRET_KEY"):
-        raise MissingSecret(
-            "WEB_SECRET_KEY is not set: sessions are signed with it, the same on every replica "
-            "(64 random hex characters). WIKISOCIAL_DEV_MODE=1 makes one for a development server."
-        )
+        raise secret_key.MissingSecret(secret_key.MISSING)
     proxies = int(os.environ.get("TRUSTED_PROXIES", "0"))
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
