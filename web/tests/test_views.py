@@ -486,7 +486,7 @@ def test_a_subwiki_just_created_is_offered_before_the_profile_lists_it(client, g
     gateway.answers[("GET", "/me")] = {"username": "ada", "subwikis": ["history"]}
     gateway.answers[("GET", "/subwikis/engines")] = {"slug": "engines", "is_member": True}
     gateway.answers[("GET", "/subwikis/looms")] = {"slug": "looms", "is_member": False}
-    gateway.answers[("GET", "/subwikis/a%2Fb%3Fc")] = ApiError(404, "not_found", "No such subwiki.")
+    gateway.answers[("GET", "/subwikis/a/b?c")] = ApiError(404, "not_found", "No such subwiki.")
     html = client.get("/submit?subwiki=engines").get_data(as_text=True)
     assert '<option value="engines" selected>' in html and offered_subwikis(html) == ["history", "engines"]
     assert offered_subwikis(client.get("/submit?subwiki=looms").get_data(as_text=True)) == ["history"]

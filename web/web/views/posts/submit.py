@@ -3,8 +3,6 @@ The post is written in the site's language as the reader chose it (search stems 
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import request
 from flask_babel import get_locale
 
@@ -23,7 +21,7 @@ def _my_subwikis(wanted: str) -> list[str]:
     subwikis = api_get("/me").get("subwikis", [])
     if wanted and wanted not in subwikis:
         try:
-            if api_get(f"/subwikis/{quote(wanted, safe='')}").get("is_member"):
+            if api_get(f"/subwikis/{wanted}").get("is_member"):
                 subwikis = [*subwikis, wanted]
         except ApiError as error:
             if error.status not in (400, 404):
@@ -58,7 +56,7 @@ def submit():
                 timeout=20,
             )
             body["image_id"] = uploaded["image_id"]
-        created = call("POST", f"/subwikis/{quote(form.get('subwiki', ''), safe='')}/posts", json=body)
+        created = call("POST", f"/subwikis/{form.get('subwiki', '')}/posts", json=body)
     except ApiError as error:
         if error.status == 401:
             raise
