@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 
 from svclib.db import StandaloneDatabase
 
@@ -17,6 +19,31 @@ from svclib.db import StandaloneDatabase
 def memory_database(metadata: MetaData) -> StandaloneDatabase:
     """A service's schema in an in-memory SQLite database, with a worker's ``db`` API."""
     return StandaloneDatabase(metadata, "sqlite://")
+
+
+@contextmanager
+def statements_run(engine: Engine, marker: str) -> Iterator[list[tuple[str, object]]]:
+    """The statements ``engine`` runs inside the block whose SQL holds ``marker`` (SQL, parameters)."""
+    seen: list[tuple[str, object]] = []
+
+    def capture(_connection, _cursor, statement, parameters, _context, _executemany):
+        if marker in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+
+def plan_at_scale(engine: Engine, statement: str, parameters) -> str:
+    """PostgreSQL's plan for a statement as it would be on large tables: a test's tables are small, so
+    sequential scans are priced out (in this transaction only) and the plan shows the indexes it can use."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = connection.exec_driver_sql("EXPLAIN (COSTS OFF) " + statement, parameters).scalars()
+        return "\n".join(plan)
 
 
 def wait_until(check: Callable[[], object], timeout: float = 5.0, interval: float = 0.02) -> bool:

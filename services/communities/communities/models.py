@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables, utcnow
@@ -67,7 +67,17 @@ class SubwikiRevision(Base):
 
 class Membership(Base):
     __tablename__ = "memberships"
-    __table_args__ = (Index("ix_memberships_user", "user_id"),)
+    __table_args__ = (
+        Index("ix_memberships_user", "user_id"),
+        # A subwiki's moderators in the order they are listed (communities.handlers.access.moderator_ids).
+        Index(
+            "ix_memberships_moderators",
+            "subwiki_id",
+            "created_at",
+            postgresql_where=text("is_moderator IS true"),
+            sqlite_where=text("is_moderator IS true"),
+        ),
+    )
 
     subwiki_id: Mapped[str] = mapped_column(ForeignKey("subwikis.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)

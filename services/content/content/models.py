@@ -27,6 +27,16 @@ class Member(Base):
     """Content's copy of who belongs to which subwiki, kept from communities' events."""
 
     __tablename__ = "members"
+    # A subwiki's moderators (content.handlers.access.moderators_of).
+    __table_args__ = (
+        Index(
+            "ix_members_moderators",
+            "subwiki_id",
+            "user_id",
+            postgresql_where=text("is_moderator IS true"),
+            sqlite_where=text("is_moderator IS true"),
+        ),
+    )
 
     subwiki_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -71,6 +71,8 @@ class FeedPost(Base):
 
 class FeedVote(Base):
     __tablename__ = "feed_votes"
+    # A trust change reads its person's votes by voter (feed.handlers.votes.trust_changed).
+    __table_args__ = (Index("ix_feed_votes_voter", "voter_id"),)
 
     post_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     voter_id: Mapped[str] = mapped_column(String(32), primary_key=True)
