@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from svclib.db import Timestamps, UTCDateTime, plumbing_tables
@@ -18,16 +18,22 @@ KNOWN_USERS = known_users_table(Base.metadata)
 # Identity announces accounts: {"user": {"id", "username", ...}}.
 
 
+# Rows a feed may list (PostgreSQL's partial indexes; SQLite keeps its plain ones).
+SHOWN = {"postgresql_where": text("visible IS true")}
+
+
 class FeedPost(Base):
     """A post as the feeds see it: its facts and its precomputed scores."""
 
     __tablename__ = "feed_posts"
     __table_args__ = (
         Index("ix_feed_posts_rank", "rank", "id"),
-        Index("ix_feed_posts_subwiki_rank", "subwiki_id", "rank", "id"),
+        # The quality sort's walks of a home feed's sources read their keys from these alone (an index-only
+        # scan, feed.pages.home.COVERED_SORTS): visible posts only, with the column each walk's filter reads.
+        Index("ix_feed_posts_subwiki_rank", "subwiki_id", "rank", "id", **SHOWN, postgresql_include=["author_id"]),
         Index("ix_feed_posts_subwiki_created", "subwiki_id", "posted_at", "id"),
         Index("ix_feed_posts_author_created", "author_id", "posted_at", "id"),
-        Index("ix_feed_posts_author_rank", "author_id", "rank", "id"),
+        Index("ix_feed_posts_author_rank", "author_id", "rank", "id", **SHOWN, postgresql_include=["subwiki_id"]),
         # The home feed walks each source (subwiki, followed author) by every sort: rank, date, approval.
         Index("ix_feed_posts_subwiki_approval", "subwiki_id", "approval", "id"),
         Index("ix_feed_posts_author_approval", "author_id", "approval", "id"),

@@ -51,6 +51,11 @@ if TYPE_CHECKING:
     from feed.pages.caps import Caps
 
 PROBE_AHEAD = 8  # rows of the index a home batch looks at, per row it needs, before walking each source
+# Sorts whose per-source indexes hold visible posts only and the columns the walks filter on
+# (feed.models.FeedPost): their keys are read by index-only scans, so a batch reads every source's first
+# ``size`` keys and is bounded exactly. The other sorts read ``size / sources`` keys a source (each key a
+# row of the table) and walk down to that looser bound.
+COVERED_SORTS = frozenset({"quality"})
 IDS = ARRAY(String)
 
 
@@ -133,7 +138,8 @@ def home_batch(connection, sort: str, sources: dict, key: list | None, size: int
     walks = len(bound["walk_subwikis"]) + len(bound["walk_followees"])
     if not walks:
         return []
-    keys = all_rows(connection, home_keys_statement(sort, key is not None), {**bound, "per_source": -(-size // walks)})
+    per_source = size if sort in COVERED_SORTS else -(-size // walks)
+    keys = all_rows(connection, home_keys_statement(sort, key is not None), {**bound, "per_source": per_source})
     low = sorted((tuple(found) for found in keys), reverse=True)[size - 1] if len(keys) >= size else None
     if low is not None:
         bound["low"], bound["low_id"] = low
@@ -162,7 +168,8 @@ def walked(sources: dict, caps: Caps | None) -> dict:
 def home_keys_statement(sort: str, from_key: bool) -> Select:
     """The sort keys of each source's first ``:per_source`` rows from the cursor: the ``:size``-th best of them
     bounds from below what a batch of ``:size`` must look at (every source holding more rows above it
-    would have put them among these)."""
+    would have put them among these). With ``:size`` keys a source, the bound is the batch's last row: the
+    walks then read the batch's rows and no others."""
     column = SORT_COLUMNS[sort]
     return select(_walks(sort, (column, POST.id), [after(column)] if from_key else [], bindparam("per_source")))
 

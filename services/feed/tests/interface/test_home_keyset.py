@@ -231,3 +231,52 @@ def test_a_post_both_in_a_joined_subwiki_and_by_a_followed_person_comes_once(dat
             item["post_id"] for answer in every_page(database, "one_of_each", sort, 25) for item in answer["items"]
         ]
         assert shown.count("both") == 1
+
+
+def test_a_home_batch_by_quality_reads_its_own_rows_and_no_others(database_url, monkeypatch):
+    """Each source's keys are read from its index alone (an index-only scan of visible posts), as many as a
+    batch holds, so the batch's bound is its own last row: the walks read the batch's rows and none below it,
+    however the best posts are spread among the sources (on PostgreSQL, where the walks run). One source
+    holds the twenty best posts here; ten others hold a few each, below them."""
+    database = StandaloneDatabase(Base.metadata, database_url("feed"))
+    try:
+        posts = [a_post(f"d{n:02}", "dense", f"a{n:02}", 100.0 - n) for n in range(30)]
+        posts += [a_post(f"s{m}{n}", f"sparse{m}", f"b{m}", 50.0 - n - m / 10) for m in range(10) for n in range(5)]
+        with database.transaction() as tx:
+            tx.connection.execute(insert(FeedPost), posts)
+            for subwiki in ["dense", *(f"sparse{m}" for m in range(10))]:
+                tx.connection.execute(
+                    insert(FeedMembership).values(user_id="me", subwiki_id=subwiki, created_at=NOW, updated_at=NOW)
+                )
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE feed_posts")  # the visibility map an index-only scan reads
+        ran = []
+
+        def recorded(connection, statement, params):
+            ran.append((rows.driver_sql(statement, connection), dict(params)))
+            return rows.all_rows(connection, statement, params)
+
+        with database.reading() as tx:
+            sources = pages.home_sources(tx, "me")
+            monkeypatch.setattr(home, "all_rows", recorded)
+            batch = home.home_batch(tx.connection, "quality", sources, None, 20, None)
+            assert [row.id for row in batch] == [f"d{n:02}" for n in range(20)]
+            (keys_sql, keys_params), (batch_sql, batch_params) = ran
+            cursor = tx.connection.connection.driver_connection.cursor()
+            cursor.execute("SET enable_seqscan = off")  # the plan of large tables: this one is small
+            cursor.execute("EXPLAIN (COSTS OFF) " + keys_sql, keys_params)
+            keys_plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("RESET enable_seqscan")
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + batch_sql, batch_params)
+            batch_plan = cursor.fetchone()[0][0]["Plan"]
+    finally:
+        database.dispose()
+    assert "Index Only Scan Backward using ix_feed_posts_subwiki_rank" in keys_plan, keys_plan
+
+    def walked_rows(node: dict) -> int:
+        """Rows the walks gave the merge (the union of every source's walk)."""
+        if node["Node Type"] == "Append":
+            return node["Actual Rows"]
+        return sum(walked_rows(child) for child in node.get("Plans", []))
+
+    assert walked_rows(batch_plan) == 20
