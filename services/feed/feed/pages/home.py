@@ -43,7 +43,7 @@ from sqlalchemy.sql import Select
 
 from feed.models import FeedFollow, FeedMembership, FeedMute
 from feed.pages.keyset import POST, SORT_COLUMNS, after, after_params, shown_columns
-from feed.pages.rows import all_rows
+from feed.pages.rows import all_rows, first_row
 from feed.pages.scan import muted_by, new_creator_conditions
 from svclib.db import Transaction
 
@@ -139,8 +139,8 @@ def home_batch(connection, sort: str, sources: dict, key: list | None, size: int
     if not walks:
         return []
     per_source = size if sort in COVERED_SORTS else -(-size // walks)
-    keys = all_rows(connection, home_keys_statement(sort, key is not None), {**bound, "per_source": per_source})
-    low = sorted((tuple(found) for found in keys), reverse=True)[size - 1] if len(keys) >= size else None
+    keys = {**bound, "per_source": per_source, "nth": size - 1}
+    low = first_row(connection, home_keys_statement(sort, key is not None), keys)
     if low is not None:
         bound["low"], bound["low_id"] = low
     return all_rows(connection, home_batch_statement(sort, key is not None, low is not None), bound)
@@ -166,12 +166,15 @@ def walked(sources: dict, caps: Caps | None) -> dict:
 
 @cache
 def home_keys_statement(sort: str, from_key: bool) -> Select:
-    """The sort keys of each source's first ``:per_source`` rows from the cursor: the ``:size``-th best of them
-    bounds from below what a batch of ``:size`` must look at (every source holding more rows above it
-    would have put them among these). With ``:size`` keys a source, the bound is the batch's last row: the
-    walks then read the batch's rows and no others."""
+    """The ``:size``-th best sort key and id (past ``:nth``, ``:size`` less one) among each source's first
+    ``:per_source`` rows from the cursor, or none when they are fewer: it bounds from below what a batch of
+    ``:size`` must look at (every source holding more rows above it would have put them among these). With
+    ``:size`` keys a source, the bound is the batch's last row: the walks then read the batch's rows and none
+    below. PostgreSQL picks it out of the keys (up to ``:size`` a source), which never come to the service."""
     column = SORT_COLUMNS[sort]
-    return select(_walks(sort, (column, POST.id), [after(column)] if from_key else [], bindparam("per_source")))
+    keys = _walks(sort, (column, POST.id), [after(column)] if from_key else [], bindparam("per_source"))
+    ordered = select(keys).order_by(keys.c[column.key].desc(), keys.c.id.desc())
+    return ordered.offset(bindparam("nth")).limit(literal_column("1"))  # no value of its own: run on psycopg
 
 
 @cache

@@ -252,13 +252,17 @@ def test_a_home_batch_by_quality_reads_its_own_rows_and_no_others(database_url, 
             connection.exec_driver_sql("VACUUM ANALYZE feed_posts")  # the visibility map an index-only scan reads
         ran = []
 
-        def recorded(connection, statement, params):
-            ran.append((rows.driver_sql(statement, connection), dict(params)))
-            return rows.all_rows(connection, statement, params)
+        def recording(run):
+            def recorded(connection, statement, params):
+                ran.append((rows.driver_sql(statement, connection), dict(params)))
+                return run(connection, statement, params)
+
+            return recorded
 
         with database.reading() as tx:
             sources = pages.home_sources(tx, "me")
-            monkeypatch.setattr(home, "all_rows", recorded)
+            monkeypatch.setattr(home, "all_rows", recording(rows.all_rows))
+            monkeypatch.setattr(home, "first_row", recording(rows.first_row))
             batch = home.home_batch(tx.connection, "quality", sources, None, 20, None)
             assert [row.id for row in batch] == [f"d{n:02}" for n in range(20)]
             (keys_sql, keys_params), (batch_sql, batch_params) = ran
