@@ -86,6 +86,59 @@ class ConnectionPeak(threading.Thread):
                 self.peak = max(self.peak, count)
 
 
+class Statements:
+    """What PostgreSQL spent its time on in the stack's databases while the visits ran, from
+    ``pg_stat_statements`` when the server loads it (``shared_preload_libraries``; an operator's choice, so it
+    is never turned on here): the statements reset for those databases alone before the visits, the
+    ``TOP`` by total time read after them. Without it, the report says so."""
+
+    TOP = 10
+
+    def __init__(self, url: str, databases: dict[str, str]):
+        self.url, self.databases = url, databases  # service: database name
+        self.available = False
+
+    def start(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            loaded = conn.execute("SHOW shared_preload_libraries").fetchone()[0]
+            if "pg_stat_statements" not in loaded:
+                return
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            for oid in self._oids(conn):
+                conn.execute("SELECT pg_stat_statements_reset(0::oid, %s::oid, 0::bigint)", (oid,))
+        self.available = True
+
+    def _oids(self, conn) -> list[int]:
+        names = list(self.databases.values())
+        return [row[0] for row in conn.execute("SELECT oid FROM pg_database WHERE datname = ANY(%s)", (names,))]
+
+    def summary(self) -> dict:
+        if not self.available:
+            return {"available": False}
+        service = {name: service for service, name in self.databases.items()}
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            rows = conn.execute(
+                """SELECT d.datname, s.calls, s.total_exec_time, s.shared_blks_hit + s.shared_blks_read, s.query
+                FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+                WHERE d.datname = ANY(%s) ORDER BY s.total_exec_time DESC LIMIT %s""",
+                (list(self.databases.values()), self.TOP),
+            ).fetchall()
+        return {
+            "available": True,
+            "top_by_total_time": [
+                {
+                    "service": service[name],
+                    "calls": calls,
+                    "total_ms": round(total, 1),
+                    "mean_ms": round(total / calls, 3) if calls else None,
+                    "pages_a_call": round(pages / calls) if calls else None,
+                    "query": " ".join(query.split())[:300],
+                }
+                for name, calls, total, pages, query in rows
+            ],
+        }
+
+
 class PoolSampler(threading.Thread):
     """Samples a process's database pool (svclib.metrics: connections in use, green threads waiting for one)
     every half second until stopped."""
@@ -297,6 +350,8 @@ def run(args: argparse.Namespace) -> dict:
         admin_url = urls["identity"].replace("postgresql+psycopg://", "postgresql://")
         peak = ConnectionPeak(admin_url, list(names.values()))
         peak.start()
+        statements = Statements(admin_url, names)
+        statements.start()
         fresh = Freshness(stack.gateway_url, seeded.subwikis[0][1])
         fresh.start()
         groups = {name: process.pid for name, process in stack.processes.items()}
@@ -338,6 +393,7 @@ def run(args: argparse.Namespace) -> dict:
         fresh.join()
         kept_after = kept_answers(broker.uri(vhost))
         handlers = handler_figures(handlers_before, handler_sums(feed_metrics))
+        spent_by_postgres = statements.summary()
     finally:
         if stack is not None:
             stack.stop_all()
@@ -380,6 +436,7 @@ def run(args: argparse.Namespace) -> dict:
             "peak": peak.peak,
             "mean": round(sum(peak.samples) / len(peak.samples), 1) if peak.samples else None,
         },
+        "postgres_statements": spent_by_postgres,
     }
 
 
@@ -443,6 +500,14 @@ def main() -> int:
             f"  {handler:28} {row['events']:6d}  wait {row.get('wait_ms', 0):8.1f}  run {row.get('run_ms', 0):8.1f}"
             f"  cpu {row.get('cpu_ms', float('nan')):7.2f}"
         )
+    spent_by_postgres = result["postgres_statements"]
+    if spent_by_postgres["available"]:
+        print("PostgreSQL's time by statement (pg_stat_statements; total ms, calls, pages a call):")
+        for row in spent_by_postgres["top_by_total_time"][:5]:
+            figures = f"{row['total_ms']:9.0f} {row['calls']:6d} {row['pages_a_call']:7d}"
+            print(f"  {figures}  {row['service']}: {row['query'][:90]}")
+    else:
+        print("PostgreSQL's time by statement: pg_stat_statements is not loaded by this server")
     print(f"written to {path.relative_to(ROOT)} and {path.with_suffix('.png').relative_to(ROOT)}")
     return 0
 
