@@ -57,6 +57,7 @@ import traceback
 from functools import partial
 
 import kombu
+from amqp.exceptions import AMQPError
 from amqp.exceptions import InternalError as BrokerInternalError
 from eventlet.semaphore import Semaphore
 from kombu import Queue
@@ -142,6 +143,23 @@ class ParkingQueueConsumer(QueueConsumer):
         if held is None:
             held = self.lanes[lane] = Semaphore(lane_workers(self.container.config, self.container.max_workers, lane))
         return held
+
+    # A handler that ends after the broker went away answers on a channel of the lost connection: its ack or
+    # requeue fails on the socket (nameko only passes over amqp's own ConnectionError), and raised there the
+    # failure ended the container and the whole service with it (seen in the chaos suite's broker restart). The
+    # broker has taken the unacknowledged message back and delivers it again once the consumer reconnects,
+    # and handlers apply an event at least once, idempotently: the failure is logged, never raised.
+    def ack_message(self, message) -> None:
+        try:
+            super().ack_message(message)
+        except (OSError, AMQPError) as exc:
+            log.warning("could not acknowledge a delivery on a lost connection (%r); it will come again", exc)
+
+    def requeue_message(self, message) -> None:
+        try:
+            super().requeue_message(message)
+        except (OSError, AMQPError) as exc:
+            log.warning("could not return a delivery on a lost connection (%r); the broker takes it back", exc)
 
     def on_decode_error(self, message, exc) -> None:
         tag = message.delivery_info.get("consumer_tag")

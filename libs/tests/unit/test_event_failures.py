@@ -2,12 +2,21 @@
 
 import psycopg
 import pytest
-from amqp.exceptions import InternalError
+from amqp.exceptions import InternalError, PreconditionFailed
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from svclib.events import PERMANENT, TRANSIENT, UNKNOWN, MalformedEvent, NotYet, ReliableEventHandler, classify
+from svclib.events import (
+    PERMANENT,
+    TRANSIENT,
+    UNKNOWN,
+    MalformedEvent,
+    NotYet,
+    ParkingQueueConsumer,
+    ReliableEventHandler,
+    classify,
+)
 from svclib.exceptions import Invalid
 
 
@@ -52,3 +61,29 @@ def test_retry_delays_grow_are_capped_and_jittered():
     assert 4.0 <= handler.retry_delay(4) <= 8.0
     assert all(150.0 <= handler.retry_delay(n) <= 300.0 for n in (10, 40, 1000))
     assert len({handler.retry_delay(3) for _ in range(20)}) > 1
+
+
+class DeliveryOnALostConnection:
+    """A delivery whose channel's connection the broker has dropped: acking or returning it fails on the socket."""
+
+    def __init__(self, error: Exception):
+        self.channel = type("Channel", (), {"connection": object()})()
+        self.error = error
+
+    def ack(self):
+        raise self.error
+
+    def requeue(self):
+        raise self.error
+
+
+LOST = [ConnectionResetError(104, "reset"), BrokenPipeError(32, "broken"), PreconditionFailed("unknown delivery tag")]
+
+
+@pytest.mark.parametrize("error", LOST)
+@pytest.mark.parametrize("answer", ["ack_message", "requeue_message"])
+def test_answering_a_delivery_on_a_lost_connection_is_logged_not_raised(error, answer, caplog):
+    """Raised, the failure ended the container (and the service); the broker delivers the message again."""
+    consumer = ParkingQueueConsumer()
+    getattr(consumer, answer)(DeliveryOnALostConnection(error))
+    assert "lost connection" in caplog.text
