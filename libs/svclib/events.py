@@ -150,16 +150,17 @@ class ParkingQueueConsumer(QueueConsumer):
     # broker has taken the unacknowledged message back and delivers it again once the consumer reconnects,
     # and handlers apply an event at least once, idempotently: the failure is logged, never raised.
     def ack_message(self, message) -> None:
-        try:
-            super().ack_message(message)
-        except (OSError, AMQPError) as exc:
-            log.warning("could not acknowledge a delivery on a lost connection (%r); it will come again", exc)
+        self._answer(super().ack_message, message, "acknowledge")
 
     def requeue_message(self, message) -> None:
+        self._answer(super().requeue_message, message, "return")
+
+    @staticmethod
+    def _answer(send, message, what: str) -> None:
         try:
-            super().requeue_message(message)
+            send(message)
         except (OSError, AMQPError) as exc:
-            log.warning("could not return a delivery on a lost connection (%r); the broker takes it back", exc)
+            log.warning("could not %s a delivery on a lost connection (%r); the broker delivers it again", what, exc)
 
     def on_decode_error(self, message, exc) -> None:
         tag = message.delivery_info.get("consumer_tag")

@@ -13,6 +13,7 @@ from feed import pages
 from feed.models import Base, FeedFollow, FeedMembership, FeedPost
 from feed.pages import assembly, home, keyset, rows, scan
 from svclib.db import StandaloneDatabase, utcnow
+from svclib.testing import plan_at_scale
 
 NOW = utcnow()
 POST = keyset.POST
@@ -267,12 +268,9 @@ def test_a_home_batch_by_quality_reads_its_own_rows_and_no_others(database_url, 
             assert [row.id for row in batch] == [f"d{n:02}" for n in range(20)]
             (keys_sql, keys_params), (batch_sql, batch_params) = ran
             cursor = tx.connection.connection.driver_connection.cursor()
-            cursor.execute("SET enable_seqscan = off")  # the plan of large tables: this one is small
-            cursor.execute("EXPLAIN (COSTS OFF) " + keys_sql, keys_params)
-            keys_plan = "\n".join(row[0] for row in cursor.fetchall())
-            cursor.execute("RESET enable_seqscan")
             cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + batch_sql, batch_params)
             batch_plan = cursor.fetchone()[0][0]["Plan"]
+        keys_plan = plan_at_scale(database.engine, keys_sql, keys_params)
     finally:
         database.dispose()
     assert "Index Only Scan Backward using ix_feed_posts_subwiki_rank" in keys_plan, keys_plan
