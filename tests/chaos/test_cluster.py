@@ -27,24 +27,37 @@ def cluster(workdir):
     try:
         nodes[0].start()
         nodes[0].wait()
+        # One node at a time: two nodes discovering the same seed at once can race, leaving one
+        # listed as a member but not running (seen once in CI). A node that has not come up as a
+        # running member within half a minute is joined by hand.
         for node in nodes[1:]:
             node.start()
-        for node in nodes[1:]:
             node.wait()
-
-        def formed() -> bool:
-            status = nodes[0].ctl("cluster_status", "--formatter", "json")
-            return status.returncode == 0 and len(json.loads(status.stdout).get("running_nodes", [])) == 3
-
-        deadline = time.monotonic() + 120
-        while not formed():
-            if time.monotonic() > deadline:
-                pytest.fail(f"the three nodes did not form a cluster: {nodes[0].ctl('cluster_status').stdout}")
-            time.sleep(1)
+            if not _running_member(nodes[0], node, within=30):
+                node.ctl("stop_app")
+                nodes[0].ctl("forget_cluster_node", node.name)  # if listed as a member that never ran
+                node.ctl("reset")
+                node.ctl("join_cluster", nodes[0].name)
+                node.ctl("start_app")
+                if not _running_member(nodes[0], node, within=90):
+                    alive = "running" if node.process and node.process.poll() is None else "exited"
+                    pytest.fail(
+                        f"{node.name} ({alive}) did not join the cluster: {nodes[0].ctl('cluster_status').stdout}"
+                    )
         yield nodes
     finally:
         for node in nodes:
             node.kill()
+
+
+def _running_member(seed, node, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        status = seed.ctl("cluster_status", "--formatter", "json")
+        if status.returncode == 0 and node.name in json.loads(status.stdout).get("running_nodes", []):
+            return True
+        time.sleep(1)
+    return False
 
 
 def test_a_node_killed_mid_stream_loses_no_confirmed_event(cluster, figures):
