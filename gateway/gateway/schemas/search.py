@@ -11,6 +11,13 @@ from gateway.schemas.posts import CommentScore
 from gateway.schemas.requests import PageQuery
 
 
+# Spaces written out rather than ``\s``, whose meaning differs between Python (which counts the separators
+# U+001C to U+001F and U+0085) and the ECMAScript regular expressions of JSON Schema (which count U+FEFF): a
+# client reading the document and the gateway then agree on every query (a query of U+001D alone was valid by
+# the document and refused here). The union of both, so nothing either calls a space passes as a query.
+SPACES = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
 class SearchQuery(PageQuery):
     # Something to search for: a query of spaces alone is refused here, as the document says (``pattern``), not
     # only by content once it has trimmed it.
@@ -19,7 +26,7 @@ class SearchQuery(PageQuery):
         validate=(
             validate.Length(min=1, max=200),
             # Linear on any text (no nested repetition); NUL is refused as on every string (gateway.checks).
-            validate.Regexp(r"^\s*[^\s\u0000][^\u0000]*$", error="Say what to search for."),
+            validate.Regexp(rf"^[{SPACES}]*[^{SPACES}\u0000][^\u0000]*$", error="Say what to search for."),
         ),
     )
     subwiki = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
