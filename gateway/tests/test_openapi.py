@@ -196,10 +196,7 @@ def test_a_declared_header_is_checked_against_its_schema(client, auth, key):
     assert "Idempotency-Key" in response.get_json()["error"]["fields"]
 
 
-def test_every_pattern_names_unicode_scalar_values_only(document):
-    """A pattern naming surrogates (\\ud800-\\udfff) cannot be compiled by regex engines whose strings
-    hold Unicode scalar values only (Rust's, Go's); a validator that cannot compile a pattern enforces
-    none of it, so schemathesis took text with NUL for valid."""
+def _patterns(document) -> set[str]:
     patterns = set()
     todo = [document]
     while todo:
@@ -210,6 +207,31 @@ def test_every_pattern_names_unicode_scalar_values_only(document):
             todo.extend(node.values())
         elif isinstance(node, list):
             todo.extend(node)
+    return patterns
+
+
+def test_no_pattern_leaves_its_spaces_to_the_engine(document):
+    """``\\s`` matches other characters in JSON Schema's ECMAScript regular expressions than in Python's (U+001C to
+    U+001F and U+0085 only in Python's, U+FEFF only in ECMAScript's): a pattern with it says something else to a
+    client than the platform checks. Every pattern names the spaces the services trim, and agrees with Python's
+    ``\\s`` on every character."""
+    patterns = _patterns(document)
+    spaced = [p for p in patterns if "\\t-\\r" in p]
+    assert len(spaced) >= 4  # names, slugs, emails, text that is more than spaces, search
+    for pattern in patterns:
+        assert not re.search(r"(?<!\\)\\[sS]", pattern), pattern
+    python = re.compile(r"\s")
+    for pattern in spaced:
+        named = re.compile(pattern.split("]", 1)[0].lstrip("^") + "]")
+        for c in range(0x3001):
+            assert bool(named.fullmatch(chr(c))) == bool(python.fullmatch(chr(c))), (pattern, hex(c))
+
+
+def test_every_pattern_names_unicode_scalar_values_only(document):
+    """A pattern naming surrogates (\\ud800-\\udfff) cannot be compiled by regex engines whose strings
+    hold Unicode scalar values only (Rust's, Go's); a validator that cannot compile a pattern enforces
+    none of it, so schemathesis took text with NUL for valid."""
+    patterns = _patterns(document)
     assert patterns
     for pattern in patterns:
         escapes = [int(code, 16) for code in re.findall(r"\\u([0-9a-fA-F]{4})", pattern)]

@@ -179,19 +179,15 @@ def test_a_query_of_spaces_alone_is_refused_at_the_door_as_the_document_says(cli
     assert services.calls == []
 
 
-# What ECMAScript's ``\\s`` (JSON Schema's patterns) counts as a space; Python's ``str.isspace`` counts a few others.
-ECMA_SPACES = "\t\n\x0b\x0c\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-
 
 def test_the_document_and_the_gateway_agree_on_every_kind_of_space(client, services):
-    """A query of U+001D alone matched the document's pattern as a JSON Schema engine reads ``\\s`` and was refused
-    here (Python's ``\\s`` counts it): the pattern names its spaces, the same in both engines, and refuses a query of
-    any character either engine calls a space, as the gateway does."""
+    """A query of U+001D alone matched the document's pattern as a JSON Schema engine reads ``\\s`` (ECMAScript's,
+    which does not count it) and was refused here (Python's counts it): the pattern names its spaces, read the same
+    by both engines, and refuses a query of any of them, as the gateway does."""
     parameters = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/search"]["get"]["parameters"]
     pattern = next(p for p in parameters if p["name"] == "q")["schema"]["pattern"]
     assert "\\s" not in pattern and "\\S" not in pattern
-    spaces = {chr(c) for c in range(0x110000) if chr(c).isspace()} | set(ECMA_SPACES)
-    for space in sorted(spaces):
+    for space in (chr(c) for c in range(0x110000) if chr(c).isspace()):
         assert not re.search(pattern, space * 2), repr(space)
         response = client.get("/api/v1/search", query_string={"q": space * 2})
         assert response.status_code == 400, repr(space)

@@ -11,10 +11,15 @@ from gateway.schemas.base import JsonBoolean, StrictSchema, json_integer
 # What services accept, said in the document and checked by the services themselves, which report every field
 # of a request in one answer, rules the document cannot say included (the services trim spaces around names
 # and lowercase them).
-USERNAME = r"^\s*[A-Za-z0-9_]{3,30}\s*$"
-SLUG = r"^\s*[A-Za-z0-9_]{3,40}\s*$"
-EMAIL = r"^\s*[^@\s\x00]{1,64}@[^@\s\x00]+\.[^@\s\x00]+\s*$"
-NOT_BLANK = r"^\s*[^\s\x00][^\x00]*$"  # more than spaces, no NUL (lone surrogates: API.md)
+# The spaces the services trim (Python's ``str.strip``, what Python's ``\s`` matches), written out: ``\s`` means
+# another set in the ECMAScript regular expressions of JSON Schema (not U+001C to U+001F or U+0085, but U+FEFF),
+# so a client reading the document and the platform would disagree (a search for U+001D alone was valid by the
+# document and a 400 here).
+SPACES = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+USERNAME = rf"^[{SPACES}]*[A-Za-z0-9_]{{3,30}}[{SPACES}]*$"
+SLUG = rf"^[{SPACES}]*[A-Za-z0-9_]{{3,40}}[{SPACES}]*$"
+EMAIL = rf"^[{SPACES}]*[^@{SPACES}\x00]{{1,64}}@[^@{SPACES}\x00]+\.[^@{SPACES}\x00]+[{SPACES}]*$"
+NOT_BLANK = rf"^[{SPACES}]*[^{SPACES}\x00][^\x00]*$"  # more than spaces, no NUL (lone surrogates: API.md)
 RECIPIENT = r"^(platform|@[A-Za-z0-9_]{3,30})$"
 CURSOR = r"^[A-Za-z0-9_-]{1,500}$"  # what a list hands out in next_cursor (gateway.checks)
 # The donations service's setting, read by the gateway too so that the document lists them.

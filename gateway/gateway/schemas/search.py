@@ -8,14 +8,7 @@ from gateway.schemas.base import Answer, page_of, time_field
 from gateway.schemas.feed import FeedPost
 from gateway.schemas.people import ERASED, Person
 from gateway.schemas.posts import CommentScore
-from gateway.schemas.requests import PageQuery
-
-
-# Spaces written out rather than ``\s``, whose meaning differs between Python (which counts the separators
-# U+001C to U+001F and U+0085) and the ECMAScript regular expressions of JSON Schema (which count U+FEFF): a
-# client reading the document and the gateway then agree on every query (a query of U+001D alone was valid by
-# the document and refused here). The union of both, so nothing either calls a space passes as a query.
-SPACES = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+from gateway.schemas.requests import SPACES, PageQuery
 
 
 class SearchQuery(PageQuery):
