@@ -179,7 +179,6 @@ def test_a_query_of_spaces_alone_is_refused_at_the_door_as_the_document_says(cli
     assert services.calls == []
 
 
-
 def test_the_document_and_the_gateway_agree_on_every_kind_of_space(client, services):
     """A query of U+001D alone matched the document's pattern as a JSON Schema engine reads ``\\s`` (ECMAScript's,
     which does not count it) and was refused here (Python's counts it): the pattern names its spaces, read the same
