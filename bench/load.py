@@ -141,11 +141,18 @@ class Statements:
 
 class PoolSampler(threading.Thread):
     """Samples a process's database pool (svclib.metrics: connections in use, green threads waiting for one)
-    every half second until stopped."""
+    every half second until stopped.
+
+    It asks for the two gauges by name: a whole scrape of a feed process (every histogram of its handlers and
+    calls, and a broker connection for its dead-letter queues) twice a second cost the feed a fifth of its
+    CPU in a run (py-spy, 2026-12-05), which the run then counted as the feed's."""
+
+    NAMES = ("svc_db_pool_in_use", "svc_db_pool_waiting")
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
-        self.url, self.in_use, self.waiting, self.stopping = url, [], [], threading.Event()
+        self.url = url + "?" + "&".join(f"name[]={name}" for name in self.NAMES)
+        self.in_use, self.waiting, self.stopping = [], [], threading.Event()
 
     def run(self) -> None:
         from prometheus_client.parser import text_string_to_metric_families
@@ -333,7 +340,9 @@ def run(args: argparse.Namespace) -> dict:
         seed_seconds = round(time.monotonic() - started, 1)
         drawn = visit_data(urls, seeded, args.scale, work / "data.json")
         env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
-        env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4", EVENT_CPU_SECONDS="1")
+        env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4")
+        if args.handler_cpu:  # a tracer on every green thread switch: it costs the services CPU of its own
+            env["EVENT_CPU_SECONDS"] = "1"
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -411,6 +420,7 @@ def run(args: argparse.Namespace) -> dict:
         "scale": args.scale,
         "seconds": args.seconds,
         "concurrency": args.concurrency,
+        "handler_cpu_traced": args.handler_cpu,
         "counts": seeded.counts,
         "seed_seconds": seed_seconds,
         "visits": drawn,
@@ -470,6 +480,12 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=0.01)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--handler-cpu",
+        action="store_true",
+        default=os.environ.get("LOAD_HANDLER_CPU") == "1",
+        help="measure each event handler's CPU (EVENT_CPU_SECONDS=1: a tracer that costs CPU of its own)",
+    )
     args = parser.parse_args()
     install_locust()
     result = {

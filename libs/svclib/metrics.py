@@ -92,7 +92,7 @@ _server_port: int | None = None
 
 
 def register(kind: str, source) -> None:
-    """A source read at scrape time; ``kind`` is ``outbox``, ``pool``, ``kept`` or ``dead`` (see ``_Scraped``)."""
+    """A source read at scrape time; ``kind`` is ``outbox``, ``pool``, ``kept`` or ``dead`` (see ``_Outbox``, ``_Pool``, ``_Kept`` and ``_DeadLetters``)."""
     _SOURCES[kind].add(source)
 
 
@@ -113,14 +113,13 @@ def _safely(read: Callable[[], object], what: str):
         return None
 
 
-class _Scraped(Collector):
-    """Gauges read when Prometheus scrapes, from the registered sources.
+class _Outbox(Collector):
+    """The outbox's backlog: sources with ``service`` and ``outbox_state()`` -> (unpublished rows, age in seconds
+    of the oldest).
 
-    - outbox: ``service`` and ``outbox_state()`` -> (unpublished rows, age in seconds of the oldest)
-    - pool: ``service`` and ``pool_state()`` -> (size, in use, waiting)
-    - kept: ``service``, ``name`` and ``kept`` (an :class:`svclib.kept.Kept`)
-    - dead: ``service``, ``amqp_uri``, ``queue`` and ``dead_letters(channel)`` -> messages in ``<queue>.dead``
-    """
+    The gauges read at scrape time are four collectors, one per kind of source, so that a scrape asking for some
+    of them by name (``/metrics?name[]=svc_db_pool_in_use``, as ``make load`` samples the pools every half
+    second) reads only those: a whole scrape also opens a broker connection for the dead-letter queues."""
 
     def collect(self):
         backlog = GaugeMetricFamily("svc_outbox_backlog", "Outbox rows not yet published", labels=["service"])
@@ -139,6 +138,11 @@ class _Scraped(Collector):
         yield backlog
         yield oldest
 
+
+class _Pool(Collector):
+    """The database pools: sources with ``service`` and ``pool_state()`` -> (size, in use, waiting)."""
+
+    def collect(self):
         size = GaugeMetricFamily("svc_db_pool_size", "Connections the pool keeps open", labels=["service"])
         in_use = GaugeMetricFamily("svc_db_pool_in_use", "Pooled connections checked out", labels=["service"])
         waiting = GaugeMetricFamily(
@@ -154,6 +158,11 @@ class _Scraped(Collector):
         yield in_use
         yield waiting
 
+
+class _Kept(Collector):
+    """Kept answers: sources with ``service``, ``name`` and ``kept`` (an :class:`svclib.kept.Kept`)."""
+
+    def collect(self):
         kept = CounterMetricFamily(
             "svc_kept_answers",
             "Answers asked of kept answers: hit, shared (waited for a read) or miss",
@@ -165,6 +174,12 @@ class _Scraped(Collector):
                 kept.add_metric([source.service, source.name, result], stats[key])
         yield kept
 
+
+class _DeadLetters(Collector):
+    """Dead-letter queues: sources with ``service``, ``amqp_uri``, ``queue`` and ``dead_letters(channel)`` ->
+    messages in ``<queue>.dead``, asked of the broker over one connection per broker at each scrape."""
+
+    def collect(self):
         dead = GaugeMetricFamily(
             "svc_event_dead_letters", "Messages waiting in a dead-letter queue", labels=["service", "queue"]
         )
@@ -187,7 +202,8 @@ def _dead_letters(amqp_uri: str, sources: list) -> list[tuple[str, str, int]]:
         return [(s.service, f"{s.queue.name}.dead", s.dead_letters(channel)) for s in sources]
 
 
-REGISTRY.register(_Scraped())
+for _collector in (_Outbox(), _Pool(), _Kept(), _DeadLetters()):
+    REGISTRY.register(_collector)
 
 
 def serve(port: int | str | None, host: str = "0.0.0.0") -> int | None:
