@@ -92,7 +92,8 @@ _server_port: int | None = None
 
 
 def register(kind: str, source) -> None:
-    """A source read at scrape time; ``kind`` is ``outbox``, ``pool``, ``kept`` or ``dead`` (see ``_Outbox``, ``_Pool``, ``_Kept`` and ``_DeadLetters``)."""
+    """A source read at scrape time; ``kind`` is ``outbox``, ``pool``, ``kept`` or ``dead`` (see ``_Outbox``,
+    ``_Pool``, ``_Kept`` and ``_DeadLetters``)."""
     _SOURCES[kind].add(source)
 
 
