@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import requests
@@ -51,21 +53,50 @@ def install_locust() -> None:
     stamp.write_text(lock.read_text())
 
 
+def kept_sessions(identity_url: str, usernames: list[str]) -> dict[str, str]:
+    """A session for each reader, as a sign-in before the run would have left it (identity's ``sessions`` row:
+    the token's SHA-256, 30 days to live), written straight into identity's database as the seed writes its
+    rows: 10,000 sign-ins through the gateway would take argon2 minutes. ``{username: token}``."""
+    tokens = {name: secrets.token_urlsafe(32) for name in usernames}
+    now = datetime.now(UTC)
+    expires = now + timedelta(days=30)
+    with psycopg.connect(identity_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        ids = dict(conn.execute("SELECT username, id FROM users WHERE username = ANY(%s)", (usernames,)).fetchall())
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO sessions (id, user_id, token_hash, expires_at, created_at, updated_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                [
+                    (uuid.uuid4().hex, ids[name], hashlib.sha256(token.encode()).hexdigest(), expires, now, now)
+                    for name, token in tokens.items()
+                    if name in ids
+                ],
+            )
+    return {name: token for name, token in tokens.items() if name in ids}
+
+
 def visit_data(urls: dict[str, str], seeded, scale: float, path) -> dict:
     """What the visits draw from: seeded accounts to sign in as, subwikis, posts, authors' names."""
     readers = max(100, int(READERS_AT_FULL_SCALE * scale))
     readers = min(readers, len(seeded.users))
     with psycopg.connect(urls["content"].replace("postgresql+psycopg://", "postgresql://")) as conn:
         posts = conn.execute("SELECT id, subwiki_slug FROM posts ORDER BY random() LIMIT 5000").fetchall()
+    sessions = kept_sessions(urls["identity"], [f"user{i}" for i in range(readers)])
     data = {
         "readers": [f"user{i}" for i in range(readers)],
+        "sessions": sessions,
         "password": "benchmark password",
         "slugs": [slug for _, slug in seeded.subwikis],
         "posts": [list(row) for row in posts],
         "authors": [f"user{i}" for i in range(min(len(seeded.users), 50_000))],
     }
     path.write_text(json.dumps(data))
-    return {"readers": readers, "posts_drawn_from": len(posts), "subwikis": len(seeded.subwikis)}
+    return {
+        "readers": readers,
+        "kept_sessions": len(sessions),
+        "posts_drawn_from": len(posts),
+        "subwikis": len(seeded.subwikis),
+    }
 
 
 class ConnectionPeak(threading.Thread):
@@ -420,6 +451,7 @@ def run(args: argparse.Namespace) -> dict:
         "scale": args.scale,
         "seconds": args.seconds,
         "concurrency": args.concurrency,
+        "think_ms": float(os.environ.get("LOAD_THINK_MS") or 0),
         "handler_cpu_traced": args.handler_cpu,
         "counts": seeded.counts,
         "seed_seconds": seed_seconds,
