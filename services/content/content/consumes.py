@@ -25,6 +25,7 @@ CONSUMES = {
     },
     "feed": {
         "post_quality_changed": ("id", "quality", "version"),
+        "post_qualities_changed": ("posts", "posts.id", "posts.quality", "posts.version"),
     },
 }
 

@@ -160,6 +160,11 @@ class ContentService:
     def handle_post_quality_changed(self, payload: dict) -> None:
         self.db.apply_once(payload, "handle_post_quality_changed", replicas.record_quality, payload["post"])
 
+    @event_handler("feed", "post_qualities_changed")
+    def handle_post_qualities_changed(self, payload: dict) -> None:
+        posts = payload["qualities"]["posts"]
+        self.db.apply_once(payload, "handle_post_qualities_changed", replicas.record_qualities, posts)
+
     # -- posts ------------------------------------------------------------------
 
     @rpc(expected_exceptions=DECLARED)

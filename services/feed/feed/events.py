@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from svclib.contracts import Event
 
 
@@ -13,3 +15,21 @@ class PostQualityChanged(Event, event_type="post_quality_changed", entity="post"
     id: str
     quality: float
     version: int
+
+
+@dataclass
+class PostQuality:
+    """One post's new quality, with its version (as ``post_quality_changed`` carries them)."""
+
+    id: str
+    quality: float
+    version: int
+
+
+class PostQualitiesChanged(Event, event_type="post_qualities_changed", entity="qualities"):
+    """The feed's quality of several posts changed in one transaction: a trust change rescores every post its
+    person voted on, a rebuild every post. What ``post_quality_changed`` says of each, in one message (at most
+    ``QUALITIES_PER_EVENT`` posts, in the order of their ids): each post's ``version`` orders its values as
+    there, whichever event carried them."""
+
+    posts: list[PostQuality]

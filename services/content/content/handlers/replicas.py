@@ -118,6 +118,18 @@ def record_quality(tx: Transaction, post: dict) -> None:
     tx.connection.execute(_SET_QUALITY, params)
 
 
+def record_qualities(tx: Transaction, posts: list[dict]) -> None:
+    """Several posts' qualities from one event (``post_qualities_changed``), each as :func:`record_quality` keeps
+    one, in one statement run for them all; in the order of their ids, so that two such events sharing posts
+    take their rows' locks in the same order and never wait for each other in a circle."""
+    params = [
+        {"post_id": post["id"], "new_quality": float(post["quality"]), "new_version": int(post["version"])}
+        for post in sorted(posts, key=lambda post: post["id"])
+    ]
+    if params:
+        tx.connection.execute(_SET_QUALITY, params)
+
+
 _POSTS = Post.__table__
 _SET_QUALITY = (
     update(_POSTS)

@@ -91,6 +91,27 @@ def test_qualities_apply_in_order_and_once(service):
     ]
 
 
+def qualities(service, event_id, *posts):
+    """The feed's post_qualities_changed (a trust change's posts in one message), as it arrives."""
+    payload = [{"id": post_id, "quality": value, "version": version} for post_id, value, version in posts]
+    service.handle_post_qualities_changed({"event_id": event_id, "qualities": {"posts": payload}})
+
+
+def test_many_qualities_in_one_event_apply_each_in_its_own_order_and_once(service):
+    voles = [post(service, f"Voles {n}") for n in range(3)]
+    a, b, c = (p["id"] for p in voles)
+    quality(service, b, 0.9, 10)  # newer than what the batch says of b
+    qualities(service, "batch-1", (c, 0.7, 5), (a, 0.5, 5), (b, 0.1, 4))
+    ordered = [item["post"]["id"] for item in service.search("vole", sort="quality")["items"]]
+    assert ordered == [b, c, a]
+    qualities(service, "batch-1", (a, 0.95, 6))  # the same event again: nothing
+    qualities(service, "batch-2", (a, 0.8, 4), (c, 0.1, 6))  # a's value older than its own: ignored
+    ordered = [item["post"]["id"] for item in service.search("vole", sort="quality")["items"]]
+    assert ordered == [b, a, c]
+    quality(service, c, 0.3, 5)  # one post's event older than the batch's value: ignored
+    assert service.search("vole", sort="quality")["items"][2]["post"]["id"] == c
+
+
 def test_a_post_has_a_language_set_on_creation_and_by_its_author_or_a_moderator(service):
     english = post(service, "Trout", "Cold water.")
     assert english["language"] == "en"

@@ -16,10 +16,21 @@ def events(service):
     return Events(service)
 
 
-def announced(db):
+def messages(db):
     with db.reading() as tx:
         rows = tx.session.execute(select(OUTBOX.c.event_type, OUTBOX.c.payload).order_by(OUTBOX.c.id)).all()
-    return [row.payload["post"] for row in rows if row.event_type == "post_quality_changed"]
+    return [(row.event_type, row.payload) for row in rows if "qualit" in row.event_type]
+
+
+def announced(db):
+    """Each post's announced quality, in the order announced, whichever of the two events carried it."""
+    found = []
+    for event_type, payload in messages(db):
+        if event_type == "post_quality_changed":
+            found.append(payload["post"])
+        else:
+            found.extend(payload["qualities"]["posts"])
+    return found
 
 
 def test_a_vote_that_changes_a_quality_announces_it_with_a_growing_version(db, events):
@@ -110,3 +121,26 @@ def test_a_post_whose_votes_came_first_announces_the_quality_they_give_it(db, ev
         post = tx.session.get(FeedPost, "early")
     assert first["id"] == "early" and first["quality"] == post.quality > 0
     assert first["version"] == post.quality_version
+
+
+def test_a_trust_change_announces_its_posts_qualities_in_one_message(db, events, monkeypatch):
+    """A trust change rescores every post its person voted on: their qualities leave in one
+    ``post_qualities_changed`` (at most QUALITIES_PER_EVENT a message), in the order of their ids, not one
+    ``post_quality_changed`` each; a single post's change is still ``post_quality_changed``."""
+    monkeypatch.setattr(handlers.scores, "QUALITIES_PER_EVENT", 5)
+    events.trust("many", 0.5)
+    for n in range(12):
+        events.post(f"p{n:02}", author=f"a{n % 3}")
+        events.vote(f"p{n:02}", "many")
+    before = len(messages(db))
+    assert [event_type for event_type, _ in messages(db)] == ["post_quality_changed"] * 12
+    events.trust("many", 0.9)
+    sent = messages(db)[before:]
+    assert [event_type for event_type, _ in sent] == ["post_qualities_changed"] * 3
+    posts = [post for _, payload in sent for post in payload["qualities"]["posts"]]
+    assert [len(payload["qualities"]["posts"]) for _, payload in sent] == [5, 5, 2]
+    assert [post["id"] for post in posts] == [f"p{n:02}" for n in range(12)]
+    with db.reading() as tx:
+        rows = {row.id: row for row in tx.session.scalars(select(FeedPost))}
+    for post in posts:
+        assert (post["quality"], post["version"]) == (rows[post["id"]].quality, rows[post["id"]].quality_version)
