@@ -52,7 +52,8 @@ CONCURRENCY = 8
 # of them between changes: a change drops them, and the next read costs what it did before they were kept.
 KEPT = {
     "feed": "the front page (per sort and window) and each reader's unread count, until a change touching them",
-    "identity": "the names of a page's authors (and whom the reader blocked), until any change in identity",
+    "identity": "the names of a page's authors (and whom the reader blocked), until someone's names or the reader's"
+    " blocks change",
 }
 PASSWORD = "demo-password-2026"
 

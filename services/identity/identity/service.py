@@ -15,6 +15,7 @@ from nameko.timer import timer
 from identity import passwords, trust
 from identity.exceptions import Forbidden, IdentityError, Invalid, Unauthenticated
 from identity.handlers import accounts, erasure, limits, mutes, profiles, trust_inputs
+from identity.kept import people_tags, touches
 from identity.models import RATE_LIMITS, Base, User
 from svclib import ratelimit, settings
 from svclib.db import Database, utcnow
@@ -47,7 +48,7 @@ TRUST_RECOMPUTE_BATCH = 500
 class IdentityService:
     name = "identity"
 
-    db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANGES)
+    db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANGES, touches=touches)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     kept = KeptAnswers("db", "IDENTITY_KEPT_ANSWERS", entries=10000, seconds=10.0)  # _ENTRIES, _SECONDS
     config = Config()
@@ -260,16 +261,17 @@ class IdentityService:
 
     @rpc(expected_exceptions=IdentityError)
     def get_people(self, ids: list[str], seen_by: str | None = None) -> dict:
-        """Names (and whom ``seen_by`` blocked) for a page of posts or comments; kept, as ``get_me``, until
-        anything in identity's database changes (a rename, an erasure, a block among them)."""
+        """Names (and whom ``seen_by`` blocked) for a page of posts or comments; kept until someone's names
+        change (a registration, a rename, an erasure) or ``seen_by``'s blocks do (identity.kept), not when trust
+        or anything else changes."""
         if not isinstance(ids, list):
             raise Invalid("ids must be a list.")
 
-        def read() -> dict:
+        def read() -> tuple[dict, set[str]]:
             with self.db.reading() as tx:
-                return profiles.get_people(tx, ids, seen_by)
+                return profiles.get_people(tx, ids, seen_by), people_tags(seen_by)
 
-        return self.kept.get_or_build(("people", tuple(ids), seen_by), read)
+        return self.kept.get_or_build(("people", tuple(ids), seen_by), read, tagged=True)
 
     @rpc(expected_exceptions=IdentityError)
     def follow_user(self, follower_id: str, username: str) -> None:

@@ -4,7 +4,8 @@ its database changes, in this process at once, in another process when PostgreSQ
 import pytest
 
 from identity.handlers import profiles
-from identity.models import Base
+from identity.kept import touches
+from identity.models import Base, User
 from identity.service import CHANGES, IdentityService
 from svclib.db import StandaloneDatabase
 from svclib.testing import call, listening_kept, wait_until
@@ -106,3 +107,48 @@ def test_signing_in_makes_no_process_forget_what_it_keeps(identity):
 
     assert call(container, "get_me", user["id"])["display_name"] == "Quinn"
     assert kept.stats()["hits"] == hits + 1  # still kept: answered without reading
+
+
+def test_names_stay_kept_through_changes_they_do_not_show(identity, config):
+    """A page's names (``get_people``) are dropped only by a change to someone's names or to the reader's blocks
+    (identity.kept): not by a trust recomputation (many a second under votes), a bio or another reader's block,
+    whichever replica commits it. The caller's own view still drops on any change."""
+    container, views = identity
+    ann = call(container, "register", "ania", "ania@example.com", PASSWORD, "Ania")
+    bob = call(container, "register", "bruno", "bruno@example.com", PASSWORD, "Bruno")
+    cat = call(container, "register", "celia", "celia@example.com", PASSWORD, "Celia")
+    ids = [ann["id"], bob["id"]]
+
+    def answered_without_reading(seen_by=None) -> bool:
+        hits = views.stats()["hits"]
+        call(container, "get_people", ids, seen_by=seen_by)
+        return views.stats()["hits"] == hits + 1
+
+    def kept_now(seen_by=None) -> bool:
+        call(container, "get_people", ids, seen_by=seen_by)
+        return answered_without_reading(seen_by)
+
+    assert wait_until(kept_now) and wait_until(lambda: kept_now(ann["id"]))
+    call(container, "get_me", bob["id"])
+
+    url = config["IDENTITY_DATABASE_URL"]
+    elsewhere = StandaloneDatabase(Base.metadata, url, changes_channel=CHANGES, touches=touches)
+    try:
+        with elsewhere.transaction() as tx:  # another replica recomputes Bruno's trust
+            tx.session.get(User, bob["id"]).trust = 0.77
+        with elsewhere.transaction() as tx:
+            profiles.update_me(tx, bob["id"], bio="Rivers and trout")
+        assert wait_until(lambda: call(container, "get_me", bob["id"])["bio"] == "Rivers and trout", 2)
+        call(container, "block_user", cat["id"], "bruno")  # another reader's block
+        assert answered_without_reading() and answered_without_reading(ann["id"])
+
+        with elsewhere.transaction() as tx:
+            profiles.update_me(tx, bob["id"], display_name="Bruno B.")
+        renamed = lambda: call(container, "get_people", ids)[bob["id"]]["display_name"] == "Bruno B."  # noqa: E731
+        assert wait_until(renamed, 2)
+        assert call(container, "get_people", ids, seen_by=ann["id"])[bob["id"]]["display_name"] == "Bruno B."
+    finally:
+        elsewhere.dispose()
+    assert wait_until(lambda: kept_now(ann["id"]))
+    call(container, "block_user", ann["id"], "bruno")
+    assert call(container, "get_people", ids, seen_by=ann["id"])[bob["id"]]["blocked"] is True
