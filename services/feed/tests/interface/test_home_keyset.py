@@ -282,3 +282,53 @@ def test_a_home_batch_by_quality_reads_its_own_rows_and_no_others(database_url, 
         return sum(walked_rows(child) for child in node.get("Plans", []))
 
     assert walked_rows(batch_plan) == 20
+
+
+def test_a_followee_posting_where_the_reader_reads_is_not_walked_past_for_the_batch_bound(database_url, monkeypatch):
+    """The bound of a batch takes a followee's first keys whatever subwiki they are in (a post in one of the
+    reader's subwikis counted once, with that subwiki's): the followee's walk no longer reads down past every post
+    they wrote where the reader reads (here 100) to find the few they wrote elsewhere. The batch is the same."""
+    database = StandaloneDatabase(Base.metadata, database_url("feed"))
+    try:
+        posts = [a_post(f"f{n:03}", "rivers", "fran", 200.0 - n) for n in range(100)]
+        posts += [a_post(f"e{n}", "elsewhere", "fran", 50.0 - n) for n in range(5)]
+        posts += [a_post(f"r{n:02}", "rivers", f"a{n:02}", 150.5 - n) for n in range(30)]
+        with database.transaction() as tx:
+            tx.connection.execute(insert(FeedPost), posts)
+            tx.connection.execute(
+                insert(FeedMembership).values(user_id="me", subwiki_id="rivers", created_at=NOW, updated_at=NOW)
+            )
+            tx.connection.execute(insert(FeedFollow).values(follower_id="me", followee_id="fran"))
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE feed_posts")
+        ran = []
+
+        def recording(run):
+            def recorded(connection, statement, params):
+                ran.append((rows.driver_sql(statement, connection), dict(params)))
+                return run(connection, statement, params)
+
+            return recorded
+
+        with database.reading() as tx:
+            sources = pages.home_sources(tx, "me")
+            monkeypatch.setattr(home, "first_row", recording(rows.first_row))
+            batch = home.home_batch(tx.connection, "quality", sources, None, 20, None)
+            expected = sorted(posts[:100] + posts[105:], key=lambda p: -p["rank"])[:20]
+            assert [row.id for row in batch] == [p["id"] for p in expected]
+            ((keys_sql, keys_params),) = ran
+            cursor = tx.connection.connection.driver_connection.cursor()
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + keys_sql, keys_params)
+            plan = cursor.fetchone()[0][0]["Plan"]
+    finally:
+        database.dispose()
+
+    def read_by_author(node: dict) -> int:
+        """Index entries the followees' walks read: those they gave and those they passed over."""
+        own = 0
+        if node.get("Index Name") == "ix_feed_posts_author_rank":
+            own = (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"]
+        return own + sum(read_by_author(child) for child in node.get("Plans", []))
+
+    assert 0 < read_by_author(plan) <= 20, plan
