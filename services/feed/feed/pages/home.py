@@ -139,8 +139,7 @@ def home_batch(connection, sort: str, sources: dict, key: list | None, size: int
     if not walks:
         return []
     per_source = size if sort in COVERED_SORTS else -(-size // walks)
-    unwalked = sorted(set(bound["skip_subwikis"]) - set(bound["walk_subwikis"]))
-    keys = {**bound, "per_source": per_source, "nth": size - 1, "skip_unwalked_subwikis": unwalked}
+    keys = {**bound, "per_source": per_source, "nth": size - 1}
     low = first_row(connection, home_keys_statement(sort, key is not None), keys)
     if low is not None:
         bound["low"], bound["low_id"] = low
@@ -173,14 +172,8 @@ def home_keys_statement(sort: str, from_key: bool) -> Select:
     ``:size`` keys a source, the bound is the batch's last row: the walks then read the batch's rows and none
     below. PostgreSQL picks it out of the keys (up to ``:size`` a source), which never come to the service."""
     column = SORT_COLUMNS[sort]
-    conditions = [after(column)] if from_key else []
-    # A followee's posts in the reader's walked subwikis are not passed over here (their walks must otherwise read
-    # down past every such post, most of a followee's when they post where the reader reads): each of those posts
-    # is a row of the feed, and one that a subwiki's walk finds too is counted once (DISTINCT). The keys are then
-    # rows of the feed, each once, and the bound, the ``:size``-th best of them, is never above the batch's last.
-    keys = _walks(sort, (column, POST.id), conditions, bindparam("per_source"), "skip_unwalked_subwikis")
-    unique = select(keys).distinct().subquery("unique_keys")
-    ordered = select(unique).order_by(unique.c[column.key].desc(), unique.c.id.desc())
+    keys = _walks(sort, (column, POST.id), [after(column)] if from_key else [], bindparam("per_source"))
+    ordered = select(keys).order_by(keys.c[column.key].desc(), keys.c.id.desc())
     return ordered.offset(bindparam("nth")).limit(literal_column("1"))  # no value of its own: run on psycopg
 
 
@@ -210,13 +203,12 @@ def _home_statement(sort: str, conditions: list, size) -> Select:
     return select(merged).order_by(key.desc(), merged.c.id.desc()).limit(size)
 
 
-def _walks(sort: str, columns: tuple, conditions: list, limit, followees_skip: str = "skip_subwikis") -> Select:
+def _walks(sort: str, columns: tuple, conditions: list, limit) -> Select:
     """For each home source still walked, its rows meeting ``conditions`` in feed order, ``limit`` each
     (``LATERAL``): each subwiki of ``:walk_subwikis`` and each person of ``:walk_followees``
     walks its own ``(source, sort key, id)`` index. A followee's post in a subwiki of ``:skip_subwikis``
     (the reader's own, and those capped on this page) is left to that subwiki; a subwiki's post by an
-    author of ``:skip_authors`` (capped on this page; ``:skip_anonymous``, erased authors) is passed over.
-    ``followees_skip``: the parameter naming the subwikis a followee's walk passes over."""
+    author of ``:skip_authors`` (capped on this page; ``:skip_anonymous``, erased authors) is passed over."""
     column = SORT_COLUMNS[sort]
     anonymous = and_(POST.author_id.is_(None), not_(bindparam("skip_anonymous")))
     only = {
@@ -224,7 +216,7 @@ def _walks(sort: str, columns: tuple, conditions: list, limit, followees_skip: s
             POST.subwiki_id,
             or_(anonymous, not_(POST.author_id == any_(bindparam("skip_authors", type_=IDS)))),
         ),
-        "walk_followees": (POST.author_id, not_(POST.subwiki_id == any_(bindparam(followees_skip, type_=IDS)))),
+        "walk_followees": (POST.author_id, not_(POST.subwiki_id == any_(bindparam("skip_subwikis", type_=IDS)))),
     }
 
     def walks(sources: str) -> Select:
