@@ -28,26 +28,17 @@ answer is kept for at most ``COMMUNITIES_KEPT_ANSWERS_SECONDS``.
 
 from __future__ import annotations
 
-import re
-import weakref
-
-from sqlalchemy import event, inspect
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, sessionmaker
 
 from communities.models import Membership, Subwiki
-from svclib.db.transaction import EVERYTHING, touch
 from svclib.kept import KeptAnswers
+from svclib.kept.touching import record_touches
 
 CHANNEL = "communities_changed"
 READ_FROM = {Subwiki.__tablename__, Membership.__tablename__}
 # The columns of a subwiki's summary (``get_subwikis``); a change to any other leaves summaries kept.
 SUMMARY_COLUMNS = ("slug", "name", "summary", "member_count", "post_count", "created_at")
-NAMES_READ_FROM = re.compile(rf"\b({'|'.join(sorted(READ_FROM))})\b", re.IGNORECASE)
-FLUSHING = "kept_flushing"  # in session.info while a flush writes the rows _flushing has seen
-# The session whose transaction each connection carries: a statement on the connection is that transaction's.
-_SESSIONS: weakref.WeakKeyDictionary[Connection, Session] = weakref.WeakKeyDictionary()
 
 
 def kept_answers() -> KeptAnswers:
@@ -66,18 +57,10 @@ def page_tag(subwiki_id: str) -> str:
 
 def touches(sessions: sessionmaker) -> None:
     """Record, in each transaction of ``sessions``, the subwikis its changes touch (``svclib.kept``)."""
-    event.listen(sessions, "after_begin", _began)
-    event.listen(sessions, "before_flush", _flushing)
-    event.listen(sessions, "after_flush", _flushed)
-    event.listen(sessions.kw["bind"], "before_execute", _executing)
+    record_touches(sessions, _flushed_tags, READ_FROM)
 
 
-def _began(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
-    _SESSIONS[connection] = session
-
-
-def _flushing(session: Session, _context, _instances) -> None:
-    session.info[FLUSHING] = True
+def _flushed_tags(session: Session) -> set[str]:
     tags = set()
     for row in (*session.new, *session.deleted):
         if isinstance(row, Subwiki):
@@ -89,12 +72,7 @@ def _flushing(session: Session, _context, _instances) -> None:
             tags |= _changed(session, row)
         elif isinstance(row, Membership):
             tags.add(page_tag(row.subwiki_id))
-    if tags:
-        touch(session, tags)
-
-
-def _flushed(session: Session, _context) -> None:
-    session.info.pop(FLUSHING, None)
+    return tags
 
 
 def _changed(session: Session, row: Subwiki) -> set[str]:
@@ -107,21 +85,3 @@ def _changed(session: Session, row: Subwiki) -> set[str]:
     if any(state.attrs[name].history.has_changes() for name in SUMMARY_COLUMNS):
         tags |= {summary_tag(slug) for slug in (row.slug, *state.attrs.slug.history.deleted)}
     return tags
-
-
-def _executing(connection: Connection, statement, *_) -> None:
-    """A statement changing rows of the subwikis or memberships tables in a transaction, other than a flush's:
-    every answer, since which subwikis it reaches is not known without reading them."""
-    if getattr(statement, "is_dml", False):
-        if getattr(getattr(statement, "table", None), "name", None) not in READ_FROM:
-            return
-    elif not isinstance(statement, TextClause) or not _writes_read_from(statement.text):
-        return
-    session = _SESSIONS.get(connection)
-    if session is not None and not session.info.get(FLUSHING):
-        touch(session, EVERYTHING)
-
-
-def _writes_read_from(sql: str) -> bool:
-    """Whether SQL written out may change the tables answers are read from (anything but a select naming them)."""
-    return NAMES_READ_FROM.search(sql) is not None and not sql.lstrip().lower().startswith("select")

@@ -21,24 +21,16 @@ nothing at all (``Database.quietly``), as before.
 
 from __future__ import annotations
 
-import re
-import weakref
-
-from sqlalchemy import event, inspect
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, sessionmaker
 
 from identity.models import Block, User
-from svclib.db.transaction import EVERYTHING, touch
+from svclib.kept.touching import record_touches
 
 NAMES = "names"
 OTHER = "o"
 NAME_COLUMNS = ("username", "display_name", "erased_at")
 READ_FROM = {User.__tablename__, Block.__tablename__}
-NAMES_READ_FROM = re.compile(rf"\b({'|'.join(sorted(READ_FROM))})\b", re.IGNORECASE)
-FLUSHING = "kept_flushing"  # in session.info while a flush writes the rows _flushing has seen
-_SESSIONS: weakref.WeakKeyDictionary[Connection, Session] = weakref.WeakKeyDictionary()
 
 
 def blocks_tag(person_id: str) -> str:
@@ -52,18 +44,10 @@ def people_tags(seen_by: str | None) -> set[str]:
 
 def touches(sessions: sessionmaker) -> None:
     """Record, in each transaction of ``sessions``, what its changes touch (``svclib.kept``)."""
-    event.listen(sessions, "after_begin", _began)
-    event.listen(sessions, "before_flush", _flushing)
-    event.listen(sessions, "after_flush", _flushed)
-    event.listen(sessions.kw["bind"], "before_execute", _executing)
+    record_touches(sessions, _flushed_tags, READ_FROM, elsewhere={OTHER})
 
 
-def _began(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
-    _SESSIONS[connection] = session
-
-
-def _flushing(session: Session, _context, _instances) -> None:
-    session.info[FLUSHING] = True
+def _flushed_tags(session: Session) -> set[str]:
     tags = set()
     for row in (*session.new, *session.deleted):
         tags.add(_row_tag(row) if not isinstance(row, User) else NAMES)
@@ -75,26 +59,8 @@ def _flushing(session: Session, _context, _instances) -> None:
                 tags.add(NAMES if named else OTHER)
         elif session.is_modified(row):
             tags.add(_row_tag(row))
-    if tags:
-        touch(session, tags)
+    return tags
 
 
 def _row_tag(row) -> str:
     return blocks_tag(row.blocker_id) if isinstance(row, Block) else OTHER
-
-
-def _flushed(session: Session, _context) -> None:
-    session.info.pop(FLUSHING, None)
-
-
-def _executing(connection: Connection, statement, *_) -> None:
-    """A statement written out in a transaction, other than a flush's: one changing the users or blocks tables
-    touches everything; one changing another table, ``o``."""
-    session = _SESSIONS.get(connection)
-    if session is None or session.info.get(FLUSHING):
-        return
-    if getattr(statement, "is_dml", False):
-        name = getattr(getattr(statement, "table", None), "name", None)
-        touch(session, EVERYTHING if name in READ_FROM else {OTHER})
-    elif isinstance(statement, TextClause) and not statement.text.lstrip().lower().startswith("select"):
-        touch(session, EVERYTHING if NAMES_READ_FROM.search(statement.text) else {OTHER})

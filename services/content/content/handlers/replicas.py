@@ -113,15 +113,14 @@ def record_quality(tx: Transaction, post: dict) -> None:
     changes nothing. One UPDATE: concurrent changes of one post's quality wait for each other's row lock and
     then test the version again, so the newest stays whatever the order. The post's ``updated_at`` (its
     last edit) is left as it is; its search document is not made again (none of its sources is set)."""
-    # A prebuilt Core statement on the transaction's connection: one arrives per vote.
-    params = {"post_id": post["id"], "new_quality": float(post["quality"]), "new_version": int(post["version"])}
-    tx.connection.execute(_SET_QUALITY, params)
+    record_qualities(tx, [post])
 
 
 def record_qualities(tx: Transaction, posts: list[dict]) -> None:
     """Several posts' qualities from one event (``post_qualities_changed``), each as :func:`record_quality` keeps
     one, in one statement run for them all; in the order of their ids, so that two such events sharing posts
-    take their rows' locks in the same order and never wait for each other in a circle."""
+    take their rows' locks in the same order and never wait for each other in a circle. A prebuilt Core statement
+    on the transaction's connection: one such event arrives per vote."""
     params = [
         {"post_id": post["id"], "new_quality": float(post["quality"]), "new_version": int(post["version"])}
         for post in sorted(posts, key=lambda post: post["id"])
