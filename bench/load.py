@@ -57,11 +57,11 @@ def kept_sessions(identity_url: str, usernames: list[str]) -> dict[str, str]:
     """A session for each reader, as a sign-in before the run would have left it (identity's ``sessions`` row:
     the token's SHA-256, 30 days to live), written straight into identity's database as the seed writes its
     rows: 10,000 sign-ins through the gateway would take argon2 minutes. ``{username: token}``."""
-    tokens = {name: secrets.token_urlsafe(32) for name in usernames}
     now = datetime.now(UTC)
     expires = now + timedelta(days=30)
     with psycopg.connect(identity_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         ids = dict(conn.execute("SELECT username, id FROM users WHERE username = ANY(%s)", (usernames,)).fetchall())
+        tokens = {name: secrets.token_urlsafe(32) for name in ids}
         with conn.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO sessions (id, user_id, token_hash, expires_at, created_at, updated_at)"
@@ -69,10 +69,9 @@ def kept_sessions(identity_url: str, usernames: list[str]) -> dict[str, str]:
                 [
                     (uuid.uuid4().hex, ids[name], hashlib.sha256(token.encode()).hexdigest(), expires, now, now)
                     for name, token in tokens.items()
-                    if name in ids
                 ],
             )
-    return {name: token for name, token in tokens.items() if name in ids}
+    return tokens
 
 
 def visit_data(urls: dict[str, str], seeded, scale: float, path) -> dict:
@@ -81,9 +80,10 @@ def visit_data(urls: dict[str, str], seeded, scale: float, path) -> dict:
     readers = min(readers, len(seeded.users))
     with psycopg.connect(urls["content"].replace("postgresql+psycopg://", "postgresql://")) as conn:
         posts = conn.execute("SELECT id, subwiki_slug FROM posts ORDER BY random() LIMIT 5000").fetchall()
-    sessions = kept_sessions(urls["identity"], [f"user{i}" for i in range(readers)])
+    names = [f"user{i}" for i in range(readers)]
+    sessions = kept_sessions(urls["identity"], names)
     data = {
-        "readers": [f"user{i}" for i in range(readers)],
+        "readers": names,
         "sessions": sessions,
         "password": "benchmark password",
         "slugs": [slug for _, slug in seeded.subwikis],

@@ -43,7 +43,7 @@ VISIT_LENGTH = 20
 # past its 30 days) is an assumption, not a measured figure; until 2026-12-06 every visit signed in.
 SIGN_IN_SHARE = 0.1
 
-# Seconds a user pauses between two requests, on average (LOAD_THINK_MS). None by default: "concurrency 16" is
+# Seconds a user pauses between two requests, on average (LOAD_THINK_MS). No pause by default: "concurrency 16" is
 # sixteen requests in flight, the stack's capacity under the mix. Until 2026-12-06 every user paused 0 to
 # 200 ms, which capped a run at 16 / (0.1 s + latency), about 140 req/s, whatever the stack could do.
 THINK_SECONDS = float(os.environ.get("LOAD_THINK_MS") or 0) / 1000
