@@ -410,3 +410,59 @@ def test_a_missing_post_with_its_discussion_is_404(client, services, remote):
     serve_a_post_and_its_discussion(services)
     services.on("content", "post_page", remote("NotFound", "No such post."))
     assert client.get("/api/v1/posts/p9?comments=quality").status_code == 404
+
+
+def test_a_visitor_s_comments_are_named_by_content_and_by_identity_only_where_content_cannot(client, services, auth):
+    """Content's page holds its commenters' names (``people``): a visitor's page asks identity only about the
+    authors it does not name, and nothing when it names them all (so it is shown while identity is away); a
+    signed-in reader's asks identity about every author, in the call that says whom the reader blocked."""
+    reply = {**COMMENT, "id": "c2", "parent_id": "c1", "author_id": "u2", "children": []}
+    page = {
+        "items": [{**COMMENT, "children": [reply], "more_replies": 0}],
+        "next_cursor": None,
+        "people": {"u1": {"username": "ann", "display_name": "Ann"}},
+    }
+    services.on("content", "list_comments", lambda *args: copy.deepcopy(page))
+    asked = []
+
+    def get_people(ids, seen_by=None):
+        asked.append((ids, seen_by))
+        people = {"u1": {"username": "ann", "display_name": "Ann"}, "u2": {"username": "bob", "display_name": "Bob"}}
+        return {i: {**people[i], **({"blocked": i == "u2"} if seen_by else {})} for i in ids}
+
+    services.on("identity", "get_people", get_people)
+    shown = client.get("/api/v1/posts/p1/comments").get_json()
+    assert "people" not in shown
+    top = shown["items"][0]
+    assert top["author"] == {"id": "u1", "username": "ann", "display_name": "Ann"}
+    assert top["children"][0]["author"] == {"id": "u2", "username": "bob", "display_name": "Bob"}
+    assert asked == [(["u2"], None)]
+
+    page["people"]["u2"] = {"username": "bob", "display_name": "Bob"}
+    services.on("identity", "get_people", identity_away)
+    assert client.get("/api/v1/posts/p1/comments").get_json() == shown
+
+    services.on("identity", "get_people", get_people)
+    asked.clear()
+    signed_in = client.get("/api/v1/posts/p1/comments", headers=auth).get_json()["items"][0]
+    assert asked == [(["u1", "u2"], "u1")]
+    assert (top["blocked"], signed_in["children"][0]["blocked"]) == (False, True)
+
+
+def test_a_visitor_s_post_page_is_named_by_content(client, services):
+    """``GET /posts/{id}?comments=``: the post's author named by content's answer (``author_names``) and the
+    commenters by its page; identity is asked nothing for a visitor when content names everyone."""
+    page = {
+        "items": [{**COMMENT, "author_id": "u2", "children": [], "more_replies": 0}],
+        "next_cursor": None,
+        "people": {"u2": {"username": "bob", "display_name": "Bob"}},
+    }
+    post = {**POST, "author_names": {"username": "ann", "display_name": "Ann"}}
+    services.on("content", "post_page", lambda *args: {"post": dict(post), "comments": copy.deepcopy(page)})
+    services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
+    services.on("identity", "get_people", identity_away)
+    shown = client.get("/api/v1/posts/p1?comments=new").get_json()
+    assert shown["author"] == {"id": "u1", "username": "ann", "display_name": "Ann"}
+    assert shown["comments"]["items"][0]["author"] == {"id": "u2", "username": "bob", "display_name": "Bob"}
+    assert "author_names" not in shown and "people" not in shown["comments"]
+    assert "identity" not in {call[0] for call in services.calls}

@@ -76,11 +76,28 @@ def _shown(node: dict, names: dict, blocked: set) -> dict:
     return shown
 
 
+def unnamed_authors(comments: Answer) -> list[str]:
+    """The page's authors whose names content's page does not hold (``people``): identity names them."""
+    held = comments.value.get("people") or {}
+    return [author for author in comments.authors if author not in held]
+
+
+def _names(comments: Answer, found: dict) -> dict[str, dict | None]:
+    """Each of the page's authors named: by identity's answer (``found``) when it was asked, else by content's copy
+    of their names (the page's ``people``); an author neither holds (erased) is None."""
+    held = comments.value.get("people") or {}
+    names = named(found, comments.authors)
+    for author, name in names.items():
+        if name is None and author not in found and author in held:
+            names[author] = {"id": author, **held[author]}
+    return names
+
+
 def _page_json(comments: Answer, people: Answer | None, next_cursor: str | None) -> bytes:
     """The response's body: the page's comments with their authors named and, for a signed-in reader, marked
     ``blocked`` where they blocked the author; walked with a stack (never recursing on a thread's shape)."""
     found = people.value if people is not None else {}
-    names = named(found, comments.authors)
+    names = _names(comments, found)
     blocked = {i for i, person in found.items() if person.get("blocked")}
     items = [_shown(node, names, blocked) for node in comments.value["items"]]
     stack = list(zip(comments.value["items"], items, strict=True))
@@ -113,12 +130,19 @@ def _seen_by() -> dict:
     return {"seen_by": caller["id"]} if caller else {}
 
 
+def _identity_asked(comments: Answer, seen_by: dict) -> list[str]:
+    """Whom identity is asked about for a page: for a signed-in reader every author, in the call that says whom
+    the reader blocked (at once after a block, which content's copy would learn a moment later); for a visitor
+    only the authors content's page does not name."""
+    return comments.authors if seen_by else unnamed_authors(comments)
+
+
 def _discussion_body(comments: Answer) -> Response:
-    """A page (or a whole thread) of comments read through content, its authors named through identity in the
-    same call that says whom the signed-in reader blocked."""
-    people = None
-    if comments.authors:
-        people = services().call("identity", "get_people", comments.authors, _present=Answer, **_seen_by())
+    """A page (or a whole thread) of comments read through content, its authors named by content's page, and
+    through identity where ``_identity_asked`` says."""
+    seen_by = _seen_by()
+    asked = _identity_asked(comments, seen_by)
+    people = services().call("identity", "get_people", asked, _present=Answer, **seen_by) if asked else None
     return Response(_comments_json(comments, people), mimetype="application/json")
 
 
@@ -130,21 +154,25 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
     """``GET /posts/{id}?comments=<sort>``: the post (as ``GET /posts/{id}`` gives it, with content's numbers) with
     a page of its discussion (as ``GET /posts/{id}/comments`` gives it) in one answer, from two rounds of calls:
     content's post and comment page in one call (``post_page``: the page presented once, and its body made once
-    with ``BODIES``, while content answers it the same, whoever reads the post); then, at once, identity naming
-    the post's author and the commenters in one call (with whom the reader blocked) and communities' subwiki."""
+    with ``BODIES``, while content answers it the same, whoever reads the post); then, at once, communities'
+    subwiki and, where ``_identity_asked`` says (for a visitor, only whom content's answer does not name), identity
+    naming the post's author and the commenters in one call (with whom the reader blocked)."""
     rpc = services()
     seen_by = _seen_by()
     asked = (post_id, seen_by.get("seen_by"), sort, FIRST_PAGE, cursor)
     page = rpc.call("content", "post_page", *asked, _present=discussion, _part="comments")
     found, comments = page["post"], page["comments"]
-    author = found["author_id"]
-    wanted = sorted({*comments.authors, author} - {None})
+    author, held = found["author_id"], found.get("author_names")
+    wanted = sorted({*_identity_asked(comments, seen_by), *([author] if seen_by or not held else [])} - {None})
     if wanted:
         names_call = rpc.start("identity", "get_people", wanted, _present=Answer, **seen_by)
         people, subwikis = rpc.gather(names_call, presenters.subwikis_of(rpc, [found]))
     else:
         people, (subwikis,) = None, rpc.gather(presenters.subwikis_of(rpc, [found]))
-    names = named(people.value if people is not None else {}, [author] if author else [])
+    answered = people.value if people is not None else {}
+    names = named(answered, [author] if author else [])
+    if author and author not in answered and held:
+        names[author] = {"id": author, **held}
     post = current_app.json.dumps(presenters.shown(found, names, subwikis), separators=(",", ":"))
     post = post.encode()
     return Response(post[:-1] + b',"comments":' + _comments_json(comments, people) + b"}", mimetype="application/json")

@@ -18,6 +18,11 @@ Their tag is ``c:<post id>``, touched by:
 - any other statement that changes the comments or posts tables (an account's erasure empties its
   comments' authors): every kept page.
 
+A page also holds its authors' names (``person_names``): each author's tag is ``n:<person id>``, touched by a
+change to that person's names through the session (a rename); a statement changing or deleting names (an
+erasure) touches every kept page. A registration's new row touches none: no page held its names, and a page
+that lacks someone's names has them asked for where it is shown.
+
 Changes to any other table show on no comment page and touch nothing. A page is kept for at most
 ``CONTENT_KEPT_ANSWERS_SECONDS``.
 """
@@ -27,7 +32,7 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-from content.models import Comment, Post
+from content.models import Comment, PersonName, Post
 from svclib.db.transaction import EVERYTHING, touch
 from svclib.kept import KeptAnswers
 
@@ -44,6 +49,10 @@ def discussion_tag(post_id: str) -> str:
     return f"c:{post_id}"
 
 
+def names_tag(person_id: str) -> str:
+    return f"n:{person_id}"
+
+
 def touches(sessions: sessionmaker) -> None:
     """Record, in each transaction of ``sessions``, the discussions its changes touch (``svclib.kept``)."""
     event.listen(sessions, "before_flush", _flushing)
@@ -57,15 +66,17 @@ def _flushing(session: Session, _context, _instances) -> None:
             tags.add(discussion_tag(row.post_id))
         elif isinstance(row, Post) and row not in session.new:
             tags.add(discussion_tag(row.id))
+        elif isinstance(row, PersonName) and row not in session.new:
+            tags.add(names_tag(row.id))
     if tags:
         touch(session, tags)
 
 
 def _executing(state: ORMExecuteState) -> None:
-    """A statement changing rows of the comments or posts tables (not one object's flush): every page,
-    since which posts it reaches is not known without reading them."""
+    """A statement changing rows of the comments or posts tables, or changing or deleting names (not one
+    object's flush): every page, since which posts it reaches is not known without reading them."""
     if not (state.is_update or state.is_delete or state.is_insert):
         return
-    table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in READ_FROM:
+    table = getattr(getattr(state.statement, "table", None), "name", None)
+    if table in READ_FROM or (table == PersonName.__tablename__ and not state.is_insert):
         touch(state.session, EVERYTHING)

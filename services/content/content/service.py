@@ -31,7 +31,7 @@ from content.handlers import (
     votes,
 )
 from content.handlers import search as text_search
-from content.kept import CHANNEL, discussion_tag, kept_answers, touches
+from content.kept import CHANNEL, discussion_tag, kept_answers, names_tag, touches
 from content.models import KNOWN_USERS, RATE_LIMITS, Base
 from svclib import ratelimit, users
 from svclib.db import Database, parse_time, utcnow
@@ -202,9 +202,11 @@ class ContentService:
         """A post's page in one answer: the post as ``get_post`` gives it to the reader, and the page of its
         discussion ``list_comments`` gives (the kept one). The page is the answer's last part and goes as the
         text kept with it (``svclib.rpc.Parts``): the gateway knows a page it has shown before by that text,
-        while the post beside it differs from reader to reader (their vote)."""
+        while the post beside it differs from reader to reader (their vote). The post carries its author's names
+        as content holds them (``author_names``, None when it holds none), and the page its commenters'."""
         with self.db.reading() as tx:
             post = posts.get_post(tx, post_id, viewer_id)
+            post["author_names"] = discussion.author_names(tx, post["author_id"])
         return Parts(post=post, comments=self._comment_page(post_id, sort, limit, cursor))
 
     @rpc(expected_exceptions=DECLARED)
@@ -334,7 +336,9 @@ class ContentService:
 
         def read() -> tuple[dict, set[str]]:
             with self.db.reading() as tx:
-                return discussion.list_comments(tx, post_id, sort, limit, cursor), {discussion_tag(post_id)}
+                page = discussion.list_comments(tx, post_id, sort, limit, cursor)
+                named = discussion.name_authors(tx, page)
+            return page, {discussion_tag(post_id), *map(names_tag, named)}
 
         return self.kept.get_or_build(("comments", post_id, sort, limit, cursor), read, tagged=True)
 
@@ -366,7 +370,8 @@ class ContentService:
         def read() -> tuple[dict, set[str]]:
             with self.db.reading() as tx:
                 thread = discussion.comment_thread(tx, comment_id)
-            return thread, {discussion_tag(thread["post_id"])}
+                named = discussion.name_authors(tx, thread)
+            return thread, {discussion_tag(thread["post_id"]), *map(names_tag, named)}
 
         return self.kept.get_or_build(("thread", comment_id), read, tagged=True)
 

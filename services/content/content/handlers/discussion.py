@@ -3,6 +3,10 @@ level, built into threads without recursing; and a whole thread (``comment_threa
 
 Rows are read as plain tuples (``ROW``) and shown without a schema per comment (``row_view``); removed
 comments keep their place, emptied.
+
+A page carries its authors' names (``people``: username and display name by id, content's copy kept from
+identity's events, ``person_names``), so that it is shown without asking identity; an author whose names
+content does not hold yet is left out of it, and named by whoever shows the page.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from sqlalchemy import bindparam, func, literal, select, tuple_, union_all
 from content.exceptions import Invalid, NotFound
 from content.handlers import access
 from content.handlers.comments import MAX_DEPTH, SHOWN
-from content.models import Comment
+from content.models import Comment, PersonName
 from svclib import pagination
 from svclib.db import Transaction
 
@@ -172,3 +176,38 @@ def comment_thread(tx: Transaction, comment_id: str) -> dict:
     replies = [row for row in thread if row.id != root.id and row.parent_id is not None]
     (item,) = _threads([root], replies, SORTS["quality"][0])
     return {"items": [{**item, "more_replies": 0}], "next_cursor": None, "post_id": root.post_id}
+
+
+def authors(page: dict) -> list[str]:
+    """The ids of the people who wrote a page's comments (a removed comment or an erased author has none)."""
+    found, stack = set(), list(page["items"])
+    while stack:
+        node = stack.pop()
+        if node["author_id"]:
+            found.add(node["author_id"])
+        stack.extend(node["children"])
+    return sorted(found)
+
+
+def name_authors(tx: Transaction, page: dict) -> list[str]:
+    """Add the page's authors' names it holds (``people``) and answer the authors' ids, named or not."""
+    wanted = authors(page)
+    rows = (
+        tx.connection.execute(
+            select(PersonName.id, PersonName.username, PersonName.display_name).where(PersonName.id.in_(wanted))
+        ).all()
+        if wanted
+        else []
+    )
+    page["people"] = {row.id: {"username": row.username, "display_name": row.display_name} for row in rows}
+    return wanted
+
+
+def author_names(tx: Transaction, author_id: str | None) -> dict | None:
+    """A post's author's names as content holds them, None when it holds none (or the author is erased)."""
+    if not author_id:
+        return None
+    row = tx.connection.execute(
+        select(PersonName.username, PersonName.display_name).where(PersonName.id == author_id)
+    ).first()
+    return {"username": row.username, "display_name": row.display_name} if row else None

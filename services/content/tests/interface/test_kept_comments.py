@@ -55,6 +55,9 @@ def kept_page(container, kept, post_id: str, sort: str = "new") -> dict:
     return found["page"]
 
 
+ANN = {"username": "ann", "display_name": "ann"}
+
+
 def test_a_page_is_kept_until_a_change_to_its_discussion_commits(content):
     container, kept = content
     rivers = {"subwiki_id": uuid.uuid4().hex, "subwiki": "rivers"}
@@ -133,7 +136,7 @@ def test_a_post_s_page_comes_in_one_answer_with_the_kept_comment_page(content, c
     assert kept.stats()["hits"] == hits + 2
     for reader, answer in seen.items():
         assert list(answer) == ["post", "comments"]
-        assert answer["post"] == call(container, "get_post", post["id"], reader)
+        assert answer["post"] == {**call(container, "get_post", post["id"], reader), "author_names": ANN}
         assert answer["comments"] is page
     assert (seen[bob]["post"]["my_vote"], seen[ann]["post"]["my_vote"]) == (1, 0)
     shown = seen[bob]["post"]
@@ -150,3 +153,47 @@ def test_a_post_s_page_comes_in_one_answer_with_the_kept_comment_page(content, c
     assert after["post"]["comment_count"] == 2
     again = kept_page(container, kept, post["id"])
     assert call(container, "post_page", post["id"], None, "new")["comments"] is again
+
+
+def test_a_page_names_its_authors_until_one_of_them_is_renamed(content, config):
+    """A page holds its commenters' names as content keeps them from identity's events (``people``), and a post's
+    page its author's (``author_names``): shown without asking identity. A commenter's rename drops the kept page;
+    someone else's leaves it kept. An author whose names content does not hold is left for the gateway to name."""
+    container, kept = content
+    rivers = {"subwiki_id": uuid.uuid4().hex, "subwiki": "rivers"}
+    ann, bob = member(container, rivers, "ann"), member(container, rivers, "bob")
+    post = call(container, "create_post", ann, "rivers", "text", "Rivers", body="Talk.")
+    call(container, "create_comment", bob, post["id"], "First.")
+    page = kept_page(container, kept, post["id"])
+    assert page["people"] == {bob: {"username": "bob", "display_name": "bob"}}
+    assert call(container, "post_page", post["id"], None, "new")["post"]["author_names"] == ANN
+
+    # the post's author, no commenter, renamed: the page stays kept; the post's page names them anew
+    renamed = {"id": ann, "username": "annie", "display_name": "Annie", "profile_version": 2}
+    announce(container, "handle_user_updated", "identity", "user_updated", {"user": renamed})
+    assert wait_until(lambda: call(container, "get_post", post["id"])["author_id"] == ann)
+    answer = call(container, "post_page", post["id"], None, "new")
+    assert answer["post"]["author_names"] == {"username": "annie", "display_name": "Annie"}
+    hits = kept.stats()["hits"]
+    assert call(container, "list_comments", post["id"], "new") is page
+    assert kept.stats()["hits"] == hits + 1
+
+    # a commenter renamed: the page is dropped and read again with the new names
+    renamed = {"id": bob, "username": "robert", "display_name": "Robert", "profile_version": 2}
+    announce(container, "handle_user_updated", "identity", "user_updated", {"user": renamed})
+    assert wait_until(
+        lambda: call(container, "list_comments", post["id"], "new")["people"][bob]["username"] == "robert"
+    )
+    assert call(container, "list_comments", post["id"], "new")["people"][bob]["display_name"] == "Robert"
+
+    # names content does not hold (the commenter's registration not heard of): the page leaves them out
+    carl = uuid.uuid4().hex
+    first = call(container, "list_comments", post["id"], "new")["items"][0]["id"]
+    other = StandaloneDatabase(Base.metadata, config["CONTENT_DATABASE_URL"], changes_channel=CHANNEL, touches=touches)
+    try:
+        with other.transaction() as tx:
+            tx.session.get(Comment, first).author_id = carl
+    finally:
+        other.dispose()
+    assert wait_until(lambda: call(container, "list_comments", post["id"], "new")["items"][0]["author_id"] == carl)
+    assert call(container, "list_comments", post["id"], "new")["people"] == {}
