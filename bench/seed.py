@@ -150,6 +150,20 @@ def seed(
             ["id", "username", "registered_at", "erased_at"],
             ((u, f"user{i}", now - timedelta(days=60), None) for i, u in enumerate(users)),
         )
+    # Content's copies of the names its listed posts and comment pages show, as identity's and communities'
+    # events leave them (``person_names``, ``subwiki_names``).
+    _copy(
+        urls["content"],
+        "person_names",
+        ["id", "username", "display_name", "version", "created_at", "updated_at"],
+        ((u, f"user{i}", f"User {i}", 0, now, now) for i, u in enumerate(users)),
+    )
+    _copy(
+        urls["content"],
+        "subwiki_names",
+        ["id", "slug", "name", "revision", "created_at", "updated_at"],
+        ((sid, slug, slug.replace("_", " ").title(), 1, now, now) for sid, slug in subwikis),
+    )
     memberships: list[tuple[str, str, str]] = [(reader, sid, slug) for sid, slug in subwikis[:50]]
     follows: list[tuple[str, str]] = [(reader, f) for f in users[1:101]]
     for member in users[1 : max(1, min(readers, len(users)))]:
