@@ -202,11 +202,14 @@ class ContentService:
         """A post's page in one answer: the post as ``get_post`` gives it to the reader, and the page of its
         discussion ``list_comments`` gives (the kept one). The page is the answer's last part and goes as the
         text kept with it (``svclib.rpc.Parts``): the gateway knows a page it has shown before by that text,
-        while the post beside it differs from reader to reader (their vote). The post carries its author's names
-        as content holds them (``author_names``, None when it holds none), and the page its commenters'."""
+        while the post beside it differs from reader to reader (their vote). The page carries its commenters' names
+        as content holds them, and for a visitor (no ``viewer_id``) the post its author's (``author_names``, None
+        when content holds none): the gateway names a signed-in reader's page through identity, which says whom
+        the reader blocked."""
         with self.db.reading() as tx:
             post = posts.get_post(tx, post_id, viewer_id)
-            post["author_names"] = discussion.author_names(tx, post["author_id"])
+            if viewer_id is None:
+                post["author_names"] = discussion.author_names(tx, post["author_id"])
         return Parts(post=post, comments=self._comment_page(post_id, sort, limit, cursor))
 
     @rpc(expected_exceptions=DECLARED)
