@@ -448,6 +448,11 @@ def test_a_visitor_s_comments_are_named_by_content_and_by_identity_only_where_co
     assert asked == [(["u1", "u2"], "u1")]
     assert (top["blocked"], signed_in["children"][0]["blocked"]) == (False, True)
 
+    # identity no longer knows u2 (erased) while content's page still names them: identity's answer stands
+    services.on("identity", "get_people", lambda ids, seen_by=None: {"u1": {"username": "ann", "display_name": "Ann"}})
+    erased = client.get("/api/v1/posts/p1/comments", headers=auth).get_json()["items"][0]["children"][0]
+    assert erased["author"] is None
+
 
 def test_a_visitor_s_post_page_is_named_by_content(client, services):
     """``GET /posts/{id}?comments=``: the post's author named by content's answer (``author_names``) and the

@@ -82,22 +82,22 @@ def unnamed_authors(comments: Answer) -> list[str]:
     return [author for author in comments.authors if author not in held]
 
 
-def _names(comments: Answer, found: dict) -> dict[str, dict | None]:
-    """Each of the page's authors named: by identity's answer (``found``) when it was asked, else by content's copy
-    of their names (the page's ``people``); an author neither holds (erased) is None."""
-    held = comments.value.get("people") or {}
+def _names(comments: Answer, found: dict, visitor: bool) -> dict[str, dict | None]:
+    """Each of the page's authors named. For a visitor, by content's copy of their names (the page's ``people``) or,
+    for those it does not hold, by identity's answer (``found``); for a signed-in reader, identity was asked about
+    every author and its answer alone names them. An author nobody names (erased) is None."""
     names = named(found, comments.authors)
-    for author, name in names.items():
-        if name is None and author not in found and author in held:
-            names[author] = {"id": author, **held[author]}
+    if visitor:
+        held = comments.value.get("people") or {}
+        names.update((author, {"id": author, **held[author]}) for author in comments.authors if author in held)
     return names
 
 
-def _page_json(comments: Answer, people: Answer | None, next_cursor: str | None) -> bytes:
+def _page_json(comments: Answer, people: Answer | None, visitor: bool, next_cursor: str | None) -> bytes:
     """The response's body: the page's comments with their authors named and, for a signed-in reader, marked
     ``blocked`` where they blocked the author; walked with a stack (never recursing on a thread's shape)."""
     found = people.value if people is not None else {}
-    names = _names(comments, found)
+    names = _names(comments, found, visitor)
     blocked = {i for i, person in found.items() if person.get("blocked")}
     items = [_shown(node, names, blocked) for node in comments.value["items"]]
     stack = list(zip(comments.value["items"], items, strict=True))
@@ -114,12 +114,12 @@ def _page_json(comments: Answer, people: Answer | None, next_cursor: str | None)
 BODIES = Presented(max_entries=64)
 
 
-def _comments_json(comments: Answer, people: Answer | None) -> bytes:
+def _comments_json(comments: Answer, people: Answer | None, visitor: bool) -> bytes:
     """A page's body, made once while content and identity answer the same (``BODIES``)."""
-    key = (comments, people)
+    key = (comments, people, visitor)
     made = BODIES.get(key)
     if made is None:
-        made = _page_json(comments, people, comments.value.get("next_cursor"))
+        made = _page_json(comments, people, visitor, comments.value.get("next_cursor"))
         BODIES.put(key, made)
     return made
 
@@ -143,7 +143,7 @@ def _discussion_body(comments: Answer) -> Response:
     seen_by = _seen_by()
     asked = _identity_asked(comments, seen_by)
     people = services().call("identity", "get_people", asked, _present=Answer, **seen_by) if asked else None
-    return Response(_comments_json(comments, people), mimetype="application/json")
+    return Response(_comments_json(comments, people, not seen_by), mimetype="application/json")
 
 
 # The page GET /posts/{id}?comments= gives: GET /posts/{id}/comments' first page (the page content keeps).
@@ -175,7 +175,8 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
         names[author] = {"id": author, **held}
     post = current_app.json.dumps(presenters.shown(found, names, subwikis), separators=(",", ":"))
     post = post.encode()
-    return Response(post[:-1] + b',"comments":' + _comments_json(comments, people) + b"}", mimetype="application/json")
+    body = _comments_json(comments, people, not seen_by)
+    return Response(post[:-1] + b',"comments":' + body + b"}", mimetype="application/json")
 
 
 @bp.get("/posts/<post_id>/comments")
