@@ -54,12 +54,14 @@ def test_a_block_keeps_someone_from_following_replying_and_mentioning(api, wait_
     wait_until(lambda: api.post(comments, token=bob_token, json={"body": "Thanks."}).status_code == 201)
     assert api.put(f"{API}/users/{ann['username']}/follow", token=bob_token).status_code == 204
 
-    # the comments of someone the reader blocked are marked for that reader only
+    # the comments of someone the reader blocked are marked for that reader only (a reply sent before content
+    # heard of the first block went in, and is bob's too)
     assert api.put(f"{API}/me/blocks/{bob['username']}", token=ann_token).status_code == 204
     seen = {c["body"]: c["blocked"] for c in api.get(comments, token=ann_token).json()["items"]}
-    assert seen == {"Thanks.": True}
-    assert [c["blocked"] for c in api.get(comments, token=bob_token).json()["items"]] == [False]
-    assert [c["blocked"] for c in api.get(comments).json()["items"]] == [False]
+    assert seen["Thanks."] is True and set(seen) <= {"Thanks.", "Let me answer."} and all(seen.values())
+    for token in (bob_token, None):
+        marks = [c["blocked"] for c in api.get(comments, token=token).json()["items"]]
+        assert len(marks) == len(seen) and not any(marks)
     assert api.delete(f"{API}/me/blocks/{bob['username']}", token=ann_token).status_code == 204
 
     # erasure takes mutes and blocks with it, in both directions
