@@ -46,7 +46,7 @@ from sqlalchemy import text
 
 from bench import cpu
 from bench.feed import GROUPS, wrk
-from bench.seed import _copy, fresh_databases
+from bench.seed import _copy, fresh_databases, seed_names
 from content.handlers import recent_posts
 from content.handlers import search as content_search
 from content.models import Base as ContentBase
@@ -308,48 +308,6 @@ def seed_feed(urls: dict[str, str]) -> int:
         feed.execute("ANALYZE feed_posts")
         feed.commit()
     return count
-
-
-def seed_names(urls: dict[str, str], held: bool = True) -> dict:
-    """Content's copies of the names its listed posts show (``person_names``, ``subwiki_names``), as
-    identity's and communities' events would have left them: copied from their tables when content holds
-    none (a database seeded before content kept them is filled on its next run). ``held`` False empties them
-    instead, so that every post found is named by the feed's ``post_cards`` (the second call of a search
-    before content answered the names itself): the A of an A/B on the same rows."""
-    conninfo = {s: url.replace("postgresql+psycopg://", "postgresql://") for s, url in urls.items()}
-    with psycopg.connect(conninfo["content"]) as content:
-        if not held:
-            content.execute("DELETE FROM person_names")
-            content.execute("DELETE FROM subwiki_names")
-            content.commit()
-            return {"person_names": 0, "subwiki_names": 0}
-        sources = {
-            "person_names": (
-                "identity",
-                "SELECT id, username, display_name, now(), now() FROM users",
-                "id, username, display_name, created_at, updated_at",
-            ),
-            "subwiki_names": (
-                "communities",
-                "SELECT id, slug, name, revision, now(), now() FROM subwikis",
-                "id, slug, name, revision, created_at, updated_at",
-            ),
-        }
-        counts = {}
-        for target, (service, query, columns) in sources.items():
-            counts[target] = content.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
-            if counts[target]:
-                continue
-            with psycopg.connect(conninfo[service]) as source:
-                rows = source.execute(query).fetchall()
-            with content.cursor().copy(f"COPY {target} ({columns}) FROM STDIN") as write:
-                for row in rows:
-                    write.write_row(row)
-            counts[target] = len(rows)
-        content.commit()
-        content.execute("ANALYZE person_names")
-        content.execute("ANALYZE subwiki_names")
-    return counts
 
 
 MIXED_PAIRS = 200

@@ -150,20 +150,6 @@ def seed(
             ["id", "username", "registered_at", "erased_at"],
             ((u, f"user{i}", now - timedelta(days=60), None) for i, u in enumerate(users)),
         )
-    # Content's copies of the names its listed posts and comment pages show, as identity's and communities'
-    # events leave them (``person_names``, ``subwiki_names``).
-    _copy(
-        urls["content"],
-        "person_names",
-        ["id", "username", "display_name", "version", "created_at", "updated_at"],
-        ((u, f"user{i}", f"User {i}", 0, now, now) for i, u in enumerate(users)),
-    )
-    _copy(
-        urls["content"],
-        "subwiki_names",
-        ["id", "slug", "name", "revision", "created_at", "updated_at"],
-        ((sid, slug, slug.replace("_", " ").title(), 1, now, now) for sid, slug in subwikis),
-    )
     memberships: list[tuple[str, str, str]] = [(reader, sid, slug) for sid, slug in subwikis[:50]]
     follows: list[tuple[str, str]] = [(reader, f) for f in users[1:101]]
     for member in users[1 : max(1, min(readers, len(users)))]:
@@ -436,6 +422,8 @@ def seed(
         )
     with psycopg.connect(urls["content"].replace("postgresql+psycopg://", "postgresql://")) as conn:
         conn.execute("UPDATE posts SET comment_count = (SELECT count(*) FROM comments c WHERE c.post_id = posts.id)")
+    # Content's copies of the names its listed posts and comment pages show, as the events would leave them.
+    seed_names(urls)
     # Vacuumed and analysed now, so that autovacuum does not start on the bulk load while the bench measures.
     for url in urls.values():
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
@@ -459,6 +447,48 @@ LEMMY_COLUMNS = (
     "id, subwiki_id, subwiki_slug, subwiki_name, author_id, author_username, author_display_name, kind, title,"
     " url, image_file, published, up_count, down_count, comment_count, score, hot_rank FROM lemmy_posts"
 )
+
+
+def seed_names(urls: dict[str, str], held: bool = True) -> dict:
+    """Content's copies of the names its listed posts and comment pages show (``person_names``, ``subwiki_names``), as
+    identity's and communities' events would have left them: copied from their tables when content holds
+    none (a database seeded before content kept them is filled on its next run). ``held`` False empties them
+    instead, so that every post found is named by the feed's ``post_cards`` (the second call of a search
+    before content answered the names itself): the A of an A/B on the same rows."""
+    conninfo = {s: url.replace("postgresql+psycopg://", "postgresql://") for s, url in urls.items()}
+    with psycopg.connect(conninfo["content"]) as content:
+        if not held:
+            content.execute("DELETE FROM person_names")
+            content.execute("DELETE FROM subwiki_names")
+            content.commit()
+            return {"person_names": 0, "subwiki_names": 0}
+        sources = {
+            "person_names": (
+                "identity",
+                "SELECT id, username, display_name, now(), now() FROM users",
+                "id, username, display_name, created_at, updated_at",
+            ),
+            "subwiki_names": (
+                "communities",
+                "SELECT id, slug, name, revision, now(), now() FROM subwikis",
+                "id, slug, name, revision, created_at, updated_at",
+            ),
+        }
+        counts = {}
+        for target, (service, query, columns) in sources.items():
+            counts[target] = content.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+            if counts[target]:
+                continue
+            with psycopg.connect(conninfo[service]) as source:
+                rows = source.execute(query).fetchall()
+            with content.cursor().copy(f"COPY {target} ({columns}) FROM STDIN") as write:
+                for row in rows:
+                    write.write_row(row)
+            counts[target] = len(rows)
+        content.commit()
+        content.execute("ANALYZE person_names")
+        content.execute("ANALYZE subwiki_names")
+    return counts
 
 
 def lemmy_baseline(feed_url: str, now: datetime) -> None:

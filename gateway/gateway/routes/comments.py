@@ -43,15 +43,17 @@ class Answer:
     for as long as the service answers the same, so a body made from two answers is kept by the pair.
     Shared by every request that gets it: never changed."""
 
-    __slots__ = ("value", "authors")
+    __slots__ = ("value", "authors", "unnamed")
 
     def __init__(self, value):
         self.value = value
         self.authors: list[str] = []
+        self.unnamed: list[str] = []
 
 
 def discussion(page: dict) -> Answer:
-    """Content's page of comments with its authors' ids, sorted (the names to ask identity for)."""
+    """Content's page of comments with its authors' ids, sorted (the names to ask identity for), and those of them
+    the page does not name (``people``: identity names them for a visitor)."""
     answer, ids, stack = Answer(page), set(), list(page["items"])
     while stack:
         node = stack.pop()
@@ -59,6 +61,8 @@ def discussion(page: dict) -> Answer:
             ids.add(node["author_id"])
         stack.extend(node["children"])
     answer.authors = sorted(ids)
+    held = page.get("people") or {}
+    answer.unnamed = [author for author in answer.authors if author not in held]
     return answer
 
 
@@ -74,12 +78,6 @@ def _shown(node: dict, names: dict, blocked: set) -> dict:
         children=[],
     )
     return shown
-
-
-def unnamed_authors(comments: Answer) -> list[str]:
-    """The page's authors whose names content's page does not hold (``people``): identity names them."""
-    held = comments.value.get("people") or {}
-    return [author for author in comments.authors if author not in held]
 
 
 def _names(comments: Answer, found: dict, visitor: bool) -> dict[str, dict | None]:
@@ -134,7 +132,7 @@ def _identity_asked(comments: Answer, seen_by: dict) -> list[str]:
     """Whom identity is asked about for a page: for a signed-in reader every author, in the call that says whom
     the reader blocked (at once after a block, which content's copy would learn a moment later); for a visitor
     only the authors content's page does not name."""
-    return comments.authors if seen_by else unnamed_authors(comments)
+    return comments.authors if seen_by else comments.unnamed
 
 
 def _discussion_body(comments: Answer) -> Response:
