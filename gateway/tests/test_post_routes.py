@@ -240,26 +240,54 @@ def test_a_post_s_language_is_the_one_given_else_the_first_known_of_accept_langu
     assert refused.status_code == 400 and "language" in refused.get_json()["error"]["fields"]
 
 
-def test_a_signed_in_reader_s_comments_say_whom_they_blocked_from_the_same_call_as_the_names(client, services, auth):
+def blocking(*ids: str, complete: bool = True):
+    """identity's ``blocked_ids``: the reader blocked ``ids``."""
+    return lambda user_id: {"ids": sorted(ids), "complete": complete}
+
+
+def test_a_signed_in_reader_s_comments_say_whom_they_blocked_from_identity_beside_content_s_page(
+    client, services, auth
+):
+    """Whom the reader blocked comes from identity's ``blocked_ids``, started with content's page (not after it):
+    the names of authors content does not hold come from identity without ``seen_by``. An erased author is nobody
+    and never marked; a reader whose blocks identity did not list whole is answered as before, by ``get_people``
+    with ``seen_by`` about every author."""
     reply = {**COMMENT, "id": "c2", "parent_id": "c1", "author_id": "u2", "children": []}
-    page = {"items": [{**COMMENT, "children": [reply], "more_replies": 0}], "next_cursor": None}
+    gone = {**COMMENT, "id": "c3", "author_id": "u3", "children": [], "more_replies": 0}
+    page = {"items": [{**COMMENT, "children": [reply], "more_replies": 0}, gone], "next_cursor": None}
     services.on("content", "list_comments", lambda post_id, sort, limit, cursor: copy.deepcopy(page))
+    services.on("identity", "blocked_ids", blocking("u2", "u3"))
     asked = []
 
     def get_people(ids, seen_by=None):
-        asked.append(seen_by)
+        asked.append((ids, seen_by))
         found = {"u1": {"username": "ann", "display_name": "Ann"}, "u2": {"username": "bob", "display_name": "Bob"}}
         if seen_by is not None:
             found["u1"]["blocked"], found["u2"]["blocked"] = False, True
-        return found
+        return {i: found[i] for i in ids if i in found}
 
     services.on("identity", "get_people", get_people)
-    seen = client.get("/api/v1/posts/p1/comments", headers=auth).get_json()["items"][0]
+    items = client.get("/api/v1/posts/p1/comments", headers=auth).get_json()["items"]
+    seen, erased = items
     assert (seen["blocked"], seen["children"][0]["blocked"]) == (False, True)
     assert seen["children"][0]["author"] == {"id": "u2", "username": "bob", "display_name": "Bob"}
+    assert (erased["author"], erased["blocked"]) == (None, False)
+    assert asked == [(["u1", "u2", "u3"], None)]
+    assert [c[:2] for c in services.calls if c[1] != "authenticate"] == [
+        ("content", "list_comments"),
+        ("identity", "blocked_ids"),
+        ("identity", "get_people"),
+    ]
+    assert services.calls[[c[1] for c in services.calls].index("blocked_ids")][2] == ("u1",)
     anonymous = client.get("/api/v1/posts/p1/comments").get_json()["items"][0]
     assert (anonymous["blocked"], anonymous["children"][0]["blocked"]) == (False, False)
-    assert len(asked) == 2 and asked[0] is not None and asked[1] is None
+    assert asked[-1] == (["u1", "u2", "u3"], None)
+
+    services.on("identity", "blocked_ids", blocking("u9", complete=False))
+    asked.clear()
+    seen = client.get("/api/v1/posts/p1/comments", headers=auth).get_json()["items"][0]
+    assert (seen["blocked"], seen["children"][0]["blocked"]) == (False, True)
+    assert asked == [(["u1", "u2", "u3"], "u1")]
 
 
 def test_a_post_s_page_passes_on_how_many_edits_are_held_for_the_reader(client, services, auth):
@@ -296,6 +324,7 @@ def test_a_kept_page_is_shown_to_every_reader_without_being_changed(client, serv
     services.on("content", "comment_thread", lambda comment_id: thread)
     names = {"u1": {"username": "ann", "display_name": "Ann"}, "u2": {"username": "bob", "display_name": "Bob"}}
     services.on("identity", "get_people", lambda ids, seen_by=None: copy.deepcopy(names))
+    services.on("identity", "blocked_ids", blocking("u2"))
     for _ in range(2):
         for headers in (auth, {}):
             shown = client.get("/api/v1/posts/p1/comments", headers=headers).get_json()
@@ -331,6 +360,7 @@ def serve_a_post_and_its_discussion(services) -> list:
     services.on("content", "list_comments", lambda post_id, sort, limit, cursor: copy.deepcopy(page))
     services.on("content", "post_page", post_page)
     services.on("identity", "get_people", get_people)
+    services.on("identity", "blocked_ids", blocking("u2"))
     services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
     return asked
 
@@ -341,8 +371,9 @@ COUNTED = {"up": 2, "down": 1, "comment_count": 2, "quality": 0.5}
 
 def test_a_post_and_a_page_of_its_discussion_come_in_one_answer(client, services, auth):
     """GET /posts/{id}?comments=<sort> answers what GET /posts/{id} and GET /posts/{id}/comments?sort=<sort>
-    answer, from one call to content for both, one to identity naming the post's author and the commenters (and
-    whom the reader blocked) and one to communities: the post's numbers are content's, the feed is not asked."""
+    answer, from one call to content for both beside one to identity for whom the reader blocked, then one to
+    identity naming the post's author and the commenters content does not name, and one to communities: the
+    post's numbers are content's, the feed is not asked."""
     asked = serve_a_post_and_its_discussion(services)
     post = client.get("/api/v1/posts/p1", headers=auth).get_json()
     page = client.get("/api/v1/posts/p1/comments?sort=quality", headers=auth).get_json()
@@ -355,9 +386,10 @@ def test_a_post_and_a_page_of_its_discussion_come_in_one_answer(client, services
     assert answer == post
     assert (answer["score"], answer["comment_count"], answer["my_vote"]) == ({"up": 2, "down": 1, "quality": 0.5}, 2, 1)
     assert page["items"][0]["children"][0]["blocked"] is True
-    assert asked == [(["u1", "u2"], "u1")]
+    assert asked == [(["u1", "u2"], None)]
     assert [(c[0], c[1]) for c in services.calls if c[0] != "identity" or c[1] != "authenticate"] == [
         ("content", "post_page"),
+        ("identity", "blocked_ids"),
         ("identity", "get_people"),
         ("communities", "get_subwikis"),
     ]
@@ -412,10 +444,10 @@ def test_a_missing_post_with_its_discussion_is_404(client, services, remote):
     assert client.get("/api/v1/posts/p9?comments=quality").status_code == 404
 
 
-def test_a_visitor_s_comments_are_named_by_content_and_by_identity_only_where_content_cannot(client, services, auth):
-    """Content's page holds its commenters' names (``people``): a visitor's page asks identity only about the
-    authors it does not name, and nothing when it names them all (so it is shown while identity is away); a
-    signed-in reader's asks identity about every author, in the call that says whom the reader blocked."""
+def test_comments_are_named_by_content_and_by_identity_only_where_content_cannot(client, services, auth):
+    """Content's page holds its commenters' names (``people``): a page asks identity's names only of the authors
+    it does not name, and none when it names them all (so a visitor's is shown while identity is away); a
+    signed-in reader's asks identity only whom they blocked."""
     reply = {**COMMENT, "id": "c2", "parent_id": "c1", "author_id": "u2", "children": []}
     page = {
         "items": [{**COMMENT, "children": [reply], "more_replies": 0}],
@@ -442,16 +474,12 @@ def test_a_visitor_s_comments_are_named_by_content_and_by_identity_only_where_co
     services.on("identity", "get_people", identity_away)
     assert client.get("/api/v1/posts/p1/comments").get_json() == shown
 
-    services.on("identity", "get_people", get_people)
-    asked.clear()
+    services.on("identity", "blocked_ids", blocking("u2"))
+    services.calls.clear()
     signed_in = client.get("/api/v1/posts/p1/comments", headers=auth).get_json()["items"][0]
-    assert asked == [(["u1", "u2"], "u1")]
-    assert (top["blocked"], signed_in["children"][0]["blocked"]) == (False, True)
-
-    # identity no longer knows u2 (erased) while content's page still names them: identity's answer stands
-    services.on("identity", "get_people", lambda ids, seen_by=None: {"u1": {"username": "ann", "display_name": "Ann"}})
-    erased = client.get("/api/v1/posts/p1/comments", headers=auth).get_json()["items"][0]["children"][0]
-    assert erased["author"] is None
+    assert [c[1] for c in services.calls if c[0] == "identity" and c[1] != "authenticate"] == ["blocked_ids"]
+    assert (signed_in["blocked"], signed_in["children"][0]["blocked"]) == (False, True)
+    assert signed_in["children"][0]["author"] == {"id": "u2", "username": "bob", "display_name": "Bob"}
 
 
 def test_a_visitor_s_post_page_is_named_by_content(client, services):
@@ -471,3 +499,27 @@ def test_a_visitor_s_post_page_is_named_by_content(client, services):
     assert shown["comments"]["items"][0]["author"] == {"id": "u2", "username": "bob", "display_name": "Bob"}
     assert "author_names" not in shown and "people" not in shown["comments"]
     assert "identity" not in {call[0] for call in services.calls}
+
+
+def test_a_signed_in_reader_s_post_page_asks_identity_only_whom_they_blocked(client, services, auth):
+    """With content naming the post's author and every commenter, a signed-in reader's post page asks identity
+    one thing, whom the reader blocked, started beside content's call: no names."""
+    page = {
+        "items": [{**COMMENT, "author_id": "u2", "children": [], "more_replies": 0}],
+        "next_cursor": None,
+        "people": {"u2": {"username": "bob", "display_name": "Bob"}},
+    }
+    post = {**POST, "my_vote": 1, "held_edits": 0, "author_names": {"username": "ann", "display_name": "Ann"}}
+    services.on("content", "post_page", lambda *args: {"post": dict(post), "comments": copy.deepcopy(page)})
+    services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
+    services.on("identity", "get_people", identity_away)
+    services.on("identity", "blocked_ids", blocking("u2"))
+    shown = client.get("/api/v1/posts/p1?comments=new", headers=auth).get_json()
+    assert shown["author"] == {"id": "u1", "username": "ann", "display_name": "Ann"} and shown["my_vote"] == 1
+    comment = shown["comments"]["items"][0]
+    assert comment["author"] == {"id": "u2", "username": "bob", "display_name": "Bob"} and comment["blocked"] is True
+    assert [c[:2] for c in services.calls if c[1] != "authenticate"] == [
+        ("content", "post_page"),
+        ("identity", "blocked_ids"),
+        ("communities", "get_subwikis"),
+    ]

@@ -53,7 +53,7 @@ class Answer:
 
 def discussion(page: dict) -> Answer:
     """Content's page of comments with its authors' ids, sorted (the names to ask identity for), and those of them
-    the page does not name (``people``: identity names them for a visitor)."""
+    the page does not name (``people``: identity names them)."""
     answer, ids, stack = Answer(page), set(), list(page["items"])
     while stack:
         node = stack.pop()
@@ -80,23 +80,62 @@ def _shown(node: dict, names: dict, blocked: set) -> dict:
     return shown
 
 
-def _names(comments: Answer, found: dict, visitor: bool) -> dict[str, dict | None]:
-    """Each of the page's authors named. For a visitor, by content's copy of their names (the page's ``people``) or,
-    for those it does not hold, by identity's answer (``found``); for a signed-in reader, identity was asked about
-    every author and its answer alone names them. An author nobody names (erased) is None."""
-    names = named(found, comments.authors)
-    if visitor:
-        held = comments.value.get("people") or {}
-        names.update((author, {"id": author, **held[author]}) for author in comments.authors if author in held)
+class Blocks:
+    """Whom a signed-in reader blocked, as identity's ``blocked_ids`` says: one object for as long as identity
+    answers the same text (``gateway.rpc.Presented``; readers who blocked nobody share one). ``complete`` is False
+    for a reader with more blocks than identity lists, whose page asks identity about its authors instead."""
+
+    __slots__ = ("ids", "complete")
+
+    def __init__(self, answer: dict):
+        self.ids = frozenset(answer["ids"])
+        self.complete = answer["complete"]
+
+
+def _blocks_call(rpc, reader: str | None):
+    """identity's ``blocked_ids`` for a signed-in reader, started beside content's page (None for a visitor): a
+    block shows on the very next page, which content's copy of the blocks would learn a moment later."""
+    return rpc.start("identity", "blocked_ids", reader, _present=Blocks) if reader else None
+
+
+def _reader() -> str | None:
+    caller = current_caller(required=False)
+    return caller["id"] if caller else None
+
+
+def _identity_asked(comments: Answer, reader: str | None, blocks: Blocks | None) -> tuple[list[str], dict]:
+    """Whom identity is asked about for a page, and how: the authors content's page does not name; for a reader
+    whose blocks identity did not list whole, every author, with ``seen_by`` (its answer marks whom they blocked)."""
+    if blocks is not None and not blocks.complete:
+        return comments.authors, {"seen_by": reader}
+    return comments.unnamed, {}
+
+
+def _names(comments: Answer, found: dict) -> dict[str, dict | None]:
+    """Each of the page's authors named: by identity's answer (``found``) where it was asked about them, else by
+    content's copy of their names (the page's ``people``). An author nobody names (erased) is None."""
+    held = comments.value.get("people") or {}
+    names = {author: {"id": author, **held[author]} for author in comments.authors if author in held}
+    names.update(named(found, [author for author in comments.authors if author in found or author not in held]))
     return names
 
 
-def _page_json(comments: Answer, people: Answer | None, visitor: bool, next_cursor: str | None) -> bytes:
+def _blocked(comments: Answer, names: dict, found: dict, blocks: Blocks | None) -> set[str]:
+    """The page's authors the reader blocked (none for a visitor), from ``blocked_ids`` or, where that was not
+    whole, from identity's ``seen_by`` answer; an erased author is nobody and never marked."""
+    if blocks is None:
+        return set()
+    if blocks.complete:
+        return {author for author in comments.authors if author in blocks.ids and names[author] is not None}
+    return {i for i, person in found.items() if person.get("blocked")}
+
+
+def _page_json(comments: Answer, people: Answer | None, blocks: Blocks | None, next_cursor: str | None) -> bytes:
     """The response's body: the page's comments with their authors named and, for a signed-in reader, marked
     ``blocked`` where they blocked the author; walked with a stack (never recursing on a thread's shape)."""
     found = people.value if people is not None else {}
-    names = _names(comments, found, visitor)
-    blocked = {i for i, person in found.items() if person.get("blocked")}
+    names = _names(comments, found)
+    blocked = _blocked(comments, names, found, blocks)
     items = [_shown(node, names, blocked) for node in comments.value["items"]]
     stack = list(zip(comments.value["items"], items, strict=True))
     while stack:
@@ -107,41 +146,31 @@ def _page_json(comments: Answer, people: Answer | None, visitor: bool, next_curs
     return json.dumps({"items": items, "next_cursor": next_cursor}, separators=(",", ":")).encode()
 
 
-# Bodies by (content's answer, identity's answer): while both services answer the same (content's kept page,
-# identity's kept names), the body is made once, not decoded, walked and encoded again on every request.
+# Bodies by (content's answer, identity's answers): while the services answer the same (content's kept page,
+# identity's kept blocks and names), the body is made once, not decoded, walked and encoded again on every request.
 BODIES = Presented(max_entries=64)
 
 
-def _comments_json(comments: Answer, people: Answer | None, visitor: bool) -> bytes:
+def _comments_json(comments: Answer, people: Answer | None, blocks: Blocks | None) -> bytes:
     """A page's body, made once while content and identity answer the same (``BODIES``)."""
-    key = (comments, people, visitor)
+    key = (comments, people, blocks)
     made = BODIES.get(key)
     if made is None:
-        made = _page_json(comments, people, visitor, comments.value.get("next_cursor"))
+        made = _page_json(comments, people, blocks, comments.value.get("next_cursor"))
         BODIES.put(key, made)
     return made
 
 
-def _seen_by() -> dict:
-    """``get_people``'s ``seen_by`` for a signed-in reader (who they blocked), nothing for a visitor."""
-    caller = current_caller(required=False)
-    return {"seen_by": caller["id"]} if caller else {}
-
-
-def _identity_asked(comments: Answer, seen_by: dict) -> list[str]:
-    """Whom identity is asked about for a page: for a signed-in reader every author, in the call that says whom
-    the reader blocked (at once after a block, which content's copy would learn a moment later); for a visitor
-    only the authors content's page does not name."""
-    return comments.authors if seen_by else comments.unnamed
-
-
-def _discussion_body(comments: Answer) -> Response:
-    """A page (or a whole thread) of comments read through content, its authors named by content's page, and
-    through identity where ``_identity_asked`` says."""
-    seen_by = _seen_by()
-    asked = _identity_asked(comments, seen_by)
-    people = services().call("identity", "get_people", asked, _present=Answer, **seen_by) if asked else None
-    return Response(_comments_json(comments, people, not seen_by), mimetype="application/json")
+def _discussion_body(rpc, page_call) -> Response:
+    """A page (or a whole thread) of comments read through content (``page_call``, started), with whom the reader
+    blocked asked of identity at the same time; its authors named by content's page, and through identity where
+    ``_identity_asked`` says (nobody, once content holds everyone's names)."""
+    reader = _reader()
+    blocks_call = _blocks_call(rpc, reader)
+    comments, blocks = rpc.gather(page_call, blocks_call) if blocks_call else (rpc.gather(page_call)[0], None)
+    asked, seen_by = _identity_asked(comments, reader, blocks)
+    people = rpc.call("identity", "get_people", asked, _present=Answer, **seen_by) if asked else None
+    return Response(_comments_json(comments, people, blocks), mimetype="application/json")
 
 
 # The page GET /posts/{id}?comments= gives: GET /posts/{id}/comments' first page (the page content keeps).
@@ -152,16 +181,19 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
     """``GET /posts/{id}?comments=<sort>``: the post (as ``GET /posts/{id}`` gives it, with content's numbers) with
     a page of its discussion (as ``GET /posts/{id}/comments`` gives it) in one answer, from two rounds of calls:
     content's post and comment page in one call (``post_page``: the page presented once, and its body made once
-    with ``BODIES``, while content answers it the same, whoever reads the post); then, at once, communities'
-    subwiki and, where ``_identity_asked`` says (for a visitor, only whom content's answer does not name), identity
-    naming the post's author and the commenters in one call (with whom the reader blocked)."""
+    with ``BODIES``, while content answers it the same, whoever reads the post) beside identity's ``blocked_ids``
+    for a signed-in reader; then communities' subwiki and, only for people content's answer does not name (or
+    where ``_identity_asked`` says), identity."""
     rpc = services()
-    seen_by = _seen_by()
-    asked = (post_id, seen_by.get("seen_by"), sort, FIRST_PAGE, cursor)
-    page = rpc.call("content", "post_page", *asked, _present=discussion, _part="comments")
+    reader = _reader()
+    asked = (post_id, reader, sort, FIRST_PAGE, cursor)
+    page_call = rpc.start("content", "post_page", *asked, _present=discussion, _part="comments")
+    blocks_call = _blocks_call(rpc, reader)
+    page, blocks = rpc.gather(page_call, blocks_call) if blocks_call else (rpc.gather(page_call)[0], None)
     found, comments = page["post"], page["comments"]
     author, held = found["author_id"], found.get("author_names")
-    wanted = sorted({*_identity_asked(comments, seen_by), *([author] if seen_by or not held else [])} - {None})
+    commenters, seen_by = _identity_asked(comments, reader, blocks)
+    wanted = sorted({*commenters, *([author] if not held else [])} - {None})
     if wanted:
         names_call = rpc.start("identity", "get_people", wanted, _present=Answer, **seen_by)
         people, subwikis = rpc.gather(names_call, presenters.subwikis_of(rpc, [found]))
@@ -173,7 +205,7 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
         names[author] = {"id": author, **held}
     post = current_app.json.dumps(presenters.shown(found, names, subwikis), separators=(",", ":"))
     post = post.encode()
-    body = _comments_json(comments, people, not seen_by)
+    body = _comments_json(comments, people, blocks)
     return Response(post[:-1] + b',"comments":' + body + b"}", mimetype="application/json")
 
 
@@ -188,7 +220,8 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
 def comments(post_id: str):
     args = query(CommentsQuery)
     asked = (post_id, args["sort"], args["limit"], args["cursor"])
-    return _discussion_body(services().call("content", "list_comments", *asked, _present=discussion))
+    rpc = services()
+    return _discussion_body(rpc, rpc.start("content", "list_comments", *asked, _present=discussion))
 
 
 @bp.get("/comments/<comment_id>/thread")
@@ -198,7 +231,8 @@ def comments(post_id: str):
     tag="Discussion",
 )
 def thread(comment_id: str):
-    return _discussion_body(services().call("content", "comment_thread", comment_id, _present=discussion))
+    rpc = services()
+    return _discussion_body(rpc, rpc.start("content", "comment_thread", comment_id, _present=discussion))
 
 
 @bp.post("/posts/<post_id>/comments")

@@ -203,13 +203,11 @@ class ContentService:
         discussion ``list_comments`` gives (the kept one). The page is the answer's last part and goes as the
         text kept with it (``svclib.rpc.Parts``): the gateway knows a page it has shown before by that text,
         while the post beside it differs from reader to reader (their vote). The page carries its commenters' names
-        as content holds them, and for a visitor (no ``viewer_id``) the post its author's (``author_names``, None
-        when content holds none): the gateway names a signed-in reader's page through identity, which says whom
-        the reader blocked."""
+        as content holds them, and the post its author's (``author_names``, None when content holds none): the
+        gateway asks identity only whom the reader blocked, beside this call, and names whom content does not."""
         with self.db.reading() as tx:
             post = posts.get_post(tx, post_id, viewer_id)
-            if viewer_id is None:
-                post["author_names"] = discussion.author_names(tx, post["author_id"])
+            post["author_names"] = discussion.author_names(tx, post["author_id"])
         return Parts(post=post, comments=self._comment_page(post_id, sort, limit, cursor))
 
     @rpc(expected_exceptions=DECLARED)

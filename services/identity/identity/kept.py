@@ -9,7 +9,7 @@ every page's names. Now each commit names what it touched (``touches``):
 - ``names``: a person's names or existence: an account registered or deleted, or its ``username``,
   ``display_name`` or ``erased_at`` changed (``NAME_COLUMNS``). Every ``get_people`` answer holds it.
 - ``b:<person id>``: that person's blocks (made, lifted or removed). A ``get_people`` answer for a reader
-  (``seen_by``) holds the reader's.
+  (``seen_by``) holds the reader's, and a ``blocked_ids`` answer its person's (and nothing else).
 - ``o``: anything else (trust, a badge, a follow, a membership, a mute...): no ``get_people`` answer holds it.
 
 A ``get_me`` answer holds no tag: any commit drops it, as before. A statement written out (Core or SQL text,

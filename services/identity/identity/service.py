@@ -15,7 +15,7 @@ from nameko.timer import timer
 from identity import passwords, trust
 from identity.exceptions import Forbidden, IdentityError, Invalid, Unauthenticated
 from identity.handlers import accounts, erasure, limits, mutes, profiles, trust_inputs
-from identity.kept import people_tags, touches
+from identity.kept import blocks_tag, people_tags, touches
 from identity.models import RATE_LIMITS, Base, User
 from svclib import ratelimit, settings
 from svclib.db import Database, utcnow
@@ -319,6 +319,17 @@ class IdentityService:
     def blocked_people(self, user_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
         with self.db.reading() as tx:
             return mutes.blocked_people(tx, user_id, limit, cursor)
+
+    @rpc(expected_exceptions=IdentityError)
+    def blocked_ids(self, user_id: str) -> dict:
+        """Whom ``user_id`` blocked, by id (``mutes.blocked_ids``): what a page of comments marks for its reader,
+        asked beside content's page rather than after it; kept until the reader's blocks change (identity.kept)."""
+
+        def read() -> tuple[dict, set[str]]:
+            with self.db.reading() as tx:
+                return mutes.blocked_ids(tx, user_id), {blocks_tag(user_id)}
+
+        return self.kept.get_or_build(("blocked", user_id), read, tagged=True)
 
     @rpc(expected_exceptions=IdentityError)
     def list_mutes(self, after: str | None = None, limit: int = 500) -> dict:

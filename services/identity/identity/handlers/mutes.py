@@ -133,6 +133,19 @@ def blocked_people(tx: Transaction, user_id: str, limit: int | None = None, curs
     return _people_page(tx, query, limit, cursor)
 
 
+# Whom a reader blocked, by id, as a page of comments marks them: at most this many (``complete`` says whether
+# that was all), so that one person's thousands of blocks never make every page's answer large.
+BLOCKED_IDS = 1000
+
+
+def blocked_ids(tx: Transaction, user_id: str, limit: int = BLOCKED_IDS) -> dict:
+    """``{"ids": [...], "complete": bool}``: the people ``user_id`` blocked (erased or not), sorted, at most
+    ``limit`` of them."""
+    query = select(Block.blocked_id).where(Block.blocker_id == user_id).order_by(Block.blocked_id).limit(limit + 1)
+    ids = list(tx.connection.execute(query).scalars())
+    return {"ids": ids[:limit], "complete": len(ids) <= limit}
+
+
 def muted_subwikis(tx: Transaction, user_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
     """The subwikis muted, by slug: ``{"items": [{"subwiki": {"id", "slug"}, "created_at"}], "next_cursor"}``."""
     live_user(tx, user_id)

@@ -3,7 +3,7 @@ its database changes, in this process at once, in another process when PostgreSQ
 
 import pytest
 
-from identity.handlers import profiles
+from identity.handlers import mutes, profiles
 from identity.kept import touches
 from identity.models import Base, User
 from identity.service import CHANGES, IdentityService
@@ -152,3 +152,47 @@ def test_names_stay_kept_through_changes_they_do_not_show(identity, config):
     assert wait_until(lambda: kept_now(ann["id"]))
     call(container, "block_user", ann["id"], "bruno")
     assert call(container, "get_people", ids, seen_by=ann["id"])[bob["id"]]["blocked"] is True
+
+
+def test_a_reader_s_blocks_are_kept_until_their_own_blocks_change(identity, config, monkeypatch):
+    """``blocked_ids`` (whom a reader blocked, asked beside a page of comments) is kept through renames, trust and
+    other readers' blocks, and dropped by the reader's own block or unblock, whichever replica commits it. Past
+    ``BLOCKED_IDS`` it says it is not complete (the gateway then asks about the page's authors instead)."""
+    container, views = identity
+    ann = call(container, "register", "anouk", "anouk@example.com", PASSWORD, "Anouk")
+    bob = call(container, "register", "bodil", "bodil@example.com", PASSWORD, "Bodil")
+    cat = call(container, "register", "cosmo", "cosmo@example.com", PASSWORD, "Cosmo")
+    assert call(container, "blocked_ids", ann["id"]) == {"ids": [], "complete": True}
+
+    def kept_now(expected: dict) -> bool:
+        call(container, "blocked_ids", ann["id"])
+        hits = views.stats()["hits"]
+        return call(container, "blocked_ids", ann["id"]) == expected and views.stats()["hits"] == hits + 1
+
+    call(container, "block_user", ann["id"], "bodil")
+    assert call(container, "blocked_ids", ann["id"]) == {"ids": [bob["id"]], "complete": True}
+    assert wait_until(lambda: kept_now({"ids": [bob["id"]], "complete": True}))
+    call(container, "update_me", bob["id"], display_name="Bodil B.")  # a rename: names, not ann's blocks
+    call(container, "block_user", cat["id"], "bodil")  # another reader's block
+    hits = views.stats()["hits"]
+    assert call(container, "blocked_ids", ann["id"]) == {"ids": [bob["id"]], "complete": True}
+    assert views.stats()["hits"] == hits + 1
+
+    url = config["IDENTITY_DATABASE_URL"]
+    elsewhere = StandaloneDatabase(Base.metadata, url, changes_channel=CHANGES, touches=touches)
+    try:
+        with elsewhere.transaction() as tx:  # another replica takes ann's block of cosmo
+            mutes.block_user(tx, ann["id"], "cosmo")
+        both = {"ids": sorted([bob["id"], cat["id"]]), "complete": True}
+        assert wait_until(lambda: call(container, "blocked_ids", ann["id"]) == both, 2)
+        call(container, "unblock_user", ann["id"], "bodil")
+        assert call(container, "blocked_ids", ann["id"]) == {"ids": [cat["id"]], "complete": True}
+
+        with elsewhere.reading() as tx:
+            assert mutes.blocked_ids(tx, ann["id"], limit=1) == {"ids": [cat["id"]], "complete": True}
+        call(container, "block_user", ann["id"], "bodil")
+        with elsewhere.reading() as tx:
+            first = min(bob["id"], cat["id"])
+            assert mutes.blocked_ids(tx, ann["id"], limit=1) == {"ids": [first], "complete": False}
+    finally:
+        elsewhere.dispose()
