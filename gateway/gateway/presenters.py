@@ -109,15 +109,18 @@ def posts(services, found: list[dict], committed: bool = False) -> list[dict]:
 
 
 def post_page(services, found: dict) -> dict:
-    """A post on its own page (``GET /posts/{id}``): its author named and its subwiki summarised, two calls
-    at once, with content's own numbers (``_own_numbers``), the newest: no call to the feed."""
-    author = found["author_id"]
-    if author:
+    """A post on its own page (``GET /posts/{id}``): its author named by content's answer (``author_names``) or,
+    where content holds no names for them, by identity, at once with communities' summary of its subwiki; with
+    content's own numbers (``_own_numbers``), the newest: no call to the feed."""
+    author, held = found["author_id"], found.get("author_names")
+    if author and not held:
         names_call = services.start("identity", "get_people", [author])
         people, subwikis = services.gather(names_call, subwikis_of(services, [found]))
+        names = named(people, [author])
     else:
-        people, (subwikis,) = {}, services.gather(subwikis_of(services, [found]))
-    return shown(found, named(people, [author] if author else []), subwikis)
+        (subwikis,) = services.gather(subwikis_of(services, [found]))
+        names = {author: {"id": author, **held}} if author else {}
+    return shown(found, names, subwikis)
 
 
 def subwikis_of(services, found: list[dict]):

@@ -523,3 +523,22 @@ def test_a_signed_in_reader_s_post_page_asks_identity_only_whom_they_blocked(cli
         ("identity", "blocked_ids"),
         ("communities", "get_subwikis"),
     ]
+
+
+def test_a_post_s_own_page_is_named_by_content_and_by_identity_only_where_content_cannot(client, services, auth):
+    """``GET /posts/{id}``: the author named by content's answer (``author_names``), identity asked nothing (so
+    the page is shown while identity is away); an author content holds no names for is named by identity."""
+    post = {**POST, "my_vote": 0, "held_edits": 0, "author_names": {"username": "ann", "display_name": "Ann"}}
+    services.on("content", "get_post", lambda post_id, viewer_id: dict(post))
+    services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
+    services.on("identity", "get_people", identity_away)
+    for headers in (auth, {}):
+        shown = client.get("/api/v1/posts/p1", headers=headers).get_json()
+        assert shown["author"] == {"id": "u1", "username": "ann", "display_name": "Ann"}
+        assert shown["subwiki"] == {"slug": "rivers", "name": "Rivers"} and "author_names" not in shown
+    assert "get_people" not in {call[1] for call in services.calls}
+
+    post["author_names"] = None
+    services.on("identity", "get_people", lambda ids: {"u1": {"username": "annie", "display_name": "Annie"}})
+    assert client.get("/api/v1/posts/p1").get_json()["author"]["username"] == "annie"
+    assert [call[2] for call in services.calls if call[1] == "get_people"] == [(["u1"],)]

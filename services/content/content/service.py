@@ -187,8 +187,12 @@ class ContentService:
 
     @rpc(expected_exceptions=DECLARED)
     def get_post(self, post_id: str, viewer_id: str | None = None) -> dict:
+        """The post as its reader sees it, with its author's names as content holds them (``author_names``, None
+        when it holds none): the gateway asks identity only for an author content does not name."""
         with self.db.reading() as tx:
-            return posts.get_post(tx, post_id, viewer_id)
+            post = posts.get_post(tx, post_id, viewer_id)
+            post["author_names"] = discussion.author_names(tx, post["author_id"])
+            return post
 
     @rpc(expected_exceptions=DECLARED)
     def post_page(
@@ -205,10 +209,7 @@ class ContentService:
         while the post beside it differs from reader to reader (their vote). The page carries its commenters' names
         as content holds them, and the post its author's (``author_names``, None when content holds none): the
         gateway asks identity only whom the reader blocked, beside this call, and names whom content does not."""
-        with self.db.reading() as tx:
-            post = posts.get_post(tx, post_id, viewer_id)
-            post["author_names"] = discussion.author_names(tx, post["author_id"])
-        return Parts(post=post, comments=self._comment_page(post_id, sort, limit, cursor))
+        return Parts(post=self.get_post(post_id, viewer_id), comments=self._comment_page(post_id, sort, limit, cursor))
 
     @rpc(expected_exceptions=DECLARED)
     def edit_post(
