@@ -58,13 +58,19 @@ def public():
 @bp.get("/subwikis/<slug>/posts")
 @doc("A subwiki's posts", response=FeedPage, tag="Feed", query=SubwikiFeedQuery)
 def subwiki_posts(slug: str):
+    """The feed's page of the subwiki's posts; communities is asked whether the subwiki exists (404 if not) only
+    when the page is empty: a post in it says it does, and subwikis are never deleted."""
     args = query(SubwikiFeedQuery)
-    known = services().start("communities", "get_subwiki", slug)
-    body = services().start(
-        "feed", "subwiki_feed", slug, args["sort"], args["limit"], args["cursor"], _present=page_body
-    )
-    _, body = services().gather(known, body)
+    asked = (slug, args["sort"], args["limit"], args["cursor"])
+    body, listed = services().call("feed", "subwiki_feed", *asked, _present=_listing)
+    if not listed:
+        services().call("communities", "get_subwiki", slug)
     return page(body)
+
+
+def _listing(entries: dict) -> tuple[bytes, bool]:
+    """``page_body``, and whether the page lists any post (kept like it, by the feed's answer)."""
+    return page_body(entries), bool(entries["items"])
 
 
 @bp.get("/users/<username>/posts")

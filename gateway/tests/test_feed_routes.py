@@ -1,0 +1,37 @@
+"""The feed's routes: a subwiki's posts."""
+
+ENTRY = {
+    "post_id": "p1",
+    "kind": "text",
+    "title": "Hello",
+    "url": None,
+    "image_file": None,
+    "author_id": "u1",
+    "author_username": "ann",
+    "author_display_name": "Ann",
+    "subwiki": "rivers",
+    "subwiki_name": "Rivers",
+    "posted_at": "2026-12-01T00:00:00+00:00",
+    "up": 1,
+    "down": 0,
+    "comment_count": 0,
+    "quality": 0.5,
+    "rank": {"score": 0.5, "reasons": []},
+}
+
+
+def test_a_subwiki_s_posts_ask_communities_only_when_the_page_is_empty(client, services, remote):
+    """A page that lists posts says the subwiki exists (subwikis are never deleted): communities is not asked. An
+    empty page asks it, to tell an empty subwiki (200) from an unknown one (404)."""
+    pages = {"rivers": {"items": [ENTRY], "next_cursor": None}, "lakes": {"items": [], "next_cursor": None}}
+    services.on("feed", "subwiki_feed", lambda slug, sort, limit, cursor: pages.get(slug, pages["lakes"]))
+    services.on("communities", "get_subwiki", remote("NotFound", "No such subwiki."))
+    shown = client.get("/api/v1/subwikis/rivers/posts")
+    assert shown.status_code == 200 and [i["post"]["id"] for i in shown.get_json()["items"]] == ["p1"]
+    assert [c[:2] for c in services.calls] == [("feed", "subwiki_feed")]
+
+    assert client.get("/api/v1/subwikis/nowhere/posts").status_code == 404
+    services.on("communities", "get_subwiki", lambda slug: {"id": "s2", "slug": slug})
+    empty = client.get("/api/v1/subwikis/lakes/posts")
+    assert empty.status_code == 200 and empty.get_json() == {"items": [], "next_cursor": None}
+    assert [c[:2] for c in services.calls[1:]] == [("feed", "subwiki_feed"), ("communities", "get_subwiki")] * 2
