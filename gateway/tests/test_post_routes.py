@@ -542,3 +542,33 @@ def test_a_post_s_own_page_is_named_by_content_and_by_identity_only_where_conten
     services.on("identity", "get_people", lambda ids: {"u1": {"username": "annie", "display_name": "Annie"}})
     assert client.get("/api/v1/posts/p1").get_json()["author"]["username"] == "annie"
     assert [call[2] for call in services.calls if call[1] == "get_people"] == [(["u1"],)]
+
+
+def test_a_discussion_last_seen_empty_asks_identity_only_once_it_holds_comments(client, services, auth):
+    """Most posts have no comments: a page this process last read empty is read without asking identity whom the
+    reader blocked; once it holds comments identity is asked after content (and the block shows), then beside it
+    again."""
+    page = {"items": [], "next_cursor": None, "people": {}}
+    services.on("content", "list_comments", lambda *args: copy.deepcopy(page))
+    post = {**POST, "my_vote": 0, "author_names": {"username": "ann", "display_name": "Ann"}}
+    services.on("content", "post_page", lambda *args: {"post": dict(post), "comments": copy.deepcopy(page)})
+    services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
+    services.on("identity", "get_people", identity_away)
+    services.on("identity", "blocked_ids", blocking("u2"))
+
+    def identity_asked(url: str) -> list[str]:
+        services.calls.clear()
+        shown = client.get(url, headers=auth).get_json()
+        items = shown["comments"]["items"] if "comments" in shown else shown["items"]
+        assert all(item["blocked"] is (item["author"]["id"] == "u2") for item in items)
+        return [c[1] for c in services.calls if c[0] == "identity" and c[1] != "authenticate"]
+
+    for url in ("/api/v1/posts/p9/comments", "/api/v1/posts/p9?comments=new"):
+        assert identity_asked(url) == ["blocked_ids"]  # never read: asked beside content's page
+        assert identity_asked(url) == []  # last seen empty
+    page["items"] = [{**COMMENT, "author_id": "u2", "children": [], "more_replies": 0}]
+    page["people"] = {"u2": {"username": "bob", "display_name": "Bob"}}
+    for url in ("/api/v1/posts/p9/comments", "/api/v1/posts/p9?comments=new"):
+        assert identity_asked(url) == ["blocked_ids"]  # after content's answer, which holds a comment
+        assert identity_asked(url) == ["blocked_ids"]
+    assert client.get("/api/v1/posts/p9/comments").get_json()["items"][0]["blocked"] is False  # a visitor
