@@ -438,10 +438,14 @@ def test_a_post_whose_author_and_commenters_are_erased_asks_identity_nothing(cli
     assert "get_people" not in [c[1] for c in services.calls]
 
 
-def test_a_missing_post_with_its_discussion_is_404(client, services, remote):
+def test_a_missing_post_with_its_discussion_is_404(client, services, remote, auth):
     serve_a_post_and_its_discussion(services)
     services.on("content", "post_page", remote("NotFound", "No such post."))
     assert client.get("/api/v1/posts/p9?comments=quality").status_code == 404
+    services.on("content", "list_comments", remote("NotFound", "No such post."))
+    services.on("identity", "blocked_ids", identity_away)  # asked beside content: content's answer stands
+    assert client.get("/api/v1/posts/p9?comments=quality", headers=auth).status_code == 404
+    assert client.get("/api/v1/posts/p9/comments", headers=auth).status_code == 404
 
 
 def test_comments_are_named_by_content_and_by_identity_only_where_content_cannot(client, services, auth):
@@ -572,3 +576,19 @@ def test_a_discussion_last_seen_empty_asks_identity_only_once_it_holds_comments(
         assert identity_asked(url) == ["blocked_ids"]  # after content's answer, which holds a comment
         assert identity_asked(url) == ["blocked_ids"]
     assert client.get("/api/v1/posts/p9/comments").get_json()["items"][0]["blocked"] is False  # a visitor
+
+
+def test_a_signed_in_reader_s_empty_discussion_is_shown_while_identity_is_away(client, services, auth):
+    """Whom the reader blocked is asked beside content's page; a page with no comments needs none of it, so it is
+    shown while identity is away, and a page with comments is 503 then (a block must never go unshown)."""
+    page = {"items": [], "next_cursor": None, "people": {}}
+    services.on("content", "list_comments", lambda *args: copy.deepcopy(page))
+    services.on("identity", "blocked_ids", identity_away)
+    services.on("identity", "get_people", identity_away)
+    empty = client.get("/api/v1/posts/p8/comments?sort=new", headers=auth)
+    assert empty.status_code == 200 and empty.get_json() == {"items": [], "next_cursor": None}
+    assert ("identity", "blocked_ids") in [c[:2] for c in services.calls]  # asked beside, as never read before
+    page["items"] = [{**COMMENT, "author_id": "u2", "children": [], "more_replies": 0}]
+    page["people"] = {"u2": {"username": "bob", "display_name": "Bob"}}
+    assert client.get("/api/v1/posts/p8/comments?sort=new", headers=auth).status_code == 503
+    assert client.get("/api/v1/posts/p8/comments?sort=new").status_code == 200  # a visitor's needs no identity

@@ -111,14 +111,30 @@ def _with_blocks(rpc, page_call, asked: tuple, reader: str | None, comments_of=l
     if it holds comments."""
     if not reader:
         return rpc.gather(page_call)[0], None
-    if HELD_COMMENTS.get(asked) is False:
-        page, blocks = rpc.gather(page_call)[0], None
-        if comments_of(page).authors:
-            blocks = rpc.call("identity", "blocked_ids", reader, _present=Blocks)
-    else:
-        page, blocks = rpc.gather(page_call, _blocks_call(rpc, reader))
-    HELD_COMMENTS.put(asked, bool(comments_of(page).authors))
+    blocks_call = None if HELD_COMMENTS.get(asked) is False else _blocks_call(rpc, reader)
+    try:
+        page = rpc.gather(page_call)[0]
+    finally:
+        blocks, failed = _settled(rpc, blocks_call)
+    held = bool(comments_of(page).authors)
+    HELD_COMMENTS.put(asked, held)
+    if not held:  # nobody to mark: the page is shown even while identity is away
+        return page, None
+    if failed is not None:
+        raise failed
+    if blocks_call is None:
+        blocks = rpc.call("identity", "blocked_ids", reader, _present=Blocks)
     return page, blocks
+
+
+def _settled(rpc, call) -> tuple:
+    """A started call's result, or the error it ended in (awaited either way, raised by the caller if needed)."""
+    if call is None:
+        return None, None
+    try:
+        return rpc.gather(call)[0], None
+    except Exception as failed:  # noqa: BLE001 - handed back, raised where the answer is needed
+        return None, failed
 
 
 def _reader() -> str | None:
@@ -190,8 +206,8 @@ def _discussion_body(rpc, page_call, asked: tuple) -> Response:
     page, and through identity where ``_identity_asked`` says (nobody, once content holds everyone's names)."""
     reader = _reader()
     comments, blocks = _with_blocks(rpc, page_call, asked, reader)
-    asked, seen_by = _identity_asked(comments, reader, blocks)
-    people = rpc.call("identity", "get_people", asked, _present=Answer, **seen_by) if asked else None
+    wanted, seen_by = _identity_asked(comments, reader, blocks)
+    people = rpc.call("identity", "get_people", wanted, _present=Answer, **seen_by) if wanted else None
     return Response(_comments_json(comments, people, blocks), mimetype="application/json")
 
 
