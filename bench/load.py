@@ -470,6 +470,7 @@ def run(args: argparse.Namespace) -> dict:
             "after": kept_after,
         },
         "cpu_seconds": {name: round(seconds, 1) for name, seconds in sorted(spent.items())},
+        "cpu_ms_a_request": cpu_a_request(spent, stats["overall"]["requests"]),
         "machine_busy": round(cpu.busy(machine_before, machine_after), 2),
         "freshness": fresh.summary(),
         "feed_event_handlers": handlers,
@@ -479,6 +480,22 @@ def run(args: argparse.Namespace) -> dict:
             "mean": round(sum(peak.samples) / len(peak.samples), 1) if peak.samples else None,
         },
         "postgres_statements": spent_by_postgres,
+    }
+
+
+def cpu_a_request(spent: dict[str, float], requests: int) -> dict:
+    """CPU ms a request, by component and over all, and the stack's (all but the load tool) in units of the load
+    tool's own: Locust's work a request does not change with the stack's code, so its CPU a request moves with
+    the machine's speed in that run, and the ratio compares runs whose machine ran faster or slower."""
+    if not requests:
+        return {}
+    each = {name: round(1000 * seconds / requests, 2) for name, seconds in sorted(spent.items())}
+    stack = sum(seconds for name, seconds in spent.items() if name != "locust")
+    locust = spent.get("locust", 0.0)
+    return {
+        "by_component": each,
+        "all": round(1000 * sum(spent.values()) / requests, 2),
+        "stack_in_load_tool_units": round(stack / locust, 1) if locust else None,
     }
 
 
@@ -540,6 +557,7 @@ def main() -> int:
         )
     print("writes per read:", result["writes_per_read"], " kept pages:", result["feed_kept_pages"]["hit_rate"])
     print("cpu seconds:", result["cpu_seconds"], " postgres connections:", result["postgres_connections"])
+    print("cpu ms a request:", result["cpu_ms_a_request"])
     print("freshness under the load:", result["freshness"])
     print("the feed's database pools:", result["feed_pools"])
     print("the feed's event handlers (events, mean wait for a slot, time in the handler, CPU; ms):")
