@@ -237,3 +237,12 @@ def test_every_pattern_names_unicode_scalar_values_only(document):
         escapes = [int(code, 16) for code in re.findall(r"\\u([0-9a-fA-F]{4})", pattern)]
         assert not [code for code in escapes if 0xD800 <= code <= 0xDFFF], pattern
         pattern.encode("utf-8")  # no surrogate written as itself either
+
+
+def test_reads_that_mark_what_a_signed_in_reader_blocked_declare_their_optional_token(document, client):
+    """A discussion's pages read the caller (whom they blocked) when a token comes: one that is expired or revoked
+    is a 401, so the document says the token is optional there and declares the 401 (schemathesis found it)."""
+    for path in ("/api/v1/posts/{post_id}/comments", "/api/v1/comments/{comment_id}/thread"):
+        operation = document["paths"][path]["get"]
+        assert operation["security"] == [{"bearer": []}, {}] and "401" in operation["responses"], path
+    assert client.get("/api/v1/posts/p1/comments", headers={"Authorization": "Bearer bad"}).status_code == 401

@@ -253,6 +253,7 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
     response=CommentPage,
     tag="Discussion",
     query=CommentsQuery,
+    optional_auth=True,
 )
 def comments(post_id: str):
     args = query(CommentsQuery)
@@ -266,6 +267,7 @@ def comments(post_id: str):
     "The thread that holds a comment: its top-level comment with every reply, as a page of one",
     response=CommentPage,
     tag="Discussion",
+    optional_auth=True,
 )
 def thread(comment_id: str):
     rpc = services()
