@@ -92,6 +92,12 @@ def current_caller(required: bool = True) -> dict | None:
     return caller
 
 
+def current_caller_id() -> str | None:
+    """The signed-in caller's id, None for a visitor (an expired or revoked token is still a 401)."""
+    caller = current_caller(required=False)
+    return caller["id"] if caller else None
+
+
 def login_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):

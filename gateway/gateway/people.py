@@ -17,6 +17,16 @@ def named(found: dict[str, dict], ids: Iterable[str]) -> dict[str, dict | None]:
     }
 
 
+def author_named(author_id: str | None, held: dict | None, found: dict[str, dict]) -> dict[str, dict | None]:
+    """A post's author named by identity's answer (``found``) when it names them, else by content's copy of their
+    names (``held``, its ``author_names``); None when neither does (erased), nobody for an erased post author."""
+    if not author_id:
+        return {}
+    if held and author_id not in found:
+        return {author_id: {"id": author_id, **held}}
+    return named(found, [author_id])
+
+
 def unnamed(ids: Iterable[str | None]) -> dict[str, dict]:
     """People known by id only: the answer to a write that committed while identity did not answer."""
     return {i: {"id": i, "username": None, "display_name": None} for i in ids if i}

@@ -13,7 +13,7 @@ and the posts ``posts`` shows (write answers), show its numbers where it holds t
 
 from __future__ import annotations
 
-from gateway.people import named, unnamed
+from gateway.people import author_named, named, unnamed
 from gateway.rpc import ServiceUnavailable
 from svclib.times import isoformat, parse_time
 
@@ -116,11 +116,9 @@ def post_page(services, found: dict) -> dict:
     if author and not held:
         names_call = services.start("identity", "get_people", [author])
         people, subwikis = services.gather(names_call, subwikis_of(services, [found]))
-        names = named(people, [author])
     else:
-        (subwikis,) = services.gather(subwikis_of(services, [found]))
-        names = {author: {"id": author, **held}} if author else {}
-    return shown(found, names, subwikis)
+        people, (subwikis,) = {}, services.gather(subwikis_of(services, [found]))
+    return shown(found, author_named(author, held, people), subwikis)
 
 
 def subwikis_of(services, found: list[dict]):

@@ -7,8 +7,8 @@ import json
 from flask import Blueprint, Response, current_app, g, jsonify
 
 from gateway import presenters
-from gateway.auth import current_caller, login_required
-from gateway.people import named, people, unnamed
+from gateway.auth import current_caller_id, login_required
+from gateway.people import author_named, named, people, unnamed
 from gateway.routes import RETRY_KEY, body, doc, idempotency_key, query, services
 from gateway.rpc import Presented, ServiceUnavailable
 from gateway.schemas import (
@@ -123,7 +123,7 @@ def _with_blocks(rpc, page_call, asked: tuple, reader: str | None, comments_of=l
     if failed is not None:
         raise failed
     if blocks_call is None:
-        blocks = rpc.call("identity", "blocked_ids", reader, _present=Blocks)
+        (blocks,) = rpc.gather(_blocks_call(rpc, reader))
     return page, blocks
 
 
@@ -135,11 +135,6 @@ def _settled(rpc, call) -> tuple:
         return rpc.gather(call)[0], None
     except Exception as failed:  # noqa: BLE001 - handed back, raised where the answer is needed
         return None, failed
-
-
-def _reader() -> str | None:
-    caller = current_caller(required=False)
-    return caller["id"] if caller else None
 
 
 def _identity_asked(comments: Answer, reader: str | None, blocks: Blocks | None) -> tuple[list[str], dict]:
@@ -204,7 +199,7 @@ def _discussion_body(rpc, page_call, asked: tuple) -> Response:
     """A page (or a whole thread) of comments read through content (``page_call``, started, for ``asked``), with
     whom the reader blocked asked of identity at the same time (``_with_blocks``); its authors named by content's
     page, and through identity where ``_identity_asked`` says (nobody, once content holds everyone's names)."""
-    reader = _reader()
+    reader = current_caller_id()
     comments, blocks = _with_blocks(rpc, page_call, asked, reader)
     wanted, seen_by = _identity_asked(comments, reader, blocks)
     people = rpc.call("identity", "get_people", wanted, _present=Answer, **seen_by) if wanted else None
@@ -223,7 +218,7 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
     for a signed-in reader; then communities' subwiki and, only for people content's answer does not name (or
     where ``_identity_asked`` says), identity."""
     rpc = services()
-    reader = _reader()
+    reader = current_caller_id()
     asked = (post_id, reader, sort, FIRST_PAGE, cursor)
     page_call = rpc.start("content", "post_page", *asked, _present=discussion, _part="comments")
     page, blocks = _with_blocks(rpc, page_call, ("post", post_id, sort, cursor), reader, lambda page: page["comments"])
@@ -236,10 +231,7 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
         people, subwikis = rpc.gather(names_call, presenters.subwikis_of(rpc, [found]))
     else:
         people, (subwikis,) = None, rpc.gather(presenters.subwikis_of(rpc, [found]))
-    answered = people.value if people is not None else {}
-    names = named(answered, [author] if author else [])
-    if author and author not in answered and held:
-        names[author] = {"id": author, **held}
+    names = author_named(author, held, people.value if people is not None else {})
     post = current_app.json.dumps(presenters.shown(found, names, subwikis), separators=(",", ":"))
     post = post.encode()
     body = _comments_json(comments, people, blocks)

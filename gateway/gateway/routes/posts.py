@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from gateway import presenters
-from gateway.auth import current_caller, login_required
+from gateway.auth import current_caller_id, login_required
 from gateway.people import with_people
 from gateway.routes import RETRY_KEY, body, doc, history, idempotency_key, query, revision_changes, services
 from gateway.routes.comments import post_with_discussion
@@ -43,11 +43,6 @@ def asked_language() -> str:
         if primary in POST_LANGUAGES:
             return primary
     return "en"
-
-
-def viewer_id() -> str | None:
-    caller = current_caller(required=False)
-    return caller["id"] if caller else None
 
 
 @bp.post("/subwikis/<slug>/posts")
@@ -100,7 +95,9 @@ def get_post(post_id: str):
     asked = query(PostQuery)
     if asked["comments"] is not None:
         return post_with_discussion(post_id, asked["comments"], asked["comments_cursor"])
-    return jsonify(presenters.post_page(services(), services().call("content", "get_post", post_id, viewer_id())))
+    return jsonify(
+        presenters.post_page(services(), services().call("content", "get_post", post_id, current_caller_id()))
+    )
 
 
 @bp.patch("/posts/<post_id>")
