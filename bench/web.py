@@ -16,10 +16,12 @@ its own pooled HTTP session), giving requests per second and p50/p95 latency, an
 as the ratio of its p50 to the direct call's p50. Beside each, the CPU time per page of the site's
 processes and of the rest of the stack (gateway and services; RabbitMQ and PostgreSQL are not counted):
 on a machine shared with other work, latencies move with the load but the CPU a page costs much less.
-The site keeps no page: every page asks the API afresh. Behind the API some answers are kept (``KEPT``
-below, written into the result): the load here only reads, so once read they are answered kept
-throughout, as they would be between changes under real traffic (each is dropped the moment a change
-touching it commits). Then the front page's weight: its HTML, CSS and JavaScript uncompressed
+The site keeps no page: every page asks the API afresh; it keeps the feed cards it wrote, by what each
+was written from (the item's JSON, the language, the post's age in words: ``web.fragments``), so the front
+page's cards here are written once and taken again, as they are between changes to its items. Behind the
+API some answers are kept (``KEPT`` below, written into the result): the load here only reads, so once read
+they are answered kept throughout, as they would be between changes under real traffic (each is dropped the
+moment a change touching it commits). Then the front page's weight: its HTML, CSS and JavaScript uncompressed
 (pictures excluded), and how many of its references point at another host. Results go to
 ``bench/results/web-<UTC time>.json`` and a table on stdout.
 """
@@ -52,6 +54,8 @@ CONCURRENCY = 8
 # of them between changes: a change drops them, and the next read costs what it did before they were kept.
 KEPT = {
     "feed": "the front page (per sort and window) and each reader's unread count, until a change touching them",
+    "web": "the feed cards the site wrote, by the item (its JSON), the language and the post's age in words; a changed"
+    " item's card is written anew",
     "identity": "the names of a page's authors (and whom the reader blocked), until someone's names or the reader's"
     " blocks change",
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
+from flask import current_app
 from flask_babel import force_locale
 
 from web import fragments
@@ -167,3 +168,35 @@ def test_a_card_says_why_the_post_is_there_with_every_value_escaped():
     assert "<dt>weight of up-votes</dt><dd>2.5</dd>" in html and "<dd>0.4127</dd>" in html
     assert "a deleted member" in text
     assert html.count('<details class="why">') == 1  # the item without a rank says nothing of it
+
+
+def test_a_card_written_once_is_taken_again_for_the_same_item_language_and_age(monkeypatch):
+    """The front page and a subwiki's are the same answer for every reader between changes: their cards are
+    written once, and written anew for an item that changed, another language or another age in words."""
+    fragments._cards.clear()
+    written = []
+    kind_label = fragments.kind_label
+    monkeypatch.setattr(fragments, "kind_label", lambda kind: written.append(kind) or kind_label(kind))
+    first = str(fragments.post_cards([CARD]))
+    assert str(fragments.post_cards([CARD])) == first and len(written) == 1
+
+    voted = {**CARD, "post": {**CARD["post"], "score": {"up": 13, "down": 1}}}
+    html = str(fragments.post_cards([voted, CARD]))
+    assert "▲ 13 ▼ 1" in html and html.endswith(first) and len(written) == 2  # only the changed card is new
+
+    with current_app.test_request_context(), force_locale("fr"):  # another request, in French
+        french = str(fragments.post_cards([CARD]))
+    assert "<dd>2,5</dd>" in french and len(written) == 3
+
+    monkeypatch.setattr(fragments, "time_ago", lambda moment: "3 days ago")
+    older = str(fragments.post_cards([CARD]))
+    assert ">3 days ago</time>" in older and older != first and len(written) == 4
+
+
+def test_the_cards_kept_are_bounded(monkeypatch):
+    fragments._cards.clear()
+    monkeypatch.setattr(fragments, "CARDS_KEPT", 3)
+    items = [{**CARD, "post": {**CARD["post"], "id": f"p{n}"}} for n in range(5)]
+    html = str(fragments.post_cards(items))
+    assert [f'href="/posts/p{n}"' in html for n in range(5)] == [True] * 5
+    assert len(fragments._cards) == 3

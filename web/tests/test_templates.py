@@ -41,7 +41,7 @@ SOURCES = [
 def test_templates_translate_as_jinjas_extension_does(app, language, source):
     context = {"n": 4, "who": "<script>"}
     with app.test_request_context(headers={"Accept-Language": language}):
-        catalog = i18n._catalog()
+        catalog = i18n.catalog()
         expected = jinja_extension_says(source, catalog, **context)
         assert render_template_string(source, **context) == expected
         # Again, from what was kept for this language.

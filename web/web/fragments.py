@@ -12,11 +12,13 @@ Templates call these as globals (``post_cards``, ``discussion``); their tests ar
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from html import escape as _escape
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from markupsafe import Markup
 
 from web.helpers import (
@@ -31,7 +33,7 @@ from web.helpers import (
     reasons_in_words,
     time_ago,
 )
-from web.i18n import decimal_symbol, gettext, ngettext
+from web.i18n import catalog, decimal_symbol, gettext, ngettext
 
 
 def esc(value: Any) -> str:
@@ -59,16 +61,53 @@ def _labels(messages: dict[str, str]) -> dict[str, str]:
 CARD_LABELS = {"why": _("Why it is here:"), "rank": _("rank")}
 
 
+# A card written before, by what it was written from: the item as the API gave it (its JSON), the language's
+# catalog, the decimal sign and how long ago the post was made, in words. A card is a function of these alone,
+# so one written from the same four is the same card: the feed's pages that many read (the front page, a
+# subwiki's) are the same answer again and again between changes, and a change (a vote, a comment) alters the
+# items it touches, whose JSON then differs and whose cards are written anew. Bounded per process; the oldest
+# go first.
+_cards: dict[tuple, str] = {}
+_cards_lock = threading.Lock()
+CARDS_KEPT = 2048
+
+
 def post_cards(items: Iterable[dict]) -> Markup:
     """A feed's page of items (``{post, rank}``) as cards: title and link's domain, picture, kind, subwiki,
     author, age, comments and votes, and why the item is there (``rank.reasons`` in words, their numbers
-    in a details element)."""
-    labels = _labels(CARD_LABELS)
-    factors = _labels(FACTORS)  # each factor's name translated once a page, not once an item
+    in a details element). A card written from the same item, in the same language and at the same age in
+    words, is taken from ``_cards`` rather than written again."""
+    language = catalog()
     decimal = esc(decimal_symbol())  # numbers (``helpers.number``) are digits, a sign and this
     out: list[str] = []
-    w = out.append
+    missing: list[tuple[int, tuple, dict, str]] = []
     for item in items:
+        when = _time(item["post"].get("created_at") or "")
+        key = (orjson.dumps(item), language, decimal, when)
+        card = _cards.get(key)
+        if card is None:
+            missing.append((len(out), key, item, when))
+            card = ""
+        out.append(card)
+    if missing:
+        written = _write_cards([(item, when) for _, _, item, when in missing], decimal)
+        with _cards_lock:
+            for (at, key, _, _), card in zip(missing, written, strict=True):
+                out[at] = card
+                if len(_cards) >= CARDS_KEPT:
+                    del _cards[next(iter(_cards))]
+                _cards[key] = card
+    return Markup("".join(out))
+
+
+def _write_cards(items: list[tuple[dict, str]], decimal: str) -> list[str]:
+    """Each item's card, with its ``<time>`` element as given."""
+    labels = _labels(CARD_LABELS)
+    factors = _labels(FACTORS)  # each factor's name translated once a page, not once an item
+    cards: list[str] = []
+    for item, when in items:
+        out: list[str] = []
+        w = out.append
         post = item["post"]
         here = f"/posts/{esc(post['id'])}"
         w(f'<article class="card">\n  <h2><a href="{here}">{esc(post["title"])}</a>\n  ')
@@ -80,7 +119,6 @@ def post_cards(items: Iterable[dict]) -> Markup:
         subwiki = post.get("subwiki") or {}
         slug = subwiki.get("slug", "")
         author = post.get("author")
-        created = post.get("created_at") or ""
         score = post.get("score") or {}
         w(
             f'\n  <p class="meta">\n    <span class="kind">{esc(kind_label(post["kind"]))}</span> ·\n'
@@ -92,7 +130,7 @@ def post_cards(items: Iterable[dict]) -> Markup:
             w(esc(person(author)))
         comments = ngettext("%(num)d comment", "%(num)d comments", post.get("comment_count") or 0)
         w(
-            f" ·\n    {_time(created)} ·\n"
+            f" ·\n    {when} ·\n"
             f'    <a href="{here}#comments">{esc(comments)}</a> ·\n'
             f"    ▲ {esc(score.get('up') or 0)} ▼ {esc(score.get('down') or 0)}\n  </p>\n"
         )
@@ -108,7 +146,8 @@ def post_cards(items: Iterable[dict]) -> Markup:
             w(f"\n      <dt>{labels['rank']}</dt><dd>{number(rank.get('score'), 4, decimal)}</dd>\n")
             w("    </dl>\n  </details>\n")
         w("</article>\n")
-    return Markup("".join(out))
+        cards.append("".join(out))
+    return cards
 
 
 COMMENT_LABELS = {

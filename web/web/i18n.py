@@ -51,18 +51,19 @@ def forget() -> None:
     _kept.set(None)
 
 
-def _catalog():
+def catalog():
+    """The request's catalog: what every message of its page is translated with."""
     kept = _request_catalog()
     return get_translations() if kept is None else kept.catalog
 
 
 def translate(message: str) -> str:
     """The message in the request's language (for templates: Jinja's i18n formats it)."""
-    return _catalog().ugettext(message)
+    return catalog().ugettext(message)
 
 
 def translate_plural(singular: str, plural: str, n: int) -> str:
-    return _catalog().ungettext(singular, plural, n)
+    return catalog().ungettext(singular, plural, n)
 
 
 def gettext(message: str, **variables) -> str:
