@@ -331,6 +331,48 @@ def handler_figures(before: dict, after: dict) -> dict[str, dict]:
     return dict(sorted(figures.items(), key=lambda item: -item[1]["events"]))
 
 
+# What the services did for the load, from every process's /metrics (svclib.metrics): RPC requests answered and
+# event deliveries handled, by service and by method or event.
+MESSAGE_FAMILIES = {"svc_rpc_calls": ("rpc", "method"), "svc_events_handled": ("events", "event")}
+
+
+def message_counts(urls: list[str]) -> dict[str, dict[str, float]]:
+    """``{"rpc"|"events": {"service.method": count}}`` summed over the processes' ``/metrics``."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    counts: dict[str, dict[str, float]] = {"rpc": {}, "events": {}}
+    text = "".join(requests.get(url, timeout=10).text for url in urls)
+    for family in text_string_to_metric_families(text):
+        kind = MESSAGE_FAMILIES.get(family.name)
+        for sample in family.samples if kind else ():
+            if sample.name.endswith("_total"):
+                key = f"{sample.labels['service']}.{sample.labels[kind[1]]}"
+                counts[kind[0]][key] = counts[kind[0]].get(key, 0.0) + sample.value
+    return counts
+
+
+def messages_a_request(before: dict, after: dict, requests_made: int) -> dict:
+    """Per request of the load: RPC requests and event deliveries handled, by service, and the ten most frequent
+    of each kind by method or event."""
+    figures: dict[str, dict] = {}
+    if not requests_made:
+        return figures
+    for kind, now in after.items():
+        grew = {key: now[key] - before.get(kind, {}).get(key, 0.0) for key in now}
+        grew = {key: n for key, n in grew.items() if n > 0}
+        by_service: dict[str, float] = {}
+        for key, n in grew.items():
+            service = key.split(".", 1)[0]
+            by_service[service] = by_service.get(service, 0.0) + n
+        top = sorted(grew.items(), key=lambda item: -item[1])[:10]
+        figures[kind] = {
+            "all": round(sum(grew.values()) / requests_made, 3),
+            "by_service": {k: round(n / requests_made, 3) for k, n in sorted(by_service.items())},
+            "most": {k: round(n / requests_made, 3) for k, n in top},
+        }
+    return figures
+
+
 def kept_answers(amqp_uri: str) -> dict:
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
         return rpc.feed.health()["kept_answers"]
@@ -382,6 +424,8 @@ def run(args: argparse.Namespace) -> dict:
         kept_before = kept_answers(broker.uri(vhost))
         feed_metrics = [stack.metrics_urls()[name] for name in ("feed", "feed-background")]
         handlers_before = handler_sums(feed_metrics)
+        every_process = list(stack.metrics_urls().values())
+        messages_before = message_counts(every_process)
         feed_pools = {
             name: PoolSampler(url) for name, url in zip(("requests", "background"), feed_metrics, strict=True)
         }
@@ -433,6 +477,7 @@ def run(args: argparse.Namespace) -> dict:
         fresh.join()
         kept_after = kept_answers(broker.uri(vhost))
         handlers = handler_figures(handlers_before, handler_sums(feed_metrics))
+        messages_after = message_counts(every_process)
         spent_by_postgres = statements.summary()
     finally:
         if stack is not None:
@@ -474,6 +519,7 @@ def run(args: argparse.Namespace) -> dict:
         "machine_busy": round(cpu.busy(machine_before, machine_after), 2),
         "freshness": fresh.summary(),
         "feed_event_handlers": handlers,
+        "messages_a_request": messages_a_request(messages_before, messages_after, stats["overall"]["requests"]),
         "feed_pools": {name: sampler.summary() for name, sampler in feed_pools.items()},
         "postgres_connections": {
             "peak": peak.peak,
@@ -566,6 +612,8 @@ def main() -> int:
             f"  {handler:28} {row['events']:6d}  wait {row.get('wait_ms', 0):8.1f}  run {row.get('run_ms', 0):8.1f}"
             f"  cpu {row.get('cpu_ms', float('nan')):7.2f}"
         )
+    for kind, row in result["messages_a_request"].items():
+        print(f"{kind} a request: {row['all']}, by service {row['by_service']}; most: {row['most']}")
     spent_by_postgres = result["postgres_statements"]
     if spent_by_postgres["available"]:
         print("PostgreSQL's time by statement (pg_stat_statements; total ms, calls, pages a call):")
