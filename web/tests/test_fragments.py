@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+import orjson
 import pytest
 from flask import current_app
 from flask_babel import force_locale
@@ -173,7 +174,7 @@ def test_a_card_says_why_the_post_is_there_with_every_value_escaped():
 def test_a_card_written_once_is_taken_again_for_the_same_item_language_and_age(monkeypatch):
     """The front page and a subwiki's are the same answer for every reader between changes: their cards are
     written once, and written anew for an item that changed, another language or another age in words."""
-    fragments._cards.clear()
+    fragments.CARDS.pieces.clear()
     written = []
     kind_label = fragments.kind_label
     monkeypatch.setattr(fragments, "kind_label", lambda kind: written.append(kind) or kind_label(kind))
@@ -188,15 +189,36 @@ def test_a_card_written_once_is_taken_again_for_the_same_item_language_and_age(m
         french = str(fragments.post_cards([CARD]))
     assert "<dd>2,5</dd>" in french and len(written) == 3
 
-    monkeypatch.setattr(fragments, "time_ago", lambda moment: "3 days ago")
+    monkeypatch.setattr(fragments, "age", lambda moment: ("days", 3))
     older = str(fragments.post_cards([CARD]))
     assert ">3 days ago</time>" in older and older != first and len(written) == 4
 
 
 def test_the_cards_kept_are_bounded(monkeypatch):
-    fragments._cards.clear()
-    monkeypatch.setattr(fragments, "CARDS_KEPT", 3)
+    monkeypatch.setattr(fragments, "CARDS", fragments.Written(3))
     items = [{**CARD, "post": {**CARD["post"], "id": f"p{n}"}} for n in range(5)]
     html = str(fragments.post_cards(items))
     assert [f'href="/posts/p{n}"' in html for n in range(5)] == [True] * 5
-    assert len(fragments._cards) == 3
+    assert [key[0] for key in fragments.CARDS.pieces] == [orjson.dumps(item) for item in items[2:]]  # the newest
+
+
+def test_a_comment_s_head_is_written_once_for_every_reader_and_anew_when_it_changes(monkeypatch):
+    """A post's comments are the same for every reader but the actions each may take: their heads (author, age,
+    votes, body) are written once, each reader's actions every time, and a changed comment's head anew."""
+    fragments.HEADS.pieces.clear()
+    named = []
+    person = fragments.person
+    monkeypatch.setattr(fragments, "person", lambda author: named.append(author) or person(author))
+    nodes = [comment("c1"), comment("c2", author="bob")]
+    for_ada = str(fragments.discussion(POST, nodes, 6, ADA, "t"))
+    for_bob = str(fragments.discussion(POST, nodes, 6, {"username": "bob"}, "t"))
+    assert len(named) == 2  # two heads written, for the first reader only
+    assert 'href="/comments/c1/edit?post_id=p1"' in for_ada and 'href="/comments/c1/edit' not in for_bob
+    assert 'href="/comments/c2/edit?post_id=p1"' in for_bob and 'href="/comments/c2/edit' not in for_ada
+
+    voted = [comment("c1", score={"up": 9, "down": 1}), comment("c2", author="bob")]
+    html = str(fragments.discussion(POST, voted, 6, ADA, "t"))
+    assert "▲ 9 ▼ 1" in html and "▲ 2 ▼ 1" in html and len(named) == 3  # only the voted comment's head is new
+    erased = [comment("c1"), comment("c2", author="bob", deleted=True)]
+    html = str(fragments.discussion(POST, erased, 6, ADA, "t"))
+    assert "This comment was deleted." in html and "<p>said c2</p>" not in html and len(named) == 4

@@ -8,6 +8,13 @@ the CSRF token, the post's address), and each item escapes only what is its own.
 escaped (``html.escape``, quotes included, as Jinja's autoescape does) but the API's own sanitised
 ``body_html``; addresses take a person's name or a subwiki's slug percent-encoded, as ``urlencode`` did.
 Templates call these as globals (``post_cards``, ``discussion``); their tests are ``tests/test_fragments.py``.
+
+What a piece is written from decides it: a card from its item, a comment's head (its author, age, votes and
+body, everything before the reader's own actions) from those values, a ``<time>`` from the moment and its age
+in words, each in the request's language. Each is kept by those values (``Written``, bounded per process,
+the oldest going first) and taken again when a page shows the same: the front page and a subwiki's are the
+same answer for every reader between changes, and a post's comments are the same for every reader but the
+actions each may take. A changed value (a vote, an edit, a minute more of age) is another key: written anew.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from markupsafe import Markup
 from web.helpers import (
     FACTORS,
     _,
+    age,
+    age_in_words,
     comment_rows,
     domain,
     iso_date,
@@ -31,7 +40,6 @@ from web.helpers import (
     number,
     person,
     reasons_in_words,
-    time_ago,
 )
 from web.i18n import catalog, decimal_symbol, gettext, ngettext
 
@@ -48,9 +56,39 @@ def _path(value: Any) -> str:
     return _escape(quote(value if type(value) is str else str(value), safe="/"))
 
 
-def _time(moment: str) -> str:
-    """When, as a ``<time>`` element: how long ago, the date on hover."""
-    return f'<time datetime="{esc(moment)}" title="{esc(iso_date(moment))}">{esc(time_ago(moment))}</time>'
+class Written:
+    """Pieces of HTML by what they were written from, at most ``most`` of them, the oldest going first. Read
+    without a lock (a dict's ``get`` is atomic); added under one."""
+
+    def __init__(self, most: int):
+        self.most = most
+        self.pieces: dict[tuple, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> str | None:
+        return self.pieces.get(key)
+
+    def put(self, key: tuple, piece: str) -> str:
+        with self._lock:
+            while len(self.pieces) >= self.most:
+                del self.pieces[next(iter(self.pieces))]
+            self.pieces[key] = piece
+        return piece
+
+
+TIMES = Written(8192)
+
+
+def _time(moment: str, language: Any = None) -> str:
+    """When, as a ``<time>`` element: how long ago, the date on hover (``language``: the request's catalog,
+    when the caller has it at hand)."""
+    when = age(moment)
+    key = (language if language is not None else catalog(), moment, when)
+    shown = TIMES.get(key)
+    if shown is None:
+        shown = f'<time datetime="{esc(moment)}" title="{esc(iso_date(moment))}">{esc(age_in_words(when))}</time>'
+        TIMES.put(key, shown)
+    return shown
 
 
 def _labels(messages: dict[str, str]) -> dict[str, str]:
@@ -61,42 +99,32 @@ def _labels(messages: dict[str, str]) -> dict[str, str]:
 CARD_LABELS = {"why": _("Why it is here:"), "rank": _("rank")}
 
 
-# A card written before, by what it was written from: the item as the API gave it (its JSON), the language's
-# catalog, the decimal sign and how long ago the post was made, in words. A card is a function of these alone,
-# so one written from the same four is the same card: the feed's pages that many read (the front page, a
-# subwiki's) are the same answer again and again between changes, and a change (a vote, a comment) alters the
-# items it touches, whose JSON then differs and whose cards are written anew. Bounded per process; the oldest
-# go first.
-_cards: dict[tuple, str] = {}
-_cards_lock = threading.Lock()
-CARDS_KEPT = 2048
+# Cards by the item as the API gave it (its JSON), the language's catalog, the decimal sign and the post's age
+# as its ``<time>`` shows it: a card is a function of these alone.
+CARDS = Written(2048)
 
 
 def post_cards(items: Iterable[dict]) -> Markup:
     """A feed's page of items (``{post, rank}``) as cards: title and link's domain, picture, kind, subwiki,
     author, age, comments and votes, and why the item is there (``rank.reasons`` in words, their numbers
     in a details element). A card written from the same item, in the same language and at the same age in
-    words, is taken from ``_cards`` rather than written again."""
+    words, is taken from ``CARDS`` rather than written again."""
     language = catalog()
     decimal = esc(decimal_symbol())  # numbers (``helpers.number``) are digits, a sign and this
     out: list[str] = []
     missing: list[tuple[int, tuple, dict, str]] = []
     for item in items:
-        when = _time(item["post"].get("created_at") or "")
+        when = _time(item["post"].get("created_at") or "", language)
         key = (orjson.dumps(item), language, decimal, when)
-        card = _cards.get(key)
+        card = CARDS.get(key)
         if card is None:
             missing.append((len(out), key, item, when))
             card = ""
         out.append(card)
     if missing:
         written = _write_cards([(item, when) for _, _, item, when in missing], decimal)
-        with _cards_lock:
-            for (at, key, _, _), card in zip(missing, written, strict=True):
-                out[at] = card
-                if len(_cards) >= CARDS_KEPT:
-                    del _cards[next(iter(_cards))]
-                _cards[key] = card
+        for (at, key, _, _), card in zip(missing, written, strict=True):
+            out[at] = CARDS.put(key, card)
     return Markup("".join(out))
 
 
@@ -165,6 +193,32 @@ COMMENT_LABELS = {
 }
 
 
+# Comments' heads (``_head``) by the values they are written from, in the request's language.
+HEADS = Written(8192)
+
+
+def _head(cid: str, author: dict | None, when: str, score: dict, c: dict, t: dict[str, str]) -> str:
+    """A comment's HTML up to its actions: its author, age and votes, then its body (or that it was deleted),
+    folded when the reader blocked its author."""
+    out: list[str] = [f'<li id="c-{cid}">\n  <article class="comment">\n  <p class="meta">\n      ']
+    w = out.append
+    if author and author.get("username"):
+        w(f'<a href="/u/{_path(author["username"])}">{esc(person(author))}</a>')
+    else:
+        w(esc(person(author)))
+    w(f"\n      · {when}\n      · ▲ {esc(score.get('up') or 0)} ▼ {esc(score.get('down') or 0)}\n  </p>\n  ")
+    if c.get("blocked"):
+        w(f'<details class="blocked">\n    <summary class="fold">{t["blocked"]}</summary>\n')
+        w(f'    <p class="meta">{t["blocked_note"]}</p>\n    ')
+    else:
+        w(f'<details open>\n    <summary class="fold">{t["hide"]}</summary>\n    ')
+    if c.get("deleted"):
+        w(f'<p class="gone">{t["deleted"]}</p>\n    ')
+    else:
+        w(f'<div class="body">{c.get("body_html") or ""}</div>\n    ')
+    return "".join(out)
+
+
 def discussion(
     post: dict,
     nodes: list[dict],
@@ -196,30 +250,20 @@ def discussion(
     )
     out = ['<ol class="comments">\n']
     w = out.append
+    language = catalog()
     for c, nested, closes in comment_rows(nodes, max_depth):
         cid = esc(c["id"])
         author = c.get("author")
-        created = c.get("created_at") or ""
         score = c.get("score") or {}
-        w(f'<li id="c-{cid}">\n  <article class="comment">\n  <p class="meta">\n      ')
-        if author and author.get("username"):
-            w(f'<a href="/u/{_path(author["username"])}">{esc(person(author))}</a>')
-        else:
-            w(esc(person(author)))
-        w(
-            f"\n      · {_time(created)}\n"
-            f"      · ▲ {esc(score.get('up') or 0)} ▼ {esc(score.get('down') or 0)}\n  </p>\n  "
-        )
-        if c.get("blocked"):
-            w(f'<details class="blocked">\n    <summary class="fold">{t["blocked"]}</summary>\n')
-            w(f'    <p class="meta">{t["blocked_note"]}</p>\n    ')
-        else:
-            w(f'<details open>\n    <summary class="fold">{t["hide"]}</summary>\n    ')
+        when = _time(c.get("created_at") or "", language)
         deleted = c.get("deleted")
-        if deleted:
-            w(f'<p class="gone">{t["deleted"]}</p>\n    ')
-        else:
-            w(f'<div class="body">{c.get("body_html") or ""}</div>\n    ')
+        names = (author.get("username"), author.get("display_name")) if author else None
+        key = (language, c["id"], names, when, score.get("up"), score.get("down"), c.get("blocked"), deleted)
+        key += (c.get("body_html"),)
+        head = HEADS.get(key)
+        if head is None:
+            head = HEADS.put(key, _head(cid, author, when, score, c, t))
+        w(head)
         if me and not deleted:
             mine = bool(author) and author.get("username") == my_name
             w(f'<div class="actions">\n      <form method="post" action="/comments/{cid}{votes}      ')

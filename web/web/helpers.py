@@ -56,18 +56,38 @@ def parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def time_ago(value: str | None, now: datetime | None = None) -> str:
+def age(value: str | None, now: datetime | None = None) -> tuple[str, int] | None:
+    """How long ago ``value`` was, in the unit ``time_ago`` words it in: ``("now", 0)`` under a minute, else
+    ``("minutes" | "hours" | "days", how many)``; None for no time."""
     moment = parse_time(value)
     if moment is None:
-        return ""
+        return None
     seconds = max(0, int(((now or datetime.now(UTC)) - moment).total_seconds()))
     if seconds < 60:
-        return gettext("just now")
+        return ("now", 0)
     if seconds < 3600:
-        return ngettext("%(num)d minute ago", "%(num)d minutes ago", seconds // 60)
+        return ("minutes", seconds // 60)
     if seconds < 86400:
-        return ngettext("%(num)d hour ago", "%(num)d hours ago", seconds // 3600)
-    return ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400)
+        return ("hours", seconds // 3600)
+    return ("days", seconds // 86400)
+
+
+def age_in_words(when: tuple[str, int] | None) -> str:
+    """An ``age`` in the request's language: "just now", "3 minutes ago"."""
+    if when is None:
+        return ""
+    unit, count = when
+    if unit == "now":
+        return gettext("just now")
+    if unit == "minutes":
+        return ngettext("%(num)d minute ago", "%(num)d minutes ago", count)
+    if unit == "hours":
+        return ngettext("%(num)d hour ago", "%(num)d hours ago", count)
+    return ngettext("%(num)d day ago", "%(num)d days ago", count)
+
+
+def time_ago(value: str | None, now: datetime | None = None) -> str:
+    return age_in_words(age(value, now))
 
 
 @functools.lru_cache(maxsize=TIMES_KEPT)
