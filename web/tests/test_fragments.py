@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import orjson
 import pytest
-from flask import current_app
+from flask import Response, current_app
 from flask_babel import force_locale
 
 from web import fragments
@@ -94,7 +94,7 @@ def test_a_deep_discussion_is_well_nested_and_links_past_the_depth_shown():
     page = parsed(html)
     shown = [attrs["id"] for tag, attrs in page.attrs if tag == "li"]
     assert shown == ["c-a", "c-b", "c-c", "c-d", "c-d1", "c-d2", "c-d3", "c-d4", "c-d5", "c-d6", "c-e"]
-    assert 'href="/posts/p1/thread/d6">Continue this thread →</a>' in html
+    assert 'href="/posts/p1/thread/d6">Continue this thread &#8594;</a>' in html
     assert html.count('<ol class="comments">') == 1 + 2 + 5  # the page's list, a's and b's, d1's to d5's
 
 
@@ -120,7 +120,7 @@ def test_blocked_deleted_and_long_threads():
     html = str(fragments.discussion(POST, tree, 6, ADA, "t"))
     assert '<details class="blocked">' in html and "You blocked this person." in html
     assert "This comment was deleted." in html and 'action="/comments/gone/vote"' not in html
-    assert 'href="/posts/p1/thread/long">Continue this thread (+7) →</a>' in html
+    assert 'href="/posts/p1/thread/long">Continue this thread (+7) &#8594;</a>' in html
     parsed(html)
 
 
@@ -183,7 +183,7 @@ def test_a_card_written_once_is_taken_again_for_the_same_item_language_and_age(m
 
     voted = {**CARD, "post": {**CARD["post"], "score": {"up": 13, "down": 1}}}
     html = str(fragments.post_cards([voted, CARD]))
-    assert "▲ 13 ▼ 1" in html and html.endswith(first) and len(written) == 2  # only the changed card is new
+    assert "&#9650; 13 &#9660; 1" in html and html.endswith(first) and len(written) == 2  # only the changed card is new
 
     with current_app.test_request_context(), force_locale("fr"):  # another request, in French
         french = str(fragments.post_cards([CARD]))
@@ -218,7 +218,22 @@ def test_a_comment_s_head_is_written_once_for_every_reader_and_anew_when_it_chan
 
     voted = [comment("c1", score={"up": 9, "down": 1}), comment("c2", author="bob")]
     html = str(fragments.discussion(POST, voted, 6, ADA, "t"))
-    assert "▲ 9 ▼ 1" in html and "▲ 2 ▼ 1" in html and len(named) == 3  # only the voted comment's head is new
+    assert "&#9650; 9 &#9660; 1" in html and "&#9650; 2 &#9660; 1" in html
+    assert len(named) == 3  # only the voted comment's head is new
     erased = [comment("c1"), comment("c2", author="bob", deleted=True)]
     html = str(fragments.discussion(POST, erased, 6, ADA, "t"))
     assert "This comment was deleted." in html and "<p>said c2</p>" not in html and len(named) == 4
+
+
+def test_a_discussion_in_a_page_is_a_placeholder_until_the_response_is_spliced():
+    """A page's template gets a short placeholder for its discussion (some 200 KB with 200 comments), and the
+    response gets the discussion in its place, encoded once; each request draws its own placeholder."""
+    nodes = [comment("c1"), comment("c2", author="bob")]
+    mark = str(fragments.discussion_in_page(POST, nodes, 6, ADA, "t"))
+    assert mark.startswith("<!--fragment ") and len(mark) < 60
+    response = Response(f"<main>{mark}</main>", mimetype="text/html")
+    fragments.splice(response)
+    assert response.get_data(as_text=True) == f"<main>{fragments.discussion(POST, nodes, 6, ADA, 't')}</main>"
+    with current_app.test_request_context():
+        assert str(fragments.discussion_in_page(POST, nodes, 6, ADA, "t")) != mark
+    assert str(fragments.discussion(POST, nodes, 6, ADA, "t")).startswith('<ol class="comments">')

@@ -246,6 +246,24 @@ def test_a_post_shows_sanitised_html_and_deep_threads_as_links(client, gateway):
     assert "level 6" in deeper and "level 4" not in deeper
 
 
+def test_a_post_s_discussion_is_spliced_into_its_page_in_place_and_encoded_once(client, gateway):
+    """The discussion goes into the page as a placeholder drawn for the request and is put in the response's
+    bytes at the end (fragments.splice): once, where the template shows it, with text of any script."""
+    post = dict(FEED["items"][0]["post"], body_html="<p>Hi</p>", revision=1, body="Hi")
+    gateway.answers[("GET", "/posts/p1")] = post
+    comments = nested(3)
+    comments[0]["body_html"] = "<p>l’été 😀 <!--fragment 0123--></p>"
+    gateway.answers[("GET", "/posts/p1/comments")] = {"items": comments, "next_cursor": None}
+    response = client.get("/posts/p1")
+    html = response.data.decode("utf-8")
+    assert int(response.headers["Content-Length"]) == len(response.data)
+    assert html.count("l’été 😀") == 1 and html.count('<ol class="comments">') == 3
+    assert html.index('id="comments-h"') < html.index('<li id="c-c0">') < html.index("</section>")
+    assert re.findall(r"<!--fragment [^>]*-->", html) == ["<!--fragment 0123-->"]  # only the comment's own text
+    again = client.get("/posts/p1").data.decode("utf-8")
+    assert again == html
+
+
 def test_a_thread_with_replies_beyond_the_page_links_to_the_whole_thread(client, gateway):
     gateway.answers[("GET", "/posts/p1")] = dict(FEED["items"][0]["post"], body_html="<p>Hi</p>", revision=1, body="Hi")
     (top,) = nested(2)

@@ -201,7 +201,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         current_locale=i18n.locale_name,
     )
     app.jinja_env.filters.update(helpers.FILTERS)
-    app.jinja_env.globals.update(post_cards=fragments.post_cards, discussion=fragments.discussion)
+    app.jinja_env.globals.update(post_cards=fragments.post_cards, discussion=fragments.discussion_in_page)
     app.jinja_env.globals.update(helpers.GLOBALS)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
@@ -228,6 +228,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def headers(response):
+        fragments.splice(response)
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         g.status = response.status_code
         metrics.observe(request.method, endpoint, response.status_code, time.perf_counter() - g.get("started", 0))

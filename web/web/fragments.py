@@ -19,6 +19,7 @@ actions each may take. A changed value (a vote, an edit, a minute more of age) i
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Iterable
 from html import escape as _escape
@@ -26,6 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
+from flask import g, has_request_context
 from markupsafe import Markup
 
 from web.helpers import (
@@ -77,6 +79,34 @@ class Written:
 
 
 TIMES = Written(8192)
+
+
+# A post's discussion is most of its page (200 comments: some 200 KB of HTML). Passed through Jinja it would be
+# copied again at every level it goes up (the macro's answer, the block, the page, then encoded whole); within a
+# request it goes into the page as a placeholder instead, and ``splice`` puts it in the response's bytes, encoded
+# once. The placeholder is an HTML comment with a token drawn for the request, which no text of anyone's can
+# guess (and the API's sanitised HTML keeps no comment anyway).
+def spliced_later(html: str) -> Markup:
+    """``html`` as the page will show it: a placeholder within a request (``splice`` replaces it), else itself."""
+    if not has_request_context():
+        return Markup(html)
+    later = g.get("spliced")
+    if later is None:
+        later = g.spliced = {}
+    mark = f"<!--fragment {secrets.token_hex(12)}-->"
+    later[mark.encode()] = html
+    return Markup(mark)
+
+
+def splice(response) -> None:
+    """Put the request's fragments (``spliced_later``) in a page's response in place of their placeholders."""
+    later = g.get("spliced")
+    if not later or response.direct_passthrough or response.mimetype != "text/html":
+        return
+    body = response.get_data()
+    for mark, html in later.items():
+        body = body.replace(mark, html.encode(), 1)
+    response.set_data(body)
 
 
 def _time(moment: str, language: Any = None) -> str:
@@ -160,7 +190,7 @@ def _write_cards(items: list[tuple[dict, str]], decimal: str) -> list[str]:
         w(
             f" ·\n    {when} ·\n"
             f'    <a href="{here}#comments">{esc(comments)}</a> ·\n'
-            f"    ▲ {esc(score.get('up') or 0)} ▼ {esc(score.get('down') or 0)}\n  </p>\n"
+            f"    &#9650; {esc(score.get('up') or 0)} &#9660; {esc(score.get('down') or 0)}\n  </p>\n"
         )
         rank = item.get("rank")
         if rank:
@@ -206,7 +236,8 @@ def _head(cid: str, author: dict | None, when: str, score: dict, c: dict, t: dic
         w(f'<a href="/u/{_path(author["username"])}">{esc(person(author))}</a>')
     else:
         w(esc(person(author)))
-    w(f"\n      · {when}\n      · ▲ {esc(score.get('up') or 0)} ▼ {esc(score.get('down') or 0)}\n  </p>\n  ")
+    up, down = esc(score.get("up") or 0), esc(score.get("down") or 0)
+    w(f"\n      · {when}\n      · &#9650; {up} &#9660; {down}\n  </p>\n  ")
     if c.get("blocked"):
         w(f'<details class="blocked">\n    <summary class="fold">{t["blocked"]}</summary>\n')
         w(f'    <p class="meta">{t["blocked_note"]}</p>\n    ')
@@ -219,7 +250,17 @@ def _head(cid: str, author: dict | None, when: str, score: dict, c: dict, t: dic
     return "".join(out)
 
 
-def discussion(
+def discussion(*args: Any, **kwargs: Any) -> Markup:
+    """``discussion_html`` as markup."""
+    return Markup(discussion_html(*args, **kwargs))
+
+
+def discussion_in_page(*args: Any, **kwargs: Any) -> Markup:
+    """``discussion_html`` as a page's template shows it: spliced into the response (``spliced_later``)."""
+    return spliced_later(discussion_html(*args, **kwargs))
+
+
+def discussion_html(
     post: dict,
     nodes: list[dict],
     max_depth: int,
@@ -227,7 +268,7 @@ def discussion(
     csrf_token: str,
     failed_parent: str | None = None,
     reply_form: Callable[[str], Any] | None = None,
-) -> Markup:
+) -> str:
     """A post's comments as nested lists in reading order (``helpers.comment_rows``: the tree walked without
     recursion, replies past ``max_depth`` only linked to their thread). A signed-in reader (``me``) gets
     each comment's vote buttons, report and reply links, and edit and delete where the comment is theirs
@@ -244,9 +285,9 @@ def discussion(
         f'<input type="hidden" name="csrf_token" value="{token}"><input type="hidden" name="post_id" value="{post_id}">'
     )
     votes = (
-        f'/vote">{hidden}\n        <button name="value" value="1"><span aria-hidden="true">▲</span>'
+        f'/vote">{hidden}\n        <button name="value" value="1"><span aria-hidden="true">&#9650;</span>'
         f'<span class="visually-hidden">{t["up"]}</span></button> <button name="value" value="-1">'
-        f'<span aria-hidden="true">▼</span><span class="visually-hidden">{t["down"]}</span></button></form>\n'
+        f'<span aria-hidden="true">&#9660;</span><span class="visually-hidden">{t["down"]}</span></button></form>\n'
     )
     out = ['<ol class="comments">\n']
     w = out.append
@@ -281,13 +322,14 @@ def discussion(
             if failed_parent == c["id"] and reply_form is not None:
                 w(str(reply_form(c["id"])))
         if c.get("more_replies"):
-            w(f'<p class="more"><a href="{here}/thread/{cid}">{t["more"]} (+{esc(c["more_replies"])}) →</a></p>\n    ')
+            more = esc(c["more_replies"])
+            w(f'<p class="more"><a href="{here}/thread/{cid}">{t["more"]} (+{more}) &#8594;</a></p>\n    ')
         if nested:
             w('<ol class="comments">\n')
             continue
         if c.get("children"):
-            w(f'<p class="more"><a href="{here}/thread/{cid}">{t["more"]} →</a></p>\n')
+            w(f'<p class="more"><a href="{here}/thread/{cid}">{t["more"]} &#8594;</a></p>\n')
         w("  </details>\n  </article>\n</li>\n")
         w("</ol></details></article></li>\n" * closes)
     w("</ol>\n")
-    return Markup("".join(out))
+    return "".join(out)
