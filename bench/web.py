@@ -11,9 +11,11 @@ post with 200 comments, signed in as a demo account:
 
 The header's unread count is asked at most once every ``WEB_UNREAD_SECONDS`` (15) by a member's
 session (``web.views.notifications``), so in a run each page makes one call; the direct rows make
-that call. Each is run for ``--seconds`` at concurrency 8 (threads of one Python process, each with
-its own pooled HTTP session), giving requests per second and p50/p95 latency, and the site's overhead
-as the ratio of its p50 to the direct call's p50. Beside each, the CPU time per page of the site's
+that call. Each is run for ``--seconds`` (12) at concurrency 8 (threads of one Python process, each with
+its own pooled HTTP session), in ``--rounds`` (3) of equal length, the four rows taking turns so that a page
+and its API call are measured at the same speed of a machine whose speed drifts, giving requests per second
+and p50/p95 latency over the rounds, and the site's overhead as the ratio of its p50 to the direct call's
+p50 (over all rounds, and round by round). Beside each, the CPU time per page of the site's
 processes and of the rest of the stack (gateway and services; RabbitMQ and PostgreSQL are not counted):
 on a machine shared with other work, latencies move with the load but the CPU a page costs much less.
 The site keeps no page: every page asks the API afresh; it keeps the feed cards it wrote, by what each
@@ -110,8 +112,8 @@ def load(
     make_session: Callable[[], requests.Session],
     processes: dict[str, int] | None = None,
 ) -> dict:
-    """``unit`` run by CONCURRENCY threads for ``seconds`` (after a warm-up): rate and latencies in ms,
-    and the CPU ms per request of each group of ``processes`` (name: a root pid) while measuring."""
+    """``unit`` run by CONCURRENCY threads for ``seconds`` (after a warm-up): its latencies in ms, the time
+    measured, the errors, and the CPU seconds of each group of ``processes`` (name: a root pid) meanwhile."""
     latencies: list[list[float]] = [[] for _ in range(CONCURRENCY)]
     errors = [0] * CONCURRENCY
     stop = threading.Event()
@@ -145,12 +147,24 @@ def load(
     for thread in threads:
         thread.join(10)
     values = [v for per in latencies for v in per]
+    return {"latencies": values, "elapsed": elapsed, "errors": sum(errors), "cpu_used": cpu_used}
+
+
+def figures(rounds: list[dict]) -> dict:
+    """One row of the table from its rounds (``load``'s samples): rate and latencies in ms over all of them,
+    and the CPU ms per request of each group of processes."""
+    values = [v for sample in rounds for v in sample["latencies"]]
+    elapsed = sum(sample["elapsed"] for sample in rounds)
+    cpu_used: dict[str, float] = {}
+    for sample in rounds:
+        for name, used in sample["cpu_used"].items():
+            cpu_used[name] = cpu_used.get(name, 0.0) + used
     return {
         "requests": len(values),
         "per_second": round(len(values) / elapsed, 1),
         "p50_ms": round(statistics.median(values), 2) if values else None,
         "p95_ms": round(percentile(values, 0.95), 2) if values else None,
-        "errors": sum(errors),
+        "errors": sum(sample["errors"] for sample in rounds),
         "cpu_ms_per_request": {name: round(1000 * used / max(1, len(values)), 2) for name, used in cpu_used.items()},
     }
 
@@ -244,7 +258,8 @@ def print_rows(results: dict, width: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.web")
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=12.0, help="measured seconds a row, over all its rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds a row is measured in, the rows taking turns")
     parser.add_argument("--comments", type=int, default=200)
     args = parser.parse_args()
 
@@ -281,18 +296,23 @@ def main() -> int:
         front_calls = ((f"{api}/feed/public", {"sort": "quality", "window": "week", "limit": 25}),)
         post_calls = ((f"{api}/posts/{post_id}", {"comments": "quality"}),)
         site_page = {**site, **rest}
-        results = {
-            "front page, site": load(
-                lambda s: check(s.get(f"{web}/", timeout=30)), args.seconds, site_session, site_page
+        plan = {
+            "front page, site": (lambda s: check(s.get(f"{web}/", timeout=30)), site_session, site_page),
+            "front page, API (1 call)": (lambda s: at_once(s, *front_calls), api_session, rest),
+            "post with 200 comments, site": (
+                lambda s: check(s.get(f"{web}/posts/{post_id}", timeout=30)),
+                site_session,
+                site_page,
             ),
-            "front page, API (1 call)": load(lambda s: at_once(s, *front_calls), args.seconds, api_session, rest),
-            "post with 200 comments, site": load(
-                lambda s: check(s.get(f"{web}/posts/{post_id}", timeout=30)), args.seconds, site_session, site_page
-            ),
-            "post with 200 comments, API (1 call)": load(
-                lambda s: at_once(s, *post_calls), args.seconds, api_session, rest
-            ),
+            "post with 200 comments, API (1 call)": (lambda s: at_once(s, *post_calls), api_session, rest),
         }
+        # Each row is measured in rounds, the rows taking turns: the machine's speed drifts over a run, and a
+        # page and its API call measured minutes apart would be compared at different speeds.
+        samples: dict[str, list[dict]] = {name: [] for name in plan}
+        for _ in range(args.rounds):
+            for name, (unit, sessions, processes) in plan.items():
+                samples[name].append(load(unit, args.seconds / args.rounds, sessions, processes))
+        results = {name: figures(rounds) for name, rounds in samples.items()}
         weight = page_weight(web, site_session())
     finally:
         stack.stop_all()
@@ -304,23 +324,33 @@ def main() -> int:
         a, b = results[site]["p50_ms"], results[direct]["p50_ms"]
         return round(a / b, 2) if a and b else None
 
+    def round_ratio(site: str, direct: str, index: int) -> float | None:
+        a, b = samples[site][index]["latencies"], samples[direct][index]["latencies"]
+        return round(statistics.median(a) / statistics.median(b), 2) if a and b else None
+
+    pages = {
+        "front page": ("front page, site", "front page, API (1 call)"),
+        "post page": ("post with 200 comments, site", "post with 200 comments, API (1 call)"),
+    }
+
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "concurrency": CONCURRENCY,
         "seconds": args.seconds,
+        "rounds": args.rounds,
         "comments": args.comments,
         "kept": KEPT,
         "results": results,
-        "overhead_p50": {
-            "front page": ratio("front page, site", "front page, API (1 call)"),
-            "post page": ratio("post with 200 comments, site", "post with 200 comments, API (1 call)"),
+        "overhead_p50": {page: ratio(*rows) for page, rows in pages.items()},
+        "overhead_p50_by_round": {
+            page: [round_ratio(*rows, index) for index in range(args.rounds)] for page, rows in pages.items()
         },
         "front_page_weight": weight,
     }
     out = write_report("web", report)
     print_rows(results, 40)
-    print(f"\nsite overhead (p50 ratio): {report['overhead_p50']}")
+    print(f"\nsite overhead (p50 ratio): {report['overhead_p50']}, by round: {report['overhead_p50_by_round']}")
     total = weight["total_bytes"] / 1024
     print(f"front page weight: {total:.1f} KiB (HTML {weight['html_bytes'] / 1024:.1f} KiB; target at most 80 KiB)")
     print(f"load average (1, 5, 15 min) at the end: {report['load_average']}")

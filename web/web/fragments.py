@@ -90,9 +90,7 @@ def spliced_later(html: str) -> Markup:
     """``html`` as the page will show it: a placeholder within a request (``splice`` replaces it), else itself."""
     if not has_request_context():
         return Markup(html)
-    later = g.get("spliced")
-    if later is None:
-        later = g.spliced = {}
+    later = g.setdefault("spliced", {})
     mark = f"<!--fragment {secrets.token_hex(12)}-->"
     later[mark.encode()] = html
     return Markup(mark)
