@@ -139,71 +139,63 @@ def post_cards(items: Iterable[dict]) -> Markup:
     words, is taken from ``CARDS`` rather than written again."""
     language = catalog()
     decimal = esc(decimal_symbol())  # numbers (``helpers.number``) are digits, a sign and this
+    labels: tuple[dict[str, str], dict[str, str]] | None = None
     out: list[str] = []
-    missing: list[tuple[int, tuple, dict, str]] = []
     for item in items:
         when = _time(item["post"].get("created_at") or "", language)
         key = (orjson.dumps(item), language, decimal, when)
         card = CARDS.get(key)
         if card is None:
-            missing.append((len(out), key, item, when))
-            card = ""
+            if labels is None:  # translated once a page, and only for a page with a card to write
+                labels = (_labels(CARD_LABELS), _labels(FACTORS))
+            card = CARDS.put(key, _write_card(item, when, decimal, *labels))
         out.append(card)
-    if missing:
-        written = _write_cards([(item, when) for _, _, item, when in missing], decimal)
-        for (at, key, _, _), card in zip(missing, written, strict=True):
-            out[at] = CARDS.put(key, card)
     return Markup("".join(out))
 
 
-def _write_cards(items: list[tuple[dict, str]], decimal: str) -> list[str]:
-    """Each item's card, with its ``<time>`` element as given."""
-    labels = _labels(CARD_LABELS)
-    factors = _labels(FACTORS)  # each factor's name translated once a page, not once an item
-    cards: list[str] = []
-    for item, when in items:
-        out: list[str] = []
-        w = out.append
-        post = item["post"]
-        here = f"/posts/{esc(post['id'])}"
-        w(f'<article class="card">\n  <h2><a href="{here}">{esc(post["title"])}</a>\n  ')
-        if post.get("url"):
-            w(f'<span class="domain">({esc(domain(post["url"]))})</span>')
-        w("</h2>\n  ")
-        if post.get("image_url"):
-            w(f'<img class="thumb" src="{esc(post["image_url"])}" alt="" loading="lazy">')
-        subwiki = post.get("subwiki") or {}
-        slug = subwiki.get("slug", "")
-        author = post.get("author")
-        score = post.get("score") or {}
-        w(
-            f'\n  <p class="meta">\n    <span class="kind">{esc(kind_label(post["kind"]))}</span> ·\n'
-            f'    <a href="/s/{_path(slug)}">{esc(subwiki.get("name") or slug)}</a> ·\n    '
-        )
-        if author and author.get("username"):
-            w(f'<a href="/u/{_path(author["username"])}">{esc(person(author))}</a>')
-        else:
-            w(esc(person(author)))
-        comments = ngettext("%(num)d comment", "%(num)d comments", post.get("comment_count") or 0)
-        w(
-            f" ·\n    {when} ·\n"
-            f'    <a href="{here}#comments">{esc(comments)}</a> ·\n'
-            f"    &#9650; {esc(score.get('up') or 0)} &#9660; {esc(score.get('down') or 0)}\n  </p>\n"
-        )
-        rank = item.get("rank")
-        if rank:
-            reasons = rank.get("reasons") or []
-            words = " · ".join(reasons_in_words(reasons, post))
-            w(f'  <details class="why">\n    <summary>{labels["why"]} {esc(words)}</summary>\n    <dl>\n      ')
-            for reason in reasons:
-                factor = reason["factor"]
-                name = factors.get(factor) or esc(factor)
-                w(f"<dt>{name}</dt><dd>{number(reason['value'], decimal=decimal)}</dd>")
-            w(f"\n      <dt>{labels['rank']}</dt><dd>{number(rank.get('score'), 4, decimal)}</dd>\n")
-            w("    </dl>\n  </details>\n")
-        w("</article>\n")
-        cards.append("".join(out))
-    return cards
+def _write_card(item: dict, when: str, decimal: str, labels: dict[str, str], factors: dict[str, str]) -> str:
+    """An item's card, with its ``<time>`` element as given and the page's labels and factors' names."""
+    out: list[str] = []
+    w = out.append
+    post = item["post"]
+    here = f"/posts/{esc(post['id'])}"
+    w(f'<article class="card">\n  <h2><a href="{here}">{esc(post["title"])}</a>\n  ')
+    if post.get("url"):
+        w(f'<span class="domain">({esc(domain(post["url"]))})</span>')
+    w("</h2>\n  ")
+    if post.get("image_url"):
+        w(f'<img class="thumb" src="{esc(post["image_url"])}" alt="" loading="lazy">')
+    subwiki = post.get("subwiki") or {}
+    slug = subwiki.get("slug", "")
+    author = post.get("author")
+    score = post.get("score") or {}
+    w(
+        f'\n  <p class="meta">\n    <span class="kind">{esc(kind_label(post["kind"]))}</span> ·\n'
+        f'    <a href="/s/{_path(slug)}">{esc(subwiki.get("name") or slug)}</a> ·\n    '
+    )
+    if author and author.get("username"):
+        w(f'<a href="/u/{_path(author["username"])}">{esc(person(author))}</a>')
+    else:
+        w(esc(person(author)))
+    comments = ngettext("%(num)d comment", "%(num)d comments", post.get("comment_count") or 0)
+    w(
+        f" ·\n    {when} ·\n"
+        f'    <a href="{here}#comments">{esc(comments)}</a> ·\n'
+        f"    &#9650; {esc(score.get('up') or 0)} &#9660; {esc(score.get('down') or 0)}\n  </p>\n"
+    )
+    rank = item.get("rank")
+    if rank:
+        reasons = rank.get("reasons") or []
+        words = " · ".join(reasons_in_words(reasons, post))
+        w(f'  <details class="why">\n    <summary>{labels["why"]} {esc(words)}</summary>\n    <dl>\n      ')
+        for reason in reasons:
+            factor = reason["factor"]
+            name = factors.get(factor) or esc(factor)
+            w(f"<dt>{name}</dt><dd>{number(reason['value'], decimal=decimal)}</dd>")
+        w(f"\n      <dt>{labels['rank']}</dt><dd>{number(rank.get('score'), 4, decimal)}</dd>\n")
+        w("    </dl>\n  </details>\n")
+    w("</article>\n")
+    return "".join(out)
 
 
 COMMENT_LABELS = {
