@@ -556,3 +556,44 @@ def test_templates_read_a_dicts_keys_and_still_its_methods():
     env = create_app({"GATEWAY": FakeGateway(), "SECRET_KEY": "test"}).jinja_env
     page = env.from_string("{{ d.title }}|{{ d.items is callable }}|{{ d['items'] }}|{{ d.missing is undefined }}")
     assert page.render(d={"title": "<T>", "items": [1]}) == "&lt;T&gt;|True|[1]|True"
+
+
+def test_the_header_and_footer_are_written_once_for_a_reader_and_anew_when_what_they_show_changes(
+    client, gateway, monkeypatch
+):
+    """Every page repeats its header (links, the reader's name and unread count, a form's token) and its footer
+    (the language switch, which comes back to the page): each is written once for what it shows and taken
+    again, and written anew when the count, the reader's name, the language or the page it comes back to changes."""
+    from web import fragments
+
+    fragments.FRAMES.pieces.clear()
+    written = []
+    render = fragments.render_template
+    monkeypatch.setattr(fragments, "render_template", lambda name, **kw: written.append(name) or render(name, **kw))
+    with client.session_transaction() as session:
+        session["token"], session["me"] = "tok", {"id": "u1", "username": "ada", "display_name": "<Ada>"}
+    gateway.answers[("GET", "/notifications/unread")] = {"unread": 4}
+    first = client.get("/").get_data(as_text=True)
+    assert 'class="badge" data-unread>4</span>' in first and '<a href="/u/ada">&lt;Ada&gt;</a>' in first
+    assert client.get("/").get_data(as_text=True) == first
+    assert written == ["components/header.html", "components/footer.html"]  # the second page took both
+
+    with client.session_transaction() as session:
+        session.pop("unread", None)  # the count held in the session is asked again: it changed
+    gateway.answers[("GET", "/notifications/unread")] = {"unread": 150}
+    html = client.get("/").get_data(as_text=True)
+    assert 'data-unread>99+</span>' in html and written[2:] == ["components/header.html"]
+
+    other = client.get("/?sort=new").get_data(as_text=True)  # another page: the footer's form comes back to it
+    assert 'name="next" value="/?sort=new"' in other and written[3:] == ["components/footer.html"]
+
+    with client.session_transaction() as session:
+        session["me"] = {"id": "u1", "username": "ada", "display_name": "Ada L."}
+        session["lang"] = "fr"
+    french = client.get("/").get_data(as_text=True)
+    assert '<a href="/u/ada">Ada L.</a>' in french and ">Réglages</a>" in french
+    assert written[4:] == ["components/header.html", "components/footer.html"]
+
+    client.post("/signout", data={"csrf_token": csrf_of(french)})
+    visitor = client.get("/?window=all").get_data(as_text=True)  # a visitor's "Sign in" brings them back here
+    assert "/signin?next=/?window%3Dall" in visitor and 'data-unread' not in visitor

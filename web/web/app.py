@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import hmac
 import os
-import secrets
 import time
 import uuid
 from datetime import UTC, datetime
@@ -151,13 +150,6 @@ def kept_urls(app: Flask):
     return url_for
 
 
-def csrf_token() -> str:
-    token = session.get("csrf")
-    if not token:
-        token = session["csrf"] = secrets.token_urlsafe(24)
-    return token
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Site(__name__, static_folder=None)
     app.config.update(
@@ -196,12 +188,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ngettext=i18n.template_ngettext,
         url_for=url_for_template,
         asset=assets.url,
-        csrf_token=csrf_token,
+        csrf_token=fragments.csrf_token,
         languages=LANGUAGES,
         current_locale=i18n.locale_name,
     )
     app.jinja_env.filters.update(helpers.FILTERS)
     app.jinja_env.globals.update(post_cards=fragments.post_cards, discussion=fragments.discussion_in_page)
+    app.jinja_env.globals.update(page_header=fragments.page_header, page_footer=fragments.page_footer)
     app.jinja_env.globals.update(helpers.GLOBALS)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 

@@ -15,6 +15,10 @@ in words, each in the request's language. Each is kept by those values (``Writte
 the oldest going first) and taken again when a page shows the same: the front page and a subwiki's are the
 same answer for every reader between changes, and a post's comments are the same for every reader but the
 actions each may take. A changed value (a vote, an edit, a minute more of age) is another key: written anew.
+
+Every page's header and footer (``page_header``, ``page_footer``) are written from their templates and kept the
+same way, by what they show: the language, the reader and their unread count, the token of their forms, and
+the page's own address where a link or form brings the reader back to it.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from flask import g, has_request_context
+from flask import g, has_request_context, render_template, request, session
 from markupsafe import Markup
 
 from web.helpers import (
@@ -43,7 +47,7 @@ from web.helpers import (
     person,
     reasons_in_words,
 )
-from web.i18n import catalog, decimal_symbol, gettext, ngettext
+from web.i18n import catalog, decimal_symbol, gettext, locale_name, ngettext
 
 
 def esc(value: Any) -> str:
@@ -105,6 +109,42 @@ def splice(response) -> None:
     for mark, html in later.items():
         body = body.replace(mark, html.encode(), 1)
     response.set_data(body)
+
+
+# The header and footer every page shows: some forty values each time (its links, labels, the reader's name and
+# unread count, the CSRF token of its forms), the same from one page to the next for a reader. Each is written
+# from the template by what it shows and kept by it (the language, where the site is mounted, the reader, the
+# count, the token; the page's own address where a form or link carries it back).
+FRAMES = Written(4096)
+
+
+def page_header(unread: int | None) -> Markup:
+    """The page's header (``components/header.html``) for the request's reader, ``unread`` their unread count
+    (None for a visitor)."""
+    me = g.get("me")
+    if me:
+        reader = (me.get("id"), me.get("username"), me.get("display_name"), unread, csrf_token())
+        back = None
+    else:
+        reader, back = None, request.full_path  # a visitor's "Sign in" brings them back here
+    query = request.args.get("q", "") if request.endpoint == "search.results" else ""
+    key = ("header", catalog(), locale_name(), request.root_path, reader, back, query)
+    return Markup(FRAMES.get(key) or FRAMES.put(key, render_template("components/header.html", unread=unread)))
+
+
+def page_footer() -> Markup:
+    """The page's footer (``components/footer.html``): the ledger's link and the language switch, which
+    brings the reader back to this page."""
+    key = ("footer", catalog(), locale_name(), request.root_path, csrf_token(), request.full_path)
+    return Markup(FRAMES.get(key) or FRAMES.put(key, render_template("components/footer.html")))
+
+
+def csrf_token() -> str:
+    """The token every form of the reader's session carries (``csrf_token()`` in templates), made when first asked."""
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return token
 
 
 def _time(moment: str, language: Any = None) -> str:
