@@ -68,7 +68,7 @@ def home_sources(tx: Transaction, user_id: str) -> dict:
     """What a reader's home feed draws from and leaves out: ``{"user_id", "subwikis", "followees",
     "muted_people", "muted_subwikis"}``; the subwikis and people muted (or blocked) are no sources."""
     found: dict[str, list[str]] = {"subwikis": [], "followees": [], "user": [], "block": [], "subwiki": []}
-    for kind, source in all_rows(tx.connection, home_sources_statement(), {"user_id": user_id}):
+    for kind, source in all_rows(tx.connection, home_sources_statement(), {"user_id": user_id}, named=False):
         found[kind].append(source)
     people, subwikis = {*found["user"], *found["block"]}, set(found["subwiki"])
     return {

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg.rows import namedtuple_row
+from psycopg.rows import namedtuple_row, tuple_row
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -46,9 +46,10 @@ def driver_sql(statement, connection: Connection) -> str | None:
     return found[1]
 
 
-def all_rows(connection: Connection, statement, params: dict) -> list:
-    """Every row of ``statement`` run with ``params``."""
-    return _run(connection, statement, params, all_of=True)
+def all_rows(connection: Connection, statement, params: dict, named: bool = True) -> list:
+    """Every row of ``statement`` run with ``params``; as plain tuples when not ``named`` (rows only unpacked,
+    such as a reader's 150 sources: a named tuple costs as much again to make)."""
+    return _run(connection, statement, params, all_of=True, named=named)
 
 
 def first_row(connection: Connection, statement, params: dict):
@@ -56,25 +57,25 @@ def first_row(connection: Connection, statement, params: dict):
     return _run(connection, statement, params, all_of=False)
 
 
-def _run(connection: Connection, statement, params: dict, all_of: bool):
+def _run(connection: Connection, statement, params: dict, all_of: bool, named: bool = True):
     sql = driver_sql(statement, connection)
     if sql is None:
         result = connection.execute(statement, params)
         return result.all() if all_of else result.first()
-    with _cursor(connection, sql, params) as cursor:
+    with _cursor(connection, sql, params, namedtuple_row if named else tuple_row) as cursor:
         cursor.execute(sql, params, binary=True)
         return cursor.fetchall() if all_of else cursor.fetchone()
 
 
 @contextmanager
-def _cursor(connection: Connection, sql: str, params: dict) -> Iterator[psycopg.Cursor]:
+def _cursor(connection: Connection, sql: str, params: dict, rows=namedtuple_row) -> Iterator[psycopg.Cursor]:
     """A cursor of ``connection``'s psycopg connection. A failure is raised as SQLAlchemy raises it
     (``sqlalchemy.exc.DBAPIError``'s kinds: a value the database refuses a ``DataError``, a lost
     connection an ``OperationalError``), so that callers tell faults apart as for any other statement;
     a connection found broken is invalidated, as SQLAlchemy does, so that the pool does not hand it out again."""
     driver = connection.connection.driver_connection
     try:
-        with driver.cursor(row_factory=namedtuple_row) as cursor:
+        with driver.cursor(row_factory=rows) as cursor:
             yield cursor
     except psycopg.Error as exc:
         broken = driver.broken or driver.closed

@@ -383,3 +383,34 @@ def test_a_ring_of_twenty_new_accounts_voting_for_each_other_stays_off_the_first
         later += [i["post_id"] for i in page["items"]]
         cursor = page["next_cursor"]
     assert {f"{person}_post" for person in ring} <= set(later)
+
+
+def test_reasons_written_out_are_the_loop_over_the_factors_value_for_value():
+    """``ranking.reasons`` writes each factor out and takes a count's discussion and improvement worked out
+    once: the same list, the same values and types, as the loop over ``REASONS`` any configuration takes."""
+    import json
+    import random
+    from types import SimpleNamespace
+
+    draw = random.Random(7)
+    weights = [0.0, -0.0, 1.0, 0.1 + 0.2, 1e-7, 123.4567894, 2.5e-6]
+    for _ in range(3000):
+        post = SimpleNamespace(
+            up_weight=draw.choice([*weights, draw.random() * 50]),
+            down_weight=draw.choice([*weights, draw.random() * 5]),
+            approval=draw.random(),
+            commenters=draw.choice([0, 1, 2, 255, 256, 1000, draw.randrange(300)]),
+            editors=draw.choice([0, 1, 3, 4, 255, 256, draw.randrange(300)]),
+            penalty=draw.choice([0.0, -0.0, 0.3, 0.6000000000000001, draw.random()]),
+            quality=draw.uniform(-1, 3),
+        )
+        age = draw.choice([0.0, -1.0, 1e-9, draw.random() * 10_000])
+        written, looped = ranking.reasons(post, age), ranking._reasons(post, age, ranking.CONFIG)
+        assert json.dumps(written) == json.dumps(looped)
+        assert [type(r["value"]) for r in written] == [float] * len(ranking.REASONS)
+        assert [r["factor"] for r in written] == list(ranking.REASONS)
+    other = ranking.RankingConfig(DISCUSSION=0.5)
+    post = SimpleNamespace(
+        up_weight=1.0, down_weight=0.0, approval=0.2, commenters=3, editors=1, penalty=0.0, quality=1.0
+    )
+    assert ranking.reasons(post, 2.0, other)[4]["value"] == round(0.5 * math.log1p(3), 6)
