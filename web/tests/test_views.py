@@ -582,7 +582,7 @@ def test_the_header_and_footer_are_written_once_for_a_reader_and_anew_when_what_
         session.pop("unread", None)  # the count held in the session is asked again: it changed
     gateway.answers[("GET", "/notifications/unread")] = {"unread": 150}
     html = client.get("/").get_data(as_text=True)
-    assert 'data-unread>99+</span>' in html and written[2:] == ["components/header.html"]
+    assert "data-unread>99+</span>" in html and written[2:] == ["components/header.html"]
 
     other = client.get("/?sort=new").get_data(as_text=True)  # another page: the footer's form comes back to it
     assert 'name="next" value="/?sort=new"' in other and written[3:] == ["components/footer.html"]
@@ -596,4 +596,4 @@ def test_the_header_and_footer_are_written_once_for_a_reader_and_anew_when_what_
 
     client.post("/signout", data={"csrf_token": csrf_of(french)})
     visitor = client.get("/?window=all").get_data(as_text=True)  # a visitor's "Sign in" brings them back here
-    assert "/signin?next=/?window%3Dall" in visitor and 'data-unread' not in visitor
+    assert "/signin?next=/?window%3Dall" in visitor and "data-unread" not in visitor
