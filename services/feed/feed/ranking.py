@@ -123,7 +123,7 @@ def reasons(post, age_hours: float, c: RankingConfig = CONFIG) -> list[dict]:
 
     A feed's page writes 25 of these: written out factor by factor, with the values that depend on a count
     alone (discussion, improvement) worked out once per count and a zero never rounded, they cost a page a
-    third less than a loop over the factors did (``tests/test_ranking.py`` holds them to that loop)."""
+    third less than a loop over the factors did (``_reasons``; ``tests/unit/test_ranking.py`` holds them to it)."""
     if c is not CONFIG:
         return _reasons(post, age_hours, c)
     commenters, editors = post.commenters, post.editors
