@@ -26,6 +26,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Iterable
+from functools import partial
 from html import escape as _escape
 from typing import Any
 from urllib.parse import quote
@@ -81,6 +82,11 @@ class Written:
             self.pieces[key] = piece
         return piece
 
+    def taken(self, key: tuple, write: Callable[[], str]) -> str:
+        """The piece kept for ``key``, else the one ``write`` gives, kept."""
+        piece = self.pieces.get(key)
+        return piece if piece is not None else self.put(key, write())
+
 
 TIMES = Written(8192)
 
@@ -129,14 +135,14 @@ def page_header(unread: int | None) -> Markup:
         reader, back = None, request.full_path  # a visitor's "Sign in" brings them back here
     query = request.args.get("q", "") if request.endpoint == "search.results" else ""
     key = ("header", catalog(), locale_name(), request.root_path, reader, back, query)
-    return Markup(FRAMES.get(key) or FRAMES.put(key, render_template("components/header.html", unread=unread)))
+    return Markup(FRAMES.taken(key, lambda: render_template("components/header.html", unread=unread)))
 
 
 def page_footer() -> Markup:
     """The page's footer (``components/footer.html``): the ledger's link and the language switch, which
     brings the reader back to this page."""
     key = ("footer", catalog(), locale_name(), request.root_path, csrf_token(), request.full_path)
-    return Markup(FRAMES.get(key) or FRAMES.put(key, render_template("components/footer.html")))
+    return Markup(FRAMES.taken(key, lambda: render_template("components/footer.html")))
 
 
 def csrf_token() -> str:
@@ -152,11 +158,9 @@ def _time(moment: str, language: Any = None) -> str:
     when the caller has it at hand)."""
     when = age(moment)
     key = (language if language is not None else catalog(), moment, when)
-    shown = TIMES.get(key)
-    if shown is None:
-        shown = f'<time datetime="{esc(moment)}" title="{esc(iso_date(moment))}">{esc(age_in_words(when))}</time>'
-        TIMES.put(key, shown)
-    return shown
+    return TIMES.taken(
+        key, lambda: f'<time datetime="{esc(moment)}" title="{esc(iso_date(moment))}">{esc(age_in_words(when))}</time>'
+    )
 
 
 def _labels(messages: dict[str, str]) -> dict[str, str]:
@@ -331,10 +335,7 @@ def discussion_html(
         names = (author.get("username"), author.get("display_name")) if author else None
         key = (language, c["id"], names, when, score.get("up"), score.get("down"), c.get("blocked"), deleted)
         key += (c.get("body_html"),)
-        head = HEADS.get(key)
-        if head is None:
-            head = HEADS.put(key, _head(cid, author, when, score, c, t))
-        w(head)
+        w(HEADS.taken(key, partial(_head, cid, author, when, score, c, t)))
         if me and not deleted:
             mine = bool(author) and author.get("username") == my_name
             w(f'<div class="actions">\n      <form method="post" action="/comments/{cid}{votes}      ')
