@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Select
 
-from feed.models import FeedFollow, FeedMembership, FeedMute
+from feed.models import FeedFollow, FeedMembership, FeedMute, FeedPost
 from feed.pages.keyset import POST, SORT_COLUMNS, after, after_params, shown_columns
 from feed.pages.rows import all_rows, first_row
 from feed.pages.scan import muted_by, new_creator_conditions
@@ -52,10 +52,13 @@ if TYPE_CHECKING:
 
 PROBE_AHEAD = 8  # rows of the index a home batch looks at, per row it needs, before walking each source
 # Sorts whose per-source indexes hold visible posts only and the columns the walks filter on
-# (feed.models.FeedPost): their keys are read by index-only scans, so a batch reads every source's first
-# ``size`` keys and is bounded exactly. The other sorts read ``size / sources`` keys a source (each key a
-# row of the table) and walk down to that looser bound.
+# (feed.models.FeedPost): their keys are read by index-only scans, so a batch finds its own keys among the
+# sources' and reads only its rows whole (home_covered_statement). The other sorts read ``size / sources``
+# keys a source (each key a row of the table) and walk down to that looser bound.
 COVERED_SORTS = frozenset({"quality"})
+LOWEST = {"quality": "'-Infinity'::float8"}  # below every key of a covered sort
+FIRST_KEYS = 8  # keys a source a covered batch reads first, at least (home_covered_statement)
+FEED_POSTS = FeedPost.__table__
 IDS = ARRAY(String)
 
 
@@ -138,8 +141,10 @@ def home_batch(connection, sort: str, sources: dict, key: list | None, size: int
     walks = len(bound["walk_subwikis"]) + len(bound["walk_followees"])
     if not walks:
         return []
-    per_source = size if sort in COVERED_SORTS else -(-size // walks)
-    keys = {**bound, "per_source": per_source, "nth": size - 1}
+    if sort in COVERED_SORTS:
+        bound.update(first=max(FIRST_KEYS, -(-size // walks)), nth=size - 1)
+        return all_rows(connection, home_covered_statement(sort, key is not None), bound)
+    keys = {**bound, "per_source": -(-size // walks), "nth": size - 1}
     low = first_row(connection, home_keys_statement(sort, key is not None), keys)
     if low is not None:
         bound["low"], bound["low_id"] = low
@@ -165,12 +170,49 @@ def walked(sources: dict, caps: Caps | None) -> dict:
 
 
 @cache
+def home_covered_statement(sort: str, from_key: bool) -> Select:
+    """A batch of ``:size`` home rows from the cursor for a sort whose walks read keys alone (COVERED_SORTS),
+    in one statement: the walks read keys, and only the batch's rows are read whole.
+
+    The batch's last key is found in two rounds. First each source's best ``:first`` keys: the ``:size``-th
+    best of these (past ``:nth``, ``:size`` less one), when there are that many, is a floor no higher than the
+    batch's last key (that many keys are at or above it). Then each source's keys down to that floor,
+    ``:size`` at most: the best ``:size`` of them are the batch's own keys (a source holding more keys above
+    the batch's last would have put them among these). A reader whose best posts come from a few of their
+    sources reads a few keys from each of the others, not a batch's worth. The batch's rows are then read by
+    their ids, in feed order."""
+    column = SORT_COLUMNS[sort]
+    conditions = [after(column)] if from_key else []
+    first = select(_walks(sort, (column, POST.id), conditions, bindparam("first"))).cte("leading_keys")
+    first_key, first_id = first.c[column.key], first.c.id
+    floor = select(first_key, first_id).order_by(first_key.desc(), first_id.desc())
+    floor = (
+        floor.offset(bindparam("nth")).limit(literal_column("1")).cte("floor_key")
+    )  # no value of its own: on psycopg
+    # No floor when the sources hold fewer keys than a batch: each then walks a batch's worth at most.
+    at_floor = tuple_(column, POST.id) >= tuple_(
+        func.coalesce(select(floor.c[column.key]).scalar_subquery(), literal_column(LOWEST[sort])),
+        func.coalesce(select(floor.c.id).scalar_subquery(), literal_column("''")),
+    )
+    keys = _walks(sort, (column, POST.id), [*conditions, at_floor], bindparam("size"))
+    best = keys.c[column.key].desc(), keys.c.id.desc()
+    top = select(keys).order_by(*best).limit(bindparam("size")).subquery("top")
+    rows = FEED_POSTS.alias("shown")
+    shown = [rows.c[c.key] for c in shown_columns().selected_columns]
+    return (
+        select(*shown)
+        .select_from(top.join(rows, rows.c.id == top.c.id))
+        .order_by(top.c[column.key].desc(), top.c.id.desc())
+    )
+
+
+@cache
 def home_keys_statement(sort: str, from_key: bool) -> Select:
-    """The ``:size``-th best sort key and id (past ``:nth``, ``:size`` less one) among each source's first
-    ``:per_source`` rows from the cursor, or none when they are fewer: it bounds from below what a batch of
-    ``:size`` must look at (every source holding more rows above it would have put them among these). With
-    ``:size`` keys a source, the bound is the batch's last row: the walks then read the batch's rows and none
-    below. PostgreSQL picks it out of the keys (up to ``:size`` a source), which never come to the service."""
+    """For the sorts whose walks read rows (not in COVERED_SORTS): the ``:size``-th best sort key and id (past
+    ``:nth``, ``:size`` less one) among each source's first ``:per_source`` rows from the cursor (``:size``
+    spread over the sources), or none when they are fewer: it bounds from below what a batch of ``:size``
+    must look at (every source holding more rows above it would have put them among these). PostgreSQL picks
+    it out of the keys, which never come to the service."""
     column = SORT_COLUMNS[sort]
     keys = _walks(sort, (column, POST.id), [after(column)] if from_key else [], bindparam("per_source"))
     ordered = select(keys).order_by(keys.c[column.key].desc(), keys.c.id.desc())
