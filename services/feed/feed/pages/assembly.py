@@ -78,7 +78,12 @@ def page(
             if len(rows) < batch:
                 return
             key = key_of(rows[-1], sort)
-            batch = min(batch * 2, MAX_BATCH)  # rows passed over: look further ahead at once
+            if union and not walks and caps.reached():
+                # The walks take over and leave the capped sources out, whose rows the caps passed over: the next
+                # batch is what the page still needs, with the same margin (then doubled, as any other).
+                batch = min(size - caps.held + SCAN_AHEAD, MAX_BATCH)
+            else:
+                batch = min(batch * 2, MAX_BATCH)  # rows passed over: look further ahead at once
 
     chosen, last, more = choose(scan(), size, shown, caps)
     if pruned and not more and len(chosen) == size:

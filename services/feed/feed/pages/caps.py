@@ -18,6 +18,7 @@ class Caps:
 
     def __init__(self, per_author: int | None, per_subwiki: int | None):
         self.per_author, self.per_subwiki = per_author, per_subwiki
+        self.held = 0  # posts the page holds so far
         self.authors: dict[str | None, int] = {}
         self.subwikis: dict[str, int] = {}
 
@@ -27,6 +28,7 @@ class Caps:
         return bool(self.per_subwiki and self.subwikis.get(row.subwiki_id, 0) >= self.per_subwiki)
 
     def count(self, row) -> None:
+        self.held += 1
         self.authors[row.author_id] = self.authors.get(row.author_id, 0) + 1
         self.subwikis[row.subwiki_id] = self.subwikis.get(row.subwiki_id, 0) + 1
 

@@ -289,3 +289,35 @@ def test_a_home_batch_by_quality_reads_keys_alone_and_only_its_own_rows_whole(da
     assert sum(node["Actual Rows"] * node["Actual Loops"] for node in whole) == 20  # the batch's rows, read whole
     assert plan.count("Index Only Scan Backward using ix_feed_posts_subwiki_rank") == 2, plan
     assert "Index Scan Backward using ix_feed_posts_subwiki_rank" not in plan, plan
+
+
+def test_once_the_caps_hand_a_page_to_the_walks_they_read_what_the_page_still_needs(database_url, monkeypatch):
+    """A subwiki holds the 55 best posts of a reader's home feed, five others ten each below them: the page's
+    first batch (the probe's 60 rows) holds five of that subwiki's posts (its cap) and five others, and the
+    walks, which leave the capped subwiki out, read what the page still needs and the same margin (25 rows),
+    not twice the first batch. The page is the one the single scan gives (on PostgreSQL, where the walks run)."""
+    database = StandaloneDatabase(Base.metadata, database_url("feed"))
+    try:
+        posts = [a_post(f"b{n:02}", "big", f"a{n:02}", 100.0 - n) for n in range(55)]
+        posts += [a_post(f"s{m}{n}", f"small{m}", f"b{m}{n}", 40.0 - n - m / 10) for m in range(5) for n in range(10)]
+        with database.transaction() as tx:
+            tx.connection.execute(insert(FeedPost), posts)
+            for subwiki in ["big", *(f"small{m}" for m in range(5))]:
+                tx.connection.execute(
+                    insert(FeedMembership).values(user_id="me", subwiki_id=subwiki, created_at=NOW, updated_at=NOW)
+                )
+        batches = []
+        probe, batch = assembly.home_probe, assembly.home_batch
+        monkeypatch.setattr(assembly, "home_probe", lambda *a: batches.append(("probe", a[-1])) or probe(*a))
+        monkeypatch.setattr(assembly, "home_batch", lambda *a: batches.append(("walks", a[-2])) or batch(*a))
+        with database.reading() as tx:
+            page = pages.home_feed(tx, "me", "quality", 25, None, NOW)
+        monkeypatch.setattr(assembly, "keyset_union", lambda kind, dialect: False)
+        with database.reading() as tx:
+            scanned = pages.home_feed(tx, "me", "quality", 25, None, NOW)
+    finally:
+        database.dispose()
+    assert batches == [("probe", 60), ("walks", 25 - 10 + assembly.SCAN_AHEAD)]
+    shown = [item["post_id"] for item in page["items"]]
+    assert shown[:5] == ["b00", "b01", "b02", "b03", "b04"] and len(shown) == 25
+    assert page == scanned
