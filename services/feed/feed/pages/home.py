@@ -57,7 +57,7 @@ PROBE_AHEAD = 8  # rows of the index a home batch looks at, per row it needs, be
 # keys a source (each key a row of the table) and walk down to that looser bound.
 COVERED_SORTS = frozenset({"quality"})
 LOWEST = {"quality": "'-Infinity'::float8"}  # below every key of a covered sort
-FIRST_KEYS = 8  # keys a source a covered batch reads first, at least (home_covered_statement)
+FIRST_KEYS = 4  # keys a source a covered batch reads first, at least (home_covered_statement)
 FEED_POSTS = FeedPost.__table__
 IDS = ARRAY(String)
 
