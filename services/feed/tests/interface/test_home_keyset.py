@@ -201,6 +201,16 @@ def a_post(post_id: str, subwiki: str, author: str, rank: float) -> dict:
     }
 
 
+def reader_of(database: StandaloneDatabase, posts: list[dict]) -> None:
+    """Hold ``posts`` and make "me" a member of every subwiki they are in."""
+    with database.transaction() as tx:
+        tx.connection.execute(insert(FeedPost), posts)
+        for subwiki in sorted({post["subwiki_id"] for post in posts}):
+            tx.connection.execute(
+                insert(FeedMembership).values(user_id="me", subwiki_id=subwiki, created_at=NOW, updated_at=NOW)
+            )
+
+
 @pytest.mark.usefixtures("density")
 def test_a_page_filled_where_the_walks_stop_still_has_a_next_page(database, monkeypatch):
     """Once an author is capped on a page, the walks leave their posts out; the page still has a next one
@@ -244,12 +254,7 @@ def test_a_home_batch_by_quality_reads_keys_alone_and_only_its_own_rows_whole(da
     try:
         posts = [a_post(f"d{n:02}", "dense", f"a{n:02}", 100.0 - n) for n in range(30)]
         posts += [a_post(f"s{m}{n}", f"sparse{m}", f"b{m}", 50.0 - n - m / 10) for m in range(10) for n in range(5)]
-        with database.transaction() as tx:
-            tx.connection.execute(insert(FeedPost), posts)
-            for subwiki in ["dense", *(f"sparse{m}" for m in range(10))]:
-                tx.connection.execute(
-                    insert(FeedMembership).values(user_id="me", subwiki_id=subwiki, created_at=NOW, updated_at=NOW)
-                )
+        reader_of(database, posts)
         with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE feed_posts")  # the visibility map an index-only scan reads
         ran = []
@@ -300,12 +305,7 @@ def test_once_the_caps_hand_a_page_to_the_walks_they_read_what_the_page_still_ne
     try:
         posts = [a_post(f"b{n:02}", "big", f"a{n:02}", 100.0 - n) for n in range(55)]
         posts += [a_post(f"s{m}{n}", f"small{m}", f"b{m}{n}", 40.0 - n - m / 10) for m in range(5) for n in range(10)]
-        with database.transaction() as tx:
-            tx.connection.execute(insert(FeedPost), posts)
-            for subwiki in ["big", *(f"small{m}" for m in range(5))]:
-                tx.connection.execute(
-                    insert(FeedMembership).values(user_id="me", subwiki_id=subwiki, created_at=NOW, updated_at=NOW)
-                )
+        reader_of(database, posts)
         batches = []
         probe, batch = assembly.home_probe, assembly.home_batch
         monkeypatch.setattr(assembly, "home_probe", lambda *a: batches.append(("probe", a[-1])) or probe(*a))
