@@ -185,10 +185,9 @@ def home_covered_statement(sort: str, from_key: bool) -> Select:
     conditions = [after(column)] if from_key else []
     first = select(_walks(sort, (column, POST.id), conditions, bindparam("first"))).cte("leading_keys")
     first_key, first_id = first.c[column.key], first.c.id
-    floor = select(first_key, first_id).order_by(first_key.desc(), first_id.desc())
-    floor = (
-        floor.offset(bindparam("nth")).limit(literal_column("1")).cte("floor_key")
-    )  # no value of its own: on psycopg
+    # LIMIT 1 written in the SQL: the statement holds no value of its own (it runs on psycopg, feed.pages.rows).
+    floor = select(first_key, first_id).order_by(first_key.desc(), first_id.desc()).offset(bindparam("nth"))
+    floor = floor.limit(literal_column("1")).cte("floor_key")
     # No floor when the sources hold fewer keys than a batch: each then walks a batch's worth at most.
     at_floor = tuple_(column, POST.id) >= tuple_(
         func.coalesce(select(floor.c[column.key]).scalar_subquery(), literal_column(LOWEST[sort])),
