@@ -61,8 +61,10 @@ def page(
 
     def scan() -> Iterator[Row]:
         nonlocal pruned, walks
-        # The home feed's caps pass more over: its first batch looks further ahead (each costs a round of walks).
-        key, batch = state.get("k"), size + SCAN_AHEAD + (size if union else 0)
+        key, batch = state.get("k"), size + 1  # by date nothing is capped: the page's rows, and one more if any
+        if per_author or per_subwiki:
+            # Caps pass rows over, the home feed's more: its first batch looks further ahead (a round of walks each).
+            batch += SCAN_AHEAD - 1 + (size if union else 0)
         while True:
             rows = None
             if union and not walks and not caps.reached():

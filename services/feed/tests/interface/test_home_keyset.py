@@ -321,3 +321,30 @@ def test_once_the_caps_hand_a_page_to_the_walks_they_read_what_the_page_still_ne
     shown = [item["post_id"] for item in page["items"]]
     assert shown[:5] == ["b00", "b01", "b02", "b03", "b04"] and len(shown) == 25
     assert page == scanned
+
+
+def test_a_page_by_date_reads_its_rows_and_one_more(database_url, monkeypatch):
+    """By date nothing is capped: a home page asks the probe for its 25 rows and the one that says more follow,
+    not the 60 a ranked page looks at, and the front page's scan for as many; the pages are the single scan's."""
+    database = StandaloneDatabase(Base.metadata, database_url("feed"))
+    try:
+        reader_of(database, [a_post(f"p{n:02}", f"s{n % 3}", f"a{n % 2}", float(n)) for n in range(60)])
+        asked = []
+        probe, scanned_rows = assembly.home_probe, assembly.all_rows
+        monkeypatch.setattr(assembly, "home_probe", lambda *a: asked.append(("probe", a[-1])) or probe(*a))
+        monkeypatch.setattr(
+            assembly,
+            "all_rows",
+            lambda c, s, params: asked.append(("scan", params["size"])) or scanned_rows(c, s, params),
+        )
+        with database.reading() as tx:
+            home_page = pages.home_feed(tx, "me", "new", 25, None, NOW)
+            front_page = pages.public_feed(tx, "new", "all", 25, None, NOW)
+        monkeypatch.setattr(assembly, "keyset_union", lambda kind, dialect: False)
+        with database.reading() as tx:
+            scanned = pages.home_feed(tx, "me", "new", 25, None, NOW)
+    finally:
+        database.dispose()
+    assert asked == [("probe", 26), ("scan", 26), ("scan", 26)]
+    assert home_page == scanned and len(home_page["items"]) == 25 and home_page["next_cursor"]
+    assert [item["post_id"] for item in front_page["items"]] == [item["post_id"] for item in home_page["items"]]
