@@ -201,6 +201,13 @@ def a_post(post_id: str, subwiki: str, author: str, rank: float) -> dict:
     }
 
 
+def as_the_scan_reads_it(database: StandaloneDatabase, monkeypatch, sort: str) -> dict:
+    """The first home page of "me" by ``sort`` as the single filtered scan gives it (from here on in the test)."""
+    monkeypatch.setattr(assembly, "keyset_union", lambda kind, dialect: False)
+    with database.reading() as tx:
+        return pages.home_feed(tx, "me", sort, 25, None, NOW)
+
+
 def reader_of(database: StandaloneDatabase, posts: list[dict]) -> None:
     """Hold ``posts`` and make "me" a member of every subwiki they are in."""
     with database.transaction() as tx:
@@ -312,9 +319,7 @@ def test_once_the_caps_hand_a_page_to_the_walks_they_read_what_the_page_still_ne
         monkeypatch.setattr(assembly, "home_batch", lambda *a: batches.append(("walks", a[-2])) or batch(*a))
         with database.reading() as tx:
             page = pages.home_feed(tx, "me", "quality", 25, None, NOW)
-        monkeypatch.setattr(assembly, "keyset_union", lambda kind, dialect: False)
-        with database.reading() as tx:
-            scanned = pages.home_feed(tx, "me", "quality", 25, None, NOW)
+        scanned = as_the_scan_reads_it(database, monkeypatch, "quality")
     finally:
         database.dispose()
     assert batches == [("probe", 60), ("walks", 25 - 10 + assembly.SCAN_AHEAD)]
@@ -340,9 +345,7 @@ def test_a_page_by_date_reads_its_rows_and_one_more(database_url, monkeypatch):
         with database.reading() as tx:
             home_page = pages.home_feed(tx, "me", "new", 25, None, NOW)
             front_page = pages.public_feed(tx, "new", "all", 25, None, NOW)
-        monkeypatch.setattr(assembly, "keyset_union", lambda kind, dialect: False)
-        with database.reading() as tx:
-            scanned = pages.home_feed(tx, "me", "new", 25, None, NOW)
+        scanned = as_the_scan_reads_it(database, monkeypatch, "new")
     finally:
         database.dispose()
     assert asked == [("probe", 26), ("scan", 26), ("scan", 26)]
