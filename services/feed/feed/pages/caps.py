@@ -18,7 +18,6 @@ class Caps:
 
     def __init__(self, per_author: int | None, per_subwiki: int | None):
         self.per_author, self.per_subwiki = per_author, per_subwiki
-        self.held = 0  # posts the page holds so far
         self.authors: dict[str | None, int] = {}
         self.subwikis: dict[str, int] = {}
 
@@ -28,9 +27,13 @@ class Caps:
         return bool(self.per_subwiki and self.subwikis.get(row.subwiki_id, 0) >= self.per_subwiki)
 
     def count(self, row) -> None:
-        self.held += 1
         self.authors[row.author_id] = self.authors.get(row.author_id, 0) + 1
         self.subwikis[row.subwiki_id] = self.subwikis.get(row.subwiki_id, 0) + 1
+
+    @property
+    def held(self) -> int:
+        """How many posts the page holds so far (each counted once under its subwiki)."""
+        return sum(self.subwikis.values())
 
     def capped_authors(self) -> set[str | None]:
         return {a for a, n in self.authors.items() if self.per_author and n >= self.per_author}

@@ -41,8 +41,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Select
 
-from feed.models import FeedFollow, FeedMembership, FeedMute, FeedPost
-from feed.pages.keyset import POST, SORT_COLUMNS, after, after_params, shown_columns
+from feed.models import FeedFollow, FeedMembership, FeedMute
+from feed.pages.keyset import POST, POSTS, SORT_COLUMNS, after, after_params, shown_columns
 from feed.pages.rows import all_rows, first_row
 from feed.pages.scan import muted_by, new_creator_conditions
 from svclib.db import Transaction
@@ -58,7 +58,6 @@ PROBE_AHEAD = 8  # rows of the index a home batch looks at, per row it needs, be
 COVERED_SORTS = frozenset({"quality"})
 LOWEST = {"quality": "'-Infinity'::float8"}  # below every key of a covered sort
 FIRST_KEYS = 4  # keys a source a covered batch reads first, at least (home_covered_statement)
-FEED_POSTS = FeedPost.__table__
 IDS = ARRAY(String)
 
 
@@ -196,7 +195,7 @@ def home_covered_statement(sort: str, from_key: bool) -> Select:
     keys = _walks(sort, (column, POST.id), [*conditions, at_floor], bindparam("size"))
     best = keys.c[column.key].desc(), keys.c.id.desc()
     top = select(keys).order_by(*best).limit(bindparam("size")).subquery("top")
-    rows = FEED_POSTS.alias("shown")
+    rows = POSTS.alias("shown")
     shown = [rows.c[c.key] for c in shown_columns().selected_columns]
     return (
         select(*shown)

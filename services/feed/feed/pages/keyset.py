@@ -14,7 +14,8 @@ from sqlalchemy.sql import Select
 
 from feed.models import FeedPost
 
-POST = FeedPost.__table__.c  # the columns of a feed entry
+POSTS = FeedPost.__table__  # the feed's entries
+POST = POSTS.c  # their columns
 SORT_COLUMNS = {"quality": POST.rank, "new": POST.posted_at, "top": POST.approval}
 
 
