@@ -12,7 +12,7 @@ from types import FunctionType
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import auth, checks, errors, metrics, openapi
+from gateway import auth, checks, conditional, errors, metrics, openapi
 from gateway.routes import (
     comments,
     donations,
@@ -120,6 +120,8 @@ def create_app(config: dict | None = None) -> Flask:
         req, state = request._get_current_object(), g._get_current_object()
         request_id, status, headers = getattr(state, "request_id", ""), response.status_code, response.headers
         headers["X-Request-Id"] = request_id
+        conditional.revalidated(req, response)
+        status = response.status_code
         headers.setdefault("Cache-Control", "no-store")
         headers["X-Content-Type-Options"] = "nosniff"
         endpoint = req.url_rule.rule if req.url_rule else "unmatched"

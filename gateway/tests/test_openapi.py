@@ -246,3 +246,14 @@ def test_reads_that_mark_what_a_signed_in_reader_blocked_declare_their_optional_
         operation = document["paths"][path]["get"]
         assert operation["security"] == [{"bearer": []}, {}] and "401" in operation["responses"], path
     assert client.get("/api/v1/posts/p1/comments", headers={"Authorization": "Bearer bad"}).status_code == 401
+
+
+def test_every_json_read_declares_its_tag_and_the_304_of_an_unchanged_answer(document):
+    reads = [(path, op) for path, method, op in operations(document) if method == "get"]
+    json_reads = [(path, op) for path, op in reads if "application/json" in op["responses"]["200"].get("content", {})]
+    revalidated = {path for path, op in json_reads if "304" in op["responses"]}
+    assert revalidated == {path for path, _ in json_reads} - {"/api/v1/me/export"}
+    for path, op in json_reads:
+        if path in revalidated:
+            assert "ETag" in op["responses"]["200"]["headers"]
+            assert any(p.get("name") == "If-None-Match" and p["in"] == "header" for p in op["parameters"])

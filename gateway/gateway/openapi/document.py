@@ -118,16 +118,38 @@ def _parameters(meta: dict, rule) -> list:
     return parameters
 
 
-def _operation(meta: dict, rule) -> dict:
+# A GET's JSON answer has a tag and may be asked for again only if it changed (gateway.conditional).
+ETAG = {"description": "the answer's tag, for If-None-Match", "schema": {"type": "string"}}
+IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "description": "The ETag of an answer the client holds: while the answer is the same, a 304 without a body.",
+    "schema": {"type": "string"},
+}
+NOT_MODIFIED = {"description": "Not modified: the answer is the one `If-None-Match` names.", "headers": {"ETag": ETAG}}
+
+
+def _revalidated(meta: dict, method: str) -> bool:
+    return method == "get" and meta["kept"] and meta["media"] == "application/json" and meta["status"] == 200
+
+
+def _operation(meta: dict, rule, method: str) -> dict:
     operation: dict = {
         "operationId": meta["operation_id"],
         "tags": [meta["tag"]],
         "summary": meta["summary"],
         "responses": _responses(meta, bool(rule.arguments)),
     }
+    revalidated = _revalidated(meta, method)
+    if revalidated:
+        operation["responses"]["200"]["headers"] = {"ETag": ETAG}
+        operation["responses"] = dict(sorted({**operation["responses"], "304": NOT_MODIFIED}.items()))
     if meta["description"]:
         operation["description"] = meta["description"]
     parameters = _parameters(meta, rule)
+    if revalidated:
+        parameters.append(IF_NONE_MATCH)
     if parameters:
         operation["parameters"] = parameters
     if meta["body"] is not None:
@@ -203,7 +225,7 @@ def _build(operations: list) -> dict:
         operation_id = meta["operation_id"]
         if seen.setdefault(operation_id, f"{method} {path}") != f"{method} {path}":
             raise ValueError(f"operationId {operation_id} used twice ({seen[operation_id]}, {method} {path})")
-        paths.setdefault(path, {})[method] = _operation(meta, rule)
+        paths.setdefault(path, {})[method] = _operation(meta, rule, method)
     for path, item in paths.items():
         spec.path(path=path, operations=item)
     document = spec.to_dict()

@@ -23,12 +23,14 @@ def doc(
     local: bool = False,
     operation_id: str | None = None,
     description: str | None = None,
+    kept: bool = True,
 ):
     """Describe a view for the OpenAPI document (and for checking its requests).
 
     ``also`` maps further statuses to their answer schema (``None`` for no body); ``errors`` adds
     error statuses to those every view has (400, 500; 503 unless ``local``; 401 when it reads a
-    token; 404 when it has path parameters; 413 when it takes a body).
+    token; 404 when it has path parameters; 413 when it takes a body). ``kept=False``: a GET whose JSON
+    answer sets its own ``Cache-Control`` and has no ETag (``gateway.conditional``).
     """
 
     def decorate(view):
@@ -49,6 +51,7 @@ def doc(
             "body": body,
             "local": local,
             "operation_id": operation_id or view.__name__,
+            "kept": kept,
         }
         return view
 

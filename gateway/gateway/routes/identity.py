@@ -100,14 +100,16 @@ def erase_me():
 
 @bp.get("/me/export")
 @login_required
-@doc("Everything the platform holds about the caller", response=Export, auth=True, tag="Identity")
+@doc("Everything the platform holds about the caller", response=Export, auth=True, tag="Identity", kept=False)
 def export_me():
     user_id = g.caller["id"]
     calls = [services().start(name, "export_user", user_id) for name in SERVICES]
     export = dict(zip(SERVICES, services().gather(*calls), strict=True))
     for upload in export["content"].get("uploads", []):
         upload["url"] = upload_url(upload.get("filename"))
-    return jsonify(export)
+    response = jsonify(export)
+    response.headers["Cache-Control"] = "no-store"  # everything about a person: never kept by a client
+    return response
 
 
 @bp.get("/users/<username>")

@@ -1,0 +1,49 @@
+"""Answers a client may keep, asked for again only if they changed (HTTP conditional requests).
+
+Every successful ``GET`` (or ``HEAD``) whose answer is JSON carries an ``ETag``, a digest of its body, and
+``Cache-Control: private, no-cache``: a client (an app, the site) may keep the answer, but asks again each
+time, sending the tag it holds in ``If-None-Match``; while the answer is the same it gets ``304 Not
+Modified`` without a body. The answer is worked out as for any request (the gateway keeps nothing for
+this), so a 304 is never staler than the 200 would have been: what is spared is the body's bytes, and the
+client's work with them (reading and presenting the same answer again).
+
+A route that sets its own ``Cache-Control`` keeps it and gets no tag (the data export, ``no-store``;
+pictures, kept for a year); errors, writes and bodiless answers keep ``no-store``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Request, Response
+
+KEPT_BY_CLIENTS = "private, no-cache"
+ANSWERED = frozenset({"GET", "HEAD"})
+
+
+def etag_of(body: bytes) -> str:
+    """The answer's tag (unquoted): 32 hex digits of its body's BLAKE2b digest."""
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def revalidated(request: Request, response: Response) -> Response:
+    """``response`` tagged when it is a GET's JSON answer, and turned into a 304 when the request's
+    ``If-None-Match`` names that tag."""
+    if (
+        request.method not in ANSWERED
+        or response.status_code != 200
+        or response.direct_passthrough
+        or response.mimetype != "application/json"
+        or "Cache-Control" in response.headers
+    ):
+        return response
+    tag = etag_of(response.get_data())
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = KEPT_BY_CLIENTS
+    response.vary.add("Authorization")
+    if request.if_none_match.contains_weak(tag):
+        response.status_code = 304
+        response.set_data(b"")
+        del response.headers["Content-Type"]
+        del response.headers["Content-Length"]
+    return response
