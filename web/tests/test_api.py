@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from web.api import ApiError, Gateway, Unavailable, error_from
+from web.api import NOT_MODIFIED, ApiError, Gateway, Unavailable, error_from
 
 ANSWERS: dict[str, tuple[int, dict, str]] = {
     "/api/v1/ok": (200, {}, json.dumps({"hello": "world"})),
@@ -45,6 +45,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def tagged(self):
+        """An answer tagged "t1", a bodiless 304 to a request that holds it (gateway.conditional)."""
+        body = json.dumps({"items": [1, 2]}).encode()
+        unchanged = self.headers.get("If-None-Match") == '"t1"'
+        self.send_response(304 if unchanged else 200)
+        self.send_header("ETag", '"t1"')
+        if not unchanged:
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not unchanged:
+            self.wfile.write(body)
+
     def do_POST(self):  # noqa: N802 (http.server's name)
         self.echo()
 
@@ -53,6 +66,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.echo()
         if self.path.startswith("/api/v1/sleep"):
             time.sleep(2)
+        if self.path == "/api/v1/tagged":
+            return self.tagged()
         status, headers, body = ANSWERS.get(self.path, (404, {}, json.dumps({"error": {"code": "not_found"}})))
         self.send_response(status)
         for name, value in headers.items():
@@ -82,6 +97,16 @@ def test_json_answer_and_no_content(server):
     gateway = Gateway(server)
     assert gateway.get("/ok") == {"hello": "world"}
     assert gateway.get("/empty") is None
+
+
+def test_a_read_with_the_tag_of_an_unchanged_answer_is_not_modified(server):
+    gateway = Gateway(server)
+    assert gateway.read("/tagged") == ({"items": [1, 2]}, '"t1"')
+    assert gateway.read("/tagged", etag='"t1"') == (NOT_MODIFIED, '"t1"')
+    assert gateway.read("/tagged", etag='"t0"') == ({"items": [1, 2]}, '"t1"')
+    assert gateway.read("/ok") == ({"hello": "world"}, None)  # an answer without a tag
+    with pytest.raises(ApiError):
+        gateway.read("/invalid", etag='"t1"')
 
 
 def test_validation_error_keeps_fields(server):

@@ -3,11 +3,13 @@ errors shown as people expect them."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
 import pytest
 
-from web.api import ApiError, Unavailable
+from web.api import NOT_MODIFIED, ApiError, Unavailable
 from web.app import create_app
 
 FEED = {
@@ -49,6 +51,13 @@ class FakeGateway:
                 raise comments
             return {**answer, "comments": comments}
         return answer
+
+    def read(self, path, token=None, *, etag=None, **kwargs):
+        """A GET and its tag, as the gateway tags its answers: the same answer, the same tag; a 304
+        (``NOT_MODIFIED``) when ``etag`` is the answer's tag."""
+        answer = self.request("GET", path, token, etag=etag, **kwargs)
+        tag = '"' + hashlib.blake2b(json.dumps(answer, sort_keys=True).encode(), digest_size=16).hexdigest() + '"'
+        return (NOT_MODIFIED, etag) if etag == tag else (answer, tag)
 
 
 @pytest.fixture

@@ -86,6 +86,24 @@ class Answer:
     def json(self) -> Any:
         return orjson.loads(self.content)
 
+    @property
+    def etag(self) -> str | None:
+        """The answer's ``ETag`` as sent (quoted), or None."""
+        for line in self._head[1:]:
+            if line[:5].lower() == b"etag:":
+                return line[5:].strip().decode("latin-1") or None
+        return None
+
+
+class NotModified:
+    """What ``Gateway.read`` answers when the answer is still the one whose tag the caller holds."""
+
+    def __repr__(self) -> str:
+        return "NOT_MODIFIED"
+
+
+NOT_MODIFIED = NotModified()
+
 
 def error_from(response: requests.Response | Answer) -> ApiError:
     """The exception for a non-2xx answer, from the API's error shape."""
@@ -147,6 +165,36 @@ class Gateway:
         traceparent: str | None = None,
     ) -> Any:
         """The answer's JSON (None for 204), or the response itself with ``raw``; raises ApiError."""
+        sent = self._sent(headers, token, request_id, traceparent)
+        path = path if path.startswith(("/api/", "/donations/checkout/")) else API + path
+        limit = self.timeout if timeout is None else (self.timeout[0], timeout)
+        if raw or files is not None or data is not None:
+            return self._through_requests(method, path, sent, json, data, params, files, raw, limit)
+        return self._answer(self._curl(method, path, sent, json, params, limit))
+
+    def read(
+        self,
+        path: str,
+        token: str | None = None,
+        *,
+        etag: str | None = None,
+        params: dict | None = None,
+        request_id: str | None = None,
+        traceparent: str | None = None,
+    ) -> tuple[Any, str | None]:
+        """A GET's answer and its tag (the gateway's ``ETag``): ``(NOT_MODIFIED, etag)`` while the answer is
+        still the one tagged ``etag`` (the caller holds it), else ``(answer, its tag or None)``. Raises
+        ApiError as ``request`` does."""
+        sent = self._sent({"If-None-Match": etag} if etag else None, token, request_id, traceparent)
+        path = path if path.startswith("/api/") else API + path
+        answer = self._curl("GET", path, sent, None, params, self.timeout)
+        if answer.status_code == 304 and etag:
+            return NOT_MODIFIED, etag
+        return self._answer(answer), answer.etag
+
+    @staticmethod
+    def _sent(headers: dict | None, token: str | None, request_id: str | None, traceparent: str | None) -> dict:
+        """A call's headers: ``headers``, the bearer token, the page's request id and trace context."""
         sent = dict(headers or {})
         if token:
             sent["Authorization"] = f"Bearer {token}"
@@ -154,10 +202,10 @@ class Gateway:
             sent["X-Request-Id"] = request_id
         if traceparent:
             sent["traceparent"] = traceparent  # the page's span: the gateway's continues it
-        path = path if path.startswith(("/api/", "/donations/checkout/")) else API + path
-        limit = self.timeout if timeout is None else (self.timeout[0], timeout)
-        if raw or files is not None or data is not None:
-            return self._through_requests(method, path, sent, json, data, params, files, raw, limit)
+        return sent
+
+    def _curl(self, method: str, path: str, sent: dict, json: Any, params: dict | None, limit: tuple) -> Answer:
+        """The call through this thread's libcurl handle: its answer, whatever its status."""
         # The path's segments are names and ids from the site's own addresses: whatever they hold (a space,
         # a letter outside ASCII, a "?" or "#") stays in its segment, percent-encoded; "%" is kept, for a
         # segment encoded already. Dot segments are sent as they are, never resolved (PATH_AS_IS).
@@ -204,7 +252,7 @@ class Gateway:
             if error.args and error.args[0] == pycurl.E_OPERATION_TIMEDOUT:
                 raise Unavailable("The service took too long to answer.") from None
             raise Unavailable("The service cannot be reached.") from None
-        return self._answer(Answer(handle.getinfo(pycurl.RESPONSE_CODE), head, body.getvalue()))
+        return Answer(handle.getinfo(pycurl.RESPONSE_CODE), head, body.getvalue())
 
     def _through_requests(self, method, path, sent, json, data, params, files, raw, limit) -> Any:
         try:

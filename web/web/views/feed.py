@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, request
 
-from web.views import api_get, signed_in
+from web.views import answer_page, signed_in
 
 bp = Blueprint("feed", __name__)
 SORTS = ("quality", "new", "top")
@@ -22,8 +22,9 @@ def front():
     params = {"sort": sort, "window": window, "limit": 25}
     if request.args.get("cursor"):
         params["cursor"] = request.args["cursor"]
-    page = api_get("/feed/public", params=params)
-    return render_template("feed/front.html", page=page, sort=sort, window=window, sorts=SORTS, windows=WINDOWS)
+    return answer_page(
+        "/feed/public", params, "feed/front.html", posted, sort=sort, window=window, sorts=SORTS, windows=WINDOWS
+    )
 
 
 @bp.get("/home")
@@ -33,5 +34,9 @@ def home():
     params = {"sort": sort, "limit": 25}
     if request.args.get("cursor"):
         params["cursor"] = request.args["cursor"]
-    page = api_get("/feed", params=params)
-    return render_template("feed/home.html", page=page, sort=sort, sorts=("quality", "new"))
+    return answer_page("/feed", params, "feed/home.html", posted, sort=sort, sorts=("quality", "new"))
+
+
+def posted(page: dict) -> list[str]:
+    """When each of a feed page's posts was written: its cards say how long ago."""
+    return [item["post"].get("created_at") or "" for item in page["items"]]

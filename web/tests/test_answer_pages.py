@@ -1,0 +1,131 @@
+"""A feed's page written again only when what it shows changed (``web.views.answer_page``): the API is asked
+every time, with the tag of the answer the page was written from; a 304 and nothing else changed gives the
+page written then, anything else a page written anew."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from web import helpers, views
+from web.api import NOT_MODIFIED
+from web.app import create_app
+
+from .test_views import FEED, FakeGateway, csrf_of
+
+POSTED = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock(datetime):
+    """``datetime`` whose ``now`` is ``Clock.at``: the page's ages in words, as the test sets them."""
+
+    at = POSTED + timedelta(minutes=3, seconds=10)
+
+    @classmethod
+    def now(cls, tz=None):
+        del tz  # datetime.now's signature; the test's moments are in UTC
+        return cls.at
+
+
+@pytest.fixture
+def gateway():
+    return FakeGateway()
+
+
+@pytest.fixture
+def client(gateway):
+    return create_app({"GATEWAY": gateway, "SECRET_KEY": "test", "TESTING": True}).test_client()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    monkeypatch.setattr(helpers, "datetime", Clock)
+    monkeypatch.setattr(views, "datetime", Clock, raising=False)
+    Clock.at = POSTED + timedelta(minutes=3, seconds=10)
+    return Clock
+
+
+@pytest.fixture
+def written(monkeypatch):
+    """The templates rendered, by name, as the test goes."""
+    names: list[str] = []
+    render = views.render_template
+
+    def counted(template, **context):
+        names.append(template)
+        return render(template, **context)
+
+    monkeypatch.setattr(views, "render_template", counted)
+    return names
+
+
+def feed(title: str = "First post") -> dict:
+    page = copy.deepcopy(FEED)
+    page["items"][0]["post"].update(title=title, created_at=POSTED.isoformat().replace("+00:00", "Z"))
+    return page
+
+
+def reads(gateway) -> list[str | None]:
+    """The tags the front page's reads carried (If-None-Match), in order."""
+    return [kwargs.get("etag") for method, path, _, kwargs in gateway.calls if path == "/feed/public"]
+
+
+def test_an_unchanged_answer_gives_the_page_written_from_it_without_writing_it_again(client, gateway, clock, written):
+    gateway.answers[("GET", "/feed/public")] = feed()
+    first = client.get("/?sort=new")
+    second = client.get("/?sort=new")
+    assert first.status_code == second.status_code == 200
+    assert second.get_data() == first.get_data()
+    assert "First post" in second.get_data(as_text=True) and "3 minutes ago" in second.get_data(as_text=True)
+    assert written.count("feed/front.html") == 1
+    tags = reads(gateway)
+    assert tags[0] is None and tags[1] is not None  # the second read asked with the first answer's tag
+    _, tag = gateway.read("/feed/public", etag=None)
+    assert gateway.read("/feed/public", etag=tag) == (NOT_MODIFIED, tag)
+
+
+def test_a_changed_answer_is_shown_at_once(client, gateway, clock, written):
+    gateway.answers[("GET", "/feed/public")] = feed()
+    client.get("/")
+    gateway.answers[("GET", "/feed/public")] = feed("Second thoughts")
+    page = client.get("/").get_data(as_text=True)
+    assert "Second thoughts" in page and "First post" not in page
+    assert written.count("feed/front.html") == 2
+
+
+def test_a_minute_later_the_page_says_so(client, gateway, clock, written):
+    gateway.answers[("GET", "/feed/public")] = feed()
+    assert "3 minutes ago" in client.get("/").get_data(as_text=True)
+    clock.at += timedelta(seconds=30)  # still "3 minutes ago": the page written then
+    assert "3 minutes ago" in client.get("/").get_data(as_text=True)
+    assert written.count("feed/front.html") == 1
+    clock.at += timedelta(seconds=30)
+    assert "4 minutes ago" in client.get("/").get_data(as_text=True)
+    assert written.count("feed/front.html") == 2
+
+
+def test_what_else_the_page_shows_is_its_own(client, gateway, clock, written):
+    """Another order, language, reader or unread count is another page; a flashed note is shown once."""
+    gateway.answers[("GET", "/feed/public")] = feed()
+    client.get("/")
+    assert 'aria-current="page">new<' in client.get("/?sort=new").get_data(as_text=True)
+    french = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "il y a 3 minutes" in french
+    assert written.count("feed/front.html") == 3
+
+    gateway.answers[("POST", "/auth/login")] = {"token": "t1", "user": {"username": "ada"}}
+    gateway.answers[("GET", "/notifications/unread")] = {"unread": 2}
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    client.post("/signin", data={"login": "ada", "password": "pw", "csrf_token": token})
+    signed = client.get("/").get_data(as_text=True)
+    assert "data-unread>2</span>" in signed and "/u/ada" in signed
+    assert client.get("/").get_data(as_text=True) == signed
+    assert written.count("feed/front.html") == 4
+
+    with client.session_transaction() as session:
+        session["_flashes"] = [("ok", "Your post is up.")]
+    noted = client.get("/").get_data(as_text=True)
+    assert "Your post is up." in noted
+    assert "Your post is up." not in client.get("/").get_data(as_text=True)
