@@ -12,6 +12,8 @@ import pytest
 from web import helpers, views
 from web.api import NOT_MODIFIED
 from web.app import create_app
+from web.views import feed as feed_views
+from web.views.posts import reading
 
 from .test_views import FEED, FakeGateway, csrf_of
 
@@ -51,14 +53,17 @@ def clock(monkeypatch):
 def written(monkeypatch):
     """The templates rendered, by name, as the test goes."""
     names: list[str] = []
-    render = views.render_template
+    for module in (feed_views, reading):
+        monkeypatch.setattr(module, "render_template", counting(module.render_template, names))
+    return names
 
+
+def counting(render, names: list[str]):
     def counted(template, **context):
         names.append(template)
         return render(template, **context)
 
-    monkeypatch.setattr(views, "render_template", counted)
-    return names
+    return counted
 
 
 def feed(title: str = "First post") -> dict:
@@ -129,3 +134,27 @@ def test_what_else_the_page_shows_is_its_own(client, gateway, clock, written):
     noted = client.get("/").get_data(as_text=True)
     assert "Your post is up." in noted
     assert "Your post is up." not in client.get("/").get_data(as_text=True)
+
+
+def test_a_post_s_page_is_written_again_when_a_comment_s_age_moves_on_or_when_edits_are_held(
+    client, gateway, clock, written
+):
+    post = dict(feed()["items"][0]["post"], body_html="<p>Hi</p>", revision=1, body="Hi")
+    reply = {"id": "c2", "author": None, "body_html": "<p>Later</p>", "deleted": False, "score": {"up": 0, "down": 0}}
+    reply["created_at"] = (POSTED + timedelta(minutes=2)).isoformat().replace("+00:00", "Z")
+    comment = dict(reply, id="c1", body_html="<p>Soon</p>", created_at=post["created_at"], children=[reply])
+    gateway.answers[("GET", "/posts/p1")] = post
+    gateway.answers[("GET", "/posts/p1/comments")] = {"items": [comment], "next_cursor": None}
+    first = client.get("/posts/p1").get_data(as_text=True)
+    assert "<p>Later</p>" in first and "1 minute ago" in first  # the reply, two minutes after the post
+    assert client.get("/posts/p1").get_data(as_text=True) == first
+    assert written.count("posts/show.html") == 1
+    clock.at += timedelta(seconds=50)  # the post and the first comment still "3 minutes ago"; the reply "2"
+    assert "2 minutes ago" in client.get("/posts/p1").get_data(as_text=True)
+    assert written.count("posts/show.html") == 2
+
+    gateway.answers[("GET", "/posts/p1")] = dict(post, held_edits=1)
+    gateway.answers[("GET", "/posts/p1/pending")] = {"items": [], "next_cursor": None}
+    client.get("/posts/p1")
+    client.get("/posts/p1")
+    assert written.count("posts/show.html") == 4

@@ -106,6 +106,15 @@ def spliced_later(html: str) -> Markup:
     return Markup(mark)
 
 
+def spliced_in(html: str) -> str:
+    """``html`` with the request's fragments (``spliced_later``) in place of their placeholders, now: for a page
+    kept whole (``views.answer_page``). They are then done: the response has none left to splice."""
+    later = g.pop("spliced", None) if has_request_context() else None
+    for mark, fragment in (later or {}).items():
+        html = html.replace(mark.decode(), fragment, 1)
+    return html
+
+
 def splice(response) -> None:
     """Put the request's fragments (``spliced_later``) in a page's response in place of their placeholders."""
     later = g.get("spliced")

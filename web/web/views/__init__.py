@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
+from web import fragments
 from web.api import NOT_MODIFIED, ApiError, Gateway
 from web.fragments import Written, csrf_token
 from web.helpers import age
@@ -51,38 +52,45 @@ def api_get_later(path: str, params: dict | None = None) -> Future:
 PAGES = Written(512)
 
 
-def answer_page(path: str, params: dict | None, template: str, moments: Callable[[Any], Iterable[str]], **context):
-    """``template`` showing the API's answer at ``path`` (as ``page``, with ``context``), written again only
-    when what it shows changed.
+def answer_page(
+    path: str,
+    params: dict | None,
+    write: Callable[[Any], str],
+    moments: Callable[[Any], Iterable[str]],
+    *shows: Hashable,
+    kept: Callable[[Any], bool] = lambda answer: True,
+) -> str:
+    """The page ``write`` makes of the API's answer at ``path``, written again only when what it shows changed.
 
     The API is asked every time, with the tag of the answer this page was last written from
     (``If-None-Match``, ``gateway.conditional``): while the answer is the same (a 304) and so is everything
-    else the page shows, the page written then is the page now. What else it shows is its key: the template,
-    the reader (their token, names and unread count, the token of their forms), the language, the page's
-    address (where its links and forms bring the reader back) and ``context``; and the ages in words of the
-    answer's ``moments`` ("3 minutes ago"), checked on each page: when one moved on, the page is written
-    again. A page with a note to show once (a flashed message) is written afresh and not kept. Only for
-    templates whose page is a function of these alone (no spliced discussion: ``fragments.spliced_later``).
+    else the page shows, the page written then is the page now. What else it shows is its key: ``shows``
+    (the view's own choices: its template, order, window), the reader (their token, names and unread count,
+    the token of their forms), the language, the page's address (where its links and forms bring the reader
+    back); and the ages in words of the answer's ``moments`` ("3 minutes ago"), checked on each page: when
+    one moved on, the page is written again. A page with a note to show once (a flashed message) is written
+    afresh and not kept, as is one whose answer ``kept`` refuses (it shows more than the answer says).
     """
     if session.get("_flashes"):
-        return render_template(template, page=api_get(path, params=params), **context)
+        return fragments.spliced_in(write(api_get(path, params=params)))
     from web.views.notifications import unread_count  # the header's count (that module imports this one)
 
     me = g.get("me")
     reader = (me.get("id"), me.get("username"), me.get("display_name"), unread_count()) if me else None
-    shown = (catalog(), locale_name(), request.root_path, request.full_path, reader, csrf_token())
-    key = (template, path, tuple(sorted((params or {}).items())), g.get("token"), shown, tuple(sorted(context.items())))
-    kept = PAGES.get(key)
+    page = (catalog(), locale_name(), request.host_url, request.root_path, request.full_path, reader, csrf_token())
+    key = (path, tuple(sorted((params or {}).items())), g.get("token"), page, shows)
+    held = PAGES.get(key)
     ids = {"request_id": g.get("request_id"), "traceparent": g.get("traceparent")}
-    answer, tag = gateway().read(path, g.get("token"), etag=kept[0] if kept else None, params=params, **ids)
+    answer, tag = gateway().read(path, g.get("token"), etag=held[0] if held else None, params=params, **ids)
     if answer is NOT_MODIFIED:
-        if ages(kept[1]) == kept[2]:
-            return kept[3]
+        if ages(held[1]) == held[2]:
+            return held[3]
         answer, tag = gateway().read(path, g.get("token"), params=params, **ids)
     when = tuple(moments(answer))
     then = ages(when)  # before the page is written: a minute passing meanwhile makes the next page anew
-    html = render_template(template, page=answer, **context)
-    if tag is not None:
+    keep = tag is not None and kept(answer)
+    html = fragments.spliced_in(write(answer))
+    if keep:
         PAGES.put(key, (tag, when, then, html))
     return html
 

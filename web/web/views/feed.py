@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, render_template, request
 
 from web.views import answer_page, signed_in
 
@@ -22,9 +22,11 @@ def front():
     params = {"sort": sort, "window": window, "limit": 25}
     if request.args.get("cursor"):
         params["cursor"] = request.args["cursor"]
-    return answer_page(
-        "/feed/public", params, "feed/front.html", posted, sort=sort, window=window, sorts=SORTS, windows=WINDOWS
-    )
+
+    def write(page: dict) -> str:
+        return render_template("feed/front.html", page=page, sort=sort, window=window, sorts=SORTS, windows=WINDOWS)
+
+    return answer_page("/feed/public", params, write, posted, "front", sort, window)
 
 
 @bp.get("/home")
@@ -34,7 +36,11 @@ def home():
     params = {"sort": sort, "limit": 25}
     if request.args.get("cursor"):
         params["cursor"] = request.args["cursor"]
-    return answer_page("/feed", params, "feed/home.html", posted, sort=sort, sorts=("quality", "new"))
+
+    def write(page: dict) -> str:
+        return render_template("feed/home.html", page=page, sort=sort, sorts=("quality", "new"))
+
+    return answer_page("/feed", params, write, posted, "home", sort)
 
 
 def posted(page: dict) -> list[str]:

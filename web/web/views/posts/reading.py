@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, g, render_template, request
 
 from web.api import ApiError
-from web.views import api_get, api_get_all
+from web.views import answer_page, api_get, api_get_all
 from web.views.posts import bp
 from web.views.posts.threads import MAX_DEPTH, find_comment
 
@@ -30,19 +30,36 @@ def show(post_id: str):
     params = {"comments": sort}
     if request.args.get("cursor"):
         params["comments_cursor"] = request.args["cursor"]
-    # The post and its discussion's page in one request (the API's ?comments=), made on this thread.
-    post = api_get(f"/posts/{post_id}", params=params)
-    comments = post.pop("comments")
-    return render_template(
-        "posts/show.html",
-        post=post,
-        comments=comments["items"],
-        comments_next=comments.get("next_cursor"),
-        sort=sort,
-        pending=_pending(post_id, post),
-        max_depth=MAX_DEPTH,
-        focus=None,
+
+    def write(answer: dict) -> str:
+        post = dict(answer)
+        comments = post.pop("comments")
+        return render_template(
+            "posts/show.html",
+            post=post,
+            comments=comments["items"],
+            comments_next=comments.get("next_cursor"),
+            sort=sort,
+            pending=_pending(post_id, post),
+            max_depth=MAX_DEPTH,
+            focus=None,
+        )
+
+    # The post and its discussion's page in one request (the API's ?comments=), made on this thread; a page
+    # with edits held for review is written each time (their list is another call).
+    return answer_page(
+        f"/posts/{post_id}", params, write, discussed, "post", kept=lambda post: not post.get("held_edits")
     )
+
+
+def discussed(post: dict) -> list[str]:
+    """When the post and each comment of its page (replies included) were written: the page says how long ago."""
+    moments, todo = [post.get("created_at") or ""], list(post["comments"]["items"])
+    while todo:
+        comment = todo.pop()
+        moments.append(comment.get("created_at") or "")
+        todo.extend(comment.get("children") or ())
+    return moments
 
 
 @bp.get("/posts/<post_id>/thread/<comment_id>")
