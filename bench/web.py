@@ -18,9 +18,13 @@ and p50/p95 latency over the rounds, and the site's overhead as the ratio of its
 p50 (over all rounds, and round by round). Beside each, the CPU time per page of the site's
 processes and of the rest of the stack (gateway and services; RabbitMQ and PostgreSQL are not counted):
 on a machine shared with other work, latencies move with the load but the CPU a page costs much less.
-The site keeps no page: every page asks the API afresh; it keeps the feed cards it wrote, by what each
-was written from (the item's JSON, the language, the post's age in words: ``web.fragments``), so the front
-page's cards here are written once and taken again, as they are between changes to its items. Behind the
+Every page asks the API afresh, with the tag of the answer the site last wrote that page from
+(``If-None-Match``): the API works its answer out as always and, as nothing changes here, answers 304 without
+a body; the site then gives the page it wrote from that answer for the same reader, language, address and
+ages in words (``web.views.answer_page``). So the site's rows measure its kept pages revalidated against the
+API (a reader reading a page again between changes), and the direct rows the API's full answer, body
+included. A changed answer is a page written anew (its feed cards kept by what each was written from:
+``web.fragments``). Behind the
 API some answers are kept (``KEPT`` below, written into the result): the load here only reads, so once read
 they are answered kept throughout, as they would be between changes under real traffic (each is dropped the
 moment a change touching it commits). Then the front page's weight: its HTML, CSS and JavaScript uncompressed
@@ -56,8 +60,9 @@ CONCURRENCY = 8
 # of them between changes: a change drops them, and the next read costs what it did before they were kept.
 KEPT = {
     "feed": "the front page (per sort and window) and each reader's unread count, until a change touching them",
-    "web": "the feed cards the site wrote, by the item (its JSON), the language and the post's age in words; a changed"
-    " item's card is written anew",
+    "web": "each page it wrote, by the API answer's tag (revalidated with If-None-Match on every page: a 304 here),"
+    " the reader, language, address and ages in words; the feed cards it wrote, by the item (its JSON), the"
+    " language and the post's age in words; a changed answer's page is written anew",
     "identity": "the names of a page's authors (and whom the reader blocked), until someone's names or the reader's"
     " blocks change",
 }
