@@ -3,29 +3,9 @@ answer is a 304 without a body, a changed one a 200 with its new tag."""
 
 from __future__ import annotations
 
-FEED_PAGE = {
-    "items": [
-        {
-            "post_id": "p1",
-            "posted_at": "2026-01-01T00:00:00+00:00",
-            "kind": "text",
-            "title": "Hello",
-            "url": None,
-            "image_file": None,
-            "author_id": "u1",
-            "author_username": "ann",
-            "author_display_name": "Ann",
-            "subwiki": "history",
-            "subwiki_name": "History",
-            "up": 1,
-            "down": 0,
-            "comment_count": 0,
-            "quality": 0.5,
-            "rank": {"score": 0.5, "reasons": []},
-        }
-    ],
-    "next_cursor": None,
-}
+from .test_feed_routes import ENTRY
+
+FEED_PAGE = {"items": [ENTRY], "next_cursor": None}
 
 
 def public_feed(services, page: dict) -> None:
