@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
 
 from web import helpers
 from web.app import create_app
+from web.helpers import age, age_moves_on
 
 
 @pytest.fixture(autouse=True)
@@ -126,3 +127,16 @@ def test_numbers_beside_the_reasons():
     french = create_app({"GATEWAY": object(), "SECRET_KEY": "test"})
     with french.test_request_context(headers={"Accept-Language": "fr"}):
         assert helpers.number(0.125) == "0,125"
+
+
+def test_an_age_reads_the_same_until_the_moment_it_moves_on_and_otherwise_from_then():
+    moment = datetime(2026, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)
+    value = moment.isoformat()
+    offsets = [-30, 0, 1, 59.4, 60, 61, 119.9, 3599, 3600, 3601, 7300, 86399, 86400, 86401, 10 * 86400 + 5]
+    for offset in offsets:
+        now = moment + timedelta(seconds=offset)
+        later = age_moves_on(value, now)
+        assert later > now
+        assert age(value, now) == age(value, later - timedelta(microseconds=1))
+        assert age(value, later) != age(value, now)
+    assert age_moves_on(None, moment) == datetime.max.replace(tzinfo=UTC)

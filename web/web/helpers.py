@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask_babel import format_decimal
@@ -70,6 +70,17 @@ def age(value: str | None, now: datetime | None = None) -> tuple[str, int] | Non
     if seconds < 86400:
         return ("hours", seconds // 3600)
     return ("days", seconds // 86400)
+
+
+def age_moves_on(value: str | None, now: datetime) -> datetime:
+    """The first moment after ``now`` at which ``age(value)`` reads otherwise ("3 minutes ago" becoming "4"); far
+    ahead for no time."""
+    moment = parse_time(value)
+    if moment is None:
+        return datetime.max.replace(tzinfo=UTC)
+    seconds = (now - moment).total_seconds()
+    step = 60 if seconds < 3600 else 3600 if seconds < 86400 else 86400
+    return moment + timedelta(seconds=(max(0.0, seconds) // step + 1) * step)
 
 
 def age_in_words(when: tuple[str, int] | None) -> str:

@@ -13,7 +13,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from web import fragments
 from web.api import NOT_MODIFIED, ApiError, Gateway
 from web.fragments import Written, csrf_token
-from web.helpers import age
+from web.helpers import age_moves_on
 from web.i18n import catalog, gettext, locale_name
 
 
@@ -67,9 +67,10 @@ def answer_page(
     else the page shows, the page written then is the page now. What else it shows is its key: ``shows``
     (the view's own choices: its template, order, window), the reader (their token, names and unread count,
     the token of their forms), the language, the page's address (where its links and forms bring the reader
-    back); and the ages in words of the answer's ``moments`` ("3 minutes ago"), checked on each page: when
-    one moved on, the page is written again. A page with a note to show once (a flashed message) is written
-    afresh and not kept, as is one whose answer ``kept`` refuses (it shows more than the answer says).
+    back); and the ages in words of the answer's ``moments`` ("3 minutes ago"): the page is kept until the
+    first of them moves on (``helpers.age_moves_on``), then written again. A page with a note to show once (a
+    flashed message) is written afresh and not kept, as is one whose answer ``kept`` refuses (it shows more than
+    the answer says).
     """
     if session.get("_flashes"):
         return fragments.spliced_in(write(api_get(path, params=params)))
@@ -77,28 +78,30 @@ def answer_page(
 
     me = g.get("me")
     reader = (me.get("id"), me.get("username"), me.get("display_name"), unread_count()) if me else None
-    page = (catalog(), locale_name(), request.host_url, request.root_path, request.full_path, reader, csrf_token())
+    page = (catalog(), locale_name(), request.scheme, request.host, request.root_path, request.full_path)
+    page += (reader, csrf_token())
     key = (path, tuple(sorted((params or {}).items())), g.get("token"), page, shows)
     held = PAGES.get(key)
     ids = {"request_id": g.get("request_id"), "traceparent": g.get("traceparent")}
     answer, tag = gateway().read(path, g.get("token"), etag=held[0] if held else None, params=params, **ids)
     if answer is NOT_MODIFIED:
-        if ages(held[1]) == held[2]:
-            return held[3]
+        if datetime.now(UTC) < held[1]:
+            return held[2]
         answer, tag = gateway().read(path, g.get("token"), params=params, **ids)
-    when = tuple(moments(answer))
-    then = ages(when)  # before the page is written: a minute passing meanwhile makes the next page anew
+    # Until when the page's ages read the same, from before it is written: a minute passing meanwhile makes
+    # the next page anew.
+    until = ages_move_on(moments(answer))
     keep = tag is not None and kept(answer)
     html = fragments.spliced_in(write(answer))
     if keep:
-        PAGES.put(key, (tag, when, then, html))
+        PAGES.put(key, (tag, until, html))
     return html
 
 
-def ages(moments: Iterable[str]) -> tuple:
-    """How long ago each moment was, as a page says it in words (``helpers.age``)."""
+def ages_move_on(moments: Iterable[str]) -> datetime:
+    """When the first of these moments' ages in words moves on (``helpers.age_moves_on``); far ahead for none."""
     now = datetime.now(UTC)
-    return tuple(age(moment, now) for moment in moments)
+    return min((age_moves_on(moment, now) for moment in moments), default=datetime.max.replace(tzinfo=UTC))
 
 
 def signed_in(view: Callable) -> Callable:
