@@ -10,7 +10,7 @@ import re
 import pytest
 
 from web.api import NOT_MODIFIED, ApiError, Unavailable
-from web.app import create_app
+from web.app import CSP, create_app
 
 FEED = {
     "items": [
@@ -89,6 +89,21 @@ def test_front_page_escapes_and_sets_strict_headers(client):
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "default-src 'none'" in csp
     assert re.search(r'src="/static/js/site\.[0-9a-f]{12}\.js"', html)
     assert "<title>Front page · Wikisocial</title>" in html
+
+
+def test_a_page_keeps_the_headers_it_set_and_gets_the_site_s_others():
+    app = create_app({"GATEWAY": FakeGateway(), "SECRET_KEY": "test", "TESTING": True})
+
+    @app.get("/own")
+    def own():
+        return "<p>own</p>", 200, {"Vary": "Origin", "Cache-Control": "private", "X-Frame-Options": "SAMEORIGIN"}
+
+    response = app.test_client().get("/own")
+    assert response.headers["Cache-Control"] == "private" and response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert set(response.headers["Vary"].split(", ")) == {"Origin", "Cookie", "Accept-Language"}
+    assert response.headers["Content-Security-Policy"] == CSP and response.headers["Referrer-Policy"] == "same-origin"
+    plain = app.test_client().get("/healthz")  # JSON: not a page, not by language
+    assert plain.headers["X-Frame-Options"] == "DENY" and "Accept-Language" not in plain.headers.get("Vary", "")
 
 
 def test_assets_are_served_by_hash_and_kept(client):

@@ -225,14 +225,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         g.status = response.status_code
         metrics.observe(request.method, endpoint, response.status_code, time.perf_counter() - g.get("started", 0))
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        # The headers a view set are read once: werkzeug's lookup of a header that is absent (``setdefault``,
+        # ``in``) raises and catches an HTTP exception inside, and its ``vary`` parses and writes the header
+        # again for each name added: a tenth of a kept page's work in the site.
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}
+        if "content-security-policy" not in present:
+            headers["Content-Security-Policy"] = CSP
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "same-origin"
+        if "x-frame-options" not in present:
+            headers["X-Frame-Options"] = "DENY"
         if response.mimetype == "text/html":
-            response.headers.setdefault("Cache-Control", "no-store")
-            response.vary.add("Cookie")
-            response.vary.add("Accept-Language")
+            if "cache-control" not in present:
+                headers["Cache-Control"] = "no-store"
+            if "vary" in present:
+                response.vary.update(("Cookie", "Accept-Language"))
+            else:
+                headers["Vary"] = "Cookie, Accept-Language"
         return response
 
     @app.teardown_request
