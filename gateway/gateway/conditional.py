@@ -1,8 +1,8 @@
 """Answers a client may keep, asked for again only if they changed (HTTP conditional requests).
 
-Every successful ``GET`` (or ``HEAD``) whose answer is JSON carries an ``ETag``, a digest of its body (``etag_of``), and
-``Cache-Control: private, no-cache``: a client (an app, the site) may keep the answer, but asks again each
-time, sending the tag it holds in ``If-None-Match``; while the answer is the same it gets ``304 Not
+Every successful ``GET`` (or ``HEAD``) whose answer is JSON carries an ``ETag``, a digest of its body
+(``etag_of``), and ``Cache-Control: private, no-cache``: a client (an app, the site) may keep the answer, but
+asks again each time, sending the tag it holds in ``If-None-Match``; while the answer is the same it gets ``304 Not
 Modified`` without a body. The answer is worked out as for any request (the gateway keeps nothing for
 this), so a 304 is never staler than the 200 would have been: what is spared is the body's bytes, and the
 client's work with them (reading and presenting the same answer again).
@@ -30,21 +30,18 @@ def etag_of(body: bytes) -> str:
 def revalidated(request: Request, response: Response) -> Response:
     """``response`` tagged when it is a GET's JSON answer, and turned into a 304 when the request's
     ``If-None-Match`` names that tag."""
-    if (
-        request.method not in ANSWERED
-        or response.status_code != 200
-        or response.direct_passthrough
-        or response.mimetype != "application/json"
-        or "Cache-Control" in response.headers
-    ):
+    if request.method not in ANSWERED or response.status_code != 200 or response.direct_passthrough:
+        return response
+    headers = response.headers
+    # The headers the route set, read once: werkzeug's lookup of an absent one raises and catches inside.
+    present = {name.lower(): value for name, value in headers.items()}
+    if present.get("content-type", "").split(";")[0] != "application/json" or "cache-control" in present:
         return response
     tag = etag_of(response.get_data())
-    headers = response.headers
     headers["ETag"] = f'"{tag}"'
     headers["Cache-Control"] = KEPT_BY_CLIENTS
-    vary = headers.get("Vary")
-    headers["Vary"] = f"{vary}, Authorization" if vary else "Authorization"
-    if "If-None-Match" in request.headers and request.if_none_match.contains_weak(tag):
+    headers["Vary"] = f"{present['vary']}, Authorization" if "vary" in present else "Authorization"
+    if request.environ.get("HTTP_IF_NONE_MATCH") and request.if_none_match.contains_weak(tag):
         response.status_code = 304
         response.set_data(b"")
         del headers["Content-Type"]
