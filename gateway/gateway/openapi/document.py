@@ -13,6 +13,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from gateway.openapi.views import header
 from gateway.schemas import Answer, ErrorResponse
 
 _CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
@@ -120,13 +121,9 @@ def _parameters(meta: dict, rule) -> list:
 
 # A GET's JSON answer has a tag and may be asked for again only if it changed (gateway.conditional).
 ETAG = {"description": "the answer's tag, for If-None-Match", "schema": {"type": "string"}}
-IF_NONE_MATCH = {
-    "in": "header",
-    "name": "If-None-Match",
-    "required": False,
-    "description": "The ETag of an answer the client holds: while the answer is the same, a 304 without a body.",
-    "schema": {"type": "string"},
-}
+IF_NONE_MATCH = header(
+    "If-None-Match", "The ETag of an answer the client holds: while the answer is the same, a 304 without a body."
+)
 NOT_MODIFIED = {"description": "Not modified: the answer is the one `If-None-Match` names.", "headers": {"ETag": ETAG}}
 
 

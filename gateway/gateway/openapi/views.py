@@ -58,11 +58,22 @@ def doc(
     return decorate
 
 
-IDEMPOTENCY_KEY = {
-    "in": "header",
-    "name": "Idempotency-Key",
-    "required": True,
-    "description": "A key the client makes up for this action: the same key with the same body answers with "
-    "the same result; with another body it is a 409.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-}
+def header(name: str, description: str, required: bool = False, **schema) -> dict:
+    """A request header as the document declares it (a string, with ``schema``'s limits)."""
+    return {
+        "in": "header",
+        "name": name,
+        "required": required,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
+
+
+IDEMPOTENCY_KEY = header(
+    "Idempotency-Key",
+    "A key the client makes up for this action: the same key with the same body answers with the same result; "
+    "with another body it is a 409.",
+    required=True,
+    minLength=1,
+    maxLength=200,
+)

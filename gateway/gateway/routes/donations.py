@@ -10,6 +10,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from gateway.auth import current_caller, login_required
 from gateway.errors import ApiError
+from gateway.openapi.views import header
 from gateway.routes import IDEMPOTENCY_KEY, body, doc, query, services
 from gateway.schemas import (
     Campaign,
@@ -27,13 +28,9 @@ from gateway.schemas import (
 bp = Blueprint("donations", __name__)
 API = "/api/v1"
 WEBHOOK_HEADERS = ("Stripe-Signature",)
-SIGNATURE = {
-    "in": "header",
-    "name": "Stripe-Signature",
-    "required": False,
-    "description": "t=<unix time>,v1=<HMAC-SHA256 of 't.body' with the webhook secret>; without it, a 400",
-    "schema": {"type": "string"},
-}
+SIGNATURE = header(
+    "Stripe-Signature", "t=<unix time>,v1=<HMAC-SHA256 of 't.body' with the webhook secret>; without it, a 400"
+)
 WEBHOOK_BODY = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
 DECISION = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": CheckoutDecision}}}
 
