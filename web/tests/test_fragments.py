@@ -237,3 +237,13 @@ def test_a_discussion_in_a_page_is_a_placeholder_until_the_response_is_spliced()
     with current_app.test_request_context():
         assert str(fragments.discussion_in_page(POST, nodes, 6, ADA, "t")) != mark
     assert str(fragments.discussion(POST, nodes, 6, ADA, "t")).startswith('<ol class="comments">')
+
+
+def test_a_piece_written_again_replaces_its_own_and_drops_no_other():
+    written = fragments.Written(2)
+    written.put(("a",), "A")
+    written.put(("b",), "B")
+    written.put(("b",), "B again")
+    assert written.pieces == {("a",): "A", ("b",): "B again"}
+    written.put(("c",), "C")  # full: the oldest goes
+    assert written.pieces == {("b",): "B again", ("c",): "C"}

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterable
 from functools import partial
 from html import escape as _escape
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import orjson
@@ -50,6 +50,8 @@ from web.helpers import (
 )
 from web.i18n import catalog, decimal_symbol, gettext, locale_name, ngettext
 
+T = TypeVar("T")
+
 
 def esc(value: Any) -> str:
     """A value as text in HTML, in an element or a quoted attribute."""
@@ -63,32 +65,32 @@ def _path(value: Any) -> str:
     return _escape(quote(value if type(value) is str else str(value), safe="/"))
 
 
-class Written:
-    """Pieces of HTML by what they were written from, at most ``most`` of them, the oldest going first. Read
-    without a lock (a dict's ``get`` is atomic); added under one."""
+class Written(Generic[T]):
+    """Pieces of HTML (or a page with what it was written from) by what they were written from, at most ``most``
+    of them, the oldest going first. Read without a lock (a dict's ``get`` is atomic); added under one."""
 
     def __init__(self, most: int):
         self.most = most
-        self.pieces: dict[tuple, str] = {}
+        self.pieces: dict[tuple, T] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> str | None:
+    def get(self, key: tuple) -> T | None:
         return self.pieces.get(key)
 
-    def put(self, key: tuple, piece: str) -> str:
+    def put(self, key: tuple, piece: T) -> T:
         with self._lock:
-            while len(self.pieces) >= self.most:
+            while key not in self.pieces and len(self.pieces) >= self.most:
                 del self.pieces[next(iter(self.pieces))]
             self.pieces[key] = piece
         return piece
 
-    def taken(self, key: tuple, write: Callable[[], str]) -> str:
+    def taken(self, key: tuple, write: Callable[[], T]) -> T:
         """The piece kept for ``key``, else the one ``write`` gives, kept."""
         piece = self.pieces.get(key)
         return piece if piece is not None else self.put(key, write())
 
 
-TIMES = Written(8192)
+TIMES: Written[str] = Written(8192)
 
 
 # A post's discussion is most of its page (200 comments: some 200 KB of HTML). Passed through Jinja it would be
@@ -130,7 +132,7 @@ def splice(response) -> None:
 # unread count, the CSRF token of its forms), the same from one page to the next for a reader. Each is written
 # from the template by what it shows and kept by it (the language, where the site is mounted, the reader, the
 # count, the token; the page's own address where a form or link carries it back).
-FRAMES = Written(4096)
+FRAMES: Written[str] = Written(4096)
 
 
 def page_header(unread: int | None) -> Markup:
@@ -182,7 +184,7 @@ CARD_LABELS = {"why": _("Why it is here:"), "rank": _("rank")}
 
 # Cards by the item as the API gave it (its JSON), the language's catalog, the decimal sign and the post's age
 # as its ``<time>`` shows it: a card is a function of these alone.
-CARDS = Written(2048)
+CARDS: Written[str] = Written(2048)
 
 
 def post_cards(items: Iterable[dict]) -> Markup:
@@ -267,7 +269,7 @@ COMMENT_LABELS = {
 
 
 # Comments' heads (``_head``) by the values they are written from, in the request's language.
-HEADS = Written(8192)
+HEADS: Written[str] = Written(8192)
 
 
 def _head(cid: str, author: dict | None, when: str, score: dict, c: dict, t: dict[str, str]) -> str:

@@ -48,8 +48,9 @@ def api_get_later(path: str, params: dict | None = None) -> Future:
     return _POOL.submit(gateway().request, "GET", path, g.get("token"), params=params, **ids)
 
 
-# Pages written from one answer of the API, by everything they show (``answer_page``): at most this many a process.
-PAGES = Written(512)
+# Pages written from one answer of the API, by everything they show (``answer_page``): the answer's tag, until
+# when the page's ages read the same, and the page; at most this many a process.
+PAGES: Written[tuple[str, datetime, str]] = Written(512)
 
 
 def answer_page(
