@@ -105,6 +105,12 @@ class NotModified:
 NOT_MODIFIED = NotModified()
 
 
+def api_path(path: str) -> str:
+    """The gateway's path for a call: the API's own (``/users/ada``) under ``/api/v1``; one of the gateway's
+    other addresses (the checkout) as it is."""
+    return path if path.startswith(("/api/", "/donations/checkout/")) else API + path
+
+
 def error_from(response: requests.Response | Answer) -> ApiError:
     """The exception for a non-2xx answer, from the API's error shape."""
     try:
@@ -166,7 +172,7 @@ class Gateway:
     ) -> Any:
         """The answer's JSON (None for 204), or the response itself with ``raw``; raises ApiError."""
         sent = self._sent(headers, token, request_id, traceparent)
-        path = path if path.startswith(("/api/", "/donations/checkout/")) else API + path
+        path = api_path(path)
         limit = self.timeout if timeout is None else (self.timeout[0], timeout)
         if raw or files is not None or data is not None:
             return self._through_requests(method, path, sent, json, data, params, files, raw, limit)
@@ -186,7 +192,7 @@ class Gateway:
         still the one tagged ``etag`` (the caller holds it), else ``(answer, its tag or None)``. Raises
         ApiError as ``request`` does."""
         sent = self._sent({"If-None-Match": etag} if etag else None, token, request_id, traceparent)
-        path = path if path.startswith("/api/") else API + path
+        path = api_path(path)
         answer = self._curl("GET", path, sent, None, params, self.timeout)
         if answer.status_code == 304 and etag:
             return NOT_MODIFIED, etag

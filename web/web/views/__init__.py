@@ -75,8 +75,6 @@ def answer_page(
     """
     if session.get("_flashes"):
         return fragments.spliced_in(write(api_get(path, params=params)))
-    from web.views.notifications import unread_count  # the header's count (that module imports this one)
-
     me = g.get("me")
     reader = (me.get("id"), me.get("username"), me.get("display_name"), unread_count()) if me else None
     page = (catalog(), locale_name(), request.scheme, request.host, request.root_path, request.full_path)
@@ -220,3 +218,7 @@ def remember(login: dict) -> None:
     session.permanent = True
     session["token"] = login["token"]
     session["me"] = {"username": login["user"]["username"], "display_name": login["user"].get("display_name")}
+
+
+# The header's unread count, which a kept page shows: imported last, as that module imports this one's names.
+from web.views.notifications import unread_count
