@@ -1,8 +1,11 @@
 """Bearer token -> caller, cached briefly per process.
 
-A revocation (logout, erased account) is broadcast by identity on the
-``identity.sessions`` exchange; every gateway process drops the token from its
-cache when it arrives, so a revoked token stops working at once everywhere.
+The caller is identity's answer to ``authenticate``: who they are and whom they blocked (``blocks``, what a
+page of comments marks for its reader). A revocation (logout, erased account) and a change to a person's
+blocks are broadcast by identity on the ``identity.sessions`` exchange; every gateway process drops that
+person's tokens from its cache when it arrives (and the process that made the change at once), so a revoked
+token stops working everywhere and a block shows on the next page. An answer read while such a drop arrived
+is not kept (``TokenCache.put``'s ``seen``): it may predate the change.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class TokenCache:
         self.max_entries = max_entries
         self._entries: OrderedDict[str, tuple[dict, float]] = OrderedDict()
         self._lock = threading.Lock()
+        self._drops = 0  # how many revocations arrived: an answer asked for before one is not kept after it
 
     @staticmethod
     def key(token: str) -> str:
@@ -41,18 +45,28 @@ class TokenCache:
                 return None
             return entry[0]
 
-    def put(self, token_hash: str, caller: dict) -> None:
+    def drops(self) -> int:
+        """The count of revocations so far: ``put``'s ``seen``, taken before identity is asked."""
+        return self._drops
+
+    def put(self, token_hash: str, caller: dict, seen: int | None = None) -> None:
+        """Keep ``caller`` for ``ttl`` seconds, unless a revocation arrived since ``seen`` (``drops()`` taken
+        before identity was asked): the answer may then be from before it."""
         if self.ttl <= 0:
             return
         with self._lock:
+            if seen is not None and seen != self._drops:
+                return
             self._entries[token_hash] = (caller, time.monotonic() + self.ttl)
             self._entries.move_to_end(token_hash)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
     def revoke(self, message: dict) -> None:
-        """Handle a revocation broadcast: ``{"token_hashes": [...], "user_id": ...}``."""
+        """Handle a revocation broadcast: ``{"token_hashes": [...], "user_id": ...}`` (a person's blocks changed:
+        no token hashes, their every token dropped, to be asked of identity again)."""
         with self._lock:
+            self._drops += 1
             for token_hash in message.get("token_hashes") or []:
                 self._entries.pop(token_hash, None)
             user_id = message.get("user_id")
@@ -86,8 +100,9 @@ def current_caller(required: bool = True) -> dict | None:
     token_hash = TokenCache.key(token)
     caller = cache.get(token_hash)
     if caller is None:
+        seen = cache.drops()
         caller = services.call("identity", "authenticate", token)
-        cache.put(token_hash, caller)
+        cache.put(token_hash, caller, seen)
     g.caller, g.token = caller, token
     return caller
 

@@ -21,6 +21,13 @@ class FakeServices:
         self.tokens = TokenCache(ttl=10)
         self.handlers: dict[tuple[str, str], object] = {}
         self.calls: list[tuple] = []
+        self.blocks = {"ids": [], "complete": True}  # whom u1 blocked, answered with the caller
+
+    def blocking(self, *ids: str, complete: bool = True) -> None:
+        """u1 blocked ``ids`` (identity's answer lists them whole, or not): their cached caller dropped, as
+        identity's broadcast drops it."""
+        self.blocks = {"ids": sorted(ids), "complete": complete}
+        self.tokens.revoke({"token_hashes": [], "user_id": "u1"})
 
     def on(self, service: str, method: str, handler) -> None:
         self.handlers[(service, method)] = handler
@@ -65,7 +72,7 @@ def services():
         "identity",
         "authenticate",
         lambda token: (
-            {"id": "u1", "username": "ann"}
+            {"id": "u1", "username": "ann", "blocks": fake.blocks}
             if token == "good"
             else raising("Unauthenticated", "The token is missing, expired or revoked.")()
         ),

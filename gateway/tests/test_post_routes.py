@@ -240,23 +240,18 @@ def test_a_post_s_language_is_the_one_given_else_the_first_known_of_accept_langu
     assert refused.status_code == 400 and "language" in refused.get_json()["error"]["fields"]
 
 
-def blocking(*ids: str, complete: bool = True):
-    """identity's ``blocked_ids``: the reader blocked ``ids``."""
-    return lambda user_id: {"ids": sorted(ids), "complete": complete}
-
-
-def test_a_signed_in_reader_s_comments_say_whom_they_blocked_from_identity_beside_content_s_page(
+def test_a_signed_in_reader_s_comments_say_whom_they_blocked_from_what_identity_answered_with_the_caller(
     client, services, auth
 ):
-    """Whom the reader blocked comes from identity's ``blocked_ids``, started with content's page (not after it):
-    the names of authors content does not hold come from identity without ``seen_by``. An erased author is nobody
-    and never marked; a reader whose blocks identity did not list whole is answered as before, by ``get_people``
-    with ``seen_by`` about every author."""
+    """Whom the reader blocked comes with the caller (identity's ``authenticate``), no call of its own: the names
+    of authors content does not hold come from identity without ``seen_by``. An erased author is nobody and never
+    marked; a reader whose blocks identity did not list whole is answered as before, by ``get_people`` with
+    ``seen_by`` about every author."""
     reply = {**COMMENT, "id": "c2", "parent_id": "c1", "author_id": "u2", "children": []}
     gone = {**COMMENT, "id": "c3", "author_id": "u3", "children": [], "more_replies": 0}
     page = {"items": [{**COMMENT, "children": [reply], "more_replies": 0}, gone], "next_cursor": None}
     services.on("content", "list_comments", lambda post_id, sort, limit, cursor: copy.deepcopy(page))
-    services.on("identity", "blocked_ids", blocking("u2", "u3"))
+    services.blocking("u2", "u3")
     asked = []
 
     def get_people(ids, seen_by=None):
@@ -275,15 +270,13 @@ def test_a_signed_in_reader_s_comments_say_whom_they_blocked_from_identity_besid
     assert asked == [(["u1", "u2", "u3"], None)]
     assert [c[:2] for c in services.calls if c[1] != "authenticate"] == [
         ("content", "list_comments"),
-        ("identity", "blocked_ids"),
         ("identity", "get_people"),
     ]
-    assert services.calls[[c[1] for c in services.calls].index("blocked_ids")][2] == ("u1",)
     anonymous = client.get("/api/v1/posts/p1/comments").get_json()["items"][0]
     assert (anonymous["blocked"], anonymous["children"][0]["blocked"]) == (False, False)
     assert asked[-1] == (["u1", "u2", "u3"], None)
 
-    services.on("identity", "blocked_ids", blocking("u9", complete=False))
+    services.blocking("u9", complete=False)
     asked.clear()
     seen = client.get("/api/v1/posts/p1/comments", headers=auth).get_json()["items"][0]
     assert (seen["blocked"], seen["children"][0]["blocked"]) == (False, True)
@@ -324,7 +317,7 @@ def test_a_kept_page_is_shown_to_every_reader_without_being_changed(client, serv
     services.on("content", "comment_thread", lambda comment_id: thread)
     names = {"u1": {"username": "ann", "display_name": "Ann"}, "u2": {"username": "bob", "display_name": "Bob"}}
     services.on("identity", "get_people", lambda ids, seen_by=None: copy.deepcopy(names))
-    services.on("identity", "blocked_ids", blocking("u2"))
+    services.blocking("u2")
     for _ in range(2):
         for headers in (auth, {}):
             shown = client.get("/api/v1/posts/p1/comments", headers=headers).get_json()
@@ -360,7 +353,7 @@ def serve_a_post_and_its_discussion(services) -> list:
     services.on("content", "list_comments", lambda post_id, sort, limit, cursor: copy.deepcopy(page))
     services.on("content", "post_page", post_page)
     services.on("identity", "get_people", get_people)
-    services.on("identity", "blocked_ids", blocking("u2"))
+    services.blocking("u2")
     services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
     return asked
 
@@ -371,7 +364,7 @@ COUNTED = {"up": 2, "down": 1, "comment_count": 2, "quality": 0.5}
 
 def test_a_post_and_a_page_of_its_discussion_come_in_one_answer(client, services, auth):
     """GET /posts/{id}?comments=<sort> answers what GET /posts/{id} and GET /posts/{id}/comments?sort=<sort>
-    answer, from one call to content for both beside one to identity for whom the reader blocked, then one to
+    answer, from one call to content for both (whom the reader blocked came with the caller), then one to
     identity naming the post's author and the commenters content does not name, and one to communities: the
     post's numbers are content's, the feed is not asked."""
     asked = serve_a_post_and_its_discussion(services)
@@ -389,7 +382,6 @@ def test_a_post_and_a_page_of_its_discussion_come_in_one_answer(client, services
     assert asked == [(["u1", "u2"], None)]
     assert [(c[0], c[1]) for c in services.calls if c[0] != "identity" or c[1] != "authenticate"] == [
         ("content", "post_page"),
-        ("identity", "blocked_ids"),
         ("identity", "get_people"),
         ("communities", "get_subwikis"),
     ]
@@ -443,7 +435,6 @@ def test_a_missing_post_with_its_discussion_is_404(client, services, remote, aut
     services.on("content", "post_page", remote("NotFound", "No such post."))
     assert client.get("/api/v1/posts/p9?comments=quality").status_code == 404
     services.on("content", "list_comments", remote("NotFound", "No such post."))
-    services.on("identity", "blocked_ids", identity_away)  # asked beside content: content's answer stands
     assert client.get("/api/v1/posts/p9?comments=quality", headers=auth).status_code == 404
     assert client.get("/api/v1/posts/p9/comments", headers=auth).status_code == 404
 
@@ -451,7 +442,7 @@ def test_a_missing_post_with_its_discussion_is_404(client, services, remote, aut
 def test_comments_are_named_by_content_and_by_identity_only_where_content_cannot(client, services, auth):
     """Content's page holds its commenters' names (``people``): a page asks identity's names only of the authors
     it does not name, and none when it names them all (so a visitor's is shown while identity is away); a
-    signed-in reader's asks identity only whom they blocked."""
+    signed-in reader's asks identity nothing more (whom they blocked came with the caller)."""
     reply = {**COMMENT, "id": "c2", "parent_id": "c1", "author_id": "u2", "children": []}
     page = {
         "items": [{**COMMENT, "children": [reply], "more_replies": 0}],
@@ -478,10 +469,10 @@ def test_comments_are_named_by_content_and_by_identity_only_where_content_cannot
     services.on("identity", "get_people", identity_away)
     assert client.get("/api/v1/posts/p1/comments").get_json() == shown
 
-    services.on("identity", "blocked_ids", blocking("u2"))
+    services.blocking("u2")
     services.calls.clear()
     signed_in = client.get("/api/v1/posts/p1/comments", headers=auth).get_json()["items"][0]
-    assert [c[1] for c in services.calls if c[0] == "identity" and c[1] != "authenticate"] == ["blocked_ids"]
+    assert [c[1] for c in services.calls if c[0] == "identity" and c[1] != "authenticate"] == []
     assert (signed_in["blocked"], signed_in["children"][0]["blocked"]) == (False, True)
     assert signed_in["children"][0]["author"] == {"id": "u2", "username": "bob", "display_name": "Bob"}
 
@@ -505,9 +496,9 @@ def test_a_visitor_s_post_page_is_named_by_content(client, services):
     assert "identity" not in {call[0] for call in services.calls}
 
 
-def test_a_signed_in_reader_s_post_page_asks_identity_only_whom_they_blocked(client, services, auth):
+def test_a_signed_in_reader_s_post_page_asks_identity_nothing(client, services, auth):
     """With content naming the post's author and every commenter, a signed-in reader's post page asks identity
-    one thing, whom the reader blocked, started beside content's call: no names."""
+    nothing: whom the reader blocked came with the caller."""
     page = {
         "items": [{**COMMENT, "author_id": "u2", "children": [], "more_replies": 0}],
         "next_cursor": None,
@@ -517,14 +508,13 @@ def test_a_signed_in_reader_s_post_page_asks_identity_only_whom_they_blocked(cli
     services.on("content", "post_page", lambda *args: {"post": dict(post), "comments": copy.deepcopy(page)})
     services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
     services.on("identity", "get_people", identity_away)
-    services.on("identity", "blocked_ids", blocking("u2"))
+    services.blocking("u2")
     shown = client.get("/api/v1/posts/p1?comments=new", headers=auth).get_json()
     assert shown["author"] == {"id": "u1", "username": "ann", "display_name": "Ann"} and shown["my_vote"] == 1
     comment = shown["comments"]["items"][0]
     assert comment["author"] == {"id": "u2", "username": "bob", "display_name": "Bob"} and comment["blocked"] is True
     assert [c[:2] for c in services.calls if c[1] != "authenticate"] == [
         ("content", "post_page"),
-        ("identity", "blocked_ids"),
         ("communities", "get_subwikis"),
     ]
 
@@ -548,47 +538,49 @@ def test_a_post_s_own_page_is_named_by_content_and_by_identity_only_where_conten
     assert [call[2] for call in services.calls if call[1] == "get_people"] == [(["u1"],)]
 
 
-def test_a_discussion_last_seen_empty_asks_identity_only_once_it_holds_comments(client, services, auth):
-    """Most posts have no comments: a page this process last read empty is read without asking identity whom the
-    reader blocked; once it holds comments identity is asked after content (and the block shows), then beside it
-    again."""
-    page = {"items": [], "next_cursor": None, "people": {}}
+def test_a_block_or_an_unblock_shows_on_the_next_page_of_comments(client, services, auth):
+    """Whom the reader blocked comes with the caller, kept by this process: blocking or unblocking someone
+    drops the reader's kept caller at once (every other process drops it on identity's broadcast), so the next
+    page marks whom they block now."""
+    page = {
+        "items": [{**COMMENT, "author_id": "u2", "children": [], "more_replies": 0}],
+        "next_cursor": None,
+        "people": {"u2": {"username": "bob", "display_name": "Bob"}},
+    }
     services.on("content", "list_comments", lambda *args: copy.deepcopy(page))
-    post = {**POST, "my_vote": 0, "author_names": {"username": "ann", "display_name": "Ann"}}
-    services.on("content", "post_page", lambda *args: {"post": dict(post), "comments": copy.deepcopy(page)})
-    services.on("communities", "get_subwikis", lambda slugs: {"rivers": {"slug": "rivers", "name": "Rivers"}})
-    services.on("identity", "get_people", identity_away)
-    services.on("identity", "blocked_ids", blocking("u2"))
 
-    def identity_asked(url: str) -> list[str]:
-        services.calls.clear()
-        shown = client.get(url, headers=auth).get_json()
-        items = shown["comments"]["items"] if "comments" in shown else shown["items"]
-        assert all(item["blocked"] is (item["author"]["id"] == "u2") for item in items)
-        return [c[1] for c in services.calls if c[0] == "identity" and c[1] != "authenticate"]
+    def block_user(user_id, username):
+        services.blocks = {"ids": ["u2"], "complete": True}
 
-    for url in ("/api/v1/posts/p9/comments", "/api/v1/posts/p9?comments=new"):
-        assert identity_asked(url) == ["blocked_ids"]  # never read: asked beside content's page
-        assert identity_asked(url) == []  # last seen empty
-    page["items"] = [{**COMMENT, "author_id": "u2", "children": [], "more_replies": 0}]
-    page["people"] = {"u2": {"username": "bob", "display_name": "Bob"}}
-    for url in ("/api/v1/posts/p9/comments", "/api/v1/posts/p9?comments=new"):
-        assert identity_asked(url) == ["blocked_ids"]  # after content's answer, which holds a comment
-        assert identity_asked(url) == ["blocked_ids"]
-    assert client.get("/api/v1/posts/p9/comments").get_json()["items"][0]["blocked"] is False  # a visitor
+    def unblock_user(user_id, username):
+        services.blocks = {"ids": [], "complete": True}
+
+    services.on("identity", "block_user", block_user)
+    services.on("identity", "unblock_user", unblock_user)
+
+    def marked() -> bool:
+        return client.get("/api/v1/posts/p9/comments", headers=auth).get_json()["items"][0]["blocked"]
+
+    assert marked() is False
+    assert client.put("/api/v1/me/blocks/bob", headers=auth).status_code == 204
+    assert marked() is True
+    assert client.delete("/api/v1/me/blocks/bob", headers=auth).status_code == 204
+    assert marked() is False
+    assert [c[1] for c in services.calls].count("authenticate") == 3
 
 
-def test_a_signed_in_reader_s_empty_discussion_is_shown_while_identity_is_away(client, services, auth):
-    """Whom the reader blocked is asked beside content's page; a page with no comments needs none of it, so it is
-    shown while identity is away, and a page with comments is 503 then (a block must never go unshown)."""
-    page = {"items": [], "next_cursor": None, "people": {}}
+def test_a_signed_in_reader_s_discussion_is_shown_while_identity_is_away(client, services, auth):
+    """Whom the reader blocked came with the caller: while identity is away, a reader it answered for moments ago
+    still sees a page whose commenters content names, with the blocks marked."""
+    page = {
+        "items": [{**COMMENT, "author_id": "u2", "children": [], "more_replies": 0}],
+        "next_cursor": None,
+        "people": {"u2": {"username": "bob", "display_name": "Bob"}},
+    }
     services.on("content", "list_comments", lambda *args: copy.deepcopy(page))
-    services.on("identity", "blocked_ids", identity_away)
+    services.blocking("u2")
+    assert client.get("/api/v1/posts/p8/comments?sort=new", headers=auth).status_code == 200
+    services.on("identity", "authenticate", identity_away)
     services.on("identity", "get_people", identity_away)
-    empty = client.get("/api/v1/posts/p8/comments?sort=new", headers=auth)
-    assert empty.status_code == 200 and empty.get_json() == {"items": [], "next_cursor": None}
-    assert ("identity", "blocked_ids") in [c[:2] for c in services.calls]  # asked beside, as never read before
-    page["items"] = [{**COMMENT, "author_id": "u2", "children": [], "more_replies": 0}]
-    page["people"] = {"u2": {"username": "bob", "display_name": "Bob"}}
-    assert client.get("/api/v1/posts/p8/comments?sort=new", headers=auth).status_code == 503
-    assert client.get("/api/v1/posts/p8/comments?sort=new").status_code == 200  # a visitor's needs no identity
+    shown = client.get("/api/v1/posts/p8/comments?sort=new", headers=auth)
+    assert shown.status_code == 200 and shown.get_json()["items"][0]["blocked"] is True

@@ -63,6 +63,19 @@ def test_token_checks_are_cached_and_revocations_evict(client, services, auth):
     assert [c[1] for c in services.calls].count("authenticate") == 3
 
 
+def test_a_caller_asked_for_while_a_revocation_arrived_is_not_kept():
+    """A caller identity answered while a revocation (a logout, a change to their blocks) arrived may be from
+    before it: not kept, so the next request asks again."""
+    tokens = TokenCache(ttl=10)
+    key = TokenCache.key("good")
+    seen = tokens.drops()
+    tokens.revoke({"token_hashes": [], "user_id": "u1"})
+    tokens.put(key, {"id": "u1", "blocks": {"ids": [], "complete": True}}, seen)
+    assert tokens.get(key) is None
+    tokens.put(key, {"id": "u1", "blocks": {"ids": ["u2"], "complete": True}}, tokens.drops())
+    assert tokens.get(key)["blocks"]["ids"] == ["u2"]
+
+
 def test_logout_evicts_locally_and_revokes(client, services, auth):
     services.on("identity", "get_me", lambda user_id: dict(ME))
     services.on("identity", "logout", lambda token: None)

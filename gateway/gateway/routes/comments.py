@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, Response, current_app, g, jsonify
 
 from gateway import presenters
-from gateway.auth import current_caller_id, login_required
+from gateway.auth import current_caller, login_required
 from gateway.people import author_named, named, people, unnamed
 from gateway.routes import RETRY_KEY, body, doc, idempotency_key, query, services
 from gateway.rpc import Presented, ServiceUnavailable
@@ -81,9 +81,10 @@ def _shown(node: dict, names: dict, blocked: set) -> dict:
 
 
 class Blocks:
-    """Whom a signed-in reader blocked, as identity's ``blocked_ids`` says: one object for as long as identity
-    answers the same text (``gateway.rpc.Presented``; readers who blocked nobody share one). ``complete`` is False
-    for a reader with more blocks than identity lists, whose page asks identity about its authors instead."""
+    """Whom a signed-in reader blocked, as identity's ``authenticate`` answered it with the caller (``gateway.auth``:
+    dropped by every process when the reader's blocks change). Equal for readers who blocked the same people, so a
+    page's body made for one (``BODIES``) serves the others. ``complete`` is False for a reader with more blocks
+    than identity lists, whose page asks identity about its authors instead."""
 
     __slots__ = ("ids", "complete")
 
@@ -91,57 +92,27 @@ class Blocks:
         self.ids = frozenset(answer["ids"])
         self.complete = answer["complete"]
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Blocks) and (self.ids, self.complete) == (other.ids, other.complete)
 
-def _blocks_call(rpc, reader: str | None):
-    """identity's ``blocked_ids`` for a signed-in reader, started beside content's page (None for a visitor): a
-    block shows on the very next page, which content's copy of the blocks would learn a moment later."""
-    return rpc.start("identity", "blocked_ids", reader, _present=Blocks) if reader else None
-
-
-# Whether a page of comments held any the last time this process read it, by what was asked: a page last seen
-# without comments (the discussion of most posts) is read without asking identity whom the reader blocked beside
-# it, and identity is asked after it should it hold comments now. A hint for speed only: never wrong, at worst
-# the two calls go one after the other.
-HELD_COMMENTS = Presented(max_entries=10000)
+    def __hash__(self) -> int:
+        return hash((self.ids, self.complete))
 
 
-def _with_blocks(rpc, page_call, asked: tuple, reader: str | None, comments_of=lambda page: page):
-    """Content's page (``page_call``, started) and whom a signed-in reader blocked (None for a visitor): identity's
-    ``blocked_ids`` beside the page, or after it where ``HELD_COMMENTS`` says the page was empty, and then only
-    if it holds comments."""
-    if not reader:
-        return rpc.gather(page_call)[0], None
-    blocks_call = None if HELD_COMMENTS.get(asked) is False else _blocks_call(rpc, reader)
-    try:
-        page = rpc.gather(page_call)[0]
-    finally:
-        blocks, failed = _settled(rpc, blocks_call)
-    held = bool(comments_of(page).authors)
-    HELD_COMMENTS.put(asked, held)
-    if not held:  # nobody to mark: the page is shown even while identity is away
+def _with_blocks(page_call, reader: dict | None, comments_of=lambda page: page):
+    """Content's page (``page_call``, started) and whom a signed-in ``reader`` (the caller) blocked, from what
+    identity answered with the caller: None for a visitor, or where the page holds nobody's comments."""
+    page = services().gather(page_call)[0]
+    if reader is None or not comments_of(page).authors:
         return page, None
-    if failed is not None:
-        raise failed
-    if blocks_call is None:
-        (blocks,) = rpc.gather(_blocks_call(rpc, reader))
-    return page, blocks
+    return page, Blocks(reader["blocks"])
 
 
-def _settled(rpc, call) -> tuple:
-    """A started call's result, or the error it ended in (awaited either way, raised by the caller if needed)."""
-    if call is None:
-        return None, None
-    try:
-        return rpc.gather(call)[0], None
-    except Exception as failed:  # noqa: BLE001 - handed back, raised where the answer is needed
-        return None, failed
-
-
-def _identity_asked(comments: Answer, reader: str | None, blocks: Blocks | None) -> tuple[list[str], dict]:
+def _identity_asked(comments: Answer, reader: dict | None, blocks: Blocks | None) -> tuple[list[str], dict]:
     """Whom identity is asked about for a page, and how: the authors content's page does not name; for a reader
     whose blocks identity did not list whole, every author, with ``seen_by`` (its answer marks whom they blocked)."""
-    if blocks is not None and not blocks.complete:
-        return comments.authors, {"seen_by": reader}
+    if reader is not None and blocks is not None and not blocks.complete:
+        return comments.authors, {"seen_by": reader["id"]}
     return comments.unnamed, {}
 
 
@@ -155,7 +126,7 @@ def _names(comments: Answer, found: dict) -> dict[str, dict | None]:
 
 
 def _blocked(comments: Answer, names: dict, found: dict, blocks: Blocks | None) -> set[str]:
-    """The page's authors the reader blocked (none for a visitor), from ``blocked_ids`` or, where that was not
+    """The page's authors the reader blocked (none for a visitor), from the caller's ``blocks`` or, where those were not
     whole, from identity's ``seen_by`` answer; an erased author is nobody and never marked."""
     if blocks is None:
         return set()
@@ -195,12 +166,12 @@ def _comments_json(comments: Answer, people: Answer | None, blocks: Blocks | Non
     return made
 
 
-def _discussion_body(rpc, page_call, asked: tuple) -> Response:
-    """A page (or a whole thread) of comments read through content (``page_call``, started, for ``asked``), with
-    whom the reader blocked asked of identity at the same time (``_with_blocks``); its authors named by content's
-    page, and through identity where ``_identity_asked`` says (nobody, once content holds everyone's names)."""
-    reader = current_caller_id()
-    comments, blocks = _with_blocks(rpc, page_call, asked, reader)
+def _discussion_body(rpc, page_call) -> Response:
+    """A page (or a whole thread) of comments read through content (``page_call``, started), with whom the reader
+    blocked (``_with_blocks``); its authors named by content's page, and through identity where
+    ``_identity_asked`` says (nobody, once content holds everyone's names)."""
+    reader = current_caller(required=False)
+    comments, blocks = _with_blocks(page_call, reader)
     wanted, seen_by = _identity_asked(comments, reader, blocks)
     people = rpc.call("identity", "get_people", wanted, _present=Answer, **seen_by) if wanted else None
     return Response(_comments_json(comments, people, blocks), mimetype="application/json")
@@ -214,14 +185,14 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
     """``GET /posts/{id}?comments=<sort>``: the post (as ``GET /posts/{id}`` gives it, with content's numbers) with
     a page of its discussion (as ``GET /posts/{id}/comments`` gives it) in one answer, from two rounds of calls:
     content's post and comment page in one call (``post_page``: the page presented once, and its body made once
-    with ``BODIES``, while content answers it the same, whoever reads the post) beside identity's ``blocked_ids``
-    for a signed-in reader; then communities' subwiki and, only for people content's answer does not name (or
-    where ``_identity_asked`` says), identity."""
+    with ``BODIES``, while content answers it the same, whoever reads the post), marked with whom a signed-in
+    reader blocked as identity answered it with the caller; then communities' subwiki and, only for people
+    content's answer does not name (or where ``_identity_asked`` says), identity."""
     rpc = services()
-    reader = current_caller_id()
-    asked = (post_id, reader, sort, FIRST_PAGE, cursor)
+    reader = current_caller(required=False)
+    asked = (post_id, reader and reader["id"], sort, FIRST_PAGE, cursor)
     page_call = rpc.start("content", "post_page", *asked, _present=discussion, _part="comments")
-    page, blocks = _with_blocks(rpc, page_call, ("post", post_id, sort, cursor), reader, lambda page: page["comments"])
+    page, blocks = _with_blocks(page_call, reader, lambda page: page["comments"])
     found, comments = page["post"], page["comments"]
     author, held = found["author_id"], found.get("author_names")
     commenters, seen_by = _identity_asked(comments, reader, blocks)
@@ -251,7 +222,7 @@ def comments(post_id: str):
     args = query(CommentsQuery)
     asked = (post_id, args["sort"], args["limit"], args["cursor"])
     rpc = services()
-    return _discussion_body(rpc, rpc.start("content", "list_comments", *asked, _present=discussion), ("list", *asked))
+    return _discussion_body(rpc, rpc.start("content", "list_comments", *asked, _present=discussion))
 
 
 @bp.get("/comments/<comment_id>/thread")
@@ -264,7 +235,7 @@ def comments(post_id: str):
 def thread(comment_id: str):
     rpc = services()
     page_call = rpc.start("content", "comment_thread", comment_id, _present=discussion)
-    return _discussion_body(rpc, page_call, ("thread", comment_id))
+    return _discussion_body(rpc, page_call)
 
 
 @bp.post("/posts/<post_id>/comments")

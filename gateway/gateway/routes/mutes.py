@@ -99,6 +99,7 @@ def blocked_people():
 )
 def block(username: str):
     services().call("identity", "block_user", g.caller["id"], username)
+    blocks_changed()
     return no_content()
 
 
@@ -107,4 +108,11 @@ def block(username: str):
 @doc("Unblock a person (idempotent)", status=204, auth=True, tag=TAG)
 def unblock(username: str):
     services().call("identity", "unblock_user", g.caller["id"], username)
+    blocks_changed()
     return no_content()
+
+
+def blocks_changed() -> None:
+    """The caller's blocks changed: this process asks identity who they are (and whom they blocked) on their
+    next request, without waiting for identity's broadcast that tells every process so (``gateway.auth``)."""
+    services().tokens.revoke({"user_id": g.caller["id"]})

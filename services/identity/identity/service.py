@@ -105,8 +105,12 @@ class IdentityService:
 
     @rpc(expected_exceptions=IdentityError)
     def authenticate(self, token: str) -> dict:
+        """The caller a token is for, with whom they blocked (``blocks``: ``blocked_ids``' answer, which a page of
+        comments marks for its reader). The gateway keeps the answer briefly; a change to the caller's blocks is
+        broadcast as a revocation of their tokens (``block_user``), so a block shows on the next page."""
         with self.db.reading() as tx:
-            return accounts.authenticate(tx, token, utcnow())
+            caller = accounts.authenticate(tx, token, utcnow())
+        return {**caller, "blocks": self.blocked_ids(caller["id"])}
 
     @rpc(expected_exceptions=IdentityError)
     def logout(self, token: str) -> None:
@@ -299,11 +303,18 @@ class IdentityService:
     def block_user(self, user_id: str, username: str) -> None:
         with self.db.transaction() as tx:
             mutes.block_user(tx, user_id, username)
+        self._blocks_changed(user_id)
 
     @rpc(expected_exceptions=IdentityError)
     def unblock_user(self, user_id: str, username: str) -> None:
         with self.db.transaction() as tx:
             mutes.unblock_user(tx, user_id, username)
+        self._blocks_changed(user_id)
+
+    def _blocks_changed(self, user_id: str) -> None:
+        """Every gateway process drops the callers it keeps for ``user_id`` (who come with their blocks,
+        ``authenticate``): their tokens' revocation without a token named, each asked of identity again."""
+        self.revocations({"token_hashes": [], "user_id": user_id})
 
     @rpc(expected_exceptions=IdentityError)
     def muted_people(self, user_id: str, limit: int | None = None, cursor: str | None = None) -> dict:
@@ -323,7 +334,7 @@ class IdentityService:
     @rpc(expected_exceptions=IdentityError)
     def blocked_ids(self, user_id: str) -> dict:
         """Whom ``user_id`` blocked, by id (``mutes.blocked_ids``): what a page of comments marks for its reader,
-        asked beside content's page rather than after it; kept until the reader's blocks change (identity.kept)."""
+        answered with the caller (``authenticate``); kept until the reader's blocks change (identity.kept)."""
 
         def read() -> tuple[dict, set[str]]:
             with self.db.reading() as tx:

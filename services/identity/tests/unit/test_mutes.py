@@ -88,6 +88,21 @@ def test_a_block_ends_the_blocked_person_s_follow_and_refuses_a_new_one(service,
     assert events(db, "block")[-1][0] == "user_unblocked"
 
 
+def test_the_caller_comes_with_whom_they_blocked_and_a_change_to_it_tells_the_gateways(service):
+    """``authenticate`` answers whom the caller blocked (what a page of comments marks for them); each block or
+    unblock is broadcast like a revocation of the blocker's tokens (none named), so every gateway asks again."""
+    ann, bob = register(service, "ann"), register(service, "bob")
+    token = service.login("ann", GOOD_PASSWORD, "10.0.0.9")["token"]
+    assert service.authenticate(token)["blocks"] == {"ids": [], "complete": True}
+    service.block_user(ann["id"], "bob")
+    assert service.revocations.call_args.args == ({"token_hashes": [], "user_id": ann["id"]},)
+    assert service.authenticate(token)["blocks"] == {"ids": [bob["id"]], "complete": True}
+    service.revocations.reset_mock()
+    service.unblock_user(ann["id"], "bob")
+    assert service.revocations.call_args.args == ({"token_hashes": [], "user_id": ann["id"]},)
+    assert service.authenticate(token)["blocks"] == {"ids": [], "complete": True}
+
+
 def test_mutes_and_blocks_are_exported_and_erased_both_ways(service):
     ann, bob, cat = register(service, "ann"), register(service, "bob"), register(service, "cat")
     service.mute_user(ann["id"], "bob")
