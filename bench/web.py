@@ -11,11 +11,16 @@ post with 200 comments, signed in as a demo account:
 
 The header's unread count is asked at most once every ``WEB_UNREAD_SECONDS`` (15) by a member's
 session (``web.views.notifications``), so in a run each page makes one call; the direct rows make
-that call. Each is run for ``--seconds`` (12) at concurrency 8 (threads of one Python process, each with
-its own pooled HTTP session), in ``--rounds`` (3) of equal length, the four rows taking turns so that a page
-and its API call are measured at the same speed of a machine whose speed drifts, giving requests per second
-and p50/p95 latency over the rounds, and the site's overhead as the ratio of its p50 to the direct call's
-p50 (over all rounds, and round by round). Beside each, the CPU time per page of the site's
+that call. Each is run for ``--seconds`` (12) at concurrency 8, in ``--rounds`` (3) of equal length, the four
+rows taking turns so that a page and its API call are measured at the same speed of a machine whose speed
+drifts, giving requests per second over the rounds, the median round's p50/p95 latency, and the site's
+overhead as the ratio of its p50 to the direct call's p50 (the median rounds', and round by round). What asks
+is wrk (``--client wrk``, the default; as ``make bench-feed`` asks): the site's rows as browsers signed in,
+each of wrk's two threads sending the session cookie the site last set (``bench/session.lua``), the API's with
+the bearer token. wrk costs a few percent of what a page costs the stack; the client of the runs before
+2026-12-06's late evening (``--client python``: threads of this process, each with its own pooled ``requests``
+session) spent about as much CPU a page as the site itself on the same two cores, and its threads queued
+on its GIL, both counted in its latencies. Beside each, the CPU time per page of the site's
 processes and of the rest of the stack (gateway and services; RabbitMQ and PostgreSQL are not counted):
 on a machine shared with other work, latencies move with the load but the CPU a page costs much less.
 Every page asks the API afresh, with the tag of the answer the site last wrote that page from
@@ -40,6 +45,7 @@ import os
 import re
 import socket
 import statistics
+import subprocess
 import threading
 import time
 import uuid
@@ -51,6 +57,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from bench.gateway import ensure_wrk
 from devstack import infra, seed
 from devstack.stack import ROOT, Stack
 
@@ -155,6 +162,49 @@ def load(
     return {"latencies": values, "elapsed": elapsed, "errors": sum(errors), "cpu_used": cpu_used}
 
 
+def wrk_load(url: str, seconds: float, processes: dict[str, list[int]], cookie: str = "", token: str = "") -> dict:
+    """``url`` asked by wrk at CONCURRENCY connections for ``seconds`` (after a warm-up of 2), as a browser
+    signed in with the session ``cookie`` (``bench/session.lua``: the cookie the site last set, per thread) or an
+    app with the bearer ``token``: wrk's p50/p95/p99 and rate, and the CPU seconds of each group of
+    ``processes`` (name: a root pid) meanwhile. wrk is written in C and spends a few percent of what the stack
+    spends a request, where a Python client's threads took as much CPU as the site and queued on their GIL."""
+    scripts = ROOT / "bench"
+    env = {**os.environ, "WRK_PERCENTILES": str(scripts / "percentiles.lua"), "WRK_COOKIE": cookie}
+    script = scripts / ("session.lua" if cookie else "percentiles.lua")
+    headers = ["-H", f"Authorization: Bearer {token}"] if token else []
+    base = [ensure_wrk(), "-t2", f"-c{CONCURRENCY}", "-s", str(script), *headers, url]
+    subprocess.run([base[0], "-d2s", *base[1:]], capture_output=True, check=True, env=env)
+    groups = {name: [p for root in roots for p in process_tree(root)] for name, roots in processes.items()}
+    cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+    run = subprocess.run(
+        [base[0], f"-d{max(1, round(seconds))}s", *base[1:]], capture_output=True, text=True, check=True, env=env
+    )
+    cpu_used = {name: cpu_seconds(pids) - cpu_before[name] for name, pids in groups.items()}
+    figures = json.loads(run.stdout.strip().splitlines()[-1])
+    return {**figures, "elapsed": figures["requests"] / figures["rps"] if figures["rps"] else 0, "cpu_used": cpu_used}
+
+
+def wrk_figures(rounds: list[dict]) -> dict:
+    """One row of the table from its wrk rounds (``wrk_load``'s): the rate over all of them, the median round's
+    p50 and p95 (wrk gives each round's percentiles, not its samples), the errors and the CPU ms a request of each
+    group of processes; each round's figures beside them."""
+    served = sum(sample["requests"] for sample in rounds)
+    elapsed = sum(sample["elapsed"] for sample in rounds)
+    cpu_used: dict[str, float] = {}
+    for sample in rounds:
+        for name, used in sample["cpu_used"].items():
+            cpu_used[name] = cpu_used.get(name, 0.0) + used
+    return {
+        "requests": served,
+        "per_second": round(served / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(statistics.median(sample["p50_ms"] for sample in rounds), 2),
+        "p95_ms": round(statistics.median(sample["p95_ms"] for sample in rounds), 2),
+        "errors": sum(sample["errors"] for sample in rounds),
+        "cpu_ms_per_request": {name: round(1000 * used / max(1, served), 2) for name, used in cpu_used.items()},
+        "rounds": [{k: sample[k] for k in ("rps", "p50_ms", "p95_ms", "p99_ms", "errors")} for sample in rounds],
+    }
+
+
 def figures(rounds: list[dict]) -> dict:
     """One row of the table from its rounds (``load``'s samples): rate and latencies in ms over all of them,
     and the CPU ms per request of each group of processes."""
@@ -172,6 +222,13 @@ def figures(rounds: list[dict]) -> dict:
         "errors": sum(sample["errors"] for sample in rounds),
         "cpu_ms_per_request": {name: round(1000 * used / max(1, len(values)), 2) for name, used in cpu_used.items()},
     }
+
+
+def median_of(sample: dict) -> float | None:
+    """A round's p50 in ms: wrk's, or the median of the Python client's latencies."""
+    if "latencies" in sample:
+        return statistics.median(sample["latencies"]) if sample["latencies"] else None
+    return sample["p50_ms"]
 
 
 def check(response: requests.Response) -> None:
@@ -266,6 +323,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=12.0, help="measured seconds a row, over all its rounds")
     parser.add_argument("--rounds", type=int, default=3, help="rounds a row is measured in, the rows taking turns")
     parser.add_argument("--comments", type=int, default=200)
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "python"),
+        default="wrk",
+        help="what asks: wrk (C, a few percent of the stack's CPU), or threads of this Python process with requests"
+        " (the client of the runs before 2026-12-06's late evening, which spent about as much CPU as the site)",
+    )
     args = parser.parse_args()
 
     broker, postgres = infra.find_broker(), infra.find_postgres()
@@ -298,26 +362,31 @@ def main() -> int:
         site_session = signed_in_site(web)
         site = {"site": [stack.processes["web"].pid]}
         rest = {"gateway and services": [stack.processes[name].pid for name in (*infra.SERVICES, "gateway")]}
-        front_calls = ((f"{api}/feed/public", {"sort": "quality", "window": "week", "limit": 25}),)
-        post_calls = ((f"{api}/posts/{post_id}", {"comments": "quality"}),)
         site_page = {**site, **rest}
+        front_api = f"{api}/feed/public?sort=quality&window=week&limit=25"
+        post_api = f"{api}/posts/{post_id}?comments=quality"
+        cookie = "; ".join(f"{c.name}={c.value}" for c in site_session().cookies)
         plan = {
-            "front page, site": (lambda s: check(s.get(f"{web}/", timeout=30)), site_session, site_page),
-            "front page, API (1 call)": (lambda s: at_once(s, *front_calls), api_session, rest),
-            "post with 200 comments, site": (
-                lambda s: check(s.get(f"{web}/posts/{post_id}", timeout=30)),
-                site_session,
-                site_page,
-            ),
-            "post with 200 comments, API (1 call)": (lambda s: at_once(s, *post_calls), api_session, rest),
+            "front page, site": (f"{web}/", site_page, "site"),
+            "front page, API (1 call)": (front_api, rest, "api"),
+            "post with 200 comments, site": (f"{web}/posts/{post_id}", site_page, "site"),
+            "post with 200 comments, API (1 call)": (post_api, rest, "api"),
         }
+
+        def measure(url: str, processes: dict, who: str, seconds: float) -> dict:
+            if args.client == "wrk":
+                return wrk_load(url, seconds, processes, **({"cookie": cookie} if who == "site" else {"token": token}))
+            sessions = site_session if who == "site" else api_session
+            return load(lambda s: check(s.get(url, timeout=30)), seconds, sessions, processes)
+
         # Each row is measured in rounds, the rows taking turns: the machine's speed drifts over a run, and a
         # page and its API call measured minutes apart would be compared at different speeds.
         samples: dict[str, list[dict]] = {name: [] for name in plan}
         for _ in range(args.rounds):
-            for name, (unit, sessions, processes) in plan.items():
-                samples[name].append(load(unit, args.seconds / args.rounds, sessions, processes))
-        results = {name: figures(rounds) for name, rounds in samples.items()}
+            for name, row in plan.items():
+                samples[name].append(measure(*row, args.seconds / args.rounds))
+        summed = wrk_figures if args.client == "wrk" else figures
+        results = {name: summed(rounds) for name, rounds in samples.items()}
         weight = page_weight(web, site_session())
     finally:
         stack.stop_all()
@@ -330,8 +399,8 @@ def main() -> int:
         return round(a / b, 2) if a and b else None
 
     def round_ratio(site: str, direct: str, index: int) -> float | None:
-        a, b = samples[site][index]["latencies"], samples[direct][index]["latencies"]
-        return round(statistics.median(a) / statistics.median(b), 2) if a and b else None
+        a, b = (median_of(samples[row][index]) for row in (site, direct))
+        return round(a / b, 2) if a and b else None
 
     pages = {
         "front page": ("front page, site", "front page, API (1 call)"),
@@ -342,6 +411,7 @@ def main() -> int:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "concurrency": CONCURRENCY,
+        "client": args.client,
         "seconds": args.seconds,
         "rounds": args.rounds,
         "comments": args.comments,
