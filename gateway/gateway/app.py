@@ -36,6 +36,8 @@ DEFAULTS = {
     "RPC_TIMEOUT": 5.0,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "TOKEN_CACHE_SECONDS": 10.0,
+    # The longest a gateway process keeps a subwiki's summary (gateway.summaries; dropped sooner when it changes).
+    "SUBWIKI_SUMMARY_SECONDS": 10.0,
     "TRUSTED_PROXIES": 0,
 }
 
@@ -83,7 +85,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     tracing.configure("gateway")
     app.extensions["services"] = app.config.get("SERVICES") or Services(
-        app.config["AMQP_URI"], float(app.config["RPC_TIMEOUT"]), float(app.config["TOKEN_CACHE_SECONDS"])
+        app.config["AMQP_URI"],
+        float(app.config["RPC_TIMEOUT"]),
+        float(app.config["TOKEN_CACHE_SECONDS"]),
+        float(app.config["SUBWIKI_SUMMARY_SECONDS"]),
     )
 
     # <int:n> in a path matches 0 to 2**31 - 1 only: a number no id can have is 404, not a database error.

@@ -14,7 +14,7 @@ and the posts ``posts`` shows (write answers), show its numbers where it holds t
 from __future__ import annotations
 
 from gateway.people import author_named, named, unnamed
-from gateway.rpc import ServiceUnavailable
+from gateway.rpc import Keeping, Known, ServiceUnavailable
 from svclib.times import isoformat, parse_time
 
 UPLOADS = "/api/v1/uploads/"
@@ -122,9 +122,17 @@ def post_page(services, found: dict) -> dict:
 
 
 def subwikis_of(services, found: list[dict]):
-    """The call, started, for communities' summaries of the subwikis of content's posts (``shown`` takes its
-    answer)."""
-    return services.start("communities", "get_subwikis", sorted({p["subwiki"] for p in found}))
+    """Communities' summaries of the subwikis of content's posts, to gather (``shown`` takes the answer): held
+    by this process (``gateway.summaries``), or the call, started, whose answer it keeps."""
+    slugs = sorted({p["subwiki"] for p in found})
+    summaries = getattr(services, "summaries", None)
+    if summaries is None:
+        return services.start("communities", "get_subwikis", slugs)
+    held = summaries.held(slugs)
+    if held is not None:
+        return Known(held)
+    keep = summaries.keeper(slugs)  # before the call: a change told while it is answered is not kept
+    return Keeping(services.start("communities", "get_subwikis", slugs), keep)
 
 
 def shown(found: dict, names: dict, subwikis: dict, counted: dict | None = None) -> dict:

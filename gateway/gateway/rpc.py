@@ -171,8 +171,43 @@ class ReplyChannel:
 Subscription = tuple[str, str, Callable[[dict], None]]  # exchange, type, callback
 
 
+class Known:
+    """An answer this process holds already, gathered as it is (``gather``) without a call."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
+class Keeping:
+    """A call whose answer, once gathered, is handed to ``keep`` (the process's copy of such answers)."""
+
+    __slots__ = ("call", "keep")
+
+    def __init__(self, call: Any, keep: Callable[[Any], None]):
+        self.call, self.keep = call, keep
+
+
+def settled(call: Any, result_of: Callable[[Any], Any]) -> Any:
+    """A gathered call's answer: a ``Known``'s value, a ``Keeping`` call's answer (kept), or ``result_of(call)``."""
+    if isinstance(call, Known):
+        return call.value
+    if isinstance(call, Keeping):
+        answer = result_of(call.call)
+        call.keep(answer)
+        return answer
+    return result_of(call)
+
+
 class RpcClient:
-    def __init__(self, amqp_uri: str, timeout: float = 5.0, subscriptions: list[Subscription] | None = None):
+    def __init__(
+        self,
+        amqp_uri: str,
+        timeout: float = 5.0,
+        subscriptions: list[Subscription] | None = None,
+        hearing: Callable[[bool], None] | None = None,
+    ):
         self._params = connection_params(amqp_uri)
         self.timeout = timeout
         self._local = threading.local()
@@ -181,6 +216,7 @@ class RpcClient:
         self._channels_lock = threading.Lock()
         self._stopped = False
         self._subscriptions = list(subscriptions or [])
+        self._hearing = hearing or (lambda listening: None)  # told when the broadcasts' connection is up or lost
         self._subscriber: Connection | None = None
         if self._subscriptions:
             threading.Thread(target=self._subscribe_forever, name="rpc-broadcasts", daemon=True).start()
@@ -315,12 +351,13 @@ class RpcClient:
     def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
         return self.result(self.call_async(service, method, *args, **kwargs))
 
-    def gather(self, *calls: Call) -> list[Any]:
-        """Results of calls already in flight, in order; the first failure is raised."""
+    def gather(self, *calls: Call | Known | Keeping) -> list[Any]:
+        """Results of calls already in flight (or answers held, ``Known``), in order; the first failure is
+        raised."""
         results, first_error = [], None
         for call in calls:
             try:
-                results.append(self.result(call))
+                results.append(settled(call, self.result))
             except Exception as exc:
                 results.append(None)
                 first_error = first_error or exc
@@ -354,6 +391,7 @@ class RpcClient:
                     queue, _, _ = channel.queue_declare("", exclusive=True, auto_delete=True)
                     channel.queue_bind(queue, exchange, routing_key="#")
                     channel.basic_consume(queue, callback=_json_callback(callback), no_ack=True)
+                self._hearing(True)
                 backoff = 0.1
                 while not self._stopped:
                     try:
@@ -361,6 +399,7 @@ class RpcClient:
                     except TimeoutError:
                         continue
             except Exception as exc:
+                self._hearing(False)
                 if self._stopped:
                     break
                 log.warning("broadcast connection lost (%s); reconnecting in %.1fs", exc, backoff)

@@ -9,6 +9,7 @@ from flask import g
 
 from gateway.auth import SESSIONS_EXCHANGE, TokenCache
 from gateway.rpc import RpcClient
+from gateway.summaries import SUMMARIES_EXCHANGE, SubwikiSummaries
 from svclib import tracing
 
 SERVICES = ("identity", "communities", "content", "feed", "donations")
@@ -17,10 +18,11 @@ SERVICES = ("identity", "communities", "content", "feed", "donations")
 class Services:
     """Holds this process's RPC client, created on first use after the fork."""
 
-    def __init__(self, amqp_uri: str, timeout: float, token_cache_seconds: float):
+    def __init__(self, amqp_uri: str, timeout: float, token_cache_seconds: float, summary_seconds: float = 10.0):
         self.amqp_uri = amqp_uri
         self.timeout = timeout
         self.tokens = TokenCache(token_cache_seconds)
+        self.summaries = SubwikiSummaries(summary_seconds)
         self._client: RpcClient | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
@@ -30,9 +32,14 @@ class Services:
         if self._client is None or self._pid != os.getpid():
             with self._lock:
                 if self._client is None or self._pid != os.getpid():
-                    exchange, kind = SESSIONS_EXCHANGE
                     self._client = RpcClient(
-                        self.amqp_uri, timeout=self.timeout, subscriptions=[(exchange, kind, self.tokens.revoke)]
+                        self.amqp_uri,
+                        timeout=self.timeout,
+                        subscriptions=[
+                            (*SESSIONS_EXCHANGE, self.tokens.revoke),
+                            (*SUMMARIES_EXCHANGE, self.summaries.forget),
+                        ],
+                        hearing=self.summaries.hearing,
                     )
                     self._pid = os.getpid()
         return self._client

@@ -6,7 +6,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.auth import TokenCache
-from gateway.rpc import RemoteServiceError
+from gateway.rpc import RemoteServiceError, settled
 
 
 class FakeCall:
@@ -22,6 +22,7 @@ class FakeServices:
         self.handlers: dict[tuple[str, str], object] = {}
         self.calls: list[tuple] = []
         self.blocks = {"ids": [], "complete": True}  # whom u1 blocked, answered with the caller
+        self.summaries = None  # subwikis' summaries asked of communities every time, unless a test keeps them
 
     def blocking(self, *ids: str, complete: bool = True) -> None:
         """u1 blocked ``ids`` (identity's answer lists them whole, or not): their cached caller dropped, as
@@ -46,7 +47,7 @@ class FakeServices:
         return FakeCall(lambda: self.call(service, method, *args, **kwargs))
 
     def gather(self, *calls):
-        return [call.thunk() for call in calls]
+        return [settled(call, lambda started: started.thunk()) for call in calls]
 
     def context(self) -> dict:
         return {}

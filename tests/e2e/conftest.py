@@ -51,6 +51,9 @@ def stack_factory(broker, postgres, tmp_path_factory, otlp):
             EVENT_RETRY_DELAY_MS="200",
             OUTBOX_POLL_INTERVAL="0.5",
             REGISTRATIONS_PER_IP="1000",  # every account of the suite registers from this machine
+            # Subwikis' summaries kept by the gateway far longer than a test waits: a change shows only if
+            # communities' broadcast drops them (gateway.summaries).
+            SUBWIKI_SUMMARY_SECONDS="300",
             UPLOAD_DIR=str(tmp_path_factory.mktemp(f"uploads-{run}")),
             **env,
         )

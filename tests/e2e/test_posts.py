@@ -254,6 +254,26 @@ def test_a_post_and_a_page_of_its_discussion_come_in_one_answer(api, place):
     assert api.get("/api/v1/posts/no_such_post", params={"comments": "new"}).status_code == 404
 
 
+def test_a_post_s_subwiki_shows_a_join_and_a_post_moments_after_they_commit(api, place, wait_until):
+    """A post's page shows its subwiki's summary, which every gateway process keeps (this stack keeps one for up
+    to 300 s, SUBWIKI_SUMMARY_SECONDS) until communities tells it changed: a member joining and a post written
+    show within moments, however often the page was read before."""
+    essay = post(api, place, kind="text", title="Counted", body="Words.")
+    url = f"/api/v1/posts/{essay['id']}"
+
+    def summary() -> dict:
+        return api.get(url, token=place["mod"]).json()["subwiki"]
+
+    before = wait_until(lambda: (lambda s: s if s["post_count"] >= 1 else None)(summary()))
+    for _ in range(6):  # each gateway process keeps it
+        assert summary() == before
+    _, token = api.register("joiner")
+    assert api.put(f"/api/v1/subwikis/{place['slug']}/membership", token=token).status_code == 204
+    wait_until(lambda: summary()["member_count"] == before["member_count"] + 1, timeout=10)
+    post(api, place, kind="text", title="Another", body="More words.")
+    wait_until(lambda: summary()["post_count"] == before["post_count"] + 1, timeout=10)
+
+
 def test_filing_the_same_report_again_answers_with_the_open_one(api, place):
     essay = post(api, place, kind="text", title="Dubious", body="Hm.")
     url = f"/api/v1/posts/{essay['id']}/reports"

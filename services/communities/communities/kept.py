@@ -36,6 +36,9 @@ from svclib.kept import KeptAnswers
 from svclib.kept.touching import record_touches
 
 CHANNEL = "communities_changed"
+# Where every commit that changed subwikis' summaries is told (``summaries_changed``): the gateway keeps
+# summaries too (every post page shows its subwiki's), and hears nothing of PostgreSQL (svclib.broadcasts).
+SUMMARIES_EXCHANGE = "communities.summaries"
 READ_FROM = {Subwiki.__tablename__, Membership.__tablename__}
 # The columns of a subwiki's summary (``get_subwikis``); a change to any other leaves summaries kept.
 SUMMARY_COLUMNS = ("slug", "name", "summary", "member_count", "post_count", "created_at")
@@ -53,6 +56,16 @@ def summary_tag(slug: str) -> str:
 
 def page_tag(subwiki_id: str) -> str:
     return f"w:{subwiki_id}"
+
+
+def summaries_changed(touched: frozenset[str] | None) -> dict | None:
+    """What a commit tells the gateway: ``{"slugs": [...]}``, the subwikis whose summary it changed, or
+    ``{"slugs": None}`` when it may have changed any (``touched`` None); None when it changed none."""
+    if touched is None:
+        return {"slugs": None}
+    prefix = summary_tag("")
+    slugs = sorted(tag.removeprefix(prefix) for tag in touched if tag.startswith(prefix))
+    return {"slugs": slugs} if slugs else None
 
 
 def touches(sessions: sessionmaker) -> None:

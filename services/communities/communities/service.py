@@ -6,9 +6,18 @@ from pathlib import Path
 
 from communities import handlers
 from communities.exceptions import CommunitiesError
-from communities.kept import CHANNEL, kept_answers, page_tag, summary_tag, touches
+from communities.kept import (
+    CHANNEL,
+    SUMMARIES_EXCHANGE,
+    kept_answers,
+    page_tag,
+    summaries_changed,
+    summary_tag,
+    touches,
+)
 from communities.models import KNOWN_USERS, Base
 from svclib import users
+from svclib.broadcasts import CommitBroadcast
 from svclib.db import Database
 from svclib.events import event_handler
 from svclib.exceptions import ServiceError
@@ -24,6 +33,8 @@ class CommunitiesService:
 
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL, touches=touches)
     kept = kept_answers()  # subwikis' summaries and pages, until a change to the subwiki commits (communities.kept)
+    # Each commit that changed summaries, told to the gateway's processes, which keep summaries too.
+    summaries = CommitBroadcast("db", SUMMARIES_EXCHANGE, summaries_changed)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
 
     # Who exists: identity's accounts, kept in known_users (svclib.users).

@@ -4,7 +4,7 @@ touches its summary's tag, every way its page changes its page's tag, and nothin
 import pytest
 from sqlalchemy import select, text, update
 
-from communities.kept import page_tag, summary_tag, touches
+from communities.kept import page_tag, summaries_changed, summary_tag, touches
 from communities.models import Base, Membership, Subwiki
 from svclib.db import StandaloneDatabase
 
@@ -55,6 +55,18 @@ def test_each_change_to_a_summary_touches_its_tag(service, touched):
         n = len(touched)
         change()
         assert last(touched, n) == both
+
+
+def test_the_gateway_is_told_of_each_commit_that_changed_summaries(service, touched):
+    """What a commit tells the gateway's processes (``summaries_changed``): the subwikis whose summary it
+    changed, every one for a change that may have touched any, nothing for a change no summary shows."""
+    rivers = service.create_subwiki("ann", "rivers", "Rivers", "Water that moves.")
+    assert summaries_changed(touched[-1]) == {"slugs": ["rivers"]}
+    service.join_subwiki("bob", "rivers")
+    assert summaries_changed(touched[-1]) == {"slugs": ["rivers"]}
+    assert summaries_changed(frozenset({page_tag(rivers["id"])})) is None
+    assert summaries_changed(EVERYTHING) == {"slugs": None}
+    assert summaries_changed(frozenset({summary_tag("b"), summary_tag("a"), page_tag("x")})) == {"slugs": ["a", "b"]}
 
 
 def test_changes_the_summary_does_not_show_touch_the_page_alone(service, touched):

@@ -1,0 +1,57 @@
+"""``CommitBroadcast``: what a service's commits changed, told to every process that keeps a copy of it.
+
+A service's kept answers are dropped by its own processes when PostgreSQL announces a commit
+(``svclib.kept``); a client process that keeps some of those answers too (the gateway keeps
+communities' summaries of subwikis) hears nothing of PostgreSQL. After each of this process's
+announced transactions commits, this dependency publishes a message made from the tags it touched on a
+fanout exchange; every listener drops what the message names. A message that cannot be published
+(the broker away) is logged and lost: listeners bound how long they keep anything, and keep nothing
+while they cannot hear the exchange.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from kombu import Exchange
+from nameko.amqp.publish import Publisher
+from nameko.extensions import DependencyProvider
+
+from svclib.db import Database
+
+log = logging.getLogger(__name__)
+
+Message = Callable[[frozenset[str] | None], dict | None]
+
+
+class CommitBroadcast(DependencyProvider):
+    """After each announced commit of the ``database`` dependency (its attribute name) in this process,
+    ``message(touched)`` (``touched``: the tags, or None for everything) published on the fanout
+    ``exchange``, unless it is None (nothing the listeners keep changed)."""
+
+    def __init__(self, database: str, exchange: str, message: Message):
+        self.database = database
+        self.exchange = Exchange(exchange, type="fanout", durable=True, auto_delete=False)
+        self.message = message
+
+    def setup(self) -> None:
+        database = next(d for d in self.container.dependencies if d.attr_name == self.database)
+        if not isinstance(database, Database):
+            raise TypeError(f"{self.database} must be a Database")
+        self.publisher = Publisher(
+            self.container.config["AMQP_URI"], serializer="json", declare=[self.exchange], retry=False
+        )
+        database.on_commit(self.committed)
+
+    def committed(self, touched: frozenset[str] | None) -> None:
+        message = self.message(touched)
+        if message is None:
+            return
+        try:
+            self.publisher.publish(message, exchange=self.exchange, routing_key="")
+        except Exception as exc:  # noqa: BLE001 - the commit stands; listeners keep nothing past their bound
+            log.warning("could not broadcast a change on %s: %s", self.exchange.name, exc)
+
+    def get_dependency(self, worker_ctx) -> CommitBroadcast:
+        return self
