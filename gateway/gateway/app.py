@@ -36,8 +36,9 @@ DEFAULTS = {
     "RPC_TIMEOUT": 5.0,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "TOKEN_CACHE_SECONDS": 10.0,
-    # The longest a gateway process keeps a subwiki's summary (gateway.summaries; dropped sooner when it changes).
-    "SUBWIKI_SUMMARY_SECONDS": 10.0,
+    # The longest a gateway process keeps a subwiki's summary (gateway.summaries; dropped when it changes), as long
+    # as communities keeps its own (COMMUNITIES_KEPT_ANSWERS_SECONDS).
+    "SUBWIKI_SUMMARY_SECONDS": 30.0,
     "TRUSTED_PROXIES": 0,
 }
 

@@ -18,7 +18,7 @@ SERVICES = ("identity", "communities", "content", "feed", "donations")
 class Services:
     """Holds this process's RPC client, created on first use after the fork."""
 
-    def __init__(self, amqp_uri: str, timeout: float, token_cache_seconds: float, summary_seconds: float = 10.0):
+    def __init__(self, amqp_uri: str, timeout: float, token_cache_seconds: float, summary_seconds: float = 30.0):
         self.amqp_uri = amqp_uri
         self.timeout = timeout
         self.tokens = TokenCache(token_cache_seconds)
