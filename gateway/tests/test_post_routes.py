@@ -584,3 +584,25 @@ def test_a_signed_in_reader_s_discussion_is_shown_while_identity_is_away(client,
     services.on("identity", "get_people", identity_away)
     shown = client.get("/api/v1/posts/p8/comments?sort=new", headers=auth)
     assert shown.status_code == 200 and shown.get_json()["items"][0]["blocked"] is True
+
+
+def test_a_caller_answered_without_their_blocks_has_their_page_marked_by_identity(client, services, auth):
+    """An identity that answers the caller without whom they blocked (older than this gateway, while a release
+    rolls out): the page asks identity about its authors with ``seen_by``, and marks the blocked ones."""
+    page = {
+        "items": [{**COMMENT, "author_id": "u2", "children": [], "more_replies": 0}],
+        "next_cursor": None,
+        "people": {"u2": {"username": "bob", "display_name": "Bob"}},
+    }
+    services.on("content", "list_comments", lambda *args: copy.deepcopy(page))
+    services.on("identity", "authenticate", lambda token: {"id": "u1", "username": "ann"})
+    services.on(
+        "identity",
+        "get_people",
+        lambda ids, seen_by=None: {
+            i: {"username": "bob", "display_name": "Bob", "blocked": seen_by == "u1"} for i in ids
+        },
+    )
+    shown = client.get("/api/v1/posts/p1/comments", headers=auth)
+    assert shown.status_code == 200 and shown.get_json()["items"][0]["blocked"] is True
+    assert [c[2:] for c in services.calls if c[1] == "get_people"] == [((["u2"],), {"seen_by": "u1"})]

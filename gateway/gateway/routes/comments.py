@@ -99,13 +99,18 @@ class Blocks:
         return hash((self.ids, self.complete))
 
 
+# Whom a caller blocked when identity's answer did not say (an identity older than this gateway, while a
+# release rolls out): not listed whole, so the page asks identity about its authors, marked by ``seen_by``.
+UNLISTED = {"ids": [], "complete": False}
+
+
 def _with_blocks(page_call, reader: dict | None, comments_of=lambda page: page):
     """Content's page (``page_call``, started) and whom a signed-in ``reader`` (the caller) blocked, from what
     identity answered with the caller: None for a visitor, or where the page holds nobody's comments."""
     page = services().gather(page_call)[0]
     if reader is None or not comments_of(page).authors:
         return page, None
-    return page, Blocks(reader["blocks"])
+    return page, Blocks(reader.get("blocks") or UNLISTED)
 
 
 def _identity_asked(comments: Answer, reader: dict | None, blocks: Blocks | None) -> tuple[list[str], dict]:
