@@ -184,16 +184,22 @@ def wrk_load(url: str, seconds: float, processes: dict[str, list[int]], cookie: 
     return {**figures, "elapsed": figures["requests"] / figures["rps"] if figures["rps"] else 0, "cpu_used": cpu_used}
 
 
+def cpu_over(rounds: list[dict]) -> dict[str, float]:
+    """The CPU seconds each group of processes used over all of a row's rounds."""
+    cpu_used: dict[str, float] = {}
+    for sample in rounds:
+        for name, used in sample["cpu_used"].items():
+            cpu_used[name] = cpu_used.get(name, 0.0) + used
+    return cpu_used
+
+
 def wrk_figures(rounds: list[dict]) -> dict:
     """One row of the table from its wrk rounds (``wrk_load``'s): the rate over all of them, the median round's
     p50 and p95 (wrk gives each round's percentiles, not its samples), the errors and the CPU ms a request of each
     group of processes; each round's figures beside them."""
     served = sum(sample["requests"] for sample in rounds)
     elapsed = sum(sample["elapsed"] for sample in rounds)
-    cpu_used: dict[str, float] = {}
-    for sample in rounds:
-        for name, used in sample["cpu_used"].items():
-            cpu_used[name] = cpu_used.get(name, 0.0) + used
+    cpu_used = cpu_over(rounds)
     return {
         "requests": served,
         "per_second": round(served / elapsed, 1) if elapsed else 0.0,
@@ -210,10 +216,7 @@ def figures(rounds: list[dict]) -> dict:
     and the CPU ms per request of each group of processes."""
     values = [v for sample in rounds for v in sample["latencies"]]
     elapsed = sum(sample["elapsed"] for sample in rounds)
-    cpu_used: dict[str, float] = {}
-    for sample in rounds:
-        for name, used in sample["cpu_used"].items():
-            cpu_used[name] = cpu_used.get(name, 0.0) + used
+    cpu_used = cpu_over(rounds)
     return {
         "requests": len(values),
         "per_second": round(len(values) / elapsed, 1),
