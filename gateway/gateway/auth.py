@@ -11,68 +11,36 @@ is not kept (``TokenCache.put``'s ``seen``): it may predate the change.
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
-from collections import OrderedDict
 from functools import wraps
 
 from flask import current_app, g, request
 
+from gateway.briefly import Briefly
 from gateway.errors import ApiError
 
 SESSIONS_EXCHANGE = ("identity.sessions", "fanout")
 
 
-class TokenCache:
+class TokenCache(Briefly):
+    """Callers by their token's hash (``key``), kept for ``ttl`` seconds (``gateway.briefly``)."""
+
     def __init__(self, ttl: float, max_entries: int = 10000):
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[dict, float]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._drops = 0  # how many revocations arrived: an answer asked for before one is not kept after it
+        super().__init__(ttl, max_entries)
 
     @staticmethod
     def key(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
-    def get(self, token_hash: str) -> dict | None:
-        with self._lock:
-            entry = self._entries.get(token_hash)
-            if entry is None:
-                return None
-            if entry[1] < time.monotonic():
-                del self._entries[token_hash]
-                return None
-            return entry[0]
-
-    def drops(self) -> int:
-        """The count of revocations so far: ``put``'s ``seen``, taken before identity is asked."""
-        return self._drops
-
     def put(self, token_hash: str, caller: dict, seen: int | None = None) -> None:
-        """Keep ``caller`` for ``ttl`` seconds, unless a revocation arrived since ``seen`` (``drops()`` taken
-        before identity was asked): the answer may then be from before it."""
-        if self.ttl <= 0:
-            return
-        with self._lock:
-            if seen is not None and seen != self._drops:
-                return
-            self._entries[token_hash] = (caller, time.monotonic() + self.ttl)
-            self._entries.move_to_end(token_hash)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        """Keep ``caller``, unless a revocation arrived since ``seen`` (``drops()`` taken before identity was
+        asked): the answer may then be from before it."""
+        self.keep({token_hash: caller}, seen)
 
     def revoke(self, message: dict) -> None:
         """Handle a revocation broadcast: ``{"token_hashes": [...], "user_id": ...}`` (a person's blocks changed:
         no token hashes, their every token dropped, to be asked of identity again)."""
-        with self._lock:
-            self._drops += 1
-            for token_hash in message.get("token_hashes") or []:
-                self._entries.pop(token_hash, None)
-            user_id = message.get("user_id")
-            if user_id:
-                for token_hash in [k for k, (caller, _) in self._entries.items() if caller["id"] == user_id]:
-                    del self._entries[token_hash]
+        user_id = message.get("user_id")
+        self.drop(message.get("token_hashes") or [], (lambda caller: caller["id"] == user_id) if user_id else None)
 
 
 def bearer_token() -> str | None:

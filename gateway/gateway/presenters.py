@@ -125,7 +125,7 @@ def subwikis_of(services, found: list[dict]):
     """Communities' summaries of the subwikis of content's posts, to gather (``shown`` takes the answer): held
     by this process (``gateway.summaries``), or the call, started, whose answer it keeps."""
     slugs = sorted({p["subwiki"] for p in found})
-    summaries = getattr(services, "summaries", None)
+    summaries = services.summaries
     if summaries is None:
         return services.start("communities", "get_subwikis", slugs)
     held = summaries.held(slugs)

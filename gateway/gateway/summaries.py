@@ -12,21 +12,19 @@ asked for before a message arrived (it may predate the change the message tells)
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
+
+from gateway.briefly import ABSENT, Briefly
 
 SUMMARIES_EXCHANGE = ("communities.summaries", "fanout")
 
 
-class SubwikiSummaries:
+class SubwikiSummaries(Briefly):
+    """``get_subwikis``' answers by slug (None for a subwiki that does not exist), kept briefly
+    (``gateway.briefly``) while this process hears communities' exchange."""
+
     def __init__(self, ttl: float, max_entries: int = 5000):
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[dict | None, float]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._drops = 0
+        super().__init__(ttl, max_entries)
         self.listening = False
 
     def held(self, slugs: list[str]) -> dict | None:
@@ -34,51 +32,36 @@ class SubwikiSummaries:
         communities answers), or None unless every one of them is kept."""
         if not self.listening:
             return None
-        now, answer = time.monotonic(), {}
-        with self._lock:
-            for slug in slugs:
-                entry = self._entries.get(slug.lower())
-                if entry is None or entry[1] < now:
-                    return None
-                if entry[0] is not None:
-                    answer[slug.lower()] = entry[0]
+        answer = {}
+        for slug in slugs:
+            summary = self.get(slug.lower(), ABSENT)
+            if summary is ABSENT:
+                return None
+            if summary is not None:
+                answer[slug.lower()] = summary
         return answer
 
     def keeper(self, slugs: list[str]) -> Callable[[dict], None]:
         """What keeps communities' answer for ``slugs``, asked for now: nothing is kept if a change was told
         (or the connection to the exchange changed) before the answer is handed to it."""
-        seen = self._drops
+        seen = self.drops()
 
         def keep(answer: dict) -> None:
-            if self.ttl <= 0:
-                return
-            expires = time.monotonic() + self.ttl
-            with self._lock:
-                if seen != self._drops or not self.listening:
-                    return
-                for slug in slugs:
-                    self._entries[slug.lower()] = (answer.get(slug.lower()), expires)
-                    self._entries.move_to_end(slug.lower())
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+            if self.listening:
+                self.keep({slug.lower(): answer.get(slug.lower()) for slug in slugs}, seen)
 
         return keep
 
     def forget(self, message: dict) -> None:
         """Communities' message: drop the summaries of ``slugs`` (all of them for null)."""
         slugs = message.get("slugs")
-        with self._lock:
-            self._drops += 1
-            if slugs is None:
-                self._entries.clear()
-            else:
-                for slug in slugs:
-                    self._entries.pop(str(slug).lower(), None)
+        if slugs is None:
+            self.drop(every=True)
+        else:
+            self.drop(str(slug).lower() for slug in slugs)
 
     def hearing(self, listening: bool) -> None:
         """This process's connection to the exchange is up (True) or lost (False): either way, what is kept
         may have changed unheard."""
-        with self._lock:
-            self._drops += 1
-            self._entries.clear()
-            self.listening = listening
+        self.listening = listening
+        self.drop(every=True)

@@ -116,7 +116,7 @@ def _with_blocks(page_call, reader: dict | None, comments_of=lambda page: page):
 def _identity_asked(comments: Answer, reader: dict | None, blocks: Blocks | None) -> tuple[list[str], dict]:
     """Whom identity is asked about for a page, and how: the authors content's page does not name; for a reader
     whose blocks identity did not list whole, every author, with ``seen_by`` (its answer marks whom they blocked)."""
-    if reader is not None and blocks is not None and not blocks.complete:
+    if blocks is not None and not blocks.complete:
         return comments.authors, {"seen_by": reader["id"]}
     return comments.unnamed, {}
 
