@@ -60,3 +60,4 @@ faults
 # html.parser.HTMLParser calls these on a subclass (the tests read pages with it).
 _.handle_endtag
 _.handle_data
+json_provider_class  # Flask builds app.json from it (gateway.app.Gateway)

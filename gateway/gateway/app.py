@@ -13,6 +13,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import auth, checks, conditional, errors, metrics, openapi
+from gateway.jsonprovider import JSONProvider
 from gateway.routes import (
     comments,
     donations,
@@ -57,7 +58,10 @@ def settings_from_env() -> dict:
 class Gateway(Flask):
     """Flask, asking once per view, hook and error handler (not on every request) whether it must be run as a
     coroutine: Flask asks it of each function a request runs, and the answer never changes. Functions made for
-    one request (``after_this_request``) are asked each time, past the first ``SYNC_KEPT``."""
+    one request (``after_this_request``) are asked each time, past the first ``SYNC_KEPT``. Its JSON is
+    written by orjson (``gateway.jsonprovider``)."""
+
+    json_provider_class = JSONProvider
 
     SYNC_KEPT = 1024
 
@@ -79,7 +83,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.update(settings_from_env())
     app.config.update(config or {})
-    app.json.sort_keys = False
     if app.config["TRUSTED_PROXIES"]:
         proxies = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

@@ -38,6 +38,7 @@ from typing import Any
 
 import amqp
 
+from svclib import jsontext
 from svclib.transport import Connection, connection_params
 
 log = logging.getLogger(__name__)
@@ -268,7 +269,7 @@ class RpcClient:
             try:
                 channel = self._channel()
                 message = amqp.Message(
-                    json.dumps({"args": list(args), "kwargs": kwargs}),
+                    jsontext.dumps({"args": list(args), "kwargs": kwargs}),
                     content_type="application/json",
                     content_encoding="utf-8",
                     correlation_id=correlation_id,
@@ -316,7 +317,7 @@ class RpcClient:
     def _decoded(self, call: Call, body: str) -> Any:
         """The reply's result, or the service's error raised."""
         try:
-            reply = json.loads(body)
+            reply = jsontext.loads(body)
         except ValueError as exc:
             self._forget(call.channel)
             raise ServiceUnavailable(call.service, "message broker connection lost") from exc
@@ -334,7 +335,7 @@ class RpcClient:
         presented = self._presented.get(key)
         if presented is None:
             try:
-                value = json.loads(text)
+                value = jsontext.loads(text)
             except ValueError:  # more parts after it: an answer written otherwise
                 return self._parts_decoded(call, body)
             presented = call.present(value)

@@ -24,7 +24,6 @@ whatever the copies.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -35,6 +34,7 @@ from kombu import Exchange
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.engine import Engine
 
+from svclib import jsontext
 from svclib.times import utcnow
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ class OutboxRelay:
             producer = self._get_producer()
             for row in rows:
                 producer.publish(
-                    json.dumps(row.payload),
+                    jsontext.dumps(row.payload),
                     exchange=self.exchange,
                     routing_key=row.event_type,
                     content_type="application/json",

@@ -13,7 +13,7 @@ import logging
 from nameko.exceptions import IncorrectSignature, MalformedRequest, MethodNotFound, UnserializableValueError, serialize
 from sqlalchemy import exc as sa_exc
 
-from svclib import kept
+from svclib import jsontext, kept
 from svclib.events import TRANSIENT, classify
 from svclib.exceptions import Conflict, Invalid, ServiceError, Unavailable
 
@@ -23,30 +23,32 @@ log = logging.getLogger(__name__)
 class Parts(dict):
     """An answer of named parts, some of them kept answers (a post read for its reader beside the kept page
     of its discussion): its reply puts each kept part's JSON text in as it is, made once while it is kept, so
-    the kept part is not encoded again for every caller. The text is the one ``json.dumps`` writes, its
-    parts in their order: a caller who knows the last part's name takes that part's text without decoding
-    it (``gateway.rpc``), to know a part it has seen before by its text while the others change."""
+    the kept part is not encoded again for every caller. Its parts are written in their order: a caller who
+    knows the last part's name takes that part's text without decoding it (``gateway.rpc``), to know a part
+    it has seen before by its text while the others change. The frame (``{"result": {``, each ``"name": ``
+    and the ``, `` between parts) is written with those spaces; each part's own text is compact
+    (``svclib.jsontext``)."""
 
 
 def encoded_answer(result, exc_info) -> str:
     """The reply's body: ``{"result": ..., "error": ...}``. A kept answer's JSON text is made once
-    while it is kept (``svclib.kept.encoded``) and put in as it is, whole or as one of ``Parts``: the
-    same text ``json.dumps`` writes."""
+    while it is kept (``svclib.kept.encoded``) and put in as it is, whole or as one of ``Parts``. Results are
+    written by ``svclib.jsontext`` (orjson), the reply's frame and errors by ``json``."""
     if exc_info is None:
         if isinstance(result, Parts):
             members = ", ".join(f"{json.dumps(name)}: {_text(part)}" for name, part in result.items())
             return f'{{"result": {{{members}}}, "error": null}}'
-        text = kept.encoded(result, json.dumps)
+        text = kept.encoded(result, jsontext.dumps)
         if text is not None:
             return f'{{"result": {text}, "error": null}}'
-        return json.dumps({"result": result, "error": None})
+        return f'{{"result": {jsontext.dumps(result)}, "error": null}}'  # the same text, kept or not
     return json.dumps({"result": result, "error": serialize(exc_info[1])})
 
 
 def _text(value) -> str:
     """A value's JSON text: a kept answer's made once while it is kept."""
-    text = kept.encoded(value, json.dumps)
-    return json.dumps(value) if text is None else text
+    text = kept.encoded(value, jsontext.dumps)
+    return jsontext.dumps(value) if text is None else text
 
 
 def answerable(exc_info):

@@ -23,7 +23,7 @@ from nameko.exceptions import MalformedRequest, MethodNotFound, serialize
 from nameko.extensions import ProviderCollector, SharedExtension
 from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, get_rpc_exchange
 
-from svclib import metrics, tracing
+from svclib import jsontext, metrics, tracing
 from svclib.faults import REQUEST_ID, is_fault, log_fault
 from svclib.rpc.answers import answerable, encoded_answer, error_kind, unencodable
 from svclib.transport import BufferedTransport, Connection, connection_params
@@ -161,7 +161,7 @@ class RpcQueueConsumer(SharedExtension, ProviderCollector):
                 raise MalformedRequest(f"Requests are JSON ({JSON}), not {delivery.content_type}.")
             body = message.body
             try:
-                request = json.loads(body)
+                request = jsontext.loads(body)
             except ValueError:
                 raise MalformedRequest("The request body is not JSON.") from None
             if not isinstance(request, dict):

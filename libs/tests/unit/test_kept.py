@@ -2,6 +2,7 @@
 
 import json
 
+from svclib import jsontext
 from svclib import kept as kept_answers
 from svclib.kept import Kept
 from svclib.rpc.answers import Parts, encoded_answer
@@ -13,7 +14,7 @@ class CountingEncoder:
 
     def __call__(self, value):
         self.calls += 1
-        return json.dumps(value)
+        return jsontext.dumps(value)
 
 
 def listening(max_entries=10):
@@ -29,13 +30,13 @@ def page(n):
 def test_a_kept_answer_is_encoded_once_while_it_is_kept():
     pages, encode = listening(), CountingEncoder()
     answer = pages.get_or_build("front", lambda: page(1))
-    assert kept_answers.encoded(answer, encode) == json.dumps(page(1))
-    assert kept_answers.encoded(pages.get_or_build("front", lambda: page(2)), encode) == json.dumps(page(1))
+    assert kept_answers.encoded(answer, encode) == jsontext.dumps(page(1))
+    assert kept_answers.encoded(pages.get_or_build("front", lambda: page(2)), encode) == jsontext.dumps(page(1))
     assert encode.calls == 1
     pages.forget()
     assert kept_answers.encoded(answer, encode) is None  # no longer kept: encoded as any other value
     fresh = pages.get_or_build("front", lambda: page(3))
-    assert kept_answers.encoded(fresh, encode) == json.dumps(page(3))
+    assert kept_answers.encoded(fresh, encode) == jsontext.dumps(page(3))
     assert encode.calls == 2
 
 
@@ -53,23 +54,26 @@ def test_only_the_kept_object_itself_has_a_kept_encoding():
 def test_a_reply_holds_the_same_text_whether_its_answer_is_kept_or_not():
     pages = listening()
     answer = pages.get_or_build("front", lambda: page(4))
-    kept_answers.encoded(answer, json.dumps)
-    expected = json.dumps({"result": page(4), "error": None})
+    kept_answers.encoded(answer, jsontext.dumps)
+    expected = '{"result": ' + jsontext.dumps(page(4)) + ', "error": null}'
     assert encoded_answer(answer, None) == expected
     assert encoded_answer(page(4), None) == expected
-    assert encoded_answer(None, None) == json.dumps({"result": None, "error": None})
+    assert json.loads(expected) == {"result": page(4), "error": None}
+    assert encoded_answer(None, None) == '{"result": null, "error": null}'
 
 
 def test_a_reply_of_parts_puts_a_kept_part_s_text_in_as_it_is():
     """A post beside its discussion's kept page: the page's text is made once while it is kept, the post's for
-    every reply, and the reply is the text ``json.dumps`` writes, the parts in their order."""
+    every reply, the parts in their order, each part's text as ``svclib.jsontext`` writes it."""
     pages, encode = listening(), CountingEncoder()
     answer = pages.get_or_build("comments", lambda: page(5))
     kept_answers.encoded(answer, encode)
     for viewer in ("ann", "bob"):
         post = {"id": "p1", "my_vote": 1, "viewer": viewer, "title": "é \u2028"}
-        expected = json.dumps({"result": {"post": post, "comments": page(5)}, "error": None})
+        parts = f'"post": {jsontext.dumps(post)}, "comments": {jsontext.dumps(page(5))}'
+        expected = '{"result": {' + parts + '}, "error": null}'
+        assert json.loads(expected) == {"result": {"post": post, "comments": page(5)}, "error": None}
         assert encoded_answer(Parts(post=post, comments=answer), None) == expected
         assert encoded_answer(Parts(post=post, comments=page(5)), None) == expected  # not kept: encoded anew
     assert encode.calls == 1
-    assert encoded_answer(Parts(), None) == json.dumps({"result": {}, "error": None})
+    assert encoded_answer(Parts(), None) == '{"result": {}, "error": null}'
