@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The zones that are UTC itself, as the database's driver and the services' clocks give them.
+_UTC_ZONES = frozenset({UTC, ZoneInfo("UTC"), ZoneInfo("Etc/UTC")})
+
+
 def isoformat(value: datetime | None) -> str | None:
-    """``value`` in UTC as ISO 8601 text ending in "Z" (a naive time is taken to be in UTC). Subtracting the
-    offset is the same as ``astimezone(UTC)`` without the zone lookup: feed pages write 25 a page."""
+    """``value`` in UTC as ISO 8601 text ending in "Z" (a naive time is taken to be in UTC). A time in a zone that
+    is UTC itself (as the database and the clocks give them) is written without asking its zone its offset;
+    another is moved to UTC by subtracting its offset (``astimezone(UTC)`` without the zone lookup): feed pages
+    write 25 a page."""
     if value is None:
         return None
-    offset = value.utcoffset()
-    if offset is not None:
-        value = (value - offset).replace(tzinfo=None)
+    zone = value.tzinfo
+    if zone is not None:
+        if zone in _UTC_ZONES:
+            return value.replace(tzinfo=None).isoformat() + "Z"
+        offset = value.utcoffset()
+        if offset is not None:
+            value = (value - offset).replace(tzinfo=None)
     return value.isoformat() + "Z"
 
 

@@ -121,22 +121,30 @@ def reasons(post, age_hours: float, c: RankingConfig = CONFIG) -> list[dict]:
     read model's columns), so that anyone can see why an item is where it is: ``REASONS`` in order, each value
     rounded to 6 places, as a float (never -0.0).
 
-    A feed's page writes 25 of these: written out factor by factor, with the values that depend on a count
-    alone (discussion, improvement) worked out once per count and a zero never rounded, they cost a page a
-    third less than a loop over the factors did (``_reasons``; ``tests/unit/test_ranking.py`` holds them to it)."""
+    A feed's page writes 25 of these: written out factor by factor, they cost a page a third less than a loop
+    over the factors did (``_reasons``; ``tests/unit/test_ranking.py`` holds them to it). The factors that
+    depend on a count alone (commenters and their discussion, editors and their improvement) and a weight or
+    penalty of zero are the same for many posts: made once (``_BY_COUNT``, ``_NONE``) and shared by every
+    entry that shows them, so never changed in place (an answer is only written out, as every kept one is)."""
     if c is not CONFIG:
         return _reasons(post, age_hours, c)
     commenters, editors = post.commenters, post.editors
     up, down, penalty = post.up_weight, post.down_weight, post.penalty
+    discussed = _BY_COUNT[commenters] if type(commenters) is int and 0 <= commenters < COUNTS_WORKED_OUT else None
+    improved = _BY_COUNT[editors] if type(editors) is int and 0 <= editors < COUNTS_WORKED_OUT else None
+    if discussed is None:
+        discussed = _count_factors(commenters)
+    if improved is None:
+        improved = _count_factors(editors)
     return [
-        {"factor": "up_weight", "value": round(up, 6) + 0.0 if up else 0.0},
-        {"factor": "down_weight", "value": round(down, 6) + 0.0 if down else 0.0},
+        {"factor": "up_weight", "value": round(up, 6) + 0.0} if up else _NONE["up_weight"],
+        {"factor": "down_weight", "value": round(down, 6) + 0.0} if down else _NONE["down_weight"],
         {"factor": "approval", "value": round(post.approval, 6) + 0.0},
-        {"factor": "substantive_commenters", "value": round(commenters, 6) + 0.0},
-        {"factor": "discussion", "value": _by_count(_DISCUSSIONS, commenters, discussion)},
-        {"factor": "editors_that_stood", "value": round(editors, 6) + 0.0},
-        {"factor": "improvement", "value": _by_count(_IMPROVEMENTS, editors, improvement)},
-        {"factor": "penalties", "value": round(-penalty, 6) + 0.0 if penalty else 0.0},
+        discussed[0],
+        discussed[1],
+        improved[2],
+        improved[3],
+        {"factor": "penalties", "value": round(-penalty, 6) + 0.0} if penalty else _NONE["penalties"],
         {"factor": "quality", "value": round(post.quality, 6) + 0.0},
         {"factor": "age_hours", "value": round(age_hours, 6) + 0.0},
         {"factor": "decay", "value": round(decay(age_hours), 6) + 0.0},
@@ -163,15 +171,19 @@ def _reasons(post, age_hours: float, c: RankingConfig) -> list[dict]:
     return [{"factor": name, "value": round(value, 6) + 0.0} for name, value in zip(REASONS, values, strict=True)]
 
 
-COUNTS_WORKED_OUT = 256  # counts of commenters and editors whose factor is worked out once
+COUNTS_WORKED_OUT = 256  # counts of commenters and editors whose factors are made once
 
 
-def _by_count(values: tuple[float, ...], count: int, factor) -> float:
-    """The rounded factor of a count: worked out once for the first ``COUNTS_WORKED_OUT`` counts."""
-    if type(count) is int and 0 <= count < COUNTS_WORKED_OUT:
-        return values[count]
-    return round(factor(count), 6) + 0.0
+def _count_factors(count: int) -> tuple[dict, dict, dict, dict]:
+    """A count's factors as commenters (the count, its discussion) and as editors (the count, its improvement)."""
+    counted = round(count, 6) + 0.0
+    return (
+        {"factor": "substantive_commenters", "value": counted},
+        {"factor": "discussion", "value": round(discussion(count), 6) + 0.0},
+        {"factor": "editors_that_stood", "value": counted},
+        {"factor": "improvement", "value": round(improvement(count), 6) + 0.0},
+    )
 
 
-_DISCUSSIONS = tuple(round(discussion(n), 6) + 0.0 for n in range(COUNTS_WORKED_OUT))
-_IMPROVEMENTS = tuple(round(improvement(n), 6) + 0.0 for n in range(COUNTS_WORKED_OUT))
+_BY_COUNT = tuple(_count_factors(n) for n in range(COUNTS_WORKED_OUT))
+_NONE = {name: {"factor": name, "value": 0.0} for name in ("up_weight", "down_weight", "penalties")}
