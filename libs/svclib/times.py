@@ -10,8 +10,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# The zones that are UTC itself, as the database's driver and the services' clocks give them.
-_UTC_ZONES = frozenset({UTC, ZoneInfo("UTC"), ZoneInfo("Etc/UTC")})
+# The zones that are UTC itself, as the database's driver and the services' clocks give them (ZoneInfo keeps one
+# object a key: these are the driver's own).
+_ZONE_UTC, _ETC_UTC = ZoneInfo("UTC"), ZoneInfo("Etc/UTC")
 
 
 def isoformat(value: datetime | None) -> str | None:
@@ -23,7 +24,7 @@ def isoformat(value: datetime | None) -> str | None:
         return None
     zone = value.tzinfo
     if zone is not None:
-        if zone in _UTC_ZONES:
+        if zone is UTC or zone is _ETC_UTC or zone is _ZONE_UTC:  # by identity: any tzinfo may be given
             return value.replace(tzinfo=None).isoformat() + "Z"
         offset = value.utcoffset()
         if offset is not None:

@@ -1,6 +1,6 @@
 """Times written as the services send them (svclib.times.isoformat): in UTC, ISO 8601, ending in "Z"."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,3 +26,17 @@ def test_a_time_is_written_in_utc_ending_in_z(value, written):
     assert isoformat(value) == written
     if value is not None:
         assert parse_time(written) == (value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
+class Unhashable(tzinfo):
+    """A zone of another library: compared by value, so not hashable."""
+
+    def utcoffset(self, _dt):
+        return timedelta(hours=1)
+
+    def __eq__(self, other):
+        return isinstance(other, Unhashable)
+
+
+def test_a_zone_of_any_kind_is_moved_to_utc():
+    assert isoformat(datetime(2026, 12, 6, 12, 0, tzinfo=Unhashable())) == "2026-12-06T11:00:00Z"
