@@ -12,6 +12,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from content.kept import CHANNEL, touches
 from content.models import Base, Comment
 from content.service import ContentService
+from svclib import jsontext
 from svclib.db import StandaloneDatabase
 from svclib.kept import encoded
 from svclib.testing import announce, call, listening_kept, wait_until
@@ -145,7 +146,7 @@ def test_a_post_s_page_comes_in_one_answer_with_the_kept_comment_page(content, c
 
     with ServiceRpcProxy("content", config) as content_rpc:
         assert content_rpc.post_page(post["id"], bob, "new") == json.loads(json.dumps(seen[bob]))
-    assert encoded(page, json.dumps) == json.dumps(page)  # the text the reply put in
+    assert encoded(page, jsontext.dumps) == jsontext.dumps(page)  # the text the reply put in
 
     reply = call(container, "create_comment", ann, post["id"], "A reply.", parent_id=first["id"])
     after = call(container, "post_page", post["id"], bob, "new")
