@@ -38,10 +38,7 @@ def encoded_answer(result, exc_info) -> str:
         if isinstance(result, Parts):
             members = ", ".join(f"{json.dumps(name)}: {_text(part)}" for name, part in result.items())
             return f'{{"result": {{{members}}}, "error": null}}'
-        text = kept.encoded(result, jsontext.dumps)
-        if text is not None:
-            return f'{{"result": {text}, "error": null}}'
-        return f'{{"result": {jsontext.dumps(result)}, "error": null}}'  # the same text, kept or not
+        return f'{{"result": {_text(result)}, "error": null}}'  # the same text, kept or not
     return json.dumps({"result": result, "error": serialize(exc_info[1])})
 
 

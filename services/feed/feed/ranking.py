@@ -130,12 +130,7 @@ def reasons(post, age_hours: float, c: RankingConfig = CONFIG) -> list[dict]:
         return _reasons(post, age_hours, c)
     commenters, editors = post.commenters, post.editors
     up, down, penalty = post.up_weight, post.down_weight, post.penalty
-    discussed = _BY_COUNT[commenters] if type(commenters) is int and 0 <= commenters < COUNTS_WORKED_OUT else None
-    improved = _BY_COUNT[editors] if type(editors) is int and 0 <= editors < COUNTS_WORKED_OUT else None
-    if discussed is None:
-        discussed = _count_factors(commenters)
-    if improved is None:
-        improved = _count_factors(editors)
+    discussed, improved = _factors_of(commenters), _factors_of(editors)
     return [
         {"factor": "up_weight", "value": round(up, 6) + 0.0} if up else _NONE["up_weight"],
         {"factor": "down_weight", "value": round(down, 6) + 0.0} if down else _NONE["down_weight"],
@@ -186,4 +181,13 @@ def _count_factors(count: int) -> tuple[dict, dict, dict, dict]:
 
 
 _BY_COUNT = tuple(_count_factors(n) for n in range(COUNTS_WORKED_OUT))
+
+
+def _factors_of(count: int) -> tuple[dict, dict, dict, dict]:
+    """``_count_factors(count)``, made once for the first ``COUNTS_WORKED_OUT`` counts."""
+    if type(count) is int and 0 <= count < COUNTS_WORKED_OUT:
+        return _BY_COUNT[count]
+    return _count_factors(count)
+
+
 _NONE = {name: {"factor": name, "value": 0.0} for name in ("up_weight", "down_weight", "penalties")}

@@ -36,10 +36,7 @@ def item(row: Row, now: datetime, promoted: bool = False) -> dict:
         "subwiki": row.subwiki_slug,
         "subwiki_name": row.subwiki_name,
         "posted_at": isoformat(posted_at),
-        "up": row.up_count,  # scores(row), written out: 25 a page
-        "down": row.down_count,
-        "comment_count": row.comment_count,
-        "quality": row.quality,
+        **scores(row),
         "rank": {"score": row.rank, "reasons": factors},
     }
 
