@@ -9,7 +9,13 @@ everything) committed the change (``svclib.kept``). A page is kept for at most
 Pages are read from five tables only: posts, memberships, follows, mutes and subwikis' names
 (``feed.pages``). Their tags:
 
-- ``front``: every front page. Any change to a post touches it: any post may enter it.
+- ``front``: the front pages of all time (``window=all``). Any change to a post touches it: any post
+  may enter it.
+- ``front:day``, ``front:week``: the front pages of the last day and of the last week (their
+  ``window``), and only those. A change to a post touches them only while the post is young enough for
+  them (posted within the window and ``WINDOW_MARGIN`` more, since a kept page was read a moment before
+  the change and its window started that much earlier): a vote, a comment or a trust change on an older
+  post cannot move a page that only shows newer ones.
 - ``s:<subwiki id>``: the subwiki's pages, and the home pages of its members. Touched by a
   change to any post in it, and by a change of its name or slug (a rename also changes, and so touches,
   every post that shows the old name: the pages of their authors too).
@@ -22,10 +28,11 @@ Pages are read from five tables only: posts, memberships, follows, mutes and sub
   subwiki's notifications are not counted). Touched by any change to a notification of theirs
   (written, grouped, read, erased) and to their settings (kinds turned off).
 
-A post's change touches ``front``, its subwiki's tag and its author's (before and after the
-change). Changes to the other tables (votes, trust, comments, counts, names of people) show on
-pages only through the posts they rescore or rename, and touch what those do. A statement
-that changes many rows touches every row's tags, read before it runs; one that cannot be
+A post's change touches ``front`` (and the windows' tags the post is young enough for), its subwiki's
+tag and its author's (before and after the change). Changes to the other tables (votes, trust,
+comments, counts, names of people) show on pages only through the posts they rescore or rename, and
+touch what those do. A statement that changes many rows touches every row's tags (a window's by the
+newest of the rows of each subwiki and author), read before it runs; one that cannot be
 read that way (a delete of posts, memberships, follows or mutes; an insert by statement)
 touches everything. A statement on notifications or inboxes touches the ``n:`` tags of the people
 whose rows it changes, read before it runs; the one insert of an inbox (empty, made on first use)
@@ -35,8 +42,9 @@ changes no count and touches nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from feed.models import FeedFollow, FeedMembership, FeedMute, FeedPost, FeedSubwiki
@@ -46,6 +54,12 @@ from svclib.kept import KeptAnswers
 
 CHANNEL = "feed_changed"
 FRONT = "front"
+# The front page's windows but "all": how far back each reaches, and the tag of its pages.
+FRONT_WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7)}
+WINDOW_TAGS = {window: f"front:{window}" for window in FRONT_WINDOWS}
+# How much older than its window a post may be and still touch the window's pages: far more than a page is
+# kept (FEED_KEPT_ANSWERS_SECONDS, seconds) and than clocks of two replicas differ.
+WINDOW_MARGIN = timedelta(days=1)
 MANY_ROWS = 2000  # rows' tags beyond which a statement touches everything
 READ_FROM = {model.__tablename__ for model in (FeedPost, FeedMembership, FeedFollow, FeedMute, FeedSubwiki)}
 # The unread counts' tables, each with the column naming whose count a row is part of.
@@ -73,9 +87,27 @@ def notes_tag(user_id: str) -> str:
     return f"n:{user_id}"
 
 
-def post_tags(subwiki_id: str | None, author_id: str | None) -> set[str]:
-    """What a change to a post in ``subwiki_id`` by ``author_id`` touches."""
-    tags = {FRONT}
+def front_tag(window: str) -> str:
+    """The tag of the front pages of ``window`` (``FRONT`` for all time)."""
+    return WINDOW_TAGS.get(window, FRONT)
+
+
+def window_tags(posted_at: datetime | None, now: datetime | None = None) -> set[str]:
+    """The windows' tags a change to a post posted at ``posted_at`` touches: those of the windows it is young
+    enough for (every one when the time is not known)."""
+    if posted_at is None:
+        return set(WINDOW_TAGS.values())
+    if posted_at.tzinfo is None:  # SQLite gives back the UTC times it was given without their zone
+        posted_at = posted_at.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return {WINDOW_TAGS[window] for window, span in FRONT_WINDOWS.items() if posted_at >= now - span - WINDOW_MARGIN}
+
+
+def post_tags(
+    subwiki_id: str | None, author_id: str | None, posted_at: datetime | None = None, now: datetime | None = None
+) -> set[str]:
+    """What a change to a post in ``subwiki_id`` by ``author_id``, posted at ``posted_at``, touches."""
+    tags = {FRONT, *window_tags(posted_at, now)}
     if subwiki_id is not None:
         tags.add(subwiki_tag(subwiki_id))
     if author_id is not None:
@@ -103,9 +135,11 @@ def _flushing(session: Session, _context, _instances) -> None:
             state = inspect(row)
             subwikis = {row.subwiki_id, *state.attrs.subwiki_id.history.deleted}
             authors = {row.author_id, *state.attrs.author_id.history.deleted}
+            posted = {row.posted_at, *state.attrs.posted_at.history.deleted}
             for subwiki in subwikis:
                 for author in authors:
-                    tags |= post_tags(subwiki, author)
+                    for posted_at in posted:
+                        tags |= post_tags(subwiki, author, posted_at)
         elif isinstance(row, FeedMembership | FeedMute):
             tags.add(reader_tag(row.user_id))
         elif isinstance(row, FeedFollow):
@@ -113,7 +147,7 @@ def _flushing(session: Session, _context, _instances) -> None:
         elif isinstance(row, FeedSubwiki):
             if row in session.dirty and not _renamed(row):
                 continue  # a new revision with the same names (an edit of its summary): no page shows it
-            tags |= {FRONT, subwiki_tag(row.id)}
+            tags |= {FRONT, *WINDOW_TAGS.values(), subwiki_tag(row.id)}
         elif isinstance(row, Notification):
             tags.add(notes_tag(row.recipient_id))
         elif isinstance(row, Inbox):
@@ -140,18 +174,23 @@ def _executing(state: ORMExecuteState) -> None:
         return
     changed = {getattr(column, "key", column) for column in getattr(state.statement, "_values", None) or {}}
     where = state.statement.whereclause if state.is_update else None
-    if table.name != FeedPost.__tablename__ or where is None or changed & {"subwiki_id", "author_id"}:
+    if table.name != FeedPost.__tablename__ or where is None or changed & {"subwiki_id", "author_id", "posted_at"}:
         touch(state.session, EVERYTHING)
         return
+    # Each subwiki and author's newest post among the rows: it decides the windows their change touches.
+    newest = func.max(FeedPost.posted_at)
     rows = state.session.execute(
-        select(FeedPost.subwiki_id, FeedPost.author_id).where(where).distinct().limit(MANY_ROWS + 1)
+        select(FeedPost.subwiki_id, FeedPost.author_id, newest)
+        .where(where)
+        .group_by(FeedPost.subwiki_id, FeedPost.author_id)
+        .limit(MANY_ROWS + 1)
     ).all()
     if len(rows) > MANY_ROWS:
         touch(state.session, EVERYTHING)
         return
     tags: set[str] = set()
-    for subwiki, author in rows:
-        tags |= post_tags(subwiki, author)
+    for subwiki, author, posted_at in rows:
+        tags |= post_tags(subwiki, author, posted_at)
     if tags:
         touch(state.session, tags)
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from feed import ranking
 from feed.exceptions import Invalid
-from feed.kept import FRONT, author_tag, home_tags, reader_tag, subwiki_tag
+from feed.kept import FRONT, FRONT_WINDOWS, author_tag, front_tag, home_tags, reader_tag, subwiki_tag
 from feed.models import FeedPost, FeedSubwiki
 from feed.pages.assembly import page
 from feed.pages.home import home_sources
@@ -40,7 +40,7 @@ __all__ = [
     "user_posts",
 ]
 
-WINDOWS = {"day": timedelta(days=1), "week": timedelta(days=7), "all": None}
+WINDOWS: dict[str, timedelta | None] = {**FRONT_WINDOWS, "all": None}
 
 
 def public_feed(
@@ -55,7 +55,7 @@ def public_feed(
     """The front page. ``depends`` (here and below), when given, receives the tags of what the page is read
     from (``feed.kept``)."""
     params = _window(window, now)
-    _depends(depends, {FRONT})
+    _depends(depends, {front_tag(window)})
     return page(tx, "front", params, sort, limit, cursor, now)
 
 
@@ -71,7 +71,7 @@ def public_feed_for(
 ) -> dict:
     """The front page as a reader who muted people or subwikis sees it."""
     params = {**_window(window, now), "viewer_id": viewer_id}
-    _depends(depends, {FRONT, reader_tag(viewer_id)})
+    _depends(depends, {front_tag(window), reader_tag(viewer_id)})
     return page(tx, "front_muted", params, sort, limit, cursor, now)
 
 

@@ -4,6 +4,7 @@ change that affects it: after each of a long run of varied events, every page th
 is the page read afresh from the database."""
 
 import random
+from datetime import timedelta
 
 import pytest
 from nameko.testing.services import entrypoint_hook
@@ -47,7 +48,7 @@ class Feed:
         self.n += 1
         self.call(handler, {"event_id": f"e{self.n}", "occurred_at": isoformat(utcnow()), entity: data})
 
-    def post(self, post_id: str, author: str, subwiki: str) -> None:
+    def post(self, post_id: str, author: str, subwiki: str, age: timedelta = timedelta(0)) -> None:
         post = {
             "id": post_id,
             "author_id": author,
@@ -55,7 +56,7 @@ class Feed:
             "subwiki": f"slug_{subwiki}",
             "kind": "text",
             "title": post_id,
-            "created_at": isoformat(utcnow()),
+            "created_at": isoformat(utcnow() - age),
             "revision": 1,
         }
         self.event("handle_post_created", "post", post)
@@ -67,10 +68,11 @@ class Feed:
     # Every page the test looks at: (entrypoint, arguments) as the service is asked, and the same read afresh.
     def pages(self) -> list[tuple[str, tuple]]:
         shown = [("public_feed", ("quality", "all")), ("public_feed", ("new", "all"))]
+        shown += [("public_feed", ("quality", "week")), ("public_feed", ("top", "day"))]
         shown += [("subwiki_feed", (f"slug_{s}", "quality")) for s in (*SUBWIKIS, "unknown")]
         shown += [("user_posts", (a,)) for a in AUTHORS]
         shown += [("home_feed", (r, sort)) for r in READERS for sort in ("quality", "new")]
-        shown += [("public_feed_for", (r, "quality", "all")) for r in READERS]
+        shown += [("public_feed_for", (r, "quality", window)) for r in READERS for window in ("all", "week")]
         return shown
 
     def answered(self, entrypoint: str, args: tuple) -> dict:
@@ -121,6 +123,40 @@ def test_a_vote_drops_only_the_pages_it_touches(feed):
     for entrypoint, args in touched:
         assert seen(feed.answered(entrypoint, args))[0][3] == 1  # the vote shows
     assert feed.kept.stats()["hits"] == hits + len(untouched)
+
+
+def test_a_change_to_a_post_older_than_a_window_keeps_that_window_s_front_pages(feed):
+    """The front pages of the last day and week show only posts that young: a vote on an older post (past the
+    window and a day more) leaves them kept, and drops the front page of all time and the others it touches."""
+    feed.post("old", "a1", "s1", timedelta(days=10))
+    feed.post("this_week", "a2", "s2", timedelta(days=4))
+    feed.post("today", "a3", "s3", timedelta(hours=1))
+    fronts = {window: ("public_feed", ("quality", window)) for window in ("day", "week", "all")}
+
+    def votes(window: str) -> dict[str, int]:
+        return {item["post_id"]: item["up"] for item in feed.answered(*fronts[window])["items"]}
+
+    assert votes("day") == {"today": 0}
+    assert votes("week") == {"this_week": 0, "today": 0}
+    assert votes("all") == {"old": 0, "this_week": 0, "today": 0}
+
+    def kept_after(post_id: str, voter: str) -> set[str]:
+        """The windows whose front page is answered kept after a vote on ``post_id``."""
+        feed.vote(post_id, voter)
+        kept = set()
+        for window in fronts:
+            hits = feed.kept.stats()["hits"]
+            votes(window)
+            if feed.kept.stats()["hits"] > hits:
+                kept.add(window)
+        return kept
+
+    assert kept_after("old", "v1") == {"day", "week"}
+    assert votes("all")["old"] == 1
+    assert kept_after("this_week", "v1") == {"day"}
+    assert votes("week")["this_week"] == 1
+    assert kept_after("today", "v1") == set()
+    assert votes("day") == {"today": 1}
 
 
 def test_a_subwikis_new_name_drops_the_pages_that_show_it(feed):
@@ -178,7 +214,8 @@ def test_every_page_answered_is_the_page_read_afresh_after_each_change(feed):
         )
         if kind == "post" or not posts:
             posts.append(f"p{len(posts)}")
-            feed.post(posts[-1], rng.choice(AUTHORS), rng.choice(SUBWIKIS))
+            age = timedelta(days=rng.choice((0, 0, 1.5, 5, 9, 20)))  # on the day's and week's pages, or not
+            feed.post(posts[-1], rng.choice(AUTHORS), rng.choice(SUBWIKIS), age)
         elif kind == "vote":
             feed.vote(rng.choice(posts), rng.choice(("v1", "v2", "v3")), rng.choice((1, 1, -1)))
         elif kind == "comment":
