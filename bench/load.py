@@ -378,6 +378,19 @@ def kept_answers(amqp_uri: str) -> dict:
         return rpc.feed.health()["kept_answers"]
 
 
+def kept_by_kind(before: dict, after: dict) -> dict:
+    """The feed's kept pages over the run by kind of page (the page function asked: ``public_feed``,
+    ``subwiki_feed``, ``home_feed`` ...): answers asked, and the share answered kept (hits and shared reads)."""
+    kinds = {}
+    for kind, counts in sorted(after.get("kinds", {}).items()):
+        was = before.get("kinds", {}).get(kind, {})
+        hits = counts["hits"] - was.get("hits", 0) + counts["shared"] - was.get("shared", 0)
+        asked = hits + counts["misses"] - was.get("misses", 0)
+        if asked:
+            kinds[kind] = {"asked": asked, "hit_rate": round(hits / asked, 3)}
+    return kinds
+
+
 def locust_stats(csv_path) -> dict:
     stats = {}
     with open(csv_path) as handle:
@@ -511,6 +524,7 @@ def run(args: argparse.Namespace) -> dict:
             "hits": hits,
             "misses": misses,
             "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None,
+            "by_kind": kept_by_kind(kept_before, kept_after),
             "before": kept_before,
             "after": kept_after,
         },
@@ -602,6 +616,7 @@ def main() -> int:
             f"  p95 {figures['p95_ms']:6.0f}  p99 {figures['p99_ms']:6.0f} ms  errors {figures['errors']}"
         )
     print("writes per read:", result["writes_per_read"], " kept pages:", result["feed_kept_pages"]["hit_rate"])
+    print("  by kind:", result["feed_kept_pages"]["by_kind"])
     print("cpu seconds:", result["cpu_seconds"], " postgres connections:", result["postgres_connections"])
     print("cpu ms a request:", result["cpu_ms_a_request"])
     print("freshness under the load:", result["freshness"])

@@ -71,6 +71,8 @@ class Kept:
         self.hits = 0
         self.misses = 0
         self.shared = 0
+        # The same three by the kind of answer: a key's first part when it is a name (``kind_of``).
+        self._kinds: dict[str, list[int]] = {}
         self._entries: OrderedDict[Hashable, tuple[frozenset[str] | None, float, Any]] = OrderedDict()
         self._tagged: dict[str, set[Hashable]] = {}  # tag -> the keys of the answers holding it
         self._untagged: set[Hashable] = set()
@@ -96,18 +98,22 @@ class Kept:
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
+            counts = self._counts(key)
             if entry is not None and now - entry[1] < self.max_age:
                 self._entries.move_to_end(key)
                 self.hits += 1
+                counts[0] += 1
                 return entry[2]
             reading = self._reads.get(key)
             if reading is not None and None not in reading.changes:
                 self.shared += 1
+                counts[1] += 1
                 joined = len(reading.changes)
             else:
                 reading = self._reads[key] = _Read()
                 self._reading.add(reading)
                 self.misses += 1
+                counts[2] += 1
                 joined = None
         if joined is not None:
             if reading.done.wait(self.WAIT_FOR_READ_SECONDS) and reading.ok:
@@ -128,6 +134,15 @@ class Kept:
                     self._keep(key, reading.tags, now, reading.value)
             reading.done.set()
         return reading.value
+
+    def _counts(self, key: Hashable) -> list[int]:
+        """The hits, shared reads and misses of ``key``'s kind (under the lock)."""
+        kind = kind_of(key)
+        counts = self._kinds.get(kind)
+        if counts is None:
+            kind = kind if len(self._kinds) < MAX_KINDS else "other"
+            counts = self._kinds.setdefault(kind, [0, 0, 0])
+        return counts
 
     def _keep(self, key: Hashable, tags: frozenset[str] | None, now: float, value: Any) -> None:
         self._drop(key)
@@ -181,10 +196,26 @@ class Kept:
         return held[1]
 
     def stats(self) -> dict:
+        with self._lock:
+            kinds = {
+                kind: dict(zip(("hits", "shared", "misses"), counts, strict=True))
+                for kind, counts in self._kinds.items()
+            }
         return {
             "listening": self.listening,
             "answers": len(self._entries),
             "hits": self.hits,
             "shared": self.shared,
             "misses": self.misses,
+            "kinds": kinds,
         }
+
+
+MAX_KINDS = 64  # kinds of answer counted apart; any more are counted together as "other"
+
+
+def kind_of(key: Hashable) -> str:
+    """The kind of answer kept under ``key``, for its counts: the key's first part when that is a name (the
+    services key their answers by the entrypoint or page asked for, then its arguments), else "other"."""
+    first = key[0] if type(key) is tuple and key else None
+    return first if type(first) is str and len(first) <= 64 else "other"

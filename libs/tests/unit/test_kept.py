@@ -77,3 +77,25 @@ def test_a_reply_of_parts_puts_a_kept_part_s_text_in_as_it_is():
         assert encoded_answer(Parts(post=post, comments=page(5)), None) == expected  # not kept: encoded anew
     assert encode.calls == 1
     assert encoded_answer(Parts(), None) == '{"result": {}, "error": null}'
+
+
+def test_answers_are_counted_by_their_kind():
+    """Hits, shared reads and misses by the key's first part when it is a name, the rest as "other"."""
+    pages = listening()
+    for key in (("front", "week"), ("front", "week"), ("front", "day"), ("home", "r1"), "bare", (1, 2), ()):
+        pages.get_or_build(key, lambda: {"page": 1})
+    assert pages.stats()["kinds"] == {
+        "front": {"hits": 1, "shared": 0, "misses": 2},
+        "home": {"hits": 0, "shared": 0, "misses": 1},
+        "other": {"hits": 0, "shared": 0, "misses": 3},
+    }
+    assert sum(kind["misses"] for kind in pages.stats()["kinds"].values()) == pages.stats()["misses"]
+
+
+def test_kinds_past_the_most_counted_apart_are_counted_as_other():
+    pages = listening(max_entries=200)
+    for n in range(kept_answers.store.MAX_KINDS + 10):
+        pages.get_or_build((f"kind{n}",), lambda: {"page": 1})
+    kinds = pages.stats()["kinds"]
+    assert len(kinds) == kept_answers.store.MAX_KINDS + 1
+    assert kinds["other"]["misses"] == 10

@@ -34,7 +34,8 @@ def test_a_kept_page_is_answered_without_reading_until_something_changes():
     assert pages.get_or_build(("front", "new"), read) == {"read": 2}
     pages.forget()
     assert pages.get_or_build(("front", "quality"), read) == {"read": 3}
-    assert pages.stats() == {"listening": True, "answers": 1, "hits": 1, "shared": 0, "misses": 3}
+    kinds = {"front": {"hits": 1, "shared": 0, "misses": 3}}
+    assert pages.stats() == {"listening": True, "answers": 1, "hits": 1, "shared": 0, "misses": 3, "kinds": kinds}
 
 
 def test_a_page_read_while_something_changed_is_not_kept():
@@ -86,7 +87,14 @@ def test_health_reports_the_kept_answers():
     assert service.health() == {
         "service": "feed",
         "ok": True,
-        "kept_answers": {"listening": True, "answers": 1, "hits": 0, "shared": 0, "misses": 1},
+        "kept_answers": {
+            "listening": True,
+            "answers": 1,
+            "hits": 0,
+            "shared": 0,
+            "misses": 1,
+            "kinds": {"other": {"hits": 0, "shared": 0, "misses": 1}},
+        },
     }
 
 
