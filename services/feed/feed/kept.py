@@ -92,22 +92,20 @@ def front_tag(window: str) -> str:
     return WINDOW_TAGS.get(window, FRONT)
 
 
-def window_tags(posted_at: datetime | None, now: datetime | None = None) -> set[str]:
-    """The windows' tags a change to a post posted at ``posted_at`` touches: those of the windows it is young
-    enough for (every one when the time is not known)."""
+def window_tags(posted_at: datetime | None) -> set[str]:
+    """The windows' tags a change to a post posted at ``posted_at`` touches besides ``post_tags``: those of the
+    windows it is young enough for (every one when the time is not known)."""
     if posted_at is None:
         return set(WINDOW_TAGS.values())
     if posted_at.tzinfo is None:  # SQLite gives back the UTC times it was given without their zone
         posted_at = posted_at.replace(tzinfo=UTC)
-    now = now or datetime.now(UTC)
+    now = datetime.now(UTC)
     return {WINDOW_TAGS[window] for window, span in FRONT_WINDOWS.items() if posted_at >= now - span - WINDOW_MARGIN}
 
 
-def post_tags(
-    subwiki_id: str | None, author_id: str | None, posted_at: datetime | None = None, now: datetime | None = None
-) -> set[str]:
-    """What a change to a post in ``subwiki_id`` by ``author_id``, posted at ``posted_at``, touches."""
-    tags = {FRONT, *window_tags(posted_at, now)}
+def post_tags(subwiki_id: str | None, author_id: str | None) -> set[str]:
+    """What a change to a post in ``subwiki_id`` by ``author_id`` touches, whenever it was posted."""
+    tags = {FRONT}
     if subwiki_id is not None:
         tags.add(subwiki_tag(subwiki_id))
     if author_id is not None:
@@ -135,11 +133,11 @@ def _flushing(session: Session, _context, _instances) -> None:
             state = inspect(row)
             subwikis = {row.subwiki_id, *state.attrs.subwiki_id.history.deleted}
             authors = {row.author_id, *state.attrs.author_id.history.deleted}
-            posted = {row.posted_at, *state.attrs.posted_at.history.deleted}
+            for posted_at in {row.posted_at, *state.attrs.posted_at.history.deleted}:
+                tags |= window_tags(posted_at)
             for subwiki in subwikis:
                 for author in authors:
-                    for posted_at in posted:
-                        tags |= post_tags(subwiki, author, posted_at)
+                    tags |= post_tags(subwiki, author)
         elif isinstance(row, FeedMembership | FeedMute):
             tags.add(reader_tag(row.user_id))
         elif isinstance(row, FeedFollow):
@@ -190,7 +188,7 @@ def _executing(state: ORMExecuteState) -> None:
         return
     tags: set[str] = set()
     for subwiki, author, posted_at in rows:
-        tags |= post_tags(subwiki, author, posted_at)
+        tags |= post_tags(subwiki, author) | window_tags(posted_at)
     if tags:
         touch(state.session, tags)
 
