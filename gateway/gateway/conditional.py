@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Request, Response
+from flask import Request, Response, request
 
 KEPT_BY_CLIENTS = "private, no-cache"
 ANSWERED = frozenset({"GET", "HEAD"})
@@ -37,7 +37,7 @@ def revalidated(request: Request, response: Response) -> Response:
     present = {name.lower(): value for name, value in headers.items()}
     if present.get("content-type", "").split(";")[0] != "application/json" or "cache-control" in present:
         return response
-    tag = etag_of(response.get_data())
+    tag = getattr(response, "body_tag", None) or etag_of(response.get_data())
     headers["ETag"] = f'"{tag}"'
     headers["Cache-Control"] = KEPT_BY_CLIENTS
     headers["Vary"] = f"{present['vary']}, Authorization" if "vary" in present else "Authorization"
@@ -46,4 +46,25 @@ def revalidated(request: Request, response: Response) -> Response:
         response.set_data(b"")
         del headers["Content-Type"]
         del headers["Content-Length"]
+    return response
+
+
+def sent_tag(tag: str | None) -> bool:
+    """Whether the request's ``If-None-Match`` names ``tag`` (an answer's tag, unquoted)."""
+    if tag is None or not request.environ.get("HTTP_IF_NONE_MATCH"):
+        return False
+    return request.if_none_match.contains_weak(tag)
+
+
+def not_modified(tag: str) -> Response:
+    """A ``304`` for the answer tagged ``tag``, known unchanged without working it out (``gateway.feedpages``),
+    with the headers ``revalidated`` gives a 200."""
+    response = Response(status=304)
+    response.headers.update({"ETag": f'"{tag}"', "Cache-Control": KEPT_BY_CLIENTS, "Vary": "Authorization"})
+    return response
+
+
+def tagged(response: Response, tag: str) -> Response:
+    """``response`` whose body's tag (``etag_of``) was worked out already: ``revalidated`` takes it as it is."""
+    response.body_tag = tag
     return response

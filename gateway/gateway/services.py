@@ -8,6 +8,7 @@ import threading
 from flask import g
 
 from gateway.auth import SESSIONS_EXCHANGE, TokenCache
+from gateway.feedpages import PAGES_EXCHANGE, FeedPages
 from gateway.rpc import RpcClient
 from gateway.summaries import SUMMARIES_EXCHANGE, SubwikiSummaries
 from svclib import tracing
@@ -18,11 +19,19 @@ SERVICES = ("identity", "communities", "content", "feed", "donations")
 class Services:
     """Holds this process's RPC client, created on first use after the fork."""
 
-    def __init__(self, amqp_uri: str, timeout: float, token_cache_seconds: float, summary_seconds: float = 30.0):
+    def __init__(
+        self,
+        amqp_uri: str,
+        timeout: float,
+        token_cache_seconds: float,
+        summary_seconds: float = 30.0,
+        feed_page_seconds: float = 5.0,
+    ):
         self.amqp_uri = amqp_uri
         self.timeout = timeout
         self.tokens = TokenCache(token_cache_seconds)
         self.summaries = SubwikiSummaries(summary_seconds)
+        self.feed_pages = FeedPages(feed_page_seconds)
         self._client: RpcClient | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
@@ -38,11 +47,17 @@ class Services:
                         subscriptions=[
                             (*SESSIONS_EXCHANGE, self.tokens.revoke),
                             (*SUMMARIES_EXCHANGE, self.summaries.forget),
+                            (*PAGES_EXCHANGE, self.feed_pages.forget),
                         ],
-                        hearing=self.summaries.hearing,
+                        hearing=self.hearing,
                     )
                     self._pid = os.getpid()
         return self._client
+
+    def hearing(self, listening: bool) -> None:
+        """The broadcasts' connection is up or lost: told to what is kept from what they tell."""
+        self.summaries.hearing(listening)
+        self.feed_pages.hearing(listening)
 
     def context(self) -> dict:
         """nameko context data sent with every call: the request id, and the request's trace context

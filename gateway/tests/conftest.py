@@ -23,6 +23,8 @@ class FakeServices:
         self.calls: list[tuple] = []
         self.blocks = {"ids": [], "complete": True}  # whom u1 blocked, answered with the caller
         self.summaries = None  # subwikis' summaries asked of communities every time, unless a test keeps them
+        self.feed_pages = None  # feed pages asked of the feed every time, unless a test keeps their tags
+        self.page_tags: list[str] | None = None  # what the feed's pages were read from (None: everything)
 
     def blocking(self, *ids: str, complete: bool = True) -> None:
         """u1 blocked ``ids`` (identity's answer lists them whole, or not): their cached caller dropped, as
@@ -34,11 +36,14 @@ class FakeServices:
         self.handlers[(service, method)] = handler
 
     def call(self, service: str, method: str, *args, _present=None, _part=None, **kwargs):
+        tags = kwargs.pop("tags", False)
         self.calls.append((service, method, args, kwargs))
         handler = self.handlers.get((service, method))
         if handler is None:
             raise AssertionError(f"unexpected call {service}.{method}")
         result = handler(*args, **kwargs)
+        if tags:  # a feed page asked with what it was read from, as the feed answers it: the tags, then the page
+            result = {"tags": self.page_tags, "page": result}
         if _part is not None:  # an answer of parts, its last part presented (gateway.rpc)
             return {**result, _part: _present(result[_part])}
         return result if _present is None else _present(result)

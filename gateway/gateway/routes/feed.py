@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, Response, g, jsonify
 
-from gateway import presenters
+from gateway import conditional, presenters
 from gateway.auth import current_caller, login_required
 from gateway.routes import doc, query, services
 from gateway.schemas import FeedPage, HomeFeedQuery, PageQuery, PublicFeedQuery, SubwikiFeedQuery
@@ -23,6 +25,28 @@ def page(body: bytes) -> Response:
     return Response(body, mimetype="application/json")
 
 
+def tagged_page(key: tuple, method: str, *args, **kwargs) -> Response:
+    """The feed's page ``method(*args, **kwargs)``, asked for with its tags (``feed.kept``): kept by this
+    process as answered under ``key`` (``gateway.feedpages``), so that a client naming its tag while no change
+    touched it gets ``304`` without the feed being asked."""
+    kept = services().feed_pages
+    held = kept.held(key) if kept is not None else None
+    if held is not None and conditional.sent_tag(held):
+        return conditional.not_modified(held)
+    asked = time.monotonic()
+    answer = services().call("feed", method, *args, **kwargs, tags=True, _present=tagged_body, _part="page")
+    body, tag = answer["page"]
+    if kept is not None:
+        kept.keep(key, tag, answer["tags"], asked)
+    return conditional.tagged(page(body), tag)
+
+
+def tagged_body(entries: dict) -> tuple[bytes, str]:
+    """``page_body`` and its tag (``ETag``), made once per page the feed answers the same."""
+    body = page_body(entries)
+    return body, conditional.etag_of(body)
+
+
 @bp.get("/feed")
 @login_required
 @doc(
@@ -35,7 +59,7 @@ def page(body: bytes) -> Response:
 def home():
     args = query(HomeFeedQuery)
     feed_args = (g.caller["id"], args["sort"], args["limit"], args["cursor"])
-    return page(services().call("feed", "home_feed", *feed_args, _present=page_body))
+    return tagged_page(("home_feed", *feed_args), "home_feed", *feed_args)
 
 
 @bp.get("/feed/public")
@@ -51,8 +75,9 @@ def public():
     caller = current_caller(required=False)
     feed_args = (args["sort"], args["window"], args["limit"], args["cursor"])
     if caller is None:
-        return page(services().call("feed", "public_feed", *feed_args, _present=page_body))
-    return page(services().call("feed", "public_feed", *feed_args, viewer_id=caller["id"], _present=page_body))
+        return tagged_page(("public_feed", *feed_args, None), "public_feed", *feed_args)
+    viewer = caller["id"]
+    return tagged_page(("public_feed", *feed_args, viewer), "public_feed", *feed_args, viewer_id=viewer)
 
 
 @bp.get("/subwikis/<slug>/posts")

@@ -22,6 +22,6 @@ dependency provider that gives a service's workers its process's answers and dro
 """
 
 from svclib.kept.listening import KeptAnswers
-from svclib.kept.store import Kept, encoded
+from svclib.kept.store import Kept, TagIndex, encoded
 
-__all__ = ["Kept", "KeptAnswers", "encoded"]
+__all__ = ["Kept", "KeptAnswers", "TagIndex", "encoded"]

@@ -7,7 +7,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 _EVERY: weakref.WeakSet[Kept] = weakref.WeakSet()  # this process's kept answers, for encoded()
@@ -53,6 +53,44 @@ def _touches(change: frozenset[str] | None, tags: frozenset[str] | None) -> bool
     return change is None or tags is None or not change.isdisjoint(tags)
 
 
+class TagIndex:
+    """Which kept keys hold each tag (and which hold none: they depend on everything), to drop those a change
+    touches. Not locked: its owner's lock guards it."""
+
+    def __init__(self):
+        self._tagged: dict[str, set[Hashable]] = {}  # tag -> the keys holding it
+        self._untagged: set[Hashable] = set()
+
+    def add(self, key: Hashable, tags: frozenset[str] | None) -> None:
+        if tags is None:
+            self._untagged.add(key)
+        for tag in tags or ():
+            self._tagged.setdefault(tag, set()).add(key)
+
+    def discard(self, key: Hashable, tags: frozenset[str] | None) -> None:
+        self._untagged.discard(key)
+        for tag in tags or ():
+            keys = self._tagged.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._tagged[tag]
+
+    def touched(self, change: Iterable[str]) -> set[Hashable]:
+        """The keys a change to ``change``'s tags touches: those holding any of them, and those holding none."""
+        keys = set(self._untagged)
+        for tag in change:
+            keys |= self._tagged.get(tag, set())
+        return keys
+
+    def clear(self) -> None:
+        self._tagged.clear()
+        self._untagged.clear()
+
+    def __bool__(self) -> bool:
+        return bool(self._tagged or self._untagged)
+
+
 class Kept:
     """The answers themselves: a bounded LRU, each answer with the tags of what it was read from.
 
@@ -74,8 +112,7 @@ class Kept:
         # The same three by the kind of answer: a key's first part when it is a name (``kind_of``).
         self._kinds: dict[str, list[int]] = {}
         self._entries: OrderedDict[Hashable, tuple[frozenset[str] | None, float, Any]] = OrderedDict()
-        self._tagged: dict[str, set[Hashable]] = {}  # tag -> the keys of the answers holding it
-        self._untagged: set[Hashable] = set()
+        self._tags = TagIndex()
         self._reads: dict[Hashable, _Read] = {}  # the read of each key others may join
         self._reading: set[_Read] = set()  # every read under way
         # id of each answer held in _entries -> [the answer, its encoding once asked for]
@@ -86,6 +123,13 @@ class Kept:
     def get_or_build(self, key: Hashable, build: Callable[[], Any], tagged: bool = False) -> Any:
         """The answer kept under ``key``, else ``build()``'s, kept. With ``tagged``, ``build`` returns
         ``(answer, tags)``: the tags of what the answer was read from (None: everything)."""
+        return self.get_or_build_tagged(key, build, tagged)[0]
+
+    def get_or_build_tagged(
+        self, key: Hashable, build: Callable[[], Any], tagged: bool = True
+    ) -> tuple[Any, frozenset[str] | None]:
+        """``get_or_build``'s answer with the tags of what it was read from (None: everything, as an answer
+        built untagged is), for a caller that tells others what the answer depends on."""
 
         def read() -> tuple[Any, frozenset[str] | None]:
             if not tagged:
@@ -94,7 +138,7 @@ class Kept:
             return value, None if tags is None else frozenset(tags)
 
         if not self.listening or self.max_entries <= 0 or not _hashable(key):
-            return read()[0]
+            return read()
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
@@ -103,7 +147,7 @@ class Kept:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 counts[0] += 1
-                return entry[2]
+                return entry[2], entry[0]
             reading = self._reads.get(key)
             if reading is not None and None not in reading.changes:
                 self.shared += 1
@@ -118,10 +162,10 @@ class Kept:
         if joined is not None:
             if reading.done.wait(self.WAIT_FOR_READ_SECONDS) and reading.ok:
                 if not reading.changed(joined):
-                    return reading.value
+                    return reading.value, reading.tags
                 # Read before a change that touches it, which this reader came after: ask anew.
-                return self.get_or_build(key, build, tagged)
-            return read()[0]
+                return self.get_or_build_tagged(key, build, tagged)
+            return read()
         try:
             reading.value, reading.tags = read()
             reading.ok = True
@@ -133,7 +177,7 @@ class Kept:
                 if reading.ok and self.listening and not reading.changed():
                     self._keep(key, reading.tags, now, reading.value)
             reading.done.set()
-        return reading.value
+        return reading.value, reading.tags
 
     def _counts(self, key: Hashable) -> list[int]:
         """The hits, shared reads and misses of ``key``'s kind (under the lock)."""
@@ -148,10 +192,7 @@ class Kept:
         self._drop(key)
         self._entries[key] = (tags, now, value)
         self._encodings[id(value)] = [value, None]
-        if tags is None:
-            self._untagged.add(key)
-        for tag in tags or ():
-            self._tagged.setdefault(tag, set()).add(key)
+        self._tags.add(key, tags)
         while len(self._entries) > self.max_entries:
             self._drop(next(iter(self._entries)))
 
@@ -161,13 +202,7 @@ class Kept:
             return
         tags, _, value = entry
         self._encodings.pop(id(value), None)
-        self._untagged.discard(key)
-        for tag in tags or ():
-            keys = self._tagged.get(tag)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._tagged[tag]
+        self._tags.discard(key, tags)
 
     def forget(self, touched: frozenset[str] | None = None) -> None:
         """A change touched the answers tagged ``touched`` (None: every answer): drop them."""
@@ -176,14 +211,10 @@ class Kept:
                 reading.changes.append(touched)
             if touched is None:
                 self._entries.clear()
-                self._tagged.clear()
-                self._untagged.clear()
+                self._tags.clear()
                 self._encodings.clear()
                 return
-            dropped = set(self._untagged)
-            for tag in touched:
-                dropped |= self._tagged.get(tag, set())
-            for key in dropped:
+            for key in self._tags.touched(touched):
                 self._drop(key)
 
     def encoded(self, value: Any, encode: Callable[[Any], str]) -> str | None:

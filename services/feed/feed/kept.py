@@ -118,6 +118,22 @@ def home_tags(user_id: str, subwikis: Iterable[str], followees: Iterable[str]) -
     return {reader_tag(user_id), *(subwiki_tag(s) for s in subwikis), *(author_tag(a) for a in followees)}
 
 
+# Where every commit that changed pages is told (``pages_changed``): the gateway's processes keep the tags (ETag)
+# of the pages they answered, with what each was read from, and hear nothing of PostgreSQL (svclib.broadcasts).
+PAGES_EXCHANGE = "feed.pages"
+NOTES_PREFIX = notes_tag("")
+
+
+def pages_changed(touched: frozenset[str] | None) -> dict | None:
+    """What a commit tells the gateway: ``{"tags": [...]}``, the tags of the pages it touched, or ``{"tags": None}``
+    when it may have touched any (``touched`` None); None when it touched only unread counts (``n:`` tags: no
+    page is read from them) or nothing."""
+    if touched is None:
+        return {"tags": None}
+    tags = sorted(tag for tag in touched if not tag.startswith(NOTES_PREFIX))
+    return {"tags": tags} if tags else None
+
+
 def touches(sessions: sessionmaker) -> None:
     """Record, in each transaction of ``sessions``, the tags its changes touch (``svclib.kept``)."""
     event.listen(sessions, "before_flush", _flushing)

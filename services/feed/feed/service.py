@@ -9,15 +9,16 @@ from nameko.timer import timer
 
 from feed import handlers, pages
 from feed.exceptions import FeedError
-from feed.kept import CHANNEL, kept_answers, notes_tag, reader_tag, touches
+from feed.kept import CHANNEL, PAGES_EXCHANGE, kept_answers, notes_tag, pages_changed, reader_tag, touches
 from feed.models import KNOWN_USERS, Base
 from feed.notifications import inbox, rules
 from svclib import users
+from svclib.broadcasts import CommitBroadcast
 from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
 from svclib.exceptions import ServiceError
 from svclib.faults import FaultLog
-from svclib.rpc import rpc
+from svclib.rpc import Parts, rpc
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # The lane of the events whose effect a member waits to see (svclib.events: slots of its own,
@@ -51,6 +52,9 @@ class FeedService:
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL, touches=touches)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     kept = kept_answers()
+    # Each commit that changed pages, told to the gateway's processes, which answer a client holding a page's
+    # tag (ETag) that it has not changed without asking (``feed.kept.pages_changed``).
+    changes = CommitBroadcast("db", PAGES_EXCHANGE, pages_changed)
     identity = RpcProxy("identity")  # asked only whether a person it does not know still has an account
 
     # Who exists: identity's accounts, kept in known_users (svclib.users) with the names the feed shows.
@@ -307,12 +311,19 @@ class FeedService:
         limit: int | None = None,
         cursor: str | None = None,
         viewer_id: str | None = None,
+        tags: bool = False,
     ) -> dict:
         """The front page; for a ``viewer_id`` who muted or blocked anyone, without what they muted (kept
-        per reader), else the page every reader shares."""
+        per reader), else the page every reader shares. With ``tags``, the answer's parts are ``tags`` (what
+        the page was read from, ``feed.kept``'s tags, null for everything) and the ``page``."""
         if viewer_id and self._mutes_anything(viewer_id):
-            return self._page(pages.public_feed_for, viewer_id, sort, window, limit, cursor)
-        return self._page(pages.public_feed, sort, window, limit, cursor)
+            page, depends = self._tagged_page(pages.public_feed_for, viewer_id, sort, window, limit, cursor)
+        else:
+            page, depends = self._tagged_page(pages.public_feed, sort, window, limit, cursor)
+        if not tags:
+            return page
+        # Whether the viewer muted anyone (which page they see) is read from their own tag.
+        return _tagged(page, depends, {reader_tag(viewer_id)} if viewer_id else set())
 
     def _mutes_anything(self, viewer_id: str) -> bool:
         def read() -> tuple[bool, set[str]]:
@@ -333,9 +344,16 @@ class FeedService:
 
     @rpc(expected_exceptions=DECLARED)
     def home_feed(
-        self, user_id: str, sort: str = "quality", limit: int | None = None, cursor: str | None = None
+        self,
+        user_id: str,
+        sort: str = "quality",
+        limit: int | None = None,
+        cursor: str | None = None,
+        tags: bool = False,
     ) -> dict:
-        return self._page(pages.home_feed, user_id, sort, limit, cursor)
+        """A person's home page; with ``tags``, in parts as ``public_feed``'s."""
+        page, depends = self._tagged_page(pages.home_feed, user_id, sort, limit, cursor)
+        return _tagged(page, depends) if tags else page
 
     @rpc
     def post_scores(self, post_ids: list[str]) -> dict[str, dict]:
@@ -362,10 +380,20 @@ class FeedService:
     def _page(self, read, *args) -> dict:
         """``read``'s page for ``args``, kept under the page function and its arguments, with the tags of
         what it was read from (``feed.kept``)."""
+        return self._tagged_page(read, *args)[0]
+
+    def _tagged_page(self, read, *args) -> tuple[dict, frozenset[str] | None]:
+        """``_page``'s page and the tags of what it was read from."""
 
         def build() -> tuple[dict, set[str]]:
             depends: set[str] = set()
             with self.db.reading() as tx:
                 return read(tx, *args, utcnow(), depends=depends), depends
 
-        return self.kept.get_or_build((read.__name__, *args), build, tagged=True)
+        return self.kept.get_or_build_tagged((read.__name__, *args), build)
+
+
+def _tagged(page: dict, depends: frozenset[str] | None, also: set[str] = frozenset()) -> Parts:
+    """A page with the tags of what it was read from (None: everything), ``tags`` then ``page``: the page, a
+    kept answer, written as it is kept (``svclib.rpc.Parts``)."""
+    return Parts(tags=None if depends is None else sorted(depends | also), page=page)

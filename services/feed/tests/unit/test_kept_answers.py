@@ -3,7 +3,7 @@ import time
 
 from nameko.testing.services import worker_factory
 
-from feed.kept import touches
+from feed.kept import pages_changed, touches
 from feed.models import Base
 from feed.service import FeedService
 from svclib.db import StandaloneDatabase
@@ -181,3 +181,40 @@ def test_a_subwikis_new_name_drops_the_kept_pages_that_show_it():
         assert pages.stats()["hits"] == hits + 4
     finally:
         db.dispose()
+
+
+def test_pages_asked_with_their_tags_tell_what_they_were_read_from_kept_or_not():
+    """The gateway asks the front page and home pages with ``tags``: the page as ever, and the tags of what it
+    was read from (the viewer's own tag with it: whether they muted anyone decides which page they see), from
+    the kept page as from a page read afresh."""
+    db = StandaloneDatabase(Base.metadata, "sqlite://", touches=touches)
+    pages = listening()
+    db.on_commit(pages.forget)
+    service = worker_factory(FeedService, db=db, kept=pages)
+    events = Events(service)
+    try:
+        service.handle_subwiki_created(
+            {"event_id": events._id(), "subwiki": {"id": "s1", "slug": "rivers", "name": "Rivers", "revision": 1}}
+        )
+        events.post("p1", author="a1", subwiki="s1")
+        service.handle_member_joined({"event_id": events._id(), "membership": {"user_id": "r1", "subwiki_id": "s1"}})
+        for _ in range(2):  # read, then kept
+            front = service.public_feed("new", "week", tags=True)
+            assert front == {"tags": ["front:week"], "page": service.public_feed("new", "week")}
+            viewed = service.public_feed("quality", "all", viewer_id="r1", tags=True)
+            assert viewed["tags"] == ["front", "u:r1"] and [i["post_id"] for i in viewed["page"]["items"]] == ["p1"]
+            home = service.home_feed("r1", "new", tags=True)
+            assert home == {"tags": ["s:s1", "u:r1"], "page": service.home_feed("r1", "new")}
+        assert pages.stats()["kinds"]["public_feed"]["hits"] >= 3
+    finally:
+        db.dispose()
+
+
+def test_the_gateway_is_told_of_each_commit_that_touched_pages():
+    """What a commit tells the gateway's processes (``pages_changed``): the tags of the pages it touched, all of
+    them for a change that may have touched any, nothing for a change to unread counts alone."""
+    assert pages_changed(frozenset({"s:s1", "front", "a:a1"})) == {"tags": ["a:a1", "front", "s:s1"]}
+    assert pages_changed(frozenset({"n:r1", "u:r1"})) == {"tags": ["u:r1"]}
+    assert pages_changed(frozenset({"n:r1", "n:r2"})) is None
+    assert pages_changed(frozenset()) is None
+    assert pages_changed(None) == {"tags": None}

@@ -1,0 +1,121 @@
+"""The feed's pages as this gateway process last answered them: each one's tag (``ETag``) and what it was read
+from, so that a client revalidating a page that has not changed is answered ``304`` without asking the feed.
+
+A client that keeps a page (the site, an app) asks again with ``If-None-Match``. The feed answers its front
+page and home pages with the tags of what each was read from (``feed.kept``: the front page's window, a
+subwiki, a person's posts, a reader's own choices), and tells every commit that touched pages on the
+``feed.pages`` fanout exchange (``{"tags": [...]}``, ``{"tags": null}`` for any). Each gateway process keeps,
+for the pages it answered, the answer's tag and those tags; a message drops the pages it names. While a
+page's entry stands, the feed's answer is the same page: a request naming its tag gets ``304`` at once.
+
+As subwikis' summaries (``gateway.summaries``), nothing is kept while this process does not hear the exchange
+(everything is dropped when its connection comes back), an entry lasts ``FEED_PAGE_TAGS_SECONDS`` at most (the
+feed keeps a page 10 s: the ages in its reasons move on, so a full answer gets a new tag that often), and an
+answer is not kept when a change that touches it was heard while it was asked for, or within ``GRACE_SECONDS``
+before: the feed's processes drop their own kept pages when PostgreSQL tells them of a commit, which may
+reach them a moment after the committing process's message reached the gateway, so an answer asked for
+just after a message may still be the page from before it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Hashable, Iterable
+
+from svclib.kept import TagIndex
+
+PAGES_EXCHANGE = ("feed.pages", "fanout")
+GRACE_SECONDS = 2.0
+HEARD_SECONDS = 60.0  # changes remembered for answers still being asked for (an RPC's deadline is far shorter)
+
+Tags = frozenset[str] | None  # None: read from everything, touched by any change
+
+
+class FeedPages:
+    """The tag of each page this process answered (by the call's arguments) and what the page was read from."""
+
+    def __init__(self, ttl: float, max_entries: int = 20000, grace: float = GRACE_SECONDS):
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.grace = grace
+        self.listening = False
+        self._entries: OrderedDict[Hashable, tuple[str, Tags, float]] = OrderedDict()
+        self._tags = TagIndex()
+        self._heard: deque[tuple[float, Tags]] = deque()  # (when, tags) of the changes heard lately
+        self._heard_since = 0.0  # changes before this moment are forgotten: an answer asked before it is not kept
+        self._lock = threading.Lock()
+
+    def held(self, key: Hashable) -> str | None:
+        """The tag of the page this process answered for ``key`` when no change touched it since; else None
+        (ask the feed)."""
+        if not self.listening:
+            return None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[2] < time.monotonic():
+                self._drop(key)
+                return None
+            return entry[0]
+
+    def keep(self, key: Hashable, etag: str, tags: Iterable[str] | None, asked: float) -> None:
+        """Keep the page answered for ``key`` (its tag ``etag``, read from ``tags``), asked for at ``asked``
+        (``time.monotonic()`` before the call), unless a change that touches it was heard since ``asked`` less
+        the grace, or this process was not hearing the exchange meanwhile."""
+        if self.ttl <= 0 or not self.listening:
+            return
+        read_from = None if tags is None else frozenset(tags)
+        now = time.monotonic()
+        since = asked - self.grace
+        with self._lock:
+            if not self.listening or self._heard_since > since:
+                return
+            for when, touched in reversed(self._heard):
+                if when < since:
+                    break
+                if touched is None or read_from is None or not touched.isdisjoint(read_from):
+                    return
+            self._drop(key)
+            self._entries[key] = (etag, read_from, now + self.ttl)
+            self._tags.add(key, read_from)
+            while len(self._entries) > self.max_entries:
+                self._drop(next(iter(self._entries)))
+
+    def forget(self, message: dict) -> None:
+        """The feed's message: drop the pages read from any of its ``tags`` (every page for null)."""
+        tags = message.get("tags")
+        touched = None if tags is None else frozenset(str(tag) for tag in tags)
+        now = time.monotonic()
+        with self._lock:
+            self._heard.append((now, touched))
+            while self._heard and self._heard[0][0] < now - HEARD_SECONDS:
+                self._heard_since = self._heard.popleft()[0]
+            if touched is None:
+                self._clear()
+                return
+            for key in self._tags.touched(touched):
+                self._drop(key)
+
+    def hearing(self, listening: bool) -> None:
+        """This process's connection to the exchange is up (True) or lost (False): either way, a change may
+        have gone unheard, so nothing kept before stands and nothing asked for before is kept."""
+        with self._lock:
+            self.listening = listening
+            self._heard.clear()
+            self._heard_since = time.monotonic()
+            self._clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _clear(self) -> None:
+        self._entries.clear()
+        self._tags.clear()
+
+    def _drop(self, key: Hashable) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._tags.discard(key, entry[1])

@@ -1,0 +1,133 @@
+"""Feed pages a client revalidates, answered 304 by the gateway process without asking the feed while it heard no
+change to what the page was read from (``gateway.feedpages``)."""
+
+from __future__ import annotations
+
+import time
+
+from gateway.feedpages import FeedPages
+
+from .test_conditional import FEED_PAGE, public_feed
+
+FRONT = "/api/v1/feed/public?sort=quality&window=week"
+
+
+def asked(services, method: str = "public_feed") -> int:
+    return [call[1] for call in services.calls].count(method)
+
+
+def kept_pages(services, tags: list[str] | None, ttl: float = 300, grace: float = 0.0) -> FeedPages:
+    services.feed_pages = FeedPages(ttl, grace=grace)
+    services.feed_pages.hearing(True)
+    services.page_tags = tags
+    return services.feed_pages
+
+
+def test_a_page_revalidated_while_nothing_touched_it_is_a_304_the_feed_is_not_asked_for(client, services, auth):
+    kept = kept_pages(services, ["front:week", "u:u1"])
+    public_feed(services, FEED_PAGE)
+    tag = client.get(FRONT, headers=auth).headers["ETag"]
+    answers = [client.get(FRONT, headers={**auth, "If-None-Match": tag}) for _ in range(3)]
+    assert [a.status_code for a in answers] == [304, 304, 304] and asked(services) == 1
+    assert all(a.headers["ETag"] == tag and a.data == b"" for a in answers)
+    assert answers[0].headers["Cache-Control"] == "private, no-cache" and answers[0].headers["Vary"] == "Authorization"
+    # Asked without the tag (a client keeping nothing), the page is asked of the feed as ever.
+    assert client.get(FRONT, headers=auth).status_code == 200 and asked(services) == 2
+    # Another page, or the same page for a visitor, is another entry.
+    assert client.get(FRONT, headers={"If-None-Match": tag}).status_code == 304 and asked(services) == 3
+    assert client.get(FRONT + "&limit=5", headers={**auth, "If-None-Match": tag}).status_code == 304
+    assert asked(services) == 4
+    assert len(kept) == 3
+
+
+def test_a_change_the_feed_tells_drops_the_pages_read_from_it_and_no_other(client, services, auth):
+    kept = kept_pages(services, ["front:week", "u:u1"])
+    public_feed(services, FEED_PAGE)
+    tag = client.get(FRONT, headers=auth).headers["ETag"]
+    kept.forget({"tags": ["front", "s:other"]})  # a change to an old post: not this window's page
+    assert client.get(FRONT, headers={**auth, "If-None-Match": tag}).status_code == 304 and asked(services) == 1
+    public_feed(services, {**FEED_PAGE, "items": []})
+    kept.forget({"tags": ["front:week", "s:rivers"]})
+    changed = client.get(FRONT, headers={**auth, "If-None-Match": tag})
+    assert changed.status_code == 200 and changed.get_json()["items"] == [] and asked(services) == 2
+    new_tag = changed.headers["ETag"]
+    assert new_tag != tag
+    assert client.get(FRONT, headers={**auth, "If-None-Match": new_tag}).status_code == 304 and asked(services) == 2
+    kept.forget({"tags": ["u:u1"]})  # the reader muted someone
+    client.get(FRONT, headers={**auth, "If-None-Match": new_tag})
+    assert asked(services) == 3
+    kept.forget({"tags": None})  # anything may have changed
+    client.get(FRONT, headers={**auth, "If-None-Match": new_tag})
+    assert asked(services) == 4
+
+
+def test_a_page_read_from_everything_is_dropped_by_any_change(client, services, auth):
+    kept = kept_pages(services, None)
+    public_feed(services, FEED_PAGE)
+    tag = client.get(FRONT, headers=auth).headers["ETag"]
+    assert client.get(FRONT, headers={**auth, "If-None-Match": tag}).status_code == 304 and asked(services) == 1
+    kept.forget({"tags": ["s:elsewhere"]})
+    assert client.get(FRONT, headers={**auth, "If-None-Match": tag}).status_code == 304 and asked(services) == 2
+
+
+def test_the_home_feed_is_answered_the_same_way(client, services, auth):
+    kept = kept_pages(services, ["u:u1", "s:rivers", "a:u7"])
+    services.on("feed", "home_feed", lambda *args, **kwargs: FEED_PAGE)
+    tag = client.get("/api/v1/feed", headers=auth).headers["ETag"]
+    assert client.get("/api/v1/feed", headers={**auth, "If-None-Match": tag}).status_code == 304
+    assert asked(services, "home_feed") == 1
+    kept.forget({"tags": ["a:u7"]})  # someone the reader follows posted
+    assert client.get("/api/v1/feed", headers={**auth, "If-None-Match": tag}).status_code == 304
+    assert asked(services, "home_feed") == 2
+
+
+def test_nothing_is_kept_while_the_feed_s_changes_are_not_heard(client, services, auth):
+    kept = kept_pages(services, ["front:week"])
+    public_feed(services, FEED_PAGE)
+    tag = client.get(FRONT, headers=auth).headers["ETag"]
+    kept.hearing(False)  # the broadcasts' connection lost: a change may go unheard
+    for _ in range(2):
+        assert client.get(FRONT, headers={**auth, "If-None-Match": tag}).status_code == 304
+    assert asked(services) == 3
+    kept.hearing(True)  # back: what was kept before may have changed meanwhile
+    assert len(kept) == 0
+
+
+def test_a_page_asked_for_while_or_just_after_a_change_was_told_is_not_kept():
+    kept = FeedPages(ttl=300, grace=0.2)
+    kept.hearing(True)
+    time.sleep(0.25)  # nothing asked for within the grace after the exchange was heard again is kept either
+    kept.forget({"tags": ["front:week"]})
+    # The feed's processes hear of a commit from PostgreSQL a moment after the gateway may: a page asked for
+    # just after the change was told may be the one from before it.
+    kept.keep("page", "tag", ["front:week"], asked=time.monotonic())
+    assert kept.held("page") is None
+    kept.keep("other", "tag", ["s:rivers"], asked=time.monotonic())  # the change did not touch it
+    assert kept.held("other") == "tag"
+    asked = time.monotonic()
+    kept.forget({"tags": ["s:rivers"]})  # told while the page was asked for
+    kept.keep("page", "tag", ["s:rivers", "front"], asked=asked)
+    assert kept.held("page") is None
+    settled = FeedPages(ttl=300, grace=0.05)
+    settled.hearing(True)
+    time.sleep(0.06)
+    settled.forget({"tags": ["front:week"]})
+    time.sleep(0.06)
+    settled.keep("page", "tag", ["front:week"], asked=time.monotonic())  # asked after the grace: kept
+    assert settled.held("page") == "tag"
+
+
+def test_a_page_s_tag_is_held_for_its_time_at_most():
+    kept = FeedPages(ttl=0.05, grace=0.0)
+    kept.hearing(True)
+    kept.keep("page", "tag", ["front"], asked=time.monotonic())
+    assert kept.held("page") == "tag"
+    time.sleep(0.06)
+    assert kept.held("page") is None and len(kept) == 0
+    bounded = FeedPages(ttl=300, max_entries=2, grace=0.0)
+    bounded.hearing(True)
+    for key in ("a", "b", "c"):
+        bounded.keep(key, key, ["front"], asked=time.monotonic())
+    assert [bounded.held(key) for key in ("a", "b", "c")] == [None, "b", "c"]
+    bounded.forget({"tags": ["front"]})
+    assert len(bounded) == 0 and not bounded._tags

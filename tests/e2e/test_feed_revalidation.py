@@ -1,0 +1,61 @@
+"""A feed page a client keeps and revalidates: while nothing touched it, the gateway answers 304 without asking
+the feed; once a change touches it, the feed's broadcast of its commit makes the next revalidation a 200 with the
+changed page (gateway.feedpages, feed.kept.pages_changed)."""
+
+import time
+import uuid
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def feed_asked(stack, method: str) -> float:
+    """How many times the feed's requests process answered ``method`` (its /metrics)."""
+    page = requests.get(stack.metrics_urls()["feed"], timeout=10).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(page)
+        if family.name == "svc_rpc_calls"
+        for sample in family.samples
+        if sample.name == "svc_rpc_calls_total" and sample.labels.get("method") == method
+    )
+
+
+def test_a_revalidated_front_page_is_not_asked_of_the_feed_until_a_change_touches_it(api, stack, wait_until):
+    _, mod = api.register("revalmod")
+    _, reader = api.register("revalreader")
+    slug = f"reval_{uuid.uuid4().hex[:8]}"
+    assert api.post("/api/v1/subwikis", token=mod, json={"slug": slug, "name": "Revalidated"}).status_code == 201
+    front = "/api/v1/feed/public?sort=new&window=all"
+
+    def revalidate(tag: str) -> requests.Response:
+        return api.get(front, token=reader, headers={"If-None-Match": tag})
+
+    tag = api.get(front, token=reader).headers["ETag"]
+
+    def settled() -> bool:
+        # Every gateway process has answered the page once since the last change it heard (and the grace
+        # after it): ten revalidations in a row are 304s the feed was not asked for.
+        asked = feed_asked(stack, "public_feed")
+        answers = [revalidate(tag) for _ in range(10)]
+        return all(a.status_code == 304 for a in answers) and feed_asked(stack, "public_feed") == asked
+
+    wait_until(lambda: (time.sleep(0.5), settled())[1], timeout=30)
+    asked = feed_asked(stack, "public_feed")
+    answers = [revalidate(tag) for _ in range(20)]
+    assert [a.status_code for a in answers] == [304] * 20
+    assert all(a.headers["ETag"] == tag and not a.content for a in answers)
+    assert feed_asked(stack, "public_feed") == asked
+
+    post = api.post(
+        f"/api/v1/subwikis/{slug}/posts",
+        token=mod,
+        json={"kind": "text", "title": "Fresh news", "body": "Something changed."},
+    ).json()
+
+    changed = wait_until(lambda: (answer := revalidate(tag)).status_code == 200 and answer)
+    assert changed.headers["ETag"] != tag
+    assert changed.json()["items"][0]["post"]["id"] == post["id"]
+    # The new page is the one a reader without a kept copy gets, and revalidates as unchanged in turn.
+    assert api.get(front, token=reader).headers["ETag"] == changed.headers["ETag"]
+    assert revalidate(changed.headers["ETag"]).status_code == 304
