@@ -3,8 +3,9 @@ from, so that a client revalidating a page that has not changed is answered ``30
 
 A client that keeps a page (the site, an app) asks again with ``If-None-Match``. The feed answers its front
 page and home pages with the tags of what each was read from (``feed.kept``: the front page's window, a
-subwiki, a person's posts, a reader's own choices), and tells every commit that touched pages on the
-``feed.pages`` fanout exchange (``{"tags": [...]}``, ``{"tags": null}`` for any). Each gateway process keeps,
+subwiki, a person's posts, a reader's own choices), and tells what its commits touched on the ``feed.pages``
+fanout exchange (``{"tags": [...]}``, ``{"tags": null}`` for any; the commits of a tenth of a second in one
+message, ``feed.kept.PAGES_GATHER_SECONDS``). Each gateway process keeps,
 for the pages it answered, the answer's tag and those tags; a message drops the pages it names. While a
 page's entry stands, the feed's answer is the same page: a request naming its tag gets ``304`` at once.
 

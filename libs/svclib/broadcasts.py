@@ -12,8 +12,10 @@ while they cannot hear the exchange.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
+import eventlet
 from kombu import Exchange
 from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
@@ -28,12 +30,20 @@ Message = Callable[[frozenset[str] | None], dict | None]
 class CommitBroadcast(DependencyProvider):
     """After each announced commit of the ``database`` dependency (its attribute name) in this process,
     ``message(touched)`` (``touched``: the tags, or None for everything) published on the fanout
-    ``exchange``, unless it is None (nothing the listeners keep changed)."""
+    ``exchange``, unless it is None (nothing the listeners keep changed).
 
-    def __init__(self, database: str, exchange: str, message: Message):
+    With ``gather`` (seconds), the commits of that long are told in one message, made from every tag they
+    touched: a service that commits many times a second (the feed, each event it applies) sends a few messages
+    a second instead, off its workers' path; a listener hears of a change that much later at most."""
+
+    def __init__(self, database: str, exchange: str, message: Message, gather: float = 0.0):
         self.database = database
         self.exchange = Exchange(exchange, type="fanout", durable=True, auto_delete=False)
         self.message = message
+        self.gather = gather
+        self._lock = threading.Lock()
+        self._gathered: set[str] | None = set()  # None: a commit may have touched anything
+        self._due = False  # a message of what was gathered is on its way
 
     def setup(self) -> None:
         database = next(d for d in self.container.dependencies if d.attr_name == self.database)
@@ -45,6 +55,26 @@ class CommitBroadcast(DependencyProvider):
         database.on_commit(self.committed)
 
     def committed(self, touched: frozenset[str] | None) -> None:
+        if self.message(touched) is None:
+            return
+        if self.gather <= 0:
+            self._publish(touched)
+            return
+        with self._lock:
+            self._gathered = None if touched is None or self._gathered is None else self._gathered | touched
+            if self._due:
+                return
+            self._due = True
+        self.container.spawn_managed_thread(self._publish_gathered, identifier=f"broadcast {self.exchange.name}")
+
+    def _publish_gathered(self) -> None:
+        eventlet.sleep(self.gather)
+        with self._lock:
+            touched = None if self._gathered is None else frozenset(self._gathered)
+            self._gathered, self._due = set(), False
+        self._publish(touched)
+
+    def _publish(self, touched: frozenset[str] | None) -> None:
         message = self.message(touched)
         if message is None:
             return

@@ -121,6 +121,10 @@ def home_tags(user_id: str, subwikis: Iterable[str], followees: Iterable[str]) -
 # Where every commit that changed pages is told (``pages_changed``): the gateway's processes keep the tags (ETag)
 # of the pages they answered, with what each was read from, and hear nothing of PostgreSQL (svclib.broadcasts).
 PAGES_EXCHANGE = "feed.pages"
+# The feed commits with every event it applies, tens of times a second under load: the commits of a tenth of a
+# second are told in one message (svclib.broadcasts), so a gateway process may answer a page unchanged that long
+# after a change at most.
+PAGES_GATHER_SECONDS = 0.1
 NOTES_PREFIX = notes_tag("")
 
 

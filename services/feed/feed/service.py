@@ -9,7 +9,16 @@ from nameko.timer import timer
 
 from feed import handlers, pages
 from feed.exceptions import FeedError
-from feed.kept import CHANNEL, PAGES_EXCHANGE, kept_answers, notes_tag, pages_changed, reader_tag, touches
+from feed.kept import (
+    CHANNEL,
+    PAGES_EXCHANGE,
+    PAGES_GATHER_SECONDS,
+    kept_answers,
+    notes_tag,
+    pages_changed,
+    reader_tag,
+    touches,
+)
 from feed.models import KNOWN_USERS, Base
 from feed.notifications import inbox, rules
 from svclib import users
@@ -54,7 +63,7 @@ class FeedService:
     kept = kept_answers()
     # Each commit that changed pages, told to the gateway's processes, which answer a client holding a page's
     # tag (ETag) that it has not changed without asking (``feed.kept.pages_changed``).
-    changes = CommitBroadcast("db", PAGES_EXCHANGE, pages_changed)
+    changes = CommitBroadcast("db", PAGES_EXCHANGE, pages_changed, gather=PAGES_GATHER_SECONDS)
     identity = RpcProxy("identity")  # asked only whether a person it does not know still has an account
 
     # Who exists: identity's accounts, kept in known_users (svclib.users) with the names the feed shows.
