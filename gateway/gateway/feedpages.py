@@ -20,6 +20,7 @@ just after a message may still be the page from before it.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import OrderedDict, deque
@@ -30,6 +31,9 @@ from svclib.kept import TagIndex
 PAGES_EXCHANGE = ("feed.pages", "fanout")
 GRACE_SECONDS = 2.0
 HEARD_SECONDS = 60.0  # changes remembered for answers still being asked for (an RPC's deadline is far shorter)
+# Pages held at most, the least recently answered dropped first: a reader's home page is read from up to 150
+# tags (each kept once, sys.intern), so this bounds a process's memory for them to some tens of megabytes.
+MAX_ENTRIES = 5000
 
 Tags = frozenset[str] | None  # None: read from everything, touched by any change
 
@@ -37,7 +41,7 @@ Tags = frozenset[str] | None  # None: read from everything, touched by any chang
 class FeedPages:
     """The tag of each page this process answered (by the call's arguments) and what the page was read from."""
 
-    def __init__(self, ttl: float, max_entries: int = 20000, grace: float = GRACE_SECONDS):
+    def __init__(self, ttl: float, max_entries: int = MAX_ENTRIES, grace: float = GRACE_SECONDS):
         self.ttl = ttl
         self.max_entries = max_entries
         self.grace = grace
@@ -68,7 +72,7 @@ class FeedPages:
         the grace, or this process was not hearing the exchange meanwhile."""
         if self.ttl <= 0 or not self.listening:
             return
-        read_from = None if tags is None else frozenset(tags)
+        read_from = None if tags is None else frozenset(sys.intern(tag) for tag in tags)
         now = time.monotonic()
         since = asked - self.grace
         with self._lock:
