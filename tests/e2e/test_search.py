@@ -6,10 +6,12 @@ import uuid
 from devstack.client import PASSWORD
 
 
-def test_search_finds_stemmed_words_in_both_languages_and_pages(api):
+def test_search_finds_stemmed_words_in_both_languages_and_pages(api, wait_until):
     _, token = api.register("searcher")
     slug = f"search_{uuid.uuid4().hex[:8]}"
-    assert api.post("/api/v1/subwikis", token=token, json={"slug": slug, "name": "Search"}).status_code == 201
+    # Communities knows the new member once identity's event reaches it (404 "No such user" until then).
+    made = lambda: api.post("/api/v1/subwikis", token=token, json={"slug": slug, "name": "Search"})  # noqa: E731
+    wait_until(lambda: made().status_code == 201)
     word = uuid.uuid4().hex[:8]  # this test's posts alone carry it
 
     def post(title, body, **extra):
