@@ -55,10 +55,11 @@ class CommitBroadcast(DependencyProvider):
         database.on_commit(self.committed)
 
     def committed(self, touched: frozenset[str] | None) -> None:
-        if self.message(touched) is None:
+        message = self.message(touched)
+        if message is None:
             return
         if self.gather <= 0:
-            self._publish(touched)
+            self._send(message)
             return
         with self._lock:
             self._gathered = None if touched is None or self._gathered is None else self._gathered | touched
@@ -72,12 +73,11 @@ class CommitBroadcast(DependencyProvider):
         with self._lock:
             touched = None if self._gathered is None else frozenset(self._gathered)
             self._gathered, self._due = set(), False
-        self._publish(touched)
-
-    def _publish(self, touched: frozenset[str] | None) -> None:
         message = self.message(touched)
-        if message is None:
-            return
+        if message is not None:
+            self._send(message)
+
+    def _send(self, message: dict) -> None:
         try:
             self.publisher.publish(message, exchange=self.exchange, routing_key="")
         except Exception as exc:  # noqa: BLE001 - the commit stands; listeners keep nothing past their bound
