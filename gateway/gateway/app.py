@@ -40,9 +40,12 @@ DEFAULTS = {
     # The longest a gateway process keeps a subwiki's summary (gateway.summaries; dropped when it changes), as long
     # as communities keeps its own (COMMUNITIES_KEPT_ANSWERS_SECONDS).
     "SUBWIKI_SUMMARY_SECONDS": 30.0,
-    # The longest a gateway process answers a revalidated feed page 304 without asking the feed (gateway.feedpages;
+    # The longest a gateway process answers a revalidated feed page 304 without asking the feed (gateway.pagetags;
     # dropped when the feed tells of a change to it): the ages in a kept page's reasons are this much older at most.
     "FEED_PAGE_TAGS_SECONDS": 5.0,
+    # The same for a post with a page of its discussion (dropped when content tells of a change to it, or when the
+    # subwiki's summary changes): its answer shows no age, so it may stand longer.
+    "POST_PAGE_TAGS_SECONDS": 30.0,
     "TRUSTED_PROXIES": 0,
 }
 
@@ -97,6 +100,7 @@ def create_app(config: dict | None = None) -> Flask:
         float(app.config["TOKEN_CACHE_SECONDS"]),
         float(app.config["SUBWIKI_SUMMARY_SECONDS"]),
         float(app.config["FEED_PAGE_TAGS_SECONDS"]),
+        float(app.config["POST_PAGE_TAGS_SECONDS"]),
     )
 
     # <int:n> in a path matches 0 to 2**31 - 1 only: a number no id can have is 404, not a database error.

@@ -57,7 +57,7 @@ def sent_tag(tag: str | None) -> bool:
 
 
 def not_modified(tag: str) -> Response:
-    """A ``304`` for the answer tagged ``tag``, known unchanged without working it out (``gateway.feedpages``),
+    """A ``304`` for the answer tagged ``tag``, known unchanged without working it out (``gateway.pagetags``),
     with the headers ``revalidated`` gives a 200."""
     response = Response(status=304)
     response.headers.update({"ETag": f'"{tag}"', "Cache-Control": KEPT_BY_CLIENTS, "Vary": "Authorization"})

@@ -8,7 +8,7 @@ import threading
 from flask import g
 
 from gateway.auth import SESSIONS_EXCHANGE, TokenCache
-from gateway.feedpages import PAGES_EXCHANGE, FeedPages
+from gateway.pagetags import FEED_PAGES_EXCHANGE, POST_PAGES_EXCHANGE, PageTags
 from gateway.rpc import RpcClient
 from gateway.summaries import SUMMARIES_EXCHANGE, SubwikiSummaries
 from svclib import tracing
@@ -26,12 +26,14 @@ class Services:
         token_cache_seconds: float,
         summary_seconds: float = 30.0,
         feed_page_seconds: float = 5.0,
+        post_page_seconds: float = 30.0,
     ):
         self.amqp_uri = amqp_uri
         self.timeout = timeout
         self.tokens = TokenCache(token_cache_seconds)
         self.summaries = SubwikiSummaries(summary_seconds)
-        self.feed_pages = FeedPages(feed_page_seconds)
+        self.feed_pages = PageTags(feed_page_seconds)
+        self.post_pages = PageTags(post_page_seconds)
         self._client: RpcClient | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
@@ -47,7 +49,8 @@ class Services:
                         subscriptions=[
                             (*SESSIONS_EXCHANGE, self.tokens.revoke),
                             (*SUMMARIES_EXCHANGE, self.summaries.forget),
-                            (*PAGES_EXCHANGE, self.feed_pages.forget),
+                            (*FEED_PAGES_EXCHANGE, self.feed_pages.forget),
+                            (*POST_PAGES_EXCHANGE, self.post_pages.forget),
                         ],
                         hearing=self.hearing,
                     )
@@ -58,6 +61,7 @@ class Services:
         """The broadcasts' connection is up or lost: told to what is kept from what they tell."""
         self.summaries.hearing(listening)
         self.feed_pages.hearing(listening)
+        self.post_pages.hearing(listening)
 
     def context(self) -> dict:
         """nameko context data sent with every call: the request id, and the request's trace context

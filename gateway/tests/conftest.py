@@ -24,6 +24,7 @@ class FakeServices:
         self.blocks = {"ids": [], "complete": True}  # whom u1 blocked, answered with the caller
         self.summaries = None  # subwikis' summaries asked of communities every time, unless a test keeps them
         self.feed_pages = None  # feed pages asked of the feed every time, unless a test keeps their tags
+        self.post_pages = None  # post pages asked of content every time, unless a test keeps their tags
         self.page_tags: list[str] | None = None  # what the feed's pages were read from (None: everything)
 
     def blocking(self, *ids: str, complete: bool = True) -> None:
@@ -42,8 +43,8 @@ class FakeServices:
         if handler is None:
             raise AssertionError(f"unexpected call {service}.{method}")
         result = handler(*args, **kwargs)
-        if tags:  # a feed page asked with what it was read from, as the feed answers it: the tags, then the page
-            result = {"tags": self.page_tags, "page": result}
+        if tags:  # a page asked with what it was read from, as the feed and content answer it: the tags first
+            result = {"tags": self.page_tags, **(result if method == "post_page" else {"page": result})}
         if _part is not None:  # an answer of parts, its last part presented (gateway.rpc)
             return {**result, _part: _present(result[_part])}
         return result if _present is None else _present(result)

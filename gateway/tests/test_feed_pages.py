@@ -1,11 +1,11 @@
 """Feed pages a client revalidates, answered 304 by the gateway process without asking the feed while it heard no
-change to what the page was read from (``gateway.feedpages``)."""
+change to what the page was read from (``gateway.pagetags``)."""
 
 from __future__ import annotations
 
 import time
 
-from gateway.feedpages import FeedPages
+from gateway.pagetags import PageTags
 
 from .test_conditional import FEED_PAGE, public_feed
 
@@ -16,8 +16,8 @@ def asked(services, method: str = "public_feed") -> int:
     return [call[1] for call in services.calls].count(method)
 
 
-def kept_pages(services, tags: list[str] | None, ttl: float = 300, grace: float = 0.0) -> FeedPages:
-    services.feed_pages = FeedPages(ttl, grace=grace)
+def kept_pages(services, tags: list[str] | None, ttl: float = 300, grace: float = 0.0) -> PageTags:
+    services.feed_pages = PageTags(ttl, grace=grace)
     services.feed_pages.hearing(True)
     services.page_tags = tags
     return services.feed_pages
@@ -94,7 +94,7 @@ def test_nothing_is_kept_while_the_feed_s_changes_are_not_heard(client, services
 
 
 def test_a_page_asked_for_while_or_just_after_a_change_was_told_is_not_kept():
-    kept = FeedPages(ttl=300, grace=0.2)
+    kept = PageTags(ttl=300, grace=0.2)
     kept.hearing(True)
     time.sleep(0.25)  # nothing asked for within the grace after the exchange was heard again is kept either
     kept.forget({"tags": ["front:week"]})
@@ -108,7 +108,7 @@ def test_a_page_asked_for_while_or_just_after_a_change_was_told_is_not_kept():
     kept.forget({"tags": ["s:rivers"]})  # told while the page was asked for
     kept.keep("page", "tag", ["s:rivers", "front"], asked=asked)
     assert kept.held("page") is None
-    settled = FeedPages(ttl=300, grace=0.05)
+    settled = PageTags(ttl=300, grace=0.05)
     settled.hearing(True)
     time.sleep(0.06)
     settled.forget({"tags": ["front:week"]})
@@ -118,13 +118,13 @@ def test_a_page_asked_for_while_or_just_after_a_change_was_told_is_not_kept():
 
 
 def test_a_page_s_tag_is_held_for_its_time_at_most():
-    kept = FeedPages(ttl=0.05, grace=0.0)
+    kept = PageTags(ttl=0.05, grace=0.0)
     kept.hearing(True)
     kept.keep("page", "tag", ["front"], asked=time.monotonic())
     assert kept.held("page") == "tag"
     time.sleep(0.06)
     assert kept.held("page") is None and len(kept) == 0
-    bounded = FeedPages(ttl=300, max_entries=2, grace=0.0)
+    bounded = PageTags(ttl=300, max_entries=2, grace=0.0)
     bounded.hearing(True)
     for key in ("a", "b", "c"):
         bounded.keep(key, key, ["front"], asked=time.monotonic())

@@ -73,3 +73,20 @@ def listening_kept(container, attr: str = "kept"):
     kept = next(d for d in container.dependencies if d.attr_name == attr).kept
     assert wait_until(lambda: kept.listening)
     return kept
+
+
+def commits_touched(database) -> list:
+    """What each transaction of ``database`` committed from now on touched (``svclib.kept``), in order: those that
+    touched something, each its tags or None for everything."""
+    seen: list = []
+    database.on_commit(seen.append)
+    return seen
+
+
+def touched_since(touched: list, since: int) -> set[str] | None:
+    """What the transactions committed after the first ``since`` of ``touched`` touched together (None, everything,
+    if any did)."""
+    changes = touched[since:]
+    if any(change is None for change in changes):
+        return None
+    return set().union(*changes)

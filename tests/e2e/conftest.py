@@ -54,9 +54,10 @@ def stack_factory(broker, postgres, tmp_path_factory, otlp):
             # Subwikis' summaries kept by the gateway far longer than a test waits: a change shows only if
             # communities' broadcast drops them (gateway.summaries).
             SUBWIKI_SUMMARY_SECONDS="300",
-            # So are the tags of the feed's pages the gateway answers 304 without asking the feed: a change shows
-            # to a client revalidating only if the feed's broadcast drops them (gateway.feedpages).
+            # So are the tags of the feed's and posts' pages the gateway answers 304 without asking the feed or
+            # content: a change shows to a client revalidating only if their broadcasts drop them (gateway.pagetags).
             FEED_PAGE_TAGS_SECONDS="300",
+            POST_PAGE_TAGS_SECONDS="300",
             UPLOAD_DIR=str(tmp_path_factory.mktemp(f"uploads-{run}")),
             **env,
         )

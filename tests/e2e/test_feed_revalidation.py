@@ -1,6 +1,6 @@
 """A feed page a client keeps and revalidates: while nothing touched it, the gateway answers 304 without asking
 the feed; once a change touches it, the feed's broadcast of its commit makes the next revalidation a 200 with the
-changed page (gateway.feedpages, feed.kept.pages_changed). The page is a new reader's home feed, read from their
+changed page (gateway.pagetags, feed.kept.pages_changed). The page is a new reader's home feed, read from their
 one subwiki alone: the front pages are touched by every post of the suite's other tests."""
 
 import time
@@ -10,9 +10,9 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 
-def feed_asked(stack, method: str) -> float:
-    """How many times the feed's requests process answered ``method`` (its /metrics)."""
-    page = requests.get(stack.metrics_urls()["feed"], timeout=10).text
+def rpc_calls(stack, service: str, method: str) -> float:
+    """How many times the service's requests process answered ``method`` (its /metrics)."""
+    page = requests.get(stack.metrics_urls()[service], timeout=10).text
     return sum(
         sample.value
         for family in text_string_to_metric_families(page)
@@ -20,6 +20,10 @@ def feed_asked(stack, method: str) -> float:
         for sample in family.samples
         if sample.name == "svc_rpc_calls_total" and sample.labels.get("method") == method
     )
+
+
+def feed_asked(stack, method: str) -> float:
+    return rpc_calls(stack, "feed", method)
 
 
 def test_a_revalidated_home_page_is_not_asked_of_the_feed_until_a_change_touches_it(api, stack, wait_until):

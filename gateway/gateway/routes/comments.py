@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 from flask import Blueprint, Response, current_app, g, jsonify
 
-from gateway import presenters
+from gateway import conditional, presenters
 from gateway.auth import current_caller, login_required
 from gateway.people import author_named, named, people, unnamed
 from gateway.routes import RETRY_KEY, body, doc, idempotency_key, query, services
@@ -192,26 +193,51 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
     content's post and comment page in one call (``post_page``: the page presented once, and its body made once
     with ``BODIES``, while content answers it the same, whoever reads the post), marked with whom a signed-in
     reader blocked as identity answered it with the caller; then communities' subwiki and, only for people
-    content's answer does not name (or where ``_identity_asked`` says), identity."""
+    content's answer does not name (or where ``_identity_asked`` says), identity.
+
+    A client revalidating the answer (``If-None-Match``) while nothing it was made from changed gets ``304``
+    without any call (``gateway.pagetags``): what content read it from, as content tells (the post, its
+    discussion, its authors' names, the reader's memberships), whom the reader blocked (part of the key) and the
+    subwiki's summary (the same one held, ``gateway.summaries``). An answer that needed identity's names is not
+    held."""
     rpc = services()
     reader = current_caller(required=False)
+    held_pages = rpc.post_pages
+    blocked = Blocks(reader.get("blocks") or UNLISTED) if reader else None
+    key = ("post_page", post_id, sort, cursor, reader and reader["id"], blocked)
+    held = held_pages.held(key) if held_pages is not None else None
+    if held is not None:
+        tag, slug, summaries = held
+        if conditional.sent_tag(tag) and _same_summaries(rpc, slug, summaries):
+            return conditional.not_modified(tag)
+    started = time.monotonic()
     asked = (post_id, reader and reader["id"], sort, FIRST_PAGE, cursor)
-    page_call = rpc.start("content", "post_page", *asked, _present=discussion, _part="comments")
+    tagged = {"tags": True} if held_pages is not None else {}
+    page_call = rpc.start("content", "post_page", *asked, _present=discussion, _part="comments", **tagged)
     page, blocks = _with_blocks(page_call, reader, lambda page: page["comments"])
     found, comments = page["post"], page["comments"]
-    author, held = found["author_id"], found.get("author_names")
+    author, held_names = found["author_id"], found.get("author_names")
     commenters, seen_by = _identity_asked(comments, reader, blocks)
-    wanted = sorted({*commenters, *([author] if not held else [])} - {None})
+    wanted = sorted({*commenters, *([author] if not held_names else [])} - {None})
     if wanted:
         names_call = rpc.start("identity", "get_people", wanted, _present=Answer, **seen_by)
         people, subwikis = rpc.gather(names_call, presenters.subwikis_of(rpc, [found]))
     else:
         people, (subwikis,) = None, rpc.gather(presenters.subwikis_of(rpc, [found]))
-    names = author_named(author, held, people.value if people is not None else {})
+    names = author_named(author, held_names, people.value if people is not None else {})
     post = current_app.json.dumps(presenters.shown(found, names, subwikis), separators=(",", ":"))
     post = post.encode()
-    body = _comments_json(comments, people, blocks)
-    return Response(post[:-1] + b',"comments":' + body + b"}", mimetype="application/json")
+    body = post[:-1] + b',"comments":' + _comments_json(comments, people, blocks) + b"}"
+    tag = conditional.etag_of(body)
+    if held_pages is not None and not wanted:
+        held_pages.keep(key, (tag, found["subwiki"], subwikis), page.get("tags"), started)
+    return conditional.tagged(Response(body, mimetype="application/json"), tag)
+
+
+def _same_summaries(rpc, slug: str, summaries: dict) -> bool:
+    """Whether this process still holds the subwiki's summary a held answer was made with (``gateway.summaries``)."""
+    held = rpc.summaries.held([slug]) if rpc.summaries is not None else None
+    return held is not None and held == summaries
 
 
 @bp.get("/posts/<post_id>/comments")

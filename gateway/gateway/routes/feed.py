@@ -27,7 +27,7 @@ def page(body: bytes) -> Response:
 
 def tagged_page(key: tuple, method: str, *args, **kwargs) -> Response:
     """The feed's page ``method(*args, **kwargs)``, asked for with its tags (``feed.kept``): kept by this
-    process as answered under ``key`` (``gateway.feedpages``), so that a client naming its tag while no change
+    process as answered under ``key`` (``gateway.pagetags``), so that a client naming its tag while no change
     touched it gets ``304`` without the feed being asked."""
     kept = services().feed_pages
     held = kept.held(key) if kept is not None else None

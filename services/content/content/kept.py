@@ -25,6 +25,14 @@ that lacks someone's names has them asked for where it is shown.
 
 Changes to any other table show on no comment page and touch nothing. A page is kept for at most
 ``CONTENT_KEPT_ANSWERS_SECONDS``.
+
+A post as its page shows it beside its discussion (``get_post``, read afresh every time) is not kept here,
+but the gateway keeps the tag of the whole page it answered (``gateway.postpages``), so its commits name it
+too: ``p:<post id>``, touched by a change to the post's row (its text, counts, quality, protection, removal:
+through the session, or by the statements of a vote on it and of the feed's quality), to its revisions and to
+its held edits; and ``m:<person id>``, touched by a change to that person's memberships (content's copy: whether
+a reader moderates, may see held edits). Content tells every commit's tags on the ``content.pages`` fanout
+exchange (``pages_changed``, the commits of a tenth of a second in one message), whichever replica committed.
 """
 
 from __future__ import annotations
@@ -32,12 +40,16 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-from content.models import Comment, PersonName, Post
+from content.models import Comment, Member, PendingChange, PersonName, Post, PostRevision, Vote
 from svclib.db.transaction import EVERYTHING, touch
 from svclib.kept import KeptAnswers
 
 CHANNEL = "content_changed"
 READ_FROM = {Comment.__tablename__, Post.__tablename__}
+# What a post's page shows besides: a statement changing any of these touches every page.
+SHOWN_WITH = {Member.__tablename__, PendingChange.__tablename__, PostRevision.__tablename__, Vote.__tablename__}
+PAGES_EXCHANGE = "content.pages"
+PAGES_GATHER_SECONDS = 0.1
 
 
 def kept_answers() -> KeptAnswers:
@@ -53,6 +65,22 @@ def names_tag(person_id: str) -> str:
     return f"n:{person_id}"
 
 
+def post_tag(post_id: str) -> str:
+    return f"p:{post_id}"
+
+
+def member_tag(person_id: str) -> str:
+    return f"m:{person_id}"
+
+
+def pages_changed(touched: frozenset[str] | None) -> dict | None:
+    """What a commit tells the gateway: ``{"tags": [...]}``, every tag it touched, or ``{"tags": None}`` when it may
+    have touched anything; None when it touched nothing."""
+    if touched is None:
+        return {"tags": None}
+    return {"tags": sorted(touched)} if touched else None
+
+
 def touches(sessions: sessionmaker) -> None:
     """Record, in each transaction of ``sessions``, the discussions its changes touch (``svclib.kept``)."""
     event.listen(sessions, "before_flush", _flushing)
@@ -65,18 +93,25 @@ def _flushing(session: Session, _context, _instances) -> None:
         if isinstance(row, Comment):
             tags.add(discussion_tag(row.post_id))
         elif isinstance(row, Post) and row not in session.new:
-            tags.add(discussion_tag(row.id))
+            tags.update((discussion_tag(row.id), post_tag(row.id)))
         elif isinstance(row, PersonName) and row not in session.new:
             tags.add(names_tag(row.id))
+        elif isinstance(row, (PendingChange, PostRevision)) and row.post_id:
+            tags.add(post_tag(row.post_id))
+        elif isinstance(row, Member):
+            tags.add(member_tag(row.user_id))
+        elif isinstance(row, Vote) and row.target_type == "post":
+            tags.add(post_tag(row.target_id))
     if tags:
         touch(session, tags)
 
 
 def _executing(state: ORMExecuteState) -> None:
-    """A statement changing rows of the comments or posts tables, or changing or deleting names (not one
-    object's flush): every page, since which posts it reaches is not known without reading them."""
+    """A statement changing rows of the comments or posts tables (or of what a post's page shows besides), or
+    changing or deleting names (not one object's flush): every page, since which posts it reaches is not known
+    without reading them."""
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     table = getattr(getattr(state.statement, "table", None), "name", None)
-    if table in READ_FROM or (table == PersonName.__tablename__ and not state.is_insert):
+    if table in READ_FROM or table in SHOWN_WITH or (table == PersonName.__tablename__ and not state.is_insert):
         touch(state.session, EVERYTHING)

@@ -31,9 +31,21 @@ from content.handlers import (
     votes,
 )
 from content.handlers import search as text_search
-from content.kept import CHANNEL, discussion_tag, kept_answers, names_tag, touches
+from content.kept import (
+    CHANNEL,
+    PAGES_EXCHANGE,
+    PAGES_GATHER_SECONDS,
+    discussion_tag,
+    kept_answers,
+    member_tag,
+    names_tag,
+    pages_changed,
+    post_tag,
+    touches,
+)
 from content.models import KNOWN_USERS, RATE_LIMITS, Base
 from svclib import ratelimit, users
+from svclib.broadcasts import CommitBroadcast
 from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
 from svclib.exceptions import ServiceError
@@ -51,6 +63,8 @@ class ContentService:
 
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL, touches=touches)
     kept = kept_answers()  # a post's comment pages, until a change to its discussion (content.kept)
+    # What each commit touched, told to the gateways that keep post pages' tags (content.kept, gateway.postpages).
+    changes = CommitBroadcast("db", PAGES_EXCHANGE, pages_changed, gather=PAGES_GATHER_SECONDS)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     config = Config()
     communities = RpcProxy("communities")
@@ -202,14 +216,28 @@ class ContentService:
         sort: str = "new",
         limit: int | None = None,
         cursor: str | None = None,
+        tags: bool = False,
     ) -> Parts:
         """A post's page in one answer: the post as ``get_post`` gives it to the reader, and the page of its
         discussion ``list_comments`` gives (the kept one). The page is the answer's last part and goes as the
         text kept with it (``svclib.rpc.Parts``): the gateway knows a page it has shown before by that text,
         while the post beside it differs from reader to reader (their vote). The page carries its commenters' names
         as content holds them, and the post its author's (``author_names``, None when content holds none): the
-        gateway asks identity only whom the reader blocked, beside this call, and names whom content does not."""
-        return Parts(post=self.get_post(post_id, viewer_id), comments=self._comment_page(post_id, sort, limit, cursor))
+        gateway asks identity only whom the reader blocked, beside this call, and names whom content does not.
+        With ``tags``, a first part ``tags``: what the whole answer was read from (``content.kept``; null for
+        anything), for a gateway that keeps the page's tag until a commit touches one of them."""
+        post = self.get_post(post_id, viewer_id)
+        comments, depends = self._comment_page_tagged(post_id, sort, limit, cursor)
+        if not tags:
+            return Parts(post=post, comments=comments)
+        if depends is not None:
+            also = {post_tag(post_id), discussion_tag(post_id)}
+            if post["author_id"]:
+                also.add(names_tag(post["author_id"]))
+            if viewer_id:
+                also.add(member_tag(viewer_id))
+            depends = sorted(depends | also)
+        return Parts(tags=depends, post=post, comments=comments)
 
     @rpc(expected_exceptions=DECLARED)
     def edit_post(
@@ -335,6 +363,12 @@ class ContentService:
 
     def _comment_page(self, post_id: str, sort: str, limit: int | None, cursor: str | None) -> dict:
         """The kept page of a post's discussion, the same whether asked alone or with the post (``post_page``)."""
+        return self._comment_page_tagged(post_id, sort, limit, cursor)[0]
+
+    def _comment_page_tagged(
+        self, post_id: str, sort: str, limit: int | None, cursor: str | None
+    ) -> tuple[dict, frozenset[str] | None]:
+        """``_comment_page``'s page and the tags of what it was read from."""
 
         def read() -> tuple[dict, set[str]]:
             with self.db.reading() as tx:
@@ -342,7 +376,7 @@ class ContentService:
                 named = discussion.name_authors(tx, page)
             return page, {discussion_tag(post_id), *map(names_tag, named)}
 
-        return self.kept.get_or_build(("comments", post_id, sort, limit, cursor), read, tagged=True)
+        return self.kept.get_or_build_tagged(("comments", post_id, sort, limit, cursor), read)
 
     @rpc(expected_exceptions=DECLARED)
     def search(

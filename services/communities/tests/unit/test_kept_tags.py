@@ -7,6 +7,7 @@ from sqlalchemy import select, text, update
 from communities.kept import page_tag, summaries_changed, summary_tag, touches
 from communities.models import Base, Membership, Subwiki
 from svclib.db import StandaloneDatabase
+from svclib.testing import commits_touched, touched_since
 
 EVERYTHING = None
 
@@ -21,24 +22,14 @@ def db():
 @pytest.fixture
 def touched(db):
     """What each committed transaction touched, in order (those that touched something)."""
-    seen: list = []
-    db.on_commit(seen.append)
-    return seen
-
-
-def last(touched: list, since: int):
-    """What the transactions committed after the first ``since`` touched, together (EVERYTHING if any did)."""
-    changes = touched[since:]
-    if any(change is EVERYTHING for change in changes):
-        return EVERYTHING
-    return set().union(*changes)
+    return commits_touched(db)
 
 
 def test_each_change_to_a_summary_touches_its_tag(service, touched):
     n = len(touched)
     rivers = service.create_subwiki("ann", "rivers", "Rivers", "Water that moves.")
     both = {summary_tag("rivers"), page_tag(rivers["id"])}
-    assert last(touched, n) == both
+    assert touched_since(touched, n) == both
 
     changes = [
         lambda: service.join_subwiki("bob", "rivers"),
@@ -54,7 +45,7 @@ def test_each_change_to_a_summary_touches_its_tag(service, touched):
     for change in changes:
         n = len(touched)
         change()
-        assert last(touched, n) == both
+        assert touched_since(touched, n) == both
 
 
 def test_the_gateway_is_told_of_each_commit_that_changed_summaries(service, touched):
@@ -81,7 +72,7 @@ def test_changes_the_summary_does_not_show_touch_the_page_alone(service, touched
     for change in changes:
         n = len(touched)
         change()
-        assert last(touched, n) == {page_tag(rivers["id"])}
+        assert touched_since(touched, n) == {page_tag(rivers["id"])}
 
 
 def test_what_no_kept_answer_shows_touches_nothing(service, touched):
@@ -104,7 +95,7 @@ def test_a_statement_over_rows_not_known_touches_everything(service, touched):
     service.join_subwiki("bob", "rivers")
     n = len(touched)
     service.handle_user_erased({"event_id": "e1", "user": {"id": "ann"}})
-    assert last(touched, n) is EVERYTHING
+    assert touched_since(touched, n) is EVERYTHING
 
 
 def test_a_statement_on_the_transactions_connection_touches_everything(service, db, touched):
@@ -120,7 +111,7 @@ def test_a_statement_on_the_transactions_connection_touches_everything(service, 
         n = len(touched)
         with db.transaction() as tx:
             tx.connection.execute(statement)
-        assert last(touched, n) is EVERYTHING
+        assert touched_since(touched, n) is EVERYTHING
     n = len(touched)
     with db.transaction() as tx:  # reading them changes nothing
         tx.connection.execute(text("SELECT slug FROM subwikis WHERE slug = 'rivers'")).all()

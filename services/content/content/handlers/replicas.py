@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 
 from content.consumes import NEW_ACCOUNT_TRUST
+from content.kept import post_tag
 from content.models import KNOWN_USERS, Block, Member, MemberVersion, PersonName, Post, SubwikiName, Trust
 from svclib import users
 from svclib.db import Transaction, locked_row
@@ -127,6 +128,8 @@ def record_qualities(tx: Transaction, posts: list[dict]) -> None:
     ]
     if params:
         tx.connection.execute(_SET_QUALITY, params)
+        # On the connection, where content.kept does not see it: the posts' pages show their quality.
+        tx.touch(*(post_tag(param["post_id"]) for param in params))
 
 
 _POSTS = Post.__table__

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from content import events
 from content.exceptions import Invalid, NotFound
-from content.kept import discussion_tag
+from content.kept import discussion_tag, post_tag
 from content.models import KNOWN_USERS, Comment, Post, Vote, VoteVersion
 from svclib.db import Transaction
 
@@ -58,8 +58,8 @@ def vote(tx: Transaction, user_id: str, target_type: str, target_id: str, value:
     # Each change gets the next version (kept when the vote is removed, see VoteVersion).
     version = connection.execute(statements["next_version"], key).scalar_one()
     connection.execute(statements[f"count_{kind}"], {"target_id": target_id, "up": up, "down": down})
-    if kind == "comment":  # written on the connection, where content.kept does not see it: the page's score moved
-        tx.touch(discussion_tag(target.post_id))
+    # Written on the connection, where content.kept does not see it: the page's score moved.
+    tx.touch(discussion_tag(target.post_id) if kind == "comment" else post_tag(target_id))
     event = events.VoteRemoved if value is None else events.VoteCast
     tx.emit(
         event(

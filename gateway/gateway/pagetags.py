@@ -1,21 +1,26 @@
-"""The feed's pages as this gateway process last answered them: each one's tag (``ETag``) and what it was read
-from, so that a client revalidating a page that has not changed is answered ``304`` without asking the feed.
+"""Pages as this gateway process last answered them: each one's tag (``ETag``) and what it was read from, so that
+a client revalidating a page that has not changed is answered ``304`` without asking the service behind it.
 
-A client that keeps a page (the site, an app) asks again with ``If-None-Match``. The feed answers its front
-page and home pages with the tags of what each was read from (``feed.kept``: the front page's window, a
-subwiki, a person's posts, a reader's own choices), and tells what its commits touched on the ``feed.pages``
-fanout exchange (``{"tags": [...]}``, ``{"tags": null}`` for any; the commits of a tenth of a second in one
-message, ``feed.kept.PAGES_GATHER_SECONDS``). Each gateway process keeps,
-for the pages it answered, the answer's tag and those tags; a message drops the pages it names. While a
-page's entry stands, the feed's answer is the same page: a request naming its tag gets ``304`` at once.
+A client that keeps a page (the site, an app) asks again with ``If-None-Match``. Two services answer pages with
+the tags of what each was read from, and tell what their commits touched on a fanout exchange (``{"tags": [...]}``,
+``{"tags": null}`` for any; the commits of a tenth of a second in one message, ``svclib.broadcasts``):
 
-As subwikis' summaries (``gateway.summaries``), nothing is kept while this process does not hear the exchange
-(everything is dropped when its connection comes back), an entry lasts ``FEED_PAGE_TAGS_SECONDS`` at most (the
-feed keeps a page 10 s: the ages in its reasons move on, so a full answer gets a new tag that often), and an
-answer is not kept when a change that touches it was heard while it was asked for, or within ``GRACE_SECONDS``
-before: the feed's processes drop their own kept pages when PostgreSQL tells them of a commit, which may
-reach them a moment after the committing process's message reached the gateway, so an answer asked for
-just after a message may still be the page from before it.
+- the feed, its front page and home pages (``feed.kept``: the front page's window, a subwiki, a person's posts, a
+  reader's own choices), on ``feed.pages``;
+- content, a post with a page of its discussion (``content.kept``: the post, its discussion, its authors' names,
+  the reader's memberships), on ``content.pages``.
+
+Each gateway process keeps, for the pages it answered, what it holds of the answer (its tag) and those tags; a
+message drops the pages it names. While a page's entry stands, the service's answer is the same page: a request
+naming its tag gets ``304`` at once.
+
+As subwikis' summaries (``gateway.summaries``), nothing is kept while this process does not hear the exchanges
+(everything is dropped when its connection comes back), an entry lasts a bound at most (``FEED_PAGE_TAGS_SECONDS``:
+the feed keeps a page 10 s, the ages in its reasons move on, so a full answer gets a new tag that often;
+``POST_PAGE_TAGS_SECONDS``), and an answer is not kept when a change that touches it was heard while it was asked
+for, or within ``GRACE_SECONDS`` before: a service's processes drop their own kept answers when PostgreSQL tells
+them of a commit, which may reach them a moment after the committing process's message reached the gateway, so
+an answer asked for just after a message may still be the page from before it.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Hashable, Iterable
+from typing import Any
 
 from svclib.kept import TagIndex
 
-PAGES_EXCHANGE = ("feed.pages", "fanout")
+FEED_PAGES_EXCHANGE = ("feed.pages", "fanout")
+POST_PAGES_EXCHANGE = ("content.pages", "fanout")
 GRACE_SECONDS = 2.0
 HEARD_SECONDS = 60.0  # changes remembered for answers still being asked for (an RPC's deadline is far shorter)
 # Pages held at most, the least recently answered dropped first: a reader's home page is read from up to 150
@@ -38,23 +45,24 @@ MAX_ENTRIES = 5000
 Tags = frozenset[str] | None  # None: read from everything, touched by any change
 
 
-class FeedPages:
-    """The tag of each page this process answered (by the call's arguments) and what the page was read from."""
+class PageTags:
+    """What this process holds of each page it answered (its tag; by the call's arguments) and what the page was
+    read from."""
 
     def __init__(self, ttl: float, max_entries: int = MAX_ENTRIES, grace: float = GRACE_SECONDS):
         self.ttl = ttl
         self.max_entries = max_entries
         self.grace = grace
         self.listening = False
-        self._entries: OrderedDict[Hashable, tuple[str, Tags, float]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Any, Tags, float]] = OrderedDict()
         self._tags = TagIndex()
         self._heard: deque[tuple[float, Tags]] = deque()  # (when, tags) of the changes heard lately
         self._heard_since = 0.0  # changes before this moment are forgotten: an answer asked before it is not kept
         self._lock = threading.Lock()
 
-    def held(self, key: Hashable) -> str | None:
-        """The tag of the page this process answered for ``key`` when no change touched it since; else None
-        (ask the feed)."""
+    def held(self, key: Hashable) -> Any:
+        """What this process holds of the page it answered for ``key`` (its tag) when no change touched it since;
+        else None (ask the service)."""
         if not self.listening:
             return None
         with self._lock:
@@ -66,8 +74,9 @@ class FeedPages:
                 return None
             return entry[0]
 
-    def keep(self, key: Hashable, etag: str, tags: Iterable[str] | None, asked: float) -> None:
-        """Keep the page answered for ``key`` (its tag ``etag``, read from ``tags``), asked for at ``asked``
+    def keep(self, key: Hashable, etag: Any, tags: Iterable[str] | None, asked: float) -> None:
+        """Keep the page answered for ``key`` (its tag ``etag``, or what the route holds with it; read from
+        ``tags``), asked for at ``asked``
         (``time.monotonic()`` before the call), unless a change that touches it was heard since ``asked`` less
         the grace, or this process was not hearing the exchange meanwhile."""
         if self.ttl <= 0 or not self.listening:
@@ -90,7 +99,7 @@ class FeedPages:
                 self._drop(next(iter(self._entries)))
 
     def forget(self, message: dict) -> None:
-        """The feed's message: drop the pages read from any of its ``tags`` (every page for null)."""
+        """A service's message: drop the pages read from any of its ``tags`` (every page for null)."""
         tags = message.get("tags")
         touched = None if tags is None else frozenset(str(tag) for tag in tags)
         now = time.monotonic()
