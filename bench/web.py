@@ -7,7 +7,10 @@ post with 200 comments, signed in as a demo account:
 1. the front page through the site, beside the call it makes (``GET /api/v1/feed/public``);
 2. the post page through the site, beside the call it makes (the post with a page of its comments,
    ``GET /api/v1/posts/{id}?comments=quality``; its held edits only when the post says some are held,
-   and here none are).
+   and here none are);
+3. with wrk, each of those calls revalidated as the site makes it (``If-None-Match`` with the answer's tag as
+   it stands before each round: 304s), so the site's page is also compared with the call it actually makes
+   (``overhead_p50_beside_revalidated``), what the site adds to a client app that keeps answers itself.
 
 The header's unread count is asked at most once every ``WEB_UNREAD_SECONDS`` (15) by a member's
 session (``web.views.notifications``), so in a run each page makes one call; the direct rows make
@@ -24,12 +27,12 @@ on its GIL, both counted in its latencies. Beside each, the CPU time per page of
 processes and of the rest of the stack (gateway and services; RabbitMQ and PostgreSQL are not counted):
 on a machine shared with other work, latencies move with the load but the CPU a page costs much less.
 Every page asks the API afresh, with the tag of the answer the site last wrote that page from
-(``If-None-Match``): the API works its answer out as always and, as nothing changes here, answers 304 without
-a body; the site then gives the page it wrote from that answer for the same reader, language, address and
-ages in words (``web.views.answer_page``). So the site's rows measure its kept pages revalidated against the
-API (a reader reading a page again between changes), and the direct rows the API's full answer, body
-included. A changed answer is a page written anew (its feed cards kept by what each was written from:
-``web.fragments``). Behind the
+(``If-None-Match``): as nothing changes here, the API answers 304 without a body (for these two calls without
+asking the feed or content again, ``gateway.pagetags``); the site then gives the page it wrote from that
+answer for the same reader, language, address and ages in words (``web.views.answer_page``). So the site's rows
+measure its kept pages revalidated against the API (a reader reading a page again between changes), the direct
+rows the API's full answer, body included, and the revalidated rows the call the site makes. A changed answer
+is a page written anew (its feed cards kept by what each was written from: ``web.fragments``). Behind the
 API some answers are kept (``KEPT`` below, written into the result): the load here only reads, so once read
 they are answered kept throughout, as they would be between changes under real traffic (each is dropped the
 moment a change touching it commits). Then the front page's weight: its HTML, CSS and JavaScript uncompressed
@@ -162,16 +165,20 @@ def load(
     return {"latencies": values, "elapsed": elapsed, "errors": sum(errors), "cpu_used": cpu_used}
 
 
-def wrk_load(url: str, seconds: float, processes: dict[str, list[int]], cookie: str = "", token: str = "") -> dict:
+def wrk_load(
+    url: str, seconds: float, processes: dict[str, list[int]], cookie: str = "", token: str = "", etag: str = ""
+) -> dict:
     """``url`` asked by wrk at CONCURRENCY connections for ``seconds`` (after a warm-up of 2), as a browser
     signed in with the session ``cookie`` (``bench/session.lua``: the cookie the site last set, per thread) or an
-    app with the bearer ``token``: wrk's p50/p95/p99 and rate, and the CPU seconds of each group of
+    app with the bearer ``token`` (revalidating the answer tagged ``etag``, when given): wrk's p50/p95/p99 and
+    rate, and the CPU seconds of each group of
     ``processes`` (name: a root pid) meanwhile. wrk is written in C and spends a few percent of what the stack
     spends a request, where a Python client's threads took as much CPU as the site and queued on their GIL."""
     scripts = ROOT / "bench"
     env = {**os.environ, "WRK_PERCENTILES": str(scripts / "percentiles.lua"), "WRK_COOKIE": cookie}
     script = scripts / ("session.lua" if cookie else "percentiles.lua")
     headers = ["-H", f"Authorization: Bearer {token}"] if token else []
+    headers += ["-H", f"If-None-Match: {etag}"] if etag else []
     base = [ensure_wrk(), "-t2", f"-c{CONCURRENCY}", "-s", str(script), *headers, url]
     subprocess.run([base[0], "-d2s", *base[1:]], capture_output=True, check=True, env=env)
     groups = {name: [p for root in roots for p in process_tree(root)] for name, roots in processes.items()}
@@ -375,10 +382,16 @@ def main() -> int:
             "post with 200 comments, site": (f"{web}/posts/{post_id}", site_page, "site"),
             "post with 200 comments, API (1 call)": (post_api, rest, "api"),
         }
+        if args.client == "wrk":  # the same calls revalidated, as the site makes them: 304s, most without a call
+            plan["front page, API revalidated"] = (front_api, rest, "revalidating")
+            plan["post with 200 comments, API revalidated"] = (post_api, rest, "revalidating")
 
         def measure(url: str, processes: dict, who: str, seconds: float) -> dict:
             if args.client == "wrk":
-                return wrk_load(url, seconds, processes, **({"cookie": cookie} if who == "site" else {"token": token}))
+                asking = {"cookie": cookie} if who == "site" else {"token": token}
+                if who == "revalidating":  # the answer's tag as it is now (a feed page's changes as its ages move)
+                    asking["etag"] = api_session().get(url, timeout=30).headers["ETag"]
+                return wrk_load(url, seconds, processes, **asking)
             sessions = site_session if who == "site" else api_session
             return load(lambda s: check(s.get(url, timeout=30)), seconds, sessions, processes)
 
@@ -409,6 +422,13 @@ def main() -> int:
         "front page": ("front page, site", "front page, API (1 call)"),
         "post page": ("post with 200 comments, site", "post with 200 comments, API (1 call)"),
     }
+    # The site's page beside the call it makes as it makes it (revalidated, a 304): what the site adds to a client
+    # that keeps answers itself.
+    beside_revalidated = {
+        page: (site, f"{site.split(', ')[0]}, API revalidated")
+        for page, (site, _) in pages.items()
+        if f"{site.split(', ')[0]}, API revalidated" in results
+    }
 
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -424,11 +444,13 @@ def main() -> int:
         "overhead_p50_by_round": {
             page: [round_ratio(*rows, index) for index in range(args.rounds)] for page, rows in pages.items()
         },
+        "overhead_p50_beside_revalidated": {page: ratio(*rows) for page, rows in beside_revalidated.items()},
         "front_page_weight": weight,
     }
     out = write_report("web", report)
-    print_rows(results, 40)
+    print_rows(results, 44)
     print(f"\nsite overhead (p50 ratio): {report['overhead_p50']}, by round: {report['overhead_p50_by_round']}")
+    print(f"beside the API call revalidated (p50 ratio): {report['overhead_p50_beside_revalidated']}")
     total = weight["total_bytes"] / 1024
     print(f"front page weight: {total:.1f} KiB (HTML {weight['html_bytes'] / 1024:.1f} KiB; target at most 80 KiB)")
     print(f"load average (1, 5, 15 min) at the end: {report['load_average']}")
