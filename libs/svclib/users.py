@@ -10,8 +10,10 @@ person) once each (``Database.apply_once``); this module knows no service.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from sqlalchemy import Column, MetaData, String, Table, Text, cast, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from svclib.db import Transaction, UTCDateTime, isoformat, utcnow
 from svclib.events import NotYet
@@ -38,6 +40,43 @@ def record(tx: Transaction, table: Table, user_id: str, username: str) -> None:
     """Remember an account (once: a second registration of the same id changes nothing)."""
     if tx.session.execute(select(table.c.id).where(table.c.id == user_id)).first() is None:
         tx.session.execute(table.insert().values(id=user_id, username=username, registered_at=utcnow()))
+
+
+def unknown(error: Exception, user_id: str) -> Exception:
+    """``error`` (a 404) marked as raised for a person this service does not know (``as_known`` may learn of them)."""
+    error.unknown_person = user_id
+    return error
+
+
+def as_known(act: Callable[[], Any], user_id: str, database, table: Table, people: Callable[[list[str]], dict]) -> Any:
+    """``act()`` (its own transaction); if it raised an error marked ``unknown`` for ``user_id`` though identity
+    has the account (``people``: identity's ``get_people``), the account is recorded (``record_learned``) and
+    ``act`` tried once more. A person's first request to a service the moment they signed up can come before
+    their registration's event: identity is asked only then. Identity not answering, or not having the account
+    (erased), leaves the error as it was."""
+    try:
+        return act()
+    except Exception as exc:
+        if getattr(exc, "unknown_person", None) != user_id:
+            raise
+        try:
+            person = people([user_id]).get(user_id)
+        except Exception:  # noqa: BLE001 - identity away: the person is as unknown as before
+            raise exc from None
+        if not person or not person.get("username"):
+            raise
+    with database.transaction() as tx:
+        record_learned(tx, table, user_id, person["username"])
+    return act()
+
+
+def record_learned(tx: Transaction, table: Table, user_id: str, username: str) -> None:
+    """Remember an account learned from identity before its registration's event arrived (a person's first
+    request to this service, made the moment they signed up): the event, applied later, finds it there and
+    changes nothing; a registration applied meanwhile leaves this insert nothing to do."""
+    insert_into = postgresql.insert if tx.connection.dialect.name == "postgresql" else sqlite.insert
+    statement = insert_into(table).values(id=user_id, username=username, registered_at=utcnow())
+    tx.session.execute(statement.on_conflict_do_nothing(index_elements=[table.c.id]))
 
 
 def known_or_awaited(tx: Transaction, table: Table, user_id: str, exists: Callable[[str], bool] | None = None) -> bool:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from nameko.rpc import RpcProxy
 
 from communities import handlers
 from communities.exceptions import CommunitiesError
@@ -36,6 +40,7 @@ class CommunitiesService:
     # Each commit that changed summaries, told to the gateway's processes, which keep summaries too.
     summaries = CommitBroadcast("db", SUMMARIES_EXCHANGE, summaries_changed)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
+    identity = RpcProxy("identity")  # asked only about a person whose registration has not arrived yet
 
     # Who exists: identity's accounts, kept in known_users (svclib.users).
 
@@ -47,6 +52,11 @@ class CommunitiesService:
     @event_handler("identity", "user_erased")
     def handle_user_erased(self, payload: dict) -> None:
         self.db.apply_once(payload, "handle_user_erased", handlers.erase_person, payload["user"]["id"])
+
+    def _as_known(self, user_id: str, act: Callable[[], Any]) -> Any:
+        """``act()``, asking identity about ``user_id`` only if communities does not know them yet
+        (``svclib.users.as_known``)."""
+        return users.as_known(act, user_id, self.db, KNOWN_USERS, self.identity.get_people)
 
     @rpc
     def health(self) -> dict:
@@ -62,8 +72,11 @@ class CommunitiesService:
         description: str = "",
         idempotency_key: str | None = None,
     ) -> dict:
-        with self.db.transaction() as tx:
-            return handlers.create_subwiki(tx, user_id, slug, name, summary, description, idempotency_key)
+        def create() -> dict:
+            with self.db.transaction() as tx:
+                return handlers.create_subwiki(tx, user_id, slug, name, summary, description, idempotency_key)
+
+        return self._as_known(user_id, create)
 
     @rpc(expected_exceptions=DECLARED)
     def get_subwiki(self, slug: str, viewer_id: str | None = None) -> dict:
@@ -131,8 +144,11 @@ class CommunitiesService:
 
     @rpc(expected_exceptions=DECLARED)
     def join_subwiki(self, user_id: str, slug: str) -> None:
-        with self.db.transaction() as tx:
-            handlers.join_subwiki(tx, user_id, slug)
+        def join() -> None:
+            with self.db.transaction() as tx:
+                handlers.join_subwiki(tx, user_id, slug)
+
+        self._as_known(user_id, join)
 
     @rpc(expected_exceptions=DECLARED)
     def leave_subwiki(self, user_id: str, slug: str) -> None:
@@ -141,8 +157,11 @@ class CommunitiesService:
 
     @rpc(expected_exceptions=DECLARED)
     def add_moderator(self, actor_id: str, slug: str, user_id: str) -> None:
-        with self.db.transaction() as tx:
-            handlers.add_moderator(tx, actor_id, slug, user_id)
+        def appoint() -> None:
+            with self.db.transaction() as tx:
+                handlers.add_moderator(tx, actor_id, slug, user_id)
+
+        self._as_known(user_id, appoint)
 
     @rpc(expected_exceptions=DECLARED)
     def remove_moderator(self, actor_id: str, slug: str, user_id: str) -> None:

@@ -425,8 +425,13 @@ class ContentService:
     def vote(self, user_id: str, target_type: str, target_id: str, value: int | None) -> dict:
         if target_type not in ("post", "comment"):
             raise Invalid("Votes go to posts and comments.")
-        with self.db.transaction() as tx:
-            return votes.vote(tx, user_id, target_type, target_id, value)
+
+        def cast() -> dict:
+            with self.db.transaction() as tx:
+                return votes.vote(tx, user_id, target_type, target_id, value)
+
+        # A voter content does not know yet (signed up a moment ago) is asked of identity (svclib.users.as_known).
+        return users.as_known(cast, user_id, self.db, KNOWN_USERS, self.identity.get_people)
 
     # -- reports and uploads ----------------------------------------------------
 

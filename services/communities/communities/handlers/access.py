@@ -7,7 +7,7 @@ from sqlalchemy import select
 from communities.exceptions import Conflict, Forbidden, Invalid, NotFound
 from communities.models import KNOWN_USERS, Membership, Subwiki, SubwikiRevision
 from communities.schemas import RevisionSchema, SubwikiSchema
-from svclib import wiki
+from svclib import users, wiki
 from svclib.db import Transaction
 
 LIMITS = {"name": 100, "summary": 500, "description": 20000, "edit_summary": 300}
@@ -25,8 +25,12 @@ def check_lengths(**values: str | None) -> None:
 
 
 def known_user(tx: Transaction, user_id: str) -> None:
+    """A 404 for a person this service does not know, marked so (``svclib.users.unknown``) when it has no row of
+    them: the service may learn of them from identity (their registration's event still on its way) and try again."""
     row = tx.session.execute(select(KNOWN_USERS.c.erased_at).where(KNOWN_USERS.c.id == user_id)).first()
-    if row is None or row.erased_at is not None:
+    if row is None:
+        raise users.unknown(NotFound("No such user."), user_id)
+    if row.erased_at is not None:
         raise NotFound("No such user.")
 
 

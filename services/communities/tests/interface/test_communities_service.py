@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from nameko.rpc import rpc
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_waiter
 
@@ -21,6 +22,17 @@ class Listener:
     @ReliableEventHandler.decorator("communities", "member_joined")
     def handle_member_joined(self, payload):
         Listener.joined.append(payload["membership"])
+
+
+class Identity:
+    """A stand-in identity on the same broker: the people it has, as ``get_people`` answers."""
+
+    name = "identity"
+    people: dict = {}
+
+    @rpc
+    def get_people(self, ids, seen_by=None):
+        return {i: Identity.people[i] for i in ids if i in Identity.people}
 
 
 @pytest.fixture
@@ -93,3 +105,24 @@ def test_content_events_count_posts(communities):
     with entrypoint_waiter(communities, "handle_post_removed", timeout=10):
         dispatch("content", "post_removed", {"event_id": uuid.uuid4().hex, "post": post})
     assert call(communities, "get_subwiki", "lakes")["post_count"] == 0
+
+
+def test_a_person_whose_registration_has_not_arrived_is_asked_of_identity(runner_factory, config):
+    """A member's first request the moment they signed up, before identity's ``user_registered`` reached
+    communities: communities asks identity, records the account (on PostgreSQL, beside a registration that
+    may be applied meanwhile) and goes on; the event, applied later, changes nothing."""
+    dan, ghost = uuid.uuid4().hex, uuid.uuid4().hex
+    Identity.people = {dan: {"id": dan, "username": "dan", "display_name": "Dan"}}
+    runner = runner_factory(config, CommunitiesService, Identity)
+    runner.start()
+    container = next(c for c in runner.containers if c.service_name == "communities")
+    created = call(container, "create_subwiki", dan, "ponds", "Ponds")
+    assert created["member_count"] == 1 and call(container, "get_membership", dan, slug="ponds")["is_moderator"]
+    with pytest.raises(NotFound):
+        call(container, "create_subwiki", ghost, "ghosts", "Ghosts")  # identity has no such account
+    with entrypoint_waiter(container, "handle_user_registered", timeout=10):
+        event_dispatcher(container.config)(
+            "identity", "user_registered", {"event_id": uuid.uuid4().hex, "user": {"id": dan, "username": "dan"}}
+        )
+    call(container, "leave_subwiki", register(container, "eve"), "ponds")
+    assert call(container, "get_membership", dan, slug="ponds")["is_moderator"] is True

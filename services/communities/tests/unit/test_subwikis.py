@@ -70,6 +70,38 @@ def test_an_erased_creator_s_keys_go_with_them(service, db):
 def test_unknown_creator_is_refused(service):
     with pytest.raises(NotFound):
         service.create_subwiki("ghost", "ghosts", "Ghosts")
+    service.identity.get_people.assert_called_once_with(["ghost"])  # identity has no such account either
+
+
+def test_a_person_signed_up_a_moment_ago_joins_and_creates_before_their_registration_arrives(service):
+    """Identity's ``user_registered`` may reach communities after the new member's first request: communities
+    asks identity about a person it does not know, records the account and goes on; the event, applied later,
+    changes nothing."""
+    service.create_subwiki("ann", "rivers", "Rivers")
+    service.identity.get_people.side_effect = lambda ids: {i: {"id": i, "username": f"{i}_name"} for i in ids}
+    service.join_subwiki("dan", "rivers")
+    assert service.get_subwiki("rivers", "dan")["is_member"] is True
+    made = service.create_subwiki("eve", "lakes", "Lakes")
+    assert made["slug"] == "lakes"
+    service.add_moderator("ann", "rivers", "fay")
+    assert service.get_subwiki("rivers")["member_count"] == 3
+    asked = [call.args[0] for call in service.identity.get_people.call_args_list]
+    assert asked == [["dan"], ["eve"], ["fay"]]
+    service.handle_user_registered({"event_id": "reg-dan", "user": {"id": "dan", "username": "dan_name"}})
+    service.leave_subwiki("dan", "rivers")
+    service.join_subwiki("dan", "rivers")  # known now: identity not asked again
+    assert len(service.identity.get_people.call_args_list) == 3
+
+
+def test_a_person_identity_does_not_answer_for_stays_unknown(service):
+    service.create_subwiki("ann", "rivers", "Rivers")
+    service.identity.get_people.side_effect = RuntimeError("identity away")
+    with pytest.raises(NotFound):
+        service.join_subwiki("dan", "rivers")
+    service.identity.get_people.side_effect = None
+    service.identity.get_people.return_value = {"dan": None}  # erased since
+    with pytest.raises(NotFound):
+        service.join_subwiki("dan", "rivers")
 
 
 def test_membership_is_idempotent_and_counted(service, db):

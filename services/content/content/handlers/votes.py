@@ -17,6 +17,7 @@ from content import events
 from content.exceptions import Invalid, NotFound
 from content.kept import discussion_tag, post_tag
 from content.models import KNOWN_USERS, Comment, Post, Vote, VoteVersion
+from svclib import users
 from svclib.db import Transaction
 
 
@@ -45,8 +46,8 @@ def vote(tx: Transaction, user_id: str, target_type: str, target_id: str, value:
     target = connection.execute(statements[f"lock_{kind}"], {"target_id": target_id, "voter_id": user_id}).first()
     if target is None or target.gone:
         raise NotFound(f"No such {kind}.")
-    if not target.known:
-        raise NotFound("No such user.")
+    if not target.known:  # the voter's registration may not have arrived yet: ContentService.vote asks identity
+        raise users.unknown(NotFound("No such user."), user_id)
     previous = connection.execute(statements["read_vote"], key).scalar()
     if previous == value:
         return {"up": target.up_count, "down": target.down_count, "my_vote": value or 0}

@@ -248,6 +248,24 @@ def test_votes_count_once_and_can_change_or_go(service, db):
         service.vote("cat", "post", post["id"], 5)
 
 
+def test_a_voter_signed_up_a_moment_ago_is_asked_of_identity(service):
+    """A vote before the voter's registration reached content: identity is asked, the account recorded and the
+    vote counted; a person identity does not have (or cannot say) is a 404 as before."""
+    post = article(service)
+    service.identity.get_people.side_effect = lambda ids: {i: {"id": i, "username": f"{i}_name"} for i in ids}
+    assert service.vote("new", "post", post["id"], 1) == {"up": 1, "down": 0, "my_vote": 1}
+    assert service.vote("new", "post", post["id"], -1)["down"] == 1  # known now
+    assert [call.args[0] for call in service.identity.get_people.call_args_list] == [["new"]]
+    service.handle_user_registered({"event_id": "r-new", "user": {"id": "new", "username": "new_name"}})
+    assert service.get_post(post["id"], "new")["my_vote"] == -1
+    service.identity.get_people.side_effect = lambda ids: {}
+    with pytest.raises(NotFound):
+        service.vote("ghost", "post", post["id"], 1)
+    service.identity.get_people.side_effect = RuntimeError("identity away")
+    with pytest.raises(NotFound):
+        service.vote("ghost", "post", post["id"], 1)
+
+
 def test_reports_go_to_moderators_and_uphold_removes(service):
     post = article(service)
     report = service.file_report("dan", "post", post["id"], "Off topic")
