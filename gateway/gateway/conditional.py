@@ -50,8 +50,12 @@ def revalidated(request: Request, response: Response) -> Response:
 
 
 def sent_tag(tag: str | None) -> bool:
-    """Whether the request's ``If-None-Match`` names ``tag`` (an answer's tag, unquoted)."""
+    """Whether the request's ``If-None-Match`` names ``tag`` (an answer's tag, unquoted, held by this process) and
+    lets a held tag stand: a request with ``Cache-Control: no-cache`` (a client that just wrote) has its answer
+    worked out, and still gets a 304 if it is the same."""
     if tag is None or not request.environ.get("HTTP_IF_NONE_MATCH"):
+        return False
+    if request.environ.get("HTTP_CACHE_CONTROL") and request.cache_control.no_cache:
         return False
     return request.if_none_match.contains_weak(tag)
 

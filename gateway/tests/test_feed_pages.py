@@ -61,6 +61,14 @@ def test_a_change_the_feed_tells_drops_the_pages_read_from_it_and_no_other(clien
     assert asked(services) == 4
 
 
+def test_a_client_that_just_wrote_has_the_page_worked_out(client, services, auth):
+    kept_pages(services, ["front:week"])
+    public_feed(services, FEED_PAGE)
+    tag = client.get(FRONT, headers=auth).headers["ETag"]
+    fresh = {**auth, "If-None-Match": tag, "Cache-Control": "no-cache"}
+    assert client.get(FRONT, headers=fresh).status_code == 304 and asked(services) == 2
+
+
 def test_a_page_read_from_everything_is_dropped_by_any_change(client, services, auth):
     kept = kept_pages(services, None)
     public_feed(services, FEED_PAGE)

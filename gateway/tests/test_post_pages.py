@@ -108,3 +108,13 @@ def test_nothing_is_held_while_content_s_changes_are_not_heard(client, services,
     kept.hearing(False)
     assert client.get(PAGE, headers={**auth, "If-None-Match": tag}).status_code == 304
     assert asked(services) == 2 and len(kept) == 0
+
+
+def test_a_client_that_just_wrote_has_the_page_worked_out(client, services, auth):
+    """``Cache-Control: no-cache`` (the site sends it just after its reader's own write, which content tells the
+    gateway of a moment later): the held tag does not answer, the page is worked out, a 304 if it is the same."""
+    held_pages(services)
+    tag = client.get(PAGE, headers=auth).headers["ETag"]
+    fresh = {**auth, "If-None-Match": tag, "Cache-Control": "no-cache"}
+    assert client.get(PAGE, headers=fresh).status_code == 304 and asked(services) == 2
+    assert client.get(PAGE, headers={**auth, "If-None-Match": tag}).status_code == 304 and asked(services) == 2

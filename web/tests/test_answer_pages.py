@@ -158,3 +158,34 @@ def test_a_post_s_page_is_written_again_when_a_comment_s_age_moves_on_or_when_ed
     client.get("/posts/p1")
     client.get("/posts/p1")
     assert written.count("posts/show.html") == 4
+
+
+def test_just_after_the_reader_s_own_write_the_api_works_each_page_out(client, gateway, clock, monkeypatch):
+    """A write (here a vote) that succeeded makes the pages read in the next ``FRESH_AFTER_WRITE_SECONDS`` ask with
+    ``fresh`` (``Cache-Control: no-cache``): the gateway tells a 304 only from the answer worked out, never from a tag
+    it holds but has not yet heard the write drop, so the page the vote redirects to shows it."""
+    now = [1_000_000.0]
+    monkeypatch.setattr(views.time, "time", lambda: now[0])
+    post = dict(feed()["items"][0]["post"], body_html="<p>Hi</p>", revision=1, body="Hi", my_vote=0)
+    gateway.answers[("GET", "/posts/p1")] = post
+    gateway.answers[("GET", "/posts/p1/comments")] = {"items": [], "next_cursor": None}
+    gateway.answers[("POST", "/auth/login")] = {"token": "t1", "user": {"username": "ada"}}
+    gateway.answers[("GET", "/notifications/unread")] = {"unread": 0}
+    gateway.answers[("PUT", "/posts/p1/vote")] = {"up": 1, "down": 0, "my_vote": 1}
+    token = csrf_of(client.get("/signin").get_data(as_text=True))
+    client.post("/signin", data={"login": "ada", "password": "pw", "csrf_token": token})
+
+    def fresh_reads() -> list[bool]:
+        return [kwargs.get("fresh") for _, path, _, kwargs in gateway.calls if path == "/posts/p1" and "etag" in kwargs]
+
+    now[0] += 5
+    token = csrf_of(client.get("/posts/p1").get_data(as_text=True))
+    client.get("/posts/p1")
+    assert fresh_reads() == [False, False]
+    voted = client.post("/posts/p1/vote", data={"value": "1", "csrf_token": token})
+    assert voted.status_code == 302
+    now[0] += 0.5
+    client.get("/posts/p1")
+    now[0] += 2
+    client.get("/posts/p1")
+    assert fresh_reads() == [False, False, True, False]

@@ -36,6 +36,7 @@ class Handler(BaseHTTPRequestHandler):
             "path": self.path,
             "authorization": self.headers.get("Authorization"),
             "request_id": self.headers.get("X-Request-Id"),
+            "cache_control": self.headers.get("Cache-Control"),
             "body": self.rfile.read(length).decode() if length else None,
         }
         body = json.dumps(sent).encode()
@@ -109,6 +110,12 @@ def test_a_read_with_the_tag_of_an_unchanged_answer_is_not_modified(server):
         gateway.read("/invalid", etag='"t1"')
 
 
+def test_a_fresh_read_asks_the_gateway_to_work_its_answer_out(server):
+    gateway = Gateway(server)
+    assert gateway.read("/echo", fresh=True)[0]["cache_control"] == "no-cache"
+    assert gateway.read("/echo", etag='"t1"')[0]["cache_control"] is None
+
+
 def test_validation_error_keeps_fields(server):
     with pytest.raises(ApiError) as caught:
         Gateway(server).get("/invalid")
@@ -160,6 +167,7 @@ def test_token_request_id_query_and_body_are_sent(server):
         "path": "/api/v1/echo?sort=new&n=2",
         "authorization": "Bearer tok",
         "request_id": "rid",
+        "cache_control": None,
         "body": None,
     }
     sent = gateway.post("/echo", "tok", json={"title": "é"})

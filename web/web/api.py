@@ -185,13 +185,18 @@ class Gateway:
         *,
         etag: str | None = None,
         params: dict | None = None,
+        fresh: bool = False,
         request_id: str | None = None,
         traceparent: str | None = None,
     ) -> tuple[Any, str | None]:
         """A GET's answer and its tag (the gateway's ``ETag``): ``(NOT_MODIFIED, etag)`` while the answer is
-        still the one tagged ``etag`` (the caller holds it), else ``(answer, its tag or None)``. Raises
-        ApiError as ``request`` does."""
-        sent = self._sent({"If-None-Match": etag} if etag else None, token, request_id, traceparent)
+        still the one tagged ``etag`` (the caller holds it), else ``(answer, its tag or None)``. With ``fresh``,
+        the gateway is asked to work the answer out rather than answer from a tag it holds (``Cache-Control:
+        no-cache``). Raises ApiError as ``request`` does."""
+        asked = {"If-None-Match": etag} if etag else {}
+        if fresh:
+            asked["Cache-Control"] = "no-cache"
+        sent = self._sent(asked, token, request_id, traceparent)
         path = api_path(path)
         answer = self._curl("GET", path, sent, None, params, self.timeout)
         if answer.status_code == 304 and etag:

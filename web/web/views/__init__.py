@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -21,11 +22,26 @@ def gateway() -> Gateway:
     return current_app.extensions["gateway"]
 
 
+# After a person's own write, the pages they read for this long ask the API with ``Cache-Control: no-cache``: the
+# gateway works each answer out instead of answering 304 from a tag it holds (gateway.pagetags), which the
+# service tells it to drop a moment after the write commits. So the page a comment or a vote redirects to shows it.
+FRESH_AFTER_WRITE_SECONDS = 2.0
+
+
 def call(method: str, path: str, **kwargs) -> Any:
-    """The API's answer for the signed-in person (or anonymously)."""
-    return gateway().request(
+    """The API's answer for the signed-in person (or anonymously); a write that succeeded is remembered in the
+    session for ``FRESH_AFTER_WRITE_SECONDS``."""
+    answer = gateway().request(
         method, path, g.get("token"), request_id=g.get("request_id"), traceparent=g.get("traceparent"), **kwargs
     )
+    if method != "GET":
+        session["wrote_at"] = time.time()
+    return answer
+
+
+def just_wrote() -> bool:
+    """Whether this person's last write through the site succeeded less than ``FRESH_AFTER_WRITE_SECONDS`` ago."""
+    return time.time() < session.get("wrote_at", 0) + FRESH_AFTER_WRITE_SECONDS
 
 
 def api_get(path: str, **kwargs) -> Any:
@@ -64,7 +80,8 @@ def answer_page(
     """The page ``write`` makes of the API's answer at ``path``, written again only when what it shows changed.
 
     The API is asked every time, with the tag of the answer this page was last written from
-    (``If-None-Match``, ``gateway.conditional``): while the answer is the same (a 304) and so is everything
+    (``If-None-Match``, ``gateway.conditional``; with ``Cache-Control: no-cache`` just after the reader's own write,
+    ``just_wrote``): while the answer is the same (a 304) and so is everything
     else the page shows, the page written then is the page now. What else it shows is its key: ``shows``
     (the view's own choices: its template, order, window), the reader (their token, names and unread count,
     the token of their forms), the language, the page's address (where its links and forms bring the reader
@@ -82,7 +99,8 @@ def answer_page(
     key = (path, tuple(sorted((params or {}).items())), g.get("token"), page, shows)
     held = PAGES.get(key)
     ids = {"request_id": g.get("request_id"), "traceparent": g.get("traceparent")}
-    answer, tag = gateway().read(path, g.get("token"), etag=held[0] if held else None, params=params, **ids)
+    etag = held[0] if held else None
+    answer, tag = gateway().read(path, g.get("token"), etag=etag, params=params, fresh=just_wrote(), **ids)
     if answer is NOT_MODIFIED:
         if datetime.now(UTC) < held[1]:
             return held[2]
