@@ -63,7 +63,7 @@ class ContentService:
 
     db = Database(Base.metadata, MIGRATIONS, changes_channel=CHANNEL, touches=touches)
     kept = kept_answers()  # a post's comment pages, until a change to its discussion (content.kept)
-    # What each commit touched, told to the gateways that keep post pages' tags (content.kept, gateway.postpages).
+    # What each commit touched, told to the gateways that keep post pages' tags (content.kept, gateway.pagetags).
     changes = CommitBroadcast("db", PAGES_EXCHANGE, pages_changed, gather=PAGES_GATHER_SECONDS)
     faults = FaultLog()  # a worker's unexpected error logged with the caller's request id
     config = Config()
