@@ -27,7 +27,7 @@ Changes to any other table show on no comment page and touch nothing. A page is 
 ``CONTENT_KEPT_ANSWERS_SECONDS``.
 
 A post as its page shows it beside its discussion (``get_post``, read afresh every time) is not kept here,
-but the gateway keeps the tag of the whole page it answered (``gateway.postpages``), so its commits name it
+but the gateway keeps the tag of the whole page it answered (``gateway.pagetags``), so its commits name it
 too: ``p:<post id>``, touched by a change to the post's row (its text, counts, quality, protection, removal:
 through the session, or by the statements of a vote on it and of the feed's quality), to its revisions and to
 its held edits; and ``m:<person id>``, touched by a change to that person's memberships (content's copy: whether
