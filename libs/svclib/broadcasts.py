@@ -27,6 +27,16 @@ log = logging.getLogger(__name__)
 Message = Callable[[frozenset[str] | None], dict | None]
 
 
+def tags_message(touched: frozenset[str] | None, left_out: str | None = None) -> dict | None:
+    """The message telling what a commit touched: ``{"tags": [...]}`` (sorted; those starting with ``left_out``,
+    which no listener keeps anything by, left out), ``{"tags": None}`` when it may have touched anything; None
+    when it touched nothing a listener keeps."""
+    if touched is None:
+        return {"tags": None}
+    tags = sorted(tag for tag in touched if left_out is None or not tag.startswith(left_out))
+    return {"tags": tags} if tags else None
+
+
 class CommitBroadcast(DependencyProvider):
     """After each announced commit of the ``database`` dependency (its attribute name) in this process,
     ``message(touched)`` (``touched``: the tags, or None for everything) published on the fanout

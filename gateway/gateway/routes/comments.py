@@ -105,13 +105,19 @@ class Blocks:
 UNLISTED = {"ids": [], "complete": False}
 
 
-def _with_blocks(page_call, reader: dict | None, comments_of=lambda page: page):
-    """Content's page (``page_call``, started) and whom a signed-in ``reader`` (the caller) blocked, from what
-    identity answered with the caller: None for a visitor, or where the page holds nobody's comments."""
+def _blocks_of(reader: dict | None) -> Blocks | None:
+    """Whom a signed-in ``reader`` (the caller) blocked, from what identity answered with the caller; None for a
+    visitor."""
+    return Blocks(reader.get("blocks") or UNLISTED) if reader else None
+
+
+def _with_blocks(page_call, blocked: Blocks | None, comments_of=lambda page: page):
+    """Content's page (``page_call``, started) and whom the reader blocked (``_blocks_of``): None for a visitor,
+    or where the page holds nobody's comments."""
     page = services().gather(page_call)[0]
-    if reader is None or not comments_of(page).authors:
+    if blocked is None or not comments_of(page).authors:
         return page, None
-    return page, Blocks(reader.get("blocks") or UNLISTED)
+    return page, blocked
 
 
 def _identity_asked(comments: Answer, reader: dict | None, blocks: Blocks | None) -> tuple[list[str], dict]:
@@ -177,7 +183,7 @@ def _discussion_body(rpc, page_call) -> Response:
     blocked (``_with_blocks``); its authors named by content's page, and through identity where
     ``_identity_asked`` says (nobody, once content holds everyone's names)."""
     reader = current_caller(required=False)
-    comments, blocks = _with_blocks(page_call, reader)
+    comments, blocks = _with_blocks(page_call, _blocks_of(reader))
     wanted, seen_by = _identity_asked(comments, reader, blocks)
     people = rpc.call("identity", "get_people", wanted, _present=Answer, **seen_by) if wanted else None
     return Response(_comments_json(comments, people, blocks), mimetype="application/json")
@@ -203,7 +209,7 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
     rpc = services()
     reader = current_caller(required=False)
     held_pages = rpc.post_pages
-    blocked = Blocks(reader.get("blocks") or UNLISTED) if reader else None
+    blocked = _blocks_of(reader)
     key = ("post_page", post_id, sort, cursor, reader and reader["id"], blocked)
     held = held_pages.held(key) if held_pages is not None else None
     if held is not None:
@@ -214,7 +220,7 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
     asked = (post_id, reader and reader["id"], sort, FIRST_PAGE, cursor)
     tagged = {"tags": True} if held_pages is not None else {}
     page_call = rpc.start("content", "post_page", *asked, _present=discussion, _part="comments", **tagged)
-    page, blocks = _with_blocks(page_call, reader, lambda page: page["comments"])
+    page, blocks = _with_blocks(page_call, blocked, lambda page: page["comments"])
     found, comments = page["post"], page["comments"]
     author, held_names = found["author_id"], found.get("author_names")
     commenters, seen_by = _identity_asked(comments, reader, blocks)

@@ -41,6 +41,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from content.models import Comment, Member, PendingChange, PersonName, Post, PostRevision, Vote
+from svclib.broadcasts import tags_message
 from svclib.db.transaction import EVERYTHING, touch
 from svclib.kept import KeptAnswers
 
@@ -76,9 +77,7 @@ def member_tag(person_id: str) -> str:
 def pages_changed(touched: frozenset[str] | None) -> dict | None:
     """What a commit tells the gateway: ``{"tags": [...]}``, every tag it touched, or ``{"tags": None}`` when it may
     have touched anything; None when it touched nothing."""
-    if touched is None:
-        return {"tags": None}
-    return {"tags": sorted(touched)} if touched else None
+    return tags_message(touched)
 
 
 def touches(sessions: sessionmaker) -> None:

@@ -49,6 +49,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from feed.models import FeedFollow, FeedMembership, FeedMute, FeedPost, FeedSubwiki
 from feed.notifications.models import Inbox, Notification
+from svclib.broadcasts import tags_message
 from svclib.db.transaction import EVERYTHING, touch
 from svclib.kept import KeptAnswers
 
@@ -132,10 +133,7 @@ def pages_changed(touched: frozenset[str] | None) -> dict | None:
     """What a commit tells the gateway: ``{"tags": [...]}``, the tags of the pages it touched, or ``{"tags": None}``
     when it may have touched any (``touched`` None); None when it touched only unread counts (``n:`` tags: no
     page is read from them) or nothing."""
-    if touched is None:
-        return {"tags": None}
-    tags = sorted(tag for tag in touched if not tag.startswith(NOTES_PREFIX))
-    return {"tags": tags} if tags else None
+    return tags_message(touched, left_out=NOTES_PREFIX)
 
 
 def touches(sessions: sessionmaker) -> None:
