@@ -115,6 +115,10 @@ bench-feed-storage: install servers
 load: install servers
 	$(PY) -m bench.load --scale $(or $(SCALE),0.01) --seconds $(or $(LOAD_SECONDS),60) --concurrency $(or $(LOAD_USERS),16)
 
+# What each request type of the visits costs the stack in CPU, each asked alone (bench/load.py --costs).
+load-costs: install servers
+	$(PY) -m bench.load --costs --scale $(or $(SCALE),0.01) --seconds $(or $(LOAD_SECONDS),15) --concurrency $(or $(LOAD_USERS),8)
+
 feed-rebuild: install
 	$(PY) -m feed.rebuild
 

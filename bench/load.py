@@ -12,10 +12,12 @@ post shows on its subwiki's newest page and a reply shows in its post's author's
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import hashlib
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -23,7 +25,11 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import requests
@@ -82,17 +88,30 @@ def visit_data(urls: dict[str, str], seeded, scale: float, path) -> dict:
         posts = conn.execute("SELECT id, subwiki_slug FROM posts ORDER BY random() LIMIT 5000").fetchall()
     names = [f"user{i}" for i in range(readers)]
     sessions = kept_sessions(urls["identity"], names)
+    slugs = [slug for _, slug in seeded.subwikis]
+    where = {slug: i for i, slug in enumerate(slugs)}
+    belongs: dict[str, list[int]] = {}
+    with psycopg.connect(urls["communities"].replace("postgresql+psycopg://", "postgresql://")) as conn:
+        rows = conn.execute(
+            "SELECT k.username, s.slug FROM memberships m JOIN known_users k ON k.id = m.user_id"
+            " JOIN subwikis s ON s.id = m.subwiki_id WHERE k.username = ANY(%s)",
+            (names,),
+        ).fetchall()
+    for name, slug in rows:
+        belongs.setdefault(name, []).append(where[slug])
     data = {
         "readers": names,
         "sessions": sessions,
         "password": "benchmark password",
-        "slugs": [slug for _, slug in seeded.subwikis],
+        "slugs": slugs,
         "posts": [list(row) for row in posts],
         "authors": [f"user{i}" for i in range(min(len(seeded.users), 50_000))],
+        "memberships": belongs,  # each reader's subwikis, as indexes into "slugs"
     }
     path.write_text(json.dumps(data))
     return {
         "readers": readers,
+        "readers_memberships_mean": round(len(rows) / max(1, len(belongs)), 1),
         "kept_sessions": len(sessions),
         "posts_drawn_from": len(posts),
         "subwikis": len(seeded.subwikis),
@@ -407,7 +426,24 @@ def locust_stats(csv_path) -> dict:
     return stats
 
 
-def run(args: argparse.Namespace) -> dict:
+@dataclass
+class Seeded:
+    """A stack started on data seeded for the visits (``seeded_stack``)."""
+
+    stack: Stack
+    amqp_uri: str
+    databases: dict[str, str]  # service: database name
+    urls: dict[str, str]
+    seeded: object
+    drawn: dict
+    work: Path
+    seed_seconds: float
+
+
+@contextmanager
+def seeded_stack(scale: float, handler_cpu: bool = False) -> Iterator[Seeded]:
+    """A vhost and databases of its own, seeded at ``scale`` with the visits' data, and the stack started on
+    them (gateway: 2 workers of 4 threads); all of it stopped and dropped at the end."""
     broker, postgres = infra.find_broker(), infra.find_postgres()
     vhost = broker.create_vhost(f"bench-load-{uuid.uuid4().hex[:8]}")
     run_id = uuid.uuid4().hex[:8]
@@ -422,19 +458,62 @@ def run(args: argparse.Namespace) -> dict:
             migrate(engine, migrations_dir(service))
             engine.dispose()
         started = time.monotonic()
-        seeded = seed(urls, args.scale, readers=max(100, int(READERS_AT_FULL_SCALE * args.scale)))
+        seeded = seed(urls, scale, readers=max(100, int(READERS_AT_FULL_SCALE * scale)))
         seed_seconds = round(time.monotonic() - started, 1)
-        drawn = visit_data(urls, seeded, args.scale, work / "data.json")
+        drawn = visit_data(urls, seeded, scale, work / "data.json")
         env = {f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}
         env.update(AMQP_URI=broker.uri(vhost), GATEWAY_WORKERS="2", GATEWAY_THREADS="4")
-        if args.handler_cpu:  # a tracer on every green thread switch: it costs the services CPU of its own
+        if handler_cpu:  # a tracer on every green thread switch: it costs the services CPU of its own
             env["EVENT_CPU_SECONDS"] = "1"
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         stack = Stack(env, port, work)
         stack.start_all()
-        kept_before = kept_answers(broker.uri(vhost))
+        yield Seeded(stack, broker.uri(vhost), names, urls, seeded, drawn, work, seed_seconds)
+    finally:
+        if stack is not None:
+            stack.stop_all()
+        for db in names.values():
+            postgres.drop(db)
+        broker.delete_vhost(vhost)
+
+
+def locust(gateway_url: str, work: Path, users: int, seconds: int, env: dict | None = None, classes=()) -> None:
+    """Locust playing bench/load_visit.py headless for ``seconds`` at ``users``; figures in ``work/locust_*.csv``."""
+    subprocess.run(
+        [
+            str(LOCUST),
+            "-f",
+            str(ROOT / "bench" / "load_visit.py"),
+            "--headless",
+            "--users",
+            str(users),
+            "--spawn-rate",
+            str(users),
+            "--run-time",
+            f"{seconds}s",
+            "--stop-timeout",
+            "10",
+            "--host",
+            gateway_url,
+            "--csv",
+            str(work / "locust"),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            *classes,
+        ],
+        env={**os.environ, "LOAD_DATA": str(work / "data.json"), **(env or {})},
+        check=False,
+    )
+
+
+def run(args: argparse.Namespace) -> dict:
+    with seeded_stack(args.scale, args.handler_cpu) as at:
+        stack, work, names, urls, seeded = at.stack, at.work, at.databases, at.urls, at.seeded
+        amqp_uri = at.amqp_uri
+        kept_before = kept_answers(amqp_uri)
         feed_metrics = [stack.metrics_urls()[name] for name in ("feed", "feed-background")]
         handlers_before = handler_sums(feed_metrics)
         every_process = list(stack.metrics_urls().values())
@@ -453,34 +532,13 @@ def run(args: argparse.Namespace) -> dict:
         fresh.start()
         groups = {name: process.pid for name, process in stack.processes.items()}
         load_before = os.getloadavg()
+        profilers = profile(groups, args.seconds, work) if args.profile else []
         before, machine_before, children_before = cpu.snapshot(), cpu.machine_ticks(), cpu.children_seconds()
-        subprocess.run(
-            [
-                str(LOCUST),
-                "-f",
-                str(ROOT / "bench" / "load_visit.py"),
-                "--headless",
-                "--users",
-                str(args.concurrency),
-                "--spawn-rate",
-                str(args.concurrency),
-                "--run-time",
-                f"{args.seconds}s",
-                "--stop-timeout",
-                "10",
-                "--host",
-                stack.gateway_url,
-                "--csv",
-                str(work / "locust"),
-                "--only-summary",
-                "--loglevel",
-                "WARNING",
-            ],
-            env={**os.environ, "LOAD_DATA": str(work / "data.json")},
-            check=False,
-        )
+        locust(stack.gateway_url, work, args.concurrency, args.seconds)
         after, machine_after, children_after = cpu.snapshot(), cpu.machine_ticks(), cpu.children_seconds()
         load_after = os.getloadavg()
+        for profiler in profilers:
+            profiler.wait(timeout=60)
         peak.stopping.set()
         fresh.stopping.set()
         for sampler in feed_pools.values():
@@ -488,16 +546,10 @@ def run(args: argparse.Namespace) -> dict:
             sampler.join()
         peak.join()
         fresh.join()
-        kept_after = kept_answers(broker.uri(vhost))
+        kept_after = kept_answers(amqp_uri)
         handlers = handler_figures(handlers_before, handler_sums(feed_metrics))
         messages_after = message_counts(every_process)
         spent_by_postgres = statements.summary()
-    finally:
-        if stack is not None:
-            stack.stop_all()
-        for db in names.values():
-            postgres.drop(db)
-        broker.delete_vhost(vhost)
     stats = locust_stats(work / "locust_stats.csv")
     writes = ("vote", "comment", "join", "new_post", "wiki_edit")
     write_count = sum(v["requests"] for k, v in stats.items() if k in writes)
@@ -511,9 +563,11 @@ def run(args: argparse.Namespace) -> dict:
         "concurrency": args.concurrency,
         "think_ms": float(os.environ.get("LOAD_THINK_MS") or 0),
         "handler_cpu_traced": args.handler_cpu,
+        "profiled": args.profile,
+        "profile": profile_summary(work) if args.profile else None,
         "counts": seeded.counts,
-        "seed_seconds": seed_seconds,
-        "visits": drawn,
+        "seed_seconds": at.seed_seconds,
+        "visits": at.drawn,
         "loadavg_before": load_before,
         "loadavg_after": load_after,
         "requests": stats,
@@ -543,6 +597,85 @@ def run(args: argparse.Namespace) -> dict:
     }
 
 
+def profile(groups: dict[str, int], seconds: int, work) -> list[subprocess.Popen]:
+    """py-spy sampling each process we started (a service's leader with its children) for the run, in py-spy's
+    raw format (``work/profile-<name>.txt``: one line a stack, with its count of samples). py-spy's own CPU is
+    counted nowhere, but each sample stops the process it reads for a moment: a profiled run is slower."""
+    spy = Path(sys.executable).with_name("py-spy")
+    return [
+        subprocess.Popen(
+            [
+                str(spy),
+                "record",
+                "--nonblocking",
+                "--subprocesses",
+                "--rate",
+                "50",
+                "--format",
+                "raw",
+                "--duration",
+                str(seconds),
+                "--output",
+                str(work / f"profile-{name}.txt"),
+                "--pid",
+                str(pid),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, pid in groups.items()
+    ]
+
+
+# A sample whose innermost frame is one of these is a process waiting for work, not doing it.
+IDLE_FRAMES = (
+    "Hub.do_poll",
+    "Hub.wait",
+    "Supervisor.wait",
+    "BufferedTransport._read",
+    "EpollSelector.select",
+    "PollableMethodQueue.defer",
+    "_worker (concurrent/futures/thread.py",
+    "Popen._internal_poll",
+)
+# Where a sample's work began: a service's RPC or event handler, a gateway route, the outbox relay.
+ENTRY = re.compile(r"(\w+Service\.\w+|OutboxRelay\.\w+|\w+ \(gateway/routes/)")
+
+
+def profile_summary(work: Path, top: int = 15) -> dict:
+    """Each profiled component's busy samples (not waiting for work) by where the work began (``ENTRY``) and by
+    innermost function. On a machine whose cores are all busy a sample also lands where a process waits for a
+    core (often just after a write that woke another process): shares, not CPU."""
+    summary = {}
+    for path in sorted(work.glob("profile-*.txt")):
+        entries: dict[str, int] = {}
+        innermost: dict[str, int] = {}
+        total = idle = 0
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            frames = [f for f in stack.split(";") if not f.startswith("process ")]
+            if not frames or not count.isdigit():
+                continue
+            samples = int(count)
+            total += samples
+            if frames[-1].startswith(IDLE_FRAMES):
+                idle += samples
+                continue
+            entry = next((f.split(" (")[0] for f in frames if ENTRY.match(f)), "other")
+            entries[entry] = entries.get(entry, 0) + samples
+            leaf = re.sub(r":\d+\)$", ")", frames[-1])
+            innermost[leaf] = innermost.get(leaf, 0) + samples
+        busy = total - idle
+        if busy:
+            summary[path.stem.removeprefix("profile-")] = {
+                "samples": total,
+                "busy": busy,
+                "by_entry": {k: round(n / busy, 3) for k, n in sorted(entries.items(), key=lambda i: -i[1])[:top]},
+                "innermost": {k: round(n / busy, 3) for k, n in sorted(innermost.items(), key=lambda i: -i[1])[:top]},
+            }
+    return summary
+
+
 def cpu_a_request(spent: dict[str, float], requests: int) -> dict:
     """CPU ms a request, by component and over all, and the stack's (all but the load tool) in units of the load
     tool's own: Locust's work a request does not change with the stack's code, so its CPU a request moves with
@@ -556,6 +689,92 @@ def cpu_a_request(spent: dict[str, float], requests: int) -> dict:
         "by_component": each,
         "all": round(1000 * sum(spent.values()) / requests, 2),
         "stack_in_load_tool_units": round(stack / locust, 1) if locust else None,
+    }
+
+
+def visit_mix() -> dict[str, int]:
+    """``MIX`` as bench/load_visit.py writes it (that file imports Locust, which lives in its own virtualenv)."""
+    tree = ast.parse((ROOT / "bench" / "load_visit.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "MIX" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise LookupError("MIX")
+
+
+# What the stack does between two runs with nothing asked (timers, heartbeats) is measured first and taken off;
+# after each run, the events it caused are given SETTLE seconds to be handled and counted with it.
+IDLE_SECONDS, SETTLE_SECONDS = 5.0, 3.0
+
+
+def costs(args: argparse.Namespace) -> dict:
+    """What one request of each type of the visits costs the stack in CPU, each type asked alone by Locust for
+    ``--seconds`` (a member signed in for each, already holding a session; the front page also anonymously),
+    with what it causes afterwards (events, their handlers, the outbox): CPU ms a request by component, and
+    each type's share of the mix's CPU (its cost times its weight in ``MIX``)."""
+    mix = visit_mix()
+    asked = [("front", "Reader", "front (anonymous)")] + [(name, "Member", name) for name in mix]
+    types = {}
+    with seeded_stack(args.scale) as at:
+        groups = {name: process.pid for name, process in at.stack.processes.items()}
+        before = cpu.snapshot()
+        time.sleep(IDLE_SECONDS)
+        idle = {k: v / IDLE_SECONDS for k, v in cpu.used(before, cpu.snapshot(), groups).items()}
+        load_before = os.getloadavg()
+        for action, user_class, label in asked:
+            csv_path = at.work / "locust_stats.csv"
+            csv_path.unlink(missing_ok=True)
+            started, before, children = time.monotonic(), cpu.snapshot(), cpu.children_seconds()
+            locust(
+                at.stack.gateway_url,
+                at.work,
+                args.concurrency,
+                args.seconds,
+                env={"LOAD_ONLY": action, "LOAD_SIGN_IN_SHARE": "0"},
+                classes=[user_class],
+            )
+            locust_seconds = cpu.children_seconds() - children
+            time.sleep(SETTLE_SECONDS)
+            spent = cpu.used(before, cpu.snapshot(), groups)
+            elapsed = time.monotonic() - started
+            stats = locust_stats(csv_path)
+            made = stats.get(action, {}).get("requests", 0)
+            if not made:
+                types[label] = {"requests": 0, "errors": stats.get("overall", {}).get("errors")}
+                continue
+            by_component = {
+                name: round(1000 * max(0.0, seconds - idle.get(name, 0.0) * elapsed) / made, 2)
+                for name, seconds in sorted(spent.items())
+            }
+            by_component["locust"] = round(1000 * locust_seconds / made, 2)
+            types[label] = {
+                "requests": made,
+                "other_requests": {k: v["requests"] for k, v in stats.items() if k not in (action, "overall")},
+                "errors": stats["overall"]["errors"],
+                "rps": stats[action]["rps"],
+                "p50_ms": stats[action]["p50_ms"],
+                "p95_ms": stats[action]["p95_ms"],
+                "cpu_ms": by_component,
+                "cpu_ms_stack": round(sum(v for k, v in by_component.items() if k != "locust"), 2),
+            }
+        load_after = os.getloadavg()
+        counts, seed_seconds = at.seeded.counts, at.seed_seconds
+    # A member's mix (the anonymous front page is shown beside it, not weighed in).
+    answered = {name: weight for name, weight in mix.items() if types[name].get("requests")}
+    weighted = {name: weight * types[name]["cpu_ms_stack"] for name, weight in answered.items()}
+    whole = sum(weighted.values())
+    return {
+        "scale": args.scale,
+        "seconds_each": args.seconds,
+        "concurrency": args.concurrency,
+        "counts": counts,
+        "seed_seconds": seed_seconds,
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
+        "idle_cpu_ms_a_second": {k: round(1000 * v, 1) for k, v in sorted(idle.items())},
+        "types": types,
+        "mix": mix,
+        "share_of_members_mix": {k: round(v / whole, 3) for k, v in sorted(weighted.items(), key=lambda i: -i[1])},
+        "members_mix_cpu_ms_a_request": round(whole / sum(answered.values()), 2) if answered else None,
     }
 
 
@@ -584,6 +803,37 @@ def plot(result: dict, path) -> None:
     fig.savefig(path)
 
 
+def report_costs(args: argparse.Namespace) -> int:
+    result = {
+        "when": datetime.now(UTC).isoformat(),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),
+        "machine": {"cpus": os.cpu_count()},
+        **costs(args),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"load-costs-{args.scale}-{stamp}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    components = sorted({c for t in result["types"].values() for c in t.get("cpu_ms", {})})
+    print(
+        f"  {'type':18} {'req':>6} {'req/s':>7} {'p50':>5} {'stack':>6} " + " ".join(f"{c[:8]:>8}" for c in components)
+    )
+    for name, t in result["types"].items():
+        if not t.get("requests"):
+            print(f"  {name:18} no request answered (errors {t.get('errors')})")
+            continue
+        print(
+            f"  {name:18} {t['requests']:6d} {t['rps']:7.1f} {t['p50_ms']:5.0f} {t['cpu_ms_stack']:6.2f} "
+            + " ".join(f"{t['cpu_ms'].get(c, 0):8.2f}" for c in components)
+        )
+    print("share of a member's mix:", result["share_of_members_mix"])
+    print("a member's mix, CPU ms a request (the stack):", result["members_mix_cpu_ms_a_request"])
+    print(f"written to {path}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=0.01)
@@ -595,8 +845,21 @@ def main() -> int:
         default=os.environ.get("LOAD_HANDLER_CPU") == "1",
         help="measure each event handler's CPU (EVENT_CPU_SECONDS=1: a tracer that costs CPU of its own)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        default=os.environ.get("LOAD_PROFILE") == "1",
+        help="sample every process with py-spy during the run (var/bench/load-<run>/profile-<name>.txt)",
+    )
+    parser.add_argument(
+        "--costs",
+        action="store_true",
+        help="each request type alone: its CPU a request by component, and its share of the mix's CPU",
+    )
     args = parser.parse_args()
     install_locust()
+    if args.costs:
+        return report_costs(args)
     result = {
         "when": datetime.now(UTC).isoformat(),
         "commit": subprocess.run(

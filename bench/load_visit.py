@@ -41,7 +41,16 @@ VISIT_LENGTH = 20
 # within that time is still signed in: the others hold a session made before the run (bench/load.py
 # writes their tokens into LOAD_DATA). One visit in ten (a new device, after signing out, a session
 # past its 30 days) is an assumption, not a measured figure; until 2026-12-06 every visit signed in.
-SIGN_IN_SHARE = 0.1
+SIGN_IN_SHARE = float(os.environ.get("LOAD_SIGN_IN_SHARE") or 0.1)
+# One request type only (``make load-costs``: what each costs the stack), or the whole mix.
+ONLY = os.environ.get("LOAD_ONLY") or None
+
+# Share of a member's comments, wiki edits and new posts written in a subwiki they are not a member of (joining it
+# first). The others are where they belong, as a member reading their home feed writes: on a post of one of their
+# subwikis (seeded memberships, bench/seed.py: 5 to 50 each) or in one. An assumption, not a measured figure;
+# until 2026-12-07 every such write drew a post or subwiki from all of them and joined it first, which made joins
+# 36 % of the writes (a third of a member's writes) instead of MIX's one in ten.
+ELSEWHERE_SHARE = 0.1
 
 # Seconds a user pauses between two requests, on average (LOAD_THINK_MS). No pause by default: "concurrency 16" is
 # sixteen requests in flight, the stack's capacity under the mix. Until 2026-12-06 every user paused 0 to
@@ -55,6 +64,11 @@ DATA = json.loads(open(os.environ["LOAD_DATA"]).read())  # noqa: SIM115 (read on
 def _post() -> tuple[str, str]:
     post_id, slug = random.choice(DATA["posts"])
     return post_id, slug
+
+
+POSTS_BY_SLUG: dict[str, list[str]] = {}
+for _id, _slug in DATA["posts"]:
+    POSTS_BY_SLUG.setdefault(_slug, []).append(_id)
 
 
 class Reader(FastHttpUser):
@@ -92,6 +106,9 @@ class Reader(FastHttpUser):
         self.one_request()
 
     def one_request(self):
+        if ONLY:
+            getattr(self, ONLY)()
+            return
         reads = [(name, weight) for name, weight in MIX.items() if name not in WRITES]
         name = random.choices([n for n, _ in reads], [w for _, w in reads])[0]
         getattr(self, name)()
@@ -112,7 +129,9 @@ class Member(Reader):
             self.headers = {"Authorization": f"Bearer {kept}"}
         else:
             self.sign_in()
-        self.joined: set[str] = set()
+        self.joined: set[str] = {DATA["slugs"][i] for i in DATA.get("memberships", {}).get(self.account, ())}
+        # The posts drawn for the visits that are in the member's subwikis.
+        self.own_posts = [(p, slug) for slug in self.joined for p in POSTS_BY_SLUG.get(slug, ())]
         self.left = VISIT_LENGTH
 
     def sign_in(self):
@@ -143,8 +162,14 @@ class Member(Reader):
             name="vote",
         )
 
+    def _write_on(self) -> tuple[str, str]:
+        """A post to write on: in one of the member's subwikis (``ELSEWHERE_SHARE`` aside), else any."""
+        if self.own_posts and random.random() >= ELSEWHERE_SHARE:
+            return random.choice(self.own_posts)
+        return _post()
+
     def comment(self):
-        post_id, slug = _post()
+        post_id, slug = self._write_on()
         self._member_of(slug)
         self.client.post(
             f"{API}/posts/{post_id}/comments",
@@ -154,7 +179,8 @@ class Member(Reader):
         )
 
     def new_post(self):
-        slug = random.choice(DATA["slugs"])
+        mine = sorted(self.joined)
+        slug = random.choice(mine) if mine and random.random() >= ELSEWHERE_SHARE else random.choice(DATA["slugs"])
         self._member_of(slug)
         self.client.post(
             f"{API}/subwikis/{slug}/posts",
@@ -164,7 +190,7 @@ class Member(Reader):
         )
 
     def wiki_edit(self):
-        post_id, slug = _post()
+        post_id, slug = self._write_on()
         self._member_of(slug)
         current = self.client.get(f"{API}/posts/{post_id}", headers=self.headers, name="post")
         if not current.ok:
@@ -185,7 +211,7 @@ class Member(Reader):
                 response.success()
 
     def one_request(self):
-        name = random.choices(list(MIX), list(MIX.values()))[0]
+        name = ONLY or random.choices(list(MIX), list(MIX.values()))[0]
         getattr(self, name)()
         self.left -= 1
         if self.left <= 0:

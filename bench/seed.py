@@ -18,6 +18,7 @@ import psycopg
 
 from devstack import infra
 from feed import ranking
+from identity import trust as trust_formula
 from identity.passwords import hash_password
 from svclib.db import make_engine, migrate
 from svclib.migrations import migrations_dir
@@ -83,42 +84,8 @@ def seed(
     n["subwikis"] = max(60, n["subwikis"])
     n["users"] = max(200, n["users"])
     users = [_hex(rng) for _ in range(n["users"])]
-    trust = {u: round(min(1.0, 0.1 + rng.random() ** 2 * 0.9), 4) for u in users}
     password = hash_password("benchmark password")
     reader = users[0]
-    _copy(
-        urls["identity"],
-        "users",
-        [
-            "id",
-            "username",
-            "email",
-            "email_normalised",
-            "display_name",
-            "bio",
-            "password_hash",
-            "trust",
-            "badges",
-            "created_at",
-            "updated_at",
-        ],
-        (
-            (
-                u,
-                f"user{i}",
-                f"user{i}@bench.invalid",
-                f"user{i}@bench.invalid",
-                f"User {i}",
-                "",
-                password,
-                trust[u],
-                "[]",
-                now - timedelta(days=60),
-                now,
-            )
-            for i, u in enumerate(users)
-        ),
-    )
     subwikis = [(_hex(rng), f"topic_{i}") for i in range(n["subwikis"])]
     _copy(
         urls["communities"],
@@ -173,18 +140,6 @@ def seed(
         ((sid, u, slug, False, now, now) for u, sid, slug in memberships),
     )
     _copy(
-        urls["identity"],
-        "subwiki_memberships",
-        ["user_id", "subwiki_slug", "created_at", "updated_at"],
-        ((u, slug, now, now) for u, _, slug in memberships),
-    )
-    _copy(
-        urls["identity"],
-        "follows",
-        ["follower_id", "followee_id", "created_at", "updated_at"],
-        ((a, b, now, now) for a, b in follows),
-    )
-    _copy(
         urls["feed"],
         "feed_memberships",
         ["user_id", "subwiki_id", "created_at", "updated_at"],
@@ -195,12 +150,6 @@ def seed(
         "feed_follows",
         ["follower_id", "followee_id", "created_at", "updated_at"],
         ((a, b, now, now) for a, b in follows),
-    )
-    _copy(
-        urls["feed"],
-        "feed_trust",
-        ["user_id", "trust", "created_at", "updated_at"],
-        ((u, t, now, now) for u, t in trust.items()),
     )
 
     # Posts: a skewed spread of authors and subwikis, ages over 30 days.
@@ -263,15 +212,93 @@ def seed(
     downs = {p[0]: 0 for p in posts}
     votes_per_post = n["votes"] / n["posts"]
 
+    votes_seed = rng.getrandbits(32)
+
+    def vote_rows():
+        """The same votes each time it is called: ``(post, author, voter, value)``."""
+        local = random.Random(votes_seed)
+        for pid, _, _, author, _ in posts:
+            for voter in local.sample(users, min(len(users), int(local.expovariate(1 / votes_per_post)))):
+                yield pid, author, voter, 1 if local.random() < 0.8 else -1
+
+    # Trust as identity computes it from what it holds (identity.trust; accounts 60 days old, no edits, no
+    # reports): each up-vote received counts its voter's trust when it was cast, taken here as every account's
+    # before any vote (``CAST``). Seeded at random until 2026-12-07, each account's trust jumped to the formula's
+    # at the first vote it received under load, and its every vote was reweighed in the feed and content.
+    cast = trust_formula.trust(60, 0, 0, 0, 0)
+    received = dict.fromkeys(users, 0.0)
+    for _, author, voter, value in vote_rows():
+        if value > 0 and voter != author:
+            received[author] += cast
+    trust = {u: trust_formula.trust(60, 0, 0, received[u], 0) for u in users}
+    _copy(
+        urls["identity"],
+        "users",
+        [
+            "id",
+            "username",
+            "email",
+            "email_normalised",
+            "display_name",
+            "bio",
+            "password_hash",
+            "trust",
+            "badges",
+            "created_at",
+            "updated_at",
+        ],
+        (
+            (
+                u,
+                f"user{i}",
+                f"user{i}@bench.invalid",
+                f"user{i}@bench.invalid",
+                f"User {i}",
+                "",
+                password,
+                trust[u],
+                "[]",
+                now - timedelta(days=60),
+                now,
+            )
+            for i, u in enumerate(users)
+        ),
+    )
+    _copy(
+        urls["identity"],
+        "subwiki_memberships",
+        ["user_id", "subwiki_slug", "created_at", "updated_at"],
+        ((u, slug, now, now) for u, _, slug in memberships),
+    )
+    _copy(
+        urls["identity"],
+        "follows",
+        ["follower_id", "followee_id", "created_at", "updated_at"],
+        ((a, b, now, now) for a, b in follows),
+    )
+    _copy(
+        urls["feed"],
+        "feed_trust",
+        ["user_id", "trust", "created_at", "updated_at"],
+        ((u, t, now, now) for u, t in trust.items()),
+    )
+    _copy(
+        urls["identity"],
+        "received_votes",
+        ["target_type", "target_id", "voter_id", "author_id", "weight", "created_at", "updated_at"],
+        (
+            ("post", pid, voter, author, cast, now, now)
+            for pid, author, voter, value in vote_rows()
+            if value > 0 and voter != author
+        ),
+    )
+
     def votes():
-        for pid, *_ in posts:
-            voters = rng.sample(users, min(len(users), int(rng.expovariate(1 / votes_per_post))))
-            for voter in voters:
-                value = 1 if rng.random() < 0.8 else -1
-                weight = ranking.vote_weight(trust[voter])
-                (up if value > 0 else down)[pid] += weight
-                (ups if value > 0 else downs)[pid] += 1
-                yield (pid, voter, value, weight, now, now)
+        for pid, _, voter, value in vote_rows():
+            weight = ranking.vote_weight(trust[voter])
+            (up if value > 0 else down)[pid] += weight
+            (ups if value > 0 else downs)[pid] += 1
+            yield (pid, voter, value, weight, now, now)
 
     vote_count = _copy(
         urls["feed"], "feed_votes", ["post_id", "voter_id", "value", "weight", "created_at", "updated_at"], votes()

@@ -29,7 +29,9 @@ class User(Base):
     bio: Mapped[str] = mapped_column(Text, default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     trust: Mapped[float] = mapped_column(Float, default=TrustConstants.FLOOR)
-    # Counts the changes of trust: the version each user_trust_changed carries.
+    # The trust last told in user_trust_changed (None: ``trust``, told with each change before 0011), and the count
+    # of those told changes: the version each user_trust_changed carries (trust_inputs.recompute_trust).
+    trust_told: Mapped[float | None] = mapped_column(Float, nullable=True)
     trust_version: Mapped[int] = mapped_column(Integer, default=0)
     # Counts the changes of the profile (registration 1, then each change): the version user_registered and
     # user_updated carry (``profile_version``), so that a copy of the names keeps the newest whatever the order.

@@ -37,6 +37,13 @@ class TrustConstants:
 
 CONSTANTS = TrustConstants()
 
+# How far trust moves before the other services are told (``user_trust_changed``). Each change told reweighs every
+# vote the person cast, in the feed (their posts' quality, in content too): an up-vote moves its author's trust by
+# 0.0175 times the voter's, so told at each move a vote cost the stack 2.2 times the CPU it costs with this step
+# (bench/README.md, 2026-12-07). The feed weighs a vote by the square of its voter's trust as told, within this
+# step of identity's own; a report upheld (0.15) is told at once, and so is trust reaching the floor or 1.0.
+TOLD_STEP = 0.02
+
 
 def trust(
     age_days: float,

@@ -66,6 +66,7 @@ def register(tx: Transaction, username: str, email: str, password_hash: str, dis
         bio="",
         password_hash=password_hash,
         trust=trust.CONSTANTS.FLOOR,
+        trust_told=trust.CONSTANTS.FLOOR,
         trust_version=0,
         profile_version=1,
         badges=[],

@@ -39,7 +39,9 @@ def _stats(tx: Transaction, user_id: str) -> TrustStats:
 
 
 def recompute_trust(tx: Transaction, user_id: str, now: datetime, locked: User | None = None) -> float | None:
-    """Recompute one person's trust; emits ``user_trust_changed`` when it moved.
+    """Recompute one person's trust; emits ``user_trust_changed`` when it moved at least ``trust.TOLD_STEP`` from the
+    value told before (identity's own, shown on the profile and weighing the votes the person casts, follows every
+    move of a thousandth).
 
     The person's row is locked first (or already was, by the fact that changed), so that two
     facts arriving at once are both counted; ``locked``: their row, when the caller has just locked it
@@ -59,8 +61,13 @@ def recompute_trust(tx: Transaction, user_id: str, now: datetime, locked: User |
         upvote_weight=float(upvotes),
         upheld_reports=stats.upheld_reports,
     )
+    if user.trust_told is None:  # an account from before 0011: each change of its trust was told
+        user.trust_told = user.trust
+    told = user.trust_told
     if abs(value - user.trust) >= 0.001:
         user.trust = value
+    if abs(value - told) >= trust.TOLD_STEP or (value != told and value in (trust.CONSTANTS.FLOOR, 1.0)):
+        user.trust_told = value
         user.trust_version = (user.trust_version or 0) + 1
         tx.emit(events.UserTrustChanged(id=user.id, trust=value, version=user.trust_version))
     return value
@@ -213,12 +220,13 @@ def users_younger_than(tx: Transaction, days: float, now: datetime) -> list[str]
 
 
 def list_trust(tx: Transaction, after: str | None, limit: int) -> dict:
-    """Every live account's names (with their ``profile_version``, as user_updated carries it) and trust, in id
-    order, for a service rebuilding its copy."""
+    """Every live account's names (with their ``profile_version``, as user_updated carries it) and trust as told
+    (``user_trust_changed``: the copy the events leave), in id order, for a service rebuilding its copy."""
     limit = pagination.facts_limit(limit)
     after = pagination.facts_after(after)
+    told = func.coalesce(User.trust_told, User.trust).label("trust")
     query = select(
-        User.id, User.username, User.display_name, User.profile_version, User.trust, User.badges, User.created_at
+        User.id, User.username, User.display_name, User.profile_version, told, User.badges, User.created_at
     ).where(User.erased_at.is_(None))
     rows = tx.session.execute((query.where(User.id > after) if after else query).order_by(User.id).limit(limit)).all()
     items = [
