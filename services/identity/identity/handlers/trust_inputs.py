@@ -16,6 +16,7 @@ nothing left to do. Edits, reverts and reports, rare beside votes, still recompu
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, select
@@ -51,9 +52,7 @@ def recompute_trust(tx: Transaction, user_id: str, now: datetime, locked: User |
     if user is None:
         return None
     stats = _stats(tx, user_id)
-    upvotes = tx.session.scalar(
-        select(func.coalesce(func.sum(ReceivedVote.weight), 0.0)).where(ReceivedVote.author_id == user_id)
-    )
+    upvotes = tx.session.scalar(_UPVOTES, {"author_id": user_id, "enough": ENOUGH_UPVOTES})
     value = trust.trust(
         age_days=(now - aware(user.created_at)).total_seconds() / 86400,
         edits_stood=stats.edits_stood,
@@ -71,6 +70,20 @@ def recompute_trust(tx: Transaction, user_id: str, now: datetime, locked: User |
         user.trust_version = (user.trust_version or 0) + 1
         tx.emit(events.UserTrustChanged(id=user.id, trust=value, version=user.trust_version))
     return value
+
+
+# The votes term of trust stops growing at UPVOTES_FULL of up-voters' trust, and every up-vote weighs at least FLOOR
+# (its voter's trust, never below it): so many up-votes reach it whatever they weigh. Summing at most that many of a
+# person's up-votes gives the term exactly, and a popular author's recomputation reads a few hundred index entries,
+# not every vote they ever received (8,224 pages, 115 ms a recomputation under ``make load`` at full size).
+ENOUGH_UPVOTES = math.ceil(trust.CONSTANTS.UPVOTES_FULL / trust.CONSTANTS.FLOOR) + 1
+_SOME_UPVOTES = (
+    select(ReceivedVote.weight)
+    .where(ReceivedVote.author_id == bindparam("author_id"))
+    .limit(bindparam("enough"))
+    .subquery()
+)
+_UPVOTES = select(func.coalesce(func.sum(_SOME_UPVOTES.c.weight), 0.0))
 
 
 def mark_due(tx: Transaction, user_ids: list[str], now: datetime) -> None:

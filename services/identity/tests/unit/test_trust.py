@@ -355,3 +355,42 @@ def test_trust_back_at_the_floor_is_told_at_once(service, db):
     )
     assert trust_of(db, author["id"]) == 0.1
     assert changes(db)[-1] == {"id": author["id"], "trust": 0.1, "version": 2}
+
+
+def test_a_popular_authors_trust_reads_only_the_up_votes_that_can_count(service, db):
+    """The votes term stops at UPVOTES_FULL and each up-vote weighs at least the floor: the recomputation sums at
+    most ``ENOUGH_UPVOTES`` of them and gets what summing all would give, for an author with hundreds or with few."""
+    popular = service.register("famous", "famous@example.com", PASSWORD)
+    modest = service.register("modest", "modest@example.com", PASSWORD)
+    now = utcnow()
+    with db.transaction() as tx:
+        for n in range(3 * trust_inputs.ENOUGH_UPVOTES):
+            tx.session.add(
+                ReceivedVote(
+                    target_type="post", target_id=f"p{n}", voter_id=f"v{n}", author_id=popular["id"], weight=0.1
+                )
+            )
+        for n in range(30):
+            tx.session.add(
+                ReceivedVote(
+                    target_type="post", target_id=f"q{n}", voter_id=f"v{n}", author_id=modest["id"], weight=0.5
+                )
+            )
+    read: list[int] = []
+
+    def rows_read(_connection, _cursor, statement, parameters, *_):
+        if "received_votes" in statement:
+            read.append(parameters)
+
+    event.listen(db.engine, "before_cursor_execute", rows_read)
+    try:
+        with db.transaction() as tx:
+            assert trust_inputs.recompute_trust(tx, popular["id"], now) == trust.trust(
+                0, 0, 0, 3 * trust_inputs.ENOUGH_UPVOTES * 0.1, 0
+            )
+            assert trust_inputs.recompute_trust(tx, modest["id"], now) == trust.trust(0, 0, 0, 15.0, 0)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", rows_read)
+    assert trust.trust(0, 0, 0, 3 * trust_inputs.ENOUGH_UPVOTES * 0.1, 0) == pytest.approx(0.1 + 0.35)  # the term full
+    assert len(read) == 2
+    assert all(trust_inputs.ENOUGH_UPVOTES in (p.values() if isinstance(p, dict) else p) for p in read)
