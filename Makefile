@@ -111,7 +111,8 @@ bench-feed-storage: install servers
 	$(PY) -m bench.feed_storage --scale $(or $(SCALE),0.1)
 
 # Members' visits played by Locust (bench/load_visit.py, its own virtualenv from requirements/load.txt),
-# headless for LOAD_SECONDS (60) at LOAD_USERS (16), on a stack seeded at SCALE (0.01) as bench-feed seeds it.
+# headless for LOAD_SECONDS (60) at LOAD_USERS (16) after LOAD_WARMUP_SECONDS (30) of them not measured, on a stack
+# seeded at SCALE (0.01) as bench-feed seeds it.
 load: install servers
 	$(PY) -m bench.load --scale $(or $(SCALE),0.01) --seconds $(or $(LOAD_SECONDS),60) --concurrency $(or $(LOAD_USERS),16)
 

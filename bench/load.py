@@ -1,5 +1,6 @@
 """``make load``: members' visits (bench/load_visit.py) played by Locust, headless and bounded in time,
-against a stack seeded at ``--scale`` as ``make bench-feed`` seeds it (bench/seed.py).
+against a stack seeded at ``--scale`` as ``make bench-feed`` seeds it (bench/seed.py), measured after
+``--warmup`` seconds of the same visits (30; figures of a stack that has served a while, not of one just started).
 
 Reports, in ``bench/results/load-<scale>-<timestamp>.json`` and a PNG beside it: req/s, p50/p95/p99
 and errors per request type and overall; the feed's kept-page hits and misses (its ``health`` RPC,
@@ -479,7 +480,9 @@ def seeded_stack(scale: float, handler_cpu: bool = False) -> Iterator[Seeded]:
         broker.delete_vhost(vhost)
 
 
-def locust(gateway_url: str, work: Path, users: int, seconds: int, env: dict | None = None, classes=()) -> None:
+def locust(
+    gateway_url: str, work: Path, users: int, seconds: int, env: dict | None = None, classes=(), prefix: str = "locust"
+) -> None:
     """Locust playing bench/load_visit.py headless for ``seconds`` at ``users``; figures in ``work/locust_*.csv``."""
     subprocess.run(
         [
@@ -498,7 +501,7 @@ def locust(gateway_url: str, work: Path, users: int, seconds: int, env: dict | N
             "--host",
             gateway_url,
             "--csv",
-            str(work / "locust"),
+            str(work / prefix),
             "--only-summary",
             "--loglevel",
             "WARNING",
@@ -513,6 +516,8 @@ def run(args: argparse.Namespace) -> dict:
     with seeded_stack(args.scale, args.handler_cpu) as at:
         stack, work, names, urls, seeded = at.stack, at.work, at.databases, at.urls, at.seeded
         amqp_uri = at.amqp_uri
+        if args.warmup:  # the same visits, not measured: a stack that has run a while, not one just started
+            locust(stack.gateway_url, work, args.concurrency, args.warmup, prefix="warmup")
         kept_before = kept_answers(amqp_uri)
         feed_metrics = [stack.metrics_urls()[name] for name in ("feed", "feed-background")]
         handlers_before = handler_sums(feed_metrics)
@@ -560,6 +565,7 @@ def run(args: argparse.Namespace) -> dict:
     return {
         "scale": args.scale,
         "seconds": args.seconds,
+        "warmup_seconds": args.warmup,
         "concurrency": args.concurrency,
         "think_ms": float(os.environ.get("LOAD_THINK_MS") or 0),
         "handler_cpu_traced": args.handler_cpu,
@@ -839,6 +845,12 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=0.01)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=int(os.environ.get("LOAD_WARMUP_SECONDS") or 30),
+        help="seconds of the same visits before the measured ones, not measured (0: none, as before 2026-12-07)",
+    )
     parser.add_argument(
         "--handler-cpu",
         action="store_true",
