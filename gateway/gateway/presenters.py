@@ -124,7 +124,18 @@ def post_page(services, found: dict) -> dict:
 def subwikis_of(services, found: list[dict]):
     """Communities' summaries of the subwikis of content's posts, to gather (``shown`` takes the answer): held
     by this process (``gateway.summaries``), or the call, started, whose answer it keeps."""
-    slugs = sorted({p["subwiki"] for p in found})
+    return summaries_asked(services, sorted({p["subwiki"] for p in found}))
+
+
+def summaries_of(services, slugs: list[str]) -> dict:
+    """Communities' summaries of ``slugs`` by slug (a subwiki that does not exist left out), as ``subwikis_of``
+    gets them."""
+    (answer,) = services.gather(summaries_asked(services, slugs))
+    return answer
+
+
+def summaries_asked(services, slugs: list[str]):
+    """``get_subwikis`` for ``slugs`` to gather: held by this process, or the call, started, whose answer it keeps."""
     summaries = services.summaries
     if summaries is None:
         return services.start("communities", "get_subwikis", slugs)

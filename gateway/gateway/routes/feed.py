@@ -8,6 +8,8 @@ from flask import Blueprint, Response, g, jsonify
 
 from gateway import conditional, presenters
 from gateway.auth import current_caller, login_required
+from gateway.errors import ApiError
+from gateway.presenters import summaries_of
 from gateway.routes import doc, query, services
 from gateway.schemas import FeedPage, HomeFeedQuery, PageQuery, PublicFeedQuery, SubwikiFeedQuery
 
@@ -83,13 +85,15 @@ def public():
 @bp.get("/subwikis/<slug>/posts")
 @doc("A subwiki's posts", response=FeedPage, tag="Feed", query=SubwikiFeedQuery)
 def subwiki_posts(slug: str):
-    """The feed's page of the subwiki's posts; communities is asked whether the subwiki exists (404 if not) only
-    when the page is empty: a post in it says it does, and subwikis are never deleted."""
+    """The feed's page of the subwiki's posts; whether the subwiki exists (404 if not) is asked only when the page
+    is empty (a post in it says it does, and subwikis are never deleted), of communities' summaries this process
+    holds (``gateway.summaries``) or, when it holds none for it, of communities, whose answer it keeps: most
+    subwikis' pages are empty, and each asked communities until now."""
     args = query(SubwikiFeedQuery)
     asked = (slug, args["sort"], args["limit"], args["cursor"])
     body, listed = services().call("feed", "subwiki_feed", *asked, _present=_listing)
-    if not listed:
-        services().call("communities", "get_subwiki", slug)
+    if not listed and slug.lower() not in summaries_of(services(), [slug]):
+        raise ApiError(404, "not_found", "No such subwiki.")
     return page(body)
 
 
