@@ -517,7 +517,7 @@ def run(args: argparse.Namespace) -> dict:
         stack, work, names, urls, seeded = at.stack, at.work, at.databases, at.urls, at.seeded
         amqp_uri = at.amqp_uri
         if args.warmup:  # the same visits, not measured: a stack that has run a while, not one just started
-            locust(stack.gateway_url, work, args.concurrency, args.warmup, prefix="warmup")
+            locust(stack.gateway_url, work, args.concurrency, args.warmup, classes=["Member"], prefix="warmup")
         kept_before = kept_answers(amqp_uri)
         feed_metrics = [stack.metrics_urls()[name] for name in ("feed", "feed-background")]
         handlers_before = handler_sums(feed_metrics)
@@ -539,7 +539,7 @@ def run(args: argparse.Namespace) -> dict:
         load_before = os.getloadavg()
         profilers = profile(groups, args.seconds, work) if args.profile else []
         before, machine_before, children_before = cpu.snapshot(), cpu.machine_ticks(), cpu.children_seconds()
-        locust(stack.gateway_url, work, args.concurrency, args.seconds)
+        locust(stack.gateway_url, work, args.concurrency, args.seconds, classes=["Member"])
         after, machine_after, children_after = cpu.snapshot(), cpu.machine_ticks(), cpu.children_seconds()
         load_after = os.getloadavg()
         for profiler in profilers:
