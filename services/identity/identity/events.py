@@ -102,7 +102,8 @@ class UserUnblocked(BlockFields, event_type="user_unblocked", entity="block"):
 
 
 class UserTrustChanged(Event, event_type="user_trust_changed", entity="user"):
-    """A person's trust moved; a newer value carries a higher ``version``."""
+    """A person's trust moved at least 0.02 (``identity.trust.TOLD_STEP``) from the value last told, or reached the
+    floor or 1.0; a newer value carries a higher ``version``."""
 
     id: str
     trust: float
