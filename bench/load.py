@@ -809,19 +809,24 @@ def plot(result: dict, path) -> None:
     fig.savefig(path)
 
 
-def report_costs(args: argparse.Namespace) -> int:
+def written(name: str, figures: dict) -> tuple[dict, Path]:
+    """``figures`` with when, on which commit and on what machine, written to ``bench/results/<name>-<stamp>.json``."""
     result = {
         "when": datetime.now(UTC).isoformat(),
         "commit": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip(),
         "machine": {"cpus": os.cpu_count()},
-        **costs(args),
+        **figures,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"load-costs-{args.scale}-{stamp}.json"
+    path = RESULTS / f"{name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
+    return result, path
+
+
+def report_costs(args: argparse.Namespace) -> int:
+    result, path = written(f"load-costs-{args.scale}", costs(args))
     components = sorted({c for t in result["types"].values() for c in t.get("cpu_ms", {})})
     print(
         f"  {'type':18} {'req':>6} {'req/s':>7} {'p50':>5} {'stack':>6} " + " ".join(f"{c[:8]:>8}" for c in components)
@@ -872,18 +877,7 @@ def main() -> int:
     install_locust()
     if args.costs:
         return report_costs(args)
-    result = {
-        "when": datetime.now(UTC).isoformat(),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
-        "machine": {"cpus": os.cpu_count()},
-        **run(args),
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"load-{args.scale}-{stamp}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    result, path = written(f"load-{args.scale}", run(args))
     plot(result, path.with_suffix(".png"))
     for name, figures in result["requests"].items():
         print(
