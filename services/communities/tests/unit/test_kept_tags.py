@@ -4,9 +4,11 @@ touches its summary's tag, every way its page changes its page's tag, and nothin
 import pytest
 from sqlalchemy import select, text, update
 
+from communities.handlers import facts
+from communities.handlers.facts import ACTIVITY_STEP
 from communities.kept import page_tag, summaries_changed, summary_tag, touches
 from communities.models import Base, Membership, Subwiki
-from svclib.db import StandaloneDatabase
+from svclib.db import StandaloneDatabase, utcnow
 from svclib.testing import commits_touched, touched_since
 
 EVERYTHING = None
@@ -60,19 +62,55 @@ def test_the_gateway_is_told_of_each_commit_that_changed_summaries(service, touc
     assert summaries_changed(frozenset({summary_tag("b"), summary_tag("a"), page_tag("x")})) == {"slugs": ["a", "b"]}
 
 
-def test_changes_the_summary_does_not_show_touch_the_page_alone(service, touched):
+def test_changes_the_summary_does_not_show_touch_the_page_alone(service, touched, monkeypatch):
     rivers = service.create_subwiki("ann", "rivers", "Rivers", "Water that moves.")
     service.join_subwiki("bob", "rivers")
+
+    def comment_a_step_later() -> None:  # once the activity the edit noted is a step old
+        later = utcnow() + ACTIVITY_STEP
+        monkeypatch.setattr(facts, "utcnow", lambda: later)
+        service.handle_comment_created({"event_id": "c1", "comment": {"subwiki_id": rivers["id"]}})
+
     changes = [
         lambda: service.add_moderator("ann", "rivers", "bob"),  # a member already: the count stays
         lambda: service.remove_moderator("ann", "rivers", "bob"),
         lambda: service.edit_subwiki("ann", "rivers", 1, "more", description="## About\nRivers."),
-        lambda: service.handle_comment_created({"event_id": "c1", "comment": {"subwiki_id": rivers["id"]}}),
+        comment_a_step_later,
     ]
     for change in changes:
         n = len(touched)
         change()
         assert touched_since(touched, n) == {page_tag(rivers["id"])}
+
+
+def test_a_subwiki_is_noted_active_at_most_once_a_step(service, touched, monkeypatch):
+    """A comment writes its subwiki's "last active" only when the time noted is ACTIVITY_STEP old: a busy
+    subwiki's comments neither queue on its row nor drop its kept page each time."""
+    rivers = service.create_subwiki("ann", "rivers", "Rivers")
+    created = service.get_subwiki("rivers")["last_activity_at"]
+    clock = [utcnow()]
+    monkeypatch.setattr(facts, "utcnow", lambda: clock[0])
+
+    def comment(n: int) -> None:
+        service.handle_comment_created({"event_id": f"c{n}", "comment": {"subwiki_id": rivers["id"]}})
+
+    n = len(touched)
+    for i in range(3):
+        comment(i)
+    assert touched[n:] == []  # no write, no kept answer dropped
+    assert service.get_subwiki("rivers")["last_activity_at"] == created
+
+    clock[0] += ACTIVITY_STEP
+    n = len(touched)
+    comment(3)
+    assert touched_since(touched, n) == {page_tag(rivers["id"])}
+    noted = service.get_subwiki("rivers")["last_activity_at"]
+    assert noted > created and noted == clock[0].isoformat()
+    # A post counts the subwiki's posts whatever the time; its activity follows the same step.
+    clock[0] += ACTIVITY_STEP / 2
+    service.handle_post_created({"event_id": "p1", "post": {"subwiki_id": rivers["id"]}})
+    after = service.get_subwiki("rivers")
+    assert after["post_count"] == 1 and after["last_activity_at"] == noted
 
 
 def test_what_no_kept_answer_shows_touches_nothing(service, touched):
