@@ -62,14 +62,18 @@ def page(
     def scan() -> Iterator[Row]:
         nonlocal pruned, walks
         key, batch = state.get("k"), size + 1  # by date nothing is capped: the page's rows, and one more if any
-        if per_author or per_subwiki:
-            # Caps pass rows over, the home feed's more: its first batch looks further ahead (a round of walks each).
-            batch += SCAN_AHEAD - 1 + (size if union else 0)
+        capped = bool(per_author or per_subwiki)
+        if capped:
+            batch += SCAN_AHEAD - 1  # caps pass rows over: look a little further
         while True:
             rows = None
             if union and not walks and not caps.reached():
                 rows = home_probe(connection, sort, params, key, batch)
             if union and rows is None:
+                if not walks and capped and not caps.reached():
+                    # Walked from here: caps pass the home feed's rows over more than the scan's, and a round of
+                    # walks costs each source a descent, so the walks' first batch looks a page further ahead.
+                    batch += size
                 walks = True  # sparse here, or capped: the rest of the page is walked per source
                 pruned = pruned or caps.reached()
                 rows = home_batch(connection, sort, params, key, batch, caps)

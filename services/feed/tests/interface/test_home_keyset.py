@@ -305,9 +305,10 @@ def test_a_home_batch_by_quality_reads_keys_alone_and_only_its_own_rows_whole(da
 
 def test_once_the_caps_hand_a_page_to_the_walks_they_read_what_the_page_still_needs(database_url, monkeypatch):
     """A subwiki holds the 55 best posts of a reader's home feed, five others ten each below them: the page's
-    first batch (the probe's 60 rows) holds five of that subwiki's posts (its cap) and five others, and the
-    walks, which leave the capped subwiki out, read what the page still needs and the same margin (25 rows),
-    not twice the first batch. The page is the one the single scan gives (on PostgreSQL, where the walks run)."""
+    first batch (the probe's 35 rows: the page, one more, SCAN_AHEAD less one) holds that subwiki's posts alone,
+    five of them shown (its cap), and the walks, which leave the capped subwiki out, read what the page still
+    needs and the same margin (30 rows), not twice the first batch. The page is the one the single scan gives (on
+    PostgreSQL, where the walks run)."""
     database = StandaloneDatabase(Base.metadata, database_url("feed"))
     try:
         posts = [a_post(f"b{n:02}", "big", f"a{n:02}", 100.0 - n) for n in range(55)]
@@ -322,15 +323,54 @@ def test_once_the_caps_hand_a_page_to_the_walks_they_read_what_the_page_still_ne
         scanned = as_the_scan_reads_it(database, monkeypatch, "quality")
     finally:
         database.dispose()
-    assert batches == [("probe", 60), ("walks", 25 - 10 + assembly.SCAN_AHEAD)]
+    assert batches == [("probe", 25 + assembly.SCAN_AHEAD), ("walks", 25 - 5 + assembly.SCAN_AHEAD)]
     shown = [item["post_id"] for item in page["items"]]
     assert shown[:5] == ["b00", "b01", "b02", "b03", "b04"] and len(shown) == 25
     assert page == scanned
 
 
+def test_the_probe_reads_a_scans_batch_and_the_walks_a_page_more_when_it_comes_back_short(database_url, monkeypatch):
+    """A ranked home page's probe reads what the front page's scan would (the page, one more, SCAN_AHEAD less
+    one): a reader of the busiest subwikis finds the page there, and 60 full rows cost a third more than 35.
+    When the probe comes back short (the reader's posts lie far down the index, below 400 posts of
+    subwikis they did not join), the walks' first batch looks a page further ahead: a round of walks costs every source
+    a descent. Both pages are the single scan's."""
+    database = StandaloneDatabase(Base.metadata, database_url("feed"))
+    try:
+        busiest = [a_post(f"n{n:03}", f"busy{n % 10}", f"e{n % 40:02}", 500.0 - n) for n in range(400)]
+        mine = [
+            a_post(f"m{m}{n:02}", f"mine{m}", f"m{m}{n % 3}", 50.0 - n - m / 10) for m in range(6) for n in range(20)
+        ]
+        reader_of(database, mine)
+        with database.transaction() as tx:
+            tx.connection.execute(insert(FeedPost), busiest)
+            joined = [
+                {"user_id": "dense", "subwiki_id": f"busy{m}", "created_at": NOW, "updated_at": NOW} for m in range(10)
+            ]
+            tx.connection.execute(insert(FeedMembership), joined)
+        batches = []
+        probe, batch = assembly.home_probe, assembly.home_batch
+        monkeypatch.setattr(assembly, "home_probe", lambda *a: batches.append(("probe", a[-1])) or probe(*a))
+        monkeypatch.setattr(assembly, "home_batch", lambda *a: batches.append(("walks", a[-2])) or batch(*a))
+        with database.reading() as tx:
+            sparse = pages.home_feed(tx, "me", "quality", 25, None, NOW)
+            sparse_batches, batches[:] = list(batches), []
+            dense = pages.home_feed(tx, "dense", "quality", 25, None, NOW)
+        scanned = as_the_scan_reads_it(database, monkeypatch, "quality")
+        with database.reading() as tx:
+            dense_scanned = pages.home_feed(tx, "dense", "quality", 25, None, NOW)
+    finally:
+        database.dispose()
+    first = 25 + assembly.SCAN_AHEAD
+    assert sparse_batches == [("probe", first), ("walks", first + 25)]
+    assert batches == [("probe", first)]
+    assert sparse == scanned and len(sparse["items"]) == 25
+    assert dense == dense_scanned and len(dense["items"]) == 25
+
+
 def test_a_page_by_date_reads_its_rows_and_one_more(database_url, monkeypatch):
     """By date nothing is capped: a home page asks the probe for its 25 rows and the one that says more follow,
-    not the 60 a ranked page looks at, and the front page's scan for as many; the pages are the single scan's."""
+    not the 35 a ranked page looks at, and the front page's scan for as many; the pages are the single scan's."""
     database = StandaloneDatabase(Base.metadata, database_url("feed"))
     try:
         reader_of(database, [a_post(f"p{n:02}", f"s{n % 3}", f"a{n % 2}", float(n)) for n in range(60)])
