@@ -62,18 +62,15 @@ def page(
     def scan() -> Iterator[Row]:
         nonlocal pruned, walks
         key, batch = state.get("k"), size + 1  # by date nothing is capped: the page's rows, and one more if any
-        capped = bool(per_author or per_subwiki)
-        if capped:
-            batch += SCAN_AHEAD - 1  # caps pass rows over: look a little further
+        if per_author or per_subwiki:
+            # Caps pass rows over: look a little further. (The home feed's first batch looked a page further still,
+            # 60 rows for 25: the probe read them all whole, and the walks read 60 rows whole and more keys.)
+            batch += SCAN_AHEAD - 1
         while True:
             rows = None
             if union and not walks and not caps.reached():
                 rows = home_probe(connection, sort, params, key, batch)
             if union and rows is None:
-                if not walks and capped and not caps.reached():
-                    # Walked from here: caps pass the home feed's rows over more than the scan's, and a round of
-                    # walks costs each source a descent, so the walks' first batch looks a page further ahead.
-                    batch += size
                 walks = True  # sparse here, or capped: the rest of the page is walked per source
                 pruned = pruned or caps.reached()
                 rows = home_batch(connection, sort, params, key, batch, caps)
