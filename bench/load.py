@@ -7,7 +7,9 @@ and errors per request type and overall; the feed's kept-page hits and misses (i
 before and after); CPU seconds per component (bench/cpu.py); the peak number of PostgreSQL
 connections to the stack's databases (pg_stat_activity, sampled every half second); and, measured
 beside the visits by a probe of its own (``Freshness``), how long after the gateway's answer a new
-post shows on its subwiki's newest page and a reply shows in its post's author's unread count.
+post shows on its subwiki's newest page and a reply shows in its post's author's unread count. Then the same
+visits once more, paced at ``--paced`` (0.6) of the throughput just measured: the latency at a rate the stack
+keeps up with (``paced`` in the JSON).
 """
 
 from __future__ import annotations
@@ -555,7 +557,8 @@ def run(args: argparse.Namespace) -> dict:
         handlers = handler_figures(handlers_before, handler_sums(feed_metrics))
         messages_after = message_counts(every_process)
         spent_by_postgres = statements.summary()
-    stats = locust_stats(work / "locust_stats.csv")
+        stats = locust_stats(work / "locust_stats.csv")
+        paced = paced_phase(stack.gateway_url, work, args, stats["overall"]["rps"])
     writes = ("vote", "comment", "join", "new_post", "wiki_edit")
     write_count = sum(v["requests"] for k, v in stats.items() if k in writes)
     read_count = sum(v["requests"] for k, v in stats.items() if k not in (*writes, "overall", "login"))
@@ -595,11 +598,34 @@ def run(args: argparse.Namespace) -> dict:
         "feed_event_handlers": handlers,
         "messages_a_request": messages_a_request(messages_before, messages_after, stats["overall"]["requests"]),
         "feed_pools": {name: sampler.summary() for name, sampler in feed_pools.items()},
+        "paced": paced,
         "postgres_connections": {
             "peak": peak.peak,
             "mean": round(sum(peak.samples) / len(peak.samples), 1) if peak.samples else None,
         },
         "postgres_statements": spent_by_postgres,
+    }
+
+
+def paced_phase(gateway_url: str, work: Path, args: argparse.Namespace, capacity: float) -> dict | None:
+    """The same visits once more, paced at ``args.paced`` of the throughput just measured (``LOAD_RATE``, each of
+    the ``args.concurrency`` users at its share): the latency at a rate the stack keeps up with. At capacity,
+    ``concurrency`` requests always in flight wait behind each other (Little's law: the mean latency is
+    concurrency / throughput), so that phase's p95 says how full the queue was, not what a member waits at a
+    given rate. None when not asked for (``--paced 0``)."""
+    if not args.paced or not capacity:
+        return None
+    rate = round(args.paced * capacity, 1)
+    machine_before, load_before = cpu.machine_ticks(), os.getloadavg()
+    env = {"LOAD_RATE": str(rate), "LOAD_USERS": str(args.concurrency)}
+    locust(gateway_url, work, args.concurrency, args.seconds, env=env, classes=["Member"], prefix="paced")
+    stats = locust_stats(work / "paced_stats.csv")
+    return {
+        "share_of_capacity": args.paced,
+        "offered_rps": rate,
+        "loadavg_before": load_before,
+        "machine_busy": round(cpu.busy(machine_before, cpu.machine_ticks()), 2),
+        "requests": stats,
     }
 
 
@@ -857,6 +883,13 @@ def main() -> int:
         help="seconds of the same visits before the measured ones, not measured (0: none, as before 2026-12-07)",
     )
     parser.add_argument(
+        "--paced",
+        type=float,
+        default=float(os.environ.get("LOAD_PACED_SHARE") or 0.6),
+        help="then the same visits paced at this share of the throughput measured, for the latency at that rate"
+        " (0: no paced phase)",
+    )
+    parser.add_argument(
         "--handler-cpu",
         action="store_true",
         default=os.environ.get("LOAD_HANDLER_CPU") == "1",
@@ -889,6 +922,13 @@ def main() -> int:
     print("cpu seconds:", result["cpu_seconds"], " postgres connections:", result["postgres_connections"])
     print("cpu ms a request:", result["cpu_ms_a_request"])
     print("freshness under the load:", result["freshness"])
+    if result["paced"]:
+        paced, overall = result["paced"], result["paced"]["requests"]["overall"]
+        print(
+            f"paced at {paced['share_of_capacity']:.0%} of that ({paced['offered_rps']} req/s offered):"
+            f" {overall['rps']} req/s, p50 {overall['p50_ms']:.0f}  p95 {overall['p95_ms']:.0f}"
+            f"  p99 {overall['p99_ms']:.0f} ms, errors {overall['errors']}, machine busy {paced['machine_busy']}"
+        )
     print("the feed's database pools:", result["feed_pools"])
     print("the feed's event handlers (events, mean wait for a slot, time in the handler, CPU; ms):")
     for handler, row in result["feed_event_handlers"].items():

@@ -12,7 +12,7 @@ import os
 import random
 import uuid
 
-from locust import FastHttpUser, between, constant, task
+from locust import FastHttpUser, between, constant, constant_throughput, task
 
 # Weights per request type, out of 100 requests of a signed-in member: 90 reads, 10 writes
 # (one write per ten reads, see bench/README.md). Anonymous readers only do the read part.
@@ -60,6 +60,11 @@ ELSEWHERE_SHARE = 0.1
 # sixteen requests in flight, the stack's capacity under the mix. Until 2026-12-06 every user paused 0 to
 # 200 ms, which capped a run at 16 / (0.1 s + latency), about 140 req/s, whatever the stack could do.
 THINK_SECONDS = float(os.environ.get("LOAD_THINK_MS") or 0) / 1000
+# Requests a second over all of Locust's users (LOAD_RATE, shared among LOAD_USERS of them), for ``make load``'s
+# paced phase: the latency members see at a rate the stack keeps up with, not at its capacity (16 requests always
+# in flight queue behind each other: p50 is about 16 / throughput, whatever a request costs alone).
+RATE = float(os.environ.get("LOAD_RATE") or 0)
+USERS = int(os.environ.get("LOAD_USERS") or 16)
 
 API = "/api/v1"
 DATA = json.loads(open(os.environ["LOAD_DATA"]).read())  # noqa: SIM115 (read once at import)
@@ -82,7 +87,10 @@ class Reader(FastHttpUser):
     does, CPU the stack it loads shares on one machine."""
 
     weight = round(ANONYMOUS_SHARE * 100)
-    wait_time = between(0.0, 2 * THINK_SECONDS) if THINK_SECONDS else constant(0)
+    if RATE:
+        wait_time = constant_throughput(RATE / USERS)
+    else:
+        wait_time = between(0.0, 2 * THINK_SECONDS) if THINK_SECONDS else constant(0)
     headers: dict[str, str] = {}
 
     def front(self):
