@@ -3,7 +3,7 @@
 import multiprocessing
 import os
 
-from svclib import httpmetrics, logs
+from svclib import heap, httpmetrics, logs
 
 bind = f"{os.environ.get('GATEWAY_HOST', '0.0.0.0')}:{os.environ.get('GATEWAY_PORT', '8000')}"
 # Prometheus metrics, aggregated across workers, on a port of their own (never the public one).
@@ -44,3 +44,9 @@ def when_ready(server):
 
 def child_exit(server, worker):
     httpmetrics.child_exit(server, worker)
+
+
+def post_worker_init(worker):
+    # What the worker's start-up made (the app, its modules, the schemas) frozen out of the collector's full walks.
+    if os.environ.get("GC_FREEZE_ON_START", "true").lower() not in ("0", "false", "no", "off"):
+        heap.settle(f"gateway worker {worker.pid}")

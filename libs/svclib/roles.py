@@ -32,6 +32,7 @@ from nameko.extensions import iter_extensions
 from nameko.rpc import Rpc
 from nameko.utils.concurrency import SpawningSet
 
+from svclib import heap
 from svclib.settings import configured
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,8 @@ class RoleContainer(ServiceContainer):
     def start(self):
         log.info("%s: serving as %s (%s entrypoints)", self.service_name, self.role, len(self.entrypoints))
         super().start()
+        if configured(self.config, "GC_FREEZE_ON_START", "true").lower() not in ("0", "false", "no", "off"):
+            heap.settle(f"{self.service_name} ({self.role})")
 
 
 def lower_priority(increment: int) -> None:

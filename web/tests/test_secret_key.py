@@ -59,3 +59,25 @@ def test_gunicorn_does_not_start_the_site_without_a_key_outside_development_mode
     assert made.returncode == 0 and made.stdout.strip() == "64", made.stderr[-2000:]
     given = _gunicorn_config(PROMETHEUS_MULTIPROC_DIR=metrics, WEB_SECRET_KEY="b" * 40)
     assert given.returncode == 0 and given.stdout.strip() == "40", given.stderr[-2000:]
+
+
+def test_a_site_worker_freezes_what_its_start_up_made(tmp_path):
+    """Each of the site's workers, once started, freezes its objects out of the garbage collector's full walks;
+    ``GC_FREEZE_ON_START=false`` leaves them."""
+    code = (
+        "import gc, runpy, types; hooks = runpy.run_path('gunicorn.conf.py');"
+        " hooks['post_worker_init'](types.SimpleNamespace(pid=1)); print(gc.get_freeze_count())"
+    )
+    kept = {k: v for k, v in os.environ.items() if k not in ("WEB_SECRET_KEY", "WIKISOCIAL_DEV_MODE")}
+    for setting, frozen in (("true", lambda n: n > 1000), ("false", lambda n: n == 0)):
+        env = {**kept, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "WEB_SECRET_KEY": "b" * 40}
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=WEB,
+            env={**env, "GC_FREEZE_ON_START": setting},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert frozen(int(done.stdout.strip())), (setting, done.stdout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import threading
 import time
 
 import pytest
+from nameko.containers import ServiceContainer
 from nameko.timer import timer
 
 from svclib.events import ParkingQueueConsumer, event_handler
@@ -197,3 +199,18 @@ def test_the_replicas_connections_default_to_what_one_process_would_have():
     from svclib.db import engine
 
     assert POOL_SETTINGS == {"DB_POOL_SIZE": engine.DEFAULT_POOL_SIZE, "DB_MAX_OVERFLOW": engine.DEFAULT_MAX_OVERFLOW}
+
+
+def test_a_started_process_freezes_what_its_start_up_made(monkeypatch):
+    """Once a service's process has started, its objects (modules, metadata, extensions) are frozen out of the
+    garbage collector's full walks (svclib.heap): each walked them all, 75 to 100 ms of CPU a time, stopping
+    every green thread. ``GC_FREEZE_ON_START=false`` leaves them."""
+    monkeypatch.setattr(ServiceContainer, "start", lambda self: None)
+    assert gc.get_freeze_count() == 0
+    try:
+        container("requests").start()
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()
+    container("requests", GC_FREEZE_ON_START="false").start()
+    assert gc.get_freeze_count() == 0
