@@ -48,5 +48,4 @@ def child_exit(server, worker):
 
 def post_worker_init(worker):
     # What the worker's start-up made (the app, its modules, the schemas) frozen out of the collector's full walks.
-    if os.environ.get("GC_FREEZE_ON_START", "true").lower() not in ("0", "false", "no", "off"):
-        heap.settle(f"gateway worker {worker.pid}")
+    heap.settle_unless_off(f"gateway worker {worker.pid}", os.environ.get("GC_FREEZE_ON_START"))

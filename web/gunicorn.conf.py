@@ -49,7 +49,8 @@ def child_exit(server, worker):
 
 def post_worker_init(worker):
     """What the worker's start-up made (the app, its modules, the templates) frozen out of the garbage collector's
-    full walks, which otherwise stop every thread of the worker for each of them (as the services do: svclib.heap)."""
+    full walks, which otherwise stop every thread of the worker for each of them (as the services do: svclib.heap,
+    which the site, a client of the public API only, does not import)."""
     if os.environ.get("GC_FREEZE_ON_START", "true").lower() not in ("0", "false", "no", "off"):
         gc.collect()
         gc.freeze()

@@ -19,6 +19,17 @@ import logging
 log = logging.getLogger(__name__)
 
 
+OFF = ("0", "false", "no", "off")
+
+
+def settle_unless_off(process: str, setting: str | None) -> int:
+    """:func:`settle` once ``process`` has started, unless ``setting`` (``GC_FREEZE_ON_START``; unset means on)
+    turns it off; returns how many objects are frozen (0 when off)."""
+    if (setting or "true").strip().lower() in OFF:
+        return 0
+    return settle(process)
+
+
 def settle(process: str) -> int:
     """Collect what start-up left, then freeze every object still tracked; returns how many are frozen."""
     gc.collect()

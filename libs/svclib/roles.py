@@ -85,8 +85,7 @@ class RoleContainer(ServiceContainer):
     def start(self):
         log.info("%s: serving as %s (%s entrypoints)", self.service_name, self.role, len(self.entrypoints))
         super().start()
-        if configured(self.config, "GC_FREEZE_ON_START", "true").lower() not in ("0", "false", "no", "off"):
-            heap.settle(f"{self.service_name} ({self.role})")
+        heap.settle_unless_off(f"{self.service_name} ({self.role})", configured(self.config, "GC_FREEZE_ON_START"))
 
 
 def lower_priority(increment: int) -> None:

@@ -303,6 +303,15 @@ def test_a_home_batch_by_quality_reads_keys_alone_and_only_its_own_rows_whole(da
     assert "Index Scan Backward using ix_feed_posts_subwiki_rank" not in plan, plan
 
 
+def recorded_batches(monkeypatch) -> list[tuple[str, int]]:
+    """Each batch a home page asks for from here on, in order: ``("probe", size)`` or ``("walks", size)``."""
+    batches: list[tuple[str, int]] = []
+    probe, batch = assembly.home_probe, assembly.home_batch
+    monkeypatch.setattr(assembly, "home_probe", lambda *a: batches.append(("probe", a[-1])) or probe(*a))
+    monkeypatch.setattr(assembly, "home_batch", lambda *a: batches.append(("walks", a[-2])) or batch(*a))
+    return batches
+
+
 def test_once_the_caps_hand_a_page_to_the_walks_they_read_what_the_page_still_needs(database_url, monkeypatch):
     """A subwiki holds the 55 best posts of a reader's home feed, five others ten each below them: the page's
     first batch (the probe's 35 rows: the page, one more, SCAN_AHEAD less one) holds that subwiki's posts alone,
@@ -314,10 +323,7 @@ def test_once_the_caps_hand_a_page_to_the_walks_they_read_what_the_page_still_ne
         posts = [a_post(f"b{n:02}", "big", f"a{n:02}", 100.0 - n) for n in range(55)]
         posts += [a_post(f"s{m}{n}", f"small{m}", f"b{m}{n}", 40.0 - n - m / 10) for m in range(5) for n in range(10)]
         reader_of(database, posts)
-        batches = []
-        probe, batch = assembly.home_probe, assembly.home_batch
-        monkeypatch.setattr(assembly, "home_probe", lambda *a: batches.append(("probe", a[-1])) or probe(*a))
-        monkeypatch.setattr(assembly, "home_batch", lambda *a: batches.append(("walks", a[-2])) or batch(*a))
+        batches = recorded_batches(monkeypatch)
         with database.reading() as tx:
             page = pages.home_feed(tx, "me", "quality", 25, None, NOW)
         scanned = as_the_scan_reads_it(database, monkeypatch, "quality")
@@ -347,10 +353,7 @@ def test_a_home_page_reads_a_scans_batch_whether_probed_or_walked(database_url, 
                 {"user_id": "dense", "subwiki_id": f"busy{m}", "created_at": NOW, "updated_at": NOW} for m in range(10)
             ]
             tx.connection.execute(insert(FeedMembership), joined)
-        batches = []
-        probe, batch = assembly.home_probe, assembly.home_batch
-        monkeypatch.setattr(assembly, "home_probe", lambda *a: batches.append(("probe", a[-1])) or probe(*a))
-        monkeypatch.setattr(assembly, "home_batch", lambda *a: batches.append(("walks", a[-2])) or batch(*a))
+        batches = recorded_batches(monkeypatch)
         with database.reading() as tx:
             sparse = pages.home_feed(tx, "me", "quality", 25, None, NOW)
             sparse_batches, batches[:] = list(batches), []
