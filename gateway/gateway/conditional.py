@@ -3,9 +3,11 @@
 Every successful ``GET`` (or ``HEAD``) whose answer is JSON carries an ``ETag``, a digest of its body
 (``etag_of``), and ``Cache-Control: private, no-cache``: a client (an app, the site) may keep the answer, but
 asks again each time, sending the tag it holds in ``If-None-Match``; while the answer is the same it gets ``304 Not
-Modified`` without a body. The answer is worked out as for any request (the gateway keeps nothing for
-this), so a 304 is never staler than the 200 would have been: what is spared is the body's bytes, and the
-client's work with them (reading and presenting the same answer again).
+Modified`` without a body. The answer is worked out as for any request, so a 304 is never staler than the
+200 would have been: what is spared is the body's bytes, and the client's work with them (reading and
+presenting the same answer again). The front page and home pages, and a post with a page of its discussion,
+are the exception (``gateway.pagetags``): held by the gateway while their service has told of no change to what
+they were read from, and answered (a 304, or for the feed's pages the held body) without asking again.
 
 A route that sets its own ``Cache-Control`` keeps it and gets no tag (the data export, ``no-store``;
 pictures, kept for a year); errors, writes and bodiless answers keep ``no-store``.
@@ -53,11 +55,15 @@ def sent_tag(tag: str | None) -> bool:
     """Whether the request's ``If-None-Match`` names ``tag`` (an answer's tag, unquoted, held by this process) and
     lets a held tag stand: a request with ``Cache-Control: no-cache`` (a client that just wrote) has its answer
     worked out, and still gets a 304 if it is the same."""
-    if tag is None or not request.environ.get("HTTP_IF_NONE_MATCH"):
-        return False
-    if request.environ.get("HTTP_CACHE_CONTROL") and request.cache_control.no_cache:
+    if tag is None or not request.environ.get("HTTP_IF_NONE_MATCH") or asked_afresh():
         return False
     return request.if_none_match.contains_weak(tag)
+
+
+def asked_afresh() -> bool:
+    """Whether the request says ``Cache-Control: no-cache`` (a client that just wrote): its answer is worked out,
+    not taken from what the gateway holds (``gateway.pagetags``)."""
+    return bool(request.environ.get("HTTP_CACHE_CONTROL")) and bool(request.cache_control.no_cache)
 
 
 def not_modified(tag: str) -> Response:

@@ -1,14 +1,16 @@
-"""Pages as this gateway process last answered them: each one's tag (``ETag``) and what it was read from, so that
-a client revalidating a page that has not changed is answered ``304`` without asking the service behind it.
+"""Pages as this gateway process last answered them, with what they were read from, so that a page no change
+touched since is answered without asking the service behind it: a client revalidating it gets ``304``.
 
 A client that keeps a page (the site, an app) asks again with ``If-None-Match``. Two services answer pages with
 the tags of what each was read from, and tell what their commits touched on a fanout exchange (``{"tags": [...]}``,
 ``{"tags": null}`` for any; the commits of a tenth of a second in one message, ``svclib.broadcasts``):
 
 - the feed, its front page and home pages (``feed.kept``: the front page's window, a subwiki, a person's posts, a
-  reader's own choices), on ``feed.pages``;
+  reader's own choices), on ``feed.pages``. These are held whole (body and tag, at most ``MAX_BYTES`` of bodies
+  a process): a client keeping nothing is answered the held body (``gateway.routes.feed``), and a signed-in
+  reader who mutes nobody, as the feed tells, every reader's page;
 - content, a post with a page of its discussion (``content.kept``: the post, its discussion, its authors' names,
-  the reader's memberships), on ``content.pages``.
+  the reader's memberships), on ``content.pages``; only its tag is held.
 
 Each gateway process keeps, for the pages it answered, what it holds of the answer (its tag) and those tags; a
 message drops the pages it names. While a page's entry stands, the service's answer is the same page: a request
@@ -41,6 +43,9 @@ HEARD_SECONDS = 60.0  # changes remembered for answers still being asked for (an
 # Pages held at most, the least recently answered dropped first: a reader's home page is read from up to 150
 # tags (each kept once, sys.intern), so this bounds a process's memory for them to some tens of megabytes.
 MAX_ENTRIES = 5000
+# Bytes of the bodies held at most (``keep``'s ``size``: the feed's pages are held whole, about 20 KB each),
+# the least recently answered dropped first.
+MAX_BYTES = 16 * 1024 * 1024
 
 Tags = frozenset[str] | None  # None: read from everything, touched by any change
 
@@ -49,12 +54,16 @@ class PageTags:
     """What this process holds of each page it answered (its tag; by the call's arguments) and what the page was
     read from."""
 
-    def __init__(self, ttl: float, max_entries: int = MAX_ENTRIES, grace: float = GRACE_SECONDS):
+    def __init__(
+        self, ttl: float, max_entries: int = MAX_ENTRIES, grace: float = GRACE_SECONDS, max_bytes: int = MAX_BYTES
+    ):
         self.ttl = ttl
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self.grace = grace
         self.listening = False
-        self._entries: OrderedDict[Hashable, tuple[Any, Tags, float]] = OrderedDict()
+        self.bytes = 0  # the sizes of the entries held
+        self._entries: OrderedDict[Hashable, tuple[Any, Tags, float, int]] = OrderedDict()
         self._tags = TagIndex()
         self._heard: deque[tuple[float, Tags]] = deque()  # (when, tags) of the changes heard lately
         self._heard_since = 0.0  # changes before this moment are forgotten: an answer asked before it is not kept
@@ -74,12 +83,12 @@ class PageTags:
                 return None
             return entry[0]
 
-    def keep(self, key: Hashable, etag: Any, tags: Iterable[str] | None, asked: float) -> None:
-        """Keep the page answered for ``key`` (its tag ``etag``, or what the route holds with it; read from
-        ``tags``), asked for at ``asked``
+    def keep(self, key: Hashable, etag: Any, tags: Iterable[str] | None, asked: float, size: int = 0) -> None:
+        """Keep the page answered for ``key`` (its tag ``etag``, or what the route holds with it, ``size`` bytes
+        of it counted against ``max_bytes``; read from ``tags``), asked for at ``asked``
         (``time.monotonic()`` before the call), unless a change that touches it was heard since ``asked`` less
         the grace, or this process was not hearing the exchange meanwhile."""
-        if self.ttl <= 0 or not self.listening:
+        if self.ttl <= 0 or not self.listening or size > self.max_bytes:
             return
         read_from = None if tags is None else frozenset(sys.intern(tag) for tag in tags)
         now = time.monotonic()
@@ -93,9 +102,10 @@ class PageTags:
                 if touched is None or read_from is None or not touched.isdisjoint(read_from):
                     return
             self._drop(key)
-            self._entries[key] = (etag, read_from, now + self.ttl)
+            self._entries[key] = (etag, read_from, now + self.ttl, size)
+            self.bytes += size
             self._tags.add(key, read_from)
-            while len(self._entries) > self.max_entries:
+            while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
                 self._drop(next(iter(self._entries)))
 
     def forget(self, message: dict) -> None:
@@ -128,8 +138,10 @@ class PageTags:
     def _clear(self) -> None:
         self._entries.clear()
         self._tags.clear()
+        self.bytes = 0
 
     def _drop(self, key: Hashable) -> None:
         entry = self._entries.pop(key, None)
         if entry is not None:
             self._tags.discard(key, entry[1])
+            self.bytes -= entry[3]

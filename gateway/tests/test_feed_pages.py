@@ -1,5 +1,5 @@
-"""Feed pages a client revalidates, answered 304 by the gateway process without asking the feed while it heard no
-change to what the page was read from (``gateway.pagetags``)."""
+"""Feed pages held by the gateway process: answered without asking the feed while it heard no change to what the
+page was read from, a 304 to a client revalidating (``gateway.pagetags``)."""
 
 from __future__ import annotations
 
@@ -31,13 +31,66 @@ def test_a_page_revalidated_while_nothing_touched_it_is_a_304_the_feed_is_not_as
     assert [a.status_code for a in answers] == [304, 304, 304] and asked(services) == 1
     assert all(a.headers["ETag"] == tag and a.data == b"" for a in answers)
     assert answers[0].headers["Cache-Control"] == "private, no-cache" and answers[0].headers["Vary"] == "Authorization"
-    # Asked without the tag (a client keeping nothing), the page is asked of the feed as ever.
-    assert client.get(FRONT, headers=auth).status_code == 200 and asked(services) == 2
     # Another page, or the same page for a visitor, is another entry.
-    assert client.get(FRONT, headers={"If-None-Match": tag}).status_code == 304 and asked(services) == 3
+    assert client.get(FRONT, headers={"If-None-Match": tag}).status_code == 304 and asked(services) == 2
     assert client.get(FRONT + "&limit=5", headers={**auth, "If-None-Match": tag}).status_code == 304
-    assert asked(services) == 4
+    assert asked(services) == 3
     assert len(kept) == 3
+
+
+def test_a_held_page_is_answered_whole_to_a_client_keeping_nothing_without_asking_the_feed(client, services, auth):
+    kept = kept_pages(services, ["front:week"])
+    public_feed(services, FEED_PAGE)
+    first = client.get(FRONT)
+    again = [client.get(FRONT) for _ in range(3)]
+    assert asked(services) == 1
+    assert [a.status_code for a in again] == [200, 200, 200]
+    assert all(a.data == first.data and a.headers["ETag"] == first.headers["ETag"] for a in again)
+    assert again[0].headers["Cache-Control"] == "private, no-cache" and again[0].get_json() == first.get_json()
+    assert again[0].headers["Content-Type"] == "application/json"
+    # A change to what it was read from: the feed is asked, and its new page answered and held.
+    public_feed(services, {**FEED_PAGE, "items": []})
+    kept.forget({"tags": ["front:week"]})
+    changed = client.get(FRONT)
+    assert asked(services) == 2 and changed.get_json()["items"] == [] and changed.data != first.data
+    assert client.get(FRONT).data == changed.data and asked(services) == 2
+    # A client that has just written has the page worked out.
+    assert client.get(FRONT, headers={"Cache-Control": "no-cache"}).status_code == 200 and asked(services) == 3
+
+
+def test_a_reader_who_mutes_nobody_is_answered_every_reader_s_held_page(client, services, auth):
+    kept = kept_pages(services, ["front:week"])
+    services.page_shared = ["u:u1"]  # the feed says u1 mutes nobody, read from u1's own tag
+    public_feed(services, FEED_PAGE)
+    mine = client.get(FRONT, headers=auth)
+    assert asked(services) == 1 and services.calls[-1][3] == {"viewer_id": "u1"}
+    visitor = client.get(FRONT)  # held without the reader: every reader's page
+    assert asked(services) == 1 and visitor.data == mine.data and visitor.headers["ETag"] == mine.headers["ETag"]
+    assert client.get(FRONT, headers=auth).data == mine.data and asked(services) == 1
+    # u1 mutes someone: which page they see may change, and they are asked for again; visitors are not.
+    services.page_shared = None
+    kept.forget({"tags": ["u:u1"]})
+    assert client.get(FRONT).data == mine.data and asked(services) == 1
+    client.get(FRONT, headers=auth)
+    assert asked(services) == 2 and services.calls[-1][3] == {"viewer_id": "u1"}
+    client.get(FRONT, headers=auth)  # their own page now, held under them
+    assert asked(services) == 2
+    # A change to the page drops it for everyone.
+    kept.forget({"tags": ["front:week"]})
+    client.get(FRONT)
+    client.get(FRONT, headers=auth)
+    assert asked(services) == 4
+
+
+def test_a_reader_who_mutes_someone_is_never_answered_every_reader_s_page(client, services, auth):
+    kept_pages(services, ["front:week", "u:u1"])
+    public_feed(services, FEED_PAGE)
+    client.get(FRONT, headers=auth)  # the feed does not say the page is shared: the reader's own
+    client.get(FRONT)
+    assert asked(services) == 2
+    client.get(FRONT, headers=auth)
+    client.get(FRONT)
+    assert asked(services) == 2
 
 
 def test_a_change_the_feed_tells_drops_the_pages_read_from_it_and_no_other(client, services, auth):
@@ -138,4 +191,15 @@ def test_a_page_s_tag_is_held_for_its_time_at_most():
         bounded.keep(key, key, ["front"], asked=time.monotonic())
     assert [bounded.held(key) for key in ("a", "b", "c")] == [None, "b", "c"]
     bounded.forget({"tags": ["front"]})
+    assert len(bounded) == 0
+    by_size = PageTags(ttl=300, max_bytes=100, grace=0.0)
+    by_size.hearing(True)
+    by_size.keep("a", "a", ["front"], asked=time.monotonic(), size=60)
+    by_size.keep("b", "b", ["front"], asked=time.monotonic(), size=30)
+    by_size.keep("too big", "c", ["front"], asked=time.monotonic(), size=101)
+    assert [by_size.held(key) for key in ("a", "b", "too big")] == ["a", "b", None] and by_size.bytes == 90
+    by_size.keep("c", "c", ["front"], asked=time.monotonic(), size=30)  # over the bytes: the oldest goes
+    assert [by_size.held(key) for key in ("a", "b", "c")] == [None, "b", "c"] and by_size.bytes == 60
+    by_size.forget({"tags": ["front"]})
+    assert len(by_size) == 0 and by_size.bytes == 0
     assert len(bounded) == 0 and not bounded._tags

@@ -27,20 +27,52 @@ def page(body: bytes) -> Response:
     return Response(body, mimetype="application/json")
 
 
-def tagged_page(key: tuple, method: str, *args, **kwargs) -> Response:
-    """The feed's page ``method(*args, **kwargs)``, asked for with its tags (``feed.kept``): kept by this
-    process as answered under ``key`` (``gateway.pagetags``), so that a client naming its tag while no change
-    touched it gets ``304`` without the feed being asked."""
+def tagged_page(key: tuple, method: str, *args, viewer: str | None = None, **kwargs) -> Response:
+    """The feed's page ``method(*args, **kwargs)``, asked for with its tags (``feed.kept``): held whole by this
+    process as answered under ``key`` (``gateway.pagetags``), so that while no change touched it the page is
+    answered without the feed being asked, a ``304`` to a client naming its tag. A client that has just written
+    (``Cache-Control: no-cache``) has it asked for, and still gets a ``304`` if it is the same.
+
+    With ``viewer`` (the front page of a signed-in reader), a reader who mutes and blocks nobody, as the feed
+    tells, sees every reader's page: it is held under ``key`` without the reader (``shared_key``), and that the
+    reader mutes nobody under ``("shares", viewer)``, dropped by what decides it (the reader's own tag)."""
     kept = services().feed_pages
-    held = kept.held(key) if kept is not None else None
-    if held is not None and conditional.sent_tag(held):
-        return conditional.not_modified(held)
+    held = _held(kept, key, viewer)
+    if held is not None:
+        body, tag = held
+        if conditional.sent_tag(tag):
+            return conditional.not_modified(tag)
+        if not conditional.asked_afresh():
+            return conditional.tagged(page(body), tag)
     asked = time.monotonic()
     answer = services().call("feed", method, *args, **kwargs, tags=True, _present=tagged_body, _part="page")
     body, tag = answer["page"]
     if kept is not None:
-        kept.keep(key, tag, answer["tags"], asked)
+        shared = answer.get("shared") if viewer is not None else None
+        if shared is not None:
+            kept.keep(("shares", viewer), True, shared, asked)
+            tags = answer["tags"]
+            key, tags = shared_key(key), None if tags is None else [t for t in tags if t not in shared]
+        else:
+            tags = answer["tags"]
+        kept.keep(key, (body, tag), tags, asked, size=len(body))
     return conditional.tagged(page(body), tag)
+
+
+def shared_key(key: tuple) -> tuple:
+    """A signed-in reader's front page's key (``viewer`` last) as every reader's: the visitor's."""
+    return (*key[:-1], None)
+
+
+def _held(kept, key: tuple, viewer: str | None) -> tuple[bytes, str] | None:
+    """The page (its body and tag) this process holds for ``key``, or for ``viewer`` every reader's page while
+    they mute nobody; None when it holds neither (ask the feed)."""
+    if kept is None:
+        return None
+    held = kept.held(key)
+    if held is None and viewer is not None and kept.held(("shares", viewer)):
+        held = kept.held(shared_key(key))
+    return held
 
 
 def tagged_body(entries: dict) -> tuple[bytes, str]:
@@ -79,7 +111,7 @@ def public():
     if caller is None:
         return tagged_page(("public_feed", *feed_args, None), "public_feed", *feed_args)
     viewer = caller["id"]
-    return tagged_page(("public_feed", *feed_args, viewer), "public_feed", *feed_args, viewer_id=viewer)
+    return tagged_page(("public_feed", *feed_args, viewer), "public_feed", *feed_args, viewer=viewer, viewer_id=viewer)
 
 
 @bp.get("/subwikis/<slug>/posts")

@@ -324,15 +324,22 @@ class FeedService:
     ) -> dict:
         """The front page; for a ``viewer_id`` who muted or blocked anyone, without what they muted (kept
         per reader), else the page every reader shares. With ``tags``, the answer's parts are ``tags`` (what
-        the page was read from, ``feed.kept``'s tags, null for everything) and the ``page``."""
-        if viewer_id and self._mutes_anything(viewer_id):
+        the page was read from, ``feed.kept``'s tags, null for everything), for a viewer who sees every reader's
+        page ``shared`` (the tags that decide it: a change to them may change which page they see), and the
+        ``page``."""
+        mutes = bool(viewer_id) and self._mutes_anything(viewer_id)
+        if mutes:
             page, depends = self._tagged_page(pages.public_feed_for, viewer_id, sort, window, limit, cursor)
         else:
             page, depends = self._tagged_page(pages.public_feed, sort, window, limit, cursor)
         if not tags:
             return page
-        # Whether the viewer muted anyone (which page they see) is read from their own tag.
-        return _tagged(page, depends, {reader_tag(viewer_id)} if viewer_id else set())
+        # Whether the viewer muted anyone (which page they see) is read from their own tag. A viewer who mutes
+        # nobody sees every reader's page: ``shared`` says so, with the tags that decide it.
+        decides = {reader_tag(viewer_id)} if viewer_id else set()
+        if viewer_id and not mutes:
+            return _tagged(page, depends, decides, shared=sorted(decides))
+        return _tagged(page, depends, decides)
 
     def _mutes_anything(self, viewer_id: str) -> bool:
         def read() -> tuple[bool, set[str]]:
@@ -402,7 +409,7 @@ class FeedService:
         return self.kept.get_or_build_tagged((read.__name__, *args), build)
 
 
-def _tagged(page: dict, depends: frozenset[str] | None, also: set[str] = frozenset()) -> Parts:
-    """A page with the tags of what it was read from (None: everything), ``tags`` then ``page``: the page, a
-    kept answer, written as it is kept (``svclib.rpc.Parts``)."""
-    return Parts(tags=None if depends is None else sorted(depends | also), page=page)
+def _tagged(page: dict, depends: frozenset[str] | None, also: set[str] = frozenset(), **parts) -> Parts:
+    """A page with the tags of what it was read from (None: everything), ``tags`` (then any other ``parts``) then
+    ``page``: the page, a kept answer, written as it is kept (``svclib.rpc.Parts``)."""
+    return Parts(tags=None if depends is None else sorted(depends | also), **parts, page=page)

@@ -186,7 +186,8 @@ def test_a_subwikis_new_name_drops_the_kept_pages_that_show_it():
 def test_pages_asked_with_their_tags_tell_what_they_were_read_from_kept_or_not():
     """The gateway asks the front page and home pages with ``tags``: the page as ever, and the tags of what it
     was read from (the viewer's own tag with it: whether they muted anyone decides which page they see), from
-    the kept page as from a page read afresh."""
+    the kept page as from a page read afresh; a viewer who mutes nobody is told they see every reader's page
+    (``shared``, with the tag that decides it), one who mutes someone is not."""
     db = StandaloneDatabase(Base.metadata, "sqlite://", touches=touches)
     pages = listening()
     db.on_commit(pages.forget)
@@ -203,9 +204,15 @@ def test_pages_asked_with_their_tags_tell_what_they_were_read_from_kept_or_not()
             assert front == {"tags": ["front:week"], "page": service.public_feed("new", "week")}
             viewed = service.public_feed("quality", "all", viewer_id="r1", tags=True)
             assert viewed["tags"] == ["front", "u:r1"] and [i["post_id"] for i in viewed["page"]["items"]] == ["p1"]
+            assert viewed["shared"] == ["u:r1"] and viewed["page"] == service.public_feed("quality", "all")
+            assert list(viewed) == ["tags", "shared", "page"]  # the page last: the gateway reads it apart
             home = service.home_feed("r1", "new", tags=True)
             assert home == {"tags": ["s:s1", "u:r1"], "page": service.home_feed("r1", "new")}
         assert pages.stats()["kinds"]["public_feed"]["hits"] >= 3
+        mute = {"user_id": "r1", "target_type": "user", "target_id": "a1", "version": 1}
+        service.handle_user_muted({"event_id": events._id(), "mute": mute})
+        muting = service.public_feed("quality", "all", viewer_id="r1", tags=True)
+        assert "shared" not in muting and muting["page"]["items"] == []
     finally:
         db.dispose()
 
