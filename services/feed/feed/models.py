@@ -192,6 +192,20 @@ class FeedVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class FeedQualityDue(Base):
+    """A post whose new quality waits to be announced: marked by the transaction that changed it (which gave
+    the quality its next version, under the post's lock), taken by the next announcement
+    (``feed.handlers.scores.announce_due``), so that a moment's votes and comments on posts leave in one message,
+    not one each. ``marks``: how many transactions marked it since (each one's mark locks the row until it
+    commits, so that an announcement never takes a mark whose change it cannot read yet). Not part of the read
+    model a rebuild replaces: a quality marked before a rebuild is still announced after it."""
+
+    __tablename__ = "feed_quality_due"
+
+    post_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    marks: Mapped[int] = mapped_column(Integer, default=1)
+
+
 # Every table the feed keeps from events, children first (what feed.rebuild replaces).
 READ_MODEL = (
     FeedVersion,

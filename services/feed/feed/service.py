@@ -293,6 +293,20 @@ class FeedService:
         with self.db.transaction() as tx:
             return inbox.change_settings(tx, user_id, changes)
 
+    @timer(interval=handlers.scores.QUALITY_ANNOUNCE_SECONDS or 60)
+    def announce_due_qualities(self) -> int:
+        """The qualities marked due since the last tick, announced in as few messages as they fill
+        (``feed.handlers.scores.announce_due``); nothing to do when each transaction announces its own."""
+        if handlers.scores.QUALITY_ANNOUNCE_SECONDS <= 0:
+            return 0
+        announced = 0
+        while True:
+            with self.db.transaction() as tx:
+                taken = handlers.announce_due(tx)
+            announced += taken
+            if taken < handlers.scores.ANNOUNCE_BATCH:
+                return announced
+
     @timer(interval=60)
     def refresh_decay(self) -> int:
         """Age decay moves slowly; recent posts are rescored in batches, never on a read."""

@@ -33,10 +33,11 @@ from feed.handlers.posts import (
     report_resolved,
     reports_upheld,
 )
-from feed.handlers.scores import announce_qualities, announce_rebuilt, refresh_decay, rescore
+from feed.handlers.scores import announce_due, announce_qualities, announce_rebuilt, refresh_decay, rescore
 from feed.handlers.votes import trust_changed, vote_changed
 
 __all__ = [
+    "announce_due",
     "announce_qualities",
     "announce_rebuilt",
     "author_erased",

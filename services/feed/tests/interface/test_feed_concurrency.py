@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from feed import handlers, ranking
-from feed.models import Base, FeedPost, FeedVote
+from feed.models import OUTBOX, Base, FeedPost, FeedVote
 from svclib.db import StandaloneDatabase, isoformat, utcnow
 from svclib.events import NotYet
 from svclib.testing import wait_until
@@ -342,3 +342,81 @@ def test_renames_of_a_subwiki_racing_new_posts_and_votes_leave_the_newest_name_o
     rows = applier.posts()
     assert len(rows) == 16
     assert {row.subwiki_name for row in rows.values()} == {"Rivers 13"}
+
+
+def vote_and_mark(tx, event: dict, now) -> None:
+    """A vote applied as the service applies it: its post's new quality versioned and marked due."""
+    handlers.vote_changed(tx, event, now)
+    handlers.announce_qualities(tx, coalesce=True)
+
+
+def newest_announced(applier: Applier) -> dict[str, dict]:
+    """Once every mark is taken: each post's announced quality with the highest version, from the outbox."""
+    with applier.database.transaction() as tx:
+        while handlers.announce_due(tx):
+            pass
+    with applier.database.reading() as tx:
+        sent = tx.session.execute(select(OUTBOX.c.event_type, OUTBOX.c.payload).order_by(OUTBOX.c.id)).all()
+    newest: dict[str, dict] = {}
+    for event_type, payload in sent:
+        announced = [payload["post"]] if event_type == "post_quality_changed" else payload["qualities"]["posts"]
+        for post in announced:
+            if post["id"] not in newest or post["version"] > newest[post["id"]]["version"]:
+                newest[post["id"]] = post
+    return newest
+
+
+def test_an_announcement_leaves_a_mark_whose_change_has_not_committed_for_the_next(feed_url):
+    """A vote marks its post due while a mark is already there, and has not committed when an announcement
+    runs: the announcement cannot read the vote's quality yet, so it must not take the mark (it is the vote's
+    too, locked by it until it commits); the next announcement takes it and announces the vote's quality."""
+    applier = Applier(feed_url)
+    (post,) = create_posts(applier, 1)
+    applier.apply(vote_and_mark, vote(post, "voter00", 1, 1), NOW)  # marked, committed, not announced yet
+    with applier.database.transaction() as voting:
+        vote_and_mark(voting, vote(post, "voter01", 1, 1), NOW)  # marked again, not committed
+        with applier.database.transaction() as announcing:
+            handlers.announce_due(announcing)
+    newest = newest_announced(applier)
+    row = applier.posts()[post]
+    assert (newest[post]["quality"], newest[post]["version"]) == (row.quality, row.quality_version)
+    assert row.up_count == 2
+    applier.database.dispose()
+
+
+def test_qualities_announced_while_votes_race_end_as_each_post_is(feed_url):
+    """Votes applied by many workers at once while announcements of the qualities marked due run beside them (as
+    two replicas' timers do, a few posts each): none deadlocks, and once the marks are all taken each post's
+    newest announced quality and version are the post's own: a quality changed while it was being announced is
+    announced again, never lost behind an older one."""
+    applier = Applier(feed_url)
+    posts = create_posts(applier, 8)
+    rng = random.Random(5)
+    events = [
+        (vote_and_mark, vote(post, f"voter{n:02}", rng.choice((1, 1, -1, None)), version), NOW)
+        for post in posts
+        for n in range(15)
+        for version in (1, 2, 3)
+    ]
+    rng.shuffle(events)
+    before = deadlocks(feed_url)
+    applying = [True]
+
+    def announce() -> None:
+        while applying[0]:
+            applier.apply(handlers.announce_due, 3)
+            eventlet.sleep(0.001)
+
+    pool = eventlet.GreenPool(WORKERS + 2)
+    announcers = [pool.spawn(announce) for _ in range(2)]
+    applier.apply_all(events)
+    applying[0] = False
+    for announcer in announcers:
+        announcer.wait()
+    newest = newest_announced(applier)
+    rows = applier.posts()
+    assert sorted(newest) == sorted(posts)
+    for post_id, row in rows.items():
+        assert (newest[post_id]["quality"], newest[post_id]["version"]) == (row.quality, row.quality_version)
+    assert "40P01" not in applier.aborted and deadlocks(feed_url) == before
+    applier.database.dispose()
