@@ -22,7 +22,10 @@ the feed keeps a page 10 s, the ages in its reasons move on, so a full answer ge
 ``POST_PAGE_TAGS_SECONDS``), and an answer is not kept when a change that touches it was heard while it was asked
 for, or within ``GRACE_SECONDS`` before: a service's processes drop their own kept answers when PostgreSQL tells
 them of a commit, which may reach them a moment after the committing process's message reached the gateway, so
-an answer asked for just after a message may still be the page from before it.
+an answer asked for just after a message may still be the page from before it. The feed's pages say instead how
+old they are (``age``: seconds since their read began, a kept page's too), which tells exactly which changes a
+page may miss: those heard since its read began (``PageTags.keep``). On the week's front page, which the posts
+and votes of a busy minute touch every second or so, the grace alone kept almost nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ from svclib.kept import TagIndex
 FEED_PAGES_EXCHANGE = ("feed.pages", "fanout")
 POST_PAGES_EXCHANGE = ("content.pages", "fanout")
 GRACE_SECONDS = 2.0
+# Seconds taken off when a page read began, as its age tells, against the two processes' clocks' ticks.
+AGE_MARGIN = 0.05
 HEARD_SECONDS = 60.0  # changes remembered for answers still being asked for (an RPC's deadline is far shorter)
 # Pages held at most, the least recently answered dropped first: a reader's home page is read from up to 150
 # tags (each kept once, sys.intern), so this bounds a process's memory for them to some tens of megabytes.
@@ -83,16 +88,29 @@ class PageTags:
                 return None
             return entry[0]
 
-    def keep(self, key: Hashable, etag: Any, tags: Iterable[str] | None, asked: float, size: int = 0) -> None:
+    def keep(
+        self,
+        key: Hashable,
+        etag: Any,
+        tags: Iterable[str] | None,
+        asked: float,
+        size: int = 0,
+        age: float | None = None,
+    ) -> None:
         """Keep the page answered for ``key`` (its tag ``etag``, or what the route holds with it, ``size`` bytes
         of it counted against ``max_bytes``; read from ``tags``), asked for at ``asked``
         (``time.monotonic()`` before the call), unless a change that touches it was heard since ``asked`` less
-        the grace, or this process was not hearing the exchange meanwhile."""
+        the grace, or this process was not hearing the exchange meanwhile.
+
+        With the page's ``age`` as the service tells it (seconds since its read began, when it answered), the read
+        began at ``asked - age`` at the earliest, and the page holds every change committed before then: only a
+        change heard since (less ``AGE_MARGIN``) may be missing from it. Every change is heard after it commits, so
+        none is missed, and a page read just after a change it holds is kept, where the grace would refuse it."""
         if self.ttl <= 0 or not self.listening or size > self.max_bytes:
             return
         read_from = None if tags is None else frozenset(sys.intern(tag) for tag in tags)
         now = time.monotonic()
-        since = asked - self.grace
+        since = asked - self.grace if age is None else asked - max(0.0, age) - AGE_MARGIN
         with self._lock:
             if not self.listening or self._heard_since > since:
                 return

@@ -28,6 +28,8 @@ class FakeServices:
         self.page_tags: list[str] | None = None  # what the feed's pages were read from (None: everything)
         # A signed-in reader's front page is every reader's (they mute nobody), with the tags that decide it.
         self.page_shared: list[str] | None = None
+        # How old the feed says its page is (seconds since its read began), or None: not said.
+        self.page_age: float | None = None
 
     def blocking(self, *ids: str, complete: bool = True) -> None:
         """u1 blocked ``ids`` (identity's answer lists them whole, or not): their cached caller dropped, as
@@ -47,7 +49,13 @@ class FakeServices:
         result = handler(*args, **kwargs)
         if tags:  # a page asked with what it was read from, as the feed and content answer it: the tags first
             shared = {"shared": self.page_shared} if self.page_shared and kwargs.get("viewer_id") else {}
-            result = {"tags": self.page_tags, **shared, **(result if method == "post_page" else {"page": result})}
+            aged = {"age": self.page_age} if self.page_age is not None and method != "post_page" else {}
+            result = {
+                "tags": self.page_tags,
+                **aged,
+                **shared,
+                **(result if method == "post_page" else {"page": result}),
+            }
         if _part is not None:  # an answer of parts, its last part presented (gateway.rpc)
             return {**result, _part: _present(result[_part])}
         return result if _present is None else _present(result)

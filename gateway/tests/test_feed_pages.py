@@ -203,3 +203,38 @@ def test_a_page_s_tag_is_held_for_its_time_at_most():
     by_size.forget({"tags": ["front"]})
     assert len(by_size) == 0 and by_size.bytes == 0
     assert len(bounded) == 0 and not bounded._tags
+
+
+def test_a_page_read_after_a_change_was_heard_is_kept_one_read_before_it_is_not():
+    """The feed tells how old its page is (seconds since its read began): a page whose read began after every change
+    heard that touches it holds them all and is kept at once, where the grace would wait; one whose read began
+    before such a change (a kept page the feed's process had not dropped yet) is not kept."""
+    kept = PageTags(ttl=300, grace=2.0)
+    kept.hearing(True)
+    time.sleep(0.1)
+    kept.forget({"tags": ["front:week"]})  # a change heard
+    time.sleep(0.1)
+    asked = time.monotonic()
+    kept.keep("graced", "t1", ["front:week"], asked)  # age not told: within the grace, not kept
+    kept.keep("read after", "t2", ["front:week"], asked, age=0.0)
+    kept.keep("read before", "t3", ["front:week"], asked, age=0.15)  # its read began before the change
+    kept.keep("untouched", "t4", ["s:rivers"], asked, age=0.15)
+    kept.keep("before hearing", "t5", ["s:rivers"], asked, age=1.0)  # read before this process heard anything
+    held = {key: kept.held(key) for key in ("graced", "read after", "read before", "untouched", "before hearing")}
+    assert held == {"graced": None, "read after": "t2", "read before": None, "untouched": "t4", "before hearing": None}
+
+
+def test_the_feed_s_page_read_just_after_a_change_is_held_without_waiting_out_the_grace(client, services, auth):
+    services.feed_pages = PageTags(300, grace=2.0)
+    services.feed_pages.hearing(True)
+    services.page_tags = ["front:week"]
+    public_feed(services, FEED_PAGE)
+    time.sleep(0.1)
+    services.feed_pages.forget({"tags": ["front:week"]})  # a post of the week, a moment ago
+    client.get(FRONT)  # the feed tells no age: within the grace, not held
+    client.get(FRONT)
+    assert asked(services) == 2
+    time.sleep(0.1)
+    services.page_age = 0.0  # read as it was asked, after the change: it holds it
+    client.get(FRONT)
+    assert client.get(FRONT).status_code == 200 and asked(services) == 3

@@ -55,7 +55,8 @@ def tagged_page(key: tuple, method: str, *args, viewer: str | None = None, **kwa
             key, tags = shared_key(key), None if tags is None else [t for t in tags if t not in shared]
         else:
             tags = answer["tags"]
-        kept.keep(key, (body, tag), tags, asked, size=len(body))
+        age = answer.get("age")  # when the page's read began: it holds what was committed before
+        kept.keep(key, (body, tag), tags, asked, size=len(body), age=None if age is None else float(age))
     return conditional.tagged(page(body), tag)
 
 

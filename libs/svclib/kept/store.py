@@ -37,7 +37,8 @@ class _Read:
     ``changes`` are those announced while it was read (tag sets, None for everything); ``tags``, once
     read, what the answer depends on (None: everything)."""
 
-    def __init__(self):
+    def __init__(self, began: float = 0.0):
+        self.began = began  # when the read began (time.monotonic())
         self.done = threading.Event()
         self.value: Any = None
         self.tags: frozenset[str] | None = None
@@ -130,6 +131,15 @@ class Kept:
     ) -> tuple[Any, frozenset[str] | None]:
         """``get_or_build``'s answer with the tags of what it was read from (None: everything, as an answer
         built untagged is), for a caller that tells others what the answer depends on."""
+        value, tags, _ = self.get_or_build_dated(key, build, tagged)
+        return value, tags
+
+    def get_or_build_dated(
+        self, key: Hashable, build: Callable[[], Any], tagged: bool = True
+    ) -> tuple[Any, frozenset[str] | None, float]:
+        """``get_or_build_tagged``'s answer and tags, and when (``time.monotonic()``) the read that made the answer
+        began: it holds every change committed before then. A caller that tells others the answer's age lets them
+        tell a change it holds from one it may not (``gateway.pagetags``)."""
 
         def read() -> tuple[Any, frozenset[str] | None]:
             if not tagged:
@@ -137,9 +147,9 @@ class Kept:
             value, tags = build()
             return value, None if tags is None else frozenset(tags)
 
-        if not self.listening or self.max_entries <= 0 or not _hashable(key):
-            return read()
         now = time.monotonic()
+        if not self.listening or self.max_entries <= 0 or not _hashable(key):
+            return (*read(), now)
         with self._lock:
             entry = self._entries.get(key)
             counts = self._counts(key)
@@ -147,14 +157,14 @@ class Kept:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 counts[0] += 1
-                return entry[2], entry[0]
+                return entry[2], entry[0], entry[1]
             reading = self._reads.get(key)
             if reading is not None and None not in reading.changes:
                 self.shared += 1
                 counts[1] += 1
                 joined = len(reading.changes)
             else:
-                reading = self._reads[key] = _Read()
+                reading = self._reads[key] = _Read(now)
                 self._reading.add(reading)
                 self.misses += 1
                 counts[2] += 1
@@ -162,10 +172,11 @@ class Kept:
         if joined is not None:
             if reading.done.wait(self.WAIT_FOR_READ_SECONDS) and reading.ok:
                 if not reading.changed(joined):
-                    return reading.value, reading.tags
+                    return reading.value, reading.tags, reading.began
                 # Read before a change that touches it, which this reader came after: ask anew.
-                return self.get_or_build_tagged(key, build, tagged)
-            return read()
+                return self.get_or_build_dated(key, build, tagged)
+            began = time.monotonic()
+            return (*read(), began)
         try:
             reading.value, reading.tags = read()
             reading.ok = True
@@ -177,7 +188,7 @@ class Kept:
                 if reading.ok and self.listening and not reading.changed():
                     self._keep(key, reading.tags, now, reading.value)
             reading.done.set()
-        return reading.value, reading.tags
+        return reading.value, reading.tags, now
 
     def _counts(self, key: Hashable) -> list[int]:
         """The hits, shared reads and misses of ``key``'s kind (under the lock)."""

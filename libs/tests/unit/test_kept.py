@@ -99,3 +99,24 @@ def test_kinds_past_the_most_counted_apart_are_counted_as_other():
     kinds = pages.stats()["kinds"]
     assert len(kinds) == kept_answers.store.MAX_KINDS + 1
     assert kinds["other"]["misses"] == 10
+
+
+def test_an_answer_says_when_the_read_that_made_it_began():
+    """A kept answer holds every change committed before its read began: that moment is told with it, the same for
+    every reader while it is kept, and a read made anew (after a change dropped it) tells its own."""
+    import time
+
+    pages = listening()
+    before = time.monotonic()
+    value, tags, began = pages.get_or_build_dated("front", lambda: (page(1), {"front"}))
+    assert value == page(1) and tags == frozenset({"front"}) and before <= began <= time.monotonic()
+    time.sleep(0.02)
+    again = pages.get_or_build_dated("front", lambda: (page(2), {"front"}))
+    assert again == (page(1), frozenset({"front"}), began)  # kept: the first read's moment
+    pages.forget(frozenset({"front"}))
+    changed = time.monotonic()
+    value, _, read_anew = pages.get_or_build_dated("front", lambda: (page(3), {"front"}))
+    assert value == page(3) and read_anew >= changed > began
+    unkept = Kept(0, 60.0)  # kept nowhere: each read begins as it is asked
+    asked = time.monotonic()
+    assert unkept.get_or_build_dated("front", lambda: (page(4), None))[2] >= asked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from nameko.rpc import RpcProxy
@@ -338,22 +339,22 @@ class FeedService:
     ) -> dict:
         """The front page; for a ``viewer_id`` who muted or blocked anyone, without what they muted (kept
         per reader), else the page every reader shares. With ``tags``, the answer's parts are ``tags`` (what
-        the page was read from, ``feed.kept``'s tags, null for everything), for a viewer who sees every reader's
-        page ``shared`` (the tags that decide it: a change to them may change which page they see), and the
-        ``page``."""
+        the page was read from, ``feed.kept``'s tags, null for everything), ``age`` (seconds since its read
+        began), for a viewer who sees every reader's page ``shared`` (the tags that decide it: a change to them
+        may change which page they see), and the ``page``."""
         mutes = bool(viewer_id) and self._mutes_anything(viewer_id)
         if mutes:
-            page, depends = self._tagged_page(pages.public_feed_for, viewer_id, sort, window, limit, cursor)
+            page, depends, began = self._dated_page(pages.public_feed_for, viewer_id, sort, window, limit, cursor)
         else:
-            page, depends = self._tagged_page(pages.public_feed, sort, window, limit, cursor)
+            page, depends, began = self._dated_page(pages.public_feed, sort, window, limit, cursor)
         if not tags:
             return page
         # Whether the viewer muted anyone (which page they see) is read from their own tag. A viewer who mutes
         # nobody sees every reader's page: ``shared`` says so, with the tags that decide it.
         decides = {reader_tag(viewer_id)} if viewer_id else set()
         if viewer_id and not mutes:
-            return _tagged(page, depends, decides, shared=sorted(decides))
-        return _tagged(page, depends, decides)
+            return _tagged(page, depends, decides, age=_age(began), shared=sorted(decides))
+        return _tagged(page, depends, decides, age=_age(began))
 
     def _mutes_anything(self, viewer_id: str) -> bool:
         def read() -> tuple[bool, set[str]]:
@@ -382,8 +383,8 @@ class FeedService:
         tags: bool = False,
     ) -> dict:
         """A person's home page; with ``tags``, in parts as ``public_feed``'s."""
-        page, depends = self._tagged_page(pages.home_feed, user_id, sort, limit, cursor)
-        return _tagged(page, depends) if tags else page
+        page, depends, began = self._dated_page(pages.home_feed, user_id, sort, limit, cursor)
+        return _tagged(page, depends, age=_age(began)) if tags else page
 
     @rpc
     def post_scores(self, post_ids: list[str]) -> dict[str, dict]:
@@ -410,20 +411,26 @@ class FeedService:
     def _page(self, read, *args) -> dict:
         """``read``'s page for ``args``, kept under the page function and its arguments, with the tags of
         what it was read from (``feed.kept``)."""
-        return self._tagged_page(read, *args)[0]
+        return self._dated_page(read, *args)[0]
 
-    def _tagged_page(self, read, *args) -> tuple[dict, frozenset[str] | None]:
-        """``_page``'s page and the tags of what it was read from."""
+    def _dated_page(self, read, *args) -> tuple[dict, frozenset[str] | None, float]:
+        """``_page``'s page, the tags of what it was read from, and when its read began (``time.monotonic()``)."""
 
         def build() -> tuple[dict, set[str]]:
             depends: set[str] = set()
             with self.db.reading() as tx:
                 return read(tx, *args, utcnow(), depends=depends), depends
 
-        return self.kept.get_or_build_tagged((read.__name__, *args), build)
+        return self.kept.get_or_build_dated((read.__name__, *args), build)
+
+
+def _age(began: float) -> float:
+    """Seconds since a page's read began: it holds every change committed before then, and a gateway process that
+    heard of a change that touches it since may not keep it (``gateway.pagetags``)."""
+    return round(time.monotonic() - began, 4)
 
 
 def _tagged(page: dict, depends: frozenset[str] | None, also: set[str] = frozenset(), **parts) -> Parts:
-    """A page with the tags of what it was read from (None: everything), ``tags`` (then any other ``parts``) then
-    ``page``: the page, a kept answer, written as it is kept (``svclib.rpc.Parts``)."""
+    """A page with the tags of what it was read from (None: everything), ``tags`` (then any other ``parts``, such as
+    its ``age``) then ``page``: the page, a kept answer, written as it is kept (``svclib.rpc.Parts``)."""
     return Parts(tags=None if depends is None else sorted(depends | also), **parts, page=page)

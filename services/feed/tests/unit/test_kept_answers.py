@@ -199,15 +199,20 @@ def test_pages_asked_with_their_tags_tell_what_they_were_read_from_kept_or_not()
         )
         events.post("p1", author="a1", subwiki="s1")
         service.handle_member_joined({"event_id": events._id(), "membership": {"user_id": "r1", "subwiki_id": "s1"}})
+        ages = []
         for _ in range(2):  # read, then kept
             front = service.public_feed("new", "week", tags=True)
+            ages.append(front.pop("age"))
             assert front == {"tags": ["front:week"], "page": service.public_feed("new", "week")}
             viewed = service.public_feed("quality", "all", viewer_id="r1", tags=True)
             assert viewed["tags"] == ["front", "u:r1"] and [i["post_id"] for i in viewed["page"]["items"]] == ["p1"]
             assert viewed["shared"] == ["u:r1"] and viewed["page"] == service.public_feed("quality", "all")
-            assert list(viewed) == ["tags", "shared", "page"]  # the page last: the gateway reads it apart
+            assert list(viewed) == ["tags", "age", "shared", "page"]  # the page last: the gateway reads it apart
             home = service.home_feed("r1", "new", tags=True)
-            assert home == {"tags": ["s:s1", "u:r1"], "page": service.home_feed("r1", "new")}
+            assert home.pop("age") >= 0 and home == {"tags": ["s:s1", "u:r1"], "page": service.home_feed("r1", "new")}
+            time.sleep(0.01)
+        # The kept page tells how long ago its read began: older the second time.
+        assert 0 <= ages[0] < ages[1]
         assert pages.stats()["kinds"]["public_feed"]["hits"] >= 3
         mute = {"user_id": "r1", "target_type": "user", "target_id": "a1", "version": 1}
         service.handle_user_muted({"event_id": events._id(), "mute": mute})
