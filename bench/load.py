@@ -400,6 +400,29 @@ def kept_answers(amqp_uri: str) -> dict:
         return rpc.feed.health()["kept_answers"]
 
 
+def held_pages(url: str) -> dict[str, dict[str, float]]:
+    """The gateway's ``gateway_held_pages_total`` (its master's /metrics, all workers): ``{pages: {outcome: n}}``."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    held: dict[str, dict[str, float]] = {}
+    for family in text_string_to_metric_families(requests.get(url, timeout=10).text):
+        for sample in family.samples:
+            if sample.name == "gateway_held_pages_total":
+                held.setdefault(sample.labels["pages"], {})[sample.labels["outcome"]] = sample.value
+    return held
+
+
+def held_over(before: dict, after: dict) -> dict:
+    """What became of the gateway's held pages over the run, by kind: each outcome's count, and the share of
+    requests answered from what was held."""
+    over = {}
+    for pages, outcomes in sorted(after.items()):
+        counts = {o: int(n - before.get(pages, {}).get(o, 0)) for o, n in sorted(outcomes.items())}
+        asked = counts.get("answered", 0) + counts.get("asked", 0)
+        over[pages] = {**counts, "answered_share": round(counts.get("answered", 0) / asked, 3) if asked else None}
+    return over
+
+
 def kept_by_kind(before: dict, after: dict) -> dict:
     """The feed's kept pages over the run by kind of page (the page function asked: ``public_feed``,
     ``subwiki_feed``, ``home_feed`` ...): answers asked, and the share answered kept (hits and shared reads)."""
@@ -521,6 +544,7 @@ def run(args: argparse.Namespace) -> dict:
         if args.warmup:  # the same visits, not measured: a stack that has run a while, not one just started
             locust(stack.gateway_url, work, args.concurrency, args.warmup, classes=["Member"], prefix="warmup")
         kept_before = kept_answers(amqp_uri)
+        held_before = held_pages(stack.metrics_url)
         feed_metrics = [stack.metrics_urls()[name] for name in ("feed", "feed-background")]
         handlers_before = handler_sums(feed_metrics)
         every_process = list(stack.metrics_urls().values())
@@ -554,6 +578,7 @@ def run(args: argparse.Namespace) -> dict:
         peak.join()
         fresh.join()
         kept_after = kept_answers(amqp_uri)
+        held_after = held_pages(stack.metrics_url)
         handlers = handler_figures(handlers_before, handler_sums(feed_metrics))
         messages_after = message_counts(every_process)
         spent_by_postgres = statements.summary()
@@ -591,6 +616,7 @@ def run(args: argparse.Namespace) -> dict:
             "before": kept_before,
             "after": kept_after,
         },
+        "gateway_held_pages": held_over(held_before, held_after),
         "cpu_seconds": {name: round(seconds, 1) for name, seconds in sorted(spent.items())},
         "cpu_ms_a_request": cpu_a_request(spent, stats["overall"]["requests"]),
         "machine_busy": round(cpu.busy(machine_before, machine_after), 2),
@@ -919,6 +945,7 @@ def main() -> int:
         )
     print("writes per read:", result["writes_per_read"], " kept pages:", result["feed_kept_pages"]["hit_rate"])
     print("  by kind:", result["feed_kept_pages"]["by_kind"])
+    print("the gateway's held pages:", result["gateway_held_pages"])
     print("cpu seconds:", result["cpu_seconds"], " postgres connections:", result["postgres_connections"])
     print("cpu ms a request:", result["cpu_ms_a_request"])
     print("freshness under the load:", result["freshness"])

@@ -37,6 +37,7 @@ from collections import OrderedDict, deque
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+from gateway.metrics import HELD_PAGES
 from svclib.kept import TagIndex
 
 FEED_PAGES_EXCHANGE = ("feed.pages", "fanout")
@@ -60,9 +61,15 @@ class PageTags:
     read from."""
 
     def __init__(
-        self, ttl: float, max_entries: int = MAX_ENTRIES, grace: float = GRACE_SECONDS, max_bytes: int = MAX_BYTES
+        self,
+        ttl: float,
+        max_entries: int = MAX_ENTRIES,
+        grace: float = GRACE_SECONDS,
+        max_bytes: int = MAX_BYTES,
+        name: str = "pages",
     ):
         self.ttl = ttl
+        self.name = name  # the pages' kind in gateway_held_pages_total
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.grace = grace
@@ -106,25 +113,35 @@ class PageTags:
         began at ``asked - age`` at the earliest, and the page holds every change committed before then: only a
         change heard since (less ``AGE_MARGIN``) may be missing from it. Every change is heard after it commits, so
         none is missed, and a page read just after a change it holds is kept, where the grace would refuse it."""
-        if self.ttl <= 0 or not self.listening or size > self.max_bytes:
+        if self.ttl <= 0 or size > self.max_bytes:
+            return
+        if not self.listening:
+            self.count("unheard")
             return
         read_from = None if tags is None else frozenset(sys.intern(tag) for tag in tags)
         now = time.monotonic()
         since = asked - self.grace if age is None else asked - max(0.0, age) - AGE_MARGIN
         with self._lock:
             if not self.listening or self._heard_since > since:
+                self.count("unheard")
                 return
             for when, touched in reversed(self._heard):
                 if when < since:
                     break
                 if touched is None or read_from is None or not touched.isdisjoint(read_from):
+                    self.count("changed")
                     return
+            self.count("kept")
             self._drop(key)
             self._entries[key] = (etag, read_from, now + self.ttl, size)
             self.bytes += size
             self._tags.add(key, read_from)
             while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
                 self._drop(next(iter(self._entries)))
+
+    def count(self, outcome: str) -> None:
+        """One more ``outcome`` of these pages (``gateway_held_pages_total``)."""
+        HELD_PAGES.labels(self.name, outcome).inc()
 
     def forget(self, message: dict) -> None:
         """A service's message: drop the pages read from any of its ``tags`` (every page for null)."""

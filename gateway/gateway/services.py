@@ -32,8 +32,8 @@ class Services:
         self.timeout = timeout
         self.tokens = TokenCache(token_cache_seconds)
         self.summaries = SubwikiSummaries(summary_seconds)
-        self.feed_pages = PageTags(feed_page_seconds)
-        self.post_pages = PageTags(post_page_seconds)
+        self.feed_pages = PageTags(feed_page_seconds, name="feed")
+        self.post_pages = PageTags(post_page_seconds, name="post")
         self._client: RpcClient | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()

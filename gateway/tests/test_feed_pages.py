@@ -238,3 +238,30 @@ def test_the_feed_s_page_read_just_after_a_change_is_held_without_waiting_out_th
     services.page_age = 0.0  # read as it was asked, after the change: it holds it
     client.get(FRONT)
     assert client.get(FRONT).status_code == 200 and asked(services) == 3
+
+
+def test_what_becomes_of_the_held_pages_is_counted(client, services, auth):
+    """``gateway_held_pages_total``: requests answered from what was held or asked of the feed, and answers kept or
+    refused (a change heard since they were read; the feed's changes not heard)."""
+    from gateway.metrics import HELD_PAGES
+
+    def counted(outcome: str) -> float:
+        return HELD_PAGES.labels("feed", outcome)._value.get()
+
+    before = {o: counted(o) for o in ("answered", "asked", "kept", "changed", "unheard")}
+    services.feed_pages = PageTags(300, grace=0.0, name="feed")
+    services.feed_pages.hearing(True)
+    services.page_tags = ["front:week"]
+    public_feed(services, FEED_PAGE)
+    client.get(FRONT)  # asked, kept
+    client.get(FRONT)  # answered
+    services.feed_pages.hearing(False)
+    client.get(FRONT)  # asked, not kept: not hearing
+    services.feed_pages.hearing(True)
+    services.page_age = 5.0  # read before the change heard next
+    time.sleep(0.06)
+    services.feed_pages.forget({"tags": ["front:week"]})
+    services.feed_pages._heard_since -= 10  # as if heard for a while
+    client.get(FRONT)  # asked, refused: a change heard since its read began
+    after = {o: counted(o) - before[o] for o in before}
+    assert after == {"answered": 1, "asked": 3, "kept": 1, "changed": 1, "unheard": 1}
