@@ -401,14 +401,17 @@ def kept_answers(amqp_uri: str) -> dict:
 
 
 def held_pages(url: str) -> dict[str, dict[str, float]]:
-    """The gateway's ``gateway_held_pages_total`` (its master's /metrics, all workers): ``{pages: {outcome: n}}``."""
+    """The gateway's ``gateway_held_pages_total`` (its master's /metrics, all workers): ``{"pages:entry": {outcome:
+    n}}``."""
     from prometheus_client.parser import text_string_to_metric_families
 
     held: dict[str, dict[str, float]] = {}
     for family in text_string_to_metric_families(requests.get(url, timeout=10).text):
         for sample in family.samples:
             if sample.name == "gateway_held_pages_total":
-                held.setdefault(sample.labels["pages"], {})[sample.labels["outcome"]] = sample.value
+                held.setdefault(f"{sample.labels['pages']}:{sample.labels['entry']}", {})[sample.labels["outcome"]] = (
+                    sample.value
+                )
     return held
 
 

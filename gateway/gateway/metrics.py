@@ -18,11 +18,14 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 UNAVAILABLE = Counter("gateway_unavailable_total", "Requests answered 503 because a service did not answer")
-# What became of the pages a gateway process holds (gateway.pagetags), by kind (``feed``: front and home pages;
-# ``post``: a post with its discussion): a request ``answered`` from what was held or ``asked`` of the service;
-# an answer ``kept``, or not: a change that touches it heard since it was read (``changed``), or this process not
-# hearing the service's changes then (``unheard``).
-HELD_PAGES = Counter("gateway_held_pages_total", "Pages held by the gateway: requests and keeps", ["pages", "outcome"])
+# What became of the pages a gateway process holds (gateway.pagetags), by service (``feed``: front and home pages;
+# ``post``: a post with its discussion) and what was held (``entry``: the call, or ``shares``, that a reader sees
+# every reader's front page): a request ``answered`` from what was held or ``asked`` of the service; an answer
+# ``kept``, or not: a change that touches it heard since it was read (``changed``), or this process not hearing
+# the service's changes then (``unheard``).
+HELD_PAGES = Counter(
+    "gateway_held_pages_total", "Pages held by the gateway: requests and keeps", ["pages", "entry", "outcome"]
+)
 
 _children: dict[tuple[str, str, int], tuple] = {}
 

@@ -116,22 +116,22 @@ class PageTags:
         if self.ttl <= 0 or size > self.max_bytes:
             return
         if not self.listening:
-            self.count("unheard")
+            self.count("unheard", key)
             return
         read_from = None if tags is None else frozenset(sys.intern(tag) for tag in tags)
         now = time.monotonic()
         since = asked - self.grace if age is None else asked - max(0.0, age) - AGE_MARGIN
         with self._lock:
             if not self.listening or self._heard_since > since:
-                self.count("unheard")
+                self.count("unheard", key)
                 return
             for when, touched in reversed(self._heard):
                 if when < since:
                     break
                 if touched is None or read_from is None or not touched.isdisjoint(read_from):
-                    self.count("changed")
+                    self.count("changed", key)
                     return
-            self.count("kept")
+            self.count("kept", key)
             self._drop(key)
             self._entries[key] = (etag, read_from, now + self.ttl, size)
             self.bytes += size
@@ -139,9 +139,11 @@ class PageTags:
             while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
                 self._drop(next(iter(self._entries)))
 
-    def count(self, outcome: str) -> None:
-        """One more ``outcome`` of these pages (``gateway_held_pages_total``)."""
-        HELD_PAGES.labels(self.name, outcome).inc()
+    def count(self, outcome: str, key: Hashable = None) -> None:
+        """One more ``outcome`` of these pages, for an entry kept under ``key`` (``gateway_held_pages_total``, by
+        the key's first part: what was asked)."""
+        entry = key[0] if isinstance(key, tuple) and key and isinstance(key[0], str) else "page"
+        HELD_PAGES.labels(self.name, entry, outcome).inc()
 
     def forget(self, message: dict) -> None:
         """A service's message: drop the pages read from any of its ``tags`` (every page for null)."""

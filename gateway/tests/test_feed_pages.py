@@ -246,7 +246,7 @@ def test_what_becomes_of_the_held_pages_is_counted(client, services, auth):
     from gateway.metrics import HELD_PAGES
 
     def counted(outcome: str) -> float:
-        return HELD_PAGES.labels("feed", outcome)._value.get()
+        return HELD_PAGES.labels("feed", "public_feed", outcome)._value.get()
 
     before = {o: counted(o) for o in ("answered", "asked", "kept", "changed", "unheard")}
     services.feed_pages = PageTags(300, grace=0.0, name="feed")

@@ -215,10 +215,10 @@ def post_with_discussion(post_id: str, sort: str, cursor: str | None) -> Respons
     if held is not None:
         tag, slug, summaries = held
         if conditional.sent_tag(tag) and _same_summaries(rpc, slug, summaries):
-            held_pages.count("answered")
+            held_pages.count("answered", key)
             return conditional.not_modified(tag)
     if held_pages is not None:
-        held_pages.count("asked")
+        held_pages.count("asked", key)
     started = time.monotonic()
     asked = (post_id, reader and reader["id"], sort, FIRST_PAGE, cursor)
     tagged = {"tags": True} if held_pages is not None else {}

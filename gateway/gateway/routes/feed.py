@@ -41,13 +41,13 @@ def tagged_page(key: tuple, method: str, *args, viewer: str | None = None, **kwa
     if held is not None:
         body, tag = held
         if conditional.sent_tag(tag):
-            kept.count("answered")
+            kept.count("answered", key)
             return conditional.not_modified(tag)
         if not conditional.asked_afresh():
-            kept.count("answered")
+            kept.count("answered", key)
             return conditional.tagged(page(body), tag)
     if kept is not None:
-        kept.count("asked")
+        kept.count("asked", key)
     asked = time.monotonic()
     answer = services().call("feed", method, *args, **kwargs, tags=True, _present=tagged_body, _part="page")
     body, tag = answer["page"]
