@@ -25,7 +25,7 @@ them of a commit, which may reach them a moment after the committing process's m
 an answer asked for just after a message may still be the page from before it. The feed's pages say instead how
 old they are (``age``: seconds since their read began, a kept page's too), which tells exactly which changes a
 page may miss: those heard since its read began (``PageTags.keep``). On the week's front page, which the posts
-and votes of a busy minute touch every second or so, the grace alone kept almost nothing.
+and votes of a busy minute touch several times a second, the grace alone kept almost nothing.
 """
 
 from __future__ import annotations
