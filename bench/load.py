@@ -322,19 +322,25 @@ class Freshness(threading.Thread):
 HANDLER_FAMILIES = {"svc_event_wait_seconds": "wait", "svc_event_run_seconds": "run", "svc_event_cpu_seconds": "cpu"}
 
 
-def handler_sums(urls: list[str]) -> dict[str, dict[str, list[float]]]:
-    """``{handler: {"wait"|"run"|"cpu": [sum, count]}}`` read from processes' ``/metrics``."""
+def metric_samples(urls: list[str]):
+    """Each ``(family, sample)`` of the processes' ``/metrics`` at ``urls``, read once each."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    sums: dict[str, dict[str, list[float]]] = {}
     text = "".join(requests.get(url, timeout=10).text for url in urls)
     for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            yield family, sample
+
+
+def handler_sums(urls: list[str]) -> dict[str, dict[str, list[float]]]:
+    """``{handler: {"wait"|"run"|"cpu": [sum, count]}}`` read from processes' ``/metrics``."""
+    sums: dict[str, dict[str, list[float]]] = {}
+    for family, sample in metric_samples(urls):
         what = HANDLER_FAMILIES.get(family.name)
-        for sample in family.samples if what else ():
-            suffix = sample.name.removeprefix(family.name)
-            if suffix in ("_sum", "_count"):
-                pair = sums.setdefault(sample.labels["handler"], {}).setdefault(what, [0.0, 0.0])
-                pair[suffix == "_count"] += sample.value
+        suffix = sample.name.removeprefix(family.name)
+        if what and suffix in ("_sum", "_count"):
+            pair = sums.setdefault(sample.labels["handler"], {}).setdefault(what, [0.0, 0.0])
+            pair[suffix == "_count"] += sample.value
     return sums
 
 
@@ -360,16 +366,12 @@ MESSAGE_FAMILIES = {"svc_rpc_calls": ("rpc", "method"), "svc_events_handled": ("
 
 def message_counts(urls: list[str]) -> dict[str, dict[str, float]]:
     """``{"rpc"|"events": {"service.method": count}}`` summed over the processes' ``/metrics``."""
-    from prometheus_client.parser import text_string_to_metric_families
-
     counts: dict[str, dict[str, float]] = {"rpc": {}, "events": {}}
-    text = "".join(requests.get(url, timeout=10).text for url in urls)
-    for family in text_string_to_metric_families(text):
+    for family, sample in metric_samples(urls):
         kind = MESSAGE_FAMILIES.get(family.name)
-        for sample in family.samples if kind else ():
-            if sample.name.endswith("_total"):
-                key = f"{sample.labels['service']}.{sample.labels[kind[1]]}"
-                counts[kind[0]][key] = counts[kind[0]].get(key, 0.0) + sample.value
+        if kind and sample.name.endswith("_total"):
+            key = f"{sample.labels['service']}.{sample.labels[kind[1]]}"
+            counts[kind[0]][key] = counts[kind[0]].get(key, 0.0) + sample.value
     return counts
 
 
@@ -403,15 +405,12 @@ def kept_answers(amqp_uri: str) -> dict:
 def held_pages(url: str) -> dict[str, dict[str, float]]:
     """The gateway's ``gateway_held_pages_total`` (its master's /metrics, all workers): ``{"pages:entry": {outcome:
     n}}``."""
-    from prometheus_client.parser import text_string_to_metric_families
-
     held: dict[str, dict[str, float]] = {}
-    for family in text_string_to_metric_families(requests.get(url, timeout=10).text):
-        for sample in family.samples:
-            if sample.name == "gateway_held_pages_total":
-                held.setdefault(f"{sample.labels['pages']}:{sample.labels['entry']}", {})[sample.labels["outcome"]] = (
-                    sample.value
-                )
+    for _, sample in metric_samples([url]):
+        if sample.name == "gateway_held_pages_total":
+            held.setdefault(f"{sample.labels['pages']}:{sample.labels['entry']}", {})[sample.labels["outcome"]] = (
+                sample.value
+            )
     return held
 
 
