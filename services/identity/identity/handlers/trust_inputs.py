@@ -39,20 +39,30 @@ def _stats(tx: Transaction, user_id: str) -> TrustStats:
     return stats
 
 
-def recompute_trust(tx: Transaction, user_id: str, now: datetime, locked: User | None = None) -> float | None:
+def recompute_trust(
+    tx: Transaction,
+    user_id: str,
+    now: datetime,
+    locked: User | None = None,
+    inputs: tuple[TrustStats | NoStats, float] | None = None,
+) -> float | None:
     """Recompute one person's trust; emits ``user_trust_changed`` when it moved at least ``trust.TOLD_STEP`` from the
     value told before (identity's own, shown on the profile and weighing the votes the person casts, follows every
     move of a thousandth).
 
     The person's row is locked first (or already was, by the fact that changed), so that two
     facts arriving at once are both counted; ``locked``: their row, when the caller has just locked it
-    with :func:`lock_people`.
+    with :func:`lock_people`; ``inputs``: their stats and up-vote weight, when the caller read them under that
+    lock (:func:`recompute_due_many`, for many people at once).
     """
     user = locked if locked is not None else lock_people(tx, [user_id]).get(user_id)
     if user is None:
         return None
-    stats = _stats(tx, user_id)
-    upvotes = tx.session.scalar(_UPVOTES, {"author_id": user_id, "enough": ENOUGH_UPVOTES})
+    if inputs is None:
+        stats = _stats(tx, user_id)
+        upvotes = tx.session.scalar(_UPVOTES, {"author_id": user_id, "enough": ENOUGH_UPVOTES})
+    else:
+        stats, upvotes = inputs
     value = trust.trust(
         age_days=(now - aware(user.created_at)).total_seconds() / 86400,
         edits_stood=stats.edits_stood,
@@ -84,6 +94,18 @@ _SOME_UPVOTES = (
     .subquery()
 )
 _UPVOTES = select(func.coalesce(func.sum(_SOME_UPVOTES.c.weight), 0.0))
+# The same for many people at once: (id, weight) for each of ``user_ids``.
+_VOTES, _PEOPLE = ReceivedVote.__table__, User.__table__
+_THEIR_UPVOTES = (
+    select(_VOTES.c.weight)
+    .where(_VOTES.c.author_id == _PEOPLE.c.id)
+    .correlate(_PEOPLE)
+    .limit(bindparam("enough"))
+    .subquery()
+)
+UPVOTES_OF = select(
+    _PEOPLE.c.id, select(func.coalesce(func.sum(_THEIR_UPVOTES.c.weight), 0.0)).scalar_subquery()
+).where(_PEOPLE.c.id.in_(bindparam("user_ids", expanding=True)))
 
 
 def mark_due(tx: Transaction, user_ids: list[str], now: datetime) -> None:
@@ -103,21 +125,45 @@ def due(tx: Transaction, limit: int) -> list[str]:
 
 def recompute_due(tx: Transaction, user_id: str, now: datetime) -> bool:
     """Recompute a person's trust if still marked due, then take the mark away; False when another
-    worker (another replica) did it first. Under the person's lock, as every vote for them is applied:
-    the recomputation sees every vote committed before it, and a vote after it marks the person again."""
-    user = lock_people(tx, [user_id]).get(user_id)
-    # The mark is taken away first, in one statement that says whether there was one; if the
-    # recomputation fails, the transaction's rollback puts it back.
-    taken = tx.connection.execute(TAKE_MARK, {"user_id": user_id}).first()
-    if taken is None:
-        return False
-    if user is not None:
-        recompute_trust(tx, user_id, now, locked=user)
-    return True
+    worker (another replica) did it first."""
+    return bool(recompute_due_many(tx, [user_id], now))
 
 
+def recompute_due_many(tx: Transaction, user_ids: list[str], now: datetime) -> list[str]:
+    """Recompute the trust of those of ``user_ids`` still marked due, in this one transaction, and take their
+    marks away; returns those whose mark it took (another worker, another replica, took the others first).
+
+    Under the people's locks, as every vote for them is applied: the recomputation sees every vote committed
+    before it, and a vote after it marks the person again. All of them are locked at once, in id order (step 1
+    of the lock order), before their marks: two replicas' batches queue on each other, and a vote holding its
+    author's lock waits for no mark the batch holds. Their marks are taken in one statement that says which
+    there were (if the recomputation fails, the transaction's rollback puts them back); their stats and up-vote
+    weights read in one statement each, not one of each a person: a timer's tick recomputes everyone the
+    second's votes marked (``IdentityService.recompute_due_trust``)."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return []
+    people = lock_people(tx, wanted)
+    taken = sorted(row.user_id for row in tx.connection.execute(TAKE_MARKS, {"user_ids": wanted}))
+    live = [user_id for user_id in taken if user_id in people]
+    if live:
+        stats = {s.user_id: s for s in tx.session.scalars(select(TrustStats).where(TrustStats.user_id.in_(live)))}
+        upvotes = dict(tx.connection.execute(UPVOTES_OF, {"user_ids": live, "enough": ENOUGH_UPVOTES}).all())
+        for user_id in live:
+            inputs = (stats.get(user_id, NO_STATS), float(upvotes.get(user_id) or 0.0))
+            recompute_trust(tx, user_id, now, locked=people[user_id], inputs=inputs)
+    return taken
+
+
+class NoStats:
+    """The stats of a person with no row yet (nothing edited, reverted or reported): read, never written."""
+
+    edits_stood = edits_reverted = upheld_reports = 0
+
+
+NO_STATS = NoStats()
 _DUE = TrustDue.__table__
-TAKE_MARK = delete(_DUE).where(_DUE.c.user_id == bindparam("user_id")).returning(_DUE.c.user_id)
+TAKE_MARKS = delete(_DUE).where(_DUE.c.user_id.in_(bindparam("user_ids", expanding=True))).returning(_DUE.c.user_id)
 
 
 # Each record_* applies one fact and returns whose trust it may change.

@@ -253,11 +253,41 @@ def _people(db, authors, voters):
             )
 
 
-def test_coalesced_recomputation_gives_the_trust_of_recomputing_after_every_vote():
+def test_a_tick_recomputes_many_people_in_a_few_statements(service, db):
+    """Votes under load go to many authors, each marked due by one or two: the timer's tick recomputes them
+    together (trust_inputs.recompute_due_many), a few statements for all of them instead of a few each, with the
+    trust each would have been given alone."""
+    authors = [service.register(f"author{n}", f"author{n}@example.com", PASSWORD) for n in range(12)]
+    voter = service.register("voter", "voter@example.com", PASSWORD)
+    for n, author in enumerate(authors):
+        service.handle_vote_cast(vote_payload(n, author["id"], voter["id"], 1, 1, target=f"p{n}"))
+    with db.reading() as tx:
+        assert sorted(trust_inputs.due(tx, 100)) == sorted(a["id"] for a in authors)
+    statements = []
+
+    def record(_connection, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        service.recompute_due_trust()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    # The due read, the people locked, their marks taken, their stats and up-votes read, their trust written.
+    assert len(statements) <= 8, statements
+    for author in authors:
+        assert trust_of(db, author["id"]) == pytest.approx(0.1 + 0.35 * 0.1 / 20, abs=1e-4)
+    with db.reading() as tx:
+        assert trust_inputs.due(tx, 100) == []
+        assert trust_inputs.recompute_due_many(tx, [a["id"] for a in authors], utcnow()) == []
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["one by one", "together"])
+def test_coalesced_recomputation_gives_the_trust_of_recomputing_after_every_vote(together):
     """The same votes (flips, redeliveries, out of order) applied to two databases: one recomputing the
     author's trust in every vote's transaction, as identity did, the other through the marks, recomputed
-    now and then in between: the same votes held, the same trust, its last change told within ``TOLD_STEP`` of
-    it (and recorded as told)."""
+    now and then in between, each person in a transaction of their own or all of them in one: the same votes
+    held, the same trust, its last change told within ``TOLD_STEP`` of it (and recorded as told)."""
     rng = random.Random(7)
     authors, voters = ["a1", "a2"], [f"v{n:02}" for n in range(12)]
     events = _vote_events(authors, voters, rng)
@@ -278,12 +308,9 @@ def test_coalesced_recomputation_gives_the_trust_of_recomputing_after_every_vote
             each.apply_once(payload, "handle_vote", per_vote, payload["vote"])
             coalesced.apply_once(payload, "handle_vote", marking, payload["vote"])
             if rng.random() < 0.1:
-                for user_id in _due(coalesced):
-                    with coalesced.transaction() as tx:
-                        trust_inputs.recompute_due(tx, user_id, now)
-        for user_id in _due(coalesced):
-            with coalesced.transaction() as tx:
-                assert trust_inputs.recompute_due(tx, user_id, now)
+                _recompute(coalesced, now, together)
+        due = _due(coalesced)
+        assert sorted(_recompute(coalesced, now, together)) == sorted(due)
         assert _due(coalesced) == []
 
         def held(db):
@@ -307,6 +334,20 @@ def test_coalesced_recomputation_gives_the_trust_of_recomputing_after_every_vote
     finally:
         each.dispose()
         coalesced.dispose()
+
+
+def _recompute(db, now, together: bool) -> list[str]:
+    """Everyone due recomputed, each in a transaction of their own or all in one; those recomputed."""
+    due = _due(db)
+    if together:
+        with db.transaction() as tx:
+            return trust_inputs.recompute_due_many(tx, due, now)
+    done = []
+    for user_id in due:
+        with db.transaction() as tx:
+            if trust_inputs.recompute_due(tx, user_id, now):
+                done.append(user_id)
+    return done
 
 
 def _due(db):
