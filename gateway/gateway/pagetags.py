@@ -26,6 +26,12 @@ an answer asked for just after a message may still be the page from before it. T
 old they are (``age``: seconds since their read began, a kept page's too), which tells exactly which changes a
 page may miss: those heard since its read began (``PageTags.keep``). On the week's front page, which the posts
 and votes of a busy minute touch several times a second, the grace alone kept almost nothing.
+
+On PostgreSQL they say more: the snapshot their read began with (``snapshot``), and the feed's messages name the
+transactions they tell (``xacts``, ``svclib.broadcasts``). A change heard since the read began whose transactions
+the snapshot saw is in the page (``svclib.snapshots``): the page is kept all the same, and a message of changes a
+held page holds does not drop it. Under a busy minute's votes most of the front pages the feed answered were
+read just after a change they hold, and heard of it only after: by time alone, most were refused or dropped.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from typing import Any
 
 from gateway.metrics import HELD_PAGES
 from svclib.kept import TagIndex
+from svclib.snapshots import Snapshot
 
 FEED_PAGES_EXCHANGE = ("feed.pages", "fanout")
 POST_PAGES_EXCHANGE = ("content.pages", "fanout")
@@ -54,6 +61,12 @@ MAX_ENTRIES = 5000
 MAX_BYTES = 16 * 1024 * 1024
 
 Tags = frozenset[str] | None  # None: read from everything, touched by any change
+Xacts = tuple[int, ...] | None  # the transactions a message tells; None: not told
+
+
+def holds(snapshot: Snapshot | None, xacts: Xacts) -> bool:
+    """Whether a page read with ``snapshot`` holds the commits of ``xacts`` (every one of them seen)."""
+    return snapshot is not None and bool(xacts) and all(snapshot.saw(xact) for xact in xacts)
 
 
 class PageTags:
@@ -75,9 +88,9 @@ class PageTags:
         self.grace = grace
         self.listening = False
         self.bytes = 0  # the sizes of the entries held
-        self._entries: OrderedDict[Hashable, tuple[Any, Tags, float, int]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Any, Tags, float, int, Snapshot | None]] = OrderedDict()
         self._tags = TagIndex()
-        self._heard: deque[tuple[float, Tags]] = deque()  # (when, tags) of the changes heard lately
+        self._heard: deque[tuple[float, Tags, Xacts]] = deque()  # (when, tags, xacts) of the changes heard lately
         self._heard_since = 0.0  # changes before this moment are forgotten: an answer asked before it is not kept
         self._lock = threading.Lock()
 
@@ -103,6 +116,7 @@ class PageTags:
         asked: float,
         size: int = 0,
         age: float | None = None,
+        snapshot: str | None = None,
     ) -> None:
         """Keep the page answered for ``key`` (its tag ``etag``, or what the route holds with it, ``size`` bytes
         of it counted against ``max_bytes``; read from ``tags``), asked for at ``asked``
@@ -112,28 +126,33 @@ class PageTags:
         With the page's ``age`` as the service tells it (seconds since its read began, when it answered), the read
         began at ``asked - age`` at the earliest, and the page holds every change committed before then: only a
         change heard since (less ``AGE_MARGIN``) may be missing from it. Every change is heard after it commits, so
-        none is missed, and a page read just after a change it holds is kept, where the grace would refuse it."""
+        none is missed, and a page read just after a change it holds is kept, where the grace would refuse it.
+        With the ``snapshot`` its read began with (``svclib.snapshots``), a change heard since whose transactions it
+        saw is in the page too: it is kept, and held past a message of changes it holds."""
         if self.ttl <= 0 or size > self.max_bytes:
             return
         if not self.listening:
             self.count("unheard", key)
             return
         read_from = None if tags is None else frozenset(sys.intern(tag) for tag in tags)
+        seen = Snapshot.parse(snapshot)
         now = time.monotonic()
         since = asked - self.grace if age is None else asked - max(0.0, age) - AGE_MARGIN
         with self._lock:
             if not self.listening or self._heard_since > since:
                 self.count("unheard", key)
                 return
-            for when, touched in reversed(self._heard):
+            for when, touched, xacts in reversed(self._heard):
                 if when < since:
                     break
                 if touched is None or read_from is None or not touched.isdisjoint(read_from):
+                    if holds(seen, xacts):
+                        continue  # committed before the read began: in the page
                     self.count("changed", key)
                     return
             self.count("kept", key)
             self._drop(key)
-            self._entries[key] = (etag, read_from, now + self.ttl, size)
+            self._entries[key] = (etag, read_from, now + self.ttl, size, seen)
             self.bytes += size
             self._tags.add(key, read_from)
             while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
@@ -146,19 +165,22 @@ class PageTags:
         HELD_PAGES.labels(self.name, entry, outcome).inc()
 
     def forget(self, message: dict) -> None:
-        """A service's message: drop the pages read from any of its ``tags`` (every page for null)."""
-        tags = message.get("tags")
+        """A service's message: drop the pages read from any of its ``tags`` (every page for null) but those read
+        with a snapshot that saw every transaction it names (``xacts``): they hold its changes."""
+        tags, xacts = message.get("tags"), _xacts(message.get("xacts"))
         touched = None if tags is None else frozenset(str(tag) for tag in tags)
         now = time.monotonic()
         with self._lock:
-            self._heard.append((now, touched))
+            self._heard.append((now, touched, xacts))
             while self._heard and self._heard[0][0] < now - HEARD_SECONDS:
                 self._heard_since = self._heard.popleft()[0]
-            if touched is None:
+            if touched is None and xacts is None:
                 self._clear()
                 return
-            for key in self._tags.touched(touched):
-                self._drop(key)
+            for key in list(self._entries) if touched is None else self._tags.touched(touched):
+                entry = self._entries.get(key)
+                if entry is not None and not holds(entry[4], xacts):
+                    self._drop(key)
 
     def hearing(self, listening: bool) -> None:
         """This process's connection to the exchange is up (True) or lost (False): either way, a change may
@@ -182,3 +204,13 @@ class PageTags:
         if entry is not None:
             self._tags.discard(key, entry[1])
             self.bytes -= entry[3]
+
+
+def _xacts(told: Any) -> Xacts:
+    """The transactions a message names, or None when it names none (or anything else)."""
+    if not isinstance(told, list) or not told:
+        return None
+    try:
+        return tuple(int(xact) for xact in told)
+    except (TypeError, ValueError):
+        return None

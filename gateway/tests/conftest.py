@@ -30,6 +30,8 @@ class FakeServices:
         self.page_shared: list[str] | None = None
         # How old the feed says its page is (seconds since its read began), or None: not said.
         self.page_age: float | None = None
+        # The snapshot the feed says its page's read began with (PostgreSQL's, svclib.snapshots), or None.
+        self.page_snapshot: str | None = None
 
     def blocking(self, *ids: str, complete: bool = True) -> None:
         """u1 blocked ``ids`` (identity's answer lists them whole, or not): their cached caller dropped, as
@@ -50,6 +52,8 @@ class FakeServices:
         if tags:  # a page asked with what it was read from, as the feed and content answer it: the tags first
             shared = {"shared": self.page_shared} if self.page_shared and kwargs.get("viewer_id") else {}
             aged = {"age": self.page_age} if self.page_age is not None and method != "post_page" else {}
+            if self.page_snapshot is not None and method != "post_page":
+                aged["snapshot"] = self.page_snapshot
             result = {
                 "tags": self.page_tags,
                 **aged,

@@ -265,3 +265,47 @@ def test_what_becomes_of_the_held_pages_is_counted(client, services, auth):
     client.get(FRONT)  # asked, refused: a change heard since its read began
     after = {o: counted(o) - before[o] for o in before}
     assert after == {"answered": 1, "asked": 3, "kept": 1, "changed": 1, "unheard": 1}
+
+
+def test_a_page_whose_snapshot_saw_a_change_heard_since_its_read_is_kept_and_outlives_its_message():
+    """On PostgreSQL the feed tells the snapshot its page's read began with, and its messages the transactions they
+    tell: a change heard since the read began (after the page was read, in the broadcast's tenth of a second) but
+    committed before it is in the page, which is kept, and held past the message. A change the snapshot did not see
+    (still running when it was taken, or after it) refuses or drops the page; a message naming no transactions
+    goes by time, as before."""
+    kept = PageTags(ttl=300, grace=2.0)
+    kept.hearing(True)
+    time.sleep(0.05)
+    asked = time.monotonic()
+    time.sleep(0.05)
+    kept.forget({"tags": ["front:week"], "xacts": [100, 102]})  # heard after the read began
+    kept.keep("saw it", "t1", ["front:week"], asked, age=0.0, snapshot="101:104:101")  # 101 running, not told
+    kept.keep("ran", "t2", ["front:week"], asked, age=0.0, snapshot="100:104:102")  # 102 still running then
+    kept.keep("before", "t3", ["front:week"], asked, age=0.0, snapshot="99:100:")  # taken before both
+    kept.keep("no snapshot", "t4", ["front:week"], asked, age=0.0)
+    assert [kept.held(key) for key in ("saw it", "ran", "before", "no snapshot")] == ["t1", None, None, None]
+    kept.keep("later", "t5", ["front:week"], time.monotonic(), age=0.0, snapshot="105:105:")
+    kept.forget({"tags": ["front:week"], "xacts": [102]})  # told late: both hold it
+    assert kept.held("saw it") == "t1" and kept.held("later") == "t5"
+    kept.forget({"tags": ["front:week"], "xacts": [102, 104]})  # 104 committed after "saw it" was read
+    assert kept.held("saw it") is None and kept.held("later") == "t5"
+    kept.forget({"tags": None, "xacts": [102]})  # anything, but only what "later" holds
+    assert kept.held("later") == "t5"
+    kept.forget({"tags": ["front:week"]})  # no transactions named: by time
+    assert kept.held("later") is None
+
+
+def test_the_feed_s_page_is_held_past_the_message_of_the_change_it_holds(client, services, auth):
+    services.feed_pages = PageTags(300, grace=2.0)
+    services.feed_pages.hearing(True)
+    services.page_tags = ["front:week"]
+    services.page_age = 0.0
+    services.page_snapshot = "200:201:"
+    public_feed(services, FEED_PAGE)
+    time.sleep(0.1)  # heard for longer than the page's age and margin
+    client.get(FRONT)
+    services.feed_pages.forget({"tags": ["front:week"], "xacts": [199]})  # the vote it was read after, told late
+    assert client.get(FRONT).status_code == 200 and asked(services) == 1
+    services.feed_pages.forget({"tags": ["front:week"], "xacts": [201]})  # a vote after it
+    client.get(FRONT)
+    assert asked(services) == 2

@@ -37,6 +37,11 @@ def tags_message(touched: frozenset[str] | None, left_out: str | None = None) ->
     return {"tags": tags} if tags else None
 
 
+def with_xacts(message: dict, xacts: list[int] | None) -> dict:
+    """``message`` naming the transactions it tells, when every one is known."""
+    return {**message, "xacts": sorted(xacts)} if xacts else message
+
+
 class CommitBroadcast(DependencyProvider):
     """After each announced commit of the ``database`` dependency (its attribute name) in this process,
     ``message(touched)`` (``touched``: the tags, or None for everything) published on the fanout
@@ -44,7 +49,11 @@ class CommitBroadcast(DependencyProvider):
 
     With ``gather`` (seconds), the commits of that long are told in one message, made from every tag they
     touched: a service that commits many times a second (the feed, each event it applies) sends a few messages
-    a second instead, off its workers' path; a listener hears of a change that much later at most."""
+    a second instead, off its workers' path; a listener hears of a change that much later at most.
+
+    On PostgreSQL a message also names the transactions it tells (``"xacts"``: their ids, ``pg_current_xact_id``):
+    a listener holding an answer read with a snapshot that saw them all (``svclib.snapshots``) knows the answer
+    holds the change, and keeps it (``gateway.pagetags``)."""
 
     def __init__(self, database: str, exchange: str, message: Message, gather: float = 0.0):
         self.database = database
@@ -53,6 +62,7 @@ class CommitBroadcast(DependencyProvider):
         self.gather = gather
         self._lock = threading.Lock()
         self._gathered: set[str] | None = set()  # None: a commit may have touched anything
+        self._xacts: list[int] | None = []  # the gathered commits' ids; None once one is not known
         self._due = False  # a message of what was gathered is on its way
 
     def setup(self) -> None:
@@ -62,17 +72,18 @@ class CommitBroadcast(DependencyProvider):
         self.publisher = Publisher(
             self.container.config["AMQP_URI"], serializer="json", declare=[self.exchange], retry=False
         )
-        database.on_commit(self.committed)
+        database.on_commit(self.committed, xact=True)
 
-    def committed(self, touched: frozenset[str] | None) -> None:
+    def committed(self, touched: frozenset[str] | None, xact: int | None = None) -> None:
         message = self.message(touched)
         if message is None:
             return
         if self.gather <= 0:
-            self._send(message)
+            self._send(with_xacts(message, None if xact is None else [xact]))
             return
         with self._lock:
             self._gathered = None if touched is None or self._gathered is None else self._gathered | touched
+            self._xacts = None if xact is None or self._xacts is None else [*self._xacts, xact]
             if self._due:
                 return
             self._due = True
@@ -82,10 +93,11 @@ class CommitBroadcast(DependencyProvider):
         eventlet.sleep(self.gather)
         with self._lock:
             touched = None if self._gathered is None else frozenset(self._gathered)
-            self._gathered, self._due = set(), False
+            xacts = self._xacts
+            self._gathered, self._xacts, self._due = set(), [], False
         message = self.message(touched)
         if message is not None:
-            self._send(message)
+            self._send(with_xacts(message, xacts))
 
     def _send(self, message: dict) -> None:
         try:

@@ -52,12 +52,15 @@ def tagged_page(key: tuple, method: str, *args, viewer: str | None = None, **kwa
     answer = services().call("feed", method, *args, **kwargs, tags=True, _present=tagged_body, _part="page")
     body, tag = answer["page"]
     if kept is not None:
-        tags, age = answer["tags"], answer.get("age")  # age: its read began then, holding what was committed before
+        # age: its read began then, holding what was committed before; snapshot: the commits it saw (PostgreSQL)
+        tags, age, snapshot = answer["tags"], answer.get("age"), answer.get("snapshot")
         shared = answer.get("shared") if viewer is not None else None
         if shared is not None:
             kept.keep(("shares", viewer), True, shared, asked)
             key, tags = shared_key(key), None if tags is None else [t for t in tags if t not in shared]
-        kept.keep(key, (body, tag), tags, asked, size=len(body), age=None if age is None else float(age))
+        kept.keep(
+            key, (body, tag), tags, asked, size=len(body), age=None if age is None else float(age), snapshot=snapshot
+        )
     return conditional.tagged(page(body), tag)
 
 

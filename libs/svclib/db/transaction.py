@@ -117,13 +117,18 @@ class Transaction:
         touched = self.session.info.get(TOUCHED, default)
         return EVERYTHING if touched is EVERYTHING else frozenset(touched)
 
-    def notify(self, channel: str, touched: frozenset[str] | None = EVERYTHING) -> None:
+    def notify(self, channel: str, touched: frozenset[str] | None = EVERYTHING) -> int | None:
         """``NOTIFY channel`` when this transaction commits (PostgreSQL only): its listeners forget what they keep,
-        only the answers tagged ``touched`` when given (the payload: tags separated by spaces; empty: everything)."""
+        only the answers tagged ``touched`` when given (the payload: tags separated by spaces; empty: everything).
+        Returns the transaction's id (``pg_current_xact_id``, in the same statement): a reader's snapshot
+        (``pg_current_snapshot``) tells whether it saw this commit (``svclib.snapshots``). None elsewhere."""
         if self.session.get_bind().dialect.name != "postgresql":
-            return
+            return None
+        xact = None
         for payload in notification_payloads(touched):
-            self.session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload})
+            row = self.session.execute(_NOTIFY, {"channel": channel, "payload": payload}).first()
+            xact = int(row[1])
+        return xact
 
     def once(self, event_id: str, handler: str) -> bool:
         """True the first time ``handler`` sees ``event_id``; False on a redelivery.
@@ -179,6 +184,9 @@ def touch(session: Session, tags) -> None:
         touched.update(tags)
 
 
+_NOTIFY = text("SELECT pg_notify(:channel, :payload), pg_current_xact_id()::text")
+
+
 def notification_payloads(touched: frozenset[str] | None) -> list[str]:
     """The notifications announcing ``touched``: none for no tag, one empty payload for everything."""
     if touched is EVERYTHING:
@@ -222,7 +230,7 @@ class Transactions:
 
     def _init_transactions(self, changes_channel: str | None, touches: Callable | None = None) -> None:
         self.changes_channel = changes_channel
-        self._committed: list[Callable[[frozenset[str] | None], None]] = []
+        self._committed: list[tuple[Callable[..., None], bool]] = []
         self.tagged = touches is not None
         self._touches = touches
 
@@ -231,26 +239,30 @@ class Transactions:
         if self._touches is not None:
             self._touches(self.sessionmaker)
 
-    def on_commit(self, callback: Callable[[frozenset[str] | None], None]) -> None:
+    def on_commit(self, callback: Callable[..., None], xact: bool = False) -> None:
         """Call ``callback(touched)`` after each announced transaction of this process commits that touched
-        something: ``touched`` its tags, or EVERYTHING (None)."""
-        self._committed.append(callback)
+        something: ``touched`` its tags, or EVERYTHING (None); with ``xact``, ``callback(touched, xact)``, ``xact``
+        the transaction's id on PostgreSQL (``Transaction.notify``), else None."""
+        self._committed.append((callback, xact))
 
     @contextmanager
     def transaction(self, context: dict | None = None, announce: bool = True) -> Iterator[Transaction]:
         """A transaction; unless ``announce`` is False, its commit is announced on ``changes_channel``
         (a change that no kept answer depends on need not make listeners forget them)."""
-        touched = frozenset()
+        touched, xact = frozenset(), None
         with self.sessionmaker.begin() as session:
             tx = Transaction(session, self, context)
             yield tx
             if announce:
                 touched = tx.touched(self.tagged)
                 if self.changes_channel:
-                    tx.notify(self.changes_channel, touched)
+                    xact = tx.notify(self.changes_channel, touched)
         if touched is EVERYTHING or touched:
-            for callback in self._committed:
-                callback(touched)
+            for callback, with_xact in self._committed:
+                if with_xact:
+                    callback(touched, xact)
+                else:
+                    callback(touched)
         if tx.emitted and self.relay:
             self.relay.wake()
 

@@ -64,3 +64,23 @@ def test_the_commits_of_a_while_are_told_in_one_message_of_every_tag_they_touche
     sender.committed(frozenset({"n:u2"}))  # only unread counts: no message, nothing waits
     time.sleep(0.06)
     assert len(publisher.sent) == 2 and len(container.threads) == 2
+
+
+def test_a_message_names_the_transactions_it_tells_when_every_one_is_known():
+    """On PostgreSQL each commit's id comes with it (``Transaction.notify``): a listener holding an answer read with a
+    snapshot that saw them all keeps it (``gateway.pagetags``). One commit whose id is not known (another database)
+    leaves the message without ids: a listener then goes by when it heard it."""
+    sender, publisher, container = broadcast(0.0)
+    sender.committed(frozenset({"front"}), 41)
+    sender.committed(frozenset({"front"}), None)
+    assert publisher.sent == [{"tags": ["front"], "xacts": [41]}, {"tags": ["front"]}]
+    sender, publisher, container = broadcast(0.05)
+    sender.committed(frozenset({"front"}), 52)
+    sender.committed(frozenset({"n:u1"}), 50)  # nothing a listener keeps: no message, no id
+    sender.committed(frozenset({"s:1"}), 51)
+    container.threads[0].join()
+    assert publisher.sent == [{"tags": ["front", "s:1"], "xacts": [51, 52]}]
+    sender.committed(frozenset({"front"}), 53)
+    sender.committed(frozenset({"s:1"}), None)
+    container.threads[1].join()
+    assert publisher.sent[1:] == [{"tags": ["front", "s:1"]}]

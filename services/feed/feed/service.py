@@ -22,7 +22,7 @@ from feed.kept import (
 )
 from feed.models import KNOWN_USERS, Base
 from feed.notifications import inbox, rules
-from svclib import users
+from svclib import snapshots, users
 from svclib.broadcasts import CommitBroadcast
 from svclib.db import Database, parse_time, utcnow
 from svclib.events import event_handler
@@ -344,17 +344,18 @@ class FeedService:
         may change which page they see), and the ``page``."""
         mutes = bool(viewer_id) and self._mutes_anything(viewer_id)
         if mutes:
-            page, depends, began = self._dated_page(pages.public_feed_for, viewer_id, sort, window, limit, cursor)
+            read, args = pages.public_feed_for, (viewer_id, sort, window, limit, cursor)
         else:
-            page, depends, began = self._dated_page(pages.public_feed, sort, window, limit, cursor)
+            read, args = pages.public_feed, (sort, window, limit, cursor)
+        (page, snapshot), depends, began = self._dated_page(read, *args, snapshot=True)
         if not tags:
             return page
         # Whether the viewer muted anyone (which page they see) is read from their own tag. A viewer who mutes
         # nobody sees every reader's page: ``shared`` says so, with the tags that decide it.
         decides = {reader_tag(viewer_id)} if viewer_id else set()
         if viewer_id and not mutes:
-            return _tagged(page, depends, decides, age=_age(began), shared=sorted(decides))
-        return _tagged(page, depends, decides, age=_age(began))
+            return _tagged(page, depends, decides, age=_age(began), snapshot=snapshot, shared=sorted(decides))
+        return _tagged(page, depends, decides, age=_age(began), snapshot=snapshot)
 
     def _mutes_anything(self, viewer_id: str) -> bool:
         def read() -> tuple[bool, set[str]]:
@@ -383,8 +384,10 @@ class FeedService:
         tags: bool = False,
     ) -> dict:
         """A person's home page; with ``tags``, in parts as ``public_feed``'s."""
-        page, depends, began = self._dated_page(pages.home_feed, user_id, sort, limit, cursor)
-        return _tagged(page, depends, age=_age(began)) if tags else page
+        (page, snapshot), depends, began = self._dated_page(
+            pages.home_feed, user_id, sort, limit, cursor, snapshot=True
+        )
+        return _tagged(page, depends, age=_age(began), snapshot=snapshot) if tags else page
 
     @rpc
     def post_scores(self, post_ids: list[str]) -> dict[str, dict]:
@@ -411,15 +414,20 @@ class FeedService:
     def _page(self, read, *args) -> dict:
         """``read``'s page for ``args``, kept under the page function and its arguments, with the tags of
         what it was read from (``feed.kept``)."""
-        return self._dated_page(read, *args)[0]
+        return self._dated_page(read, *args)[0][0]
 
-    def _dated_page(self, read, *args) -> tuple[dict, frozenset[str] | None, float]:
-        """``_page``'s page, the tags of what it was read from, and when its read began (``time.monotonic()``)."""
+    def _dated_page(
+        self, read, *args, snapshot: bool = False
+    ) -> tuple[tuple[dict, str | None], frozenset[str] | None, float]:
+        """``_page``'s page with, for a page the gateway holds (``snapshot``), the snapshot its read began with on
+        PostgreSQL (``svclib.snapshots``: which commits it holds; else None); the tags of what it was read from,
+        and when its read began (``time.monotonic()``)."""
 
-        def build() -> tuple[dict, set[str]]:
+        def build() -> tuple[tuple[dict, str | None], set[str]]:
             depends: set[str] = set()
             with self.db.reading() as tx:
-                return read(tx, *args, utcnow(), depends=depends), depends
+                began = snapshots.current(tx.connection) if snapshot else None
+                return (read(tx, *args, utcnow(), depends=depends), began), depends
 
         return self.kept.get_or_build_dated((read.__name__, *args), build)
 
@@ -432,5 +440,7 @@ def _age(began: float) -> float:
 
 def _tagged(page: dict, depends: frozenset[str] | None, also: set[str] = frozenset(), **parts) -> Parts:
     """A page with the tags of what it was read from (None: everything), ``tags`` (then any other ``parts``, such as
-    its ``age``) then ``page``: the page, a kept answer, written as it is kept (``svclib.rpc.Parts``)."""
-    return Parts(tags=None if depends is None else sorted(depends | also), **parts, page=page)
+    its ``age`` and ``snapshot``, those that are None left out) then ``page``: the page, a kept answer, written as it
+    is kept (``svclib.rpc.Parts``)."""
+    told = {name: value for name, value in parts.items() if value is not None}
+    return Parts(tags=None if depends is None else sorted(depends | also), **told, page=page)
