@@ -8,6 +8,7 @@ import time
 import uuid
 
 import requests
+from kombu import Connection, Exchange, Queue
 from prometheus_client.parser import text_string_to_metric_families
 
 
@@ -76,3 +77,39 @@ def test_a_revalidated_home_page_is_not_asked_of_the_feed_until_a_change_touches
     new_tag = changed.headers["ETag"]
     wait_until(lambda: all(api.get(home, token=reader).headers["ETag"] == new_tag for _ in range(10)), timeout=10)
     assert revalidate(changed.headers["ETag"]).status_code == 304
+
+
+def test_the_feed_s_broadcasts_name_the_transactions_they_tell(api, stack, wait_until):
+    """On PostgreSQL each message on ``feed.pages`` names the transactions whose changes it tells (their ids,
+    ``pg_current_xact_id``): with the snapshot each page comes with, a gateway process tells a change a page holds
+    from one it may miss (gateway.pagetags, svclib.snapshots)."""
+    heard: list[dict] = []
+    with Connection(stack.env["AMQP_URI"]) as connection:
+        queue = Queue(
+            f"e2e-feed-pages-{uuid.uuid4().hex[:8]}",
+            Exchange("feed.pages", type="fanout", durable=True),
+            exclusive=True,
+        )
+        with connection.Consumer(queue, callbacks=[lambda body, message: (heard.append(body), message.ack())]):
+            _, author = api.register("xactsauthor")
+            slug = f"xacts_{uuid.uuid4().hex[:8]}"
+            wait_until(
+                lambda: (
+                    api.post("/api/v1/subwikis", token=author, json={"slug": slug, "name": "Told"}).status_code == 201
+                )
+            )
+            api.post(
+                f"/api/v1/subwikis/{slug}/posts", token=author, json={"kind": "text", "title": "Told", "body": "Hi."}
+            )
+
+            def told() -> bool:
+                try:
+                    connection.drain_events(timeout=0.5)
+                except TimeoutError:
+                    pass
+                return any("front:week" in (m.get("tags") or ()) for m in heard)
+
+            wait_until(told, timeout=20)
+    assert heard and all(
+        isinstance(m.get("xacts"), list) and m["xacts"] and all(isinstance(x, int) for x in m["xacts"]) for m in heard
+    ), heard
