@@ -59,8 +59,7 @@ def recompute_trust(
     if user is None:
         return None
     if inputs is None:
-        stats = _stats(tx, user_id)
-        upvotes = tx.session.scalar(_UPVOTES, {"author_id": user_id, "enough": ENOUGH_UPVOTES})
+        stats, upvotes = _stats(tx, user_id), upvote_weights(tx, [user_id]).get(user_id, 0.0)
     else:
         stats, upvotes = inputs
     value = trust.trust(
@@ -87,14 +86,7 @@ def recompute_trust(
 # person's up-votes gives the term exactly, and a popular author's recomputation reads a few hundred index entries,
 # not every vote they ever received (8,224 pages, 115 ms a recomputation under ``make load`` at full size).
 ENOUGH_UPVOTES = math.ceil(trust.CONSTANTS.UPVOTES_FULL / trust.CONSTANTS.FLOOR) + 1
-_SOME_UPVOTES = (
-    select(ReceivedVote.weight)
-    .where(ReceivedVote.author_id == bindparam("author_id"))
-    .limit(bindparam("enough"))
-    .subquery()
-)
-_UPVOTES = select(func.coalesce(func.sum(_SOME_UPVOTES.c.weight), 0.0))
-# The same for many people at once: (id, weight) for each of ``user_ids``.
+# Each person's up-vote weight, summed over at most ``enough`` of their up-votes: (id, weight) for each of ``user_ids``.
 _VOTES, _PEOPLE = ReceivedVote.__table__, User.__table__
 _THEIR_UPVOTES = (
     select(_VOTES.c.weight)
@@ -148,11 +140,18 @@ def recompute_due_many(tx: Transaction, user_ids: list[str], now: datetime) -> l
     live = [user_id for user_id in taken if user_id in people]
     if live:
         stats = {s.user_id: s for s in tx.session.scalars(select(TrustStats).where(TrustStats.user_id.in_(live)))}
-        upvotes = dict(tx.connection.execute(UPVOTES_OF, {"user_ids": live, "enough": ENOUGH_UPVOTES}).all())
+        upvotes = upvote_weights(tx, live)
         for user_id in live:
-            inputs = (stats.get(user_id, NO_STATS), float(upvotes.get(user_id) or 0.0))
+            inputs = (stats.get(user_id, NO_STATS), upvotes.get(user_id, 0.0))
             recompute_trust(tx, user_id, now, locked=people[user_id], inputs=inputs)
     return taken
+
+
+def upvote_weights(tx: Transaction, user_ids: list[str]) -> dict[str, float]:
+    """The up-vote weight trust counts for each of ``user_ids`` (at most ``ENOUGH_UPVOTES`` of their up-votes, which
+    give what all of them would: the term stops at UPVOTES_FULL), in one statement."""
+    rows = tx.connection.execute(UPVOTES_OF, {"user_ids": user_ids, "enough": ENOUGH_UPVOTES})
+    return {user_id: float(weight or 0.0) for user_id, weight in rows}
 
 
 class NoStats:
