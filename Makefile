@@ -67,7 +67,7 @@ test-containers: install
 	$(PYTEST) --confcutdir=tests/containers tests/containers
 
 test-interface: install
-	$(PYTEST) services/*/tests/interface
+	$(PYTEST) libs/tests/interface services/*/tests/interface
 
 test-integration: install
 	$(PYTEST) tests/integration

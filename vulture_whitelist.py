@@ -61,3 +61,6 @@ faults
 _.handle_endtag
 _.handle_data
 json_provider_class  # Flask builds app.json from it (gateway.app.Gateway)
+
+# svclib.db.driver reads it by name (SAME_ON_DRIVER) on a column's type.
+_.same_on_driver

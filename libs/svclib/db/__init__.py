@@ -7,7 +7,7 @@ record that an incoming event was applied (``tx.once``) commit together.
 
 One concern per module: ``engine`` (engines and pools), ``types`` (shared
 column types and the plumbing tables), ``migrations`` (alembic at start-up),
-``read`` (the raw read path), ``transaction`` (the unit of work),
+``read`` (the raw read path), ``driver`` (prebuilt statements on psycopg), ``transaction`` (the unit of work),
 ``rows`` (a row found or made, and locked; a lock on a name), ``provider``
 (the nameko dependency) and ``standalone`` (the same without a container). Time helpers live in :mod:`svclib.times`.
 """
@@ -17,6 +17,7 @@ import os
 # psycopg 3 must wait with select() so that eventlet's hub keeps running; set before psycopg is imported.
 os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 
+from svclib.db import driver  # noqa: E402
 from svclib.db.engine import make_engine, normalise_url  # noqa: E402
 from svclib.db.migrations import migrate  # noqa: E402
 from svclib.db.provider import Database, DatabaseHandle, configured_url  # noqa: E402
@@ -35,6 +36,7 @@ __all__ = [
     "Timestamps",
     "Transaction",
     "UTCDateTime",
+    "driver",
     "configured_url",
     "isoformat",
     "locked_row",

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from svclib.contracts import SCHEMA_VERSION_HEADER, Event
+from svclib.db import driver
 from svclib.db.read import Read
 from svclib.times import isoformat, utcnow
 
@@ -67,6 +68,15 @@ class Transaction:
             return read.first_on_driver(self._database.engine, params)
         row = self.connection.execute(read.statement, params).first()
         return None if row is None else row._asdict()
+
+    def rows(self, statement, params: dict) -> list:
+        """Every row of a prebuilt ``statement`` run with ``params``: on PostgreSQL straight on psycopg where
+        nothing needs SQLAlchemy's processing (``svclib.db.driver``), else through the connection."""
+        return driver.all_rows(self.connection, statement, params)
+
+    def row(self, statement, params: dict):
+        """The first row of a prebuilt ``statement`` run with ``params``, or None (as ``rows``)."""
+        return driver.first_row(self.connection, statement, params)
 
     def close(self) -> None:
         if self._session is not None:

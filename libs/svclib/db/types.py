@@ -16,6 +16,9 @@ class UTCDateTime(TypeDecorator):
 
     impl = DateTime(timezone=True)
     cache_ok = True
+    # On PostgreSQL, psycopg loads a timestamptz aware and the services bind aware times: nothing to process
+    # (svclib.db.driver runs statements of it on psycopg).
+    same_on_driver = True
 
     def process_bind_param(self, value, dialect):
         if value is not None and value.tzinfo is None:

@@ -14,6 +14,7 @@ import math
 import re
 import uuid
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +28,7 @@ from communities.kept import SUMMARY_COLUMNS
 from communities.models import RATE_LIMITS, REQUEST_KEYS, Membership, Subwiki, Trust
 from communities.schemas import SubwikiSummarySchema
 from svclib import pagination
-from svclib.db import Transaction, utcnow
+from svclib.db import Transaction, driver, utcnow
 from svclib.idempotency import RequestKeys
 from svclib.tiers import TieredLimit, Tiers
 
@@ -142,10 +143,17 @@ def get_subwiki(tx: Transaction, slug: str, viewer_id: str | None = None) -> dic
 SUMMARY = select(*(getattr(Subwiki, name) for name in SUMMARY_COLUMNS))
 
 
+@cache
+def _summaries_statement(dialect: str):
+    """The summaries of the subwikis whose slugs are bound as ``:slugs`` (one array on PostgreSQL)."""
+    return SUMMARY.where(driver.one_of(Subwiki.slug, "slugs", dialect))
+
+
 def get_subwikis(tx: Transaction, slugs: list[str]) -> dict:
     """Summaries by slug (``SubwikiSummarySchema``'s), for the posts of a page: read as plain rows of their
-    columns, no ORM object or schema per subwiki."""
-    rows = tx.connection.execute(SUMMARY.where(Subwiki.slug.in_([s.lower() for s in slugs[:500]]))).all()
+    columns, no ORM object or schema per subwiki, by a statement built once (``svclib.db.driver``)."""
+    statement = _summaries_statement(tx.connection.dialect.name)
+    rows = tx.rows(statement, {"slugs": [s.lower() for s in slugs[:500]]})
     return {
         row.slug: {
             "slug": row.slug,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from content.exceptions import Forbidden, NotFound
 from content.models import Comment, Member, Post
@@ -66,6 +66,15 @@ def post(tx: Transaction, post_id: str, for_update: bool = False, include_remove
     if found is None or (found.removed_at is not None and not include_removed):
         raise NotFound("No such post.")
     return found
+
+
+_FOUND = select(Post.id).where(Post.id == bindparam("post_id"), Post.removed_at.is_(None))
+
+
+def require_post(tx: Transaction, post_id: str) -> None:
+    """That the post exists and was not removed (else NotFound), read without loading it (``svclib.db.driver``)."""
+    if tx.row(_FOUND, {"post_id": post_id}) is None:
+        raise NotFound("No such post.")
 
 
 def comment(tx: Transaction, comment_id: str, for_update: bool = False) -> Comment:

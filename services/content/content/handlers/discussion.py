@@ -15,14 +15,14 @@ from collections import deque
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, func, literal, select, tuple_, union_all
+from sqlalchemy import Integer, bindparam, func, literal_column, select, tuple_, union_all
 
 from content.exceptions import Invalid, NotFound
 from content.handlers import access
 from content.handlers.comments import MAX_DEPTH, SHOWN
 from content.models import Comment, PersonName
 from svclib import pagination
-from svclib.db import Transaction
+from svclib.db import Transaction, driver
 
 # Replies a page of the discussion holds under each top-level comment, level by level (the whole
 # thread is GET /comments/{id}/thread): a first page costs the same with 20 comments or 2,000.
@@ -89,22 +89,25 @@ def _page_statement(sort: str, after: bool):
             .label("place"),
             func.count().over(partition_by=Comment.root_id).label("in_thread"),
         )
-        .where(Comment.root_id.in_(select(top.c.id)), Comment.depth > 0)
+        .where(Comment.root_id.in_(select(top.c.id)), Comment.depth > literal_column("0"))
         .subquery("ranked")
     )
     shown = (
         select(*ROW, Comment.root_id, ranked.c.place, ranked.c.in_thread)
         .join_from(ranked, Comment, Comment.id == ranked.c.id)
-        .where(ranked.c.place <= REPLIES_SHOWN)
+        .where(ranked.c.place <= literal_column(str(REPLIES_SHOWN)))
     )
-    return union_all(select(top, literal(0).label("place"), literal(0).label("in_thread")), shown)
+    # Numbers written in the SQL, not bound: the statement takes the caller's values alone and runs on psycopg
+    # (svclib.db.driver).
+    zero = literal_column("0", Integer)
+    return union_all(select(top, zero.label("place"), zero.label("in_thread")), shown)
 
 
 def _page_with_replies(tx: Transaction, post_id: str, sort: str, size: int, cursor: str | None) -> tuple[dict, list]:
     """``(page, replies)``: a page of top-level comments and the replies shown under them (``_page_statement``)."""
     after = pagination.decode(cursor, SORTS[sort][1])
     bound = {"post_id": post_id, "size": size + 1, **{f"k{n}": value for n, value in enumerate(after or ())}}
-    rows = tx.connection.execute(_page_statement(sort, after is not None), bound).all()
+    rows = tx.rows(_page_statement(sort, after is not None), bound)
     key = SORTS[sort][0]
     roots = sorted((row for row in rows if row.parent_id is None), key=key, reverse=True)
     return pagination.page(roots, size, key), [row for row in rows if row.parent_id is not None]
@@ -153,8 +156,8 @@ def list_comments(
     (``comment_thread``); removed comments keep their place, emptied."""
     if sort not in SORTS:
         raise Invalid("Unknown sort.", fields={"sort": [f"Use one of {', '.join(SORTS)}."]})
-    post = access.post(tx, post_id)
-    page, replies = _page_with_replies(tx, post.id, sort, pagination.limit(limit), cursor)
+    access.require_post(tx, post_id)
+    page, replies = _page_with_replies(tx, post_id, sort, pagination.limit(limit), cursor)
     in_thread = {row.root_id: row.in_thread for row in replies}
     items = _threads(page["items"], replies, SORTS[sort][0])
     for item in items:
@@ -189,16 +192,20 @@ def authors(page: dict) -> list[str]:
     return sorted(found)
 
 
+@cache
+def _names_statement(dialect: str):
+    """The names content holds of the people bound as ``:ids`` (one array on PostgreSQL: ``svclib.db.driver``)."""
+    columns = (PersonName.id, PersonName.username, PersonName.display_name)
+    return select(*columns).where(driver.one_of(PersonName.id, "ids", dialect))
+
+
+_AUTHOR_NAMES = select(PersonName.username, PersonName.display_name).where(PersonName.id == bindparam("author_id"))
+
+
 def name_authors(tx: Transaction, page: dict) -> list[str]:
     """Add the page's authors' names it holds (``people``) and answer the authors' ids, named or not."""
     wanted = authors(page)
-    rows = (
-        tx.connection.execute(
-            select(PersonName.id, PersonName.username, PersonName.display_name).where(PersonName.id.in_(wanted))
-        ).all()
-        if wanted
-        else []
-    )
+    rows = tx.rows(_names_statement(tx.connection.dialect.name), {"ids": wanted}) if wanted else []
     page["people"] = {row.id: {"username": row.username, "display_name": row.display_name} for row in rows}
     return wanted
 
@@ -207,7 +214,5 @@ def author_names(tx: Transaction, author_id: str | None) -> dict | None:
     """A post's author's names as content holds them, None when it holds none (or the author is erased)."""
     if not author_id:
         return None
-    row = tx.connection.execute(
-        select(PersonName.username, PersonName.display_name).where(PersonName.id == author_id)
-    ).first()
+    row = tx.row(_AUTHOR_NAMES, {"author_id": author_id})
     return {"username": row.username, "display_name": row.display_name} if row else None

@@ -6,7 +6,7 @@ import uuid
 from functools import cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import String, bindparam, func, literal_column, select
 
 from content import events
 from content.exceptions import Forbidden, Invalid, NotFound
@@ -266,13 +266,16 @@ def _page_statement(viewer: bool):
     ]
     if viewer:
         viewer_id = bindparam("viewer_id")
+        # The kinds written in the SQL, not bound: the statement takes the post's and the reader's ids alone and
+        # runs on psycopg (svclib.db.driver).
         vote = select(Vote.value).where(
-            Vote.target_type == "post", Vote.target_id == Post.id, Vote.voter_id == viewer_id
+            Vote.target_type == literal_column("'post'", String), Vote.target_id == Post.id, Vote.voter_id == viewer_id
         )
         membership = select(Member.is_moderator).where(
             Member.subwiki_id == Post.subwiki_id, Member.user_id == viewer_id
         )
-        held = select(func.count()).where(PendingChange.post_id == Post.id, PendingChange.status == "pending")
+        pending = literal_column("'pending'", String)
+        held = select(func.count()).where(PendingChange.post_id == Post.id, PendingChange.status == pending)
         columns += [
             vote.scalar_subquery().label("my_vote"),
             membership.scalar_subquery().label("moderator"),
@@ -294,7 +297,7 @@ def get_post(tx: Transaction, post_id: str, viewer_id: str | None = None) -> dic
     every such page wait on a second service. A join or an appointment made a moment ago shows once its event
     is applied (moments later); what a member may do is still confirmed with communities when they act."""
     bound = {"post_id": post_id, "viewer_id": viewer_id} if viewer_id else {"post_id": post_id}
-    row = tx.connection.execute(_page_statement(bool(viewer_id)), bound).first()
+    row = tx.row(_page_statement(bool(viewer_id)), bound)
     if row is None or row.removed_at is not None:
         raise NotFound("No such post.")
     data = {key: getattr(row, key) for key in (*SHOWN, *SHOWN_TOO, "image_file", "edited_by_count")}

@@ -20,10 +20,10 @@ from feed.pages.cursors import decode_cursor, encode_cursor
 from feed.pages.home import home_batch, home_new_creator_statement, home_probe, keyset_union, walked
 from feed.pages.items import item
 from feed.pages.keyset import after_params, key_of
-from feed.pages.rows import all_rows, first_row
 from feed.pages.scan import new_creator_statement, scan_statement
 from svclib import pagination
 from svclib.db import Transaction
+from svclib.db.driver import all_rows, first_row
 
 CONFIG = ranking.CONFIG
 SORTS = ("quality", "new", "top")

@@ -43,9 +43,9 @@ from sqlalchemy.sql import Select
 
 from feed.models import FeedFollow, FeedMembership, FeedMute
 from feed.pages.keyset import POST, POSTS, SORT_COLUMNS, after, after_params, shown_columns
-from feed.pages.rows import all_rows, first_row
 from feed.pages.scan import muted_by, new_creator_conditions
 from svclib.db import Transaction
+from svclib.db.driver import all_rows, first_row
 
 if TYPE_CHECKING:
     from feed.pages.caps import Caps
@@ -184,7 +184,7 @@ def home_covered_statement(sort: str, from_key: bool) -> Select:
     conditions = [after(column)] if from_key else []
     first = select(_walks(sort, (column, POST.id), conditions, bindparam("first"))).cte("leading_keys")
     first_key, first_id = first.c[column.key], first.c.id
-    # LIMIT 1 written in the SQL: the statement holds no value of its own (it runs on psycopg, feed.pages.rows).
+    # LIMIT 1 written in the SQL: the statement holds no value of its own (it runs on psycopg, svclib.db.driver).
     floor = select(first_key, first_id).order_by(first_key.desc(), first_id.desc()).offset(bindparam("nth"))
     floor = floor.limit(literal_column("1")).cte("floor_key")
     # No floor when the sources hold fewer keys than a batch: each then walks a batch's worth at most.

@@ -45,7 +45,7 @@ def muted_conditions() -> list:
 
 def muted_by(reader) -> tuple[Select, Select]:
     """The ids of the people and of the subwikis ``reader`` muted (people muted or blocked). The kinds are
-    written in the SQL, not bound: the statement takes the reader's id alone (``feed.pages.rows``)."""
+    written in the SQL, not bound: the statement takes the reader's id alone (``svclib.db.driver``)."""
     people_kinds = [literal_column(f"'{kind}'", String) for kind in MUTED_PEOPLE]
     people = select(FeedMute.target_id).where(FeedMute.user_id == reader, FeedMute.kind.in_(people_kinds))
     subwiki_kind = literal_column("'subwiki'", String)

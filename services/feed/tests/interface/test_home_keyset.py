@@ -11,8 +11,9 @@ from sqlalchemy import and_, bindparam, insert, or_, select
 
 from feed import pages
 from feed.models import Base, FeedFollow, FeedMembership, FeedPost
-from feed.pages import assembly, home, keyset, rows, scan
+from feed.pages import assembly, home, keyset, scan
 from svclib.db import StandaloneDatabase, utcnow
+from svclib.db import driver as rows
 from svclib.testing import plan_at_scale
 
 NOW = utcnow()
@@ -130,7 +131,7 @@ def density(request, monkeypatch):
 
 
 def statements_of(database, reader: str, monkeypatch) -> list[str]:
-    """The SQL a reader's first home page runs: through SQLAlchemy, or straight on psycopg (feed.pages.rows)."""
+    """The SQL a reader's first home page runs: through SQLAlchemy, or straight on psycopg (svclib.db.driver)."""
     from sqlalchemy import event
 
     seen: list[str] = []
