@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from svclib.db import driver
+
 _CURRENT = text("SELECT pg_current_snapshot()::text")
 
 
@@ -51,4 +53,4 @@ def current(connection) -> str | None:
     """``connection``'s snapshot now, as PostgreSQL writes it; None on another database."""
     if connection.dialect.name != "postgresql":
         return None
-    return connection.execute(_CURRENT).scalar_one()
+    return driver.first_row(connection, _CURRENT, {})[0]

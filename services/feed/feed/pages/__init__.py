@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal_column, select
 
 from feed import ranking
 from feed.exceptions import Invalid
@@ -75,6 +75,13 @@ def public_feed_for(
     return page(tx, "front_muted", params, sort, limit, cursor, now)
 
 
+# A subwiki's id by its slug: the feed's copy of communities' subwikis, else its posts (a subwiki whose
+# subwiki_created was not applied yet). Built once and run on psycopg (svclib.db.driver).
+_SUBWIKI_BY_SLUG = select(FeedSubwiki.id).where(FeedSubwiki.slug == bindparam("slug"))
+_SUBWIKI_OF_POSTS = select(FeedPost.subwiki_id).where(FeedPost.subwiki_slug == bindparam("slug"))
+_SUBWIKI_OF_POSTS = _SUBWIKI_OF_POSTS.limit(literal_column("1"))
+
+
 def subwiki_feed(
     tx: Transaction,
     slug: str,
@@ -84,10 +91,9 @@ def subwiki_feed(
     now: datetime,
     depends: set | None = None,
 ) -> dict:
-    slug = slug.lower()
-    subwiki_id = tx.connection.scalar(select(FeedSubwiki.id).where(FeedSubwiki.slug == slug)) or tx.connection.scalar(
-        select(FeedPost.subwiki_id).where(FeedPost.subwiki_slug == slug).limit(1)
-    )
+    bound = {"slug": slug.lower()}
+    found = tx.row(_SUBWIKI_BY_SLUG, bound) or tx.row(_SUBWIKI_OF_POSTS, bound)
+    subwiki_id = found[0] if found else None
     if subwiki_id is None:
         _depends(depends, {FRONT})  # a subwiki named or a post made anywhere may make it known
         return {"items": [], "next_cursor": None}

@@ -122,5 +122,5 @@ def _new_creator(
         bound.update(walked(params, None))
         statement = home_new_creator_statement(sort, start is not None)
     else:
-        statement = new_creator_statement(kind, sort, "since" in params, start is not None)
+        statement = new_creator_statement(kind, sort, "since" in params, start is not None, connection.dialect.name)
     return first_row(connection, statement, bound)

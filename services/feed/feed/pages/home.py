@@ -232,7 +232,8 @@ def home_new_creator_statement(sort: str, from_key: bool) -> Select:
     """The best post meeting ``scan.new_creator_conditions`` among the walks, from after the page's
     starting ``(:key, :key_id)`` when ``from_key``: for a reader whose page was walked per source."""
     column = SORT_COLUMNS[sort]
-    return _home_statement(sort, new_creator_conditions() + ([after(column)] if from_key else []), 1)
+    conditions = new_creator_conditions("postgresql") + ([after(column)] if from_key else [])
+    return _home_statement(sort, conditions, literal_column("1"))  # no value of its own: run on psycopg
 
 
 def _home_statement(sort: str, conditions: list, size) -> Select:

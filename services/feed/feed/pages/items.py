@@ -6,13 +6,14 @@ Plain data: the gateway presents it in the public API's shape.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import Row, select
 
 from feed import ranking
 from feed.kept import FRONT, subwiki_tag
 from feed.pages.keyset import POST
-from svclib.db import Transaction, isoformat
+from svclib.db import Transaction, driver, isoformat
 
 
 def item(row: Row, now: datetime, promoted: bool = False) -> dict:
@@ -46,12 +47,22 @@ def scores(row) -> dict:
     return {"up": row.up_count, "down": row.down_count, "comment_count": row.comment_count, "quality": row.quality}
 
 
+SCORES = (POST.id, POST.subwiki_id, POST.up_count, POST.down_count, POST.comment_count, POST.quality)
+CARDS = (POST.id, POST.author_id, POST.author_username, POST.author_display_name, POST.subwiki_slug)
+CARDS += (POST.subwiki_name, POST.up_count, POST.down_count, POST.comment_count, POST.quality)
+
+
+@cache
+def _by_ids(columns: tuple, dialect: str):
+    """``columns`` of the posts whose ids are bound as ``:ids``, built once (``svclib.db.driver``)."""
+    return select(*columns).where(driver.one_of(POST.id, "ids", dialect))
+
+
 def post_scores(tx: Transaction, post_ids: list[str], depends: set | None = None) -> dict[str, dict]:
     """The scores of each post the feed holds, by id. ``depends``, when given, receives the tags of what they
     were read from: each post's subwiki (a change to a post touches its subwiki's tag), and the front page's
     when a post asked for is not held yet (its arrival touches that)."""
-    columns = (POST.id, POST.subwiki_id, POST.up_count, POST.down_count, POST.comment_count, POST.quality)
-    rows = tx.connection.execute(select(*columns).where(POST.id.in_(post_ids))).all() if post_ids else []
+    rows = tx.rows(_by_ids(SCORES, tx.connection.dialect.name), {"ids": post_ids}) if post_ids else []
     if depends is not None:
         depends.update(subwiki_tag(row.subwiki_id) for row in rows)
         if len(rows) < len(set(post_ids)):
@@ -63,9 +74,7 @@ def post_cards(tx: Transaction, post_ids: list[str]) -> dict[str, dict]:
     """What a listed post shows beside its own words, for each post the feed holds, by id: its author's and
     subwiki's names (kept from identity's and communities' events; the author's None once erased) and
     what the feed counted. One read, so that a list of posts found elsewhere (search) needs no other call."""
-    columns = (POST.id, POST.author_id, POST.author_username, POST.author_display_name, POST.subwiki_slug)
-    columns += (POST.subwiki_name, POST.up_count, POST.down_count, POST.comment_count, POST.quality)
-    rows = tx.connection.execute(select(*columns).where(POST.id.in_(post_ids))).all() if post_ids else []
+    rows = tx.rows(_by_ids(CARDS, tx.connection.dialect.name), {"ids": post_ids}) if post_ids else []
     return {
         row.id: {
             "author_id": row.author_id,

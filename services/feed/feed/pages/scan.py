@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import String, and_, bindparam, literal_column, or_, select
+from sqlalchemy import String, and_, bindparam, literal_column, not_, or_, select
 from sqlalchemy.sql import Select
 
 from feed.models import MUTED_PEOPLE, FeedMute
 from feed.pages.keyset import POST, SORT_COLUMNS, after, shown_columns
-from svclib.db import Transaction
+from svclib.db import Transaction, driver
 
 
 def condition(kind: str, windowed: bool) -> list:
@@ -54,8 +54,10 @@ def muted_by(reader) -> tuple[Select, Select]:
 
 def mutes_anything(tx: Transaction, viewer_id: str) -> bool:
     """Whether a reader muted or blocked anyone or any subwiki (else they share everyone's front page)."""
-    query = select(FeedMute.kind).where(FeedMute.user_id == viewer_id).limit(1)
-    return tx.connection.scalar(query) is not None
+    return tx.row(_ANY_MUTE, {"viewer_id": viewer_id}) is not None
+
+
+_ANY_MUTE = select(FeedMute.kind).where(FeedMute.user_id == bindparam("viewer_id")).limit(literal_column("1"))
 
 
 @cache
@@ -67,22 +69,24 @@ def scan_statement(kind: str, sort: str, windowed: bool, from_key: bool) -> Sele
     return shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(bindparam("size"))
 
 
-def new_creator_conditions() -> list:
-    """A post by an author with few posts, approval above ``:median``, none of ``:excluded``."""
+def new_creator_conditions(dialect: str) -> list:
+    """A post by an author with few posts, approval above ``:median``, none of ``:excluded`` (one array on
+    PostgreSQL, ``svclib.db.driver``)."""
     return [
         POST.approval > bindparam("median"),
-        POST.id.notin_(bindparam("excluded", expanding=True)),
+        not_(driver.one_of(POST.id, "excluded", dialect)),
         POST.small_author.is_(True),
     ]
 
 
 @cache
-def new_creator_statement(kind: str, sort: str, windowed: bool, from_key: bool) -> Select:
+def new_creator_statement(kind: str, sort: str, windowed: bool, from_key: bool, dialect: str) -> Select:
     """The best post of the kind's rows meeting :func:`new_creator_conditions`.
 
     From after the page's starting ``(:key, :key_id)`` when ``from_key``: posts before it were on
     earlier pages.
     """
     column = SORT_COLUMNS[sort]
-    conditions = condition(kind, windowed) + new_creator_conditions() + ([after(column)] if from_key else [])
-    return shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc()).limit(1)
+    conditions = condition(kind, windowed) + new_creator_conditions(dialect) + ([after(column)] if from_key else [])
+    ordered = shown_columns().where(and_(*conditions)).order_by(column.desc(), POST.id.desc())
+    return ordered.limit(literal_column("1"))  # written in the SQL: the statement holds no value of its own

@@ -38,7 +38,7 @@ def old_scan_statement(kind, sort, windowed, after):
     )
 
 
-def old_new_creator_statement(kind, sort, windowed, after):
+def old_new_creator_statement(kind, sort, windowed, after, _dialect=None):
     column = keyset.SORT_COLUMNS[sort]
     conditions = [
         *old_condition(kind, windowed),

@@ -29,7 +29,7 @@ def filtered_scan_statement(kind, sort, windowed, after):
     )
 
 
-def filtered_new_creator_statement(kind, sort, windowed, after):
+def filtered_new_creator_statement(kind, sort, windowed, after, _dialect=None):
     column = keyset.SORT_COLUMNS[sort]
     conditions = [
         *filtered_condition(kind, windowed),

@@ -1,0 +1,45 @@
+"""What the feed reads on most requests runs on psycopg on PostgreSQL, none of it through SQLAlchemy's execution
+(svclib.db.driver): a subwiki's page and the subwiki found by its slug, the front page and the snapshot it was
+read with, whether a reader mutes anyone, the numbers and cards of listed posts."""
+
+from sqlalchemy import insert
+
+from feed import pages
+from feed.models import Base, FeedPost, FeedSubwiki
+from svclib import snapshots
+from svclib.db import StandaloneDatabase, utcnow
+from svclib.testing import statements_run
+
+NOW = utcnow()
+
+
+def test_a_pages_reads_run_no_statement_through_sqlalchemy(database_url):
+    db = StandaloneDatabase(Base.metadata, database_url("feed"))
+    try:
+        with db.transaction() as tx:
+            tx.connection.execute(insert(FeedSubwiki).values(id="s1", slug="rivers", name="Rivers"))
+            post = {"kind": "text", "posted_at": NOW, "visible": True, "refreshed_at": NOW, "refresh_due": NOW}
+            post.update(author_id="a", author_username="ann", created_at=NOW, updated_at=NOW)
+            tx.connection.execute(
+                insert(FeedPost),
+                [
+                    {**post, "id": "p1", "subwiki_id": "s1", "subwiki_slug": "rivers", "title": "one", "rank": 2.0},
+                    {**post, "id": "p2", "subwiki_id": "s2", "subwiki_slug": "lakes", "title": "two", "rank": 1.0},
+                ],
+            )
+        with statements_run(db.engine, "") as seen, db.reading() as tx:
+            rivers = pages.subwiki_feed(tx, "Rivers", "quality", 25, None, NOW)
+            lakes = pages.subwiki_feed(tx, "lakes", "quality", 25, None, NOW)  # known from its posts alone
+            unknown = pages.subwiki_feed(tx, "seas", "quality", 25, None, NOW)
+            front = pages.public_feed(tx, "quality", "all", 25, None, NOW)
+            snapshot = snapshots.current(tx.connection)
+            mutes = pages.mutes_anything(tx, "reader")
+            scores = pages.post_scores(tx, ["p1", "p3"])
+            cards = pages.post_cards(tx, ["p2"])
+        assert seen == []
+        assert [item["post_id"] for item in rivers["items"]] == ["p1"] and lakes["items"][0]["post_id"] == "p2"
+        assert unknown == {"items": [], "next_cursor": None} and not mutes and snapshots.Snapshot.parse(snapshot)
+        assert [item["post_id"] for item in front["items"]] == ["p1", "p2"]
+        assert list(scores) == ["p1"] and cards["p2"]["author_username"] == "ann" and cards["p2"]["subwiki"] == "lakes"
+    finally:
+        db.dispose()
