@@ -6,6 +6,8 @@ joined (communities) and the supporter badge (donations).
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import aliased
 
@@ -16,7 +18,7 @@ from identity.handlers.common import live_user, lock_people, user_by_username
 from identity.models import Block, Follow, KeyVersion, SubwikiMembership, User
 from identity.schemas import PrivateUserSchema, PublicUserSchema
 from svclib import pagination
-from svclib.db import Read, Transaction, isoformat, utcnow
+from svclib.db import Read, Transaction, driver, isoformat, utcnow
 
 MAX_DISPLAY_NAME = 80
 MAX_BIO = 2000
@@ -124,14 +126,20 @@ PEOPLE_SEEN = (
 )
 
 
+@cache
+def _people_statement(seen: bool, dialect: str):
+    """``PEOPLE`` (``PEOPLE_SEEN`` when ``seen``) of the ids bound as ``:ids``, built once (``svclib.db.driver``)."""
+    return (PEOPLE_SEEN if seen else PEOPLE).where(driver.one_of(User.id, "ids", dialect))
+
+
 def get_people(tx: Transaction, ids: list[str], seen_by: str | None = None) -> dict:
     """Names only, keyed by id: what a list of posts or comments shows of their authors; with ``seen_by``, also
     whether that person blocked each of them (``blocked``), read in the same statement."""
-    wanted = User.id.in_(list(ids)[:500])
+    wanted, dialect = list(ids)[:500], tx.connection.dialect.name
     if seen_by is None:
-        rows = tx.connection.execute(PEOPLE.where(wanted)).all()
+        rows = tx.rows(_people_statement(False, dialect), {"ids": wanted})
         return {row.id: {"username": row.username, "display_name": row.display_name} for row in rows}
-    rows = tx.connection.execute(PEOPLE_SEEN.where(wanted), {"seen_by": seen_by}).all()
+    rows = tx.rows(_people_statement(True, dialect), {"ids": wanted, "seen_by": seen_by})
     return {
         row.id: {"username": row.username, "display_name": row.display_name, "blocked": bool(row.blocked)}
         for row in rows
