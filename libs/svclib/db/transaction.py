@@ -135,8 +135,9 @@ class Transaction:
         if self.session.get_bind().dialect.name != "postgresql":
             return None
         xact = None
+        connection = self.connection  # the session's: the notice is sent with its commit
         for payload in notification_payloads(touched):
-            row = self.session.execute(_NOTIFY, {"channel": channel, "payload": payload}).first()
+            row = driver.first_row(connection, _NOTIFY, {"channel": channel, "payload": payload})
             xact = int(row[1])
         return xact
 
@@ -148,7 +149,7 @@ class Transaction:
         first rolled back, the second applies the event."""
         statement = _record_once(self._database.processed, self.connection.dialect.name)
         params = {"event_id": event_id, "handler": handler, "processed_at": utcnow()}
-        return self.connection.execute(statement, params).first() is not None
+        return driver.first_row(self.connection, statement, params) is not None
 
 
 _OUTBOX_INSERT: dict[Table, Any] = {}

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from svclib.db import StandaloneDatabase, UTCDateTime, driver, plumbing_tables, utcnow
+from svclib.testing import statements_run
 
 NOW = utcnow()
 METADATA = MetaData()
@@ -167,3 +168,21 @@ def test_a_value_the_database_refuses_is_raised_as_sqlalchemy_raises_it(postgres
     statement = select(C.id).where(C.id == bindparam("id"))
     with database.reading() as tx, pytest.raises(exc.DataError):
         driver.all_rows(tx.connection, statement, {"id": "p\x001"})
+
+
+def test_an_events_record_and_a_commits_notice_run_on_the_driver(postgres_database):
+    """Every event applied records itself (``once``) and every announced commit sends its notice (``notify``):
+    both on psycopg, in the transaction's own session, and they commit (or roll back) with it."""
+    database = postgres_database
+    with statements_run(database.engine, "") as seen:
+        with database.transaction() as tx:
+            first = tx.once("e1", "handler")
+            again = tx.once("e1", "handler")
+            xact = tx.notify("driver_items", frozenset({"tag"}))
+        with pytest.raises(RuntimeError), database.transaction() as tx:
+            tx.once("e2", "handler")
+            raise RuntimeError("rolled back")
+    assert seen == []
+    assert first and not again and isinstance(xact, int)
+    with database.transaction() as tx:
+        assert not tx.once("e1", "handler") and tx.once("e2", "handler")
