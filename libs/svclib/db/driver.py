@@ -101,14 +101,19 @@ def first_row(connection: Connection, statement, params: dict):
     return _run(connection, statement, params, all_of=False)
 
 
-def _run(connection: Connection, statement, params: dict, all_of: bool, named: bool = True):
+def execute(connection: Connection, statement, params: dict) -> int:
+    """Run ``statement`` (a change returning no rows) with ``params``: how many rows it changed."""
+    return _run(connection, statement, params, all_of=None)
+
+
+def _run(connection: Connection, statement, params: dict, all_of: bool | None, named: bool = True):
     sql = driver_sql(statement, connection)
     if sql is None:
         result = connection.execute(statement, params)
-        return result.all() if all_of else result.first()
+        return result.rowcount if all_of is None else result.all() if all_of else result.first()
     with _cursor(connection, sql, params, namedtuple_row if named else tuple_row) as cursor:
         cursor.execute(sql, params, binary=True)
-        return cursor.fetchall() if all_of else cursor.fetchone()
+        return cursor.rowcount if all_of is None else cursor.fetchall() if all_of else cursor.fetchone()
 
 
 @contextmanager

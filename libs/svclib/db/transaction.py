@@ -78,6 +78,10 @@ class Transaction:
         """The first row of a prebuilt ``statement`` run with ``params``, or None (as ``rows``)."""
         return driver.first_row(self.connection, statement, params)
 
+    def run(self, statement, params: dict) -> int:
+        """Run a prebuilt change returning no rows (as ``rows``): how many rows it changed."""
+        return driver.execute(self.connection, statement, params)
+
     def close(self) -> None:
         if self._session is not None:
             self._session.close()

@@ -5,10 +5,10 @@ SQLAlchemy would. Through SQLAlchemy each statement cost the service about as mu
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
-from content.handlers import discussion, posts
-from content.models import Base, Comment, PersonName, Post
+from content.handlers import discussion, posts, votes
+from content.models import KNOWN_USERS, Base, Comment, PersonName, Post, VoteVersion
 from svclib.db import StandaloneDatabase, utcnow
 from svclib.testing import statements_run
 
@@ -60,3 +60,20 @@ def test_a_posts_page_runs_no_statement_through_sqlalchemy(database, sort):
     replied = first if sort == "quality" else second
     assert [reply["id"] for reply in replied["items"][0]["children"]] == ["r1"]
     assert sorted(named) == (["a", "b"] if sort == "quality" else ["a"]) and first["people"]["a"]["username"] == "ann"
+
+
+def test_a_vote_runs_no_statement_but_its_events_through_sqlalchemy(database):
+    """A vote (the busiest write) locks its target, reads, writes and counts on psycopg; only the outbox's row,
+    whose JSON SQLAlchemy writes, goes through it."""
+    with database.transaction() as tx:
+        tx.connection.execute(insert(KNOWN_USERS).values(id="v", username="vi", registered_at=NOW))
+    with statements_run(database.engine, "") as seen:
+        for value in (1, -1, None):
+            with database.transaction() as tx:
+                answer = votes.vote(tx, "v", "post", "p1", value)
+    assert [statement.split("(")[0].strip() for statement, _ in seen] == ["INSERT INTO outbox"] * 3
+    assert answer == {"up": 0, "down": 0, "my_vote": 0}
+    with database.reading() as tx:
+        assert posts.get_post(tx, "p1", "v")["my_vote"] == 0
+        versions = tx.connection.execute(select(VoteVersion.version)).scalars().all()
+    assert versions == [3]
