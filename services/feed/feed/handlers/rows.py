@@ -35,12 +35,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from feed.consumes import NEW_ACCOUNT_TRUST
 from feed.models import FeedPost, FeedTrust, FeedVersion
-from svclib.db import Transaction, locked_row, name_lock
+from svclib.db import Transaction, UTCDateTime, locked_row, name_lock, utcnow
 
 
 def locked_post(tx: Transaction, post_id: str) -> FeedPost | None:
     """The post, locked: concurrent events about one post must not lose each other's updates."""
-    return tx.session.scalar(select(FeedPost).where(FeedPost.id == post_id).with_for_update())
+    return tx.session.scalar(_LOCKED_POST, {"post_id": post_id})
+
+
+_LOCKED_POST = select(FeedPost).where(FeedPost.id == bindparam("post_id")).with_for_update()  # built once
 
 
 def held_post(tx: Transaction, post_id: str) -> FeedPost | None:
@@ -73,11 +76,11 @@ def shared_trust(tx: Transaction, user_id: str) -> float:
     :func:`trust_row` with ``share`` does: two prebuilt Core statements at most, no ORM object (a vote needs
     only the value)."""
     statements = _trust_statements(tx.connection.dialect.name)
-    params = {"user_id": user_id, "trust": NEW_ACCOUNT_TRUST}
-    held = tx.connection.execute(statements["share"], params).first()
+    params = {"user_id": user_id}
+    held = tx.row(statements["share"], params)
     if held is None:
-        tx.connection.execute(statements["make"], params)
-        held = tx.connection.execute(statements["share"], params).first()
+        tx.run(statements["make"], {**params, "trust": NEW_ACCOUNT_TRUST, "now": utcnow()})
+        held = tx.row(statements["share"], params)
     return held.trust
 
 
@@ -89,10 +92,11 @@ def _trust_statements(dialect: str) -> dict[str, Any]:
     if built is None:
         table = FeedTrust.__table__
         insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = bindparam("now", type_=UTCDateTime())  # every value a parameter: run on psycopg (svclib.db.driver)
         built = _TRUST_STATEMENTS[dialect] = {
             "share": select(table.c.trust).where(table.c.user_id == bindparam("user_id")).with_for_update(read=True),
             "make": insert_into(table)
-            .values(user_id=bindparam("user_id"), trust=bindparam("trust"))
+            .values(user_id=bindparam("user_id"), trust=bindparam("trust"), created_at=now, updated_at=now)
             .on_conflict_do_nothing(),
         }
     return built
@@ -108,8 +112,8 @@ def newer(tx: Transaction, kind: str, key: str, version: int | None) -> bool:
         return True
     # One statement: the row made with this version, or moved to it only if older; an upsert locks the
     # row it meets whether or not it changes it. A row comes back only when this version is newer.
-    params = {"kind": kind, "key": key, "version": int(version)}
-    return tx.connection.execute(_version_upsert(tx.connection.dialect.name), params).first() is not None
+    params = {"kind": kind, "key": key, "version": int(version), "now": utcnow()}
+    return tx.row(_version_upsert(tx.connection.dialect.name), params) is not None
 
 
 _VERSION_UPSERT: dict[str, Any] = {}
@@ -121,7 +125,9 @@ def _version_upsert(dialect: str):
     if statement is None:
         table = FeedVersion.__table__
         insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        upsert = insert_into(table).values(kind=bindparam("kind"), key=bindparam("key"), version=bindparam("version"))
+        now = bindparam("now", type_=UTCDateTime())  # every value a parameter: run on psycopg (svclib.db.driver)
+        values = {"kind": bindparam("kind"), "key": bindparam("key"), "version": bindparam("version")}
+        upsert = insert_into(table).values(**values, created_at=now, updated_at=now)
         statement = _VERSION_UPSERT[dialect] = upsert.on_conflict_do_update(
             index_elements=[table.c.kind, table.c.key],
             set_={"version": upsert.excluded.version, "updated_at": upsert.excluded.updated_at},

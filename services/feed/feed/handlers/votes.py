@@ -11,7 +11,7 @@ from feed import ranking
 from feed.handlers.rows import held_post, newer, shared_trust, trust_row
 from feed.handlers.scores import rescore
 from feed.models import FeedPost, FeedVote
-from svclib.db import Transaction
+from svclib.db import Transaction, UTCDateTime
 
 
 def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
@@ -33,13 +33,13 @@ def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
     # the post's row, changed below, is what tells kept pages they changed).
     statements = _statements(tx.connection.dialect.name)
     key = {"post_id": post_id, "voter_id": vote["voter_id"]}
-    existing = tx.connection.execute(statements["take"], key).first()
+    existing = tx.row(statements["take"], key)
     if existing is not None and row is not None:
         tally(row, existing.value, existing.weight, -1)
     if vote.get("value") in (1, -1):
         author_id = row.author_id if row is not None else vote.get("target_author_id")
         weight = _weight(author_id, vote["voter_id"], trust)
-        tx.connection.execute(statements["put"], {**key, "value": vote["value"], "weight": weight})
+        tx.run(statements["put"], {**key, "value": vote["value"], "weight": weight, "now": now})
         if row is not None:
             tally(row, vote["value"], weight, +1)
     if row is not None:
@@ -55,6 +55,7 @@ def _statements(dialect: str) -> dict[str, Any]:
     if built is None:
         votes = FeedVote.__table__
         key = (votes.c.post_id == bindparam("post_id")) & (votes.c.voter_id == bindparam("voter_id"))
+        now = bindparam("now", type_=UTCDateTime())  # every value a parameter: run on psycopg (svclib.db.driver)
         built = _STATEMENTS[dialect] = {
             "take": delete(votes).where(key).returning(votes.c.value, votes.c.weight),
             "weigh": update(votes)
@@ -65,6 +66,8 @@ def _statements(dialect: str) -> dict[str, Any]:
                 voter_id=bindparam("voter_id"),
                 value=bindparam("value"),
                 weight=bindparam("weight"),
+                created_at=now,
+                updated_at=now,
             ),
         }
     return built

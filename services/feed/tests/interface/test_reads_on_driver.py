@@ -2,7 +2,7 @@
 (svclib.db.driver): a subwiki's page and the subwiki found by its slug, the front page and the snapshot it was
 read with, whether a reader mutes anyone, the numbers and cards of listed posts."""
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from feed import pages
 from feed.models import Base, FeedPost, FeedSubwiki
@@ -41,5 +41,32 @@ def test_a_pages_reads_run_no_statement_through_sqlalchemy(database_url):
         assert unknown == {"items": [], "next_cursor": None} and not mutes and snapshots.Snapshot.parse(snapshot)
         assert [item["post_id"] for item in front["items"]] == ["p1", "p2"]
         assert list(scores) == ["p1"] and cards["p2"]["author_username"] == "ann" and cards["p2"]["subwiki"] == "lakes"
+    finally:
+        db.dispose()
+
+
+def test_a_vote_runs_on_the_driver_but_its_posts_row(database_url):
+    """A vote applied (the busiest event) shares its voter's trust, holds its version, takes the vote held and puts
+    the new one on psycopg; only the post's row, read and written as an ORM object, goes through SQLAlchemy."""
+    from feed.handlers import votes
+
+    db = StandaloneDatabase(Base.metadata, database_url("feed"))
+    try:
+        with db.transaction() as tx:
+            post = {"kind": "text", "posted_at": NOW, "visible": True, "refreshed_at": NOW, "refresh_due": NOW}
+            post.update(author_id="a", created_at=NOW, updated_at=NOW, subwiki_id="s1", subwiki_slug="rivers")
+            tx.connection.execute(insert(FeedPost).values(**post, id="p1", title="one", rank=0.0))
+        with statements_run(db.engine, "") as seen:
+            for version, value in enumerate((1, -1, 1), start=1):
+                with db.transaction() as tx:
+                    vote = {"target_type": "post", "target_id": "p1", "voter_id": "v", "value": value}
+                    votes.vote_changed(tx, {**vote, "version": version}, NOW)
+        assert {statement.split()[0] + " " + statement.split()[1] for statement, _ in seen} <= {
+            "SELECT feed_posts.id,",
+            "UPDATE feed_posts",
+        }
+        with db.reading() as tx:
+            row = tx.connection.execute(select(FeedPost.up_count, FeedPost.down_count)).one()
+        assert tuple(row) == (1, 0)
     finally:
         db.dispose()
