@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, exists, func, select, update
+from sqlalchemy import Row, bindparam, exists, func, literal_column, select, update
 
 from feed import ranking
 from feed.handlers.rows import held_post, hold_post, lock_posts, locked_post, newer
@@ -122,11 +122,24 @@ def _count_early(row: FeedPost, kept: Row) -> None:
 
 
 def _visible_comments(tx: Transaction, post_id: str) -> int:
-    return tx.session.scalar(
-        select(func.count())
-        .select_from(FeedComment)
-        .where(FeedComment.post_id == post_id, FeedComment.visible.is_(True))
-    )
+    tx.session.flush()  # read on the driver, after the session's own changes (no autoflush there)
+    return tx.row(_VISIBLE_COMMENTS, {"post_id": post_id})[0]
+
+
+# Counts of a post's comments, built once and run on psycopg (svclib.db.driver).
+_VISIBLE_COMMENTS = (
+    select(func.count())
+    .select_from(FeedComment)
+    .where(FeedComment.post_id == bindparam("post_id"), FeedComment.visible.is_(True))
+)
+_COMMENTERS = select(func.count(func.distinct(FeedComment.author_id))).where(
+    FeedComment.post_id == bindparam("post_id"), FeedComment.substantive.is_(True), FeedComment.visible.is_(True)
+)
+_EDITORS = (
+    select(func.count())
+    .select_from(FeedEdit)
+    .where(FeedEdit.post_id == bindparam("post_id"), FeedEdit.standing > literal_column("0"))
+)
 
 
 _SHARED_PERSON = select(FeedPerson).with_for_update(read=True)
@@ -201,18 +214,12 @@ def _count_edits(tx: Transaction, row: FeedPost, editor_id: str | None, delta: i
 def recount_commenters(tx: Transaction, row: FeedPost) -> None:
     """People whose substantive comments on the post are visible (an erased person's count for no one)."""
     tx.session.flush()
-    row.commenters = tx.session.scalar(
-        select(func.count(func.distinct(FeedComment.author_id))).where(
-            FeedComment.post_id == row.id, FeedComment.substantive.is_(True), FeedComment.visible.is_(True)
-        )
-    )
+    row.commenters = tx.row(_COMMENTERS, {"post_id": row.id})[0]
 
 
 def recount_editors(tx: Transaction, row: FeedPost) -> None:
     tx.session.flush()
-    row.editors = tx.session.scalar(
-        select(func.count()).select_from(FeedEdit).where(FeedEdit.post_id == row.id, FeedEdit.standing > 0)
-    )
+    row.editors = tx.row(_EDITORS, {"post_id": row.id})[0]
 
 
 def post_removed(tx: Transaction, post: dict) -> None:

@@ -70,3 +70,27 @@ def test_a_vote_runs_on_the_driver_but_its_posts_row(database_url):
         assert tuple(row) == (1, 0)
     finally:
         db.dispose()
+
+
+def test_a_comments_counts_run_on_the_driver(database_url):
+    """A comment applied recounts its post's comments and the people discussing it on psycopg, after the session's
+    own changes are written (the driver does not flush the session as SQLAlchemy's execution does)."""
+    from feed.handlers import posts
+
+    db = StandaloneDatabase(Base.metadata, database_url("feed"))
+    try:
+        with db.transaction() as tx:
+            post = {"kind": "text", "posted_at": NOW, "visible": True, "refreshed_at": NOW, "refresh_due": NOW}
+            post.update(author_id="a", created_at=NOW, updated_at=NOW, subwiki_id="s1", subwiki_slug="rivers")
+            tx.connection.execute(insert(FeedPost).values(**post, id="p1", title="one", rank=0.0))
+        with statements_run(db.engine, "count(") as seen:
+            for n, author in enumerate(("b", "c", "b")):
+                with db.transaction() as tx:
+                    comment = {"id": f"c{n}", "post_id": "p1", "author_id": author, "length": 200}
+                    posts.comment_changed(tx, comment, True, NOW)
+        assert seen == []
+        with db.reading() as tx:
+            row = tx.connection.execute(select(FeedPost.comment_count, FeedPost.commenters)).one()
+        assert tuple(row) == (3, 2)
+    finally:
+        db.dispose()
