@@ -24,6 +24,7 @@ whatever the copies.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -31,7 +32,7 @@ from datetime import timedelta
 
 import kombu
 from kombu import Exchange
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.engine import Engine
 
 from svclib import jsontext
@@ -131,12 +132,11 @@ class OutboxRelay:
 
     def publish_pending(self) -> int:
         """Publish one batch of unpublished events; returns how many were sent."""
-        table = self.outbox
+        from svclib.db import driver  # here: svclib.db's package imports this module
+
         with self.engine.begin() as connection:
-            query = select(table).where(table.c.published_at.is_(None)).order_by(table.c.id).limit(BATCH_SIZE)
-            if connection.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = connection.execute(query).all()
+            pending, published = _relay_statements(self.outbox, connection.dialect.name)
+            rows = connection.execute(pending).all()
             if not rows:
                 return 0
             producer = self._get_producer()
@@ -155,9 +155,7 @@ class OutboxRelay:
                     timeout=self.confirm_timeout,
                     confirm_timeout=self.confirm_timeout,
                 )
-            connection.execute(
-                update(table).where(table.c.id.in_([row.id for row in rows])).values(published_at=utcnow())
-            )
+            driver.execute(connection, published, {"ids": [row.id for row in rows], "now": utcnow()})
         if self.published is not None:
             self.published.inc(len(rows))
         return len(rows)
@@ -200,3 +198,18 @@ class OutboxRelay:
                 pass
         self._connection = None
         self._producer = None
+
+
+@functools.cache
+def _relay_statements(table: Table, dialect: str):
+    """The relay's two statements, built once per outbox and dialect: a batch of unpublished rows (locked, skipping
+    those another relay holds, on PostgreSQL), and the rows bound as ``:ids`` marked published at ``:now`` (on
+    psycopg there: ``svclib.db.driver``)."""
+    pending = select(table).where(table.c.published_at.is_(None)).order_by(table.c.id).limit(BATCH_SIZE)
+    if dialect == "postgresql":
+        pending = pending.with_for_update(skip_locked=True)
+    from svclib.db import driver  # svclib.db's package imports this module
+
+    now = bindparam("now", type_=table.c.published_at.type)
+    published = update(table).where(driver.one_of(table.c.id, "ids", dialect)).values(published_at=now)
+    return pending, published
