@@ -210,6 +210,6 @@ def _relay_statements(table: Table, dialect: str):
         pending = pending.with_for_update(skip_locked=True)
     from svclib.db import driver  # svclib.db's package imports this module
 
-    now = bindparam("now", type_=table.c.published_at.type)
+    now = bindparam("now")
     published = update(table).where(driver.one_of(table.c.id, "ids", dialect)).values(published_at=now)
     return pending, published

@@ -18,7 +18,7 @@ from content.exceptions import Invalid, NotFound
 from content.kept import discussion_tag, post_tag
 from content.models import KNOWN_USERS, Comment, Post, Vote, VoteVersion
 from svclib import users
-from svclib.db import Transaction, UTCDateTime, utcnow
+from svclib.db import Transaction, utcnow
 
 
 def _tally(up: int, down: int, previous: int | None, value: int | None) -> tuple[int, int]:
@@ -90,7 +90,7 @@ def _statements(dialect: str) -> dict[str, Any]:
     insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
     posts, comments, votes, versions = Post.__table__, Comment.__table__, Vote.__table__, VoteVersion.__table__
     known = exists().where(KNOWN_USERS.c.id == bindparam("voter_id")).label("known")
-    now = bindparam("now", type_=UTCDateTime())
+    now = bindparam("now")  # the time, a parameter as every value: run on psycopg (svclib.db.driver)
     key = (
         (votes.c.target_type == bindparam("target_type"))
         & (votes.c.target_id == bindparam("target_id"))

@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from feed.consumes import NEW_ACCOUNT_TRUST
 from feed.models import FeedPost, FeedTrust, FeedVersion
-from svclib.db import Transaction, UTCDateTime, locked_row, name_lock, utcnow
+from svclib.db import Transaction, locked_row, name_lock, utcnow
 
 
 def locked_post(tx: Transaction, post_id: str) -> FeedPost | None:
@@ -92,7 +92,7 @@ def _trust_statements(dialect: str) -> dict[str, Any]:
     if built is None:
         table = FeedTrust.__table__
         insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        now = bindparam("now", type_=UTCDateTime())  # every value a parameter: run on psycopg (svclib.db.driver)
+        now = bindparam("now")  # every value a parameter: run on psycopg (svclib.db.driver)
         built = _TRUST_STATEMENTS[dialect] = {
             "share": select(table.c.trust).where(table.c.user_id == bindparam("user_id")).with_for_update(read=True),
             "make": insert_into(table)
@@ -125,7 +125,7 @@ def _version_upsert(dialect: str):
     if statement is None:
         table = FeedVersion.__table__
         insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        now = bindparam("now", type_=UTCDateTime())  # every value a parameter: run on psycopg (svclib.db.driver)
+        now = bindparam("now")  # every value a parameter: run on psycopg (svclib.db.driver)
         values = {"kind": bindparam("kind"), "key": bindparam("key"), "version": bindparam("version")}
         upsert = insert_into(table).values(**values, created_at=now, updated_at=now)
         statement = _VERSION_UPSERT[dialect] = upsert.on_conflict_do_update(

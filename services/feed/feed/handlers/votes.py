@@ -11,7 +11,7 @@ from feed import ranking
 from feed.handlers.rows import held_post, newer, shared_trust, trust_row
 from feed.handlers.scores import rescore
 from feed.models import FeedPost, FeedVote
-from svclib.db import Transaction, UTCDateTime
+from svclib.db import Transaction
 
 
 def vote_changed(tx: Transaction, vote: dict, now: datetime) -> None:
@@ -55,7 +55,7 @@ def _statements(dialect: str) -> dict[str, Any]:
     if built is None:
         votes = FeedVote.__table__
         key = (votes.c.post_id == bindparam("post_id")) & (votes.c.voter_id == bindparam("voter_id"))
-        now = bindparam("now", type_=UTCDateTime())  # every value a parameter: run on psycopg (svclib.db.driver)
+        now = bindparam("now")  # every value a parameter: run on psycopg (svclib.db.driver)
         built = _STATEMENTS[dialect] = {
             "take": delete(votes).where(key).returning(votes.c.value, votes.c.weight),
             "weigh": update(votes)

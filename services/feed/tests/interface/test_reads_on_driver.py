@@ -45,6 +45,14 @@ def test_a_pages_reads_run_no_statement_through_sqlalchemy(database_url):
         db.dispose()
 
 
+def _one_post(db: StandaloneDatabase) -> None:
+    """Post ``p1`` by ``a`` in ``rivers``, held by the feed."""
+    with db.transaction() as tx:
+        post = {"kind": "text", "posted_at": NOW, "visible": True, "refreshed_at": NOW, "refresh_due": NOW}
+        post.update(author_id="a", created_at=NOW, updated_at=NOW, subwiki_id="s1", subwiki_slug="rivers")
+        tx.connection.execute(insert(FeedPost).values(**post, id="p1", title="one", rank=0.0))
+
+
 def test_a_vote_runs_on_the_driver_but_its_posts_row(database_url):
     """A vote applied (the busiest event) shares its voter's trust, holds its version, takes the vote held and puts
     the new one on psycopg; only the post's row, read and written as an ORM object, goes through SQLAlchemy."""
@@ -52,10 +60,7 @@ def test_a_vote_runs_on_the_driver_but_its_posts_row(database_url):
 
     db = StandaloneDatabase(Base.metadata, database_url("feed"))
     try:
-        with db.transaction() as tx:
-            post = {"kind": "text", "posted_at": NOW, "visible": True, "refreshed_at": NOW, "refresh_due": NOW}
-            post.update(author_id="a", created_at=NOW, updated_at=NOW, subwiki_id="s1", subwiki_slug="rivers")
-            tx.connection.execute(insert(FeedPost).values(**post, id="p1", title="one", rank=0.0))
+        _one_post(db)
         with statements_run(db.engine, "") as seen:
             for version, value in enumerate((1, -1, 1), start=1):
                 with db.transaction() as tx:
@@ -79,10 +84,7 @@ def test_a_comments_counts_run_on_the_driver(database_url):
 
     db = StandaloneDatabase(Base.metadata, database_url("feed"))
     try:
-        with db.transaction() as tx:
-            post = {"kind": "text", "posted_at": NOW, "visible": True, "refreshed_at": NOW, "refresh_due": NOW}
-            post.update(author_id="a", created_at=NOW, updated_at=NOW, subwiki_id="s1", subwiki_slug="rivers")
-            tx.connection.execute(insert(FeedPost).values(**post, id="p1", title="one", rank=0.0))
+        _one_post(db)
         with statements_run(db.engine, "count(") as seen:
             for n, author in enumerate(("b", "c", "b")):
                 with db.transaction() as tx:
